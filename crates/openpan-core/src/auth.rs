@@ -1,0 +1,66 @@
+//! Who is calling. A [`Principal`] can only be obtained by authenticating (a bearer token) or
+//! by being the local operator (the admin CLI, which has the database in hand anyway), so no
+//! facade can call a service on behalf of someone it has not verified.
+
+use crate::ids::{AppId, EnterpriseId, UserId};
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    kind: PrincipalKind,
+}
+
+/// What an authenticated caller is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// The person operating this installation from its host (admin CLI, bootstrap).
+    Operator,
+    /// An app acting for its whole enterprise (`scope: admin`).
+    EnterpriseAdmin { enterprise_id: EnterpriseId, app_id: AppId },
+    /// An app acting for one user (`scope: all`).
+    User { enterprise_id: EnterpriseId, user_id: UserId, app_id: AppId },
+}
+
+impl Principal {
+    pub(crate) fn new(kind: PrincipalKind) -> Self {
+        Self { kind }
+    }
+
+    /// The host operator. Only the binary's CLI and first-start bootstrap use this: they run
+    /// with the same access to the data directory and database as the server itself.
+    pub fn local_operator() -> Self {
+        Self::new(PrincipalKind::Operator)
+    }
+
+    pub fn kind(&self) -> PrincipalKind {
+        self.kind
+    }
+
+    /// The app the call came through, for per-app rate limits.
+    pub fn app_id(&self) -> Option<AppId> {
+        match self.kind {
+            PrincipalKind::Operator => None,
+            PrincipalKind::EnterpriseAdmin { app_id, .. } | PrincipalKind::User { app_id, .. } => Some(app_id),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<UserId> {
+        match self.kind {
+            PrincipalKind::User { user_id, .. } => Some(user_id),
+            _ => None,
+        }
+    }
+
+    pub fn is_enterprise_admin(&self) -> bool {
+        matches!(self.kind, PrincipalKind::EnterpriseAdmin { .. })
+    }
+
+    /// Whether the caller may administer `enterprise_id` (the operator administers all).
+    pub fn can_administer(&self, enterprise_id: EnterpriseId) -> bool {
+        match self.kind {
+            PrincipalKind::Operator => true,
+            PrincipalKind::EnterpriseAdmin { enterprise_id: own, .. } => own == enterprise_id,
+            PrincipalKind::User { .. } => false,
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! `core::Error`, the only error services return, and `RepoError`, the only error ports return.
+
+/// What kind of thing was not found. Each maps to its own `*_not_found` wire code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotFoundKind {
+    User,
+    Folder,
+    Enterprise,
+    App,
+}
+
+/// Which uniqueness rule a write broke; chosen by the repo method that knows what it protects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// Another active user already has this email or phone.
+    UserLogin,
+    /// The enterprise account name (`short_name`) is taken.
+    EnterpriseShortName,
+    /// A `jti` was already used by this client.
+    JtiReplayed,
+    /// The third-party id is already mapped on this platform.
+    UserTicket,
+}
+
+/// A rejected request field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field name as the client spelled it.
+    pub field: String,
+    /// Why it was rejected, in the platform's default language.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Why an OAuth2 token request failed; rendered as RFC 6749 §5.2 bodies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OAuthFailure {
+    /// Unknown client, wrong secret or disabled app (401).
+    InvalidClient,
+    /// The assertion or refresh token is not acceptable (400).
+    InvalidGrant(String),
+    /// A required parameter is missing or malformed (400).
+    InvalidRequest(String),
+    /// The grant type is not one this server issues tokens for (400).
+    UnsupportedGrantType,
+}
+
+/// The semantic error of every service call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{kind:?} not found")]
+    NotFound { kind: NotFoundKind },
+    #[error("conflict: {0:?}")]
+    Conflict(ConflictKind),
+    #[error("permission denied")]
+    PermissionDenied,
+    /// No credentials were presented.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// Credentials were presented but are invalid, expired or revoked.
+    #[error("invalid token")]
+    InvalidToken,
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldError>),
+    #[error("oauth: {0:?}")]
+    OAuth(OAuthFailure),
+    /// The user exists but has not activated the account.
+    #[error("user not active")]
+    UserNotActive,
+    #[error("rate limit exceeded")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("storage unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    pub fn not_found(kind: NotFoundKind) -> Self {
+        Error::NotFound { kind }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal(message.into().into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The error of every port (repositories, caches, limiters).
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0:?}")]
+    Conflict(ConflictKind),
+    /// The backend cannot be reached right now (pool exhausted, server down, timeout).
+    #[error("backend unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("backend error")]
+    Other(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl RepoError {
+    /// Turns `NotFound` into the domain's not-found of `kind`; everything else keeps its class.
+    pub fn or_not_found(self, kind: NotFoundKind) -> Error {
+        match self {
+            RepoError::NotFound => Error::NotFound { kind },
+            other => other.into(),
+        }
+    }
+}
+
+impl From<RepoError> for Error {
+    fn from(err: RepoError) -> Self {
+        match err {
+            // A service that expects absence to be normal asks with `find_*`; reaching here
+            // means a record vanished between two reads, which is not the caller's fault.
+            RepoError::NotFound => Error::Internal("record vanished during the request".into()),
+            RepoError::Conflict(kind) => Error::Conflict(kind),
+            RepoError::Unavailable(source) => Error::Unavailable(source),
+            RepoError::Other(source) => Error::Internal(source),
+        }
+    }
+}

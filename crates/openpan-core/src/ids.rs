@@ -1,0 +1,26 @@
+//! 64-bit integer ids, as every seed puts them on the wire.
+
+macro_rules! id_type {
+    ($($(#[$meta:meta])* $name:ident;)*) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+id_type! {
+    /// An enterprise (tenant). Every other record belongs to exactly one.
+    EnterpriseId;
+    /// A user of one enterprise.
+    UserId;
+    /// An OAuth2 app (client) of one enterprise.
+    AppId;
+    /// A folder; 0 is the caller's root.
+    FolderId;
+}

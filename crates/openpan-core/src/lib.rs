@@ -1,0 +1,20 @@
+//! The openpan domain: ids, the authenticated `Principal`, the OAuth2 grant rules, the services
+//! every facade (HTTP dialects, admin CLI, console) calls, and the ports they reach storage and
+//! shared state through.
+//!
+//! Must never depend on an IO or framework crate (axum, sqlx, redis, reqwest, tokio's fs/net):
+//! everything outside the process goes through the traits in [`ports`], and time through
+//! [`clock::Clock`]. A `tidy` test in `crates/openpan` enforces this.
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod oauth;
+pub mod ports;
+pub mod ratelimit;
+pub mod secrets;
+pub mod services;
+
+pub use error::{Error, FieldError, NotFoundKind, RepoError, Result};

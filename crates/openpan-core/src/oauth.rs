@@ -1,0 +1,332 @@
+//! OAuth2 grant rules: client authentication, `jwt_simple` assertions, refresh rotation, and
+//! turning a bearer token back into a [`Principal`].
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use serde_json::Value;
+
+use crate::auth::{Principal, PrincipalKind};
+use crate::error::{ConflictKind, Error, OAuthFailure, RepoError, Result};
+use crate::ids::{EnterpriseId, UserId};
+use crate::model::{App, AppStatus, NewToken, Subject};
+use crate::secrets;
+use crate::services::Core;
+
+/// Access tokens live 6 hours, as the platform document says.
+pub const ACCESS_TOKEN_TTL_SECS: i64 = 6 * 3600;
+/// Refresh tokens live 90 days.
+pub const REFRESH_TOKEN_TTL_SECS: i64 = 90 * 24 * 3600;
+/// `exp` may be at most this far after `iat` (or after arrival when `iat` is absent).
+pub const ASSERTION_MAX_LIFETIME_SECS: i64 = 60;
+
+/// Client credentials as presented (Basic header or form/query parameters).
+#[derive(Clone)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+/// A token request after the facade has read its parameters.
+#[derive(Debug, Clone)]
+pub enum Grant {
+    JwtSimple { assertion: String },
+    RefreshToken { refresh_token: String },
+}
+
+/// A freshly issued token pair (plaintext: shown to the client once, stored only hashed).
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub scope: &'static str,
+    pub expires_in: i64,
+}
+
+/// The subject kind of a `jwt_simple` assertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubType {
+    Enterprise,
+    User,
+}
+
+/// The claims of a `jwt_simple` assertion, validated for shape (not yet for time or subject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtSimpleClaims {
+    pub sub_type: SubType,
+    pub sub: i64,
+    pub exp: i64,
+    pub iat: Option<i64>,
+    pub jti: String,
+}
+
+fn invalid_grant(message: impl Into<String>) -> Error {
+    Error::OAuth(OAuthFailure::InvalidGrant(message.into()))
+}
+
+/// Decodes base64 the way the platform's clients produce it: standard or URL-safe alphabet,
+/// padded or not, and with `+` turned into a space by query-string decoding (the demos put the
+/// assertion in the URL without percent-encoding it).
+fn decode_lenient_base64(raw: &str) -> Option<Vec<u8>> {
+    let cleaned: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '\n' | '\r' | '\t'))
+        .map(|c| if c == ' ' { '+' } else { c })
+        .collect();
+    let unpadded = cleaned.trim_end_matches('=');
+    if unpadded.contains(['-', '_']) {
+        URL_SAFE_NO_PAD.decode(unpadded).ok()
+    } else {
+        STANDARD_NO_PAD.decode(unpadded).ok()
+    }
+}
+
+/// An integer claim given as a JSON number or a numeric string.
+fn int_claim(claims: &serde_json::Map<String, Value>, name: &str) -> Result<Option<i64>> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(number)) => number
+            .as_i64()
+            .or_else(|| number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+            .map(Some)
+            .ok_or_else(|| invalid_grant(format!("claim {name} must be an integer"))),
+        Some(Value::String(text)) => text
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| invalid_grant(format!("claim {name} must be an integer"))),
+        Some(_) => Err(invalid_grant(format!("claim {name} must be an integer"))),
+    }
+}
+
+impl JwtSimpleClaims {
+    pub fn parse(assertion: &str) -> Result<Self> {
+        let bytes = decode_lenient_base64(assertion).ok_or_else(|| invalid_grant("assertion is not valid base64"))?;
+        let value: Value =
+            serde_json::from_slice(&bytes).map_err(|_| invalid_grant("assertion is not a JSON object"))?;
+        let Value::Object(claims) = value else {
+            return Err(invalid_grant("assertion is not a JSON object"));
+        };
+        let sub_type = match claims.get("yifangyun_sub_type").and_then(Value::as_str) {
+            Some("enterprise") => SubType::Enterprise,
+            Some("user") => SubType::User,
+            _ => return Err(invalid_grant("yifangyun_sub_type must be enterprise or user")),
+        };
+        let sub = int_claim(&claims, "sub")?.ok_or_else(|| invalid_grant("claim sub is required"))?;
+        let exp = int_claim(&claims, "exp")?.ok_or_else(|| invalid_grant("claim exp is required"))?;
+        let iat = int_claim(&claims, "iat")?;
+        let jti = match claims.get("jti") {
+            Some(Value::String(text)) if !text.trim().is_empty() && text.len() <= 255 => text.clone(),
+            Some(Value::Number(number)) => number.to_string(),
+            _ => return Err(invalid_grant("claim jti is required (a non-empty string of at most 255 bytes)")),
+        };
+        Ok(Self { sub_type, sub, exp, iat, jti })
+    }
+
+    /// Checks the time rules against the arrival time `now`.
+    pub fn check_times(&self, now: i64) -> Result<()> {
+        let start = self.iat.unwrap_or(now);
+        if self.exp > start.saturating_add(ASSERTION_MAX_LIFETIME_SECS) {
+            return Err(invalid_grant("exp must be at most 60 seconds after iat"));
+        }
+        if self.exp <= now {
+            return Err(invalid_grant("assertion has expired"));
+        }
+        Ok(())
+    }
+}
+
+impl Core {
+    /// Authenticates an app by its credentials. Unknown client, wrong secret and an inactive
+    /// app are the same failure, so nobody learns which client ids exist.
+    pub async fn authenticate_client(&self, credentials: &ClientCredentials) -> Result<App> {
+        let app = self.repo.find_app_by_client_id(&credentials.client_id).await?;
+        let Some(app) = app else {
+            // Spend the same hashing work as a real check so timing does not tell.
+            let _ = self.key.hash(&credentials.client_secret);
+            return Err(Error::OAuth(OAuthFailure::InvalidClient));
+        };
+        let secret_ok = self.key.verify(&credentials.client_secret, &app.client_secret_hash);
+        if !secret_ok || app.status != AppStatus::Active {
+            return Err(Error::OAuth(OAuthFailure::InvalidClient));
+        }
+        Ok(app)
+    }
+
+    /// `POST /oauth/token`.
+    pub async fn issue_token(&self, credentials: &ClientCredentials, grant: Grant) -> Result<IssuedToken> {
+        let app = self.authenticate_client(credentials).await?;
+        match grant {
+            Grant::JwtSimple { assertion } => self.grant_jwt_simple(&app, &assertion).await,
+            Grant::RefreshToken { refresh_token } => self.grant_refresh_token(&app, &refresh_token).await,
+        }
+    }
+
+    async fn grant_jwt_simple(&self, app: &App, assertion: &str) -> Result<IssuedToken> {
+        let now = self.clock.now();
+        let claims = JwtSimpleClaims::parse(assertion)?;
+        claims.check_times(now)?;
+        let subject = match claims.sub_type {
+            SubType::Enterprise => {
+                if claims.sub != app.enterprise_id.0 {
+                    return Err(invalid_grant("sub is not the app's enterprise"));
+                }
+                Subject::Enterprise(app.enterprise_id)
+            }
+            SubType::User => {
+                let user = self.repo.find_user(UserId(claims.sub)).await?;
+                match user {
+                    Some(user) if user.enterprise_id == app.enterprise_id && user.active => {
+                        Subject::User(app.enterprise_id, user.id)
+                    }
+                    _ => return Err(invalid_grant("sub is not an active user of the app's enterprise")),
+                }
+            }
+        };
+        let (issued, token) = self.new_token_pair(app, subject, now);
+        match self.repo.create_token_for_assertion(app.id, &claims.jti, claims.exp, token).await {
+            Ok(()) => Ok(issued),
+            Err(RepoError::Conflict(ConflictKind::JtiReplayed)) => Err(invalid_grant("jti has already been used")),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn grant_refresh_token(&self, app: &App, refresh_token: &str) -> Result<IssuedToken> {
+        let now = self.clock.now();
+        let old_hash = self.key.hash(refresh_token);
+        let record = self.repo.find_refresh_token(app.id, &old_hash, now).await?;
+        let Some(record) = record else {
+            return Err(invalid_grant("refresh token is invalid, expired or already used"));
+        };
+        if let Subject::User(_, user_id) = record.subject {
+            let user = self.repo.find_user(user_id).await?;
+            if !user.is_some_and(|user| user.active) {
+                return Err(invalid_grant("the token's user is no longer active"));
+            }
+        }
+        let (issued, token) = self.new_token_pair(app, record.subject, now);
+        if self.repo.rotate_refresh_token(&old_hash, token).await? {
+            Ok(issued)
+        } else {
+            Err(invalid_grant("refresh token is invalid, expired or already used"))
+        }
+    }
+
+    fn new_token_pair(&self, app: &App, subject: Subject, now: i64) -> (IssuedToken, NewToken) {
+        let access_token = secrets::new_token();
+        let refresh_token = secrets::new_token();
+        let token = NewToken {
+            app_id: app.id,
+            subject,
+            access_hash: self.key.hash(&access_token),
+            refresh_hash: self.key.hash(&refresh_token),
+            access_expires_at: now + ACCESS_TOKEN_TTL_SECS,
+            refresh_expires_at: now + REFRESH_TOKEN_TTL_SECS,
+            created_at: now,
+        };
+        let issued = IssuedToken { access_token, refresh_token, scope: subject.scope(), expires_in: ACCESS_TOKEN_TTL_SECS };
+        (issued, token)
+    }
+
+    /// Resolves a bearer token to its principal. Unknown, expired and revoked tokens, and
+    /// tokens of disabled apps or deleted users, all answer `InvalidToken`.
+    pub async fn authenticate_bearer(&self, access_token: &str) -> Result<Principal> {
+        if access_token.is_empty() || access_token.len() > 512 {
+            return Err(Error::InvalidToken);
+        }
+        let hash = self.key.hash(access_token);
+        let record = self.repo.find_access_token(&hash, self.clock.now()).await?;
+        let Some(record) = record else {
+            return Err(Error::InvalidToken);
+        };
+        let kind = match record.subject {
+            Subject::Enterprise(enterprise_id) => PrincipalKind::EnterpriseAdmin { enterprise_id, app_id: record.app_id },
+            Subject::User(enterprise_id, user_id) => PrincipalKind::User { enterprise_id, user_id, app_id: record.app_id },
+        };
+        Ok(Principal::new(kind))
+    }
+}
+
+/// The enterprise a token speaks for, for facades that need it before calling a service.
+pub fn principal_enterprise(principal: &Principal) -> Option<EnterpriseId> {
+    match principal.kind() {
+        PrincipalKind::Operator => None,
+        PrincipalKind::EnterpriseAdmin { enterprise_id, .. } | PrincipalKind::User { enterprise_id, .. } => {
+            Some(enterprise_id)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+
+    const JAVA_STYLE: &str =
+        r#"{"sub":"21791","yifangyun_sub_type":"enterprise","exp":"1725590139","iat":"1725590079","jti":"abc"}"#;
+
+    #[test]
+    fn the_documented_example_assertion_parses() {
+        let assertion = "ewogICAgInN1YiI6ICIyMTc5MSIsCiAgICAieWlmYW5neXVuX3N1Yl90eXBlIjogImVudGVycHJpc2UiLAogICAgImV4cCI6ICIxNzI1NTkwMTM5IiwKICAgICJpYXQiOiAiMTcyNTU5MDA3OSIsCiAgICAianRpIjogIjE3MjU1OTAwNzk5MTUyNzExYmZiYy00MzVmLTQ1YjYtYThkNC02ZTc1MGUxNGIwMDUiCn0=";
+        let claims = JwtSimpleClaims::parse(assertion).unwrap();
+        assert_eq!(claims.sub_type, SubType::Enterprise);
+        assert_eq!(claims.sub, 21791);
+        assert_eq!(claims.exp, 1725590139);
+        assert_eq!(claims.iat, Some(1725590079));
+    }
+
+    #[test]
+    fn every_base64_flavour_decodes_to_the_same_claims() {
+        let expected = JwtSimpleClaims::parse(&STANDARD.encode(JAVA_STYLE)).unwrap();
+        for encoded in [
+            STANDARD.encode(JAVA_STYLE),
+            STANDARD_NO_PAD.encode(JAVA_STYLE),
+            URL_SAFE.encode(JAVA_STYLE),
+            URL_SAFE_NO_PAD.encode(JAVA_STYLE),
+            STANDARD.encode(JAVA_STYLE).replace('+', " "),
+        ] {
+            assert_eq!(JwtSimpleClaims::parse(&encoded).unwrap(), expected, "{encoded}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_numeric_strings_are_the_same_claim() {
+        let numbers = r#"{"sub":21791,"yifangyun_sub_type":"enterprise","exp":1725590139,"iat":1725590079,"jti":"abc"}"#;
+        assert_eq!(
+            JwtSimpleClaims::parse(&STANDARD.encode(numbers)).unwrap(),
+            JwtSimpleClaims::parse(&STANDARD.encode(JAVA_STYLE)).unwrap()
+        );
+    }
+
+    #[test]
+    fn malformed_assertions_are_invalid_grants() {
+        for bad in [
+            "%%%".to_owned(),
+            STANDARD.encode("not json"),
+            STANDARD.encode("[1,2]"),
+            STANDARD.encode(r#"{"sub":1,"yifangyun_sub_type":"robot","exp":1,"jti":"a"}"#),
+            STANDARD.encode(r#"{"yifangyun_sub_type":"user","exp":1,"jti":"a"}"#),
+            STANDARD.encode(r#"{"sub":"x1","yifangyun_sub_type":"user","exp":1,"jti":"a"}"#),
+            STANDARD.encode(r#"{"sub":1,"yifangyun_sub_type":"user","exp":1}"#),
+            STANDARD.encode(r#"{"sub":1,"yifangyun_sub_type":"user","jti":"a"}"#),
+        ] {
+            assert!(matches!(JwtSimpleClaims::parse(&bad), Err(Error::OAuth(OAuthFailure::InvalidGrant(_)))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn time_rules_follow_the_document() {
+        let claims = |exp, iat| JwtSimpleClaims { sub_type: SubType::User, sub: 1, exp, iat, jti: "j".into() };
+        assert!(claims(1060, Some(1000)).check_times(1000).is_ok());
+        assert!(claims(1061, Some(1000)).check_times(1000).is_err(), "exp beyond iat + 60");
+        assert!(claims(1060, None).check_times(1000).is_ok(), "arrival time stands in for iat");
+        assert!(claims(1061, None).check_times(1000).is_err());
+        assert!(claims(1000, Some(950)).check_times(1000).is_err(), "expired");
+    }
+}

@@ -1,0 +1,240 @@
+//! Creating and retiring enterprises, users and apps.
+
+use crate::auth::Principal;
+use crate::error::{Error, FieldError, NotFoundKind, Result};
+use crate::ids::{AppId, EnterpriseId, UserId};
+use crate::model::{App, AppStatus, Email, Enterprise, Password, PersonName, Phone, ShortName, User};
+use crate::ports::{NewApp, NewEnterprise, NewUser};
+use crate::secrets;
+use crate::services::Core;
+
+/// Unlimited space, the default for new users.
+const UNLIMITED: i64 = -1;
+
+#[derive(Debug, Clone)]
+pub struct CreateEnterprise {
+    pub name: String,
+    pub short_name: Option<String>,
+    pub admin_name: String,
+    pub admin_email: String,
+    /// Generated (and returned once) when absent.
+    pub admin_password: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreatedEnterprise {
+    pub enterprise: Enterprise,
+    pub admin: User,
+    /// The admin's password when it was generated; shown once.
+    pub generated_password: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    pub enterprise_id: EnterpriseId,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreateApp {
+    pub enterprise_id: EnterpriseId,
+    pub name: String,
+    pub callback_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreatedApp {
+    pub app: App,
+    /// The plaintext secret; it exists nowhere else, so it is shown this once.
+    pub client_secret: String,
+}
+
+fn collect(errors: Vec<FieldError>) -> Result<()> {
+    if errors.is_empty() { Ok(()) } else { Err(Error::Invalid(errors)) }
+}
+
+/// Derives an account name from a display name: its ASCII letters and digits, else `ent`.
+fn short_name_base(name: &str) -> String {
+    let mut base: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .take(20)
+        .collect();
+    if base.len() < 2 {
+        base = "ent".to_owned();
+    }
+    base
+}
+
+impl Core {
+    /// Creates an enterprise and its administrator. Only the host operator may.
+    pub async fn create_enterprise(&self, principal: &Principal, cmd: CreateEnterprise) -> Result<CreatedEnterprise> {
+        if !matches!(principal.kind(), crate::auth::PrincipalKind::Operator) {
+            return Err(Error::PermissionDenied);
+        }
+        let mut errors = Vec::new();
+        let name = PersonName::parse("name", &cmd.name).map_err(|e| errors.push(e)).ok();
+        let admin_name = PersonName::parse("admin_name", &cmd.admin_name).map_err(|e| errors.push(e)).ok();
+        let admin_email = Email::parse("admin_email", &cmd.admin_email).map_err(|e| errors.push(e)).ok();
+        let explicit_short = match &cmd.short_name {
+            Some(raw) => ShortName::parse("short_name", raw).map_err(|e| errors.push(e)).ok(),
+            None => None,
+        };
+        let password = match &cmd.admin_password {
+            Some(raw) => Password::parse("admin_password", raw).map_err(|e| errors.push(e)).ok(),
+            None => None,
+        };
+        collect(errors)?;
+        let (name, admin_name, admin_email) = (name.unwrap(), admin_name.unwrap(), admin_email.unwrap());
+        let generated_password = password.is_none().then(secrets::new_password);
+        let password_text = password.as_ref().map(Password::expose).or(generated_password.as_deref()).unwrap_or_default();
+        let password_hash = secrets::hash_password(password_text)?;
+        let now = self.clock.now();
+        let name = name.into_inner();
+        let admin = NewUser {
+            enterprise_id: EnterpriseId(0),
+            name: admin_name.into_inner(),
+            email: Some(admin_email.into_inner()),
+            phone: None,
+            password_hash: Some(password_hash),
+            active: true,
+            is_admin: true,
+            space_total: UNLIMITED,
+            created_at: now,
+        };
+        // A generated account name gets a random suffix until it is free; an explicit one
+        // that is taken is the caller's conflict to resolve.
+        let mut attempt = 0;
+        loop {
+            let short_name = match &explicit_short {
+                Some(short) => short.as_str().to_owned(),
+                None => format!("{}-{}", short_name_base(&name), &secrets::random_hex(3)),
+            };
+            let new = NewEnterprise { name: name.clone(), short_name, admin: admin.clone(), created_at: now };
+            match self.repo.create_enterprise(new).await {
+                Ok((enterprise, admin)) => return Ok(CreatedEnterprise { enterprise, admin, generated_password }),
+                Err(crate::RepoError::Conflict(crate::error::ConflictKind::EnterpriseShortName))
+                    if explicit_short.is_none() && attempt < 5 =>
+                {
+                    attempt += 1;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+
+    /// Adds a user to an enterprise, active from the start. Operator or that enterprise's admin.
+    pub async fn create_user(&self, principal: &Principal, cmd: CreateUser) -> Result<User> {
+        if !principal.can_administer(cmd.enterprise_id) {
+            return Err(Error::PermissionDenied);
+        }
+        self.repo.find_enterprise(cmd.enterprise_id).await?.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        let mut errors = Vec::new();
+        let name = PersonName::parse("name", &cmd.name).map_err(|e| errors.push(e)).ok();
+        let email = cmd.email.as_deref().and_then(|raw| Email::parse("email", raw).map_err(|e| errors.push(e)).ok());
+        let phone = cmd.phone.as_deref().and_then(|raw| Phone::parse("phone", raw).map_err(|e| errors.push(e)).ok());
+        let password = cmd.password.as_deref().and_then(|raw| Password::parse("password", raw).map_err(|e| errors.push(e)).ok());
+        if cmd.email.is_none() && cmd.phone.is_none() {
+            errors.push(FieldError::new("email", "邮箱和手机号不能同时为空"));
+        }
+        collect(errors)?;
+        let password_hash = password.map(|password| secrets::hash_password(password.expose())).transpose()?;
+        let new = NewUser {
+            enterprise_id: cmd.enterprise_id,
+            name: name.unwrap().into_inner(),
+            email: email.map(Email::into_inner),
+            phone: phone.map(Phone::into_inner),
+            password_hash,
+            active: true,
+            is_admin: false,
+            space_total: UNLIMITED,
+            created_at: self.clock.now(),
+        };
+        Ok(self.repo.create_user(new).await?)
+    }
+
+    /// Maps a third-party platform's id for a user (`user_ticket`). Operator or the admin.
+    pub async fn map_user_ticket(&self, principal: &Principal, user_id: UserId, platform_id: i64, ticket: &str) -> Result<()> {
+        let user = self.visible_user(principal, user_id).await?;
+        if !principal.can_administer(user.enterprise_id) {
+            return Err(Error::PermissionDenied);
+        }
+        if platform_id < 1 {
+            return Err(Error::invalid("platform_id", "必须大于等于1"));
+        }
+        let ticket = ticket.trim();
+        if ticket.is_empty() || ticket.chars().count() > 128 {
+            return Err(Error::invalid("custom_id", "长度必须在1-128之间"));
+        }
+        Ok(self.repo.create_user_ticket(user.enterprise_id, platform_id, ticket, user.id).await?)
+    }
+
+    /// Deletes a user and revokes its tokens at once. Operator or the admin.
+    pub async fn delete_user(&self, principal: &Principal, user_id: UserId) -> Result<()> {
+        let user = self.visible_user(principal, user_id).await?;
+        if !principal.can_administer(user.enterprise_id) {
+            return Err(Error::PermissionDenied);
+        }
+        Ok(self.repo.delete_user(user.id, self.clock.now()).await?)
+    }
+
+    /// Registers an app; its secret is returned once and stored only as a keyed hash.
+    pub async fn create_app(&self, principal: &Principal, cmd: CreateApp) -> Result<CreatedApp> {
+        if !principal.can_administer(cmd.enterprise_id) {
+            return Err(Error::PermissionDenied);
+        }
+        self.repo.find_enterprise(cmd.enterprise_id).await?.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        let mut errors = Vec::new();
+        let name = PersonName::parse("name", &cmd.name).map_err(|e| errors.push(e)).ok();
+        if let Some(url) = &cmd.callback_url {
+            let looks_like_url = (url.starts_with("http://") || url.starts_with("https://"))
+                && url.len() <= 2048
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !looks_like_url {
+                errors.push(FieldError::new("callback_url", "必须是http或https地址"));
+            }
+        }
+        collect(errors)?;
+        let client_secret = secrets::random_hex(32);
+        let new = NewApp {
+            enterprise_id: cmd.enterprise_id,
+            name: name.unwrap().into_inner(),
+            client_id: secrets::random_uuid_like(),
+            client_secret_hash: self.key.hash(&client_secret),
+            callback_url: cmd.callback_url,
+            created_at: self.clock.now(),
+        };
+        let app = self.repo.create_app(new).await?;
+        Ok(CreatedApp { app, client_secret })
+    }
+
+    /// Enables, disables or deletes an app. Anything but `Active` revokes its tokens at once.
+    pub async fn set_app_status(&self, principal: &Principal, app_id: AppId, status: AppStatus) -> Result<()> {
+        let app = self.repo.find_app(app_id).await?;
+        let app = match app {
+            Some(app) if principal.can_administer(app.enterprise_id) && app.status != AppStatus::Deleted => app,
+            _ => return Err(Error::not_found(NotFoundKind::App)),
+        };
+        Ok(self.repo.update_app_status(app.id, status).await?)
+    }
+
+    /// Whether this installation has been set up (any enterprise exists).
+    pub async fn is_bootstrapped(&self) -> Result<bool> {
+        Ok(self.repo.count_enterprises().await? > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_name_base;
+
+    #[test]
+    fn account_names_keep_ascii_and_fall_back_for_chinese_names() {
+        assert_eq!(short_name_base("Acme Corp"), "acmecorp");
+        assert_eq!(short_name_base("测试企业"), "ent");
+    }
+}

@@ -1,0 +1,13 @@
+//! The storage adapter: every repository port of `openpan-core` over SQLite (the embedded
+//! default) and PostgreSQL (scale-out), from one source of query logic.
+//!
+//! Queries are built once with sea-query and rendered per dialect; [`on_pool!`] is the single
+//! place where the engine is chosen. Migrations live in `migrations/{sqlite,postgres}` with
+//! identical names. Must never depend on the HTTP layer or know about wire formats.
+
+mod errors;
+mod pool;
+mod repo;
+mod schema;
+
+pub use pool::{ConnectError, SqlRepo};

@@ -1,0 +1,107 @@
+//! Connecting to the engine the URL names, and migrating it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// The one place that knows which engine is behind the repository.
+pub(crate) enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the engine's pool and `$builder` to a function making its
+/// query builder.
+/// The body is written once and compiled for each engine.
+macro_rules! on_pool {
+    ($repo:expr, |$pool:ident, $builder:ident| $body:expr) => {
+        match &$repo.pool {
+            $crate::pool::Pool::Sqlite($pool) => {
+                let $builder = || sea_query::SqliteQueryBuilder;
+                $body
+            }
+            $crate::pool::Pool::Postgres($pool) => {
+                let $builder = || sea_query::PostgresQueryBuilder;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// The repository over one SQLite or PostgreSQL database.
+pub struct SqlRepo {
+    pub(crate) pool: Pool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("unsupported database URL scheme (expected sqlite: or postgres://)")]
+    UnsupportedScheme,
+    #[error("cannot open the database: {0}")]
+    Open(#[source] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+impl SqlRepo {
+    /// Opens `url` (`sqlite:…` or `postgres://…`) with at most `max_connections`.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(ConnectError::Open)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL + NORMAL is durable across process crashes (kill -9); only an OS crash
+                // can lose the last transactions, the usual trade for an embedded store.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(ConnectError::Open)?;
+            Ok(Self { pool: Pool::Sqlite(pool) })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(ConnectError::Open)?;
+            Ok(Self { pool: Pool::Postgres(pool) })
+        } else {
+            Err(ConnectError::UnsupportedScheme)
+        }
+    }
+
+    /// Applies pending migrations. Safe to run from several nodes at once: sqlx takes an
+    /// advisory lock on PostgreSQL, and SQLite serialises writers.
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        }
+        .map_err(ConnectError::Migrate)
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query("select 1").execute(pool).await.is_ok(),
+            Pool::Postgres(pool) => sqlx::query("select 1").execute(pool).await.is_ok(),
+        }
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}

@@ -1,0 +1,632 @@
+//! The port implementations. Each method builds its statements once; `on_pool!` compiles the
+//! same code for both engines.
+
+use async_trait::async_trait;
+use sea_query::{Asterisk, Cond, Expr, Order, Query};
+use sea_query_binder::SqlxBinder;
+
+use openpan_core::RepoError;
+use openpan_core::error::ConflictKind;
+use openpan_core::ids::{AppId, EnterpriseId, UserId};
+use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenRecord};
+use openpan_core::ports::{
+    AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserRepo,
+};
+
+use crate::errors::{classify, other};
+use crate::pool::{SqlRepo, on_pool};
+use crate::schema::{App, Enterprise, OauthJti, OauthToken, UserAccount, UserTicket};
+
+#[derive(sqlx::FromRow)]
+struct EnterpriseRow {
+    enterprise_id: i64,
+    name: String,
+    short_name: String,
+    admin_user_id: Option<i64>,
+    created_at: i64,
+}
+
+impl From<EnterpriseRow> for model::Enterprise {
+    fn from(row: EnterpriseRow) -> Self {
+        Self {
+            id: EnterpriseId(row.enterprise_id),
+            name: row.name,
+            short_name: row.short_name,
+            admin_user_id: UserId(row.admin_user_id.unwrap_or_default()),
+            created_at: row.created_at,
+        }
+    }
+}
+
+const ENTERPRISE_COLUMNS: [Enterprise; 5] = [
+    Enterprise::EnterpriseId,
+    Enterprise::Name,
+    Enterprise::ShortName,
+    Enterprise::AdminUserId,
+    Enterprise::CreatedAt,
+];
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    user_id: i64,
+    enterprise_id: i64,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    active: bool,
+    is_admin: bool,
+    hide_phone: bool,
+    disable_download: bool,
+    space_total: i64,
+    space_used: i64,
+    created_at: i64,
+    last_login_at: Option<i64>,
+}
+
+impl From<UserRow> for model::User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: UserId(row.user_id),
+            enterprise_id: EnterpriseId(row.enterprise_id),
+            name: row.name,
+            email: row.email,
+            phone: row.phone,
+            active: row.active,
+            is_admin: row.is_admin,
+            hide_phone: row.hide_phone,
+            disable_download: row.disable_download,
+            space_total: row.space_total,
+            space_used: row.space_used,
+            created_at: row.created_at,
+            last_login_at: row.last_login_at,
+        }
+    }
+}
+
+const USER_COLUMNS: [UserAccount; 13] = [
+    UserAccount::UserId,
+    UserAccount::EnterpriseId,
+    UserAccount::Name,
+    UserAccount::Email,
+    UserAccount::Phone,
+    UserAccount::Active,
+    UserAccount::IsAdmin,
+    UserAccount::HidePhone,
+    UserAccount::DisableDownload,
+    UserAccount::SpaceTotal,
+    UserAccount::SpaceUsed,
+    UserAccount::CreatedAt,
+    UserAccount::LastLoginAt,
+];
+
+#[derive(sqlx::FromRow)]
+struct AppRow {
+    app_id: i64,
+    enterprise_id: i64,
+    name: String,
+    client_id: String,
+    client_secret_hash: Vec<u8>,
+    callback_url: Option<String>,
+    status: String,
+    created_at: i64,
+}
+
+impl TryFrom<AppRow> for model::App {
+    type Error = RepoError;
+
+    fn try_from(row: AppRow) -> Result<Self, RepoError> {
+        let status = AppStatus::parse(&row.status)
+            .ok_or_else(|| RepoError::Other(format!("app {} has unknown status {:?}", row.app_id, row.status).into()))?;
+        Ok(Self {
+            id: AppId(row.app_id),
+            enterprise_id: EnterpriseId(row.enterprise_id),
+            name: row.name,
+            client_id: row.client_id,
+            client_secret_hash: row.client_secret_hash,
+            callback_url: row.callback_url,
+            status,
+            created_at: row.created_at,
+        })
+    }
+}
+
+const APP_COLUMNS: [App; 8] = [
+    App::AppId,
+    App::EnterpriseId,
+    App::Name,
+    App::ClientId,
+    App::ClientSecretHash,
+    App::CallbackUrl,
+    App::Status,
+    App::CreatedAt,
+];
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    app_id: i64,
+    enterprise_id: i64,
+    user_id: Option<i64>,
+    access_expires_at: i64,
+    refresh_expires_at: i64,
+}
+
+impl From<TokenRow> for TokenRecord {
+    fn from(row: TokenRow) -> Self {
+        let enterprise_id = EnterpriseId(row.enterprise_id);
+        let subject = match row.user_id {
+            Some(user_id) => Subject::User(enterprise_id, UserId(user_id)),
+            None => Subject::Enterprise(enterprise_id),
+        };
+        Self {
+            app_id: AppId(row.app_id),
+            subject,
+            access_expires_at: row.access_expires_at,
+            refresh_expires_at: row.refresh_expires_at,
+        }
+    }
+}
+
+const TOKEN_COLUMNS: [OauthToken; 5] = [
+    OauthToken::AppId,
+    OauthToken::EnterpriseId,
+    OauthToken::UserId,
+    OauthToken::AccessExpiresAt,
+    OauthToken::RefreshExpiresAt,
+];
+
+fn user_by_id(id: UserId) -> sea_query::SelectStatement {
+    Query::select()
+        .columns(USER_COLUMNS)
+        .from(UserAccount::Table)
+        .and_where(Expr::col(UserAccount::UserId).eq(id.0))
+        .and_where(Expr::col(UserAccount::DeletedAt).is_null())
+        .to_owned()
+}
+
+fn insert_user(new: &NewUser, enterprise_id: EnterpriseId) -> sea_query::InsertStatement {
+    Query::insert()
+        .into_table(UserAccount::Table)
+        .columns([
+            UserAccount::EnterpriseId,
+            UserAccount::Name,
+            UserAccount::Email,
+            UserAccount::Phone,
+            UserAccount::PasswordHash,
+            UserAccount::Active,
+            UserAccount::IsAdmin,
+            UserAccount::SpaceTotal,
+            UserAccount::CreatedAt,
+        ])
+        .values_panic([
+            enterprise_id.0.into(),
+            new.name.clone().into(),
+            new.email.clone().into(),
+            new.phone.clone().into(),
+            new.password_hash.clone().into(),
+            new.active.into(),
+            new.is_admin.into(),
+            new.space_total.into(),
+            new.created_at.into(),
+        ])
+        .returning(Query::returning().columns(USER_COLUMNS))
+        .to_owned()
+}
+
+fn insert_token(token: &NewToken) -> sea_query::InsertStatement {
+    let user_id = match token.subject {
+        Subject::User(_, user_id) => Some(user_id.0),
+        Subject::Enterprise(_) => None,
+    };
+    Query::insert()
+        .into_table(OauthToken::Table)
+        .columns([
+            OauthToken::AppId,
+            OauthToken::EnterpriseId,
+            OauthToken::UserId,
+            OauthToken::AccessHash,
+            OauthToken::RefreshHash,
+            OauthToken::AccessExpiresAt,
+            OauthToken::RefreshExpiresAt,
+            OauthToken::CreatedAt,
+        ])
+        .values_panic([
+            token.app_id.0.into(),
+            token.subject.enterprise_id().0.into(),
+            user_id.into(),
+            token.access_hash.clone().into(),
+            token.refresh_hash.clone().into(),
+            token.access_expires_at.into(),
+            token.refresh_expires_at.into(),
+            token.created_at.into(),
+        ])
+        .to_owned()
+}
+
+fn delete_tokens_where(column: OauthToken, id: i64) -> sea_query::DeleteStatement {
+    Query::delete().from_table(OauthToken::Table).and_where(Expr::col(column).eq(id)).to_owned()
+}
+
+#[async_trait]
+impl EnterpriseRepo for SqlRepo {
+    #[tracing::instrument(skip_all)]
+    async fn create_enterprise(&self, new: NewEnterprise) -> RepoResult<(model::Enterprise, model::User)> {
+        let insert_enterprise = Query::insert()
+            .into_table(Enterprise::Table)
+            .columns([Enterprise::Name, Enterprise::ShortName, Enterprise::CreatedAt])
+            .values_panic([new.name.clone().into(), new.short_name.clone().into(), new.created_at.into()])
+            .returning_col(Enterprise::EnterpriseId)
+            .to_owned();
+        on_pool!(self, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let (sql, values) = insert_enterprise.build_sqlx(builder());
+            let enterprise_id: i64 = sqlx::query_scalar_with(&sql, values)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|err| classify(err, Some(ConflictKind::EnterpriseShortName)))?;
+            let (sql, values) = insert_user(&new.admin, EnterpriseId(enterprise_id)).build_sqlx(builder());
+            let admin: UserRow = sqlx::query_as_with(&sql, values)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|err| classify(err, Some(ConflictKind::UserLogin)))?;
+            let (sql, values) = Query::update()
+                .table(Enterprise::Table)
+                .value(Enterprise::AdminUserId, admin.user_id)
+                .and_where(Expr::col(Enterprise::EnterpriseId).eq(enterprise_id))
+                .returning(Query::returning().columns(ENTERPRISE_COLUMNS))
+                .to_owned()
+                .build_sqlx(builder());
+            let enterprise: EnterpriseRow = sqlx::query_as_with(&sql, values).fetch_one(&mut *tx).await.map_err(other)?;
+            tx.commit().await.map_err(other)?;
+            Ok((enterprise.into(), admin.into()))
+        })
+    }
+
+    async fn find_enterprise(&self, id: EnterpriseId) -> RepoResult<Option<model::Enterprise>> {
+        let query = Query::select()
+            .columns(ENTERPRISE_COLUMNS)
+            .from(Enterprise::Table)
+            .and_where(Expr::col(Enterprise::EnterpriseId).eq(id.0))
+            .to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            let row: Option<EnterpriseRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            Ok(row.map(Into::into))
+        })
+    }
+
+    async fn count_enterprises(&self) -> RepoResult<i64> {
+        let query = Query::select().expr(Expr::col(Asterisk).count()).from(Enterprise::Table).to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            sqlx::query_scalar_with(&sql, values).fetch_one(pool).await.map_err(other)
+        })
+    }
+}
+
+#[async_trait]
+impl UserRepo for SqlRepo {
+    #[tracing::instrument(skip_all)]
+    async fn create_user(&self, new: NewUser) -> RepoResult<model::User> {
+        let insert = insert_user(&new, new.enterprise_id);
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = insert.build_sqlx(builder());
+            let row: UserRow = sqlx::query_as_with(&sql, values)
+                .fetch_one(pool)
+                .await
+                .map_err(|err| classify(err, Some(ConflictKind::UserLogin)))?;
+            Ok(row.into())
+        })
+    }
+
+    async fn find_user(&self, id: UserId) -> RepoResult<Option<model::User>> {
+        let query = user_by_id(id);
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            let row: Option<UserRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            Ok(row.map(Into::into))
+        })
+    }
+
+    async fn find_user_by_login(&self, enterprise_id: EnterpriseId, login: &str) -> RepoResult<Option<model::User>> {
+        let query = Query::select()
+            .columns(USER_COLUMNS)
+            .from(UserAccount::Table)
+            .and_where(Expr::col(UserAccount::EnterpriseId).eq(enterprise_id.0))
+            .and_where(Expr::col(UserAccount::DeletedAt).is_null())
+            .cond_where(
+                Cond::any()
+                    .add(Expr::col(UserAccount::Email).eq(login.to_lowercase()))
+                    .add(Expr::col(UserAccount::Phone).eq(login)),
+            )
+            .limit(1)
+            .to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            let row: Option<UserRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            Ok(row.map(Into::into))
+        })
+    }
+
+    async fn find_user_by_ticket(
+        &self,
+        enterprise_id: EnterpriseId,
+        platform_id: i64,
+        ticket: &str,
+    ) -> RepoResult<Option<model::User>> {
+        let query = Query::select()
+            .columns(USER_COLUMNS.map(|column| (UserAccount::Table, column)))
+            .from(UserTicket::Table)
+            .inner_join(
+                UserAccount::Table,
+                Expr::col((UserAccount::Table, UserAccount::UserId)).equals((UserTicket::Table, UserTicket::UserId)),
+            )
+            .and_where(Expr::col((UserTicket::Table, UserTicket::EnterpriseId)).eq(enterprise_id.0))
+            .and_where(Expr::col((UserTicket::Table, UserTicket::PlatformId)).eq(platform_id))
+            .and_where(Expr::col((UserTicket::Table, UserTicket::CustomId)).eq(ticket))
+            .and_where(Expr::col((UserAccount::Table, UserAccount::DeletedAt)).is_null())
+            .to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            let row: Option<UserRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            Ok(row.map(Into::into))
+        })
+    }
+
+    async fn create_user_ticket(
+        &self,
+        enterprise_id: EnterpriseId,
+        platform_id: i64,
+        ticket: &str,
+        user_id: UserId,
+    ) -> RepoResult<()> {
+        let insert = Query::insert()
+            .into_table(UserTicket::Table)
+            .columns([UserTicket::EnterpriseId, UserTicket::PlatformId, UserTicket::CustomId, UserTicket::UserId])
+            .values_panic([enterprise_id.0.into(), platform_id.into(), ticket.into(), user_id.0.into()])
+            .to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = insert.build_sqlx(builder());
+            sqlx::query_with(&sql, values)
+                .execute(pool)
+                .await
+                .map_err(|err| classify(err, Some(ConflictKind::UserTicket)))?;
+            Ok(())
+        })
+    }
+
+    async fn list_users(&self, enterprise_id: EnterpriseId, page: Page) -> RepoResult<(Vec<model::User>, i64)> {
+        let filter = Cond::all()
+            .add(Expr::col(UserAccount::EnterpriseId).eq(enterprise_id.0))
+            .add(Expr::col(UserAccount::DeletedAt).is_null());
+        let list = Query::select()
+            .columns(USER_COLUMNS)
+            .from(UserAccount::Table)
+            .cond_where(filter.clone())
+            .order_by(UserAccount::UserId, Order::Asc)
+            .limit(page.capacity as u64)
+            .offset(page.offset() as u64)
+            .to_owned();
+        let count = Query::select().expr(Expr::col(Asterisk).count()).from(UserAccount::Table).cond_where(filter).to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = list.build_sqlx(builder());
+            let rows: Vec<UserRow> = sqlx::query_as_with(&sql, values).fetch_all(pool).await.map_err(other)?;
+            let (sql, values) = count.build_sqlx(builder());
+            let total: i64 = sqlx::query_scalar_with(&sql, values).fetch_one(pool).await.map_err(other)?;
+            Ok((rows.into_iter().map(Into::into).collect(), total))
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_user(&self, id: UserId, at: i64) -> RepoResult<()> {
+        let mark = Query::update()
+            .table(UserAccount::Table)
+            .value(UserAccount::DeletedAt, at)
+            .value(UserAccount::Active, false)
+            .and_where(Expr::col(UserAccount::UserId).eq(id.0))
+            .and_where(Expr::col(UserAccount::DeletedAt).is_null())
+            .to_owned();
+        let revoke = delete_tokens_where(OauthToken::UserId, id.0);
+        on_pool!(self, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let (sql, values) = mark.build_sqlx(builder());
+            let marked = sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            if marked.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            let (sql, values) = revoke.build_sqlx(builder());
+            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            tx.commit().await.map_err(other)
+        })
+    }
+}
+
+#[async_trait]
+impl AppRepo for SqlRepo {
+    #[tracing::instrument(skip_all)]
+    async fn create_app(&self, new: NewApp) -> RepoResult<model::App> {
+        let insert = Query::insert()
+            .into_table(App::Table)
+            .columns([
+                App::EnterpriseId,
+                App::Name,
+                App::ClientId,
+                App::ClientSecretHash,
+                App::CallbackUrl,
+                App::Status,
+                App::CreatedAt,
+            ])
+            .values_panic([
+                new.enterprise_id.0.into(),
+                new.name.into(),
+                new.client_id.into(),
+                new.client_secret_hash.into(),
+                new.callback_url.into(),
+                AppStatus::Active.as_str().into(),
+                new.created_at.into(),
+            ])
+            .returning(Query::returning().columns(APP_COLUMNS))
+            .to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = insert.build_sqlx(builder());
+            let row: AppRow = sqlx::query_as_with(&sql, values).fetch_one(pool).await.map_err(other)?;
+            row.try_into()
+        })
+    }
+
+    async fn find_app_by_client_id(&self, client_id: &str) -> RepoResult<Option<model::App>> {
+        let query = Query::select().columns(APP_COLUMNS).from(App::Table).and_where(Expr::col(App::ClientId).eq(client_id)).to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            let row: Option<AppRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            row.map(TryInto::try_into).transpose()
+        })
+    }
+
+    async fn find_app(&self, id: AppId) -> RepoResult<Option<model::App>> {
+        let query = Query::select().columns(APP_COLUMNS).from(App::Table).and_where(Expr::col(App::AppId).eq(id.0)).to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            let row: Option<AppRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            row.map(TryInto::try_into).transpose()
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_app_status(&self, id: AppId, status: AppStatus) -> RepoResult<()> {
+        let update = Query::update()
+            .table(App::Table)
+            .value(App::Status, status.as_str())
+            .and_where(Expr::col(App::AppId).eq(id.0))
+            .to_owned();
+        let revoke = (status != AppStatus::Active).then(|| delete_tokens_where(OauthToken::AppId, id.0));
+        on_pool!(self, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let (sql, values) = update.build_sqlx(builder());
+            let updated = sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            if updated.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            if let Some(revoke) = &revoke {
+                let (sql, values) = revoke.build_sqlx(builder());
+                sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            }
+            tx.commit().await.map_err(other)
+        })
+    }
+}
+
+#[async_trait]
+impl TokenRepo for SqlRepo {
+    #[tracing::instrument(skip_all)]
+    async fn create_token_for_assertion(
+        &self,
+        app_id: AppId,
+        jti: &str,
+        jti_expires_at: i64,
+        token: NewToken,
+    ) -> RepoResult<()> {
+        let record_jti = Query::insert()
+            .into_table(OauthJti::Table)
+            .columns([OauthJti::AppId, OauthJti::Jti, OauthJti::ExpiresAt])
+            .values_panic([app_id.0.into(), jti.into(), jti_expires_at.into()])
+            .to_owned();
+        let insert = insert_token(&token);
+        on_pool!(self, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let (sql, values) = record_jti.build_sqlx(builder());
+            sqlx::query_with(&sql, values)
+                .execute(&mut *tx)
+                .await
+                .map_err(|err| classify(err, Some(ConflictKind::JtiReplayed)))?;
+            let (sql, values) = insert.build_sqlx(builder());
+            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            tx.commit().await.map_err(other)
+        })
+    }
+
+    async fn find_access_token(&self, access_hash: &[u8], now: i64) -> RepoResult<Option<TokenRecord>> {
+        let query = Query::select()
+            .columns(TOKEN_COLUMNS.map(|column| (OauthToken::Table, column)))
+            .from(OauthToken::Table)
+            .inner_join(App::Table, Expr::col((App::Table, App::AppId)).equals((OauthToken::Table, OauthToken::AppId)))
+            .left_join(
+                UserAccount::Table,
+                Expr::col((UserAccount::Table, UserAccount::UserId)).equals((OauthToken::Table, OauthToken::UserId)),
+            )
+            .and_where(Expr::col((OauthToken::Table, OauthToken::AccessHash)).eq(access_hash.to_vec()))
+            .and_where(Expr::col((OauthToken::Table, OauthToken::AccessExpiresAt)).gt(now))
+            .and_where(Expr::col((App::Table, App::Status)).eq(AppStatus::Active.as_str()))
+            .cond_where(
+                Cond::any().add(Expr::col((OauthToken::Table, OauthToken::UserId)).is_null()).add(
+                    Cond::all()
+                        .add(Expr::col((UserAccount::Table, UserAccount::Active)).eq(true))
+                        .add(Expr::col((UserAccount::Table, UserAccount::DeletedAt)).is_null()),
+                ),
+            )
+            .to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            let row: Option<TokenRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            Ok(row.map(Into::into))
+        })
+    }
+
+    async fn find_refresh_token(&self, app_id: AppId, refresh_hash: &[u8], now: i64) -> RepoResult<Option<TokenRecord>> {
+        let query = Query::select()
+            .columns(TOKEN_COLUMNS)
+            .from(OauthToken::Table)
+            .and_where(Expr::col(OauthToken::RefreshHash).eq(refresh_hash.to_vec()))
+            .and_where(Expr::col(OauthToken::AppId).eq(app_id.0))
+            .and_where(Expr::col(OauthToken::RefreshExpiresAt).gt(now))
+            .to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            let row: Option<TokenRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            Ok(row.map(Into::into))
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn rotate_refresh_token(&self, old_refresh_hash: &[u8], replacement: NewToken) -> RepoResult<bool> {
+        // The old access token keeps working until it expires, so a client that refreshes
+        // while another of its requests is in flight does not fail that request.
+        let consume = Query::update()
+            .table(OauthToken::Table)
+            .value(OauthToken::RefreshHash, Option::<Vec<u8>>::None)
+            .and_where(Expr::col(OauthToken::RefreshHash).eq(old_refresh_hash.to_vec()))
+            .to_owned();
+        let insert = insert_token(&replacement);
+        on_pool!(self, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let (sql, values) = consume.build_sqlx(builder());
+            let consumed = sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            if consumed.rows_affected() != 1 {
+                return Ok(false);
+            }
+            let (sql, values) = insert.build_sqlx(builder());
+            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            tx.commit().await.map_err(other)?;
+            Ok(true)
+        })
+    }
+
+    async fn purge_expired(&self, now: i64) -> RepoResult<u64> {
+        let tokens = Query::delete()
+            .from_table(OauthToken::Table)
+            .and_where(Expr::col(OauthToken::AccessExpiresAt).lte(now))
+            .cond_where(
+                Cond::any()
+                    .add(Expr::col(OauthToken::RefreshHash).is_null())
+                    .add(Expr::col(OauthToken::RefreshExpiresAt).lte(now)),
+            )
+            .to_owned();
+        let jtis = Query::delete().from_table(OauthJti::Table).and_where(Expr::col(OauthJti::ExpiresAt).lte(now)).to_owned();
+        on_pool!(self, |pool, builder| {
+            let (sql, values) = tokens.build_sqlx(builder());
+            let deleted_tokens = sqlx::query_with(&sql, values).execute(pool).await.map_err(other)?.rows_affected();
+            let (sql, values) = jtis.build_sqlx(builder());
+            let deleted_jtis = sqlx::query_with(&sql, values).execute(pool).await.map_err(other)?.rows_affected();
+            Ok(deleted_tokens + deleted_jtis)
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! Table and column names for the query builder.
+
+use sea_query::Iden;
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Enterprise {
+    Table,
+    EnterpriseId,
+    Name,
+    ShortName,
+    AdminUserId,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum UserAccount {
+    Table,
+    UserId,
+    EnterpriseId,
+    Name,
+    Email,
+    Phone,
+    PasswordHash,
+    Active,
+    IsAdmin,
+    HidePhone,
+    DisableDownload,
+    SpaceTotal,
+    SpaceUsed,
+    CreatedAt,
+    LastLoginAt,
+    DeletedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum UserTicket {
+    Table,
+    EnterpriseId,
+    PlatformId,
+    CustomId,
+    UserId,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum App {
+    Table,
+    AppId,
+    EnterpriseId,
+    Name,
+    ClientId,
+    ClientSecretHash,
+    CallbackUrl,
+    Status,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum OauthToken {
+    Table,
+    AppId,
+    EnterpriseId,
+    UserId,
+    AccessHash,
+    RefreshHash,
+    AccessExpiresAt,
+    RefreshExpiresAt,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum OauthJti {
+    Table,
+    AppId,
+    Jti,
+    ExpiresAt,
+}

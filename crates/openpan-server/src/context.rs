@@ -1,0 +1,77 @@
+//! Per-request context: the request id and the language of messages.
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use openpan_types::Lang;
+
+use crate::error::render_envelope;
+
+/// Set on every request before anything else runs.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub lang: Lang,
+}
+
+impl RequestContext {
+    fn from_request(request: &Request) -> Self {
+        Self { request_id: openpan_core::secrets::random_uuid_like(), lang: lang_of(request) }
+    }
+}
+
+/// English for `Accept-Language: en…` (first preference) or `lang=en…` in the query; the
+/// platform's Chinese otherwise.
+fn lang_of(request: &Request) -> Lang {
+    let from_query = request.uri().query().and_then(|query| {
+        url::form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == "lang").map(|(_, value)| value.into_owned())
+    });
+    let from_header = || {
+        request
+            .headers()
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(',').next())
+            .map(|first| first.trim().to_owned())
+    };
+    match from_query.or_else(from_header) {
+        Some(tag) if tag.to_ascii_lowercase().starts_with("en") => Lang::En,
+        _ => Lang::Zh,
+    }
+}
+
+/// Outermost layer: assigns the request id, runs the request in a span that carries it, and
+/// echoes it as `X-Request-Id`.
+pub async fn with_context(mut request: Request, next: Next) -> Response {
+    let context = RequestContext::from_request(&request);
+    request.extensions_mut().insert(context.clone());
+    let span = tracing::info_span!("request", request_id = %context.request_id, method = %request.method(), path = %request.uri().path());
+    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
+    if let Ok(value) = HeaderValue::from_str(&context.request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Renders `error` as the envelope for this request.
+pub fn envelope_for(request: &Request, error: crate::error::ApiError) -> Response {
+    let context = request
+        .extensions()
+        .get::<RequestContext>()
+        .cloned()
+        .unwrap_or_else(|| RequestContext::from_request(request));
+    render_envelope(&context, axum::response::IntoResponse::into_response(error))
+}
+
+/// The `/api/v2` error layer: every non-2xx answer becomes the platform envelope.
+pub async fn with_envelope(request: Request, next: Next) -> Response {
+    let context = request
+        .extensions()
+        .get::<RequestContext>()
+        .cloned()
+        .unwrap_or_else(|| RequestContext::from_request(&request));
+    let response = next.run(request).await;
+    render_envelope(&context, response)
+}

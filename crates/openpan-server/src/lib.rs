@@ -1,0 +1,169 @@
+//! The HTTP face of openpan: the `/api/v2` platform with its envelope, scopes and rate limits,
+//! the OAuth2 token endpoint, and health, readiness and metrics endpoints.
+//!
+//! Handlers reach storage only through `openpan_core` services; this crate must never depend
+//! on the database, blob or rate-limit backend crates — `crates/openpan` wires those in.
+
+mod api;
+mod context;
+mod convert;
+mod error;
+mod extract;
+mod metrics;
+mod oauth;
+pub mod ratelimit;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use openpan_core::ports::HealthCheck;
+use openpan_core::ratelimit::RateLimiter;
+use openpan_core::services::Core;
+
+pub use error::ApiError;
+pub use extract::{JsonBody, Params, lenient_i64};
+pub use ratelimit::{ClassLimits, RateLimitPolicy};
+
+/// Everything a handler may reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub rate_limits: Arc<RateLimitPolicy>,
+    pub health: Arc<Vec<Arc<dyn HealthCheck>>>,
+    pub metrics: metrics::SharedMetrics,
+}
+
+/// HTTP settings the router needs.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest request body `/api/v2` accepts.
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    pub fn new(
+        core: Core,
+        limiter: Arc<dyn RateLimiter>,
+        rate_limits: RateLimitPolicy,
+        health: Vec<Arc<dyn HealthCheck>>,
+    ) -> Self {
+        Self {
+            core,
+            limiter,
+            rate_limits: Arc::new(rate_limits),
+            health: Arc::new(health),
+            metrics: Arc::new(metrics::Metrics::default()),
+        }
+    }
+}
+
+async fn root() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "name": "openpan", "status": "ok" }))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    for check in state.health.iter() {
+        if !check.is_healthy().await {
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("{} unavailable", check.name()));
+        }
+    }
+    (StatusCode::OK, "ready".to_owned())
+}
+
+/// Unknown paths outside `/api/v2` answer the same envelope as inside it.
+async fn unknown_route(request: Request) -> axum::response::Response {
+    context::envelope_for(&request, ApiError::new(openpan_types::ErrorCode::ApiNotFound))
+}
+
+async fn wrong_method(request: Request) -> axum::response::Response {
+    context::envelope_for(&request, ApiError::new(openpan_types::ErrorCode::MethodNotAllowed))
+}
+
+/// The whole application router.
+pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let api_v2 = api::routes()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::gate))
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(context::with_envelope));
+    Router::new()
+        .route("/", get(root))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
+        .route("/oauth/token", post(oauth::token))
+        .nest("/api/v2", api_v2)
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(context::with_context))
+        .with_state(state)
+}
+
+/// Collapses repeated slashes and drops a trailing one, before routing: the Java SDK asks for
+/// `/api/v2/file//preview_token`.
+fn normalize_path(mut request: Request) -> Request {
+    let uri = request.uri();
+    let path = uri.path();
+    if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
+        return request;
+    }
+    let mut normalized = String::with_capacity(path.len());
+    for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+        normalized.push('/');
+        normalized.push_str(segment);
+    }
+    if normalized.is_empty() {
+        normalized.push('/');
+    }
+    if let Some(query) = uri.query() {
+        normalized.push('?');
+        normalized.push_str(query);
+    }
+    let mut parts = uri.clone().into_parts();
+    if let Ok(path_and_query) = normalized.parse() {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(new_uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = new_uri;
+        }
+    }
+    request
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = tower::util::MapRequestLayer::new(normalize_path).layer(router);
+    let make_service = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(service);
+    axum::serve(listener, make_service).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn double_and_trailing_slashes_are_folded() {
+        let request = |uri: &str| Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap();
+        assert_eq!(normalize_path(request("/api/v2/file//preview_token?a=1")).uri(), "/api/v2/file/preview_token?a=1");
+        assert_eq!(normalize_path(request("/api/v2/folder/0/info/")).uri(), "/api/v2/folder/0/info");
+        assert_eq!(normalize_path(request("/")).uri(), "/");
+    }
+}

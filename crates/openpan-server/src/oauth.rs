@@ -1,0 +1,98 @@
+//! `POST /oauth/token`: RFC 6749 shaped, with the platform's `jwt_simple` grant.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bytes::Bytes;
+
+use openpan_core::Error;
+use openpan_core::error::OAuthFailure;
+use openpan_core::oauth::{ClientCredentials, Grant};
+use openpan_types::TokenResponse;
+
+use crate::AppState;
+use crate::error::OAuthError;
+
+/// The token endpoint takes small forms only.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+fn invalid_request(message: &str) -> OAuthError {
+    OAuthError(Error::OAuth(OAuthFailure::InvalidRequest(message.to_owned())))
+}
+
+/// Query string and form body together (the platform's demos put everything in the query).
+/// The body wins when both name a parameter.
+fn parameters(query: Option<&str>, body: &[u8]) -> HashMap<String, String> {
+    let mut parameters: HashMap<String, String> = HashMap::new();
+    for source in [query.unwrap_or_default().as_bytes(), body] {
+        for (key, value) in url::form_urlencoded::parse(source) {
+            parameters.insert(key.into_owned(), value.into_owned());
+        }
+    }
+    parameters
+}
+
+/// HTTP Basic, else `client_id` + `client_secret` parameters (`client_secret_post`).
+fn client_credentials(headers: &HeaderMap, parameters: &HashMap<String, String>) -> Result<ClientCredentials, OAuthError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let text = value.to_str().map_err(|_| invalid_request("malformed Authorization header"))?.trim();
+        let (scheme, encoded) = text.split_once(' ').ok_or_else(|| invalid_request("malformed Authorization header"))?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient)));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| invalid_request("malformed Basic credentials"))?;
+        let (client_id, client_secret) =
+            decoded.split_once(':').ok_or_else(|| invalid_request("malformed Basic credentials"))?;
+        return Ok(ClientCredentials { client_id: client_id.to_owned(), client_secret: client_secret.to_owned() });
+    }
+    match (parameters.get("client_id"), parameters.get("client_secret")) {
+        (Some(client_id), Some(client_secret)) => {
+            Ok(ClientCredentials { client_id: client_id.clone(), client_secret: client_secret.clone() })
+        }
+        _ => Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient))),
+    }
+}
+
+fn required<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Result<&'a str, OAuthError> {
+    parameters
+        .get(name)
+        .map(String::as_str)
+        .filter(|value| !value.trim().is_empty())
+        .ok_or_else(|| invalid_request(&format!("{name} is required")))
+}
+
+pub async fn token(State(state): State<AppState>, request: Request) -> Result<Response, OAuthError> {
+    let (parts, body) = request.into_parts();
+    let body: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| invalid_request("request body too large"))?;
+    let parameters = parameters(parts.uri.query(), &body);
+    let credentials = client_credentials(&parts.headers, &parameters)?;
+    let grant = match parameters.get("grant_type").map(String::as_str) {
+        Some("jwt_simple") => Grant::JwtSimple { assertion: required(&parameters, "assertion")?.to_owned() },
+        Some("refresh_token") => Grant::RefreshToken { refresh_token: required(&parameters, "refresh_token")?.to_owned() },
+        None => return Err(invalid_request("grant_type is required")),
+        Some(_) => {
+            // Authenticate first so an unknown client learns nothing about supported grants.
+            state.core.authenticate_client(&credentials).await.map_err(OAuthError)?;
+            return Err(OAuthError(Error::OAuth(OAuthFailure::UnsupportedGrantType)));
+        }
+    };
+    let issued = state.core.issue_token(&credentials, grant).await.map_err(OAuthError)?;
+    let body = TokenResponse {
+        access_token: issued.access_token,
+        refresh_token: issued.refresh_token,
+        scope: issued.scope.to_owned(),
+        token_type: "bearer".to_owned(),
+        expires_in: issued.expires_in,
+    };
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

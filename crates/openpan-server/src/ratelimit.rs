@@ -1,0 +1,183 @@
+//! The `/api/v2` gate: authenticate the bearer token, charge the rate-limit budgets, check the
+//! token's scope against the path, and stamp `X-Rate-Limit-*` on whatever the answer is.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use openpan_core::Error;
+use openpan_core::auth::{Principal, PrincipalKind};
+use openpan_core::ratelimit::{Quota, RateDecision};
+use openpan_types::ErrorCode;
+
+use crate::AppState;
+use crate::error::{ApiError, error_chain};
+
+/// API classes with their own budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiClass {
+    Default,
+    Upload,
+    Search,
+}
+
+impl ApiClass {
+    /// Uploads (new files and versions) and searches are costly and get their own budgets.
+    pub fn of(path: &str) -> Self {
+        if path.contains("/upload") || path.contains("new_version") {
+            ApiClass::Upload
+        } else if path.contains("search") {
+            ApiClass::Search
+        } else {
+            ApiClass::Default
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            ApiClass::Default => "default",
+            ApiClass::Upload => "upload",
+            ApiClass::Search => "search",
+        }
+    }
+}
+
+/// Budgets of one class.
+#[derive(Debug, Clone, Copy)]
+pub struct ClassLimits {
+    /// Shared by every token of one app.
+    pub per_app: Quota,
+    /// Shared by every token of one user, across apps.
+    pub per_user: Quota,
+    /// For requests without a valid token, per client address.
+    pub per_ip: Quota,
+}
+
+/// What the operator configured.
+#[derive(Debug, Clone)]
+pub struct RateLimitPolicy {
+    pub default: ClassLimits,
+    pub upload: ClassLimits,
+    pub search: ClassLimits,
+}
+
+impl RateLimitPolicy {
+    fn limits(&self, class: ApiClass) -> ClassLimits {
+        match class {
+            ApiClass::Default => self.default,
+            ApiClass::Upload => self.upload,
+            ApiClass::Search => self.search,
+        }
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// `/admin/` paths take enterprise tokens only; every other path user tokens only.
+fn scope_allows(principal: &Principal, path: &str) -> bool {
+    let admin_path = path.contains("/admin/");
+    match principal.kind() {
+        PrincipalKind::EnterpriseAdmin { .. } => admin_path,
+        PrincipalKind::User { .. } => !admin_path,
+        PrincipalKind::Operator => false,
+    }
+}
+
+impl AppState {
+    async fn charge(&self, class: ApiClass, principal: Option<&Principal>, peer: Option<SocketAddr>) -> RateDecision {
+        let limits = self.rate_limits.limits(class);
+        let class_key = class.key();
+        let mut budgets: Vec<(String, Quota)> = Vec::with_capacity(2);
+        match principal {
+            Some(principal) => {
+                if let Some(app_id) = principal.app_id() {
+                    budgets.push((format!("{class_key}:app:{app_id}"), limits.per_app));
+                }
+                if let Some(user_id) = principal.user_id() {
+                    budgets.push((format!("{class_key}:user:{user_id}"), limits.per_user));
+                }
+            }
+            None => {
+                let ip = peer.map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".to_owned());
+                budgets.push((format!("{class_key}:ip:{ip}"), limits.per_ip));
+            }
+        }
+        let mut combined: Option<RateDecision> = None;
+        for (key, quota) in budgets {
+            let decision = match self.limiter.check(&key, quota).await {
+                Ok(decision) => decision,
+                Err(err) => {
+                    // Fail open: losing the limiter must not take the API down with it.
+                    tracing::warn!(error = %error_chain(&err), "rate limiter unavailable; request let through");
+                    RateDecision { allowed: true, limit: quota.limit, remaining: quota.limit, reset_secs: 0, retry_after_secs: 0 }
+                }
+            };
+            combined = Some(match combined {
+                Some(previous) => previous.tighter(decision),
+                None => decision,
+            });
+        }
+        combined.unwrap_or(RateDecision { allowed: true, limit: 0, remaining: 0, reset_secs: 0, retry_after_secs: 0 })
+    }
+}
+
+fn stamp(headers: &mut HeaderMap, decision: &RateDecision) {
+    headers.insert("x-rate-limit-limit", HeaderValue::from(decision.limit));
+    headers.insert("x-rate-limit-remaining", HeaderValue::from(decision.remaining));
+    headers.insert("x-rate-limit-reset", HeaderValue::from(decision.reset_secs));
+}
+
+pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let class = ApiClass::of(&path);
+    let authenticated = match bearer_token(request.headers()) {
+        None => Err(Error::Unauthenticated),
+        Some(token) => state.core.authenticate_bearer(token).await,
+    };
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let decision = state.charge(class, authenticated.as_ref().ok(), peer).await;
+    let mut response = if !decision.allowed {
+        ApiError { code: ErrorCode::RateLimit, fields: Vec::new(), retry_after: Some(decision.retry_after_secs) }
+            .into_response()
+    } else {
+        match authenticated {
+            Err(err) => ApiError::from(err).into_response(),
+            Ok(principal) if !scope_allows(&principal, &path) => ApiError::new(ErrorCode::PermissionDenied).into_response(),
+            Ok(principal) => {
+                request.extensions_mut().insert(principal);
+                next.run(request).await
+            }
+        }
+    };
+    stamp(response.headers_mut(), &decision);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_and_searches_have_their_own_class() {
+        assert_eq!(ApiClass::of("/api/v2/file/upload_v2"), ApiClass::Upload);
+        assert_eq!(ApiClass::of("/api/v2/file/1/new_version_v2"), ApiClass::Upload);
+        assert_eq!(ApiClass::of("/api/v2/item/search"), ApiClass::Search);
+        assert_eq!(ApiClass::of("/api/v2/folder/0/info"), ApiClass::Default);
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_required() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc"));
+        assert_eq!(bearer_token(&headers), Some("abc"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&headers), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! What the admin CLI and first-start bootstrap do, through the same core services as HTTP.
+
+use anyhow::Context;
+use serde_json::json;
+
+use openpan_core::auth::Principal;
+use openpan_core::error::FieldError;
+use openpan_core::ids::{AppId, EnterpriseId, UserId};
+use openpan_core::model::AppStatus;
+use openpan_core::services::{CreateApp, CreateEnterprise, CreateUser, Core};
+use openpan_core::Error;
+
+/// Turns a core error into a CLI message that names the bad option.
+pub fn describe(err: Error) -> anyhow::Error {
+    match err {
+        Error::Invalid(fields) => anyhow::anyhow!(
+            "{}",
+            fields.iter().map(|FieldError { field, message }| format!("--{}: {message}", field.replace('_', "-"))).collect::<Vec<_>>().join("; ")
+        ),
+        Error::Conflict(kind) => anyhow::anyhow!("already exists: {kind:?}"),
+        Error::NotFound { kind } => anyhow::anyhow!("{kind:?} not found"),
+        other => anyhow::Error::new(other),
+    }
+}
+
+pub async fn create_enterprise(core: &Core, cmd: CreateEnterprise) -> anyhow::Result<serde_json::Value> {
+    let created = core.create_enterprise(&Principal::local_operator(), cmd).await.map_err(describe)?;
+    let mut out = json!({
+        "enterprise_id": created.enterprise.id.0,
+        "admin_user_id": created.admin.id.0,
+        "short_name": created.enterprise.short_name,
+        "name": created.enterprise.name,
+        "admin_email": created.admin.email,
+    });
+    if let Some(password) = created.generated_password {
+        out["admin_password"] = json!(password);
+    }
+    Ok(out)
+}
+
+pub async fn create_user(
+    core: &Core,
+    cmd: CreateUser,
+    ticket: Option<(i64, String)>,
+) -> anyhow::Result<serde_json::Value> {
+    let operator = Principal::local_operator();
+    let user = core.create_user(&operator, cmd).await.map_err(describe)?;
+    if let Some((platform_id, custom_id)) = ticket {
+        core.map_user_ticket(&operator, user.id, platform_id, &custom_id).await.map_err(describe)?;
+    }
+    Ok(json!({
+        "user_id": user.id.0,
+        "enterprise_id": user.enterprise_id.0,
+        "name": user.name,
+        "email": user.email,
+        "phone": user.phone,
+    }))
+}
+
+pub async fn create_app(core: &Core, cmd: CreateApp) -> anyhow::Result<serde_json::Value> {
+    let created = core.create_app(&Principal::local_operator(), cmd).await.map_err(describe)?;
+    Ok(json!({
+        "app_id": created.app.id.0,
+        "enterprise_id": created.app.enterprise_id.0,
+        "name": created.app.name,
+        "client_id": created.app.client_id,
+        "client_secret": created.client_secret,
+    }))
+}
+
+pub async fn set_app_status(core: &Core, app_id: i64, status: AppStatus) -> anyhow::Result<serde_json::Value> {
+    core.set_app_status(&Principal::local_operator(), AppId(app_id), status).await.map_err(describe)?;
+    Ok(json!({ "app_id": app_id, "status": status.as_str() }))
+}
+
+pub async fn delete_user(core: &Core, user_id: i64) -> anyhow::Result<serde_json::Value> {
+    core.delete_user(&Principal::local_operator(), UserId(user_id)).await.map_err(describe)?;
+    Ok(json!({ "user_id": user_id, "deleted": true }))
+}
+
+/// What first start created, to print once.
+pub struct Bootstrapped {
+    pub enterprise: serde_json::Value,
+    pub app: serde_json::Value,
+}
+
+/// On an empty database: one enterprise with its admin and one app. `None` when the database
+/// already has an enterprise (or another node bootstrapped it at the same moment).
+pub async fn bootstrap(core: &Core) -> anyhow::Result<Option<Bootstrapped>> {
+    if core.is_bootstrapped().await.map_err(describe)? {
+        return Ok(None);
+    }
+    let cmd = CreateEnterprise {
+        name: "openpan".to_owned(),
+        short_name: Some("openpan".to_owned()),
+        admin_name: "Administrator".to_owned(),
+        admin_email: "admin@openpan.local".to_owned(),
+        admin_password: None,
+    };
+    let enterprise = match core.create_enterprise(&Principal::local_operator(), cmd).await {
+        Ok(created) => created,
+        Err(Error::Conflict(_)) => return Ok(None),
+        Err(err) => return Err(describe(err)).context("bootstrap failed"),
+    };
+    let enterprise_id = enterprise.enterprise.id;
+    let enterprise_json = json!({
+        "enterprise_id": enterprise_id.0,
+        "admin_user_id": enterprise.admin.id.0,
+        "short_name": enterprise.enterprise.short_name,
+        "admin_email": enterprise.admin.email,
+        "admin_password": enterprise.generated_password,
+    });
+    let app = create_app(core, CreateApp { enterprise_id: EnterpriseId(enterprise_id.0), name: "Default app".to_owned(), callback_url: None })
+        .await?;
+    Ok(Some(Bootstrapped { enterprise: enterprise_json, app }))
+}

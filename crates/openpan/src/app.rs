@@ -1,0 +1,191 @@
+//! Wiring: the only place that chooses implementations (database engine by URL scheme, rate
+//! limiter by whether Redis is configured) and hands them to core and the HTTP layer.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use health::HealthAdapter;
+
+use openpan_core::clock::Clock;
+use openpan_core::ports::{HealthCheck, Repo};
+use openpan_core::ratelimit::RateLimiter;
+use openpan_core::secrets::SecretKey;
+use openpan_core::services::Core;
+use openpan_db::SqlRepo;
+use openpan_ratelimit::{MemoryRateLimiter, RedisRateLimiter};
+use openpan_server::{AppState, HttpSettings};
+
+use crate::config::Config;
+
+/// Everything built from a config, before any socket is bound.
+pub struct Wired {
+    pub core: Core,
+    pub repo: Arc<SqlRepo>,
+    pub state: AppState,
+}
+
+/// Opens storage (migrating it), the rate limiter and the secret key, and builds the services.
+pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wired> {
+    prepare_dir(&config.data_dir, "data_dir")?;
+    prepare_dir(&config.blob_dir(), "storage.local_dir")?;
+    let key = load_secret_key(config)?;
+    let database_url = config.database_url();
+    let repo = SqlRepo::connect(&database_url, config.database_max_connections)
+        .await
+        .with_context(|| format!("database_url: cannot open {}", crate::config::redact_url(&database_url)))?;
+    repo.migrate().await.context("database_url: migrations failed")?;
+    let repo = Arc::new(repo);
+    let mut health: Vec<Arc<dyn HealthCheck>> = vec![Arc::new(HealthAdapter::Database(repo.clone()))];
+    let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
+        Some(url) => {
+            let redis = RedisRateLimiter::connect(url, "openpan:rl:")
+                .await
+                .with_context(|| format!("redis_url: cannot connect to {}", crate::config::redact_url(url)))?;
+            if !redis.ping().await {
+                bail!("redis_url: {} does not answer PING", crate::config::redact_url(url));
+            }
+            health.push(Arc::new(HealthAdapter::Redis(redis.clone())));
+            Arc::new(redis)
+        }
+        None => Arc::new(MemoryRateLimiter::new()),
+    };
+    let core = Core::new(repo.clone() as Arc<dyn Repo>, clock, key);
+    let state = AppState::new(core.clone(), limiter, config.rate_limit_policy(), health);
+    Ok(Wired { core, repo, state })
+}
+
+fn prepare_dir(dir: &Path, setting: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{setting}: cannot create {}", dir.display()))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok").with_context(|| format!("{setting}: {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// The key from `secret_key`, `secret_key_file`, or `<data_dir>/secret.key` (made on first use).
+fn load_secret_key(config: &Config) -> anyhow::Result<SecretKey> {
+    let (material, setting) = if let Some(key) = &config.secret_key {
+        (key.trim().to_owned(), "secret_key")
+    } else {
+        let (path, setting) = match &config.secret_key_file {
+            Some(path) => (path.clone(), "secret_key_file"),
+            None => (config.data_dir.join("secret.key"), "data_dir"),
+        };
+        if !path.exists() && config.secret_key_file.is_none() {
+            write_private(&path, &SecretKey::generate_material())
+                .with_context(|| format!("{setting}: cannot create {}", path.display()))?;
+        }
+        check_private(&path, setting)?;
+        let text = std::fs::read_to_string(&path).with_context(|| format!("{setting}: cannot read {}", path.display()))?;
+        (text.trim_end_matches(['\n', '\r']).to_owned(), setting)
+    };
+    SecretKey::from_material(material.as_bytes())
+        .with_context(|| format!("{setting}: the secret key must be at least 32 bytes"))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+/// A key file others can read is refused: it would let them forge nothing, but verify guesses.
+#[cfg(unix)]
+fn check_private(path: &Path, setting: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).with_context(|| format!("{setting}: cannot read {}", path.display()))?.permissions().mode();
+    if mode & 0o077 != 0 {
+        bail!("{setting}: {} is readable by group or others (mode {:o}); chmod 600 it", path.display(), mode & 0o777);
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_: &Path, _: &str) -> anyhow::Result<()> {
+    Ok(())
+}
+
+/// A bound, wired server, ready to run.
+pub struct Server {
+    pub listener: tokio::net::TcpListener,
+    pub local_addr: SocketAddr,
+    pub public_url: String,
+    pub wired: Wired,
+    http: HttpSettings,
+}
+
+impl Server {
+    /// Wires everything and binds the listener; nothing is served until [`Server::run`].
+    pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let wired = wire(config, clock).await?;
+        let addr = config.listen_addr()?;
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listen: cannot bind {addr}"))?;
+        let local_addr = listener.local_addr()?;
+        let public_url = config.public_url(local_addr);
+        Ok(Self { listener, local_addr, public_url, wired, http: HttpSettings { max_body_bytes: config.max_body_bytes } })
+    }
+
+    /// Serves until `shutdown` resolves, purging expired tokens in the background.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let router = openpan_server::router(self.wired.state.clone(), &self.http);
+        let purger = tokio::spawn(purge_expired_forever(self.wired.repo.clone(), self.wired.core.clock().clone()));
+        let result = openpan_server::serve(self.listener, router, shutdown).await;
+        purger.abort();
+        self.wired.repo.close().await;
+        result.context("server failed")
+    }
+}
+
+async fn purge_expired_forever(repo: Arc<SqlRepo>, clock: Arc<dyn Clock>) {
+    use openpan_core::ports::TokenRepo;
+    let mut interval = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        interval.tick().await;
+        match repo.purge_expired(clock.now()).await {
+            Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired tokens"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "purging expired tokens failed"),
+        }
+    }
+}
+
+mod health {
+    //! Health checks over the concrete backends.
+    use std::sync::Arc;
+
+    use openpan_core::ports::HealthCheck;
+
+    pub enum HealthAdapter {
+        Database(Arc<openpan_db::SqlRepo>),
+        Redis(openpan_ratelimit::RedisRateLimiter),
+    }
+
+    #[async_trait::async_trait]
+    impl HealthCheck for HealthAdapter {
+        fn name(&self) -> &'static str {
+            match self {
+                HealthAdapter::Database(_) => "database",
+                HealthAdapter::Redis(_) => "redis",
+            }
+        }
+
+        async fn is_healthy(&self) -> bool {
+            match self {
+                HealthAdapter::Database(repo) => repo.ping().await,
+                HealthAdapter::Redis(redis) => redis.ping().await,
+            }
+        }
+    }
+}

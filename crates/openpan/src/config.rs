@@ -1,0 +1,265 @@
+//! The typed configuration: defaults, then an optional TOML file, then `OPENPAN_*` variables
+//! (`__` nests: `OPENPAN_RATE_LIMIT__DEFAULT__PER_APP`). Parsed once here and handed down.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use openpan_core::ratelimit::Quota;
+use openpan_server::{ClassLimits, RateLimitPolicy};
+
+/// Budgets of one API class; each applies per `period_secs`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ClassConfig {
+    pub per_app: u32,
+    pub per_user: u32,
+    pub per_ip: u32,
+    pub period_secs: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub default: ClassConfig,
+    pub upload: ClassConfig,
+    pub search: ClassConfig,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            default: ClassConfig { per_app: 30_000, per_user: 3_000, per_ip: 600, period_secs: 60 },
+            upload: ClassConfig { per_app: 3_000, per_user: 300, per_ip: 60, period_secs: 60 },
+            search: ClassConfig { per_app: 6_000, per_user: 600, per_ip: 60, period_secs: 60 },
+        }
+    }
+}
+
+/// Where file contents go. Local disk is the embedded default; S3 arrives with the drive.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directory for blobs; `<data_dir>/blobs` when unset.
+    pub local_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: String,
+    /// How clients reach this node; `http://` + `listen` when unset.
+    pub public_url: Option<String>,
+    /// `sqlite:…` or `postgres://…`; a SQLite file in the data dir when unset.
+    pub database_url: Option<String>,
+    pub database_max_connections: u32,
+    /// Shared rate limits across nodes when set.
+    pub redis_url: Option<String>,
+    /// Key for hashing secrets; every node of a deployment needs the same one. Read from
+    /// `secret_key_file`, else `<data_dir>/secret.key` (created on first start).
+    pub secret_key: Option<String>,
+    pub secret_key_file: Option<PathBuf>,
+    pub max_body_bytes: usize,
+    pub storage: StorageConfig,
+    pub rate_limit: RateLimitConfig,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .field("secret_key_file", &self.secret_key_file)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("storage", &self.storage)
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+/// Hides the password of a URL for logs.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => raw.to_owned(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./openpan-data"),
+            listen: "127.0.0.1:8080".to_owned(),
+            public_url: None,
+            database_url: None,
+            database_max_connections: 16,
+            redis_url: None,
+            secret_key: None,
+            secret_key_file: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            storage: StorageConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+        }
+    }
+}
+
+/// A configuration problem, naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Defaults ← TOML file (if any) ← `OPENPAN_*` environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError(format!("config file {} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        // OPENPAN_CONFIG names the file and OPENPAN_TEST_* belong to the test suite; neither
+        // is a setting.
+        let env = Env::prefixed("OPENPAN_").split("__").filter(|key| {
+            let key = key.as_str();
+            key != "config" && !key.starts_with("test_")
+        });
+        let config: Config = figment.merge(env).extract().map_err(|err| ConfigError(describe_figment(err)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        if let Some(public_url) = &self.public_url {
+            let parsed = url::Url::parse(public_url)
+                .map_err(|err| ConfigError(format!("public_url: {err} ({public_url:?})")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError(format!("public_url: must be http or https ({public_url:?})")));
+            }
+        }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(format!(
+                "database_url: unsupported scheme in {:?} (expected sqlite: or postgres://)",
+                redact_url(url)
+            )));
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
+        {
+            return Err(ConfigError(format!("redis_url: unsupported scheme in {:?} (expected redis://)", redact_url(url))));
+        }
+        if self.secret_key.is_some() && self.secret_key_file.is_some() {
+            return Err(ConfigError("secret_key and secret_key_file are both set; keep one".to_owned()));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError("database_max_connections: must be at least 1".to_owned()));
+        }
+        for (name, class) in [
+            ("default", self.rate_limit.default),
+            ("upload", self.rate_limit.upload),
+            ("search", self.rate_limit.search),
+        ] {
+            if class.per_app == 0 || class.per_user == 0 || class.per_ip == 0 || class.period_secs == 0 {
+                return Err(ConfigError(format!("rate_limit.{name}: limits and period_secs must be at least 1")));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen
+            .parse()
+            .map_err(|_| ConfigError(format!("listen: {:?} is not a socket address like 127.0.0.1:8080", self.listen)))
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("openpan.db").display()),
+        }
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.storage.local_dir.clone().unwrap_or_else(|| self.data_dir.join("blobs"))
+    }
+
+    /// The public URL; for a port-0 listener, the bound address.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+
+    pub fn rate_limit_policy(&self) -> RateLimitPolicy {
+        let class = |config: ClassConfig| {
+            let quota = |limit| Quota { limit, period_secs: config.period_secs };
+            ClassLimits { per_app: quota(config.per_app), per_user: quota(config.per_user), per_ip: quota(config.per_ip) }
+        };
+        RateLimitPolicy {
+            default: class(self.rate_limit.default),
+            upload: class(self.rate_limit.upload),
+            search: class(self.rate_limit.search),
+        }
+    }
+
+    /// The defaults as TOML, for `openpan config print-default`.
+    pub fn default_toml() -> String {
+        toml::to_string_pretty(&Config::default()).unwrap_or_default()
+    }
+}
+
+/// figment's message names the key and where the value came from (file or variable).
+fn describe_figment(err: figment::Error) -> String {
+    let mut parts = Vec::new();
+    for error in err {
+        let key = error.path.join(".");
+        let source = error.metadata.as_ref().map(|meta| meta.name.to_string()).unwrap_or_default();
+        let mut text = format!("{}: {}", if key.is_empty() { "(root)".to_owned() } else { key }, error.kind);
+        if !source.is_empty() {
+            text.push_str(&format!(" (from {source})"));
+        }
+        parts.push(text);
+    }
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        let config = Config { listen: "nonsense".into(), ..Config::default() };
+        assert!(config.validate().unwrap_err().0.starts_with("listen:"));
+        let config = Config { database_url: Some("mysql://x".into()), ..Config::default() };
+        assert!(config.validate().unwrap_err().0.starts_with("database_url:"));
+        let config = Config { public_url: Some("ftp://x".into()), ..Config::default() };
+        assert!(config.validate().unwrap_err().0.starts_with("public_url:"));
+    }
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+    }
+}

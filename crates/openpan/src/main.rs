@@ -1,0 +1,276 @@
+//! `openpan`: the self-hosted drive and its open platform in one binary.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use openpan::admin;
+use openpan::app::{Server, wire};
+use openpan::config::Config;
+use openpan_core::clock::SystemClock;
+use openpan_core::ids::EnterpriseId;
+use openpan_core::model::AppStatus;
+use openpan_core::services::{CreateApp, CreateEnterprise, CreateUser};
+
+#[derive(Parser)]
+#[command(name = "openpan", version, about = "Self-hosted enterprise drive with an open platform")]
+struct Cli {
+    /// TOML configuration file (settings in OPENPAN_* variables override it).
+    #[arg(long, global = true, env = "OPENPAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (bootstraps an enterprise, admin and app on an empty database).
+    Serve,
+    /// Administer enterprises, users and apps on the configured database.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Show or check the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the default configuration as TOML.
+    PrintDefault,
+    /// Load and validate the configuration, then print it (secrets redacted).
+    Check,
+}
+
+#[derive(Args)]
+struct Output {
+    /// Print one JSON line instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an enterprise with its administrator.
+    CreateEnterprise {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// Unique ASCII account name; generated when absent.
+        #[arg(long)]
+        short_name: Option<String>,
+        /// The admin's password; generated (and printed once) when absent.
+        #[arg(long)]
+        admin_password: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Add an active user to an enterprise.
+    CreateUser {
+        #[arg(long)]
+        enterprise_id: i64,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+        /// With --custom-id: the third-party platform that knows the user by that id.
+        #[arg(long, requires = "custom_id")]
+        platform_id: Option<i64>,
+        /// The user's id on --platform-id (`user_ticket` lookups).
+        #[arg(long, requires = "platform_id")]
+        custom_id: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Register an OAuth2 app; prints its client secret once.
+    CreateApp {
+        #[arg(long)]
+        enterprise_id: i64,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        callback_url: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Disable an app; its tokens stop working at once.
+    DisableApp {
+        #[arg(long)]
+        app_id: i64,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Re-enable a disabled app.
+    EnableApp {
+        #[arg(long)]
+        app_id: i64,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete an app; its tokens stop working at once.
+    DeleteApp {
+        #[arg(long)]
+        app_id: i64,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete a user; its tokens stop working at once.
+    DeleteUser {
+        #[arg(long)]
+        user_id: i64,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+fn print(output: &Output, value: &serde_json::Value) {
+    if output.json {
+        println!("{value}");
+    } else if let Some(object) = value.as_object() {
+        for (key, value) in object {
+            match value {
+                serde_json::Value::String(text) => println!("{key}: {text}"),
+                serde_json::Value::Null => {}
+                other => println!("{key}: {other}"),
+            }
+        }
+    }
+}
+
+async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
+    let wired = wire(config, Arc::new(SystemClock)).await?;
+    let core = &wired.core;
+    let (output, value) = match command {
+        AdminCommand::CreateEnterprise { name, admin_name, admin_email, short_name, admin_password, output } => {
+            let cmd = CreateEnterprise { name, short_name, admin_name, admin_email, admin_password };
+            (output, admin::create_enterprise(core, cmd).await?)
+        }
+        AdminCommand::CreateUser { enterprise_id, name, email, phone, password, platform_id, custom_id, output } => {
+            let cmd = CreateUser { enterprise_id: EnterpriseId(enterprise_id), name, email, phone, password };
+            (output, admin::create_user(core, cmd, platform_id.zip(custom_id)).await?)
+        }
+        AdminCommand::CreateApp { enterprise_id, name, callback_url, output } => {
+            let cmd = CreateApp { enterprise_id: EnterpriseId(enterprise_id), name, callback_url };
+            (output, admin::create_app(core, cmd).await?)
+        }
+        AdminCommand::DisableApp { app_id, output } => (output, admin::set_app_status(core, app_id, AppStatus::Disabled).await?),
+        AdminCommand::EnableApp { app_id, output } => (output, admin::set_app_status(core, app_id, AppStatus::Active).await?),
+        AdminCommand::DeleteApp { app_id, output } => (output, admin::set_app_status(core, app_id, AppStatus::Deleted).await?),
+        AdminCommand::DeleteUser { user_id, output } => (output, admin::delete_user(core, user_id).await?),
+    };
+    print(&output, &value);
+    wired.repo.close().await;
+    Ok(())
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let server = Server::build(config, Arc::new(SystemClock)).await?;
+    let public_url = server.public_url.clone();
+    if let Some(first) = admin::bootstrap(&server.wired.core).await? {
+        print_first_start(&public_url, &first);
+    }
+    println!("openpan is serving at {public_url} (listening on {})", server.local_addr);
+    tracing::info!(address = %server.local_addr, "serving");
+    server.run(shutdown_signal()).await
+}
+
+fn print_first_start(public_url: &str, first: &admin::Bootstrapped) {
+    let text = |value: &serde_json::Value, key: &str| value[key].as_str().unwrap_or_default().to_owned();
+    let client_id = text(&first.app, "client_id");
+    let client_secret = text(&first.app, "client_secret");
+    let enterprise_id = &first.enterprise["enterprise_id"];
+    println!("First start: created enterprise {} (id {enterprise_id}), its administrator and one app.", text(&first.enterprise, "short_name"));
+    println!("  administrator login: {}", text(&first.enterprise, "admin_email"));
+    println!("  administrator password: {}   (shown only this once)", text(&first.enterprise, "admin_password"));
+    println!("  app client_id:     {client_id}");
+    println!("  app client_secret: {client_secret}   (shown only this once)");
+    println!("Get an enterprise token (scope admin):");
+    println!(
+        "  now=$(date +%s); assertion=$(printf '{{\"yifangyun_sub_type\":\"enterprise\",\"sub\":{enterprise_id},\"iat\":%s,\"exp\":%s,\"jti\":\"%s\"}}' $now $((now+60)) $RANDOM$now | base64 -w0)"
+    );
+    println!("  curl -s -X POST -u '{client_id}:{client_secret}' \"{public_url}/oauth/token?grant_type=jwt_simple&assertion=$assertion\"");
+    println!("Then: curl -H \"Authorization: Bearer <access_token>\" '{public_url}/api/v2/admin/user/all'");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config { command: ConfigCommand::PrintDefault } = cli.command {
+        print!("{}", Config::default_toml());
+        return Ok(());
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve(&config).await,
+        Command::Admin { command } => run_admin(&config, command).await,
+        Command::Migrate => {
+            let wired = wire(&config, Arc::new(SystemClock)).await.context("migration failed")?;
+            wired.repo.close().await;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Check } => {
+            println!("{config:#?}");
+            println!("configuration is valid");
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::PrintDefault } => unreachable!("handled above"),
+    }
+}

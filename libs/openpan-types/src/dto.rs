@@ -1,0 +1,177 @@
+//! Request and response bodies.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /oauth/token` success body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// Bearer token for `/api/v2`.
+    pub access_token: String,
+    /// Single-use token for `grant_type=refresh_token`.
+    pub refresh_token: String,
+    /// `admin` for enterprise tokens, `all` for user tokens.
+    pub scope: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// `{"success": true}`, the body of argument-less mutations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuccessBody {
+    /// Always true: failures use the error envelope.
+    pub success: bool,
+}
+
+/// A user as embedded in other objects (`owned_by`, `modified_by`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiniUser {
+    /// User id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Login (email, else phone).
+    pub login: String,
+    /// The user's enterprise.
+    pub enterprise_id: i64,
+}
+
+/// The enterprise as embedded in a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnterpriseRef {
+    /// Enterprise id.
+    pub id: i64,
+    /// Enterprise name.
+    pub name: String,
+    /// The enterprise's administrator.
+    pub admin_user_id: i64,
+}
+
+/// A user (`get_user_info`, user info).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// User id.
+    pub id: i64,
+    /// The user's enterprise.
+    pub enterprise: EnterpriseRef,
+    /// Display name.
+    pub name: String,
+    /// Login (email, else phone).
+    pub login: String,
+    /// Phone, `""` when none.
+    pub phone: String,
+    /// Email, `""` when none.
+    pub email: String,
+    /// Key of the profile picture, `""` when none.
+    pub profile_pic_key: String,
+    /// Whether the account is activated.
+    pub active: bool,
+    /// Name spelled in pinyin (the name itself for non-Chinese names).
+    pub full_name_pinyin: String,
+    /// First letters of the pinyin spelling.
+    pub pinyin_first_letters: String,
+}
+
+/// A user as an administrator sees it (`admin/user/*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailedUser {
+    /// The public part.
+    #[serde(flatten)]
+    pub user: User,
+    /// Whether the phone is hidden from colleagues.
+    pub hide_phone: bool,
+    /// Whether downloads are disabled for the user.
+    pub disable_download: bool,
+    /// Bytes used.
+    pub space_used: i64,
+    /// Bytes allowed, `-1` for unlimited.
+    pub space_total: i64,
+    /// Epoch seconds of the last login, when asked for with `last_login_flag`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_login_at: Option<i64>,
+}
+
+/// A paged list of users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    /// This page's users.
+    pub users: Vec<DetailedUser>,
+    /// Users over all pages.
+    pub total_count: i64,
+    /// 0-based page index.
+    pub page_id: i64,
+    /// Page size.
+    pub page_capacity: i64,
+    /// Number of pages.
+    pub page_count: i64,
+}
+
+/// A folder in a `path` array or as a `parent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathFolder {
+    /// Always `folder`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Folder id; 0 is the root.
+    pub id: i64,
+    /// Folder name; the root is `全部文件`.
+    pub name: String,
+}
+
+/// Which space an item lives in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Space {
+    /// `personal` or `department`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Department id for department spaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+}
+
+/// A folder (`/folder/{id}/info`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Folder {
+    /// Folder id; 0 is the caller's root.
+    pub id: i64,
+    /// Always `folder`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Folder name.
+    pub name: String,
+    /// Bytes of everything below.
+    pub size: i64,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Epoch seconds.
+    pub modified_at: i64,
+    /// Description, `""` when none.
+    pub description: String,
+    /// Ancestors from the root down, excluding the folder itself.
+    pub path: Vec<PathFolder>,
+    /// Owner.
+    pub owned_by: MiniUser,
+    /// Last modifier.
+    pub modified_by: MiniUser,
+    /// Direct parent; absent for the root.
+    pub parent: Option<PathFolder>,
+    /// Change counter.
+    pub sequence_id: i64,
+    /// Direct children.
+    pub item_count: i64,
+    /// `normal` for ordinary folders.
+    pub folder_type: String,
+    /// Whether the folder has collaborators.
+    pub shared: bool,
+    /// Which space the folder lives in.
+    pub space: Space,
+    /// Whether the folder is in the trash.
+    pub in_trash: bool,
+    /// Whether the folder is deleted for good.
+    pub is_deleted: bool,
+    /// Whether the caller marked the folder as frequently used.
+    pub is_frequently_used: bool,
+    /// What the caller may do with the folder.
+    pub permissions: Vec<String>,
+}
