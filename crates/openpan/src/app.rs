@@ -41,7 +41,7 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     let mut health: Vec<Arc<dyn HealthCheck>> = vec![Arc::new(HealthAdapter::Database(repo.clone()))];
     let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
         Some(url) => {
-            let redis = RedisRateLimiter::connect(url, "openpan:rl:")
+            let redis = RedisRateLimiter::connect(url, &format!("{}rl:", config.redis_key_prefix))
                 .await
                 .with_context(|| format!("redis_url: cannot connect to {}", crate::config::redact_url(url)))?;
             if !redis.ping().await {

@@ -59,6 +59,8 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Shared rate limits across nodes when set.
     pub redis_url: Option<String>,
+    /// Prefix of every key openpan writes to Redis, so deployments can share a server.
+    pub redis_key_prefix: String,
     /// Key for hashing secrets; every node of a deployment needs the same one. Read from
     /// `secret_key_file`, else `<data_dir>/secret.key` (created on first start).
     pub secret_key: Option<String>,
@@ -76,6 +78,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("database_url", &self.database_url.as_deref().map(redact_url))
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("redis_key_prefix", &self.redis_key_prefix)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("secret_key_file", &self.secret_key_file)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -105,6 +108,7 @@ impl Default for Config {
             database_url: None,
             database_max_connections: 16,
             redis_url: None,
+            redis_key_prefix: "openpan:".to_owned(),
             secret_key: None,
             secret_key_file: None,
             max_body_bytes: 4 * 1024 * 1024,
@@ -132,7 +136,7 @@ impl Config {
         // OPENPAN_CONFIG names the file and OPENPAN_TEST_* belong to the test suite; neither
         // is a setting.
         let env = Env::prefixed("OPENPAN_").split("__").filter(|key| {
-            let key = key.as_str();
+            let key = key.as_str().to_ascii_lowercase();
             key != "config" && !key.starts_with("test_")
         });
         let config: Config = figment.merge(env).extract().map_err(|err| ConfigError(describe_figment(err)))?;

@@ -1,1 +1,10 @@
+//! The product test suite: one binary, each test with its own server, data dir and database
+//! (SQLite by default, PostgreSQL when `OPENPAN_TEST_DATABASE_URL` is set).
 
+mod admin_cli;
+mod api_errors;
+mod demos;
+mod harness;
+mod oauth;
+mod rate_limit;
+mod users;

@@ -1,0 +1,149 @@
+//! The `openpan` binary: first start, the admin commands beside a running server, and
+//! configuration errors.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::harness::{Tenant, TestApp};
+
+fn openpan(app: &TestApp) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_openpan"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("OPENPAN_DATA_DIR", &app.config.data_dir)
+        .env("OPENPAN_DATABASE_URL", app.config.database_url())
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn json_line(command: &mut Command) -> Value {
+    let output = command.output().expect("openpan runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "openpan failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "one JSON line: {stdout}");
+    serde_json::from_str(lines[0]).expect("JSON line")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_work_beside_the_running_server() {
+    let app = TestApp::spawn().await;
+    let enterprise = json_line(openpan(&app).args([
+        "admin", "create-enterprise", "--name", "Initech", "--admin-name", "Bill", "--admin-email", "bill@initech.test", "--json",
+    ]));
+    let enterprise_id = enterprise["enterprise_id"].as_i64().expect("numeric enterprise_id");
+    assert!(enterprise["admin_user_id"].as_i64().is_some());
+    assert!(enterprise["short_name"].as_str().unwrap().starts_with("initech-"));
+    let user = json_line(openpan(&app).args([
+        "admin", "create-user", "--enterprise-id", &enterprise_id.to_string(), "--name", "Peter", "--email", "peter@initech.test", "--json",
+    ]));
+    let user_id = user["user_id"].as_i64().expect("numeric user_id");
+    let created_app = json_line(openpan(&app).args([
+        "admin", "create-app", "--enterprise-id", &enterprise_id.to_string(), "--name", "TPS reports", "--json",
+    ]));
+    let tenant = Tenant {
+        enterprise_id,
+        admin_user_id: enterprise["admin_user_id"].as_i64().unwrap(),
+        app_id: created_app["app_id"].as_i64().expect("numeric app_id"),
+        client_id: created_app["client_id"].as_str().unwrap().to_owned(),
+        client_secret: created_app["client_secret"].as_str().unwrap().to_owned(),
+    };
+    // The running server sees what the CLI wrote, and the new credentials work on it.
+    let token = app.user_token(&tenant, user_id).await;
+    let root: Value = app.get("/api/v2/folder/0/info", &token).await.json().await.unwrap();
+    assert_eq!(root["owned_by"]["id"], user_id);
+    let disabled = json_line(openpan(&app).args(["admin", "disable-app", "--app-id", &tenant.app_id.to_string(), "--json"]));
+    assert_eq!(disabled, json!({"app_id": tenant.app_id, "status": "disabled"}));
+    assert_eq!(app.get("/api/v2/folder/0/info", &token).await.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_reject_bad_input_naming_the_option() {
+    let app = TestApp::spawn().await;
+    let output = openpan(&app)
+        .args(["admin", "create-user", "--enterprise-id", &app.tenant.enterprise_id.to_string(), "--name", "X", "--email", "not-an-email"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--email"), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = openpan(&app).args(["admin", "create-app", "--enterprise-id", "999999", "--name", "X"]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Enterprise not found"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_fails_at_start_naming_the_setting() {
+    let app = TestApp::spawn().await;
+    for (name, value, expected) in [
+        ("OPENPAN_LISTEN", "not-an-address", "listen"),
+        ("OPENPAN_DATABASE_URL", "mysql://localhost/x", "database_url"),
+        ("OPENPAN_PUBLIC_URL", "ftp://example.com", "public_url"),
+        ("OPENPAN_MAX_BODY_BYTES", "lots", "max_body_bytes"),
+        ("OPENPAN_RATE_LIMIT__DEFAULT__PER_APP", "0", "rate_limit.default"),
+    ] {
+        let output = openpan(&app).env(name, value).args(["serve"]).output().unwrap();
+        assert!(!output.status.success(), "{name}={value} must fail");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{name}={value}: {stderr}");
+        assert_eq!(stderr.lines().filter(|line| line.starts_with("error")).count(), 1, "{stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_bootstraps_and_prints_how_to_log_in() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openpan"))
+        .arg("serve")
+        .env("OPENPAN_DATA_DIR", data_dir.path())
+        .env("OPENPAN_LISTEN", "127.0.0.1:0")
+        .env_remove("OPENPAN_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = Vec::new();
+    let mut url = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("openpan is serving at ") {
+            url = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+        printed.push(line);
+    }
+    let url = url.expect("the server says where it serves");
+    let field = |label: &str| {
+        printed.iter().find_map(|line| line.trim().strip_prefix(label)).map(|rest| rest.split_whitespace().next().unwrap().to_owned())
+    };
+    let client_id = field("app client_id:").expect("client_id printed");
+    let client_secret = field("app client_secret:").expect("client_secret printed");
+    assert!(field("administrator password:").is_some());
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    let now = openpan_core::clock::Clock::now(&openpan_core::clock::SystemClock);
+    let claims = json!({"yifangyun_sub_type": "enterprise", "sub": 1, "iat": now, "exp": now + 60, "jti": "first-start"});
+    use base64::Engine;
+    let assertion = base64::engine::general_purpose::STANDARD.encode(claims.to_string());
+    let response = client
+        .post(format!("{url}/oauth/token?grant_type=jwt_simple&assertion={assertion}"))
+        .basic_auth(&client_id, Some(&client_secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+    // A second start on the same data prints no new secrets.
+    let output = Command::new(env!("CARGO_BIN_EXE_openpan"))
+        .args(["admin", "create-app", "--enterprise-id", "1", "--name", "Second", "--json"])
+        .env("OPENPAN_DATA_DIR", data_dir.path())
+        .env_remove("OPENPAN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+}

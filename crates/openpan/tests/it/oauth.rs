@@ -1,0 +1,258 @@
+//! `POST /oauth/token`: the jwt_simple grant as the platform's demos use it, every rule that
+//! refuses an assertion, refresh rotation and revocation.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use md5::{Digest, Md5};
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, assert_api_error, assert_oauth_error};
+
+#[tokio::test]
+async fn python_demo_claims_as_numbers_with_md5_jti_yield_admin_and_user_tokens() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let user_id = app.create_user(tenant, "Li Lei", "lilei@acme.test").await;
+    for (sub_type, sub, scope) in [("enterprise", tenant.enterprise_id, "admin"), ("user", user_id, "all")] {
+        let jti = format!("{:x}", Md5::digest(b"qwertyuiop!@#$%^"));
+        let jti = format!("{jti}{sub_type}");
+        let now = app.now();
+        // json.dumps puts a space after ':' and ','; base64.b64encode pads.
+        let payload = format!(
+            "{{\"yifangyun_sub_type\": \"{sub_type}\", \"sub\": {sub}, \"exp\": {}, \"iat\": {now}, \"jti\": \"{jti}\"}}",
+            now + 60
+        );
+        let response = app
+            .client
+            .post(format!("{}/oauth/token?grant_type=jwt_simple&assertion={}", app.url, STANDARD.encode(payload)))
+            .header("Authorization", format!("Basic {}", STANDARD.encode(format!("{}:{}", tenant.client_id, tenant.client_secret))))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["scope"], scope);
+        assert_eq!(body["token_type"], "bearer");
+        assert_eq!(body["expires_in"], 21600);
+        assert!(body["access_token"].as_str().unwrap().len() >= 32);
+        assert!(body["refresh_token"].as_str().unwrap().len() >= 32);
+    }
+}
+
+#[tokio::test]
+async fn java_demo_claims_as_strings_yield_tokens() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let now = app.now();
+    // fastjson of a HashMap<String,String>: every claim a string, jti = millis + UUID.
+    let claims = json!({
+        "yifangyun_sub_type": "enterprise",
+        "sub": tenant.enterprise_id.to_string(),
+        "exp": (now + 60).to_string(),
+        "iat": now.to_string(),
+        "jti": format!("{}000{}", now, "9152711b-fbc4-435f-45b6-a8d46e750e14"),
+    });
+    let body: Value = app.jwt_simple(tenant, &claims).await.json().await.unwrap();
+    assert_eq!(body["scope"], "admin", "{body}");
+}
+
+#[tokio::test]
+async fn url_safe_unpadded_assertions_and_form_bodies_are_accepted() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let claims = app.claims("enterprise", tenant.enterprise_id);
+    let response = app
+        .client
+        .post(format!("{}/oauth/token", app.url))
+        .form(&[
+            ("grant_type", "jwt_simple"),
+            ("assertion", &URL_SAFE_NO_PAD.encode(claims.to_string())),
+            ("client_id", &tenant.client_id),
+            ("client_secret", &tenant.client_secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "client_secret_post with a form body");
+}
+
+#[tokio::test]
+async fn wrong_secret_and_unknown_client_are_the_same_invalid_client() {
+    let app = TestApp::spawn().await;
+    let mut wrong = app.tenant.clone();
+    wrong.client_secret.push('x');
+    let claims = app.claims("enterprise", app.tenant.enterprise_id);
+    let response = app.jwt_simple(&wrong, &claims).await;
+    assert!(response.headers().get("www-authenticate").is_some());
+    let first = assert_oauth_error(response, 401, "invalid_client").await;
+    wrong.client_id = "no-such-client".to_owned();
+    let second = assert_oauth_error(app.jwt_simple(&wrong, &claims).await, 401, "invalid_client").await;
+    assert_eq!(first, second, "nothing tells an unknown client from a wrong secret");
+}
+
+#[tokio::test]
+async fn assertions_breaking_a_time_rule_are_refused() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let now = app.now();
+    let base = |exp: i64, iat: Option<i64>| {
+        let mut claims = json!({"yifangyun_sub_type": "enterprise", "sub": tenant.enterprise_id, "exp": exp, "jti": openpan_core::secrets::random_hex(8)});
+        if let Some(iat) = iat {
+            claims["iat"] = json!(iat);
+        }
+        claims
+    };
+    for (claims, why) in [
+        (base(now + 61, Some(now)), "exp more than 60 s after iat"),
+        (base(now + 61, None), "exp more than 60 s after arrival when iat is absent"),
+        (base(now - 1, Some(now - 30)), "already expired"),
+    ] {
+        let body = assert_oauth_error(app.jwt_simple(tenant, &claims).await, 400, "invalid_grant").await;
+        assert!(body["error_description"].as_str().unwrap().contains("exp") || body["error_description"].as_str().unwrap().contains("expired"), "{why}: {body}");
+    }
+    // Built now, presented after it expired.
+    let claims = app.claims("enterprise", tenant.enterprise_id);
+    app.clock.advance(61);
+    assert_oauth_error(app.jwt_simple(tenant, &claims).await, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn a_replayed_jti_is_refused_but_other_clients_may_use_the_same_jti() {
+    let app = TestApp::spawn().await;
+    let claims = app.claims("enterprise", app.tenant.enterprise_id);
+    assert_eq!(app.jwt_simple(&app.tenant, &claims).await.status(), 200);
+    let body = assert_oauth_error(app.jwt_simple(&app.tenant, &claims).await, 400, "invalid_grant").await;
+    assert!(body["error_description"].as_str().unwrap().contains("jti"));
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    let mut other_claims = claims.clone();
+    other_claims["sub"] = json!(other.enterprise_id);
+    assert_eq!(app.jwt_simple(&other, &other_claims).await.status(), 200);
+}
+
+#[tokio::test]
+async fn subjects_outside_the_apps_enterprise_are_refused() {
+    let app = TestApp::spawn().await;
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    let outsider = app.create_user(&other, "Outsider", "out@globex.test").await;
+    let tenant = &app.tenant;
+    for claims in [
+        app.claims("enterprise", other.enterprise_id),
+        app.claims("user", outsider),
+        app.claims("user", 987_654_321),
+        app.claims("robot", tenant.enterprise_id),
+    ] {
+        assert_oauth_error(app.jwt_simple(tenant, &claims).await, 400, "invalid_grant").await;
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_user_gets_no_token_and_loses_the_ones_it_had() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let user_id = app.create_user(tenant, "Han Meimei", "hmm@acme.test").await;
+    let token = app.user_token(tenant, user_id).await;
+    assert_eq!(app.get("/api/v2/folder/0/info", &token).await.status(), 200);
+    let operator = openpan_core::auth::Principal::local_operator();
+    app.core.delete_user(&operator, openpan_core::ids::UserId(user_id)).await.unwrap();
+    assert_api_error(app.get("/api/v2/folder/0/info", &token).await, 401, "invalid_token").await;
+    assert_oauth_error(app.jwt_simple(tenant, &app.claims("user", user_id)).await, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn malformed_assertions_and_requests_are_refused() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let post = |query: String| {
+        app.client.post(format!("{}/oauth/token?{query}", app.url)).basic_auth(&tenant.client_id, Some(&tenant.client_secret)).send()
+    };
+    assert_oauth_error(post("grant_type=jwt_simple&assertion=%25%25%25".into()).await.unwrap(), 400, "invalid_grant").await;
+    let not_json = STANDARD.encode("{not json");
+    assert_oauth_error(post(format!("grant_type=jwt_simple&assertion={not_json}")).await.unwrap(), 400, "invalid_grant").await;
+    let no_jti = STANDARD.encode(json!({"yifangyun_sub_type":"enterprise","sub":tenant.enterprise_id,"exp":app.now()+30}).to_string());
+    assert_oauth_error(post(format!("grant_type=jwt_simple&assertion={no_jti}")).await.unwrap(), 400, "invalid_grant").await;
+    assert_oauth_error(post("grant_type=jwt_simple".into()).await.unwrap(), 400, "invalid_request").await;
+    assert_oauth_error(post("assertion=abc".into()).await.unwrap(), 400, "invalid_request").await;
+    assert_oauth_error(post("grant_type=password&username=a&password=b".into()).await.unwrap(), 400, "unsupported_grant_type").await;
+}
+
+#[tokio::test]
+async fn refreshing_rotates_the_refresh_token_and_keeps_subject_and_scope() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let user_id = app.create_user(tenant, "Li Lei", "lilei@acme.test").await;
+    let first = app.token(tenant, "user", user_id).await;
+    let refresh = |refresh_token: String| {
+        app.client
+            .post(format!("{}/oauth/token", app.url))
+            .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.as_str())])
+            .send()
+    };
+    let old_refresh = first["refresh_token"].as_str().unwrap().to_owned();
+    let response = refresh(old_refresh.clone()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let second: Value = response.json().await.unwrap();
+    assert_eq!(second["scope"], "all");
+    assert_ne!(second["access_token"], first["access_token"]);
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    let info: Value = app.get("/api/v2/folder/0/info", second["access_token"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(info["owned_by"]["id"], user_id, "the new token speaks for the same user");
+    assert_oauth_error(refresh(old_refresh).await.unwrap(), 400, "invalid_grant").await;
+    // Another app of the same enterprise cannot use this app's refresh token.
+    let other_app = app
+        .core
+        .create_app(
+            &openpan_core::auth::Principal::local_operator(),
+            openpan_core::services::CreateApp {
+                enterprise_id: openpan_core::ids::EnterpriseId(tenant.enterprise_id),
+                name: "CRM".into(),
+                callback_url: None,
+            },
+        )
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .post(format!("{}/oauth/token", app.url))
+        .basic_auth(&other_app.app.client_id, Some(&other_app.client_secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", second["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(response, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn access_tokens_expire_after_six_hours() {
+    let app = TestApp::spawn().await;
+    let token = app.enterprise_token(&app.tenant).await;
+    app.clock.advance(21_599);
+    assert_eq!(app.get("/api/v2/admin/user/all", &token).await.status(), 200);
+    app.clock.advance(2);
+    assert_api_error(app.get("/api/v2/admin/user/all", &token).await, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn disabling_an_app_revokes_its_tokens_at_once() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let token = app.enterprise_token(tenant).await;
+    let refresh = app.token(tenant, "enterprise", tenant.enterprise_id).await["refresh_token"].as_str().unwrap().to_owned();
+    let operator = openpan_core::auth::Principal::local_operator();
+    let app_id = openpan_core::ids::AppId(tenant.app_id);
+    app.core.set_app_status(&operator, app_id, openpan_core::model::AppStatus::Disabled).await.unwrap();
+    assert_api_error(app.get("/api/v2/admin/user/all", &token).await, 401, "invalid_token").await;
+    assert_oauth_error(app.jwt_simple(tenant, &app.claims("enterprise", tenant.enterprise_id)).await, 401, "invalid_client").await;
+    app.core.set_app_status(&operator, app_id, openpan_core::model::AppStatus::Active).await.unwrap();
+    assert_api_error(app.get("/api/v2/admin/user/all", &token).await, 401, "invalid_token").await;
+    let response = app
+        .client
+        .post(format!("{}/oauth/token", app.url))
+        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(response, 400, "invalid_grant").await;
+    assert_eq!(app.jwt_simple(tenant, &app.claims("enterprise", tenant.enterprise_id)).await.status(), 200);
+}

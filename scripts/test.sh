@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Starts a throwaway Redis (for the shared rate-limit tests) unless
+# OPENPAN_TEST_REDIS_URL already names one. Set OPENPAN_TEST_DATABASE_URL=postgres://… to run
+# the same suite on PostgreSQL; SQLite is used otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+redis_dir=""
+cleanup() {
+    if [ -n "$redis_dir" ]; then
+        redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+        rm -rf "$redis_dir"
+    fi
+}
+trap cleanup EXIT
+
+if [ -z "${OPENPAN_TEST_REDIS_URL:-}" ]; then
+    if ! command -v redis-server >/dev/null; then
+        echo "redis-server is not installed (apt-get install redis-server), and OPENPAN_TEST_REDIS_URL is unset" >&2
+        exit 1
+    fi
+    redis_dir=$(mktemp -d)
+    redis_port=$((20000 + RANDOM % 20000))
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$redis_dir" --daemonize yes \
+        --logfile "$redis_dir/redis.log" >/dev/null
+    for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    export OPENPAN_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
+fi
+
+cargo nextest run --workspace --no-fail-fast "$@"
