@@ -18,7 +18,11 @@ pub enum PrincipalKind {
     /// An app acting for its whole enterprise (`scope: admin`).
     EnterpriseAdmin { enterprise_id: EnterpriseId, app_id: AppId },
     /// An app acting for one user (`scope: all`).
-    User { enterprise_id: EnterpriseId, user_id: UserId, app_id: AppId },
+    User {
+        enterprise_id: EnterpriseId,
+        user_id: UserId,
+        app_id: AppId,
+    },
 }
 
 impl Principal {

@@ -177,7 +177,11 @@ impl Email {
             }
             None => false,
         };
-        if valid { Ok(Self(email)) } else { Err(FieldError::new(field, "邮箱格式不正确")) }
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err(FieldError::new(field, "邮箱格式不正确"))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -217,9 +221,15 @@ impl ShortName {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let name = raw.trim().to_ascii_lowercase();
         let valid = (2..=32).contains(&name.len())
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
             && name.as_bytes()[0].is_ascii_alphanumeric();
-        if valid { Ok(Self(name)) } else { Err(FieldError::new(field, "只能包含2-32位小写字母、数字、_和-")) }
+        if valid {
+            Ok(Self(name))
+        } else {
+            Err(FieldError::new(field, "只能包含2-32位小写字母、数字、_和-"))
+        }
     }
 
     pub fn as_str(&self) -> &str {

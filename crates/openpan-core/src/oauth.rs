@@ -28,7 +28,9 @@ pub struct ClientCredentials {
 
 impl std::fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,7 +95,12 @@ fn int_claim(claims: &serde_json::Map<String, Value>, name: &str) -> Result<Opti
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(number)) => number
             .as_i64()
-            .or_else(|| number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+            .or_else(|| {
+                number
+                    .as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
             .map(Some)
             .ok_or_else(|| invalid_grant(format!("claim {name} must be an integer"))),
         Some(Value::String(text)) => text
@@ -116,7 +123,9 @@ impl JwtSimpleClaims {
         let sub_type = match claims.get("yifangyun_sub_type").and_then(Value::as_str) {
             Some("enterprise") => SubType::Enterprise,
             Some("user") => SubType::User,
-            _ => return Err(invalid_grant("yifangyun_sub_type must be enterprise or user")),
+            _ => {
+                return Err(invalid_grant("yifangyun_sub_type must be enterprise or user"));
+            }
         };
         let sub = int_claim(&claims, "sub")?.ok_or_else(|| invalid_grant("claim sub is required"))?;
         let exp = int_claim(&claims, "exp")?.ok_or_else(|| invalid_grant("claim exp is required"))?;
@@ -124,9 +133,19 @@ impl JwtSimpleClaims {
         let jti = match claims.get("jti") {
             Some(Value::String(text)) if !text.trim().is_empty() && text.len() <= 255 => text.clone(),
             Some(Value::Number(number)) => number.to_string(),
-            _ => return Err(invalid_grant("claim jti is required (a non-empty string of at most 255 bytes)")),
+            _ => {
+                return Err(invalid_grant(
+                    "claim jti is required (a non-empty string of at most 255 bytes)",
+                ));
+            }
         };
-        Ok(Self { sub_type, sub, exp, iat, jti })
+        Ok(Self {
+            sub_type,
+            sub,
+            exp,
+            iat,
+            jti,
+        })
     }
 
     /// Checks the time rules against the arrival time `now`.
@@ -185,12 +204,18 @@ impl Core {
                     Some(user) if user.enterprise_id == app.enterprise_id && user.active => {
                         Subject::User(app.enterprise_id, user.id)
                     }
-                    _ => return Err(invalid_grant("sub is not an active user of the app's enterprise")),
+                    _ => {
+                        return Err(invalid_grant("sub is not an active user of the app's enterprise"));
+                    }
                 }
             }
         };
         let (issued, token) = self.new_token_pair(app, subject, now);
-        match self.repo.create_token_for_assertion(app.id, &claims.jti, claims.exp, token).await {
+        match self
+            .repo
+            .create_token_for_assertion(app.id, &claims.jti, claims.exp, token)
+            .await
+        {
             Ok(()) => Ok(issued),
             Err(RepoError::Conflict(ConflictKind::JtiReplayed)) => Err(invalid_grant("jti has already been used")),
             Err(other) => Err(other.into()),
@@ -230,7 +255,12 @@ impl Core {
             refresh_expires_at: now + REFRESH_TOKEN_TTL_SECS,
             created_at: now,
         };
-        let issued = IssuedToken { access_token, refresh_token, scope: subject.scope(), expires_in: ACCESS_TOKEN_TTL_SECS };
+        let issued = IssuedToken {
+            access_token,
+            refresh_token,
+            scope: subject.scope(),
+            expires_in: ACCESS_TOKEN_TTL_SECS,
+        };
         (issued, token)
     }
 
@@ -246,8 +276,15 @@ impl Core {
             return Err(Error::InvalidToken);
         };
         let kind = match record.subject {
-            Subject::Enterprise(enterprise_id) => PrincipalKind::EnterpriseAdmin { enterprise_id, app_id: record.app_id },
-            Subject::User(enterprise_id, user_id) => PrincipalKind::User { enterprise_id, user_id, app_id: record.app_id },
+            Subject::Enterprise(enterprise_id) => PrincipalKind::EnterpriseAdmin {
+                enterprise_id,
+                app_id: record.app_id,
+            },
+            Subject::User(enterprise_id, user_id) => PrincipalKind::User {
+                enterprise_id,
+                user_id,
+                app_id: record.app_id,
+            },
         };
         Ok(Principal::new(kind))
     }
@@ -297,7 +334,8 @@ mod tests {
 
     #[test]
     fn numbers_and_numeric_strings_are_the_same_claim() {
-        let numbers = r#"{"sub":21791,"yifangyun_sub_type":"enterprise","exp":1725590139,"iat":1725590079,"jti":"abc"}"#;
+        let numbers =
+            r#"{"sub":21791,"yifangyun_sub_type":"enterprise","exp":1725590139,"iat":1725590079,"jti":"abc"}"#;
         assert_eq!(
             JwtSimpleClaims::parse(&STANDARD.encode(numbers)).unwrap(),
             JwtSimpleClaims::parse(&STANDARD.encode(JAVA_STYLE)).unwrap()
@@ -316,16 +354,34 @@ mod tests {
             STANDARD.encode(r#"{"sub":1,"yifangyun_sub_type":"user","exp":1}"#),
             STANDARD.encode(r#"{"sub":1,"yifangyun_sub_type":"user","jti":"a"}"#),
         ] {
-            assert!(matches!(JwtSimpleClaims::parse(&bad), Err(Error::OAuth(OAuthFailure::InvalidGrant(_)))), "{bad}");
+            assert!(
+                matches!(
+                    JwtSimpleClaims::parse(&bad),
+                    Err(Error::OAuth(OAuthFailure::InvalidGrant(_)))
+                ),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn time_rules_follow_the_document() {
-        let claims = |exp, iat| JwtSimpleClaims { sub_type: SubType::User, sub: 1, exp, iat, jti: "j".into() };
+        let claims = |exp, iat| JwtSimpleClaims {
+            sub_type: SubType::User,
+            sub: 1,
+            exp,
+            iat,
+            jti: "j".into(),
+        };
         assert!(claims(1060, Some(1000)).check_times(1000).is_ok());
-        assert!(claims(1061, Some(1000)).check_times(1000).is_err(), "exp beyond iat + 60");
-        assert!(claims(1060, None).check_times(1000).is_ok(), "arrival time stands in for iat");
+        assert!(
+            claims(1061, Some(1000)).check_times(1000).is_err(),
+            "exp beyond iat + 60"
+        );
+        assert!(
+            claims(1060, None).check_times(1000).is_ok(),
+            "arrival time stands in for iat"
+        );
         assert!(claims(1061, None).check_times(1000).is_err());
         assert!(claims(1000, Some(950)).check_times(1000).is_err(), "expired");
     }

@@ -110,7 +110,8 @@ pub trait TokenRepo: Send + Sync {
     /// its user is active and undeleted.
     async fn find_access_token(&self, access_hash: &[u8], now: i64) -> RepoResult<Option<TokenRecord>>;
     /// The unexpired, unused refresh token of this app with this hash.
-    async fn find_refresh_token(&self, app_id: AppId, refresh_hash: &[u8], now: i64) -> RepoResult<Option<TokenRecord>>;
+    async fn find_refresh_token(&self, app_id: AppId, refresh_hash: &[u8], now: i64)
+    -> RepoResult<Option<TokenRecord>>;
     /// Atomic: consumes the refresh token and stores its replacement. `false` when the refresh
     /// token was consumed meanwhile (nothing is stored then).
     async fn rotate_refresh_token(&self, old_refresh_hash: &[u8], replacement: NewToken) -> RepoResult<bool>;

@@ -30,8 +30,20 @@ impl RateDecision {
         match (self.allowed, other.allowed) {
             (true, false) => other,
             (false, true) => self,
-            (false, false) => if self.retry_after_secs >= other.retry_after_secs { self } else { other },
-            (true, true) => if self.remaining <= other.remaining { self } else { other },
+            (false, false) => {
+                if self.retry_after_secs >= other.retry_after_secs {
+                    self
+                } else {
+                    other
+                }
+            }
+            (true, true) => {
+                if self.remaining <= other.remaining {
+                    self
+                } else {
+                    other
+                }
+            }
         }
     }
 }
@@ -47,7 +59,13 @@ mod tests {
     use super::*;
 
     fn decision(allowed: bool, remaining: u32, retry: u64) -> RateDecision {
-        RateDecision { allowed, limit: 10, remaining, reset_secs: 1, retry_after_secs: retry }
+        RateDecision {
+            allowed,
+            limit: 10,
+            remaining,
+            reset_secs: 1,
+            retry_after_secs: retry,
+        }
     }
 
     #[test]

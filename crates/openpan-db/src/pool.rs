@@ -65,7 +65,9 @@ impl SqlRepo {
                 .connect_with(options)
                 .await
                 .map_err(ConnectError::Open)?;
-            Ok(Self { pool: Pool::Sqlite(pool) })
+            Ok(Self {
+                pool: Pool::Sqlite(pool),
+            })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
             let pool = PgPoolOptions::new()
@@ -74,7 +76,9 @@ impl SqlRepo {
                 .connect_with(options)
                 .await
                 .map_err(ConnectError::Open)?;
-            Ok(Self { pool: Pool::Postgres(pool) })
+            Ok(Self {
+                pool: Pool::Postgres(pool),
+            })
         } else {
             Err(ConnectError::UnsupportedScheme)
         }

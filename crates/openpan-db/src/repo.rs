@@ -9,9 +9,7 @@ use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{AppId, EnterpriseId, UserId};
 use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenRecord};
-use openpan_core::ports::{
-    AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserRepo,
-};
+use openpan_core::ports::{AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserRepo};
 
 use crate::errors::{classify, other};
 use crate::pool::{SqlRepo, on_pool};
@@ -115,8 +113,9 @@ impl TryFrom<AppRow> for model::App {
     type Error = RepoError;
 
     fn try_from(row: AppRow) -> Result<Self, RepoError> {
-        let status = AppStatus::parse(&row.status)
-            .ok_or_else(|| RepoError::Other(format!("app {} has unknown status {:?}", row.app_id, row.status).into()))?;
+        let status = AppStatus::parse(&row.status).ok_or_else(|| {
+            RepoError::Other(format!("app {} has unknown status {:?}", row.app_id, row.status).into())
+        })?;
         Ok(Self {
             id: AppId(row.app_id),
             enterprise_id: EnterpriseId(row.enterprise_id),
@@ -243,7 +242,10 @@ fn insert_token(token: &NewToken) -> sea_query::InsertStatement {
 }
 
 fn delete_tokens_where(column: OauthToken, id: i64) -> sea_query::DeleteStatement {
-    Query::delete().from_table(OauthToken::Table).and_where(Expr::col(column).eq(id)).to_owned()
+    Query::delete()
+        .from_table(OauthToken::Table)
+        .and_where(Expr::col(column).eq(id))
+        .to_owned()
 }
 
 #[async_trait]
@@ -253,7 +255,11 @@ impl EnterpriseRepo for SqlRepo {
         let insert_enterprise = Query::insert()
             .into_table(Enterprise::Table)
             .columns([Enterprise::Name, Enterprise::ShortName, Enterprise::CreatedAt])
-            .values_panic([new.name.clone().into(), new.short_name.clone().into(), new.created_at.into()])
+            .values_panic([
+                new.name.clone().into(),
+                new.short_name.clone().into(),
+                new.created_at.into(),
+            ])
             .returning_col(Enterprise::EnterpriseId)
             .to_owned();
         on_pool!(self, |pool, builder| {
@@ -275,7 +281,10 @@ impl EnterpriseRepo for SqlRepo {
                 .returning(Query::returning().columns(ENTERPRISE_COLUMNS))
                 .to_owned()
                 .build_sqlx(builder());
-            let enterprise: EnterpriseRow = sqlx::query_as_with(&sql, values).fetch_one(&mut *tx).await.map_err(other)?;
+            let enterprise: EnterpriseRow = sqlx::query_as_with(&sql, values)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
             tx.commit().await.map_err(other)?;
             Ok((enterprise.into(), admin.into()))
         })
@@ -289,16 +298,25 @@ impl EnterpriseRepo for SqlRepo {
             .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
-            let row: Option<EnterpriseRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            let row: Option<EnterpriseRow> = sqlx::query_as_with(&sql, values)
+                .fetch_optional(pool)
+                .await
+                .map_err(other)?;
             Ok(row.map(Into::into))
         })
     }
 
     async fn count_enterprises(&self) -> RepoResult<i64> {
-        let query = Query::select().expr(Expr::col(Asterisk).count()).from(Enterprise::Table).to_owned();
+        let query = Query::select()
+            .expr(Expr::col(Asterisk).count())
+            .from(Enterprise::Table)
+            .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
-            sqlx::query_scalar_with(&sql, values).fetch_one(pool).await.map_err(other)
+            sqlx::query_scalar_with(&sql, values)
+                .fetch_one(pool)
+                .await
+                .map_err(other)
         })
     }
 }
@@ -322,7 +340,10 @@ impl UserRepo for SqlRepo {
         let query = user_by_id(id);
         on_pool!(self, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
-            let row: Option<UserRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            let row: Option<UserRow> = sqlx::query_as_with(&sql, values)
+                .fetch_optional(pool)
+                .await
+                .map_err(other)?;
             Ok(row.map(Into::into))
         })
     }
@@ -342,7 +363,10 @@ impl UserRepo for SqlRepo {
             .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
-            let row: Option<UserRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            let row: Option<UserRow> = sqlx::query_as_with(&sql, values)
+                .fetch_optional(pool)
+                .await
+                .map_err(other)?;
             Ok(row.map(Into::into))
         })
     }
@@ -367,7 +391,10 @@ impl UserRepo for SqlRepo {
             .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
-            let row: Option<UserRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            let row: Option<UserRow> = sqlx::query_as_with(&sql, values)
+                .fetch_optional(pool)
+                .await
+                .map_err(other)?;
             Ok(row.map(Into::into))
         })
     }
@@ -381,8 +408,18 @@ impl UserRepo for SqlRepo {
     ) -> RepoResult<()> {
         let insert = Query::insert()
             .into_table(UserTicket::Table)
-            .columns([UserTicket::EnterpriseId, UserTicket::PlatformId, UserTicket::CustomId, UserTicket::UserId])
-            .values_panic([enterprise_id.0.into(), platform_id.into(), ticket.into(), user_id.0.into()])
+            .columns([
+                UserTicket::EnterpriseId,
+                UserTicket::PlatformId,
+                UserTicket::CustomId,
+                UserTicket::UserId,
+            ])
+            .values_panic([
+                enterprise_id.0.into(),
+                platform_id.into(),
+                ticket.into(),
+                user_id.0.into(),
+            ])
             .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = insert.build_sqlx(builder());
@@ -406,12 +443,19 @@ impl UserRepo for SqlRepo {
             .limit(page.capacity as u64)
             .offset(page.offset() as u64)
             .to_owned();
-        let count = Query::select().expr(Expr::col(Asterisk).count()).from(UserAccount::Table).cond_where(filter).to_owned();
+        let count = Query::select()
+            .expr(Expr::col(Asterisk).count())
+            .from(UserAccount::Table)
+            .cond_where(filter)
+            .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = list.build_sqlx(builder());
             let rows: Vec<UserRow> = sqlx::query_as_with(&sql, values).fetch_all(pool).await.map_err(other)?;
             let (sql, values) = count.build_sqlx(builder());
-            let total: i64 = sqlx::query_scalar_with(&sql, values).fetch_one(pool).await.map_err(other)?;
+            let total: i64 = sqlx::query_scalar_with(&sql, values)
+                .fetch_one(pool)
+                .await
+                .map_err(other)?;
             Ok((rows.into_iter().map(Into::into).collect(), total))
         })
     }
@@ -474,19 +518,33 @@ impl AppRepo for SqlRepo {
     }
 
     async fn find_app_by_client_id(&self, client_id: &str) -> RepoResult<Option<model::App>> {
-        let query = Query::select().columns(APP_COLUMNS).from(App::Table).and_where(Expr::col(App::ClientId).eq(client_id)).to_owned();
+        let query = Query::select()
+            .columns(APP_COLUMNS)
+            .from(App::Table)
+            .and_where(Expr::col(App::ClientId).eq(client_id))
+            .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
-            let row: Option<AppRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            let row: Option<AppRow> = sqlx::query_as_with(&sql, values)
+                .fetch_optional(pool)
+                .await
+                .map_err(other)?;
             row.map(TryInto::try_into).transpose()
         })
     }
 
     async fn find_app(&self, id: AppId) -> RepoResult<Option<model::App>> {
-        let query = Query::select().columns(APP_COLUMNS).from(App::Table).and_where(Expr::col(App::AppId).eq(id.0)).to_owned();
+        let query = Query::select()
+            .columns(APP_COLUMNS)
+            .from(App::Table)
+            .and_where(Expr::col(App::AppId).eq(id.0))
+            .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
-            let row: Option<AppRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            let row: Option<AppRow> = sqlx::query_as_with(&sql, values)
+                .fetch_optional(pool)
+                .await
+                .map_err(other)?;
             row.map(TryInto::try_into).transpose()
         })
     }
@@ -548,7 +606,10 @@ impl TokenRepo for SqlRepo {
         let query = Query::select()
             .columns(TOKEN_COLUMNS.map(|column| (OauthToken::Table, column)))
             .from(OauthToken::Table)
-            .inner_join(App::Table, Expr::col((App::Table, App::AppId)).equals((OauthToken::Table, OauthToken::AppId)))
+            .inner_join(
+                App::Table,
+                Expr::col((App::Table, App::AppId)).equals((OauthToken::Table, OauthToken::AppId)),
+            )
             .left_join(
                 UserAccount::Table,
                 Expr::col((UserAccount::Table, UserAccount::UserId)).equals((OauthToken::Table, OauthToken::UserId)),
@@ -557,21 +618,31 @@ impl TokenRepo for SqlRepo {
             .and_where(Expr::col((OauthToken::Table, OauthToken::AccessExpiresAt)).gt(now))
             .and_where(Expr::col((App::Table, App::Status)).eq(AppStatus::Active.as_str()))
             .cond_where(
-                Cond::any().add(Expr::col((OauthToken::Table, OauthToken::UserId)).is_null()).add(
-                    Cond::all()
-                        .add(Expr::col((UserAccount::Table, UserAccount::Active)).eq(true))
-                        .add(Expr::col((UserAccount::Table, UserAccount::DeletedAt)).is_null()),
-                ),
+                Cond::any()
+                    .add(Expr::col((OauthToken::Table, OauthToken::UserId)).is_null())
+                    .add(
+                        Cond::all()
+                            .add(Expr::col((UserAccount::Table, UserAccount::Active)).eq(true))
+                            .add(Expr::col((UserAccount::Table, UserAccount::DeletedAt)).is_null()),
+                    ),
             )
             .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
-            let row: Option<TokenRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            let row: Option<TokenRow> = sqlx::query_as_with(&sql, values)
+                .fetch_optional(pool)
+                .await
+                .map_err(other)?;
             Ok(row.map(Into::into))
         })
     }
 
-    async fn find_refresh_token(&self, app_id: AppId, refresh_hash: &[u8], now: i64) -> RepoResult<Option<TokenRecord>> {
+    async fn find_refresh_token(
+        &self,
+        app_id: AppId,
+        refresh_hash: &[u8],
+        now: i64,
+    ) -> RepoResult<Option<TokenRecord>> {
         let query = Query::select()
             .columns(TOKEN_COLUMNS)
             .from(OauthToken::Table)
@@ -581,7 +652,10 @@ impl TokenRepo for SqlRepo {
             .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
-            let row: Option<TokenRow> = sqlx::query_as_with(&sql, values).fetch_optional(pool).await.map_err(other)?;
+            let row: Option<TokenRow> = sqlx::query_as_with(&sql, values)
+                .fetch_optional(pool)
+                .await
+                .map_err(other)?;
             Ok(row.map(Into::into))
         })
     }
@@ -620,12 +694,23 @@ impl TokenRepo for SqlRepo {
                     .add(Expr::col(OauthToken::RefreshExpiresAt).lte(now)),
             )
             .to_owned();
-        let jtis = Query::delete().from_table(OauthJti::Table).and_where(Expr::col(OauthJti::ExpiresAt).lte(now)).to_owned();
+        let jtis = Query::delete()
+            .from_table(OauthJti::Table)
+            .and_where(Expr::col(OauthJti::ExpiresAt).lte(now))
+            .to_owned();
         on_pool!(self, |pool, builder| {
             let (sql, values) = tokens.build_sqlx(builder());
-            let deleted_tokens = sqlx::query_with(&sql, values).execute(pool).await.map_err(other)?.rows_affected();
+            let deleted_tokens = sqlx::query_with(&sql, values)
+                .execute(pool)
+                .await
+                .map_err(other)?
+                .rows_affected();
             let (sql, values) = jtis.build_sqlx(builder());
-            let deleted_jtis = sqlx::query_with(&sql, values).execute(pool).await.map_err(other)?.rows_affected();
+            let deleted_jtis = sqlx::query_with(&sql, values)
+                .execute(pool)
+                .await
+                .map_err(other)?
+                .rows_affected();
             Ok(deleted_tokens + deleted_jtis)
         })
     }

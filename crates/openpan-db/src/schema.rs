@@ -1,4 +1,6 @@
-//! Table and column names for the query builder.
+//! Table and column names for the query builder. Column names mirror the SQL, so a key
+//! column repeats its table name (`enterprise.enterprise_id`).
+#![allow(clippy::enum_variant_names)]
 
 use sea_query::Iden;
 

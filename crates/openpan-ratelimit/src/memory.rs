@@ -41,7 +41,8 @@ impl MemoryRateLimiter {
         let governor_quota = governor::Quota::with_period(interval)
             .ok_or_else(|| RepoError::Other("rate limit period of zero".into()))?
             .allow_burst(limit);
-        let limiter = Arc::new(governor::RateLimiter::keyed(governor_quota).with_middleware::<StateInformationMiddleware>());
+        let limiter =
+            Arc::new(governor::RateLimiter::keyed(governor_quota).with_middleware::<StateInformationMiddleware>());
         let mut limiters = self.limiters.write().map_err(poisoned)?;
         Ok(limiters.entry(quota).or_insert(limiter).clone())
     }
@@ -107,7 +108,10 @@ mod tests {
     #[tokio::test]
     async fn a_budget_runs_out_and_keys_are_independent() {
         let limiter = MemoryRateLimiter::new();
-        let quota = Quota { limit: 3, period_secs: 60 };
+        let quota = Quota {
+            limit: 3,
+            period_secs: 60,
+        };
         let remaining: Vec<u32> = [
             limiter.check("a", quota).await.unwrap(),
             limiter.check("a", quota).await.unwrap(),

@@ -40,8 +40,14 @@ impl RedisRateLimiter {
     /// Connects to `url` (`redis://…`); keys are namespaced with `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, RepoError> {
         let client = redis::Client::open(url).map_err(|err| RepoError::Other(Box::new(err)))?;
-        let connection = ConnectionManager::new(client).await.map_err(|err| RepoError::Unavailable(Box::new(err)))?;
-        Ok(Self { connection, script: redis::Script::new(GCRA_SCRIPT), prefix: prefix.to_owned() })
+        let connection = ConnectionManager::new(client)
+            .await
+            .map_err(|err| RepoError::Unavailable(Box::new(err)))?;
+        Ok(Self {
+            connection,
+            script: redis::Script::new(GCRA_SCRIPT),
+            prefix: prefix.to_owned(),
+        })
     }
 
     /// Whether Redis answers.
@@ -73,7 +79,11 @@ impl RateLimiter for RedisRateLimiter {
             limit: quota.limit,
             remaining: remaining.clamp(0, i64::from(quota.limit)) as u32,
             reset_secs: ceil_secs_from_us(reset_us),
-            retry_after_secs: if allowed == 1 { 0 } else { ceil_secs_from_us(retry_after_us).max(1) },
+            retry_after_secs: if allowed == 1 {
+                0
+            } else {
+                ceil_secs_from_us(retry_after_us).max(1)
+            },
         })
     }
 }

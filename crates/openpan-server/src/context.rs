@@ -18,7 +18,10 @@ pub struct RequestContext {
 
 impl RequestContext {
     fn from_request(request: &Request) -> Self {
-        Self { request_id: openpan_core::secrets::random_uuid_like(), lang: lang_of(request) }
+        Self {
+            request_id: openpan_core::secrets::random_uuid_like(),
+            lang: lang_of(request),
+        }
     }
 }
 
@@ -26,7 +29,9 @@ impl RequestContext {
 /// platform's Chinese otherwise.
 fn lang_of(request: &Request) -> Lang {
     let from_query = request.uri().query().and_then(|query| {
-        url::form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == "lang").map(|(_, value)| value.into_owned())
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == "lang")
+            .map(|(_, value)| value.into_owned())
     });
     let from_header = || {
         request

@@ -42,7 +42,11 @@ pub fn detailed_user(record: &UserWithEnterprise, with_last_login: bool) -> wire
         disable_download: record.user.disable_download,
         space_used: record.user.space_used,
         space_total: record.user.space_total,
-        last_login_at: if with_last_login { Some(record.user.last_login_at.unwrap_or(0)) } else { None },
+        last_login_at: if with_last_login {
+            Some(record.user.last_login_at.unwrap_or(0))
+        } else {
+            None
+        },
     }
 }
 
@@ -67,10 +71,16 @@ pub fn folder(info: &FolderInfo) -> wire::Folder {
         item_count: info.item_count,
         folder_type: "normal".to_owned(),
         shared: false,
-        space: wire::Space { kind: "personal".to_owned(), id: None },
+        space: wire::Space {
+            kind: "personal".to_owned(),
+            id: None,
+        },
         in_trash: false,
         is_deleted: false,
         is_frequently_used: false,
-        permissions: ROOT_PERMISSIONS.iter().map(|permission| (*permission).to_owned()).collect(),
+        permissions: ROOT_PERMISSIONS
+            .iter()
+            .map(|permission| (*permission).to_owned())
+            .collect(),
     }
 }

@@ -29,11 +29,19 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, fields: Vec::new(), retry_after: None }
+        Self {
+            code,
+            fields: Vec::new(),
+            retry_after: None,
+        }
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: ErrorCode::RequestDataInvalid, fields: vec![(field.into(), message.into())], retry_after: None }
+        Self {
+            code: ErrorCode::RequestDataInvalid,
+            fields: vec![(field.into(), message.into())],
+            retry_after: None,
+        }
     }
 }
 
@@ -65,12 +73,18 @@ impl From<Error> for ApiError {
             // credentials were not acceptable.
             Error::OAuth(_) => ApiError::new(ErrorCode::Unauthorized),
             Error::UserNotActive => ApiError::new(ErrorCode::UserNotActive),
-            Error::RateLimited { retry_after_secs } => {
-                ApiError { code: ErrorCode::RateLimit, fields: Vec::new(), retry_after: Some(retry_after_secs) }
-            }
+            Error::RateLimited { retry_after_secs } => ApiError {
+                code: ErrorCode::RateLimit,
+                fields: Vec::new(),
+                retry_after: Some(retry_after_secs),
+            },
             Error::Unavailable(source) => {
                 tracing::error!(error = %error_chain(&*source), "storage unavailable");
-                ApiError { code: ErrorCode::ServiceUnavailable, fields: Vec::new(), retry_after: Some(1) }
+                ApiError {
+                    code: ErrorCode::ServiceUnavailable,
+                    fields: Vec::new(),
+                    retry_after: Some(1),
+                }
             }
             Error::Internal(source) => {
                 tracing::error!(error = %error_chain(&*source), "internal error");
@@ -105,7 +119,11 @@ impl IntoResponse for ApiError {
 fn envelope(error: &ApiError, context: &RequestContext) -> ErrorBody {
     let lang = context.lang;
     let errors = if error.fields.is_empty() {
-        vec![ErrorItem { code: error.code.as_str().to_owned(), msg: error.code.message(lang).to_owned(), field: None }]
+        vec![ErrorItem {
+            code: error.code.as_str().to_owned(),
+            msg: error.code.message(lang).to_owned(),
+            field: None,
+        }]
     } else {
         error
             .fields
@@ -120,7 +138,10 @@ fn envelope(error: &ApiError, context: &RequestContext) -> ErrorBody {
             })
             .collect()
     };
-    ErrorBody { errors, request_id: context.request_id.clone() }
+    ErrorBody {
+        errors,
+        request_id: context.request_id.clone(),
+    }
 }
 
 /// The code a bare framework response stands for, by status.
@@ -155,11 +176,17 @@ pub fn render_envelope(context: &RequestContext, response: Response) -> Response
     let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(status);
     let body = serde_json::to_vec(&envelope(&error, context)).unwrap_or_default();
     parts.status = status;
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     match error.code {
         ErrorCode::Unauthorized => {
-            parts.headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"openpan\""));
+            parts.headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"openpan\""),
+            );
         }
         ErrorCode::InvalidToken => {
             parts.headers.insert(
@@ -182,35 +209,59 @@ pub struct OAuthError(pub Error);
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let (status, error, description) = match self.0 {
-            Error::OAuth(OAuthFailure::InvalidClient) => {
-                (StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed".to_owned())
+            Error::OAuth(OAuthFailure::InvalidClient) => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed".to_owned(),
+            ),
+            Error::OAuth(OAuthFailure::InvalidGrant(description)) => {
+                (StatusCode::BAD_REQUEST, "invalid_grant", description)
             }
-            Error::OAuth(OAuthFailure::InvalidGrant(description)) => (StatusCode::BAD_REQUEST, "invalid_grant", description),
             Error::OAuth(OAuthFailure::InvalidRequest(description)) => {
                 (StatusCode::BAD_REQUEST, "invalid_request", description)
             }
-            Error::OAuth(OAuthFailure::UnsupportedGrantType) => {
-                (StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be jwt_simple or refresh_token".to_owned())
-            }
+            Error::OAuth(OAuthFailure::UnsupportedGrantType) => (
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be jwt_simple or refresh_token".to_owned(),
+            ),
             Error::Invalid(fields) => {
-                let description = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
+                let description = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 (StatusCode::BAD_REQUEST, "invalid_request", description)
             }
             Error::Unavailable(source) => {
                 tracing::error!(error = %error_chain(&*source), "token endpoint storage unavailable");
-                (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again later".to_owned())
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "try again later".to_owned(),
+                )
             }
             other => {
                 tracing::error!(error = %error_chain(&other), "token endpoint failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error".to_owned())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "internal error".to_owned(),
+                )
             }
         };
-        let body = OAuthErrorBody { error: error.to_owned(), error_description: description };
+        let body = OAuthErrorBody {
+            error: error.to_owned(),
+            error_description: description,
+        };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"openpan\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"openpan\""),
+            );
         }
         response
     }

@@ -20,7 +20,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts.extensions.get::<Principal>().cloned().map(Caller).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Caller)
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))
     }
 }
 
@@ -42,7 +47,10 @@ impl Params {
 
     /// A trimmed, non-empty string, if given.
     pub fn opt_str(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(|value| value.trim()).filter(|value| !value.is_empty())
+        self.0
+            .get(name)
+            .map(|value| value.trim())
+            .filter(|value| !value.is_empty())
     }
 
     pub fn str(&self, name: &str) -> Result<&str, ApiError> {
@@ -55,7 +63,10 @@ impl Params {
 }
 
 pub fn parse_i64(name: &str, value: &str) -> Result<i64, ApiError> {
-    value.trim().parse::<i64>().map_err(|_| ApiError::field(name, "必须是整数"))
+    value
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| ApiError::field(name, "必须是整数"))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Params {
@@ -105,8 +116,16 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for JsonBody<
             Ok(value) => Ok(JsonBody(value)),
             Err(err) => {
                 let path = err.path().to_string();
-                let field = if path == "." { "body".to_owned() } else { path };
-                let message = if err.inner().is_syntax() || err.inner().is_eof() { "JSON格式错误" } else { "类型错误" };
+                let field = if path == "." || path == "?" {
+                    "body".to_owned()
+                } else {
+                    path
+                };
+                let message = if err.inner().is_syntax() || err.inner().is_eof() {
+                    "JSON格式错误"
+                } else {
+                    "类型错误"
+                };
                 Err(ApiError::field(field, message))
             }
         }
@@ -125,10 +144,110 @@ pub fn lenient_i64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
     match Option::<NumberOrString>::deserialize(deserializer)? {
         None => Ok(None),
         Some(NumberOrString::Number(number)) => Ok(Some(number)),
-        Some(NumberOrString::Text(text)) => {
-            text.trim().parse().map(Some).map_err(|_| serde::de::Error::custom("expected an integer"))
-        }
+        Some(NumberOrString::Text(text)) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("expected an integer")),
     }
 }
 
 use serde::Deserialize;
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[derive(Debug, Default, serde::Deserialize)]
+    struct Args {
+        name: Option<String>,
+        #[serde(default, deserialize_with = "lenient_i64")]
+        parent_id: Option<i64>,
+    }
+
+    async fn echo(JsonBody(args): JsonBody<Args>) -> String {
+        format!("{:?}|{:?}", args.name, args.parent_id)
+    }
+
+    fn router() -> Router {
+        Router::new()
+            .route("/echo", post(echo))
+            .layer(axum::middleware::from_fn(crate::context::with_envelope))
+            .layer(axum::middleware::from_fn(crate::context::with_context))
+    }
+
+    async fn call(body: &'static str) -> (u16, String) {
+        let request = Request::post("/echo")
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let response = router().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn absent_empty_null_and_empty_object_bodies_mean_no_arguments() {
+        for body in ["", "null", " null\n", "{}"] {
+            assert_eq!(call(body).await, (200, "None|None".to_owned()), "{body:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn nulls_are_absent_and_numeric_strings_are_numbers() {
+        assert_eq!(
+            call(r#"{"name":null,"parent_id":"501002634212"}"#).await,
+            (200, "None|Some(501002634212)".to_owned())
+        );
+        assert_eq!(
+            call(r#"{"name":"a","parent_id":7}"#).await,
+            (200, "Some(\"a\")|Some(7)".to_owned())
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_json_and_wrong_types_name_the_field() {
+        for (body, field) in [
+            ("{bad", "body"),
+            (r#"{"parent_id":"x"}"#, "parent_id"),
+            (r#"{"name":5}"#, "name"),
+        ] {
+            let (status, text) = call(body).await;
+            assert_eq!(status, 400, "{body}");
+            let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(envelope["errors"][0]["code"], "request_data_invalid");
+            assert_eq!(envelope["errors"][0]["field"], field, "{body}: {text}");
+            assert!(envelope["request_id"].is_string());
+        }
+    }
+
+    async fn boom() -> &'static str {
+        panic!("secret detail")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_generic_500_envelope() {
+        let router = Router::new()
+            .route("/boom", post(boom))
+            .layer(tower_http::catch_panic::CatchPanicLayer::new())
+            .layer(axum::middleware::from_fn(crate::context::with_envelope));
+        let response = router
+            .oneshot(Request::post("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 500);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(
+            text.contains("internal_server_error") && !text.contains("secret detail"),
+            "{text}"
+        );
+    }
+}

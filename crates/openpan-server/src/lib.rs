@@ -151,8 +151,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = tower::util::MapRequestLayer::new(normalize_path).layer(router);
-    let make_service = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(service);
-    axum::serve(listener, make_service).with_graceful_shutdown(shutdown).await
+    let make_service =
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(service);
+    axum::serve(listener, make_service)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 #[cfg(test)]
@@ -162,8 +165,14 @@ mod tests {
     #[test]
     fn double_and_trailing_slashes_are_folded() {
         let request = |uri: &str| Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap();
-        assert_eq!(normalize_path(request("/api/v2/file//preview_token?a=1")).uri(), "/api/v2/file/preview_token?a=1");
-        assert_eq!(normalize_path(request("/api/v2/folder/0/info/")).uri(), "/api/v2/folder/0/info");
+        assert_eq!(
+            normalize_path(request("/api/v2/file//preview_token?a=1")).uri(),
+            "/api/v2/file/preview_token?a=1"
+        );
+        assert_eq!(
+            normalize_path(request("/api/v2/folder/0/info/")).uri(),
+            "/api/v2/folder/0/info"
+        );
         assert_eq!(normalize_path(request("/")).uri(), "/");
     }
 }

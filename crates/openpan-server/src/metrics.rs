@@ -41,8 +41,16 @@ impl Default for Metrics {
             Histogram::new(exponential_buckets(0.0005, 2.0, 14))
         });
         registry.register("http_requests", "HTTP requests answered", requests.clone());
-        registry.register("http_request_duration_seconds", "Time to answer HTTP requests", latency.clone());
-        Self { registry, requests, latency }
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer HTTP requests",
+            latency.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+        }
     }
 }
 
@@ -66,15 +74,32 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     let response = next.run(request).await;
     let metrics = &state.metrics;
     let status = format!("{}xx", response.status().as_u16() / 100);
-    metrics.requests.get_or_create(&RequestLabels { method, status, family: family.clone() }).inc();
-    metrics.latency.get_or_create(&FamilyLabels { family }).observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            status,
+            family: family.clone(),
+        })
+        .inc();
+    metrics
+        .latency
+        .get_or_create(&FamilyLabels { family })
+        .observe(started.elapsed().as_secs_f64());
     response
 }
 
 pub async fn render(State(state): State<AppState>) -> Response {
     let mut text = String::new();
     match prometheus_client::encoding::text::encode(&mut text, &state.metrics.registry) {
-        Ok(()) => ([("content-type", "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response(),
+        Ok(()) => (
+            [(
+                "content-type",
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
         Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

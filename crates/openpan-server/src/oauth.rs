@@ -37,10 +37,18 @@ fn parameters(query: Option<&str>, body: &[u8]) -> HashMap<String, String> {
 }
 
 /// HTTP Basic, else `client_id` + `client_secret` parameters (`client_secret_post`).
-fn client_credentials(headers: &HeaderMap, parameters: &HashMap<String, String>) -> Result<ClientCredentials, OAuthError> {
+fn client_credentials(
+    headers: &HeaderMap,
+    parameters: &HashMap<String, String>,
+) -> Result<ClientCredentials, OAuthError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let text = value.to_str().map_err(|_| invalid_request("malformed Authorization header"))?.trim();
-        let (scheme, encoded) = text.split_once(' ').ok_or_else(|| invalid_request("malformed Authorization header"))?;
+        let text = value
+            .to_str()
+            .map_err(|_| invalid_request("malformed Authorization header"))?
+            .trim();
+        let (scheme, encoded) = text
+            .split_once(' ')
+            .ok_or_else(|| invalid_request("malformed Authorization header"))?;
         if !scheme.eq_ignore_ascii_case("basic") {
             return Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient)));
         }
@@ -49,14 +57,19 @@ fn client_credentials(headers: &HeaderMap, parameters: &HashMap<String, String>)
             .ok()
             .and_then(|bytes| String::from_utf8(bytes).ok())
             .ok_or_else(|| invalid_request("malformed Basic credentials"))?;
-        let (client_id, client_secret) =
-            decoded.split_once(':').ok_or_else(|| invalid_request("malformed Basic credentials"))?;
-        return Ok(ClientCredentials { client_id: client_id.to_owned(), client_secret: client_secret.to_owned() });
+        let (client_id, client_secret) = decoded
+            .split_once(':')
+            .ok_or_else(|| invalid_request("malformed Basic credentials"))?;
+        return Ok(ClientCredentials {
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.to_owned(),
+        });
     }
     match (parameters.get("client_id"), parameters.get("client_secret")) {
-        (Some(client_id), Some(client_secret)) => {
-            Ok(ClientCredentials { client_id: client_id.clone(), client_secret: client_secret.clone() })
-        }
+        (Some(client_id), Some(client_secret)) => Ok(ClientCredentials {
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+        }),
         _ => Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient))),
     }
 }
@@ -71,12 +84,18 @@ fn required<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Result<&
 
 pub async fn token(State(state): State<AppState>, request: Request) -> Result<Response, OAuthError> {
     let (parts, body) = request.into_parts();
-    let body: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| invalid_request("request body too large"))?;
+    let body: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| invalid_request("request body too large"))?;
     let parameters = parameters(parts.uri.query(), &body);
     let credentials = client_credentials(&parts.headers, &parameters)?;
     let grant = match parameters.get("grant_type").map(String::as_str) {
-        Some("jwt_simple") => Grant::JwtSimple { assertion: required(&parameters, "assertion")?.to_owned() },
-        Some("refresh_token") => Grant::RefreshToken { refresh_token: required(&parameters, "refresh_token")?.to_owned() },
+        Some("jwt_simple") => Grant::JwtSimple {
+            assertion: required(&parameters, "assertion")?.to_owned(),
+        },
+        Some("refresh_token") => Grant::RefreshToken {
+            refresh_token: required(&parameters, "refresh_token")?.to_owned(),
+        },
         None => return Err(invalid_request("grant_type is required")),
         Some(_) => {
             // Authenticate first so an unknown client learns nothing about supported grants.
@@ -93,6 +112,8 @@ pub async fn token(State(state): State<AppState>, request: Request) -> Result<Re
         expires_in: issued.expires_in,
     };
     let mut response = Json(body).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

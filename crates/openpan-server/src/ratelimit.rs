@@ -105,7 +105,9 @@ impl AppState {
                 }
             }
             None => {
-                let ip = peer.map(|addr| addr.ip().to_string()).unwrap_or_else(|| "unknown".to_owned());
+                let ip = peer
+                    .map(|addr| addr.ip().to_string())
+                    .unwrap_or_else(|| "unknown".to_owned());
                 budgets.push((format!("{class_key}:ip:{ip}"), limits.per_ip));
             }
         }
@@ -116,7 +118,13 @@ impl AppState {
                 Err(err) => {
                     // Fail open: losing the limiter must not take the API down with it.
                     tracing::warn!(error = %error_chain(&err), "rate limiter unavailable; request let through");
-                    RateDecision { allowed: true, limit: quota.limit, remaining: quota.limit, reset_secs: 0, retry_after_secs: 0 }
+                    RateDecision {
+                        allowed: true,
+                        limit: quota.limit,
+                        remaining: quota.limit,
+                        reset_secs: 0,
+                        retry_after_secs: 0,
+                    }
                 }
             };
             combined = Some(match combined {
@@ -124,7 +132,13 @@ impl AppState {
                 None => decision,
             });
         }
-        combined.unwrap_or(RateDecision { allowed: true, limit: 0, remaining: 0, reset_secs: 0, retry_after_secs: 0 })
+        combined.unwrap_or(RateDecision {
+            allowed: true,
+            limit: 0,
+            remaining: 0,
+            reset_secs: 0,
+            retry_after_secs: 0,
+        })
     }
 }
 
@@ -144,12 +158,18 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let decision = state.charge(class, authenticated.as_ref().ok(), peer).await;
     let mut response = if !decision.allowed {
-        ApiError { code: ErrorCode::RateLimit, fields: Vec::new(), retry_after: Some(decision.retry_after_secs) }
-            .into_response()
+        ApiError {
+            code: ErrorCode::RateLimit,
+            fields: Vec::new(),
+            retry_after: Some(decision.retry_after_secs),
+        }
+        .into_response()
     } else {
         match authenticated {
             Err(err) => ApiError::from(err).into_response(),
-            Ok(principal) if !scope_allows(&principal, &path) => ApiError::new(ErrorCode::PermissionDenied).into_response(),
+            Ok(principal) if !scope_allows(&principal, &path) => {
+                ApiError::new(ErrorCode::PermissionDenied).into_response()
+            }
             Ok(principal) => {
                 request.extensions_mut().insert(principal);
                 next.run(request).await

@@ -3,19 +3,23 @@
 use anyhow::Context;
 use serde_json::json;
 
+use openpan_core::Error;
 use openpan_core::auth::Principal;
 use openpan_core::error::FieldError;
 use openpan_core::ids::{AppId, EnterpriseId, UserId};
 use openpan_core::model::AppStatus;
-use openpan_core::services::{CreateApp, CreateEnterprise, CreateUser, Core};
-use openpan_core::Error;
+use openpan_core::services::{Core, CreateApp, CreateEnterprise, CreateUser};
 
 /// Turns a core error into a CLI message that names the bad option.
 pub fn describe(err: Error) -> anyhow::Error {
     match err {
         Error::Invalid(fields) => anyhow::anyhow!(
             "{}",
-            fields.iter().map(|FieldError { field, message }| format!("--{}: {message}", field.replace('_', "-"))).collect::<Vec<_>>().join("; ")
+            fields
+                .iter()
+                .map(|FieldError { field, message }| format!("--{}: {message}", field.replace('_', "-")))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
         Error::Conflict(kind) => anyhow::anyhow!("already exists: {kind:?}"),
         Error::NotFound { kind } => anyhow::anyhow!("{kind:?} not found"),
@@ -24,7 +28,10 @@ pub fn describe(err: Error) -> anyhow::Error {
 }
 
 pub async fn create_enterprise(core: &Core, cmd: CreateEnterprise) -> anyhow::Result<serde_json::Value> {
-    let created = core.create_enterprise(&Principal::local_operator(), cmd).await.map_err(describe)?;
+    let created = core
+        .create_enterprise(&Principal::local_operator(), cmd)
+        .await
+        .map_err(describe)?;
     let mut out = json!({
         "enterprise_id": created.enterprise.id.0,
         "admin_user_id": created.admin.id.0,
@@ -46,7 +53,9 @@ pub async fn create_user(
     let operator = Principal::local_operator();
     let user = core.create_user(&operator, cmd).await.map_err(describe)?;
     if let Some((platform_id, custom_id)) = ticket {
-        core.map_user_ticket(&operator, user.id, platform_id, &custom_id).await.map_err(describe)?;
+        core.map_user_ticket(&operator, user.id, platform_id, &custom_id)
+            .await
+            .map_err(describe)?;
     }
     Ok(json!({
         "user_id": user.id.0,
@@ -58,7 +67,10 @@ pub async fn create_user(
 }
 
 pub async fn create_app(core: &Core, cmd: CreateApp) -> anyhow::Result<serde_json::Value> {
-    let created = core.create_app(&Principal::local_operator(), cmd).await.map_err(describe)?;
+    let created = core
+        .create_app(&Principal::local_operator(), cmd)
+        .await
+        .map_err(describe)?;
     Ok(json!({
         "app_id": created.app.id.0,
         "enterprise_id": created.app.enterprise_id.0,
@@ -69,12 +81,16 @@ pub async fn create_app(core: &Core, cmd: CreateApp) -> anyhow::Result<serde_jso
 }
 
 pub async fn set_app_status(core: &Core, app_id: i64, status: AppStatus) -> anyhow::Result<serde_json::Value> {
-    core.set_app_status(&Principal::local_operator(), AppId(app_id), status).await.map_err(describe)?;
+    core.set_app_status(&Principal::local_operator(), AppId(app_id), status)
+        .await
+        .map_err(describe)?;
     Ok(json!({ "app_id": app_id, "status": status.as_str() }))
 }
 
 pub async fn delete_user(core: &Core, user_id: i64) -> anyhow::Result<serde_json::Value> {
-    core.delete_user(&Principal::local_operator(), UserId(user_id)).await.map_err(describe)?;
+    core.delete_user(&Principal::local_operator(), UserId(user_id))
+        .await
+        .map_err(describe)?;
     Ok(json!({ "user_id": user_id, "deleted": true }))
 }
 
@@ -110,7 +126,17 @@ pub async fn bootstrap(core: &Core) -> anyhow::Result<Option<Bootstrapped>> {
         "admin_email": enterprise.admin.email,
         "admin_password": enterprise.generated_password,
     });
-    let app = create_app(core, CreateApp { enterprise_id: EnterpriseId(enterprise_id.0), name: "Default app".to_owned(), callback_url: None })
-        .await?;
-    Ok(Some(Bootstrapped { enterprise: enterprise_json, app }))
+    let app = create_app(
+        core,
+        CreateApp {
+            enterprise_id: EnterpriseId(enterprise_id.0),
+            name: "Default app".to_owned(),
+            callback_url: None,
+        },
+    )
+    .await?;
+    Ok(Some(Bootstrapped {
+        enterprise: enterprise_json,
+        app,
+    }))
 }

@@ -79,7 +79,8 @@ fn load_secret_key(config: &Config) -> anyhow::Result<SecretKey> {
                 .with_context(|| format!("{setting}: cannot create {}", path.display()))?;
         }
         check_private(&path, setting)?;
-        let text = std::fs::read_to_string(&path).with_context(|| format!("{setting}: cannot read {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("{setting}: cannot read {}", path.display()))?;
         (text.trim_end_matches(['\n', '\r']).to_owned(), setting)
     };
     SecretKey::from_material(material.as_bytes())
@@ -90,7 +91,11 @@ fn load_secret_key(config: &Config) -> anyhow::Result<SecretKey> {
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }
@@ -104,9 +109,16 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(unix)]
 fn check_private(path: &Path, setting: &str) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).with_context(|| format!("{setting}: cannot read {}", path.display()))?.permissions().mode();
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("{setting}: cannot read {}", path.display()))?
+        .permissions()
+        .mode();
     if mode & 0o077 != 0 {
-        bail!("{setting}: {} is readable by group or others (mode {:o}); chmod 600 it", path.display(), mode & 0o777);
+        bail!(
+            "{setting}: {} is readable by group or others (mode {:o}); chmod 600 it",
+            path.display(),
+            mode & 0o777
+        );
     }
     Ok(())
 }
@@ -130,17 +142,29 @@ impl Server {
     pub async fn build(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let wired = wire(config, clock).await?;
         let addr = config.listen_addr()?;
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listen: cannot bind {addr}"))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listen: cannot bind {addr}"))?;
         let local_addr = listener.local_addr()?;
         let public_url = config.public_url(local_addr);
-        Ok(Self { listener, local_addr, public_url, wired, http: HttpSettings { max_body_bytes: config.max_body_bytes } })
+        Ok(Self {
+            listener,
+            local_addr,
+            public_url,
+            wired,
+            http: HttpSettings {
+                max_body_bytes: config.max_body_bytes,
+            },
+        })
     }
 
     /// Serves until `shutdown` resolves, purging expired tokens in the background.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let router = openpan_server::router(self.wired.state.clone(), &self.http);
-        let purger = tokio::spawn(purge_expired_forever(self.wired.repo.clone(), self.wired.core.clock().clone()));
+        let purger = tokio::spawn(purge_expired_forever(
+            self.wired.repo.clone(),
+            self.wired.core.clock().clone(),
+        ));
         let result = openpan_server::serve(self.listener, router, shutdown).await;
         purger.abort();
         self.wired.repo.close().await;

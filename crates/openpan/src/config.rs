@@ -32,9 +32,24 @@ pub struct RateLimitConfig {
 impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
-            default: ClassConfig { per_app: 30_000, per_user: 3_000, per_ip: 600, period_secs: 60 },
-            upload: ClassConfig { per_app: 3_000, per_user: 300, per_ip: 60, period_secs: 60 },
-            search: ClassConfig { per_app: 6_000, per_user: 600, per_ip: 60, period_secs: 60 },
+            default: ClassConfig {
+                per_app: 30_000,
+                per_user: 3_000,
+                per_ip: 600,
+                period_secs: 60,
+            },
+            upload: ClassConfig {
+                per_app: 3_000,
+                per_user: 300,
+                per_ip: 60,
+                period_secs: 60,
+            },
+            search: ClassConfig {
+                per_app: 6_000,
+                per_user: 600,
+                per_ip: 60,
+                period_secs: 60,
+            },
         }
     }
 }
@@ -139,7 +154,10 @@ impl Config {
             let key = key.as_str().to_ascii_lowercase();
             key != "config" && !key.starts_with("test_")
         });
-        let config: Config = figment.merge(env).extract().map_err(|err| ConfigError(describe_figment(err)))?;
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(|err| ConfigError(describe_figment(err)))?;
         config.validate()?;
         Ok(config)
     }
@@ -151,7 +169,9 @@ impl Config {
             let parsed = url::Url::parse(public_url)
                 .map_err(|err| ConfigError(format!("public_url: {err} ({public_url:?})")))?;
             if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(ConfigError(format!("public_url: must be http or https ({public_url:?})")));
+                return Err(ConfigError(format!(
+                    "public_url: must be http or https ({public_url:?})"
+                )));
             }
         }
         if let Some(url) = &self.database_url
@@ -165,10 +185,15 @@ impl Config {
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
         {
-            return Err(ConfigError(format!("redis_url: unsupported scheme in {:?} (expected redis://)", redact_url(url))));
+            return Err(ConfigError(format!(
+                "redis_url: unsupported scheme in {:?} (expected redis://)",
+                redact_url(url)
+            )));
         }
         if self.secret_key.is_some() && self.secret_key_file.is_some() {
-            return Err(ConfigError("secret_key and secret_key_file are both set; keep one".to_owned()));
+            return Err(ConfigError(
+                "secret_key and secret_key_file are both set; keep one".to_owned(),
+            ));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError("database_max_connections: must be at least 1".to_owned()));
@@ -179,16 +204,21 @@ impl Config {
             ("search", self.rate_limit.search),
         ] {
             if class.per_app == 0 || class.per_user == 0 || class.per_ip == 0 || class.period_secs == 0 {
-                return Err(ConfigError(format!("rate_limit.{name}: limits and period_secs must be at least 1")));
+                return Err(ConfigError(format!(
+                    "rate_limit.{name}: limits and period_secs must be at least 1"
+                )));
             }
         }
         Ok(())
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.listen
-            .parse()
-            .map_err(|_| ConfigError(format!("listen: {:?} is not a socket address like 127.0.0.1:8080", self.listen)))
+        self.listen.parse().map_err(|_| {
+            ConfigError(format!(
+                "listen: {:?} is not a socket address like 127.0.0.1:8080",
+                self.listen
+            ))
+        })
     }
 
     pub fn database_url(&self) -> String {
@@ -199,7 +229,10 @@ impl Config {
     }
 
     pub fn blob_dir(&self) -> PathBuf {
-        self.storage.local_dir.clone().unwrap_or_else(|| self.data_dir.join("blobs"))
+        self.storage
+            .local_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("blobs"))
     }
 
     /// The public URL; for a port-0 listener, the bound address.
@@ -212,8 +245,15 @@ impl Config {
 
     pub fn rate_limit_policy(&self) -> RateLimitPolicy {
         let class = |config: ClassConfig| {
-            let quota = |limit| Quota { limit, period_secs: config.period_secs };
-            ClassLimits { per_app: quota(config.per_app), per_user: quota(config.per_user), per_ip: quota(config.per_ip) }
+            let quota = |limit| Quota {
+                limit,
+                period_secs: config.period_secs,
+            };
+            ClassLimits {
+                per_app: quota(config.per_app),
+                per_user: quota(config.per_user),
+                per_ip: quota(config.per_ip),
+            }
         };
         RateLimitPolicy {
             default: class(self.rate_limit.default),
@@ -233,8 +273,16 @@ fn describe_figment(err: figment::Error) -> String {
     let mut parts = Vec::new();
     for error in err {
         let key = error.path.join(".");
-        let source = error.metadata.as_ref().map(|meta| meta.name.to_string()).unwrap_or_default();
-        let mut text = format!("{}: {}", if key.is_empty() { "(root)".to_owned() } else { key }, error.kind);
+        let source = error
+            .metadata
+            .as_ref()
+            .map(|meta| meta.name.to_string())
+            .unwrap_or_default();
+        let mut text = format!(
+            "{}: {}",
+            if key.is_empty() { "(root)".to_owned() } else { key },
+            error.kind
+        );
         if !source.is_empty() {
             text.push_str(&format!(" (from {source})"));
         }
@@ -254,11 +302,20 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_setting() {
-        let config = Config { listen: "nonsense".into(), ..Config::default() };
+        let config = Config {
+            listen: "nonsense".into(),
+            ..Config::default()
+        };
         assert!(config.validate().unwrap_err().0.starts_with("listen:"));
-        let config = Config { database_url: Some("mysql://x".into()), ..Config::default() };
+        let config = Config {
+            database_url: Some("mysql://x".into()),
+            ..Config::default()
+        };
         assert!(config.validate().unwrap_err().0.starts_with("database_url:"));
-        let config = Config { public_url: Some("ftp://x".into()), ..Config::default() };
+        let config = Config {
+            public_url: Some("ftp://x".into()),
+            ..Config::default()
+        };
         assert!(config.validate().unwrap_err().0.starts_with("public_url:"));
     }
 

@@ -16,7 +16,11 @@ use openpan_core::model::AppStatus;
 use openpan_core::services::{CreateApp, CreateEnterprise, CreateUser};
 
 #[derive(Parser)]
-#[command(name = "openpan", version, about = "Self-hosted enterprise drive with an open platform")]
+#[command(
+    name = "openpan",
+    version,
+    about = "Self-hosted enterprise drive with an open platform"
+)]
 struct Cli {
     /// TOML configuration file (settings in OPENPAN_* variables override it).
     #[arg(long, global = true, env = "OPENPAN_CONFIG")]
@@ -157,21 +161,64 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
     let wired = wire(config, Arc::new(SystemClock)).await?;
     let core = &wired.core;
     let (output, value) = match command {
-        AdminCommand::CreateEnterprise { name, admin_name, admin_email, short_name, admin_password, output } => {
-            let cmd = CreateEnterprise { name, short_name, admin_name, admin_email, admin_password };
+        AdminCommand::CreateEnterprise {
+            name,
+            admin_name,
+            admin_email,
+            short_name,
+            admin_password,
+            output,
+        } => {
+            let cmd = CreateEnterprise {
+                name,
+                short_name,
+                admin_name,
+                admin_email,
+                admin_password,
+            };
             (output, admin::create_enterprise(core, cmd).await?)
         }
-        AdminCommand::CreateUser { enterprise_id, name, email, phone, password, platform_id, custom_id, output } => {
-            let cmd = CreateUser { enterprise_id: EnterpriseId(enterprise_id), name, email, phone, password };
+        AdminCommand::CreateUser {
+            enterprise_id,
+            name,
+            email,
+            phone,
+            password,
+            platform_id,
+            custom_id,
+            output,
+        } => {
+            let cmd = CreateUser {
+                enterprise_id: EnterpriseId(enterprise_id),
+                name,
+                email,
+                phone,
+                password,
+            };
             (output, admin::create_user(core, cmd, platform_id.zip(custom_id)).await?)
         }
-        AdminCommand::CreateApp { enterprise_id, name, callback_url, output } => {
-            let cmd = CreateApp { enterprise_id: EnterpriseId(enterprise_id), name, callback_url };
+        AdminCommand::CreateApp {
+            enterprise_id,
+            name,
+            callback_url,
+            output,
+        } => {
+            let cmd = CreateApp {
+                enterprise_id: EnterpriseId(enterprise_id),
+                name,
+                callback_url,
+            };
             (output, admin::create_app(core, cmd).await?)
         }
-        AdminCommand::DisableApp { app_id, output } => (output, admin::set_app_status(core, app_id, AppStatus::Disabled).await?),
-        AdminCommand::EnableApp { app_id, output } => (output, admin::set_app_status(core, app_id, AppStatus::Active).await?),
-        AdminCommand::DeleteApp { app_id, output } => (output, admin::set_app_status(core, app_id, AppStatus::Deleted).await?),
+        AdminCommand::DisableApp { app_id, output } => {
+            (output, admin::set_app_status(core, app_id, AppStatus::Disabled).await?)
+        }
+        AdminCommand::EnableApp { app_id, output } => {
+            (output, admin::set_app_status(core, app_id, AppStatus::Active).await?)
+        }
+        AdminCommand::DeleteApp { app_id, output } => {
+            (output, admin::set_app_status(core, app_id, AppStatus::Deleted).await?)
+        }
         AdminCommand::DeleteUser { user_id, output } => (output, admin::delete_user(core, user_id).await?),
     };
     print(&output, &value);
@@ -185,7 +232,10 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     if let Some(first) = admin::bootstrap(&server.wired.core).await? {
         print_first_start(&public_url, &first);
     }
-    println!("openpan is serving at {public_url} (listening on {})", server.local_addr);
+    println!(
+        "openpan is serving at {public_url} (listening on {})",
+        server.local_addr
+    );
     tracing::info!(address = %server.local_addr, "serving");
     server.run(shutdown_signal()).await
 }
@@ -195,16 +245,24 @@ fn print_first_start(public_url: &str, first: &admin::Bootstrapped) {
     let client_id = text(&first.app, "client_id");
     let client_secret = text(&first.app, "client_secret");
     let enterprise_id = &first.enterprise["enterprise_id"];
-    println!("First start: created enterprise {} (id {enterprise_id}), its administrator and one app.", text(&first.enterprise, "short_name"));
+    println!(
+        "First start: created enterprise {} (id {enterprise_id}), its administrator and one app.",
+        text(&first.enterprise, "short_name")
+    );
     println!("  administrator login: {}", text(&first.enterprise, "admin_email"));
-    println!("  administrator password: {}   (shown only this once)", text(&first.enterprise, "admin_password"));
+    println!(
+        "  administrator password: {}   (shown only this once)",
+        text(&first.enterprise, "admin_password")
+    );
     println!("  app client_id:     {client_id}");
     println!("  app client_secret: {client_secret}   (shown only this once)");
     println!("Get an enterprise token (scope admin):");
     println!(
         "  now=$(date +%s); assertion=$(printf '{{\"yifangyun_sub_type\":\"enterprise\",\"sub\":{enterprise_id},\"iat\":%s,\"exp\":%s,\"jti\":\"%s\"}}' $now $((now+60)) $RANDOM$now | base64 -w0)"
     );
-    println!("  curl -s -X POST -u '{client_id}:{client_secret}' \"{public_url}/oauth/token?grant_type=jwt_simple&assertion=$assertion\"");
+    println!(
+        "  curl -s -X POST -u '{client_id}:{client_secret}' \"{public_url}/oauth/token?grant_type=jwt_simple&assertion=$assertion\""
+    );
     println!("Then: curl -H \"Authorization: Bearer <access_token>\" '{public_url}/api/v2/admin/user/all'");
 }
 
@@ -252,7 +310,10 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Config { command: ConfigCommand::PrintDefault } = cli.command {
+    if let Command::Config {
+        command: ConfigCommand::PrintDefault,
+    } = cli.command
+    {
         print!("{}", Config::default_toml());
         return Ok(());
     }
@@ -266,11 +327,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Check } => {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
             println!("{config:#?}");
             println!("configuration is valid");
             Ok(())
         }
-        Command::Config { command: ConfigCommand::PrintDefault } => unreachable!("handled above"),
+        Command::Config {
+            command: ConfigCommand::PrintDefault,
+        } => unreachable!("handled above"),
     }
 }

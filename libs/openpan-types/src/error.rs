@@ -172,9 +172,20 @@ impl ErrorCode {
             RequestDataInvalid | ItemNameInvalid | ItemNameSizeIncorrect | TimestampRangeInvalid => 400,
             Unauthorized | InvalidToken => 401,
             PermissionDenied => 403,
-            FileNotFound | FolderNotFound | FileDeleted | FolderDeleted | FileInTrashNotFound
-            | FolderInTrashNotFound | UserNotFound | UserProfilePicNotFound | ShareLinkNotFoundOrDeleted
-            | CollabNotFound | CommentNotFound | DepartmentNotFound | AppNotFound | EnterpriseNotFound
+            FileNotFound
+            | FolderNotFound
+            | FileDeleted
+            | FolderDeleted
+            | FileInTrashNotFound
+            | FolderInTrashNotFound
+            | UserNotFound
+            | UserProfilePicNotFound
+            | ShareLinkNotFoundOrDeleted
+            | CollabNotFound
+            | CommentNotFound
+            | DepartmentNotFound
+            | AppNotFound
+            | EnterpriseNotFound
             | ApiNotFound => 404,
             MethodNotAllowed => 405,
             FileNameConflict | FolderNameConflict | DepartmentNameConflict | GroupNameConflict => 409,
@@ -182,21 +193,58 @@ impl ErrorCode {
             RateLimit => 429,
             InternalServerError => 500,
             ServiceUnavailable => 503,
-            FolderEmptyInTrash | FolderParentDeleted | MoveToItself | MoveToSubfolder | CopyToItself
-            | CopyToSubfolder | EmptyTrash | ExceedEnterpriseSpaceLimit | ExceedUserSpaceLimit
-            | FolderIsDescendant | UserProfilePicKeyNotFound | UserProfilePicKeyIncorrect
-            | ShareLinkPasswordNotProvided | ShareLinkAccessTypeInvalid | DueTimePassed
-            | ShareLinkResourceIdNotProvided | ShareLinkResourceIdAmbiguous | ShareLinkPasswordNotCorrect
-            | ShareLinkPasswordSizeIncorrect | ShareLinkPasswordInvalid | ShareLinkExpired | CollabRoleInvalid
-            | CollabUserHasBeenInvited | CollabUserNotInSameEnterprise | CollabGroupNotSupported
-            | CannotInviteItemOwner | CollabRelatedFolderDeleted | EnterpriseIsExpired | UserNotInEnterprise
-            | UserAlreadyInDepartment | UserExceedDepartmentLimit | UserNotInDepartment | UserAlreadyInGroup
-            | UserNotInGroup | UserEmailOrPhoneInvalid | UserAlreadyDeleted | UserAlreadyInvited
-            | UserAlreadyRegistered | UserReceiveItemsNeeded | DepartmentSpaceTotalExceedsEnterpriseLimit
-            | DepartmentHavingChildrenCanNotDelete | UserSpaceTotalExceedsEnterpriseLimit
-            | UserReceivedItemsNotInSameEnterprise | InvalidEnterpriseStorage | DepartmentDirectorCanNotDelete
-            | UserDeletedIsUserReceivedItems | UserNotActive | PreviewFileNotGenerated | CanNotDownloadYiqixieFile
-            | UserReceiveItemsNeedActive | EnterpriseNotEnableSyncAccount | CannotProvideBothYfyIdAndCustomId
+            FolderEmptyInTrash
+            | FolderParentDeleted
+            | MoveToItself
+            | MoveToSubfolder
+            | CopyToItself
+            | CopyToSubfolder
+            | EmptyTrash
+            | ExceedEnterpriseSpaceLimit
+            | ExceedUserSpaceLimit
+            | FolderIsDescendant
+            | UserProfilePicKeyNotFound
+            | UserProfilePicKeyIncorrect
+            | ShareLinkPasswordNotProvided
+            | ShareLinkAccessTypeInvalid
+            | DueTimePassed
+            | ShareLinkResourceIdNotProvided
+            | ShareLinkResourceIdAmbiguous
+            | ShareLinkPasswordNotCorrect
+            | ShareLinkPasswordSizeIncorrect
+            | ShareLinkPasswordInvalid
+            | ShareLinkExpired
+            | CollabRoleInvalid
+            | CollabUserHasBeenInvited
+            | CollabUserNotInSameEnterprise
+            | CollabGroupNotSupported
+            | CannotInviteItemOwner
+            | CollabRelatedFolderDeleted
+            | EnterpriseIsExpired
+            | UserNotInEnterprise
+            | UserAlreadyInDepartment
+            | UserExceedDepartmentLimit
+            | UserNotInDepartment
+            | UserAlreadyInGroup
+            | UserNotInGroup
+            | UserEmailOrPhoneInvalid
+            | UserAlreadyDeleted
+            | UserAlreadyInvited
+            | UserAlreadyRegistered
+            | UserReceiveItemsNeeded
+            | DepartmentSpaceTotalExceedsEnterpriseLimit
+            | DepartmentHavingChildrenCanNotDelete
+            | UserSpaceTotalExceedsEnterpriseLimit
+            | UserReceivedItemsNotInSameEnterprise
+            | InvalidEnterpriseStorage
+            | DepartmentDirectorCanNotDelete
+            | UserDeletedIsUserReceivedItems
+            | UserNotActive
+            | PreviewFileNotGenerated
+            | CanNotDownloadYiqixieFile
+            | UserReceiveItemsNeedActive
+            | EnterpriseNotEnableSyncAccount
+            | CannotProvideBothYfyIdAndCustomId
             | YfyIdAndCustomIdNotNull => 400,
         }
     }

@@ -53,7 +53,11 @@ pub struct CreatedApp {
 }
 
 fn collect(errors: Vec<FieldError>) -> Result<()> {
-    if errors.is_empty() { Ok(()) } else { Err(Error::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
 }
 
 /// Derives an account name from a display name: its ASCII letters and digits, else `ent`.
@@ -78,8 +82,12 @@ impl Core {
         }
         let mut errors = Vec::new();
         let name = PersonName::parse("name", &cmd.name).map_err(|e| errors.push(e)).ok();
-        let admin_name = PersonName::parse("admin_name", &cmd.admin_name).map_err(|e| errors.push(e)).ok();
-        let admin_email = Email::parse("admin_email", &cmd.admin_email).map_err(|e| errors.push(e)).ok();
+        let admin_name = PersonName::parse("admin_name", &cmd.admin_name)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let admin_email = Email::parse("admin_email", &cmd.admin_email)
+            .map_err(|e| errors.push(e))
+            .ok();
         let explicit_short = match &cmd.short_name {
             Some(raw) => ShortName::parse("short_name", raw).map_err(|e| errors.push(e)).ok(),
             None => None,
@@ -91,7 +99,11 @@ impl Core {
         collect(errors)?;
         let (name, admin_name, admin_email) = (name.unwrap(), admin_name.unwrap(), admin_email.unwrap());
         let generated_password = password.is_none().then(secrets::new_password);
-        let password_text = password.as_ref().map(Password::expose).or(generated_password.as_deref()).unwrap_or_default();
+        let password_text = password
+            .as_ref()
+            .map(Password::expose)
+            .or(generated_password.as_deref())
+            .unwrap_or_default();
         let password_hash = secrets::hash_password(password_text)?;
         let now = self.clock.now();
         let name = name.into_inner();
@@ -114,9 +126,20 @@ impl Core {
                 Some(short) => short.as_str().to_owned(),
                 None => format!("{}-{}", short_name_base(&name), &secrets::random_hex(3)),
             };
-            let new = NewEnterprise { name: name.clone(), short_name, admin: admin.clone(), created_at: now };
+            let new = NewEnterprise {
+                name: name.clone(),
+                short_name,
+                admin: admin.clone(),
+                created_at: now,
+            };
             match self.repo.create_enterprise(new).await {
-                Ok((enterprise, admin)) => return Ok(CreatedEnterprise { enterprise, admin, generated_password }),
+                Ok((enterprise, admin)) => {
+                    return Ok(CreatedEnterprise {
+                        enterprise,
+                        admin,
+                        generated_password,
+                    });
+                }
                 Err(crate::RepoError::Conflict(crate::error::ConflictKind::EnterpriseShortName))
                     if explicit_short.is_none() && attempt < 5 =>
                 {
@@ -132,17 +155,31 @@ impl Core {
         if !principal.can_administer(cmd.enterprise_id) {
             return Err(Error::PermissionDenied);
         }
-        self.repo.find_enterprise(cmd.enterprise_id).await?.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        self.repo
+            .find_enterprise(cmd.enterprise_id)
+            .await?
+            .ok_or(Error::not_found(NotFoundKind::Enterprise))?;
         let mut errors = Vec::new();
         let name = PersonName::parse("name", &cmd.name).map_err(|e| errors.push(e)).ok();
-        let email = cmd.email.as_deref().and_then(|raw| Email::parse("email", raw).map_err(|e| errors.push(e)).ok());
-        let phone = cmd.phone.as_deref().and_then(|raw| Phone::parse("phone", raw).map_err(|e| errors.push(e)).ok());
-        let password = cmd.password.as_deref().and_then(|raw| Password::parse("password", raw).map_err(|e| errors.push(e)).ok());
+        let email = cmd
+            .email
+            .as_deref()
+            .and_then(|raw| Email::parse("email", raw).map_err(|e| errors.push(e)).ok());
+        let phone = cmd
+            .phone
+            .as_deref()
+            .and_then(|raw| Phone::parse("phone", raw).map_err(|e| errors.push(e)).ok());
+        let password = cmd
+            .password
+            .as_deref()
+            .and_then(|raw| Password::parse("password", raw).map_err(|e| errors.push(e)).ok());
         if cmd.email.is_none() && cmd.phone.is_none() {
             errors.push(FieldError::new("email", "邮箱和手机号不能同时为空"));
         }
         collect(errors)?;
-        let password_hash = password.map(|password| secrets::hash_password(password.expose())).transpose()?;
+        let password_hash = password
+            .map(|password| secrets::hash_password(password.expose()))
+            .transpose()?;
         let new = NewUser {
             enterprise_id: cmd.enterprise_id,
             name: name.unwrap().into_inner(),
@@ -158,7 +195,13 @@ impl Core {
     }
 
     /// Maps a third-party platform's id for a user (`user_ticket`). Operator or the admin.
-    pub async fn map_user_ticket(&self, principal: &Principal, user_id: UserId, platform_id: i64, ticket: &str) -> Result<()> {
+    pub async fn map_user_ticket(
+        &self,
+        principal: &Principal,
+        user_id: UserId,
+        platform_id: i64,
+        ticket: &str,
+    ) -> Result<()> {
         let user = self.visible_user(principal, user_id).await?;
         if !principal.can_administer(user.enterprise_id) {
             return Err(Error::PermissionDenied);
@@ -170,7 +213,10 @@ impl Core {
         if ticket.is_empty() || ticket.chars().count() > 128 {
             return Err(Error::invalid("custom_id", "长度必须在1-128之间"));
         }
-        Ok(self.repo.create_user_ticket(user.enterprise_id, platform_id, ticket, user.id).await?)
+        Ok(self
+            .repo
+            .create_user_ticket(user.enterprise_id, platform_id, ticket, user.id)
+            .await?)
     }
 
     /// Deletes a user and revokes its tokens at once. Operator or the admin.
@@ -187,7 +233,10 @@ impl Core {
         if !principal.can_administer(cmd.enterprise_id) {
             return Err(Error::PermissionDenied);
         }
-        self.repo.find_enterprise(cmd.enterprise_id).await?.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        self.repo
+            .find_enterprise(cmd.enterprise_id)
+            .await?
+            .ok_or(Error::not_found(NotFoundKind::Enterprise))?;
         let mut errors = Vec::new();
         let name = PersonName::parse("name", &cmd.name).map_err(|e| errors.push(e)).ok();
         if let Some(url) = &cmd.callback_url {

@@ -71,7 +71,10 @@ impl Core {
             IdentifierType::PhoneOrEmail | IdentifierType::Email | IdentifierType::Phone => {
                 let found = self.repo.find_user_by_login(enterprise_id, identifier).await?;
                 found.filter(|user| match lookup.identifier_type {
-                    IdentifierType::Email => user.email.as_deref().is_some_and(|email| email.eq_ignore_ascii_case(identifier)),
+                    IdentifierType::Email => user
+                        .email
+                        .as_deref()
+                        .is_some_and(|email| email.eq_ignore_ascii_case(identifier)),
                     IdentifierType::Phone => user.phone.as_deref() == Some(identifier),
                     _ => true,
                 })
@@ -81,7 +84,9 @@ impl Core {
                 if platform_id < 1 {
                     return Err(Error::invalid("platform_id", "必须大于等于1"));
                 }
-                self.repo.find_user_by_ticket(enterprise_id, platform_id, identifier).await?
+                self.repo
+                    .find_user_by_ticket(enterprise_id, platform_id, identifier)
+                    .await?
             }
         };
         let user = user.ok_or(Error::not_found(NotFoundKind::User))?;
@@ -96,7 +101,13 @@ impl Core {
         let enterprise = self.repo.find_enterprise(enterprise_id).await?;
         let enterprise = enterprise.ok_or_else(|| Error::internal("token of a vanished enterprise"))?;
         let (users, total) = self.repo.list_users(enterprise_id, page).await?;
-        let users = users.into_iter().map(|user| UserWithEnterprise { user, enterprise: enterprise.clone() }).collect();
+        let users = users
+            .into_iter()
+            .map(|user| UserWithEnterprise {
+                user,
+                enterprise: enterprise.clone(),
+            })
+            .collect();
         Ok((users, total))
     }
 

@@ -11,7 +11,11 @@ use crate::convert;
 use crate::error::Result;
 use crate::extract::{Caller, PathId};
 
-pub async fn folder_info(State(state): State<AppState>, Caller(principal): Caller, PathId(id): PathId) -> Result<Json<wire::Folder>> {
+pub async fn folder_info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::Folder>> {
     let info = state.core.folder_info(&principal, FolderId(id)).await?;
     Ok(Json(convert::folder(&info)))
 }

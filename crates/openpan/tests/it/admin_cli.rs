@@ -22,7 +22,12 @@ fn openpan(app: &TestApp) -> Command {
 fn json_line(command: &mut Command) -> Value {
     let output = command.output().expect("openpan runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "openpan failed: {}{}", stdout, String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "openpan failed: {}{}",
+        stdout,
+        String::from_utf8_lossy(&output.stderr)
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "one JSON line: {stdout}");
     serde_json::from_str(lines[0]).expect("JSON line")
@@ -32,17 +37,39 @@ fn json_line(command: &mut Command) -> Value {
 async fn admin_commands_work_beside_the_running_server() {
     let app = TestApp::spawn().await;
     let enterprise = json_line(openpan(&app).args([
-        "admin", "create-enterprise", "--name", "Initech", "--admin-name", "Bill", "--admin-email", "bill@initech.test", "--json",
+        "admin",
+        "create-enterprise",
+        "--name",
+        "Initech",
+        "--admin-name",
+        "Bill",
+        "--admin-email",
+        "bill@initech.test",
+        "--json",
     ]));
     let enterprise_id = enterprise["enterprise_id"].as_i64().expect("numeric enterprise_id");
     assert!(enterprise["admin_user_id"].as_i64().is_some());
     assert!(enterprise["short_name"].as_str().unwrap().starts_with("initech-"));
     let user = json_line(openpan(&app).args([
-        "admin", "create-user", "--enterprise-id", &enterprise_id.to_string(), "--name", "Peter", "--email", "peter@initech.test", "--json",
+        "admin",
+        "create-user",
+        "--enterprise-id",
+        &enterprise_id.to_string(),
+        "--name",
+        "Peter",
+        "--email",
+        "peter@initech.test",
+        "--json",
     ]));
     let user_id = user["user_id"].as_i64().expect("numeric user_id");
     let created_app = json_line(openpan(&app).args([
-        "admin", "create-app", "--enterprise-id", &enterprise_id.to_string(), "--name", "TPS reports", "--json",
+        "admin",
+        "create-app",
+        "--enterprise-id",
+        &enterprise_id.to_string(),
+        "--name",
+        "TPS reports",
+        "--json",
     ]));
     let tenant = Tenant {
         enterprise_id,
@@ -55,7 +82,8 @@ async fn admin_commands_work_beside_the_running_server() {
     let token = app.user_token(&tenant, user_id).await;
     let root: Value = app.get("/api/v2/folder/0/info", &token).await.json().await.unwrap();
     assert_eq!(root["owned_by"]["id"], user_id);
-    let disabled = json_line(openpan(&app).args(["admin", "disable-app", "--app-id", &tenant.app_id.to_string(), "--json"]));
+    let disabled =
+        json_line(openpan(&app).args(["admin", "disable-app", "--app-id", &tenant.app_id.to_string(), "--json"]));
     assert_eq!(disabled, json!({"app_id": tenant.app_id, "status": "disabled"}));
     assert_eq!(app.get("/api/v2/folder/0/info", &token).await.status(), 401);
 }
@@ -64,12 +92,28 @@ async fn admin_commands_work_beside_the_running_server() {
 async fn admin_commands_reject_bad_input_naming_the_option() {
     let app = TestApp::spawn().await;
     let output = openpan(&app)
-        .args(["admin", "create-user", "--enterprise-id", &app.tenant.enterprise_id.to_string(), "--name", "X", "--email", "not-an-email"])
+        .args([
+            "admin",
+            "create-user",
+            "--enterprise-id",
+            &app.tenant.enterprise_id.to_string(),
+            "--name",
+            "X",
+            "--email",
+            "not-an-email",
+        ])
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--email"), "{}", String::from_utf8_lossy(&output.stderr));
-    let output = openpan(&app).args(["admin", "create-app", "--enterprise-id", "999999", "--name", "X"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--email"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = openpan(&app)
+        .args(["admin", "create-app", "--enterprise-id", "999999", "--name", "X"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("Enterprise not found"));
 }
@@ -88,7 +132,11 @@ async fn bad_configuration_fails_at_start_naming_the_setting() {
         assert!(!output.status.success(), "{name}={value} must fail");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{name}={value}: {stderr}");
-        assert_eq!(stderr.lines().filter(|line| line.starts_with("error")).count(), 1, "{stderr}");
+        assert_eq!(
+            stderr.lines().filter(|line| line.starts_with("error")).count(),
+            1,
+            "{stderr}"
+        );
     }
 }
 
@@ -118,7 +166,10 @@ async fn first_start_bootstraps_and_prints_how_to_log_in() {
     }
     let url = url.expect("the server says where it serves");
     let field = |label: &str| {
-        printed.iter().find_map(|line| line.trim().strip_prefix(label)).map(|rest| rest.split_whitespace().next().unwrap().to_owned())
+        printed
+            .iter()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .map(|rest| rest.split_whitespace().next().unwrap().to_owned())
     };
     let client_id = field("app client_id:").expect("client_id printed");
     let client_secret = field("app client_secret:").expect("client_secret printed");
@@ -126,7 +177,8 @@ async fn first_start_bootstraps_and_prints_how_to_log_in() {
     let client = reqwest::Client::new();
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
     let now = openpan_core::clock::Clock::now(&openpan_core::clock::SystemClock);
-    let claims = json!({"yifangyun_sub_type": "enterprise", "sub": 1, "iat": now, "exp": now + 60, "jti": "first-start"});
+    let claims =
+        json!({"yifangyun_sub_type": "enterprise", "sub": 1, "iat": now, "exp": now + 60, "jti": "first-start"});
     use base64::Engine;
     let assertion = base64::engine::general_purpose::STANDARD.encode(claims.to_string());
     let response = client
@@ -140,7 +192,15 @@ async fn first_start_bootstraps_and_prints_how_to_log_in() {
     let _ = child.wait();
     // A second start on the same data prints no new secrets.
     let output = Command::new(env!("CARGO_BIN_EXE_openpan"))
-        .args(["admin", "create-app", "--enterprise-id", "1", "--name", "Second", "--json"])
+        .args([
+            "admin",
+            "create-app",
+            "--enterprise-id",
+            "1",
+            "--name",
+            "Second",
+            "--json",
+        ])
         .env("OPENPAN_DATA_DIR", data_dir.path())
         .env_remove("OPENPAN_DATABASE_URL")
         .output()

@@ -7,13 +7,34 @@ use crate::harness::{TestApp, assert_api_error};
 #[tokio::test]
 async fn missing_and_malformed_tokens_get_401_with_www_authenticate() {
     let app = TestApp::spawn().await;
-    let response = app.client.get(format!("{}/api/v2/folder/0/info", app.url)).send().await.unwrap();
-    assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let response = app
+        .client
+        .get(format!("{}/api/v2/folder/0/info", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
     assert_api_error(response, 401, "unauthorized").await;
     let response = app.get("/api/v2/folder/0/info", "not-a-token").await;
-    assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
     assert_api_error(response, 401, "invalid_token").await;
-    let response = app.client.get(format!("{}/api/v2/folder/0/info", app.url)).header("Authorization", "Basic abc").send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/api/v2/folder/0/info", app.url))
+        .header("Authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
     assert_api_error(response, 401, "unauthorized").await;
 }
 
@@ -22,8 +43,19 @@ async fn unknown_routes_wrong_methods_and_huge_bodies_get_the_envelope() {
     let app = TestApp::spawn_with(|config| config.max_body_bytes = 1024).await;
     let token = app.enterprise_token(&app.tenant).await;
     assert_api_error(app.get("/api/v2/admin/no/such/api", &token).await, 404, "api_not_found").await;
-    assert_api_error(app.client.get(format!("{}/nowhere", app.url)).send().await.unwrap(), 404, "api_not_found").await;
-    let response = app.client.post(format!("{}/api/v2/admin/user/all", app.url)).bearer_auth(&token).send().await.unwrap();
+    assert_api_error(
+        app.client.get(format!("{}/nowhere", app.url)).send().await.unwrap(),
+        404,
+        "api_not_found",
+    )
+    .await;
+    let response = app
+        .client
+        .post(format!("{}/api/v2/admin/user/all", app.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_api_error(response, 405, "method_not_allowed").await;
     let response = app
         .client
@@ -47,14 +79,22 @@ async fn invalid_parameters_name_their_field() {
         ("/api/v2/admin/user/get_user_info?type=email", "identifier"),
         ("/api/v2/admin/user/get_user_info?identifier=a@b.cn", "type"),
         ("/api/v2/admin/user/get_user_info?identifier=a@b.cn&type=fax", "type"),
-        ("/api/v2/admin/user/get_user_info?identifier=x&type=user_ticket&platform_id=two", "platform_id"),
+        (
+            "/api/v2/admin/user/get_user_info?identifier=x&type=user_ticket&platform_id=two",
+            "platform_id",
+        ),
     ] {
         let body = assert_api_error(app.get(query, &token).await, 400, "request_data_invalid").await;
         assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
     }
     let user_id = app.create_user(&app.tenant, "Li Lei", "lilei@acme.test").await;
     let user = app.user_token(&app.tenant, user_id).await;
-    let body = assert_api_error(app.get("/api/v2/folder/abc/info", &user).await, 400, "request_data_invalid").await;
+    let body = assert_api_error(
+        app.get("/api/v2/folder/abc/info", &user).await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
     assert_eq!(body["errors"][0]["field"], "id");
 }
 
@@ -65,7 +105,10 @@ async fn what_the_official_sdks_send_is_accepted() {
     // Python SDK: Accept v2+json and a JSON Content-Type on a GET; Java SDK: literal null values.
     let response = app
         .client
-        .get(format!("{}/api/v2/admin/user/all?page_id=null&page_capacity=5", app.url))
+        .get(format!(
+            "{}/api/v2/admin/user/all?page_id=null&page_capacity=5",
+            app.url
+        ))
         .bearer_auth(&token)
         .header("Accept", "application/v2+json")
         .header("Content-Type", "application/json")
@@ -77,7 +120,12 @@ async fn what_the_official_sdks_send_is_accepted() {
     assert_eq!(body["page_id"], 0);
     assert_eq!(body["page_capacity"], 5);
     // Java SDK: unencoded '@' in the query, and a doubled slash in the path.
-    let response = app.get("/api/v2//admin/user/get_user_info?identifier=admin@acme.test&type=simple_phone_or_email", &token).await;
+    let response = app
+        .get(
+            "/api/v2//admin/user/get_user_info?identifier=admin@acme.test&type=simple_phone_or_email",
+            &token,
+        )
+        .await;
     assert_eq!(response.status(), 200);
 }
 
@@ -97,7 +145,16 @@ async fn english_messages_are_chosen_by_accept_language_or_lang() {
         .unwrap();
     let en = assert_api_error(response, 404, "api_not_found").await;
     assert_eq!(en["errors"][0]["msg"], "No such API");
-    let en = assert_api_error(app.get("/api/v2/admin/user/get_user_info?lang=en&identifier=x@y.cn&type=email", &token).await, 404, "user_not_found").await;
+    let en = assert_api_error(
+        app.get(
+            "/api/v2/admin/user/get_user_info?lang=en&identifier=x@y.cn&type=email",
+            &token,
+        )
+        .await,
+        404,
+        "user_not_found",
+    )
+    .await;
     assert_eq!(en["errors"][0]["msg"], "User not found");
 }
 
@@ -105,11 +162,28 @@ async fn english_messages_are_chosen_by_accept_language_or_lang() {
 async fn health_readiness_and_metrics_answer() {
     let app = TestApp::spawn().await;
     for path in ["/", "/healthz", "/readyz"] {
-        assert_eq!(app.client.get(format!("{}{path}", app.url)).send().await.unwrap().status(), 200, "{path}");
+        assert_eq!(
+            app.client
+                .get(format!("{}{path}", app.url))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200,
+            "{path}"
+        );
     }
     let token = app.enterprise_token(&app.tenant).await;
     app.get("/api/v2/admin/user/all", &token).await;
-    let metrics = app.client.get(format!("{}/metrics", app.url)).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("openpan_http_requests_total{"), "{metrics}");
     assert!(metrics.contains("family=\"api_v2\""), "{metrics}");
 }

@@ -23,7 +23,11 @@ fn run_demo(mut command: Command, app: &TestApp, user_id: i64) -> Vec<Value> {
         .output()
         .expect("demo runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     stdout
         .lines()
         .filter_map(|line| line.split_once('{').map(|(_, rest)| format!("{{{rest}")))

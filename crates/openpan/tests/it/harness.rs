@@ -10,8 +10,8 @@ use tokio::sync::oneshot;
 use openpan::app::Server;
 use openpan::config::Config;
 use openpan_core::clock::{Clock, ManualClock};
-use openpan_core::services::{CreateApp, CreateEnterprise, CreateUser, Core};
 use openpan_core::ids::EnterpriseId;
+use openpan_core::services::{Core, CreateApp, CreateEnterprise, CreateUser};
 
 /// An enterprise made for a test, with its admin and one app.
 #[derive(Debug, Clone)]
@@ -45,14 +45,21 @@ impl Drop for TestApp {
 /// A fresh PostgreSQL database per test when `OPENPAN_TEST_DATABASE_URL` names a server;
 /// SQLite in the test's data dir otherwise.
 async fn test_database_url() -> Option<String> {
-    let base = std::env::var("OPENPAN_TEST_DATABASE_URL").ok().filter(|url| !url.is_empty())?;
+    let base = std::env::var("OPENPAN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())?;
     if base.starts_with("sqlite:") {
         return None;
     }
     use sqlx::Connection;
     let name = format!("openpan_test_{}", openpan_core::secrets::random_hex(8));
-    let mut admin = sqlx::PgConnection::connect(&base).await.expect("OPENPAN_TEST_DATABASE_URL must be reachable");
-    sqlx::query(&format!("create database {name}")).execute(&mut admin).await.expect("create test database");
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("OPENPAN_TEST_DATABASE_URL must be reachable");
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
     let mut url = url::Url::parse(&base).expect("OPENPAN_TEST_DATABASE_URL is a URL");
     url.set_path(&format!("/{name}"));
     Some(url.to_string())
@@ -61,7 +68,10 @@ async fn test_database_url() -> Option<String> {
 /// The real time, so assertions built from the test clock are in the server's present.
 #[allow(clippy::disallowed_methods)]
 fn wall_clock_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 impl TestApp {
@@ -81,8 +91,7 @@ impl TestApp {
         };
         adjust(&mut config);
         let clock = ManualClock::starting_at(wall_clock_now());
-        let app = Self::start(config, clock, data_dir, None).await;
-        app
+        Self::start(config, clock, data_dir, None).await
     }
 
     /// Another node on the same database (and whatever else `adjust` shares), as behind a
@@ -99,8 +108,15 @@ impl TestApp {
         Self::start(config, self.clock.clone(), data_dir, Some(self.tenant.clone())).await
     }
 
-    async fn start(config: Config, clock: ManualClock, data_dir: Arc<tempfile::TempDir>, tenant: Option<Tenant>) -> TestApp {
-        let server = Server::build(&config, Arc::new(clock.clone())).await.expect("server builds");
+    async fn start(
+        config: Config,
+        clock: ManualClock,
+        data_dir: Arc<tempfile::TempDir>,
+        tenant: Option<Tenant>,
+    ) -> TestApp {
+        let server = Server::build(&config, Arc::new(clock.clone()))
+            .await
+            .expect("server builds");
         let url = server.public_url.clone();
         let core = server.wired.core.clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -149,7 +165,10 @@ impl TestApp {
     pub async fn jwt_simple(&self, tenant: &Tenant, claims: &Value) -> reqwest::Response {
         let assertion = STANDARD.encode(claims.to_string());
         self.client
-            .post(format!("{}/oauth/token?grant_type=jwt_simple&assertion={assertion}", self.url))
+            .post(format!(
+                "{}/oauth/token?grant_type=jwt_simple&assertion={assertion}",
+                self.url
+            ))
             .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
             .send()
             .await
@@ -177,15 +196,26 @@ impl TestApp {
     }
 
     pub async fn enterprise_token(&self, tenant: &Tenant) -> String {
-        self.token(tenant, "enterprise", tenant.enterprise_id).await["access_token"].as_str().unwrap().to_owned()
+        self.token(tenant, "enterprise", tenant.enterprise_id).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn user_token(&self, tenant: &Tenant, user_id: i64) -> String {
-        self.token(tenant, "user", user_id).await["access_token"].as_str().unwrap().to_owned()
+        self.token(tenant, "user", user_id).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.url)).bearer_auth(token).send().await.expect("request")
+        self.client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 }
 
@@ -205,7 +235,14 @@ pub async fn new_tenant(core: &Core, name: &str, admin_email: &str) -> Tenant {
         .await
         .expect("enterprise created");
     let app = core
-        .create_app(&operator, CreateApp { enterprise_id: created.enterprise.id, name: format!("{name} HR"), callback_url: None })
+        .create_app(
+            &operator,
+            CreateApp {
+                enterprise_id: created.enterprise.id,
+                name: format!("{name} HR"),
+                callback_url: None,
+            },
+        )
         .await
         .expect("app created");
     Tenant {
@@ -220,12 +257,24 @@ pub async fn new_tenant(core: &Core, name: &str, admin_email: &str) -> Tenant {
 /// Asserts an `/api/v2` error: status, code, the envelope's shape and the request id header.
 pub async fn assert_api_error(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "status of {}", response.url());
-    let header_id = response.headers().get("x-request-id").map(|value| value.to_str().unwrap().to_owned());
-    let content_type = response.headers().get("content-type").map(|value| value.to_str().unwrap().to_owned());
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .map(|value| value.to_str().unwrap().to_owned());
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_owned());
     let body: Value = response.json().await.expect("error body is JSON");
-    assert!(content_type.unwrap_or_default().starts_with("application/json"), "{body}");
+    assert!(
+        content_type.unwrap_or_default().starts_with("application/json"),
+        "{body}"
+    );
     assert_eq!(body["errors"][0]["code"], code, "{body}");
-    assert!(body["errors"][0]["msg"].as_str().is_some_and(|msg| !msg.is_empty()), "{body}");
+    assert!(
+        body["errors"][0]["msg"].as_str().is_some_and(|msg| !msg.is_empty()),
+        "{body}"
+    );
     let request_id = body["request_id"].as_str().expect("request_id in body");
     assert_eq!(Some(request_id.to_owned()), header_id, "X-Request-Id matches the body");
     body

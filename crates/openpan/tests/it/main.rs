@@ -7,4 +7,5 @@ mod demos;
 mod harness;
 mod oauth;
 mod rate_limit;
+mod tidy;
 mod users;

@@ -24,8 +24,18 @@ async fn python_demo_claims_as_numbers_with_md5_jti_yield_admin_and_user_tokens(
         );
         let response = app
             .client
-            .post(format!("{}/oauth/token?grant_type=jwt_simple&assertion={}", app.url, STANDARD.encode(payload)))
-            .header("Authorization", format!("Basic {}", STANDARD.encode(format!("{}:{}", tenant.client_id, tenant.client_secret))))
+            .post(format!(
+                "{}/oauth/token?grant_type=jwt_simple&assertion={}",
+                app.url,
+                STANDARD.encode(payload)
+            ))
+            .header(
+                "Authorization",
+                format!(
+                    "Basic {}",
+                    STANDARD.encode(format!("{}:{}", tenant.client_id, tenant.client_secret))
+                ),
+            )
             .send()
             .await
             .unwrap();
@@ -104,11 +114,18 @@ async fn assertions_breaking_a_time_rule_are_refused() {
     };
     for (claims, why) in [
         (base(now + 61, Some(now)), "exp more than 60 s after iat"),
-        (base(now + 61, None), "exp more than 60 s after arrival when iat is absent"),
+        (
+            base(now + 61, None),
+            "exp more than 60 s after arrival when iat is absent",
+        ),
         (base(now - 1, Some(now - 30)), "already expired"),
     ] {
         let body = assert_oauth_error(app.jwt_simple(tenant, &claims).await, 400, "invalid_grant").await;
-        assert!(body["error_description"].as_str().unwrap().contains("exp") || body["error_description"].as_str().unwrap().contains("expired"), "{why}: {body}");
+        assert!(
+            body["error_description"].as_str().unwrap().contains("exp")
+                || body["error_description"].as_str().unwrap().contains("expired"),
+            "{why}: {body}"
+        );
     }
     // Built now, presented after it expired.
     let claims = app.claims("enterprise", tenant.enterprise_id);
@@ -153,9 +170,17 @@ async fn a_deleted_user_gets_no_token_and_loses_the_ones_it_had() {
     let token = app.user_token(tenant, user_id).await;
     assert_eq!(app.get("/api/v2/folder/0/info", &token).await.status(), 200);
     let operator = openpan_core::auth::Principal::local_operator();
-    app.core.delete_user(&operator, openpan_core::ids::UserId(user_id)).await.unwrap();
+    app.core
+        .delete_user(&operator, openpan_core::ids::UserId(user_id))
+        .await
+        .unwrap();
     assert_api_error(app.get("/api/v2/folder/0/info", &token).await, 401, "invalid_token").await;
-    assert_oauth_error(app.jwt_simple(tenant, &app.claims("user", user_id)).await, 400, "invalid_grant").await;
+    assert_oauth_error(
+        app.jwt_simple(tenant, &app.claims("user", user_id)).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -163,16 +188,47 @@ async fn malformed_assertions_and_requests_are_refused() {
     let app = TestApp::spawn().await;
     let tenant = &app.tenant;
     let post = |query: String| {
-        app.client.post(format!("{}/oauth/token?{query}", app.url)).basic_auth(&tenant.client_id, Some(&tenant.client_secret)).send()
+        app.client
+            .post(format!("{}/oauth/token?{query}", app.url))
+            .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+            .send()
     };
-    assert_oauth_error(post("grant_type=jwt_simple&assertion=%25%25%25".into()).await.unwrap(), 400, "invalid_grant").await;
+    assert_oauth_error(
+        post("grant_type=jwt_simple&assertion=%25%25%25".into()).await.unwrap(),
+        400,
+        "invalid_grant",
+    )
+    .await;
     let not_json = STANDARD.encode("{not json");
-    assert_oauth_error(post(format!("grant_type=jwt_simple&assertion={not_json}")).await.unwrap(), 400, "invalid_grant").await;
-    let no_jti = STANDARD.encode(json!({"yifangyun_sub_type":"enterprise","sub":tenant.enterprise_id,"exp":app.now()+30}).to_string());
-    assert_oauth_error(post(format!("grant_type=jwt_simple&assertion={no_jti}")).await.unwrap(), 400, "invalid_grant").await;
-    assert_oauth_error(post("grant_type=jwt_simple".into()).await.unwrap(), 400, "invalid_request").await;
+    assert_oauth_error(
+        post(format!("grant_type=jwt_simple&assertion={not_json}"))
+            .await
+            .unwrap(),
+        400,
+        "invalid_grant",
+    )
+    .await;
+    let no_jti = STANDARD
+        .encode(json!({"yifangyun_sub_type":"enterprise","sub":tenant.enterprise_id,"exp":app.now()+30}).to_string());
+    assert_oauth_error(
+        post(format!("grant_type=jwt_simple&assertion={no_jti}")).await.unwrap(),
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert_oauth_error(
+        post("grant_type=jwt_simple".into()).await.unwrap(),
+        400,
+        "invalid_request",
+    )
+    .await;
     assert_oauth_error(post("assertion=abc".into()).await.unwrap(), 400, "invalid_request").await;
-    assert_oauth_error(post("grant_type=password&username=a&password=b".into()).await.unwrap(), 400, "unsupported_grant_type").await;
+    assert_oauth_error(
+        post("grant_type=password&username=a&password=b".into()).await.unwrap(),
+        400,
+        "unsupported_grant_type",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -185,7 +241,10 @@ async fn refreshing_rotates_the_refresh_token_and_keeps_subject_and_scope() {
         app.client
             .post(format!("{}/oauth/token", app.url))
             .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token.as_str())])
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.as_str()),
+            ])
             .send()
     };
     let old_refresh = first["refresh_token"].as_str().unwrap().to_owned();
@@ -195,8 +254,16 @@ async fn refreshing_rotates_the_refresh_token_and_keeps_subject_and_scope() {
     assert_eq!(second["scope"], "all");
     assert_ne!(second["access_token"], first["access_token"]);
     assert_ne!(second["refresh_token"], first["refresh_token"]);
-    let info: Value = app.get("/api/v2/folder/0/info", second["access_token"].as_str().unwrap()).await.json().await.unwrap();
-    assert_eq!(info["owned_by"]["id"], user_id, "the new token speaks for the same user");
+    let info: Value = app
+        .get("/api/v2/folder/0/info", second["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        info["owned_by"]["id"], user_id,
+        "the new token speaks for the same user"
+    );
     assert_oauth_error(refresh(old_refresh).await.unwrap(), 400, "invalid_grant").await;
     // Another app of the same enterprise cannot use this app's refresh token.
     let other_app = app
@@ -215,7 +282,10 @@ async fn refreshing_rotates_the_refresh_token_and_keeps_subject_and_scope() {
         .client
         .post(format!("{}/oauth/token", app.url))
         .basic_auth(&other_app.app.client_id, Some(&other_app.client_secret))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", second["refresh_token"].as_str().unwrap())])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", second["refresh_token"].as_str().unwrap()),
+        ])
         .send()
         .await
         .unwrap();
@@ -237,13 +307,28 @@ async fn disabling_an_app_revokes_its_tokens_at_once() {
     let app = TestApp::spawn().await;
     let tenant = &app.tenant;
     let token = app.enterprise_token(tenant).await;
-    let refresh = app.token(tenant, "enterprise", tenant.enterprise_id).await["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = app.token(tenant, "enterprise", tenant.enterprise_id).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let operator = openpan_core::auth::Principal::local_operator();
     let app_id = openpan_core::ids::AppId(tenant.app_id);
-    app.core.set_app_status(&operator, app_id, openpan_core::model::AppStatus::Disabled).await.unwrap();
+    app.core
+        .set_app_status(&operator, app_id, openpan_core::model::AppStatus::Disabled)
+        .await
+        .unwrap();
     assert_api_error(app.get("/api/v2/admin/user/all", &token).await, 401, "invalid_token").await;
-    assert_oauth_error(app.jwt_simple(tenant, &app.claims("enterprise", tenant.enterprise_id)).await, 401, "invalid_client").await;
-    app.core.set_app_status(&operator, app_id, openpan_core::model::AppStatus::Active).await.unwrap();
+    assert_oauth_error(
+        app.jwt_simple(tenant, &app.claims("enterprise", tenant.enterprise_id))
+            .await,
+        401,
+        "invalid_client",
+    )
+    .await;
+    app.core
+        .set_app_status(&operator, app_id, openpan_core::model::AppStatus::Active)
+        .await
+        .unwrap();
     assert_api_error(app.get("/api/v2/admin/user/all", &token).await, 401, "invalid_token").await;
     let response = app
         .client
@@ -254,5 +339,10 @@ async fn disabling_an_app_revokes_its_tokens_at_once() {
         .await
         .unwrap();
     assert_oauth_error(response, 400, "invalid_grant").await;
-    assert_eq!(app.jwt_simple(tenant, &app.claims("enterprise", tenant.enterprise_id)).await.status(), 200);
+    assert_eq!(
+        app.jwt_simple(tenant, &app.claims("enterprise", tenant.enterprise_id))
+            .await
+            .status(),
+        200
+    );
 }

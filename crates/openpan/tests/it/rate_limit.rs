@@ -6,7 +6,14 @@ use serde_json::{Value, json};
 use crate::harness::{TestApp, assert_api_error};
 
 fn header(response: &reqwest::Response, name: &str) -> i64 {
-    response.headers().get(name).unwrap_or_else(|| panic!("{name} missing")).to_str().unwrap().parse().unwrap()
+    response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} missing"))
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn tight(per_app: u32, per_user: u32) -> impl FnOnce(&mut openpan::config::Config) {
@@ -26,7 +33,11 @@ async fn every_answer_carries_the_rate_limit_headers() {
         app.get("/api/v2/admin/user/all", &token).await,
         app.get("/api/v2/admin/missing", &token).await,
         app.get("/api/v2/folder/0/info", &token).await,
-        app.client.get(format!("{}/api/v2/admin/user/all", app.url)).send().await.unwrap(),
+        app.client
+            .get(format!("{}/api/v2/admin/user/all", app.url))
+            .send()
+            .await
+            .unwrap(),
     ] {
         for name in ["x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"] {
             header(&response, name);
@@ -53,7 +64,10 @@ async fn going_over_the_app_budget_answers_429_with_the_documented_body() {
     assert_eq!(header(&response, "x-rate-limit-remaining"), 0);
     assert!(header(&response, "x-rate-limit-reset") >= 1);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["errors"], json!([{ "code": "rate_limit", "msg": "Rate limit exceeded!" }]));
+    assert_eq!(
+        body["errors"],
+        json!([{ "code": "rate_limit", "msg": "Rate limit exceeded!" }])
+    );
     assert!(body["request_id"].is_string());
 }
 
@@ -69,7 +83,11 @@ async fn each_user_has_a_budget_of_its_own() {
         assert_eq!(app.get("/api/v2/folder/0/info", &first_token).await.status(), 200);
     }
     assert_api_error(app.get("/api/v2/folder/0/info", &first_token).await, 429, "rate_limit").await;
-    assert_eq!(app.get("/api/v2/folder/0/info", &second_token).await.status(), 200, "another user is unaffected");
+    assert_eq!(
+        app.get("/api/v2/folder/0/info", &second_token).await.status(),
+        200,
+        "another user is unaffected"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,123 @@
+//! Checks on the repository itself: the crate graph only points down, both migration sets
+//! match, and the error-code document matches the code.
+
+use std::path::{Path, PathBuf};
+
+use openpan_types::{ErrorCode, Lang};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The `[dependencies]` names of a crate's manifest.
+fn dependencies(manifest: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(manifest)).unwrap();
+    let value: toml::Value = text.parse().unwrap();
+    value
+        .get("dependencies")
+        .and_then(toml::Value::as_table)
+        .map(|table| table.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_crate_graph_only_points_down() {
+    let forbidden: &[(&str, &[&str])] = &[
+        (
+            "libs/openpan-types/Cargo.toml",
+            &["openpan-core", "openpan-server", "openpan-db", "axum", "sqlx", "tokio"],
+        ),
+        (
+            "crates/openpan-core/Cargo.toml",
+            &[
+                "axum",
+                "sqlx",
+                "sea-query",
+                "redis",
+                "reqwest",
+                "tokio",
+                "hyper",
+                "tower",
+                "openpan-types",
+                "openpan-db",
+            ],
+        ),
+        (
+            "crates/openpan-server/Cargo.toml",
+            &[
+                "openpan-db",
+                "openpan-ratelimit",
+                "sqlx",
+                "sea-query",
+                "redis",
+                "governor",
+            ],
+        ),
+        (
+            "crates/openpan-db/Cargo.toml",
+            &["axum", "openpan-server", "openpan-types", "redis"],
+        ),
+        (
+            "crates/openpan-ratelimit/Cargo.toml",
+            &["axum", "openpan-server", "openpan-db", "sqlx"],
+        ),
+    ];
+    for (manifest, banned) in forbidden {
+        let deps = dependencies(manifest);
+        for name in *banned {
+            assert!(
+                !deps.iter().any(|dep| dep == name),
+                "{manifest} must not depend on {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn both_engines_have_the_same_migrations() {
+    let names = |engine: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(root().join("crates/openpan-db/migrations").join(engine))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let sqlite = names("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, names("postgres"));
+}
+
+/// The table in `docs/error-codes.md`, as the code defines it.
+fn error_code_table() -> String {
+    let mut table = String::from("| code | HTTP status | message (zh) | message (en) |\n|---|---|---|---|\n");
+    for code in ErrorCode::ALL {
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            code.as_str(),
+            code.http_status(),
+            code.message(Lang::Zh),
+            code.message(Lang::En)
+        ));
+    }
+    table
+}
+
+#[test]
+fn the_error_code_document_matches_the_catalogue() {
+    let path = root().join("docs/error-codes.md");
+    let document = std::fs::read_to_string(&path).unwrap_or_default();
+    let table = error_code_table();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let start = document.find("| code |").unwrap_or(document.len());
+        std::fs::write(&path, format!("{}{table}", &document[..start])).unwrap();
+        return;
+    }
+    assert!(
+        document.ends_with(&table),
+        "docs/error-codes.md is stale; rerun with UPDATE_DOCS=1"
+    );
+}
