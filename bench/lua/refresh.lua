@@ -1,0 +1,52 @@
+-- wrk: POST /oauth/token with grant_type=refresh_token. Each answer's new refresh token goes
+-- back into the thread's pool, so every request presents an unused token (rotation).
+-- Env: CLIENT_ID, CLIENT_SECRET, REFRESH_TOKENS_FILE (one refresh token per line).
+local alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+local function base64(data)
+  local out = {}
+  for i = 1, #data, 3 do
+    local a, b, c = data:byte(i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    local chars = {}
+    for j = 3, 0, -1 do
+      local index = math.floor(n / 64 ^ j) % 64
+      chars[#chars + 1] = alphabet:sub(index + 1, index + 1)
+    end
+    if not b then chars[3] = '='; chars[4] = '=' elseif not c then chars[4] = '=' end
+    out[#out + 1] = table.concat(chars)
+  end
+  return table.concat(out)
+end
+
+local threads = 0
+local pool = {}
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+function init(args)
+  local index = 0
+  local count = tonumber(os.getenv("WRK_THREADS_N") or "2")
+  for line in io.lines(os.getenv("REFRESH_TOKENS_FILE")) do
+    index = index + 1
+    if index % count == tid - 1 then pool[#pool + 1] = line end
+  end
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  wrk.headers["Authorization"] = "Basic " .. base64(os.getenv("CLIENT_ID") .. ":" .. os.getenv("CLIENT_SECRET"))
+end
+
+function request()
+  local token = table.remove(pool, 1) or "exhausted"
+  return wrk.format(nil, "/oauth/token", nil, "grant_type=refresh_token&refresh_token=" .. token)
+end
+
+function response(status, headers, body)
+  if status == 200 then
+    local token = body:match('"refresh_token":"([^"]+)"')
+    if token then pool[#pool + 1] = token end
+  end
+end
