@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use crate::error::RepoError;
 use crate::ids::{AppId, EnterpriseId, UserId};
-use crate::model::{App, AppStatus, Enterprise, NewToken, Page, TokenRecord, User};
+use crate::model::{App, AppStatus, Enterprise, NewToken, Page, TokenRecord, User, UserWithEnterprise};
 
 pub type RepoResult<T> = Result<T, RepoError>;
 
@@ -62,6 +62,8 @@ pub trait UserRepo: Send + Sync {
     async fn create_user(&self, new: NewUser) -> RepoResult<User>;
     /// Undeleted users only.
     async fn find_user(&self, id: UserId) -> RepoResult<Option<User>>;
+    /// An undeleted user together with its enterprise, in one round trip.
+    async fn find_user_with_enterprise(&self, id: UserId) -> RepoResult<Option<UserWithEnterprise>>;
     /// By email (case-insensitive) or phone, among the enterprise's undeleted users.
     async fn find_user_by_login(&self, enterprise_id: EnterpriseId, login: &str) -> RepoResult<Option<User>>;
     /// By the id a third-party platform knows the user by.

@@ -8,17 +8,22 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 /// The one place that knows which engine is behind the repository.
 pub(crate) enum Pool {
-    Sqlite(sqlx::SqlitePool),
+    /// SQLite allows one writer at a time. Writes go through a pool of one connection, so they
+    /// queue here instead of spinning in SQLite's busy handler (which sleeps and wrecks tail
+    /// latency); reads use the other pool and never block on writers in WAL mode.
+    Sqlite { reader: sqlx::SqlitePool, writer: sqlx::SqlitePool },
     Postgres(sqlx::PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the engine's pool and `$builder` to a function making its
-/// query builder.
-/// The body is written once and compiled for each engine.
+/// Runs `$body` with `$pool` bound to the engine's pool for `read` or `write` access and
+/// `$builder` to a function making its query builder. The body is written once and compiled
+/// for each engine.
 macro_rules! on_pool {
-    ($repo:expr, |$pool:ident, $builder:ident| $body:expr) => {
+    ($repo:expr, $access:ident, |$pool:ident, $builder:ident| $body:expr) => {
         match &$repo.pool {
-            $crate::pool::Pool::Sqlite($pool) => {
+            $crate::pool::Pool::Sqlite { reader, writer } => {
+                let $pool = $crate::pool::on_pool!(@pick $access, reader, writer);
+                let _ = (reader, writer);
                 let $builder = || sea_query::SqliteQueryBuilder;
                 $body
             }
@@ -28,8 +33,25 @@ macro_rules! on_pool {
             }
         }
     };
+    (@pick read, $reader:ident, $writer:ident) => {
+        $reader
+    };
+    (@pick write, $reader:ident, $writer:ident) => {
+        $writer
+    };
 }
 pub(crate) use on_pool;
+
+/// At most one `$row` from a read-only query.
+macro_rules! fetch_optional {
+    ($repo:expr, $query:expr => $row:ty) => {
+        $crate::pool::on_pool!($repo, read, |pool, builder| {
+            let (sql, values) = $query.build_sqlx(builder());
+            sqlx::query_as_with::<_, $row, _>(&sql, values).fetch_optional(pool).await.map_err($crate::errors::other)
+        })
+    };
+}
+pub(crate) use fetch_optional;
 
 /// The repository over one SQLite or PostgreSQL database.
 pub struct SqlRepo {
@@ -59,15 +81,19 @@ impl SqlRepo {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.clone())
+                .await
+                .map_err(ConnectError::Open)?;
+            let reader = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await
                 .map_err(ConnectError::Open)?;
-            Ok(Self {
-                pool: Pool::Sqlite(pool),
-            })
+            Ok(Self { pool: Pool::Sqlite { reader, writer } })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
             let pool = PgPoolOptions::new()
@@ -88,7 +114,7 @@ impl SqlRepo {
     /// advisory lock on PostgreSQL, and SQLite serialises writers.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match &self.pool {
-            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Pool::Sqlite { writer, .. } => sqlx::migrate!("./migrations/sqlite").run(writer).await,
             Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
         }
         .map_err(ConnectError::Migrate)
@@ -97,14 +123,17 @@ impl SqlRepo {
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         match &self.pool {
-            Pool::Sqlite(pool) => sqlx::query("select 1").execute(pool).await.is_ok(),
+            Pool::Sqlite { reader, .. } => sqlx::query("select 1").execute(reader).await.is_ok(),
             Pool::Postgres(pool) => sqlx::query("select 1").execute(pool).await.is_ok(),
         }
     }
 
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Sqlite { reader, writer } => {
+                reader.close().await;
+                writer.close().await;
+            }
             Pool::Postgres(pool) => pool.close().await,
         }
     }

@@ -2,7 +2,7 @@
 //! same code for both engines.
 
 use async_trait::async_trait;
-use sea_query::{Asterisk, Cond, Expr, Order, Query};
+use sea_query::{Alias, Asterisk, Cond, Expr, Order, Query};
 use sea_query_binder::SqlxBinder;
 
 use openpan_core::RepoError;
@@ -12,7 +12,7 @@ use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenRecord}
 use openpan_core::ports::{AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserRepo};
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, on_pool};
+use crate::pool::{SqlRepo, fetch_optional, on_pool};
 use crate::schema::{App, Enterprise, OauthJti, OauthToken, UserAccount, UserTicket};
 
 #[derive(sqlx::FromRow)]
@@ -175,11 +175,36 @@ const TOKEN_COLUMNS: [OauthToken; 5] = [
 
 fn user_by_id(id: UserId) -> sea_query::SelectStatement {
     Query::select()
-        .columns(USER_COLUMNS)
+        .columns(USER_COLUMNS.map(|column| (UserAccount::Table, column)))
         .from(UserAccount::Table)
-        .and_where(Expr::col(UserAccount::UserId).eq(id.0))
-        .and_where(Expr::col(UserAccount::DeletedAt).is_null())
+        .and_where(Expr::col((UserAccount::Table, UserAccount::UserId)).eq(id.0))
+        .and_where(Expr::col((UserAccount::Table, UserAccount::DeletedAt)).is_null())
         .to_owned()
+}
+
+/// A user row joined with its enterprise; the enterprise's columns are aliased because both
+/// tables have `name` and `created_at`.
+#[derive(sqlx::FromRow)]
+struct UserWithEnterpriseRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    enterprise_name: String,
+    enterprise_short_name: String,
+    enterprise_admin_user_id: Option<i64>,
+    enterprise_created_at: i64,
+}
+
+impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
+    fn from(row: UserWithEnterpriseRow) -> Self {
+        let enterprise = EnterpriseRow {
+            enterprise_id: row.user.enterprise_id,
+            name: row.enterprise_name,
+            short_name: row.enterprise_short_name,
+            admin_user_id: row.enterprise_admin_user_id,
+            created_at: row.enterprise_created_at,
+        };
+        Self { user: row.user.into(), enterprise: enterprise.into() }
+    }
 }
 
 fn insert_user(new: &NewUser, enterprise_id: EnterpriseId) -> sea_query::InsertStatement {
@@ -262,7 +287,7 @@ impl EnterpriseRepo for SqlRepo {
             ])
             .returning_col(Enterprise::EnterpriseId)
             .to_owned();
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             let (sql, values) = insert_enterprise.build_sqlx(builder());
             let enterprise_id: i64 = sqlx::query_scalar_with(&sql, values)
@@ -296,14 +321,7 @@ impl EnterpriseRepo for SqlRepo {
             .from(Enterprise::Table)
             .and_where(Expr::col(Enterprise::EnterpriseId).eq(id.0))
             .to_owned();
-        on_pool!(self, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            let row: Option<EnterpriseRow> = sqlx::query_as_with(&sql, values)
-                .fetch_optional(pool)
-                .await
-                .map_err(other)?;
-            Ok(row.map(Into::into))
-        })
+        Ok(fetch_optional!(self, query => EnterpriseRow)?.map(Into::into))
     }
 
     async fn count_enterprises(&self) -> RepoResult<i64> {
@@ -311,7 +329,7 @@ impl EnterpriseRepo for SqlRepo {
             .expr(Expr::col(Asterisk).count())
             .from(Enterprise::Table)
             .to_owned();
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, read, |pool, builder| {
             let (sql, values) = query.build_sqlx(builder());
             sqlx::query_scalar_with(&sql, values)
                 .fetch_one(pool)
@@ -326,7 +344,7 @@ impl UserRepo for SqlRepo {
     #[tracing::instrument(skip_all)]
     async fn create_user(&self, new: NewUser) -> RepoResult<model::User> {
         let insert = insert_user(&new, new.enterprise_id);
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             let (sql, values) = insert.build_sqlx(builder());
             let row: UserRow = sqlx::query_as_with(&sql, values)
                 .fetch_one(pool)
@@ -338,14 +356,22 @@ impl UserRepo for SqlRepo {
 
     async fn find_user(&self, id: UserId) -> RepoResult<Option<model::User>> {
         let query = user_by_id(id);
-        on_pool!(self, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            let row: Option<UserRow> = sqlx::query_as_with(&sql, values)
-                .fetch_optional(pool)
-                .await
-                .map_err(other)?;
-            Ok(row.map(Into::into))
-        })
+        Ok(fetch_optional!(self, query => UserRow)?.map(Into::into))
+    }
+
+    async fn find_user_with_enterprise(&self, id: UserId) -> RepoResult<Option<model::UserWithEnterprise>> {
+        let query = user_by_id(id)
+            .expr_as(Expr::col((Enterprise::Table, Enterprise::Name)), Alias::new("enterprise_name"))
+            .expr_as(Expr::col((Enterprise::Table, Enterprise::ShortName)), Alias::new("enterprise_short_name"))
+            .expr_as(Expr::col((Enterprise::Table, Enterprise::AdminUserId)), Alias::new("enterprise_admin_user_id"))
+            .expr_as(Expr::col((Enterprise::Table, Enterprise::CreatedAt)), Alias::new("enterprise_created_at"))
+            .inner_join(
+                Enterprise::Table,
+                Expr::col((Enterprise::Table, Enterprise::EnterpriseId))
+                    .equals((UserAccount::Table, UserAccount::EnterpriseId)),
+            )
+            .to_owned();
+        Ok(fetch_optional!(self, query => UserWithEnterpriseRow)?.map(Into::into))
     }
 
     async fn find_user_by_login(&self, enterprise_id: EnterpriseId, login: &str) -> RepoResult<Option<model::User>> {
@@ -361,14 +387,7 @@ impl UserRepo for SqlRepo {
             )
             .limit(1)
             .to_owned();
-        on_pool!(self, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            let row: Option<UserRow> = sqlx::query_as_with(&sql, values)
-                .fetch_optional(pool)
-                .await
-                .map_err(other)?;
-            Ok(row.map(Into::into))
-        })
+        Ok(fetch_optional!(self, query => UserRow)?.map(Into::into))
     }
 
     async fn find_user_by_ticket(
@@ -389,14 +408,7 @@ impl UserRepo for SqlRepo {
             .and_where(Expr::col((UserTicket::Table, UserTicket::CustomId)).eq(ticket))
             .and_where(Expr::col((UserAccount::Table, UserAccount::DeletedAt)).is_null())
             .to_owned();
-        on_pool!(self, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            let row: Option<UserRow> = sqlx::query_as_with(&sql, values)
-                .fetch_optional(pool)
-                .await
-                .map_err(other)?;
-            Ok(row.map(Into::into))
-        })
+        Ok(fetch_optional!(self, query => UserRow)?.map(Into::into))
     }
 
     async fn create_user_ticket(
@@ -421,7 +433,7 @@ impl UserRepo for SqlRepo {
                 user_id.0.into(),
             ])
             .to_owned();
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             let (sql, values) = insert.build_sqlx(builder());
             sqlx::query_with(&sql, values)
                 .execute(pool)
@@ -448,7 +460,7 @@ impl UserRepo for SqlRepo {
             .from(UserAccount::Table)
             .cond_where(filter)
             .to_owned();
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, read, |pool, builder| {
             let (sql, values) = list.build_sqlx(builder());
             let rows: Vec<UserRow> = sqlx::query_as_with(&sql, values).fetch_all(pool).await.map_err(other)?;
             let (sql, values) = count.build_sqlx(builder());
@@ -470,7 +482,7 @@ impl UserRepo for SqlRepo {
             .and_where(Expr::col(UserAccount::DeletedAt).is_null())
             .to_owned();
         let revoke = delete_tokens_where(OauthToken::UserId, id.0);
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             let (sql, values) = mark.build_sqlx(builder());
             let marked = sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
@@ -510,7 +522,7 @@ impl AppRepo for SqlRepo {
             ])
             .returning(Query::returning().columns(APP_COLUMNS))
             .to_owned();
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             let (sql, values) = insert.build_sqlx(builder());
             let row: AppRow = sqlx::query_as_with(&sql, values).fetch_one(pool).await.map_err(other)?;
             row.try_into()
@@ -523,14 +535,7 @@ impl AppRepo for SqlRepo {
             .from(App::Table)
             .and_where(Expr::col(App::ClientId).eq(client_id))
             .to_owned();
-        on_pool!(self, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            let row: Option<AppRow> = sqlx::query_as_with(&sql, values)
-                .fetch_optional(pool)
-                .await
-                .map_err(other)?;
-            row.map(TryInto::try_into).transpose()
-        })
+        fetch_optional!(self, query => AppRow)?.map(TryInto::try_into).transpose()
     }
 
     async fn find_app(&self, id: AppId) -> RepoResult<Option<model::App>> {
@@ -539,14 +544,7 @@ impl AppRepo for SqlRepo {
             .from(App::Table)
             .and_where(Expr::col(App::AppId).eq(id.0))
             .to_owned();
-        on_pool!(self, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            let row: Option<AppRow> = sqlx::query_as_with(&sql, values)
-                .fetch_optional(pool)
-                .await
-                .map_err(other)?;
-            row.map(TryInto::try_into).transpose()
-        })
+        fetch_optional!(self, query => AppRow)?.map(TryInto::try_into).transpose()
     }
 
     #[tracing::instrument(skip_all)]
@@ -557,7 +555,7 @@ impl AppRepo for SqlRepo {
             .and_where(Expr::col(App::AppId).eq(id.0))
             .to_owned();
         let revoke = (status != AppStatus::Active).then(|| delete_tokens_where(OauthToken::AppId, id.0));
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             let (sql, values) = update.build_sqlx(builder());
             let updated = sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
@@ -589,7 +587,7 @@ impl TokenRepo for SqlRepo {
             .values_panic([app_id.0.into(), jti.into(), jti_expires_at.into()])
             .to_owned();
         let insert = insert_token(&token);
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             let (sql, values) = record_jti.build_sqlx(builder());
             sqlx::query_with(&sql, values)
@@ -627,14 +625,7 @@ impl TokenRepo for SqlRepo {
                     ),
             )
             .to_owned();
-        on_pool!(self, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            let row: Option<TokenRow> = sqlx::query_as_with(&sql, values)
-                .fetch_optional(pool)
-                .await
-                .map_err(other)?;
-            Ok(row.map(Into::into))
-        })
+        Ok(fetch_optional!(self, query => TokenRow)?.map(Into::into))
     }
 
     async fn find_refresh_token(
@@ -650,14 +641,7 @@ impl TokenRepo for SqlRepo {
             .and_where(Expr::col(OauthToken::AppId).eq(app_id.0))
             .and_where(Expr::col(OauthToken::RefreshExpiresAt).gt(now))
             .to_owned();
-        on_pool!(self, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            let row: Option<TokenRow> = sqlx::query_as_with(&sql, values)
-                .fetch_optional(pool)
-                .await
-                .map_err(other)?;
-            Ok(row.map(Into::into))
-        })
+        Ok(fetch_optional!(self, query => TokenRow)?.map(Into::into))
     }
 
     #[tracing::instrument(skip_all)]
@@ -670,7 +654,7 @@ impl TokenRepo for SqlRepo {
             .and_where(Expr::col(OauthToken::RefreshHash).eq(old_refresh_hash.to_vec()))
             .to_owned();
         let insert = insert_token(&replacement);
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             let (sql, values) = consume.build_sqlx(builder());
             let consumed = sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
@@ -698,7 +682,7 @@ impl TokenRepo for SqlRepo {
             .from_table(OauthJti::Table)
             .and_where(Expr::col(OauthJti::ExpiresAt).lte(now))
             .to_owned();
-        on_pool!(self, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             let (sql, values) = tokens.build_sqlx(builder());
             let deleted_tokens = sqlx::query_with(&sql, values)
                 .execute(pool)

@@ -114,8 +114,8 @@ impl Core {
     /// The caller's own record (user tokens only).
     pub async fn current_user(&self, principal: &Principal) -> Result<UserWithEnterprise> {
         let user_id = principal.user_id().ok_or(Error::PermissionDenied)?;
-        let user = self.visible_user(principal, user_id).await?;
-        self.with_enterprise(user).await
+        let found = self.repo.find_user_with_enterprise(user_id).await?;
+        found.ok_or(Error::not_found(NotFoundKind::User))
     }
 }
 
