@@ -271,9 +271,18 @@ impl Core {
             return Err(Error::InvalidToken);
         }
         let hash = self.key.hash(access_token);
-        let record = self.repo.find_access_token(&hash, self.clock.now()).await?;
-        let Some(record) = record else {
-            return Err(Error::InvalidToken);
+        let now = self.clock.now();
+        let record = match self.cache.token(&hash) {
+            Some(cached) if cached.access_expires_at > now => cached,
+            _ => {
+                let read_under = self.cache.epoch();
+                let record = self.repo.find_access_token(&hash, now).await?;
+                let Some(record) = record else {
+                    return Err(Error::InvalidToken);
+                };
+                self.cache.remember_token(read_under, hash, record.clone());
+                record
+            }
         };
         let kind = match record.subject {
             Subject::Enterprise(enterprise_id) => PrincipalKind::EnterpriseAdmin {

@@ -117,6 +117,9 @@ pub trait TokenRepo: Send + Sync {
     /// Atomic: consumes the refresh token and stores its replacement. `false` when the refresh
     /// token was consumed meanwhile (nothing is stored then).
     async fn rotate_refresh_token(&self, old_refresh_hash: &[u8], replacement: NewToken) -> RepoResult<bool>;
+    /// A counter that grows with every change revoking access (app disabled or deleted, user
+    /// deleted); a cache of token checks is valid only while it stays the same.
+    async fn revocation_epoch(&self) -> RepoResult<i64>;
     /// Deletes expired tokens and used jtis; returns how many rows went.
     async fn purge_expired(&self, now: i64) -> RepoResult<u64>;
 }

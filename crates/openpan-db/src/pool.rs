@@ -11,7 +11,10 @@ pub(crate) enum Pool {
     /// SQLite allows one writer at a time. Writes go through a pool of one connection, so they
     /// queue here instead of spinning in SQLite's busy handler (which sleeps and wrecks tail
     /// latency); reads use the other pool and never block on writers in WAL mode.
-    Sqlite { reader: sqlx::SqlitePool, writer: sqlx::SqlitePool },
+    Sqlite {
+        reader: sqlx::SqlitePool,
+        writer: sqlx::SqlitePool,
+    },
     Postgres(sqlx::PgPool),
 }
 
@@ -47,7 +50,10 @@ macro_rules! fetch_optional {
     ($repo:expr, $query:expr => $row:ty) => {
         $crate::pool::on_pool!($repo, read, |pool, builder| {
             let (sql, values) = $query.build_sqlx(builder());
-            sqlx::query_as_with::<_, $row, _>(&sql, values).fetch_optional(pool).await.map_err($crate::errors::other)
+            sqlx::query_as_with::<_, $row, _>(&sql, values)
+                .fetch_optional(pool)
+                .await
+                .map_err($crate::errors::other)
         })
     };
 }
@@ -93,7 +99,9 @@ impl SqlRepo {
                 .connect_with(options)
                 .await
                 .map_err(ConnectError::Open)?;
-            Ok(Self { pool: Pool::Sqlite { reader, writer } })
+            Ok(Self {
+                pool: Pool::Sqlite { reader, writer },
+            })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
             let pool = PgPoolOptions::new()

@@ -13,7 +13,7 @@ use openpan_core::ports::{AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUse
 
 use crate::errors::{classify, other};
 use crate::pool::{SqlRepo, fetch_optional, on_pool};
-use crate::schema::{App, Enterprise, OauthJti, OauthToken, UserAccount, UserTicket};
+use crate::schema::{App, Enterprise, OauthJti, OauthToken, RevocationEpoch, UserAccount, UserTicket};
 
 #[derive(sqlx::FromRow)]
 struct EnterpriseRow {
@@ -203,7 +203,10 @@ impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
             admin_user_id: row.enterprise_admin_user_id,
             created_at: row.enterprise_created_at,
         };
-        Self { user: row.user.into(), enterprise: enterprise.into() }
+        Self {
+            user: row.user.into(),
+            enterprise: enterprise.into(),
+        }
     }
 }
 
@@ -263,6 +266,15 @@ fn insert_token(token: &NewToken) -> sea_query::InsertStatement {
             token.refresh_expires_at.into(),
             token.created_at.into(),
         ])
+        .to_owned()
+}
+
+/// Bumps the revocation counter; part of every transaction that revokes access.
+fn bump_revocation_epoch() -> sea_query::UpdateStatement {
+    Query::update()
+        .table(RevocationEpoch::Table)
+        .value(RevocationEpoch::Seq, Expr::col(RevocationEpoch::Seq).add(1))
+        .and_where(Expr::col(RevocationEpoch::EpochId).eq(1))
         .to_owned()
 }
 
@@ -361,10 +373,22 @@ impl UserRepo for SqlRepo {
 
     async fn find_user_with_enterprise(&self, id: UserId) -> RepoResult<Option<model::UserWithEnterprise>> {
         let query = user_by_id(id)
-            .expr_as(Expr::col((Enterprise::Table, Enterprise::Name)), Alias::new("enterprise_name"))
-            .expr_as(Expr::col((Enterprise::Table, Enterprise::ShortName)), Alias::new("enterprise_short_name"))
-            .expr_as(Expr::col((Enterprise::Table, Enterprise::AdminUserId)), Alias::new("enterprise_admin_user_id"))
-            .expr_as(Expr::col((Enterprise::Table, Enterprise::CreatedAt)), Alias::new("enterprise_created_at"))
+            .expr_as(
+                Expr::col((Enterprise::Table, Enterprise::Name)),
+                Alias::new("enterprise_name"),
+            )
+            .expr_as(
+                Expr::col((Enterprise::Table, Enterprise::ShortName)),
+                Alias::new("enterprise_short_name"),
+            )
+            .expr_as(
+                Expr::col((Enterprise::Table, Enterprise::AdminUserId)),
+                Alias::new("enterprise_admin_user_id"),
+            )
+            .expr_as(
+                Expr::col((Enterprise::Table, Enterprise::CreatedAt)),
+                Alias::new("enterprise_created_at"),
+            )
             .inner_join(
                 Enterprise::Table,
                 Expr::col((Enterprise::Table, Enterprise::EnterpriseId))
@@ -491,6 +515,8 @@ impl UserRepo for SqlRepo {
             }
             let (sql, values) = revoke.build_sqlx(builder());
             sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            let (sql, values) = bump_revocation_epoch().build_sqlx(builder());
+            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
             tx.commit().await.map_err(other)
         })
     }
@@ -535,7 +561,9 @@ impl AppRepo for SqlRepo {
             .from(App::Table)
             .and_where(Expr::col(App::ClientId).eq(client_id))
             .to_owned();
-        fetch_optional!(self, query => AppRow)?.map(TryInto::try_into).transpose()
+        fetch_optional!(self, query => AppRow)?
+            .map(TryInto::try_into)
+            .transpose()
     }
 
     async fn find_app(&self, id: AppId) -> RepoResult<Option<model::App>> {
@@ -544,7 +572,9 @@ impl AppRepo for SqlRepo {
             .from(App::Table)
             .and_where(Expr::col(App::AppId).eq(id.0))
             .to_owned();
-        fetch_optional!(self, query => AppRow)?.map(TryInto::try_into).transpose()
+        fetch_optional!(self, query => AppRow)?
+            .map(TryInto::try_into)
+            .transpose()
     }
 
     #[tracing::instrument(skip_all)]
@@ -564,6 +594,8 @@ impl AppRepo for SqlRepo {
             }
             if let Some(revoke) = &revoke {
                 let (sql, values) = revoke.build_sqlx(builder());
+                sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+                let (sql, values) = bump_revocation_epoch().build_sqlx(builder());
                 sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
             }
             tx.commit().await.map_err(other)
@@ -665,6 +697,21 @@ impl TokenRepo for SqlRepo {
             sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
             tx.commit().await.map_err(other)?;
             Ok(true)
+        })
+    }
+
+    async fn revocation_epoch(&self) -> RepoResult<i64> {
+        let query = Query::select()
+            .column(RevocationEpoch::Seq)
+            .from(RevocationEpoch::Table)
+            .and_where(Expr::col(RevocationEpoch::EpochId).eq(1))
+            .to_owned();
+        on_pool!(self, read, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            sqlx::query_scalar_with(&sql, values)
+                .fetch_one(pool)
+                .await
+                .map_err(other)
         })
     }
 

@@ -76,3 +76,10 @@ pub(crate) enum OauthJti {
     Jti,
     ExpiresAt,
 }
+
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum RevocationEpoch {
+    Table,
+    EpochId,
+    Seq,
+}

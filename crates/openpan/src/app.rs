@@ -135,6 +135,7 @@ pub struct Server {
     pub public_url: String,
     pub wired: Wired,
     http: HttpSettings,
+    auth_cache_refresh: Option<Duration>,
 }
 
 impl Server {
@@ -147,28 +148,52 @@ impl Server {
             .with_context(|| format!("listen: cannot bind {addr}"))?;
         let local_addr = listener.local_addr()?;
         let public_url = config.public_url(local_addr);
+        let auth_cache_refresh =
+            (config.auth_cache_refresh_ms > 0).then(|| Duration::from_millis(config.auth_cache_refresh_ms));
+        let http = HttpSettings {
+            max_body_bytes: config.max_body_bytes,
+        };
         Ok(Self {
             listener,
             local_addr,
             public_url,
             wired,
-            http: HttpSettings {
-                max_body_bytes: config.max_body_bytes,
-            },
+            http,
+            auth_cache_refresh,
         })
     }
 
-    /// Serves until `shutdown` resolves, purging expired tokens in the background.
+    /// Serves until `shutdown` resolves, purging expired tokens and watching for revocations in
+    /// the background.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let router = openpan_server::router(self.wired.state.clone(), &self.http);
         let purger = tokio::spawn(purge_expired_forever(
             self.wired.repo.clone(),
             self.wired.core.clock().clone(),
         ));
+        let watcher = self
+            .auth_cache_refresh
+            .map(|every| tokio::spawn(watch_revocations(self.wired.core.clone(), every)));
         let result = openpan_server::serve(self.listener, router, shutdown).await;
         purger.abort();
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
         self.wired.repo.close().await;
         result.context("server failed")
+    }
+}
+
+/// Keeps the token-check cache honest: revocations made by other nodes or the admin CLI bump
+/// the database's revocation epoch, and this notices within one period.
+async fn watch_revocations(core: openpan_core::services::Core, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(err) = core.sync_revocations().await {
+            tracing::warn!(error = %err, "reading the revocation epoch failed");
+        }
     }
 }
 

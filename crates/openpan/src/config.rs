@@ -81,6 +81,9 @@ pub struct Config {
     pub secret_key: Option<String>,
     pub secret_key_file: Option<PathBuf>,
     pub max_body_bytes: usize,
+    /// How often (ms) this node checks for revocations made elsewhere, which bounds how long a
+    /// revoked token keeps working on other nodes. 0 turns the token-check cache off.
+    pub auth_cache_refresh_ms: u64,
     pub storage: StorageConfig,
     pub rate_limit: RateLimitConfig,
 }
@@ -97,6 +100,7 @@ impl std::fmt::Debug for Config {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("secret_key_file", &self.secret_key_file)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("auth_cache_refresh_ms", &self.auth_cache_refresh_ms)
             .field("storage", &self.storage)
             .field("rate_limit", &self.rate_limit)
             .finish()
@@ -127,6 +131,7 @@ impl Default for Config {
             secret_key: None,
             secret_key_file: None,
             max_body_bytes: 4 * 1024 * 1024,
+            auth_cache_refresh_ms: 100,
             storage: StorageConfig::default(),
             rate_limit: RateLimitConfig::default(),
         }

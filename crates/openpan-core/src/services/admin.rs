@@ -225,7 +225,8 @@ impl Core {
         if !principal.can_administer(user.enterprise_id) {
             return Err(Error::PermissionDenied);
         }
-        Ok(self.repo.delete_user(user.id, self.clock.now()).await?)
+        self.repo.delete_user(user.id, self.clock.now()).await?;
+        self.after_revocation().await
     }
 
     /// Registers an app; its secret is returned once and stored only as a keyed hash.
@@ -268,7 +269,8 @@ impl Core {
             Some(app) if principal.can_administer(app.enterprise_id) && app.status != AppStatus::Deleted => app,
             _ => return Err(Error::not_found(NotFoundKind::App)),
         };
-        Ok(self.repo.update_app_status(app.id, status).await?)
+        self.repo.update_app_status(app.id, status).await?;
+        self.after_revocation().await
     }
 
     /// Whether this installation has been set up (any enterprise exists).

@@ -114,8 +114,14 @@ impl Core {
     /// The caller's own record (user tokens only).
     pub async fn current_user(&self, principal: &Principal) -> Result<UserWithEnterprise> {
         let user_id = principal.user_id().ok_or(Error::PermissionDenied)?;
+        if let Some(cached) = self.cache.user(user_id) {
+            return Ok(cached);
+        }
+        let read_under = self.cache.epoch();
         let found = self.repo.find_user_with_enterprise(user_id).await?;
-        found.ok_or(Error::not_found(NotFoundKind::User))
+        let found = found.ok_or(Error::not_found(NotFoundKind::User))?;
+        self.cache.remember_user(read_under, found.clone());
+        Ok(found)
     }
 }
 

@@ -85,7 +85,19 @@ async fn admin_commands_work_beside_the_running_server() {
     let disabled =
         json_line(openpan(&app).args(["admin", "disable-app", "--app-id", &tenant.app_id.to_string(), "--json"]));
     assert_eq!(disabled, json!({"app_id": tenant.app_id, "status": "disabled"}));
-    assert_eq!(app.get("/api/v2/folder/0/info", &token).await.status(), 401);
+    // Another process revoked it: the server notices within its revocation poll (100 ms).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let status = app.get("/api/v2/folder/0/info", &token).await.status();
+        if status == 401 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the CLI's revocation never reached the server"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

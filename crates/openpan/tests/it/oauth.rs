@@ -311,6 +311,8 @@ async fn disabling_an_app_revokes_its_tokens_at_once() {
         .as_str()
         .unwrap()
         .to_owned();
+    // Used once, so this node has the check cached when the app is disabled.
+    assert_eq!(app.get("/api/v2/admin/user/all", &token).await.status(), 200);
     let operator = openpan_core::auth::Principal::local_operator();
     let app_id = openpan_core::ids::AppId(tenant.app_id);
     app.core

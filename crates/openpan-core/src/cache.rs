@@ -1,0 +1,129 @@
+//! A node-local memory of token checks and of the user records they lead to, so the hot path
+//! of every API call needs no database round trip.
+//!
+//! It is only trusted while the database's revocation epoch (bumped in the same transaction as
+//! every revocation) is the one it was filled under. The binary polls the epoch (every 100 ms by
+//! default) and [`Core`](crate::services::Core) re-reads it right after revoking anything itself,
+//! so a revocation on this node takes effect at once and one made elsewhere (another node, the
+//! admin CLI) within one poll interval. Until the first poll, nothing is cached.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use crate::ids::UserId;
+use crate::model::{TokenRecord, UserWithEnterprise};
+
+/// Beyond this many entries the cache starts over rather than growing without bound.
+const MAX_ENTRIES: usize = 100_000;
+
+#[derive(Default)]
+struct State {
+    /// `None` until the epoch has been read once; nothing is cached then.
+    epoch: Option<i64>,
+    tokens: HashMap<Vec<u8>, TokenRecord>,
+    users: HashMap<UserId, UserWithEnterprise>,
+}
+
+#[derive(Default)]
+pub struct AuthCache {
+    state: RwLock<State>,
+}
+
+impl AuthCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The epoch entries are valid under, to pass back to `remember_*` after a database read.
+    pub(crate) fn epoch(&self) -> Option<i64> {
+        self.state.read().ok().and_then(|state| state.epoch)
+    }
+
+    pub(crate) fn token(&self, access_hash: &[u8]) -> Option<TokenRecord> {
+        let state = self.state.read().ok()?;
+        state.epoch?;
+        state.tokens.get(access_hash).cloned()
+    }
+
+    pub(crate) fn user(&self, user_id: UserId) -> Option<UserWithEnterprise> {
+        let state = self.state.read().ok()?;
+        state.epoch?;
+        state.users.get(&user_id).cloned()
+    }
+
+    /// Stores what a database read found, unless the epoch moved since `read_under` was taken
+    /// (the read may predate a revocation).
+    pub(crate) fn remember_token(&self, read_under: Option<i64>, access_hash: Vec<u8>, record: TokenRecord) {
+        self.remember(read_under, |state| {
+            state.tokens.insert(access_hash, record);
+        });
+    }
+
+    pub(crate) fn remember_user(&self, read_under: Option<i64>, user: UserWithEnterprise) {
+        self.remember(read_under, |state| {
+            state.users.insert(user.user.id, user);
+        });
+    }
+
+    fn remember(&self, read_under: Option<i64>, insert: impl FnOnce(&mut State)) {
+        let Ok(mut state) = self.state.write() else { return };
+        if read_under.is_none() || state.epoch != read_under {
+            return;
+        }
+        if state.tokens.len() + state.users.len() >= MAX_ENTRIES {
+            state.tokens.clear();
+            state.users.clear();
+        }
+        insert(&mut state);
+    }
+
+    /// Records the database's current epoch; a change drops everything.
+    pub(crate) fn observe_epoch(&self, epoch: i64) {
+        let Ok(mut state) = self.state.write() else { return };
+        if state.epoch != Some(epoch) {
+            state.epoch = Some(epoch);
+            state.tokens.clear();
+            state.users.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AppId, EnterpriseId};
+    use crate::model::Subject;
+
+    fn record() -> TokenRecord {
+        TokenRecord {
+            app_id: AppId(1),
+            subject: Subject::Enterprise(EnterpriseId(1)),
+            access_expires_at: 10,
+            refresh_expires_at: 10,
+        }
+    }
+
+    #[test]
+    fn nothing_is_cached_before_the_epoch_is_known() {
+        let cache = AuthCache::new();
+        cache.remember_token(cache.epoch(), b"t".to_vec(), record());
+        assert!(cache.token(b"t").is_none());
+    }
+
+    #[test]
+    fn a_new_epoch_drops_entries_and_refuses_reads_made_under_the_old_one() {
+        let cache = AuthCache::new();
+        cache.observe_epoch(1);
+        let read_under = cache.epoch();
+        cache.remember_token(read_under, b"t".to_vec(), record());
+        assert!(cache.token(b"t").is_some());
+        let stale_read = cache.epoch();
+        cache.observe_epoch(2);
+        assert!(cache.token(b"t").is_none());
+        cache.remember_token(stale_read, b"t".to_vec(), record());
+        assert!(
+            cache.token(b"t").is_none(),
+            "a read made before the revocation is not cached"
+        );
+    }
+}

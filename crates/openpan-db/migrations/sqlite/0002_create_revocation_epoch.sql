@@ -1,0 +1,7 @@
+-- A counter bumped in the same transaction as every change that revokes access (an app
+-- disabled or deleted, a user deleted), so nodes that cache token checks notice and drop them.
+create table revocation_epoch (
+    epoch_id integer primary key,
+    seq integer not null
+);
+insert into revocation_epoch (epoch_id, seq) values (1, 0);
