@@ -7,6 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 /// The one place that knows which engine is behind the repository.
+#[derive(Clone)]
 pub(crate) enum Pool {
     /// SQLite allows one writer at a time. Writes go through a pool of one connection, so they
     /// queue here instead of spinning in SQLite's busy handler (which sleeps and wrecks tail
@@ -62,6 +63,8 @@ pub(crate) use fetch_optional;
 /// The repository over one SQLite or PostgreSQL database.
 pub struct SqlRepo {
     pub(crate) pool: Pool,
+    /// Group-commits token issuance (see `batch`).
+    pub(crate) issuer: tokio::sync::mpsc::Sender<crate::batch::Issue>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +78,11 @@ pub enum ConnectError {
 }
 
 impl SqlRepo {
+    fn with_pool(pool: Pool) -> Self {
+        let issuer = crate::batch::spawn_issuer(pool.clone());
+        Self { pool, issuer }
+    }
+
     /// Opens `url` (`sqlite:…` or `postgres://…`) with at most `max_connections`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
         if url.starts_with("sqlite:") {
@@ -99,9 +107,7 @@ impl SqlRepo {
                 .connect_with(options)
                 .await
                 .map_err(ConnectError::Open)?;
-            Ok(Self {
-                pool: Pool::Sqlite { reader, writer },
-            })
+            Ok(Self::with_pool(Pool::Sqlite { reader, writer }))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
             let pool = PgPoolOptions::new()
@@ -110,9 +116,7 @@ impl SqlRepo {
                 .connect_with(options)
                 .await
                 .map_err(ConnectError::Open)?;
-            Ok(Self {
-                pool: Pool::Postgres(pool),
-            })
+            Ok(Self::with_pool(Pool::Postgres(pool)))
         } else {
             Err(ConnectError::UnsupportedScheme)
         }

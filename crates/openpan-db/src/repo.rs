@@ -239,12 +239,9 @@ fn insert_user(new: &NewUser, enterprise_id: EnterpriseId) -> sea_query::InsertS
         .to_owned()
 }
 
-fn insert_token(token: &NewToken) -> sea_query::InsertStatement {
-    let user_id = match token.subject {
-        Subject::User(_, user_id) => Some(user_id.0),
-        Subject::Enterprise(_) => None,
-    };
-    Query::insert()
+/// One multi-row insert of token pairs.
+pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement {
+    let mut insert = Query::insert()
         .into_table(OauthToken::Table)
         .columns([
             OauthToken::AppId,
@@ -256,7 +253,13 @@ fn insert_token(token: &NewToken) -> sea_query::InsertStatement {
             OauthToken::RefreshExpiresAt,
             OauthToken::CreatedAt,
         ])
-        .values_panic([
+        .to_owned();
+    for token in tokens {
+        let user_id = match token.subject {
+            Subject::User(_, user_id) => Some(user_id.0),
+            Subject::Enterprise(_) => None,
+        };
+        insert.values_panic([
             token.app_id.0.into(),
             token.subject.enterprise_id().0.into(),
             user_id.into(),
@@ -265,8 +268,9 @@ fn insert_token(token: &NewToken) -> sea_query::InsertStatement {
             token.access_expires_at.into(),
             token.refresh_expires_at.into(),
             token.created_at.into(),
-        ])
-        .to_owned()
+        ]);
+    }
+    insert
 }
 
 /// Bumps the revocation counter; part of every transaction that revokes access.
@@ -613,23 +617,17 @@ impl TokenRepo for SqlRepo {
         jti_expires_at: i64,
         token: NewToken,
     ) -> RepoResult<()> {
-        let record_jti = Query::insert()
-            .into_table(OauthJti::Table)
-            .columns([OauthJti::AppId, OauthJti::Jti, OauthJti::ExpiresAt])
-            .values_panic([app_id.0.into(), jti.into(), jti_expires_at.into()])
-            .to_owned();
-        let insert = insert_token(&token);
-        on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
-            let (sql, values) = record_jti.build_sqlx(builder());
-            sqlx::query_with(&sql, values)
-                .execute(&mut *tx)
-                .await
-                .map_err(|err| classify(err, Some(ConflictKind::JtiReplayed)))?;
-            let (sql, values) = insert.build_sqlx(builder());
-            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
-            tx.commit().await.map_err(other)
-        })
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        let issue = crate::batch::Issue {
+            app_id,
+            jti: jti.to_owned(),
+            jti_expires_at,
+            token,
+            reply,
+        };
+        let closed = || RepoError::Unavailable("the token writer has stopped".into());
+        self.issuer.send(issue).await.map_err(|_| closed())?;
+        outcome.await.map_err(|_| closed())?
     }
 
     async fn find_access_token(&self, access_hash: &[u8], now: i64) -> RepoResult<Option<TokenRecord>> {
@@ -685,7 +683,7 @@ impl TokenRepo for SqlRepo {
             .value(OauthToken::RefreshHash, Option::<Vec<u8>>::None)
             .and_where(Expr::col(OauthToken::RefreshHash).eq(old_refresh_hash.to_vec()))
             .to_owned();
-        let insert = insert_token(&replacement);
+        let insert = insert_tokens(&[&replacement]);
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             let (sql, values) = consume.build_sqlx(builder());

@@ -348,3 +348,29 @@ async fn disabling_an_app_revokes_its_tokens_at_once() {
         200
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jti_replayed_concurrently_yields_exactly_one_token() {
+    let app = TestApp::spawn().await;
+    let claims = app.claims("enterprise", app.tenant.enterprise_id);
+    let fresh: Vec<Value> = (0..20)
+        .map(|_| app.claims("enterprise", app.tenant.enterprise_id))
+        .collect();
+    let replays = (0..20).map(|_| app.jwt_simple(&app.tenant, &claims));
+    let others = fresh.iter().map(|claims| app.jwt_simple(&app.tenant, claims));
+    let (replays, others) = tokio::join!(
+        futures_util::future::join_all(replays),
+        futures_util::future::join_all(others)
+    );
+    let accepted = replays.iter().filter(|response| response.status() == 200).count();
+    assert_eq!(accepted, 1, "one of twenty identical assertions is honoured");
+    assert!(
+        replays
+            .iter()
+            .all(|response| matches!(response.status().as_u16(), 200 | 400))
+    );
+    assert!(
+        others.iter().all(|response| response.status() == 200),
+        "distinct jtis in the same burst all succeed"
+    );
+}
