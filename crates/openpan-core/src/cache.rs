@@ -1,5 +1,5 @@
-//! A node-local memory of token checks and of the user records they lead to, so the hot path
-//! of every API call needs no database round trip.
+//! A node-local memory of token checks, the user records they lead to and apps by client id,
+//! so the hot paths (every API call, every token grant) need no database read.
 //!
 //! It is only trusted while the database's revocation epoch (bumped in the same transaction as
 //! every revocation) is the one it was filled under. The binary polls the epoch (every 100 ms by
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use crate::ids::UserId;
-use crate::model::{TokenRecord, UserWithEnterprise};
+use crate::model::{App, TokenRecord, UserWithEnterprise};
 
 /// Beyond this many entries the cache starts over rather than growing without bound.
 const MAX_ENTRIES: usize = 100_000;
@@ -22,6 +22,7 @@ struct State {
     epoch: Option<i64>,
     tokens: HashMap<Vec<u8>, TokenRecord>,
     users: HashMap<UserId, UserWithEnterprise>,
+    apps: HashMap<String, App>,
 }
 
 #[derive(Default)]
@@ -51,6 +52,18 @@ impl AuthCache {
         state.users.get(&user_id).cloned()
     }
 
+    pub(crate) fn app(&self, client_id: &str) -> Option<App> {
+        let state = self.state.read().ok()?;
+        state.epoch?;
+        state.apps.get(client_id).cloned()
+    }
+
+    pub(crate) fn remember_app(&self, read_under: Option<i64>, app: App) {
+        self.remember(read_under, |state| {
+            state.apps.insert(app.client_id.clone(), app);
+        });
+    }
+
     /// Stores what a database read found, unless the epoch moved since `read_under` was taken
     /// (the read may predate a revocation).
     pub(crate) fn remember_token(&self, read_under: Option<i64>, access_hash: Vec<u8>, record: TokenRecord) {
@@ -70,9 +83,8 @@ impl AuthCache {
         if read_under.is_none() || state.epoch != read_under {
             return;
         }
-        if state.tokens.len() + state.users.len() >= MAX_ENTRIES {
-            state.tokens.clear();
-            state.users.clear();
+        if state.tokens.len() + state.users.len() + state.apps.len() >= MAX_ENTRIES {
+            state.clear();
         }
         insert(&mut state);
     }
@@ -82,9 +94,16 @@ impl AuthCache {
         let Ok(mut state) = self.state.write() else { return };
         if state.epoch != Some(epoch) {
             state.epoch = Some(epoch);
-            state.tokens.clear();
-            state.users.clear();
+            state.clear();
         }
+    }
+}
+
+impl State {
+    fn clear(&mut self) {
+        self.tokens.clear();
+        self.users.clear();
+        self.apps.clear();
     }
 }
 

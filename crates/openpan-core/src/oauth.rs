@@ -165,7 +165,17 @@ impl Core {
     /// Authenticates an app by its credentials. Unknown client, wrong secret and an inactive
     /// app are the same failure, so nobody learns which client ids exist.
     pub async fn authenticate_client(&self, credentials: &ClientCredentials) -> Result<App> {
-        let app = self.repo.find_app_by_client_id(&credentials.client_id).await?;
+        let app = match self.cache.app(&credentials.client_id) {
+            Some(cached) => Some(cached),
+            None => {
+                let read_under = self.cache.epoch();
+                let found = self.repo.find_app_by_client_id(&credentials.client_id).await?;
+                if let Some(app) = &found {
+                    self.cache.remember_app(read_under, app.clone());
+                }
+                found
+            }
+        };
         let Some(app) = app else {
             // Spend the same hashing work as a real check so timing does not tell.
             let _ = self.key.hash(&credentials.client_secret);

@@ -93,7 +93,8 @@ pub trait AppRepo: Send + Sync {
     /// Any status; callers decide what a disabled app may do.
     async fn find_app_by_client_id(&self, client_id: &str) -> RepoResult<Option<App>>;
     async fn find_app(&self, id: AppId) -> RepoResult<Option<App>>;
-    /// Atomic: sets the status and, unless it is `Active`, deletes every token of the app.
+    /// Atomic: sets the status, bumps the revocation epoch and, unless the status is `Active`,
+    /// deletes every token of the app.
     async fn update_app_status(&self, id: AppId, status: AppStatus) -> RepoResult<()>;
 }
 
@@ -117,8 +118,8 @@ pub trait TokenRepo: Send + Sync {
     /// Atomic: consumes the refresh token and stores its replacement. `false` when the refresh
     /// token was consumed meanwhile (nothing is stored then).
     async fn rotate_refresh_token(&self, old_refresh_hash: &[u8], replacement: NewToken) -> RepoResult<bool>;
-    /// A counter that grows with every change revoking access (app disabled or deleted, user
-    /// deleted); a cache of token checks is valid only while it stays the same.
+    /// A counter that grows with every change revoking access (any app status change, a user
+    /// deleted); a cache of token checks and apps is valid only while it stays the same.
     async fn revocation_epoch(&self) -> RepoResult<i64>;
     /// Deletes expired tokens and used jtis; returns how many rows went.
     async fn purge_expired(&self, now: i64) -> RepoResult<u64>;

@@ -599,9 +599,10 @@ impl AppRepo for SqlRepo {
             if let Some(revoke) = &revoke {
                 let (sql, values) = revoke.build_sqlx(builder());
                 sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
-                let (sql, values) = bump_revocation_epoch().build_sqlx(builder());
-                sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
             }
+            // Every status change, re-enabling too, invalidates nodes' cached copies of the app.
+            let (sql, values) = bump_revocation_epoch().build_sqlx(builder());
+            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
             tx.commit().await.map_err(other)
         })
     }
