@@ -77,8 +77,7 @@ export CLIENT_ID CLIENT_SECRET ENTERPRISE_ID=1
 run_wrk openpan-jwt_simple "http://127.0.0.1:$OURS_PORT/oauth/token" -s bench/lua/jwt_simple.lua
 for _ in $(seq 256); do token "$CLIENT_ID" "$CLIENT_SECRET" enterprise 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["refresh_token"])'; done >"$WORK/refresh.txt"
 for run in $(seq 1 "$WRK_RUNS"); do
-  # Each run consumes its tokens' chain; the file is reseeded from the last answers is not possible, so
-  # every run starts from fresh tokens.
+  # A run consumes its refresh tokens (each is single-use), so every run starts from fresh ones.
   [ "$run" -gt 1 ] && for _ in $(seq 256); do token "$CLIENT_ID" "$CLIENT_SECRET" enterprise 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["refresh_token"])'; done >"$WORK/refresh.txt"
   WRK_RUNS=1 REFRESH_TOKENS_FILE="$WORK/refresh.txt" WRK_THREADS_N="$WRK_THREADS" \
     run_wrk "openpan-refresh" "http://127.0.0.1:$OURS_PORT/oauth/token" -s bench/lua/refresh.lua

@@ -1,23 +1,8 @@
 -- wrk: POST /oauth/token with grant_type=jwt_simple, a fresh assertion (unique jti, current
 -- iat/exp) per request, and HTTP Basic client auth, as the platform's demos send it.
 -- Env: CLIENT_ID, CLIENT_SECRET, ENTERPRISE_ID.
-local alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-
-local function base64(data)
-  local out = {}
-  for i = 1, #data, 3 do
-    local a, b, c = data:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local chars = {}
-    for j = 3, 0, -1 do
-      local index = math.floor(n / 64 ^ j) % 64
-      chars[#chars + 1] = alphabet:sub(index + 1, index + 1)
-    end
-    if not b then chars[3] = '='; chars[4] = '=' elseif not c then chars[4] = '=' end
-    out[#out + 1] = table.concat(chars)
-  end
-  return table.concat(out)
-end
+-- Run from the repository root (bench/run.sh does).
+local base64 = dofile("bench/lua/base64.lua")
 
 local client = os.getenv("CLIENT_ID") .. ":" .. os.getenv("CLIENT_SECRET")
 local enterprise = os.getenv("ENTERPRISE_ID") or "1"

@@ -46,6 +46,18 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Runs one statement on `$executor` (a pool, or `&mut *tx`) with the engine's `$builder`.
+macro_rules! execute {
+    ($executor:expr, $builder:ident, $statement:expr) => {{
+        let (sql, values) = $statement.build_sqlx($builder());
+        sqlx::query_with(&sql, values)
+            .execute($executor)
+            .await
+            .map_err($crate::errors::other)
+    }};
+}
+pub(crate) use execute;
+
 /// At most one `$row` from a read-only query.
 macro_rules! fetch_optional {
     ($repo:expr, $query:expr => $row:ty) => {

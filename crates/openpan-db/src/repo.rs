@@ -12,7 +12,7 @@ use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenRecord}
 use openpan_core::ports::{AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserRepo};
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, fetch_optional, on_pool};
+use crate::pool::{SqlRepo, execute, fetch_optional, on_pool};
 use crate::schema::{App, Enterprise, OauthJti, OauthToken, RevocationEpoch, UserAccount, UserTicket};
 
 #[derive(sqlx::FromRow)]
@@ -512,15 +512,12 @@ impl UserRepo for SqlRepo {
         let revoke = delete_tokens_where(OauthToken::UserId, id.0);
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let (sql, values) = mark.build_sqlx(builder());
-            let marked = sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            let marked = execute!(&mut *tx, builder, mark)?;
             if marked.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
             }
-            let (sql, values) = revoke.build_sqlx(builder());
-            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
-            let (sql, values) = bump_revocation_epoch().build_sqlx(builder());
-            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            execute!(&mut *tx, builder, revoke)?;
+            execute!(&mut *tx, builder, bump_revocation_epoch())?;
             tx.commit().await.map_err(other)
         })
     }
@@ -591,18 +588,15 @@ impl AppRepo for SqlRepo {
         let revoke = (status != AppStatus::Active).then(|| delete_tokens_where(OauthToken::AppId, id.0));
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let (sql, values) = update.build_sqlx(builder());
-            let updated = sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            let updated = execute!(&mut *tx, builder, update)?;
             if updated.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
             }
             if let Some(revoke) = &revoke {
-                let (sql, values) = revoke.build_sqlx(builder());
-                sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+                execute!(&mut *tx, builder, revoke)?;
             }
             // Every status change, re-enabling too, invalidates nodes' cached copies of the app.
-            let (sql, values) = bump_revocation_epoch().build_sqlx(builder());
-            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            execute!(&mut *tx, builder, bump_revocation_epoch())?;
             tx.commit().await.map_err(other)
         })
     }
@@ -687,13 +681,11 @@ impl TokenRepo for SqlRepo {
         let insert = insert_tokens(&[&replacement]);
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let (sql, values) = consume.build_sqlx(builder());
-            let consumed = sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            let consumed = execute!(&mut *tx, builder, consume)?;
             if consumed.rows_affected() != 1 {
                 return Ok(false);
             }
-            let (sql, values) = insert.build_sqlx(builder());
-            sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+            execute!(&mut *tx, builder, insert)?;
             tx.commit().await.map_err(other)?;
             Ok(true)
         })
@@ -729,18 +721,8 @@ impl TokenRepo for SqlRepo {
             .and_where(Expr::col(OauthJti::ExpiresAt).lte(now))
             .to_owned();
         on_pool!(self, write, |pool, builder| {
-            let (sql, values) = tokens.build_sqlx(builder());
-            let deleted_tokens = sqlx::query_with(&sql, values)
-                .execute(pool)
-                .await
-                .map_err(other)?
-                .rows_affected();
-            let (sql, values) = jtis.build_sqlx(builder());
-            let deleted_jtis = sqlx::query_with(&sql, values)
-                .execute(pool)
-                .await
-                .map_err(other)?
-                .rows_affected();
+            let deleted_tokens = execute!(pool, builder, tokens)?.rows_affected();
+            let deleted_jtis = execute!(pool, builder, jtis)?.rows_affected();
             Ok(deleted_tokens + deleted_jtis)
         })
     }

@@ -150,15 +150,18 @@ impl Core {
         }
     }
 
-    /// Adds a user to an enterprise, active from the start. Operator or that enterprise's admin.
-    pub async fn create_user(&self, principal: &Principal, cmd: CreateUser) -> Result<User> {
-        if !principal.can_administer(cmd.enterprise_id) {
+    /// The enterprise `principal` may administer, or why not.
+    async fn administered_enterprise(&self, principal: &Principal, enterprise_id: EnterpriseId) -> Result<Enterprise> {
+        if !principal.can_administer(enterprise_id) {
             return Err(Error::PermissionDenied);
         }
-        self.repo
-            .find_enterprise(cmd.enterprise_id)
-            .await?
-            .ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        let enterprise = self.repo.find_enterprise(enterprise_id).await?;
+        enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))
+    }
+
+    /// Adds a user to an enterprise, active from the start. Operator or that enterprise's admin.
+    pub async fn create_user(&self, principal: &Principal, cmd: CreateUser) -> Result<User> {
+        self.administered_enterprise(principal, cmd.enterprise_id).await?;
         let mut errors = Vec::new();
         let name = PersonName::parse("name", &cmd.name).map_err(|e| errors.push(e)).ok();
         let email = cmd
@@ -231,13 +234,7 @@ impl Core {
 
     /// Registers an app; its secret is returned once and stored only as a keyed hash.
     pub async fn create_app(&self, principal: &Principal, cmd: CreateApp) -> Result<CreatedApp> {
-        if !principal.can_administer(cmd.enterprise_id) {
-            return Err(Error::PermissionDenied);
-        }
-        self.repo
-            .find_enterprise(cmd.enterprise_id)
-            .await?
-            .ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        self.administered_enterprise(principal, cmd.enterprise_id).await?;
         let mut errors = Vec::new();
         let name = PersonName::parse("name", &cmd.name).map_err(|e| errors.push(e)).ok();
         if let Some(url) = &cmd.callback_url {
