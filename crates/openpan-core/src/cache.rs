@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use crate::ids::UserId;
+use crate::ids::{TokenId, UserId};
 use crate::model::{App, TokenRecord, UserWithEnterprise};
 
 /// Beyond this many entries the cache starts over rather than growing without bound.
@@ -20,7 +20,7 @@ const MAX_ENTRIES: usize = 100_000;
 struct State {
     /// `None` until the epoch has been read once; nothing is cached then.
     epoch: Option<i64>,
-    tokens: HashMap<Vec<u8>, TokenRecord>,
+    tokens: HashMap<TokenId, TokenRecord>,
     users: HashMap<UserId, UserWithEnterprise>,
     apps: HashMap<String, App>,
 }
@@ -40,10 +40,11 @@ impl AuthCache {
         self.state.read().ok().and_then(|state| state.epoch)
     }
 
-    pub(crate) fn token(&self, access_hash: &[u8]) -> Option<TokenRecord> {
+    /// The stored token with this id; the caller still checks the secret and the expiry.
+    pub(crate) fn token(&self, token_id: TokenId) -> Option<TokenRecord> {
         let state = self.state.read().ok()?;
         state.epoch?;
-        state.tokens.get(access_hash).cloned()
+        state.tokens.get(&token_id).cloned()
     }
 
     pub(crate) fn user(&self, user_id: UserId) -> Option<UserWithEnterprise> {
@@ -66,9 +67,9 @@ impl AuthCache {
 
     /// Stores what a database read found, unless the epoch moved since `read_under` was taken
     /// (the read may predate a revocation).
-    pub(crate) fn remember_token(&self, read_under: Option<i64>, access_hash: Vec<u8>, record: TokenRecord) {
+    pub(crate) fn remember_token(&self, read_under: Option<i64>, record: TokenRecord) {
         self.remember(read_under, |state| {
-            state.tokens.insert(access_hash, record);
+            state.tokens.insert(record.token_id, record);
         });
     }
 
@@ -115,8 +116,11 @@ mod tests {
 
     fn record() -> TokenRecord {
         TokenRecord {
+            token_id: TokenId(7),
             app_id: AppId(1),
             subject: Subject::Enterprise(EnterpriseId(1)),
+            access_hash: vec![1],
+            refresh_hash: None,
             access_expires_at: 10,
             refresh_expires_at: 10,
         }
@@ -125,8 +129,8 @@ mod tests {
     #[test]
     fn nothing_is_cached_before_the_epoch_is_known() {
         let cache = AuthCache::new();
-        cache.remember_token(cache.epoch(), b"t".to_vec(), record());
-        assert!(cache.token(b"t").is_none());
+        cache.remember_token(cache.epoch(), record());
+        assert!(cache.token(TokenId(7)).is_none());
     }
 
     #[test]
@@ -134,14 +138,14 @@ mod tests {
         let cache = AuthCache::new();
         cache.observe_epoch(1);
         let read_under = cache.epoch();
-        cache.remember_token(read_under, b"t".to_vec(), record());
-        assert!(cache.token(b"t").is_some());
+        cache.remember_token(read_under, record());
+        assert!(cache.token(TokenId(7)).is_some());
         let stale_read = cache.epoch();
         cache.observe_epoch(2);
-        assert!(cache.token(b"t").is_none());
-        cache.remember_token(stale_read, b"t".to_vec(), record());
+        assert!(cache.token(TokenId(7)).is_none());
+        cache.remember_token(stale_read, record());
         assert!(
-            cache.token(b"t").is_none(),
+            cache.token(TokenId(7)).is_none(),
             "a read made before the revocation is not cached"
         );
     }

@@ -23,4 +23,6 @@ id_type! {
     AppId;
     /// A folder; 0 is the caller's root.
     FolderId;
+    /// An issued access/refresh token pair; the public half of both token strings.
+    TokenId;
 }

@@ -2,7 +2,7 @@
 //! `openpan-types` and the server converts by hand.
 
 use crate::error::{Error, FieldError};
-use crate::ids::{AppId, EnterpriseId, UserId};
+use crate::ids::{AppId, EnterpriseId, TokenId, UserId};
 
 /// A tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,11 +112,15 @@ impl Subject {
     }
 }
 
-/// A stored access/refresh token pair (hashes only).
+/// A stored access/refresh token pair. The secrets exist only as keyed hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
+    pub token_id: TokenId,
     pub app_id: AppId,
     pub subject: Subject,
+    pub access_hash: Vec<u8>,
+    /// `None` once the refresh token has been used.
+    pub refresh_hash: Option<Vec<u8>>,
     pub access_expires_at: i64,
     pub refresh_expires_at: i64,
 }

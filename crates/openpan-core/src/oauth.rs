@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::{ConflictKind, Error, OAuthFailure, RepoError, Result};
-use crate::ids::{EnterpriseId, UserId};
+use crate::ids::{EnterpriseId, TokenId, UserId};
 use crate::model::{App, AppStatus, NewToken, Subject};
 use crate::secrets;
 use crate::services::Core;
@@ -214,19 +214,18 @@ impl Core {
                     Some(user) if user.enterprise_id == app.enterprise_id && user.active => {
                         Subject::User(app.enterprise_id, user.id)
                     }
-                    _ => {
-                        return Err(invalid_grant("sub is not an active user of the app's enterprise"));
-                    }
+                    _ => return Err(invalid_grant("sub is not an active user of the app's enterprise")),
                 }
             }
         };
-        let (issued, token) = self.new_token_pair(app, subject, now);
+        let secrets = TokenSecrets::new();
+        let token = secrets.to_store(&self.key, app, subject, now);
         match self
             .repo
             .create_token_for_assertion(app.id, &claims.jti, claims.exp, token)
             .await
         {
-            Ok(()) => Ok(issued),
+            Ok(token_id) => Ok(secrets.issued(token_id, subject)),
             Err(RepoError::Conflict(ConflictKind::JtiReplayed)) => Err(invalid_grant("jti has already been used")),
             Err(other) => Err(other.into()),
         }
@@ -234,66 +233,50 @@ impl Core {
 
     async fn grant_refresh_token(&self, app: &App, refresh_token: &str) -> Result<IssuedToken> {
         let now = self.clock.now();
-        let old_hash = self.key.hash(refresh_token);
-        let record = self.repo.find_refresh_token(app.id, &old_hash, now).await?;
+        let unusable = || invalid_grant("refresh token is invalid, expired or already used");
+        let (token_id, secret) = split_token(refresh_token).ok_or_else(unusable)?;
+        let record = self.repo.find_refresh_token(app.id, token_id, now).await?;
         let Some(record) = record else {
-            return Err(invalid_grant("refresh token is invalid, expired or already used"));
+            return Err(unusable());
         };
+        let old_hash = record.refresh_hash.clone().unwrap_or_default();
+        if !self.key.verify(secret, &old_hash) {
+            return Err(unusable());
+        }
         if let Subject::User(_, user_id) = record.subject {
             let user = self.repo.find_user(user_id).await?;
             if !user.is_some_and(|user| user.active) {
                 return Err(invalid_grant("the token's user is no longer active"));
             }
         }
-        let (issued, token) = self.new_token_pair(app, record.subject, now);
-        if self.repo.rotate_refresh_token(&old_hash, token).await? {
-            Ok(issued)
-        } else {
-            Err(invalid_grant("refresh token is invalid, expired or already used"))
+        let secrets = TokenSecrets::new();
+        let replacement = secrets.to_store(&self.key, app, record.subject, now);
+        match self.repo.rotate_refresh_token(token_id, &old_hash, replacement).await? {
+            Some(new_id) => Ok(secrets.issued(new_id, record.subject)),
+            None => Err(unusable()),
         }
-    }
-
-    fn new_token_pair(&self, app: &App, subject: Subject, now: i64) -> (IssuedToken, NewToken) {
-        let access_token = secrets::new_token();
-        let refresh_token = secrets::new_token();
-        let token = NewToken {
-            app_id: app.id,
-            subject,
-            access_hash: self.key.hash(&access_token),
-            refresh_hash: self.key.hash(&refresh_token),
-            access_expires_at: now + ACCESS_TOKEN_TTL_SECS,
-            refresh_expires_at: now + REFRESH_TOKEN_TTL_SECS,
-            created_at: now,
-        };
-        let issued = IssuedToken {
-            access_token,
-            refresh_token,
-            scope: subject.scope(),
-            expires_in: ACCESS_TOKEN_TTL_SECS,
-        };
-        (issued, token)
     }
 
     /// Resolves a bearer token to its principal. Unknown, expired and revoked tokens, and
     /// tokens of disabled apps or deleted users, all answer `InvalidToken`.
     pub async fn authenticate_bearer(&self, access_token: &str) -> Result<Principal> {
-        if access_token.is_empty() || access_token.len() > 512 {
-            return Err(Error::InvalidToken);
-        }
-        let hash = self.key.hash(access_token);
+        let (token_id, secret) = split_token(access_token).ok_or(Error::InvalidToken)?;
         let now = self.clock.now();
-        let record = match self.cache.token(&hash) {
-            Some(cached) if cached.access_expires_at > now => cached,
-            _ => {
+        let record = match self.cache.token(token_id) {
+            Some(cached) => cached,
+            None => {
                 let read_under = self.cache.epoch();
-                let record = self.repo.find_access_token(&hash, now).await?;
+                let record = self.repo.find_access_token(token_id, now).await?;
                 let Some(record) = record else {
                     return Err(Error::InvalidToken);
                 };
-                self.cache.remember_token(read_under, hash, record.clone());
+                self.cache.remember_token(read_under, record.clone());
                 record
             }
         };
+        if record.access_expires_at <= now || !self.key.verify(secret, &record.access_hash) {
+            return Err(Error::InvalidToken);
+        }
         let kind = match record.subject {
             Subject::Enterprise(enterprise_id) => PrincipalKind::EnterpriseAdmin {
                 enterprise_id,
@@ -306,6 +289,51 @@ impl Core {
             },
         };
         Ok(Principal::new(kind))
+    }
+}
+
+/// Splits `"<token_id>.<secret>"`; anything else is no token of ours.
+fn split_token(token: &str) -> Option<(TokenId, &str)> {
+    let (id, secret) = token.trim().split_once('.')?;
+    let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
+    (!secret.is_empty() && secret.len() <= 256).then_some((TokenId(id), secret))
+}
+
+/// The two fresh secrets of a token pair, before the pair has its id.
+struct TokenSecrets {
+    access: String,
+    refresh: String,
+}
+
+impl TokenSecrets {
+    fn new() -> Self {
+        Self {
+            access: secrets::new_token(),
+            refresh: secrets::new_token(),
+        }
+    }
+
+    /// What to store: only keyed hashes of the secrets.
+    fn to_store(&self, key: &secrets::SecretKey, app: &App, subject: Subject, now: i64) -> NewToken {
+        NewToken {
+            app_id: app.id,
+            subject,
+            access_hash: key.hash(&self.access),
+            refresh_hash: key.hash(&self.refresh),
+            access_expires_at: now + ACCESS_TOKEN_TTL_SECS,
+            refresh_expires_at: now + REFRESH_TOKEN_TTL_SECS,
+            created_at: now,
+        }
+    }
+
+    /// The token strings the client gets: the pair's id, a dot, the secret.
+    fn issued(self, token_id: TokenId, subject: Subject) -> IssuedToken {
+        IssuedToken {
+            access_token: format!("{token_id}.{}", self.access),
+            refresh_token: format!("{token_id}.{}", self.refresh),
+            scope: subject.scope(),
+            expires_in: ACCESS_TOKEN_TTL_SECS,
+        }
     }
 }
 
@@ -380,6 +408,14 @@ mod tests {
                 ),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn token_strings_are_an_id_a_dot_and_a_secret() {
+        assert_eq!(split_token("42.abc"), Some((TokenId(42), "abc")));
+        for bad in ["", "abc", "42.", ".abc", "0.abc", "-1.abc", "x.abc"] {
+            assert_eq!(split_token(bad), None, "{bad}");
         }
     }
 

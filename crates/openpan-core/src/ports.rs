@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 
 use crate::error::RepoError;
-use crate::ids::{AppId, EnterpriseId, UserId};
+use crate::ids::{AppId, EnterpriseId, TokenId, UserId};
 use crate::model::{App, AppStatus, Enterprise, NewToken, Page, TokenRecord, User, UserWithEnterprise};
 
 pub type RepoResult<T> = Result<T, RepoError>;
@@ -108,16 +108,21 @@ pub trait TokenRepo: Send + Sync {
         jti: &str,
         jti_expires_at: i64,
         token: NewToken,
-    ) -> RepoResult<()>;
-    /// The unexpired token with this access hash, if its app is active and (for user tokens)
-    /// its user is active and undeleted.
-    async fn find_access_token(&self, access_hash: &[u8], now: i64) -> RepoResult<Option<TokenRecord>>;
-    /// The unexpired, unused refresh token of this app with this hash.
-    async fn find_refresh_token(&self, app_id: AppId, refresh_hash: &[u8], now: i64)
-    -> RepoResult<Option<TokenRecord>>;
-    /// Atomic: consumes the refresh token and stores its replacement. `false` when the refresh
-    /// token was consumed meanwhile (nothing is stored then).
-    async fn rotate_refresh_token(&self, old_refresh_hash: &[u8], replacement: NewToken) -> RepoResult<bool>;
+    ) -> RepoResult<TokenId>;
+    /// The token, if its access token is unexpired, its app is active and (for user tokens)
+    /// its user is active and undeleted. The caller checks the secret against `access_hash`.
+    async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>>;
+    /// The token of this app whose refresh token is unexpired and unused. The caller checks the
+    /// secret against `refresh_hash`.
+    async fn find_refresh_token(&self, app_id: AppId, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>>;
+    /// Atomic: consumes the refresh token (if its hash is still `old_refresh_hash`) and stores
+    /// the replacement. `None` when it was consumed meanwhile (nothing is stored then).
+    async fn rotate_refresh_token(
+        &self,
+        id: TokenId,
+        old_refresh_hash: &[u8],
+        replacement: NewToken,
+    ) -> RepoResult<Option<TokenId>>;
     /// A counter that grows with every change revoking access (any app status change, a user
     /// deleted); a cache of token checks and apps is valid only while it stays the same.
     async fn revocation_epoch(&self) -> RepoResult<i64>;

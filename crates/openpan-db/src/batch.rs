@@ -6,7 +6,7 @@
 //!
 //! Nothing is acknowledged before its transaction commits, so a crash loses no issued token.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sea_query::{OnConflict, Query};
 use sea_query_binder::SqlxBinder;
@@ -14,13 +14,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
-use openpan_core::ids::AppId;
+use openpan_core::ids::{AppId, TokenId};
 use openpan_core::model::NewToken;
 
 use crate::errors::other;
 use crate::pool::{Pool, on_pool};
 use crate::repo::insert_tokens;
-use crate::schema::OauthJti;
+use crate::schema::{OauthJti, OauthToken};
 
 /// Upper bound of grants per transaction (keeps statements well under SQLite's variable limit).
 const MAX_BATCH: usize = 256;
@@ -30,7 +30,7 @@ pub(crate) struct Issue {
     pub jti: String,
     pub jti_expires_at: i64,
     pub token: NewToken,
-    pub reply: oneshot::Sender<Result<(), RepoError>>,
+    pub reply: oneshot::Sender<Result<TokenId, RepoError>>,
 }
 
 /// The task that owns token-issuing writes; send it `Issue`s.
@@ -73,12 +73,11 @@ impl Writer {
             }
         }
         match self.insert(&fresh).await {
-            Ok(accepted) => {
+            Ok(token_ids) => {
                 for issue in fresh {
-                    let outcome = if accepted.contains(&(issue.app_id.0, issue.jti.clone())) {
-                        Ok(())
-                    } else {
-                        Err(RepoError::Conflict(ConflictKind::JtiReplayed))
+                    let outcome = match token_ids.get(&issue.token.access_hash) {
+                        Some(token_id) => Ok(TokenId(*token_id)),
+                        None => Err(RepoError::Conflict(ConflictKind::JtiReplayed)),
                     };
                     let _ = issue.reply.send(outcome);
                 }
@@ -93,7 +92,8 @@ impl Writer {
     }
 
     /// Atomic: records the jtis not used before and stores the tokens of exactly those.
-    async fn insert(&self, issues: &[Issue]) -> Result<HashSet<(i64, String)>, RepoError> {
+    /// Returns the new token ids by access hash (the order of `RETURNING` rows is unspecified).
+    async fn insert(&self, issues: &[Issue]) -> Result<HashMap<Vec<u8>, i64>, RepoError> {
         let mut record_jtis = Query::insert()
             .into_table(OauthJti::Table)
             .columns([OauthJti::AppId, OauthJti::Jti, OauthJti::ExpiresAt])
@@ -124,12 +124,20 @@ impl Writer {
                 .filter(|issue| accepted.contains(&(issue.app_id.0, issue.jti.clone())))
                 .map(|issue| &issue.token)
                 .collect();
+            let mut token_ids = HashMap::with_capacity(tokens.len());
             if !tokens.is_empty() {
-                let (sql, values) = insert_tokens(&tokens).build_sqlx(builder());
-                sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
+                let insert = insert_tokens(&tokens)
+                    .returning(Query::returning().columns([OauthToken::AccessHash, OauthToken::TokenId]))
+                    .to_owned();
+                let (sql, values) = insert.build_sqlx(builder());
+                let rows: Vec<(Vec<u8>, i64)> = sqlx::query_as_with(&sql, values)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                token_ids.extend(rows);
             }
             tx.commit().await.map_err(other)?;
-            Ok(accepted)
+            Ok(token_ids)
         })
     }
 }

@@ -7,7 +7,7 @@ use sea_query_binder::SqlxBinder;
 
 use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
-use openpan_core::ids::{AppId, EnterpriseId, UserId};
+use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
 use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenRecord};
 use openpan_core::ports::{AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserRepo};
 
@@ -142,9 +142,12 @@ const APP_COLUMNS: [App; 8] = [
 
 #[derive(sqlx::FromRow)]
 struct TokenRow {
+    token_id: i64,
     app_id: i64,
     enterprise_id: i64,
     user_id: Option<i64>,
+    access_hash: Vec<u8>,
+    refresh_hash: Option<Vec<u8>>,
     access_expires_at: i64,
     refresh_expires_at: i64,
 }
@@ -157,18 +160,24 @@ impl From<TokenRow> for TokenRecord {
             None => Subject::Enterprise(enterprise_id),
         };
         Self {
+            token_id: TokenId(row.token_id),
             app_id: AppId(row.app_id),
             subject,
+            access_hash: row.access_hash,
+            refresh_hash: row.refresh_hash,
             access_expires_at: row.access_expires_at,
             refresh_expires_at: row.refresh_expires_at,
         }
     }
 }
 
-const TOKEN_COLUMNS: [OauthToken; 5] = [
+const TOKEN_COLUMNS: [OauthToken; 8] = [
+    OauthToken::TokenId,
     OauthToken::AppId,
     OauthToken::EnterpriseId,
     OauthToken::UserId,
+    OauthToken::AccessHash,
+    OauthToken::RefreshHash,
     OauthToken::AccessExpiresAt,
     OauthToken::RefreshExpiresAt,
 ];
@@ -611,7 +620,7 @@ impl TokenRepo for SqlRepo {
         jti: &str,
         jti_expires_at: i64,
         token: NewToken,
-    ) -> RepoResult<()> {
+    ) -> RepoResult<TokenId> {
         let (reply, outcome) = tokio::sync::oneshot::channel();
         let issue = crate::batch::Issue {
             app_id,
@@ -625,7 +634,7 @@ impl TokenRepo for SqlRepo {
         outcome.await.map_err(|_| closed())?
     }
 
-    async fn find_access_token(&self, access_hash: &[u8], now: i64) -> RepoResult<Option<TokenRecord>> {
+    async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>> {
         let query = Query::select()
             .columns(TOKEN_COLUMNS.map(|column| (OauthToken::Table, column)))
             .from(OauthToken::Table)
@@ -637,7 +646,7 @@ impl TokenRepo for SqlRepo {
                 UserAccount::Table,
                 Expr::col((UserAccount::Table, UserAccount::UserId)).equals((OauthToken::Table, OauthToken::UserId)),
             )
-            .and_where(Expr::col((OauthToken::Table, OauthToken::AccessHash)).eq(access_hash.to_vec()))
+            .and_where(Expr::col((OauthToken::Table, OauthToken::TokenId)).eq(id.0))
             .and_where(Expr::col((OauthToken::Table, OauthToken::AccessExpiresAt)).gt(now))
             .and_where(Expr::col((App::Table, App::Status)).eq(AppStatus::Active.as_str()))
             .cond_where(
@@ -653,41 +662,49 @@ impl TokenRepo for SqlRepo {
         Ok(fetch_optional!(self, query => TokenRow)?.map(Into::into))
     }
 
-    async fn find_refresh_token(
-        &self,
-        app_id: AppId,
-        refresh_hash: &[u8],
-        now: i64,
-    ) -> RepoResult<Option<TokenRecord>> {
+    async fn find_refresh_token(&self, app_id: AppId, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>> {
         let query = Query::select()
             .columns(TOKEN_COLUMNS)
             .from(OauthToken::Table)
-            .and_where(Expr::col(OauthToken::RefreshHash).eq(refresh_hash.to_vec()))
+            .and_where(Expr::col(OauthToken::TokenId).eq(id.0))
             .and_where(Expr::col(OauthToken::AppId).eq(app_id.0))
+            .and_where(Expr::col(OauthToken::RefreshHash).is_not_null())
             .and_where(Expr::col(OauthToken::RefreshExpiresAt).gt(now))
             .to_owned();
         Ok(fetch_optional!(self, query => TokenRow)?.map(Into::into))
     }
 
     #[tracing::instrument(skip_all)]
-    async fn rotate_refresh_token(&self, old_refresh_hash: &[u8], replacement: NewToken) -> RepoResult<bool> {
+    async fn rotate_refresh_token(
+        &self,
+        id: TokenId,
+        old_refresh_hash: &[u8],
+        replacement: NewToken,
+    ) -> RepoResult<Option<TokenId>> {
         // The old access token keeps working until it expires, so a client that refreshes
         // while another of its requests is in flight does not fail that request.
         let consume = Query::update()
             .table(OauthToken::Table)
             .value(OauthToken::RefreshHash, Option::<Vec<u8>>::None)
+            .and_where(Expr::col(OauthToken::TokenId).eq(id.0))
             .and_where(Expr::col(OauthToken::RefreshHash).eq(old_refresh_hash.to_vec()))
             .to_owned();
-        let insert = insert_tokens(&[&replacement]);
+        let insert = insert_tokens(&[&replacement])
+            .returning_col(OauthToken::TokenId)
+            .to_owned();
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             let consumed = execute!(&mut *tx, builder, consume)?;
             if consumed.rows_affected() != 1 {
-                return Ok(false);
+                return Ok(None);
             }
-            execute!(&mut *tx, builder, insert)?;
+            let (sql, values) = insert.build_sqlx(builder());
+            let new_id: i64 = sqlx::query_scalar_with(&sql, values)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
             tx.commit().await.map_err(other)?;
-            Ok(true)
+            Ok(Some(TokenId(new_id)))
         })
     }
 

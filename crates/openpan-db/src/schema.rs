@@ -59,6 +59,7 @@ pub(crate) enum App {
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum OauthToken {
     Table,
+    TokenId,
     AppId,
     EnterpriseId,
     UserId,

@@ -374,3 +374,26 @@ async fn a_jti_replayed_concurrently_yields_exactly_one_token() {
         "distinct jtis in the same burst all succeed"
     );
 }
+
+#[tokio::test]
+async fn a_token_with_a_real_id_but_a_wrong_secret_is_refused() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let issued = app.token(tenant, "enterprise", tenant.enterprise_id).await;
+    let access = issued["access_token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v2/admin/user/all", access).await.status(), 200, "cached now");
+    let (id, secret) = access.split_once('.').unwrap();
+    let forged = format!("{id}.{}", secret.chars().rev().collect::<String>());
+    assert_api_error(app.get("/api/v2/admin/user/all", &forged).await, 401, "invalid_token").await;
+    let refresh = issued["refresh_token"].as_str().unwrap();
+    let (id, _) = refresh.split_once('.').unwrap();
+    let response = app
+        .client
+        .post(format!("{}/oauth/token", app.url))
+        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", format!("{id}.{}", "0".repeat(64)).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(response, 400, "invalid_grant").await;
+}
