@@ -130,6 +130,12 @@ pub struct TokenRecord {
 pub struct NewToken {
     pub app_id: AppId,
     pub subject: Subject,
+    pub secrets: TokenHashes,
+}
+
+/// The stored half of a fresh token pair: keyed hashes of its secrets and its lifetimes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHashes {
     pub access_hash: Vec<u8>,
     pub refresh_hash: Vec<u8>,
     pub access_expires_at: i64,

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::{ConflictKind, Error, OAuthFailure, RepoError, Result};
 use crate::ids::{EnterpriseId, TokenId, UserId};
-use crate::model::{App, AppStatus, NewToken, Subject};
+use crate::model::{App, AppStatus, NewToken, Subject, TokenHashes};
 use crate::secrets;
 use crate::services::Core;
 
@@ -219,7 +219,11 @@ impl Core {
             }
         };
         let secrets = TokenSecrets::new();
-        let token = secrets.to_store(&self.key, app, subject, now);
+        let token = NewToken {
+            app_id: app.id,
+            subject,
+            secrets: secrets.hashes(&self.key, now),
+        };
         match self
             .repo
             .create_token_for_assertion(app.id, &claims.jti, claims.exp, token)
@@ -232,27 +236,17 @@ impl Core {
     }
 
     async fn grant_refresh_token(&self, app: &App, refresh_token: &str) -> Result<IssuedToken> {
-        let now = self.clock.now();
         let unusable = || invalid_grant("refresh token is invalid, expired or already used");
         let (token_id, secret) = split_token(refresh_token).ok_or_else(unusable)?;
-        let record = self.repo.find_refresh_token(app.id, token_id, now).await?;
-        let Some(record) = record else {
-            return Err(unusable());
-        };
-        let old_hash = record.refresh_hash.clone().unwrap_or_default();
-        if !self.key.verify(secret, &old_hash) {
-            return Err(unusable());
-        }
-        if let Subject::User(_, user_id) = record.subject {
-            let user = self.repo.find_user(user_id).await?;
-            if !user.is_some_and(|user| user.active) {
-                return Err(invalid_grant("the token's user is no longer active"));
-            }
-        }
+        let now = self.clock.now();
         let secrets = TokenSecrets::new();
-        let replacement = secrets.to_store(&self.key, app, record.subject, now);
-        match self.repo.rotate_refresh_token(token_id, &old_hash, replacement).await? {
-            Some(new_id) => Ok(secrets.issued(new_id, record.subject)),
+        let refresh_hash = self.key.hash(secret);
+        let rotated = self
+            .repo
+            .rotate_refresh_token(app.id, token_id, &refresh_hash, now, secrets.hashes(&self.key, now))
+            .await?;
+        match rotated {
+            Some((new_id, subject)) => Ok(secrets.issued(new_id, subject)),
             None => Err(unusable()),
         }
     }
@@ -314,10 +308,8 @@ impl TokenSecrets {
     }
 
     /// What to store: only keyed hashes of the secrets.
-    fn to_store(&self, key: &secrets::SecretKey, app: &App, subject: Subject, now: i64) -> NewToken {
-        NewToken {
-            app_id: app.id,
-            subject,
+    fn hashes(&self, key: &secrets::SecretKey, now: i64) -> TokenHashes {
+        TokenHashes {
             access_hash: key.hash(&self.access),
             refresh_hash: key.hash(&self.refresh),
             access_expires_at: now + ACCESS_TOKEN_TTL_SECS,

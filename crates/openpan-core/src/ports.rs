@@ -8,7 +8,9 @@ use async_trait::async_trait;
 
 use crate::error::RepoError;
 use crate::ids::{AppId, EnterpriseId, TokenId, UserId};
-use crate::model::{App, AppStatus, Enterprise, NewToken, Page, TokenRecord, User, UserWithEnterprise};
+use crate::model::{
+    App, AppStatus, Enterprise, NewToken, Page, Subject, TokenHashes, TokenRecord, User, UserWithEnterprise,
+};
 
 pub type RepoResult<T> = Result<T, RepoError>;
 
@@ -112,17 +114,18 @@ pub trait TokenRepo: Send + Sync {
     /// The token, if its access token is unexpired, its app is active and (for user tokens)
     /// its user is active and undeleted. The caller checks the secret against `access_hash`.
     async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>>;
-    /// The token of this app whose refresh token is unexpired and unused. The caller checks the
-    /// secret against `refresh_hash`.
-    async fn find_refresh_token(&self, app_id: AppId, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>>;
-    /// Atomic: consumes the refresh token (if its hash is still `old_refresh_hash`) and stores
-    /// the replacement. `None` when it was consumed meanwhile (nothing is stored then).
+    /// Atomic: consumes the app's refresh token `id` if its hash is `refresh_hash`, it is
+    /// unexpired and unused, and (for user tokens) its user is active and undeleted; then stores
+    /// a new pair with the same subject. Returns the new pair's id and subject, or `None` when the
+    /// refresh token is not (or no longer) usable; nothing is stored then.
     async fn rotate_refresh_token(
         &self,
+        app_id: AppId,
         id: TokenId,
-        old_refresh_hash: &[u8],
-        replacement: NewToken,
-    ) -> RepoResult<Option<TokenId>>;
+        refresh_hash: &[u8],
+        now: i64,
+        replacement: TokenHashes,
+    ) -> RepoResult<Option<(TokenId, Subject)>>;
     /// A counter that grows with every change revoking access (any app status change, a user
     /// deleted); a cache of token checks and apps is valid only while it stays the same.
     async fn revocation_epoch(&self) -> RepoResult<i64>;

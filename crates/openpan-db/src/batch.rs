@@ -1,30 +1,33 @@
-//! Group commit for token issuance. Every `jwt_simple` grant writes a used `jti` and a token;
-//! one transaction per grant makes the single SQLite writer the bottleneck of the token
-//! endpoint. Grants waiting at the same moment are instead committed together: one multi-row
-//! `INSERT … ON CONFLICT DO NOTHING RETURNING` for the jtis (so each replay is still detected
-//! on its own) and one multi-row insert for the tokens of the accepted ones.
+//! Group commit for token writes. Every `jwt_simple` grant writes a used `jti` and a token, and
+//! every refresh consumes a refresh token and writes its replacement; one transaction each
+//! makes the single SQLite writer the bottleneck of the token endpoint. Requests waiting at the
+//! same moment are instead committed together, each still decided on its own:
+//! one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` for the jtis (so every replay is
+//! detected), one `UPDATE … RETURNING` consuming the refresh tokens that are still usable, and
+//! one multi-row insert for the new tokens of exactly the accepted requests.
 //!
 //! Nothing is acknowledged before its transaction commits, so a crash loses no issued token.
 
 use std::collections::{HashMap, HashSet};
 
-use sea_query::{OnConflict, Query};
+use sea_query::{Cond, Expr, OnConflict, Query};
 use sea_query_binder::SqlxBinder;
 use tokio::sync::{mpsc, oneshot};
 
 use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
-use openpan_core::ids::{AppId, TokenId};
-use openpan_core::model::NewToken;
+use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
+use openpan_core::model::{NewToken, Subject, TokenHashes};
 
 use crate::errors::other;
 use crate::pool::{Pool, on_pool};
 use crate::repo::insert_tokens;
-use crate::schema::{OauthJti, OauthToken};
+use crate::schema::{OauthJti, OauthToken, UserAccount};
 
-/// Upper bound of grants per transaction (keeps statements well under SQLite's variable limit).
+/// Upper bound of requests per transaction (keeps statements well under SQLite's variable limit).
 const MAX_BATCH: usize = 256;
 
+/// A `jwt_simple` grant: record the jti, store the token.
 pub(crate) struct Issue {
     pub app_id: AppId,
     pub jti: String,
@@ -33,9 +36,24 @@ pub(crate) struct Issue {
     pub reply: oneshot::Sender<Result<TokenId, RepoError>>,
 }
 
-/// The task that owns token-issuing writes; send it `Issue`s.
-pub(crate) fn spawn_issuer(pool: Pool) -> mpsc::Sender<Issue> {
-    let (sender, mut receiver) = mpsc::channel::<Issue>(4 * MAX_BATCH);
+/// A refresh: consume the refresh token, store its replacement for the same subject.
+pub(crate) struct Rotate {
+    pub app_id: AppId,
+    pub token_id: TokenId,
+    pub refresh_hash: Vec<u8>,
+    pub now: i64,
+    pub replacement: TokenHashes,
+    pub reply: oneshot::Sender<Result<Option<(TokenId, Subject)>, RepoError>>,
+}
+
+pub(crate) enum Op {
+    Issue(Issue),
+    Rotate(Rotate),
+}
+
+/// The task that owns token writes; send it `Op`s.
+pub(crate) fn spawn_token_writer(pool: Pool) -> mpsc::Sender<Op> {
+    let (sender, mut receiver) = mpsc::channel::<Op>(4 * MAX_BATCH);
     let writer = Writer { pool };
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -60,73 +78,130 @@ fn replicate(err: &RepoError) -> RepoError {
     }
 }
 
+/// What one transaction decided: token ids by access hash, and each consumed refresh token's
+/// subject.
+#[derive(Default)]
+struct Outcome {
+    token_ids: HashMap<Vec<u8>, i64>,
+    consumed: HashMap<i64, Subject>,
+}
+
 impl Writer {
-    async fn commit(&self, batch: Vec<Issue>) {
-        // The same jti twice in one batch: the first one wins, as if they came one by one.
-        let mut seen = HashSet::new();
-        let mut fresh = Vec::with_capacity(batch.len());
-        for issue in batch {
-            if seen.insert((issue.app_id, issue.jti.clone())) {
-                fresh.push(issue);
-            } else {
-                let _ = issue.reply.send(Err(RepoError::Conflict(ConflictKind::JtiReplayed)));
+    async fn commit(&self, batch: Vec<Op>) {
+        // The same jti or refresh token twice in one batch: the first one wins, as if they
+        // came one by one.
+        let mut seen_jtis = HashSet::new();
+        let mut seen_tokens = HashSet::new();
+        let mut issues = Vec::new();
+        let mut rotations = Vec::new();
+        for op in batch {
+            match op {
+                Op::Issue(issue) if seen_jtis.insert((issue.app_id, issue.jti.clone())) => issues.push(issue),
+                Op::Issue(issue) => {
+                    let _ = issue.reply.send(Err(RepoError::Conflict(ConflictKind::JtiReplayed)));
+                }
+                Op::Rotate(rotate) if seen_tokens.insert(rotate.token_id) => rotations.push(rotate),
+                Op::Rotate(rotate) => {
+                    let _ = rotate.reply.send(Ok(None));
+                }
             }
         }
-        match self.insert(&fresh).await {
-            Ok(token_ids) => {
-                for issue in fresh {
-                    let outcome = match token_ids.get(&issue.token.access_hash) {
+        match self.write(&issues, &rotations).await {
+            Ok(outcome) => {
+                for issue in issues {
+                    let reply = match outcome.token_ids.get(&issue.token.secrets.access_hash) {
                         Some(token_id) => Ok(TokenId(*token_id)),
                         None => Err(RepoError::Conflict(ConflictKind::JtiReplayed)),
                     };
-                    let _ = issue.reply.send(outcome);
+                    let _ = issue.reply.send(reply);
+                }
+                for rotate in rotations {
+                    let subject = outcome.consumed.get(&rotate.token_id.0).copied();
+                    let new_id = outcome.token_ids.get(&rotate.replacement.access_hash).copied();
+                    let _ = rotate
+                        .reply
+                        .send(Ok(subject.zip(new_id).map(|(subject, id)| (TokenId(id), subject))));
                 }
             }
             Err(err) => {
-                tracing::warn!(error = %err, grants = fresh.len(), "token batch failed");
-                for issue in fresh {
+                tracing::warn!(error = %err, requests = issues.len() + rotations.len(), "token batch failed");
+                for issue in issues {
                     let _ = issue.reply.send(Err(replicate(&err)));
+                }
+                for rotate in rotations {
+                    let _ = rotate.reply.send(Err(replicate(&err)));
                 }
             }
         }
     }
 
-    /// Atomic: records the jtis not used before and stores the tokens of exactly those.
-    /// Returns the new token ids by access hash (the order of `RETURNING` rows is unspecified).
-    async fn insert(&self, issues: &[Issue]) -> Result<HashMap<Vec<u8>, i64>, RepoError> {
-        let mut record_jtis = Query::insert()
-            .into_table(OauthJti::Table)
-            .columns([OauthJti::AppId, OauthJti::Jti, OauthJti::ExpiresAt])
-            .on_conflict(
-                OnConflict::columns([OauthJti::AppId, OauthJti::Jti])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .returning(Query::returning().columns([OauthJti::AppId, OauthJti::Jti]))
-            .to_owned();
-        for issue in issues {
-            record_jtis.values_panic([
-                issue.app_id.0.into(),
-                issue.jti.clone().into(),
-                issue.jti_expires_at.into(),
-            ]);
-        }
+    /// Atomic: records the new jtis, consumes the usable refresh tokens, and stores the tokens
+    /// of exactly the accepted requests.
+    async fn write(&self, issues: &[Issue], rotations: &[Rotate]) -> Result<Outcome, RepoError> {
+        let record_jtis = (!issues.is_empty()).then(|| {
+            let mut insert = Query::insert()
+                .into_table(OauthJti::Table)
+                .columns([OauthJti::AppId, OauthJti::Jti, OauthJti::ExpiresAt])
+                .on_conflict(
+                    OnConflict::columns([OauthJti::AppId, OauthJti::Jti])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .returning(Query::returning().columns([OauthJti::AppId, OauthJti::Jti]))
+                .to_owned();
+            for issue in issues {
+                insert.values_panic([
+                    issue.app_id.0.into(),
+                    issue.jti.clone().into(),
+                    issue.jti_expires_at.into(),
+                ]);
+            }
+            insert
+        });
+        let consume = (!rotations.is_empty()).then(|| consume_refresh_tokens(rotations));
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let (sql, values) = record_jtis.build_sqlx(builder());
-            let rows: Vec<(i64, String)> = sqlx::query_as_with(&sql, values)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(other)?;
-            let accepted: HashSet<(i64, String)> = rows.into_iter().collect();
-            let tokens: Vec<&NewToken> = issues
-                .iter()
-                .filter(|issue| accepted.contains(&(issue.app_id.0, issue.jti.clone())))
-                .map(|issue| &issue.token)
-                .collect();
-            let mut token_ids = HashMap::with_capacity(tokens.len());
+            let mut outcome = Outcome::default();
+            let mut tokens: Vec<NewToken> = Vec::with_capacity(issues.len() + rotations.len());
+            if let Some(record_jtis) = &record_jtis {
+                let (sql, values) = record_jtis.build_sqlx(builder());
+                let rows: Vec<(i64, String)> = sqlx::query_as_with(&sql, values)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                let accepted: HashSet<(i64, String)> = rows.into_iter().collect();
+                tokens.extend(
+                    issues
+                        .iter()
+                        .filter(|issue| accepted.contains(&(issue.app_id.0, issue.jti.clone())))
+                        .map(|issue| issue.token.clone()),
+                );
+            }
+            if let Some(consume) = &consume {
+                let (sql, values) = consume.build_sqlx(builder());
+                let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as_with(&sql, values)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                for (token_id, app_id, enterprise_id, user_id) in rows {
+                    let enterprise_id = EnterpriseId(enterprise_id);
+                    let subject = match user_id {
+                        Some(user_id) => Subject::User(enterprise_id, UserId(user_id)),
+                        None => Subject::Enterprise(enterprise_id),
+                    };
+                    outcome.consumed.insert(token_id, subject);
+                    if let Some(rotate) = rotations.iter().find(|rotate| rotate.token_id.0 == token_id) {
+                        tokens.push(NewToken {
+                            app_id: AppId(app_id),
+                            subject,
+                            secrets: rotate.replacement.clone(),
+                        });
+                    }
+                }
+            }
             if !tokens.is_empty() {
-                let insert = insert_tokens(&tokens)
+                let token_refs: Vec<&NewToken> = tokens.iter().collect();
+                let insert = insert_tokens(&token_refs)
                     .returning(Query::returning().columns([OauthToken::AccessHash, OauthToken::TokenId]))
                     .to_owned();
                 let (sql, values) = insert.build_sqlx(builder());
@@ -134,10 +209,49 @@ impl Writer {
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(other)?;
-                token_ids.extend(rows);
+                outcome.token_ids.extend(rows);
             }
             tx.commit().await.map_err(other)?;
-            Ok(token_ids)
+            Ok(outcome)
         })
     }
+}
+
+/// Marks each still-usable refresh token used: it belongs to the asking app, matches the
+/// presented secret's hash, has not expired, and its user (if any) is active and undeleted.
+/// The old access token keeps working until it expires, so a client that refreshes while
+/// another of its requests is in flight does not fail that request.
+fn consume_refresh_tokens(rotations: &[Rotate]) -> sea_query::UpdateStatement {
+    let mut matches = Cond::any();
+    for rotate in rotations {
+        matches = matches.add(
+            Cond::all()
+                .add(Expr::col(OauthToken::TokenId).eq(rotate.token_id.0))
+                .add(Expr::col(OauthToken::AppId).eq(rotate.app_id.0))
+                .add(Expr::col(OauthToken::RefreshHash).eq(rotate.refresh_hash.clone()))
+                .add(Expr::col(OauthToken::RefreshExpiresAt).gt(rotate.now)),
+        );
+    }
+    let active_users = Query::select()
+        .column(UserAccount::UserId)
+        .from(UserAccount::Table)
+        .and_where(Expr::col(UserAccount::Active).eq(true))
+        .and_where(Expr::col(UserAccount::DeletedAt).is_null())
+        .to_owned();
+    Query::update()
+        .table(OauthToken::Table)
+        .value(OauthToken::RefreshHash, Option::<Vec<u8>>::None)
+        .cond_where(matches)
+        .cond_where(
+            Cond::any()
+                .add(Expr::col(OauthToken::UserId).is_null())
+                .add(Expr::col(OauthToken::UserId).in_subquery(active_users)),
+        )
+        .returning(Query::returning().columns([
+            OauthToken::TokenId,
+            OauthToken::AppId,
+            OauthToken::EnterpriseId,
+            OauthToken::UserId,
+        ]))
+        .to_owned()
 }

@@ -75,8 +75,8 @@ pub(crate) use fetch_optional;
 /// The repository over one SQLite or PostgreSQL database.
 pub struct SqlRepo {
     pub(crate) pool: Pool,
-    /// Group-commits token issuance (see `batch`).
-    pub(crate) issuer: tokio::sync::mpsc::Sender<crate::batch::Issue>,
+    /// Group-commits token writes (see `batch`).
+    pub(crate) token_writer: tokio::sync::mpsc::Sender<crate::batch::Op>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,8 +91,8 @@ pub enum ConnectError {
 
 impl SqlRepo {
     fn with_pool(pool: Pool) -> Self {
-        let issuer = crate::batch::spawn_issuer(pool.clone());
-        Self { pool, issuer }
+        let token_writer = crate::batch::spawn_token_writer(pool.clone());
+        Self { pool, token_writer }
     }
 
     /// Opens `url` (`sqlite:…` or `postgres://…`) with at most `max_connections`.

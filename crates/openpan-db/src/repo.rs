@@ -8,7 +8,7 @@ use sea_query_binder::SqlxBinder;
 use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
-use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenRecord};
+use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenHashes, TokenRecord};
 use openpan_core::ports::{AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserRepo};
 
 use crate::errors::{classify, other};
@@ -272,11 +272,11 @@ pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement 
             token.app_id.0.into(),
             token.subject.enterprise_id().0.into(),
             user_id.into(),
-            token.access_hash.clone().into(),
-            token.refresh_hash.clone().into(),
-            token.access_expires_at.into(),
-            token.refresh_expires_at.into(),
-            token.created_at.into(),
+            token.secrets.access_hash.clone().into(),
+            token.secrets.refresh_hash.clone().into(),
+            token.secrets.access_expires_at.into(),
+            token.secrets.refresh_expires_at.into(),
+            token.secrets.created_at.into(),
         ]);
     }
     insert
@@ -611,6 +611,16 @@ impl AppRepo for SqlRepo {
     }
 }
 
+fn token_writer_stopped() -> RepoError {
+    RepoError::Unavailable("the token writer has stopped".into())
+}
+
+impl SqlRepo {
+    async fn send_token_op(&self, op: crate::batch::Op) -> RepoResult<()> {
+        self.token_writer.send(op).await.map_err(|_| token_writer_stopped())
+    }
+}
+
 #[async_trait]
 impl TokenRepo for SqlRepo {
     #[tracing::instrument(skip_all)]
@@ -629,9 +639,8 @@ impl TokenRepo for SqlRepo {
             token,
             reply,
         };
-        let closed = || RepoError::Unavailable("the token writer has stopped".into());
-        self.issuer.send(issue).await.map_err(|_| closed())?;
-        outcome.await.map_err(|_| closed())?
+        self.send_token_op(crate::batch::Op::Issue(issue)).await?;
+        outcome.await.map_err(|_| token_writer_stopped())?
     }
 
     async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>> {
@@ -662,50 +671,25 @@ impl TokenRepo for SqlRepo {
         Ok(fetch_optional!(self, query => TokenRow)?.map(Into::into))
     }
 
-    async fn find_refresh_token(&self, app_id: AppId, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>> {
-        let query = Query::select()
-            .columns(TOKEN_COLUMNS)
-            .from(OauthToken::Table)
-            .and_where(Expr::col(OauthToken::TokenId).eq(id.0))
-            .and_where(Expr::col(OauthToken::AppId).eq(app_id.0))
-            .and_where(Expr::col(OauthToken::RefreshHash).is_not_null())
-            .and_where(Expr::col(OauthToken::RefreshExpiresAt).gt(now))
-            .to_owned();
-        Ok(fetch_optional!(self, query => TokenRow)?.map(Into::into))
-    }
-
-    #[tracing::instrument(skip_all)]
     async fn rotate_refresh_token(
         &self,
+        app_id: AppId,
         id: TokenId,
-        old_refresh_hash: &[u8],
-        replacement: NewToken,
-    ) -> RepoResult<Option<TokenId>> {
-        // The old access token keeps working until it expires, so a client that refreshes
-        // while another of its requests is in flight does not fail that request.
-        let consume = Query::update()
-            .table(OauthToken::Table)
-            .value(OauthToken::RefreshHash, Option::<Vec<u8>>::None)
-            .and_where(Expr::col(OauthToken::TokenId).eq(id.0))
-            .and_where(Expr::col(OauthToken::RefreshHash).eq(old_refresh_hash.to_vec()))
-            .to_owned();
-        let insert = insert_tokens(&[&replacement])
-            .returning_col(OauthToken::TokenId)
-            .to_owned();
-        on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
-            let consumed = execute!(&mut *tx, builder, consume)?;
-            if consumed.rows_affected() != 1 {
-                return Ok(None);
-            }
-            let (sql, values) = insert.build_sqlx(builder());
-            let new_id: i64 = sqlx::query_scalar_with(&sql, values)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(other)?;
-            tx.commit().await.map_err(other)?;
-            Ok(Some(TokenId(new_id)))
-        })
+        refresh_hash: &[u8],
+        now: i64,
+        replacement: TokenHashes,
+    ) -> RepoResult<Option<(TokenId, Subject)>> {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        let rotate = crate::batch::Rotate {
+            app_id,
+            token_id: id,
+            refresh_hash: refresh_hash.to_vec(),
+            now,
+            replacement,
+            reply,
+        };
+        self.send_token_op(crate::batch::Op::Rotate(rotate)).await?;
+        outcome.await.map_err(|_| token_writer_stopped())?
     }
 
     async fn revocation_epoch(&self) -> RepoResult<i64> {

@@ -381,7 +381,11 @@ async fn a_token_with_a_real_id_but_a_wrong_secret_is_refused() {
     let tenant = &app.tenant;
     let issued = app.token(tenant, "enterprise", tenant.enterprise_id).await;
     let access = issued["access_token"].as_str().unwrap();
-    assert_eq!(app.get("/api/v2/admin/user/all", access).await.status(), 200, "cached now");
+    assert_eq!(
+        app.get("/api/v2/admin/user/all", access).await.status(),
+        200,
+        "cached now"
+    );
     let (id, secret) = access.split_once('.').unwrap();
     let forged = format!("{id}.{}", secret.chars().rev().collect::<String>());
     assert_api_error(app.get("/api/v2/admin/user/all", &forged).await, 401, "invalid_token").await;
@@ -391,9 +395,46 @@ async fn a_token_with_a_real_id_but_a_wrong_secret_is_refused() {
         .client
         .post(format!("{}/oauth/token", app.url))
         .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", format!("{id}.{}", "0".repeat(64)).as_str())])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", format!("{id}.{}", "0".repeat(64)).as_str()),
+        ])
         .send()
         .await
         .unwrap();
     assert_oauth_error(response, 400, "invalid_grant").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_used_concurrently_rotates_exactly_once() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let refresh_token = app.token(tenant, "enterprise", tenant.enterprise_id).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attempts = (0..10).map(|_| {
+        app.client
+            .post(format!("{}/oauth/token", app.url))
+            .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.as_str()),
+            ])
+            .send()
+    });
+    let responses = futures_util::future::join_all(attempts).await;
+    let statuses: Vec<u16> = responses
+        .iter()
+        .map(|response| response.as_ref().unwrap().status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|status| matches!(status, 200 | 400)),
+        "{statuses:?}"
+    );
 }
