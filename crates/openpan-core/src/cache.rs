@@ -6,6 +6,8 @@
 //! default) and [`Core`](crate::services::Core) re-reads it right after revoking anything itself,
 //! so a revocation on this node takes effect at once and one made elsewhere (another node, the
 //! admin CLI) within one poll interval. Until the first poll, nothing is cached.
+//!
+//! FIXME(#5): user updates (deactivation, rename, moves) must bump the epoch too once they exist.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
