@@ -92,11 +92,21 @@ impl AuthCache {
         insert(&mut state);
     }
 
-    /// Records the database's current epoch; a change drops everything.
+    /// Records the database's current epoch; a change drops everything. Epochs only grow, so
+    /// an older reading (a poll that started before a revocation made here) is ignored.
     pub(crate) fn observe_epoch(&self, epoch: i64) {
         let Ok(mut state) = self.state.write() else { return };
-        if state.epoch != Some(epoch) {
+        if state.epoch.is_none_or(|current| epoch > current) {
             state.epoch = Some(epoch);
+            state.clear();
+        }
+    }
+
+    /// Forgets everything and caches nothing until the epoch is read again: used when reading
+    /// it failed, so a node that cannot see revocations stops trusting its cache.
+    pub fn suspend(&self) {
+        if let Ok(mut state) = self.state.write() {
+            state.epoch = None;
             state.clear();
         }
     }

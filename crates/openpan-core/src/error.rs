@@ -20,6 +20,8 @@ pub enum ConflictKind {
     JtiReplayed,
     /// The third-party id is already mapped on this platform.
     UserTicket,
+    /// The app was disabled or deleted while a token for it was being written.
+    AppInactive,
 }
 
 /// A rejected request field.

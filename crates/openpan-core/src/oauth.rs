@@ -18,6 +18,8 @@ pub const ACCESS_TOKEN_TTL_SECS: i64 = 6 * 3600;
 pub const REFRESH_TOKEN_TTL_SECS: i64 = 90 * 24 * 3600;
 /// `exp` may be at most this far after `iat` (or after arrival when `iat` is absent).
 pub const ASSERTION_MAX_LIFETIME_SECS: i64 = 60;
+/// How far a client's clock may run ahead of ours.
+pub const CLOCK_SKEW_SECS: i64 = 60;
 
 /// Client credentials as presented (Basic header or form/query parameters).
 #[derive(Clone)]
@@ -131,7 +133,11 @@ impl JwtSimpleClaims {
         let exp = int_claim(&claims, "exp")?.ok_or_else(|| invalid_grant("claim exp is required"))?;
         let iat = int_claim(&claims, "iat")?;
         let jti = match claims.get("jti") {
-            Some(Value::String(text)) if !text.trim().is_empty() && text.len() <= 255 => text.clone(),
+            Some(Value::String(text))
+                if !text.trim().is_empty() && text.len() <= 255 && !text.chars().any(char::is_control) =>
+            {
+                text.clone()
+            }
             Some(Value::Number(number)) => number.to_string(),
             _ => {
                 return Err(invalid_grant(
@@ -150,6 +156,10 @@ impl JwtSimpleClaims {
 
     /// Checks the time rules against the arrival time `now`.
     pub fn check_times(&self, now: i64) -> Result<()> {
+        // An iat in the future would stretch the 60 s lifetime; allow for clock skew only.
+        if self.iat.is_some_and(|iat| iat > now + CLOCK_SKEW_SECS) {
+            return Err(invalid_grant("iat is in the future"));
+        }
         let start = self.iat.unwrap_or(now);
         if self.exp > start.saturating_add(ASSERTION_MAX_LIFETIME_SECS) {
             return Err(invalid_grant("exp must be at most 60 seconds after iat"));
@@ -165,6 +175,10 @@ impl Core {
     /// Authenticates an app by its credentials. Unknown client, wrong secret and an inactive
     /// app are the same failure, so nobody learns which client ids exist.
     pub async fn authenticate_client(&self, credentials: &ClientCredentials) -> Result<App> {
+        let client_id = &credentials.client_id;
+        if client_id.is_empty() || client_id.len() > 255 || client_id.chars().any(char::is_control) {
+            return Err(Error::OAuth(OAuthFailure::InvalidClient));
+        }
         let app = match self.cache.app(&credentials.client_id) {
             Some(cached) => Some(cached),
             None => {
@@ -224,13 +238,16 @@ impl Core {
             subject,
             secrets: secrets.hashes(&self.key, now),
         };
+        // Kept past `exp` by the skew allowance, so a node whose clock lags still sees the jti.
+        let jti_kept_until = claims.exp + CLOCK_SKEW_SECS;
         match self
             .repo
-            .create_token_for_assertion(app.id, &claims.jti, claims.exp, token)
+            .create_token_for_assertion(app.id, &claims.jti, jti_kept_until, token)
             .await
         {
             Ok(token_id) => Ok(secrets.issued(token_id, subject)),
             Err(RepoError::Conflict(ConflictKind::JtiReplayed)) => Err(invalid_grant("jti has already been used")),
+            Err(RepoError::Conflict(ConflictKind::AppInactive)) => Err(Error::OAuth(OAuthFailure::InvalidClient)),
             Err(other) => Err(other.into()),
         }
     }
@@ -431,5 +448,13 @@ mod tests {
         );
         assert!(claims(1061, None).check_times(1000).is_err());
         assert!(claims(1000, Some(950)).check_times(1000).is_err(), "expired");
+        assert!(
+            claims(2060, Some(2000)).check_times(1000).is_err(),
+            "iat far in the future"
+        );
+        assert!(
+            claims(1090, Some(1030)).check_times(1000).is_ok(),
+            "iat within the skew allowance"
+        );
     }
 }

@@ -9,6 +9,8 @@
 //! Nothing is acknowledged before its transaction commits, so a crash loses no issued token.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sea_query::{Cond, Expr, OnConflict, Query};
 use sea_query_binder::SqlxBinder;
@@ -17,12 +19,12 @@ use tokio::sync::{mpsc, oneshot};
 use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
-use openpan_core::model::{NewToken, Subject, TokenHashes};
+use openpan_core::model::{AppStatus, NewToken, Subject, TokenHashes};
 
 use crate::errors::other;
 use crate::pool::{Pool, on_pool};
 use crate::repo::insert_tokens;
-use crate::schema::{OauthJti, OauthToken, UserAccount};
+use crate::schema::{App, OauthJti, OauthToken, UserAccount};
 
 /// Upper bound of requests per transaction (keeps statements well under SQLite's variable limit).
 const MAX_BATCH: usize = 256;
@@ -51,14 +53,30 @@ pub(crate) enum Op {
     Rotate(Rotate),
 }
 
+/// A batch still unfinished after this long is abandoned: its requests answer 503 rather than
+/// wait forever (PostgreSQL statements time out sooner, see `pool`).
+const BATCH_PATIENCE: Duration = Duration::from_secs(60);
+
 /// The task that owns token writes; send it `Op`s.
 pub(crate) fn spawn_token_writer(pool: Pool) -> mpsc::Sender<Op> {
     let (sender, mut receiver) = mpsc::channel::<Op>(4 * MAX_BATCH);
-    let writer = Writer { pool };
+    let writer = Arc::new(Writer { pool });
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            writer.commit(std::mem::take(&mut batch)).await;
+            let ops = std::mem::take(&mut batch);
+            let writer = writer.clone();
+            // Each batch runs in a task of its own: a panic or a stuck statement fails that
+            // batch's requests (their reply channels close, which callers see as unavailable),
+            // never the writer itself.
+            let round = tokio::spawn(async move { tokio::time::timeout(BATCH_PATIENCE, writer.commit(ops)).await });
+            match round.await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => tracing::error!("token batch timed out; its requests were answered as unavailable"),
+                Err(err) => {
+                    tracing::error!(error = ?err, "token batch failed; its requests were answered as unavailable")
+                }
+            }
         }
     });
     sender
@@ -84,38 +102,61 @@ fn replicate(err: &RepoError) -> RepoError {
 struct Outcome {
     token_ids: HashMap<Vec<u8>, i64>,
     consumed: HashMap<i64, Subject>,
+    /// Apps of this round that were disabled or deleted meanwhile: no token for them.
+    inactive_apps: HashSet<i64>,
 }
 
-impl Writer {
-    async fn commit(&self, batch: Vec<Op>) {
-        // The same jti or refresh token twice in one batch: the first one wins, as if they
-        // came one by one.
+/// Requests one transaction decides together: no two share a refresh token or (app, jti).
+#[derive(Default)]
+struct Round {
+    issues: Vec<Issue>,
+    rotations: Vec<Rotate>,
+}
+
+impl Round {
+    /// Takes from `ops` what can go in one round; returns the rest. A repeated (app, jti) is a
+    /// replay and refused at once; a repeated refresh token waits for the next round, since the
+    /// repeat may come from another app and must not be decided by the first one's outcome.
+    fn take(ops: Vec<Op>) -> (Round, Vec<Op>) {
+        let mut round = Round::default();
+        let mut later = Vec::new();
         let mut seen_jtis = HashSet::new();
         let mut seen_tokens = HashSet::new();
-        let mut issues = Vec::new();
-        let mut rotations = Vec::new();
-        for op in batch {
+        for op in ops {
             match op {
-                Op::Issue(issue) if seen_jtis.insert((issue.app_id, issue.jti.clone())) => issues.push(issue),
+                Op::Issue(issue) if seen_jtis.insert((issue.app_id, issue.jti.clone())) => round.issues.push(issue),
                 Op::Issue(issue) => {
                     let _ = issue.reply.send(Err(RepoError::Conflict(ConflictKind::JtiReplayed)));
                 }
-                Op::Rotate(rotate) if seen_tokens.insert(rotate.token_id) => rotations.push(rotate),
-                Op::Rotate(rotate) => {
-                    let _ = rotate.reply.send(Ok(None));
-                }
+                Op::Rotate(rotate) if seen_tokens.insert(rotate.token_id) => round.rotations.push(rotate),
+                Op::Rotate(rotate) => later.push(Op::Rotate(rotate)),
             }
         }
-        match self.write(&issues, &rotations).await {
+        // One order of key locks for every node, so concurrent batches cannot deadlock.
+        round.issues.sort_by(|a, b| (a.app_id, &a.jti).cmp(&(b.app_id, &b.jti)));
+        round.rotations.sort_by_key(|rotate| rotate.token_id);
+        (round, later)
+    }
+
+    fn len(&self) -> usize {
+        self.issues.len() + self.rotations.len()
+    }
+
+    /// Answers every request of the round from the transaction's result.
+    fn reply(self, result: Result<Outcome, RepoError>) {
+        match result {
             Ok(outcome) => {
-                for issue in issues {
+                for issue in self.issues {
                     let reply = match outcome.token_ids.get(&issue.token.secrets.access_hash) {
                         Some(token_id) => Ok(TokenId(*token_id)),
+                        None if outcome.inactive_apps.contains(&issue.app_id.0) => {
+                            Err(RepoError::Conflict(ConflictKind::AppInactive))
+                        }
                         None => Err(RepoError::Conflict(ConflictKind::JtiReplayed)),
                     };
                     let _ = issue.reply.send(reply);
                 }
-                for rotate in rotations {
+                for rotate in self.rotations {
                     let subject = outcome.consumed.get(&rotate.token_id.0).copied();
                     let new_id = outcome.token_ids.get(&rotate.replacement.access_hash).copied();
                     let _ = rotate
@@ -124,12 +165,50 @@ impl Writer {
                 }
             }
             Err(err) => {
-                tracing::warn!(error = %err, requests = issues.len() + rotations.len(), "token batch failed");
-                for issue in issues {
+                for issue in self.issues {
                     let _ = issue.reply.send(Err(replicate(&err)));
                 }
-                for rotate in rotations {
+                for rotate in self.rotations {
                     let _ = rotate.reply.send(Err(replicate(&err)));
+                }
+            }
+        }
+    }
+}
+
+impl Writer {
+    async fn commit(&self, ops: Vec<Op>) {
+        let mut pending = ops;
+        while !pending.is_empty() {
+            let (round, later) = Round::take(pending);
+            pending = later;
+            let result = self.write(&round.issues, &round.rotations).await;
+            match result {
+                Err(err) if round.len() > 1 => {
+                    // One bad request must not fail everyone else's: decide each on its own.
+                    tracing::warn!(error = ?err, requests = round.len(), "token batch failed; retrying one by one");
+                    for issue in round.issues {
+                        let result = self.write(std::slice::from_ref(&issue), &[]).await;
+                        Round {
+                            issues: vec![issue],
+                            rotations: Vec::new(),
+                        }
+                        .reply(result);
+                    }
+                    for rotate in round.rotations {
+                        let result = self.write(&[], std::slice::from_ref(&rotate)).await;
+                        Round {
+                            issues: Vec::new(),
+                            rotations: vec![rotate],
+                        }
+                        .reply(result);
+                    }
+                }
+                result => {
+                    if let Err(err) = &result {
+                        tracing::warn!(error = ?err, "token write failed");
+                    }
+                    round.reply(result);
                 }
             }
         }
@@ -170,9 +249,24 @@ impl Writer {
                     .await
                     .map_err(other)?;
                 let accepted: HashSet<(i64, String)> = rows.into_iter().collect();
+                // The app may have been disabled since it authenticated; its tokens must not be
+                // written after the disable deleted the others. FOR SHARE (PostgreSQL) holds
+                // off a concurrent status change until this commits; SQLite has one writer.
+                let (sql, values) = active_apps(issues).build_sqlx(builder());
+                let active: Vec<i64> = sqlx::query_scalar_with(&sql, values)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(other)?;
+                let active: HashSet<i64> = active.into_iter().collect();
+                outcome.inactive_apps = issues
+                    .iter()
+                    .map(|issue| issue.app_id.0)
+                    .filter(|id| !active.contains(id))
+                    .collect();
                 tokens.extend(
                     issues
                         .iter()
+                        .filter(|issue| active.contains(&issue.app_id.0))
                         .filter(|issue| accepted.contains(&(issue.app_id.0, issue.jti.clone())))
                         .map(|issue| issue.token.clone()),
                 );
@@ -217,8 +311,21 @@ impl Writer {
     }
 }
 
+/// Which of the round's apps are active, locked against status changes until commit.
+fn active_apps(issues: &[Issue]) -> sea_query::SelectStatement {
+    let ids: HashSet<i64> = issues.iter().map(|issue| issue.app_id.0).collect();
+    Query::select()
+        .column(App::AppId)
+        .from(App::Table)
+        .and_where(Expr::col(App::AppId).is_in(ids))
+        .and_where(Expr::col(App::Status).eq(AppStatus::Active.as_str()))
+        .lock_shared()
+        .to_owned()
+}
+
 /// Marks each still-usable refresh token used: it belongs to the asking app, matches the
-/// presented secret's hash, has not expired, and its user (if any) is active and undeleted.
+/// presented secret's hash, has not expired, its app is active, and its user (if any) is active
+/// and undeleted.
 /// The old access token keeps working until it expires, so a client that refreshes while
 /// another of its requests is in flight does not fail that request.
 fn consume_refresh_tokens(rotations: &[Rotate]) -> sea_query::UpdateStatement {
@@ -238,10 +345,16 @@ fn consume_refresh_tokens(rotations: &[Rotate]) -> sea_query::UpdateStatement {
         .and_where(Expr::col(UserAccount::Active).eq(true))
         .and_where(Expr::col(UserAccount::DeletedAt).is_null())
         .to_owned();
+    let active_apps = Query::select()
+        .column(App::AppId)
+        .from(App::Table)
+        .and_where(Expr::col(App::Status).eq(AppStatus::Active.as_str()))
+        .to_owned();
     Query::update()
         .table(OauthToken::Table)
         .value(OauthToken::RefreshHash, Option::<Vec<u8>>::None)
         .cond_where(matches)
+        .and_where(Expr::col(OauthToken::AppId).in_subquery(active_apps))
         .cond_where(
             Cond::any()
                 .add(Expr::col(OauthToken::UserId).is_null())

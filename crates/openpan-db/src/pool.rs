@@ -121,7 +121,11 @@ impl SqlRepo {
                 .map_err(ConnectError::Open)?;
             Ok(Self::with_pool(Pool::Sqlite { reader, writer }))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url).map_err(ConnectError::Open)?;
+            // A statement that runs this long is stuck; fail it rather than hold a connection
+            // (and, for the token writer, every waiting grant) forever.
+            let options = PgConnectOptions::from_str(url)
+                .map_err(ConnectError::Open)?
+                .options([("statement_timeout", "30s")]);
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))

@@ -2,7 +2,9 @@
 //! so nodes with skewed clocks still share one budget.
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use openpan_core::RepoError;
 use openpan_core::ratelimit::{Quota, RateDecision, RateLimiter};
@@ -40,7 +42,13 @@ impl RedisRateLimiter {
     /// Connects to `url` (`redis://…`); keys are namespaced with `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, RepoError> {
         let client = redis::Client::open(url).map_err(|err| RepoError::Other(Box::new(err)))?;
-        let connection = ConnectionManager::new(client)
+        // Without timeouts an unreachable Redis would hang every request instead of letting
+        // the caller fail open.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_secs(2))
+            .set_response_timeout(Duration::from_millis(500))
+            .set_number_of_retries(1);
+        let connection = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(|err| RepoError::Unavailable(Box::new(err)))?;
         Ok(Self {

@@ -60,6 +60,7 @@ impl From<Error> for ApiError {
                 ConflictKind::EnterpriseShortName => ApiError::field("short_name", "已被占用"),
                 ConflictKind::JtiReplayed => ApiError::field("jti", "已被使用"),
                 ConflictKind::UserTicket => ApiError::field("custom_id", "已被占用"),
+                ConflictKind::AppInactive => ApiError::new(ErrorCode::Unauthorized),
             },
             Error::PermissionDenied => ApiError::new(ErrorCode::PermissionDenied),
             Error::Unauthenticated => ApiError::new(ErrorCode::Unauthorized),

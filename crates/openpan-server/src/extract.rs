@@ -72,8 +72,13 @@ pub fn parse_i64(name: &str, value: &str) -> Result<i64, ApiError> {
 impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = ApiError;
 
+    /// Control characters are never meaningful in a parameter (and PostgreSQL refuses NUL).
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Ok(Params::parse(parts.uri.query().unwrap_or_default()))
+        let params = Params::parse(parts.uri.query().unwrap_or_default());
+        if let Some((name, _)) = params.0.iter().find(|(_, value)| value.chars().any(char::is_control)) {
+            return Err(ApiError::field(name.clone(), "不能包含控制字符"));
+        }
+        Ok(params)
     }
 }
 

@@ -76,7 +76,8 @@ async fn healthz() -> &'static str {
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     for check in state.health.iter() {
-        if !check.is_healthy().await {
+        let healthy = tokio::time::timeout(std::time::Duration::from_secs(2), check.is_healthy()).await;
+        if !healthy.unwrap_or(false) {
             return (StatusCode::SERVICE_UNAVAILABLE, format!("{} unavailable", check.name()));
         }
     }

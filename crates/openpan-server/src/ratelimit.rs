@@ -16,6 +16,9 @@ use openpan_types::ErrorCode;
 use crate::AppState;
 use crate::error::{ApiError, error_chain};
 
+/// How long a request waits for the limiter before it is let through.
+const LIMITER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// API classes with their own budgets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ApiClass {
@@ -113,11 +116,17 @@ impl AppState {
         }
         let mut combined: Option<RateDecision> = None;
         for (key, quota) in budgets {
-            let decision = match self.limiter.check(&key, quota).await {
-                Ok(decision) => decision,
-                Err(err) => {
+            let checked = tokio::time::timeout(LIMITER_PATIENCE, self.limiter.check(&key, quota)).await;
+            let decision = match checked {
+                Ok(Ok(decision)) => decision,
+                failed => {
                     // Fail open: losing the limiter must not take the API down with it.
-                    tracing::warn!(error = %error_chain(&err), "rate limiter unavailable; request let through");
+                    match failed {
+                        Ok(Err(err)) => {
+                            tracing::warn!(error = %error_chain(&err), "rate limiter unavailable; request let through")
+                        }
+                        _ => tracing::warn!("rate limiter timed out; request let through"),
+                    }
                     RateDecision {
                         allowed: true,
                         limit: quota.limit,

@@ -189,10 +189,20 @@ impl Server {
 async fn watch_revocations(core: openpan_core::services::Core, every: Duration) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A poll slower than this is given up on, so a stalled database cannot leave stale entries
+    // trusted; the cache stays suspended until a poll succeeds.
+    let patience = (every * 10).max(Duration::from_secs(1));
     loop {
         interval.tick().await;
-        if let Err(err) = core.sync_revocations().await {
-            tracing::warn!(error = %err, "reading the revocation epoch failed");
+        match tokio::time::timeout(patience, core.sync_revocations()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(error = ?err, "reading the revocation epoch failed; token-check cache suspended")
+            }
+            Err(_) => {
+                core.suspend_cache();
+                tracing::warn!("reading the revocation epoch timed out; token-check cache suspended");
+            }
         }
     }
 }
@@ -205,7 +215,7 @@ async fn purge_expired_forever(repo: Arc<SqlRepo>, clock: Arc<dyn Clock>) {
         match repo.purge_expired(clock.now()).await {
             Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired tokens"),
             Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "purging expired tokens failed"),
+            Err(err) => tracing::warn!(error = ?err, "purging expired tokens failed"),
         }
     }
 }

@@ -213,7 +213,7 @@ impl Core {
             return Err(Error::invalid("platform_id", "必须大于等于1"));
         }
         let ticket = ticket.trim();
-        if ticket.is_empty() || ticket.chars().count() > 128 {
+        if ticket.is_empty() || ticket.chars().count() > 128 || ticket.chars().any(char::is_control) {
             return Err(Error::invalid("custom_id", "长度必须在1-128之间"));
         }
         Ok(self

@@ -36,23 +36,39 @@ impl Core {
         }
     }
 
-    /// Reads the revocation epoch and drops cached token checks if it moved. The binary calls
-    /// this on a timer; until it is called once, nothing is cached.
-    pub async fn sync_revocations(&self) -> crate::Result<()> {
-        let epoch = self.repo.revocation_epoch().await?;
-        self.cache.observe_epoch(epoch);
-        Ok(())
-    }
-
-    /// After a revocation made here: drop what this node cached at once (when caching is on).
-    async fn after_revocation(&self) -> crate::Result<()> {
-        if self.cache.epoch().is_some() {
-            self.sync_revocations().await?;
-        }
-        Ok(())
-    }
-
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// Reads the revocation epoch and drops cached token checks if it moved. The binary calls
+    /// this on a timer; until it is called once, nothing is cached. When the epoch cannot be
+    /// read, the cache is suspended (nothing cached) until a later call succeeds.
+    pub async fn sync_revocations(&self) -> crate::Result<()> {
+        match self.repo.revocation_epoch().await {
+            Ok(epoch) => {
+                self.cache.observe_epoch(epoch);
+                Ok(())
+            }
+            Err(err) => {
+                self.cache.suspend();
+                Err(err.into())
+            }
+        }
+    }
+
+    /// Stops trusting cached checks, for a caller that could not finish `sync_revocations`.
+    pub fn suspend_cache(&self) {
+        self.cache.suspend();
+    }
+
+    /// After a revocation committed here: drop what this node cached at once. The revocation
+    /// itself succeeded, so a failure to re-read the epoch only suspends the cache.
+    async fn after_revocation(&self) -> crate::Result<()> {
+        if self.cache.epoch().is_some()
+            && let Err(err) = self.sync_revocations().await
+        {
+            tracing::warn!(error = ?err, "re-reading the revocation epoch failed; token-check cache suspended");
+        }
+        Ok(())
     }
 }

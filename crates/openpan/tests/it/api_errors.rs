@@ -187,3 +187,20 @@ async fn health_readiness_and_metrics_answer() {
     assert!(metrics.contains("openpan_http_requests_total{"), "{metrics}");
     assert!(metrics.contains("family=\"api_v2\""), "{metrics}");
 }
+
+#[tokio::test]
+async fn control_characters_in_parameters_are_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let token = app.enterprise_token(&app.tenant).await;
+    let body = assert_api_error(
+        app.get(
+            "/api/v2/admin/user/get_user_info?identifier=a%00b&type=user_ticket",
+            &token,
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "identifier");
+}
