@@ -15,9 +15,15 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -z "${OPENPAN_TEST_REDIS_URL:-}" ]; then
-    if ! command -v redis-server >/dev/null; then
-        echo "redis-server is not installed (apt-get install redis-server), and OPENPAN_TEST_REDIS_URL is unset" >&2
-        exit 1
+        if ! command -v redis-server >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "--- installing redis-server for the shared rate-limit tests" >&2
+            DEBIAN_FRONTEND=noninteractive apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+        else
+            echo "redis-server is not installed (apt-get install redis-server), and OPENPAN_TEST_REDIS_URL is unset" >&2
+            exit 1
+        fi
     fi
     redis_dir=$(mktemp -d)
     redis_port=$((20000 + RANDOM % 20000))

@@ -385,23 +385,16 @@ impl UserRepo for SqlRepo {
     }
 
     async fn find_user_with_enterprise(&self, id: UserId) -> RepoResult<Option<model::UserWithEnterprise>> {
-        let query = user_by_id(id)
-            .expr_as(
-                Expr::col((Enterprise::Table, Enterprise::Name)),
-                Alias::new("enterprise_name"),
-            )
-            .expr_as(
-                Expr::col((Enterprise::Table, Enterprise::ShortName)),
-                Alias::new("enterprise_short_name"),
-            )
-            .expr_as(
-                Expr::col((Enterprise::Table, Enterprise::AdminUserId)),
-                Alias::new("enterprise_admin_user_id"),
-            )
-            .expr_as(
-                Expr::col((Enterprise::Table, Enterprise::CreatedAt)),
-                Alias::new("enterprise_created_at"),
-            )
+        let mut query = user_by_id(id);
+        for (column, alias) in [
+            (Enterprise::Name, "enterprise_name"),
+            (Enterprise::ShortName, "enterprise_short_name"),
+            (Enterprise::AdminUserId, "enterprise_admin_user_id"),
+            (Enterprise::CreatedAt, "enterprise_created_at"),
+        ] {
+            query.expr_as(Expr::col((Enterprise::Table, column)), Alias::new(alias));
+        }
+        let query = query
             .inner_join(
                 Enterprise::Table,
                 Expr::col((Enterprise::Table, Enterprise::EnterpriseId))

@@ -175,6 +175,17 @@ impl TestApp {
             .expect("token request")
     }
 
+    /// `POST /oauth/token` with `grant_type=refresh_token` in a form body.
+    pub async fn refresh(&self, tenant: &Tenant, refresh_token: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/oauth/token", self.url))
+            .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
+            .send()
+            .await
+            .expect("refresh request")
+    }
+
     pub fn claims(&self, sub_type: &str, sub: i64) -> Value {
         let now = self.now();
         json!({

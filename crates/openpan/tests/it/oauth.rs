@@ -238,18 +238,8 @@ async fn refreshing_rotates_the_refresh_token_and_keeps_subject_and_scope() {
     let tenant = &app.tenant;
     let user_id = app.create_user(tenant, "Li Lei", "lilei@acme.test").await;
     let first = app.token(tenant, "user", user_id).await;
-    let refresh = |refresh_token: String| {
-        app.client
-            .post(format!("{}/oauth/token", app.url))
-            .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token.as_str()),
-            ])
-            .send()
-    };
     let old_refresh = first["refresh_token"].as_str().unwrap().to_owned();
-    let response = refresh(old_refresh.clone()).await.unwrap();
+    let response = app.refresh(tenant, &old_refresh).await;
     assert_eq!(response.status(), 200);
     let second: Value = response.json().await.unwrap();
     assert_eq!(second["scope"], "all");
@@ -265,7 +255,7 @@ async fn refreshing_rotates_the_refresh_token_and_keeps_subject_and_scope() {
         info["owned_by"]["id"], user_id,
         "the new token speaks for the same user"
     );
-    assert_oauth_error(refresh(old_refresh).await.unwrap(), 400, "invalid_grant").await;
+    assert_oauth_error(app.refresh(tenant, &old_refresh).await, 400, "invalid_grant").await;
     // Another app of the same enterprise cannot use this app's refresh token.
     let other_app = app
         .core
@@ -279,17 +269,13 @@ async fn refreshing_rotates_the_refresh_token_and_keeps_subject_and_scope() {
         )
         .await
         .unwrap();
-    let response = app
-        .client
-        .post(format!("{}/oauth/token", app.url))
-        .basic_auth(&other_app.app.client_id, Some(&other_app.client_secret))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", second["refresh_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let crm = crate::harness::Tenant {
+        app_id: other_app.app.id.0,
+        client_id: other_app.app.client_id,
+        client_secret: other_app.client_secret,
+        ..tenant.clone()
+    };
+    let response = app.refresh(&crm, second["refresh_token"].as_str().unwrap()).await;
     assert_oauth_error(response, 400, "invalid_grant").await;
 }
 
@@ -333,15 +319,7 @@ async fn disabling_an_app_revokes_its_tokens_at_once() {
         .await
         .unwrap();
     assert_api_error(app.get("/api/v2/admin/user/all", &token).await, 401, "invalid_token").await;
-    let response = app
-        .client
-        .post(format!("{}/oauth/token", app.url))
-        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_oauth_error(response, 400, "invalid_grant").await;
+    assert_oauth_error(app.refresh(tenant, &refresh).await, 400, "invalid_grant").await;
     assert_eq!(
         app.jwt_simple(tenant, &app.claims("enterprise", tenant.enterprise_id))
             .await
@@ -392,18 +370,8 @@ async fn a_token_with_a_real_id_but_a_wrong_secret_is_refused() {
     assert_api_error(app.get("/api/v2/admin/user/all", &forged).await, 401, "invalid_token").await;
     let refresh = issued["refresh_token"].as_str().unwrap();
     let (id, _) = refresh.split_once('.').unwrap();
-    let response = app
-        .client
-        .post(format!("{}/oauth/token", app.url))
-        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", format!("{id}.{}", "0".repeat(64)).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_oauth_error(response, 400, "invalid_grant").await;
+    let guessed = format!("{id}.{}", "0".repeat(64));
+    assert_oauth_error(app.refresh(tenant, &guessed).await, 400, "invalid_grant").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -414,21 +382,9 @@ async fn a_refresh_token_used_concurrently_rotates_exactly_once() {
         .as_str()
         .unwrap()
         .to_owned();
-    let attempts = (0..10).map(|_| {
-        app.client
-            .post(format!("{}/oauth/token", app.url))
-            .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-            .form(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token.as_str()),
-            ])
-            .send()
-    });
+    let attempts = (0..10).map(|_| app.refresh(tenant, &refresh_token));
     let responses = futures_util::future::join_all(attempts).await;
-    let statuses: Vec<u16> = responses
-        .iter()
-        .map(|response| response.as_ref().unwrap().status().as_u16())
-        .collect();
+    let statuses: Vec<u16> = responses.iter().map(|response| response.status().as_u16()).collect();
     assert_eq!(
         statuses.iter().filter(|status| **status == 200).count(),
         1,
@@ -451,22 +407,11 @@ async fn another_apps_guesses_at_a_refresh_token_id_do_not_spoil_the_real_refres
         .to_owned();
     let (id, _) = refresh_token.split_once('.').unwrap();
     let guess = format!("{id}.{}", "f".repeat(64));
-    let refresh = |tenant: &crate::harness::Tenant, token: String| {
-        app.client
-            .post(format!("{}/oauth/token", app.url))
-            .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-            .form(&[("grant_type", "refresh_token".to_owned()), ("refresh_token", token)])
-            .send()
-    };
-    let guesses = futures_util::future::join_all((0..20).map(|_| refresh(&intruder, guess.clone())));
-    let (guesses, real) = tokio::join!(guesses, refresh(owner, refresh_token.clone()));
-    assert!(
-        guesses
-            .iter()
-            .all(|response| response.as_ref().unwrap().status() == 400)
-    );
+    let guesses = futures_util::future::join_all((0..20).map(|_| app.refresh(&intruder, &guess)));
+    let (guesses, real) = tokio::join!(guesses, app.refresh(owner, &refresh_token));
+    assert!(guesses.iter().all(|response| response.status() == 400));
     assert_eq!(
-        real.unwrap().status(),
+        real.status(),
         200,
         "the owner's refresh succeeds whatever else is in flight"
     );
