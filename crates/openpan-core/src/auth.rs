@@ -55,10 +55,6 @@ impl Principal {
         }
     }
 
-    pub fn is_enterprise_admin(&self) -> bool {
-        matches!(self.kind, PrincipalKind::EnterpriseAdmin { .. })
-    }
-
     /// Whether the caller may administer `enterprise_id` (the operator administers all).
     pub fn can_administer(&self, enterprise_id: EnterpriseId) -> bool {
         match self.kind {

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::{ConflictKind, Error, OAuthFailure, RepoError, Result};
-use crate::ids::{EnterpriseId, TokenId, UserId};
+use crate::ids::{TokenId, UserId};
 use crate::model::{App, AppStatus, NewToken, Subject, TokenHashes};
 use crate::secrets;
 use crate::services::Core;
@@ -342,16 +342,6 @@ impl TokenSecrets {
             refresh_token: format!("{token_id}.{}", self.refresh),
             scope: subject.scope(),
             expires_in: ACCESS_TOKEN_TTL_SECS,
-        }
-    }
-}
-
-/// The enterprise a token speaks for, for facades that need it before calling a service.
-pub fn principal_enterprise(principal: &Principal) -> Option<EnterpriseId> {
-    match principal.kind() {
-        PrincipalKind::Operator => None,
-        PrincipalKind::EnterpriseAdmin { enterprise_id, .. } | PrincipalKind::User { enterprise_id, .. } => {
-            Some(enterprise_id)
         }
     }
 }
