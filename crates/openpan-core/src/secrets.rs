@@ -51,7 +51,7 @@ impl SecretKey {
 /// `n` random bytes as lower-case hex.
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];
-        // ThreadRng is a ChaCha CSPRNG seeded (and periodically reseeded) from the OS; one
+    // ThreadRng is a ChaCha CSPRNG seeded (and periodically reseeded) from the OS; one
     // getrandom call per token would cost a syscall on the token endpoint's hot path.
     rand::thread_rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
@@ -79,7 +79,7 @@ pub fn new_token() -> String {
 /// A password a person can type: 16 letters and digits without look-alikes.
 pub fn new_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        let mut rng = rand::thread_rng();
+    let mut rng = rand::thread_rng();
     (0..16)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
         .collect()
