@@ -54,6 +54,7 @@ start_openpan() {
   local data="$1"
   OPENPAN_DATA_DIR="$data" OPENPAN_LISTEN="127.0.0.1:$OURS_PORT" RUST_LOG=warn \
   OPENPAN_RATE_LIMIT__DEFAULT__PER_APP=1000000000 OPENPAN_RATE_LIMIT__DEFAULT__PER_USER=1000000000 \
+  OPENPAN_RATE_LIMIT__TOKEN__PER_IP=1000000000 \
     "$BIN" serve >"$data.out" 2>"$data.err" &
   server_pid=$!
   wait_http "http://127.0.0.1:$OURS_PORT/"

@@ -1,10 +1,11 @@
 //! `POST /oauth/token`: RFC 6749 shaped, with the platform's `jwt_simple` grant.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use bytes::Bytes;
@@ -12,7 +13,7 @@ use bytes::Bytes;
 use openpan_core::Error;
 use openpan_core::error::OAuthFailure;
 use openpan_core::oauth::{ClientCredentials, Grant};
-use openpan_types::TokenResponse;
+use openpan_types::{OAuthErrorBody, TokenResponse};
 
 use crate::AppState;
 use crate::error::OAuthError;
@@ -82,7 +83,35 @@ fn required<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Result<&
         .ok_or_else(|| invalid_request(&format!("{name} is required")))
 }
 
-pub async fn token(State(state): State<AppState>, request: Request) -> Result<Response, OAuthError> {
+pub async fn token(State(state): State<AppState>, request: Request) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let decision = state.charge_token_endpoint(peer).await;
+    let mut response = if decision.allowed {
+        match grant(&state, request).await {
+            Ok(response) => response,
+            Err(err) => err.into_response(),
+        }
+    } else {
+        rate_limited(decision.retry_after_secs)
+    };
+    crate::ratelimit::stamp(response.headers_mut(), &decision);
+    response
+}
+
+/// 429 in the token endpoint's RFC 6749 shape, with the platform's `rate_limit` code.
+fn rate_limited(retry_after_secs: u64) -> Response {
+    let body = OAuthErrorBody {
+        error: "rate_limit".to_owned(),
+        error_description: "Rate limit exceeded!".to_owned(),
+    };
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+}
+
+async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthError> {
     let (parts, body) = request.into_parts();
     let body: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await

@@ -65,6 +65,8 @@ pub struct RateLimitPolicy {
     pub default: ClassLimits,
     pub upload: ClassLimits,
     pub search: ClassLimits,
+    /// `POST /oauth/token` requests per client address, charged before the client is checked.
+    pub token_per_ip: Quota,
 }
 
 impl RateLimitPolicy {
@@ -107,13 +109,19 @@ impl AppState {
                     budgets.push((format!("{class_key}:user:{user_id}"), limits.per_user));
                 }
             }
-            None => {
-                let ip = peer
-                    .map(|addr| addr.ip().to_string())
-                    .unwrap_or_else(|| "unknown".to_owned());
-                budgets.push((format!("{class_key}:ip:{ip}"), limits.per_ip));
-            }
+            None => budgets.push((format!("{class_key}:ip:{}", peer_ip(peer)), limits.per_ip)),
         }
+        self.charge_budgets(budgets).await
+    }
+
+    /// The token endpoint's budget: per client address, charged before any credential check.
+    pub(crate) async fn charge_token_endpoint(&self, peer: Option<SocketAddr>) -> RateDecision {
+        let budget = (format!("token:ip:{}", peer_ip(peer)), self.rate_limits.token_per_ip);
+        self.charge_budgets(vec![budget]).await
+    }
+
+    /// Takes one unit from each budget; reports the tighter outcome.
+    async fn charge_budgets(&self, budgets: Vec<(String, Quota)>) -> RateDecision {
         let mut combined: Option<RateDecision> = None;
         for (key, quota) in budgets {
             let checked = tokio::time::timeout(LIMITER_PATIENCE, self.limiter.check(&key, quota)).await;
@@ -151,7 +159,13 @@ impl AppState {
     }
 }
 
-fn stamp(headers: &mut HeaderMap, decision: &RateDecision) {
+fn peer_ip(peer: Option<SocketAddr>) -> String {
+    peer.map(|addr| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The `X-Rate-Limit-*` headers of a decision.
+pub(crate) fn stamp(headers: &mut HeaderMap, decision: &RateDecision) {
     headers.insert("x-rate-limit-limit", HeaderValue::from(decision.limit));
     headers.insert("x-rate-limit-remaining", HeaderValue::from(decision.remaining));
     headers.insert("x-rate-limit-reset", HeaderValue::from(decision.reset_secs));

@@ -27,6 +27,15 @@ pub struct RateLimitConfig {
     pub default: ClassConfig,
     pub upload: ClassConfig,
     pub search: ClassConfig,
+    pub token: TokenEndpointConfig,
+}
+
+/// `POST /oauth/token` requests allowed per client address and period.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEndpointConfig {
+    pub per_ip: u32,
+    pub period_secs: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -48,6 +57,12 @@ impl Default for RateLimitConfig {
                 per_app: 6_000,
                 per_user: 600,
                 per_ip: 60,
+                period_secs: 60,
+            },
+            // Tokens last six hours; an integration server minting them for many users at
+            // once stays far below this, a credential-guessing loop does not.
+            token: TokenEndpointConfig {
+                per_ip: 6_000,
                 period_secs: 60,
             },
         }
@@ -214,6 +229,11 @@ impl Config {
                 )));
             }
         }
+        if self.rate_limit.token.per_ip == 0 || self.rate_limit.token.period_secs == 0 {
+            return Err(ConfigError(
+                "rate_limit.token: per_ip and period_secs must be at least 1".to_owned(),
+            ));
+        }
         Ok(())
     }
 
@@ -264,6 +284,10 @@ impl Config {
             default: class(self.rate_limit.default),
             upload: class(self.rate_limit.upload),
             search: class(self.rate_limit.search),
+            token_per_ip: Quota {
+                limit: self.rate_limit.token.per_ip,
+                period_secs: self.rate_limit.token.period_secs,
+            },
         }
     }
 

@@ -122,3 +122,37 @@ async fn nodes_sharing_redis_share_one_budget() {
     assert_api_error(second.get("/api/v2/admin/user/all", &token).await, 429, "rate_limit").await;
     assert_api_error(first.get("/api/v2/admin/user/all", &token).await, 429, "rate_limit").await;
 }
+
+#[tokio::test]
+async fn the_token_endpoint_limits_each_address_before_checking_credentials() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limit.token.per_ip = 3;
+        config.rate_limit.token.period_secs = 3600;
+    })
+    .await;
+    let tenant = &app.tenant;
+    let mut wrong = tenant.clone();
+    wrong.client_secret.push('x');
+    let guess = app
+        .jwt_simple(&wrong, &app.claims("enterprise", tenant.enterprise_id))
+        .await;
+    assert_eq!(guess.status(), 401);
+    assert_eq!(header(&guess, "x-rate-limit-remaining"), 2, "failed guesses count too");
+    for remaining in [1, 0] {
+        let response = app
+            .jwt_simple(tenant, &app.claims("enterprise", tenant.enterprise_id))
+            .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "x-rate-limit-remaining"), remaining);
+    }
+    let response = app
+        .jwt_simple(tenant, &app.claims("enterprise", tenant.enterprise_id))
+        .await;
+    assert_eq!(response.status(), 429);
+    assert!(header(&response, "retry-after") >= 1);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"error": "rate_limit", "error_description": "Rate limit exceeded!"})
+    );
+}
