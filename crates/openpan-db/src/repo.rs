@@ -11,6 +11,7 @@ use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
 use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenHashes, TokenRecord};
 use openpan_core::ports::{AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserRepo};
 
+use crate::batch::{Issue, Op, Rotate};
 use crate::errors::{classify, other};
 use crate::pool::{SqlRepo, execute, fetch_optional, on_pool};
 use crate::schema::{App, Enterprise, OauthJti, OauthToken, RevocationEpoch, UserAccount, UserTicket};
@@ -609,8 +610,14 @@ fn token_writer_stopped() -> RepoError {
 }
 
 impl SqlRepo {
-    async fn send_token_op(&self, op: crate::batch::Op) -> RepoResult<()> {
-        self.token_writer.send(op).await.map_err(|_| token_writer_stopped())
+    /// Hands an operation to the token writer (see `batch`) and waits for its answer.
+    async fn submit<T>(&self, op: impl FnOnce(tokio::sync::oneshot::Sender<RepoResult<T>>) -> Op) -> RepoResult<T> {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.token_writer
+            .send(op(reply))
+            .await
+            .map_err(|_| token_writer_stopped())?;
+        outcome.await.map_err(|_| token_writer_stopped())?
     }
 }
 
@@ -624,16 +631,17 @@ impl TokenRepo for SqlRepo {
         jti_expires_at: i64,
         token: NewToken,
     ) -> RepoResult<TokenId> {
-        let (reply, outcome) = tokio::sync::oneshot::channel();
-        let issue = crate::batch::Issue {
-            app_id,
-            jti: jti.to_owned(),
-            jti_expires_at,
-            token,
-            reply,
-        };
-        self.send_token_op(crate::batch::Op::Issue(issue)).await?;
-        outcome.await.map_err(|_| token_writer_stopped())?
+        let jti = jti.to_owned();
+        self.submit(|reply| {
+            Op::Issue(Issue {
+                app_id,
+                jti,
+                jti_expires_at,
+                token,
+                reply,
+            })
+        })
+        .await
     }
 
     async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>> {
@@ -672,17 +680,18 @@ impl TokenRepo for SqlRepo {
         now: i64,
         replacement: TokenHashes,
     ) -> RepoResult<Option<(TokenId, Subject)>> {
-        let (reply, outcome) = tokio::sync::oneshot::channel();
-        let rotate = crate::batch::Rotate {
-            app_id,
-            token_id: id,
-            refresh_hash: refresh_hash.to_vec(),
-            now,
-            replacement,
-            reply,
-        };
-        self.send_token_op(crate::batch::Op::Rotate(rotate)).await?;
-        outcome.await.map_err(|_| token_writer_stopped())?
+        let refresh_hash = refresh_hash.to_vec();
+        self.submit(|reply| {
+            Op::Rotate(Rotate {
+                app_id,
+                token_id: id,
+                refresh_hash,
+                now,
+                replacement,
+                reply,
+            })
+        })
+        .await
     }
 
     async fn revocation_epoch(&self) -> RepoResult<i64> {
