@@ -58,6 +58,20 @@ macro_rules! execute {
 }
 pub(crate) use execute;
 
+/// The single value of a read-only query that returns exactly one row.
+macro_rules! fetch_scalar {
+    ($repo:expr, $query:expr) => {
+        $crate::pool::on_pool!($repo, read, |pool, builder| {
+            let (sql, values) = $query.build_sqlx(builder());
+            sqlx::query_scalar_with(&sql, values)
+                .fetch_one(pool)
+                .await
+                .map_err($crate::errors::other)
+        })
+    };
+}
+pub(crate) use fetch_scalar;
+
 /// At most one `$row` from a read-only query.
 macro_rules! fetch_optional {
     ($repo:expr, $query:expr => $row:ty) => {

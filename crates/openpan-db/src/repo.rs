@@ -13,7 +13,7 @@ use openpan_core::ports::{AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUse
 
 use crate::batch::{Issue, Op, Rotate};
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, execute, fetch_optional, on_pool};
+use crate::pool::{SqlRepo, execute, fetch_optional, fetch_scalar, on_pool};
 use crate::schema::{App, Enterprise, OauthJti, OauthToken, RevocationEpoch, UserAccount, UserTicket};
 
 #[derive(sqlx::FromRow)]
@@ -355,13 +355,7 @@ impl EnterpriseRepo for SqlRepo {
             .expr(Expr::col(Asterisk).count())
             .from(Enterprise::Table)
             .to_owned();
-        on_pool!(self, read, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            sqlx::query_scalar_with(&sql, values)
-                .fetch_one(pool)
-                .await
-                .map_err(other)
-        })
+        fetch_scalar!(self, query)
     }
 }
 
@@ -700,13 +694,7 @@ impl TokenRepo for SqlRepo {
             .from(RevocationEpoch::Table)
             .and_where(Expr::col(RevocationEpoch::EpochId).eq(1))
             .to_owned();
-        on_pool!(self, read, |pool, builder| {
-            let (sql, values) = query.build_sqlx(builder());
-            sqlx::query_scalar_with(&sql, values)
-                .fetch_one(pool)
-                .await
-                .map_err(other)
-        })
+        fetch_scalar!(self, query)
     }
 
     async fn purge_expired(&self, now: i64) -> RepoResult<u64> {
