@@ -7,6 +7,9 @@ pub enum NotFoundKind {
     Folder,
     Enterprise,
     App,
+    File,
+    /// An upload or download URL that is unknown, used up, expired or no longer leads anywhere.
+    Link,
 }
 
 /// Which uniqueness rule a write broke; chosen by the repo method that knows what it protects.
@@ -22,6 +25,37 @@ pub enum ConflictKind {
     UserTicket,
     /// The app was disabled or deleted while a token for it was being written.
     AppInactive,
+    /// A live item with the same (case-folded) name is already in the folder.
+    ItemName,
+    /// The owner's space quota would be exceeded.
+    UserSpace,
+    /// The enterprise's space quota would be exceeded.
+    EnterpriseSpace,
+    /// A folder was to be moved below itself (checked again inside the move's transaction).
+    MoveIntoDescendant,
+    /// The target folder went to the trash while the write was under way.
+    TargetInTrash,
+}
+
+/// A drive rule a request broke. Each has its own wire code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    FileDeleted,
+    FolderDeleted,
+    FileNotInTrash,
+    FolderNotInTrash,
+    FileNameConflict,
+    FolderNameConflict,
+    FolderParentDeleted,
+    MoveToItself,
+    MoveToSubfolder,
+    CopyToItself,
+    CopyToSubfolder,
+    ItemNameInvalid,
+    ItemNameSizeIncorrect,
+    EmptyTrash,
+    ExceedUserSpaceLimit,
+    ExceedEnterpriseSpaceLimit,
 }
 
 /// A rejected request field.
@@ -77,6 +111,8 @@ pub enum Error {
     /// The user exists but has not activated the account.
     #[error("user not active")]
     UserNotActive,
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     #[error("rate limit exceeded")]
     RateLimited { retry_after_secs: u64 },
     #[error("storage unavailable")]

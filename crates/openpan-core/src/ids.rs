@@ -21,8 +21,10 @@ id_type! {
     UserId;
     /// An OAuth2 app (client) of one enterprise.
     AppId;
-    /// A folder; 0 is the caller's root.
-    FolderId;
+    /// A folder or a file: both live in one id space. On the wire, folder 0 is the caller's root.
+    ItemId;
+    /// One version of a file's content.
+    VersionId;
     /// An issued access/refresh token pair; the public half of both token strings.
     TokenId;
 }

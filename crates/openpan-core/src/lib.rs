@@ -7,8 +7,10 @@
 //! [`clock::Clock`]. A `tidy` test in `crates/openpan` enforces this.
 
 pub mod auth;
+pub mod blob;
 pub mod cache;
 pub mod clock;
+pub mod drive;
 pub mod error;
 pub mod ids;
 pub mod model;
@@ -18,4 +20,4 @@ pub mod ratelimit;
 pub mod secrets;
 pub mod services;
 
-pub use error::{Error, FieldError, NotFoundKind, RepoError, Result};
+pub use error::{Error, FieldError, NotFoundKind, Refusal, RepoError, Result};

@@ -13,6 +13,9 @@ pub struct Enterprise {
     pub short_name: String,
     pub admin_user_id: UserId,
     pub created_at: i64,
+    /// Bytes, -1 for unlimited.
+    pub space_total: i64,
+    pub space_used: i64,
 }
 
 /// A user of one enterprise.

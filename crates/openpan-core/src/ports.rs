@@ -6,8 +6,9 @@
 
 use async_trait::async_trait;
 
+use crate::drive::{FileVersion, Item, KindFilter, PathEntry, Sort, Space};
 use crate::error::RepoError;
-use crate::ids::{AppId, EnterpriseId, TokenId, UserId};
+use crate::ids::{AppId, EnterpriseId, ItemId, TokenId, UserId, VersionId};
 use crate::model::{
     App, AppStatus, Enterprise, NewToken, Page, Subject, TokenHashes, TokenRecord, User, UserWithEnterprise,
 };
@@ -85,6 +86,8 @@ pub trait UserRepo: Send + Sync {
     ) -> RepoResult<()>;
     /// Undeleted users of the enterprise by id, and their total count.
     async fn list_users(&self, enterprise_id: EnterpriseId, page: Page) -> RepoResult<(Vec<User>, i64)>;
+    /// Users by id, deleted ones included (items keep naming their owners and editors).
+    async fn list_users_by_id(&self, ids: &[UserId]) -> RepoResult<Vec<User>>;
     /// Atomic: marks the user deleted and revokes every token issued for it.
     async fn delete_user(&self, id: UserId, at: i64) -> RepoResult<()>;
 }
@@ -133,10 +136,177 @@ pub trait TokenRepo: Send + Sync {
     async fn purge_expired(&self, now: i64) -> RepoResult<u64>;
 }
 
-/// Every storage port in one object, as the wiring passes it around.
-pub trait Repo: EnterpriseRepo + UserRepo + AppRepo + TokenRepo {}
+/// A folder to create.
+#[derive(Debug, Clone)]
+pub struct NewFolder {
+    pub parent_id: ItemId,
+    pub name: String,
+    pub name_key: String,
+    pub description: String,
+    pub by: UserId,
+    pub at: i64,
+}
 
-impl<T: EnterpriseRepo + UserRepo + AppRepo + TokenRepo> Repo for T {}
+/// New content for a file: a new file in `Folder`, or a new version of `File`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentTarget {
+    Folder(ItemId),
+    File(ItemId),
+}
+
+/// Bytes that were stored and are now to be committed as a file version.
+#[derive(Debug, Clone)]
+pub struct NewContent {
+    pub target: ContentTarget,
+    /// For a new file: its name and key; for a version: the file keeps its name.
+    pub name: String,
+    pub name_key: String,
+    pub remark: String,
+    pub sha256: [u8; 32],
+    pub sha1: String,
+    pub size: i64,
+    /// Where the bytes were put; dropped in favour of an existing blob with the same SHA-256.
+    pub storage_key: String,
+    pub by: UserId,
+    pub at: i64,
+    /// The upload URL this content came through; marked used in the same transaction.
+    pub upload_id: Option<String>,
+}
+
+/// What committing content did.
+#[derive(Debug, Clone)]
+pub struct CommittedContent {
+    pub file_id: ItemId,
+    /// Whether `storage_key` is now unused (the content was already stored): delete it.
+    pub duplicate_storage: bool,
+}
+
+/// An issued upload URL.
+#[derive(Debug, Clone)]
+pub struct UploadSession {
+    pub upload_id: String,
+    pub secret_hash: Vec<u8>,
+    pub enterprise_id: EnterpriseId,
+    pub user_id: UserId,
+    pub target: ContentTarget,
+    pub name: String,
+    pub remark: String,
+    pub declared_size: Option<i64>,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// A blob whose last reference went, for the collector.
+#[derive(Debug, Clone)]
+pub struct UnreferencedBlob {
+    pub blob_id: i64,
+    pub storage_key: String,
+}
+
+#[async_trait]
+pub trait DriveRepo: Send + Sync {
+    /// The root folder of `space`, created on first use.
+    async fn ensure_space_root(&self, enterprise_id: EnterpriseId, space: Space, at: i64) -> RepoResult<Item>;
+    /// Any item, live or in the trash.
+    async fn find_item(&self, id: ItemId) -> RepoResult<Option<Item>>;
+    /// The folders from the space's root down to the item's parent (empty for a root).
+    async fn list_ancestors(&self, id: ItemId) -> RepoResult<Vec<PathEntry>>;
+    /// The live child of `parent` with this name key.
+    async fn find_live_child(&self, parent: ItemId, name_key: &str) -> RepoResult<Option<Item>>;
+    /// Name keys of live children of `parent` that start with `prefix`, for picking a free name.
+    async fn list_live_child_keys_with_prefix(&self, parent: ItemId, prefix: &str) -> RepoResult<Vec<String>>;
+    /// One page of the live children, folders first (the parent's counters place the seam).
+    async fn list_children(&self, parent: &Item, filter: KindFilter, sort: Sort, page: Page) -> RepoResult<Vec<Item>>;
+
+    /// Atomic: the folder, its parent's counters and modification time.
+    /// Errors: `Conflict(ItemName)`, `Conflict(TargetInTrash)`.
+    async fn create_folder(&self, new: NewFolder) -> RepoResult<Item>;
+    /// Errors: `Conflict(ItemName)`.
+    async fn update_item(
+        &self,
+        id: ItemId,
+        name: Option<(String, String)>,
+        description: Option<String>,
+        by: UserId,
+        at: i64,
+    ) -> RepoResult<Item>;
+    /// Atomic: re-parents the item (a live one), moving its counters and size; optionally
+    /// renamed on the way. O(depth), whatever the subtree's size.
+    /// Errors: `Conflict(ItemName)`, `Conflict(MoveIntoDescendant)`, `Conflict(TargetInTrash)`.
+    async fn move_item(
+        &self,
+        id: ItemId,
+        target: ItemId,
+        rename: Option<(String, String)>,
+        by: UserId,
+        at: i64,
+    ) -> RepoResult<()>;
+    /// Atomic: copies the live subtree under `target` with a new root name; files share their
+    /// current version's blob. Charges the target space's owner.
+    /// Errors: `Conflict(ItemName)`, `Conflict(UserSpace)`, `Conflict(EnterpriseSpace)`,
+    /// `Conflict(TargetInTrash)`.
+    async fn copy_item(
+        &self,
+        id: ItemId,
+        target: ItemId,
+        name: (String, String),
+        by: UserId,
+        at: i64,
+    ) -> RepoResult<ItemId>;
+    /// Atomic: puts the live item and its live subtree in the trash.
+    async fn trash_item(&self, id: ItemId, by: UserId, at: i64) -> RepoResult<()>;
+    /// Atomic: brings back what trashing `id` took, under its old parent (live), optionally
+    /// renamed. Errors: `Conflict(ItemName)`, `Conflict(TargetInTrash)`.
+    async fn restore_item(&self, id: ItemId, rename: Option<(String, String)>, at: i64) -> RepoResult<()>;
+    /// Atomic: deletes the item and everything below it for good, releasing their versions'
+    /// blobs and the owners' space. Returns how many items went.
+    async fn purge_item(&self, id: ItemId, at: i64) -> RepoResult<u64>;
+    /// The items the user trashed in `space` (not those taken along), with the total.
+    async fn list_trash(
+        &self,
+        space: Space,
+        filter: KindFilter,
+        sort: Sort,
+        page: Page,
+    ) -> RepoResult<(Vec<Item>, i64)>;
+    /// Every trash root in `space` of the given kinds.
+    async fn list_trash_roots(&self, space: Space, filter: KindFilter) -> RepoResult<Vec<Item>>;
+
+    /// Newest first.
+    async fn list_versions(&self, file: ItemId) -> RepoResult<Vec<FileVersion>>;
+    async fn find_version(&self, id: VersionId) -> RepoResult<Option<FileVersion>>;
+    /// Atomic: stores the content as a new file or version, deduplicating the blob, charging
+    /// the owner and the enterprise, and (with `upload_id`) marking the URL used.
+    /// Errors: `Conflict(ItemName)`, `Conflict(UserSpace)`, `Conflict(EnterpriseSpace)`,
+    /// `Conflict(TargetInTrash)`, `NotFound` (file or folder gone).
+    async fn commit_content(&self, content: NewContent) -> RepoResult<CommittedContent>;
+    /// Atomic: a new current version with the content of `version`.
+    /// Errors: `Conflict(UserSpace)`, `Conflict(EnterpriseSpace)`.
+    async fn promote_version(&self, file: ItemId, version: VersionId, by: UserId, at: i64) -> RepoResult<()>;
+    /// Atomic: deletes a version that is not current, releasing its blob and space.
+    async fn delete_version(&self, file: ItemId, version: VersionId, at: i64) -> RepoResult<()>;
+
+    async fn create_upload_session(&self, session: UploadSession) -> RepoResult<()>;
+    async fn find_upload_session(&self, upload_id: &str) -> RepoResult<Option<UploadSession>>;
+    /// Takes an open, unexpired session for receiving bytes into `storage_key`; `false` when it
+    /// is used, being used or expired.
+    async fn claim_upload_session(&self, upload_id: &str, storage_key: &str, now: i64) -> RepoResult<bool>;
+    /// Hands a claimed session back after a failed transfer, so the client may retry.
+    async fn release_upload_session(&self, upload_id: &str) -> RepoResult<()>;
+    /// Deletes sessions that expired before `before`; returns the storage keys of those whose
+    /// bytes never committed, for the caller to delete.
+    async fn purge_upload_sessions(&self, before: i64) -> RepoResult<Vec<String>>;
+
+    /// Blobs without references since before `before`.
+    async fn list_unreferenced_blobs(&self, before: i64, limit: i64) -> RepoResult<Vec<UnreferencedBlob>>;
+    /// Forgets the blob if it is still unreferenced since before `before`; `true` if it went.
+    async fn delete_unreferenced_blob(&self, blob_id: i64, before: i64) -> RepoResult<bool>;
+}
+
+/// Every storage port in one object, as the wiring passes it around.
+pub trait Repo: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo {}
+
+impl<T: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo> Repo for T {}
 
 /// Whether a backend answers, for `/readyz`.
 #[async_trait]

@@ -6,6 +6,7 @@
 //! identical names. Must never depend on the HTTP layer or know about wire formats.
 
 mod batch;
+mod drive;
 mod errors;
 mod pool;
 mod repo;

@@ -23,6 +23,8 @@ struct EnterpriseRow {
     short_name: String,
     admin_user_id: Option<i64>,
     created_at: i64,
+    space_total: i64,
+    space_used: i64,
 }
 
 impl From<EnterpriseRow> for model::Enterprise {
@@ -33,16 +35,20 @@ impl From<EnterpriseRow> for model::Enterprise {
             short_name: row.short_name,
             admin_user_id: UserId(row.admin_user_id.unwrap_or_default()),
             created_at: row.created_at,
+            space_total: row.space_total,
+            space_used: row.space_used,
         }
     }
 }
 
-const ENTERPRISE_COLUMNS: [Enterprise; 5] = [
+const ENTERPRISE_COLUMNS: [Enterprise; 7] = [
     Enterprise::EnterpriseId,
     Enterprise::Name,
     Enterprise::ShortName,
     Enterprise::AdminUserId,
     Enterprise::CreatedAt,
+    Enterprise::SpaceTotal,
+    Enterprise::SpaceUsed,
 ];
 
 #[derive(sqlx::FromRow)]
@@ -202,6 +208,8 @@ struct UserWithEnterpriseRow {
     enterprise_short_name: String,
     enterprise_admin_user_id: Option<i64>,
     enterprise_created_at: i64,
+    enterprise_space_total: i64,
+    enterprise_space_used: i64,
 }
 
 impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
@@ -212,6 +220,8 @@ impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
             short_name: row.enterprise_short_name,
             admin_user_id: row.enterprise_admin_user_id,
             created_at: row.enterprise_created_at,
+            space_total: row.enterprise_space_total,
+            space_used: row.enterprise_space_used,
         };
         Self {
             user: row.user.into(),
@@ -379,6 +389,25 @@ impl UserRepo for SqlRepo {
         Ok(fetch_optional!(self, query => UserRow)?.map(Into::into))
     }
 
+    async fn list_users_by_id(&self, ids: &[UserId]) -> RepoResult<Vec<model::User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = Query::select()
+            .columns(USER_COLUMNS)
+            .from(UserAccount::Table)
+            .and_where(Expr::col(UserAccount::UserId).is_in(ids.iter().map(|id| id.0)))
+            .to_owned();
+        let rows = on_pool!(self, read, |pool, builder| {
+            let (sql, values) = query.build_sqlx(builder());
+            sqlx::query_as_with::<_, UserRow, _>(&sql, values)
+                .fetch_all(pool)
+                .await
+                .map_err(other)
+        })?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     async fn find_user_with_enterprise(&self, id: UserId) -> RepoResult<Option<model::UserWithEnterprise>> {
         let mut query = user_by_id(id);
         for (column, alias) in [
@@ -386,6 +415,8 @@ impl UserRepo for SqlRepo {
             (Enterprise::ShortName, "enterprise_short_name"),
             (Enterprise::AdminUserId, "enterprise_admin_user_id"),
             (Enterprise::CreatedAt, "enterprise_created_at"),
+            (Enterprise::SpaceTotal, "enterprise_space_total"),
+            (Enterprise::SpaceUsed, "enterprise_space_used"),
         ] {
             query.expr_as(Expr::col((Enterprise::Table, column)), Alias::new(alias));
         }

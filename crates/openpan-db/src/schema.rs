@@ -12,6 +12,8 @@ pub(crate) enum Enterprise {
     ShortName,
     AdminUserId,
     CreatedAt,
+    SpaceTotal,
+    SpaceUsed,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use openpan_types::Lang;
 
-use crate::error::render_envelope;
+use crate::error::{render_envelope, render_transfer_error};
 
 /// Set on every request before anything else runs.
 #[derive(Debug, Clone)]
@@ -79,4 +79,16 @@ pub async fn with_envelope(request: Request, next: Next) -> Response {
         .unwrap_or_else(|| RequestContext::from_request(&request));
     let response = next.run(request).await;
     render_envelope(&context, response)
+}
+
+/// The error layer of the upload and download URLs: failures answer the transfer-host shape
+/// (`errors` as a string) that the SDKs parse there.
+pub async fn with_transfer_errors(request: Request, next: Next) -> Response {
+    let context = request
+        .extensions()
+        .get::<RequestContext>()
+        .cloned()
+        .unwrap_or_else(|| RequestContext::from_request(&request));
+    let response = next.run(request).await;
+    render_transfer_error(&context, response)
 }

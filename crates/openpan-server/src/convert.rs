@@ -1,17 +1,10 @@
 //! Domain → wire conversions, by hand, so a domain change never silently changes the wire.
 
+use openpan_core::drive::{Item, ItemKind, PathEntry, ROOT_FOLDER_NAME, Space, extension_category};
+use openpan_core::ids::UserId;
 use openpan_core::model::UserWithEnterprise;
-use openpan_core::services::FolderInfo;
+use openpan_core::services::{ItemListing, ItemView, Users, VersionView};
 use openpan_types as wire;
-
-pub fn mini_user(owner: &UserWithEnterprise) -> wire::MiniUser {
-    wire::MiniUser {
-        id: owner.user.id.0,
-        name: owner.user.name.clone(),
-        login: owner.user.login().to_owned(),
-        enterprise_id: owner.user.enterprise_id.0,
-    }
-}
 
 pub fn user(record: &UserWithEnterprise) -> wire::User {
     let user = &record.user;
@@ -50,37 +43,168 @@ pub fn detailed_user(record: &UserWithEnterprise, with_last_login: bool) -> wire
     }
 }
 
-/// Everything an owner may do with their own root.
-const ROOT_PERMISSIONS: &[&str] = &["item_upload", "item_download", "item_preview", "item_view", "item_own"];
+/// Everything an owner may do with their own items.
+const OWNER_PERMISSIONS: &[&str] = &[
+    "item_upload",
+    "item_download",
+    "item_create_comment",
+    "item_own",
+    "item_preview",
+    "item_view",
+    "item_share",
+    "edit_properties",
+    "item_create_collab",
+    "item_restore",
+    "permanent_delete",
+    "item_edit_collab",
+    "item_delete",
+];
 
-pub fn folder(info: &FolderInfo) -> wire::Folder {
-    let owner = mini_user(&info.owner);
-    wire::Folder {
-        id: info.id.0,
+/// A user an item names; one that is gone keeps its id with empty details.
+fn named_user(users: &Users, id: UserId) -> wire::MiniUser {
+    match users.get(id) {
+        Some(user) => wire::MiniUser {
+            id: user.id.0,
+            name: user.name.clone(),
+            login: user.login().to_owned(),
+            enterprise_id: user.enterprise_id.0,
+        },
+        None => wire::MiniUser {
+            id: id.0,
+            name: String::new(),
+            login: String::new(),
+            enterprise_id: 0,
+        },
+    }
+}
+
+fn path_folder(entry: &PathEntry) -> wire::PathFolder {
+    wire::PathFolder {
         kind: "folder".to_owned(),
-        name: info.name.clone(),
-        size: info.size,
-        created_at: info.created_at,
-        modified_at: info.modified_at,
-        description: String::new(),
-        path: Vec::new(),
-        owned_by: owner.clone(),
-        modified_by: owner,
-        parent: None,
-        sequence_id: 0,
-        item_count: info.item_count,
-        folder_type: "normal".to_owned(),
-        shared: false,
-        space: wire::Space {
+        // Clients know a space's root as folder 0.
+        id: if entry.is_root { 0 } else { entry.id.0 },
+        name: if entry.is_root {
+            ROOT_FOLDER_NAME.to_owned()
+        } else {
+            entry.name.clone()
+        },
+    }
+}
+
+fn space(space: Space) -> wire::Space {
+    match space {
+        Space::Personal(_) => wire::Space {
             kind: "personal".to_owned(),
             id: None,
         },
-        in_trash: false,
+    }
+}
+
+fn trash_fields(item: &Item, users: &Users) -> Option<wire::TrashFields> {
+    item.trash.map(|trash| wire::TrashFields {
+        deleted_at: trash.at,
+        deleted_by: named_user(users, trash.by),
+    })
+}
+
+fn permissions() -> Vec<String> {
+    OWNER_PERMISSIONS
+        .iter()
+        .map(|permission| (*permission).to_owned())
+        .collect()
+}
+
+pub fn folder(view: &ItemView, users: &Users) -> wire::Folder {
+    let item = &view.item;
+    let root = item.is_root();
+    wire::Folder {
+        id: if root { 0 } else { item.id.0 },
+        kind: "folder".to_owned(),
+        name: if root {
+            ROOT_FOLDER_NAME.to_owned()
+        } else {
+            item.name.clone()
+        },
+        size: item.size,
+        created_at: item.created_at,
+        modified_at: item.modified_at,
+        description: item.description.clone(),
+        path: view.path.iter().map(path_folder).collect(),
+        owned_by: named_user(users, item.owner_id),
+        modified_by: named_user(users, item.modified_by),
+        parent: view.path.last().map(path_folder),
+        sequence_id: item.sequence_id,
+        item_count: item.item_count(),
+        folder_type: "normal".to_owned(),
+        shared: false,
+        space: space(item.space),
+        in_trash: item.trash.is_some(),
         is_deleted: false,
         is_frequently_used: false,
-        permissions: ROOT_PERMISSIONS
-            .iter()
-            .map(|permission| (*permission).to_owned())
-            .collect(),
+        permissions: permissions(),
+        trash: trash_fields(item, users),
+    }
+}
+
+pub fn file(view: &ItemView, users: &Users) -> wire::File {
+    let item = &view.item;
+    wire::File {
+        id: item.id.0,
+        kind: "file".to_owned(),
+        name: item.name.clone(),
+        size: item.size,
+        sha1: item.sha1.clone().unwrap_or_default(),
+        created_at: item.created_at,
+        modified_at: item.modified_at,
+        description: item.description.clone(),
+        path: view.path.iter().map(path_folder).collect(),
+        owned_by: named_user(users, item.owner_id),
+        modified_by: named_user(users, item.modified_by),
+        parent: view.path.last().map(path_folder),
+        sequence_id: item.sequence_id,
+        // Comments arrive with collaboration (issue #6).
+        comments_count: 0,
+        extension_category: extension_category(&item.name).to_owned(),
+        space: space(item.space),
+        in_trash: item.trash.is_some(),
+        is_deleted: false,
+        is_frequently_used: false,
+        permissions: permissions(),
+        trash: trash_fields(item, users),
+    }
+}
+
+pub fn item_page(listing: &ItemListing) -> wire::ItemPage {
+    let mut files = Vec::new();
+    let mut folders = Vec::new();
+    for view in &listing.items {
+        match view.item.kind {
+            ItemKind::Folder => folders.push(folder(view, &listing.users)),
+            ItemKind::File => files.push(file(view, &listing.users)),
+        }
+    }
+    wire::ItemPage {
+        files,
+        folders,
+        total_count: listing.total,
+        page_id: listing.page.page_id,
+        page_capacity: listing.page.capacity,
+        page_count: listing.page.page_count(listing.total),
+    }
+}
+
+pub fn file_version(view: &VersionView, users: &Users) -> wire::FileVersion {
+    let version = &view.version;
+    wire::FileVersion {
+        id: version.id.0,
+        file_id: version.file_id.0,
+        name: version.name.clone(),
+        size: version.size,
+        sha1: version.sha1.clone(),
+        modified_at: version.created_at,
+        modified_by: named_user(users, version.created_by),
+        current: view.current,
+        remark: version.remark.clone(),
+        description: String::new(),
     }
 }

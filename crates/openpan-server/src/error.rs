@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use openpan_core::error::{ConflictKind, OAuthFailure};
-use openpan_core::{Error, NotFoundKind};
+use openpan_core::{Error, NotFoundKind, Refusal};
 use openpan_types::{ErrorBody, ErrorCode, ErrorItem, Lang, OAuthErrorBody};
 
 use crate::context::RequestContext;
@@ -54,6 +54,8 @@ impl From<Error> for ApiError {
                 NotFoundKind::Folder => ErrorCode::FolderNotFound,
                 NotFoundKind::Enterprise => ErrorCode::EnterpriseNotFound,
                 NotFoundKind::App => ErrorCode::AppNotFound,
+                NotFoundKind::File => ErrorCode::FileNotFound,
+                NotFoundKind::Link => ErrorCode::LinkInvalidOrExpired,
             }),
             Error::Conflict(kind) => match kind {
                 ConflictKind::UserLogin => ApiError::new(ErrorCode::UserAlreadyRegistered),
@@ -61,7 +63,31 @@ impl From<Error> for ApiError {
                 ConflictKind::JtiReplayed => ApiError::field("jti", "已被使用"),
                 ConflictKind::UserTicket => ApiError::field("custom_id", "已被占用"),
                 ConflictKind::AppInactive => ApiError::new(ErrorCode::Unauthorized),
+                // Services name the clashing kind; a bare conflict reaching here is a folder's.
+                ConflictKind::ItemName => ApiError::new(ErrorCode::FolderNameConflict),
+                ConflictKind::UserSpace => ApiError::new(ErrorCode::ExceedUserSpaceLimit),
+                ConflictKind::EnterpriseSpace => ApiError::new(ErrorCode::ExceedEnterpriseSpaceLimit),
+                ConflictKind::MoveIntoDescendant => ApiError::new(ErrorCode::MoveToSubfolder),
+                ConflictKind::TargetInTrash => ApiError::new(ErrorCode::FolderDeleted),
             },
+            Error::Refused(refusal) => ApiError::new(match refusal {
+                Refusal::FileDeleted => ErrorCode::FileDeleted,
+                Refusal::FolderDeleted => ErrorCode::FolderDeleted,
+                Refusal::FileNotInTrash => ErrorCode::FileInTrashNotFound,
+                Refusal::FolderNotInTrash => ErrorCode::FolderInTrashNotFound,
+                Refusal::FileNameConflict => ErrorCode::FileNameConflict,
+                Refusal::FolderNameConflict => ErrorCode::FolderNameConflict,
+                Refusal::FolderParentDeleted => ErrorCode::FolderParentDeleted,
+                Refusal::MoveToItself => ErrorCode::MoveToItself,
+                Refusal::MoveToSubfolder => ErrorCode::MoveToSubfolder,
+                Refusal::CopyToItself => ErrorCode::CopyToItself,
+                Refusal::CopyToSubfolder => ErrorCode::CopyToSubfolder,
+                Refusal::ItemNameInvalid => ErrorCode::ItemNameInvalid,
+                Refusal::ItemNameSizeIncorrect => ErrorCode::ItemNameSizeIncorrect,
+                Refusal::EmptyTrash => ErrorCode::EmptyTrash,
+                Refusal::ExceedUserSpaceLimit => ErrorCode::ExceedUserSpaceLimit,
+                Refusal::ExceedEnterpriseSpaceLimit => ErrorCode::ExceedEnterpriseSpaceLimit,
+            }),
             Error::PermissionDenied => ApiError::new(ErrorCode::PermissionDenied),
             Error::Unauthenticated => ApiError::new(ErrorCode::Unauthorized),
             Error::InvalidToken => ApiError::new(ErrorCode::InvalidToken),
@@ -201,6 +227,39 @@ pub fn render_envelope(context: &RequestContext, response: Response) -> Response
         parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     Response::from_parts(parts, Body::from(body))
+}
+
+/// Like [`render_envelope`], in the transfer-host shape `{"errors": code, "error": message,
+/// "request_id"}`.
+pub fn render_transfer_error(context: &RequestContext, response: Response) -> Response {
+    let status = response.status();
+    if status.is_success() || status.is_redirection() || status.is_informational() {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let error = parts
+        .extensions
+        .remove::<ApiError>()
+        .unwrap_or_else(|| ApiError::new(code_for_status(status)));
+    let message = match error.fields.first() {
+        Some((field, message)) => format!("{field}: {message}"),
+        None => error.code.message(context.lang).to_owned(),
+    };
+    let body = openpan_types::TransferErrorBody {
+        errors: error.code.as_str().to_owned(),
+        error: message,
+        request_id: context.request_id.clone(),
+    };
+    parts.status = StatusCode::from_u16(error.code.http_status()).unwrap_or(status);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if let Some(seconds) = error.retry_after {
+        parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    Response::from_parts(parts, Body::from(serde_json::to_vec(&body).unwrap_or_default()))
 }
 
 /// A failed `/oauth/*` request, rendered per RFC 6749 §5.2.

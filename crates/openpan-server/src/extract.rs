@@ -116,6 +116,13 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for JsonBody<
         if text.is_empty() || text == b"null" {
             return Ok(JsonBody(T::default()));
         }
+        // The platform document's own examples drop a comma between members or leave one
+        // before `}`; integrations copied them, so such bodies are mended rather than refused.
+        let mended = std::str::from_utf8(text)
+            .ok()
+            .filter(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_err())
+            .and_then(mend_json);
+        let text = mended.as_deref().map(str::as_bytes).unwrap_or(text);
         let deserializer = &mut serde_json::Deserializer::from_slice(text);
         match serde_path_to_error::deserialize(deserializer) {
             Ok(value) => Ok(JsonBody(value)),
@@ -134,6 +141,88 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for JsonBody<
                 Err(ApiError::field(field, message))
             }
         }
+    }
+}
+
+/// `text` with the two slips of hand-written JSON fixed: a missing comma between members on
+/// separate lines, and a trailing comma before `}` or `]`. `None` when there was nothing to fix.
+pub fn mend_json(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut changed = false;
+    // Whether the last significant character ended a value.
+    let mut after_value = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+                after_value = true;
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                if after_value && out.trim_end().len() < out.len() && out[out.trim_end().len()..].contains('\n') {
+                    let trimmed = out.trim_end().len();
+                    out.insert(trimmed, ',');
+                    changed = true;
+                }
+                in_string = true;
+                out.push(c);
+            }
+            ',' => {
+                let rest: String = chars.clone().take_while(|c| c.is_whitespace()).collect();
+                let next = chars.clone().nth(rest.chars().count());
+                if matches!(next, Some('}' | ']')) {
+                    changed = true;
+                } else {
+                    out.push(c);
+                }
+                after_value = false;
+            }
+            '}' | ']' => {
+                out.push(c);
+                after_value = true;
+            }
+            '{' | '[' | ':' => {
+                out.push(c);
+                after_value = false;
+            }
+            c if c.is_whitespace() => out.push(c),
+            c => {
+                out.push(c);
+                after_value = true;
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
+/// Deserializes an optional bool given as a bool or as `"true"`/`"false"`; `null` is "not given".
+pub fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum BoolOrString {
+        Bool(bool),
+        Number(i64),
+        Text(String),
+    }
+    match Option::<BoolOrString>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(BoolOrString::Bool(value)) => Ok(Some(value)),
+        Some(BoolOrString::Number(number)) => Ok(Some(number != 0)),
+        Some(BoolOrString::Text(text)) => match text.trim() {
+            "true" | "1" => Ok(Some(true)),
+            "false" | "0" | "" => Ok(Some(false)),
+            _ => Err(serde::de::Error::custom("expected a boolean")),
+        },
     }
 }
 
@@ -215,6 +304,19 @@ mod tests {
             call(r#"{"name":"a","parent_id":7}"#).await,
             (200, "Some(\"a\")|Some(7)".to_owned())
         );
+    }
+
+    #[tokio::test]
+    async fn the_platform_documents_slips_are_mended() {
+        assert_eq!(
+            call("{\n\"name\": \"new folders\"\n\"parent_id\": 75000441887\n}").await,
+            (200, "Some(\"new folders\")|Some(75000441887)".to_owned())
+        );
+        assert_eq!(
+            call("{\n\"name\": \"报表v1.0.pdf\",\n\"parent_id\": \"7\",\n}").await,
+            (200, "Some(\"报表v1.0.pdf\")|Some(7)".to_owned())
+        );
+        assert_eq!(mend_json(r#"{"a": "x,\"}"}"#), None);
     }
 
     #[tokio::test]

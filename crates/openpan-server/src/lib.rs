@@ -12,6 +12,7 @@ mod extract;
 mod metrics;
 mod oauth;
 pub mod ratelimit;
+mod transfer;
 
 use std::sync::Arc;
 
@@ -40,6 +41,8 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimitPolicy>,
     pub health: Arc<Vec<Arc<dyn HealthCheck>>>,
     pub metrics: metrics::SharedMetrics,
+    /// How clients reach this node, for the upload and download URLs it hands out.
+    pub public_url: Arc<str>,
 }
 
 /// HTTP settings the router needs.
@@ -47,6 +50,8 @@ pub struct AppState {
 pub struct HttpSettings {
     /// Largest request body `/api/v2` accepts.
     pub max_body_bytes: usize,
+    /// How clients reach this node (`http://host:port`, no trailing slash).
+    pub public_url: String,
 }
 
 impl AppState {
@@ -62,6 +67,7 @@ impl AppState {
             rate_limits: Arc::new(rate_limits),
             health: Arc::new(health),
             metrics: Arc::new(metrics::Metrics::default()),
+            public_url: Arc::from(""),
         }
     }
 }
@@ -94,7 +100,13 @@ async fn wrong_method(request: Request) -> axum::response::Response {
 }
 
 /// The whole application router.
-pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
+    state.public_url = Arc::from(settings.public_url.trim_end_matches('/'));
+    let transfers = Router::new()
+        .route("/upload/{upload_id}/{secret}", post(transfer::upload))
+        .route("/download/{ticket}/{signature}/{*name}", get(transfer::download))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(context::with_transfer_errors));
     let api_v2 = api::routes()
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::gate))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
@@ -107,6 +119,7 @@ pub fn router(state: AppState, settings: &HttpSettings) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/oauth/token", post(oauth::token))
         .nest("/api/v2", api_v2)
+        .merge(transfers)
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))

@@ -9,6 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use health::HealthAdapter;
 
+use openpan_blob::{LocalBlobStore, S3BlobStore, S3Settings};
+use openpan_core::blob::BlobStore;
 use openpan_core::clock::Clock;
 use openpan_core::ports::{HealthCheck, Repo};
 use openpan_core::ratelimit::RateLimiter;
@@ -18,7 +20,7 @@ use openpan_db::SqlRepo;
 use openpan_ratelimit::{MemoryRateLimiter, RedisRateLimiter};
 use openpan_server::{AppState, HttpSettings};
 
-use crate::config::Config;
+use crate::config::{Config, StorageTarget};
 
 /// Everything built from a config, before any socket is bound.
 pub struct Wired {
@@ -30,7 +32,7 @@ pub struct Wired {
 /// Opens storage (migrating it), the rate limiter and the secret key, and builds the services.
 pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wired> {
     prepare_dir(&config.data_dir, "data_dir")?;
-    prepare_dir(&config.blob_dir(), "storage.local_dir")?;
+    let blobs = open_blob_store(config).await?;
     let key = load_secret_key(config)?;
     let database_url = config.database_url();
     let repo = SqlRepo::connect(&database_url, config.database_max_connections)
@@ -38,7 +40,10 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
         .with_context(|| format!("database_url: cannot open {}", crate::config::redact_url(&database_url)))?;
     repo.migrate().await.context("database_url: migrations failed")?;
     let repo = Arc::new(repo);
-    let mut health: Vec<Arc<dyn HealthCheck>> = vec![Arc::new(HealthAdapter::Database(repo.clone()))];
+    let mut health: Vec<Arc<dyn HealthCheck>> = vec![
+        Arc::new(HealthAdapter::Database(repo.clone())),
+        Arc::new(HealthAdapter::Blobs(blobs.clone())),
+    ];
     let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
         Some(url) => {
             let redis = RedisRateLimiter::connect(url, &format!("{}rl:", config.redis_key_prefix))
@@ -52,9 +57,46 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
         }
         None => Arc::new(MemoryRateLimiter::new()),
     };
-    let core = Core::new(repo.clone() as Arc<dyn Repo>, clock, key);
+    let core = Core::new(repo.clone() as Arc<dyn Repo>, blobs, clock, key);
     let state = AppState::new(core.clone(), limiter, config.rate_limit_policy(), health);
     Ok(Wired { core, repo, state })
+}
+
+/// The blob store `storage` names. A local store is swept of partial writes first: no upload
+/// is in flight before this process serves, so whatever is there was left by a crash.
+async fn open_blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+    let store: Arc<dyn BlobStore> = match config.storage_target()? {
+        StorageTarget::Local(dir) => {
+            prepare_dir(&dir, "storage_dir")?;
+            let store =
+                LocalBlobStore::open(&dir).with_context(|| format!("storage_dir: cannot open {}", dir.display()))?;
+            let swept = store
+                .sweep_partial(0)
+                .await
+                .context("storage_dir: cannot sweep partial writes")?;
+            if swept > 0 {
+                tracing::info!(swept, "removed partial writes left by an earlier crash");
+            }
+            Arc::new(store)
+        }
+        StorageTarget::S3 { bucket, prefix } => {
+            let settings = S3Settings {
+                bucket: bucket.clone(),
+                prefix,
+                endpoint: config.s3.endpoint.clone(),
+                region: config.s3.region.clone(),
+                access_key_id: config.s3.access_key_id.clone(),
+                secret_access_key: config.s3.secret_access_key.clone(),
+                virtual_host_style: config.s3.virtual_host_style,
+            };
+            let store = S3BlobStore::new(&settings).context("s3: invalid settings")?;
+            if !store.is_healthy().await {
+                bail!("storage: bucket {bucket} does not answer (check s3.endpoint and the credentials)");
+            }
+            Arc::new(store)
+        }
+    };
+    Ok(store)
 }
 
 fn prepare_dir(dir: &Path, setting: &str) -> anyhow::Result<()> {
@@ -136,6 +178,7 @@ pub struct Server {
     pub wired: Wired,
     http: HttpSettings,
     auth_cache_refresh: Option<Duration>,
+    blob_grace_secs: i64,
 }
 
 impl Server {
@@ -152,6 +195,7 @@ impl Server {
             (config.auth_cache_refresh_ms > 0).then(|| Duration::from_millis(config.auth_cache_refresh_ms));
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,
+            public_url: public_url.clone(),
         };
         Ok(Self {
             listener,
@@ -160,6 +204,7 @@ impl Server {
             wired,
             http,
             auth_cache_refresh,
+            blob_grace_secs: i64::try_from(config.blob_grace_secs).unwrap_or(i64::MAX),
         })
     }
 
@@ -174,8 +219,10 @@ impl Server {
         let watcher = self
             .auth_cache_refresh
             .map(|every| tokio::spawn(watch_revocations(self.wired.core.clone(), every)));
+        let collector = tokio::spawn(collect_garbage_forever(self.wired.core.clone(), self.blob_grace_secs));
         let result = openpan_server::serve(self.listener, router, shutdown).await;
         purger.abort();
+        collector.abort();
         if let Some(watcher) = watcher {
             watcher.abort();
         }
@@ -207,6 +254,21 @@ async fn watch_revocations(core: openpan_core::services::Core, every: Duration) 
     }
 }
 
+/// Removes blobs nothing refers to and what abandoned uploads left, every few minutes.
+async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs: i64) {
+    let every = Duration::from_secs(u64::try_from(grace_secs / 4).unwrap_or(0).clamp(1, 300));
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match core.collect_garbage(grace_secs).await {
+            Ok(report) if report != Default::default() => tracing::info!(?report, "collected garbage"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = ?err, "collecting garbage failed"),
+        }
+    }
+}
+
 async fn purge_expired_forever(repo: Arc<SqlRepo>, clock: Arc<dyn Clock>) {
     use openpan_core::ports::TokenRepo;
     let mut interval = tokio::time::interval(Duration::from_secs(600));
@@ -229,6 +291,7 @@ mod health {
     pub enum HealthAdapter {
         Database(Arc<openpan_db::SqlRepo>),
         Redis(openpan_ratelimit::RedisRateLimiter),
+        Blobs(Arc<dyn openpan_core::blob::BlobStore>),
     }
 
     #[async_trait::async_trait]
@@ -237,6 +300,7 @@ mod health {
             match self {
                 HealthAdapter::Database(_) => "database",
                 HealthAdapter::Redis(_) => "redis",
+                HealthAdapter::Blobs(store) => store.name(),
             }
         }
 
@@ -244,6 +308,7 @@ mod health {
             match self {
                 HealthAdapter::Database(repo) => repo.ping().await,
                 HealthAdapter::Redis(redis) => redis.ping().await,
+                HealthAdapter::Blobs(store) => store.is_healthy().await,
             }
         }
     }

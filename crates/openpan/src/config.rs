@@ -69,12 +69,38 @@ impl Default for RateLimitConfig {
     }
 }
 
-/// Where file contents go. Local disk is the embedded default; S3 arrives with the drive.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+/// How to reach an S3 bucket (`storage = "s3://bucket/prefix"`).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(deny_unknown_fields)]
-pub struct StorageConfig {
-    /// Directory for blobs; `<data_dir>/blobs` when unset.
-    pub local_dir: Option<PathBuf>,
+pub struct S3Config {
+    /// `https://s3.<region>.amazonaws.com` or an S3-compatible server; AWS's when unset.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// `bucket.host` addressing instead of `host/bucket`.
+    pub virtual_host_style: bool,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key.as_ref().map(|_| "***"))
+            .field("virtual_host_style", &self.virtual_host_style)
+            .finish()
+    }
+}
+
+/// Where file contents go, parsed from `storage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageTarget {
+    /// A directory on this machine.
+    Local(PathBuf),
+    /// A bucket and a key prefix in it.
+    S3 { bucket: String, prefix: String },
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -99,7 +125,15 @@ pub struct Config {
     /// How often (ms) this node checks for revocations made elsewhere, which bounds how long a
     /// revoked token keeps working on other nodes. 0 turns the token-check cache off.
     pub auth_cache_refresh_ms: u64,
-    pub storage: StorageConfig,
+    /// `local` (a directory, `storage_dir`) or `s3://bucket[/prefix]` (with the `s3` settings).
+    pub storage: String,
+    /// Directory for local blobs; `<data_dir>/blobs` when unset.
+    pub storage_dir: Option<PathBuf>,
+    pub s3: S3Config,
+    /// Seconds unreferenced bytes and abandoned uploads are kept before the collector removes
+    /// them; a download that started just before a file was purged has this long to finish
+    /// opening its bytes.
+    pub blob_grace_secs: u64,
     pub rate_limit: RateLimitConfig,
 }
 
@@ -117,6 +151,9 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("auth_cache_refresh_ms", &self.auth_cache_refresh_ms)
             .field("storage", &self.storage)
+            .field("storage_dir", &self.storage_dir)
+            .field("s3", &self.s3)
+            .field("blob_grace_secs", &self.blob_grace_secs)
             .field("rate_limit", &self.rate_limit)
             .finish()
     }
@@ -147,7 +184,10 @@ impl Default for Config {
             secret_key_file: None,
             max_body_bytes: 4 * 1024 * 1024,
             auth_cache_refresh_ms: 100,
-            storage: StorageConfig::default(),
+            storage: "local".to_owned(),
+            storage_dir: None,
+            s3: S3Config::default(),
+            blob_grace_secs: 3600,
             rate_limit: RateLimitConfig::default(),
         }
     }
@@ -185,6 +225,7 @@ impl Config {
     /// Checks what types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        self.storage_target()?;
         if let Some(public_url) = &self.public_url {
             let parsed = url::Url::parse(public_url)
                 .map_err(|err| ConfigError(format!("public_url: {err} ({public_url:?})")))?;
@@ -253,11 +294,26 @@ impl Config {
         }
     }
 
-    pub fn blob_dir(&self) -> PathBuf {
-        self.storage
-            .local_dir
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("blobs"))
+    /// Where blobs go, from `storage`.
+    pub fn storage_target(&self) -> Result<StorageTarget, ConfigError> {
+        let storage = self.storage.trim();
+        if storage.is_empty() || storage == "local" {
+            let dir = self.storage_dir.clone().unwrap_or_else(|| self.data_dir.join("blobs"));
+            return Ok(StorageTarget::Local(dir));
+        }
+        let Some(rest) = storage.strip_prefix("s3://") else {
+            return Err(ConfigError(format!(
+                "storage: expected \"local\" or \"s3://bucket[/prefix]\", got {storage:?}"
+            )));
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(ConfigError(format!("storage: {storage:?} names no bucket")));
+        }
+        Ok(StorageTarget::S3 {
+            bucket: bucket.to_owned(),
+            prefix: prefix.trim_matches('/').to_owned(),
+        })
     }
 
     /// The public URL; for a port-0 listener, the bound address.

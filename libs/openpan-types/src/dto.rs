@@ -174,4 +174,142 @@ pub struct Folder {
     pub is_frequently_used: bool,
     /// What the caller may do with the folder.
     pub permissions: Vec<String>,
+    /// Trash listings and `/trash` info: when and by whom it was trashed.
+    #[serde(flatten)]
+    pub trash: Option<TrashFields>,
+}
+
+/// When an item went to the trash, and who put it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrashFields {
+    /// Epoch seconds.
+    pub deleted_at: i64,
+    /// Who trashed it.
+    pub deleted_by: MiniUser,
+}
+
+/// A file (`/file/{id}/info`, upload results, listings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct File {
+    /// File id.
+    pub id: i64,
+    /// Always `file`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// File name with extension.
+    pub name: String,
+    /// Bytes of the current version.
+    pub size: i64,
+    /// Lower-case hex SHA-1 of the current version.
+    pub sha1: String,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Epoch seconds.
+    pub modified_at: i64,
+    /// Description, `""` when none.
+    pub description: String,
+    /// Folders from the root down to the parent.
+    pub path: Vec<PathFolder>,
+    /// Owner.
+    pub owned_by: MiniUser,
+    /// Last modifier.
+    pub modified_by: MiniUser,
+    /// Direct parent.
+    pub parent: Option<PathFolder>,
+    /// Change counter; grows with every version and rename.
+    pub sequence_id: i64,
+    /// Comments on the file.
+    pub comments_count: i64,
+    /// `document`, `image`, `audio`, `video`, `zip` or `others`.
+    pub extension_category: String,
+    /// Which space the file lives in.
+    pub space: Space,
+    /// Whether the file is in the trash.
+    pub in_trash: bool,
+    /// Whether the file is deleted for good.
+    pub is_deleted: bool,
+    /// Whether the caller marked the file as frequently used.
+    pub is_frequently_used: bool,
+    /// What the caller may do with the file.
+    pub permissions: Vec<String>,
+    /// Trash listings and `/trash` info: when and by whom it was trashed.
+    #[serde(flatten)]
+    pub trash: Option<TrashFields>,
+}
+
+/// A page of files and folders (`children`, `personal_items`, `trash/list`, `recent_items`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemPage {
+    /// This page's files.
+    pub files: Vec<File>,
+    /// This page's folders (listed before the files).
+    pub folders: Vec<Folder>,
+    /// Items over all pages.
+    pub total_count: i64,
+    /// 0-based page index.
+    pub page_id: i64,
+    /// Page size.
+    pub page_capacity: i64,
+    /// Number of pages.
+    pub page_count: i64,
+}
+
+/// One version of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileVersion {
+    /// Version id.
+    pub id: i64,
+    /// The file.
+    pub file_id: i64,
+    /// The file's name when the version was made.
+    pub name: String,
+    /// Bytes.
+    pub size: i64,
+    /// Lower-case hex SHA-1.
+    pub sha1: String,
+    /// Epoch seconds the version was made.
+    pub modified_at: i64,
+    /// Who made it.
+    pub modified_by: MiniUser,
+    /// Whether this is the version clients see.
+    pub current: bool,
+    /// The uploader's note.
+    pub remark: String,
+    /// Description, `""`.
+    pub description: String,
+}
+
+/// `file/{id}/versions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileVersions {
+    /// Always true.
+    pub success: bool,
+    /// Newest first.
+    pub file_versions: Vec<FileVersion>,
+}
+
+/// The answer of the upload calls: where to POST the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresignUrl {
+    /// Single-use, short-lived URL taking one multipart part named `file`.
+    pub presign_url: String,
+}
+
+/// The answer of `file/{id}/download`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadUrl {
+    /// URL that streams the bytes without further credentials until it expires.
+    pub download_url: String,
+}
+
+/// The error body of the upload and download URLs. `errors` is a string here, not the API's
+/// array: the Java SDK parses transfer failures in exactly this shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferErrorBody {
+    /// The error code.
+    pub errors: String,
+    /// The message, in the caller's language.
+    pub error: String,
+    /// Also in the `X-Request-Id` header.
+    pub request_id: String,
 }

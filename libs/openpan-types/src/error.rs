@@ -160,6 +160,9 @@ error_codes! {
     RequestBodyTooLarge = "request_body_too_large", "请求体过大", "Request body too large";
     ServiceUnavailable = "service_unavailable", "服务暂时不可用", "Service temporarily unavailable";
     InternalServerError = "internal_server_error", "服务器内部错误", "Internal server error";
+    // Codes of the upload and download URLs (answered in the transfer-host shape).
+    LinkInvalidOrExpired = "link_invalid_or_expired", "链接无效或已过期", "The link is invalid or has expired";
+    RangeNotSatisfiable = "range_not_satisfiable", "请求的范围无效", "The requested range is not satisfiable";
 }
 
 impl ErrorCode {
@@ -186,10 +189,12 @@ impl ErrorCode {
             | DepartmentNotFound
             | AppNotFound
             | EnterpriseNotFound
-            | ApiNotFound => 404,
+            | ApiNotFound
+            | LinkInvalidOrExpired => 404,
             MethodNotAllowed => 405,
             FileNameConflict | FolderNameConflict | DepartmentNameConflict | GroupNameConflict => 409,
             RequestBodyTooLarge => 413,
+            RangeNotSatisfiable => 416,
             RateLimit => 429,
             InternalServerError => 500,
             ServiceUnavailable => 503,

@@ -3,18 +3,24 @@
 //! the admin CLI and the console all get the same policy.
 
 mod admin;
-mod folders;
+mod drive;
+mod transfer;
 mod users;
 
 use std::sync::Arc;
 
+use crate::blob::BlobStore;
 use crate::cache::AuthCache;
 use crate::clock::Clock;
 use crate::ports::Repo;
 use crate::secrets::SecretKey;
 
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
-pub use folders::FolderInfo;
+pub use drive::{ItemDetail, ItemListing, ItemView, OnConflict, Users};
+pub use transfer::{
+    CollectReport, DEFAULT_DOWNLOAD_TTL_SECS, Download, DownloadTicket, UPLOAD_URL_TTL_SECS, UploadRequest,
+    UploadTarget, UploadTicket, VersionView,
+};
 pub use users::{IdentifierType, UserLookup};
 
 /// The domain services over their ports.
@@ -24,15 +30,17 @@ pub struct Core {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) key: SecretKey,
     pub(crate) cache: Arc<AuthCache>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
 }
 
 impl Core {
-    pub fn new(repo: Arc<dyn Repo>, clock: Arc<dyn Clock>, key: SecretKey) -> Self {
+    pub fn new(repo: Arc<dyn Repo>, blobs: Arc<dyn BlobStore>, clock: Arc<dyn Clock>, key: SecretKey) -> Self {
         Self {
             repo,
             clock,
             key,
             cache: Arc::new(AuthCache::new()),
+            blobs,
         }
     }
 

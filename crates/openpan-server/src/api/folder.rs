@@ -2,20 +2,277 @@
 
 use axum::Json;
 use axum::extract::State;
+use serde::Deserialize;
 
-use openpan_core::ids::FolderId;
+use openpan_core::drive::ItemKind;
+use openpan_core::ids::ItemId;
+use openpan_core::services::OnConflict;
 use openpan_types as wire;
 
+use super::items::{
+    Action, BatchArgs, act, act_on_all, listing_params, move_all, personal_space_only, required, success, whole_trash,
+};
 use crate::AppState;
 use crate::convert;
 use crate::error::Result;
-use crate::extract::{Caller, PathId};
+use crate::extract::{Caller, JsonBody, Params, PathId, lenient_i64};
 
-pub async fn folder_info(
+const FOLDER: ItemKind = ItemKind::Folder;
+
+pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,
     PathId(id): PathId,
 ) -> Result<Json<wire::Folder>> {
-    let info = state.core.folder_info(&principal, FolderId(id)).await?;
-    Ok(Json(convert::folder(&info)))
+    let detail = state.core.item_info(&principal, ItemId(id), FOLDER).await?;
+    Ok(Json(convert::folder(&detail.view, &detail.users)))
+}
+
+pub async fn trash_info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::Folder>> {
+    let detail = state.core.trash_info(&principal, ItemId(id), FOLDER).await?;
+    Ok(Json(convert::folder(&detail.view, &detail.users)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CreateArgs {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    parent_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    department_id: Option<i64>,
+    /// The PHP SDK's spelling.
+    #[serde(default, rename = "departmentId", deserialize_with = "lenient_i64")]
+    department_id_camel: Option<i64>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<CreateArgs>,
+) -> Result<Json<wire::Folder>> {
+    personal_space_only(args.department_id.or(args.department_id_camel))?;
+    let parent = required(args.parent_id, "parent_id")?;
+    let name = args.name.ok_or_else(|| crate::ApiError::field("name", "不能为空"))?;
+    let detail = state.core.create_folder(&principal, ItemId(parent), &name).await?;
+    Ok(Json(convert::folder(&detail.view, &detail.users)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CreateByPathArgs {
+    target_folder_path: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    department_id: Option<i64>,
+}
+
+pub async fn create_by_path(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<CreateByPathArgs>,
+) -> Result<Json<wire::Folder>> {
+    personal_space_only(args.department_id)?;
+    let path = args
+        .target_folder_path
+        .ok_or_else(|| crate::ApiError::field("target_folder_path", "不能为空"))?;
+    let detail = state.core.create_folder_by_path(&principal, &path).await?;
+    Ok(Json(convert::folder(&detail.view, &detail.users)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UpdateArgs {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<UpdateArgs>,
+) -> Result<Json<wire::Folder>> {
+    let detail = state
+        .core
+        .update_item(
+            &principal,
+            ItemId(id),
+            FOLDER,
+            args.name.as_deref(),
+            args.description.as_deref(),
+        )
+        .await?;
+    Ok(Json(convert::folder(&detail.view, &detail.users)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TargetArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub target_folder_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub department_id: Option<i64>,
+    #[serde(default, rename = "departmentId", deserialize_with = "lenient_i64")]
+    pub department_id_camel: Option<i64>,
+    /// `{type, id}` of the target's space, as the platform document's move example sends.
+    #[serde(default)]
+    pub target_space: Option<TargetSpace>,
+    /// The Python SDK's copy flag: true fails on a name clash, false renames.
+    #[serde(default, deserialize_with = "crate::extract::lenient_bool")]
+    pub is_check_conflict: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TargetSpace {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub id: Option<i64>,
+}
+
+impl TargetArgs {
+    /// The target folder, after checking the space it names.
+    pub fn target(&self) -> Result<ItemId> {
+        personal_space_only(self.department_id.or(self.department_id_camel))?;
+        if let Some(space) = &self.target_space {
+            match space.kind.as_deref() {
+                None | Some("personal") => {}
+                Some("department") => match space.id {
+                    Some(id) if id > 0 => personal_space_only(Some(id))?,
+                    _ => return Err(crate::ApiError::field("target_space.id", "必须是部门id")),
+                },
+                Some(_) => {
+                    return Err(crate::ApiError::field(
+                        "target_space.type",
+                        "只能是personal或department",
+                    ));
+                }
+            }
+        }
+        required(self.target_folder_id, "target_folder_id").map(ItemId)
+    }
+
+    pub fn on_conflict(&self) -> OnConflict {
+        if self.is_check_conflict == Some(true) {
+            OnConflict::Fail
+        } else {
+            OnConflict::Rename
+        }
+    }
+}
+
+pub async fn move_to(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<TargetArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    state
+        .core
+        .move_item(&principal, ItemId(id), FOLDER, args.target()?)
+        .await?;
+    Ok(success())
+}
+
+pub async fn copy(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<TargetArgs>,
+) -> Result<Json<wire::Folder>> {
+    let detail = state
+        .core
+        .copy_item(&principal, ItemId(id), FOLDER, args.target()?, args.on_conflict())
+        .await?;
+    Ok(Json(convert::folder(&detail.view, &detail.users)))
+}
+
+macro_rules! action_handler {
+    ($name:ident, $action:expr) => {
+        pub async fn $name(
+            State(state): State<AppState>,
+            Caller(principal): Caller,
+            PathId(id): PathId,
+        ) -> Result<Json<wire::SuccessBody>> {
+            act(&state, &principal, ItemId(id), FOLDER, $action).await?;
+            Ok(success())
+        }
+    };
+}
+
+action_handler!(delete, Action::Trash);
+action_handler!(restore, Action::Restore);
+action_handler!(purge, Action::Purge);
+
+pub async fn children(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<Json<wire::ItemPage>> {
+    personal_space_only(params.opt_i64("department_id")?)?;
+    let (filter, sort, page) = listing_params(&params)?;
+    let listing = state
+        .core
+        .list_children(&principal, ItemId(id), filter, sort, page)
+        .await?;
+    Ok(Json(convert::item_page(&listing)))
+}
+
+pub async fn personal_items(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Params,
+) -> Result<Json<wire::ItemPage>> {
+    let (filter, sort, page) = listing_params(&params)?;
+    let listing = state
+        .core
+        .list_children(&principal, ItemId(0), filter, sort, page)
+        .await?;
+    Ok(Json(convert::item_page(&listing)))
+}
+
+pub async fn delete_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    act_on_all(&state, &principal, &args.ids(FOLDER)?, FOLDER, Action::Trash).await?;
+    Ok(success())
+}
+
+pub async fn purge_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    if args.clear_trash == Some(true) {
+        whole_trash(&state, &principal, FOLDER, false).await?;
+    } else {
+        act_on_all(&state, &principal, &args.ids(FOLDER)?, FOLDER, Action::Purge).await?;
+    }
+    Ok(success())
+}
+
+pub async fn restore_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    if args.restore_all == Some(true) {
+        whole_trash(&state, &principal, FOLDER, true).await?;
+    } else {
+        act_on_all(&state, &principal, &args.ids(FOLDER)?, FOLDER, Action::Restore).await?;
+    }
+    Ok(success())
+}
+
+pub async fn move_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let target = ItemId(required(args.target_folder_id, "target_folder_id")?);
+    move_all(&state, &principal, &args.ids(FOLDER)?, FOLDER, target).await?;
+    Ok(success())
 }

@@ -1,10 +1,13 @@
 //! `/api/v2`: route modules mirror the URL paths.
 
 mod admin_user;
+mod file;
 mod folder;
+mod items;
+mod trash;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -14,7 +17,61 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/user/get_user_info", get(admin_user::get_user_info))
         .route("/admin/user/all", get(admin_user::list_users))
-        .route("/folder/{id}/info", get(folder::folder_info))
+        .merge(folder_routes())
+        .merge(file_routes())
+        .route("/trash/list", get(trash::list))
+        .route("/trash/clear", post(trash::clear))
+        .route("/trash/restore_all", post(trash::restore_all))
         .fallback(|| async { ApiError::new(ErrorCode::ApiNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
+}
+
+fn folder_routes() -> Router<AppState> {
+    Router::new()
+        .route("/folder/create", post(folder::create))
+        .route("/folder/create_by_path", post(folder::create_by_path))
+        .route("/folder/personal_items", get(folder::personal_items))
+        .route("/folder/delete_batch", post(folder::delete_batch))
+        .route("/folder/delete_batch_from_trash", post(folder::purge_batch))
+        .route("/folder/restore_batch_from_trash", post(folder::restore_batch))
+        .route("/folder/move_batch", post(folder::move_batch))
+        .route("/folder/{id}/info", get(folder::info))
+        .route("/folder/{id}/trash", get(folder::trash_info))
+        .route("/folder/{id}/children", get(folder::children))
+        .route("/folder/{id}/update", post(folder::update))
+        .route("/folder/{id}/move", post(folder::move_to))
+        .route("/folder/{id}/copy", post(folder::copy))
+        .route("/folder/{id}/delete", post(folder::delete))
+        .route("/folder/{id}/restore_from_trash", post(folder::restore))
+        .route("/folder/{id}/delete_from_trash", post(folder::purge))
+}
+
+fn file_routes() -> Router<AppState> {
+    Router::new()
+        .route("/file/upload", post(file::upload))
+        .route("/file/upload_v2", post(file::upload))
+        .route("/file/upload_by_path", post(file::upload_by_path))
+        .route("/file/delete_batch", post(file::delete_batch))
+        .route("/file/delete_batch_from_trash", post(file::purge_batch))
+        .route("/file/restore_batch_from_trash", post(file::restore_batch))
+        .route("/file/restore_from_trash", post(file::restore_batch))
+        .route("/file/move_batch", post(file::move_batch))
+        .route("/file/{id}/info", get(file::info))
+        .route("/file/{id}/info_v2", get(file::info))
+        .route("/file/{id}/trash", get(file::trash_info))
+        .route("/file/{id}/update", post(file::update))
+        .route("/file/{id}/move", post(file::move_to))
+        .route("/file/{id}/copy", post(file::copy))
+        .route("/file/{id}/copy_by_path", post(file::copy_by_path))
+        .route("/file/{id}/delete", post(file::delete))
+        .route("/file/{id}/restore_from_trash", post(file::restore))
+        .route("/file/{id}/delete_from_trash", post(file::purge))
+        .route("/file/{id}/new_version", post(file::new_version))
+        .route("/file/{id}/new_version_v2", post(file::new_version))
+        .route("/file/{id}/download", get(file::download))
+        .route("/file/{id}/download_v2", get(file::download))
+        .route("/file/{id}/versions", get(file::versions))
+        .route("/file/{id}/version/{version_id}/info", get(file::version_info))
+        .route("/file/{id}/version/{version_id}/promote", post(file::promote_version))
+        .route("/file/{id}/version/{version_id}/delete", post(file::delete_version))
 }

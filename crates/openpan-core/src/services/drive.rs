@@ -1,0 +1,615 @@
+//! Folders and files: reading, listing, creating, renaming, moving, copying and the trash.
+//!
+//! Access rule until collaboration exists (issue #6): a user reaches exactly the items of their
+//! own personal space. Anything else, including items of other enterprises, answers like a
+//! missing item, so ids never leak what exists.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::auth::{Principal, PrincipalKind};
+use crate::drive::{
+    Item, ItemKind, ItemName, KindFilter, NameError, PathEntry, Sort, Space, name_key, parse_folder_path,
+};
+use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
+use crate::ids::{ItemId, UserId};
+use crate::model::{Page, User, UserWithEnterprise};
+use crate::ports::NewFolder;
+use crate::services::Core;
+
+/// The users items mention (owners, editors, trashers), by id.
+#[derive(Debug, Clone, Default)]
+pub struct Users(HashMap<UserId, User>);
+
+impl Users {
+    pub fn get(&self, id: UserId) -> Option<&User> {
+        self.0.get(&id)
+    }
+}
+
+/// An item with the folders above it.
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    pub item: Item,
+    /// From the space's root down to the parent; shared by the items of one listing.
+    pub path: Arc<Vec<PathEntry>>,
+}
+
+/// One item, ready to render.
+#[derive(Debug, Clone)]
+pub struct ItemDetail {
+    pub view: ItemView,
+    pub users: Users,
+}
+
+/// A page of items, ready to render.
+#[derive(Debug, Clone)]
+pub struct ItemListing {
+    pub items: Vec<ItemView>,
+    pub total: i64,
+    pub page: Page,
+    pub users: Users,
+}
+
+/// What to do when a copy's name is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnConflict {
+    Fail,
+    Rename,
+}
+
+/// How many numbered alternatives a clash is resolved with before giving up.
+const MAX_RENAME_ATTEMPTS: u32 = 10_000;
+
+impl Core {
+    /// The caller (a user) and their personal space.
+    pub(crate) async fn personal_space(&self, principal: &Principal) -> Result<(UserWithEnterprise, Space)> {
+        let PrincipalKind::User { user_id, .. } = principal.kind() else {
+            return Err(Error::PermissionDenied);
+        };
+        let me = self.current_user(principal).await?;
+        Ok((me, Space::Personal(user_id)))
+    }
+
+    /// The root folder of the caller's personal space.
+    async fn personal_root(&self, principal: &Principal) -> Result<Item> {
+        let (me, space) = self.personal_space(principal).await?;
+        Ok(self
+            .repo
+            .ensure_space_root(me.user.enterprise_id, space, self.clock.now())
+            .await?)
+    }
+
+    /// Any item the caller may reach, in or out of the trash. Folder 0 is the caller's root.
+    pub(crate) async fn reachable(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Item> {
+        let not_found = || {
+            Error::not_found(match kind {
+                ItemKind::Folder => NotFoundKind::Folder,
+                ItemKind::File => NotFoundKind::File,
+            })
+        };
+        if id.0 == 0 && kind == ItemKind::Folder {
+            return self.personal_root(principal).await;
+        }
+        if id.0 <= 0 {
+            return Err(not_found());
+        }
+        let (me, space) = self.personal_space(principal).await?;
+        match self.repo.find_item(id).await? {
+            Some(item) if item.kind == kind && item.enterprise_id == me.user.enterprise_id && item.space == space => {
+                Ok(item)
+            }
+            _ => Err(not_found()),
+        }
+    }
+
+    /// A reachable item that is not in the trash.
+    pub(crate) async fn live(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Item> {
+        let item = self.reachable(principal, id, kind).await?;
+        if item.trash.is_some() {
+            return Err(Error::Refused(match kind {
+                ItemKind::Folder => Refusal::FolderDeleted,
+                ItemKind::File => Refusal::FileDeleted,
+            }));
+        }
+        Ok(item)
+    }
+
+    /// A reachable item that is in the trash.
+    async fn trashed(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Item> {
+        let item = self.reachable(principal, id, kind).await?;
+        if item.trash.is_none() {
+            return Err(Error::Refused(match kind {
+                ItemKind::Folder => Refusal::FolderNotInTrash,
+                ItemKind::File => Refusal::FileNotInTrash,
+            }));
+        }
+        Ok(item)
+    }
+
+    pub(crate) async fn users_of<'a>(&self, items: impl IntoIterator<Item = &'a Item>) -> Result<Users> {
+        let mut ids = HashSet::new();
+        for item in items {
+            ids.extend([item.owner_id, item.modified_by, item.created_by]);
+            if let Some(trash) = item.trash {
+                ids.insert(trash.by);
+            }
+        }
+        self.users_by_id(ids).await
+    }
+
+    pub(crate) async fn users_by_id(&self, ids: HashSet<UserId>) -> Result<Users> {
+        let ids: Vec<UserId> = ids.into_iter().collect();
+        let users = self.repo.list_users_by_id(&ids).await?;
+        Ok(Users(users.into_iter().map(|user| (user.id, user)).collect()))
+    }
+
+    pub(crate) async fn detail(&self, item: Item) -> Result<ItemDetail> {
+        let path = self.repo.list_ancestors(item.id).await?;
+        let users = self.users_of([&item]).await?;
+        Ok(ItemDetail {
+            view: ItemView {
+                item,
+                path: Arc::new(path),
+            },
+            users,
+        })
+    }
+
+    /// `folder/{id}/info`, `file/{id}/info`: a live item.
+    pub async fn item_info(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<ItemDetail> {
+        let item = self.live(principal, id, kind).await?;
+        self.detail(item).await
+    }
+
+    /// `folder/{id}/trash`, `file/{id}/trash`: an item in the trash.
+    pub async fn trash_info(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<ItemDetail> {
+        let item = self.trashed(principal, id, kind).await?;
+        self.detail(item).await
+    }
+
+    /// `folder/{id}/children` (and `personal_items` for folder 0).
+    pub async fn list_children(
+        &self,
+        principal: &Principal,
+        folder: ItemId,
+        filter: KindFilter,
+        sort: Sort,
+        page: Page,
+    ) -> Result<ItemListing> {
+        let parent = self.live(principal, folder, ItemKind::Folder).await?;
+        let items = self.repo.list_children(&parent, filter, sort, page).await?;
+        let total = match filter {
+            KindFilter::All => parent.item_count(),
+            KindFilter::Folders => parent.folder_count,
+            KindFilter::Files => parent.file_count,
+        };
+        let mut path = self.repo.list_ancestors(parent.id).await?;
+        path.push(PathEntry {
+            id: parent.id,
+            name: parent.name.clone(),
+            is_root: parent.is_root(),
+        });
+        let path = Arc::new(path);
+        let users = self.users_of(&items).await?;
+        Ok(ItemListing {
+            items: items
+                .into_iter()
+                .map(|item| ItemView {
+                    item,
+                    path: path.clone(),
+                })
+                .collect(),
+            total,
+            page,
+            users,
+        })
+    }
+
+    /// `folder/create`.
+    pub async fn create_folder(&self, principal: &Principal, parent: ItemId, name: &str) -> Result<ItemDetail> {
+        let name = item_name("name", name)?;
+        let parent = self.target_folder(principal, parent).await?;
+        let (me, _) = self.personal_space(principal).await?;
+        let created = self.insert_folder(&parent, &name, me.user.id).await?;
+        self.detail(created).await
+    }
+
+    /// `folder/create_by_path`: creates whichever folders of `a/b/c` are missing; answers the last.
+    pub async fn create_folder_by_path(&self, principal: &Principal, path: &str) -> Result<ItemDetail> {
+        let segments = parse_folder_path(path).map_err(|err| name_refusal(err, "target_folder_path"))?;
+        let (me, _) = self.personal_space(principal).await?;
+        let mut folder = self.personal_root(principal).await?;
+        for segment in segments {
+            folder = self.child_folder(&folder, &segment, me.user.id).await?;
+        }
+        self.detail(folder).await
+    }
+
+    /// The live folder `name` in `parent`, created if missing (racing creators agree on one).
+    pub(crate) async fn child_folder(&self, parent: &Item, name: &ItemName, by: UserId) -> Result<Item> {
+        loop {
+            if let Some(existing) = self.repo.find_live_child(parent.id, &name.key()).await? {
+                if existing.is_folder() {
+                    return Ok(existing);
+                }
+                return Err(Error::Refused(Refusal::FileNameConflict));
+            }
+            match self.insert_folder(parent, name, by).await {
+                Err(Error::Refused(Refusal::FolderNameConflict | Refusal::FileNameConflict)) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn insert_folder(&self, parent: &Item, name: &ItemName, by: UserId) -> Result<Item> {
+        let new = NewFolder {
+            parent_id: parent.id,
+            name: name.as_str().to_owned(),
+            name_key: name.key(),
+            description: String::new(),
+            by,
+            at: self.clock.now(),
+        };
+        match self.repo.create_folder(new).await {
+            Ok(item) => Ok(item),
+            Err(RepoError::Conflict(ConflictKind::ItemName)) => Err(self.name_conflict(parent.id, name).await),
+            Err(err) => Err(target_error(err)),
+        }
+    }
+
+    /// A live folder of the caller to put something into; folder 0 is the personal root.
+    pub(crate) async fn target_folder(&self, principal: &Principal, id: ItemId) -> Result<Item> {
+        self.live(principal, id, ItemKind::Folder).await
+    }
+
+    /// The conflict error for `name` in `parent`, named after what holds the name now.
+    pub(crate) async fn name_conflict(&self, parent: ItemId, name: &ItemName) -> Error {
+        match self.repo.find_live_child(parent, &name.key()).await {
+            Ok(Some(existing)) if existing.kind == ItemKind::File => Error::Refused(Refusal::FileNameConflict),
+            Ok(_) => Error::Refused(Refusal::FolderNameConflict),
+            Err(err) => err.into(),
+        }
+    }
+
+    /// `name` if free in `parent`, else the first free `name (n)`.
+    pub(crate) async fn free_name(&self, parent: ItemId, name: &ItemName, kind: ItemKind) -> Result<ItemName> {
+        if self.repo.find_live_child(parent, &name.key()).await?.is_none() {
+            return Ok(name.clone());
+        }
+        let first = name.numbered(1, kind);
+        // Every numbered form shares the part before " (": ask for those keys at once.
+        let prefix_end = first.as_str().rfind(" (").unwrap_or(0);
+        let prefix = name_key(&first.as_str()[..prefix_end]);
+        let taken: HashSet<String> = self
+            .repo
+            .list_live_child_keys_with_prefix(parent, &prefix)
+            .await?
+            .into_iter()
+            .collect();
+        (1..=MAX_RENAME_ATTEMPTS)
+            .map(|n| name.numbered(n, kind))
+            .find(|candidate| !taken.contains(&candidate.key()))
+            .ok_or(Error::Refused(match kind {
+                ItemKind::Folder => Refusal::FolderNameConflict,
+                ItemKind::File => Refusal::FileNameConflict,
+            }))
+    }
+
+    /// `folder/{id}/update`, `file/{id}/update`: rename and/or describe.
+    pub async fn update_item(
+        &self,
+        principal: &Principal,
+        id: ItemId,
+        kind: ItemKind,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<ItemDetail> {
+        let item = self.live(principal, id, kind).await?;
+        if item.is_root() {
+            return Err(Error::PermissionDenied);
+        }
+        let mut new_name = name.map(|name| item_name("name", name)).transpose()?;
+        if kind == ItemKind::File {
+            new_name = new_name.map(|name| name.keeping_extension_of(&item.name));
+        }
+        if let Some(description) = description
+            && description.chars().count() > crate::drive::MAX_DESCRIPTION_CHARS
+        {
+            return Err(Error::invalid("description", "长度必须小于等于140个字符"));
+        }
+        let (me, _) = self.personal_space(principal).await?;
+        let renamed = new_name.as_ref().map(|name| (name.as_str().to_owned(), name.key()));
+        let updated = match self
+            .repo
+            .update_item(
+                item.id,
+                renamed,
+                description.map(str::to_owned),
+                me.user.id,
+                self.clock.now(),
+            )
+            .await
+        {
+            Ok(updated) => updated,
+            Err(RepoError::Conflict(ConflictKind::ItemName)) => {
+                let parent = item.parent_id.unwrap_or(item.id);
+                let name =
+                    new_name.unwrap_or_else(|| ItemName::parse(&item.name).unwrap_or_else(|_| unreachable_name()));
+                return Err(self.name_conflict(parent, &name).await);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        self.detail(updated).await
+    }
+
+    /// `folder/{id}/move`, `file/{id}/move`.
+    pub async fn move_item(&self, principal: &Principal, id: ItemId, kind: ItemKind, target: ItemId) -> Result<()> {
+        let item = self.live(principal, id, kind).await?;
+        if item.is_root() {
+            return Err(Error::PermissionDenied);
+        }
+        let target = self.target_folder(principal, target).await?;
+        if target.id == item.id {
+            return Err(Error::Refused(Refusal::MoveToItself));
+        }
+        if item.parent_id == Some(target.id) {
+            return Ok(());
+        }
+        if kind == ItemKind::Folder && self.is_below(&target, item.id).await? {
+            return Err(Error::Refused(Refusal::MoveToSubfolder));
+        }
+        let (me, _) = self.personal_space(principal).await?;
+        match self
+            .repo
+            .move_item(item.id, target.id, None, me.user.id, self.clock.now())
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(RepoError::Conflict(ConflictKind::ItemName)) => {
+                let name = ItemName::parse(&item.name).unwrap_or_else(|_| unreachable_name());
+                Err(self.name_conflict(target.id, &name).await)
+            }
+            Err(RepoError::Conflict(ConflictKind::MoveIntoDescendant)) => Err(Error::Refused(Refusal::MoveToSubfolder)),
+            Err(err) => Err(target_error(err)),
+        }
+    }
+
+    /// Whether `folder` is `ancestor` or lies below it: walks `folder`'s ancestors, never the
+    /// subtree, so the cost is the depth.
+    async fn is_below(&self, folder: &Item, ancestor: ItemId) -> Result<bool> {
+        if folder.id == ancestor {
+            return Ok(true);
+        }
+        let path = self.repo.list_ancestors(folder.id).await?;
+        Ok(path.iter().any(|entry| entry.id == ancestor))
+    }
+
+    /// `folder/{id}/copy`, `file/{id}/copy`: a deep copy sharing the files' bytes.
+    pub async fn copy_item(
+        &self,
+        principal: &Principal,
+        id: ItemId,
+        kind: ItemKind,
+        target: ItemId,
+        on_conflict: OnConflict,
+    ) -> Result<ItemDetail> {
+        let item = self.live(principal, id, kind).await?;
+        if item.is_root() {
+            return Err(Error::PermissionDenied);
+        }
+        let target = self.target_folder(principal, target).await?;
+        self.copy_into(principal, &item, &target, on_conflict).await
+    }
+
+    /// `file/{id}/copy_by_path`: copies into `a/b/c` of the personal space, creating it.
+    pub async fn copy_file_by_path(&self, principal: &Principal, id: ItemId, path: &str) -> Result<ItemDetail> {
+        let item = self.live(principal, id, ItemKind::File).await?;
+        let target = self.folder_at_path(principal, path, "target_folder_path").await?;
+        self.copy_into(principal, &item, &target, OnConflict::Rename).await
+    }
+
+    /// The folder at `a/b/c` of the personal space, created as needed.
+    pub(crate) async fn folder_at_path(&self, principal: &Principal, path: &str, field: &str) -> Result<Item> {
+        let segments = parse_folder_path(path).map_err(|err| name_refusal(err, field))?;
+        let (me, _) = self.personal_space(principal).await?;
+        let mut folder = self.personal_root(principal).await?;
+        for segment in segments {
+            folder = self.child_folder(&folder, &segment, me.user.id).await?;
+        }
+        Ok(folder)
+    }
+
+    async fn copy_into(
+        &self,
+        principal: &Principal,
+        item: &Item,
+        target: &Item,
+        on_conflict: OnConflict,
+    ) -> Result<ItemDetail> {
+        if item.is_folder() {
+            if target.id == item.id {
+                return Err(Error::Refused(Refusal::CopyToItself));
+            }
+            if self.is_below(target, item.id).await? {
+                return Err(Error::Refused(Refusal::CopyToSubfolder));
+            }
+        }
+        let (me, _) = self.personal_space(principal).await?;
+        let original = ItemName::parse(&item.name).unwrap_or_else(|_| unreachable_name());
+        for _ in 0..3 {
+            let name = match on_conflict {
+                OnConflict::Rename => self.free_name(target.id, &original, item.kind).await?,
+                OnConflict::Fail => original.clone(),
+            };
+            let copied = self
+                .repo
+                .copy_item(
+                    item.id,
+                    target.id,
+                    (name.as_str().to_owned(), name.key()),
+                    me.user.id,
+                    self.clock.now(),
+                )
+                .await;
+            match copied {
+                Ok(id) => {
+                    let copy = self
+                        .repo
+                        .find_item(id)
+                        .await?
+                        .ok_or_else(|| Error::internal("copy vanished"))?;
+                    return self.detail(copy).await;
+                }
+                // Someone took the free name in between: pick again.
+                Err(RepoError::Conflict(ConflictKind::ItemName)) if on_conflict == OnConflict::Rename => continue,
+                Err(RepoError::Conflict(ConflictKind::ItemName)) => {
+                    return Err(self.name_conflict(target.id, &name).await);
+                }
+                Err(err) => return Err(target_error(err)),
+            }
+        }
+        Err(self.name_conflict(target.id, &original).await)
+    }
+
+    /// `folder/{id}/delete`, `file/{id}/delete`: to the trash, with everything below.
+    pub async fn trash_item(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<()> {
+        let item = self.live(principal, id, kind).await?;
+        if item.is_root() {
+            return Err(Error::PermissionDenied);
+        }
+        let (me, _) = self.personal_space(principal).await?;
+        Ok(self.repo.trash_item(item.id, me.user.id, self.clock.now()).await?)
+    }
+
+    /// `folder/{id}/restore_from_trash`, `file/{id}/restore_from_trash`: back where it was, with
+    /// what its trashing took along; renamed `name (n)` if the name was taken meanwhile.
+    pub async fn restore_item(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<()> {
+        let item = self.trashed(principal, id, kind).await?;
+        self.restore(item).await
+    }
+
+    async fn restore(&self, item: Item) -> Result<()> {
+        let Some(trash) = item.trash else { return Ok(()) };
+        if trash.root != item.id {
+            // Taken along by a trashed folder above: that folder is what comes back.
+            return Err(Error::Refused(Refusal::FolderParentDeleted));
+        }
+        let parent_id = item
+            .parent_id
+            .ok_or_else(|| Error::internal("a space root in the trash"))?;
+        let parent = self
+            .repo
+            .find_item(parent_id)
+            .await?
+            .ok_or_else(|| Error::internal("a trashed item without parent"))?;
+        if parent.trash.is_some() {
+            return Err(Error::Refused(Refusal::FolderParentDeleted));
+        }
+        let original = ItemName::parse(&item.name).unwrap_or_else(|_| unreachable_name());
+        for _ in 0..3 {
+            let name = self.free_name(parent.id, &original, item.kind).await?;
+            let rename = (name != original).then(|| (name.as_str().to_owned(), name.key()));
+            match self.repo.restore_item(item.id, rename, self.clock.now()).await {
+                Ok(()) => return Ok(()),
+                Err(RepoError::Conflict(ConflictKind::ItemName)) => continue,
+                Err(RepoError::Conflict(ConflictKind::TargetInTrash)) => {
+                    return Err(Error::Refused(Refusal::FolderParentDeleted));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(self.name_conflict(parent.id, &original).await)
+    }
+
+    /// `folder/{id}/delete_from_trash`, `file/{id}/delete_from_trash`: gone for good.
+    pub async fn purge_item(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<()> {
+        let item = self.trashed(principal, id, kind).await?;
+        self.repo.purge_item(item.id, self.clock.now()).await?;
+        Ok(())
+    }
+
+    /// `trash/list`: what the caller put in the trash.
+    pub async fn list_trash(
+        &self,
+        principal: &Principal,
+        filter: KindFilter,
+        sort: Sort,
+        page: Page,
+    ) -> Result<ItemListing> {
+        let (_, space) = self.personal_space(principal).await?;
+        let (items, total) = self.repo.list_trash(space, filter, sort, page).await?;
+        let users = self.users_of(&items).await?;
+        let mut views = Vec::with_capacity(items.len());
+        for item in items {
+            let path = Arc::new(self.repo.list_ancestors(item.id).await?);
+            views.push(ItemView { item, path });
+        }
+        Ok(ItemListing {
+            items: views,
+            total,
+            page,
+            users,
+        })
+    }
+
+    /// `trash/clear`: deletes for good what the caller put in the trash.
+    pub async fn clear_trash(&self, principal: &Principal, filter: KindFilter) -> Result<()> {
+        let (_, space) = self.personal_space(principal).await?;
+        let roots = self.repo.list_trash_roots(space, filter).await?;
+        if roots.is_empty() {
+            return Err(Error::Refused(Refusal::EmptyTrash));
+        }
+        for root in roots {
+            self.repo.purge_item(root.id, self.clock.now()).await?;
+        }
+        Ok(())
+    }
+
+    /// `trash/restore_all`: brings back what the caller put in the trash, oldest first so a
+    /// folder comes back before what was trashed out of it.
+    pub async fn restore_all(&self, principal: &Principal, filter: KindFilter) -> Result<()> {
+        let (_, space) = self.personal_space(principal).await?;
+        let mut roots = self.repo.list_trash_roots(space, filter).await?;
+        if roots.is_empty() {
+            return Err(Error::Refused(Refusal::EmptyTrash));
+        }
+        roots.sort_by_key(|item| (item.trash.map(|trash| trash.at), item.id));
+        for root in roots {
+            match self.restore(root).await {
+                // The parent is still in the trash (and not part of this restore): leave it.
+                Ok(()) | Err(Error::Refused(Refusal::FolderParentDeleted)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A client-given name, or the refusal with the right code.
+pub(crate) fn item_name(field: &str, raw: &str) -> Result<ItemName> {
+    ItemName::parse(raw).map_err(|err| name_refusal(err, field))
+}
+
+fn name_refusal(err: NameError, _field: &str) -> Error {
+    match err {
+        NameError::Size => Error::Refused(Refusal::ItemNameSizeIncorrect),
+        NameError::Invalid => Error::Refused(Refusal::ItemNameInvalid),
+    }
+}
+
+/// A stored name always parses; if one somehow does not, a neutral placeholder is compared.
+fn unreachable_name() -> ItemName {
+    ItemName::parse("item").unwrap_or_else(|_| unreachable!("a constant valid name"))
+}
+
+/// Maps the write errors a target folder can cause.
+pub(crate) fn target_error(err: RepoError) -> Error {
+    match err {
+        RepoError::Conflict(ConflictKind::TargetInTrash) => Error::Refused(Refusal::FolderDeleted),
+        RepoError::Conflict(ConflictKind::UserSpace) => Error::Refused(Refusal::ExceedUserSpaceLimit),
+        RepoError::Conflict(ConflictKind::EnterpriseSpace) => Error::Refused(Refusal::ExceedEnterpriseSpaceLimit),
+        RepoError::NotFound => Error::not_found(NotFoundKind::Folder),
+        other => other.into(),
+    }
+}

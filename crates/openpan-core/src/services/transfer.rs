@@ -1,0 +1,510 @@
+//! Bytes in and out: upload URLs and what arrives on them, download URLs, file versions, and the
+//! collector that removes bytes nothing refers to any more.
+//!
+//! An upload URL is a single-use credential: `/upload/{upload_id}/{secret}`, with only a keyed
+//! hash of the secret stored. A download URL is stateless: `/download/{ticket}/{signature}/{name}`
+//! where the ticket packs the version id and the expiry and the signature is a keyed hash of it,
+//! so any node can serve it without a database write per link.
+
+use std::collections::HashSet;
+
+use crate::auth::Principal;
+use crate::blob::{BlobError, ByteRange, ByteStream, DigestTap};
+use crate::drive::{FileVersion, Item, ItemKind};
+use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
+use crate::ids::{ItemId, UserId, VersionId};
+use crate::model::UserWithEnterprise;
+use crate::ports::{ContentTarget, NewContent, UploadSession};
+use crate::secrets::random_hex;
+use crate::services::Core;
+use crate::services::drive::{ItemDetail, Users, item_name, target_error};
+
+/// How long an upload URL can be started.
+pub const UPLOAD_URL_TTL_SECS: i64 = 3600;
+/// How long a download URL works when the client does not say.
+pub const DEFAULT_DOWNLOAD_TTL_SECS: i64 = 3600;
+/// The longest a download URL may work.
+pub const MAX_DOWNLOAD_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// Where new bytes go.
+#[derive(Debug, Clone)]
+pub enum UploadTarget {
+    /// A new file in this folder (0: the personal root).
+    Folder(ItemId),
+    /// A new file in the folder at this path of the personal space, created as needed.
+    Path(String),
+    /// A new version of this file.
+    File(ItemId),
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadRequest {
+    pub target: UploadTarget,
+    pub name: Option<String>,
+    /// On a name clash, upload a new version of the existing file instead of failing.
+    pub is_covered: bool,
+    pub declared_size: Option<i64>,
+    pub remark: Option<String>,
+}
+
+/// The two secret parts of an upload URL.
+#[derive(Debug, Clone)]
+pub struct UploadTicket {
+    pub upload_id: String,
+    pub secret: String,
+}
+
+/// The parts of a download URL.
+#[derive(Debug, Clone)]
+pub struct DownloadTicket {
+    pub ticket: String,
+    pub signature: String,
+    pub name: String,
+}
+
+/// A verified download: what to send.
+#[derive(Debug, Clone)]
+pub struct Download {
+    pub version: FileVersion,
+    /// The file's current name (it may have been renamed since the version was made).
+    pub name: String,
+    pub modified_at: i64,
+}
+
+/// What one collection pass removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectReport {
+    pub blobs: u64,
+    pub abandoned_uploads: u64,
+    pub partial_writes: u64,
+}
+
+/// A file version with whether it is the file's current one.
+#[derive(Debug, Clone)]
+pub struct VersionView {
+    pub version: FileVersion,
+    pub current: bool,
+}
+
+impl Core {
+    /// `file/upload`, `file/upload_v2`, `file/upload_by_path`, `file/{id}/new_version(_v2)`:
+    /// checks name, target and space now (they are checked again when the bytes arrive) and
+    /// issues a single-use upload URL.
+    pub async fn start_upload(&self, principal: &Principal, request: UploadRequest) -> Result<UploadTicket> {
+        let (me, _) = self.personal_space(principal).await?;
+        if let Some(size) = request.declared_size
+            && size < 0
+        {
+            return Err(Error::invalid("file_size", "不能小于0"));
+        }
+        let remark = request.remark.unwrap_or_default();
+        if remark.chars().count() > crate::drive::MAX_DESCRIPTION_CHARS {
+            return Err(Error::invalid("remark", "长度必须小于等于140个字符"));
+        }
+        let (target, name) = match request.target {
+            UploadTarget::File(file_id) => {
+                let file = self.live(principal, file_id, ItemKind::File).await?;
+                let name = match request.name.as_deref() {
+                    Some(name) => item_name("name", name)?.keeping_extension_of(&file.name),
+                    None => item_name("name", &file.name)?,
+                };
+                (ContentTarget::File(file.id), name)
+            }
+            UploadTarget::Folder(_) | UploadTarget::Path(_) => {
+                let name = item_name("name", request.name.as_deref().unwrap_or_default())?;
+                let folder = match &request.target {
+                    UploadTarget::Folder(id) => self.target_folder(principal, *id).await?,
+                    UploadTarget::Path(path) => self.folder_at_path(principal, path, "target_folder_path").await?,
+                    UploadTarget::File(_) => unreachable!("matched above"),
+                };
+                match self.repo.find_live_child(folder.id, &name.key()).await? {
+                    Some(existing) if existing.kind == ItemKind::File && request.is_covered => {
+                        (ContentTarget::File(existing.id), name)
+                    }
+                    Some(_) => return Err(self.name_conflict(folder.id, &name).await),
+                    None => (ContentTarget::Folder(folder.id), name),
+                }
+            }
+        };
+        check_space(&me, request.declared_size.unwrap_or(0))?;
+        let now = self.clock.now();
+        let ticket = UploadTicket {
+            upload_id: random_hex(16),
+            secret: random_hex(32),
+        };
+        self.repo
+            .create_upload_session(UploadSession {
+                upload_id: ticket.upload_id.clone(),
+                secret_hash: self.key.hash(&ticket.secret),
+                enterprise_id: me.user.enterprise_id,
+                user_id: me.user.id,
+                target,
+                name: name.into_inner(),
+                remark,
+                declared_size: request.declared_size,
+                expires_at: now + UPLOAD_URL_TTL_SECS,
+                created_at: now,
+            })
+            .await?;
+        Ok(ticket)
+    }
+
+    /// The bytes of an upload URL arrive: stores them, then commits the file or version in one
+    /// transaction. Until that commit nothing is visible; on any failure the URL can be retried.
+    pub async fn receive_upload(&self, upload_id: &str, secret: &str, body: ByteStream) -> Result<ItemDetail> {
+        let now = self.clock.now();
+        let session = self.repo.find_upload_session(upload_id).await?;
+        let session = session
+            .filter(|session| self.key.verify(secret, &session.secret_hash) && session.expires_at > now)
+            .ok_or(Error::not_found(NotFoundKind::Link))?;
+        let uploader = self
+            .repo
+            .find_user_with_enterprise(session.user_id)
+            .await?
+            .filter(|user| user.user.active)
+            .ok_or(Error::not_found(NotFoundKind::Link))?;
+        self.check_upload_target(&uploader, session.target).await?;
+        let storage_key = random_hex(16);
+        if !self.repo.claim_upload_session(upload_id, &storage_key, now).await? {
+            return Err(Error::not_found(NotFoundKind::Link));
+        }
+        let result = self.store_and_commit(&session, &uploader, &storage_key, body).await;
+        if result.is_err()
+            && let Err(err) = self.repo.release_upload_session(upload_id).await
+        {
+            tracing::warn!(error = ?err, "could not hand an upload URL back after a failed transfer");
+        }
+        let file_id = result?;
+        let file = self
+            .repo
+            .find_item(file_id)
+            .await?
+            .ok_or_else(|| Error::internal("committed file vanished"))?;
+        self.detail(file).await
+    }
+
+    async fn store_and_commit(
+        &self,
+        session: &UploadSession,
+        uploader: &UserWithEnterprise,
+        storage_key: &str,
+        body: ByteStream,
+    ) -> Result<ItemId> {
+        let tap = DigestTap::new(space_left(uploader));
+        let stored = self.blobs.put(storage_key, tap.wrap(body)).await;
+        match stored {
+            Ok(_) => {}
+            Err(BlobError::Body(_)) if tap.over_limit() => return Err(space_refusal(uploader)),
+            Err(BlobError::Body(err)) => {
+                return Err(Error::invalid("file", format!("上传的内容不完整: {err}")));
+            }
+            Err(err) => return Err(blob_failure(err)),
+        }
+        let digest = tap.finish();
+        let committed = self
+            .repo
+            .commit_content(NewContent {
+                target: session.target,
+                name: session.name.clone(),
+                name_key: crate::drive::name_key(&session.name),
+                remark: session.remark.clone(),
+                sha256: digest.sha256,
+                sha1: digest.sha1_hex,
+                size: i64::try_from(digest.size).map_err(|_| Error::invalid("file", "过大"))?,
+                storage_key: storage_key.to_owned(),
+                by: uploader.user.id,
+                at: self.clock.now(),
+                upload_id: Some(session.upload_id.clone()),
+            })
+            .await;
+        let committed = match committed {
+            Ok(committed) => committed,
+            Err(err) => {
+                self.forget_blob(storage_key).await;
+                return Err(match err {
+                    RepoError::Conflict(ConflictKind::ItemName) => Error::Refused(Refusal::FileNameConflict),
+                    RepoError::NotFound => Error::not_found(match session.target {
+                        ContentTarget::Folder(_) => NotFoundKind::Folder,
+                        ContentTarget::File(_) => NotFoundKind::File,
+                    }),
+                    other => target_error(other),
+                });
+            }
+        };
+        if committed.duplicate_storage {
+            self.forget_blob(storage_key).await;
+        }
+        Ok(committed.file_id)
+    }
+
+    /// Deletes bytes that ended up unused; a failure only leaves garbage for the collector.
+    async fn forget_blob(&self, storage_key: &str) {
+        if let Err(err) = self.blobs.delete(storage_key).await {
+            tracing::warn!(error = %err, storage_key, "could not delete unused blob");
+        }
+    }
+
+    /// The session's folder or file must still be live and the uploader's.
+    async fn check_upload_target(&self, uploader: &UserWithEnterprise, target: ContentTarget) -> Result<Item> {
+        let (id, kind) = match target {
+            ContentTarget::Folder(id) => (id, ItemKind::Folder),
+            ContentTarget::File(id) => (id, ItemKind::File),
+        };
+        let item = self.repo.find_item(id).await?;
+        let item = item
+            .filter(|item| item.space == crate::drive::Space::Personal(uploader.user.id) && item.kind == kind)
+            .ok_or(Error::not_found(match kind {
+                ItemKind::Folder => NotFoundKind::Folder,
+                ItemKind::File => NotFoundKind::File,
+            }))?;
+        if item.trash.is_some() {
+            return Err(Error::Refused(match kind {
+                ItemKind::Folder => Refusal::FolderDeleted,
+                ItemKind::File => Refusal::FileDeleted,
+            }));
+        }
+        Ok(item)
+    }
+
+    /// `file/{id}/download`: a URL for the current version or `version`, valid `valid_period`
+    /// seconds.
+    pub async fn download_url(
+        &self,
+        principal: &Principal,
+        file_id: ItemId,
+        version: Option<i64>,
+        valid_period: Option<i64>,
+    ) -> Result<DownloadTicket> {
+        let (me, _) = self.personal_space(principal).await?;
+        let file = self.live(principal, file_id, ItemKind::File).await?;
+        if me.user.disable_download {
+            return Err(Error::PermissionDenied);
+        }
+        let version_id = match version.filter(|version| *version != 0) {
+            None => file
+                .current_version_id
+                .ok_or_else(|| Error::internal("a file without a current version"))?,
+            Some(id) => {
+                let found = self.repo.find_version(VersionId(id)).await?;
+                found
+                    .filter(|found| found.file_id == file.id)
+                    .ok_or_else(|| Error::invalid("version", "文件版本不存在"))?
+                    .id
+            }
+        };
+        let ttl = valid_period.unwrap_or(DEFAULT_DOWNLOAD_TTL_SECS);
+        if !(1..=MAX_DOWNLOAD_TTL_SECS).contains(&ttl) {
+            return Err(Error::invalid("valid_period", "必须在1到604800秒之间"));
+        }
+        let expires_at = self.clock.now() + ttl;
+        let mut packed = [0u8; 16];
+        packed[..8].copy_from_slice(&version_id.0.to_be_bytes());
+        packed[8..].copy_from_slice(&expires_at.to_be_bytes());
+        let ticket = hex::encode(packed);
+        let signature = hex::encode(self.key.hash(&download_message(&ticket)));
+        Ok(DownloadTicket {
+            ticket,
+            signature,
+            name: file.name,
+        })
+    }
+
+    /// Checks a download URL: signature, expiry, and that the file is still live.
+    pub async fn open_download(&self, ticket: &str, signature: &str) -> Result<Download> {
+        let invalid = || Error::not_found(NotFoundKind::Link);
+        let signature = hex::decode(signature).map_err(|_| invalid())?;
+        if !self.key.verify(&download_message(ticket), &signature) {
+            return Err(invalid());
+        }
+        let packed = hex::decode(ticket).map_err(|_| invalid())?;
+        let packed: [u8; 16] = packed.try_into().map_err(|_| invalid())?;
+        let version_id = i64::from_be_bytes(packed[..8].try_into().map_err(|_| invalid())?);
+        let expires_at = i64::from_be_bytes(packed[8..].try_into().map_err(|_| invalid())?);
+        if expires_at <= self.clock.now() {
+            return Err(invalid());
+        }
+        let version = self
+            .repo
+            .find_version(VersionId(version_id))
+            .await?
+            .ok_or_else(invalid)?;
+        let file = self.repo.find_item(version.file_id).await?.ok_or_else(invalid)?;
+        if file.trash.is_some() {
+            return Err(invalid());
+        }
+        Ok(Download {
+            version,
+            name: file.name,
+            modified_at: file.modified_at,
+        })
+    }
+
+    /// The bytes of a verified download, or a range of them.
+    pub async fn download_bytes(&self, download: &Download, range: Option<ByteRange>) -> Result<ByteStream> {
+        self.blobs
+            .get(&download.version.storage_key, range)
+            .await
+            .map_err(blob_failure)
+    }
+
+    /// `file/{id}/versions`: newest first.
+    pub async fn list_versions(&self, principal: &Principal, file_id: ItemId) -> Result<(Vec<VersionView>, Users)> {
+        let file = self.live(principal, file_id, ItemKind::File).await?;
+        let versions = self.repo.list_versions(file.id).await?;
+        let users = self
+            .users_by_id(
+                versions
+                    .iter()
+                    .map(|version| version.created_by)
+                    .collect::<HashSet<UserId>>(),
+            )
+            .await?;
+        let views = versions
+            .into_iter()
+            .map(|version| VersionView {
+                current: Some(version.id) == file.current_version_id,
+                version,
+            })
+            .collect();
+        Ok((views, users))
+    }
+
+    async fn version_of(&self, principal: &Principal, file_id: ItemId, version_id: i64) -> Result<(Item, FileVersion)> {
+        let file = self.live(principal, file_id, ItemKind::File).await?;
+        let version = self.repo.find_version(VersionId(version_id)).await?;
+        let version = version
+            .filter(|version| version.file_id == file.id)
+            .ok_or_else(|| Error::invalid("version_id", "文件版本不存在"))?;
+        Ok((file, version))
+    }
+
+    /// `file/{id}/version/{version_id}/info`.
+    pub async fn version_info(
+        &self,
+        principal: &Principal,
+        file_id: ItemId,
+        version_id: i64,
+    ) -> Result<(VersionView, Users)> {
+        let (file, version) = self.version_of(principal, file_id, version_id).await?;
+        let users = self.users_by_id(HashSet::from([version.created_by])).await?;
+        Ok((
+            VersionView {
+                current: Some(version.id) == file.current_version_id,
+                version,
+            },
+            users,
+        ))
+    }
+
+    /// `file/{id}/version/{version_id}/promote`: that content becomes a new current version.
+    pub async fn promote_version(&self, principal: &Principal, file_id: ItemId, version_id: i64) -> Result<ItemDetail> {
+        let (file, version) = self.version_of(principal, file_id, version_id).await?;
+        let (me, _) = self.personal_space(principal).await?;
+        if Some(version.id) != file.current_version_id {
+            self.repo
+                .promote_version(file.id, version.id, me.user.id, self.clock.now())
+                .await
+                .map_err(target_error)?;
+        }
+        let file = self.live(principal, file_id, ItemKind::File).await?;
+        self.detail(file).await
+    }
+
+    /// `file/{id}/version/{version_id}/delete`: any version but the current one.
+    pub async fn delete_version(&self, principal: &Principal, file_id: ItemId, version_id: i64) -> Result<()> {
+        let (file, version) = self.version_of(principal, file_id, version_id).await?;
+        if Some(version.id) == file.current_version_id {
+            return Err(Error::invalid("version_id", "不能删除当前版本"));
+        }
+        Ok(self.repo.delete_version(file.id, version.id, self.clock.now()).await?)
+    }
+
+    /// Removes bytes nothing refers to: blobs unreferenced for `grace_secs`, upload URLs expired
+    /// `grace_secs` ago with what they left behind, and a store's partial writes of that age.
+    /// The grace period is what keeps a reader that resolved a blob just before it lost its
+    /// last reference safe.
+    pub async fn collect_garbage(&self, grace_secs: i64) -> Result<CollectReport> {
+        let before = self.clock.now() - grace_secs;
+        let mut report = CollectReport::default();
+        for key in self.repo.purge_upload_sessions(before).await? {
+            self.forget_blob(&key).await;
+            report.abandoned_uploads += 1;
+        }
+        loop {
+            let blobs = self.repo.list_unreferenced_blobs(before, 500).await?;
+            if blobs.is_empty() {
+                break;
+            }
+            let batch = blobs.len();
+            for blob in blobs {
+                if self.repo.delete_unreferenced_blob(blob.blob_id, before).await? {
+                    self.forget_blob(&blob.storage_key).await;
+                    report.blobs += 1;
+                }
+            }
+            if batch < 500 {
+                break;
+            }
+        }
+        report.partial_writes = self
+            .blobs
+            .sweep_partial(grace_secs.max(0) as u64)
+            .await
+            .map_err(blob_failure)?;
+        Ok(report)
+    }
+
+    /// Whether the blob store answers, for `/readyz`.
+    pub async fn blobs_healthy(&self) -> bool {
+        self.blobs.is_healthy().await
+    }
+}
+
+fn download_message(ticket: &str) -> String {
+    format!("download:{ticket}")
+}
+
+/// Bytes the user may still add, bounded by the enterprise's room.
+fn space_left(owner: &UserWithEnterprise) -> u64 {
+    let left = |total: i64, used: i64| {
+        if total < 0 {
+            u64::MAX
+        } else {
+            total.saturating_sub(used).max(0) as u64
+        }
+    };
+    left(owner.user.space_total, owner.user.space_used)
+        .min(left(owner.enterprise.space_total, owner.enterprise.space_used))
+}
+
+/// Whether `size` more bytes fit the user's and the enterprise's space.
+fn check_space(owner: &UserWithEnterprise, size: i64) -> Result<()> {
+    let fits = |total: i64, used: i64| total < 0 || used.saturating_add(size) <= total;
+    if !fits(owner.user.space_total, owner.user.space_used) {
+        return Err(Error::Refused(Refusal::ExceedUserSpaceLimit));
+    }
+    if !fits(owner.enterprise.space_total, owner.enterprise.space_used) {
+        return Err(Error::Refused(Refusal::ExceedEnterpriseSpaceLimit));
+    }
+    Ok(())
+}
+
+/// The refusal for a body that outgrew the space left: whichever limit is the tighter.
+fn space_refusal(owner: &UserWithEnterprise) -> Error {
+    let left = |total: i64, used: i64| if total < 0 { i64::MAX } else { total - used };
+    if left(owner.user.space_total, owner.user.space_used)
+        <= left(owner.enterprise.space_total, owner.enterprise.space_used)
+    {
+        Error::Refused(Refusal::ExceedUserSpaceLimit)
+    } else {
+        Error::Refused(Refusal::ExceedEnterpriseSpaceLimit)
+    }
+}
+
+fn blob_failure(err: BlobError) -> Error {
+    match err {
+        BlobError::NotFound => Error::internal("a committed blob is missing from the store"),
+        BlobError::Body(source) => Error::Unavailable(Box::new(source)),
+        BlobError::Store(source) => Error::Unavailable(source),
+    }
+}

@@ -1,0 +1,1399 @@
+//! `DriveRepo`: the folder tree, versions, blobs and upload URLs.
+//!
+//! The tree is parent pointers only, so moving or renaming a folder touches one row whatever
+//! lies below it; ancestors are walked with recursive CTEs (depth, never subtree size). Each
+//! folder keeps its direct-child counters and the size of the live files below it, updated in
+//! the same transaction as the change, which keeps listings' totals exact without counting.
+//!
+//! The statements here are plain SQL with `?` placeholders, numbered for PostgreSQL by
+//! [`dialect`]; recursive CTEs read more clearly as SQL than as builder calls.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+use openpan_core::RepoError;
+use openpan_core::drive::{
+    FileVersion, Item, ItemKind, KindFilter, PathEntry, ROOT_FOLDER_NAME, Sort, SortKey, Space, TrashState,
+};
+use openpan_core::error::ConflictKind;
+use openpan_core::ids::{EnterpriseId, ItemId, UserId, VersionId};
+use openpan_core::model::Page;
+use openpan_core::ports::{
+    CommittedContent, ContentTarget, DriveRepo, NewContent, NewFolder, RepoResult, UnreferencedBlob, UploadSession,
+};
+
+use crate::errors::{classify, other};
+use crate::pool::{SqlRepo, on_pool};
+
+/// `sql` for the engine of `builder`: `?` placeholders become `$1, $2, …` on PostgreSQL.
+pub(crate) fn dialect<B: 'static>(_builder: &B, sql: &str) -> String {
+    if TypeId::of::<B>() != TypeId::of::<sea_query::PostgresQueryBuilder>() {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_postgres<B: 'static>(_builder: &B) -> bool {
+    TypeId::of::<B>() == TypeId::of::<sea_query::PostgresQueryBuilder>()
+}
+
+/// Runs a statement; evaluates to its `sqlx::Result` of the query result.
+macro_rules! exec {
+    ($conn:expr, $builder:ident, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql = dialect(&$builder(), $sql);
+        sqlx::query(&sql)$(.bind($arg))*.execute($conn).await
+    }};
+}
+
+/// Fetches rows as `$row`: `all`, `optional` or `one`.
+macro_rules! fetch {
+    ($mode:ident $row:ty, $conn:expr, $builder:ident, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql = dialect(&$builder(), $sql);
+        fetch!(@run $mode, sqlx::query_as::<_, $row>(&sql)$(.bind($arg))*, $conn)
+    }};
+    (@run all, $query:expr, $conn:expr) => { $query.fetch_all($conn).await };
+    (@run optional, $query:expr, $conn:expr) => { $query.fetch_optional($conn).await };
+    (@run one, $query:expr, $conn:expr) => { $query.fetch_one($conn).await };
+}
+
+/// Fetches one scalar.
+macro_rules! scalar {
+    ($ty:ty, $conn:expr, $builder:ident, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql = dialect(&$builder(), $sql);
+        sqlx::query_scalar::<_, $ty>(&sql)$(.bind($arg))*.fetch_one($conn).await
+    }};
+}
+
+/// Adds `$delta` to the size of `$folder` and every folder above it.
+macro_rules! add_size_upwards {
+    ($conn:expr, $builder:ident, $folder:expr, $delta:expr) => {{
+        let delta: i64 = $delta;
+        if delta != 0 {
+            exec!($conn, $builder, ADD_SIZE_UPWARDS, $folder, delta).map_err(other)?;
+        }
+    }};
+}
+
+/// Charges (or with a negative delta, refunds) an owner and the enterprise; a charge that
+/// would pass a limit fails with the matching conflict.
+macro_rules! charge {
+    ($conn:expr, $builder:ident, $owner:expr, $enterprise:expr, $delta:expr) => {{
+        let delta: i64 = $delta;
+        let owner: i64 = $owner;
+        let enterprise: i64 = $enterprise;
+        if delta > 0 {
+            let done = exec!($conn, $builder, CHARGE_USER, delta, owner, delta).map_err(other)?;
+            if done.rows_affected() == 0 {
+                return Err(RepoError::Conflict(ConflictKind::UserSpace));
+            }
+            let done = exec!($conn, $builder, CHARGE_ENTERPRISE, delta, enterprise, delta).map_err(other)?;
+            if done.rows_affected() == 0 {
+                return Err(RepoError::Conflict(ConflictKind::EnterpriseSpace));
+            }
+        } else if delta < 0 {
+            exec!($conn, $builder, REFUND_USER, -delta, owner).map_err(other)?;
+            exec!($conn, $builder, REFUND_ENTERPRISE, -delta, enterprise).map_err(other)?;
+        }
+    }};
+}
+
+/// Serialises tree-shape changes (moves, copies) within an enterprise on PostgreSQL, so two
+/// concurrent moves cannot build a cycle; SQLite has a single writer anyway.
+macro_rules! lock_tree {
+    ($conn:expr, $builder:ident, $enterprise:expr) => {{
+        if is_postgres(&$builder()) {
+            let key: i64 = TREE_LOCK_BASE + $enterprise;
+            exec!($conn, $builder, "select pg_advisory_xact_lock(?)", key).map_err(other)?;
+        }
+    }};
+}
+
+const TREE_LOCK_BASE: i64 = 0x6f70_0000_0000_0000;
+
+const ITEM_SELECT: &str = "select i.item_id, i.enterprise_id, i.space_kind, i.space_id, i.is_folder, i.parent_id, \
+     i.name, i.description, i.size, i.folder_count, i.file_count, i.owner_id, i.created_by, i.modified_by, \
+     i.created_at, i.modified_at, i.sequence_id, i.current_version_id, v.sha1, i.trash_root_id, i.trashed_at, \
+     i.trashed_by from item i left join file_version v on v.version_id = i.current_version_id";
+
+const ADD_SIZE_UPWARDS: &str = "with recursive chain(item_id, parent_id, depth) as ( \
+     select item_id, parent_id, 0 from item where item_id = ? \
+     union all select p.item_id, p.parent_id, c.depth + 1 from item p join chain c on p.item_id = c.parent_id \
+     where c.depth < 4096) \
+     update item set size = size + ? where item_id in (select item_id from chain)";
+
+const ANCESTORS: &str = "with recursive chain(item_id, parent_id, name, depth) as ( \
+     select item_id, parent_id, name, 0 from item where item_id = ? \
+     union all select p.item_id, p.parent_id, p.name, c.depth + 1 from item p join chain c on p.item_id = c.parent_id \
+     where c.depth < 4096) \
+     select item_id, parent_id, name from chain where depth > 0 order by depth desc";
+
+const LIVE_SUBTREE: &str = "with recursive sub(item_id, depth) as ( \
+     select item_id, 0 from item where item_id = ? \
+     union all select c.item_id, s.depth + 1 from item c join sub s on c.parent_id = s.item_id \
+     where c.trash_root_id is null and s.depth < 4096)";
+
+const CHARGE_USER: &str = "update user_account set space_used = space_used + ? \
+     where user_id = ? and (space_total < 0 or space_used + ? <= space_total)";
+const CHARGE_ENTERPRISE: &str = "update enterprise set space_used = space_used + ? \
+     where enterprise_id = ? and (space_total < 0 or space_used + ? <= space_total)";
+const REFUND_USER: &str = "update user_account set space_used = space_used - ? where user_id = ?";
+const REFUND_ENTERPRISE: &str = "update enterprise set space_used = space_used - ? where enterprise_id = ?";
+
+const VERSION_SELECT: &str = "select v.version_id, v.file_id, v.name, v.size, v.sha1, v.remark, v.created_by, \
+     v.created_at, b.storage_key from file_version v join content_blob b on b.blob_id = v.blob_id";
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    item_id: i64,
+    enterprise_id: i64,
+    space_kind: i16,
+    space_id: i64,
+    is_folder: bool,
+    parent_id: Option<i64>,
+    name: String,
+    description: String,
+    size: i64,
+    folder_count: i64,
+    file_count: i64,
+    owner_id: i64,
+    created_by: i64,
+    modified_by: i64,
+    created_at: i64,
+    modified_at: i64,
+    sequence_id: i64,
+    current_version_id: Option<i64>,
+    sha1: Option<String>,
+    trash_root_id: Option<i64>,
+    trashed_at: Option<i64>,
+    trashed_by: Option<i64>,
+}
+
+impl TryFrom<ItemRow> for Item {
+    type Error = RepoError;
+
+    fn try_from(row: ItemRow) -> Result<Self, RepoError> {
+        let space = Space::from_parts(row.space_kind, row.space_id)
+            .ok_or_else(|| RepoError::Other(format!("item {} has unknown space kind", row.item_id).into()))?;
+        let trash = row.trash_root_id.map(|root| TrashState {
+            root: ItemId(root),
+            at: row.trashed_at.unwrap_or_default(),
+            by: UserId(row.trashed_by.unwrap_or_default()),
+        });
+        Ok(Item {
+            id: ItemId(row.item_id),
+            enterprise_id: EnterpriseId(row.enterprise_id),
+            space,
+            kind: if row.is_folder {
+                ItemKind::Folder
+            } else {
+                ItemKind::File
+            },
+            parent_id: row.parent_id.map(ItemId),
+            name: row.name,
+            description: row.description,
+            size: row.size,
+            folder_count: row.folder_count,
+            file_count: row.file_count,
+            owner_id: UserId(row.owner_id),
+            created_by: UserId(row.created_by),
+            modified_by: UserId(row.modified_by),
+            created_at: row.created_at,
+            modified_at: row.modified_at,
+            sequence_id: row.sequence_id,
+            current_version_id: row.current_version_id.map(VersionId),
+            sha1: row.sha1,
+            trash,
+        })
+    }
+}
+
+fn items(rows: Vec<ItemRow>) -> RepoResult<Vec<Item>> {
+    rows.into_iter().map(Item::try_from).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    version_id: i64,
+    file_id: i64,
+    name: String,
+    size: i64,
+    sha1: String,
+    remark: String,
+    created_by: i64,
+    created_at: i64,
+    storage_key: String,
+}
+
+impl From<VersionRow> for FileVersion {
+    fn from(row: VersionRow) -> Self {
+        Self {
+            id: VersionId(row.version_id),
+            file_id: ItemId(row.file_id),
+            name: row.name,
+            size: row.size,
+            sha1: row.sha1,
+            remark: row.remark,
+            created_by: UserId(row.created_by),
+            created_at: row.created_at,
+            storage_key: row.storage_key,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AncestorRow {
+    item_id: i64,
+    parent_id: Option<i64>,
+    name: String,
+}
+
+/// What a write needs to know about an item it touches.
+#[derive(sqlx::FromRow)]
+struct Node {
+    enterprise_id: i64,
+    is_folder: bool,
+    parent_id: Option<i64>,
+    size: i64,
+    owner_id: i64,
+    trash_root_id: Option<i64>,
+    current_version_id: Option<i64>,
+}
+
+const NODE_SELECT: &str = "select item_id, enterprise_id, is_folder, parent_id, size, owner_id, trash_root_id, \
+     current_version_id from item where item_id = ?";
+
+/// A row of a subtree being copied.
+#[derive(sqlx::FromRow)]
+struct CopyRow {
+    item_id: i64,
+    parent_id: Option<i64>,
+    is_folder: bool,
+    name: String,
+    name_key: String,
+    description: String,
+    size: i64,
+    folder_count: i64,
+    file_count: i64,
+    blob_id: Option<i64>,
+    version_name: Option<String>,
+    version_size: Option<i64>,
+    version_sha1: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    upload_id: String,
+    secret_hash: Vec<u8>,
+    enterprise_id: i64,
+    user_id: i64,
+    folder_id: Option<i64>,
+    file_id: Option<i64>,
+    name: String,
+    remark: String,
+    declared_size: Option<i64>,
+    expires_at: i64,
+    created_at: i64,
+}
+
+/// The counter column a child of this kind is counted in.
+fn counter(is_folder: bool) -> &'static str {
+    if is_folder { "folder_count" } else { "file_count" }
+}
+
+fn bump_parent_sql(is_folder: bool, delta: i64) -> String {
+    let column = counter(is_folder);
+    let sign = if delta >= 0 { '+' } else { '-' };
+    format!(
+        "update item set {column} = {column} {sign} {}, modified_at = ?, sequence_id = sequence_id + 1 \
+         where item_id = ? and is_folder = ? and trash_root_id is null",
+        delta.abs()
+    )
+}
+
+fn order_sql(sort: Sort, size_column: &str, date_column: &str) -> String {
+    let direction = if sort.descending { "desc" } else { "asc" };
+    let column = match sort.by {
+        SortKey::Name => "i.name_key",
+        SortKey::Date => date_column,
+        SortKey::Size => size_column,
+    };
+    format!("order by {column} {direction}, i.item_id {direction}")
+}
+
+fn name_conflict(err: sqlx::Error) -> RepoError {
+    classify(err, Some(ConflictKind::ItemName))
+}
+
+/// `like` pattern matching keys that start with `prefix`.
+fn prefix_pattern(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[async_trait]
+impl DriveRepo for SqlRepo {
+    async fn ensure_space_root(&self, enterprise_id: EnterpriseId, space: Space, at: i64) -> RepoResult<Item> {
+        let (kind, id) = space.to_parts();
+        let select = format!("{ITEM_SELECT} where i.parent_id is null and i.space_kind = ? and i.space_id = ?");
+        let found = on_pool!(self, read, |pool, builder| {
+            fetch!(optional ItemRow, pool, builder, &select, kind, id).map_err(other)
+        })?;
+        if let Some(row) = found {
+            return row.try_into();
+        }
+        let Space::Personal(owner) = space;
+        let row = on_pool!(self, write, |pool, builder| {
+            exec!(
+                pool,
+                builder,
+                "insert into item (enterprise_id, space_kind, space_id, is_folder, parent_id, name, name_key, \
+                 owner_id, created_by, modified_by, created_at, modified_at) \
+                 values (?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing",
+                enterprise_id.0,
+                kind,
+                id,
+                true,
+                ROOT_FOLDER_NAME,
+                ROOT_FOLDER_NAME,
+                owner.0,
+                owner.0,
+                owner.0,
+                at,
+                at
+            )
+            .map_err(other)?;
+            fetch!(one ItemRow, pool, builder, &select, kind, id).map_err(other)
+        })?;
+        row.try_into()
+    }
+
+    async fn find_item(&self, id: ItemId) -> RepoResult<Option<Item>> {
+        let select = format!("{ITEM_SELECT} where i.item_id = ?");
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(optional ItemRow, pool, builder, &select, id.0).map_err(other)
+        })?;
+        row.map(Item::try_from).transpose()
+    }
+
+    async fn list_ancestors(&self, id: ItemId) -> RepoResult<Vec<PathEntry>> {
+        let rows = on_pool!(self, read, |pool, builder| {
+            fetch!(all AncestorRow, pool, builder, ANCESTORS, id.0).map_err(other)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|row| PathEntry {
+                id: ItemId(row.item_id),
+                name: row.name,
+                is_root: row.parent_id.is_none(),
+            })
+            .collect())
+    }
+
+    async fn find_live_child(&self, parent: ItemId, name_key: &str) -> RepoResult<Option<Item>> {
+        let select = format!("{ITEM_SELECT} where i.parent_id = ? and i.name_key = ? and i.trash_root_id is null");
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(optional ItemRow, pool, builder, &select, parent.0, name_key).map_err(other)
+        })?;
+        row.map(Item::try_from).transpose()
+    }
+
+    async fn list_live_child_keys_with_prefix(&self, parent: ItemId, prefix: &str) -> RepoResult<Vec<String>> {
+        let pattern = prefix_pattern(prefix);
+        on_pool!(self, read, |pool, builder| {
+            let sql = dialect(
+                &builder(),
+                "select name_key from item where parent_id = ? and trash_root_id is null \
+                 and name_key like ? escape '\\'",
+            );
+            sqlx::query_scalar::<_, String>(&sql)
+                .bind(parent.0)
+                .bind(&pattern)
+                .fetch_all(pool)
+                .await
+                .map_err(other)
+        })
+    }
+
+    async fn list_children(&self, parent: &Item, filter: KindFilter, sort: Sort, page: Page) -> RepoResult<Vec<Item>> {
+        let order = order_sql(sort, "i.size", "i.modified_at");
+        let select = format!(
+            "{ITEM_SELECT} where i.parent_id = ? and i.is_folder = ? and i.trash_root_id is null {order} limit ? offset ?"
+        );
+        let offset = page.offset();
+        let limit = page.capacity;
+        // Folders come first: the page may hold the end of the folders and the start of the files.
+        let (folder_window, file_window) = match filter {
+            KindFilter::Folders => (Some((offset, limit)), None),
+            KindFilter::Files => (None, Some((offset, limit))),
+            KindFilter::All => {
+                let folders = parent.folder_count;
+                if offset + limit <= folders {
+                    (Some((offset, limit)), None)
+                } else if offset >= folders {
+                    (None, Some((offset - folders, limit)))
+                } else {
+                    (Some((offset, folders - offset)), Some((0, limit - (folders - offset))))
+                }
+            }
+        };
+        let mut out = Vec::new();
+        for (is_folder, window) in [(true, folder_window), (false, file_window)] {
+            let Some((offset, limit)) = window else { continue };
+            let rows = on_pool!(self, read, |pool, builder| {
+                fetch!(all ItemRow, pool, builder, &select, parent.id.0, is_folder, limit, offset).map_err(other)
+            })?;
+            out.extend(items(rows)?);
+        }
+        Ok(out)
+    }
+
+    async fn create_folder(&self, new: NewFolder) -> RepoResult<Item> {
+        let id = on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let bumped = exec!(
+                &mut *tx,
+                builder,
+                &bump_parent_sql(true, 1),
+                new.at,
+                new.parent_id.0,
+                true
+            )
+            .map_err(other)?;
+            if bumped.rows_affected() == 0 {
+                return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+            }
+            let parent = fetch!(one Node, &mut *tx, builder, NODE_SELECT, new.parent_id.0).map_err(other)?;
+            let (space_kind, space_id): (i16, i64) = {
+                let sql = dialect(&builder(), "select space_kind, space_id from item where item_id = ?");
+                sqlx::query_as(&sql)
+                    .bind(new.parent_id.0)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(other)?
+            };
+            let id = scalar!(
+                i64,
+                &mut *tx,
+                builder,
+                "insert into item (enterprise_id, space_kind, space_id, is_folder, parent_id, name, name_key, \
+                 description, owner_id, created_by, modified_by, created_at, modified_at) \
+                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning item_id",
+                parent.enterprise_id,
+                space_kind,
+                space_id,
+                true,
+                new.parent_id.0,
+                &new.name,
+                &new.name_key,
+                &new.description,
+                parent.owner_id,
+                new.by.0,
+                new.by.0,
+                new.at,
+                new.at
+            )
+            .map_err(name_conflict)?;
+            tx.commit().await.map_err(other)?;
+            Ok::<i64, RepoError>(id)
+        })?;
+        self.find_item(ItemId(id)).await?.ok_or(RepoError::NotFound)
+    }
+
+    async fn update_item(
+        &self,
+        id: ItemId,
+        name: Option<(String, String)>,
+        description: Option<String>,
+        by: UserId,
+        at: i64,
+    ) -> RepoResult<Item> {
+        let (name, name_key) = name.unzip();
+        on_pool!(self, write, |pool, builder| {
+            exec!(
+                pool,
+                builder,
+                "update item set name = coalesce(?, name), name_key = coalesce(?, name_key), \
+                 description = coalesce(?, description), modified_by = ?, modified_at = ?, \
+                 sequence_id = sequence_id + 1 where item_id = ?",
+                &name,
+                &name_key,
+                &description,
+                by.0,
+                at,
+                id.0
+            )
+            .map_err(name_conflict)?;
+            Ok::<(), RepoError>(())
+        })?;
+        self.find_item(id).await?.ok_or(RepoError::NotFound)
+    }
+
+    async fn move_item(
+        &self,
+        id: ItemId,
+        target: ItemId,
+        rename: Option<(String, String)>,
+        by: UserId,
+        at: i64,
+    ) -> RepoResult<()> {
+        let (name, name_key) = rename.unzip();
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, id.0)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?;
+            lock_tree!(&mut *tx, builder, node.enterprise_id);
+            let node = fetch!(one Node, &mut *tx, builder, NODE_SELECT, id.0).map_err(other)?;
+            let Some(old_parent) = node.parent_id.filter(|_| node.trash_root_id.is_none()) else {
+                return Err(RepoError::NotFound);
+            };
+            // Checked again under the lock: the target must not lie below the moved item.
+            let above_target = fetch!(all AncestorRow, &mut *tx, builder, ANCESTORS, target.0).map_err(other)?;
+            if target == id || above_target.iter().any(|row| row.item_id == id.0) {
+                return Err(RepoError::Conflict(ConflictKind::MoveIntoDescendant));
+            }
+            exec!(
+                &mut *tx,
+                builder,
+                "update item set parent_id = ?, name = coalesce(?, name), name_key = coalesce(?, name_key), \
+                 modified_by = ?, modified_at = ?, sequence_id = sequence_id + 1 where item_id = ?",
+                target.0,
+                &name,
+                &name_key,
+                by.0,
+                at,
+                id.0
+            )
+            .map_err(name_conflict)?;
+            exec!(
+                &mut *tx,
+                builder,
+                &bump_parent_sql(node.is_folder, -1),
+                at,
+                old_parent,
+                true
+            )
+            .map_err(other)?;
+            add_size_upwards!(&mut *tx, builder, old_parent, -node.size);
+            let bumped = exec!(
+                &mut *tx,
+                builder,
+                &bump_parent_sql(node.is_folder, 1),
+                at,
+                target.0,
+                true
+            )
+            .map_err(other)?;
+            if bumped.rows_affected() == 0 {
+                return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+            }
+            add_size_upwards!(&mut *tx, builder, target.0, node.size);
+            tx.commit().await.map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn copy_item(
+        &self,
+        id: ItemId,
+        target: ItemId,
+        name: (String, String),
+        by: UserId,
+        at: i64,
+    ) -> RepoResult<ItemId> {
+        let subtree = format!(
+            "{LIVE_SUBTREE} select i.item_id, i.parent_id, i.is_folder, i.name, i.name_key, i.description, i.size, \
+             i.folder_count, i.file_count, v.blob_id, v.name as version_name, v.size as version_size, \
+             v.sha1 as version_sha1 from sub join item i on i.item_id = sub.item_id \
+             left join file_version v on v.version_id = i.current_version_id order by sub.depth, i.item_id"
+        );
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let target_node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, target.0)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?;
+            lock_tree!(&mut *tx, builder, target_node.enterprise_id);
+            let rows = fetch!(all CopyRow, &mut *tx, builder, &subtree, id.0).map_err(other)?;
+            let Some(root) = rows.first() else {
+                return Err(RepoError::NotFound);
+            };
+            let root_is_folder = root.is_folder;
+            let bumped = exec!(
+                &mut *tx,
+                builder,
+                &bump_parent_sql(root_is_folder, 1),
+                at,
+                target.0,
+                true
+            )
+            .map_err(other)?;
+            if bumped.rows_affected() == 0 {
+                return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+            }
+            let (space_kind, space_id): (i16, i64) = {
+                let sql = dialect(&builder(), "select space_kind, space_id from item where item_id = ?");
+                sqlx::query_as(&sql)
+                    .bind(target.0)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(other)?
+            };
+            let total: i64 = rows.iter().filter(|row| !row.is_folder).map(|row| row.size).sum();
+            charge!(
+                &mut *tx,
+                builder,
+                target_node.owner_id,
+                target_node.enterprise_id,
+                total
+            );
+            let mut new_ids: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
+            let mut blob_refs: HashMap<i64, i64> = HashMap::new();
+            for (index, row) in rows.iter().enumerate() {
+                let (parent, item_name, item_key) = if index == 0 {
+                    (target.0, name.0.as_str(), name.1.as_str())
+                } else {
+                    let parent = row
+                        .parent_id
+                        .and_then(|old| new_ids.get(&old).copied())
+                        .ok_or_else(|| {
+                            RepoError::Other(
+                                format!("copy of item {} met a child before its parent", row.item_id).into(),
+                            )
+                        })?;
+                    (parent, row.name.as_str(), row.name_key.as_str())
+                };
+                let new_id = scalar!(
+                    i64,
+                    &mut *tx,
+                    builder,
+                    "insert into item (enterprise_id, space_kind, space_id, is_folder, parent_id, name, name_key, \
+                     description, size, folder_count, file_count, owner_id, created_by, modified_by, created_at, \
+                     modified_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning item_id",
+                    target_node.enterprise_id,
+                    space_kind,
+                    space_id,
+                    row.is_folder,
+                    parent,
+                    item_name,
+                    item_key,
+                    &row.description,
+                    row.size,
+                    row.folder_count,
+                    row.file_count,
+                    target_node.owner_id,
+                    by.0,
+                    by.0,
+                    at,
+                    at
+                )
+                .map_err(name_conflict)?;
+                new_ids.insert(row.item_id, new_id);
+                if let (Some(blob_id), Some(version_size), Some(version_sha1)) =
+                    (row.blob_id, row.version_size, row.version_sha1.as_deref())
+                {
+                    let version_name = row.version_name.as_deref().unwrap_or(item_name);
+                    let version_id = scalar!(
+                        i64,
+                        &mut *tx,
+                        builder,
+                        "insert into file_version (file_id, blob_id, name, size, sha1, created_by, created_at) \
+                         values (?, ?, ?, ?, ?, ?, ?) returning version_id",
+                        new_id,
+                        blob_id,
+                        version_name,
+                        version_size,
+                        version_sha1,
+                        by.0,
+                        at
+                    )
+                    .map_err(other)?;
+                    exec!(
+                        &mut *tx,
+                        builder,
+                        "update item set current_version_id = ? where item_id = ?",
+                        version_id,
+                        new_id
+                    )
+                    .map_err(other)?;
+                    *blob_refs.entry(blob_id).or_default() += 1;
+                }
+            }
+            for (blob_id, count) in blob_refs {
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "update content_blob set ref_count = ref_count + ?, unreferenced_at = null where blob_id = ?",
+                    count,
+                    blob_id
+                )
+                .map_err(other)?;
+            }
+            add_size_upwards!(&mut *tx, builder, target.0, total);
+            tx.commit().await.map_err(other)?;
+            new_ids
+                .get(&id.0)
+                .map(|new_id| ItemId(*new_id))
+                .ok_or(RepoError::NotFound)
+        })
+    }
+
+    async fn trash_item(&self, id: ItemId, by: UserId, at: i64) -> RepoResult<()> {
+        let trash = format!(
+            "{LIVE_SUBTREE} update item set trash_root_id = ?, trashed_at = ?, trashed_by = ? \
+             where item_id in (select item_id from sub)"
+        );
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, id.0)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?;
+            let Some(parent) = node.parent_id.filter(|_| node.trash_root_id.is_none()) else {
+                return Err(RepoError::NotFound);
+            };
+            exec!(&mut *tx, builder, &trash, id.0, id.0, at, by.0).map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                &bump_parent_sql(node.is_folder, -1),
+                at,
+                parent,
+                true
+            )
+            .map_err(other)?;
+            add_size_upwards!(&mut *tx, builder, parent, -node.size);
+            tx.commit().await.map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn restore_item(&self, id: ItemId, rename: Option<(String, String)>, at: i64) -> RepoResult<()> {
+        let (name, name_key) = rename.unzip();
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, id.0)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?;
+            let Some(parent) = node.parent_id.filter(|_| node.trash_root_id == Some(id.0)) else {
+                return Err(RepoError::NotFound);
+            };
+            let bumped =
+                exec!(&mut *tx, builder, &bump_parent_sql(node.is_folder, 1), at, parent, true).map_err(other)?;
+            if bumped.rows_affected() == 0 {
+                return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+            }
+            exec!(
+                &mut *tx,
+                builder,
+                "update item set name = coalesce(?, name), name_key = coalesce(?, name_key) where item_id = ?",
+                &name,
+                &name_key,
+                id.0
+            )
+            .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "update item set trash_root_id = null, trashed_at = null, trashed_by = null where trash_root_id = ?",
+                id.0
+            )
+            .map_err(name_conflict)?;
+            add_size_upwards!(&mut *tx, builder, parent, node.size);
+            tx.commit().await.map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn purge_item(&self, id: ItemId, at: i64) -> RepoResult<u64> {
+        let all_below = "with recursive sub(item_id, depth) as ( \
+             select item_id, 0 from item where item_id = ? \
+             union all select c.item_id, s.depth + 1 from item c join sub s on c.parent_id = s.item_id \
+             where s.depth < 4096) select item_id from sub order by depth, item_id";
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, id.0)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?;
+            let Some(trash_root) = node.trash_root_id else {
+                return Err(RepoError::NotFound);
+            };
+            if trash_root != id.0
+                && let Some(parent) = node.parent_id
+            {
+                // Taken along by a trashed folder above: that folder's counters and sizes
+                // include this item, and must stop doing so.
+                let column = counter(node.is_folder);
+                exec!(
+                    &mut *tx,
+                    builder,
+                    &format!("update item set {column} = {column} - 1 where item_id = ?"),
+                    parent
+                )
+                .map_err(other)?;
+                let chain = fetch!(all AncestorRow, &mut *tx, builder, ANCESTORS, id.0).map_err(other)?;
+                for row in chain {
+                    exec!(
+                        &mut *tx,
+                        builder,
+                        "update item set size = size - ? where item_id = ? and trash_root_id = ?",
+                        node.size,
+                        row.item_id,
+                        trash_root
+                    )
+                    .map_err(other)?;
+                }
+            }
+            let sql = dialect(&builder(), all_below);
+            let ids: Vec<i64> = sqlx::query_scalar(&sql)
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(other)?;
+            for chunk in ids.chunks(500) {
+                let marks = vec!["?"; chunk.len()].join(", ");
+                // Release every version's blob and give the space back to the owners.
+                let select = format!(
+                    "select v.blob_id, i.owner_id, i.enterprise_id, count(*) as n, sum(v.size) as bytes \
+                     from file_version v join item i on i.item_id = v.file_id \
+                     where v.file_id in ({marks}) group by v.blob_id, i.owner_id, i.enterprise_id"
+                );
+                let sql = dialect(&builder(), &select);
+                let mut query = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(&sql);
+                for item_id in chunk {
+                    query = query.bind(*item_id);
+                }
+                let releases = query.fetch_all(&mut *tx).await.map_err(other)?;
+                let mut refunds: HashMap<(i64, i64), i64> = HashMap::new();
+                for (blob_id, owner, enterprise, count, bytes) in releases {
+                    exec!(
+                        &mut *tx,
+                        builder,
+                        "update content_blob set ref_count = ref_count - ?, \
+                         unreferenced_at = case when ref_count - ? <= 0 then ? else unreferenced_at end \
+                         where blob_id = ?",
+                        count,
+                        count,
+                        at,
+                        blob_id
+                    )
+                    .map_err(other)?;
+                    *refunds.entry((owner, enterprise)).or_default() += bytes;
+                }
+                for ((owner, enterprise), bytes) in refunds {
+                    charge!(&mut *tx, builder, owner, enterprise, -bytes);
+                }
+                for statement in [
+                    format!("delete from file_version where file_id in ({marks})"),
+                    format!("update item set current_version_id = null where item_id in ({marks})"),
+                ] {
+                    let sql = dialect(&builder(), &statement);
+                    let mut query = sqlx::query(&sql);
+                    for item_id in chunk {
+                        query = query.bind(*item_id);
+                    }
+                    query.execute(&mut *tx).await.map_err(other)?;
+                }
+            }
+            // Children before parents, so no row ever points at a deleted parent.
+            for chunk in ids.rchunks(500) {
+                let marks = vec!["?"; chunk.len()].join(", ");
+                let sql = dialect(&builder(), &format!("delete from item where item_id in ({marks})"));
+                let mut query = sqlx::query(&sql);
+                for item_id in chunk {
+                    query = query.bind(*item_id);
+                }
+                query.execute(&mut *tx).await.map_err(other)?;
+            }
+            tx.commit().await.map_err(other)?;
+            Ok(ids.len() as u64)
+        })
+    }
+
+    async fn list_trash(
+        &self,
+        space: Space,
+        filter: KindFilter,
+        sort: Sort,
+        page: Page,
+    ) -> RepoResult<(Vec<Item>, i64)> {
+        let (kind, id) = space.to_parts();
+        let kinds = kind_condition(filter);
+        let order = order_sql(sort, "i.size", "i.trashed_at");
+        let select = format!(
+            "{ITEM_SELECT} where i.space_kind = ? and i.space_id = ? and i.trash_root_id = i.item_id {kinds} \
+             {order} limit ? offset ?"
+        );
+        let count = format!(
+            "select count(*) from item i where i.space_kind = ? and i.space_id = ? and i.trash_root_id = i.item_id {kinds}"
+        );
+        let (rows, total) = on_pool!(self, read, |pool, builder| {
+            let rows =
+                fetch!(all ItemRow, pool, builder, &select, kind, id, page.capacity, page.offset()).map_err(other)?;
+            let total = scalar!(i64, pool, builder, &count, kind, id).map_err(other)?;
+            Ok::<_, RepoError>((rows, total))
+        })?;
+        Ok((items(rows)?, total))
+    }
+
+    async fn list_trash_roots(&self, space: Space, filter: KindFilter) -> RepoResult<Vec<Item>> {
+        let (kind, id) = space.to_parts();
+        let kinds = kind_condition(filter);
+        let select = format!(
+            "{ITEM_SELECT} where i.space_kind = ? and i.space_id = ? and i.trash_root_id = i.item_id {kinds} \
+             order by i.item_id"
+        );
+        let rows = on_pool!(self, read, |pool, builder| {
+            fetch!(all ItemRow, pool, builder, &select, kind, id).map_err(other)
+        })?;
+        items(rows)
+    }
+
+    async fn list_versions(&self, file: ItemId) -> RepoResult<Vec<FileVersion>> {
+        let select = format!("{VERSION_SELECT} where v.file_id = ? order by v.version_id desc");
+        let rows = on_pool!(self, read, |pool, builder| {
+            fetch!(all VersionRow, pool, builder, &select, file.0).map_err(other)
+        })?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn find_version(&self, id: VersionId) -> RepoResult<Option<FileVersion>> {
+        let select = format!("{VERSION_SELECT} where v.version_id = ?");
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(optional VersionRow, pool, builder, &select, id.0).map_err(other)
+        })?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn commit_content(&self, content: NewContent) -> RepoResult<CommittedContent> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let (anchor_id, is_new_file) = match content.target {
+                ContentTarget::Folder(folder) => (folder.0, true),
+                ContentTarget::File(file) => (file.0, false),
+            };
+            let anchor = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, anchor_id)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?;
+            if anchor.is_folder != is_new_file {
+                return Err(RepoError::NotFound);
+            }
+            if anchor.trash_root_id.is_some() {
+                return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+            }
+            charge!(&mut *tx, builder, anchor.owner_id, anchor.enterprise_id, content.size);
+            let (blob_id, stored_key): (i64, String) = {
+                let sql = dialect(
+                    &builder(),
+                    "insert into content_blob (sha256, sha1, size, storage_key, ref_count, created_at) \
+                     values (?, ?, ?, ?, 1, ?) on conflict (sha256) do update \
+                     set ref_count = content_blob.ref_count + 1, unreferenced_at = null \
+                     returning blob_id, storage_key",
+                );
+                sqlx::query_as(&sql)
+                    .bind(content.sha256.as_slice())
+                    .bind(&content.sha1)
+                    .bind(content.size)
+                    .bind(&content.storage_key)
+                    .bind(content.at)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(other)?
+            };
+            let (file_id, parent, delta) = if is_new_file {
+                let bumped = exec!(
+                    &mut *tx,
+                    builder,
+                    &bump_parent_sql(false, 1),
+                    content.at,
+                    anchor_id,
+                    true
+                )
+                .map_err(other)?;
+                if bumped.rows_affected() == 0 {
+                    return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+                }
+                let (space_kind, space_id): (i16, i64) = {
+                    let sql = dialect(&builder(), "select space_kind, space_id from item where item_id = ?");
+                    sqlx::query_as(&sql)
+                        .bind(anchor_id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(other)?
+                };
+                let file_id = scalar!(
+                    i64,
+                    &mut *tx,
+                    builder,
+                    "insert into item (enterprise_id, space_kind, space_id, is_folder, parent_id, name, name_key, \
+                     size, owner_id, created_by, modified_by, created_at, modified_at) \
+                     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning item_id",
+                    anchor.enterprise_id,
+                    space_kind,
+                    space_id,
+                    false,
+                    anchor_id,
+                    &content.name,
+                    &content.name_key,
+                    content.size,
+                    anchor.owner_id,
+                    content.by.0,
+                    content.by.0,
+                    content.at,
+                    content.at
+                )
+                .map_err(name_conflict)?;
+                (file_id, anchor_id, content.size)
+            } else {
+                let parent = anchor.parent_id.ok_or(RepoError::NotFound)?;
+                (anchor_id, parent, content.size - anchor.size)
+            };
+            let version_id = scalar!(
+                i64,
+                &mut *tx,
+                builder,
+                "insert into file_version (file_id, blob_id, name, size, sha1, remark, created_by, created_at) \
+                 values (?, ?, ?, ?, ?, ?, ?, ?) returning version_id",
+                file_id,
+                blob_id,
+                &content.name,
+                content.size,
+                &content.sha1,
+                &content.remark,
+                content.by.0,
+                content.at
+            )
+            .map_err(other)?;
+            let updated = exec!(
+                &mut *tx,
+                builder,
+                "update item set current_version_id = ?, size = ?, modified_by = ?, modified_at = ?, \
+                 sequence_id = sequence_id + ? where item_id = ? and trash_root_id is null",
+                version_id,
+                content.size,
+                content.by.0,
+                content.at,
+                if is_new_file { 0i64 } else { 1i64 },
+                file_id
+            )
+            .map_err(other)?;
+            if updated.rows_affected() == 0 {
+                return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+            }
+            add_size_upwards!(&mut *tx, builder, parent, delta);
+            if let Some(upload_id) = &content.upload_id {
+                let marked = exec!(
+                    &mut *tx,
+                    builder,
+                    "update upload_session set state = 2 where upload_id = ? and state = 1",
+                    upload_id
+                )
+                .map_err(other)?;
+                if marked.rows_affected() == 0 {
+                    return Err(RepoError::Other("the upload URL was not being received".into()));
+                }
+            }
+            tx.commit().await.map_err(other)?;
+            Ok(CommittedContent {
+                file_id: ItemId(file_id),
+                duplicate_storage: stored_key != content.storage_key,
+            })
+        })
+    }
+
+    async fn promote_version(&self, file: ItemId, version: VersionId, by: UserId, at: i64) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, file.0)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?;
+            if node.trash_root_id.is_some() {
+                return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+            }
+            let parent = node.parent_id.ok_or(RepoError::NotFound)?;
+            let (blob_id, name, size, sha1): (i64, String, i64, String) = {
+                let sql = dialect(
+                    &builder(),
+                    "select blob_id, name, size, sha1 from file_version where version_id = ? and file_id = ?",
+                );
+                sqlx::query_as(&sql)
+                    .bind(version.0)
+                    .bind(file.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(other)?
+                    .ok_or(RepoError::NotFound)?
+            };
+            charge!(&mut *tx, builder, node.owner_id, node.enterprise_id, size);
+            let version_id = scalar!(
+                i64,
+                &mut *tx,
+                builder,
+                "insert into file_version (file_id, blob_id, name, size, sha1, created_by, created_at) \
+                 values (?, ?, ?, ?, ?, ?, ?) returning version_id",
+                file.0,
+                blob_id,
+                &name,
+                size,
+                &sha1,
+                by.0,
+                at
+            )
+            .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "update content_blob set ref_count = ref_count + 1, unreferenced_at = null where blob_id = ?",
+                blob_id
+            )
+            .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "update item set current_version_id = ?, size = ?, modified_by = ?, modified_at = ?, \
+                 sequence_id = sequence_id + 1 where item_id = ?",
+                version_id,
+                size,
+                by.0,
+                at,
+                file.0
+            )
+            .map_err(other)?;
+            add_size_upwards!(&mut *tx, builder, parent, size - node.size);
+            tx.commit().await.map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn delete_version(&self, file: ItemId, version: VersionId, at: i64) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, file.0)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?;
+            if node.current_version_id == Some(version.0) {
+                return Err(RepoError::Other("the current version cannot be deleted".into()));
+            }
+            let (blob_id, size): (i64, i64) = {
+                let sql = dialect(
+                    &builder(),
+                    "delete from file_version where version_id = ? and file_id = ? returning blob_id, size",
+                );
+                sqlx::query_as(&sql)
+                    .bind(version.0)
+                    .bind(file.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(other)?
+                    .ok_or(RepoError::NotFound)?
+            };
+            exec!(
+                &mut *tx,
+                builder,
+                "update content_blob set ref_count = ref_count - 1, \
+                 unreferenced_at = case when ref_count - 1 <= 0 then ? else unreferenced_at end where blob_id = ?",
+                at,
+                blob_id
+            )
+            .map_err(other)?;
+            charge!(&mut *tx, builder, node.owner_id, node.enterprise_id, -size);
+            tx.commit().await.map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn create_upload_session(&self, session: UploadSession) -> RepoResult<()> {
+        let (folder_id, file_id) = match session.target {
+            ContentTarget::Folder(id) => (Some(id.0), None),
+            ContentTarget::File(id) => (None, Some(id.0)),
+        };
+        on_pool!(self, write, |pool, builder| {
+            exec!(
+                pool,
+                builder,
+                "insert into upload_session (upload_id, secret_hash, enterprise_id, user_id, folder_id, file_id, \
+                 name, remark, declared_size, state, expires_at, created_at) \
+                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                &session.upload_id,
+                &session.secret_hash,
+                session.enterprise_id.0,
+                session.user_id.0,
+                folder_id,
+                file_id,
+                &session.name,
+                &session.remark,
+                session.declared_size,
+                session.expires_at,
+                session.created_at
+            )
+            .map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn find_upload_session(&self, upload_id: &str) -> RepoResult<Option<UploadSession>> {
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(
+                optional SessionRow,
+                pool,
+                builder,
+                "select upload_id, secret_hash, enterprise_id, user_id, folder_id, file_id, name, remark, \
+                 declared_size, expires_at, created_at from upload_session where upload_id = ?",
+                upload_id
+            )
+            .map_err(other)
+        })?;
+        let Some(row) = row else { return Ok(None) };
+        let target = match (row.folder_id, row.file_id) {
+            (Some(folder), None) => ContentTarget::Folder(ItemId(folder)),
+            (None, Some(file)) => ContentTarget::File(ItemId(file)),
+            _ => return Err(RepoError::Other("upload session without exactly one target".into())),
+        };
+        Ok(Some(UploadSession {
+            upload_id: row.upload_id,
+            secret_hash: row.secret_hash,
+            enterprise_id: EnterpriseId(row.enterprise_id),
+            user_id: UserId(row.user_id),
+            target,
+            name: row.name,
+            remark: row.remark,
+            declared_size: row.declared_size,
+            expires_at: row.expires_at,
+            created_at: row.created_at,
+        }))
+    }
+
+    async fn claim_upload_session(&self, upload_id: &str, storage_key: &str, now: i64) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            let done = exec!(
+                pool,
+                builder,
+                "update upload_session set state = 1, storage_key = ? \
+                 where upload_id = ? and state = 0 and expires_at > ?",
+                storage_key,
+                upload_id,
+                now
+            )
+            .map_err(other)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn release_upload_session(&self, upload_id: &str) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            exec!(
+                pool,
+                builder,
+                "update upload_session set state = 0 where upload_id = ? and state = 1",
+                upload_id
+            )
+            .map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn purge_upload_sessions(&self, before: i64) -> RepoResult<Vec<String>> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let sql = dialect(
+                &builder(),
+                "select storage_key from upload_session \
+                 where expires_at < ? and state <> 2 and storage_key is not null",
+            );
+            let keys: Vec<String> = sqlx::query_scalar(&sql)
+                .bind(before)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from upload_session where expires_at < ?",
+                before
+            )
+            .map_err(other)?;
+            tx.commit().await.map_err(other)?;
+            Ok(keys)
+        })
+    }
+
+    async fn list_unreferenced_blobs(&self, before: i64, limit: i64) -> RepoResult<Vec<UnreferencedBlob>> {
+        let rows: Vec<(i64, String)> = on_pool!(self, read, |pool, builder| {
+            let sql = dialect(
+                &builder(),
+                "select blob_id, storage_key from content_blob where ref_count <= 0 and unreferenced_at < ? \
+                 order by blob_id limit ?",
+            );
+            sqlx::query_as(&sql)
+                .bind(before)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(other)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(blob_id, storage_key)| UnreferencedBlob { blob_id, storage_key })
+            .collect())
+    }
+
+    async fn delete_unreferenced_blob(&self, blob_id: i64, before: i64) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            let done = exec!(
+                pool,
+                builder,
+                "delete from content_blob where blob_id = ? and ref_count <= 0 and unreferenced_at < ?",
+                blob_id,
+                before
+            )
+            .map_err(other)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+}
+
+fn kind_condition(filter: KindFilter) -> &'static str {
+    match filter {
+        KindFilter::All => "",
+        KindFilter::Folders => "and i.is_folder = true",
+        KindFilter::Files => "and i.is_folder = false",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_are_numbered_in_order() {
+        let sql = "select ? + ?, x from t where a = ?";
+        assert_eq!(
+            dialect(&sea_query::PostgresQueryBuilder, sql),
+            "select $1 + $2, x from t where a = $3"
+        );
+        assert_eq!(dialect(&sea_query::SqliteQueryBuilder, sql), sql);
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(prefix_pattern("a_b%c\\"), "a\\_b\\%c\\\\%");
+    }
+}

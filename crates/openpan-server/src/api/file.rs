@@ -1,0 +1,320 @@
+//! `/api/v2/file/*` (user token): the seed's paths and the SDKs' older ones side by side.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+
+use openpan_core::drive::ItemKind;
+use openpan_core::ids::ItemId;
+use openpan_core::services::{UploadRequest, UploadTarget};
+use openpan_types as wire;
+
+use super::folder::{TargetArgs, UpdateArgs};
+use super::items::{Action, BatchArgs, act, act_on_all, move_all, personal_space_only, required, success, whole_trash};
+use crate::AppState;
+use crate::convert;
+use crate::error::{ApiError, Result};
+use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64, parse_i64};
+use crate::transfer::percent_encode;
+
+const FILE: ItemKind = ItemKind::File;
+
+pub async fn info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::File>> {
+    let detail = state.core.item_info(&principal, ItemId(id), FILE).await?;
+    Ok(Json(convert::file(&detail.view, &detail.users)))
+}
+
+pub async fn trash_info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::File>> {
+    let detail = state.core.trash_info(&principal, ItemId(id), FILE).await?;
+    Ok(Json(convert::file(&detail.view, &detail.users)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<UpdateArgs>,
+) -> Result<Json<wire::File>> {
+    let detail = state
+        .core
+        .update_item(
+            &principal,
+            ItemId(id),
+            FILE,
+            args.name.as_deref(),
+            args.description.as_deref(),
+        )
+        .await?;
+    Ok(Json(convert::file(&detail.view, &detail.users)))
+}
+
+pub async fn move_to(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<TargetArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    state
+        .core
+        .move_item(&principal, ItemId(id), FILE, args.target()?)
+        .await?;
+    Ok(success())
+}
+
+pub async fn copy(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<TargetArgs>,
+) -> Result<Json<wire::File>> {
+    let detail = state
+        .core
+        .copy_item(&principal, ItemId(id), FILE, args.target()?, args.on_conflict())
+        .await?;
+    Ok(Json(convert::file(&detail.view, &detail.users)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PathArgs {
+    target_folder_path: Option<String>,
+}
+
+pub async fn copy_by_path(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<PathArgs>,
+) -> Result<Json<wire::File>> {
+    let path = args
+        .target_folder_path
+        .ok_or_else(|| ApiError::field("target_folder_path", "不能为空"))?;
+    let detail = state.core.copy_file_by_path(&principal, ItemId(id), &path).await?;
+    Ok(Json(convert::file(&detail.view, &detail.users)))
+}
+
+macro_rules! action_handler {
+    ($name:ident, $action:expr) => {
+        pub async fn $name(
+            State(state): State<AppState>,
+            Caller(principal): Caller,
+            PathId(id): PathId,
+        ) -> Result<Json<wire::SuccessBody>> {
+            act(&state, &principal, ItemId(id), FILE, $action).await?;
+            Ok(success())
+        }
+    };
+}
+
+action_handler!(delete, Action::Trash);
+action_handler!(restore, Action::Restore);
+action_handler!(purge, Action::Purge);
+
+/// The body of every upload-URL request; each path reads the fields it knows.
+#[derive(Debug, Default, Deserialize)]
+pub struct UploadArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    parent_id: Option<i64>,
+    target_folder_path: Option<String>,
+    name: Option<String>,
+    upload_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    is_covered: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    file_size: Option<i64>,
+    remark: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    department_id: Option<i64>,
+}
+
+impl UploadArgs {
+    fn request(self, target: UploadTarget) -> Result<UploadRequest> {
+        if let Some(kind) = self.upload_type.as_deref()
+            && kind != "api"
+        {
+            return Err(ApiError::field("upload_type", "只能是api"));
+        }
+        personal_space_only(self.department_id)?;
+        Ok(UploadRequest {
+            target,
+            name: self.name,
+            is_covered: self.is_covered.unwrap_or(false),
+            declared_size: self.file_size,
+            remark: self.remark,
+        })
+    }
+}
+
+async fn presign(
+    state: &AppState,
+    principal: &openpan_core::auth::Principal,
+    request: UploadRequest,
+) -> Result<Json<wire::PresignUrl>> {
+    let ticket = state.core.start_upload(principal, request).await?;
+    Ok(Json(wire::PresignUrl {
+        presign_url: format!("{}/upload/{}/{}", state.public_url, ticket.upload_id, ticket.secret),
+    }))
+}
+
+/// `file/upload` (SDKs) and `file/upload_v2` (seed).
+pub async fn upload(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<UploadArgs>,
+) -> Result<Json<wire::PresignUrl>> {
+    let parent = required(args.parent_id, "parent_id")?;
+    let request = args.request(UploadTarget::Folder(ItemId(parent)))?;
+    presign(&state, &principal, request).await
+}
+
+pub async fn upload_by_path(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(mut args): JsonBody<UploadArgs>,
+) -> Result<Json<wire::PresignUrl>> {
+    let path = args
+        .target_folder_path
+        .take()
+        .ok_or_else(|| ApiError::field("target_folder_path", "不能为空"))?;
+    let request = args.request(UploadTarget::Path(path))?;
+    presign(&state, &principal, request).await
+}
+
+/// `file/{id}/new_version` (SDKs) and `file/{id}/new_version_v2` (seed).
+pub async fn new_version(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<UploadArgs>,
+) -> Result<Json<wire::PresignUrl>> {
+    let request = args.request(UploadTarget::File(ItemId(id)))?;
+    presign(&state, &principal, request).await
+}
+
+/// `file/{id}/download` (and `download_v2`).
+pub async fn download(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<Json<wire::DownloadUrl>> {
+    let version = params.opt_i64("version")?;
+    let valid_period = params.opt_i64("valid_period")?;
+    let ticket = state
+        .core
+        .download_url(&principal, ItemId(id), version, valid_period)
+        .await?;
+    Ok(Json(wire::DownloadUrl {
+        download_url: format!(
+            "{}/download/{}/{}/{}",
+            state.public_url,
+            ticket.ticket,
+            ticket.signature,
+            percent_encode(&ticket.name)
+        ),
+    }))
+}
+
+pub async fn versions(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::FileVersions>> {
+    let (versions, users) = state.core.list_versions(&principal, ItemId(id)).await?;
+    Ok(Json(wire::FileVersions {
+        success: true,
+        file_versions: versions
+            .iter()
+            .map(|version| convert::file_version(version, &users))
+            .collect(),
+    }))
+}
+
+/// `{id}` and `{version_id}` of the version paths, both int64.
+fn version_path(Path((id, version_id)): Path<(String, String)>) -> Result<(ItemId, i64)> {
+    Ok((ItemId(parse_i64("id", &id)?), parse_i64("version_id", &version_id)?))
+}
+
+pub async fn version_info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    path: Path<(String, String)>,
+) -> Result<Json<wire::FileVersion>> {
+    let (id, version_id) = version_path(path)?;
+    let (version, users) = state.core.version_info(&principal, id, version_id).await?;
+    Ok(Json(convert::file_version(&version, &users)))
+}
+
+pub async fn promote_version(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    path: Path<(String, String)>,
+) -> Result<Json<wire::File>> {
+    let (id, version_id) = version_path(path)?;
+    let detail = state.core.promote_version(&principal, id, version_id).await?;
+    Ok(Json(convert::file(&detail.view, &detail.users)))
+}
+
+pub async fn delete_version(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    path: Path<(String, String)>,
+) -> Result<Json<wire::SuccessBody>> {
+    let (id, version_id) = version_path(path)?;
+    state.core.delete_version(&principal, id, version_id).await?;
+    Ok(success())
+}
+
+pub async fn delete_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    act_on_all(&state, &principal, &args.ids(FILE)?, FILE, Action::Trash).await?;
+    Ok(success())
+}
+
+pub async fn purge_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    if args.clear_trash == Some(true) {
+        whole_trash(&state, &principal, FILE, false).await?;
+    } else {
+        act_on_all(&state, &principal, &args.ids(FILE)?, FILE, Action::Purge).await?;
+    }
+    Ok(success())
+}
+
+/// `file/restore_batch_from_trash`, and the Python SDK's `file/restore_from_trash` with ids in
+/// the body.
+pub async fn restore_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    if args.restore_all == Some(true) {
+        whole_trash(&state, &principal, FILE, true).await?;
+    } else {
+        act_on_all(&state, &principal, &args.ids(FILE)?, FILE, Action::Restore).await?;
+    }
+    Ok(success())
+}
+
+pub async fn move_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let target = ItemId(required(args.target_folder_id, "target_folder_id")?);
+    move_all(&state, &principal, &args.ids(FILE)?, FILE, target).await?;
+    Ok(success())
+}

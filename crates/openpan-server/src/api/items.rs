@@ -1,0 +1,156 @@
+//! What the folder, file and trash routes share: listing parameters, department checks,
+//! and the argument-less item actions with their batch forms.
+
+use axum::Json;
+use serde::Deserialize;
+
+use openpan_core::auth::Principal;
+use openpan_core::drive::{ItemKind, KindFilter, Sort};
+use openpan_core::ids::ItemId;
+use openpan_core::model::Page;
+use openpan_core::{Error, FieldError};
+use openpan_types::{self as wire, ErrorCode};
+
+use crate::AppState;
+use crate::error::{ApiError, Result};
+use crate::extract::{Params, lenient_bool, lenient_i64};
+
+pub fn success() -> Json<wire::SuccessBody> {
+    Json(wire::SuccessBody { success: true })
+}
+
+fn field(err: FieldError) -> ApiError {
+    Error::Invalid(vec![err]).into()
+}
+
+/// `type`, `sort_by`, `sort_direction`, `page_id`, `page_capacity` of a listing.
+pub fn listing_params(params: &Params) -> Result<(KindFilter, Sort, Page)> {
+    let filter = KindFilter::parse(params.opt_str("type")).map_err(field)?;
+    let sort = Sort::parse(params.opt_str("sort_by"), params.opt_str("sort_direction")).map_err(field)?;
+    let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
+    Ok((filter, sort, page))
+}
+
+/// Department spaces come with the organisation directory; until then only the personal
+/// space (no department, or department 0) exists.
+pub fn personal_space_only(department_id: Option<i64>) -> Result<()> {
+    match department_id {
+        None | Some(0) => Ok(()),
+        Some(id) if id < 0 => Err(ApiError::field("department_id", "不能小于0")),
+        Some(_) => Err(ApiError::new(ErrorCode::DepartmentNotFound)),
+    }
+}
+
+/// A required int64 body field.
+pub fn required(value: Option<i64>, name: &str) -> Result<i64> {
+    value.ok_or_else(|| ApiError::field(name, "不能为空"))
+}
+
+/// The argument-less item actions.
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    Trash,
+    Restore,
+    Purge,
+}
+
+pub async fn act(state: &AppState, principal: &Principal, id: ItemId, kind: ItemKind, action: Action) -> Result<()> {
+    let core = &state.core;
+    match action {
+        Action::Trash => core.trash_item(principal, id, kind).await?,
+        Action::Restore => core.restore_item(principal, id, kind).await?,
+        Action::Purge => core.purge_item(principal, id, kind).await?,
+    }
+    Ok(())
+}
+
+/// The body of the batch forms (`delete_batch`, `*_batch_from_trash`, `move_batch`), for
+/// files (`file_ids`) and folders (`folder_ids`).
+#[derive(Debug, Default, Deserialize)]
+pub struct BatchArgs {
+    #[serde(default)]
+    pub file_ids: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub folder_ids: Option<Vec<serde_json::Value>>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    pub target_folder_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub clear_trash: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub restore_all: Option<bool>,
+}
+
+impl BatchArgs {
+    /// The ids for `kind`, each a number or a numeric string.
+    pub fn ids(&self, kind: ItemKind) -> Result<Vec<ItemId>> {
+        let name = match kind {
+            ItemKind::File => "file_ids",
+            ItemKind::Folder => "folder_ids",
+        };
+        let values = match kind {
+            ItemKind::File => &self.file_ids,
+            ItemKind::Folder => &self.folder_ids,
+        };
+        values
+            .iter()
+            .flatten()
+            .map(|value| match value {
+                serde_json::Value::Number(number) => number.as_i64(),
+                serde_json::Value::String(text) => text.trim().parse().ok(),
+                _ => None,
+            })
+            .map(|id| id.map(ItemId).ok_or_else(|| ApiError::field(name, "必须是整数数组")))
+            .collect()
+    }
+}
+
+/// Applies `action` to each id; all ids are checked first, so a bad id changes nothing.
+pub async fn act_on_all(
+    state: &AppState,
+    principal: &Principal,
+    ids: &[ItemId],
+    kind: ItemKind,
+    action: Action,
+) -> Result<()> {
+    for id in ids {
+        match action {
+            Action::Trash => state.core.item_info(principal, *id, kind).await.map(drop)?,
+            Action::Restore | Action::Purge => state.core.trash_info(principal, *id, kind).await.map(drop)?,
+        }
+    }
+    for id in ids {
+        act(state, principal, *id, kind, action).await?;
+    }
+    Ok(())
+}
+
+/// Moves each id into `target`, after checking them all.
+pub async fn move_all(
+    state: &AppState,
+    principal: &Principal,
+    ids: &[ItemId],
+    kind: ItemKind,
+    target: ItemId,
+) -> Result<()> {
+    for id in ids {
+        state.core.item_info(principal, *id, kind).await?;
+    }
+    for id in ids {
+        state.core.move_item(principal, *id, kind, target).await?;
+    }
+    Ok(())
+}
+
+/// Restores (`restore_all`) or else empties (`clear_trash`) the whole trash for one kind.
+pub async fn whole_trash(state: &AppState, principal: &Principal, kind: ItemKind, restore: bool) -> Result<()> {
+    let filter = match kind {
+        ItemKind::File => KindFilter::Files,
+        ItemKind::Folder => KindFilter::Folders,
+    };
+    if restore {
+        state.core.restore_all(principal, filter).await?;
+    } else {
+        state.core.clear_trash(principal, filter).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! The upload and download URLs: `POST /upload/{upload_id}/{secret}` takes one multipart part
+//! named `file`; `GET /download/{ticket}/{signature}/{name}` streams the bytes, with ranges.
+//! The URL is the credential, so an `Authorization` header is ignored here.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+
+use openpan_core::blob::{ByteRange, ByteStream};
+use openpan_types as wire;
+use openpan_types::ErrorCode;
+
+use crate::AppState;
+use crate::convert;
+use crate::error::{ApiError, Result};
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for URL paths and
+/// `filename*`.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Path((upload_id, secret)): Path<(String, String)>,
+    request: Request,
+) -> Result<Json<wire::File>> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let boundary =
+        multer::parse_boundary(&content_type).map_err(|_| ApiError::field("file", "需要multipart/form-data请求体"))?;
+    let body = request.into_body().into_data_stream();
+    let mut multipart = multer::Multipart::new(body, boundary);
+    // The part named `file` carries the bytes; its filename and headers are ignored (the SDKs
+    // send empty, constant or malformed ones) and the name given when the URL was issued wins.
+    let field = loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("file") => break field,
+            Ok(Some(_)) => continue,
+            Ok(None) => return Err(ApiError::field("file", "缺少名为file的文件")),
+            Err(err) => return Err(ApiError::field("file", format!("请求体不完整: {err}"))),
+        }
+    };
+    let stream: ByteStream = Box::pin(field.map_err(std::io::Error::other));
+    let detail = state.core.receive_upload(&upload_id, &secret, stream).await?;
+    Ok(Json(convert::file(&detail.view, &detail.users)))
+}
+
+/// One `bytes=` range of a representation of `size` bytes; `None` for none or several
+/// (several are answered with the whole body, which RFC 9110 allows).
+fn parse_range(headers: &HeaderMap, size: u64) -> std::result::Result<Option<ByteRange>, ()> {
+    let Some(value) = headers.get(header::RANGE).and_then(|value| value.to_str().ok()) else {
+        return Ok(None);
+    };
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let (first, last) = spec.split_once('-').ok_or(())?;
+    let (first, last) = (first.trim(), last.trim());
+    let range = if first.is_empty() {
+        let suffix: u64 = last.parse().map_err(|_| ())?;
+        if suffix == 0 || size == 0 {
+            return Err(());
+        }
+        ByteRange {
+            first: size.saturating_sub(suffix),
+            last: size - 1,
+        }
+    } else {
+        let first: u64 = first.parse().map_err(|_| ())?;
+        let last = if last.is_empty() {
+            size.saturating_sub(1)
+        } else {
+            last.parse::<u64>().map_err(|_| ())?.min(size.saturating_sub(1))
+        };
+        if first >= size || last < first {
+            return Err(());
+        }
+        ByteRange { first, last }
+    };
+    Ok(Some(range))
+}
+
+/// `filename` (ASCII fallback) and `filename*` (UTF-8) per RFC 6266, so Chinese names survive.
+fn content_disposition(name: &str) -> HeaderValue {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let value = format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        percent_encode(name)
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    Path((ticket, signature, _name)): Path<(String, String, String)>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let download = state.core.open_download(&ticket, &signature).await?;
+    let size = u64::try_from(download.version.size).unwrap_or_default();
+    let range = match parse_range(&headers, size) {
+        Ok(range) => range,
+        Err(()) => {
+            let mut response = ApiError::new(ErrorCode::RangeNotSatisfiable).into_response();
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            return Ok(response);
+        }
+    };
+    let mut response = Response::builder()
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_DISPOSITION, content_disposition(&download.name))
+        .header(header::CACHE_CONTROL, "private, no-transform")
+        .header(header::ETAG, format!("\"{}\"", download.version.sha1));
+    let length = match range {
+        Some(range) => {
+            response = response.status(StatusCode::PARTIAL_CONTENT).header(
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{size}", range.first, range.last),
+            );
+            range.len()
+        }
+        None => size,
+    };
+    response = response.header(header::CONTENT_LENGTH, length);
+    let body = if method == Method::HEAD || length == 0 {
+        Body::empty()
+    } else {
+        Body::from_stream(state.core.download_bytes(&download, range).await?)
+    };
+    response
+        .body(body)
+        .map_err(|_| ApiError::new(ErrorCode::InternalServerError))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(value: &str, size: u64) -> std::result::Result<Option<(u64, u64)>, ()> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
+        parse_range(&headers, size).map(|range| range.map(|range| (range.first, range.last)))
+    }
+
+    #[test]
+    fn single_ranges_are_parsed_and_clamped() {
+        assert_eq!(range("bytes=0-0", 10), Ok(Some((0, 0))));
+        assert_eq!(range("bytes=2-", 10), Ok(Some((2, 9))));
+        assert_eq!(range("bytes=-3", 10), Ok(Some((7, 9))));
+        assert_eq!(range("bytes=5-100", 10), Ok(Some((5, 9))));
+        assert_eq!(range("bytes=0-1,4-5", 10), Ok(None));
+        assert_eq!(range("items=0-1", 10), Ok(None));
+    }
+
+    #[test]
+    fn ranges_past_the_end_are_unsatisfiable() {
+        assert_eq!(range("bytes=10-", 10), Err(()));
+        assert_eq!(range("bytes=5-2", 10), Err(()));
+        assert_eq!(range("bytes=-0", 10), Err(()));
+        assert_eq!(range("bytes=x-1", 10), Err(()));
+    }
+
+    #[test]
+    fn dispositions_keep_chinese_names_in_filename_star() {
+        let value = content_disposition("报表 v1.0.pdf");
+        let text = value.to_str().unwrap();
+        assert!(
+            text.contains("filename*=UTF-8''%E6%8A%A5%E8%A1%A8%20v1.0.pdf"),
+            "{text}"
+        );
+        assert!(text.contains("filename=\"__ v1.0.pdf\""), "{text}");
+    }
+}
