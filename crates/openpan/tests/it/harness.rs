@@ -65,6 +65,31 @@ async fn test_database_url() -> Option<String> {
     Some(url.to_string())
 }
 
+/// Blobs go to the S3 server `OPENPAN_TEST_S3_ENDPOINT` names (under a fresh prefix) when set,
+/// so the whole suite runs on S3 as well as on local disk.
+fn use_test_s3(config: &mut Config) {
+    let Some(endpoint) = std::env::var("OPENPAN_TEST_S3_ENDPOINT")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        return;
+    };
+    let bucket = std::env::var("OPENPAN_TEST_S3_BUCKET").unwrap_or_else(|_| "openpan-test".to_owned());
+    config.storage = format!("s3://{bucket}/it-{}", openpan_core::secrets::random_hex(8));
+    config.s3.endpoint = Some(endpoint);
+    config.s3.region = Some("us-east-1".to_owned());
+    config.s3.access_key_id = std::env::var("OPENPAN_TEST_S3_ACCESS_KEY").ok();
+    config.s3.secret_access_key = std::env::var("OPENPAN_TEST_S3_SECRET_KEY").ok();
+}
+
+/// Whether blobs are on local disk in this run (some tests look at the files).
+pub fn local_blobs(config: &Config) -> Option<std::path::PathBuf> {
+    match config.storage_target().ok()? {
+        openpan::config::StorageTarget::Local(dir) => Some(dir),
+        openpan::config::StorageTarget::S3 { .. } => None,
+    }
+}
+
 /// The real time, so assertions built from the test clock are in the server's present.
 #[allow(clippy::disallowed_methods)]
 fn wall_clock_now() -> i64 {
@@ -89,6 +114,7 @@ impl TestApp {
             database_max_connections: 4,
             ..Config::default()
         };
+        use_test_s3(&mut config);
         adjust(&mut config);
         let clock = ManualClock::starting_at(wall_clock_now());
         Self::start(config, clock, data_dir, None).await
@@ -220,6 +246,103 @@ impl TestApp {
             .to_owned()
     }
 
+    /// A token for the tenant's admin acting as a user of the drive.
+    pub async fn admin_user_token(&self) -> String {
+        self.user_token(&self.tenant, self.tenant.admin_user_id).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST path` with `body` and a 200 answer, returning the JSON.
+    pub async fn post_ok(&self, path: &str, token: &str, body: &Value) -> Value {
+        let response = self.post(path, token, body).await;
+        let status = response.status();
+        let json: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 200, "POST {path}: {json}");
+        json
+    }
+
+    /// `GET path` with a 200 answer, returning the JSON.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        let response = self.get(path, token).await;
+        let status = response.status();
+        let json: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 200, "GET {path}: {json}");
+        json
+    }
+
+    /// Sends `bytes` to an upload URL the way the platform document's curl does.
+    pub async fn send_bytes(&self, presign_url: &str, bytes: &[u8]) -> reqwest::Response {
+        let boundary = "openpan-test-boundary";
+        self.client
+            .post(presign_url)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(multipart_body(boundary, "upload.bin", bytes))
+            .send()
+            .await
+            .expect("upload request")
+    }
+
+    /// Uploads a new file into `parent` (`upload_v2`, then the bytes); returns the file.
+    pub async fn upload(&self, token: &str, parent: i64, name: &str, bytes: &[u8]) -> Value {
+        let url = self
+            .post_ok(
+                "/api/v2/file/upload_v2",
+                token,
+                &json!({"parent_id": parent, "name": name, "upload_type": "api"}),
+            )
+            .await;
+        let response = self.send_bytes(url["presign_url"].as_str().unwrap(), bytes).await;
+        let status = response.status();
+        let file: Value = response.json().await.expect("upload answer is JSON");
+        assert_eq!(status, 200, "upload of {name}: {file}");
+        file
+    }
+
+    /// Creates a folder; returns it.
+    pub async fn mkdir(&self, token: &str, parent: i64, name: &str) -> Value {
+        self.post_ok(
+            "/api/v2/folder/create",
+            token,
+            &json!({"name": name, "parent_id": parent}),
+        )
+        .await
+    }
+
+    /// The bytes behind a file's download URL.
+    pub async fn download(&self, token: &str, file_id: i64) -> Vec<u8> {
+        let url = self.get_ok(&format!("/api/v2/file/{file_id}/download"), token).await;
+        let response = self
+            .client
+            .get(url["download_url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.bytes().await.unwrap().to_vec()
+    }
+
+    /// Runs `sql` on the test database (for setting what no API sets yet, like quotas).
+    pub async fn sql(&self, sql: &str) {
+        use sqlx::Connection;
+        let url = self.config.database_url();
+        if url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.url))
@@ -263,6 +386,28 @@ pub async fn new_tenant(core: &Core, name: &str, admin_email: &str) -> Tenant {
         client_id: app.app.client_id,
         client_secret: app.client_secret,
     }
+}
+
+/// One multipart part named `file`, as the platform document's curl sends it.
+pub fn multipart_body(boundary: &str, filename: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+/// Asserts a transfer-host error: status and the `{errors: code, error, request_id}` shape.
+pub async fn assert_transfer_error(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status of {}", response.url());
+    let body: Value = response.json().await.expect("transfer error body is JSON");
+    assert_eq!(body["errors"], code, "{body}");
+    assert!(body["error"].as_str().is_some_and(|msg| !msg.is_empty()), "{body}");
+    assert!(body["request_id"].is_string(), "{body}");
+    body
 }
 
 /// Asserts an `/api/v2` error: status, code, the envelope's shape and the request id header.

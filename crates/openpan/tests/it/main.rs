@@ -4,6 +4,8 @@
 mod admin_cli;
 mod api_errors;
 mod demos;
+mod drive;
+mod drive_transfer;
 mod harness;
 mod oauth;
 mod rate_limit;

@@ -1,0 +1,638 @@
+//! Bytes in and out: upload URLs as each SDK uses them, downloads with ranges, versions,
+//! quotas, deduplication and the collector.
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, assert_api_error, assert_transfer_error, local_blobs};
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(bytes))
+}
+
+async fn presign(app: &TestApp, token: &str, path: &str, body: Value) -> String {
+    app.post_ok(path, token, &body).await["presign_url"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_uploaded_file_downloads_byte_for_byte_with_its_digest() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let url = presign(
+        &app,
+        &token,
+        "/api/v2/file/upload_v2",
+        json!({"parent_id": "0", "name": "报表v1.0.pdf", "upload_type": "api", "file_size": bytes.len()}),
+    )
+    .await;
+    assert!(url.starts_with(&format!("{}/upload/", app.url)), "{url}");
+    let tail: Vec<&str> = url.rsplit('/').take(2).collect();
+    assert_eq!(
+        (tail[1].len(), tail[0].len()),
+        (32, 64),
+        "upload/<32 hex>/<64 hex>: {url}"
+    );
+
+    let response = app.send_bytes(&url, &bytes).await;
+    assert_eq!(response.status(), 200);
+    let file: Value = response.json().await.unwrap();
+    assert_eq!(file["type"], "file");
+    assert_eq!(file["name"], "报表v1.0.pdf");
+    assert_eq!(file["size"], bytes.len());
+    assert_eq!(file["sha1"], sha1_hex(&bytes));
+    assert_eq!(file["extension_category"], "document");
+    assert_eq!(file["parent"], json!({"type": "folder", "id": 0, "name": "全部文件"}));
+    assert_eq!(file["comments_count"], 0);
+    assert_eq!(file["description"], "");
+    let id = file["id"].as_i64().unwrap();
+    assert_eq!(app.get_ok(&format!("/api/v2/file/{id}/info_v2"), &token).await, file);
+    assert_eq!(app.download(&token, id).await, bytes);
+
+    // The URL was used: a second POST fails in the transfer-host shape the Java SDK expects.
+    assert_transfer_error(app.send_bytes(&url, b"again").await, 404, "link_invalid_or_expired").await;
+    let root = app.get_ok("/api/v2/folder/0/info", &token).await;
+    assert_eq!(root["item_count"], 1, "the second POST made nothing");
+}
+
+#[tokio::test]
+async fn downloads_honour_ranges_and_name_the_file_for_browsers() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let bytes = b"0123456789abcdefghij".to_vec();
+    let id = app.upload(&token, 0, "季度 报告.txt", &bytes).await["id"]
+        .as_i64()
+        .unwrap();
+    let url = app
+        .get_ok(
+            &format!("/api/v2/file/{id}/download?version=0&valid_period=100"),
+            &token,
+        )
+        .await["download_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with(&format!("{}/download/", app.url)), "{url}");
+
+    let full = app.client.get(&url).send().await.unwrap();
+    assert_eq!(full.status(), 200);
+    let headers = full.headers().clone();
+    assert_eq!(headers["content-length"], "20");
+    assert_eq!(headers["accept-ranges"], "bytes");
+    assert_eq!(headers["etag"], format!("\"{}\"", sha1_hex(&bytes)));
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.contains("filename*=UTF-8''%E5%AD%A3%E5%BA%A6%20%E6%8A%A5%E5%91%8A.txt"),
+        "{disposition}"
+    );
+    assert_eq!(full.bytes().await.unwrap(), &bytes[..]);
+
+    let part = app.client.get(&url).header("range", "bytes=5-9").send().await.unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["content-range"], "bytes 5-9/20");
+    assert_eq!(part.headers()["content-length"], "5");
+    assert_eq!(part.bytes().await.unwrap(), &b"56789"[..]);
+    let tail = app.client.get(&url).header("range", "bytes=-3").send().await.unwrap();
+    assert_eq!(tail.bytes().await.unwrap(), &b"hij"[..]);
+
+    let past = app.client.get(&url).header("range", "bytes=20-").send().await.unwrap();
+    assert_eq!(past.headers()["content-range"], "bytes */20");
+    assert_transfer_error(past, 416, "range_not_satisfiable").await;
+
+    // A tampered or expired URL leads nowhere.
+    let mut segments: Vec<String> = url.split('/').map(str::to_owned).collect();
+    let signature = segments.len() - 2;
+    let flipped = if segments[signature].starts_with('0') { "1" } else { "0" };
+    segments[signature].replace_range(0..1, flipped);
+    let forged = segments.join("/");
+    assert_transfer_error(
+        app.client.get(&forged).send().await.unwrap(),
+        404,
+        "link_invalid_or_expired",
+    )
+    .await;
+    app.clock.advance(101);
+    assert_transfer_error(
+        app.client.get(&url).send().await.unwrap(),
+        404,
+        "link_invalid_or_expired",
+    )
+    .await;
+    for bad in ["valid_period=0", "valid_period=99999999", "version=123456789"] {
+        let body = assert_api_error(
+            app.get(&format!("/api/v2/file/{id}/download?{bad}"), &token).await,
+            400,
+            "request_data_invalid",
+        )
+        .await;
+        assert!(
+            bad.starts_with(body["errors"][0]["field"].as_str().unwrap()),
+            "{bad}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_java_sdks_chunked_upload_without_auth_or_filename_is_accepted() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let url = presign(
+        &app,
+        &token,
+        "/api/v2/file/upload",
+        json!({"parent_id": 0, "name": "java.txt", "upload_type": "api"}),
+    )
+    .await;
+    let boundary = "--WebKitFormBoundaryPjbcBBB6fBCxfBFq";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(b"from java");
+    // No CRLF after the closing boundary, and a chunked body.
+    body.extend_from_slice(format!("\r\n--{boundary}--").as_bytes());
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body.chunks(7).map(|chunk| Ok(chunk.to_vec())).collect();
+    let response = app
+        .client
+        .post(&url)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let file: Value = response.json().await.unwrap();
+    assert_eq!(file["name"], "java.txt", "the name from the URL request wins");
+    assert_eq!(file["size"], 9);
+}
+
+#[tokio::test]
+async fn the_python_sdks_upload_with_its_odd_part_headers_is_accepted() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let url = presign(
+        &app,
+        &token,
+        "/api/v2/file/upload",
+        json!({"parent_id": 0, "name": "py.txt", "upload_type": "api"}),
+    )
+    .await;
+    let boundary = "0c8e3c2b9d6a4c6fa1b2c3d4e5f60718";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"yifangyun-file\"\r\n\
+         Content-Type: {{'Expires': '0'}}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(b"from python");
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["name"], "py.txt");
+}
+
+#[tokio::test]
+async fn a_truncated_upload_commits_nothing_and_the_url_can_be_retried() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let url = presign(
+        &app,
+        &token,
+        "/api/v2/file/upload_v2",
+        json!({"parent_id": 0, "name": "big.bin", "upload_type": "api"}),
+    )
+    .await;
+    let boundary = "b";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n").into_bytes();
+    body.extend_from_slice(&[1u8; 10_000]);
+    let response = app
+        .client
+        .post(&url)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let answer = assert_transfer_error(response, 400, "request_data_invalid").await;
+    assert!(answer["error"].as_str().unwrap().starts_with("file"), "{answer}");
+    assert_eq!(app.get_ok("/api/v2/folder/0/info", &token).await["item_count"], 0);
+    if let Some(dir) = local_blobs(&app.config) {
+        assert_eq!(
+            std::fs::read_dir(dir.join("partial")).unwrap().count(),
+            0,
+            "no partial file stays"
+        );
+    }
+    let response = app.send_bytes(&url, b"complete").await;
+    assert_eq!(response.status(), 200, "the URL works again after a failed transfer");
+    for (content_type, body) in [
+        ("text/plain", b"x".to_vec()),
+        (
+            "multipart/form-data; boundary=q",
+            b"--q\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--q--\r\n".to_vec(),
+        ),
+    ] {
+        let url = presign(
+            &app,
+            &token,
+            "/api/v2/file/upload_v2",
+            json!({"parent_id": 0, "name": "x.bin"}),
+        )
+        .await;
+        let response = app
+            .client
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_transfer_error(response, 400, "request_data_invalid").await;
+    }
+}
+
+#[tokio::test]
+async fn upload_preflight_checks_name_target_and_clash() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let existing = app.upload(&token, 0, "a.txt", b"old").await["id"].as_i64().unwrap();
+    assert_api_error(
+        app.post(
+            "/api/v2/file/upload_v2",
+            &token,
+            &json!({"parent_id": 0, "name": "A.TXT", "upload_type": "api"}),
+        )
+        .await,
+        409,
+        "file_name_conflict",
+    )
+    .await;
+    // is_covered turns a clash into a new version of the existing file.
+    let url = presign(
+        &app,
+        &token,
+        "/api/v2/file/upload_v2",
+        json!({"parent_id": 0, "name": "a.txt", "upload_type": "api", "is_covered": true}),
+    )
+    .await;
+    let file: Value = app.send_bytes(&url, b"newer").await.json().await.unwrap();
+    assert_eq!(file["id"], existing);
+    assert_eq!(file["size"], 5);
+    for (body, status, code) in [
+        (
+            json!({"parent_id": 0, "name": "a|b", "upload_type": "api"}),
+            400,
+            "item_name_invalid",
+        ),
+        (
+            json!({"parent_id": 0, "name": "", "upload_type": "api"}),
+            400,
+            "item_name_size_incorrect",
+        ),
+        (
+            json!({"parent_id": 987_654_321, "name": "x", "upload_type": "api"}),
+            404,
+            "folder_not_found",
+        ),
+        (
+            json!({"parent_id": existing, "name": "x", "upload_type": "api"}),
+            404,
+            "folder_not_found",
+        ),
+        (
+            json!({"parent_id": 0, "name": "x", "upload_type": "web"}),
+            400,
+            "request_data_invalid",
+        ),
+        (
+            json!({"parent_id": 0, "name": "x", "file_size": -1}),
+            400,
+            "request_data_invalid",
+        ),
+        (json!({"name": "x"}), 400, "request_data_invalid"),
+    ] {
+        assert_api_error(app.post("/api/v2/file/upload_v2", &token, &body).await, status, code).await;
+    }
+    let by_path = presign(
+        &app,
+        &token,
+        "/api/v2/file/upload_by_path",
+        json!({"target_folder_path": "123/123", "name": "text.tar", "upload_type": "api"}),
+    )
+    .await;
+    let file: Value = app.send_bytes(&by_path, b"tar").await.json().await.unwrap();
+    let path: Vec<&str> = file["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(path, ["全部文件", "123", "123"]);
+}
+
+#[tokio::test]
+async fn new_versions_are_listed_newest_first_and_old_ones_can_be_promoted() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let id = app.upload(&token, 0, "doc.txt", b"v1").await["id"].as_i64().unwrap();
+    // The seed's new_version_v2 example, trailing comma included.
+    let response = app
+        .client
+        .post(format!("{}/api/v2/file/{id}/new_version_v2", app.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\n\"name\": \"doc.txt\",\n\"upload_type\": \"api\",\n\"remark\": \"新版本\",\n}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let url = response.json::<Value>().await.unwrap()["presign_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v2: Value = app.send_bytes(&url, b"version two").await.json().await.unwrap();
+    assert_eq!(v2["id"], id);
+    assert_eq!(v2["sha1"], sha1_hex(b"version two"));
+    assert!(v2["sequence_id"].as_i64() > Some(0));
+
+    let versions = app.get_ok(&format!("/api/v2/file/{id}/versions"), &token).await;
+    let list = versions["file_versions"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["current"], true);
+    assert_eq!(list[0]["remark"], "新版本");
+    assert_eq!(list[0]["size"], 11);
+    assert_eq!(list[1]["current"], false);
+    assert_eq!(list[1]["sha1"], sha1_hex(b"v1"));
+    assert_eq!(list[0]["modified_by"]["id"], app.tenant.admin_user_id);
+    let old = list[1]["id"].as_i64().unwrap();
+    let current = list[0]["id"].as_i64().unwrap();
+
+    let info = app
+        .get_ok(&format!("/api/v2/file/{id}/version/{old}/info"), &token)
+        .await;
+    assert_eq!(info["file_id"], id);
+    let url = app
+        .get_ok(&format!("/api/v2/file/{id}/download?version={old}"), &token)
+        .await;
+    let old_bytes = app
+        .client
+        .get(url["download_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&old_bytes[..], b"v1");
+
+    assert_api_error(
+        app.post(
+            &format!("/api/v2/file/{id}/version/{current}/delete"),
+            &token,
+            &Value::Null,
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    let promoted = app
+        .post_ok(
+            &format!("/api/v2/file/{id}/version/{old}/promote"),
+            &token,
+            &Value::Null,
+        )
+        .await;
+    assert_eq!(promoted["sha1"], sha1_hex(b"v1"));
+    assert_eq!(app.download(&token, id).await, b"v1");
+    let versions = app.get_ok(&format!("/api/v2/file/{id}/versions"), &token).await;
+    assert_eq!(versions["file_versions"].as_array().unwrap().len(), 3);
+    app.post_ok(
+        &format!("/api/v2/file/{id}/version/{current}/delete"),
+        &token,
+        &Value::Null,
+    )
+    .await;
+    let versions = app.get_ok(&format!("/api/v2/file/{id}/versions"), &token).await;
+    assert_eq!(versions["file_versions"].as_array().unwrap().len(), 2);
+    assert_api_error(
+        app.get(&format!("/api/v2/file/{id}/version/{current}/info"), &token)
+            .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn renaming_a_file_without_an_extension_keeps_the_old_one() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let id = app.upload(&token, 0, "x.txt", b"x").await["id"].as_i64().unwrap();
+    let renamed = app
+        .post_ok(
+            &format!("/api/v2/file/{id}/update"),
+            &token,
+            &json!({"name": "java-sdk-test-update"}),
+        )
+        .await;
+    assert_eq!(renamed["name"], "java-sdk-test-update.txt");
+    let described = app
+        .post_ok(
+            &format!("/api/v2/file/{id}/update"),
+            &token,
+            &json!({"name": null, "description": "季度"}),
+        )
+        .await;
+    assert_eq!(described["name"], "java-sdk-test-update.txt");
+    assert_eq!(described["description"], "季度");
+    assert_api_error(
+        app.post(
+            &format!("/api/v2/file/{id}/update"),
+            &token,
+            &json!({"description": "长".repeat(141)}),
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn copies_share_bytes_and_the_collector_frees_them_after_the_last_reference() {
+    let app = TestApp::spawn_with(|config| config.blob_grace_secs = 0).await;
+    let token = app.admin_user_token().await;
+    let bytes = vec![42u8; 64 * 1024];
+    let id = app.upload(&token, 0, "shared.bin", &bytes).await["id"]
+        .as_i64()
+        .unwrap();
+    let objects = |app: &TestApp| local_blobs(&app.config).map(|dir| walk_files(&dir.join("objects")));
+    let before = objects(&app);
+    let copy = app
+        .post_ok(
+            &format!("/api/v2/file/{id}/copy"),
+            &token,
+            &json!({"target_folder_id": 0}),
+        )
+        .await;
+    assert_eq!(copy["name"], "shared (1).bin");
+    let copy_id = copy["id"].as_i64().unwrap();
+    // Uploading the same bytes again stores them once too.
+    let again = app.upload(&token, 0, "same.bin", &bytes).await["id"].as_i64().unwrap();
+    assert_eq!(objects(&app), before, "copies and duplicates add no stored bytes");
+    assert_eq!(app.download(&token, copy_id).await, bytes);
+
+    let report = app.core.collect_garbage(0).await.unwrap();
+    assert_eq!(report.blobs, 0, "referenced bytes stay");
+    for file in [id, copy_id, again] {
+        app.post_ok(&format!("/api/v2/file/{file}/delete"), &token, &Value::Null)
+            .await;
+        app.post_ok(&format!("/api/v2/file/{file}/delete_from_trash"), &token, &Value::Null)
+            .await;
+    }
+    app.clock.advance(1);
+    let report = app.core.collect_garbage(0).await.unwrap();
+    assert_eq!(report.blobs, 1);
+    if let Some(count) = objects(&app) {
+        assert_eq!(count, 0, "the collector removed the bytes");
+    }
+}
+
+fn walk_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| {
+                    let path = entry.path();
+                    if path.is_dir() { walk_files(&path) } else { 1 }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn quotas_are_checked_when_the_url_is_issued_and_when_the_bytes_arrive() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let user = app.tenant.admin_user_id;
+    app.sql(&format!(
+        "update user_account set space_total = 100 where user_id = {user}"
+    ))
+    .await;
+    assert_api_error(
+        app.post(
+            "/api/v2/file/upload_v2",
+            &token,
+            &json!({"parent_id": 0, "name": "big", "file_size": 101}),
+        )
+        .await,
+        400,
+        "exceed_user_space_limit",
+    )
+    .await;
+    let url = presign(
+        &app,
+        &token,
+        "/api/v2/file/upload_v2",
+        json!({"parent_id": 0, "name": "liar", "file_size": 10}),
+    )
+    .await;
+    assert_transfer_error(app.send_bytes(&url, &[0u8; 101]).await, 400, "exceed_user_space_limit").await;
+    app.upload(&token, 0, "fits", &[0u8; 60]).await;
+    let url = presign(
+        &app,
+        &token,
+        "/api/v2/file/upload_v2",
+        json!({"parent_id": 0, "name": "second"}),
+    )
+    .await;
+    assert_transfer_error(app.send_bytes(&url, &[0u8; 41]).await, 400, "exceed_user_space_limit").await;
+    let fits = app.get_ok("/api/v2/folder/0/children", &token).await["files"][0]["id"]
+        .as_i64()
+        .unwrap();
+    assert_api_error(
+        app.post(
+            &format!("/api/v2/file/{fits}/copy"),
+            &token,
+            &json!({"target_folder_id": 0}),
+        )
+        .await,
+        400,
+        "exceed_user_space_limit",
+    )
+    .await;
+
+    app.sql(&format!(
+        "update user_account set space_total = -1 where user_id = {user}"
+    ))
+    .await;
+    let enterprise = app.tenant.enterprise_id;
+    app.sql(&format!(
+        "update enterprise set space_total = 70 where enterprise_id = {enterprise}"
+    ))
+    .await;
+    let url = presign(
+        &app,
+        &token,
+        "/api/v2/file/upload_v2",
+        json!({"parent_id": 0, "name": "third"}),
+    )
+    .await;
+    assert_transfer_error(
+        app.send_bytes(&url, &[0u8; 11]).await,
+        400,
+        "exceed_enterprise_space_limit",
+    )
+    .await;
+    // Deleting for good gives the space back.
+    app.post_ok(&format!("/api/v2/file/{fits}/delete"), &token, &Value::Null)
+        .await;
+    app.post_ok(&format!("/api/v2/file/{fits}/delete_from_trash"), &token, &Value::Null)
+        .await;
+    app.send_bytes(&url, &[0u8; 11]).await.error_for_status().unwrap();
+}
+
+#[tokio::test]
+async fn concurrent_uploads_into_one_folder_lose_no_update() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let folder = app.mkdir(&token, 0, "inbox").await["id"].as_i64().unwrap();
+    let uploads = (0..24).map(|i| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.upload(&token, folder, &format!("part-{i}.bin"), &vec![i as u8; 1000 + i])
+                .await
+        }
+    });
+    let files = futures_util::future::join_all(uploads).await;
+    assert_eq!(files.len(), 24);
+    let info = app.get_ok(&format!("/api/v2/folder/{folder}/info"), &token).await;
+    let expected: usize = (0..24).map(|i| 1000 + i).sum();
+    assert_eq!(info["item_count"], 24);
+    assert_eq!(info["size"], expected);
+    assert_eq!(app.get_ok("/api/v2/folder/0/info", &token).await["size"], expected);
+    let admin = app.enterprise_token(&app.tenant).await;
+    let users = app.get_ok("/api/v2/admin/user/all", &admin).await;
+    let me = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|user| user["id"] == app.tenant.admin_user_id)
+        .unwrap();
+    assert_eq!(me["space_used"], expected, "the owner's space counts every byte once");
+}
