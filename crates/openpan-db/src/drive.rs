@@ -872,7 +872,7 @@ impl DriveRepo for SqlRepo {
                 let marks = vec!["?"; chunk.len()].join(", ");
                 // Release every version's blob and give the space back to the owners.
                 let select = format!(
-                    "select v.blob_id, i.owner_id, i.enterprise_id, count(*) as n, sum(v.size) as bytes \
+                    "select v.blob_id, i.owner_id, i.enterprise_id, count(*) as n, cast(sum(v.size) as bigint) as bytes \
                      from file_version v join item i on i.item_id = v.file_id \
                      where v.file_id in ({marks}) group by v.blob_id, i.owner_id, i.enterprise_id"
                 );
