@@ -297,6 +297,17 @@ pub trait DriveRepo: Send + Sync {
     /// bytes never committed, for the caller to delete.
     async fn purge_upload_sessions(&self, before: i64) -> RepoResult<Vec<String>>;
 
+    /// Records that `user` used `item` at `at` (recent and frequent items).
+    async fn record_use(&self, user: UserId, item: ItemId, at: i64) -> RepoResult<()>;
+    /// Pins or unpins an item on the user's frequent list.
+    async fn set_pinned(&self, user: UserId, item: ItemId, pinned: bool, at: i64) -> RepoResult<()>;
+    /// The user's live files, most recently used first.
+    async fn list_recent(&self, user: UserId, limit: i64) -> RepoResult<Vec<Item>>;
+    /// The user's live pinned files, most used first, with the total.
+    async fn list_frequent(&self, user: UserId, page: Page) -> RepoResult<(Vec<Item>, i64)>;
+    /// Which of `items` the user pinned.
+    async fn list_pinned_among(&self, user: UserId, items: &[ItemId]) -> RepoResult<Vec<ItemId>>;
+
     /// Blobs without references since before `before`.
     async fn list_unreferenced_blobs(&self, before: i64, limit: i64) -> RepoResult<Vec<UnreferencedBlob>>;
     /// Forgets the blob if it is still unreferenced since before `before`; `true` if it went.

@@ -1335,6 +1335,86 @@ impl DriveRepo for SqlRepo {
         })
     }
 
+    async fn record_use(&self, user: UserId, item: ItemId, at: i64) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            exec!(
+                pool,
+                builder,
+                "insert into item_use (user_id, item_id, used_at, use_count) values (?, ?, ?, 1) \
+                 on conflict (user_id, item_id) do update \
+                 set used_at = excluded.used_at, use_count = item_use.use_count + 1",
+                user.0,
+                item.0,
+                at
+            )
+            .map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn set_pinned(&self, user: UserId, item: ItemId, pinned: bool, at: i64) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            exec!(
+                pool,
+                builder,
+                "insert into item_use (user_id, item_id, used_at, use_count, pinned) values (?, ?, ?, 0, ?) \
+                 on conflict (user_id, item_id) do update set pinned = excluded.pinned",
+                user.0,
+                item.0,
+                at,
+                pinned
+            )
+            .map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn list_recent(&self, user: UserId, limit: i64) -> RepoResult<Vec<Item>> {
+        let select = format!(
+            "{ITEM_SELECT} join item_use u on u.item_id = i.item_id \
+             where u.user_id = ? and u.use_count > 0 and i.is_folder = false and i.trash_root_id is null \
+             order by u.used_at desc, i.item_id desc limit ?"
+        );
+        let rows = on_pool!(self, read, |pool, builder| {
+            fetch!(all ItemRow, pool, builder, &select, user.0, limit).map_err(other)
+        })?;
+        items(rows)
+    }
+
+    async fn list_frequent(&self, user: UserId, page: Page) -> RepoResult<(Vec<Item>, i64)> {
+        let filter = "where u.user_id = ? and u.pinned = true and i.trash_root_id is null";
+        let select = format!(
+            "{ITEM_SELECT} join item_use u on u.item_id = i.item_id {filter} \
+             order by u.use_count desc, u.used_at desc, i.item_id desc limit ? offset ?"
+        );
+        let count = format!("select count(*) from item_use u join item i on i.item_id = u.item_id {filter}");
+        let (rows, total) = on_pool!(self, read, |pool, builder| {
+            let rows =
+                fetch!(all ItemRow, pool, builder, &select, user.0, page.capacity, page.offset()).map_err(other)?;
+            let total = scalar!(i64, pool, builder, &count, user.0).map_err(other)?;
+            Ok::<_, RepoError>((rows, total))
+        })?;
+        Ok((items(rows)?, total))
+    }
+
+    async fn list_pinned_among(&self, user: UserId, items: &[ItemId]) -> RepoResult<Vec<ItemId>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; items.len()].join(", ");
+        let select =
+            format!("select item_id from item_use where user_id = ? and pinned = true and item_id in ({marks})");
+        let ids: Vec<i64> = on_pool!(self, read, |pool, builder| {
+            let sql = dialect(&builder(), &select);
+            let mut query = sqlx::query_scalar(&sql).bind(user.0);
+            for item in items {
+                query = query.bind(item.0);
+            }
+            query.fetch_all(pool).await.map_err(other)
+        })?;
+        Ok(ids.into_iter().map(ItemId).collect())
+    }
+
     async fn list_unreferenced_blobs(&self, before: i64, limit: i64) -> RepoResult<Vec<UnreferencedBlob>> {
         let rows: Vec<(i64, String)> = on_pool!(self, read, |pool, builder| {
             let sql = dialect(

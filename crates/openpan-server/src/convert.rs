@@ -1,7 +1,9 @@
 //! Domain → wire conversions, by hand, so a domain change never silently changes the wire.
 
 use openpan_core::drive::{Item, ItemKind, PathEntry, ROOT_FOLDER_NAME, Space, extension_category};
-use openpan_core::ids::UserId;
+use std::collections::HashSet;
+
+use openpan_core::ids::{ItemId, UserId};
 use openpan_core::model::UserWithEnterprise;
 use openpan_core::services::{ItemListing, ItemView, Users, VersionView};
 use openpan_types as wire;
@@ -114,7 +116,7 @@ fn permissions() -> Vec<String> {
         .collect()
 }
 
-pub fn folder(view: &ItemView, users: &Users) -> wire::Folder {
+pub fn folder(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>) -> wire::Folder {
     let item = &view.item;
     let root = item.is_root();
     wire::Folder {
@@ -140,13 +142,13 @@ pub fn folder(view: &ItemView, users: &Users) -> wire::Folder {
         space: space(item.space),
         in_trash: item.trash.is_some(),
         is_deleted: false,
-        is_frequently_used: false,
+        is_frequently_used: frequent.contains(&item.id),
         permissions: permissions(),
         trash: trash_fields(item, users),
     }
 }
 
-pub fn file(view: &ItemView, users: &Users) -> wire::File {
+pub fn file(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>) -> wire::File {
     let item = &view.item;
     wire::File {
         id: item.id.0,
@@ -168,7 +170,7 @@ pub fn file(view: &ItemView, users: &Users) -> wire::File {
         space: space(item.space),
         in_trash: item.trash.is_some(),
         is_deleted: false,
-        is_frequently_used: false,
+        is_frequently_used: frequent.contains(&item.id),
         permissions: permissions(),
         trash: trash_fields(item, users),
     }
@@ -179,8 +181,8 @@ pub fn item_page(listing: &ItemListing) -> wire::ItemPage {
     let mut folders = Vec::new();
     for view in &listing.items {
         match view.item.kind {
-            ItemKind::Folder => folders.push(folder(view, &listing.users)),
-            ItemKind::File => files.push(file(view, &listing.users)),
+            ItemKind::Folder => folders.push(folder(view, &listing.users, &listing.frequent)),
+            ItemKind::File => files.push(file(view, &listing.users, &listing.frequent)),
         }
     }
     wire::ItemPage {
@@ -190,6 +192,29 @@ pub fn item_page(listing: &ItemListing) -> wire::ItemPage {
         page_id: listing.page.page_id,
         page_capacity: listing.page.capacity,
         page_count: listing.page.page_count(listing.total),
+    }
+}
+
+pub fn frequent_page(listing: &ItemListing) -> wire::FrequentPage {
+    let page = item_page(listing);
+    wire::FrequentPage {
+        frequent_items: listing
+            .items
+            .iter()
+            .filter(|view| view.item.kind == ItemKind::File)
+            .map(|view| wire::FrequentItem {
+                file: file(view, &listing.users, &listing.frequent),
+                file_version_key: view
+                    .item
+                    .current_version_id
+                    .map(|id| id.0.to_string())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        total_count: page.total_count,
+        page_id: page.page_id,
+        page_capacity: page.page_capacity,
+        page_count: page.page_count,
     }
 }
 

@@ -58,7 +58,7 @@ pub async fn upload(
     };
     let stream: ByteStream = Box::pin(field.map_err(std::io::Error::other));
     let detail = state.core.receive_upload(&upload_id, &secret, stream).await?;
-    Ok(Json(convert::file(&detail.view, &detail.users)))
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
 /// One `bytes=` range of a representation of `size` bytes; `None` for none or several

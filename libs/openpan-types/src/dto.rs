@@ -254,6 +254,31 @@ pub struct ItemPage {
     pub page_count: i64,
 }
 
+/// A file on the caller's frequent list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrequentItem {
+    /// The file.
+    #[serde(flatten)]
+    pub file: File,
+    /// Identifies the file's current version.
+    pub file_version_key: String,
+}
+
+/// `frequent/list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrequentPage {
+    /// This page's files.
+    pub frequent_items: Vec<FrequentItem>,
+    /// Files over all pages.
+    pub total_count: i64,
+    /// 0-based page index.
+    pub page_id: i64,
+    /// Page size.
+    pub page_capacity: i64,
+    /// Number of pages.
+    pub page_count: i64,
+}
+
 /// One version of a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileVersion {

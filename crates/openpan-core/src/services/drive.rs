@@ -40,6 +40,8 @@ pub struct ItemView {
 pub struct ItemDetail {
     pub view: ItemView,
     pub users: Users,
+    /// Whether the viewer put it on their frequent list (then it holds its id).
+    pub frequent: HashSet<ItemId>,
 }
 
 /// A page of items, ready to render.
@@ -49,6 +51,13 @@ pub struct ItemListing {
     pub total: i64,
     pub page: Page,
     pub users: Users,
+    /// The listed items the viewer put on their frequent list.
+    pub frequent: HashSet<ItemId>,
+}
+
+/// The user a user token acts for; drive calls only come with user tokens.
+pub(crate) fn viewer(principal: &Principal) -> UserId {
+    principal.user_id().unwrap_or(UserId(0))
 }
 
 /// What to do when a copy's name is taken.
@@ -144,28 +153,75 @@ impl Core {
         Ok(Users(users.into_iter().map(|user| (user.id, user)).collect()))
     }
 
-    pub(crate) async fn detail(&self, item: Item) -> Result<ItemDetail> {
+    pub(crate) async fn detail(&self, viewer: UserId, item: Item) -> Result<ItemDetail> {
         let path = self.repo.list_ancestors(item.id).await?;
         let users = self.users_of([&item]).await?;
+        let frequent = self.pinned_among(viewer, [&item]).await?;
         Ok(ItemDetail {
             view: ItemView {
                 item,
                 path: Arc::new(path),
             },
             users,
+            frequent,
+        })
+    }
+
+    /// Which of `items` the viewer put on their frequent list.
+    pub(crate) async fn pinned_among<'a>(
+        &self,
+        viewer: UserId,
+        items: impl IntoIterator<Item = &'a Item>,
+    ) -> Result<HashSet<ItemId>> {
+        let files: Vec<ItemId> = items
+            .into_iter()
+            .filter(|item| item.kind == ItemKind::File)
+            .map(|item| item.id)
+            .collect();
+        if files.is_empty() {
+            return Ok(HashSet::new());
+        }
+        Ok(self.repo.list_pinned_among(viewer, &files).await?.into_iter().collect())
+    }
+
+    /// A page of items with their paths (each its own, or the shared parent path).
+    pub(crate) async fn listing(
+        &self,
+        viewer: UserId,
+        items: Vec<Item>,
+        shared_path: Option<Arc<Vec<PathEntry>>>,
+        total: i64,
+        page: Page,
+    ) -> Result<ItemListing> {
+        let users = self.users_of(&items).await?;
+        let frequent = self.pinned_among(viewer, &items).await?;
+        let mut views = Vec::with_capacity(items.len());
+        for item in items {
+            let path = match &shared_path {
+                Some(path) => path.clone(),
+                None => Arc::new(self.repo.list_ancestors(item.id).await?),
+            };
+            views.push(ItemView { item, path });
+        }
+        Ok(ItemListing {
+            items: views,
+            total,
+            page,
+            users,
+            frequent,
         })
     }
 
     /// `folder/{id}/info`, `file/{id}/info`: a live item.
     pub async fn item_info(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<ItemDetail> {
         let item = self.live(principal, id, kind).await?;
-        self.detail(item).await
+        self.detail(viewer(principal), item).await
     }
 
     /// `folder/{id}/trash`, `file/{id}/trash`: an item in the trash.
     pub async fn trash_info(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<ItemDetail> {
         let item = self.trashed(principal, id, kind).await?;
-        self.detail(item).await
+        self.detail(viewer(principal), item).await
     }
 
     /// `folder/{id}/children` (and `personal_items` for folder 0).
@@ -190,20 +246,8 @@ impl Core {
             name: parent.name.clone(),
             is_root: parent.is_root(),
         });
-        let path = Arc::new(path);
-        let users = self.users_of(&items).await?;
-        Ok(ItemListing {
-            items: items
-                .into_iter()
-                .map(|item| ItemView {
-                    item,
-                    path: path.clone(),
-                })
-                .collect(),
-            total,
-            page,
-            users,
-        })
+        self.listing(viewer(principal), items, Some(Arc::new(path)), total, page)
+            .await
     }
 
     /// `folder/create`.
@@ -212,7 +256,7 @@ impl Core {
         let parent = self.target_folder(principal, parent).await?;
         let (me, _) = self.personal_space(principal).await?;
         let created = self.insert_folder(&parent, &name, me.user.id).await?;
-        self.detail(created).await
+        self.detail(viewer(principal), created).await
     }
 
     /// `folder/create_by_path`: creates whichever folders of `a/b/c` are missing; answers the last.
@@ -223,7 +267,7 @@ impl Core {
         for segment in segments {
             folder = self.child_folder(&folder, &segment, me.user.id).await?;
         }
-        self.detail(folder).await
+        self.detail(viewer(principal), folder).await
     }
 
     /// The live folder `name` in `parent`, created if missing (racing creators agree on one).
@@ -340,7 +384,7 @@ impl Core {
             }
             Err(err) => return Err(err.into()),
         };
-        self.detail(updated).await
+        self.detail(viewer(principal), updated).await
     }
 
     /// `folder/{id}/move`, `file/{id}/move`.
@@ -459,7 +503,7 @@ impl Core {
                         .find_item(id)
                         .await?
                         .ok_or_else(|| Error::internal("copy vanished"))?;
-                    return self.detail(copy).await;
+                    return self.detail(viewer(principal), copy).await;
                 }
                 // Someone took the free name in between: pick again.
                 Err(RepoError::Conflict(ConflictKind::ItemName)) if on_conflict == OnConflict::Rename => continue,
@@ -539,18 +583,7 @@ impl Core {
     ) -> Result<ItemListing> {
         let (_, space) = self.personal_space(principal).await?;
         let (items, total) = self.repo.list_trash(space, filter, sort, page).await?;
-        let users = self.users_of(&items).await?;
-        let mut views = Vec::with_capacity(items.len());
-        for item in items {
-            let path = Arc::new(self.repo.list_ancestors(item.id).await?);
-            views.push(ItemView { item, path });
-        }
-        Ok(ItemListing {
-            items: views,
-            total,
-            page,
-            users,
-        })
+        self.listing(viewer(principal), items, None, total, page).await
     }
 
     /// `trash/clear`: deletes for good what the caller put in the trash.

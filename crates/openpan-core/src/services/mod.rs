@@ -5,6 +5,7 @@
 mod admin;
 mod drive;
 mod transfer;
+mod usage;
 mod users;
 
 use std::sync::Arc;

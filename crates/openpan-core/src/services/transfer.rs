@@ -17,7 +17,7 @@ use crate::model::UserWithEnterprise;
 use crate::ports::{ContentTarget, NewContent, UploadSession};
 use crate::secrets::random_hex;
 use crate::services::Core;
-use crate::services::drive::{ItemDetail, Users, item_name, target_error};
+use crate::services::drive::{ItemDetail, Users, item_name, target_error, viewer};
 
 /// How long an upload URL can be started.
 pub const UPLOAD_URL_TTL_SECS: i64 = 3600;
@@ -180,7 +180,8 @@ impl Core {
             .find_item(file_id)
             .await?
             .ok_or_else(|| Error::internal("committed file vanished"))?;
-        self.detail(file).await
+        self.record_use(uploader.user.id, file.id).await;
+        self.detail(uploader.user.id, file).await
     }
 
     async fn store_and_commit(
@@ -296,6 +297,7 @@ impl Core {
         if !(1..=MAX_DOWNLOAD_TTL_SECS).contains(&ttl) {
             return Err(Error::invalid("valid_period", "必须在1到604800秒之间"));
         }
+        self.record_use(me.user.id, file.id).await;
         let expires_at = self.clock.now() + ttl;
         let mut packed = [0u8; 16];
         packed[..8].copy_from_slice(&version_id.0.to_be_bytes());
@@ -407,7 +409,7 @@ impl Core {
                 .map_err(target_error)?;
         }
         let file = self.live(principal, file_id, ItemKind::File).await?;
-        self.detail(file).await
+        self.detail(viewer(principal), file).await
     }
 
     /// `file/{id}/version/{version_id}/delete`: any version but the current one.

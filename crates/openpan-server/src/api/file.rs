@@ -25,7 +25,7 @@ pub async fn info(
     PathId(id): PathId,
 ) -> Result<Json<wire::File>> {
     let detail = state.core.item_info(&principal, ItemId(id), FILE).await?;
-    Ok(Json(convert::file(&detail.view, &detail.users)))
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
 pub async fn trash_info(
@@ -34,7 +34,7 @@ pub async fn trash_info(
     PathId(id): PathId,
 ) -> Result<Json<wire::File>> {
     let detail = state.core.trash_info(&principal, ItemId(id), FILE).await?;
-    Ok(Json(convert::file(&detail.view, &detail.users)))
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
 pub async fn update(
@@ -53,7 +53,7 @@ pub async fn update(
             args.description.as_deref(),
         )
         .await?;
-    Ok(Json(convert::file(&detail.view, &detail.users)))
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
 pub async fn move_to(
@@ -79,7 +79,7 @@ pub async fn copy(
         .core
         .copy_item(&principal, ItemId(id), FILE, args.target()?, args.on_conflict())
         .await?;
-    Ok(Json(convert::file(&detail.view, &detail.users)))
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,7 +97,7 @@ pub async fn copy_by_path(
         .target_folder_path
         .ok_or_else(|| ApiError::field("target_folder_path", "不能为空"))?;
     let detail = state.core.copy_file_by_path(&principal, ItemId(id), &path).await?;
-    Ok(Json(convert::file(&detail.view, &detail.users)))
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
 macro_rules! action_handler {
@@ -259,7 +259,7 @@ pub async fn promote_version(
 ) -> Result<Json<wire::File>> {
     let (id, version_id) = version_path(path)?;
     let detail = state.core.promote_version(&principal, id, version_id).await?;
-    Ok(Json(convert::file(&detail.view, &detail.users)))
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
 pub async fn delete_version(

@@ -25,7 +25,7 @@ pub async fn info(
     PathId(id): PathId,
 ) -> Result<Json<wire::Folder>> {
     let detail = state.core.item_info(&principal, ItemId(id), FOLDER).await?;
-    Ok(Json(convert::folder(&detail.view, &detail.users)))
+    Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
 pub async fn trash_info(
@@ -34,7 +34,7 @@ pub async fn trash_info(
     PathId(id): PathId,
 ) -> Result<Json<wire::Folder>> {
     let detail = state.core.trash_info(&principal, ItemId(id), FOLDER).await?;
-    Ok(Json(convert::folder(&detail.view, &detail.users)))
+    Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,7 +58,7 @@ pub async fn create(
     let parent = required(args.parent_id, "parent_id")?;
     let name = args.name.ok_or_else(|| crate::ApiError::field("name", "不能为空"))?;
     let detail = state.core.create_folder(&principal, ItemId(parent), &name).await?;
-    Ok(Json(convert::folder(&detail.view, &detail.users)))
+    Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,7 +78,7 @@ pub async fn create_by_path(
         .target_folder_path
         .ok_or_else(|| crate::ApiError::field("target_folder_path", "不能为空"))?;
     let detail = state.core.create_folder_by_path(&principal, &path).await?;
-    Ok(Json(convert::folder(&detail.view, &detail.users)))
+    Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,7 +103,7 @@ pub async fn update(
             args.description.as_deref(),
         )
         .await?;
-    Ok(Json(convert::folder(&detail.view, &detail.users)))
+    Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,7 +184,7 @@ pub async fn copy(
         .core
         .copy_item(&principal, ItemId(id), FOLDER, args.target()?, args.on_conflict())
         .await?;
-    Ok(Json(convert::folder(&detail.view, &detail.users)))
+    Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
 macro_rules! action_handler {

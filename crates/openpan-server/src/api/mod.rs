@@ -5,6 +5,7 @@ mod file;
 mod folder;
 mod items;
 mod trash;
+mod usage;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -19,6 +20,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/user/all", get(admin_user::list_users))
         .merge(folder_routes())
         .merge(file_routes())
+        .route("/file/recent_items", get(usage::recent_items))
+        .route("/file/{id}/mark_as_used", post(usage::mark_as_used))
+        .route("/frequent/list", get(usage::frequent_list))
+        .route("/frequent/add", post(usage::frequent_add))
+        .route("/frequent/delete", post(usage::frequent_delete))
         .route("/trash/list", get(trash::list))
         .route("/trash/clear", post(trash::clear))
         .route("/trash/restore_all", post(trash::restore_all))

@@ -636,3 +636,80 @@ async fn concurrent_uploads_into_one_folder_lose_no_update() {
         .unwrap();
     assert_eq!(me["space_used"], expected, "the owner's space counts every byte once");
 }
+
+#[tokio::test]
+async fn recent_items_follow_use_and_the_frequent_list_holds_pinned_files() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let first = app.upload(&token, 0, "first.txt", b"1").await["id"].as_i64().unwrap();
+    app.clock.advance(1);
+    let second = app.upload(&token, 0, "second.txt", b"2").await["id"].as_i64().unwrap();
+    app.clock.advance(1);
+    let recent = app.get_ok("/api/v2/file/recent_items?limit=10", &token).await;
+    let ids: Vec<i64> = recent["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [second, first]);
+    assert_eq!(recent["folders"], json!([]));
+    app.post_ok(&format!("/api/v2/file/{first}/mark_as_used"), &token, &Value::Null)
+        .await;
+    let recent = app.get_ok("/api/v2/file/recent_items?limit=1", &token).await;
+    assert_eq!(recent["files"][0]["id"], first);
+    assert_eq!(recent["total_count"], 1);
+    assert_api_error(
+        app.get("/api/v2/file/recent_items", &token).await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_api_error(
+        app.get("/api/v2/file/recent_items?limit=-1", &token).await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+
+    app.post_ok(
+        "/api/v2/frequent/add",
+        &token,
+        &json!({"item_typed_ids": [format!("file_{second}")]}),
+    )
+    .await;
+    let frequent = app.get_ok("/api/v2/frequent/list?page_id=0", &token).await;
+    assert_eq!(frequent["total_count"], 1);
+    assert_eq!(frequent["frequent_items"][0]["id"], second);
+    assert_eq!(frequent["frequent_items"][0]["is_frequently_used"], true);
+    assert!(
+        frequent["frequent_items"][0]["file_version_key"]
+            .as_str()
+            .is_some_and(|key| !key.is_empty())
+    );
+    assert_eq!(
+        app.get_ok(&format!("/api/v2/file/{second}/info"), &token).await["is_frequently_used"],
+        true
+    );
+    assert_eq!(
+        app.get_ok(&format!("/api/v2/file/{first}/info"), &token).await["is_frequently_used"],
+        false
+    );
+    // Trashed files leave both lists.
+    app.post_ok(&format!("/api/v2/file/{second}/delete"), &token, &Value::Null)
+        .await;
+    assert_eq!(app.get_ok("/api/v2/frequent/list", &token).await["total_count"], 0);
+    assert_eq!(
+        app.get_ok("/api/v2/file/recent_items?limit=10", &token).await["total_count"],
+        1
+    );
+    app.post_ok(
+        &format!("/api/v2/file/{second}/restore_from_trash"),
+        &token,
+        &Value::Null,
+    )
+    .await;
+    app.post_ok("/api/v2/frequent/delete", &token, &json!({"file_id": second}))
+        .await;
+    assert_eq!(app.get_ok("/api/v2/frequent/list", &token).await["total_count"], 0);
+}

@@ -1,0 +1,102 @@
+//! Recent and frequent items (user token): `file/recent_items`, `file/{item_id}/mark_as_used`
+//! and `frequent/*`.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use openpan_core::ids::ItemId;
+use openpan_core::model::Page;
+use openpan_types as wire;
+
+use super::items::success;
+use crate::AppState;
+use crate::convert;
+use crate::error::{ApiError, Result};
+use crate::extract::{Caller, JsonBody, Params, PathId, lenient_i64};
+
+pub async fn recent_items(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Params,
+) -> Result<Json<wire::ItemPage>> {
+    let limit = params
+        .opt_i64("limit")?
+        .ok_or_else(|| ApiError::field("limit", "不能为空"))?;
+    let listing = state.core.recent_items(&principal, limit).await?;
+    Ok(Json(convert::item_page(&listing)))
+}
+
+pub async fn mark_as_used(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::SuccessBody>> {
+    state.core.mark_as_used(&principal, ItemId(id)).await?;
+    Ok(success())
+}
+
+pub async fn frequent_list(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Params,
+) -> Result<Json<wire::FrequentPage>> {
+    let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
+    let listing = state.core.frequent_items(&principal, page).await?;
+    Ok(Json(convert::frequent_page(&listing)))
+}
+
+/// Which files to pin or unpin: `item_typed_ids` (`"file_{id}"`), `file_ids` or one `file_id`.
+#[derive(Debug, Default, Deserialize)]
+pub struct FrequentArgs {
+    #[serde(default)]
+    item_typed_ids: Option<Vec<String>>,
+    #[serde(default)]
+    file_ids: Option<Vec<serde_json::Value>>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    file_id: Option<i64>,
+}
+
+impl FrequentArgs {
+    fn ids(self) -> Result<Vec<ItemId>> {
+        let mut ids = Vec::new();
+        for typed in self.item_typed_ids.into_iter().flatten() {
+            let id = typed
+                .strip_prefix("file_")
+                .and_then(|id| id.parse().ok())
+                .ok_or_else(|| ApiError::field("item_typed_ids", "必须是file_{id}"))?;
+            ids.push(ItemId(id));
+        }
+        for value in self.file_ids.into_iter().flatten() {
+            let id = match &value {
+                serde_json::Value::Number(number) => number.as_i64(),
+                serde_json::Value::String(text) => text.trim().parse().ok(),
+                _ => None,
+            };
+            ids.push(ItemId(id.ok_or_else(|| ApiError::field("file_ids", "必须是整数数组"))?));
+        }
+        ids.extend(self.file_id.map(ItemId));
+        if ids.is_empty() {
+            return Err(ApiError::field("item_typed_ids", "不能为空"));
+        }
+        Ok(ids)
+    }
+}
+
+pub async fn frequent_add(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<FrequentArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    state.core.set_frequent(&principal, &args.ids()?, true).await?;
+    Ok(success())
+}
+
+pub async fn frequent_delete(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<FrequentArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    state.core.set_frequent(&principal, &args.ids()?, false).await?;
+    Ok(success())
+}
