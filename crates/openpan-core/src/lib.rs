@@ -7,6 +7,7 @@
 //! [`clock::Clock`]. A `tidy` test in `crates/openpan` enforces this.
 
 pub mod auth;
+pub mod blank;
 pub mod blob;
 pub mod cache;
 pub mod clock;

@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 
 use crate::auth::Principal;
+use crate::blank::BlankKind;
 use crate::blob::{BlobError, ByteRange, ByteStream, DigestTap};
 use crate::drive::{FileVersion, Item, ItemKind};
 use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
@@ -69,6 +70,15 @@ pub struct Download {
     /// The file's current name (it may have been renamed since the version was made).
     pub name: String,
     pub modified_at: i64,
+}
+
+/// Bytes about to be committed, and where to.
+#[derive(Debug, Clone, Copy)]
+struct Content<'a> {
+    target: ContentTarget,
+    name: &'a str,
+    remark: &'a str,
+    upload_id: Option<&'a str>,
 }
 
 /// What one collection pass removed.
@@ -168,7 +178,13 @@ impl Core {
         if !self.repo.claim_upload_session(upload_id, &storage_key, now).await? {
             return Err(Error::not_found(NotFoundKind::Link));
         }
-        let result = self.store_and_commit(&session, &uploader, &storage_key, body).await;
+        let content = Content {
+            target: session.target,
+            name: &session.name,
+            remark: &session.remark,
+            upload_id: Some(&session.upload_id),
+        };
+        let result = self.store_and_commit(content, &uploader, &storage_key, body).await;
         if result.is_err()
             && let Err(err) = self.repo.release_upload_session(upload_id).await
         {
@@ -186,7 +202,7 @@ impl Core {
 
     async fn store_and_commit(
         &self,
-        session: &UploadSession,
+        content: Content<'_>,
         uploader: &UserWithEnterprise,
         storage_key: &str,
         body: ByteStream,
@@ -205,17 +221,17 @@ impl Core {
         let committed = self
             .repo
             .commit_content(NewContent {
-                target: session.target,
-                name: session.name.clone(),
-                name_key: crate::drive::name_key(&session.name),
-                remark: session.remark.clone(),
+                target: content.target,
+                name: content.name.to_owned(),
+                name_key: crate::drive::name_key(content.name),
+                remark: content.remark.to_owned(),
                 sha256: digest.sha256,
                 sha1: digest.sha1_hex,
                 size: i64::try_from(digest.size).map_err(|_| Error::invalid("file", "过大"))?,
                 storage_key: storage_key.to_owned(),
                 by: uploader.user.id,
                 at: self.clock.now(),
-                upload_id: Some(session.upload_id.clone()),
+                upload_id: content.upload_id.map(str::to_owned),
             })
             .await;
         let committed = match committed {
@@ -224,7 +240,7 @@ impl Core {
                 self.forget_blob(storage_key).await;
                 return Err(match err {
                     RepoError::Conflict(ConflictKind::ItemName) => Error::Refused(Refusal::FileNameConflict),
-                    RepoError::NotFound => Error::not_found(match session.target {
+                    RepoError::NotFound => Error::not_found(match content.target {
                         ContentTarget::Folder(_) => NotFoundKind::Folder,
                         ContentTarget::File(_) => NotFoundKind::File,
                     }),
@@ -236,6 +252,51 @@ impl Core {
             self.forget_blob(storage_key).await;
         }
         Ok(committed.file_id)
+    }
+
+    /// `file/create_blank_file`: an empty document, spreadsheet, presentation or text file in
+    /// `folder`, named `name.<ext>` or `name (n).<ext>` if that is taken.
+    pub async fn create_blank_file(
+        &self,
+        principal: &Principal,
+        folder: ItemId,
+        name: &str,
+        kind: BlankKind,
+    ) -> Result<ItemDetail> {
+        let (me, _) = self.personal_space(principal).await?;
+        let folder = self.target_folder(principal, folder).await?;
+        let extension = kind.extension();
+        let name = if crate::drive::extension(name) == extension {
+            item_name("name", name)?
+        } else {
+            item_name("name", &format!("{name}.{extension}"))?
+        };
+        let bytes = kind.bytes().await.map_err(|err| Error::Internal(Box::new(err)))?;
+        check_space(&me, bytes.len() as i64)?;
+        let mut attempts = 0;
+        let file_id = loop {
+            attempts += 1;
+            let free = self.free_name(folder.id, &name, ItemKind::File).await?;
+            let storage_key = random_hex(16);
+            let body: ByteStream = Box::pin(futures_util::stream::iter([Ok(bytes::Bytes::from(bytes.clone()))]));
+            let content = Content {
+                target: ContentTarget::Folder(folder.id),
+                name: free.as_str(),
+                remark: "",
+                upload_id: None,
+            };
+            match self.store_and_commit(content, &me, &storage_key, body).await {
+                Err(Error::Refused(Refusal::FileNameConflict)) if attempts < 3 => continue,
+                other => break other?,
+            }
+        };
+        let file = self
+            .repo
+            .find_item(file_id)
+            .await?
+            .ok_or_else(|| Error::internal("created file vanished"))?;
+        self.record_use(me.user.id, file.id).await;
+        self.detail(me.user.id, file).await
     }
 
     /// Deletes bytes that ended up unused; a failure only leaves garbage for the collector.

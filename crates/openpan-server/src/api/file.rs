@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 
+use openpan_core::blank::BlankKind;
 use openpan_core::drive::ItemKind;
 use openpan_core::ids::ItemId;
 use openpan_core::services::{UploadRequest, UploadTarget};
@@ -317,4 +318,62 @@ pub async fn move_batch(
     let target = ItemId(required(args.target_folder_id, "target_folder_id")?);
     move_all(&state, &principal, &args.ids(FILE)?, FILE, target).await?;
     Ok(success())
+}
+
+/// `file/create_blank_file`'s body, camelCase as the platform document prints it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlankArgs {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    parent_folder_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    parent_enterprise_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    department_id: Option<i64>,
+    name_conflict_resolve_strategy: Option<serde_json::Value>,
+}
+
+/// A string or a number, as text.
+fn loose_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => Some(text.trim().to_owned()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+pub async fn create_blank_file(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BlankArgs>,
+) -> Result<Json<wire::File>> {
+    personal_space_only(args.department_id)?;
+    let kind = args
+        .kind
+        .as_ref()
+        .and_then(loose_text)
+        .ok_or_else(|| ApiError::field("type", "不能为空"))?;
+    let kind = BlankKind::parse(&kind).ok_or_else(|| ApiError::field("type", "只能是1(doc)、2(ppt)或3(xls)"))?;
+    if let Some(strategy) = &args.name_conflict_resolve_strategy
+        && loose_text(strategy).as_deref() != Some("2")
+    {
+        return Err(ApiError::field("nameConflictResolveStrategy", "只支持2(自动重命名)"));
+    }
+    let parent = required(args.parent_folder_id, "parentFolderId")?;
+    let me = state.core.current_user(&principal).await?;
+    if let Some(enterprise) = args.parent_enterprise_id
+        && enterprise != me.enterprise.id.0
+    {
+        // Folders of partner enterprises come with external collaboration; none is reachable yet.
+        return Err(ApiError::new(openpan_types::ErrorCode::FolderNotFound));
+    }
+    let name = args.name.ok_or_else(|| ApiError::field("name", "不能为空"))?;
+    let detail = state
+        .core
+        .create_blank_file(&principal, ItemId(parent), &name, kind)
+        .await?;
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }

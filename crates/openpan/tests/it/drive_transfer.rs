@@ -713,3 +713,78 @@ async fn recent_items_follow_use_and_the_frequent_list_holds_pinned_files() {
         .await;
     assert_eq!(app.get_ok("/api/v2/frequent/list", &token).await["total_count"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blank_office_files_open_in_office_libraries() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut arguments = Vec::new();
+    for (kind, extension) in [("1", "docx"), ("2", "pptx"), ("3", "xlsx")] {
+        // The platform document's example body, type by type.
+        let file = app
+            .post_ok(
+                "/api/v2/file/create_blank_file",
+                &token,
+                &json!({"departmentId": 0, "name": "111", "parentEnterpriseId": app.tenant.enterprise_id,
+                        "nameConflictResolveStrategy": "2", "parentFolderId": 0, "type": kind}),
+            )
+            .await;
+        assert_eq!(file["name"], format!("111.{extension}"));
+        let bytes = app.download(&token, file["id"].as_i64().unwrap()).await;
+        assert_eq!(file["size"], bytes.len());
+        let path = dir.path().join(format!("blank.{extension}"));
+        std::fs::write(&path, bytes).unwrap();
+        arguments.push(format!("{extension}:{}", path.display()));
+    }
+    let again = app
+        .post_ok(
+            "/api/v2/file/create_blank_file",
+            &token,
+            &json!({"name": "111", "parentFolderId": 0, "type": "1", "nameConflictResolveStrategy": "2"}),
+        )
+        .await;
+    assert_eq!(again["name"], "111 (1).docx", "a taken name is resolved by numbering");
+    let text = app
+        .post_ok(
+            "/api/v2/file/create_blank_file",
+            &token,
+            &json!({"name": "notes.md", "parentFolderId": 0, "type": "md"}),
+        )
+        .await;
+    assert_eq!(
+        (text["name"].as_str(), text["size"].as_i64()),
+        (Some("notes.md"), Some(0))
+    );
+    for (body, field) in [
+        (json!({"name": "x", "parentFolderId": 0, "type": "9"}), "type"),
+        (
+            json!({"name": "x", "parentFolderId": 0, "type": "1", "nameConflictResolveStrategy": "1"}),
+            "nameConflictResolveStrategy",
+        ),
+        (json!({"name": "x", "type": "1"}), "parentFolderId"),
+    ] {
+        let error = assert_api_error(
+            app.post("/api/v2/file/create_blank_file", &token, &body).await,
+            400,
+            "request_data_invalid",
+        )
+        .await;
+        assert_eq!(error["errors"][0]["field"], field);
+    }
+
+    let script = format!("{}/tests/demos/open_office_files.py", env!("CARGO_MANIFEST_DIR"));
+    let output = tokio::task::block_in_place(|| {
+        std::process::Command::new("python3")
+            .arg(script)
+            .args(&arguments)
+            .output()
+    })
+    .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
