@@ -272,6 +272,10 @@ pub trait DriveRepo: Send + Sync {
     /// Every trash root in `space` of the given kinds.
     async fn list_trash_roots(&self, space: Space, filter: KindFilter) -> RepoResult<Vec<Item>>;
 
+    /// The live items of the subtree rooted at `id` (itself first, parents before children),
+    /// each file with the storage key of its current version.
+    async fn list_live_subtree(&self, id: ItemId) -> RepoResult<Vec<(Item, Option<String>)>>;
+
     /// Newest first.
     async fn list_versions(&self, file: ItemId) -> RepoResult<Vec<FileVersion>>;
     async fn find_version(&self, id: VersionId) -> RepoResult<Option<FileVersion>>;

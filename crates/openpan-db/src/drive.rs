@@ -967,6 +967,30 @@ impl DriveRepo for SqlRepo {
         items(rows)
     }
 
+    async fn list_live_subtree(&self, id: ItemId) -> RepoResult<Vec<(Item, Option<String>)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            item: ItemRow,
+            storage_key: Option<String>,
+        }
+        let select = format!(
+            "{LIVE_SUBTREE} select i.item_id, i.enterprise_id, i.space_kind, i.space_id, i.is_folder, i.parent_id, \
+             i.name, i.description, i.size, i.folder_count, i.file_count, i.owner_id, i.created_by, i.modified_by, \
+             i.created_at, i.modified_at, i.sequence_id, i.current_version_id, v.sha1, i.trash_root_id, \
+             i.trashed_at, i.trashed_by, b.storage_key from sub join item i on i.item_id = sub.item_id \
+             left join file_version v on v.version_id = i.current_version_id \
+             left join content_blob b on b.blob_id = v.blob_id \
+             where i.trash_root_id is null order by sub.depth, i.item_id"
+        );
+        let rows = on_pool!(self, read, |pool, builder| {
+            fetch!(all Row, pool, builder, &select, id.0).map_err(other)
+        })?;
+        rows.into_iter()
+            .map(|row| Ok((Item::try_from(row.item)?, row.storage_key)))
+            .collect()
+    }
+
     async fn list_versions(&self, file: ItemId) -> RepoResult<Vec<FileVersion>> {
         let select = format!("{VERSION_SELECT} where v.file_id = ? order by v.version_id desc");
         let rows = on_pool!(self, read, |pool, builder| {

@@ -105,6 +105,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
     let transfers = Router::new()
         .route("/upload/{upload_id}/{secret}", post(transfer::upload))
         .route("/download/{ticket}/{signature}/{*name}", get(transfer::download))
+        .route("/pack/{ticket}/{signature}/{*name}", get(transfer::pack))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_transfer_errors));
     let api_v2 = api::routes()

@@ -202,3 +202,91 @@ mod tests {
         assert!(text.contains("filename=\"__ v1.0.pdf\""), "{text}");
     }
 }
+
+/// `GET /pack/{ticket}/{signature}/{name}`: the chosen files and folders as a zip, written
+/// entry by entry into the response as the bytes are read, never held whole in memory or on
+/// disk. Entries are stored (office files and media are compressed already), carry UTF-8
+/// names and use zip64 fields, so archives and entries past 4 GiB work.
+pub async fn pack(
+    State(state): State<AppState>,
+    Path((ticket, signature, name)): Path<(String, String, String)>,
+) -> Result<Response> {
+    let entries = state.core.open_pack(&ticket, &signature).await?;
+    let (reader, writer) = tokio::io::duplex(IO_CHUNK);
+    let core = state.core.clone();
+    tokio::spawn(async move {
+        if let Err(err) = write_zip(&core, entries, writer).await {
+            // The status is sent already; the client sees a cut-off archive.
+            tracing::warn!(error = %err, "pack download stopped");
+        }
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/zip")
+        .header(header::CONTENT_DISPOSITION, content_disposition(&name))
+        .header(header::CACHE_CONTROL, "private, no-transform")
+        .body(Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+            reader, IO_CHUNK,
+        )))
+        .map_err(|_| ApiError::new(ErrorCode::InternalServerError))
+}
+
+/// How much of an archive is buffered between the writer and the response.
+const IO_CHUNK: usize = 1 << 20;
+
+async fn write_zip(
+    core: &openpan_core::services::Core,
+    entries: Vec<openpan_core::services::PackEntry>,
+    writer: tokio::io::DuplexStream,
+) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use async_zip::tokio::write::ZipFileWriter;
+    use async_zip::{Compression, ZipEntryBuilder};
+    use futures_util::{AsyncWriteExt, StreamExt};
+
+    let mut zip = ZipFileWriter::with_tokio(writer);
+    for entry in entries {
+        let date = zip_date(entry.modified_at);
+        if entry.is_folder {
+            let builder = ZipEntryBuilder::new(format!("{}/", entry.path).into(), Compression::Stored)
+                .last_modification_date(date)
+                .unix_permissions(0o755);
+            zip.write_entry_whole(builder, &[]).await?;
+            continue;
+        }
+        let builder = ZipEntryBuilder::new(entry.path.clone().into(), Compression::Stored)
+            .last_modification_date(date)
+            .unix_permissions(0o644);
+        let mut bytes = core.pack_entry_bytes(&entry).await?;
+        let mut file = zip.write_entry_stream(builder).await?;
+        while let Some(chunk) = bytes.next().await {
+            file.write_all(&chunk?).await?;
+        }
+        file.close().await?;
+    }
+    // Dropping the pipe's write half ends the response body.
+    drop(zip.close().await?);
+    Ok(())
+}
+
+/// Unix seconds as the zip format's local date and time (UTC; zip has no zone).
+fn zip_date(unix: i64) -> async_zip::ZipDateTime {
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+    let days = unix.div_euclid(86_400);
+    let seconds = unix.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    async_zip::ZipDateTimeBuilder::new()
+        .year(year.clamp(1980, 2107) as i32)
+        .month(month as u32)
+        .day(day as u32)
+        .hour((seconds / 3600) as u32)
+        .minute((seconds % 3600 / 60) as u32)
+        .second((seconds % 60) as u32)
+        .build()
+}

@@ -4,6 +4,7 @@
 
 mod admin;
 mod drive;
+mod pack;
 mod transfer;
 mod usage;
 mod users;
@@ -18,6 +19,7 @@ use crate::secrets::SecretKey;
 
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
 pub use drive::{ItemDetail, ItemListing, ItemView, OnConflict, Users};
+pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
 pub use transfer::{
     CollectReport, DEFAULT_DOWNLOAD_TTL_SECS, Download, DownloadTicket, UPLOAD_URL_TTL_SECS, UploadRequest,
     UploadTarget, UploadTicket, VersionView,

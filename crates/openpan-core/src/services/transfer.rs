@@ -564,7 +564,7 @@ fn space_refusal(owner: &UserWithEnterprise) -> Error {
     }
 }
 
-fn blob_failure(err: BlobError) -> Error {
+pub(crate) fn blob_failure(err: BlobError) -> Error {
     match err {
         BlobError::NotFound => Error::internal("a committed blob is missing from the store"),
         BlobError::Body(source) => Error::Unavailable(Box::new(source)),

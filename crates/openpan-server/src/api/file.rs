@@ -377,3 +377,27 @@ pub async fn create_blank_file(
         .await?;
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PackArgs {
+    item_typed_ids: Option<Vec<String>>,
+}
+
+/// `file/pack_download`: a URL that streams the chosen files and folders as one zip.
+pub async fn pack_download(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<PackArgs>,
+) -> Result<Json<wire::DownloadUrl>> {
+    let ids = args.item_typed_ids.unwrap_or_default();
+    let ticket = state.core.pack_download_url(&principal, &ids).await?;
+    Ok(Json(wire::DownloadUrl {
+        download_url: format!(
+            "{}/pack/{}/{}/{}",
+            state.public_url,
+            ticket.ticket,
+            ticket.signature,
+            percent_encode(&ticket.name)
+        ),
+    }))
+}

@@ -58,6 +58,7 @@ fn file_routes() -> Router<AppState> {
         .route("/file/upload_v2", post(file::upload))
         .route("/file/upload_by_path", post(file::upload_by_path))
         .route("/file/create_blank_file", post(file::create_blank_file))
+        .route("/file/pack_download", post(file::pack_download))
         .route("/file/delete_batch", post(file::delete_batch))
         .route("/file/delete_batch_from_trash", post(file::purge_batch))
         .route("/file/restore_batch_from_trash", post(file::restore_batch))

@@ -788,3 +788,96 @@ async fn blank_office_files_open_in_office_libraries() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pack_download_streams_a_zip_of_files_and_folders_with_utf8_names() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let folder = app.mkdir(&token, 0, "项目").await["id"].as_i64().unwrap();
+    let inner = app.mkdir(&token, folder, "设计").await["id"].as_i64().unwrap();
+    app.mkdir(&token, folder, "空").await;
+    app.upload(&token, inner, "草图.txt", b"sketch").await;
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    app.upload(&token, folder, "data.bin", &big).await;
+    let single = app.upload(&token, 0, "readme.md", b"# hi").await["id"]
+        .as_i64()
+        .unwrap();
+    let trashed = app.upload(&token, folder, "gone.txt", b"x").await["id"]
+        .as_i64()
+        .unwrap();
+    app.post_ok(&format!("/api/v2/file/{trashed}/delete"), &token, &Value::Null)
+        .await;
+
+    let url = app
+        .post_ok(
+            "/api/v2/file/pack_download",
+            &token,
+            &json!({"item_typed_ids": [format!("file_{single}"), format!("folder_{folder}")]}),
+        )
+        .await["download_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with(&format!("{}/pack/", app.url)), "{url}");
+    let response = app.client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let archive = response.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pack.zip");
+    std::fs::write(&path, &archive).unwrap();
+    let check = r#"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    assert z.testzip() is None, "every CRC matches"
+    for info in z.infolist():
+        assert info.flag_bits & 0x800, "UTF-8 name flag on " + info.filename
+        print(info.filename, info.file_size, z.read(info).hex() if info.file_size < 16 else "")
+"#;
+    let output = tokio::task::block_in_place(|| {
+        std::process::Command::new("python3")
+            .args(["-c", check])
+            .arg(&path)
+            .output()
+    })
+    .unwrap();
+    let listing = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{listing}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut lines: Vec<&str> = listing.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "readme.md 4 23206869",
+            "项目/ 0 ",
+            "项目/data.bin 3000000 ",
+            "项目/空/ 0 ",
+            "项目/设计/ 0 ",
+            "项目/设计/草图.txt 6 736b65746368",
+        ]
+    );
+    for (body, code) in [
+        (json!({"item_typed_ids": []}), "request_data_invalid"),
+        (json!({"item_typed_ids": ["item_1"]}), "request_data_invalid"),
+        (json!({"item_typed_ids": [format!("file_{trashed}")]}), "file_deleted"),
+    ] {
+        let status = if code == "file_deleted" { 404 } else { 400 };
+        assert_api_error(
+            app.post("/api/v2/file/pack_download", &token, &body).await,
+            status,
+            code,
+        )
+        .await;
+    }
+    app.clock.advance(3601);
+    assert_transfer_error(
+        app.client.get(&url).send().await.unwrap(),
+        404,
+        "link_invalid_or_expired",
+    )
+    .await;
+}
