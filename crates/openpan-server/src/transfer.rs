@@ -163,46 +163,6 @@ pub async fn download(
         .map_err(|_| ApiError::new(ErrorCode::InternalServerError))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn range(value: &str, size: u64) -> std::result::Result<Option<(u64, u64)>, ()> {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
-        parse_range(&headers, size).map(|range| range.map(|range| (range.first, range.last)))
-    }
-
-    #[test]
-    fn single_ranges_are_parsed_and_clamped() {
-        assert_eq!(range("bytes=0-0", 10), Ok(Some((0, 0))));
-        assert_eq!(range("bytes=2-", 10), Ok(Some((2, 9))));
-        assert_eq!(range("bytes=-3", 10), Ok(Some((7, 9))));
-        assert_eq!(range("bytes=5-100", 10), Ok(Some((5, 9))));
-        assert_eq!(range("bytes=0-1,4-5", 10), Ok(None));
-        assert_eq!(range("items=0-1", 10), Ok(None));
-    }
-
-    #[test]
-    fn ranges_past_the_end_are_unsatisfiable() {
-        assert_eq!(range("bytes=10-", 10), Err(()));
-        assert_eq!(range("bytes=5-2", 10), Err(()));
-        assert_eq!(range("bytes=-0", 10), Err(()));
-        assert_eq!(range("bytes=x-1", 10), Err(()));
-    }
-
-    #[test]
-    fn dispositions_keep_chinese_names_in_filename_star() {
-        let value = content_disposition("报表 v1.0.pdf");
-        let text = value.to_str().unwrap();
-        assert!(
-            text.contains("filename*=UTF-8''%E6%8A%A5%E8%A1%A8%20v1.0.pdf"),
-            "{text}"
-        );
-        assert!(text.contains("filename=\"__ v1.0.pdf\""), "{text}");
-    }
-}
-
 /// `GET /pack/{ticket}/{signature}/{name}`: the chosen files and folders as a zip, written
 /// entry by entry into the response as the bytes are read, never held whole in memory or on
 /// disk. Entries are stored (office files and media are compressed already), carry UTF-8
@@ -215,7 +175,11 @@ pub async fn pack(
     let (reader, writer) = tokio::io::duplex(IO_CHUNK);
     let core = state.core.clone();
     tokio::spawn(async move {
-        if let Err(err) = write_zip(&core, entries, writer).await {
+        let open = |entry: openpan_core::services::PackEntry| {
+            let core = core.clone();
+            async move { core.pack_entry_bytes(&entry).await }
+        };
+        if let Err(err) = write_zip(entries, open, writer).await {
             // The status is sent already; the client sees a cut-off archive.
             tracing::warn!(error = %err, "pack download stopped");
         }
@@ -233,11 +197,17 @@ pub async fn pack(
 /// How much of an archive is buffered between the writer and the response.
 const IO_CHUNK: usize = 1 << 20;
 
-async fn write_zip(
-    core: &openpan_core::services::Core,
+/// Writes `entries` as a zip into `writer`, reading each file's bytes through `open`.
+async fn write_zip<W, F, Fut>(
     entries: Vec<openpan_core::services::PackEntry>,
-    writer: tokio::io::DuplexStream,
-) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    open: F,
+    writer: W,
+) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+    F: Fn(openpan_core::services::PackEntry) -> Fut,
+    Fut: std::future::Future<Output = openpan_core::Result<ByteStream>>,
+{
     use async_zip::tokio::write::ZipFileWriter;
     use async_zip::{Compression, ZipEntryBuilder};
     use futures_util::{AsyncWriteExt, StreamExt};
@@ -255,7 +225,7 @@ async fn write_zip(
         let builder = ZipEntryBuilder::new(entry.path.clone().into(), Compression::Stored)
             .last_modification_date(date)
             .unix_permissions(0o644);
-        let mut bytes = core.pack_entry_bytes(&entry).await?;
+        let mut bytes = open(entry.clone()).await?;
         let mut file = zip.write_entry_stream(builder).await?;
         while let Some(chunk) = bytes.next().await {
             file.write_all(&chunk?).await?;
@@ -289,4 +259,143 @@ fn zip_date(unix: i64) -> async_zip::ZipDateTime {
         .minute((seconds % 3600 / 60) as u32)
         .second((seconds % 60) as u32)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(value: &str, size: u64) -> std::result::Result<Option<(u64, u64)>, ()> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RANGE, HeaderValue::from_str(value).unwrap());
+        parse_range(&headers, size).map(|range| range.map(|range| (range.first, range.last)))
+    }
+
+    #[test]
+    fn single_ranges_are_parsed_and_clamped() {
+        assert_eq!(range("bytes=0-0", 10), Ok(Some((0, 0))));
+        assert_eq!(range("bytes=2-", 10), Ok(Some((2, 9))));
+        assert_eq!(range("bytes=-3", 10), Ok(Some((7, 9))));
+        assert_eq!(range("bytes=5-100", 10), Ok(Some((5, 9))));
+        assert_eq!(range("bytes=0-1,4-5", 10), Ok(None));
+        assert_eq!(range("items=0-1", 10), Ok(None));
+    }
+
+    #[test]
+    fn ranges_past_the_end_are_unsatisfiable() {
+        assert_eq!(range("bytes=10-", 10), Err(()));
+        assert_eq!(range("bytes=5-2", 10), Err(()));
+        assert_eq!(range("bytes=-0", 10), Err(()));
+        assert_eq!(range("bytes=x-1", 10), Err(()));
+    }
+
+    /// Writes zeros as holes, so a multi-gigabyte archive costs no disk.
+    struct SparseFile(std::fs::File);
+
+    impl tokio::io::AsyncWrite for SparseFile {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            use std::io::{Seek, Write};
+            let result = if buf.len() >= 4096 && buf.iter().all(|b| *b == 0) {
+                self.0
+                    .seek(std::io::SeekFrom::Current(buf.len() as i64))
+                    .map(|_| buf.len())
+            } else {
+                self.0.write(buf)
+            };
+            std::task::Poll::Ready(result)
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn archives_past_4_gib_use_zip64_and_stay_readable() {
+        use openpan_core::services::PackEntry;
+        const BIG: u64 = (4 << 30) + (100 << 20);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.zip");
+        let file = std::fs::File::create(&path).unwrap();
+        let entries = vec![
+            PackEntry::new("大/".trim_end_matches('/').to_owned(), true, 0, 1_700_000_000, None),
+            PackEntry::new(
+                "大/zeros.bin".to_owned(),
+                false,
+                BIG as i64,
+                1_700_000_000,
+                Some("zeros".to_owned()),
+            ),
+            PackEntry::new(
+                "after.txt".to_owned(),
+                false,
+                5,
+                1_700_000_000,
+                Some("after".to_owned()),
+            ),
+        ];
+        let open = |entry: PackEntry| {
+            let zeros = entry.path.ends_with("zeros.bin");
+            async move {
+                let stream: ByteStream = if zeros {
+                    let chunk = bytes::Bytes::from(vec![0u8; 1 << 20]);
+                    Box::pin(futures_util::stream::iter(
+                        (0..BIG >> 20).map(move |_| Ok(chunk.clone())),
+                    ))
+                } else {
+                    Box::pin(futures_util::stream::iter([Ok(bytes::Bytes::from_static(b"after"))]))
+                };
+                Ok(stream)
+            }
+        };
+        write_zip(entries, open, SparseFile(file)).await.unwrap();
+        let check = r#"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    sizes = {info.filename: (info.file_size, info.header_offset) for info in z.infolist()}
+    assert sizes["大/zeros.bin"][0] == int(sys.argv[2]), sizes
+    assert sizes["after.txt"][1] > 2**32, "an entry past 4 GiB is addressed: %r" % sizes
+    assert z.read("after.txt") == b"after"
+    with z.open("大/zeros.bin") as big:
+        assert big.read(1 << 20) == bytes(1 << 20)
+print("ok")
+"#;
+        let output = std::process::Command::new("python3")
+            .args(["-c", check])
+            .arg(&path)
+            .arg(BIG.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    #[test]
+    fn dispositions_keep_chinese_names_in_filename_star() {
+        let value = content_disposition("报表 v1.0.pdf");
+        let text = value.to_str().unwrap();
+        assert!(
+            text.contains("filename*=UTF-8''%E6%8A%A5%E8%A1%A8%20v1.0.pdf"),
+            "{text}"
+        );
+        assert!(text.contains("filename=\"__ v1.0.pdf\""), "{text}");
+    }
 }

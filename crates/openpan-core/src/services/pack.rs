@@ -39,6 +39,18 @@ pub struct PackEntry {
     storage_key: Option<String>,
 }
 
+impl PackEntry {
+    pub fn new(path: String, is_folder: bool, size: i64, modified_at: i64, storage_key: Option<String>) -> Self {
+        Self {
+            path,
+            is_folder,
+            size,
+            modified_at,
+            storage_key,
+        }
+    }
+}
+
 /// A file or folder chosen by its typed id (`file_12`, `folder_34`).
 fn parse_typed_id(raw: &str) -> Option<(ItemKind, ItemId)> {
     let (kind, id) = raw.trim().split_once('_')?;
