@@ -3,6 +3,7 @@
 
 mod admin_cli;
 mod api_errors;
+mod crash;
 mod demos;
 mod drive;
 mod drive_transfer;
