@@ -318,10 +318,43 @@ pub trait DriveRepo: Send + Sync {
     async fn delete_unreferenced_blob(&self, blob_id: i64, before: i64) -> RepoResult<bool>;
 }
 
-/// Every storage port in one object, as the wiring passes it around.
-pub trait Repo: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo {}
+/// What a request with an `Idempotency-Key` should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyStart {
+    /// First use of the key: serve the request, then record its answer.
+    Fresh,
+    /// The same request was answered before: send this answer again.
+    Replay { status: u16, body: Vec<u8> },
+    /// The key was used for a different request.
+    Mismatch,
+    /// The same request is being served right now.
+    InFlight,
+}
 
-impl<T: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo> Repo for T {}
+#[async_trait]
+pub trait IdempotencyRepo: Send + Sync {
+    /// Atomic: claims the user's `key` for `fingerprint`, or reports how it was used. A claim
+    /// older than `stale_before` that never got an answer (its server died) is taken over.
+    async fn begin_idempotent(
+        &self,
+        user: UserId,
+        key: &str,
+        fingerprint: &[u8],
+        now: i64,
+        stale_before: i64,
+    ) -> RepoResult<IdempotencyStart>;
+    /// Records the answer of a claimed key.
+    async fn finish_idempotent(&self, user: UserId, key: &str, status: u16, body: &[u8]) -> RepoResult<()>;
+    /// Gives a claimed key up (the request failed), so a retry runs it again.
+    async fn abandon_idempotent(&self, user: UserId, key: &str) -> RepoResult<()>;
+    /// Forgets keys made before `before`.
+    async fn purge_idempotency_keys(&self, before: i64) -> RepoResult<u64>;
+}
+
+/// Every storage port in one object, as the wiring passes it around.
+pub trait Repo: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo {}
+
+impl<T: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo> Repo for T {}
 
 /// Whether a backend answers, for `/readyz`.
 #[async_trait]

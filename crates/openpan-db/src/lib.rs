@@ -8,6 +8,7 @@
 mod batch;
 mod drive;
 mod errors;
+mod idempotency;
 mod pool;
 mod repo;
 mod schema;

@@ -9,6 +9,7 @@ mod context;
 mod convert;
 mod error;
 mod extract;
+mod idempotency;
 mod metrics;
 mod oauth;
 pub mod ratelimit;
@@ -108,7 +109,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .route("/pack/{ticket}/{signature}/{*name}", get(transfer::pack))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_transfer_errors));
-    let api_v2 = api::routes()
+    let api_v2 = api::routes(state.clone())
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::gate))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         .layer(CatchPanicLayer::new())

@@ -254,7 +254,8 @@ async fn watch_revocations(core: openpan_core::services::Core, every: Duration) 
     }
 }
 
-/// Removes blobs nothing refers to and what abandoned uploads left, every few minutes.
+/// Removes blobs nothing refers to, what abandoned uploads left and day-old idempotency keys,
+/// every few minutes.
 async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs: i64) {
     let every = Duration::from_secs(u64::try_from(grace_secs / 4).unwrap_or(0).clamp(1, 300));
     let mut interval = tokio::time::interval(every);
@@ -265,6 +266,9 @@ async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs:
             Ok(report) if report != Default::default() => tracing::info!(?report, "collected garbage"),
             Ok(_) => {}
             Err(err) => tracing::warn!(error = ?err, "collecting garbage failed"),
+        }
+        if let Err(err) = core.purge_idempotency_keys().await {
+            tracing::warn!(error = ?err, "purging old idempotency keys failed");
         }
     }
 }

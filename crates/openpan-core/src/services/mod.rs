@@ -4,6 +4,7 @@
 
 mod admin;
 mod drive;
+mod idempotency;
 mod pack;
 mod transfer;
 mod usage;

@@ -14,8 +14,9 @@ use crate::AppState;
 use crate::error::ApiError;
 use openpan_types::ErrorCode;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
+        .merge(idempotent_routes(state))
         .route("/admin/user/get_user_info", get(admin_user::get_user_info))
         .route("/admin/user/all", get(admin_user::list_users))
         .merge(folder_routes())
@@ -32,10 +33,25 @@ pub fn routes() -> Router<AppState> {
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
 }
 
-fn folder_routes() -> Router<AppState> {
+/// Creates, uploads and copies: a retry with the same `Idempotency-Key` gets the first answer.
+fn idempotent_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/folder/create", post(folder::create))
         .route("/folder/create_by_path", post(folder::create_by_path))
+        .route("/folder/{id}/copy", post(folder::copy))
+        .route("/file/upload", post(file::upload))
+        .route("/file/upload_v2", post(file::upload))
+        .route("/file/upload_by_path", post(file::upload_by_path))
+        .route("/file/create_blank_file", post(file::create_blank_file))
+        .route("/file/{id}/copy", post(file::copy))
+        .route("/file/{id}/copy_by_path", post(file::copy_by_path))
+        .route("/file/{id}/new_version", post(file::new_version))
+        .route("/file/{id}/new_version_v2", post(file::new_version))
+        .route_layer(axum::middleware::from_fn_with_state(state, crate::idempotency::layer))
+}
+
+fn folder_routes() -> Router<AppState> {
+    Router::new()
         .route("/folder/personal_items", get(folder::personal_items))
         .route("/folder/delete_batch", post(folder::delete_batch))
         .route("/folder/delete_batch_from_trash", post(folder::purge_batch))
@@ -46,7 +62,6 @@ fn folder_routes() -> Router<AppState> {
         .route("/folder/{id}/children", get(folder::children))
         .route("/folder/{id}/update", post(folder::update))
         .route("/folder/{id}/move", post(folder::move_to))
-        .route("/folder/{id}/copy", post(folder::copy))
         .route("/folder/{id}/delete", post(folder::delete))
         .route("/folder/{id}/restore_from_trash", post(folder::restore))
         .route("/folder/{id}/delete_from_trash", post(folder::purge))
@@ -54,10 +69,6 @@ fn folder_routes() -> Router<AppState> {
 
 fn file_routes() -> Router<AppState> {
     Router::new()
-        .route("/file/upload", post(file::upload))
-        .route("/file/upload_v2", post(file::upload))
-        .route("/file/upload_by_path", post(file::upload_by_path))
-        .route("/file/create_blank_file", post(file::create_blank_file))
         .route("/file/pack_download", post(file::pack_download))
         .route("/file/delete_batch", post(file::delete_batch))
         .route("/file/delete_batch_from_trash", post(file::purge_batch))
@@ -69,13 +80,9 @@ fn file_routes() -> Router<AppState> {
         .route("/file/{id}/trash", get(file::trash_info))
         .route("/file/{id}/update", post(file::update))
         .route("/file/{id}/move", post(file::move_to))
-        .route("/file/{id}/copy", post(file::copy))
-        .route("/file/{id}/copy_by_path", post(file::copy_by_path))
         .route("/file/{id}/delete", post(file::delete))
         .route("/file/{id}/restore_from_trash", post(file::restore))
         .route("/file/{id}/delete_from_trash", post(file::purge))
-        .route("/file/{id}/new_version", post(file::new_version))
-        .route("/file/{id}/new_version_v2", post(file::new_version))
         .route("/file/{id}/download", get(file::download))
         .route("/file/{id}/download_v2", get(file::download))
         .route("/file/{id}/versions", get(file::versions))

@@ -730,3 +730,71 @@ async fn department_spaces_are_not_found_until_departments_exist() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_retried_create_with_the_same_idempotency_key_creates_nothing_new() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let create = |key: &'static str, name: &'static str| {
+        app.client
+            .post(format!("{}/api/v2/folder/create", app.url))
+            .bearer_auth(&token)
+            .header("idempotency-key", key)
+            .json(&json!({"name": name, "parent_id": 0}))
+            .send()
+    };
+    let first = create("retry-1", "once").await.unwrap();
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    let again = create("retry-1", "once").await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"], "the retry answers the same folder");
+    assert_eq!(app.get_ok("/api/v2/folder/0/info", &token).await["item_count"], 1);
+
+    let reused = assert_api_error(create("retry-1", "other").await.unwrap(), 400, "request_data_invalid").await;
+    assert_eq!(reused["errors"][0]["field"], "Idempotency-Key");
+    // Without a key, the same request is simply a second create and clashes.
+    assert_api_error(
+        app.post(
+            "/api/v2/folder/create",
+            &token,
+            &json!({"name": "once", "parent_id": 0}),
+        )
+        .await,
+        409,
+        "folder_name_conflict",
+    )
+    .await;
+    // A failed request is not recorded: its retry runs again.
+    assert_api_error(create("retry-2", "a/b").await.unwrap(), 400, "item_name_invalid").await;
+    assert_eq!(create("retry-2", "a/b").await.unwrap().status(), 400);
+
+    // An upload URL request retried with its key gets the same URL.
+    let presign = || {
+        app.client
+            .post(format!("{}/api/v2/file/upload_v2", app.url))
+            .bearer_auth(&token)
+            .header("idempotency-key", "upload-7")
+            .json(&json!({"parent_id": 0, "name": "r.txt", "upload_type": "api"}))
+            .send()
+    };
+    let one: Value = presign().await.unwrap().json().await.unwrap();
+    let two: Value = presign().await.unwrap().json().await.unwrap();
+    assert_eq!(one["presign_url"], two["presign_url"]);
+    // Keys are per user.
+    let colleague = app.create_user(&app.tenant, "C", "c@acme.test").await;
+    let other = app.user_token(&app.tenant, colleague).await;
+    let theirs = app
+        .client
+        .post(format!("{}/api/v2/folder/create", app.url))
+        .bearer_auth(&other)
+        .header("idempotency-key", "retry-1")
+        .json(&json!({"name": "once", "parent_id": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 200);
+    assert_ne!(theirs.json::<Value>().await.unwrap()["id"], first["id"]);
+}
