@@ -192,7 +192,24 @@ pub struct UploadSession {
     pub name: String,
     pub remark: String,
     pub declared_size: Option<i64>,
+    /// Resumable sessions: the size of every part but the last.
+    pub part_size: Option<i64>,
+    /// The SHA-1 the client announced; other bytes are refused.
+    pub expected_sha1: Option<String>,
+    /// Whether its bytes were committed (the URL is used up).
+    pub committed: bool,
     pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// A received part of a resumable upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadPart {
+    /// 1-based.
+    pub number: i32,
+    pub storage_key: String,
+    pub size: i64,
+    pub sha256: Vec<u8>,
     pub created_at: i64,
 }
 
@@ -298,8 +315,17 @@ pub trait DriveRepo: Send + Sync {
     /// Hands a claimed session back after a failed transfer, so the client may retry.
     async fn release_upload_session(&self, upload_id: &str) -> RepoResult<()>;
     /// Deletes sessions that expired before `before`; returns the storage keys of those whose
-    /// bytes never committed, for the caller to delete.
+    /// bytes never committed and of their parts, for the caller to delete.
     async fn purge_upload_sessions(&self, before: i64) -> RepoResult<Vec<String>>;
+    /// Records a part while the session is open, replacing an earlier copy of it. `None` when
+    /// the session is not open; else the storage key of the replaced copy, if any.
+    async fn put_upload_part(&self, upload_id: &str, part: UploadPart) -> RepoResult<Option<Option<String>>>;
+    /// By part number.
+    async fn list_upload_parts(&self, upload_id: &str) -> RepoResult<Vec<UploadPart>>;
+    /// Forgets the session's parts; returns their storage keys, for the caller to delete.
+    async fn delete_upload_parts(&self, upload_id: &str) -> RepoResult<Vec<String>>;
+    /// Forgets the session and its parts; returns the parts' storage keys.
+    async fn delete_upload_session(&self, upload_id: &str) -> RepoResult<Vec<String>>;
 
     /// Records that `user` used `item` at `at` (recent and frequent items).
     async fn record_use(&self, user: UserId, item: ItemId, at: i64) -> RepoResult<()>;

@@ -21,7 +21,8 @@ use openpan_core::error::ConflictKind;
 use openpan_core::ids::{EnterpriseId, ItemId, UserId, VersionId};
 use openpan_core::model::Page;
 use openpan_core::ports::{
-    CommittedContent, ContentTarget, DriveRepo, NewContent, NewFolder, RepoResult, UnreferencedBlob, UploadSession,
+    CommittedContent, ContentTarget, DriveRepo, NewContent, NewFolder, RepoResult, UnreferencedBlob, UploadPart,
+    UploadSession,
 };
 
 use crate::errors::{classify, other};
@@ -304,6 +305,9 @@ struct SessionRow {
     name: String,
     remark: String,
     declared_size: Option<i64>,
+    part_size: Option<i64>,
+    expected_sha1: Option<String>,
+    state: i16,
     expires_at: i64,
     created_at: i64,
 }
@@ -1254,8 +1258,8 @@ impl DriveRepo for SqlRepo {
                 pool,
                 builder,
                 "insert into upload_session (upload_id, secret_hash, enterprise_id, user_id, folder_id, file_id, \
-                 name, remark, declared_size, state, expires_at, created_at) \
-                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                 name, remark, declared_size, part_size, expected_sha1, state, expires_at, created_at) \
+                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
                 &session.upload_id,
                 &session.secret_hash,
                 session.enterprise_id.0,
@@ -1265,6 +1269,8 @@ impl DriveRepo for SqlRepo {
                 &session.name,
                 &session.remark,
                 session.declared_size,
+                session.part_size,
+                &session.expected_sha1,
                 session.expires_at,
                 session.created_at
             )
@@ -1280,7 +1286,8 @@ impl DriveRepo for SqlRepo {
                 pool,
                 builder,
                 "select upload_id, secret_hash, enterprise_id, user_id, folder_id, file_id, name, remark, \
-                 declared_size, expires_at, created_at from upload_session where upload_id = ?",
+                 declared_size, part_size, expected_sha1, state, expires_at, created_at from upload_session \
+                 where upload_id = ?",
                 upload_id
             )
             .map_err(other)
@@ -1300,6 +1307,9 @@ impl DriveRepo for SqlRepo {
             name: row.name,
             remark: row.remark,
             declared_size: row.declared_size,
+            part_size: row.part_size,
+            expected_sha1: row.expected_sha1,
+            committed: row.state == 2,
             expires_at: row.expires_at,
             created_at: row.created_at,
         }))
@@ -1437,6 +1447,113 @@ impl DriveRepo for SqlRepo {
             query.fetch_all(pool).await.map_err(other)
         })?;
         Ok(ids.into_iter().map(ItemId).collect())
+    }
+
+    async fn put_upload_part(&self, upload_id: &str, part: UploadPart) -> RepoResult<Option<Option<String>>> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let sql = dialect(&builder(), "select state from upload_session where upload_id = ?");
+            let state: Option<i16> = sqlx::query_scalar(&sql)
+                .bind(upload_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(other)?;
+            if state != Some(0) {
+                return Ok(None);
+            }
+            let sql = dialect(
+                &builder(),
+                "select storage_key from upload_part where upload_id = ? and part_number = ?",
+            );
+            let replaced: Option<String> = sqlx::query_scalar(&sql)
+                .bind(upload_id)
+                .bind(part.number)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(other)?;
+            let sql = dialect(
+                &builder(),
+                "insert into upload_part (upload_id, part_number, storage_key, size, sha256, created_at) \
+                 values (?, ?, ?, ?, ?, ?) on conflict (upload_id, part_number) do update \
+                 set storage_key = excluded.storage_key, size = excluded.size, sha256 = excluded.sha256, \
+                 created_at = excluded.created_at",
+            );
+            sqlx::query(&sql)
+                .bind(upload_id)
+                .bind(part.number)
+                .bind(&part.storage_key)
+                .bind(part.size)
+                .bind(&part.sha256)
+                .bind(part.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(other)?;
+            tx.commit().await.map_err(other)?;
+            Ok(Some(replaced))
+        })
+    }
+
+    async fn list_upload_parts(&self, upload_id: &str) -> RepoResult<Vec<UploadPart>> {
+        let rows: Vec<(i32, String, i64, Vec<u8>, i64)> = on_pool!(self, read, |pool, builder| {
+            let sql = dialect(
+                &builder(),
+                "select part_number, storage_key, size, sha256, created_at from upload_part \
+                 where upload_id = ? order by part_number",
+            );
+            sqlx::query_as(&sql)
+                .bind(upload_id)
+                .fetch_all(pool)
+                .await
+                .map_err(other)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(number, storage_key, size, sha256, created_at)| UploadPart {
+                number,
+                storage_key,
+                size,
+                sha256,
+                created_at,
+            })
+            .collect())
+    }
+
+    async fn delete_upload_parts(&self, upload_id: &str) -> RepoResult<Vec<String>> {
+        on_pool!(self, write, |pool, builder| {
+            let sql = dialect(
+                &builder(),
+                "delete from upload_part where upload_id = ? returning storage_key",
+            );
+            sqlx::query_scalar(&sql)
+                .bind(upload_id)
+                .fetch_all(pool)
+                .await
+                .map_err(other)
+        })
+    }
+
+    async fn delete_upload_session(&self, upload_id: &str) -> RepoResult<Vec<String>> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let sql = dialect(
+                &builder(),
+                "delete from upload_part where upload_id = ? returning storage_key",
+            );
+            let keys: Vec<String> = sqlx::query_scalar(&sql)
+                .bind(upload_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from upload_session where upload_id = ? and state <> 2",
+                upload_id
+            )
+            .map_err(other)?;
+            tx.commit().await.map_err(other)?;
+            Ok(keys)
+        })
     }
 
     async fn list_unreferenced_blobs(&self, before: i64, limit: i64) -> RepoResult<Vec<UnreferencedBlob>> {

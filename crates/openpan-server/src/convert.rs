@@ -233,3 +233,27 @@ pub fn file_version(view: &VersionView, users: &Users) -> wire::FileVersion {
         description: String::new(),
     }
 }
+
+pub fn uploaded_part(part: &openpan_core::ports::UploadPart) -> wire::UploadedPart {
+    wire::UploadedPart {
+        part_number: i64::from(part.number),
+        size: part.size,
+        sha256: hex_lower(&part.sha256),
+    }
+}
+
+pub fn resumable(upload: &openpan_core::services::ResumableUpload, upload_url: String) -> wire::ResumableUpload {
+    wire::ResumableUpload {
+        upload_url,
+        name: upload.name.clone(),
+        size: upload.size,
+        part_size: upload.part_size,
+        part_count: upload.part_count,
+        expires_at: upload.expires_at,
+        parts: upload.parts.iter().map(uploaded_part).collect(),
+    }
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

@@ -21,7 +21,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -104,7 +104,14 @@ async fn wrong_method(request: Request) -> axum::response::Response {
 pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
     state.public_url = Arc::from(settings.public_url.trim_end_matches('/'));
     let transfers = Router::new()
-        .route("/upload/{upload_id}/{secret}", post(transfer::upload))
+        .route(
+            "/upload/{upload_id}/{secret}",
+            post(transfer::upload)
+                .get(transfer::resumable_status)
+                .delete(transfer::abort_resumable),
+        )
+        .route("/upload/{upload_id}/{secret}/part/{number}", put(transfer::put_part))
+        .route("/upload/{upload_id}/{secret}/commit", post(transfer::commit_resumable))
         .route("/download/{ticket}/{signature}/{*name}", get(transfer::download))
         .route("/pack/{ticket}/{signature}/{*name}", get(transfer::pack))
         .layer(CatchPanicLayer::new())

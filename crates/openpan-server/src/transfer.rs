@@ -61,6 +61,75 @@ pub async fn upload(
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
+/// `GET` on a resumable upload's URL: what it holds so far.
+pub async fn resumable_status(
+    State(state): State<AppState>,
+    Path((upload_id, secret)): Path<(String, String)>,
+) -> Result<Json<wire::ResumableUpload>> {
+    let upload = state.core.resumable_status(&upload_id, &secret).await?;
+    let url = format!("{}/upload/{upload_id}/{secret}", state.public_url);
+    Ok(Json(convert::resumable(&upload, url)))
+}
+
+/// `PUT {upload_url}/part/{n}`: the raw bytes of part `n`, optionally with `Content-SHA256`
+/// (hex) to have them checked.
+pub async fn put_part(
+    State(state): State<AppState>,
+    Path((upload_id, secret, number)): Path<(String, String, String)>,
+    request: Request,
+) -> Result<Json<wire::UploadedPart>> {
+    let number: i64 = number
+        .parse()
+        .map_err(|_| ApiError::field("part_number", "必须是整数"))?;
+    let expect = match request.headers().get("content-sha256") {
+        None => None,
+        Some(value) => {
+            let text = value.to_str().unwrap_or_default().trim().to_ascii_lowercase();
+            let mut digest = [0u8; 32];
+            let decoded = (text.len() == 64)
+                .then(|| {
+                    (0..32).try_for_each(|i| {
+                        digest[i] = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|_| ())?;
+                        Ok::<(), ()>(())
+                    })
+                })
+                .and_then(Result::ok);
+            decoded.ok_or_else(|| ApiError::field("Content-SHA256", "必须是64位十六进制"))?;
+            Some(digest)
+        }
+    };
+    let body: ByteStream = Box::pin(request.into_body().into_data_stream().map_err(std::io::Error::other));
+    let part = state.core.put_part(&upload_id, &secret, number, expect, body).await?;
+    Ok(Json(convert::uploaded_part(&part)))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CommitArgs {
+    sha1: Option<String>,
+}
+
+/// `POST {upload_url}/commit`: joins the parts into the file.
+pub async fn commit_resumable(
+    State(state): State<AppState>,
+    Path((upload_id, secret)): Path<(String, String)>,
+    crate::extract::JsonBody(args): crate::extract::JsonBody<CommitArgs>,
+) -> Result<Json<wire::File>> {
+    let detail = state
+        .core
+        .commit_resumable(&upload_id, &secret, args.sha1.as_deref())
+        .await?;
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
+}
+
+/// `DELETE {upload_url}`: gives the session up.
+pub async fn abort_resumable(
+    State(state): State<AppState>,
+    Path((upload_id, secret)): Path<(String, String)>,
+) -> Result<Json<wire::SuccessBody>> {
+    state.core.abort_resumable(&upload_id, &secret).await?;
+    Ok(Json(wire::SuccessBody { success: true }))
+}
+
 /// One `bytes=` range of a representation of `size` bytes; `None` for none or several
 /// (several are answered with the whole body, which RFC 9110 allows).
 fn parse_range(headers: &HeaderMap, size: u64) -> std::result::Result<Option<ByteRange>, ()> {

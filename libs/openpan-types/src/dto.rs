@@ -338,3 +338,34 @@ pub struct TransferErrorBody {
     /// Also in the `X-Request-Id` header.
     pub request_id: String,
 }
+
+/// A received part of a resumable upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedPart {
+    /// 1-based.
+    pub part_number: i64,
+    /// Bytes.
+    pub size: i64,
+    /// Lower-case hex SHA-256 of the part.
+    pub sha256: String,
+}
+
+/// A resumable upload session (`file/resumable_upload`, and `GET` on its URL).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumableUpload {
+    /// `PUT {upload_url}/part/{n}` each part, `POST {upload_url}/commit` at the end,
+    /// `GET` it to resume, `DELETE` it to give up.
+    pub upload_url: String,
+    /// The file's name.
+    pub name: String,
+    /// Bytes of the whole file.
+    pub size: i64,
+    /// Bytes of every part but the last.
+    pub part_size: i64,
+    /// Parts to send.
+    pub part_count: i64,
+    /// Epoch seconds after which the session is gone.
+    pub expires_at: i64,
+    /// Parts received so far.
+    pub parts: Vec<UploadedPart>,
+}

@@ -6,6 +6,7 @@ mod admin;
 mod drive;
 mod idempotency;
 mod pack;
+mod resumable;
 mod transfer;
 mod usage;
 mod users;
@@ -21,6 +22,7 @@ use crate::secrets::SecretKey;
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
 pub use drive::{ItemDetail, ItemListing, ItemView, OnConflict, Users};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
+pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
 pub use transfer::{
     CollectReport, DEFAULT_DOWNLOAD_TTL_SECS, Download, DownloadTicket, UPLOAD_URL_TTL_SECS, UploadRequest,
     UploadTarget, UploadTicket, VersionView,

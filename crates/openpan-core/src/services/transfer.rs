@@ -46,6 +46,8 @@ pub struct UploadRequest {
     pub is_covered: bool,
     pub declared_size: Option<i64>,
     pub remark: Option<String>,
+    /// The SHA-1 the bytes will have; bytes that differ are refused.
+    pub sha1: Option<String>,
 }
 
 /// The two secret parts of an upload URL.
@@ -79,6 +81,8 @@ struct Content<'a> {
     name: &'a str,
     remark: &'a str,
     upload_id: Option<&'a str>,
+    /// The SHA-1 the client says the bytes have; a mismatch refuses them.
+    expect_sha1: Option<&'a str>,
 }
 
 /// What one collection pass removed.
@@ -101,6 +105,17 @@ impl Core {
     /// checks name, target and space now (they are checked again when the bytes arrive) and
     /// issues a single-use upload URL.
     pub async fn start_upload(&self, principal: &Principal, request: UploadRequest) -> Result<UploadTicket> {
+        self.issue_upload(principal, request, None, UPLOAD_URL_TTL_SECS).await
+    }
+
+    /// Checks an upload request and records its session; `part_size` makes it resumable.
+    pub(crate) async fn issue_upload(
+        &self,
+        principal: &Principal,
+        request: UploadRequest,
+        part_size: Option<i64>,
+        ttl: i64,
+    ) -> Result<UploadTicket> {
         let (me, _) = self.personal_space(principal).await?;
         if let Some(size) = request.declared_size
             && size < 0
@@ -108,6 +123,13 @@ impl Core {
             return Err(Error::invalid("file_size", "不能小于0"));
         }
         let remark = request.remark.unwrap_or_default();
+        let expected_sha1 = match request.sha1.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(sha1) if sha1.len() == 40 && sha1.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Some(sha1.to_ascii_lowercase())
+            }
+            Some(_) => return Err(Error::invalid("sha1", "必须是40位十六进制")),
+        };
         if remark.chars().count() > crate::drive::MAX_DESCRIPTION_CHARS {
             return Err(Error::invalid("remark", "长度必须小于等于140个字符"));
         }
@@ -152,7 +174,10 @@ impl Core {
                 name: name.into_inner(),
                 remark,
                 declared_size: request.declared_size,
-                expires_at: now + UPLOAD_URL_TTL_SECS,
+                part_size,
+                expected_sha1,
+                committed: false,
+                expires_at: now + ttl,
                 created_at: now,
             })
             .await?;
@@ -162,11 +187,33 @@ impl Core {
     /// The bytes of an upload URL arrive: stores them, then commits the file or version in one
     /// transaction. Until that commit nothing is visible; on any failure the URL can be retried.
     pub async fn receive_upload(&self, upload_id: &str, secret: &str, body: ByteStream) -> Result<ItemDetail> {
+        let session = self.open_session(upload_id, secret).await?;
+        if session.part_size.is_some() {
+            return Err(Error::invalid("file", "断点续传会话请分片上传后提交"));
+        }
+        self.commit_session(&session, None, body).await
+    }
+
+    /// An unexpired session whose secret matches.
+    pub(crate) async fn open_session(&self, upload_id: &str, secret: &str) -> Result<UploadSession> {
         let now = self.clock.now();
         let session = self.repo.find_upload_session(upload_id).await?;
-        let session = session
-            .filter(|session| self.key.verify(secret, &session.secret_hash) && session.expires_at > now)
-            .ok_or(Error::not_found(NotFoundKind::Link))?;
+        session
+            .filter(|session| {
+                self.key.verify(secret, &session.secret_hash) && session.expires_at > now && !session.committed
+            })
+            .ok_or(Error::not_found(NotFoundKind::Link))
+    }
+
+    /// Stores `body` as the session's file or version and marks the session used; on failure
+    /// the session is handed back so the client can retry.
+    pub(crate) async fn commit_session(
+        &self,
+        session: &UploadSession,
+        expect_sha1: Option<&str>,
+        body: ByteStream,
+    ) -> Result<ItemDetail> {
+        let upload_id = session.upload_id.as_str();
         let uploader = self
             .repo
             .find_user_with_enterprise(session.user_id)
@@ -175,14 +222,19 @@ impl Core {
             .ok_or(Error::not_found(NotFoundKind::Link))?;
         self.check_upload_target(&uploader, session.target).await?;
         let storage_key = random_hex(16);
-        if !self.repo.claim_upload_session(upload_id, &storage_key, now).await? {
+        if !self
+            .repo
+            .claim_upload_session(upload_id, &storage_key, self.clock.now())
+            .await?
+        {
             return Err(Error::not_found(NotFoundKind::Link));
         }
         let content = Content {
             target: session.target,
             name: &session.name,
             remark: &session.remark,
-            upload_id: Some(&session.upload_id),
+            upload_id: Some(upload_id),
+            expect_sha1: expect_sha1.or(session.expected_sha1.as_deref()),
         };
         let result = self.store_and_commit(content, &uploader, &storage_key, body).await;
         if result.is_err()
@@ -218,6 +270,12 @@ impl Core {
             Err(err) => return Err(blob_failure(err)),
         }
         let digest = tap.finish();
+        if let Some(expected) = content.expect_sha1
+            && !expected.eq_ignore_ascii_case(&digest.sha1_hex)
+        {
+            self.forget_blob(storage_key).await;
+            return Err(Error::invalid("sha1", "与上传内容的SHA-1不一致"));
+        }
         let committed = self
             .repo
             .commit_content(NewContent {
@@ -284,6 +342,7 @@ impl Core {
                 name: free.as_str(),
                 remark: "",
                 upload_id: None,
+                expect_sha1: None,
             };
             match self.store_and_commit(content, &me, &storage_key, body).await {
                 Err(Error::Refused(Refusal::FileNameConflict)) if attempts < 3 => continue,
@@ -300,7 +359,7 @@ impl Core {
     }
 
     /// Deletes bytes that ended up unused; a failure only leaves garbage for the collector.
-    async fn forget_blob(&self, storage_key: &str) {
+    pub(crate) async fn forget_blob(&self, storage_key: &str) {
         if let Err(err) = self.blobs.delete(storage_key).await {
             tracing::warn!(error = %err, storage_key, "could not delete unused blob");
         }

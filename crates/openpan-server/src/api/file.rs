@@ -133,6 +133,14 @@ pub struct UploadArgs {
     remark: Option<String>,
     #[serde(default, deserialize_with = "lenient_i64")]
     department_id: Option<i64>,
+    /// Resumable uploads: a new version of this file instead of a new file.
+    #[serde(default, deserialize_with = "lenient_i64")]
+    file_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    part_size: Option<i64>,
+    /// The SHA-1 the bytes will have (`new_version_v2`): other bytes are refused.
+    #[serde(default)]
+    sha1: Option<String>,
 }
 
 impl UploadArgs {
@@ -149,6 +157,7 @@ impl UploadArgs {
             is_covered: self.is_covered.unwrap_or(false),
             declared_size: self.file_size,
             remark: self.remark,
+            sha1: self.sha1,
         })
     }
 }
@@ -400,4 +409,28 @@ pub async fn pack_download(
             percent_encode(&ticket.name)
         ),
     }))
+}
+
+/// `file/resumable_upload`: opens a resumable session (`parent_id`, `target_folder_path` or
+/// `file_id`; `name`, `file_size`, optional `part_size`).
+pub async fn resumable_upload(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(mut args): JsonBody<UploadArgs>,
+) -> Result<Json<wire::ResumableUpload>> {
+    let target = if let Some(file) = args.file_id {
+        UploadTarget::File(ItemId(file))
+    } else if let Some(path) = args.target_folder_path.take() {
+        UploadTarget::Path(path)
+    } else {
+        UploadTarget::Folder(ItemId(required(args.parent_id, "parent_id")?))
+    };
+    let part_size = args.part_size;
+    let request = args.request(target)?;
+    let (ticket, upload) = state
+        .core
+        .start_resumable_upload(&principal, request, part_size)
+        .await?;
+    let url = format!("{}/upload/{}/{}", state.public_url, ticket.upload_id, ticket.secret);
+    Ok(Json(convert::resumable(&upload, url)))
 }

@@ -42,6 +42,7 @@ fn idempotent_routes(state: AppState) -> Router<AppState> {
         .route("/file/upload", post(file::upload))
         .route("/file/upload_v2", post(file::upload))
         .route("/file/upload_by_path", post(file::upload_by_path))
+        .route("/file/resumable_upload", post(file::resumable_upload))
         .route("/file/create_blank_file", post(file::create_blank_file))
         .route("/file/{id}/copy", post(file::copy))
         .route("/file/{id}/copy_by_path", post(file::copy_by_path))

@@ -881,3 +881,164 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     )
     .await;
 }
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn resumable_uploads_take_parts_in_any_order_and_resume_after_a_break() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let part_size = 1 << 20;
+    let bytes: Vec<u8> = (0..(2 * part_size + 12_345)).map(|i| (i % 241) as u8).collect();
+    let session = app
+        .post_ok(
+            "/api/v2/file/resumable_upload",
+            &token,
+            &json!({"parent_id": 0, "name": "video.mp4", "file_size": bytes.len(), "part_size": part_size}),
+        )
+        .await;
+    assert_eq!(session["part_count"], 3);
+    assert_eq!(session["parts"], json!([]));
+    let url = session["upload_url"].as_str().unwrap().to_owned();
+    let part = |n: usize| bytes[(n - 1) * part_size..(n * part_size).min(bytes.len())].to_vec();
+    let put = |n: usize, body: Vec<u8>, digest: Option<String>| {
+        let mut request = app.client.put(format!("{url}/part/{n}")).body(body);
+        if let Some(digest) = digest {
+            request = request.header("content-sha256", digest);
+        }
+        request.send()
+    };
+    // Out of order, with and without a digest.
+    let third = put(3, part(3), Some(sha256_hex(&part(3)))).await.unwrap();
+    assert_eq!(third.status(), 200);
+    assert_eq!(third.json::<Value>().await.unwrap()["size"], 12_345);
+    assert_eq!(put(1, part(1), None).await.unwrap().status(), 200);
+    // A wrong digest, a short part and a part past the end are refused and change nothing.
+    assert_transfer_error(
+        put(2, part(2), Some(sha256_hex(b"other"))).await.unwrap(),
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_transfer_error(
+        put(2, part(2)[..100].to_vec(), None).await.unwrap(),
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_transfer_error(put(4, vec![1], None).await.unwrap(), 400, "request_data_invalid").await;
+    let early = app.client.post(format!("{url}/commit")).send().await.unwrap();
+    let early = assert_transfer_error(early, 400, "request_data_invalid").await;
+    assert!(
+        early["error"].as_str().unwrap().contains('2'),
+        "names the missing part: {early}"
+    );
+
+    // The client comes back and asks what arrived.
+    let status: Value = app.client.get(&url).send().await.unwrap().json().await.unwrap();
+    let numbers: Vec<i64> = status["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["part_number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [1, 3]);
+    assert_eq!(status["parts"][1]["sha256"], sha256_hex(&part(3)));
+    assert_eq!(put(2, part(2), None).await.unwrap().status(), 200);
+    let committed = app
+        .client
+        .post(format!("{url}/commit"))
+        .json(&json!({"sha1": sha1_hex(&bytes)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(committed.status(), 200);
+    let file: Value = committed.json().await.unwrap();
+    assert_eq!(file["name"], "video.mp4");
+    assert_eq!(file["size"], bytes.len());
+    assert_eq!(file["sha1"], sha1_hex(&bytes));
+    assert_eq!(app.download(&token, file["id"].as_i64().unwrap()).await, bytes);
+    assert_transfer_error(
+        app.client.get(&url).send().await.unwrap(),
+        404,
+        "link_invalid_or_expired",
+    )
+    .await;
+    if let Some(dir) = local_blobs(&app.config) {
+        assert_eq!(walk_files(&dir.join("objects")), 1, "the parts are gone once joined");
+    }
+
+    // A new version through a resumable session, given up half-way.
+    let id = file["id"].as_i64().unwrap();
+    let session = app
+        .post_ok(
+            "/api/v2/file/resumable_upload",
+            &token,
+            &json!({"file_id": id, "file_size": 10, "part_size": part_size}),
+        )
+        .await;
+    let url = session["upload_url"].as_str().unwrap().to_owned();
+    let abort = app.client.delete(&url).send().await.unwrap();
+    assert_eq!(abort.status(), 200);
+    assert_transfer_error(
+        app.client
+            .put(format!("{url}/part/1"))
+            .body(vec![0u8; 10])
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "link_invalid_or_expired",
+    )
+    .await;
+    for (body, field) in [
+        (json!({"parent_id": 0, "name": "x"}), "file_size"),
+        (
+            json!({"parent_id": 0, "name": "x", "file_size": 10, "part_size": 10}),
+            "part_size",
+        ),
+        (
+            json!({"parent_id": 0, "name": "x", "file_size": 1i64 << 42, "part_size": 1 << 20}),
+            "part_size",
+        ),
+    ] {
+        let error = assert_api_error(
+            app.post("/api/v2/file/resumable_upload", &token, &body).await,
+            400,
+            "request_data_invalid",
+        )
+        .await;
+        assert_eq!(error["errors"][0]["field"], field);
+    }
+}
+
+#[tokio::test]
+async fn bytes_that_differ_from_the_announced_sha1_are_refused() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let id = app.upload(&token, 0, "a.txt", b"one").await["id"].as_i64().unwrap();
+    let url = presign(
+        &app,
+        &token,
+        &format!("/api/v2/file/{id}/new_version_v2"),
+        json!({"name": "a.txt", "upload_type": "api", "sha1": sha1_hex(b"two")}),
+    )
+    .await;
+    assert_transfer_error(app.send_bytes(&url, b"three").await, 400, "request_data_invalid").await;
+    let file: Value = app.send_bytes(&url, b"two").await.json().await.unwrap();
+    assert_eq!(file["sha1"], sha1_hex(b"two"));
+    assert_api_error(
+        app.post(
+            &format!("/api/v2/file/{id}/new_version_v2"),
+            &token,
+            &json!({"name": "a.txt", "sha1": "xyz"}),
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+}
