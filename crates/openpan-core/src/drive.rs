@@ -184,6 +184,89 @@ impl Sort {
     }
 }
 
+/// Where a listing page ended, for fetching the next page by key instead of by offset: the
+/// cost of a page then does not grow with how far into a large folder it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    pub sort: Sort,
+    pub is_folder: bool,
+    pub key: MarkerKey,
+    pub id: ItemId,
+}
+
+/// The sort value of the last item of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarkerKey {
+    Text(String),
+    Number(i64),
+}
+
+impl Marker {
+    /// The marker after `item` in a listing sorted by `sort`.
+    pub fn after(item: &Item, sort: Sort) -> Self {
+        let key = match sort.by {
+            SortKey::Name => MarkerKey::Text(name_key(&item.name)),
+            SortKey::Date => MarkerKey::Number(item.modified_at),
+            SortKey::Size => MarkerKey::Number(item.size),
+        };
+        Self {
+            sort,
+            is_folder: item.is_folder(),
+            key,
+            id: item.id,
+        }
+    }
+
+    /// Opaque to clients: URL-safe Base64 of `sort|direction|kind|id|key`.
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        let by = match self.sort.by {
+            SortKey::Name => 'n',
+            SortKey::Date => 'd',
+            SortKey::Size => 's',
+        };
+        let direction = if self.sort.descending { 'd' } else { 'a' };
+        let kind = if self.is_folder { 'f' } else { 'i' };
+        let key = match &self.key {
+            MarkerKey::Text(text) => text.clone(),
+            MarkerKey::Number(number) => number.to_string(),
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{by}{direction}{kind}|{}|{key}", self.id.0))
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        use base64::Engine;
+        let plain = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw.trim())
+            .ok()?;
+        let plain = String::from_utf8(plain).ok()?;
+        let mut parts = plain.splitn(3, '|');
+        let head = parts.next()?.as_bytes();
+        let id = ItemId(parts.next()?.parse().ok()?);
+        let key = parts.next()?;
+        let [by, direction, kind] = head else { return None };
+        let by = match by {
+            b'n' => SortKey::Name,
+            b'd' => SortKey::Date,
+            b's' => SortKey::Size,
+            _ => return None,
+        };
+        let key = match by {
+            SortKey::Name => MarkerKey::Text(key.to_owned()),
+            SortKey::Date | SortKey::Size => MarkerKey::Number(key.parse().ok()?),
+        };
+        Some(Self {
+            sort: Sort {
+                by,
+                descending: *direction == b'd',
+            },
+            is_folder: *kind == b'f',
+            key,
+            id,
+        })
+    }
+}
+
 /// The longest name, in Unicode characters.
 pub const MAX_NAME_CHARS: usize = 255;
 /// The longest description, in Unicode characters.
@@ -358,6 +441,22 @@ mod tests {
         assert_eq!(names, ["会议测试", "9.25", "研发"]);
         assert_eq!(parse_folder_path("a/b."), Err(NameError::Invalid));
         assert_eq!(parse_folder_path("//"), Err(NameError::Size));
+    }
+
+    #[test]
+    fn markers_round_trip_and_reject_garbage() {
+        let marker = Marker {
+            sort: Sort {
+                by: SortKey::Name,
+                descending: false,
+            },
+            is_folder: true,
+            key: MarkerKey::Text("报表|a".to_owned()),
+            id: ItemId(42),
+        };
+        assert_eq!(Marker::decode(&marker.encode()), Some(marker));
+        assert_eq!(Marker::decode("not a marker"), None);
+        assert_eq!(Marker::decode(""), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 
-use crate::drive::{FileVersion, Item, KindFilter, PathEntry, Sort, Space};
+use crate::drive::{FileVersion, Item, KindFilter, Marker, PathEntry, Sort, Space};
 use crate::error::RepoError;
 use crate::ids::{AppId, EnterpriseId, ItemId, TokenId, UserId, VersionId};
 use crate::model::{
@@ -232,8 +232,16 @@ pub trait DriveRepo: Send + Sync {
     async fn find_live_child(&self, parent: ItemId, name_key: &str) -> RepoResult<Option<Item>>;
     /// Name keys of live children of `parent` that start with `prefix`, for picking a free name.
     async fn list_live_child_keys_with_prefix(&self, parent: ItemId, prefix: &str) -> RepoResult<Vec<String>>;
-    /// One page of the live children, folders first (the parent's counters place the seam).
-    async fn list_children(&self, parent: &Item, filter: KindFilter, sort: Sort, page: Page) -> RepoResult<Vec<Item>>;
+    /// One page of the live children, folders first (the parent's counters place the seam):
+    /// by offset, or after `marker` (whose sort is `sort`) when given.
+    async fn list_children(
+        &self,
+        parent: &Item,
+        filter: KindFilter,
+        sort: Sort,
+        page: Page,
+        after: Option<&Marker>,
+    ) -> RepoResult<Vec<Item>>;
 
     /// Atomic: the folder, its parent's counters and modification time.
     /// Errors: `Conflict(ItemName)`, `Conflict(TargetInTrash)`.

@@ -15,7 +15,8 @@ use async_trait::async_trait;
 
 use openpan_core::RepoError;
 use openpan_core::drive::{
-    FileVersion, Item, ItemKind, KindFilter, PathEntry, ROOT_FOLDER_NAME, Sort, SortKey, Space, TrashState,
+    FileVersion, Item, ItemKind, KindFilter, Marker, MarkerKey, PathEntry, ROOT_FOLDER_NAME, Sort, SortKey, Space,
+    TrashState,
 };
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{EnterpriseId, ItemId, UserId, VersionId};
@@ -312,6 +313,12 @@ struct SessionRow {
     created_at: i64,
 }
 
+/// Where a kind's part of a listing page starts.
+enum Window<'a> {
+    Offset(i64),
+    After(&'a Marker),
+}
+
 /// The counter column a child of this kind is counted in.
 fn counter(is_folder: bool) -> &'static str {
     if is_folder { "folder_count" } else { "file_count" }
@@ -438,34 +445,85 @@ impl DriveRepo for SqlRepo {
         })
     }
 
-    async fn list_children(&self, parent: &Item, filter: KindFilter, sort: Sort, page: Page) -> RepoResult<Vec<Item>> {
+    async fn list_children(
+        &self,
+        parent: &Item,
+        filter: KindFilter,
+        sort: Sort,
+        page: Page,
+        after: Option<&Marker>,
+    ) -> RepoResult<Vec<Item>> {
         let order = order_sql(sort, "i.size", "i.modified_at");
-        let select = format!(
-            "{ITEM_SELECT} where i.parent_id = ? and i.is_folder = ? and i.trash_root_id is null {order} limit ? offset ?"
-        );
-        let offset = page.offset();
         let limit = page.capacity;
-        // Folders come first: the page may hold the end of the folders and the start of the files.
-        let (folder_window, file_window) = match filter {
-            KindFilter::Folders => (Some((offset, limit)), None),
-            KindFilter::Files => (None, Some((offset, limit))),
-            KindFilter::All => {
-                let folders = parent.folder_count;
-                if offset + limit <= folders {
-                    (Some((offset, limit)), None)
-                } else if offset >= folders {
-                    (None, Some((offset - folders, limit)))
-                } else {
-                    (Some((offset, folders - offset)), Some((0, limit - (folders - offset))))
+        // Folders come first: a page may hold the end of the folders and the start of the files.
+        // Each kind is one index range scan: by offset, or from the marker on.
+        let (folder_window, file_window) = match after {
+            Some(marker) => {
+                let start = Window::After(marker);
+                match (marker.is_folder, filter) {
+                    (true, KindFilter::All) => (Some(start), Some(Window::Offset(0))),
+                    (true, KindFilter::Folders) => (Some(start), None),
+                    (false, KindFilter::All | KindFilter::Files) => (None, Some(start)),
+                    _ => (None, None),
+                }
+            }
+            None => {
+                let offset = page.offset();
+                match filter {
+                    KindFilter::Folders => (Some(Window::Offset(offset)), None),
+                    KindFilter::Files => (None, Some(Window::Offset(offset))),
+                    KindFilter::All => {
+                        let folders = parent.folder_count;
+                        if offset + limit <= folders {
+                            (Some(Window::Offset(offset)), None)
+                        } else if offset >= folders {
+                            (None, Some(Window::Offset(offset - folders)))
+                        } else {
+                            (Some(Window::Offset(offset)), Some(Window::Offset(0)))
+                        }
+                    }
                 }
             }
         };
-        let mut out = Vec::new();
+        let mut out: Vec<Item> = Vec::new();
         for (is_folder, window) in [(true, folder_window), (false, file_window)] {
-            let Some((offset, limit)) = window else { continue };
-            let rows = on_pool!(self, read, |pool, builder| {
-                fetch!(all ItemRow, pool, builder, &select, parent.id.0, is_folder, limit, offset).map_err(other)
-            })?;
+            let Some(window) = window else { continue };
+            let want = limit - out.len() as i64;
+            if want <= 0 {
+                break;
+            }
+            let rows = match window {
+                Window::Offset(offset) => {
+                    let select = format!(
+                        "{ITEM_SELECT} where i.parent_id = ? and i.is_folder = ? and i.trash_root_id is null \
+                         {order} limit ? offset ?"
+                    );
+                    on_pool!(self, read, |pool, builder| {
+                        fetch!(all ItemRow, pool, builder, &select, parent.id.0, is_folder, want, offset).map_err(other)
+                    })?
+                }
+                Window::After(marker) => {
+                    let column = match sort.by {
+                        SortKey::Name => "i.name_key",
+                        SortKey::Date => "i.modified_at",
+                        SortKey::Size => "i.size",
+                    };
+                    let comparison = if sort.descending { "<" } else { ">" };
+                    let select = format!(
+                        "{ITEM_SELECT} where i.parent_id = ? and i.is_folder = ? and i.trash_root_id is null \
+                         and ({column}, i.item_id) {comparison} (?, ?) {order} limit ?"
+                    );
+                    on_pool!(self, read, |pool, builder| {
+                        let sql = dialect(&builder(), &select);
+                        let query = sqlx::query_as::<_, ItemRow>(&sql).bind(parent.id.0).bind(is_folder);
+                        let query = match &marker.key {
+                            MarkerKey::Text(text) => query.bind(text.clone()),
+                            MarkerKey::Number(number) => query.bind(*number),
+                        };
+                        query.bind(marker.id.0).bind(want).fetch_all(pool).await.map_err(other)
+                    })?
+                }
+            };
             out.extend(items(rows)?);
         }
         Ok(out)

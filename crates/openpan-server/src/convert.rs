@@ -192,6 +192,7 @@ pub fn item_page(listing: &ItemListing) -> wire::ItemPage {
         page_id: listing.page.page_id,
         page_capacity: listing.page.capacity,
         page_count: listing.page.page_count(listing.total),
+        next_marker: listing.next_marker.clone(),
     }
 }
 

@@ -252,6 +252,10 @@ pub struct ItemPage {
     pub page_capacity: i64,
     /// Number of pages.
     pub page_count: i64,
+    /// Folder listings: pass as `marker` for the next page, fetched by key (its cost does not
+    /// grow with the folder); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
 }
 
 /// A file on the caller's frequent list.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::auth::{Principal, PrincipalKind};
 use crate::drive::{
-    Item, ItemKind, ItemName, KindFilter, NameError, PathEntry, Sort, Space, name_key, parse_folder_path,
+    Item, ItemKind, ItemName, KindFilter, Marker, NameError, PathEntry, Sort, Space, name_key, parse_folder_path,
 };
 use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
 use crate::ids::{ItemId, UserId};
@@ -53,6 +53,8 @@ pub struct ItemListing {
     pub users: Users,
     /// The listed items the viewer put on their frequent list.
     pub frequent: HashSet<ItemId>,
+    /// Where to continue by key, when there may be more.
+    pub next_marker: Option<String>,
 }
 
 /// The user a user token acts for; drive calls only come with user tokens.
@@ -209,6 +211,7 @@ impl Core {
             page,
             users,
             frequent,
+            next_marker: None,
         })
     }
 
@@ -232,9 +235,24 @@ impl Core {
         filter: KindFilter,
         sort: Sort,
         page: Page,
+        marker: Option<&str>,
     ) -> Result<ItemListing> {
         let parent = self.live(principal, folder, ItemKind::Folder).await?;
-        let items = self.repo.list_children(&parent, filter, sort, page).await?;
+        let marker = match marker {
+            None => None,
+            Some(raw) => match Marker::decode(raw) {
+                Some(marker) if marker.sort == sort => Some(marker),
+                Some(_) => return Err(Error::invalid("marker", "与sort_by和sort_direction不一致")),
+                None => return Err(Error::invalid("marker", "无效")),
+            },
+        };
+        let items = self
+            .repo
+            .list_children(&parent, filter, sort, page, marker.as_ref())
+            .await?;
+        let next_marker = (items.len() as i64 == page.capacity)
+            .then(|| items.last().map(|last| Marker::after(last, sort).encode()))
+            .flatten();
         let total = match filter {
             KindFilter::All => parent.item_count(),
             KindFilter::Folders => parent.folder_count,
@@ -246,8 +264,11 @@ impl Core {
             name: parent.name.clone(),
             is_root: parent.is_root(),
         });
-        self.listing(viewer(principal), items, Some(Arc::new(path)), total, page)
-            .await
+        let mut listing = self
+            .listing(viewer(principal), items, Some(Arc::new(path)), total, page)
+            .await?;
+        listing.next_marker = next_marker;
+        Ok(listing)
     }
 
     /// `folder/create`.

@@ -214,7 +214,7 @@ pub async fn children(
     let (filter, sort, page) = listing_params(&params)?;
     let listing = state
         .core
-        .list_children(&principal, ItemId(id), filter, sort, page)
+        .list_children(&principal, ItemId(id), filter, sort, page, params.opt_str("marker"))
         .await?;
     Ok(Json(convert::item_page(&listing)))
 }
@@ -227,7 +227,7 @@ pub async fn personal_items(
     let (filter, sort, page) = listing_params(&params)?;
     let listing = state
         .core
-        .list_children(&principal, ItemId(0), filter, sort, page)
+        .list_children(&principal, ItemId(0), filter, sort, page, params.opt_str("marker"))
         .await?;
     Ok(Json(convert::item_page(&listing)))
 }

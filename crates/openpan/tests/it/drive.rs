@@ -798,3 +798,67 @@ async fn a_retried_create_with_the_same_idempotency_key_creates_nothing_new() {
     assert_eq!(theirs.status(), 200);
     assert_ne!(theirs.json::<Value>().await.unwrap()["id"], first["id"]);
 }
+
+#[tokio::test]
+async fn walking_a_folder_by_marker_visits_every_item_once_in_order() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let parent = app.mkdir(&token, 0, "walk").await["id"].as_i64().unwrap();
+    for i in 0..7 {
+        app.mkdir(&token, parent, &format!("dir-{}", (i * 5) % 7)).await;
+    }
+    for i in 0..9 {
+        // Sizes repeat, so the id must break ties.
+        app.upload(&token, parent, &format!("file-{i}.bin"), &vec![0u8; i % 3])
+            .await;
+    }
+    for (sort_by, direction) in [("name", "asc"), ("name", "desc"), ("size", "asc"), ("date", "desc")] {
+        let all = app
+            .get_ok(
+                &format!(
+                    "/api/v2/folder/{parent}/children?page_capacity=100&sort_by={sort_by}&sort_direction={direction}"
+                ),
+                &token,
+            )
+            .await;
+        let expected: Vec<String> = names(&all["folders"]).into_iter().chain(names(&all["files"])).collect();
+        assert_eq!(expected.len(), 16);
+        assert!(all.get("next_marker").is_none(), "one page holds everything");
+        let mut walked = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let mut path = format!(
+                "/api/v2/folder/{parent}/children?page_capacity=3&sort_by={sort_by}&sort_direction={direction}"
+            );
+            if let Some(marker) = &marker {
+                path.push_str(&format!("&marker={marker}"));
+            }
+            let page = app.get_ok(&path, &token).await;
+            walked.extend(names(&page["folders"]));
+            walked.extend(names(&page["files"]));
+            match page["next_marker"].as_str() {
+                Some(next) => marker = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(walked, expected, "{sort_by} {direction}");
+    }
+    let page = app
+        .get_ok(
+            &format!("/api/v2/folder/{parent}/children?page_capacity=3&sort_by=name"),
+            &token,
+        )
+        .await;
+    let marker = page["next_marker"].as_str().unwrap();
+    let error = assert_api_error(
+        app.get(
+            &format!("/api/v2/folder/{parent}/children?sort_by=size&marker={marker}"),
+            &token,
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_eq!(error["errors"][0]["field"], "marker");
+}
