@@ -9,14 +9,20 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use std::io::Write as _;
+
+use bytes::Bytes;
+use tokio::io::AsyncSeekExt;
 
 use openpan_core::blob::{BlobError, BlobStore, ByteRange, ByteStream};
 
 use crate::{invalid_key, valid_key};
 
-/// How much a put buffers before writing, and how much a get reads at once.
+/// How much a get reads at once.
 const IO_CHUNK: usize = 1 << 20;
+/// Batches queued for a put's writer thread, and the size of a batch.
+const WRITE_QUEUE: usize = 8;
+const WRITE_BATCH: usize = 1 << 20;
 
 pub struct LocalBlobStore {
     root: PathBuf,
@@ -33,33 +39,49 @@ impl LocalBlobStore {
     fn object_path(&self, key: &str) -> PathBuf {
         self.root.join("objects").join(&key[..2]).join(key)
     }
+}
 
-    async fn write_partial(&self, partial: &Path, mut body: ByteStream) -> Result<u64, BlobError> {
-        let file = tokio::fs::File::create(partial).await.map_err(store)?;
-        let mut writer = BufWriter::with_capacity(IO_CHUNK, file);
+/// What the writer thread of a put receives.
+enum Write {
+    Chunks(Vec<Bytes>),
+    /// The body ended well: make the file durable and put it in place.
+    End,
+}
+
+/// Writes chunks to `partial` as they come, on a blocking thread; on `End` fsyncs it, renames it
+/// to `target` and fsyncs the directory. Without `End` (the body failed) it removes `partial`.
+fn write_blob(partial: &Path, target: &Path, incoming: flume::Receiver<Write>) -> io::Result<u64> {
+    let outcome = (|| {
+        let mut file = std::fs::File::create(partial)?;
         let mut written = 0u64;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(BlobError::Body)?;
-            writer.write_all(&chunk).await.map_err(store)?;
-            written += chunk.len() as u64;
+        loop {
+            match incoming.recv() {
+                Ok(Write::Chunks(chunks)) => {
+                    for chunk in chunks {
+                        file.write_all(&chunk)?;
+                        written += chunk.len() as u64;
+                    }
+                }
+                Ok(Write::End) => break,
+                Err(_) => return Err(io::Error::new(io::ErrorKind::Interrupted, "the body ended early")),
+            }
         }
-        writer.flush().await.map_err(store)?;
-        let file = writer.into_inner();
-        file.sync_all().await.map_err(store)?;
+        file.sync_all()?;
+        drop(file);
+        let dir = target.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        std::fs::rename(partial, target)?;
+        std::fs::File::open(dir)?.sync_all()?;
         Ok(written)
+    })();
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(partial);
     }
+    outcome
 }
 
 fn store(err: io::Error) -> BlobError {
     BlobError::Store(Box::new(err))
-}
-
-/// Makes a rename or unlink in `dir` durable.
-async fn sync_dir(dir: &Path) -> io::Result<()> {
-    let dir = dir.to_owned();
-    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
-        .await
-        .map_err(io::Error::other)?
 }
 
 #[async_trait]
@@ -68,7 +90,7 @@ impl BlobStore for LocalBlobStore {
         "local"
     }
 
-    async fn put(&self, key: &str, body: ByteStream) -> Result<u64, BlobError> {
+    async fn put(&self, key: &str, mut body: ByteStream) -> Result<u64, BlobError> {
         if !valid_key(key) {
             return Err(invalid_key(key));
         }
@@ -76,26 +98,48 @@ impl BlobStore for LocalBlobStore {
             .root
             .join("partial")
             .join(format!("{key}.{:016x}", rand::random::<u64>()));
-        let written = match self.write_partial(&partial, body).await {
-            Ok(written) => written,
-            Err(err) => {
-                let _ = tokio::fs::remove_file(&partial).await;
-                return Err(err);
-            }
-        };
         let target = self.object_path(key);
-        let dir = target.parent().unwrap_or(&self.root).to_owned();
-        let placed = async {
-            tokio::fs::create_dir_all(&dir).await?;
-            tokio::fs::rename(&partial, &target).await?;
-            sync_dir(&dir).await
+        // The disk work runs on its own thread, fed through a short queue, so writing overlaps
+        // with receiving (and hashing) the next chunks.
+        let (chunks, incoming) = flume::bounded(WRITE_QUEUE);
+        let writer = tokio::task::spawn_blocking(move || write_blob(&partial, &target, incoming));
+        let mut failure = None;
+        // Chunks go over in batches of about a megabyte, so the writer wakes per batch.
+        let mut batch = Vec::new();
+        let mut batch_len = 0;
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(chunk) => {
+                    batch_len += chunk.len();
+                    batch.push(chunk);
+                    if batch_len >= WRITE_BATCH {
+                        batch_len = 0;
+                        if chunks
+                            .send_async(Write::Chunks(std::mem::take(&mut batch)))
+                            .await
+                            .is_err()
+                        {
+                            break; // the writer failed; its error is reported below
+                        }
+                    }
+                }
+                Err(err) => {
+                    failure = Some(err);
+                    break;
+                }
+            }
         }
-        .await;
-        if let Err(err) = placed {
-            let _ = tokio::fs::remove_file(&partial).await;
-            return Err(store(err));
+        if failure.is_none() {
+            let _ = chunks.send_async(Write::Chunks(batch)).await;
+            let _ = chunks.send_async(Write::End).await;
         }
-        Ok(written)
+        drop(chunks);
+        let written = writer.await.map_err(|err| BlobError::Store(Box::new(err)))?;
+        match (failure, written) {
+            (Some(err), _) => Err(BlobError::Body(err)),
+            (None, Ok(written)) => Ok(written),
+            (None, Err(err)) => Err(store(err)),
+        }
     }
 
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<ByteStream, BlobError> {

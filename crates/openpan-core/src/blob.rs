@@ -69,66 +69,166 @@ pub struct ContentDigest {
     pub size: u64,
 }
 
-struct TapState {
-    sha256: Sha256,
-    sha1: Sha1,
-    size: u64,
-    over_limit: bool,
+/// Chunks queued per hashing thread before the upload waits for it.
+const TAP_QUEUE: usize = 8;
+/// How many bytes of chunks are handed to the hashing threads at once: they are woken per
+/// megabyte, not per network read, without copying the chunks.
+pub const TAP_BATCH: usize = 1 << 20;
+
+/// What a hashing thread computes.
+trait Hasher: Send + 'static {
+    fn update(&mut self, bytes: &[u8]);
 }
 
-/// Hashes and counts a stream as it passes, and cuts it off past `limit` bytes.
+impl Hasher for Sha256 {
+    fn update(&mut self, bytes: &[u8]) {
+        Digest::update(self, bytes);
+    }
+}
+
+impl Hasher for Sha1 {
+    fn update(&mut self, bytes: &[u8]) {
+        Digest::update(self, bytes);
+    }
+}
+
+/// A thread that folds chunks into `hasher` and hands it back when the chunks end.
+fn hashing_thread<H: Hasher>(mut hasher: H) -> (flume::Sender<Batch>, flume::Receiver<H>) {
+    let (batches, incoming) = flume::bounded::<Batch>(TAP_QUEUE);
+    let (done, result) = flume::bounded(1);
+    std::thread::spawn(move || {
+        while let Ok(batch) = incoming.recv() {
+            for chunk in batch.iter() {
+                hasher.update(chunk);
+            }
+        }
+        let _ = done.send(hasher);
+    });
+    (batches, result)
+}
+
+/// Chunks handed to the hashing threads together.
+type Batch = Arc<Vec<Bytes>>;
+
+struct TapState {
+    size: u64,
+    over_limit: bool,
+    pending: Vec<Bytes>,
+    pending_len: usize,
+    sha256: Option<flume::Sender<Batch>>,
+    sha1: Option<flume::Sender<Batch>>,
+}
+
+impl TapState {
+    /// The pending chunks as a batch, with the senders to give it to.
+    fn take_batch(&mut self) -> Option<(Batch, [Option<flume::Sender<Batch>>; 2])> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        self.pending_len = 0;
+        let batch = Arc::new(std::mem::take(&mut self.pending));
+        Some((batch, [self.sha256.clone(), self.sha1.clone()]))
+    }
+}
+
+async fn hand_over(batch: Batch, senders: [Option<flume::Sender<Batch>>; 2]) -> io::Result<()> {
+    for sender in senders.into_iter().flatten() {
+        sender
+            .send_async(batch.clone())
+            .await
+            .map_err(|_| io::Error::other("a hashing thread stopped"))?;
+    }
+    Ok(())
+}
+
+/// Hashes (SHA-256 and SHA-1, each on its own thread, so they run beside each other and the
+/// write) and counts a stream as it passes, and cuts it off past `limit` bytes.
 #[derive(Clone)]
 pub struct DigestTap {
     state: Arc<Mutex<TapState>>,
+    sha256_result: flume::Receiver<Sha256>,
+    sha1_result: flume::Receiver<Sha1>,
     limit: u64,
 }
 
 impl DigestTap {
     pub fn new(limit: u64) -> Self {
+        let (sha256, sha256_result) = hashing_thread(Sha256::new());
+        let (sha1, sha1_result) = hashing_thread(Sha1::new());
         Self {
             state: Arc::new(Mutex::new(TapState {
-                sha256: Sha256::new(),
-                sha1: Sha1::new(),
                 size: 0,
                 over_limit: false,
+                pending: Vec::new(),
+                pending_len: 0,
+                sha256: Some(sha256),
+                sha1: Some(sha1),
             })),
+            sha256_result,
+            sha1_result,
             limit,
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TapState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// `body`, observed by this tap.
     pub fn wrap(&self, body: ByteStream) -> ByteStream {
         let tap = self.clone();
-        Box::pin(body.map(move |chunk| {
-            let chunk = chunk?;
-            let mut state = tap.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            state.size += chunk.len() as u64;
-            if state.size > tap.limit {
-                state.over_limit = true;
-                return Err(io::Error::other("the body is larger than allowed"));
+        Box::pin(body.then(move |chunk| {
+            let tap = tap.clone();
+            async move {
+                let chunk = chunk?;
+                let batch = {
+                    let mut state = tap.lock();
+                    state.size += chunk.len() as u64;
+                    if state.size > tap.limit {
+                        state.over_limit = true;
+                        return Err(io::Error::other("the body is larger than allowed"));
+                    }
+                    state.pending_len += chunk.len();
+                    state.pending.push(chunk.clone());
+                    if state.pending_len >= TAP_BATCH {
+                        state.take_batch()
+                    } else {
+                        None
+                    }
+                };
+                if let Some((batch, senders)) = batch {
+                    hand_over(batch, senders).await?;
+                }
+                Ok(chunk)
             }
-            state.sha256.update(&chunk);
-            state.sha1.update(&chunk);
-            Ok(chunk)
         }))
     }
 
     /// Whether the stream was cut off for passing the limit.
     pub fn over_limit(&self) -> bool {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .over_limit
+        self.lock().over_limit
     }
 
-    /// The digests of everything that passed.
-    pub fn finish(&self) -> ContentDigest {
-        let state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        ContentDigest {
-            sha256: state.sha256.clone().finalize().into(),
-            sha1_hex: hex::encode(state.sha1.clone().finalize()),
-            size: state.size,
+    /// The digests of everything that passed; ends the hashing threads.
+    pub async fn finish(&self) -> io::Result<ContentDigest> {
+        let (size, last) = {
+            let mut state = self.lock();
+            let last = state.take_batch();
+            state.sha256 = None;
+            state.sha1 = None;
+            (state.size, last)
+        };
+        if let Some((batch, senders)) = last {
+            hand_over(batch, senders).await?;
         }
+        let gone = |_| io::Error::other("a hashing thread stopped");
+        let sha256 = self.sha256_result.recv_async().await.map_err(gone)?;
+        let sha1 = self.sha1_result.recv_async().await.map_err(gone)?;
+        Ok(ContentDigest {
+            sha256: sha256.finalize().into(),
+            sha1_hex: hex::encode(sha1.finalize()),
+            size,
+        })
     }
 }
 
@@ -212,7 +312,8 @@ mod tests {
         let chunks: Vec<io::Result<Bytes>> = vec![Ok(Bytes::from_static(b"abc"))];
         let mut stream = tap.wrap(Box::pin(futures_util::stream::iter(chunks)));
         while stream.next().await.is_some() {}
-        let digest = tap.finish();
+        drop(stream);
+        let digest = tap.finish().await.unwrap();
         assert_eq!(digest.size, 3);
         assert_eq!(digest.sha1_hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
         assert_eq!(

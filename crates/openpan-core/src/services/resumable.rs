@@ -117,7 +117,7 @@ impl Core {
             Err(BlobError::Body(err)) => return Err(Error::invalid("part", format!("分片内容不完整: {err}"))),
             Err(err) => return Err(blob_failure(err)),
         }
-        let digest = tap.finish();
+        let digest = tap.finish().await.map_err(|err| Error::Internal(Box::new(err)))?;
         let refusal = if digest.size != expected_len as u64 {
             Some(Error::invalid(
                 "part",

@@ -269,7 +269,7 @@ impl Core {
             }
             Err(err) => return Err(blob_failure(err)),
         }
-        let digest = tap.finish();
+        let digest = tap.finish().await.map_err(|err| Error::Internal(Box::new(err)))?;
         if let Some(expected) = content.expect_sha1
             && !expected.eq_ignore_ascii_case(&digest.sha1_hex)
         {
