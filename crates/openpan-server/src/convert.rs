@@ -117,6 +117,10 @@ fn permissions() -> Vec<String> {
 }
 
 pub fn folder(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>) -> wire::Folder {
+    folder_shaped(view, users, frequent, true)
+}
+
+fn folder_shaped(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>, detail: bool) -> wire::Folder {
     let item = &view.item;
     let root = item.is_root();
     wire::Folder {
@@ -143,12 +147,16 @@ pub fn folder(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>) -> wir
         in_trash: item.trash.is_some(),
         is_deleted: false,
         is_frequently_used: frequent.contains(&item.id),
-        permissions: permissions(),
+        permissions: detail.then(permissions),
         trash: trash_fields(item, users),
     }
 }
 
 pub fn file(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>) -> wire::File {
+    file_shaped(view, users, frequent, true)
+}
+
+fn file_shaped(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>, detail: bool) -> wire::File {
     let item = &view.item;
     wire::File {
         id: item.id.0,
@@ -171,7 +179,7 @@ pub fn file(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>) -> wire:
         in_trash: item.trash.is_some(),
         is_deleted: false,
         is_frequently_used: frequent.contains(&item.id),
-        permissions: permissions(),
+        permissions: detail.then(permissions),
         trash: trash_fields(item, users),
     }
 }
@@ -181,8 +189,8 @@ pub fn item_page(listing: &ItemListing) -> wire::ItemPage {
     let mut folders = Vec::new();
     for view in &listing.items {
         match view.item.kind {
-            ItemKind::Folder => folders.push(folder(view, &listing.users, &listing.frequent)),
-            ItemKind::File => files.push(file(view, &listing.users, &listing.frequent)),
+            ItemKind::Folder => folders.push(folder_shaped(view, &listing.users, &listing.frequent, false)),
+            ItemKind::File => files.push(file_shaped(view, &listing.users, &listing.frequent, false)),
         }
     }
     wire::ItemPage {

@@ -172,8 +172,10 @@ pub struct Folder {
     pub is_deleted: bool,
     /// Whether the caller marked the folder as frequently used.
     pub is_frequently_used: bool,
-    /// What the caller may do with the folder.
-    pub permissions: Vec<String>,
+    /// What the caller may do with the folder; in single-item answers (listings leave it out,
+    /// as the platform's do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
     /// Trash listings and `/trash` info: when and by whom it was trashed.
     #[serde(flatten)]
     pub trash: Option<TrashFields>,
@@ -230,8 +232,10 @@ pub struct File {
     pub is_deleted: bool,
     /// Whether the caller marked the file as frequently used.
     pub is_frequently_used: bool,
-    /// What the caller may do with the file.
-    pub permissions: Vec<String>,
+    /// What the caller may do with the file; in single-item answers (listings leave it out,
+    /// as the platform's do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
     /// Trash listings and `/trash` info: when and by whom it was trashed.
     #[serde(flatten)]
     pub trash: Option<TrashFields>,
