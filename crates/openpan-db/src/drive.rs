@@ -266,6 +266,8 @@ struct AncestorRow {
 #[derive(sqlx::FromRow)]
 struct Node {
     enterprise_id: i64,
+    space_kind: i16,
+    space_id: i64,
     is_folder: bool,
     parent_id: Option<i64>,
     size: i64,
@@ -274,7 +276,7 @@ struct Node {
     current_version_id: Option<i64>,
 }
 
-const NODE_SELECT: &str = "select item_id, enterprise_id, is_folder, parent_id, size, owner_id, trash_root_id, \
+const NODE_SELECT: &str = "select item_id, enterprise_id, space_kind, space_id, is_folder, parent_id, size, owner_id, trash_root_id, \
      current_version_id from item where item_id = ?";
 
 /// A row of a subtree being copied.
@@ -649,14 +651,6 @@ impl DriveRepo for SqlRepo {
                 return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
             }
             let parent = fetch!(one Node, &mut *tx, builder, NODE_SELECT, new.parent_id.0).map_err(other)?;
-            let (space_kind, space_id): (i16, i64) = {
-                let sql = dialect(&builder(), "select space_kind, space_id from item where item_id = ?");
-                sqlx::query_as(&sql)
-                    .bind(new.parent_id.0)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(other)?
-            };
             let id = scalar!(
                 i64,
                 &mut *tx,
@@ -665,8 +659,8 @@ impl DriveRepo for SqlRepo {
                  description, owner_id, created_by, modified_by, created_at, modified_at) \
                  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning item_id",
                 parent.enterprise_id,
-                space_kind,
-                space_id,
+                parent.space_kind,
+                parent.space_id,
                 true,
                 new.parent_id.0,
                 &new.name,
@@ -816,14 +810,6 @@ impl DriveRepo for SqlRepo {
             if bumped.rows_affected() == 0 {
                 return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
             }
-            let (space_kind, space_id): (i16, i64) = {
-                let sql = dialect(&builder(), "select space_kind, space_id from item where item_id = ?");
-                sqlx::query_as(&sql)
-                    .bind(target.0)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(other)?
-            };
             let total: i64 = rows.iter().filter(|row| !row.is_folder).map(|row| row.size).sum();
             charge!(
                 &mut *tx,
@@ -856,8 +842,8 @@ impl DriveRepo for SqlRepo {
                      description, size, folder_count, file_count, owner_id, created_by, modified_by, created_at, \
                      modified_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning item_id",
                     target_node.enterprise_id,
-                    space_kind,
-                    space_id,
+                    target_node.space_kind,
+                    target_node.space_id,
                     row.is_folder,
                     parent,
                     item_name,
@@ -1221,14 +1207,6 @@ impl DriveRepo for SqlRepo {
                 if bumped.rows_affected() == 0 {
                     return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
                 }
-                let (space_kind, space_id): (i16, i64) = {
-                    let sql = dialect(&builder(), "select space_kind, space_id from item where item_id = ?");
-                    sqlx::query_as(&sql)
-                        .bind(anchor_id)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(other)?
-                };
                 let file_id = scalar!(
                     i64,
                     &mut *tx,
@@ -1237,8 +1215,8 @@ impl DriveRepo for SqlRepo {
                      size, owner_id, created_by, modified_by, created_at, modified_at) \
                      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning item_id",
                     anchor.enterprise_id,
-                    space_kind,
-                    space_id,
+                    anchor.space_kind,
+                    anchor.space_id,
                     false,
                     anchor_id,
                     &content.name,

@@ -72,23 +72,21 @@ pub fn envelope_for(request: &Request, error: crate::error::ApiError) -> Respons
 
 /// The `/api/v2` error layer: every non-2xx answer becomes the platform envelope.
 pub async fn with_envelope(request: Request, next: Next) -> Response {
+    render_with(request, next, render_envelope).await
+}
+
+async fn render_with(request: Request, next: Next, render: fn(&RequestContext, Response) -> Response) -> Response {
     let context = request
         .extensions()
         .get::<RequestContext>()
         .cloned()
         .unwrap_or_else(|| RequestContext::from_request(&request));
     let response = next.run(request).await;
-    render_envelope(&context, response)
+    render(&context, response)
 }
 
 /// The error layer of the upload and download URLs: failures answer the transfer-host shape
 /// (`errors` as a string) that the SDKs parse there.
 pub async fn with_transfer_errors(request: Request, next: Next) -> Response {
-    let context = request
-        .extensions()
-        .get::<RequestContext>()
-        .cloned()
-        .unwrap_or_else(|| RequestContext::from_request(&request));
-    let response = next.run(request).await;
-    render_transfer_error(&context, response)
+    render_with(request, next, render_transfer_error).await
 }

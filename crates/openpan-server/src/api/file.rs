@@ -11,7 +11,7 @@ use openpan_core::services::{UploadRequest, UploadTarget};
 use openpan_types as wire;
 
 use super::folder::{TargetArgs, UpdateArgs};
-use super::items::{Action, BatchArgs, act, act_on_all, move_all, personal_space_only, required, success, whole_trash};
+use super::items::{Action, act, personal_space_only, required, success};
 use crate::AppState;
 use crate::convert;
 use crate::error::{ApiError, Result};
@@ -279,53 +279,6 @@ pub async fn delete_version(
 ) -> Result<Json<wire::SuccessBody>> {
     let (id, version_id) = version_path(path)?;
     state.core.delete_version(&principal, id, version_id).await?;
-    Ok(success())
-}
-
-pub async fn delete_batch(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    act_on_all(&state, &principal, &args.ids(FILE)?, FILE, Action::Trash).await?;
-    Ok(success())
-}
-
-pub async fn purge_batch(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    if args.clear_trash == Some(true) {
-        whole_trash(&state, &principal, FILE, false).await?;
-    } else {
-        act_on_all(&state, &principal, &args.ids(FILE)?, FILE, Action::Purge).await?;
-    }
-    Ok(success())
-}
-
-/// `file/restore_batch_from_trash`, and the Python SDK's `file/restore_from_trash` with ids in
-/// the body.
-pub async fn restore_batch(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    if args.restore_all == Some(true) {
-        whole_trash(&state, &principal, FILE, true).await?;
-    } else {
-        act_on_all(&state, &principal, &args.ids(FILE)?, FILE, Action::Restore).await?;
-    }
-    Ok(success())
-}
-
-pub async fn move_batch(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    let target = ItemId(required(args.target_folder_id, "target_folder_id")?);
-    move_all(&state, &principal, &args.ids(FILE)?, FILE, target).await?;
     Ok(success())
 }
 

@@ -9,9 +9,7 @@ use openpan_core::ids::ItemId;
 use openpan_core::services::OnConflict;
 use openpan_types as wire;
 
-use super::items::{
-    Action, BatchArgs, act, act_on_all, listing_params, move_all, personal_space_only, required, success, whole_trash,
-};
+use super::items::{Action, act, listing_params, personal_space_only, required, success};
 use crate::AppState;
 use crate::convert;
 use crate::error::Result;
@@ -230,49 +228,4 @@ pub async fn personal_items(
         .list_children(&principal, ItemId(0), filter, sort, page, params.opt_str("marker"))
         .await?;
     Ok(Json(convert::item_page(&listing)))
-}
-
-pub async fn delete_batch(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    act_on_all(&state, &principal, &args.ids(FOLDER)?, FOLDER, Action::Trash).await?;
-    Ok(success())
-}
-
-pub async fn purge_batch(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    if args.clear_trash == Some(true) {
-        whole_trash(&state, &principal, FOLDER, false).await?;
-    } else {
-        act_on_all(&state, &principal, &args.ids(FOLDER)?, FOLDER, Action::Purge).await?;
-    }
-    Ok(success())
-}
-
-pub async fn restore_batch(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    if args.restore_all == Some(true) {
-        whole_trash(&state, &principal, FOLDER, true).await?;
-    } else {
-        act_on_all(&state, &principal, &args.ids(FOLDER)?, FOLDER, Action::Restore).await?;
-    }
-    Ok(success())
-}
-
-pub async fn move_batch(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    let target = ItemId(required(args.target_folder_id, "target_folder_id")?);
-    move_all(&state, &principal, &args.ids(FOLDER)?, FOLDER, target).await?;
-    Ok(success())
 }

@@ -2,6 +2,7 @@
 //! and the argument-less item actions with their batch forms.
 
 use axum::Json;
+use axum::extract::State;
 use serde::Deserialize;
 
 use openpan_core::auth::Principal;
@@ -13,7 +14,7 @@ use openpan_types::{self as wire, ErrorCode};
 
 use crate::AppState;
 use crate::error::{ApiError, Result};
-use crate::extract::{Params, lenient_bool, lenient_i64};
+use crate::extract::{Caller, JsonBody, Params, lenient_bool, lenient_i64};
 
 pub fn success() -> Json<wire::SuccessBody> {
     Json(wire::SuccessBody { success: true })
@@ -153,4 +154,62 @@ pub async fn whole_trash(state: &AppState, principal: &Principal, kind: ItemKind
         state.core.clear_trash(principal, filter).await?;
     }
     Ok(())
+}
+
+const fn kind_of(folder: bool) -> ItemKind {
+    if folder { ItemKind::Folder } else { ItemKind::File }
+}
+
+/// `{file,folder}/delete_batch`.
+pub async fn delete_batch<const FOLDER: bool>(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let kind = kind_of(FOLDER);
+    act_on_all(&state, &principal, &args.ids(kind)?, kind, Action::Trash).await?;
+    Ok(success())
+}
+
+/// `{file,folder}/delete_batch_from_trash` (`clear_trash: true` empties the kind's trash).
+pub async fn purge_batch<const FOLDER: bool>(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let kind = kind_of(FOLDER);
+    if args.clear_trash == Some(true) {
+        whole_trash(&state, &principal, kind, false).await?;
+    } else {
+        act_on_all(&state, &principal, &args.ids(kind)?, kind, Action::Purge).await?;
+    }
+    Ok(success())
+}
+
+/// `{file,folder}/restore_batch_from_trash` (`restore_all: true` restores the kind's trash),
+/// and the Python SDK's `file/restore_from_trash` with ids in the body.
+pub async fn restore_batch<const FOLDER: bool>(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let kind = kind_of(FOLDER);
+    if args.restore_all == Some(true) {
+        whole_trash(&state, &principal, kind, true).await?;
+    } else {
+        act_on_all(&state, &principal, &args.ids(kind)?, kind, Action::Restore).await?;
+    }
+    Ok(success())
+}
+
+/// `{file,folder}/move_batch`.
+pub async fn move_batch<const FOLDER: bool>(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<BatchArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let kind = kind_of(FOLDER);
+    let target = ItemId(required(args.target_folder_id, "target_folder_id")?);
+    move_all(&state, &principal, &args.ids(kind)?, kind, target).await?;
+    Ok(success())
 }

@@ -112,10 +112,16 @@ async fn kill_9_during_uploads_loses_no_acknowledged_file_and_shows_no_partial_o
             Some((i, file["id"].as_i64()?))
         }));
     }
-    // Kill once some uploads are acknowledged and the rest are still streaming.
+    // Kill once some uploads are acknowledged while others are writing their bytes.
+    let partial_dir = local_blobs(&app.config).map(|dir| dir.join("partial"));
+    let writing = || {
+        partial_dir
+            .as_ref()
+            .is_none_or(|dir| std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()))
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while acknowledged.load(Ordering::SeqCst) < 10 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    while (acknowledged.load(Ordering::SeqCst) < 10 || !writing()) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     node.kill().expect("kill -9");
     node.wait().unwrap();
@@ -128,7 +134,6 @@ async fn kill_9_during_uploads_loses_no_acknowledged_file_and_shows_no_partial_o
     assert!(acked.len() >= 10, "uploads were acknowledged before the kill");
     assert!(acked.len() < 50, "the kill interrupted uploads in flight");
 
-    let partial_dir = local_blobs(&app.config).map(|dir| dir.join("partial"));
     if let Some(partial) = &partial_dir {
         let left = std::fs::read_dir(partial).unwrap().count();
         assert!(left > 0, "the kill left half-written uploads behind");
