@@ -862,3 +862,36 @@ async fn walking_a_folder_by_marker_visits_every_item_once_in_order() {
     .await;
     assert_eq!(error["errors"][0]["field"], "marker");
 }
+
+#[tokio::test]
+async fn purging_an_item_taken_along_by_a_trashed_folder_keeps_the_folder_counts_true() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let folder = app.mkdir(&token, 0, "f").await["id"].as_i64().unwrap();
+    let inner = app.mkdir(&token, folder, "inner").await["id"].as_i64().unwrap();
+    let a = app.upload(&token, inner, "a.bin", &[1u8; 10]).await["id"]
+        .as_i64()
+        .unwrap();
+    app.upload(&token, folder, "b.bin", &[2u8; 5]).await;
+    app.post_ok(&format!("/api/v2/folder/{folder}/delete"), &token, &Value::Null)
+        .await;
+    app.post_ok(&format!("/api/v2/file/{a}/delete_from_trash"), &token, &Value::Null)
+        .await;
+    app.post_ok(
+        &format!("/api/v2/folder/{folder}/restore_from_trash"),
+        &token,
+        &Value::Null,
+    )
+    .await;
+    let f = app.get_ok(&format!("/api/v2/folder/{folder}/info"), &token).await;
+    assert_eq!((f["size"].as_i64(), f["item_count"].as_i64()), (Some(5), Some(2)));
+    let i = app.get_ok(&format!("/api/v2/folder/{inner}/info"), &token).await;
+    assert_eq!((i["size"].as_i64(), i["item_count"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(app.get_ok("/api/v2/folder/0/info", &token).await["size"], 5);
+    assert_api_error(
+        app.get(&format!("/api/v2/file/{a}/info"), &token).await,
+        404,
+        "file_not_found",
+    )
+    .await;
+}
