@@ -125,6 +125,25 @@ macro_rules! lock_tree {
 
 const TREE_LOCK_BASE: i64 = 0x6f70_0000_0000_0000;
 
+/// The node `$id` read under its enterprise's tree lock (on PostgreSQL), so what the write then
+/// does is decided on a state no concurrent write of that enterprise can change underneath.
+macro_rules! locked_node {
+    ($conn:expr, $builder:ident, $id:expr) => {{
+        let id: i64 = $id;
+        let node = fetch!(optional Node, $conn, $builder, NODE_SELECT, id)
+            .map_err(other)?
+            .ok_or(RepoError::NotFound)?;
+        if is_postgres(&$builder()) {
+            lock_tree!($conn, $builder, node.enterprise_id);
+            fetch!(optional Node, $conn, $builder, NODE_SELECT, id)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?
+        } else {
+            node
+        }
+    }};
+}
+
 const ITEM_SELECT: &str = "select i.item_id, i.enterprise_id, i.space_kind, i.space_id, i.is_folder, i.parent_id, \
      i.name, i.description, i.size, i.folder_count, i.file_count, i.owner_id, i.created_by, i.modified_by, \
      i.created_at, i.modified_at, i.sequence_id, i.current_version_id, v.sha1, i.trash_root_id, i.trashed_at, \
@@ -581,7 +600,7 @@ impl DriveRepo for SqlRepo {
                     KindFilter::Files => (None, Some(Window::Offset(offset))),
                     KindFilter::All => {
                         let folders = parent.folder_count;
-                        if offset + limit <= folders {
+                        if offset.saturating_add(limit) <= folders {
                             (Some(Window::Offset(offset)), None)
                         } else if offset >= folders {
                             (None, Some(Window::Offset(offset - folders)))
@@ -638,6 +657,7 @@ impl DriveRepo for SqlRepo {
     async fn create_folder(&self, new: NewFolder) -> RepoResult<Item> {
         let id = on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
+            locked_node!(&mut *tx, builder, new.parent_id.0);
             let bumped = exec!(
                 &mut *tx,
                 builder,
@@ -719,11 +739,7 @@ impl DriveRepo for SqlRepo {
         let (name, name_key) = rename.unzip();
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, id.0)
-                .map_err(other)?
-                .ok_or(RepoError::NotFound)?;
-            lock_tree!(&mut *tx, builder, node.enterprise_id);
-            let node = fetch!(one Node, &mut *tx, builder, NODE_SELECT, id.0).map_err(other)?;
+            let node = locked_node!(&mut *tx, builder, id.0);
             let Some(old_parent) = node.parent_id.filter(|_| node.trash_root_id.is_none()) else {
                 return Err(RepoError::NotFound);
             };
@@ -916,9 +932,7 @@ impl DriveRepo for SqlRepo {
         );
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, id.0)
-                .map_err(other)?
-                .ok_or(RepoError::NotFound)?;
+            let node = locked_node!(&mut *tx, builder, id.0);
             let Some(parent) = node.parent_id.filter(|_| node.trash_root_id.is_none()) else {
                 return Err(RepoError::NotFound);
             };
@@ -942,9 +956,7 @@ impl DriveRepo for SqlRepo {
         let (name, name_key) = rename.unzip();
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, id.0)
-                .map_err(other)?
-                .ok_or(RepoError::NotFound)?;
+            let node = locked_node!(&mut *tx, builder, id.0);
             let Some(parent) = node.parent_id.filter(|_| node.trash_root_id == Some(id.0)) else {
                 return Err(RepoError::NotFound);
             };
@@ -982,9 +994,7 @@ impl DriveRepo for SqlRepo {
              where s.depth < 4096) select item_id from sub order by depth, item_id";
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, id.0)
-                .map_err(other)?
-                .ok_or(RepoError::NotFound)?;
+            let node = locked_node!(&mut *tx, builder, id.0);
             let Some(trash_root) = node.trash_root_id else {
                 return Err(RepoError::NotFound);
             };
@@ -1166,9 +1176,7 @@ impl DriveRepo for SqlRepo {
                 ContentTarget::Folder(folder) => (folder.0, true),
                 ContentTarget::File(file) => (file.0, false),
             };
-            let anchor = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, anchor_id)
-                .map_err(other)?
-                .ok_or(RepoError::NotFound)?;
+            let anchor = locked_node!(&mut *tx, builder, anchor_id);
             if anchor.is_folder != is_new_file {
                 return Err(RepoError::NotFound);
             }
@@ -1290,9 +1298,7 @@ impl DriveRepo for SqlRepo {
     async fn promote_version(&self, file: ItemId, version: VersionId, by: UserId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, file.0)
-                .map_err(other)?
-                .ok_or(RepoError::NotFound)?;
+            let node = locked_node!(&mut *tx, builder, file.0);
             if node.trash_root_id.is_some() {
                 return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
             }
@@ -1354,9 +1360,7 @@ impl DriveRepo for SqlRepo {
     async fn delete_version(&self, file: ItemId, version: VersionId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, file.0)
-                .map_err(other)?
-                .ok_or(RepoError::NotFound)?;
+            let node = locked_node!(&mut *tx, builder, file.0);
             if node.current_version_id == Some(version.0) {
                 return Err(RepoError::Other("the current version cannot be deleted".into()));
             }

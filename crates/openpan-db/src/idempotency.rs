@@ -59,18 +59,25 @@ impl IdempotencyRepo for SqlRepo {
                     body: response.unwrap_or_default(),
                 }
             } else if created_at < stale_before {
+                // Only one retry may take the abandoned claim over.
                 let sql = dialect(
                     &builder(),
-                    "update idempotency_key set created_at = ? where user_id = ? and idem_key = ? and status is null",
+                    "update idempotency_key set created_at = ? \
+                     where user_id = ? and idem_key = ? and status is null and created_at = ?",
                 );
-                sqlx::query(&sql)
+                let taken = sqlx::query(&sql)
                     .bind(now)
                     .bind(user.0)
                     .bind(key)
+                    .bind(created_at)
                     .execute(&mut *tx)
                     .await
                     .map_err(other)?;
-                IdempotencyStart::Fresh
+                if taken.rows_affected() == 1 {
+                    IdempotencyStart::Fresh
+                } else {
+                    IdempotencyStart::InFlight
+                }
             } else {
                 IdempotencyStart::InFlight
             };

@@ -77,6 +77,9 @@ impl Core {
             return Err(Error::invalid("item_typed_ids", "一次最多打包500项"));
         }
         let (me, _) = self.personal_space(principal).await?;
+        if me.user.disable_download {
+            return Err(Error::PermissionDenied);
+        }
         let mut chosen = Vec::with_capacity(typed_ids.len());
         let mut names = Vec::new();
         for raw in typed_ids {
@@ -124,7 +127,9 @@ impl Core {
             return Err(invalid());
         }
         let owner = self.repo.find_user_with_enterprise(user).await?;
-        let owner = owner.filter(|owner| owner.user.active).ok_or_else(invalid)?;
+        let owner = owner
+            .filter(|owner| owner.user.active && !owner.user.disable_download)
+            .ok_or_else(invalid)?;
         let mut entries = Vec::new();
         let mut top_names = HashSet::new();
         for chosen in items.split(',') {

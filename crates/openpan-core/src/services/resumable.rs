@@ -53,11 +53,14 @@ impl Core {
         let size = request
             .declared_size
             .ok_or_else(|| Error::invalid("file_size", "断点续传需要文件大小"))?;
+        if !(0..=MAX_PART_SIZE * MAX_PARTS).contains(&size) {
+            return Err(Error::invalid("file_size", "必须在0到2.5TiB之间"));
+        }
         let part_size = part_size.unwrap_or(DEFAULT_PART_SIZE);
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
             return Err(Error::invalid("part_size", "必须在1MiB到256MiB之间"));
         }
-        if part_count(size.max(0), part_size) > MAX_PARTS {
+        if part_count(size, part_size) > MAX_PARTS {
             return Err(Error::invalid("part_size", "分片数不能超过10000,请调大分片"));
         }
         let ticket = self
