@@ -1496,11 +1496,24 @@ impl DriveRepo for SqlRepo {
                 "select storage_key from upload_session \
                  where expires_at < ? and state <> 2 and storage_key is not null",
             );
-            let keys: Vec<String> = sqlx::query_scalar(&sql)
+            let mut keys: Vec<String> = sqlx::query_scalar(&sql)
                 .bind(before)
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(other)?;
+            // The parts of resumable sessions too, committed or not (a crash can come between a
+            // commit and the deletion of its parts).
+            let sql = dialect(
+                &builder(),
+                "delete from upload_part where upload_id in \
+                 (select upload_id from upload_session where expires_at < ?) returning storage_key",
+            );
+            let parts: Vec<String> = sqlx::query_scalar(&sql)
+                .bind(before)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(other)?;
+            keys.extend(parts);
             exec!(
                 &mut *tx,
                 builder,

@@ -1042,3 +1042,33 @@ async fn bytes_that_differ_from_the_announced_sha1_are_refused() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_collector_removes_the_parts_of_abandoned_resumable_uploads() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let session = app
+        .post_ok(
+            "/api/v2/file/resumable_upload",
+            &token,
+            &json!({"parent_id": 0, "name": "left.bin", "file_size": 3 << 20, "part_size": 1 << 20}),
+        )
+        .await;
+    let url = session["upload_url"].as_str().unwrap().to_owned();
+    for n in 1..=2 {
+        let response = app
+            .client
+            .put(format!("{url}/part/{n}"))
+            .body(vec![n as u8; 1 << 20])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    app.clock.advance(24 * 3600 + 10);
+    let report = app.core.collect_garbage(0).await.unwrap();
+    assert_eq!(report.abandoned_uploads, 2, "both stored parts are removed");
+    if let Some(dir) = local_blobs(&app.config) {
+        assert_eq!(walk_files(&dir.join("objects")), 0);
+    }
+}
