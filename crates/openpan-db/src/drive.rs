@@ -657,7 +657,7 @@ impl DriveRepo for SqlRepo {
     async fn create_folder(&self, new: NewFolder) -> RepoResult<Item> {
         let id = on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            locked_node!(&mut *tx, builder, new.parent_id.0);
+            let parent = locked_node!(&mut *tx, builder, new.parent_id.0);
             let bumped = exec!(
                 &mut *tx,
                 builder,
@@ -670,7 +670,6 @@ impl DriveRepo for SqlRepo {
             if bumped.rows_affected() == 0 {
                 return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
             }
-            let parent = fetch!(one Node, &mut *tx, builder, NODE_SELECT, new.parent_id.0).map_err(other)?;
             let id = scalar!(
                 i64,
                 &mut *tx,
