@@ -125,7 +125,7 @@ pub struct FileVersion {
 }
 
 /// Which items a listing returns (`type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KindFilter {
     All,
     Folders,
@@ -153,13 +153,13 @@ impl KindFilter {
 }
 
 /// The order of a listing; folders always come before files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sort {
     pub by: SortKey,
     pub descending: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKey {
     Name,
     Date,

@@ -276,7 +276,7 @@ impl Password {
 }
 
 /// A validated 0-based page request (`page_id`, `page_capacity`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Page {
     pub page_id: i64,
     pub capacity: i64,

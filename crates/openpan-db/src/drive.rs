@@ -127,22 +127,38 @@ const TREE_LOCK_BASE: i64 = 0x6f70_0000_0000_0000;
 
 /// The node `$id` read under its enterprise's tree lock (on PostgreSQL), so what the write then
 /// does is decided on a state no concurrent write of that enterprise can change underneath.
+/// Every write to the tree goes through here, which is also where its space's listings are
+/// marked stale: the mark commits with the write, or not at all.
 macro_rules! locked_node {
     ($conn:expr, $builder:ident, $id:expr) => {{
         let id: i64 = $id;
         let node = fetch!(optional Node, $conn, $builder, NODE_SELECT, id)
             .map_err(other)?
             .ok_or(RepoError::NotFound)?;
-        if is_postgres(&$builder()) {
+        let node = if is_postgres(&$builder()) {
             lock_tree!($conn, $builder, node.enterprise_id);
             fetch!(optional Node, $conn, $builder, NODE_SELECT, id)
                 .map_err(other)?
                 .ok_or(RepoError::NotFound)?
         } else {
             node
-        }
+        };
+        touch_space!($conn, $builder, &node);
+        node
     }};
 }
+
+/// Moves the listing generation of `$node`'s space on (see migration 0009). Taken only under
+/// the tree lock, so the root rows it updates are never locked in two orders at once.
+macro_rules! touch_space {
+    ($conn:expr, $builder:ident, $node:expr) => {{
+        let node: &Node = $node;
+        exec!($conn, $builder, TOUCH_SPACE, node.space_kind, node.space_id).map_err(other)?;
+    }};
+}
+
+const TOUCH_SPACE: &str =
+    "update item set generation = generation + 1 where parent_id is null and space_kind = ? and space_id = ?";
 
 const ITEM_SELECT: &str = "select i.item_id, i.enterprise_id, i.space_kind, i.space_id, i.is_folder, i.parent_id, \
      i.name, i.description, i.size, i.folder_count, i.file_count, i.owner_id, i.created_by, i.modified_by, \
@@ -546,6 +562,22 @@ impl DriveRepo for SqlRepo {
             .collect())
     }
 
+    async fn listing_stamp(&self, folder: ItemId) -> RepoResult<(i64, i64)> {
+        on_pool!(self, read, |pool, builder| {
+            fetch!(
+                optional(i64, i64),
+                pool,
+                builder,
+                "select r.generation, e.directory_generation from item f \
+                 join item r on r.parent_id is null and r.space_kind = f.space_kind and r.space_id = f.space_id \
+                 join enterprise e on e.enterprise_id = f.enterprise_id where f.item_id = ?",
+                folder.0
+            )
+            .map_err(other)?
+            .ok_or(RepoError::NotFound)
+        })
+    }
+
     async fn find_live_child(&self, parent: ItemId, name_key: &str) -> RepoResult<Option<Item>> {
         let select = format!("{ITEM_SELECT} where i.parent_id = ? and i.name_key = ? and i.trash_root_id is null");
         let row = on_pool!(self, read, |pool, builder| {
@@ -708,8 +740,10 @@ impl DriveRepo for SqlRepo {
     ) -> RepoResult<Item> {
         let (name, name_key) = name.unzip();
         on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            locked_node!(&mut *tx, builder, id.0);
             exec!(
-                pool,
+                &mut *tx,
                 builder,
                 "update item set name = coalesce(?, name), name_key = coalesce(?, name_key), \
                  description = coalesce(?, description), modified_by = ?, modified_at = ?, \
@@ -722,6 +756,7 @@ impl DriveRepo for SqlRepo {
                 id.0
             )
             .map_err(name_conflict)?;
+            tx.commit().await.map_err(other)?;
             Ok::<(), RepoError>(())
         })?;
         self.find_item(id).await?.ok_or(RepoError::NotFound)
@@ -746,6 +781,13 @@ impl DriveRepo for SqlRepo {
             let above_target = fetch!(all AncestorRow, &mut *tx, builder, ANCESTORS, target.0).map_err(other)?;
             if target == id || above_target.iter().any(|row| row.item_id == id.0) {
                 return Err(RepoError::Conflict(ConflictKind::MoveIntoDescendant));
+            }
+            // The target's space changes too when it is another one.
+            let target_node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, target.0)
+                .map_err(other)?
+                .ok_or(RepoError::NotFound)?;
+            if (target_node.space_kind, target_node.space_id) != (node.space_kind, node.space_id) {
+                touch_space!(&mut *tx, builder, &target_node);
             }
             exec!(
                 &mut *tx,
@@ -808,6 +850,7 @@ impl DriveRepo for SqlRepo {
                 .map_err(other)?
                 .ok_or(RepoError::NotFound)?;
             lock_tree!(&mut *tx, builder, target_node.enterprise_id);
+            touch_space!(&mut *tx, builder, &target_node);
             let rows = fetch!(all CopyRow, &mut *tx, builder, &subtree, id.0).map_err(other)?;
             let Some(root) = rows.first() else {
                 return Err(RepoError::NotFound);
@@ -1544,8 +1587,11 @@ impl DriveRepo for SqlRepo {
 
     async fn set_pinned(&self, user: UserId, item: ItemId, pinned: bool, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            // Listings show the caller's marks (`is_frequently_used`).
+            locked_node!(&mut *tx, builder, item.0);
             exec!(
-                pool,
+                &mut *tx,
                 builder,
                 "insert into item_use (user_id, item_id, used_at, use_count, pinned) values (?, ?, ?, 0, ?) \
                  on conflict (user_id, item_id) do update set pinned = excluded.pinned",
@@ -1555,7 +1601,7 @@ impl DriveRepo for SqlRepo {
                 pinned
             )
             .map_err(other)?;
-            Ok(())
+            tx.commit().await.map_err(other)
         })
     }
 

@@ -302,6 +302,27 @@ fn bump_revocation_epoch() -> sea_query::UpdateStatement {
         .to_owned()
 }
 
+/// Marks every cached listing of the user's enterprise stale: listings name items' owners and
+/// last modifiers, so a change to who a user is (name, login, existence) changes them.
+fn bump_directory_generation(user: i64) -> sea_query::UpdateStatement {
+    Query::update()
+        .table(Enterprise::Table)
+        .value(
+            Enterprise::DirectoryGeneration,
+            Expr::col(Enterprise::DirectoryGeneration).add(1),
+        )
+        .and_where(
+            Expr::col(Enterprise::EnterpriseId).in_subquery(
+                Query::select()
+                    .column(UserAccount::EnterpriseId)
+                    .from(UserAccount::Table)
+                    .and_where(Expr::col(UserAccount::UserId).eq(user))
+                    .to_owned(),
+            ),
+        )
+        .to_owned()
+}
+
 fn delete_tokens_where(column: OauthToken, id: i64) -> sea_query::DeleteStatement {
     Query::delete()
         .from_table(OauthToken::Table)
@@ -546,6 +567,7 @@ impl UserRepo for SqlRepo {
             }
             execute!(&mut *tx, builder, revoke)?;
             execute!(&mut *tx, builder, bump_revocation_epoch())?;
+            execute!(&mut *tx, builder, bump_directory_generation(id.0))?;
             tx.commit().await.map_err(other)
         })
     }

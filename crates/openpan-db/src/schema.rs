@@ -14,6 +14,7 @@ pub(crate) enum Enterprise {
     CreatedAt,
     SpaceTotal,
     SpaceUsed,
+    DirectoryGeneration,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -10,6 +10,7 @@ mod convert;
 mod error;
 mod extract;
 mod idempotency;
+pub mod listing_cache;
 mod metrics;
 mod oauth;
 pub mod ratelimit;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub metrics: metrics::SharedMetrics,
     /// How clients reach this node, for the upload and download URLs it hands out.
     pub public_url: Arc<str>,
+    /// Rendered folder pages (see [`listing_cache`]).
+    pub listings: Arc<listing_cache::ListingCache>,
 }
 
 /// HTTP settings the router needs.
@@ -53,6 +56,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// How clients reach this node (`http://host:port`, no trailing slash).
     pub public_url: String,
+    /// Bytes of rendered folder pages kept for repeated listings; 0 renders every one.
+    pub listing_cache_bytes: u64,
 }
 
 impl AppState {
@@ -69,6 +74,7 @@ impl AppState {
             health: Arc::new(health),
             metrics: Arc::new(metrics::Metrics::default()),
             public_url: Arc::from(""),
+            listings: Arc::new(listing_cache::ListingCache::default()),
         }
     }
 }
@@ -103,6 +109,7 @@ async fn wrong_method(request: Request) -> axum::response::Response {
 /// The whole application router.
 pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
     state.public_url = Arc::from(settings.public_url.trim_end_matches('/'));
+    state.listings = Arc::new(listing_cache::ListingCache::new(settings.listing_cache_bytes));
     let transfers = Router::new()
         .route(
             "/upload/{upload_id}/{secret}",

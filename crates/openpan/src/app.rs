@@ -196,6 +196,7 @@ impl Server {
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,
             public_url: public_url.clone(),
+            listing_cache_bytes: config.listing_cache_mb.saturating_mul(1024 * 1024),
         };
         Ok(Self {
             listener,

@@ -134,6 +134,8 @@ pub struct Config {
     /// them; a download that started just before a file was purged has this long to finish
     /// opening its bytes.
     pub blob_grace_secs: u64,
+    /// MiB of rendered folder pages each node keeps for repeated listings; 0 turns it off.
+    pub listing_cache_mb: u64,
     pub rate_limit: RateLimitConfig,
 }
 
@@ -154,6 +156,7 @@ impl std::fmt::Debug for Config {
             .field("storage_dir", &self.storage_dir)
             .field("s3", &self.s3)
             .field("blob_grace_secs", &self.blob_grace_secs)
+            .field("listing_cache_mb", &self.listing_cache_mb)
             .field("rate_limit", &self.rate_limit)
             .finish()
     }
@@ -188,6 +191,7 @@ impl Default for Config {
             storage_dir: None,
             s3: S3Config::default(),
             blob_grace_secs: 3600,
+            listing_cache_mb: 64,
             rate_limit: RateLimitConfig::default(),
         }
     }

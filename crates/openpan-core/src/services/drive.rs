@@ -57,6 +57,18 @@ pub struct ItemListing {
     pub next_marker: Option<String>,
 }
 
+/// The state a page of a folder's children was (or would be) rendered from, as far as a cache
+/// of rendered pages needs to know: who looks at which folder, and the change counters of the
+/// folder's space and enterprise directory. Any write that could change the page moves one of
+/// the counters in the same transaction, so a page cached under an equal stamp is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListingStamp {
+    pub viewer: UserId,
+    pub folder: ItemId,
+    pub space_generation: i64,
+    pub directory_generation: i64,
+}
+
 /// The user a user token acts for; drive calls only come with user tokens.
 pub(crate) fn viewer(principal: &Principal) -> UserId {
     principal.user_id().unwrap_or(UserId(0))
@@ -269,6 +281,19 @@ impl Core {
             .await?;
         listing.next_marker = next_marker;
         Ok(listing)
+    }
+
+    /// The stamp of `folder`'s listings for the caller, after the same checks a listing makes;
+    /// read before the listing it is kept with.
+    pub async fn listing_stamp(&self, principal: &Principal, folder: ItemId) -> Result<ListingStamp> {
+        let parent = self.live(principal, folder, ItemKind::Folder).await?;
+        let (space_generation, directory_generation) = self.repo.listing_stamp(parent.id).await?;
+        Ok(ListingStamp {
+            viewer: viewer(principal),
+            folder: parent.id,
+            space_generation,
+            directory_generation,
+        })
     }
 
     /// `folder/create`.

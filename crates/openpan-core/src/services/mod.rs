@@ -20,7 +20,7 @@ use crate::ports::Repo;
 use crate::secrets::SecretKey;
 
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
-pub use drive::{ItemDetail, ItemListing, ItemView, OnConflict, Users};
+pub use drive::{ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
 pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
 pub use transfer::{

@@ -9,11 +9,12 @@ use openpan_core::ids::ItemId;
 use openpan_core::services::OnConflict;
 use openpan_types as wire;
 
-use super::items::{Action, act, listing_params, personal_space_only, required, success};
+use super::items::{Action, act, children_page, personal_space_only, required, success};
 use crate::AppState;
 use crate::convert;
 use crate::error::Result;
 use crate::extract::{Caller, JsonBody, Params, PathId, lenient_i64};
+use axum::response::Response;
 
 const FOLDER: ItemKind = ItemKind::Folder;
 
@@ -207,25 +208,15 @@ pub async fn children(
     Caller(principal): Caller,
     PathId(id): PathId,
     params: Params,
-) -> Result<Json<wire::ItemPage>> {
+) -> Result<Response> {
     personal_space_only(params.opt_i64("department_id")?)?;
-    let (filter, sort, page) = listing_params(&params)?;
-    let listing = state
-        .core
-        .list_children(&principal, ItemId(id), filter, sort, page, params.opt_str("marker"))
-        .await?;
-    Ok(Json(convert::item_page(&listing)))
+    children_page(&state, &principal, ItemId(id), &params).await
 }
 
 pub async fn personal_items(
     State(state): State<AppState>,
     Caller(principal): Caller,
     params: Params,
-) -> Result<Json<wire::ItemPage>> {
-    let (filter, sort, page) = listing_params(&params)?;
-    let listing = state
-        .core
-        .list_children(&principal, ItemId(0), filter, sort, page, params.opt_str("marker"))
-        .await?;
-    Ok(Json(convert::item_page(&listing)))
+) -> Result<Response> {
+    children_page(&state, &principal, ItemId(0), &params).await
 }

@@ -3,6 +3,9 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde::Deserialize;
 
 use openpan_core::auth::Principal;
@@ -13,8 +16,10 @@ use openpan_core::{Error, FieldError};
 use openpan_types::{self as wire, ErrorCode};
 
 use crate::AppState;
+use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, lenient_bool, lenient_i64};
+use crate::listing_cache::PageKey;
 
 pub fn success() -> Json<wire::SuccessBody> {
     Json(wire::SuccessBody { success: true })
@@ -30,6 +35,46 @@ pub fn listing_params(params: &Params) -> Result<(KindFilter, Sort, Page)> {
     let sort = Sort::parse(params.opt_str("sort_by"), params.opt_str("sort_direction")).map_err(field)?;
     let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
     Ok((filter, sort, page))
+}
+
+/// A page of `folder`'s children (`children`, `personal_items`): answered from the node's cache
+/// of rendered pages when nothing it shows has changed since, else rendered and kept.
+pub async fn children_page(
+    state: &AppState,
+    principal: &Principal,
+    folder: ItemId,
+    params: &Params,
+) -> Result<Response> {
+    let (filter, sort, page) = listing_params(params)?;
+    let marker = params.opt_str("marker");
+    let stamp = state.core.listing_stamp(principal, folder).await?;
+    let key = PageKey {
+        stamp,
+        filter,
+        sort,
+        page,
+        marker: marker.map(Box::from),
+    };
+    if let Some(body) = state.listings.get(&key) {
+        return Ok(json_body(body));
+    }
+    let listing = state
+        .core
+        .list_children(principal, stamp.folder, filter, sort, page, marker)
+        .await?;
+    let body =
+        serde_json::to_vec(&convert::item_page(&listing)).map_err(|_| ApiError::new(ErrorCode::InternalServerError))?;
+    let body = Bytes::from(body);
+    state.listings.insert(key, body.clone());
+    Ok(json_body(body))
+}
+
+fn json_body(body: Bytes) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response()
 }
 
 /// Department spaces come with the organisation directory; until then only the personal

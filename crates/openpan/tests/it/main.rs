@@ -8,6 +8,7 @@ mod demos;
 mod drive;
 mod drive_transfer;
 mod harness;
+mod listing_cache;
 mod oauth;
 mod rate_limit;
 mod tidy;
