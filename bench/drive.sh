@@ -2,7 +2,7 @@
 # The drive against peers measured in the same run, on the same disk:
 #   download 1 GiB   openpan download URL          vs  nginx (sendfile), dufs
 #   upload 1 GiB     openpan upload_v2 + POST      vs  dd conv=fsync, dufs PUT, miniserve POST, copyparty PUT
-#   list 1,000       openpan folder children (token, ACL, JSON of 1,000 files)  vs  nginx autoindex JSON, dufs ?json
+#   list 1,000       openpan folder children (token, ACL, JSON of 1,000 files; page cache on, then off)  vs  nginx autoindex JSON, dufs ?json
 #   move             a folder holding 100,000 items, POST folder/{id}/move (ms per move)
 #   memory           openpan peak RSS over the upload runs
 # Usage: bench/drive.sh   (env: RUNS=5 WRK_RUNS=3 WRK_DURATION=10s WRK_CONNS=64 SIZE_MB=1024 PEERS=…)
@@ -41,12 +41,17 @@ for i in $(seq -w 1 1000); do : >"$WWW/list/note-$i.md"; done
 
 echo "--- openpan"
 DATA="$BENCH_ROOT/openpan"
-OPENPAN_DATA_DIR="$DATA" OPENPAN_LISTEN="127.0.0.1:$OURS_PORT" RUST_LOG=warn \
-OPENPAN_RATE_LIMIT__DEFAULT__PER_APP=1000000000 OPENPAN_RATE_LIMIT__DEFAULT__PER_USER=1000000000 \
-OPENPAN_RATE_LIMIT__UPLOAD__PER_APP=1000000000 OPENPAN_RATE_LIMIT__UPLOAD__PER_USER=1000000000 \
-  "$BIN" serve >"$DATA.out" 2>"$DATA.err" &
-server_pid=$!
-wait_http "$API/"
+# Starts openpan on $DATA; extra VAR=value settings come as arguments.
+start_openpan() {
+  env OPENPAN_DATA_DIR="$DATA" OPENPAN_LISTEN="127.0.0.1:$OURS_PORT" RUST_LOG=warn \
+    OPENPAN_RATE_LIMIT__DEFAULT__PER_APP=1000000000 OPENPAN_RATE_LIMIT__DEFAULT__PER_USER=1000000000 \
+    OPENPAN_RATE_LIMIT__UPLOAD__PER_APP=1000000000 OPENPAN_RATE_LIMIT__UPLOAD__PER_USER=1000000000 \
+    "$@" "$BIN" serve >>"$DATA.out" 2>>"$DATA.err" &
+  server_pid=$!
+  wait_http "$API/"
+}
+stop_openpan() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+start_openpan
 CLIENT_ID=$(awk '/app client_id:/ {print $NF}' "$DATA.out")
 CLIENT_SECRET=$(awk '/app client_secret:/ {print $3}' "$DATA.out")
 USER_ID=$(OPENPAN_DATA_DIR="$DATA" "$BIN" admin create-user --enterprise-id 1 --name Bench --email bench@openpan.local --json | json '["user_id"]')
@@ -86,7 +91,14 @@ for i in $(seq -w 1 1000); do
 done
 count=$(curl -sf "${auth[@]}" "$API/api/v2/folder/$list_id/children?page_capacity=1000" | json '["total_count"]')
 [ "$count" = 1000 ] || { echo "listing holds $count items" >&2; exit 1; }
-bench_wrk openpan-list-1000 "$API/api/v2/folder/$list_id/children?page_capacity=1000&sort_by=name&sort_direction=asc" bench/lua/bearer.lua
+list_url="$API/api/v2/folder/$list_id/children?page_capacity=1000&sort_by=name&sort_direction=asc"
+# Repeated listings of an unchanged folder come from the node's page cache (token, rate limit,
+# access check and change counters still run per request); with the cache off every request
+# renders the page from the database, as the first listing after a write does.
+bench_wrk openpan-list-1000 "$list_url" bench/lua/bearer.lua
+stop_openpan
+start_openpan OPENPAN_LISTING_CACHE_MB=0
+bench_wrk openpan-list-1000-uncached "$list_url" bench/lua/bearer.lua
 
 # Move: a folder holding 100 folders of 999 files (100,100 items), built straight in the database.
 tree_id=$(post folder/create '{"name":"tree","parent_id":0}' | json '["id"]')
@@ -115,7 +127,7 @@ for i in $(seq 1 "$RUNS"); do
     _row move openpan-move-100k "$i" ms "$(python3 -c "print(f'{float(\"$t\") * 1000:.2f}')")" ms "POST folder/{id}/move, 100,100 items below"
   done
 done
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+stop_openpan
 
 echo "--- peers"
 bench_dd "$BENCH_ROOT/dd"

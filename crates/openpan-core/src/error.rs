@@ -56,6 +56,13 @@ pub enum Refusal {
     EmptyTrash,
     ExceedUserSpaceLimit,
     ExceedEnterpriseSpaceLimit,
+    UserEmailOrPhoneInvalid,
+    UserAlreadyDeleted,
+    UserReceiveItemsNeeded,
+    UserReceivedItemsNotInSameEnterprise,
+    UserDeletedIsUserReceivedItems,
+    UserReceiveItemsNeedActive,
+    UserSpaceTotalExceedsEnterpriseLimit,
 }
 
 /// A rejected request field.

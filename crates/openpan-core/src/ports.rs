@@ -25,8 +25,28 @@ pub struct NewUser {
     pub password_hash: Option<String>,
     pub active: bool,
     pub is_admin: bool,
+    pub hide_phone: bool,
+    pub disable_download: bool,
     pub space_total: i64,
     pub created_at: i64,
+}
+
+/// What an administrator changes about a user; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub name: Option<String>,
+    /// Bytes, -1 for unlimited.
+    pub space_total: Option<i64>,
+    pub hide_phone: Option<bool>,
+    pub disable_download: Option<bool>,
+}
+
+/// Who takes a deleted user's files, and the folder (in the heir's personal space, created
+/// for it) they go into.
+#[derive(Debug, Clone, Copy)]
+pub struct Heir {
+    pub user: UserId,
+    pub folder: ItemId,
 }
 
 /// An enterprise to create together with its administrator.
@@ -89,7 +109,23 @@ pub trait UserRepo: Send + Sync {
     /// Users by id, deleted ones included (items keep naming their owners and editors).
     async fn list_users_by_id(&self, ids: &[UserId]) -> RepoResult<Vec<User>>;
     /// Atomic: marks the user deleted and revokes every token issued for it.
-    async fn delete_user(&self, id: UserId, at: i64) -> RepoResult<()>;
+    /// A user whether deleted or not, with the deletion time.
+    async fn find_user_record(&self, id: UserId) -> RepoResult<Option<(User, Option<i64>)>>;
+    /// Applies `changes`; the user's enterprise's cached listings and every node's cached
+    /// records go stale with it.
+    async fn update_user(&self, id: UserId, changes: UserChanges) -> RepoResult<User>;
+    /// Live users of an enterprise whose name, email or phone contains `words` (all when
+    /// `None`), by name then id.
+    async fn search_users(
+        &self,
+        enterprise_id: EnterpriseId,
+        words: Option<&str>,
+        page: Page,
+    ) -> RepoResult<(Vec<User>, i64)>;
+    /// Deletes a user and revokes its tokens; with an heir, everything in the user's personal
+    /// space (the trash included) moves into `heir.folder` and the heir's space, in the same
+    /// transaction.
+    async fn delete_user(&self, id: UserId, heir: Option<Heir>, at: i64) -> RepoResult<()>;
 }
 
 #[async_trait]

@@ -12,6 +12,7 @@ use std::any::TypeId;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use sea_query_binder::SqlxBinder;
 
 use openpan_core::RepoError;
 use openpan_core::drive::{
@@ -22,7 +23,7 @@ use openpan_core::error::ConflictKind;
 use openpan_core::ids::{EnterpriseId, ItemId, UserId, VersionId};
 use openpan_core::model::Page;
 use openpan_core::ports::{
-    CommittedContent, ContentTarget, DriveRepo, NewContent, NewFolder, RepoResult, UnreferencedBlob, UploadPart,
+    CommittedContent, ContentTarget, DriveRepo, Heir, NewContent, NewFolder, RepoResult, UnreferencedBlob, UploadPart,
     UploadSession,
 };
 
@@ -492,15 +493,116 @@ fn name_conflict(err: sqlx::Error) -> RepoError {
 
 /// `like` pattern matching keys that start with `prefix`.
 fn prefix_pattern(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
+    format!("{}%", crate::repo::escape_like(prefix))
+}
+
+/// Everything below a node, trashed items included (a deleted user's whole space).
+const WHOLE_SUBTREE: &str = "with recursive sub(item_id, depth) as ( \
+     select item_id, 0 from item where parent_id = ? \
+     union all select c.item_id, s.depth + 1 from item c join sub s on c.parent_id = s.item_id \
+     where s.depth < 4096)";
+
+/// A space root's counters, for handing its contents over.
+#[derive(sqlx::FromRow)]
+struct RootRow {
+    item_id: i64,
+    size: i64,
+    folder_count: i64,
+    file_count: i64,
+}
+
+impl SqlRepo {
+    /// `UserRepo::delete_user`; here because the hand-over is a tree write (its lock, counters
+    /// and listing generations are this module's).
+    pub(crate) async fn delete_user_handing_over(&self, id: UserId, heir: Option<Heir>, at: i64) -> RepoResult<()> {
+        let (space_kind, space_id) = Space::Personal(id).to_parts();
+        let mark = crate::repo::mark_user_deleted(id, at);
+        let revoke = crate::repo::delete_tokens_where(crate::schema::OauthToken::UserId, id.0);
+        let rehome = format!(
+            "{WHOLE_SUBTREE} update item set space_id = ?, owner_id = ? where item_id in (select item_id from sub)"
+        );
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            if let Some(heir) = heir {
+                // Locks the tree and marks the heir's listings stale.
+                let target = locked_node!(&mut *tx, builder, heir.folder.0);
+                let (heir_kind, heir_space) = Space::Personal(heir.user).to_parts();
+                if !target.is_folder
+                    || target.trash_root_id.is_some()
+                    || (target.space_kind, target.space_id) != (heir_kind, heir_space)
+                {
+                    return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+                }
+                let root = fetch!(
+                    optional RootRow,
+                    &mut *tx,
+                    builder,
+                    "select item_id, size, folder_count, file_count from item \
+                     where parent_id is null and space_kind = ? and space_id = ?",
+                    space_kind,
+                    space_id
+                )
+                .map_err(other)?;
+                if let Some(root) = root {
+                    exec!(&mut *tx, builder, TOUCH_SPACE, space_kind, space_id).map_err(other)?;
+                    exec!(&mut *tx, builder, &rehome, root.item_id, heir_space, heir.user.0).map_err(other)?;
+                    exec!(
+                        &mut *tx,
+                        builder,
+                        "update item set parent_id = ? where parent_id = ?",
+                        heir.folder.0,
+                        root.item_id
+                    )
+                    .map_err(other)?;
+                    exec!(
+                        &mut *tx,
+                        builder,
+                        "update item set folder_count = folder_count + ?, file_count = file_count + ?, \
+                         modified_at = ? where item_id = ?",
+                        root.folder_count,
+                        root.file_count,
+                        at,
+                        heir.folder.0
+                    )
+                    .map_err(other)?;
+                    add_size_upwards!(&mut *tx, builder, heir.folder.0, root.size);
+                    exec!(
+                        &mut *tx,
+                        builder,
+                        "update item set folder_count = 0, file_count = 0, size = 0 where item_id = ?",
+                        root.item_id
+                    )
+                    .map_err(other)?;
+                }
+                // The heir's account carries the bytes from now on (the enterprise's total is
+                // unchanged); an administrator's hand-over is not refused for the heir's quota.
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "update user_account set space_used = space_used + \
+                     (select space_used from user_account where user_id = ?) where user_id = ?",
+                    id.0,
+                    heir.user.0
+                )
+                .map_err(other)?;
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "update user_account set space_used = 0 where user_id = ?",
+                    id.0
+                )
+                .map_err(other)?;
+            }
+            let marked = crate::pool::execute!(&mut *tx, builder, mark)?;
+            if marked.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            crate::pool::execute!(&mut *tx, builder, revoke)?;
+            crate::pool::execute!(&mut *tx, builder, crate::repo::bump_revocation_epoch())?;
+            crate::pool::execute!(&mut *tx, builder, crate::repo::bump_directory_generation(id.0))?;
+            tx.commit().await.map_err(other)
+        })
     }
-    pattern.push('%');
-    pattern
 }
 
 #[async_trait]

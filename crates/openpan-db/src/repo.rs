@@ -2,14 +2,16 @@
 //! same code for both engines.
 
 use async_trait::async_trait;
-use sea_query::{Alias, Asterisk, Cond, Expr, Order, Query};
+use sea_query::{Alias, Asterisk, Cond, Expr, Func, LikeExpr, Order, Query};
 use sea_query_binder::SqlxBinder;
 
 use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
 use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenHashes, TokenRecord};
-use openpan_core::ports::{AppRepo, EnterpriseRepo, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserRepo};
+use openpan_core::ports::{
+    AppRepo, EnterpriseRepo, Heir, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserChanges, UserRepo,
+};
 
 use crate::batch::{Issue, Op, Rotate};
 use crate::errors::{classify, other};
@@ -198,6 +200,13 @@ fn user_by_id(id: UserId) -> sea_query::SelectStatement {
         .to_owned()
 }
 
+#[derive(sqlx::FromRow)]
+struct UserRecordRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    deleted_at: Option<i64>,
+}
+
 /// A user row joined with its enterprise; the enterprise's columns are aliased because both
 /// tables have `name` and `created_at`.
 #[derive(sqlx::FromRow)]
@@ -241,6 +250,8 @@ fn insert_user(new: &NewUser, enterprise_id: EnterpriseId) -> sea_query::InsertS
             UserAccount::PasswordHash,
             UserAccount::Active,
             UserAccount::IsAdmin,
+            UserAccount::HidePhone,
+            UserAccount::DisableDownload,
             UserAccount::SpaceTotal,
             UserAccount::CreatedAt,
         ])
@@ -252,6 +263,8 @@ fn insert_user(new: &NewUser, enterprise_id: EnterpriseId) -> sea_query::InsertS
             new.password_hash.clone().into(),
             new.active.into(),
             new.is_admin.into(),
+            new.hide_phone.into(),
+            new.disable_download.into(),
             new.space_total.into(),
             new.created_at.into(),
         ])
@@ -294,7 +307,7 @@ pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement 
 }
 
 /// Bumps the revocation counter; part of every transaction that revokes access.
-fn bump_revocation_epoch() -> sea_query::UpdateStatement {
+pub(crate) fn bump_revocation_epoch() -> sea_query::UpdateStatement {
     Query::update()
         .table(RevocationEpoch::Table)
         .value(RevocationEpoch::Seq, Expr::col(RevocationEpoch::Seq).add(1))
@@ -304,7 +317,7 @@ fn bump_revocation_epoch() -> sea_query::UpdateStatement {
 
 /// Marks every cached listing of the user's enterprise stale: listings name items' owners and
 /// last modifiers, so a change to who a user is (name, login, existence) changes them.
-fn bump_directory_generation(user: i64) -> sea_query::UpdateStatement {
+pub(crate) fn bump_directory_generation(user: i64) -> sea_query::UpdateStatement {
     Query::update()
         .table(Enterprise::Table)
         .value(
@@ -323,7 +336,30 @@ fn bump_directory_generation(user: i64) -> sea_query::UpdateStatement {
         .to_owned()
 }
 
-fn delete_tokens_where(column: OauthToken, id: i64) -> sea_query::DeleteStatement {
+/// Marks a live user deleted and inactive.
+pub(crate) fn mark_user_deleted(id: UserId, at: i64) -> sea_query::UpdateStatement {
+    Query::update()
+        .table(UserAccount::Table)
+        .value(UserAccount::DeletedAt, at)
+        .value(UserAccount::Active, false)
+        .and_where(Expr::col(UserAccount::UserId).eq(id.0))
+        .and_where(Expr::col(UserAccount::DeletedAt).is_null())
+        .to_owned()
+}
+
+/// `s` with LIKE's wildcards and the escape character escaped by `\`.
+pub(crate) fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub(crate) fn delete_tokens_where(column: OauthToken, id: i64) -> sea_query::DeleteStatement {
     Query::delete()
         .from_table(OauthToken::Table)
         .and_where(Expr::col(column).eq(id))
@@ -549,27 +585,105 @@ impl UserRepo for SqlRepo {
         })
     }
 
+    async fn find_user_record(&self, id: UserId) -> RepoResult<Option<(model::User, Option<i64>)>> {
+        let query = Query::select()
+            .columns(USER_COLUMNS)
+            .column(UserAccount::DeletedAt)
+            .from(UserAccount::Table)
+            .and_where(Expr::col(UserAccount::UserId).eq(id.0))
+            .to_owned();
+        let row = fetch_optional!(self, query => UserRecordRow)?;
+        Ok(row.map(|row| (row.user.into(), row.deleted_at)))
+    }
+
     #[tracing::instrument(skip_all)]
-    async fn delete_user(&self, id: UserId, at: i64) -> RepoResult<()> {
-        let mark = Query::update()
-            .table(UserAccount::Table)
-            .value(UserAccount::DeletedAt, at)
-            .value(UserAccount::Active, false)
+    async fn update_user(&self, id: UserId, changes: UserChanges) -> RepoResult<model::User> {
+        let mut update = Query::update();
+        update.table(UserAccount::Table);
+        if let Some(name) = changes.name {
+            update.value(UserAccount::Name, name);
+        }
+        if let Some(space_total) = changes.space_total {
+            update.value(UserAccount::SpaceTotal, space_total);
+        }
+        if let Some(hide_phone) = changes.hide_phone {
+            update.value(UserAccount::HidePhone, hide_phone);
+        }
+        if let Some(disable_download) = changes.disable_download {
+            update.value(UserAccount::DisableDownload, disable_download);
+        }
+        // Always set something, so an empty change still answers the current record.
+        update
+            .value(UserAccount::UserId, Expr::col(UserAccount::UserId))
             .and_where(Expr::col(UserAccount::UserId).eq(id.0))
             .and_where(Expr::col(UserAccount::DeletedAt).is_null())
-            .to_owned();
-        let revoke = delete_tokens_where(OauthToken::UserId, id.0);
+            .returning(Query::returning().columns(USER_COLUMNS));
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let marked = execute!(&mut *tx, builder, mark)?;
-            if marked.rows_affected() == 0 {
-                return Err(RepoError::NotFound);
-            }
-            execute!(&mut *tx, builder, revoke)?;
+            let (sql, values) = update.build_sqlx(builder());
+            let row: Option<UserRow> = sqlx::query_as_with(&sql, values)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(other)?;
+            let row = row.ok_or(RepoError::NotFound)?;
+            // Other nodes keep user records in their token-check caches, and listings name users.
             execute!(&mut *tx, builder, bump_revocation_epoch())?;
             execute!(&mut *tx, builder, bump_directory_generation(id.0))?;
-            tx.commit().await.map_err(other)
+            tx.commit().await.map_err(other)?;
+            Ok(row.into())
         })
+    }
+
+    async fn search_users(
+        &self,
+        enterprise_id: EnterpriseId,
+        words: Option<&str>,
+        page: Page,
+    ) -> RepoResult<(Vec<model::User>, i64)> {
+        let mut filter = Cond::all()
+            .add(Expr::col(UserAccount::EnterpriseId).eq(enterprise_id.0))
+            .add(Expr::col(UserAccount::DeletedAt).is_null());
+        if let Some(words) = words {
+            let pattern = format!("%{}%", escape_like(&words.to_lowercase()));
+            let like = |column: UserAccount| {
+                Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
+            filter = filter.add(
+                Cond::any()
+                    .add(like(UserAccount::Name))
+                    .add(like(UserAccount::Email))
+                    .add(like(UserAccount::Phone)),
+            );
+        }
+        let list = Query::select()
+            .columns(USER_COLUMNS)
+            .from(UserAccount::Table)
+            .cond_where(filter.clone())
+            .order_by(UserAccount::Name, Order::Asc)
+            .order_by(UserAccount::UserId, Order::Asc)
+            .limit(page.capacity as u64)
+            .offset(page.offset() as u64)
+            .to_owned();
+        let count = Query::select()
+            .expr(Expr::col(Asterisk).count())
+            .from(UserAccount::Table)
+            .cond_where(filter)
+            .to_owned();
+        on_pool!(self, read, |pool, builder| {
+            let (sql, values) = list.build_sqlx(builder());
+            let rows: Vec<UserRow> = sqlx::query_as_with(&sql, values).fetch_all(pool).await.map_err(other)?;
+            let (sql, values) = count.build_sqlx(builder());
+            let total: i64 = sqlx::query_scalar_with(&sql, values)
+                .fetch_one(pool)
+                .await
+                .map_err(other)?;
+            Ok((rows.into_iter().map(Into::into).collect(), total))
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_user(&self, id: UserId, heir: Option<Heir>, at: i64) -> RepoResult<()> {
+        self.delete_user_handing_over(id, heir, at).await
     }
 }
 

@@ -45,6 +45,34 @@ pub fn detailed_user(record: &UserWithEnterprise, with_last_login: bool) -> wire
     }
 }
 
+/// A user as colleagues see it in directory lists; a hidden phone stays hidden.
+pub fn listed_user(user: &openpan_core::model::User, enterprise: &openpan_core::model::Enterprise) -> wire::ListedUser {
+    wire::ListedUser {
+        id: user.id.0,
+        name: user.name.clone(),
+        login: user.login().to_owned(),
+        enterprise_id: user.enterprise_id.0,
+        user_group: if user.id == enterprise.admin_user_id || user.is_admin {
+            "admin"
+        } else {
+            "user"
+        }
+        .to_owned(),
+        email: user.email.clone().unwrap_or_default(),
+        phone: if user.hide_phone {
+            String::new()
+        } else {
+            user.phone.clone().unwrap_or_default()
+        },
+        space_total: user.space_total,
+        space_used: user.space_used,
+        profile_pic_key: String::new(),
+        is_active: user.active,
+        is_phone_public: !user.hide_phone,
+        full_name_pinyin: user.name.clone(),
+    }
+}
+
 /// Everything an owner may do with their own items.
 const OWNER_PERMISSIONS: &[&str] = &[
     "item_upload",

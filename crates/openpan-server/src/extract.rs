@@ -60,6 +60,16 @@ impl Params {
     pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.opt_str(name).map(|value| parse_i64(name, value)).transpose()
     }
+
+    /// `true`/`false` (or `1`/`0`), as the SDKs put booleans in query strings.
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.opt_str(name) {
+            None => Ok(None),
+            Some("true" | "1") => Ok(Some(true)),
+            Some("false" | "0") => Ok(Some(false)),
+            Some(_) => Err(ApiError::field(name, "必须是true或false")),
+        }
+    }
 }
 
 pub fn parse_i64(name: &str, value: &str) -> Result<i64, ApiError> {

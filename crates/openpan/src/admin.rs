@@ -87,11 +87,11 @@ pub async fn set_app_status(core: &Core, app_id: i64, status: AppStatus) -> anyh
     Ok(json!({ "app_id": app_id, "status": status.as_str() }))
 }
 
-pub async fn delete_user(core: &Core, user_id: i64) -> anyhow::Result<serde_json::Value> {
-    core.delete_user(&Principal::local_operator(), UserId(user_id))
+pub async fn delete_user(core: &Core, user_id: i64, receiver_id: i64) -> anyhow::Result<serde_json::Value> {
+    core.delete_user(&Principal::local_operator(), UserId(user_id), Some(UserId(receiver_id)))
         .await
         .map_err(describe)?;
-    Ok(json!({ "user_id": user_id, "deleted": true }))
+    Ok(json!({ "user_id": user_id, "deleted": true, "receiver_id": receiver_id }))
 }
 
 /// What first start created, to print once.

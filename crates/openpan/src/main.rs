@@ -140,10 +140,13 @@ enum AdminCommand {
         #[command(flatten)]
         output: Output,
     },
-    /// Delete a user; its tokens stop working at once.
+    /// Delete a user; its files go to the receiver, its tokens stop working at once.
     DeleteUser {
         #[arg(long)]
         user_id: i64,
+        /// The user of the same enterprise who takes the deleted user's files.
+        #[arg(long)]
+        receiver_id: i64,
         #[command(flatten)]
         output: Output,
     },
@@ -225,7 +228,11 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
         AdminCommand::DeleteApp { app_id, output } => {
             (output, admin::set_app_status(core, app_id, AppStatus::Deleted).await?)
         }
-        AdminCommand::DeleteUser { user_id, output } => (output, admin::delete_user(core, user_id).await?),
+        AdminCommand::DeleteUser {
+            user_id,
+            receiver_id,
+            output,
+        } => (output, admin::delete_user(core, user_id, receiver_id).await?),
     };
     print(&output, &value);
     wired.repo.close().await;

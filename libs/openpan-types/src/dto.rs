@@ -107,6 +107,62 @@ pub struct UserPage {
     pub page_count: i64,
 }
 
+/// A user in a directory list (`user/search`, department and group members): the mini user
+/// with what colleagues may see of the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedUser {
+    /// User id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Login (email, else phone).
+    pub login: String,
+    /// The user's enterprise.
+    pub enterprise_id: i64,
+    /// `admin` for the enterprise's administrator, else `user`.
+    pub user_group: String,
+    /// Email, `""` when none.
+    pub email: String,
+    /// Phone, `""` when none or hidden from colleagues.
+    pub phone: String,
+    /// Bytes allowed, `-1` for unlimited.
+    pub space_total: i64,
+    /// Bytes used.
+    pub space_used: i64,
+    /// Key of the profile picture, `""` when none.
+    pub profile_pic_key: String,
+    /// Whether the account is activated.
+    pub is_active: bool,
+    /// Whether colleagues see the phone number.
+    pub is_phone_public: bool,
+    /// Name spelled in pinyin (the name itself for non-Chinese names).
+    pub full_name_pinyin: String,
+}
+
+/// A paged directory list (`user/search`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedUserPage {
+    /// This page's users.
+    pub users: Vec<ListedUser>,
+    /// Users over all pages.
+    pub total_count: i64,
+    /// 0-based page index.
+    pub page_id: i64,
+    /// Page size.
+    pub page_capacity: i64,
+    /// Number of pages.
+    pub page_count: i64,
+}
+
+/// `user/space_usage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceUsage {
+    /// Bytes used.
+    pub space_used: i64,
+    /// Bytes allowed, `-1` for unlimited.
+    pub space_total: i64,
+}
+
 /// A folder in a `path` array or as a `parent`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathFolder {

@@ -115,6 +115,8 @@ impl Core {
             password_hash: Some(password_hash),
             active: true,
             is_admin: true,
+            hide_phone: false,
+            disable_download: false,
             space_total: UNLIMITED,
             created_at: now,
         };
@@ -191,6 +193,8 @@ impl Core {
             password_hash,
             active: true,
             is_admin: false,
+            hide_phone: false,
+            disable_download: false,
             space_total: UNLIMITED,
             created_at: self.clock.now(),
         };
@@ -222,14 +226,14 @@ impl Core {
             .await?)
     }
 
-    /// Deletes a user and revokes its tokens at once. Operator or the admin.
-    pub async fn delete_user(&self, principal: &Principal, user_id: UserId) -> Result<()> {
+    /// Deletes a user, handing its files to `receiver`, and revokes its tokens at once.
+    /// Operator or the admin.
+    pub async fn delete_user(&self, principal: &Principal, user_id: UserId, receiver: Option<UserId>) -> Result<()> {
         let user = self.visible_user(principal, user_id).await?;
         if !principal.can_administer(user.enterprise_id) {
             return Err(Error::PermissionDenied);
         }
-        self.repo.delete_user(user.id, self.clock.now()).await?;
-        self.after_revocation().await
+        self.delete_handing_over(&user, receiver).await
     }
 
     /// Registers an app; its secret is returned once and stored only as a keyed hash.

@@ -332,7 +332,7 @@ impl Core {
         }
     }
 
-    async fn insert_folder(&self, parent: &Item, name: &ItemName, by: UserId) -> Result<Item> {
+    pub(crate) async fn insert_folder(&self, parent: &Item, name: &ItemName, by: UserId) -> Result<Item> {
         let new = NewFolder {
             parent_id: parent.id,
             name: name.as_str().to_owned(),

@@ -2,6 +2,7 @@
 //! first (or credentials to turn into one) and enforces its permission rules itself, so HTTP,
 //! the admin CLI and the console all get the same policy.
 
+mod accounts;
 mod admin;
 mod drive;
 mod idempotency;
@@ -19,6 +20,7 @@ use crate::clock::Clock;
 use crate::ports::Repo;
 use crate::secrets::SecretKey;
 
+pub use accounts::{AccountChanges, NewAccount};
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
 pub use drive::{ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};

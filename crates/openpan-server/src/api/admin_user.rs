@@ -2,15 +2,18 @@
 
 use axum::Json;
 use axum::extract::State;
+use serde::Deserialize;
 
+use openpan_core::ids::UserId;
 use openpan_core::model::Page;
-use openpan_core::services::{IdentifierType, UserLookup};
+use openpan_core::services::{AccountChanges, IdentifierType, NewAccount, UserLookup};
 use openpan_types as wire;
 
+use super::items::success;
 use crate::AppState;
 use crate::convert;
 use crate::error::{ApiError, Result};
-use crate::extract::{Caller, Params};
+use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64};
 
 pub async fn get_user_info(
     State(state): State<AppState>,
@@ -46,4 +49,102 @@ pub async fn list_users(
         page_capacity: page.capacity,
         page_count: page.page_count(total_count),
     }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CreateArgs {
+    email: Option<String>,
+    phone: Option<String>,
+    name: Option<String>,
+    /// GB, `-1` for unlimited.
+    #[serde(default, deserialize_with = "lenient_i64")]
+    space_total: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    hide_phone: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    disable_download: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    force_active: Option<bool>,
+    password: Option<String>,
+    /// Multi-storage deployments only; this one has a single store.
+    #[serde(default, deserialize_with = "lenient_i64")]
+    storage_id: Option<i64>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<CreateArgs>,
+) -> Result<Json<wire::DetailedUser>> {
+    let _ = args.storage_id;
+    let new = NewAccount {
+        email: args.email,
+        phone: args.phone,
+        name: args.name,
+        space_total_gb: args.space_total,
+        hide_phone: args.hide_phone.unwrap_or(false),
+        disable_download: args.disable_download.unwrap_or(false),
+        force_active: args.force_active.unwrap_or(false),
+        password: args.password,
+    };
+    let created = state.core.admin_create_user(&principal, new).await?;
+    Ok(Json(convert::detailed_user(&created, false)))
+}
+
+pub async fn info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<Json<wire::DetailedUser>> {
+    let with_last_login = params.opt_bool("last_login_flag")?.unwrap_or(false);
+    let found = state.core.admin_user_info(&principal, UserId(id)).await?;
+    Ok(Json(convert::detailed_user(&found, with_last_login)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UpdateArgs {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    space_total: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    hide_phone: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    disable_download: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    storage_id: Option<i64>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<UpdateArgs>,
+) -> Result<Json<wire::DetailedUser>> {
+    let _ = args.storage_id;
+    let changes = AccountChanges {
+        name: args.name,
+        space_total_gb: args.space_total,
+        hide_phone: args.hide_phone,
+        disable_download: args.disable_download,
+    };
+    let updated = state.core.admin_update_user(&principal, UserId(id), changes).await?;
+    Ok(Json(convert::detailed_user(&updated, false)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeleteArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    user_receive_items: Option<i64>,
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<DeleteArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let receiver = args.user_receive_items.map(UserId);
+    state.core.admin_delete_user(&principal, UserId(id), receiver).await?;
+    Ok(success())
 }

@@ -6,6 +6,7 @@ mod folder;
 mod items;
 mod trash;
 mod usage;
+mod user;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -19,6 +20,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(idempotent_routes(state))
         .route("/admin/user/get_user_info", get(admin_user::get_user_info))
         .route("/admin/user/all", get(admin_user::list_users))
+        .route("/admin/user/create", post(admin_user::create))
+        .route("/admin/user/{id}/info", get(admin_user::info))
+        .route("/admin/user/{id}/update", post(admin_user::update))
+        .route("/admin/user/{id}/delete", post(admin_user::delete))
+        .route("/user/info", get(user::me))
+        .route("/user/{id}/info", get(user::info))
+        .route("/user/update", post(user::update))
+        .route("/user/search", get(user::search))
+        .route("/user/space_usage", get(user::space_usage))
         .merge(folder_routes())
         .merge(file_routes())
         .route("/file/recent_items", get(usage::recent_items))

@@ -1,6 +1,7 @@
 //! The product test suite: one binary, each test with its own server, data dir and database
 //! (SQLite by default, PostgreSQL when `OPENPAN_TEST_DATABASE_URL` is set).
 
+mod accounts;
 mod admin_cli;
 mod api_errors;
 mod crash;

@@ -172,7 +172,11 @@ async fn a_deleted_user_gets_no_token_and_loses_the_ones_it_had() {
     assert_eq!(app.get("/api/v2/folder/0/info", &token).await.status(), 200);
     let operator = openpan_core::auth::Principal::local_operator();
     app.core
-        .delete_user(&operator, openpan_core::ids::UserId(user_id))
+        .delete_user(
+            &operator,
+            openpan_core::ids::UserId(user_id),
+            Some(openpan_core::ids::UserId(app.tenant.admin_user_id)),
+        )
         .await
         .unwrap();
     assert_api_error(app.get("/api/v2/folder/0/info", &token).await, 401, "invalid_token").await;

@@ -1,0 +1,73 @@
+//! `/api/v2/user/*` (user token): one's own account and the enterprise directory.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use openpan_core::ids::UserId;
+use openpan_core::model::Page;
+use openpan_types as wire;
+
+use crate::AppState;
+use crate::convert;
+use crate::error::{ApiError, Result};
+use crate::extract::{Caller, JsonBody, Params, PathId};
+
+pub async fn me(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::User>> {
+    let me = state.core.current_user(&principal).await?;
+    Ok(Json(convert::user(&me)))
+}
+
+pub async fn info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::User>> {
+    let found = state.core.colleague(&principal, UserId(id)).await?;
+    Ok(Json(convert::user(&found)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UpdateArgs {
+    name: Option<String>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<UpdateArgs>,
+) -> Result<Json<wire::User>> {
+    let name = args.name.ok_or_else(|| ApiError::field("name", "不能为空"))?;
+    let updated = state.core.rename_self(&principal, &name).await?;
+    Ok(Json(convert::user(&updated)))
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Params,
+) -> Result<Json<wire::ListedUserPage>> {
+    let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
+    let (users, total_count, enterprise) = state
+        .core
+        .search_colleagues(&principal, params.opt_str("query_words"), page)
+        .await?;
+    Ok(Json(wire::ListedUserPage {
+        users: users
+            .iter()
+            .map(|user| convert::listed_user(user, &enterprise))
+            .collect(),
+        total_count,
+        page_id: page.page_id,
+        page_capacity: page.capacity,
+        page_count: page.page_count(total_count),
+    }))
+}
+
+pub async fn space_usage(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::SpaceUsage>> {
+    let me = state.core.fresh_self(&principal).await?;
+    Ok(Json(wire::SpaceUsage {
+        space_used: me.space_used,
+        space_total: me.space_total,
+    }))
+}
