@@ -10,6 +10,8 @@ pub enum NotFoundKind {
     File,
     /// An upload or download URL that is unknown, used up, expired or no longer leads anywhere.
     Link,
+    Department,
+    Group,
 }
 
 /// Which uniqueness rule a write broke; chosen by the repo method that knows what it protects.
@@ -35,6 +37,20 @@ pub enum ConflictKind {
     MoveIntoDescendant,
     /// The target folder went to the trash while the write was under way.
     TargetInTrash,
+    /// A sibling department already has this (case-folded) name.
+    DepartmentName,
+    /// A department was to be moved below itself.
+    DepartmentCycle,
+    /// The department still has sub-departments.
+    DepartmentHasChildren,
+    /// The user is already a member of the department.
+    AlreadyInDepartment,
+    /// The user is already in as many departments as one may be.
+    DepartmentLimit,
+    /// Another group of the enterprise has this (case-folded) name.
+    GroupName,
+    /// The user is already a member of the group.
+    AlreadyInGroup,
 }
 
 /// A drive rule a request broke. Each has its own wire code.
@@ -63,6 +79,11 @@ pub enum Refusal {
     UserDeletedIsUserReceivedItems,
     UserReceiveItemsNeedActive,
     UserSpaceTotalExceedsEnterpriseLimit,
+    DepartmentSpaceTotalExceedsEnterpriseLimit,
+    DepartmentDirectorCanNotDelete,
+    UserNotInDepartment,
+    UserNotInGroup,
+    UserNotInEnterprise,
 }
 
 /// A rejected request field.

@@ -27,4 +27,8 @@ id_type! {
     VersionId;
     /// An issued access/refresh token pair; the public half of both token strings.
     TokenId;
+    /// A department of one enterprise's tree. On the wire, department 0 is the enterprise itself.
+    DepartmentId;
+    /// A group of users of one enterprise.
+    GroupId;
 }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod oauth;
+pub mod org;
 pub mod ports;
 pub mod ratelimit;
 pub mod secrets;

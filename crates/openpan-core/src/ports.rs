@@ -8,10 +8,11 @@ use async_trait::async_trait;
 
 use crate::drive::{FileVersion, Item, KindFilter, Marker, PathEntry, Sort, Space};
 use crate::error::RepoError;
-use crate::ids::{AppId, EnterpriseId, ItemId, TokenId, UserId, VersionId};
+use crate::ids::{AppId, DepartmentId, EnterpriseId, GroupId, ItemId, TokenId, UserId, VersionId};
 use crate::model::{
     App, AppStatus, Enterprise, NewToken, Page, Subject, TokenHashes, TokenRecord, User, UserWithEnterprise,
 };
+use crate::org::{Department, DepartmentChanges, Group, GroupChanges, NewDepartment, NewGroup};
 
 pub type RepoResult<T> = Result<T, RepoError>;
 
@@ -426,9 +427,66 @@ pub trait IdempotencyRepo: Send + Sync {
 }
 
 /// Every storage port in one object, as the wiring passes it around.
-pub trait Repo: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo {}
+/// The department tree and groups of each enterprise, with their memberships.
+#[async_trait]
+pub trait OrgRepo: Send + Sync {
+    /// Fails with `NotFound` when the parent is not a department of the enterprise, and with
+    /// `Conflict(DepartmentName)` when a sibling has the name.
+    async fn create_department(&self, new: NewDepartment) -> RepoResult<Department>;
+    async fn find_department(&self, id: DepartmentId) -> RepoResult<Option<Department>>;
+    /// Moves are checked for cycles under the enterprise's directory lock
+    /// (`Conflict(DepartmentCycle)`); the new parent must exist (`NotFound`).
+    async fn update_department(&self, id: DepartmentId, changes: DepartmentChanges) -> RepoResult<Department>;
+    /// Removes a department without sub-departments (`Conflict(DepartmentHasChildren)`) and its
+    /// memberships.
+    async fn delete_department(&self, id: DepartmentId) -> RepoResult<()>;
+    /// Direct sub-departments (of the enterprise itself for [`crate::org::ROOT_DEPARTMENT`]), by
+    /// order then id.
+    async fn list_child_departments(
+        &self,
+        enterprise_id: EnterpriseId,
+        parent: DepartmentId,
+    ) -> RepoResult<Vec<Department>>;
+    /// `Conflict(AlreadyInDepartment)` or `Conflict(DepartmentLimit)` when refused.
+    async fn add_department_user(&self, department: DepartmentId, user: UserId, at: i64) -> RepoResult<()>;
+    /// Whether the user was a member.
+    async fn remove_department_user(&self, department: DepartmentId, user: UserId) -> RepoResult<bool>;
+    /// Direct members whose name, email or phone contains `words`, by id.
+    async fn list_department_users(
+        &self,
+        department: DepartmentId,
+        words: Option<&str>,
+        page: Page,
+    ) -> RepoResult<(Vec<User>, i64)>;
+    async fn list_user_departments(&self, user: UserId) -> RepoResult<Vec<Department>>;
+    async fn list_file_managers(&self, department: DepartmentId) -> RepoResult<Vec<UserId>>;
+    /// Departments the user directs.
+    async fn count_directed_departments(&self, user: UserId) -> RepoResult<i64>;
 
-impl<T: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo> Repo for T {}
+    /// `Conflict(GroupName)` when the enterprise has a group of that name.
+    async fn create_group(&self, new: NewGroup) -> RepoResult<Group>;
+    async fn find_group(&self, id: GroupId) -> RepoResult<Option<Group>>;
+    async fn update_group(&self, id: GroupId, changes: GroupChanges) -> RepoResult<Group>;
+    async fn delete_group(&self, id: GroupId) -> RepoResult<()>;
+    /// Groups whose name contains `words`, by name then id; for a `viewer`, only visible groups
+    /// and the viewer's own.
+    async fn list_groups(
+        &self,
+        enterprise_id: EnterpriseId,
+        viewer: Option<UserId>,
+        words: Option<&str>,
+        page: Page,
+    ) -> RepoResult<(Vec<Group>, i64)>;
+    async fn is_group_member(&self, group: GroupId, user: UserId) -> RepoResult<bool>;
+    /// `Conflict(AlreadyInGroup)` when the user is a member.
+    async fn add_group_user(&self, group: GroupId, user: UserId, at: i64) -> RepoResult<()>;
+    async fn remove_group_user(&self, group: GroupId, user: UserId) -> RepoResult<bool>;
+    async fn list_group_users(&self, group: GroupId, words: Option<&str>, page: Page) -> RepoResult<(Vec<User>, i64)>;
+}
+
+pub trait Repo: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo {}
+
+impl<T: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo> Repo for T {}
 
 /// Whether a backend answers, for `/readyz`.
 #[async_trait]

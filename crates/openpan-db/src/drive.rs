@@ -6,9 +6,8 @@
 //! the same transaction as the change, which keeps listings' totals exact without counting.
 //!
 //! The statements here are plain SQL with `?` placeholders, numbered for PostgreSQL by
-//! [`dialect`]; recursive CTEs read more clearly as SQL than as builder calls.
+//! [`dialect`](crate::pool::dialect); recursive CTEs read more clearly as SQL than as builder calls.
 
-use std::any::TypeId;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -28,57 +27,7 @@ use openpan_core::ports::{
 };
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, on_pool};
-
-/// `sql` for the engine of `builder`: `?` placeholders become `$1, $2, …` on PostgreSQL.
-pub(crate) fn dialect<B: 'static>(_builder: &B, sql: &str) -> String {
-    if TypeId::of::<B>() != TypeId::of::<sea_query::PostgresQueryBuilder>() {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn is_postgres<B: 'static>(_builder: &B) -> bool {
-    TypeId::of::<B>() == TypeId::of::<sea_query::PostgresQueryBuilder>()
-}
-
-/// Runs a statement; evaluates to its `sqlx::Result` of the query result.
-macro_rules! exec {
-    ($conn:expr, $builder:ident, $sql:expr $(, $arg:expr)* $(,)?) => {{
-        let sql = dialect(&$builder(), $sql);
-        sqlx::query(&sql)$(.bind($arg))*.execute($conn).await
-    }};
-}
-
-/// Fetches rows as `$row`: `all`, `optional` or `one`.
-macro_rules! fetch {
-    ($mode:ident $row:ty, $conn:expr, $builder:ident, $sql:expr $(, $arg:expr)* $(,)?) => {{
-        let sql = dialect(&$builder(), $sql);
-        fetch!(@run $mode, sqlx::query_as::<_, $row>(&sql)$(.bind($arg))*, $conn)
-    }};
-    (@run all, $query:expr, $conn:expr) => { $query.fetch_all($conn).await };
-    (@run optional, $query:expr, $conn:expr) => { $query.fetch_optional($conn).await };
-    (@run one, $query:expr, $conn:expr) => { $query.fetch_one($conn).await };
-}
-
-/// Fetches one scalar.
-macro_rules! scalar {
-    ($ty:ty, $conn:expr, $builder:ident, $sql:expr $(, $arg:expr)* $(,)?) => {{
-        let sql = dialect(&$builder(), $sql);
-        sqlx::query_scalar::<_, $ty>(&sql)$(.bind($arg))*.fetch_one($conn).await
-    }};
-}
+use crate::pool::{SqlRepo, dialect, exec, fetch, is_postgres, on_pool, scalar};
 
 /// Adds `$delta` to the size of `$folder` and every folder above it.
 macro_rules! add_size_upwards {
@@ -596,6 +545,32 @@ impl SqlRepo {
             let marked = crate::pool::execute!(&mut *tx, builder, mark)?;
             if marked.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
+            }
+            // Out of every department and group, with their member counts.
+            exec!(
+                &mut *tx,
+                builder,
+                "update department set user_count = user_count - 1 \
+                 where department_id in (select department_id from department_user where user_id = ?)",
+                id.0
+            )
+            .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "update user_group set user_count = user_count - 1 \
+                 where group_id in (select group_id from group_member where user_id = ?)",
+                id.0
+            )
+            .map_err(other)?;
+            for statement in [
+                "delete from department_user where user_id = ?",
+                "delete from department_file_manager where user_id = ?",
+                "delete from group_member where user_id = ?",
+                "update user_group set admin_user_id = null where admin_user_id = ?",
+                "update user_account set department_count = 0 where user_id = ?",
+            ] {
+                exec!(&mut *tx, builder, statement, id.0).map_err(other)?;
             }
             crate::pool::execute!(&mut *tx, builder, revoke)?;
             crate::pool::execute!(&mut *tx, builder, crate::repo::bump_revocation_epoch())?;

@@ -6,8 +6,8 @@ use openpan_core::RepoError;
 use openpan_core::ids::UserId;
 use openpan_core::ports::{IdempotencyRepo, IdempotencyStart, RepoResult};
 
-use crate::drive::dialect;
 use crate::errors::other;
+use crate::pool::dialect;
 use crate::pool::{SqlRepo, on_pool};
 
 #[async_trait]

@@ -9,6 +9,7 @@ mod batch;
 mod drive;
 mod errors;
 mod idempotency;
+mod org;
 mod pool;
 mod repo;
 mod schema;

@@ -1,5 +1,6 @@
 //! Connecting to the engine the URL names, and migrating it.
 
+use std::any::TypeId;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -183,3 +184,58 @@ impl SqlRepo {
         }
     }
 }
+
+/// `sql` for the engine of `builder`: `?` placeholders become `$1, $2, …` on PostgreSQL.
+pub(crate) fn dialect<B: 'static>(_builder: &B, sql: &str) -> String {
+    if TypeId::of::<B>() != TypeId::of::<sea_query::PostgresQueryBuilder>() {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+pub(crate) fn is_postgres<B: 'static>(_builder: &B) -> bool {
+    TypeId::of::<B>() == TypeId::of::<sea_query::PostgresQueryBuilder>()
+}
+
+/// Raw SQL with `?` placeholders, for statements that read more clearly as SQL than as builder
+/// calls (recursive CTEs, conditional updates); `$builder` picks the engine.
+/// Runs a statement; evaluates to its `sqlx::Result` of the query result.
+macro_rules! exec {
+    ($conn:expr, $builder:ident, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql = $crate::pool::dialect(&$builder(), $sql);
+        sqlx::query(&sql)$(.bind($arg))*.execute($conn).await
+    }};
+}
+pub(crate) use exec;
+
+/// Fetches rows as `$row`: `all`, `optional` or `one`.
+macro_rules! fetch {
+    ($mode:ident $row:ty, $conn:expr, $builder:ident, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql = $crate::pool::dialect(&$builder(), $sql);
+        $crate::pool::fetch!(@run $mode, sqlx::query_as::<_, $row>(&sql)$(.bind($arg))*, $conn)
+    }};
+    (@run all, $query:expr, $conn:expr) => { $query.fetch_all($conn).await };
+    (@run optional, $query:expr, $conn:expr) => { $query.fetch_optional($conn).await };
+    (@run one, $query:expr, $conn:expr) => { $query.fetch_one($conn).await };
+}
+pub(crate) use fetch;
+
+/// Fetches one scalar.
+macro_rules! scalar {
+    ($ty:ty, $conn:expr, $builder:ident, $sql:expr $(, $arg:expr)* $(,)?) => {{
+        let sql = $crate::pool::dialect(&$builder(), $sql);
+        sqlx::query_scalar::<_, $ty>(&sql)$(.bind($arg))*.fetch_one($conn).await
+    }};
+}
+pub(crate) use scalar;

@@ -54,7 +54,7 @@ const ENTERPRISE_COLUMNS: [Enterprise; 7] = [
 ];
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     user_id: i64,
     enterprise_id: i64,
     name: String,
@@ -88,6 +88,27 @@ impl From<UserRow> for model::User {
             last_login_at: row.last_login_at,
         }
     }
+}
+
+/// [`UserRow`]'s columns qualified by a table alias, for raw SQL joins.
+pub(crate) fn user_columns_of(alias: &str) -> String {
+    [
+        "user_id",
+        "enterprise_id",
+        "name",
+        "email",
+        "phone",
+        "active",
+        "is_admin",
+        "hide_phone",
+        "disable_download",
+        "space_total",
+        "space_used",
+        "created_at",
+        "last_login_at",
+    ]
+    .map(|column| format!("{alias}.{column}"))
+    .join(", ")
 }
 
 const USER_COLUMNS: [UserAccount; 13] = [

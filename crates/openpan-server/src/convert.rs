@@ -73,6 +73,104 @@ pub fn listed_user(user: &openpan_core::model::User, enterprise: &openpan_core::
     }
 }
 
+fn director(users: &Users, department: &openpan_core::org::Department) -> Option<wire::MiniUser> {
+    department.director_id.map(|id| named_user(users, id))
+}
+
+pub fn department(department: &openpan_core::org::Department, users: &Users) -> wire::Department {
+    wire::Department {
+        id: department.id.0,
+        name: department.name.clone(),
+        user_count: department.user_count,
+        parent_id: department.parent_id.0,
+        director: director(users, department),
+        created_at: department.created_at,
+        children_departments_count: department.children_count,
+        // Department spaces arrive with department folders; until then nothing is in one.
+        direct_item_count: 0,
+        order: department.order,
+    }
+}
+
+pub fn detailed_department(view: &openpan_core::services::DepartmentView) -> wire::DetailedDepartment {
+    let d = &view.department;
+    wire::DetailedDepartment {
+        department: department(d, &view.users),
+        space_used: d.space_used,
+        space_total: d.space_total,
+        space_used_camel: d.space_used,
+        space_total_camel: d.space_total,
+        hide_phone: d.hide_phone,
+        disable_share: d.disable_share,
+        enable_watermark: d.enable_watermark,
+        collab_auto_accepted: d.collab_auto_accepted,
+        file_managers: view
+            .file_managers
+            .iter()
+            .map(|id| named_user(&view.users, *id))
+            .collect(),
+        permission_type: d.permission_type.clone(),
+    }
+}
+
+pub fn mini_department(department: &openpan_core::org::Department, users: &Users) -> wire::MiniDepartment {
+    wire::MiniDepartment {
+        id: department.id.0,
+        name: department.name.clone(),
+        user_count: department.user_count,
+        children_departments_count: department.children_count,
+        direct_item_count: 0,
+        has_children_departments: department.children_count > 0,
+        parent_id: department.parent_id.0,
+        director: director(users, department),
+    }
+}
+
+pub fn department_children(listing: &openpan_core::services::DepartmentChildren) -> wire::DepartmentChildren {
+    let parent = &listing.parent;
+    wire::DepartmentChildren {
+        id: parent.id.0,
+        name: parent.name.clone(),
+        user_count: parent.user_count,
+        parent_id: parent.parent_id.0,
+        has_children_departments: !listing.children.is_empty(),
+        children: listing
+            .children
+            .iter()
+            .map(|child| mini_department(child, &listing.users))
+            .collect(),
+    }
+}
+
+pub fn group(group: &openpan_core::org::Group, users: &Users) -> wire::Group {
+    wire::Group {
+        id: group.id.0,
+        name: group.name.clone(),
+        description: group.description.clone(),
+        created_at: group.created_at,
+        user_count: group.user_count,
+        admin_user: group.admin_user_id.map(|id| named_user(users, id)),
+        is_visible: group.is_visible,
+        collab_auto_accepted: group.collab_auto_accepted,
+    }
+}
+
+/// A page of directory users.
+pub fn listed_user_page(
+    users: &[openpan_core::model::User],
+    total_count: i64,
+    page: openpan_core::model::Page,
+    enterprise: &openpan_core::model::Enterprise,
+) -> wire::ListedUserPage {
+    wire::ListedUserPage {
+        users: users.iter().map(|user| listed_user(user, enterprise)).collect(),
+        total_count,
+        page_id: page.page_id,
+        page_capacity: page.capacity,
+        page_count: page.page_count(total_count),
+    }
+}
+
 /// Everything an owner may do with their own items.
 const OWNER_PERMISSIONS: &[&str] = &[
     "item_upload",

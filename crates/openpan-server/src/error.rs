@@ -56,6 +56,8 @@ impl From<Error> for ApiError {
                 NotFoundKind::App => ErrorCode::AppNotFound,
                 NotFoundKind::File => ErrorCode::FileNotFound,
                 NotFoundKind::Link => ErrorCode::LinkInvalidOrExpired,
+                NotFoundKind::Department => ErrorCode::DepartmentNotFound,
+                NotFoundKind::Group => ErrorCode::GroupNotFound,
             }),
             Error::Conflict(kind) => match kind {
                 ConflictKind::UserLogin => ApiError::new(ErrorCode::UserAlreadyRegistered),
@@ -69,6 +71,13 @@ impl From<Error> for ApiError {
                 ConflictKind::EnterpriseSpace => ApiError::new(ErrorCode::ExceedEnterpriseSpaceLimit),
                 ConflictKind::MoveIntoDescendant => ApiError::new(ErrorCode::MoveToSubfolder),
                 ConflictKind::TargetInTrash => ApiError::new(ErrorCode::FolderDeleted),
+                ConflictKind::DepartmentName => ApiError::new(ErrorCode::DepartmentNameConflict),
+                ConflictKind::DepartmentCycle => ApiError::field("parent_id", "不能是部门自身或其子部门"),
+                ConflictKind::DepartmentHasChildren => ApiError::new(ErrorCode::DepartmentHavingChildrenCanNotDelete),
+                ConflictKind::AlreadyInDepartment => ApiError::new(ErrorCode::UserAlreadyInDepartment),
+                ConflictKind::DepartmentLimit => ApiError::new(ErrorCode::UserExceedDepartmentLimit),
+                ConflictKind::GroupName => ApiError::new(ErrorCode::GroupNameConflict),
+                ConflictKind::AlreadyInGroup => ApiError::new(ErrorCode::UserAlreadyInGroup),
             },
             Error::Refused(refusal) => ApiError::new(match refusal {
                 Refusal::FileDeleted => ErrorCode::FileDeleted,
@@ -94,6 +103,13 @@ impl From<Error> for ApiError {
                 Refusal::UserDeletedIsUserReceivedItems => ErrorCode::UserDeletedIsUserReceivedItems,
                 Refusal::UserReceiveItemsNeedActive => ErrorCode::UserReceiveItemsNeedActive,
                 Refusal::UserSpaceTotalExceedsEnterpriseLimit => ErrorCode::UserSpaceTotalExceedsEnterpriseLimit,
+                Refusal::DepartmentSpaceTotalExceedsEnterpriseLimit => {
+                    ErrorCode::DepartmentSpaceTotalExceedsEnterpriseLimit
+                }
+                Refusal::DepartmentDirectorCanNotDelete => ErrorCode::DepartmentDirectorCanNotDelete,
+                Refusal::UserNotInDepartment => ErrorCode::UserNotInDepartment,
+                Refusal::UserNotInGroup => ErrorCode::UserNotInGroup,
+                Refusal::UserNotInEnterprise => ErrorCode::UserNotInEnterprise,
             }),
             Error::PermissionDenied => ApiError::new(ErrorCode::PermissionDenied),
             Error::Unauthenticated => ApiError::new(ErrorCode::Unauthorized),

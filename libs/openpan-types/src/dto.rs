@@ -154,6 +154,140 @@ pub struct ListedUserPage {
     pub page_count: i64,
 }
 
+/// A department (`department/{id}/info`); department 0 is the enterprise itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    /// Department id.
+    pub id: i64,
+    /// Name, at most 30 characters.
+    pub name: String,
+    /// Direct members.
+    pub user_count: i64,
+    /// Parent department; 0 for a top-level one.
+    pub parent_id: i64,
+    /// The director, `null` when none.
+    pub director: Option<MiniUser>,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Direct sub-departments.
+    pub children_departments_count: i64,
+    /// Items at the top of the department's space.
+    pub direct_item_count: i64,
+    /// Position among its siblings.
+    pub order: i64,
+}
+
+/// A department as its administrator sees it (`admin/department/*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailedDepartment {
+    /// The public part.
+    #[serde(flatten)]
+    pub department: Department,
+    /// Bytes used by the department's space.
+    pub space_used: i64,
+    /// Bytes allowed, `-1` for unlimited.
+    pub space_total: i64,
+    /// `space_used` as the Java SDK spells it.
+    #[serde(rename = "spaceUsed")]
+    pub space_used_camel: i64,
+    /// `space_total` as the Java SDK spells it.
+    #[serde(rename = "spaceTotal")]
+    pub space_total_camel: i64,
+    /// Whether members' phones are hidden from colleagues.
+    pub hide_phone: bool,
+    /// Whether members may not share.
+    pub disable_share: bool,
+    /// Whether previews carry a watermark.
+    pub enable_watermark: bool,
+    /// Whether collaboration invitations to the department are accepted at once.
+    pub collab_auto_accepted: bool,
+    /// Users who manage the department's files.
+    pub file_managers: Vec<MiniUser>,
+    /// The permission scheme's name, `""` when none.
+    pub permission_type: String,
+}
+
+/// A department in a list (`children`, `user/departments`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiniDepartment {
+    /// Department id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Direct members.
+    pub user_count: i64,
+    /// Direct sub-departments.
+    pub children_departments_count: i64,
+    /// Items at the top of the department's space.
+    pub direct_item_count: i64,
+    /// Whether it has sub-departments.
+    pub has_children_departments: bool,
+    /// Parent department; 0 for a top-level one.
+    pub parent_id: i64,
+    /// The director, `null` when none.
+    pub director: Option<MiniUser>,
+}
+
+/// `department/{id}/children`: the department itself with its direct sub-departments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentChildren {
+    /// Department id (0 for the enterprise).
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Direct members.
+    pub user_count: i64,
+    /// Parent department.
+    pub parent_id: i64,
+    /// Whether it has sub-departments.
+    pub has_children_departments: bool,
+    /// Direct sub-departments, in order.
+    pub children: Vec<MiniDepartment>,
+}
+
+/// `user/departments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentList {
+    /// The caller's departments.
+    pub departments: Vec<MiniDepartment>,
+}
+
+/// A group of users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// Group id.
+    pub id: i64,
+    /// Name, unique in the enterprise.
+    pub name: String,
+    /// Description, `""` when none.
+    pub description: String,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Members.
+    pub user_count: i64,
+    /// The group's administrator, `null` when none.
+    pub admin_user: Option<MiniUser>,
+    /// Whether users outside the group see it.
+    pub is_visible: bool,
+    /// Whether collaboration invitations to the group are accepted at once.
+    pub collab_auto_accepted: bool,
+}
+
+/// A paged list of groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupPage {
+    /// This page's groups.
+    pub groups: Vec<Group>,
+    /// Groups over all pages.
+    pub total_count: i64,
+    /// 0-based page index.
+    pub page_id: i64,
+    /// Page size.
+    pub page_capacity: i64,
+    /// Number of pages.
+    pub page_count: i64,
+}
+
 /// `user/space_usage`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpaceUsage {

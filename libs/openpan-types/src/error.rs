@@ -151,6 +151,7 @@ error_codes! {
     // openpan's own codes for records the platform table has no code for.
     AppNotFound = "app_not_found", "应用不存在", "App not found";
     EnterpriseNotFound = "enterprise_not_found", "企业不存在", "Enterprise not found";
+    GroupNotFound = "group_not_found", "群组不存在", "Group not found";
     // Transport-level codes: not in the business table but seen by every client.
     RateLimit = "rate_limit", "Rate limit exceeded!", "Rate limit exceeded!";
     Unauthorized = "unauthorized", "未提供访问令牌", "No access token was provided";
@@ -189,6 +190,7 @@ impl ErrorCode {
             | DepartmentNotFound
             | AppNotFound
             | EnterpriseNotFound
+            | GroupNotFound
             | ApiNotFound
             | LinkInvalidOrExpired => 404,
             MethodNotAllowed => 405,

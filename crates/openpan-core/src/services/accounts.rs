@@ -221,6 +221,9 @@ impl Core {
     /// Deletes `user` after handing its files to `receiver`; shared by the admin API and the
     /// operator's CLI, which have checked who may.
     pub(crate) async fn delete_handing_over(&self, user: &User, receiver: Option<UserId>) -> Result<()> {
+        if self.repo.count_directed_departments(user.id).await? > 0 {
+            return Err(Error::Refused(Refusal::DepartmentDirectorCanNotDelete));
+        }
         let receiver = receiver.ok_or(Error::Refused(Refusal::UserReceiveItemsNeeded))?;
         if receiver == user.id {
             return Err(Error::Refused(Refusal::UserDeletedIsUserReceivedItems));
@@ -301,10 +304,7 @@ impl Core {
         page: Page,
     ) -> Result<(Vec<User>, i64, Enterprise)> {
         let me = self.current_user(principal).await?;
-        let words = words.map(str::trim).filter(|words| !words.is_empty());
-        if words.is_some_and(|words| words.chars().count() > 100) {
-            return Err(Error::invalid("query_words", "长度不能超过100个字符"));
-        }
+        let words = super::org::search_words(words)?;
         let (users, total) = self.repo.search_users(me.user.enterprise_id, words, page).await?;
         Ok((users, total, me.enterprise))
     }

@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod drive;
 mod idempotency;
+mod org;
 mod pack;
 mod resumable;
 mod transfer;
@@ -23,6 +24,7 @@ use crate::secrets::SecretKey;
 pub use accounts::{AccountChanges, NewAccount};
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
 pub use drive::{ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
+pub use org::{DepartmentChildren, DepartmentEdit, DepartmentSpec, DepartmentView, GroupList, GroupSpec};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
 pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
 pub use transfer::{

@@ -4,6 +4,7 @@ mod admin_user;
 mod file;
 mod folder;
 mod items;
+mod org;
 mod trash;
 mod usage;
 mod user;
@@ -29,6 +30,30 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/user/update", post(user::update))
         .route("/user/search", get(user::search))
         .route("/user/space_usage", get(user::space_usage))
+        .route("/user/departments", get(user::departments))
+        .route("/department/own_list", get(user::departments))
+        .route("/admin/department/create", post(org::create_department))
+        .route("/admin/department/{id}/update", post(org::update_department))
+        .route("/admin/department/{id}/delete", post(org::delete_department))
+        .route("/admin/department/{id}/add_user", post(org::add_department_user))
+        .route("/admin/department/{id}/remove_user", post(org::remove_department_user))
+        .route("/admin/department/{id}/info", get(org::department_info))
+        .route("/admin/department/{id}/children", get(org::department_children))
+        .route("/admin/department/{id}/users", get(org::department_users))
+        .route("/department/{id}/info", get(org::department_info))
+        .route("/department/{id}/children", get(org::department_children))
+        .route("/department/{id}/users", get(org::department_users))
+        .route("/admin/group/create", post(org::create_group))
+        .route("/admin/group/list", get(org::list_groups))
+        .route("/admin/group/{id}/update", post(org::update_group))
+        .route("/admin/group/{id}/delete", post(org::delete_group))
+        .route("/admin/group/{id}/add_user", post(org::add_group_user))
+        .route("/admin/group/{id}/remove_user", post(org::remove_group_user))
+        .route("/admin/group/{id}/info", get(org::group_info))
+        .route("/admin/group/{id}/users", get(org::group_users))
+        .route("/group/list", get(org::list_groups))
+        .route("/group/{id}/info", get(org::group_info))
+        .route("/group/{id}/users", get(org::group_users))
         .merge(folder_routes())
         .merge(file_routes())
         .route("/file/recent_items", get(usage::recent_items))

@@ -71,3 +71,16 @@ pub async fn space_usage(State(state): State<AppState>, Caller(principal): Calle
         space_total: me.space_total,
     }))
 }
+
+pub async fn departments(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> Result<Json<wire::DepartmentList>> {
+    let (departments, users) = state.core.my_departments(&principal).await?;
+    Ok(Json(wire::DepartmentList {
+        departments: departments
+            .iter()
+            .map(|department| convert::mini_department(department, &users))
+            .collect(),
+    }))
+}

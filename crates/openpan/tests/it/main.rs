@@ -11,6 +11,7 @@ mod drive_transfer;
 mod harness;
 mod listing_cache;
 mod oauth;
+mod org;
 mod rate_limit;
 mod tidy;
 mod users;

@@ -1,0 +1,574 @@
+//! Departments and groups: the administrator's changes (`admin/department/*`, `admin/group/*`)
+//! and what users read of them (`department/*`, `group/*`, `user/departments`).
+
+use std::collections::HashSet;
+
+use crate::auth::{Principal, PrincipalKind};
+use crate::error::{Error, NotFoundKind, Refusal, Result};
+use crate::ids::{DepartmentId, EnterpriseId, GroupId, UserId};
+use crate::model::{Enterprise, Page, PersonName, User};
+use crate::org::{
+    Department, DepartmentChanges, Group, GroupChanges, NewDepartment, NewGroup, ROOT_DEPARTMENT, name_key,
+};
+use crate::services::{Core, Users};
+
+const GIB: i64 = 1024 * 1024 * 1024;
+/// A new department's space limit when none is given, in GB.
+const DEFAULT_DEPARTMENT_SPACE_GB: i64 = 20;
+
+/// `admin/department/create`.
+#[derive(Debug, Clone, Default)]
+pub struct DepartmentSpec {
+    pub name: Option<String>,
+    pub parent_id: Option<i64>,
+    pub director_id: Option<i64>,
+    /// GB; `-1` unlimited.
+    pub space_total_gb: Option<i64>,
+    /// Inherited from the parent when not given.
+    pub hide_phone: Option<bool>,
+    pub disable_share: Option<bool>,
+    pub enable_watermark: Option<bool>,
+    pub collab_auto_accepted: Option<bool>,
+}
+
+/// `admin/department/{id}/update`; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct DepartmentEdit {
+    pub name: Option<String>,
+    pub parent_id: Option<i64>,
+    /// `-1` clears the director.
+    pub director_id: Option<i64>,
+    pub space_total_gb: Option<i64>,
+    pub hide_phone: Option<bool>,
+    pub disable_share: Option<bool>,
+    pub enable_watermark: Option<bool>,
+    pub collab_auto_accepted: Option<bool>,
+    pub permission_type: Option<String>,
+    pub file_managers: Option<Vec<i64>>,
+}
+
+/// `admin/group/create` and `update`; for an update, `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct GroupSpec {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `-1` clears the administrator (on update).
+    pub admin_user_id: Option<i64>,
+    pub visible: Option<bool>,
+    pub collab_auto_accepted: Option<bool>,
+}
+
+/// A department with the users it names, ready to render.
+#[derive(Debug, Clone)]
+pub struct DepartmentView {
+    pub department: Department,
+    pub file_managers: Vec<UserId>,
+    pub users: Users,
+}
+
+/// A department's direct sub-departments.
+#[derive(Debug, Clone)]
+pub struct DepartmentChildren {
+    pub parent: Department,
+    pub children: Vec<Department>,
+    pub users: Users,
+}
+
+/// Groups with the users they name.
+#[derive(Debug, Clone)]
+pub struct GroupList {
+    pub groups: Vec<Group>,
+    pub total: i64,
+    pub users: Users,
+}
+
+fn department_name(raw: Option<&str>) -> Result<(String, String)> {
+    let raw = raw.ok_or_else(|| Error::invalid("name", "不能为空"))?;
+    let name = PersonName::parse("name", raw).map_err(|err| Error::Invalid(vec![err]))?;
+    let name = name.into_inner();
+    let key = name_key(&name);
+    Ok((name, key))
+}
+
+fn space_bytes(gb: i64, enterprise: &Enterprise) -> Result<i64> {
+    if gb < -1 {
+        return Err(Error::invalid("space_total", "不能小于-1"));
+    }
+    let bytes = if gb == -1 {
+        -1
+    } else {
+        gb.checked_mul(GIB)
+            .ok_or_else(|| Error::invalid("space_total", "过大"))?
+    };
+    if enterprise.space_total != -1 && (bytes == -1 || bytes > enterprise.space_total) {
+        return Err(Error::Refused(Refusal::DepartmentSpaceTotalExceedsEnterpriseLimit));
+    }
+    Ok(bytes)
+}
+
+impl Core {
+    /// The enterprise of the caller, administrator or user.
+    fn caller_enterprise(principal: &Principal) -> Result<EnterpriseId> {
+        match principal.kind() {
+            PrincipalKind::EnterpriseAdmin { enterprise_id, .. } | PrincipalKind::User { enterprise_id, .. } => {
+                Ok(enterprise_id)
+            }
+            _ => Err(Error::PermissionDenied),
+        }
+    }
+
+    /// The enterprise an enterprise token administers.
+    fn administered(principal: &Principal) -> Result<EnterpriseId> {
+        match principal.kind() {
+            PrincipalKind::EnterpriseAdmin { enterprise_id, .. } => Ok(enterprise_id),
+            _ => Err(Error::PermissionDenied),
+        }
+    }
+
+    /// A live user of the enterprise, else `user_not_in_enterprise` (missing or foreign alike).
+    async fn member_of(&self, enterprise_id: EnterpriseId, raw_id: i64) -> Result<User> {
+        match self.repo.find_user(UserId(raw_id)).await? {
+            Some(user) if user.enterprise_id == enterprise_id => Ok(user),
+            _ => Err(Error::Refused(Refusal::UserNotInEnterprise)),
+        }
+    }
+
+    /// A department of the enterprise; department 0 is the enterprise itself.
+    async fn department_of(&self, enterprise_id: EnterpriseId, id: DepartmentId) -> Result<Department> {
+        if id == ROOT_DEPARTMENT {
+            return self.root_department(enterprise_id).await;
+        }
+        match self.repo.find_department(id).await? {
+            Some(department) if department.enterprise_id == enterprise_id => Ok(department),
+            _ => Err(Error::not_found(NotFoundKind::Department)),
+        }
+    }
+
+    /// A real (non-root) department of the enterprise.
+    async fn real_department(&self, enterprise_id: EnterpriseId, id: DepartmentId) -> Result<Department> {
+        if id == ROOT_DEPARTMENT {
+            return Err(Error::not_found(NotFoundKind::Department));
+        }
+        self.department_of(enterprise_id, id).await
+    }
+
+    /// The enterprise as the root of its department tree: everyone is in it.
+    async fn root_department(&self, enterprise_id: EnterpriseId) -> Result<Department> {
+        let enterprise = self.repo.find_enterprise(enterprise_id).await?;
+        let enterprise = enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        let (_, user_count) = self
+            .repo
+            .search_users(
+                enterprise_id,
+                None,
+                Page {
+                    page_id: 0,
+                    capacity: 1,
+                },
+            )
+            .await?;
+        let children = self.repo.list_child_departments(enterprise_id, ROOT_DEPARTMENT).await?;
+        Ok(Department {
+            id: ROOT_DEPARTMENT,
+            enterprise_id,
+            parent_id: ROOT_DEPARTMENT,
+            name: enterprise.name,
+            director_id: Some(enterprise.admin_user_id),
+            space_total: enterprise.space_total,
+            space_used: enterprise.space_used,
+            hide_phone: false,
+            disable_share: false,
+            enable_watermark: false,
+            collab_auto_accepted: false,
+            permission_type: String::new(),
+            order: 0,
+            user_count,
+            children_count: children.len() as i64,
+            created_at: enterprise.created_at,
+        })
+    }
+
+    async fn department_view(&self, department: Department) -> Result<DepartmentView> {
+        let file_managers = if department.id == ROOT_DEPARTMENT {
+            Vec::new()
+        } else {
+            self.repo.list_file_managers(department.id).await?
+        };
+        let mut ids: HashSet<UserId> = file_managers.iter().copied().collect();
+        ids.extend(department.director_id);
+        let users = self.users_by_id(ids).await?;
+        Ok(DepartmentView {
+            department,
+            file_managers,
+            users,
+        })
+    }
+
+    /// `admin/department/create`.
+    pub async fn create_department(&self, principal: &Principal, spec: DepartmentSpec) -> Result<DepartmentView> {
+        let enterprise_id = Self::administered(principal)?;
+        let (name, key) = department_name(spec.name.as_deref())?;
+        let parent_raw = spec.parent_id.ok_or_else(|| Error::invalid("parent_id", "不能为空"))?;
+        if parent_raw < 0 {
+            return Err(Error::invalid("parent_id", "不能小于0"));
+        }
+        let parent = self.department_of(enterprise_id, DepartmentId(parent_raw)).await?;
+        let inherited = parent.id != ROOT_DEPARTMENT;
+        let director_id = match spec.director_id {
+            None => None,
+            Some(id) if id < 1 => return Err(Error::invalid("director_id", "必须大于等于1")),
+            Some(id) => Some(self.member_of(enterprise_id, id).await?.id),
+        };
+        let enterprise = self.repo.find_enterprise(enterprise_id).await?;
+        let enterprise = enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        let space_total = space_bytes(spec.space_total_gb.unwrap_or(DEFAULT_DEPARTMENT_SPACE_GB), &enterprise)?;
+        let department = self
+            .repo
+            .create_department(NewDepartment {
+                enterprise_id,
+                parent_id: parent.id,
+                name,
+                name_key: key,
+                director_id,
+                space_total,
+                hide_phone: spec.hide_phone.unwrap_or(inherited && parent.hide_phone),
+                disable_share: spec.disable_share.unwrap_or(inherited && parent.disable_share),
+                enable_watermark: spec.enable_watermark.unwrap_or(inherited && parent.enable_watermark),
+                collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(false),
+                created_at: self.clock.now(),
+            })
+            .await
+            .map_err(|err| match err {
+                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
+                other => other.into(),
+            })?;
+        self.department_view(department).await
+    }
+
+    /// `department/{id}/info` and `admin/department/{id}/info`.
+    pub async fn department_info(&self, principal: &Principal, id: DepartmentId) -> Result<DepartmentView> {
+        let enterprise_id = Self::caller_enterprise(principal)?;
+        let department = self.department_of(enterprise_id, id).await?;
+        self.department_view(department).await
+    }
+
+    /// `admin/department/{id}/update`.
+    pub async fn update_department(
+        &self,
+        principal: &Principal,
+        id: DepartmentId,
+        edit: DepartmentEdit,
+    ) -> Result<DepartmentView> {
+        let enterprise_id = Self::administered(principal)?;
+        self.real_department(enterprise_id, id).await?;
+        let name = edit.name.as_deref().map(|raw| department_name(Some(raw))).transpose()?;
+        let parent_id = match edit.parent_id {
+            None => None,
+            Some(raw) if raw < 0 => return Err(Error::invalid("parent_id", "不能小于0")),
+            Some(raw) => {
+                let parent = self.department_of(enterprise_id, DepartmentId(raw)).await?;
+                Some(parent.id)
+            }
+        };
+        let director_id = match edit.director_id {
+            None => None,
+            Some(-1) => Some(None),
+            Some(raw) if raw < 1 => return Err(Error::invalid("director_id", "必须大于等于-1")),
+            Some(raw) => Some(Some(self.member_of(enterprise_id, raw).await?.id)),
+        };
+        let space_total = match edit.space_total_gb {
+            None => None,
+            Some(gb) => {
+                let enterprise = self.repo.find_enterprise(enterprise_id).await?;
+                let enterprise = enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+                Some(space_bytes(gb, &enterprise)?)
+            }
+        };
+        let file_managers = match edit.file_managers {
+            None => None,
+            Some(raw) => {
+                let mut ids = Vec::with_capacity(raw.len());
+                for id in raw {
+                    ids.push(self.member_of(enterprise_id, id).await?.id);
+                }
+                Some(ids)
+            }
+        };
+        if edit
+            .permission_type
+            .as_ref()
+            .is_some_and(|kind| kind.chars().count() > 32)
+        {
+            return Err(Error::invalid("permission_type", "长度不能超过32个字符"));
+        }
+        let changes = DepartmentChanges {
+            name,
+            parent_id,
+            director_id,
+            space_total,
+            hide_phone: edit.hide_phone,
+            disable_share: edit.disable_share,
+            enable_watermark: edit.enable_watermark,
+            collab_auto_accepted: edit.collab_auto_accepted,
+            permission_type: edit.permission_type,
+            file_managers,
+        };
+        let department = self
+            .repo
+            .update_department(id, changes)
+            .await
+            .map_err(|err| match err {
+                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
+                other => other.into(),
+            })?;
+        self.department_view(department).await
+    }
+
+    /// `admin/department/{id}/delete`: only a department without sub-departments.
+    pub async fn delete_department(&self, principal: &Principal, id: DepartmentId) -> Result<()> {
+        let enterprise_id = Self::administered(principal)?;
+        self.real_department(enterprise_id, id).await?;
+        self.repo.delete_department(id).await.map_err(|err| match err {
+            crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
+            other => other.into(),
+        })
+    }
+
+    /// `admin/department/{id}/add_user`.
+    pub async fn add_department_user(&self, principal: &Principal, id: DepartmentId, user: i64) -> Result<()> {
+        let enterprise_id = Self::administered(principal)?;
+        self.real_department(enterprise_id, id).await?;
+        let user = self.member_of(enterprise_id, user).await?;
+        Ok(self.repo.add_department_user(id, user.id, self.clock.now()).await?)
+    }
+
+    /// `admin/department/{id}/remove_user`.
+    pub async fn remove_department_user(&self, principal: &Principal, id: DepartmentId, user: i64) -> Result<()> {
+        let enterprise_id = Self::administered(principal)?;
+        self.real_department(enterprise_id, id).await?;
+        let user = self.member_of(enterprise_id, user).await?;
+        if self.repo.remove_department_user(id, user.id).await? {
+            Ok(())
+        } else {
+            Err(Error::Refused(Refusal::UserNotInDepartment))
+        }
+    }
+
+    /// `department/{id}/children`: direct sub-departments, by order.
+    pub async fn department_children(&self, principal: &Principal, id: DepartmentId) -> Result<DepartmentChildren> {
+        let enterprise_id = Self::caller_enterprise(principal)?;
+        let parent = self.department_of(enterprise_id, id).await?;
+        let children = self.repo.list_child_departments(enterprise_id, parent.id).await?;
+        let ids: HashSet<UserId> = children
+            .iter()
+            .chain(std::iter::once(&parent))
+            .filter_map(|department| department.director_id)
+            .collect();
+        let users = self.users_by_id(ids).await?;
+        Ok(DepartmentChildren {
+            parent,
+            children,
+            users,
+        })
+    }
+
+    /// `department/{id}/users`: direct members (everyone for department 0), by id.
+    pub async fn department_users(
+        &self,
+        principal: &Principal,
+        id: DepartmentId,
+        words: Option<&str>,
+        page: Page,
+    ) -> Result<(Vec<User>, i64, Enterprise)> {
+        let enterprise_id = Self::caller_enterprise(principal)?;
+        let department = self.department_of(enterprise_id, id).await?;
+        let words = search_words(words)?;
+        let (users, total) = if department.id == ROOT_DEPARTMENT {
+            self.repo.search_users(enterprise_id, words, page).await?
+        } else {
+            self.repo.list_department_users(department.id, words, page).await?
+        };
+        let enterprise = self.repo.find_enterprise(enterprise_id).await?;
+        let enterprise = enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        Ok((users, total, enterprise))
+    }
+
+    /// `user/departments`: the departments the caller is directly in.
+    pub async fn my_departments(&self, principal: &Principal) -> Result<(Vec<Department>, Users)> {
+        let user_id = principal.user_id().ok_or(Error::PermissionDenied)?;
+        let departments = self.repo.list_user_departments(user_id).await?;
+        let ids = departments
+            .iter()
+            .filter_map(|department| department.director_id)
+            .collect();
+        let users = self.users_by_id(ids).await?;
+        Ok((departments, users))
+    }
+
+    /// A group the caller may see: any group of the enterprise for its administrator; for a
+    /// user, a visible group or one they are in.
+    async fn group_of(&self, principal: &Principal, id: GroupId) -> Result<Group> {
+        let enterprise_id = Self::caller_enterprise(principal)?;
+        let group = match self.repo.find_group(id).await? {
+            Some(group) if group.enterprise_id == enterprise_id => group,
+            _ => return Err(Error::not_found(NotFoundKind::Group)),
+        };
+        if let Some(user) = principal.user_id()
+            && !group.is_visible
+            && !self.repo.is_group_member(group.id, user).await?
+        {
+            return Err(Error::not_found(NotFoundKind::Group));
+        }
+        Ok(group)
+    }
+
+    async fn group_admin(
+        &self,
+        enterprise_id: EnterpriseId,
+        raw: Option<i64>,
+        clear_allowed: bool,
+    ) -> Result<Option<Option<UserId>>> {
+        match raw {
+            None => Ok(None),
+            Some(-1) if clear_allowed => Ok(Some(None)),
+            Some(id) if id < 1 => Err(Error::invalid(
+                "admin_user_id",
+                if clear_allowed {
+                    "必须大于等于-1"
+                } else {
+                    "必须大于等于1"
+                },
+            )),
+            Some(id) => Ok(Some(Some(self.member_of(enterprise_id, id).await?.id))),
+        }
+    }
+
+    /// `admin/group/create`. Without an administrator, invitations to the group are accepted at
+    /// once (nobody else could accept them).
+    pub async fn create_group(&self, principal: &Principal, spec: GroupSpec) -> Result<(Group, Users)> {
+        let enterprise_id = Self::administered(principal)?;
+        let (name, key) = department_name(spec.name.as_deref())?;
+        let description = group_description(spec.description)?.unwrap_or_default();
+        let admin = self
+            .group_admin(enterprise_id, spec.admin_user_id, false)
+            .await?
+            .flatten();
+        let group = self
+            .repo
+            .create_group(NewGroup {
+                enterprise_id,
+                name,
+                name_key: key,
+                description,
+                admin_user_id: admin,
+                is_visible: spec.visible.unwrap_or(false),
+                collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(admin.is_none()),
+                created_at: self.clock.now(),
+            })
+            .await?;
+        let users = self.users_by_id(group.admin_user_id.into_iter().collect()).await?;
+        Ok((group, users))
+    }
+
+    /// `group/{id}/info` and `admin/group/{id}/info`.
+    pub async fn group_info(&self, principal: &Principal, id: GroupId) -> Result<(Group, Users)> {
+        let group = self.group_of(principal, id).await?;
+        let users = self.users_by_id(group.admin_user_id.into_iter().collect()).await?;
+        Ok((group, users))
+    }
+
+    /// `admin/group/{id}/update`.
+    pub async fn update_group(&self, principal: &Principal, id: GroupId, spec: GroupSpec) -> Result<(Group, Users)> {
+        let enterprise_id = Self::administered(principal)?;
+        self.group_of(principal, id).await?;
+        let name = spec.name.as_deref().map(|raw| department_name(Some(raw))).transpose()?;
+        let changes = GroupChanges {
+            name,
+            description: group_description(spec.description)?,
+            admin_user_id: self.group_admin(enterprise_id, spec.admin_user_id, true).await?,
+            is_visible: spec.visible,
+            collab_auto_accepted: spec.collab_auto_accepted,
+        };
+        let group = self.repo.update_group(id, changes).await.map_err(|err| match err {
+            crate::RepoError::NotFound => Error::not_found(NotFoundKind::Group),
+            other => other.into(),
+        })?;
+        let users = self.users_by_id(group.admin_user_id.into_iter().collect()).await?;
+        Ok((group, users))
+    }
+
+    /// `admin/group/{id}/delete`.
+    pub async fn delete_group(&self, principal: &Principal, id: GroupId) -> Result<()> {
+        Self::administered(principal)?;
+        self.group_of(principal, id).await?;
+        self.repo.delete_group(id).await.map_err(|err| match err {
+            crate::RepoError::NotFound => Error::not_found(NotFoundKind::Group),
+            other => other.into(),
+        })
+    }
+
+    /// `admin/group/{id}/add_user`.
+    pub async fn add_group_user(&self, principal: &Principal, id: GroupId, user: i64) -> Result<()> {
+        let enterprise_id = Self::administered(principal)?;
+        self.group_of(principal, id).await?;
+        let user = self.member_of(enterprise_id, user).await?;
+        Ok(self.repo.add_group_user(id, user.id, self.clock.now()).await?)
+    }
+
+    /// `admin/group/{id}/remove_user`.
+    pub async fn remove_group_user(&self, principal: &Principal, id: GroupId, user: i64) -> Result<()> {
+        let enterprise_id = Self::administered(principal)?;
+        self.group_of(principal, id).await?;
+        let user = self.member_of(enterprise_id, user).await?;
+        if self.repo.remove_group_user(id, user.id).await? {
+            Ok(())
+        } else {
+            Err(Error::Refused(Refusal::UserNotInGroup))
+        }
+    }
+
+    /// `group/list` and `admin/group/list`: by name; users see visible groups and their own.
+    pub async fn list_groups(&self, principal: &Principal, words: Option<&str>, page: Page) -> Result<GroupList> {
+        let enterprise_id = Self::caller_enterprise(principal)?;
+        let words = search_words(words)?;
+        let (groups, total) = self
+            .repo
+            .list_groups(enterprise_id, principal.user_id(), words, page)
+            .await?;
+        let ids = groups.iter().filter_map(|group| group.admin_user_id).collect();
+        let users = self.users_by_id(ids).await?;
+        Ok(GroupList { groups, total, users })
+    }
+
+    /// `group/{id}/users` and `admin/group/{id}/users`.
+    pub async fn group_users(
+        &self,
+        principal: &Principal,
+        id: GroupId,
+        words: Option<&str>,
+        page: Page,
+    ) -> Result<(Vec<User>, i64, Enterprise)> {
+        let group = self.group_of(principal, id).await?;
+        let words = search_words(words)?;
+        let (users, total) = self.repo.list_group_users(group.id, words, page).await?;
+        let enterprise = self.repo.find_enterprise(group.enterprise_id).await?;
+        let enterprise = enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+        Ok((users, total, enterprise))
+    }
+}
+
+/// Search words: trimmed, at most 100 characters, none when blank.
+pub(crate) fn search_words(words: Option<&str>) -> Result<Option<&str>> {
+    let words = words.map(str::trim).filter(|words| !words.is_empty());
+    if words.is_some_and(|words| words.chars().count() > 100) {
+        return Err(Error::invalid("query_words", "长度不能超过100个字符"));
+    }
+    Ok(words)
+}
+
+fn group_description(raw: Option<String>) -> Result<Option<String>> {
+    match raw {
+        Some(text) if text.chars().count() > 500 => Err(Error::invalid("description", "长度不能超过500个字符")),
+        other => Ok(other),
+    }
+}

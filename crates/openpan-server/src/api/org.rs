@@ -1,0 +1,281 @@
+//! Departments and groups: `/api/v2/admin/department/*` and `/admin/group/*` (enterprise
+//! token) change them; `/department/*` and `/group/*` (user token) read them. The read paths
+//! are served under both prefixes with the same handlers.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use openpan_core::ids::{DepartmentId, GroupId};
+use openpan_core::model::Page;
+use openpan_core::services::{DepartmentEdit, DepartmentSpec, GroupSpec};
+use openpan_types as wire;
+
+use super::items::{required, success};
+use crate::AppState;
+use crate::convert;
+use crate::error::Result;
+use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DepartmentArgs {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    parent_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    director_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    space_total: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    hide_phone: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    disable_share: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    enable_watermark: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    collab_auto_accepted: Option<bool>,
+    permission_type: Option<String>,
+    file_managers: Option<Vec<i64>>,
+}
+
+pub async fn create_department(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<DepartmentArgs>,
+) -> Result<Json<wire::DetailedDepartment>> {
+    let spec = DepartmentSpec {
+        name: args.name,
+        parent_id: args.parent_id,
+        director_id: args.director_id,
+        space_total_gb: args.space_total,
+        hide_phone: args.hide_phone,
+        disable_share: args.disable_share,
+        enable_watermark: args.enable_watermark,
+        collab_auto_accepted: args.collab_auto_accepted,
+    };
+    let view = state.core.create_department(&principal, spec).await?;
+    Ok(Json(convert::detailed_department(&view)))
+}
+
+pub async fn department_info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::DetailedDepartment>> {
+    let view = state.core.department_info(&principal, DepartmentId(id)).await?;
+    Ok(Json(convert::detailed_department(&view)))
+}
+
+pub async fn update_department(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<DepartmentArgs>,
+) -> Result<Json<wire::DetailedDepartment>> {
+    let edit = DepartmentEdit {
+        name: args.name,
+        parent_id: args.parent_id,
+        director_id: args.director_id,
+        space_total_gb: args.space_total,
+        hide_phone: args.hide_phone,
+        disable_share: args.disable_share,
+        enable_watermark: args.enable_watermark,
+        collab_auto_accepted: args.collab_auto_accepted,
+        permission_type: args.permission_type,
+        file_managers: args.file_managers,
+    };
+    let view = state.core.update_department(&principal, DepartmentId(id), edit).await?;
+    Ok(Json(convert::detailed_department(&view)))
+}
+
+pub async fn delete_department(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::SuccessBody>> {
+    state.core.delete_department(&principal, DepartmentId(id)).await?;
+    Ok(success())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MemberArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    user_id: Option<i64>,
+}
+
+pub async fn add_department_user(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<MemberArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let user = required(args.user_id, "user_id")?;
+    state
+        .core
+        .add_department_user(&principal, DepartmentId(id), user)
+        .await?;
+    Ok(success())
+}
+
+pub async fn remove_department_user(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<MemberArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let user = required(args.user_id, "user_id")?;
+    state
+        .core
+        .remove_department_user(&principal, DepartmentId(id), user)
+        .await?;
+    Ok(success())
+}
+
+pub async fn department_children(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<Json<wire::DepartmentChildren>> {
+    // The Java SDK always sends `permission_filter`; every department is listed either way.
+    params.opt_bool("permission_filter")?;
+    let listing = state.core.department_children(&principal, DepartmentId(id)).await?;
+    Ok(Json(convert::department_children(&listing)))
+}
+
+pub async fn department_users(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<Json<wire::ListedUserPage>> {
+    let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
+    let (users, total, enterprise) = state
+        .core
+        .department_users(&principal, DepartmentId(id), params.opt_str("query_words"), page)
+        .await?;
+    Ok(Json(convert::listed_user_page(&users, total, page, &enterprise)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct GroupArgs {
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    admin_user_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    visible: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    collab_auto_accepted: Option<bool>,
+    /// The PHP SDK's spelling.
+    #[serde(default, rename = "collabAutoAccepted", deserialize_with = "lenient_bool")]
+    collab_auto_accepted_camel: Option<bool>,
+}
+
+impl GroupArgs {
+    fn spec(self) -> GroupSpec {
+        GroupSpec {
+            name: self.name,
+            description: self.description,
+            admin_user_id: self.admin_user_id,
+            visible: self.visible,
+            collab_auto_accepted: self.collab_auto_accepted.or(self.collab_auto_accepted_camel),
+        }
+    }
+}
+
+pub async fn create_group(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<GroupArgs>,
+) -> Result<Json<wire::Group>> {
+    let (group, users) = state.core.create_group(&principal, args.spec()).await?;
+    Ok(Json(convert::group(&group, &users)))
+}
+
+pub async fn group_info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::Group>> {
+    let (group, users) = state.core.group_info(&principal, GroupId(id)).await?;
+    Ok(Json(convert::group(&group, &users)))
+}
+
+pub async fn update_group(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<GroupArgs>,
+) -> Result<Json<wire::Group>> {
+    let (group, users) = state.core.update_group(&principal, GroupId(id), args.spec()).await?;
+    Ok(Json(convert::group(&group, &users)))
+}
+
+pub async fn delete_group(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::SuccessBody>> {
+    state.core.delete_group(&principal, GroupId(id)).await?;
+    Ok(success())
+}
+
+pub async fn add_group_user(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<MemberArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let user = required(args.user_id, "user_id")?;
+    state.core.add_group_user(&principal, GroupId(id), user).await?;
+    Ok(success())
+}
+
+pub async fn remove_group_user(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<MemberArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let user = required(args.user_id, "user_id")?;
+    state.core.remove_group_user(&principal, GroupId(id), user).await?;
+    Ok(success())
+}
+
+pub async fn list_groups(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Params,
+) -> Result<Json<wire::GroupPage>> {
+    let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
+    let listing = state
+        .core
+        .list_groups(&principal, params.opt_str("query_words"), page)
+        .await?;
+    Ok(Json(wire::GroupPage {
+        groups: listing
+            .groups
+            .iter()
+            .map(|group| convert::group(group, &listing.users))
+            .collect(),
+        total_count: listing.total,
+        page_id: page.page_id,
+        page_capacity: page.capacity,
+        page_count: page.page_count(listing.total),
+    }))
+}
+
+pub async fn group_users(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<Json<wire::ListedUserPage>> {
+    let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
+    let (users, total, enterprise) = state
+        .core
+        .group_users(&principal, GroupId(id), params.opt_str("query_words"), page)
+        .await?;
+    Ok(Json(convert::listed_user_page(&users, total, page, &enterprise)))
+}
