@@ -84,6 +84,9 @@ pub enum Refusal {
     UserNotInDepartment,
     UserNotInGroup,
     UserNotInEnterprise,
+    CannotProvideBothYfyIdAndCustomId,
+    YfyIdAndCustomIdNotNull,
+    EnterpriseNotEnableSyncAccount,
 }
 
 /// A rejected request field.

@@ -16,6 +16,8 @@ pub struct Enterprise {
     /// Bytes, -1 for unlimited.
     pub space_total: i64,
     pub space_used: i64,
+    /// Whether an integrator may create and update accounts in bulk (`sync_users`).
+    pub account_sync_enabled: bool,
 }
 
 /// A user of one enterprise.

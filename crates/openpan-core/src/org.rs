@@ -46,6 +46,8 @@ pub struct NewDepartment {
     pub enable_watermark: bool,
     pub collab_auto_accepted: bool,
     pub created_at: i64,
+    /// The id an integrator's platform knows it by: `(platform_id, custom_id)`.
+    pub ticket: Option<(i64, String)>,
 }
 
 /// What changes about a department; `None` keeps the current value.
@@ -90,6 +92,8 @@ pub struct NewGroup {
     pub is_visible: bool,
     pub collab_auto_accepted: bool,
     pub created_at: i64,
+    /// The id an integrator's platform knows it by: `(platform_id, custom_id)`.
+    pub ticket: Option<(i64, String)>,
 }
 
 /// What changes about a group; `None` keeps the current value.
@@ -106,4 +110,20 @@ pub struct GroupChanges {
 /// The key names are unique by: case-folded, as item names are.
 pub fn name_key(name: &str) -> String {
     name.to_lowercase()
+}
+
+/// Which directory record an integrator's id stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgKind {
+    Department,
+    Group,
+}
+
+impl OrgKind {
+    pub fn code(self) -> i16 {
+        match self {
+            OrgKind::Department => 1,
+            OrgKind::Group => 2,
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::ids::{AppId, DepartmentId, EnterpriseId, GroupId, ItemId, TokenId, Us
 use crate::model::{
     App, AppStatus, Enterprise, NewToken, Page, Subject, TokenHashes, TokenRecord, User, UserWithEnterprise,
 };
-use crate::org::{Department, DepartmentChanges, Group, GroupChanges, NewDepartment, NewGroup};
+use crate::org::{Department, DepartmentChanges, Group, GroupChanges, NewDepartment, NewGroup, OrgKind};
 
 pub type RepoResult<T> = Result<T, RepoError>;
 
@@ -484,9 +484,64 @@ pub trait OrgRepo: Send + Sync {
     async fn list_group_users(&self, group: GroupId, words: Option<&str>, page: Page) -> RepoResult<(Vec<User>, i64)>;
 }
 
-pub trait Repo: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo {}
+/// One account of an integrator's bulk sync, created or updated by its custom id.
+#[derive(Debug, Clone)]
+pub struct SyncUser {
+    pub platform_id: i64,
+    pub custom_id: String,
+    /// What a new account is created with (its `enterprise_id` scopes the sync).
+    pub new: NewUser,
+    /// Whether an existing account is activated too.
+    pub activate: bool,
+    /// For an existing account; `None` fields keep their values.
+    pub changes: UserChanges,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password_hash: Option<String>,
+    /// Joined when not already a member (a membership the limit refuses fails the account).
+    pub department: Option<DepartmentId>,
+    pub group: Option<GroupId>,
+}
 
-impl<T: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo> Repo for T {}
+/// Integrators' ids for users, departments and groups, and bulk account sync.
+#[async_trait]
+pub trait PlatformRepo: Send + Sync {
+    async fn set_account_sync(&self, enterprise_id: EnterpriseId, enabled: bool) -> RepoResult<()>;
+    /// The custom id of a user on a platform.
+    async fn user_ticket_of(
+        &self,
+        enterprise_id: EnterpriseId,
+        platform_id: i64,
+        user: UserId,
+    ) -> RepoResult<Option<String>>;
+    async fn find_org_ticket(
+        &self,
+        enterprise_id: EnterpriseId,
+        platform_id: i64,
+        kind: OrgKind,
+        custom_id: &str,
+    ) -> RepoResult<Option<i64>>;
+    async fn org_ticket_of(
+        &self,
+        enterprise_id: EnterpriseId,
+        platform_id: i64,
+        kind: OrgKind,
+        local_id: i64,
+    ) -> RepoResult<Option<String>>;
+    /// Creates or updates one account with its custom id and memberships, all or nothing;
+    /// answers the account and whether it was created.
+    async fn sync_user(&self, sync: SyncUser) -> RepoResult<(User, bool)>;
+}
+
+pub trait Repo:
+    EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo + PlatformRepo
+{
+}
+
+impl<T: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo + PlatformRepo> Repo
+    for T
+{
+}
 
 /// Whether a backend answers, for `/readyz`.
 #[async_trait]

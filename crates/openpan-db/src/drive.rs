@@ -569,6 +569,8 @@ impl SqlRepo {
                 "delete from group_member where user_id = ?",
                 "update user_group set admin_user_id = null where admin_user_id = ?",
                 "update user_account set department_count = 0 where user_id = ?",
+                // The integrator's ids are free for another account.
+                "delete from user_ticket where user_id = ?",
             ] {
                 exec!(&mut *tx, builder, statement, id.0).map_err(other)?;
             }

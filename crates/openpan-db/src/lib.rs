@@ -10,6 +10,7 @@ mod drive;
 mod errors;
 mod idempotency;
 mod org;
+mod platform;
 mod pool;
 mod repo;
 mod schema;

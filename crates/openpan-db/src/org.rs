@@ -13,13 +13,32 @@ use openpan_core::error::ConflictKind;
 use openpan_core::ids::{DepartmentId, EnterpriseId, GroupId, UserId};
 use openpan_core::model::{Page, User};
 use openpan_core::org::{
-    Department, DepartmentChanges, Group, GroupChanges, MAX_DEPARTMENTS_PER_USER, NewDepartment, NewGroup,
+    Department, DepartmentChanges, Group, GroupChanges, MAX_DEPARTMENTS_PER_USER, NewDepartment, NewGroup, OrgKind,
 };
 use openpan_core::ports::{OrgRepo, RepoResult};
 
 use crate::errors::{classify, other};
 use crate::pool::{SqlRepo, exec, fetch, is_postgres, on_pool, scalar};
 use crate::repo::{UserRow, escape_like, user_columns_of};
+
+/// Records the integrator's id of a department or group; a custom id or a record that already
+/// has one on the platform is a conflict.
+macro_rules! bind_ticket {
+    ($conn:expr, $builder:ident, $enterprise:expr, $platform:expr, $kind:expr, $custom:expr, $local:expr) => {{
+        let kind: OrgKind = $kind;
+        exec!(
+            $conn,
+            $builder,
+            "insert into org_ticket (enterprise_id, platform_id, kind, custom_id, local_id) values (?, ?, ?, ?, ?)",
+            $enterprise,
+            $platform,
+            kind.code(),
+            $custom,
+            $local
+        )
+        .map_err(|err| classify(err, Some(ConflictKind::UserTicket)))?;
+    }};
+}
 
 /// Serialises department moves of one enterprise on PostgreSQL (see the module comment).
 const DIRECTORY_LOCK_BASE: i64 = 0x6f71_0000_0000_0000;
@@ -185,6 +204,17 @@ impl OrgRepo for SqlRepo {
                 new.created_at
             )
             .map_err(|err| classify(err, Some(ConflictKind::DepartmentName)))?;
+            if let Some((platform, custom)) = &new.ticket {
+                bind_ticket!(
+                    &mut *tx,
+                    builder,
+                    new.enterprise_id.0,
+                    *platform,
+                    OrgKind::Department,
+                    custom,
+                    id
+                );
+            }
             tx.commit().await.map_err(other)?;
             Ok::<i64, RepoError>(id)
         })?;
@@ -348,6 +378,14 @@ impl OrgRepo for SqlRepo {
             exec!(
                 &mut *tx,
                 builder,
+                "delete from org_ticket where kind = ? and local_id = ?",
+                OrgKind::Department.code(),
+                id.0
+            )
+            .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
                 "update department set children_count = children_count - 1 where department_id = ?",
                 current.parent_id
             )
@@ -488,9 +526,10 @@ impl OrgRepo for SqlRepo {
 
     async fn create_group(&self, new: NewGroup) -> RepoResult<Group> {
         let id = on_pool!(self, write, |pool, builder| {
-            scalar!(
+            let mut tx = pool.begin().await.map_err(other)?;
+            let id = scalar!(
                 i64,
-                pool,
+                &mut *tx,
                 builder,
                 "insert into user_group (enterprise_id, name, name_key, description, admin_user_id, is_visible, \
                  collab_auto_accepted, created_at) values (?, ?, ?, ?, ?, ?, ?, ?) returning group_id",
@@ -503,7 +542,20 @@ impl OrgRepo for SqlRepo {
                 new.collab_auto_accepted,
                 new.created_at
             )
-            .map_err(|err| classify(err, Some(ConflictKind::GroupName)))
+            .map_err(|err| classify(err, Some(ConflictKind::GroupName)))?;
+            if let Some((platform, custom)) = &new.ticket {
+                bind_ticket!(
+                    &mut *tx,
+                    builder,
+                    new.enterprise_id.0,
+                    *platform,
+                    OrgKind::Group,
+                    custom,
+                    id
+                );
+            }
+            tx.commit().await.map_err(other)?;
+            Ok::<i64, RepoError>(id)
         })?;
         self.find_group(GroupId(id)).await?.ok_or(RepoError::NotFound)
     }
@@ -553,6 +605,14 @@ impl OrgRepo for SqlRepo {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             exec!(&mut *tx, builder, "delete from group_member where group_id = ?", id.0).map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from org_ticket where kind = ? and local_id = ?",
+                OrgKind::Group.code(),
+                id.0
+            )
+            .map_err(other)?;
             let deleted = exec!(&mut *tx, builder, "delete from user_group where group_id = ?", id.0).map_err(other)?;
             if deleted.rows_affected() == 0 {
                 return Err(RepoError::NotFound);

@@ -27,6 +27,7 @@ struct EnterpriseRow {
     created_at: i64,
     space_total: i64,
     space_used: i64,
+    account_sync_enabled: bool,
 }
 
 impl From<EnterpriseRow> for model::Enterprise {
@@ -39,11 +40,12 @@ impl From<EnterpriseRow> for model::Enterprise {
             created_at: row.created_at,
             space_total: row.space_total,
             space_used: row.space_used,
+            account_sync_enabled: row.account_sync_enabled,
         }
     }
 }
 
-const ENTERPRISE_COLUMNS: [Enterprise; 7] = [
+const ENTERPRISE_COLUMNS: [Enterprise; 8] = [
     Enterprise::EnterpriseId,
     Enterprise::Name,
     Enterprise::ShortName,
@@ -51,11 +53,12 @@ const ENTERPRISE_COLUMNS: [Enterprise; 7] = [
     Enterprise::CreatedAt,
     Enterprise::SpaceTotal,
     Enterprise::SpaceUsed,
+    Enterprise::AccountSyncEnabled,
 ];
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
-    user_id: i64,
+    pub(crate) user_id: i64,
     enterprise_id: i64,
     name: String,
     email: Option<String>,
@@ -240,6 +243,7 @@ struct UserWithEnterpriseRow {
     enterprise_created_at: i64,
     enterprise_space_total: i64,
     enterprise_space_used: i64,
+    enterprise_account_sync_enabled: bool,
 }
 
 impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
@@ -252,6 +256,7 @@ impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
             created_at: row.enterprise_created_at,
             space_total: row.enterprise_space_total,
             space_used: row.enterprise_space_used,
+            account_sync_enabled: row.enterprise_account_sync_enabled,
         };
         Self {
             user: row.user.into(),
@@ -260,7 +265,7 @@ impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
     }
 }
 
-fn insert_user(new: &NewUser, enterprise_id: EnterpriseId) -> sea_query::InsertStatement {
+pub(crate) fn insert_user(new: &NewUser, enterprise_id: EnterpriseId) -> sea_query::InsertStatement {
     Query::insert()
         .into_table(UserAccount::Table)
         .columns([
@@ -495,6 +500,7 @@ impl UserRepo for SqlRepo {
             (Enterprise::CreatedAt, "enterprise_created_at"),
             (Enterprise::SpaceTotal, "enterprise_space_total"),
             (Enterprise::SpaceUsed, "enterprise_space_used"),
+            (Enterprise::AccountSyncEnabled, "enterprise_account_sync_enabled"),
         ] {
             query.expr_as(Expr::col((Enterprise::Table, column)), Alias::new(alias));
         }

@@ -15,6 +15,7 @@ pub(crate) enum Enterprise {
     SpaceTotal,
     SpaceUsed,
     DirectoryGeneration,
+    AccountSyncEnabled,
 }
 
 #[derive(Iden, Clone, Copy)]

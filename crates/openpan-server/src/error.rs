@@ -110,6 +110,9 @@ impl From<Error> for ApiError {
                 Refusal::UserNotInDepartment => ErrorCode::UserNotInDepartment,
                 Refusal::UserNotInGroup => ErrorCode::UserNotInGroup,
                 Refusal::UserNotInEnterprise => ErrorCode::UserNotInEnterprise,
+                Refusal::CannotProvideBothYfyIdAndCustomId => ErrorCode::CannotProvideBothYfyIdAndCustomId,
+                Refusal::YfyIdAndCustomIdNotNull => ErrorCode::YfyIdAndCustomIdNotNull,
+                Refusal::EnterpriseNotEnableSyncAccount => ErrorCode::EnterpriseNotEnableSyncAccount,
             }),
             Error::PermissionDenied => ApiError::new(ErrorCode::PermissionDenied),
             Error::Unauthenticated => ApiError::new(ErrorCode::Unauthorized),
@@ -167,8 +170,15 @@ impl IntoResponse for ApiError {
 
 /// Builds the envelope for `error` in the request's language.
 fn envelope(error: &ApiError, context: &RequestContext) -> ErrorBody {
-    let lang = context.lang;
-    let errors = if error.fields.is_empty() {
+    ErrorBody {
+        errors: error_items(error, context.lang),
+        request_id: context.request_id.clone(),
+    }
+}
+
+/// The `errors` of an envelope for `error`: one item, or one per field at fault.
+pub fn error_items(error: &ApiError, lang: Lang) -> Vec<ErrorItem> {
+    if error.fields.is_empty() {
         vec![ErrorItem {
             code: error.code.as_str().to_owned(),
             msg: error.code.message(lang).to_owned(),
@@ -187,10 +197,6 @@ fn envelope(error: &ApiError, context: &RequestContext) -> ErrorBody {
                 field: Some(field.clone()),
             })
             .collect()
-    };
-    ErrorBody {
-        errors,
-        request_id: context.request_id.clone(),
     }
 }
 

@@ -236,6 +236,23 @@ pub fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result
     }
 }
 
+/// Deserializes an optional string given as a string or a number (integrators' ids come as
+/// both); `null` is "not given".
+pub fn lenient_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum StringOrNumber {
+        Text(String),
+        Number(i64),
+    }
+    Ok(
+        Option::<StringOrNumber>::deserialize(deserializer)?.map(|value| match value {
+            StringOrNumber::Text(text) => text,
+            StringOrNumber::Number(number) => number.to_string(),
+        }),
+    )
+}
+
 /// Deserializes an optional int64 given as a number or a numeric string (the SDKs and the
 /// platform document send both); `null` is "not given".
 pub fn lenient_i64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {

@@ -87,6 +87,13 @@ pub async fn set_app_status(core: &Core, app_id: i64, status: AppStatus) -> anyh
     Ok(json!({ "app_id": app_id, "status": status.as_str() }))
 }
 
+pub async fn set_account_sync(core: &Core, enterprise_id: i64, enabled: bool) -> anyhow::Result<serde_json::Value> {
+    core.set_account_sync(&Principal::local_operator(), EnterpriseId(enterprise_id), enabled)
+        .await
+        .map_err(describe)?;
+    Ok(json!({ "enterprise_id": enterprise_id, "account_sync_enabled": enabled }))
+}
+
 pub async fn delete_user(core: &Core, user_id: i64, receiver_id: i64) -> anyhow::Result<serde_json::Value> {
     core.delete_user(&Principal::local_operator(), UserId(user_id), Some(UserId(receiver_id)))
         .await

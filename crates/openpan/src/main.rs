@@ -119,6 +119,15 @@ enum AdminCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Let (or stop) an enterprise's integrators sync accounts in bulk (`sync_users`).
+    SetAccountSync {
+        #[arg(long)]
+        enterprise_id: i64,
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Disable an app; its tokens stop working at once.
     DisableApp {
         #[arg(long)]
@@ -219,6 +228,11 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
             };
             (output, admin::create_app(core, cmd).await?)
         }
+        AdminCommand::SetAccountSync {
+            enterprise_id,
+            enabled,
+            output,
+        } => (output, admin::set_account_sync(core, enterprise_id, enabled).await?),
         AdminCommand::DisableApp { app_id, output } => {
             (output, admin::set_app_status(core, app_id, AppStatus::Disabled).await?)
         }

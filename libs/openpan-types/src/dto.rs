@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ErrorItem;
+
 /// `POST /oauth/token` success body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
@@ -286,6 +288,65 @@ pub struct GroupPage {
     pub page_capacity: i64,
     /// Number of pages.
     pub page_count: i64,
+}
+
+/// A user with the id an integrator's platform knows it by (`mapping_user`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingUser {
+    /// The integrator's id, `""` when the user has none on the platform.
+    pub custom_id: String,
+    /// The user.
+    #[serde(flatten)]
+    pub user: DetailedUser,
+}
+
+/// A department with the integrator's id (`mapping_department`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingDepartment {
+    /// The integrator's id, `""` when the department has none on the platform.
+    pub custom_id: String,
+    /// The department.
+    #[serde(flatten)]
+    pub department: DetailedDepartment,
+}
+
+/// A group with the integrator's id (`mapping_group`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingGroup {
+    /// The integrator's id, `""` when the group has none on the platform.
+    pub custom_id: String,
+    /// The group.
+    #[serde(flatten)]
+    pub group: Group,
+}
+
+/// What became of one record of a sync call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncItemResult {
+    /// The record's custom id as sent.
+    pub custom_id: String,
+    /// Whether the record was synced.
+    pub success: bool,
+    /// Our id of the record, when synced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// Whether it was created (rather than updated).
+    pub created: bool,
+    /// Why it was refused, as in an error envelope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorItem>,
+}
+
+/// `sync_users`, `sync_departments`, `sync_groups`: how many records were synced, and what
+/// became of each, in the order sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResult {
+    /// Records synced.
+    pub success_items_count: i64,
+    /// This request's id.
+    pub request_id: String,
+    /// Per record.
+    pub results: Vec<SyncItemResult>,
 }
 
 /// `user/space_usage`.

@@ -8,6 +8,7 @@ mod drive;
 mod idempotency;
 mod org;
 mod pack;
+mod platform;
 mod resumable;
 mod transfer;
 mod usage;
@@ -26,6 +27,7 @@ pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnte
 pub use drive::{ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
 pub use org::{DepartmentChildren, DepartmentEdit, DepartmentSpec, DepartmentView, GroupList, GroupSpec};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
+pub use platform::{MAX_SYNC_ITEMS, MappingKey, SyncOrgRecord, SyncOutcome, SyncUserRecord, SyncUsers};
 pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
 pub use transfer::{
     CollectReport, DEFAULT_DOWNLOAD_TTL_SECS, Download, DownloadTicket, UPLOAD_URL_TTL_SECS, UploadRequest,

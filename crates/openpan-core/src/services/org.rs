@@ -134,7 +134,7 @@ impl Core {
     }
 
     /// A department of the enterprise; department 0 is the enterprise itself.
-    async fn department_of(&self, enterprise_id: EnterpriseId, id: DepartmentId) -> Result<Department> {
+    pub(crate) async fn department_of(&self, enterprise_id: EnterpriseId, id: DepartmentId) -> Result<Department> {
         if id == ROOT_DEPARTMENT {
             return self.root_department(enterprise_id).await;
         }
@@ -236,6 +236,7 @@ impl Core {
                 enable_watermark: spec.enable_watermark.unwrap_or(inherited && parent.enable_watermark),
                 collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(false),
                 created_at: self.clock.now(),
+                ticket: None,
             })
             .await
             .map_err(|err| match err {
@@ -464,6 +465,7 @@ impl Core {
                 is_visible: spec.visible.unwrap_or(false),
                 collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(admin.is_none()),
                 created_at: self.clock.now(),
+                ticket: None,
             })
             .await?;
         let users = self.users_by_id(group.admin_user_id.into_iter().collect()).await?;

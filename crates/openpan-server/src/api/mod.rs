@@ -5,6 +5,7 @@ mod file;
 mod folder;
 mod items;
 mod org;
+mod platform;
 mod trash;
 mod usage;
 mod user;
@@ -51,6 +52,18 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/group/{id}/remove_user", post(org::remove_group_user))
         .route("/admin/group/{id}/info", get(org::group_info))
         .route("/admin/group/{id}/users", get(org::group_users))
+        .route("/admin/platform/{id}/mapping_user", get(platform::mapping_user))
+        .route(
+            "/admin/platform/{id}/mapping_department",
+            get(platform::mapping_department),
+        )
+        .route("/admin/platform/{id}/mapping_group", get(platform::mapping_group))
+        .route("/admin/platform/{id}/sync_users", post(platform::sync_users))
+        .route(
+            "/admin/platform/{id}/sync_departments",
+            post(platform::sync_departments),
+        )
+        .route("/admin/platform/{id}/sync_groups", post(platform::sync_groups))
         .route("/group/list", get(org::list_groups))
         .route("/group/{id}/info", get(org::group_info))
         .route("/group/{id}/users", get(org::group_users))

@@ -219,3 +219,49 @@ async fn first_start_bootstraps_and_prints_how_to_log_in() {
         .unwrap();
     assert!(output.status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_allow_account_sync_and_delete_users_handing_their_files_over() {
+    let app = TestApp::spawn().await;
+    let enterprise = app.tenant.enterprise_id.to_string();
+    let admin = app.enterprise_token(&app.tenant).await;
+    let sync = json!({"departments": [{"custom_id": "D1", "name": "研发"}]});
+    let refused = app
+        .post("/api/v2/admin/platform/2/sync_departments", &admin, &sync)
+        .await;
+    assert_eq!(refused.status(), 400);
+    let enabled = json_line(openpan(&app).args([
+        "admin",
+        "set-account-sync",
+        "--enterprise-id",
+        &enterprise,
+        "--enabled",
+        "true",
+        "--json",
+    ]));
+    assert_eq!(enabled["account_sync_enabled"], true);
+    let synced = app
+        .post_ok("/api/v2/admin/platform/2/sync_departments", &admin, &sync)
+        .await;
+    assert_eq!(synced["success_items_count"], 1);
+
+    let leaver = app.create_user(&app.tenant, "Leaver", "leaver@acme.test").await;
+    let token = app.user_token(&app.tenant, leaver).await;
+    app.upload(&token, 0, "notes.txt", b"kept").await;
+    let deleted = json_line(openpan(&app).args([
+        "admin",
+        "delete-user",
+        "--user-id",
+        &leaver.to_string(),
+        "--receiver-id",
+        &app.tenant.admin_user_id.to_string(),
+        "--json",
+    ]));
+    assert_eq!(deleted["deleted"], true);
+    let heir = app.admin_user_token().await;
+    let root = app.get_ok("/api/v2/folder/0/children", &heir).await;
+    let handed = root["folders"][0]["id"].as_i64().unwrap();
+    assert_eq!(root["folders"][0]["name"], "Leaver的文件");
+    let inside = app.get_ok(&format!("/api/v2/folder/{handed}/children"), &heir).await;
+    assert_eq!(inside["files"][0]["name"], "notes.txt");
+}

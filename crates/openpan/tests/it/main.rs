@@ -12,6 +12,7 @@ mod harness;
 mod listing_cache;
 mod oauth;
 mod org;
+mod platform;
 mod rate_limit;
 mod tidy;
 mod users;

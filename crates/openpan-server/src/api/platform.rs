@@ -1,0 +1,207 @@
+//! `/api/v2/admin/platform/{platform_id}/*` (enterprise token): integrators' ids and bulk sync.
+
+use axum::extract::State;
+use axum::{Extension, Json};
+use serde::Deserialize;
+
+use openpan_core::services::{MappingKey, SyncOrgRecord, SyncOutcome, SyncUserRecord, SyncUsers};
+use openpan_types as wire;
+
+use crate::AppState;
+use crate::context::RequestContext;
+use crate::convert;
+use crate::error::{ApiError, Result, error_items};
+use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64, lenient_string};
+
+pub async fn mapping_user(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(platform_id): PathId,
+    params: Params,
+) -> Result<Json<wire::MappingUser>> {
+    let key = MappingKey::from_params(params.opt_str("user_id"), params.opt_i64("yfy_user_id")?, true)?;
+    let (user, custom_id) = state.core.mapping_user(&principal, platform_id, key).await?;
+    Ok(Json(wire::MappingUser {
+        custom_id,
+        user: convert::detailed_user(&user, false),
+    }))
+}
+
+pub async fn mapping_department(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(platform_id): PathId,
+    params: Params,
+) -> Result<Json<wire::MappingDepartment>> {
+    let key = MappingKey::from_params(
+        params.opt_str("department_id"),
+        params.opt_i64("yfy_department_id")?,
+        false,
+    )?;
+    let (view, custom_id) = state.core.mapping_department(&principal, platform_id, key).await?;
+    Ok(Json(wire::MappingDepartment {
+        custom_id,
+        department: convert::detailed_department(&view),
+    }))
+}
+
+pub async fn mapping_group(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(platform_id): PathId,
+    params: Params,
+) -> Result<Json<wire::MappingGroup>> {
+    let key = MappingKey::from_params(params.opt_str("group_id"), params.opt_i64("yfy_group_id")?, false)?;
+    let (group, users, custom_id) = state.core.mapping_group(&principal, platform_id, key).await?;
+    Ok(Json(wire::MappingGroup {
+        custom_id,
+        group: convert::group(&group, &users),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SyncUserArgs {
+    /// The integrator's id of the account (`user_id` is accepted for it too).
+    #[serde(default, deserialize_with = "lenient_string")]
+    custom_id: Option<String>,
+    #[serde(default, rename = "user_id", deserialize_with = "lenient_string")]
+    user_id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    storage_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    space_total: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    hide_phone: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    disable_download: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    force_active: Option<bool>,
+    password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SyncUsersArgs {
+    users: Option<Vec<SyncUserArgs>>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    default_department_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    default_group_id: Option<String>,
+    custom_password: Option<String>,
+}
+
+fn sync_result(outcomes: Vec<SyncOutcome>, context: &RequestContext) -> wire::SyncResult {
+    let results: Vec<wire::SyncItemResult> = outcomes
+        .into_iter()
+        .map(|outcome| wire::SyncItemResult {
+            custom_id: outcome.custom_id,
+            success: outcome.error.is_none(),
+            id: outcome.id,
+            created: outcome.created,
+            errors: outcome
+                .error
+                .map(|error| error_items(&ApiError::from(error), context.lang))
+                .unwrap_or_default(),
+        })
+        .collect();
+    wire::SyncResult {
+        success_items_count: results.iter().filter(|result| result.success).count() as i64,
+        request_id: context.request_id.clone(),
+        results,
+    }
+}
+
+pub async fn sync_users(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Extension(context): Extension<RequestContext>,
+    PathId(platform_id): PathId,
+    JsonBody(args): JsonBody<SyncUsersArgs>,
+) -> Result<Json<wire::SyncResult>> {
+    let users = args.users.ok_or_else(|| ApiError::field("users", "不能为空"))?;
+    let sync = SyncUsers {
+        users: users
+            .into_iter()
+            .map(|user| {
+                let _ = user.storage_id;
+                SyncUserRecord {
+                    custom_id: user.custom_id.or(user.user_id),
+                    name: user.name,
+                    email: user.email,
+                    phone: user.phone,
+                    space_total_gb: user.space_total,
+                    hide_phone: user.hide_phone,
+                    disable_download: user.disable_download,
+                    force_active: user.force_active,
+                    password: user.password,
+                }
+            })
+            .collect(),
+        default_department: args.default_department_id,
+        default_group: args.default_group_id,
+        custom_password: args.custom_password,
+    };
+    let outcomes = state.core.sync_users(&principal, platform_id, sync).await?;
+    Ok(Json(sync_result(outcomes, &context)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SyncOrgArgs {
+    #[serde(default, deserialize_with = "lenient_string")]
+    custom_id: Option<String>,
+    name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    parent_custom_id: Option<String>,
+    description: Option<String>,
+}
+
+impl From<SyncOrgArgs> for SyncOrgRecord {
+    fn from(args: SyncOrgArgs) -> Self {
+        SyncOrgRecord {
+            custom_id: args.custom_id,
+            name: args.name,
+            parent_custom_id: args.parent_custom_id,
+            description: args.description,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SyncDepartmentsArgs {
+    departments: Option<Vec<SyncOrgArgs>>,
+}
+
+pub async fn sync_departments(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Extension(context): Extension<RequestContext>,
+    PathId(platform_id): PathId,
+    JsonBody(args): JsonBody<SyncDepartmentsArgs>,
+) -> Result<Json<wire::SyncResult>> {
+    let records = args
+        .departments
+        .ok_or_else(|| ApiError::field("departments", "不能为空"))?;
+    let records = records.into_iter().map(SyncOrgRecord::from).collect();
+    let outcomes = state.core.sync_departments(&principal, platform_id, records).await?;
+    Ok(Json(sync_result(outcomes, &context)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SyncGroupsArgs {
+    groups: Option<Vec<SyncOrgArgs>>,
+}
+
+pub async fn sync_groups(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Extension(context): Extension<RequestContext>,
+    PathId(platform_id): PathId,
+    JsonBody(args): JsonBody<SyncGroupsArgs>,
+) -> Result<Json<wire::SyncResult>> {
+    let records = args.groups.ok_or_else(|| ApiError::field("groups", "不能为空"))?;
+    let records = records.into_iter().map(SyncOrgRecord::from).collect();
+    let outcomes = state.core.sync_groups(&principal, platform_id, records).await?;
+    Ok(Json(sync_result(outcomes, &context)))
+}
