@@ -533,13 +533,37 @@ pub trait PlatformRepo: Send + Sync {
     async fn sync_user(&self, sync: SyncUser) -> RepoResult<(User, bool)>;
 }
 
+/// 免登 login tickets and the web sessions they open.
+#[async_trait]
+pub trait SessionRepo: Send + Sync {
+    async fn create_login_ticket(&self, hash: &[u8], user: UserId, app: AppId, expires_at: i64) -> RepoResult<()>;
+    /// Marks an unused, unexpired ticket of `app` used and answers its user; `None` for any other.
+    async fn redeem_login_ticket(&self, hash: &[u8], app: AppId, now: i64) -> RepoResult<Option<UserId>>;
+    /// Records a login: the time, and activation of an account that was waiting for it.
+    async fn record_login(&self, user: UserId, at: i64) -> RepoResult<()>;
+    async fn create_web_session(&self, hash: &[u8], user: UserId, created_at: i64, expires_at: i64) -> RepoResult<()>;
+    /// The live, active user of an unexpired session, with when it ends.
+    async fn find_web_session(&self, hash: &[u8], now: i64) -> RepoResult<Option<(UserId, i64)>>;
+    async fn delete_web_session(&self, hash: &[u8]) -> RepoResult<()>;
+    /// Removes expired tickets and sessions; answers how many.
+    async fn purge_sessions(&self, now: i64) -> RepoResult<u64>;
+}
+
 pub trait Repo:
-    EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo + PlatformRepo
+    EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo + PlatformRepo + SessionRepo
 {
 }
 
-impl<T: EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo + PlatformRepo> Repo
-    for T
+impl<T> Repo for T where
+    T: EnterpriseRepo
+        + UserRepo
+        + AppRepo
+        + TokenRepo
+        + DriveRepo
+        + IdempotencyRepo
+        + OrgRepo
+        + PlatformRepo
+        + SessionRepo
 {
 }
 

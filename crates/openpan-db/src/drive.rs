@@ -571,6 +571,8 @@ impl SqlRepo {
                 "update user_account set department_count = 0 where user_id = ?",
                 // The integrator's ids are free for another account.
                 "delete from user_ticket where user_id = ?",
+                "delete from login_ticket where user_id = ?",
+                "delete from web_session where user_id = ?",
             ] {
                 exec!(&mut *tx, builder, statement, id.0).map_err(other)?;
             }

@@ -14,5 +14,6 @@ mod platform;
 mod pool;
 mod repo;
 mod schema;
+mod session;
 
 pub use pool::{ConnectError, SqlRepo};

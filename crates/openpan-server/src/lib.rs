@@ -15,6 +15,7 @@ mod metrics;
 mod oauth;
 pub mod ratelimit;
 mod transfer;
+mod web;
 
 use std::sync::Arc;
 
@@ -134,6 +135,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))
         .route("/oauth/token", post(oauth::token))
+        .merge(web_routes())
         .nest("/api/v2", api_v2)
         .merge(transfers)
         .fallback(unknown_route)
@@ -142,6 +144,16 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_context))
         .with_state(state)
+}
+
+/// Browser sign-in and the console's session; failures answer the platform envelope.
+fn web_routes() -> Router<AppState> {
+    Router::new()
+        .route("/sso/login", get(web::sso_login))
+        .route("/console/session", get(web::session))
+        .route("/console/logout", post(web::logout))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(context::with_envelope))
 }
 
 /// Collapses repeated slashes and drops a trailing one, before routing: the Java SDK asks for

@@ -275,7 +275,7 @@ async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs:
 }
 
 async fn purge_expired_forever(repo: Arc<SqlRepo>, clock: Arc<dyn Clock>) {
-    use openpan_core::ports::TokenRepo;
+    use openpan_core::ports::{SessionRepo, TokenRepo};
     let mut interval = tokio::time::interval(Duration::from_secs(600));
     loop {
         interval.tick().await;
@@ -283,6 +283,11 @@ async fn purge_expired_forever(repo: Arc<SqlRepo>, clock: Arc<dyn Clock>) {
             Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired tokens"),
             Ok(_) => {}
             Err(err) => tracing::warn!(error = ?err, "purging expired tokens failed"),
+        }
+        match repo.purge_sessions(clock.now()).await {
+            Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired login tickets and web sessions"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = ?err, "purging expired web sessions failed"),
         }
     }
 }

@@ -349,6 +349,35 @@ pub struct SyncResult {
     pub results: Vec<SyncItemResult>,
 }
 
+/// `admin/user/get_login_url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginUrl {
+    /// Opens the drive for the user once; a GET on it answers a web session.
+    pub login_url: String,
+    /// Seconds the link stays valid.
+    pub expires_in: i64,
+}
+
+/// `admin/user/get_login_params`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginParams {
+    /// The single-use secret.
+    pub auth_key: String,
+    /// The app the ticket is bound to.
+    pub client_id: String,
+    /// Seconds the ticket stays valid.
+    pub expires_in: i64,
+}
+
+/// `GET /console/session`: who a web session belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The signed-in user.
+    pub user: User,
+    /// Epoch seconds when the session ends.
+    pub expires_at: i64,
+}
+
 /// `user/space_usage`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpaceUsage {

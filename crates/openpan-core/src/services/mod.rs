@@ -10,6 +10,7 @@ mod org;
 mod pack;
 mod platform;
 mod resumable;
+mod sso;
 mod transfer;
 mod usage;
 mod users;
@@ -29,6 +30,7 @@ pub use org::{DepartmentChildren, DepartmentEdit, DepartmentSpec, DepartmentView
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
 pub use platform::{MAX_SYNC_ITEMS, MappingKey, SyncOrgRecord, SyncOutcome, SyncUserRecord, SyncUsers};
 pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
+pub use sso::{LOGIN_TICKET_SECS, LoginTicket, WEB_SESSION_SECS, WebSession};
 pub use transfer::{
     CollectReport, DEFAULT_DOWNLOAD_TTL_SECS, Download, DownloadTicket, UPLOAD_URL_TTL_SECS, UploadRequest,
     UploadTarget, UploadTicket, VersionView,

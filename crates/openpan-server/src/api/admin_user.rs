@@ -15,21 +15,60 @@ use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64};
 
+/// `identifier`, `type` and the optional `platform_id` of a user lookup.
+fn lookup(params: &Params) -> Result<UserLookup> {
+    let identifier = params.str("identifier")?.to_owned();
+    let identifier_type = IdentifierType::parse(params.str("type")?)
+        .ok_or_else(|| ApiError::field("type", "取值必须是simple_phone_or_email、user_ticket、email或phone"))?;
+    let platform_id = params.opt_i64("platform_id")?;
+    Ok(UserLookup {
+        identifier,
+        identifier_type,
+        platform_id,
+    })
+}
+
+/// `get_login_url`: a link that opens the drive for the user, once, within five minutes.
+pub async fn get_login_url(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Params,
+) -> Result<Json<wire::LoginUrl>> {
+    let ticket = state.core.issue_login_ticket(&principal, lookup(&params)?).await?;
+    let login_url = url::Url::parse_with_params(
+        &format!("{}/sso/login", state.public_url),
+        [
+            ("client_id", ticket.client_id.as_str()),
+            ("auth_key", ticket.auth_key.as_str()),
+        ],
+    )
+    .map_err(|_| ApiError::new(openpan_types::ErrorCode::InternalServerError))?;
+    Ok(Json(wire::LoginUrl {
+        login_url: login_url.into(),
+        expires_in: ticket.expires_in,
+    }))
+}
+
+/// `get_login_params`: the same ticket as parameters, for a portal that builds the request.
+pub async fn get_login_params(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Params,
+) -> Result<Json<wire::LoginParams>> {
+    let ticket = state.core.issue_login_ticket(&principal, lookup(&params)?).await?;
+    Ok(Json(wire::LoginParams {
+        auth_key: ticket.auth_key,
+        client_id: ticket.client_id,
+        expires_in: ticket.expires_in,
+    }))
+}
+
 pub async fn get_user_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
     params: Params,
 ) -> Result<Json<wire::User>> {
-    let identifier = params.str("identifier")?.to_owned();
-    let identifier_type = IdentifierType::parse(params.str("type")?)
-        .ok_or_else(|| ApiError::field("type", "取值必须是simple_phone_or_email、user_ticket、email或phone"))?;
-    let platform_id = params.opt_i64("platform_id")?;
-    let lookup = UserLookup {
-        identifier,
-        identifier_type,
-        platform_id,
-    };
-    let found = state.core.get_user_info(&principal, lookup).await?;
+    let found = state.core.get_user_info(&principal, lookup(&params)?).await?;
     Ok(Json(convert::user(&found)))
 }
 

@@ -23,6 +23,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/user/get_user_info", get(admin_user::get_user_info))
         .route("/admin/user/all", get(admin_user::list_users))
         .route("/admin/user/create", post(admin_user::create))
+        .route("/admin/user/get_login_url", get(admin_user::get_login_url))
+        .route("/admin/user/get_login_params", get(admin_user::get_login_params))
         .route("/admin/user/{id}/info", get(admin_user::info))
         .route("/admin/user/{id}/update", post(admin_user::update))
         .route("/admin/user/{id}/delete", post(admin_user::delete))

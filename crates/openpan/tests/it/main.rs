@@ -14,5 +14,6 @@ mod oauth;
 mod org;
 mod platform;
 mod rate_limit;
+mod sso;
 mod tidy;
 mod users;

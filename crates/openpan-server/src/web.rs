@@ -1,0 +1,80 @@
+//! Browser sign-in outside the open API: 免登 links open a web session held in an HttpOnly
+//! cookie (only a keyed hash of it is stored), which the console reads with
+//! `GET /console/session` and ends with `POST /console/logout`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use openpan_types as wire;
+
+use crate::AppState;
+use crate::convert;
+use crate::error::{ApiError, Result};
+use crate::extract::Params;
+
+const COOKIE_NAME: &str = "openpan_session";
+
+fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
+    // Browsers drop `Secure` cookies on plain HTTP, which a local install uses.
+    let secure = if state.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .ok()
+}
+
+fn session_secret(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+/// `GET /sso/login?client_id=…&auth_key=…`: redeems the ticket, sets the session cookie and
+/// sends the browser to the console.
+pub async fn sso_login(State(state): State<AppState>, params: Params) -> Result<Response> {
+    let client_id = params.str("client_id")?;
+    let auth_key = params.str("auth_key")?;
+    let session = state.core.redeem_login_ticket(client_id, auth_key).await?;
+    let max_age = session.expires_at - state.core.now();
+    let cookie = session_cookie(&state, &session.secret, max_age)
+        .ok_or_else(|| ApiError::new(openpan_types::ErrorCode::InternalServerError))?;
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie);
+    response.headers_mut().insert(LOCATION, HeaderValue::from_static("/"));
+    Ok(response)
+}
+
+/// `GET /console/session`: the signed-in user, or 401.
+pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<wire::SessionInfo>> {
+    let secret = session_secret(&headers).ok_or_else(|| ApiError::new(openpan_types::ErrorCode::Unauthorized))?;
+    let (user, expires_at) = state.core.web_session(secret).await?;
+    Ok(Json(wire::SessionInfo {
+        user: convert::user(&user),
+        expires_at,
+    }))
+}
+
+/// `POST /console/logout`: ends the session and clears the cookie.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    if let Some(secret) = session_secret(&headers) {
+        state.core.end_web_session(secret).await?;
+    }
+    let mut response = Json(wire::SuccessBody { success: true }).into_response();
+    if let Some(cookie) = session_cookie(&state, "", 0) {
+        response.headers_mut().insert(SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
