@@ -2,7 +2,7 @@
 //! versions, listing orders, and what makes a name acceptable.
 
 use crate::error::FieldError;
-use crate::ids::{EnterpriseId, ItemId, UserId, VersionId};
+use crate::ids::{DepartmentId, EnterpriseId, ItemId, UserId, VersionId};
 
 /// The root folder's name, as every client shows it.
 pub const ROOT_FOLDER_NAME: &str = "全部文件";
@@ -12,6 +12,9 @@ pub const ROOT_FOLDER_NAME: &str = "全部文件";
 pub enum Space {
     /// A user's personal files; the user owns everything in it.
     Personal(UserId),
+    /// A department's shared files (its department folder): its members, director and file
+    /// managers work in it, and its bytes count against the department's space.
+    Department(DepartmentId),
 }
 
 impl Space {
@@ -19,12 +22,14 @@ impl Space {
     pub fn to_parts(self) -> (i16, i64) {
         match self {
             Space::Personal(user_id) => (1, user_id.0),
+            Space::Department(department_id) => (2, department_id.0),
         }
     }
 
     pub fn from_parts(kind: i16, id: i64) -> Option<Self> {
         match kind {
             1 => Some(Space::Personal(UserId(id))),
+            2 => Some(Space::Department(DepartmentId(id))),
             _ => None,
         }
     }

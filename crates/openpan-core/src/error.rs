@@ -33,6 +33,8 @@ pub enum ConflictKind {
     UserSpace,
     /// The enterprise's space quota would be exceeded.
     EnterpriseSpace,
+    /// The department's space quota would be exceeded.
+    DepartmentSpace,
     /// A folder was to be moved below itself (checked again inside the move's transaction).
     MoveIntoDescendant,
     /// The target folder went to the trash while the write was under way.
@@ -87,6 +89,7 @@ pub enum Refusal {
     CannotProvideBothYfyIdAndCustomId,
     YfyIdAndCustomIdNotNull,
     EnterpriseNotEnableSyncAccount,
+    ExceedDepartmentSpaceLimit,
 }
 
 /// A rejected request field.

@@ -259,10 +259,19 @@ pub struct UnreferencedBlob {
 
 #[async_trait]
 pub trait DriveRepo: Send + Sync {
-    /// The root folder of `space`, created on first use.
-    async fn ensure_space_root(&self, enterprise_id: EnterpriseId, space: Space, at: i64) -> RepoResult<Item>;
+    /// The root folder of `space`, created on first use with `owner` as the owner of what the
+    /// space holds (the user of a personal space).
+    async fn ensure_space_root(
+        &self,
+        enterprise_id: EnterpriseId,
+        space: Space,
+        owner: UserId,
+        at: i64,
+    ) -> RepoResult<Item>;
     /// Any item, live or in the trash.
     async fn find_item(&self, id: ItemId) -> RepoResult<Option<Item>>;
+    /// The root folder of `space`, if it was ever used.
+    async fn find_space_root(&self, space: Space) -> RepoResult<Option<Item>>;
     /// The folders from the space's root down to the item's parent (empty for a root).
     async fn list_ancestors(&self, id: ItemId) -> RepoResult<Vec<PathEntry>>;
     /// The live child of `parent` with this name key.
@@ -438,8 +447,9 @@ pub trait OrgRepo: Send + Sync {
     /// (`Conflict(DepartmentCycle)`); the new parent must exist (`NotFound`).
     async fn update_department(&self, id: DepartmentId, changes: DepartmentChanges) -> RepoResult<Department>;
     /// Removes a department without sub-departments (`Conflict(DepartmentHasChildren)`) and its
-    /// memberships.
-    async fn delete_department(&self, id: DepartmentId) -> RepoResult<()>;
+    /// memberships; with an heir, everything in its space goes to the heir first, in the same
+    /// transaction.
+    async fn delete_department(&self, id: DepartmentId, heir: Option<Heir>, at: i64) -> RepoResult<()>;
     /// Direct sub-departments (of the enterprise itself for [`crate::org::ROOT_DEPARTMENT`]), by
     /// order then id.
     async fn list_child_departments(
@@ -462,6 +472,9 @@ pub trait OrgRepo: Send + Sync {
     async fn list_file_managers(&self, department: DepartmentId) -> RepoResult<Vec<UserId>>;
     /// Departments the user directs.
     async fn count_directed_departments(&self, user: UserId) -> RepoResult<i64>;
+    /// Whether the user works in the department's space: a member, its director or a file
+    /// manager.
+    async fn works_in_department(&self, department: DepartmentId, user: UserId) -> RepoResult<bool>;
 
     /// `Conflict(GroupName)` when the enterprise has a group of that name.
     async fn create_group(&self, new: NewGroup) -> RepoResult<Group>;

@@ -19,7 +19,7 @@ use openpan_core::drive::{
     TrashState,
 };
 use openpan_core::error::ConflictKind;
-use openpan_core::ids::{EnterpriseId, ItemId, UserId, VersionId};
+use openpan_core::ids::{DepartmentId, EnterpriseId, ItemId, UserId, VersionId};
 use openpan_core::model::Page;
 use openpan_core::ports::{
     CommittedContent, ContentTarget, DriveRepo, Heir, NewContent, NewFolder, RepoResult, UnreferencedBlob, UploadPart,
@@ -42,25 +42,34 @@ macro_rules! add_size_upwards {
 /// Charges (or with a negative delta, refunds) an owner and the enterprise; a charge that
 /// would pass a limit fails with the matching conflict.
 macro_rules! charge {
-    ($conn:expr, $builder:ident, $owner:expr, $enterprise:expr, $delta:expr) => {{
+    ($conn:expr, $builder:ident, $space:expr, $enterprise:expr, $delta:expr) => {{
         let delta: i64 = $delta;
-        let owner: i64 = $owner;
+        let (space_kind, space_id): (i16, i64) = $space;
         let enterprise: i64 = $enterprise;
+        // A personal space's bytes count against its user, a department's against it.
+        let (charge, refund, full) = if space_kind == SPACE_DEPARTMENT {
+            (CHARGE_DEPARTMENT, REFUND_DEPARTMENT, ConflictKind::DepartmentSpace)
+        } else {
+            (CHARGE_USER, REFUND_USER, ConflictKind::UserSpace)
+        };
         if delta > 0 {
-            let done = exec!($conn, $builder, CHARGE_USER, delta, owner, delta).map_err(other)?;
+            let done = exec!($conn, $builder, charge, delta, space_id, delta).map_err(other)?;
             if done.rows_affected() == 0 {
-                return Err(RepoError::Conflict(ConflictKind::UserSpace));
+                return Err(RepoError::Conflict(full));
             }
             let done = exec!($conn, $builder, CHARGE_ENTERPRISE, delta, enterprise, delta).map_err(other)?;
             if done.rows_affected() == 0 {
                 return Err(RepoError::Conflict(ConflictKind::EnterpriseSpace));
             }
         } else if delta < 0 {
-            exec!($conn, $builder, REFUND_USER, -delta, owner).map_err(other)?;
+            exec!($conn, $builder, refund, -delta, space_id).map_err(other)?;
             exec!($conn, $builder, REFUND_ENTERPRISE, -delta, enterprise).map_err(other)?;
         }
     }};
 }
+
+/// `Space::Department`'s storage kind.
+const SPACE_DEPARTMENT: i16 = 2;
 
 /// Serialises tree-shape changes (moves, copies) within an enterprise on PostgreSQL, so two
 /// concurrent moves cannot build a cycle; SQLite has a single writer anyway.
@@ -137,6 +146,9 @@ const CHARGE_USER: &str = "update user_account set space_used = space_used + ? \
 const CHARGE_ENTERPRISE: &str = "update enterprise set space_used = space_used + ? \
      where enterprise_id = ? and (space_total < 0 or space_used + ? <= space_total)";
 const REFUND_USER: &str = "update user_account set space_used = space_used - ? where user_id = ?";
+const CHARGE_DEPARTMENT: &str = "update department set space_used = space_used + ? \
+     where department_id = ? and (space_total < 0 or space_used + ? <= space_total)";
+const REFUND_DEPARTMENT: &str = "update department set space_used = space_used - ? where department_id = ?";
 const REFUND_ENTERPRISE: &str = "update enterprise set space_used = space_used - ? where enterprise_id = ?";
 
 const VERSION_SELECT: &str = "select v.version_id, v.file_id, v.name, v.size, v.sha1, v.remark, v.created_by, \
@@ -445,6 +457,12 @@ fn prefix_pattern(prefix: &str) -> String {
     format!("{}%", crate::repo::escape_like(prefix))
 }
 
+/// A node and everything below it, trashed items included.
+const SUBTREE: &str = "with recursive sub(item_id, depth) as ( \
+     select item_id, 0 from item where item_id = ? \
+     union all select c.item_id, s.depth + 1 from item c join sub s on c.parent_id = s.item_id \
+     where s.depth < 4096)";
+
 /// Everything below a node, trashed items included (a deleted user's whole space).
 const WHOLE_SUBTREE: &str = "with recursive sub(item_id, depth) as ( \
      select item_id, 0 from item where parent_id = ? \
@@ -460,87 +478,106 @@ struct RootRow {
     file_count: i64,
 }
 
+/// Hands everything in the space `$from` (its trash too) to `$heir`: the items move under
+/// the heir's folder and into the heir's space, and their bytes go from the space's account to
+/// the heir's (an administrator's hand-over is not refused for the heir's quota; the
+/// enterprise's total does not change). Takes the tree lock.
+macro_rules! hand_over_space {
+    ($conn:expr, $builder:ident, $from:expr, $heir:expr, $at:expr) => {{
+        let (from_kind, from_id): (i16, i64) = $from;
+        let heir: Heir = $heir;
+        let at: i64 = $at;
+        // Locks the tree and marks the heir's listings stale.
+        let target = locked_node!($conn, $builder, heir.folder.0);
+        if !target.is_folder || target.trash_root_id.is_some() {
+            return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
+        }
+        let root = fetch!(
+            optional RootRow,
+            $conn,
+            $builder,
+            "select item_id, size, folder_count, file_count from item \
+             where parent_id is null and space_kind = ? and space_id = ?",
+            from_kind,
+            from_id
+        )
+        .map_err(other)?;
+        if let Some(root) = root {
+            exec!($conn, $builder, TOUCH_SPACE, from_kind, from_id).map_err(other)?;
+            let bytes = scalar!(
+                i64,
+                $conn,
+                $builder,
+                &format!(
+                    "{WHOLE_SUBTREE} select coalesce(cast(sum(v.size) as bigint), 0) from file_version v \
+                     where v.file_id in (select item_id from sub)"
+                ),
+                root.item_id
+            )
+            .map_err(other)?;
+            exec!(
+                $conn,
+                $builder,
+                &format!(
+                    "{WHOLE_SUBTREE} update item set space_kind = ?, space_id = ?, owner_id = ? \
+                     where item_id in (select item_id from sub)"
+                ),
+                root.item_id,
+                target.space_kind,
+                target.space_id,
+                target.owner_id
+            )
+            .map_err(other)?;
+            exec!(
+                $conn,
+                $builder,
+                "update item set parent_id = ? where parent_id = ?",
+                heir.folder.0,
+                root.item_id
+            )
+            .map_err(other)?;
+            exec!(
+                $conn,
+                $builder,
+                "update item set folder_count = folder_count + ?, file_count = file_count + ?, \
+                 modified_at = ? where item_id = ?",
+                root.folder_count,
+                root.file_count,
+                at,
+                heir.folder.0
+            )
+            .map_err(other)?;
+            add_size_upwards!($conn, $builder, heir.folder.0, root.size);
+            exec!(
+                $conn,
+                $builder,
+                "update item set folder_count = 0, file_count = 0, size = 0 where item_id = ?",
+                root.item_id
+            )
+            .map_err(other)?;
+            let (from_refund, to_add) = (
+                if from_kind == SPACE_DEPARTMENT { REFUND_DEPARTMENT } else { REFUND_USER },
+                if target.space_kind == SPACE_DEPARTMENT { ADD_DEPARTMENT } else { ADD_USER },
+            );
+            exec!($conn, $builder, from_refund, bytes, from_id).map_err(other)?;
+            exec!($conn, $builder, to_add, bytes, target.space_id).map_err(other)?;
+        }
+    }};
+}
+
+const ADD_USER: &str = "update user_account set space_used = space_used + ? where user_id = ?";
+const ADD_DEPARTMENT: &str = "update department set space_used = space_used + ? where department_id = ?";
+
 impl SqlRepo {
     /// `UserRepo::delete_user`; here because the hand-over is a tree write (its lock, counters
     /// and listing generations are this module's).
     pub(crate) async fn delete_user_handing_over(&self, id: UserId, heir: Option<Heir>, at: i64) -> RepoResult<()> {
-        let (space_kind, space_id) = Space::Personal(id).to_parts();
         let mark = crate::repo::mark_user_deleted(id, at);
         let revoke = crate::repo::delete_tokens_where(crate::schema::OauthToken::UserId, id.0);
-        let rehome = format!(
-            "{WHOLE_SUBTREE} update item set space_id = ?, owner_id = ? where item_id in (select item_id from sub)"
-        );
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             if let Some(heir) = heir {
-                // Locks the tree and marks the heir's listings stale.
-                let target = locked_node!(&mut *tx, builder, heir.folder.0);
-                let (heir_kind, heir_space) = Space::Personal(heir.user).to_parts();
-                if !target.is_folder
-                    || target.trash_root_id.is_some()
-                    || (target.space_kind, target.space_id) != (heir_kind, heir_space)
-                {
-                    return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
-                }
-                let root = fetch!(
-                    optional RootRow,
-                    &mut *tx,
-                    builder,
-                    "select item_id, size, folder_count, file_count from item \
-                     where parent_id is null and space_kind = ? and space_id = ?",
-                    space_kind,
-                    space_id
-                )
-                .map_err(other)?;
-                if let Some(root) = root {
-                    exec!(&mut *tx, builder, TOUCH_SPACE, space_kind, space_id).map_err(other)?;
-                    exec!(&mut *tx, builder, &rehome, root.item_id, heir_space, heir.user.0).map_err(other)?;
-                    exec!(
-                        &mut *tx,
-                        builder,
-                        "update item set parent_id = ? where parent_id = ?",
-                        heir.folder.0,
-                        root.item_id
-                    )
-                    .map_err(other)?;
-                    exec!(
-                        &mut *tx,
-                        builder,
-                        "update item set folder_count = folder_count + ?, file_count = file_count + ?, \
-                         modified_at = ? where item_id = ?",
-                        root.folder_count,
-                        root.file_count,
-                        at,
-                        heir.folder.0
-                    )
-                    .map_err(other)?;
-                    add_size_upwards!(&mut *tx, builder, heir.folder.0, root.size);
-                    exec!(
-                        &mut *tx,
-                        builder,
-                        "update item set folder_count = 0, file_count = 0, size = 0 where item_id = ?",
-                        root.item_id
-                    )
-                    .map_err(other)?;
-                }
-                // The heir's account carries the bytes from now on (the enterprise's total is
-                // unchanged); an administrator's hand-over is not refused for the heir's quota.
-                exec!(
-                    &mut *tx,
-                    builder,
-                    "update user_account set space_used = space_used + \
-                     (select space_used from user_account where user_id = ?) where user_id = ?",
-                    id.0,
-                    heir.user.0
-                )
-                .map_err(other)?;
-                exec!(
-                    &mut *tx,
-                    builder,
-                    "update user_account set space_used = 0 where user_id = ?",
-                    id.0
-                )
-                .map_err(other)?;
+                hand_over_space!(&mut *tx, builder, Space::Personal(id).to_parts(), heir, at);
             }
             let marked = crate::pool::execute!(&mut *tx, builder, mark)?;
             if marked.rows_affected() == 0 {
@@ -582,21 +619,99 @@ impl SqlRepo {
             tx.commit().await.map_err(other)
         })
     }
+
+    /// `OrgRepo::delete_department`: with an heir, the department's space goes to it in the
+    /// same transaction (see [`hand_over_space!`]).
+    pub(crate) async fn delete_department_handing_over(
+        &self,
+        id: DepartmentId,
+        heir: Option<Heir>,
+        at: i64,
+    ) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let parent = fetch!(
+                optional(i64,),
+                &mut *tx,
+                builder,
+                "select parent_id from department where department_id = ?",
+                id.0
+            )
+            .map_err(other)?
+            .ok_or(RepoError::NotFound)?
+            .0;
+            let children = scalar!(
+                i64,
+                &mut *tx,
+                builder,
+                "select count(*) from department where parent_id = ?",
+                id.0
+            )
+            .map_err(other)?;
+            if children > 0 {
+                return Err(RepoError::Conflict(ConflictKind::DepartmentHasChildren));
+            }
+            if let Some(heir) = heir {
+                hand_over_space!(&mut *tx, builder, Space::Department(id).to_parts(), heir, at);
+            }
+            exec!(
+                &mut *tx,
+                builder,
+                "update user_account set department_count = department_count - 1 \
+                 where user_id in (select user_id from department_user where department_id = ?)",
+                id.0
+            )
+            .map_err(other)?;
+            for statement in [
+                "delete from department_user where department_id = ?",
+                "delete from department_file_manager where department_id = ?",
+                "delete from department where department_id = ?",
+            ] {
+                exec!(&mut *tx, builder, statement, id.0).map_err(other)?;
+            }
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from org_ticket where kind = ? and local_id = ?",
+                openpan_core::org::OrgKind::Department.code(),
+                id.0
+            )
+            .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "update department set children_count = children_count - 1 where department_id = ?",
+                parent
+            )
+            .map_err(other)?;
+            tx.commit().await.map_err(other)
+        })
+    }
 }
 
 #[async_trait]
 impl DriveRepo for SqlRepo {
-    async fn ensure_space_root(&self, enterprise_id: EnterpriseId, space: Space, at: i64) -> RepoResult<Item> {
+    async fn find_space_root(&self, space: Space) -> RepoResult<Option<Item>> {
         let (kind, id) = space.to_parts();
         let select = format!("{ITEM_SELECT} where i.parent_id is null and i.space_kind = ? and i.space_id = ?");
         let found = on_pool!(self, read, |pool, builder| {
             fetch!(optional ItemRow, pool, builder, &select, kind, id).map_err(other)
         })?;
-        if let Some(row) = found {
-            return row.try_into();
+        found.map(Item::try_from).transpose()
+    }
+
+    async fn ensure_space_root(
+        &self,
+        enterprise_id: EnterpriseId,
+        space: Space,
+        owner: UserId,
+        at: i64,
+    ) -> RepoResult<Item> {
+        let (kind, id) = space.to_parts();
+        if let Some(root) = self.find_space_root(space).await? {
+            return Ok(root);
         }
-        let Space::Personal(owner) = space;
-        let row = on_pool!(self, write, |pool, builder| {
+        on_pool!(self, write, |pool, builder| {
             exec!(
                 pool,
                 builder,
@@ -616,9 +731,10 @@ impl DriveRepo for SqlRepo {
                 at
             )
             .map_err(other)?;
-            fetch!(one ItemRow, pool, builder, &select, kind, id).map_err(other)
+            Ok::<(), RepoError>(())
         })?;
-        row.try_into()
+        // Racing first uses both land here: one inserted, the other found it.
+        self.find_space_root(space).await?.ok_or(RepoError::NotFound)
     }
 
     async fn find_item(&self, id: ItemId) -> RepoResult<Option<Item>> {
@@ -863,12 +979,51 @@ impl DriveRepo for SqlRepo {
             if target == id || above_target.iter().any(|row| row.item_id == id.0) {
                 return Err(RepoError::Conflict(ConflictKind::MoveIntoDescendant));
             }
-            // The target's space changes too when it is another one.
+            // Into another space (personal ↔ department): the subtree, trash included, moves
+            // there, and so do the bytes it is charged for.
             let target_node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, target.0)
                 .map_err(other)?
                 .ok_or(RepoError::NotFound)?;
             if (target_node.space_kind, target_node.space_id) != (node.space_kind, node.space_id) {
                 touch_space!(&mut *tx, builder, &target_node);
+                let bytes = scalar!(
+                    i64,
+                    &mut *tx,
+                    builder,
+                    &format!(
+                        "{SUBTREE} select coalesce(cast(sum(v.size) as bigint), 0) from file_version v \
+                         where v.file_id in (select item_id from sub)"
+                    ),
+                    id.0
+                )
+                .map_err(other)?;
+                exec!(
+                    &mut *tx,
+                    builder,
+                    &format!(
+                        "{SUBTREE} update item set space_kind = ?, space_id = ?, owner_id = ? \
+                         where item_id in (select item_id from sub)"
+                    ),
+                    id.0,
+                    target_node.space_kind,
+                    target_node.space_id,
+                    target_node.owner_id
+                )
+                .map_err(other)?;
+                charge!(
+                    &mut *tx,
+                    builder,
+                    (node.space_kind, node.space_id),
+                    node.enterprise_id,
+                    -bytes
+                );
+                charge!(
+                    &mut *tx,
+                    builder,
+                    (target_node.space_kind, target_node.space_id),
+                    target_node.enterprise_id,
+                    bytes
+                );
             }
             exec!(
                 &mut *tx,
@@ -953,7 +1108,7 @@ impl DriveRepo for SqlRepo {
             charge!(
                 &mut *tx,
                 builder,
-                target_node.owner_id,
+                (target_node.space_kind, target_node.space_id),
                 target_node.enterprise_id,
                 total
             );
@@ -1157,18 +1312,19 @@ impl DriveRepo for SqlRepo {
                 let marks = vec!["?"; chunk.len()].join(", ");
                 // Release every version's blob and give the space back to the owners.
                 let select = format!(
-                    "select v.blob_id, i.owner_id, i.enterprise_id, count(*) as n, cast(sum(v.size) as bigint) as bytes \
+                    "select v.blob_id, i.space_kind, i.space_id, i.enterprise_id, count(*) as n, \
+                     cast(sum(v.size) as bigint) as bytes \
                      from file_version v join item i on i.item_id = v.file_id \
-                     where v.file_id in ({marks}) group by v.blob_id, i.owner_id, i.enterprise_id"
+                     where v.file_id in ({marks}) group by v.blob_id, i.space_kind, i.space_id, i.enterprise_id"
                 );
                 let sql = dialect(&builder(), &select);
-                let mut query = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(&sql);
+                let mut query = sqlx::query_as::<_, (i64, i16, i64, i64, i64, i64)>(&sql);
                 for item_id in chunk {
                     query = query.bind(*item_id);
                 }
                 let releases = query.fetch_all(&mut *tx).await.map_err(other)?;
-                let mut refunds: HashMap<(i64, i64), i64> = HashMap::new();
-                for (blob_id, owner, enterprise, count, bytes) in releases {
+                let mut refunds: HashMap<((i16, i64), i64), i64> = HashMap::new();
+                for (blob_id, space_kind, space_id, enterprise, count, bytes) in releases {
                     exec!(
                         &mut *tx,
                         builder,
@@ -1181,10 +1337,10 @@ impl DriveRepo for SqlRepo {
                         blob_id
                     )
                     .map_err(other)?;
-                    *refunds.entry((owner, enterprise)).or_default() += bytes;
+                    *refunds.entry(((space_kind, space_id), enterprise)).or_default() += bytes;
                 }
-                for ((owner, enterprise), bytes) in refunds {
-                    charge!(&mut *tx, builder, owner, enterprise, -bytes);
+                for ((space, enterprise), bytes) in refunds {
+                    charge!(&mut *tx, builder, space, enterprise, -bytes);
                 }
                 for statement in [
                     format!("delete from file_version where file_id in ({marks})"),
@@ -1306,7 +1462,13 @@ impl DriveRepo for SqlRepo {
             if anchor.trash_root_id.is_some() {
                 return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
             }
-            charge!(&mut *tx, builder, anchor.owner_id, anchor.enterprise_id, content.size);
+            charge!(
+                &mut *tx,
+                builder,
+                (anchor.space_kind, anchor.space_id),
+                anchor.enterprise_id,
+                content.size
+            );
             let (blob_id, stored_key): (i64, String) = {
                 let sql = dialect(
                     &builder(),
@@ -1439,7 +1601,13 @@ impl DriveRepo for SqlRepo {
                     .map_err(other)?
                     .ok_or(RepoError::NotFound)?
             };
-            charge!(&mut *tx, builder, node.owner_id, node.enterprise_id, size);
+            charge!(
+                &mut *tx,
+                builder,
+                (node.space_kind, node.space_id),
+                node.enterprise_id,
+                size
+            );
             let version_id = scalar!(
                 i64,
                 &mut *tx,
@@ -1509,7 +1677,13 @@ impl DriveRepo for SqlRepo {
                 blob_id
             )
             .map_err(other)?;
-            charge!(&mut *tx, builder, node.owner_id, node.enterprise_id, -size);
+            charge!(
+                &mut *tx,
+                builder,
+                (node.space_kind, node.space_id),
+                node.enterprise_id,
+                -size
+            );
             tx.commit().await.map_err(other)?;
             Ok(())
         })

@@ -15,7 +15,7 @@ use openpan_core::model::{Page, User};
 use openpan_core::org::{
     Department, DepartmentChanges, Group, GroupChanges, MAX_DEPARTMENTS_PER_USER, NewDepartment, NewGroup, OrgKind,
 };
-use openpan_core::ports::{OrgRepo, RepoResult};
+use openpan_core::ports::{Heir, OrgRepo, RepoResult};
 
 use crate::errors::{classify, other};
 use crate::pool::{SqlRepo, exec, fetch, is_postgres, on_pool, scalar};
@@ -333,65 +333,8 @@ impl OrgRepo for SqlRepo {
         })
     }
 
-    async fn delete_department(&self, id: DepartmentId) -> RepoResult<()> {
-        let select = format!("select {DEPARTMENT_COLUMNS} from department d where d.department_id = ?");
-        on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
-            let current = fetch!(optional DepartmentRow, &mut *tx, builder, &select, id.0)
-                .map_err(other)?
-                .ok_or(RepoError::NotFound)?;
-            let children = scalar!(
-                i64,
-                &mut *tx,
-                builder,
-                "select count(*) from department where parent_id = ?",
-                id.0
-            )
-            .map_err(other)?;
-            if children > 0 {
-                return Err(RepoError::Conflict(ConflictKind::DepartmentHasChildren));
-            }
-            exec!(
-                &mut *tx,
-                builder,
-                "update user_account set department_count = department_count - 1 \
-                 where user_id in (select user_id from department_user where department_id = ?)",
-                id.0
-            )
-            .map_err(other)?;
-            for table in ["department_user", "department_file_manager"] {
-                exec!(
-                    &mut *tx,
-                    builder,
-                    &format!("delete from {table} where department_id = ?"),
-                    id.0
-                )
-                .map_err(other)?;
-            }
-            exec!(
-                &mut *tx,
-                builder,
-                "delete from department where department_id = ?",
-                id.0
-            )
-            .map_err(other)?;
-            exec!(
-                &mut *tx,
-                builder,
-                "delete from org_ticket where kind = ? and local_id = ?",
-                OrgKind::Department.code(),
-                id.0
-            )
-            .map_err(other)?;
-            exec!(
-                &mut *tx,
-                builder,
-                "update department set children_count = children_count - 1 where department_id = ?",
-                current.parent_id
-            )
-            .map_err(other)?;
-            tx.commit().await.map_err(other)
-        })
+    async fn delete_department(&self, id: DepartmentId, heir: Option<Heir>, at: i64) -> RepoResult<()> {
+        self.delete_department_handing_over(id, heir, at).await
     }
 
     async fn list_child_departments(
@@ -520,6 +463,26 @@ impl OrgRepo for SqlRepo {
                 "select count(*) from department where director_id = ?",
                 user.0
             )
+            .map_err(other)
+        })
+    }
+
+    async fn works_in_department(&self, department: DepartmentId, user: UserId) -> RepoResult<bool> {
+        on_pool!(self, read, |pool, builder| {
+            scalar!(
+                i64,
+                pool,
+                builder,
+                "select count(*) from department d where d.department_id = ? and (d.director_id = ? \
+                 or exists (select 1 from department_user m where m.department_id = d.department_id and m.user_id = ?) \
+                 or exists (select 1 from department_file_manager f \
+                 where f.department_id = d.department_id and f.user_id = ?))",
+                department.0,
+                user.0,
+                user.0,
+                user.0
+            )
+            .map(|count| count > 0)
             .map_err(other)
         })
     }

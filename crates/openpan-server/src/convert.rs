@@ -77,7 +77,11 @@ fn director(users: &Users, department: &openpan_core::org::Department) -> Option
     department.director_id.map(|id| named_user(users, id))
 }
 
-pub fn department(department: &openpan_core::org::Department, users: &Users) -> wire::Department {
+pub fn department(
+    department: &openpan_core::org::Department,
+    users: &Users,
+    direct_item_count: i64,
+) -> wire::Department {
     wire::Department {
         id: department.id.0,
         name: department.name.clone(),
@@ -86,8 +90,7 @@ pub fn department(department: &openpan_core::org::Department, users: &Users) -> 
         director: director(users, department),
         created_at: department.created_at,
         children_departments_count: department.children_count,
-        // Department spaces arrive with department folders; until then nothing is in one.
-        direct_item_count: 0,
+        direct_item_count,
         order: department.order,
     }
 }
@@ -95,7 +98,7 @@ pub fn department(department: &openpan_core::org::Department, users: &Users) -> 
 pub fn detailed_department(view: &openpan_core::services::DepartmentView) -> wire::DetailedDepartment {
     let d = &view.department;
     wire::DetailedDepartment {
-        department: department(d, &view.users),
+        department: department(d, &view.users, view.direct_item_count),
         space_used: d.space_used,
         space_total: d.space_total,
         space_used_camel: d.space_used,
@@ -113,13 +116,17 @@ pub fn detailed_department(view: &openpan_core::services::DepartmentView) -> wir
     }
 }
 
-pub fn mini_department(department: &openpan_core::org::Department, users: &Users) -> wire::MiniDepartment {
+pub fn mini_department(
+    department: &openpan_core::org::Department,
+    users: &Users,
+    direct_item_count: i64,
+) -> wire::MiniDepartment {
     wire::MiniDepartment {
         id: department.id.0,
         name: department.name.clone(),
         user_count: department.user_count,
         children_departments_count: department.children_count,
-        direct_item_count: 0,
+        direct_item_count,
         has_children_departments: department.children_count > 0,
         parent_id: department.parent_id.0,
         director: director(users, department),
@@ -137,7 +144,7 @@ pub fn department_children(listing: &openpan_core::services::DepartmentChildren)
         children: listing
             .children
             .iter()
-            .map(|child| mini_department(child, &listing.users))
+            .map(|child| mini_department(child, &listing.users, listing.item_count(child.id)))
             .collect(),
     }
 }
@@ -224,6 +231,10 @@ fn space(space: Space) -> wire::Space {
         Space::Personal(_) => wire::Space {
             kind: "personal".to_owned(),
             id: None,
+        },
+        Space::Department(department) => wire::Space {
+            kind: "department".to_owned(),
+            id: Some(department.0),
         },
     }
 }

@@ -152,6 +152,7 @@ error_codes! {
     AppNotFound = "app_not_found", "应用不存在", "App not found";
     EnterpriseNotFound = "enterprise_not_found", "企业不存在", "Enterprise not found";
     GroupNotFound = "group_not_found", "群组不存在", "Group not found";
+    ExceedDepartmentSpaceLimit = "exceed_department_space_limit", "超过部门空间限制", "Department space limit exceeded";
     // Transport-level codes: not in the business table but seen by every client.
     RateLimit = "rate_limit", "Rate limit exceeded!", "Rate limit exceeded!";
     Unauthorized = "unauthorized", "未提供访问令牌", "No access token was provided";
@@ -209,6 +210,7 @@ impl ErrorCode {
             | EmptyTrash
             | ExceedEnterpriseSpaceLimit
             | ExceedUserSpaceLimit
+            | ExceedDepartmentSpaceLimit
             | FolderIsDescendant
             | UserProfilePicKeyNotFound
             | UserProfilePicKeyIncorrect

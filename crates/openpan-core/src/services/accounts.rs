@@ -64,11 +64,11 @@ fn collect(errors: Vec<FieldError>) -> Result<()> {
     }
 }
 
-/// The name of the folder a deleted user's files arrive in at the heir's: `<name>的文件`, with
-/// characters a file name may not hold replaced.
-fn hand_over_folder_name(user: &User) -> ItemName {
-    let cleaned: String = user
-        .name
+/// The name of the folder a deleted user's or department's files arrive in at the heir's:
+/// `<name>的文件`, with characters a file name may not hold replaced (`fallback` when nothing
+/// usable is left).
+pub(crate) fn hand_over_folder_name(name: &str, fallback: &str) -> ItemName {
+    let cleaned: String = name
         .chars()
         .map(|c| {
             if "/\\:*?\"<>|".contains(c) || c.is_control() {
@@ -79,7 +79,7 @@ fn hand_over_folder_name(user: &User) -> ItemName {
         })
         .collect();
     ItemName::parse(&format!("{}的文件", cleaned.trim()))
-        .or_else(|_| ItemName::parse(&format!("用户{}的文件", user.id.0)))
+        .or_else(|_| ItemName::parse(&format!("{fallback}的文件")))
         .expect("a short fixed name is a valid item name")
 }
 
@@ -235,24 +235,34 @@ impl Core {
         if !receiver.active {
             return Err(Error::Refused(Refusal::UserReceiveItemsNeedActive));
         }
-        let root = self
-            .repo
-            .ensure_space_root(receiver.enterprise_id, Space::Personal(receiver.id), self.clock.now())
+        let folder = self
+            .hand_over_folder(
+                &receiver,
+                &hand_over_folder_name(&user.name, &format!("用户{}", user.id.0)),
+            )
             .await?;
-        let base = hand_over_folder_name(user);
-        let folder = loop {
-            let name = self.free_name(root.id, &base, ItemKind::Folder).await?;
-            match self.insert_folder(&root, &name, receiver.id).await {
-                Err(Error::Refused(Refusal::FolderNameConflict | Refusal::FileNameConflict)) => continue,
-                other => break other?,
-            }
-        };
         let heir = Heir {
             user: receiver.id,
             folder: folder.id,
         };
         self.repo.delete_user(user.id, Some(heir), self.clock.now()).await?;
         self.after_revocation().await
+    }
+
+    /// A new folder at the top of `heir`'s personal space named `base` (numbered when taken),
+    /// for what a deletion hands over.
+    pub(crate) async fn hand_over_folder(&self, heir: &User, base: &ItemName) -> Result<crate::drive::Item> {
+        let root = self
+            .repo
+            .ensure_space_root(heir.enterprise_id, Space::Personal(heir.id), heir.id, self.clock.now())
+            .await?;
+        loop {
+            let name = self.free_name(root.id, base, ItemKind::Folder).await?;
+            match self.insert_folder(&root, &name, heir.id).await {
+                Err(Error::Refused(Refusal::FolderNameConflict | Refusal::FileNameConflict)) => continue,
+                other => return other,
+            }
+        }
     }
 
     /// `user/{id}/info`: a colleague (or oneself); users of other enterprises answer like

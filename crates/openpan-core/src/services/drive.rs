@@ -12,7 +12,7 @@ use crate::drive::{
     Item, ItemKind, ItemName, KindFilter, Marker, NameError, PathEntry, Sort, Space, name_key, parse_folder_path,
 };
 use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
-use crate::ids::{ItemId, UserId};
+use crate::ids::{DepartmentId, ItemId, UserId};
 use crate::model::{Page, User, UserWithEnterprise};
 use crate::ports::NewFolder;
 use crate::services::Core;
@@ -99,7 +99,7 @@ impl Core {
         let (me, space) = self.personal_space(principal).await?;
         Ok(self
             .repo
-            .ensure_space_root(me.user.enterprise_id, space, self.clock.now())
+            .ensure_space_root(me.user.enterprise_id, space, me.user.id, self.clock.now())
             .await?)
     }
 
@@ -117,13 +117,50 @@ impl Core {
         if id.0 <= 0 {
             return Err(not_found());
         }
-        let (me, space) = self.personal_space(principal).await?;
+        let (me, _) = self.personal_space(principal).await?;
         match self.repo.find_item(id).await? {
-            Some(item) if item.kind == kind && item.enterprise_id == me.user.enterprise_id && item.space == space => {
+            Some(item)
+                if item.kind == kind
+                    && item.enterprise_id == me.user.enterprise_id
+                    && self.works_in(me.user.id, item.space).await? =>
+            {
                 Ok(item)
             }
             _ => Err(not_found()),
         }
+    }
+
+    /// Whether `user` works in `space`: their own personal space, or a department's they are a
+    /// member, director or file manager of.
+    pub(crate) async fn works_in(&self, user: UserId, space: Space) -> Result<bool> {
+        match space {
+            Space::Personal(owner) => Ok(owner == user),
+            Space::Department(department) => Ok(self.repo.works_in_department(department, user).await?),
+        }
+    }
+
+    /// The root of a department's space (folder 0 with a `department_id`), created on first
+    /// use; only for those who work in it. What it holds is owned, for the record, by the
+    /// enterprise's administrator, and counts against the department's space.
+    pub async fn department_root(&self, principal: &Principal, department: DepartmentId) -> Result<Item> {
+        let (me, _) = self.personal_space(principal).await?;
+        let found = self.repo.find_department(department).await?;
+        let department = match found {
+            Some(found) if found.enterprise_id == me.user.enterprise_id => found,
+            _ => return Err(Error::not_found(NotFoundKind::Department)),
+        };
+        if !self.repo.works_in_department(department.id, me.user.id).await? {
+            return Err(Error::not_found(NotFoundKind::Department));
+        }
+        Ok(self
+            .repo
+            .ensure_space_root(
+                me.user.enterprise_id,
+                Space::Department(department.id),
+                me.enterprise.admin_user_id,
+                self.clock.now(),
+            )
+            .await?)
     }
 
     /// A reachable item that is not in the trash.
@@ -305,14 +342,10 @@ impl Core {
         self.detail(viewer(principal), created).await
     }
 
-    /// `folder/create_by_path`: creates whichever folders of `a/b/c` are missing; answers the last.
-    pub async fn create_folder_by_path(&self, principal: &Principal, path: &str) -> Result<ItemDetail> {
-        let segments = parse_folder_path(path).map_err(|err| name_refusal(err, "target_folder_path"))?;
-        let (me, _) = self.personal_space(principal).await?;
-        let mut folder = self.personal_root(principal).await?;
-        for segment in segments {
-            folder = self.child_folder(&folder, &segment, me.user.id).await?;
-        }
+    /// `folder/create_by_path`: creates whichever folders of `a/b/c` below `base` (0: the
+    /// personal root) are missing; answers the last.
+    pub async fn create_folder_by_path(&self, principal: &Principal, base: ItemId, path: &str) -> Result<ItemDetail> {
+        let folder = self.folder_at_path(principal, base, path, "target_folder_path").await?;
         self.detail(viewer(principal), folder).await
     }
 
@@ -495,15 +528,23 @@ impl Core {
     /// `file/{id}/copy_by_path`: copies into `a/b/c` of the personal space, creating it.
     pub async fn copy_file_by_path(&self, principal: &Principal, id: ItemId, path: &str) -> Result<ItemDetail> {
         let item = self.live(principal, id, ItemKind::File).await?;
-        let target = self.folder_at_path(principal, path, "target_folder_path").await?;
+        let target = self
+            .folder_at_path(principal, ItemId(0), path, "target_folder_path")
+            .await?;
         self.copy_into(principal, &item, &target, OnConflict::Rename).await
     }
 
-    /// The folder at `a/b/c` of the personal space, created as needed.
-    pub(crate) async fn folder_at_path(&self, principal: &Principal, path: &str, field: &str) -> Result<Item> {
+    /// The folder at `a/b/c` below `base` (0: the personal root), created as needed.
+    pub(crate) async fn folder_at_path(
+        &self,
+        principal: &Principal,
+        base: ItemId,
+        path: &str,
+        field: &str,
+    ) -> Result<Item> {
         let segments = parse_folder_path(path).map_err(|err| name_refusal(err, field))?;
         let (me, _) = self.personal_space(principal).await?;
-        let mut folder = self.personal_root(principal).await?;
+        let mut folder = self.target_folder(principal, base).await?;
         for segment in segments {
             folder = self.child_folder(&folder, &segment, me.user.id).await?;
         }
@@ -688,6 +729,7 @@ pub(crate) fn target_error(err: RepoError) -> Error {
         RepoError::Conflict(ConflictKind::TargetInTrash) => Error::Refused(Refusal::FolderDeleted),
         RepoError::Conflict(ConflictKind::UserSpace) => Error::Refused(Refusal::ExceedUserSpaceLimit),
         RepoError::Conflict(ConflictKind::EnterpriseSpace) => Error::Refused(Refusal::ExceedEnterpriseSpaceLimit),
+        RepoError::Conflict(ConflictKind::DepartmentSpace) => Error::Refused(Refusal::ExceedDepartmentSpaceLimit),
         RepoError::NotFound => Error::not_found(NotFoundKind::Folder),
         other => other.into(),
     }

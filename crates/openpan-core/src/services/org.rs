@@ -1,9 +1,10 @@
 //! Departments and groups: the administrator's changes (`admin/department/*`, `admin/group/*`)
 //! and what users read of them (`department/*`, `group/*`, `user/departments`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::auth::{Principal, PrincipalKind};
+use crate::drive::Space;
 use crate::error::{Error, NotFoundKind, Refusal, Result};
 use crate::ids::{DepartmentId, EnterpriseId, GroupId, UserId};
 use crate::model::{Enterprise, Page, PersonName, User};
@@ -64,6 +65,8 @@ pub struct DepartmentView {
     pub department: Department,
     pub file_managers: Vec<UserId>,
     pub users: Users,
+    /// Items at the top of the department's space.
+    pub direct_item_count: i64,
 }
 
 /// A department's direct sub-departments.
@@ -72,6 +75,15 @@ pub struct DepartmentChildren {
     pub parent: Department,
     pub children: Vec<Department>,
     pub users: Users,
+    /// Items at the top of each department's space.
+    pub item_counts: HashMap<DepartmentId, i64>,
+}
+
+impl DepartmentChildren {
+    /// Items at the top of a listed department's space.
+    pub fn item_count(&self, department: DepartmentId) -> i64 {
+        self.item_counts.get(&department).copied().unwrap_or(0)
+    }
 }
 
 /// Groups with the users they name.
@@ -197,11 +209,30 @@ impl Core {
         let mut ids: HashSet<UserId> = file_managers.iter().copied().collect();
         ids.extend(department.director_id);
         let users = self.users_by_id(ids).await?;
+        let direct_item_count = self.direct_item_count(department.id).await?;
         Ok(DepartmentView {
             department,
             file_managers,
             users,
+            direct_item_count,
         })
+    }
+
+    /// Items at the top of a department's space (none before it is first used).
+    async fn direct_item_count(&self, department: DepartmentId) -> Result<i64> {
+        if department == ROOT_DEPARTMENT {
+            return Ok(0);
+        }
+        let root = self.repo.find_space_root(Space::Department(department)).await?;
+        Ok(root.map_or(0, |root| root.item_count()))
+    }
+
+    async fn item_counts(&self, departments: &[Department]) -> Result<HashMap<DepartmentId, i64>> {
+        let mut counts = HashMap::new();
+        for department in departments {
+            counts.insert(department.id, self.direct_item_count(department.id).await?);
+        }
+        Ok(counts)
     }
 
     /// `admin/department/create`.
@@ -325,14 +356,46 @@ impl Core {
         self.department_view(department).await
     }
 
-    /// `admin/department/{id}/delete`: only a department without sub-departments.
+    /// `admin/department/{id}/delete`: only a department without sub-departments. What its
+    /// space holds (the trash too) goes to its director, else the enterprise's administrator,
+    /// in a folder named after the department.
     pub async fn delete_department(&self, principal: &Principal, id: DepartmentId) -> Result<()> {
         let enterprise_id = Self::administered(principal)?;
-        self.real_department(enterprise_id, id).await?;
-        self.repo.delete_department(id).await.map_err(|err| match err {
-            crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
-            other => other.into(),
-        })
+        let department = self.real_department(enterprise_id, id).await?;
+        let space = Space::Department(id);
+        let holds_items = match self.repo.find_space_root(space).await? {
+            None => false,
+            Some(root) => {
+                root.item_count() > 0
+                    || !self
+                        .repo
+                        .list_trash_roots(space, crate::drive::KindFilter::All)
+                        .await?
+                        .is_empty()
+            }
+        };
+        let heir = if holds_items {
+            let enterprise = self.repo.find_enterprise(enterprise_id).await?;
+            let enterprise = enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
+            let heir = department.director_id.unwrap_or(enterprise.admin_user_id);
+            let heir = self.repo.find_user(heir).await?;
+            let heir = heir.ok_or_else(|| Error::internal("the heir of a department vanished"))?;
+            let name = super::accounts::hand_over_folder_name(&department.name, &format!("部门{}", id.0));
+            let folder = self.hand_over_folder(&heir, &name).await?;
+            Some(crate::ports::Heir {
+                user: heir.id,
+                folder: folder.id,
+            })
+        } else {
+            None
+        };
+        self.repo
+            .delete_department(id, heir, self.clock.now())
+            .await
+            .map_err(|err| match err {
+                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
+                other => other.into(),
+            })
     }
 
     /// `admin/department/{id}/add_user`.
@@ -366,10 +429,12 @@ impl Core {
             .filter_map(|department| department.director_id)
             .collect();
         let users = self.users_by_id(ids).await?;
+        let item_counts = self.item_counts(&children).await?;
         Ok(DepartmentChildren {
             parent,
             children,
             users,
+            item_counts,
         })
     }
 
@@ -395,15 +460,23 @@ impl Core {
     }
 
     /// `user/departments`: the departments the caller is directly in.
-    pub async fn my_departments(&self, principal: &Principal) -> Result<(Vec<Department>, Users)> {
+    pub async fn my_departments(&self, principal: &Principal) -> Result<DepartmentChildren> {
         let user_id = principal.user_id().ok_or(Error::PermissionDenied)?;
-        let departments = self.repo.list_user_departments(user_id).await?;
-        let ids = departments
+        let me = self.current_user(principal).await?;
+        let parent = self.root_department(me.user.enterprise_id).await?;
+        let children = self.repo.list_user_departments(user_id).await?;
+        let ids = children
             .iter()
             .filter_map(|department| department.director_id)
             .collect();
         let users = self.users_by_id(ids).await?;
-        Ok((departments, users))
+        let item_counts = self.item_counts(&children).await?;
+        Ok(DepartmentChildren {
+            parent,
+            children,
+            users,
+            item_counts,
+        })
     }
 
     /// A group the caller may see: any group of the enterprise for its administrator; for a

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::auth::Principal;
 use crate::blob::ByteStream;
-use crate::drive::{Item, ItemKind, ItemName, Space};
+use crate::drive::{Item, ItemKind, ItemName};
 use crate::error::{Error, NotFoundKind, Result};
 use crate::ids::{ItemId, UserId};
 use crate::services::Core;
@@ -140,15 +140,16 @@ impl Core {
             };
             let id = ItemId(id.parse().map_err(|_| invalid())?);
             let item = self.repo.find_item(id).await?;
-            // Items trashed or deleted since the URL was issued are left out.
+            // Items trashed or deleted since the URL was issued, or out of the caller's reach
+            // by now, are left out.
             let Some(item) = item.filter(|item| {
-                item.kind == kind
-                    && item.enterprise_id == owner.user.enterprise_id
-                    && item.space == Space::Personal(owner.user.id)
-                    && item.trash.is_none()
+                item.kind == kind && item.enterprise_id == owner.user.enterprise_id && item.trash.is_none()
             }) else {
                 continue;
             };
+            if !self.works_in(owner.user.id, item.space).await? {
+                continue;
+            }
             let top = unique_name(&item, &mut top_names);
             let subtree = self.repo.list_live_subtree(item.id).await?;
             let mut paths: HashMap<ItemId, String> = HashMap::new();

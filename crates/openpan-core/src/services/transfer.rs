@@ -11,9 +11,9 @@ use std::collections::HashSet;
 use crate::auth::Principal;
 use crate::blank::BlankKind;
 use crate::blob::{BlobError, ByteRange, ByteStream, DigestTap};
-use crate::drive::{FileVersion, Item, ItemKind};
+use crate::drive::{FileVersion, Item, ItemKind, Space};
 use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
-use crate::ids::{ItemId, UserId, VersionId};
+use crate::ids::{EnterpriseId, ItemId, UserId, VersionId};
 use crate::model::UserWithEnterprise;
 use crate::ports::{ContentTarget, NewContent, UploadSession};
 use crate::secrets::random_hex;
@@ -32,8 +32,9 @@ pub const MAX_DOWNLOAD_TTL_SECS: i64 = 7 * 24 * 3600;
 pub enum UploadTarget {
     /// A new file in this folder (0: the personal root).
     Folder(ItemId),
-    /// A new file in the folder at this path of the personal space, created as needed.
-    Path(String),
+    /// A new file in the folder at this path below a folder (0: the personal root), created
+    /// as needed.
+    Path(ItemId, String),
     /// A new version of this file.
     File(ItemId),
 }
@@ -133,32 +134,37 @@ impl Core {
         if remark.chars().count() > crate::drive::MAX_DESCRIPTION_CHARS {
             return Err(Error::invalid("remark", "长度必须小于等于140个字符"));
         }
-        let (target, name) = match request.target {
+        let (target, name, space) = match request.target {
             UploadTarget::File(file_id) => {
                 let file = self.live(principal, file_id, ItemKind::File).await?;
                 let name = match request.name.as_deref() {
                     Some(name) => item_name("name", name)?.keeping_extension_of(&file.name),
                     None => item_name("name", &file.name)?,
                 };
-                (ContentTarget::File(file.id), name)
+                (ContentTarget::File(file.id), name, file.space)
             }
-            UploadTarget::Folder(_) | UploadTarget::Path(_) => {
+            UploadTarget::Folder(_) | UploadTarget::Path(..) => {
                 let name = item_name("name", request.name.as_deref().unwrap_or_default())?;
                 let folder = match &request.target {
                     UploadTarget::Folder(id) => self.target_folder(principal, *id).await?,
-                    UploadTarget::Path(path) => self.folder_at_path(principal, path, "target_folder_path").await?,
+                    UploadTarget::Path(base, path) => {
+                        self.folder_at_path(principal, *base, path, "target_folder_path")
+                            .await?
+                    }
                     UploadTarget::File(_) => unreachable!("matched above"),
                 };
                 match self.repo.find_live_child(folder.id, &name.key()).await? {
                     Some(existing) if existing.kind == ItemKind::File && request.is_covered => {
-                        (ContentTarget::File(existing.id), name)
+                        (ContentTarget::File(existing.id), name, existing.space)
                     }
                     Some(_) => return Err(self.name_conflict(folder.id, &name).await),
-                    None => (ContentTarget::Folder(folder.id), name),
+                    None => (ContentTarget::Folder(folder.id), name, folder.space),
                 }
             }
         };
-        check_space(&me, request.declared_size.unwrap_or(0))?;
+        self.room(space, me.user.enterprise_id)
+            .await?
+            .check(request.declared_size.unwrap_or(0))?;
         let now = self.clock.now();
         let ticket = UploadTicket {
             upload_id: random_hex(16),
@@ -220,7 +226,8 @@ impl Core {
             .await?
             .filter(|user| user.user.active)
             .ok_or(Error::not_found(NotFoundKind::Link))?;
-        self.check_upload_target(&uploader, session.target).await?;
+        let target = self.check_upload_target(&uploader, session.target).await?;
+        let room = self.room(target.space, target.enterprise_id).await?;
         let storage_key = random_hex(16);
         if !self
             .repo
@@ -236,7 +243,9 @@ impl Core {
             upload_id: Some(upload_id),
             expect_sha1: expect_sha1.or(session.expected_sha1.as_deref()),
         };
-        let result = self.store_and_commit(content, &uploader, &storage_key, body).await;
+        let result = self
+            .store_and_commit(content, uploader.user.id, &room, &storage_key, body)
+            .await;
         if result.is_err()
             && let Err(err) = self.repo.release_upload_session(upload_id).await
         {
@@ -255,15 +264,16 @@ impl Core {
     async fn store_and_commit(
         &self,
         content: Content<'_>,
-        uploader: &UserWithEnterprise,
+        uploader: UserId,
+        room: &Room,
         storage_key: &str,
         body: ByteStream,
     ) -> Result<ItemId> {
-        let tap = DigestTap::new(space_left(uploader));
+        let tap = DigestTap::new(room.left());
         let stored = self.blobs.put(storage_key, tap.wrap(body)).await;
         match stored {
             Ok(_) => {}
-            Err(BlobError::Body(_)) if tap.over_limit() => return Err(space_refusal(uploader)),
+            Err(BlobError::Body(_)) if tap.over_limit() => return Err(room.refusal()),
             Err(BlobError::Body(err)) => {
                 return Err(Error::invalid("file", format!("上传的内容不完整: {err}")));
             }
@@ -287,7 +297,7 @@ impl Core {
                 sha1: digest.sha1_hex,
                 size: i64::try_from(digest.size).map_err(|_| Error::invalid("file", "过大"))?,
                 storage_key: storage_key.to_owned(),
-                by: uploader.user.id,
+                by: uploader,
                 at: self.clock.now(),
                 upload_id: content.upload_id.map(str::to_owned),
             })
@@ -330,7 +340,8 @@ impl Core {
             item_name("name", &format!("{name}.{extension}"))?
         };
         let bytes = kind.bytes().await.map_err(|err| Error::Internal(Box::new(err)))?;
-        check_space(&me, bytes.len() as i64)?;
+        let room = self.room(folder.space, folder.enterprise_id).await?;
+        room.check(bytes.len() as i64)?;
         let mut attempts = 0;
         let file_id = loop {
             attempts += 1;
@@ -344,7 +355,10 @@ impl Core {
                 upload_id: None,
                 expect_sha1: None,
             };
-            match self.store_and_commit(content, &me, &storage_key, body).await {
+            match self
+                .store_and_commit(content, me.user.id, &room, &storage_key, body)
+                .await
+            {
                 Err(Error::Refused(Refusal::FileNameConflict)) if attempts < 3 => continue,
                 other => break other?,
             }
@@ -371,13 +385,23 @@ impl Core {
             ContentTarget::Folder(id) => (id, ItemKind::Folder),
             ContentTarget::File(id) => (id, ItemKind::File),
         };
-        let item = self.repo.find_item(id).await?;
-        let item = item
-            .filter(|item| item.space == crate::drive::Space::Personal(uploader.user.id) && item.kind == kind)
-            .ok_or(Error::not_found(match kind {
+        let not_found = || {
+            Error::not_found(match kind {
                 ItemKind::Folder => NotFoundKind::Folder,
                 ItemKind::File => NotFoundKind::File,
-            }))?;
+            })
+        };
+        let item = self.repo.find_item(id).await?;
+        let item = match item {
+            Some(item)
+                if item.kind == kind
+                    && item.enterprise_id == uploader.user.enterprise_id
+                    && self.works_in(uploader.user.id, item.space).await? =>
+            {
+                item
+            }
+            _ => return Err(not_found()),
+        };
         if item.trash.is_some() {
             return Err(Error::Refused(match kind {
                 ItemKind::Folder => Refusal::FolderDeleted,
@@ -586,40 +610,80 @@ fn download_message(ticket: &str) -> String {
     format!("download:{ticket}")
 }
 
-/// Bytes the user may still add, bounded by the enterprise's room.
-fn space_left(owner: &UserWithEnterprise) -> u64 {
-    let left = |total: i64, used: i64| {
-        if total < 0 {
-            u64::MAX
-        } else {
-            total.saturating_sub(used).max(0) as u64
+/// How many more bytes fit where an upload goes: the limit of its space (its user's or its
+/// department's) and of the enterprise, with the refusal for each.
+pub(crate) struct Room {
+    space_total: i64,
+    space_used: i64,
+    space_full: Refusal,
+    enterprise_total: i64,
+    enterprise_used: i64,
+}
+
+impl Room {
+    /// Bytes that still fit, `u64::MAX` when nothing limits them.
+    fn left(&self) -> u64 {
+        let left = |total: i64, used: i64| {
+            if total < 0 {
+                u64::MAX
+            } else {
+                total.saturating_sub(used).max(0) as u64
+            }
+        };
+        left(self.space_total, self.space_used).min(left(self.enterprise_total, self.enterprise_used))
+    }
+
+    /// Whether `size` more bytes fit.
+    pub(crate) fn check(&self, size: i64) -> Result<()> {
+        let fits = |total: i64, used: i64| total < 0 || used.saturating_add(size) <= total;
+        if !fits(self.space_total, self.space_used) {
+            return Err(Error::Refused(self.space_full));
         }
-    };
-    left(owner.user.space_total, owner.user.space_used)
-        .min(left(owner.enterprise.space_total, owner.enterprise.space_used))
+        if !fits(self.enterprise_total, self.enterprise_used) {
+            return Err(Error::Refused(Refusal::ExceedEnterpriseSpaceLimit));
+        }
+        Ok(())
+    }
+
+    /// The refusal for a body that outgrew the room: whichever limit is the tighter.
+    fn refusal(&self) -> Error {
+        let left = |total: i64, used: i64| if total < 0 { i64::MAX } else { total - used };
+        if left(self.space_total, self.space_used) <= left(self.enterprise_total, self.enterprise_used) {
+            Error::Refused(self.space_full)
+        } else {
+            Error::Refused(Refusal::ExceedEnterpriseSpaceLimit)
+        }
+    }
 }
 
-/// Whether `size` more bytes fit the user's and the enterprise's space.
-fn check_space(owner: &UserWithEnterprise, size: i64) -> Result<()> {
-    let fits = |total: i64, used: i64| total < 0 || used.saturating_add(size) <= total;
-    if !fits(owner.user.space_total, owner.user.space_used) {
-        return Err(Error::Refused(Refusal::ExceedUserSpaceLimit));
-    }
-    if !fits(owner.enterprise.space_total, owner.enterprise.space_used) {
-        return Err(Error::Refused(Refusal::ExceedEnterpriseSpaceLimit));
-    }
-    Ok(())
-}
-
-/// The refusal for a body that outgrew the space left: whichever limit is the tighter.
-fn space_refusal(owner: &UserWithEnterprise) -> Error {
-    let left = |total: i64, used: i64| if total < 0 { i64::MAX } else { total - used };
-    if left(owner.user.space_total, owner.user.space_used)
-        <= left(owner.enterprise.space_total, owner.enterprise.space_used)
-    {
-        Error::Refused(Refusal::ExceedUserSpaceLimit)
-    } else {
-        Error::Refused(Refusal::ExceedEnterpriseSpaceLimit)
+impl Core {
+    /// The room in `space` as stored now (the commit checks again, atomically).
+    pub(crate) async fn room(&self, space: Space, enterprise_id: EnterpriseId) -> Result<Room> {
+        let enterprise = self.repo.find_enterprise(enterprise_id).await?;
+        let enterprise = enterprise.ok_or_else(|| Error::internal("an item of a vanished enterprise"))?;
+        let (space_total, space_used, space_full) = match space {
+            Space::Personal(user) => {
+                let user = self.repo.find_user(user).await?;
+                let user = user.ok_or(Error::not_found(NotFoundKind::User))?;
+                (user.space_total, user.space_used, Refusal::ExceedUserSpaceLimit)
+            }
+            Space::Department(department) => {
+                let department = self.repo.find_department(department).await?;
+                let department = department.ok_or(Error::not_found(NotFoundKind::Department))?;
+                (
+                    department.space_total,
+                    department.space_used,
+                    Refusal::ExceedDepartmentSpaceLimit,
+                )
+            }
+        };
+        Ok(Room {
+            space_total,
+            space_used,
+            space_full,
+            enterprise_total: enterprise.space_total,
+            enterprise_used: enterprise.space_used,
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use openpan_core::services::{UploadRequest, UploadTarget};
 use openpan_types as wire;
 
 use super::folder::{TargetArgs, UpdateArgs};
-use super::items::{Action, act, personal_space_only, required, success};
+use super::items::{Action, act, folder_ref, required, success};
 use crate::AppState;
 use crate::convert;
 use crate::error::{ApiError, Result};
@@ -65,7 +65,7 @@ pub async fn move_to(
 ) -> Result<Json<wire::SuccessBody>> {
     state
         .core
-        .move_item(&principal, ItemId(id), FILE, args.target()?)
+        .move_item(&principal, ItemId(id), FILE, args.target(&state, &principal).await?)
         .await?;
     Ok(success())
 }
@@ -78,7 +78,13 @@ pub async fn copy(
 ) -> Result<Json<wire::File>> {
     let detail = state
         .core
-        .copy_item(&principal, ItemId(id), FILE, args.target()?, args.on_conflict())
+        .copy_item(
+            &principal,
+            ItemId(id),
+            FILE,
+            args.target(&state, &principal).await?,
+            args.on_conflict(),
+        )
         .await?;
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
@@ -144,13 +150,28 @@ pub struct UploadArgs {
 }
 
 impl UploadArgs {
-    fn request(self, target: UploadTarget) -> Result<UploadRequest> {
+    /// The request for `target`; a folder 0 (or a path from it) with a `department_id` is in
+    /// that department's space.
+    async fn request(
+        self,
+        state: &AppState,
+        principal: &openpan_core::auth::Principal,
+        target: UploadTarget,
+    ) -> Result<UploadRequest> {
         if let Some(kind) = self.upload_type.as_deref()
             && kind != "api"
         {
             return Err(ApiError::field("upload_type", "只能是api"));
         }
-        personal_space_only(self.department_id)?;
+        let target = match target {
+            UploadTarget::Folder(id) => {
+                UploadTarget::Folder(folder_ref(state, principal, id, self.department_id).await?)
+            }
+            UploadTarget::Path(base, path) => {
+                UploadTarget::Path(folder_ref(state, principal, base, self.department_id).await?, path)
+            }
+            file @ UploadTarget::File(_) => file,
+        };
         Ok(UploadRequest {
             target,
             name: self.name,
@@ -180,7 +201,9 @@ pub async fn upload(
     JsonBody(args): JsonBody<UploadArgs>,
 ) -> Result<Json<wire::PresignUrl>> {
     let parent = required(args.parent_id, "parent_id")?;
-    let request = args.request(UploadTarget::Folder(ItemId(parent)))?;
+    let request = args
+        .request(&state, &principal, UploadTarget::Folder(ItemId(parent)))
+        .await?;
     presign(&state, &principal, request).await
 }
 
@@ -193,7 +216,9 @@ pub async fn upload_by_path(
         .target_folder_path
         .take()
         .ok_or_else(|| ApiError::field("target_folder_path", "不能为空"))?;
-    let request = args.request(UploadTarget::Path(path))?;
+    let request = args
+        .request(&state, &principal, UploadTarget::Path(ItemId(0), path))
+        .await?;
     presign(&state, &principal, request).await
 }
 
@@ -204,7 +229,7 @@ pub async fn new_version(
     PathId(id): PathId,
     JsonBody(args): JsonBody<UploadArgs>,
 ) -> Result<Json<wire::PresignUrl>> {
-    let request = args.request(UploadTarget::File(ItemId(id)))?;
+    let request = args.request(&state, &principal, UploadTarget::File(ItemId(id))).await?;
     presign(&state, &principal, request).await
 }
 
@@ -312,7 +337,6 @@ pub async fn create_blank_file(
     Caller(principal): Caller,
     JsonBody(args): JsonBody<BlankArgs>,
 ) -> Result<Json<wire::File>> {
-    personal_space_only(args.department_id)?;
     let kind = args
         .kind
         .as_ref()
@@ -325,6 +349,7 @@ pub async fn create_blank_file(
         return Err(ApiError::field("nameConflictResolveStrategy", "只支持2(自动重命名)"));
     }
     let parent = required(args.parent_folder_id, "parentFolderId")?;
+    let parent = folder_ref(&state, &principal, ItemId(parent), args.department_id).await?;
     let me = state.core.current_user(&principal).await?;
     if let Some(enterprise) = args.parent_enterprise_id
         && enterprise != me.enterprise.id.0
@@ -333,10 +358,7 @@ pub async fn create_blank_file(
         return Err(ApiError::new(openpan_types::ErrorCode::FolderNotFound));
     }
     let name = args.name.ok_or_else(|| ApiError::field("name", "不能为空"))?;
-    let detail = state
-        .core
-        .create_blank_file(&principal, ItemId(parent), &name, kind)
-        .await?;
+    let detail = state.core.create_blank_file(&principal, parent, &name, kind).await?;
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
@@ -374,12 +396,12 @@ pub async fn resumable_upload(
     let target = if let Some(file) = args.file_id {
         UploadTarget::File(ItemId(file))
     } else if let Some(path) = args.target_folder_path.take() {
-        UploadTarget::Path(path)
+        UploadTarget::Path(ItemId(0), path)
     } else {
         UploadTarget::Folder(ItemId(required(args.parent_id, "parent_id")?))
     };
     let part_size = args.part_size;
-    let request = args.request(target)?;
+    let request = args.request(&state, &principal, target).await?;
     let (ticket, upload) = state
         .core
         .start_resumable_upload(&principal, request, part_size)

@@ -9,12 +9,13 @@ use openpan_core::ids::ItemId;
 use openpan_core::services::OnConflict;
 use openpan_types as wire;
 
-use super::items::{Action, act, children_page, personal_space_only, required, success};
+use super::items::{Action, act, children_page, folder_ref, required, success};
 use crate::AppState;
 use crate::convert;
 use crate::error::Result;
 use crate::extract::{Caller, JsonBody, Params, PathId, lenient_i64};
 use axum::response::Response;
+use openpan_core::auth::Principal;
 
 const FOLDER: ItemKind = ItemKind::Folder;
 
@@ -53,10 +54,16 @@ pub async fn create(
     Caller(principal): Caller,
     JsonBody(args): JsonBody<CreateArgs>,
 ) -> Result<Json<wire::Folder>> {
-    personal_space_only(args.department_id.or(args.department_id_camel))?;
     let parent = required(args.parent_id, "parent_id")?;
+    let parent = folder_ref(
+        &state,
+        &principal,
+        ItemId(parent),
+        args.department_id.or(args.department_id_camel),
+    )
+    .await?;
     let name = args.name.ok_or_else(|| crate::ApiError::field("name", "不能为空"))?;
-    let detail = state.core.create_folder(&principal, ItemId(parent), &name).await?;
+    let detail = state.core.create_folder(&principal, parent, &name).await?;
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
@@ -72,11 +79,11 @@ pub async fn create_by_path(
     Caller(principal): Caller,
     JsonBody(args): JsonBody<CreateByPathArgs>,
 ) -> Result<Json<wire::Folder>> {
-    personal_space_only(args.department_id)?;
+    let base = folder_ref(&state, &principal, ItemId(0), args.department_id).await?;
     let path = args
         .target_folder_path
         .ok_or_else(|| crate::ApiError::field("target_folder_path", "不能为空"))?;
-    let detail = state.core.create_folder_by_path(&principal, &path).await?;
+    let detail = state.core.create_folder_by_path(&principal, base, &path).await?;
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
@@ -130,14 +137,15 @@ pub struct TargetSpace {
 }
 
 impl TargetArgs {
-    /// The target folder, after checking the space it names.
-    pub fn target(&self) -> Result<ItemId> {
-        personal_space_only(self.department_id.or(self.department_id_camel))?;
+    /// The target folder: `target_folder_id`, where 0 with a `department_id` (or a
+    /// `target_space` of type department) is that department's space root.
+    pub async fn target(&self, state: &AppState, principal: &Principal) -> Result<ItemId> {
+        let mut department = self.department_id.or(self.department_id_camel);
         if let Some(space) = &self.target_space {
             match space.kind.as_deref() {
                 None | Some("personal") => {}
                 Some("department") => match space.id {
-                    Some(id) if id > 0 => personal_space_only(Some(id))?,
+                    Some(id) if id > 0 => department = department.or(Some(id)),
                     _ => return Err(crate::ApiError::field("target_space.id", "必须是部门id")),
                 },
                 Some(_) => {
@@ -148,7 +156,8 @@ impl TargetArgs {
                 }
             }
         }
-        required(self.target_folder_id, "target_folder_id").map(ItemId)
+        let target = required(self.target_folder_id, "target_folder_id").map(ItemId)?;
+        folder_ref(state, principal, target, department).await
     }
 
     pub fn on_conflict(&self) -> OnConflict {
@@ -168,7 +177,7 @@ pub async fn move_to(
 ) -> Result<Json<wire::SuccessBody>> {
     state
         .core
-        .move_item(&principal, ItemId(id), FOLDER, args.target()?)
+        .move_item(&principal, ItemId(id), FOLDER, args.target(&state, &principal).await?)
         .await?;
     Ok(success())
 }
@@ -181,7 +190,13 @@ pub async fn copy(
 ) -> Result<Json<wire::Folder>> {
     let detail = state
         .core
-        .copy_item(&principal, ItemId(id), FOLDER, args.target()?, args.on_conflict())
+        .copy_item(
+            &principal,
+            ItemId(id),
+            FOLDER,
+            args.target(&state, &principal).await?,
+            args.on_conflict(),
+        )
         .await?;
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
@@ -209,8 +224,22 @@ pub async fn children(
     PathId(id): PathId,
     params: Params,
 ) -> Result<Response> {
-    personal_space_only(params.opt_i64("department_id")?)?;
-    children_page(&state, &principal, ItemId(id), &params).await
+    let folder = folder_ref(&state, &principal, ItemId(id), params.opt_i64("department_id")?).await?;
+    children_page(&state, &principal, folder, &params).await
+}
+
+/// `folder/department_folders`: the top of a department's space.
+pub async fn department_folders(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Params,
+) -> Result<Response> {
+    let department = required(params.opt_i64("department_id")?, "department_id")?;
+    if department < 1 {
+        return Err(crate::ApiError::field("department_id", "必须是部门id"));
+    }
+    let folder = folder_ref(&state, &principal, ItemId(0), Some(department)).await?;
+    children_page(&state, &principal, folder, &params).await
 }
 
 pub async fn personal_items(

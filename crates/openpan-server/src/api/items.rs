@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use openpan_core::auth::Principal;
 use openpan_core::drive::{ItemKind, KindFilter, Sort};
-use openpan_core::ids::ItemId;
+use openpan_core::ids::{DepartmentId, ItemId};
 use openpan_core::model::Page;
 use openpan_core::{Error, FieldError};
 use openpan_types::{self as wire, ErrorCode};
@@ -77,13 +77,24 @@ fn json_body(body: Bytes) -> Response {
         .into_response()
 }
 
-/// Department spaces come with the organisation directory; until then only the personal
-/// space (no department, or department 0) exists.
-pub fn personal_space_only(department_id: Option<i64>) -> Result<()> {
+/// The folder a request names: folder 0 with a `department_id` above 0 is that department's
+/// space root (for those who work in it); otherwise the id as given (0: the caller's personal
+/// root), which a real folder id keeps whatever department is named beside it.
+pub async fn folder_ref(
+    state: &AppState,
+    principal: &Principal,
+    id: ItemId,
+    department_id: Option<i64>,
+) -> Result<ItemId> {
     match department_id {
-        None | Some(0) => Ok(()),
-        Some(id) if id < 0 => Err(ApiError::field("department_id", "不能小于0")),
-        Some(_) => Err(ApiError::new(ErrorCode::DepartmentNotFound)),
+        None | Some(0) => Ok(id),
+        Some(department) if department < 0 => Err(ApiError::field("department_id", "不能小于0")),
+        Some(department) if id.0 == 0 => Ok(state
+            .core
+            .department_root(principal, DepartmentId(department))
+            .await?
+            .id),
+        Some(_) => Ok(id),
     }
 }
 

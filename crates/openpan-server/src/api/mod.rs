@@ -104,6 +104,7 @@ fn idempotent_routes(state: AppState) -> Router<AppState> {
 fn folder_routes() -> Router<AppState> {
     Router::new()
         .route("/folder/personal_items", get(folder::personal_items))
+        .route("/folder/department_folders", get(folder::department_folders))
         .route("/folder/delete_batch", post(items::delete_batch::<true>))
         .route("/folder/delete_batch_from_trash", post(items::purge_batch::<true>))
         .route("/folder/restore_batch_from_trash", post(items::restore_batch::<true>))

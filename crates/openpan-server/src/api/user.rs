@@ -76,11 +76,12 @@ pub async fn departments(
     State(state): State<AppState>,
     Caller(principal): Caller,
 ) -> Result<Json<wire::DepartmentList>> {
-    let (departments, users) = state.core.my_departments(&principal).await?;
+    let listing = state.core.my_departments(&principal).await?;
     Ok(Json(wire::DepartmentList {
-        departments: departments
+        departments: listing
+            .children
             .iter()
-            .map(|department| convert::mini_department(department, &users))
+            .map(|department| convert::mini_department(department, &listing.users, listing.item_count(department.id)))
             .collect(),
     }))
 }

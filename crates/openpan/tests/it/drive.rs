@@ -698,7 +698,7 @@ async fn items_of_other_users_and_enterprises_answer_like_missing_ones() {
 }
 
 #[tokio::test]
-async fn department_spaces_are_not_found_until_departments_exist() {
+async fn an_unknown_department_answers_department_not_found_and_department_0_is_the_personal_space() {
     let app = TestApp::spawn().await;
     let token = app.admin_user_token().await;
     assert_api_error(

@@ -6,6 +6,7 @@ mod admin_cli;
 mod api_errors;
 mod crash;
 mod demos;
+mod department_space;
 mod drive;
 mod drive_transfer;
 mod harness;
