@@ -90,6 +90,10 @@ pub enum Refusal {
     YfyIdAndCustomIdNotNull,
     EnterpriseNotEnableSyncAccount,
     ExceedDepartmentSpaceLimit,
+    UserProfilePicNotFound,
+    UserProfilePicKeyNotFound,
+    UserProfilePicKeyIncorrect,
+    TimestampRangeInvalid,
 }
 
 /// A rejected request field.

@@ -2,10 +2,12 @@
 //! every facade (HTTP dialects, admin CLI, console) calls, and the ports they reach storage and
 //! shared state through.
 //!
-//! Must never depend on an IO or framework crate (axum, sqlx, redis, reqwest, tokio's fs/net):
-//! everything outside the process goes through the traits in [`ports`], and time through
-//! [`clock::Clock`]. A `tidy` test in `crates/openpan` enforces this.
+//! Must never depend on an IO or framework crate (axum, sqlx, redis, reqwest, tokio's fs/net;
+//! tokio only for the task-local audit scope): everything outside the process goes through the
+//! traits in [`ports`], and time through [`clock::Clock`]. `tidy` tests in `crates/openpan`
+//! enforce this.
 
+pub mod audit;
 pub mod auth;
 pub mod blank;
 pub mod blob;

@@ -37,6 +37,8 @@ pub struct User {
     pub space_used: i64,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
+    /// The key of the profile picture, when there is one.
+    pub profile_pic_key: Option<String>,
 }
 
 impl User {

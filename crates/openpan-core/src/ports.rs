@@ -6,6 +6,8 @@
 
 use async_trait::async_trait;
 
+use crate::audit::StoredEvent;
+
 use crate::drive::{FileVersion, Item, KindFilter, Marker, PathEntry, Sort, Space};
 use crate::error::RepoError;
 use crate::ids::{AppId, DepartmentId, EnterpriseId, GroupId, ItemId, TokenId, UserId, VersionId};
@@ -110,6 +112,16 @@ pub trait UserRepo: Send + Sync {
     /// Users by id, deleted ones included (items keep naming their owners and editors).
     async fn list_users_by_id(&self, ids: &[UserId]) -> RepoResult<Vec<User>>;
     /// Atomic: marks the user deleted and revokes every token issued for it.
+    /// Records a new profile picture; answers the storage key of the one it replaces.
+    async fn set_profile_pic(
+        &self,
+        user: UserId,
+        key: &str,
+        storage_key: &str,
+        content_type: &str,
+    ) -> RepoResult<Option<String>>;
+    /// The profile picture's key, storage key and type.
+    async fn find_profile_pic(&self, user: UserId) -> RepoResult<Option<(String, String, String)>>;
     /// A user whether deleted or not, with the deletion time.
     async fn find_user_record(&self, id: UserId) -> RepoResult<Option<(User, Option<i64>)>>;
     /// Applies `changes`; the user's enterprise's cached listings and every node's cached
@@ -546,6 +558,34 @@ pub trait PlatformRepo: Send + Sync {
     async fn sync_user(&self, sync: SyncUser) -> RepoResult<(User, bool)>;
 }
 
+/// Which audit events to read: an enterprise's, in `[from, to)`, matching every non-empty
+/// filter, a page of them.
+#[derive(Debug, Clone)]
+pub struct AuditQuery {
+    pub enterprise_id: EnterpriseId,
+    pub from: i64,
+    pub to: i64,
+    pub actions: Vec<i32>,
+    pub operators: Vec<UserId>,
+    pub files: Vec<i64>,
+    pub folders: Vec<i64>,
+    pub departments: Vec<i64>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// The audit log.
+#[async_trait]
+pub trait AuditRepo: Send + Sync {
+    /// Writes the announced events of a change that is not itself a write (a download, a
+    /// login) in their own transaction.
+    async fn flush_audit(&self) -> RepoResult<()>;
+    /// One page of matching events, oldest first, and how many match.
+    async fn list_audit_events(&self, query: &AuditQuery) -> RepoResult<(Vec<StoredEvent>, i64)>;
+    /// Removes events older than `before` (the retention policy); answers how many.
+    async fn purge_audit_events(&self, before: i64) -> RepoResult<u64>;
+}
+
 /// 免登 login tickets and the web sessions they open.
 #[async_trait]
 pub trait SessionRepo: Send + Sync {
@@ -563,7 +603,16 @@ pub trait SessionRepo: Send + Sync {
 }
 
 pub trait Repo:
-    EnterpriseRepo + UserRepo + AppRepo + TokenRepo + DriveRepo + IdempotencyRepo + OrgRepo + PlatformRepo + SessionRepo
+    EnterpriseRepo
+    + UserRepo
+    + AppRepo
+    + TokenRepo
+    + DriveRepo
+    + IdempotencyRepo
+    + OrgRepo
+    + PlatformRepo
+    + SessionRepo
+    + AuditRepo
 {
 }
 
@@ -577,6 +626,7 @@ impl<T> Repo for T where
         + OrgRepo
         + PlatformRepo
         + SessionRepo
+        + AuditRepo
 {
 }
 

@@ -48,6 +48,11 @@ impl SecretKey {
     }
 }
 
+/// Whether two byte strings are equal, compared in constant time.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
 /// `n` random bytes as lower-case hex.
 pub fn random_hex(n: usize) -> String {
     let mut bytes = vec![0u8; n];

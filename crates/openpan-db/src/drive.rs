@@ -27,7 +27,7 @@ use openpan_core::ports::{
 };
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, dialect, exec, fetch, is_postgres, on_pool, scalar};
+use crate::pool::{SqlRepo, commit, dialect, exec, fetch, is_postgres, on_pool, scalar};
 
 /// Adds `$delta` to the size of `$folder` and every folder above it.
 macro_rules! add_size_upwards {
@@ -616,7 +616,7 @@ impl SqlRepo {
             crate::pool::execute!(&mut *tx, builder, revoke)?;
             crate::pool::execute!(&mut *tx, builder, crate::repo::bump_revocation_epoch())?;
             crate::pool::execute!(&mut *tx, builder, crate::repo::bump_directory_generation(id.0))?;
-            tx.commit().await.map_err(other)
+            commit!(tx, builder)
         })
     }
 
@@ -684,7 +684,7 @@ impl SqlRepo {
                 parent
             )
             .map_err(other)?;
-            tx.commit().await.map_err(other)
+            commit!(tx, builder)
         })
     }
 }
@@ -921,7 +921,7 @@ impl DriveRepo for SqlRepo {
                 new.at
             )
             .map_err(name_conflict)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder, Some(id))?;
             Ok::<i64, RepoError>(id)
         })?;
         self.find_item(ItemId(id)).await?.ok_or(RepoError::NotFound)
@@ -953,7 +953,7 @@ impl DriveRepo for SqlRepo {
                 id.0
             )
             .map_err(name_conflict)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok::<(), RepoError>(())
         })?;
         self.find_item(id).await?.ok_or(RepoError::NotFound)
@@ -1061,7 +1061,7 @@ impl DriveRepo for SqlRepo {
                 return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
             }
             add_size_upwards!(&mut *tx, builder, target.0, node.size);
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(())
         })
     }
@@ -1195,7 +1195,7 @@ impl DriveRepo for SqlRepo {
                 .map_err(other)?;
             }
             add_size_upwards!(&mut *tx, builder, target.0, total);
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder, new_ids.get(&id.0).copied())?;
             new_ids
                 .get(&id.0)
                 .map(|new_id| ItemId(*new_id))
@@ -1225,7 +1225,7 @@ impl DriveRepo for SqlRepo {
             )
             .map_err(other)?;
             add_size_upwards!(&mut *tx, builder, parent, -node.size);
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(())
         })
     }
@@ -1260,7 +1260,7 @@ impl DriveRepo for SqlRepo {
             )
             .map_err(name_conflict)?;
             add_size_upwards!(&mut *tx, builder, parent, node.size);
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(())
         })
     }
@@ -1364,7 +1364,7 @@ impl DriveRepo for SqlRepo {
                 }
                 query.execute(&mut *tx).await.map_err(other)?;
             }
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(ids.len() as u64)
         })
     }
@@ -1572,7 +1572,7 @@ impl DriveRepo for SqlRepo {
                     return Err(RepoError::Other("the upload URL was not being received".into()));
                 }
             }
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder, Some(file_id))?;
             Ok(CommittedContent {
                 file_id: ItemId(file_id),
                 duplicate_storage: stored_key != content.storage_key,
@@ -1643,7 +1643,7 @@ impl DriveRepo for SqlRepo {
             )
             .map_err(other)?;
             add_size_upwards!(&mut *tx, builder, parent, size - node.size);
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(())
         })
     }
@@ -1684,7 +1684,7 @@ impl DriveRepo for SqlRepo {
                 node.enterprise_id,
                 -size
             );
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(())
         })
     }
@@ -1818,7 +1818,7 @@ impl DriveRepo for SqlRepo {
                 before
             )
             .map_err(other)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(keys)
         })
     }
@@ -1856,7 +1856,7 @@ impl DriveRepo for SqlRepo {
                 pinned
             )
             .map_err(other)?;
-            tx.commit().await.map_err(other)
+            commit!(tx, builder)
         })
     }
 
@@ -1945,7 +1945,7 @@ impl DriveRepo for SqlRepo {
                 .execute(&mut *tx)
                 .await
                 .map_err(other)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(Some(replaced))
         })
     }
@@ -2008,7 +2008,7 @@ impl DriveRepo for SqlRepo {
                 upload_id
             )
             .map_err(other)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(keys)
         })
     }

@@ -12,14 +12,42 @@ use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{DepartmentId, EnterpriseId, GroupId, UserId};
 use openpan_core::model::{Page, User};
-use openpan_core::org::{
-    Department, DepartmentChanges, Group, GroupChanges, MAX_DEPARTMENTS_PER_USER, NewDepartment, NewGroup, OrgKind,
-};
+use openpan_core::org::{Department, DepartmentChanges, Group, GroupChanges, NewDepartment, NewGroup, OrgKind};
 use openpan_core::ports::{Heir, OrgRepo, RepoResult};
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, exec, fetch, is_postgres, on_pool, scalar};
+use crate::pool::{SqlRepo, commit, exec, fetch, is_postgres, on_pool, scalar};
 use crate::repo::{UserRow, escape_like, user_columns_of};
+
+/// Counts a membership just inserted: on the user (refusing past the per-user limit with
+/// `Conflict(DepartmentLimit)`) and on the department.
+macro_rules! count_department_join {
+    ($conn:expr, $builder:ident, $department:expr, $user:expr) => {{
+        let (department, user): (i64, i64) = ($department, $user);
+        let counted = $crate::pool::exec!(
+            $conn,
+            $builder,
+            "update user_account set department_count = department_count + 1 \
+             where user_id = ? and department_count < ?",
+            user,
+            openpan_core::org::MAX_DEPARTMENTS_PER_USER
+        )
+        .map_err($crate::errors::other)?;
+        if counted.rows_affected() == 0 {
+            return Err(openpan_core::RepoError::Conflict(
+                openpan_core::error::ConflictKind::DepartmentLimit,
+            ));
+        }
+        $crate::pool::exec!(
+            $conn,
+            $builder,
+            "update department set user_count = user_count + 1 where department_id = ?",
+            department
+        )
+        .map_err($crate::errors::other)?;
+    }};
+}
+pub(crate) use count_department_join;
 
 /// Records the integrator's id of a department or group; a custom id or a record that already
 /// has one on the platform is a conflict.
@@ -215,7 +243,7 @@ impl OrgRepo for SqlRepo {
                     id
                 );
             }
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder, Some(id))?;
             Ok::<i64, RepoError>(id)
         })?;
         self.find_department(DepartmentId(id)).await?.ok_or(RepoError::NotFound)
@@ -328,7 +356,7 @@ impl OrgRepo for SqlRepo {
                 }
             }
             let updated = fetch!(one DepartmentRow, &mut *tx, builder, &select, id.0).map_err(other)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(Department::from(updated))
         })
     }
@@ -364,26 +392,8 @@ impl OrgRepo for SqlRepo {
                 at
             )
             .map_err(|err| classify(err, Some(ConflictKind::AlreadyInDepartment)))?;
-            let counted = exec!(
-                &mut *tx,
-                builder,
-                "update user_account set department_count = department_count + 1 \
-                 where user_id = ? and department_count < ?",
-                user.0,
-                MAX_DEPARTMENTS_PER_USER
-            )
-            .map_err(other)?;
-            if counted.rows_affected() == 0 {
-                return Err(RepoError::Conflict(ConflictKind::DepartmentLimit));
-            }
-            exec!(
-                &mut *tx,
-                builder,
-                "update department set user_count = user_count + 1 where department_id = ?",
-                department.0
-            )
-            .map_err(other)?;
-            tx.commit().await.map_err(other)
+            count_department_join!(&mut *tx, builder, department.0, user.0);
+            commit!(tx, builder)
         })
     }
 
@@ -415,7 +425,7 @@ impl OrgRepo for SqlRepo {
                 department.0
             )
             .map_err(other)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(true)
         })
     }
@@ -517,7 +527,7 @@ impl OrgRepo for SqlRepo {
                     id
                 );
             }
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder, Some(id))?;
             Ok::<i64, RepoError>(id)
         })?;
         self.find_group(GroupId(id)).await?.ok_or(RepoError::NotFound)
@@ -537,9 +547,10 @@ impl OrgRepo for SqlRepo {
             None => (false, None),
             Some(admin) => (true, admin.map(|id| id.0)),
         };
-        let updated = on_pool!(self, write, |pool, builder| {
-            exec!(
-                pool,
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let updated = exec!(
+                &mut *tx,
                 builder,
                 "update user_group set name = coalesce(?, name), name_key = coalesce(?, name_key), \
                  description = coalesce(?, description), \
@@ -555,12 +566,12 @@ impl OrgRepo for SqlRepo {
                 changes.collab_auto_accepted,
                 id.0
             )
-            .map(|done| done.rows_affected())
-            .map_err(|err| classify(err, Some(ConflictKind::GroupName)))
+            .map_err(|err| classify(err, Some(ConflictKind::GroupName)))?;
+            if updated.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            commit!(tx, builder)
         })?;
-        if updated == 0 {
-            return Err(RepoError::NotFound);
-        }
         self.find_group(id).await?.ok_or(RepoError::NotFound)
     }
 
@@ -580,7 +591,7 @@ impl OrgRepo for SqlRepo {
             if deleted.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
             }
-            tx.commit().await.map_err(other)
+            commit!(tx, builder)
         })
     }
 
@@ -667,7 +678,7 @@ impl OrgRepo for SqlRepo {
                 group.0
             )
             .map_err(other)?;
-            tx.commit().await.map_err(other)
+            commit!(tx, builder)
         })
     }
 
@@ -692,7 +703,7 @@ impl OrgRepo for SqlRepo {
                 group.0
             )
             .map_err(other)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(true)
         })
     }

@@ -7,11 +7,11 @@ use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{EnterpriseId, UserId};
 use openpan_core::model::User;
-use openpan_core::org::{MAX_DEPARTMENTS_PER_USER, OrgKind};
+use openpan_core::org::OrgKind;
 use openpan_core::ports::{PlatformRepo, RepoResult, SyncUser};
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, exec, execute, fetch, on_pool};
+use crate::pool::{SqlRepo, commit, exec, execute, fetch, on_pool};
 use crate::repo::{UserRow, bump_directory_generation, bump_revocation_epoch, insert_user, user_columns_of};
 
 #[async_trait]
@@ -182,25 +182,7 @@ impl PlatformRepo for SqlRepo {
                 )
                 .map_err(other)?;
                 if joined.rows_affected() > 0 {
-                    let counted = exec!(
-                        &mut *tx,
-                        builder,
-                        "update user_account set department_count = department_count + 1 \
-                         where user_id = ? and department_count < ?",
-                        user_id,
-                        MAX_DEPARTMENTS_PER_USER
-                    )
-                    .map_err(other)?;
-                    if counted.rows_affected() == 0 {
-                        return Err(RepoError::Conflict(ConflictKind::DepartmentLimit));
-                    }
-                    exec!(
-                        &mut *tx,
-                        builder,
-                        "update department set user_count = user_count + 1 where department_id = ?",
-                        department.0
-                    )
-                    .map_err(other)?;
+                    crate::org::count_department_join!(&mut *tx, builder, department.0, user_id);
                 }
             }
             if let Some(group) = sync.group {
@@ -224,7 +206,7 @@ impl PlatformRepo for SqlRepo {
                 }
             }
             let row = fetch!(one UserRow, &mut *tx, builder, &select, user_id).map_err(other)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder, Some(user_id))?;
             Ok((User::from(row), created))
         })
     }

@@ -239,3 +239,41 @@ macro_rules! scalar {
     }};
 }
 pub(crate) use scalar;
+
+/// Commits `$tx` together with the audit events announced for it (`openpan_core::audit`);
+/// `$created` is the id of what the transaction created, for events that name it.
+macro_rules! commit {
+    ($tx:ident, $builder:ident) => {
+        $crate::pool::commit!($tx, $builder, None)
+    };
+    ($tx:ident, $builder:ident, $created:expr) => {{
+        for event in openpan_core::audit::take_pending($created) {
+            $crate::pool::exec!(
+                &mut *$tx,
+                $builder,
+                $crate::pool::INSERT_AUDIT_EVENT,
+                event.enterprise_id.0,
+                event.action,
+                event.operator.map(|user| user.0),
+                event.app.map(|app| app.0),
+                event.target_kind.code(),
+                event.target_id,
+                &event.target_name,
+                event.target_size,
+                event.department_id,
+                &event.detail,
+                &event.origin.ip,
+                &event.origin.user_agent,
+                &event.origin.service,
+                event.created_at
+            )
+            .map_err($crate::errors::other)?;
+        }
+        $tx.commit().await.map_err($crate::errors::other)
+    }};
+}
+pub(crate) use commit;
+
+pub(crate) const INSERT_AUDIT_EVENT: &str = "insert into audit_event (enterprise_id, action, operator_id, app_id, \
+     target_kind, target_id, target_name, target_size, department_id, detail, ip, user_agent, service, created_at) \
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";

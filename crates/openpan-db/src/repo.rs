@@ -15,7 +15,7 @@ use openpan_core::ports::{
 
 use crate::batch::{Issue, Op, Rotate};
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, execute, fetch_optional, fetch_scalar, on_pool};
+use crate::pool::{SqlRepo, commit, execute, fetch_optional, fetch_scalar, on_pool};
 use crate::schema::{App, Enterprise, OauthJti, OauthToken, RevocationEpoch, UserAccount, UserTicket};
 
 #[derive(sqlx::FromRow)]
@@ -71,6 +71,7 @@ pub(crate) struct UserRow {
     space_used: i64,
     created_at: i64,
     last_login_at: Option<i64>,
+    profile_pic_key: Option<String>,
 }
 
 impl From<UserRow> for model::User {
@@ -89,6 +90,7 @@ impl From<UserRow> for model::User {
             space_used: row.space_used,
             created_at: row.created_at,
             last_login_at: row.last_login_at,
+            profile_pic_key: row.profile_pic_key,
         }
     }
 }
@@ -109,12 +111,13 @@ pub(crate) fn user_columns_of(alias: &str) -> String {
         "space_used",
         "created_at",
         "last_login_at",
+        "profile_pic_key",
     ]
     .map(|column| format!("{alias}.{column}"))
     .join(", ")
 }
 
-const USER_COLUMNS: [UserAccount; 13] = [
+const USER_COLUMNS: [UserAccount; 14] = [
     UserAccount::UserId,
     UserAccount::EnterpriseId,
     UserAccount::Name,
@@ -128,6 +131,7 @@ const USER_COLUMNS: [UserAccount; 13] = [
     UserAccount::SpaceUsed,
     UserAccount::CreatedAt,
     UserAccount::LastLoginAt,
+    UserAccount::ProfilePicKey,
 ];
 
 #[derive(sqlx::FromRow)]
@@ -230,6 +234,10 @@ struct UserRecordRow {
     user: UserRow,
     deleted_at: Option<i64>,
 }
+
+/// A profile picture's storage key, as one column (a named alias, since formatting a macro
+/// call turns a bare one-element tuple into a parenthesised type).
+type StorageKeyRow = (Option<String>,);
 
 /// A user row joined with its enterprise; the enterprise's columns are aliased because both
 /// tables have `name` and `created_at`.
@@ -429,7 +437,7 @@ impl EnterpriseRepo for SqlRepo {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(other)?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok((enterprise.into(), admin.into()))
         })
     }
@@ -458,11 +466,14 @@ impl UserRepo for SqlRepo {
     async fn create_user(&self, new: NewUser) -> RepoResult<model::User> {
         let insert = insert_user(&new, new.enterprise_id);
         on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
             let (sql, values) = insert.build_sqlx(builder());
             let row: UserRow = sqlx::query_as_with(&sql, values)
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(|err| classify(err, Some(ConflictKind::UserLogin)))?;
+            let created = row.user_id;
+            commit!(tx, builder, Some(created))?;
             Ok(row.into())
         })
     }
@@ -612,6 +623,59 @@ impl UserRepo for SqlRepo {
         })
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn set_profile_pic(
+        &self,
+        user: UserId,
+        key: &str,
+        storage_key: &str,
+        content_type: &str,
+    ) -> RepoResult<Option<String>> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let old = crate::pool::fetch!(
+                optional StorageKeyRow,
+                &mut *tx,
+                builder,
+                "select profile_pic_storage_key from user_account where user_id = ? and deleted_at is null",
+                user.0
+            )
+            .map_err(other)?
+            .ok_or(RepoError::NotFound)?
+            .0;
+            crate::pool::exec!(
+                &mut *tx,
+                builder,
+                "update user_account set profile_pic_key = ?, profile_pic_storage_key = ?, profile_pic_type = ? \
+                 where user_id = ?",
+                key,
+                storage_key,
+                content_type,
+                user.0
+            )
+            .map_err(other)?;
+            // Every node's cached record of the user carries the key.
+            execute!(&mut *tx, builder, bump_revocation_epoch())?;
+            commit!(tx, builder)?;
+            Ok(old)
+        })
+    }
+
+    async fn find_profile_pic(&self, user: UserId) -> RepoResult<Option<(String, String, String)>> {
+        let row = on_pool!(self, read, |pool, builder| {
+            crate::pool::fetch!(
+                optional(Option<String>, Option<String>, Option<String>),
+                pool,
+                builder,
+                "select profile_pic_key, profile_pic_storage_key, profile_pic_type from user_account \
+                 where user_id = ? and deleted_at is null",
+                user.0
+            )
+            .map_err(other)
+        })?;
+        Ok(row.and_then(|(key, storage, kind)| Some((key?, storage?, kind?))))
+    }
+
     async fn find_user_record(&self, id: UserId) -> RepoResult<Option<(model::User, Option<i64>)>> {
         let query = Query::select()
             .columns(USER_COLUMNS)
@@ -656,7 +720,7 @@ impl UserRepo for SqlRepo {
             // Other nodes keep user records in their token-check caches, and listings name users.
             execute!(&mut *tx, builder, bump_revocation_epoch())?;
             execute!(&mut *tx, builder, bump_directory_generation(id.0))?;
-            tx.commit().await.map_err(other)?;
+            commit!(tx, builder)?;
             Ok(row.into())
         })
     }
@@ -788,7 +852,7 @@ impl AppRepo for SqlRepo {
             }
             // Every status change, re-enabling too, invalidates nodes' cached copies of the app.
             execute!(&mut *tx, builder, bump_revocation_epoch())?;
-            tx.commit().await.map_err(other)
+            commit!(tx, builder)
         })
     }
 }

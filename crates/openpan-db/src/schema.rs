@@ -35,6 +35,7 @@ pub(crate) enum UserAccount {
     SpaceUsed,
     CreatedAt,
     LastLoginAt,
+    ProfilePicKey,
     DeletedAt,
 }
 

@@ -7,7 +7,7 @@ use openpan_core::ids::{AppId, UserId};
 use openpan_core::ports::{RepoResult, SessionRepo};
 
 use crate::errors::other;
-use crate::pool::{SqlRepo, exec, fetch, on_pool};
+use crate::pool::{SqlRepo, commit, exec, fetch, on_pool};
 
 #[async_trait]
 impl SessionRepo for SqlRepo {
@@ -58,7 +58,7 @@ impl SessionRepo for SqlRepo {
             .map_err(other)?;
             // Cached records elsewhere hold the old activation state.
             crate::pool::execute!(&mut *tx, builder, crate::repo::bump_revocation_epoch())?;
-            tx.commit().await.map_err(other)
+            commit!(tx, builder)
         })
     }
 

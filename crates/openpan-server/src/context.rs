@@ -52,12 +52,43 @@ fn lang_of(request: &Request) -> Lang {
 pub async fn with_context(mut request: Request, next: Next) -> Response {
     let context = RequestContext::from_request(&request);
     request.extensions_mut().insert(context.clone());
+    let origin = audit_origin(&request);
     let span = tracing::info_span!("request", request_id = %context.request_id, method = %request.method(), path = %request.uri().path());
-    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
+    let mut response =
+        openpan_core::audit::scope(origin, tracing::Instrument::instrument(next.run(request), span)).await;
     if let Ok(value) = HeaderValue::from_str(&context.request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
     response
+}
+
+/// Where the changes this request makes come from, for the audit log: the peer's address,
+/// its user agent, and which door it came in by.
+fn audit_origin(request: &Request) -> openpan_core::audit::Origin {
+    let ip = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default();
+    let user_agent = request
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(|agent| agent.chars().take(512).collect())
+        .unwrap_or_default();
+    let path = request.uri().path();
+    let service = if path.starts_with("/api/") {
+        "开放平台"
+    } else if path.starts_with("/upload/") || path.starts_with("/download/") || path.starts_with("/pack/") {
+        "上传下载"
+    } else {
+        "网页"
+    };
+    openpan_core::audit::Origin {
+        ip,
+        user_agent,
+        service: service.to_owned(),
+    }
 }
 
 /// Renders `error` as the envelope for this request.

@@ -21,7 +21,7 @@ pub fn user(record: &UserWithEnterprise) -> wire::User {
         login: user.login().to_owned(),
         phone: user.phone.clone().unwrap_or_default(),
         email: user.email.clone().unwrap_or_default(),
-        profile_pic_key: String::new(),
+        profile_pic_key: user.profile_pic_key.clone().unwrap_or_default(),
         active: user.active,
         // Romanisation of Chinese names comes with the organisation directory (issue #5);
         // until then the name stands for itself, which is right for Latin names.
@@ -66,7 +66,7 @@ pub fn listed_user(user: &openpan_core::model::User, enterprise: &openpan_core::
         },
         space_total: user.space_total,
         space_used: user.space_used,
-        profile_pic_key: String::new(),
+        profile_pic_key: user.profile_pic_key.clone().unwrap_or_default(),
         is_active: user.active,
         is_phone_public: !user.hide_phone,
         full_name_pinyin: user.name.clone(),

@@ -179,6 +179,7 @@ pub struct Server {
     http: HttpSettings,
     auth_cache_refresh: Option<Duration>,
     blob_grace_secs: i64,
+    audit_retention_days: i64,
 }
 
 impl Server {
@@ -206,6 +207,7 @@ impl Server {
             http,
             auth_cache_refresh,
             blob_grace_secs: i64::try_from(config.blob_grace_secs).unwrap_or(i64::MAX),
+            audit_retention_days: i64::try_from(config.audit_retention_days).unwrap_or(i64::MAX),
         })
     }
 
@@ -220,7 +222,11 @@ impl Server {
         let watcher = self
             .auth_cache_refresh
             .map(|every| tokio::spawn(watch_revocations(self.wired.core.clone(), every)));
-        let collector = tokio::spawn(collect_garbage_forever(self.wired.core.clone(), self.blob_grace_secs));
+        let collector = tokio::spawn(collect_garbage_forever(
+            self.wired.core.clone(),
+            self.blob_grace_secs,
+            self.audit_retention_days,
+        ));
         let result = openpan_server::serve(self.listener, router, shutdown).await;
         purger.abort();
         collector.abort();
@@ -255,9 +261,9 @@ async fn watch_revocations(core: openpan_core::services::Core, every: Duration) 
     }
 }
 
-/// Removes blobs nothing refers to, what abandoned uploads left and day-old idempotency keys,
-/// every few minutes.
-async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs: i64) {
+/// Removes blobs nothing refers to, what abandoned uploads left, day-old idempotency keys and
+/// audit events past retention, every few minutes.
+async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs: i64, audit_retention_days: i64) {
     let every = Duration::from_secs(u64::try_from(grace_secs / 4).unwrap_or(0).clamp(1, 300));
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -270,6 +276,11 @@ async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs:
         }
         if let Err(err) = core.purge_idempotency_keys().await {
             tracing::warn!(error = ?err, "purging old idempotency keys failed");
+        }
+        match core.purge_audit_events(audit_retention_days).await {
+            Ok(purged) if purged > 0 => tracing::info!(purged, "removed audit events past retention"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = ?err, "removing old audit events failed"),
         }
     }
 }

@@ -136,6 +136,8 @@ pub struct Config {
     pub blob_grace_secs: u64,
     /// MiB of rendered folder pages each node keeps for repeated listings; 0 turns it off.
     pub listing_cache_mb: u64,
+    /// Days audit events are kept (the log APIs reach back 90 of them).
+    pub audit_retention_days: u64,
     pub rate_limit: RateLimitConfig,
 }
 
@@ -157,6 +159,7 @@ impl std::fmt::Debug for Config {
             .field("s3", &self.s3)
             .field("blob_grace_secs", &self.blob_grace_secs)
             .field("listing_cache_mb", &self.listing_cache_mb)
+            .field("audit_retention_days", &self.audit_retention_days)
             .field("rate_limit", &self.rate_limit)
             .finish()
     }
@@ -192,6 +195,7 @@ impl Default for Config {
             s3: S3Config::default(),
             blob_grace_secs: 3600,
             listing_cache_mb: 64,
+            audit_retention_days: 365,
             rate_limit: RateLimitConfig::default(),
         }
     }

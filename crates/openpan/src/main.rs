@@ -347,7 +347,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => serve(&config).await,
-        Command::Admin { command } => run_admin(&config, command).await,
+        Command::Admin { command } => {
+            // What an operator changes from the host is on the audit log as the command line's.
+            let origin = openpan_core::audit::Origin {
+                ip: String::new(),
+                user_agent: format!("openpan admin {}", env!("CARGO_PKG_VERSION")),
+                service: "命令行".to_owned(),
+            };
+            openpan_core::audit::scope(origin, run_admin(&config, command)).await
+        }
         Command::Migrate => {
             let wired = wire(&config, Arc::new(SystemClock)).await.context("migration failed")?;
             wired.repo.close().await;

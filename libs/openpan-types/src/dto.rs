@@ -378,6 +378,101 @@ pub struct SessionInfo {
     pub expires_at: i64,
 }
 
+/// `admin/log/action_type_info`: action codes and their names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionTypes {
+    /// Code (as a string) to name.
+    pub action_types: std::collections::BTreeMap<String, String>,
+}
+
+/// An action as a log entry names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionTypeRef {
+    /// The action's name.
+    pub name: String,
+    /// The action's code, as a string.
+    pub id: String,
+}
+
+/// Who acted, in a log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogOperator {
+    /// The user's name; `""` for an app acting for its enterprise.
+    pub user_name: String,
+    /// The user's login.
+    pub login: String,
+    /// The user's id, as a string; `""` for an app.
+    pub id: String,
+}
+
+/// What was acted on, in a log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogTarget {
+    /// The file's, folder's, user's, department's or group's name.
+    pub target_file_name: String,
+    /// The size as people read it (`69.88KB`), for files and folders; `""` otherwise.
+    pub size: String,
+    /// The target's id, as a string.
+    pub id: String,
+}
+
+/// Where an action came from, in a log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPlatform {
+    /// How the caller reached openpan.
+    pub service_name: String,
+    /// `IP:<address>`.
+    pub ip_address: String,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserActivity {
+    /// Epoch seconds.
+    pub created: i64,
+    /// What was done.
+    pub action_type: ActionTypeRef,
+    /// Who did it.
+    pub operator: LogOperator,
+    /// To what.
+    pub target: LogTarget,
+    /// Details of the action (old and new names, version ids, …).
+    pub additional_info: serde_json::Value,
+    /// From where.
+    pub platform: LogPlatform,
+}
+
+/// `admin/log/log_info`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogInfo {
+    /// Entries matching over all pages.
+    pub total_count: i64,
+    /// This page's entries, oldest first.
+    pub user_activities: Vec<UserActivity>,
+    /// Always true.
+    pub success: bool,
+}
+
+/// `admin/log/log_list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogList {
+    /// This page's entries, oldest first.
+    pub user_activities: Vec<UserActivity>,
+    /// Always true.
+    pub success: bool,
+}
+
+/// `admin/log/log_list_by_pagination`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogPage {
+    /// The page answered (1-based).
+    pub pagination: i64,
+    /// This page's entries, oldest first.
+    pub user_activities: Vec<UserActivity>,
+    /// Always true.
+    pub success: bool,
+}
+
 /// `user/space_usage`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpaceUsage {

@@ -1,6 +1,7 @@
 //! An enterprise administrator's user accounts (`admin/user/*`) and a user's own account
 //! (`user/*`): creating, changing, deleting with a hand-over of the files, the directory.
 
+use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
 use crate::drive::{ItemKind, ItemName, Space};
 use crate::error::{Error, FieldError, NotFoundKind, Refusal, Result};
@@ -9,6 +10,25 @@ use crate::model::{Email, Enterprise, Page, Password, PersonName, Phone, User, U
 use crate::ports::{Heir, NewUser, UserChanges};
 use crate::secrets;
 use crate::services::Core;
+use crate::services::audit_log::Audit;
+
+/// Largest profile picture accepted.
+pub const MAX_PROFILE_PIC_BYTES: usize = 2 * 1024 * 1024;
+
+/// The media type of an image by its signature: PNG, JPEG, GIF or WebP.
+fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
 
 /// Space limits arrive in GB; `-1` is unlimited.
 const GIB: i64 = 1024 * 1024 * 1024;
@@ -143,22 +163,22 @@ impl Core {
         let password_hash = password
             .map(|password| secrets::hash_password(password.expose()))
             .transpose()?;
-        let user = self
-            .repo
-            .create_user(NewUser {
-                enterprise_id: enterprise.id,
-                name: name.map(PersonName::into_inner).unwrap_or_default(),
-                email: email.map(Email::into_inner),
-                phone: phone.map(Phone::into_inner),
-                password_hash,
-                active: new.force_active,
-                is_admin: false,
-                hide_phone: new.hide_phone,
-                disable_download: new.disable_download,
-                space_total,
-                created_at: self.clock.now(),
-            })
-            .await?;
+        let name = name.map(PersonName::into_inner).unwrap_or_default();
+        let audit = Audit::new(action::INVITE_MEMBER, TargetKind::User, 0, &name);
+        let write = self.repo.create_user(NewUser {
+            enterprise_id: enterprise.id,
+            name,
+            email: email.map(Email::into_inner),
+            phone: phone.map(Phone::into_inner),
+            password_hash,
+            active: new.force_active,
+            is_admin: false,
+            hide_phone: new.hide_phone,
+            disable_download: new.disable_download,
+            space_total,
+            created_at: self.clock.now(),
+        });
+        let user = self.audited(principal, enterprise.id, audit, write).await?;
         Ok(UserWithEnterprise { user, enterprise })
     }
 
@@ -186,18 +206,31 @@ impl Core {
             .space_total_gb
             .map(|gb| space_total(gb, &enterprise))
             .transpose()?;
-        let user = self
-            .repo
-            .update_user(
-                user.id,
-                UserChanges {
-                    name: name.map(PersonName::into_inner),
-                    space_total,
-                    hide_phone: changes.hide_phone,
-                    disable_download: changes.disable_download,
-                },
-            )
-            .await?;
+        let name = name.map(PersonName::into_inner);
+        let action = if space_total.is_some() {
+            action::SET_MEMBER_SPACE
+        } else if changes.hide_phone.is_some() || changes.disable_download.is_some() {
+            action::SET_MEMBER_PERMISSIONS
+        } else {
+            action::CHANGE_NAME
+        };
+        let mut audit = Audit::new(action, TargetKind::User, user.id.0, &user.name);
+        if let Some(name) = &name {
+            audit = audit.with("new_name", name.clone());
+        }
+        if let Some(total) = space_total {
+            audit = audit.with("space_total", total);
+        }
+        let write = self.repo.update_user(
+            user.id,
+            UserChanges {
+                name,
+                space_total,
+                hide_phone: changes.hide_phone,
+                disable_download: changes.disable_download,
+            },
+        );
+        let user = self.audited(principal, enterprise.id, audit, write).await?;
         self.after_revocation().await?;
         Ok(UserWithEnterprise { user, enterprise })
     }
@@ -215,12 +248,17 @@ impl Core {
         if user.id == enterprise.admin_user_id {
             return Err(Error::PermissionDenied);
         }
-        self.delete_handing_over(&user, receiver).await
+        self.delete_handing_over(principal, &user, receiver).await
     }
 
     /// Deletes `user` after handing its files to `receiver`; shared by the admin API and the
     /// operator's CLI, which have checked who may.
-    pub(crate) async fn delete_handing_over(&self, user: &User, receiver: Option<UserId>) -> Result<()> {
+    pub(crate) async fn delete_handing_over(
+        &self,
+        principal: &Principal,
+        user: &User,
+        receiver: Option<UserId>,
+    ) -> Result<()> {
         if self.repo.count_directed_departments(user.id).await? > 0 {
             return Err(Error::Refused(Refusal::DepartmentDirectorCanNotDelete));
         }
@@ -237,6 +275,7 @@ impl Core {
         }
         let folder = self
             .hand_over_folder(
+                principal,
                 &receiver,
                 &hand_over_folder_name(&user.name, &format!("用户{}", user.id.0)),
             )
@@ -245,24 +284,102 @@ impl Core {
             user: receiver.id,
             folder: folder.id,
         };
-        self.repo.delete_user(user.id, Some(heir), self.clock.now()).await?;
+        let audit = Audit::new(action::DELETE_MEMBER, TargetKind::User, user.id.0, &user.name)
+            .with("receiver_id", receiver.id.0);
+        let write = self.repo.delete_user(user.id, Some(heir), self.clock.now());
+        self.audited(principal, user.enterprise_id, audit, write).await?;
         self.after_revocation().await
     }
 
     /// A new folder at the top of `heir`'s personal space named `base` (numbered when taken),
     /// for what a deletion hands over.
-    pub(crate) async fn hand_over_folder(&self, heir: &User, base: &ItemName) -> Result<crate::drive::Item> {
+    pub(crate) async fn hand_over_folder(
+        &self,
+        principal: &Principal,
+        heir: &User,
+        base: &ItemName,
+    ) -> Result<crate::drive::Item> {
         let root = self
             .repo
             .ensure_space_root(heir.enterprise_id, Space::Personal(heir.id), heir.id, self.clock.now())
             .await?;
         loop {
             let name = self.free_name(root.id, base, ItemKind::Folder).await?;
-            match self.insert_folder(&root, &name, heir.id).await {
+            match self.insert_folder(principal, &root, &name, heir.id).await {
                 Err(Error::Refused(Refusal::FolderNameConflict | Refusal::FileNameConflict)) => continue,
                 other => return other,
             }
         }
+    }
+
+    /// `user/profile_pic_upload`: the caller's new profile picture (PNG, JPEG, GIF or WebP,
+    /// at most [`MAX_PROFILE_PIC_BYTES`]); the old one's bytes go.
+    pub async fn upload_profile_pic(&self, principal: &Principal, bytes: bytes::Bytes) -> Result<UserWithEnterprise> {
+        let me = self.current_user(principal).await?;
+        if bytes.is_empty() {
+            return Err(Error::invalid("file", "不能为空"));
+        }
+        if bytes.len() > MAX_PROFILE_PIC_BYTES {
+            return Err(Error::invalid("file", "不能超过2MB"));
+        }
+        let kind = image_type(&bytes).ok_or_else(|| Error::invalid("file", "只支持PNG、JPEG、GIF或WebP图片"))?;
+        let storage_key = secrets::random_hex(16);
+        let key = secrets::random_hex(16);
+        let body: crate::blob::ByteStream = Box::pin(futures_util::stream::iter([Ok(bytes)]));
+        self.blobs
+            .put(&storage_key, body)
+            .await
+            .map_err(super::transfer::blob_failure)?;
+        let audit = Audit::new(
+            action::CHANGE_PROFILE_PICTURE,
+            TargetKind::User,
+            me.user.id.0,
+            &me.user.name,
+        );
+        let write = self.repo.set_profile_pic(me.user.id, &key, &storage_key, kind);
+        match self.audited(principal, me.user.enterprise_id, audit, write).await {
+            Ok(Some(old)) => self.forget_blob(&old).await,
+            Ok(None) => {}
+            Err(err) => {
+                self.forget_blob(&storage_key).await;
+                return Err(err.into());
+            }
+        }
+        self.after_revocation().await?;
+        let user = self.fresh_self(principal).await?;
+        Ok(UserWithEnterprise {
+            user,
+            enterprise: me.enterprise,
+        })
+    }
+
+    /// `user/{id}/profile_pic_download`: a colleague's profile picture and its type, for the
+    /// key their record shows.
+    pub async fn profile_pic(
+        &self,
+        principal: &Principal,
+        user_id: UserId,
+        key: Option<&str>,
+    ) -> Result<(crate::blob::ByteStream, String)> {
+        let owner = self.colleague(principal, user_id).await?;
+        let key = key
+            .map(str::trim)
+            .filter(|key| !key.is_empty())
+            .ok_or(Error::Refused(Refusal::UserProfilePicKeyNotFound))?;
+        let (stored, storage_key, kind) = self
+            .repo
+            .find_profile_pic(owner.user.id)
+            .await?
+            .ok_or(Error::Refused(Refusal::UserProfilePicNotFound))?;
+        if !secrets::ct_eq(stored.as_bytes(), key.as_bytes()) {
+            return Err(Error::Refused(Refusal::UserProfilePicKeyIncorrect));
+        }
+        let body = self
+            .blobs
+            .get(&storage_key, None)
+            .await
+            .map_err(super::transfer::blob_failure)?;
+        Ok((body, kind))
     }
 
     /// `user/{id}/info`: a colleague (or oneself); users of other enterprises answer like
@@ -282,16 +399,17 @@ impl Core {
     pub async fn rename_self(&self, principal: &Principal, name: &str) -> Result<UserWithEnterprise> {
         let me = self.current_user(principal).await?;
         let name = PersonName::parse("name", name).map_err(|err| Error::Invalid(vec![err]))?;
-        let user = self
-            .repo
-            .update_user(
-                me.user.id,
-                UserChanges {
-                    name: Some(name.into_inner()),
-                    ..UserChanges::default()
-                },
-            )
-            .await?;
+        let name = name.into_inner();
+        let audit = Audit::new(action::CHANGE_NAME, TargetKind::User, me.user.id.0, &me.user.name)
+            .with("new_name", name.clone());
+        let write = self.repo.update_user(
+            me.user.id,
+            UserChanges {
+                name: Some(name),
+                ..UserChanges::default()
+            },
+        );
+        let user = self.audited(principal, me.user.enterprise_id, audit, write).await?;
         self.after_revocation().await?;
         Ok(UserWithEnterprise {
             user,

@@ -198,7 +198,16 @@ impl Core {
             space_total: UNLIMITED,
             created_at: self.clock.now(),
         };
-        Ok(self.repo.create_user(new).await?)
+        let audit = crate::services::audit_log::Audit::new(
+            crate::audit::action::INVITE_MEMBER,
+            crate::audit::TargetKind::User,
+            0,
+            &new.name,
+        );
+        let enterprise_id = new.enterprise_id;
+        Ok(self
+            .audited(principal, enterprise_id, audit, self.repo.create_user(new))
+            .await?)
     }
 
     /// Maps a third-party platform's id for a user (`user_ticket`). Operator or the admin.
@@ -233,7 +242,7 @@ impl Core {
         if !principal.can_administer(user.enterprise_id) {
             return Err(Error::PermissionDenied);
         }
-        self.delete_handing_over(&user, receiver).await
+        self.delete_handing_over(principal, &user, receiver).await
     }
 
     /// Registers an app; its secret is returned once and stored only as a keyed hash.

@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
 use crate::drive::{
     Item, ItemKind, ItemName, KindFilter, Marker, NameError, PathEntry, Sort, Space, name_key, parse_folder_path,
@@ -16,6 +17,7 @@ use crate::ids::{DepartmentId, ItemId, UserId};
 use crate::model::{Page, User, UserWithEnterprise};
 use crate::ports::NewFolder;
 use crate::services::Core;
+use crate::services::audit_log::Audit;
 
 /// The users items mention (owners, editors, trashers), by id.
 #[derive(Debug, Clone, Default)]
@@ -338,7 +340,7 @@ impl Core {
         let name = item_name("name", name)?;
         let parent = self.target_folder(principal, parent).await?;
         let (me, _) = self.personal_space(principal).await?;
-        let created = self.insert_folder(&parent, &name, me.user.id).await?;
+        let created = self.insert_folder(principal, &parent, &name, me.user.id).await?;
         self.detail(viewer(principal), created).await
     }
 
@@ -350,7 +352,13 @@ impl Core {
     }
 
     /// The live folder `name` in `parent`, created if missing (racing creators agree on one).
-    pub(crate) async fn child_folder(&self, parent: &Item, name: &ItemName, by: UserId) -> Result<Item> {
+    pub(crate) async fn child_folder(
+        &self,
+        principal: &Principal,
+        parent: &Item,
+        name: &ItemName,
+        by: UserId,
+    ) -> Result<Item> {
         loop {
             if let Some(existing) = self.repo.find_live_child(parent.id, &name.key()).await? {
                 if existing.is_folder() {
@@ -358,14 +366,24 @@ impl Core {
                 }
                 return Err(Error::Refused(Refusal::FileNameConflict));
             }
-            match self.insert_folder(parent, name, by).await {
+            match self.insert_folder(principal, parent, name, by).await {
                 Err(Error::Refused(Refusal::FolderNameConflict | Refusal::FileNameConflict)) => continue,
                 other => return other,
             }
         }
     }
 
-    pub(crate) async fn insert_folder(&self, parent: &Item, name: &ItemName, by: UserId) -> Result<Item> {
+    pub(crate) async fn insert_folder(
+        &self,
+        principal: &Principal,
+        parent: &Item,
+        name: &ItemName,
+        by: UserId,
+    ) -> Result<Item> {
+        let mut audit = Audit::new(action::NEW_FOLDER, TargetKind::Folder, 0, name.as_str());
+        if let Space::Department(department) = parent.space {
+            audit.department_id = Some(department.0);
+        }
         let new = NewFolder {
             parent_id: parent.id,
             name: name.as_str().to_owned(),
@@ -374,7 +392,10 @@ impl Core {
             by,
             at: self.clock.now(),
         };
-        match self.repo.create_folder(new).await {
+        match self
+            .audited(principal, parent.enterprise_id, audit, self.repo.create_folder(new))
+            .await
+        {
             Ok(item) => Ok(item),
             Err(RepoError::Conflict(ConflictKind::ItemName)) => Err(self.name_conflict(parent.id, name).await),
             Err(err) => Err(target_error(err)),
@@ -443,17 +464,20 @@ impl Core {
         }
         let (me, _) = self.personal_space(principal).await?;
         let renamed = new_name.as_ref().map(|name| (name.as_str().to_owned(), name.key()));
-        let updated = match self
-            .repo
-            .update_item(
-                item.id,
-                renamed,
-                description.map(str::to_owned),
-                me.user.id,
-                self.clock.now(),
-            )
-            .await
-        {
+        let audit = match &renamed {
+            Some((name, _)) => Audit::item(action::RENAME, &item)
+                .with("old_name", item.name.clone())
+                .with("new_name", name.clone()),
+            None => Audit::item(action::EDIT_DESCRIPTION, &item),
+        };
+        let write = self.repo.update_item(
+            item.id,
+            renamed,
+            description.map(str::to_owned),
+            me.user.id,
+            self.clock.now(),
+        );
+        let updated = match self.audited(principal, item.enterprise_id, audit, write).await {
             Ok(updated) => updated,
             Err(RepoError::Conflict(ConflictKind::ItemName)) => {
                 let parent = item.parent_id.unwrap_or(item.id);
@@ -483,11 +507,13 @@ impl Core {
             return Err(Error::Refused(Refusal::MoveToSubfolder));
         }
         let (me, _) = self.personal_space(principal).await?;
-        match self
+        let audit = Audit::item(action::MOVE, &item)
+            .with("from_folder_id", item.parent_id.map_or(0, |parent| parent.0))
+            .with("to_folder_id", target.id.0);
+        let write = self
             .repo
-            .move_item(item.id, target.id, None, me.user.id, self.clock.now())
-            .await
-        {
+            .move_item(item.id, target.id, None, me.user.id, self.clock.now());
+        match self.audited(principal, item.enterprise_id, audit, write).await {
             Ok(()) => Ok(()),
             Err(RepoError::Conflict(ConflictKind::ItemName)) => {
                 let name = ItemName::parse(&item.name).unwrap_or_else(|_| unreachable_name());
@@ -546,7 +572,7 @@ impl Core {
         let (me, _) = self.personal_space(principal).await?;
         let mut folder = self.target_folder(principal, base).await?;
         for segment in segments {
-            folder = self.child_folder(&folder, &segment, me.user.id).await?;
+            folder = self.child_folder(principal, &folder, &segment, me.user.id).await?;
         }
         Ok(folder)
     }
@@ -573,16 +599,24 @@ impl Core {
                 OnConflict::Rename => self.free_name(target.id, &original, item.kind).await?,
                 OnConflict::Fail => original.clone(),
             };
-            let copied = self
-                .repo
-                .copy_item(
-                    item.id,
-                    target.id,
-                    (name.as_str().to_owned(), name.key()),
-                    me.user.id,
-                    self.clock.now(),
-                )
-                .await;
+            // The event names the copy, which the write creates.
+            let mut audit = Audit::item(action::COPY, item)
+                .with("source_id", item.id.0)
+                .with("to_folder_id", target.id.0);
+            audit.target_id = 0;
+            audit.target_name = name.as_str().to_owned();
+            audit.department_id = match target.space {
+                Space::Department(department) => Some(department.0),
+                Space::Personal(_) => None,
+            };
+            let write = self.repo.copy_item(
+                item.id,
+                target.id,
+                (name.as_str().to_owned(), name.key()),
+                me.user.id,
+                self.clock.now(),
+            );
+            let copied = self.audited(principal, item.enterprise_id, audit, write).await;
             match copied {
                 Ok(id) => {
                     let copy = self
@@ -610,17 +644,20 @@ impl Core {
             return Err(Error::PermissionDenied);
         }
         let (me, _) = self.personal_space(principal).await?;
-        Ok(self.repo.trash_item(item.id, me.user.id, self.clock.now()).await?)
+        let write = self.repo.trash_item(item.id, me.user.id, self.clock.now());
+        Ok(self
+            .audited(principal, item.enterprise_id, Audit::item(action::DELETE, &item), write)
+            .await?)
     }
 
     /// `folder/{id}/restore_from_trash`, `file/{id}/restore_from_trash`: back where it was, with
     /// what its trashing took along; renamed `name (n)` if the name was taken meanwhile.
     pub async fn restore_item(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<()> {
         let item = self.trashed(principal, id, kind).await?;
-        self.restore(item).await
+        self.restore(principal, item).await
     }
 
-    async fn restore(&self, item: Item) -> Result<()> {
+    async fn restore(&self, principal: &Principal, item: Item) -> Result<()> {
         let Some(trash) = item.trash else { return Ok(()) };
         if trash.root != item.id {
             // Taken along by a trashed folder above: that folder is what comes back.
@@ -641,7 +678,16 @@ impl Core {
         for _ in 0..3 {
             let name = self.free_name(parent.id, &original, item.kind).await?;
             let rename = (name != original).then(|| (name.as_str().to_owned(), name.key()));
-            match self.repo.restore_item(item.id, rename, self.clock.now()).await {
+            let write = self.repo.restore_item(item.id, rename, self.clock.now());
+            match self
+                .audited(
+                    principal,
+                    item.enterprise_id,
+                    Audit::item(action::RESTORE, &item),
+                    write,
+                )
+                .await
+            {
                 Ok(()) => return Ok(()),
                 Err(RepoError::Conflict(ConflictKind::ItemName)) => continue,
                 Err(RepoError::Conflict(ConflictKind::TargetInTrash)) => {
@@ -656,8 +702,7 @@ impl Core {
     /// `folder/{id}/delete_from_trash`, `file/{id}/delete_from_trash`: gone for good.
     pub async fn purge_item(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<()> {
         let item = self.trashed(principal, id, kind).await?;
-        self.repo.purge_item(item.id, self.clock.now()).await?;
-        Ok(())
+        self.purge(principal, &item).await
     }
 
     /// `trash/list`: what the caller put in the trash.
@@ -681,8 +726,20 @@ impl Core {
             return Err(Error::Refused(Refusal::EmptyTrash));
         }
         for root in roots {
-            self.repo.purge_item(root.id, self.clock.now()).await?;
+            self.purge(principal, &root).await?;
         }
+        Ok(())
+    }
+
+    async fn purge(&self, principal: &Principal, item: &Item) -> Result<()> {
+        let write = self.repo.purge_item(item.id, self.clock.now());
+        self.audited(
+            principal,
+            item.enterprise_id,
+            Audit::item(action::DELETE_FROM_TRASH, item),
+            write,
+        )
+        .await?;
         Ok(())
     }
 
@@ -696,7 +753,7 @@ impl Core {
         }
         roots.sort_by_key(|item| (item.trash.map(|trash| trash.at), item.id));
         for root in roots {
-            match self.restore(root).await {
+            match self.restore(principal, root).await {
                 // The parent is still in the trash (and not part of this restore): leave it.
                 Ok(()) | Err(Error::Refused(Refusal::FolderParentDeleted)) => {}
                 Err(err) => return Err(err),

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
 use crate::drive::Space;
 use crate::error::{Error, NotFoundKind, Refusal, Result};
@@ -11,6 +12,7 @@ use crate::model::{Enterprise, Page, PersonName, User};
 use crate::org::{
     Department, DepartmentChanges, Group, GroupChanges, NewDepartment, NewGroup, ROOT_DEPARTMENT, name_key,
 };
+use crate::services::audit_log::Audit;
 use crate::services::{Core, Users};
 
 const GIB: i64 = 1024 * 1024 * 1024;
@@ -253,22 +255,23 @@ impl Core {
         let enterprise = self.repo.find_enterprise(enterprise_id).await?;
         let enterprise = enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
         let space_total = space_bytes(spec.space_total_gb.unwrap_or(DEFAULT_DEPARTMENT_SPACE_GB), &enterprise)?;
+        let audit = Audit::new(action::NEW_DEPARTMENT, TargetKind::Department, 0, &name).with("parent_id", parent.id.0);
+        let write = self.repo.create_department(NewDepartment {
+            enterprise_id,
+            parent_id: parent.id,
+            name,
+            name_key: key,
+            director_id,
+            space_total,
+            hide_phone: spec.hide_phone.unwrap_or(inherited && parent.hide_phone),
+            disable_share: spec.disable_share.unwrap_or(inherited && parent.disable_share),
+            enable_watermark: spec.enable_watermark.unwrap_or(inherited && parent.enable_watermark),
+            collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(false),
+            created_at: self.clock.now(),
+            ticket: None,
+        });
         let department = self
-            .repo
-            .create_department(NewDepartment {
-                enterprise_id,
-                parent_id: parent.id,
-                name,
-                name_key: key,
-                director_id,
-                space_total,
-                hide_phone: spec.hide_phone.unwrap_or(inherited && parent.hide_phone),
-                disable_share: spec.disable_share.unwrap_or(inherited && parent.disable_share),
-                enable_watermark: spec.enable_watermark.unwrap_or(inherited && parent.enable_watermark),
-                collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(false),
-                created_at: self.clock.now(),
-                ticket: None,
-            })
+            .audited(principal, enterprise_id, audit, write)
             .await
             .map_err(|err| match err {
                 crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
@@ -292,7 +295,7 @@ impl Core {
         edit: DepartmentEdit,
     ) -> Result<DepartmentView> {
         let enterprise_id = Self::administered(principal)?;
-        self.real_department(enterprise_id, id).await?;
+        let current = self.real_department(enterprise_id, id).await?;
         let name = edit.name.as_deref().map(|raw| department_name(Some(raw))).transpose()?;
         let parent_id = match edit.parent_id {
             None => None,
@@ -345,9 +348,21 @@ impl Core {
             permission_type: edit.permission_type,
             file_managers,
         };
+        let mut audit = Audit::new(action::EDIT_DEPARTMENT, TargetKind::Department, id.0, &current.name);
+        audit.department_id = Some(id.0);
+        if let Some(parent) = changes.parent_id {
+            audit = audit.with("parent_id", parent.0);
+        }
+        if let Some((name, _)) = &changes.name {
+            audit = audit.with("new_name", name.clone());
+        }
         let department = self
-            .repo
-            .update_department(id, changes)
+            .audited(
+                principal,
+                enterprise_id,
+                audit,
+                self.repo.update_department(id, changes),
+            )
             .await
             .map_err(|err| match err {
                 crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
@@ -381,7 +396,7 @@ impl Core {
             let heir = self.repo.find_user(heir).await?;
             let heir = heir.ok_or_else(|| Error::internal("the heir of a department vanished"))?;
             let name = super::accounts::hand_over_folder_name(&department.name, &format!("部门{}", id.0));
-            let folder = self.hand_over_folder(&heir, &name).await?;
+            let folder = self.hand_over_folder(principal, &heir, &name).await?;
             Some(crate::ports::Heir {
                 user: heir.id,
                 folder: folder.id,
@@ -389,8 +404,15 @@ impl Core {
         } else {
             None
         };
-        self.repo
-            .delete_department(id, heir, self.clock.now())
+        let mut audit = Audit::new(
+            action::DELETE_DEPARTMENT,
+            TargetKind::Department,
+            id.0,
+            &department.name,
+        );
+        audit.department_id = Some(id.0);
+        let write = self.repo.delete_department(id, heir, self.clock.now());
+        self.audited(principal, enterprise_id, audit, write)
             .await
             .map_err(|err| match err {
                 crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
@@ -403,7 +425,10 @@ impl Core {
         let enterprise_id = Self::administered(principal)?;
         self.real_department(enterprise_id, id).await?;
         let user = self.member_of(enterprise_id, user).await?;
-        Ok(self.repo.add_department_user(id, user.id, self.clock.now()).await?)
+        let mut audit = Audit::new(action::ADD_DEPARTMENT_MEMBER, TargetKind::User, user.id.0, &user.name);
+        audit.department_id = Some(id.0);
+        let write = self.repo.add_department_user(id, user.id, self.clock.now());
+        Ok(self.audited(principal, enterprise_id, audit, write).await?)
     }
 
     /// `admin/department/{id}/remove_user`.
@@ -411,11 +436,20 @@ impl Core {
         let enterprise_id = Self::administered(principal)?;
         self.real_department(enterprise_id, id).await?;
         let user = self.member_of(enterprise_id, user).await?;
-        if self.repo.remove_department_user(id, user.id).await? {
-            Ok(())
-        } else {
-            Err(Error::Refused(Refusal::UserNotInDepartment))
-        }
+        let mut audit = Audit::new(
+            action::REMOVE_DEPARTMENT_MEMBER,
+            TargetKind::User,
+            user.id.0,
+            &user.name,
+        );
+        audit.department_id = Some(id.0);
+        let write = async {
+            match self.repo.remove_department_user(id, user.id).await? {
+                true => Ok(()),
+                false => Err(Error::Refused(Refusal::UserNotInDepartment)),
+            }
+        };
+        self.audited(principal, enterprise_id, audit, write).await
     }
 
     /// `department/{id}/children`: direct sub-departments, by order.
@@ -527,20 +561,19 @@ impl Core {
             .group_admin(enterprise_id, spec.admin_user_id, false)
             .await?
             .flatten();
-        let group = self
-            .repo
-            .create_group(NewGroup {
-                enterprise_id,
-                name,
-                name_key: key,
-                description,
-                admin_user_id: admin,
-                is_visible: spec.visible.unwrap_or(false),
-                collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(admin.is_none()),
-                created_at: self.clock.now(),
-                ticket: None,
-            })
-            .await?;
+        let audit = Audit::new(action::NEW_GROUP, TargetKind::Group, 0, &name);
+        let write = self.repo.create_group(NewGroup {
+            enterprise_id,
+            name,
+            name_key: key,
+            description,
+            admin_user_id: admin,
+            is_visible: spec.visible.unwrap_or(false),
+            collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(admin.is_none()),
+            created_at: self.clock.now(),
+            ticket: None,
+        });
+        let group = self.audited(principal, enterprise_id, audit, write).await?;
         let users = self.users_by_id(group.admin_user_id.into_iter().collect()).await?;
         Ok((group, users))
     }
@@ -555,7 +588,7 @@ impl Core {
     /// `admin/group/{id}/update`.
     pub async fn update_group(&self, principal: &Principal, id: GroupId, spec: GroupSpec) -> Result<(Group, Users)> {
         let enterprise_id = Self::administered(principal)?;
-        self.group_of(principal, id).await?;
+        let current = self.group_of(principal, id).await?;
         let name = spec.name.as_deref().map(|raw| department_name(Some(raw))).transpose()?;
         let changes = GroupChanges {
             name,
@@ -564,42 +597,63 @@ impl Core {
             is_visible: spec.visible,
             collab_auto_accepted: spec.collab_auto_accepted,
         };
-        let group = self.repo.update_group(id, changes).await.map_err(|err| match err {
-            crate::RepoError::NotFound => Error::not_found(NotFoundKind::Group),
-            other => other.into(),
-        })?;
+        let mut audit = Audit::new(action::EDIT_GROUP, TargetKind::Group, id.0, &current.name);
+        if let Some((name, _)) = &changes.name {
+            audit = audit.with("new_name", name.clone());
+        }
+        let write = self.repo.update_group(id, changes);
+        let group = self
+            .audited(principal, enterprise_id, audit, write)
+            .await
+            .map_err(|err| match err {
+                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Group),
+                other => other.into(),
+            })?;
         let users = self.users_by_id(group.admin_user_id.into_iter().collect()).await?;
         Ok((group, users))
     }
 
     /// `admin/group/{id}/delete`.
     pub async fn delete_group(&self, principal: &Principal, id: GroupId) -> Result<()> {
-        Self::administered(principal)?;
-        self.group_of(principal, id).await?;
-        self.repo.delete_group(id).await.map_err(|err| match err {
-            crate::RepoError::NotFound => Error::not_found(NotFoundKind::Group),
-            other => other.into(),
-        })
+        let enterprise_id = Self::administered(principal)?;
+        let group = self.group_of(principal, id).await?;
+        let audit = Audit::new(action::DISMISS_GROUP, TargetKind::Group, id.0, &group.name);
+        let write = self.repo.delete_group(id);
+        self.audited(principal, enterprise_id, audit, write)
+            .await
+            .map_err(|err| match err {
+                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Group),
+                other => other.into(),
+            })
     }
 
     /// `admin/group/{id}/add_user`.
     pub async fn add_group_user(&self, principal: &Principal, id: GroupId, user: i64) -> Result<()> {
         let enterprise_id = Self::administered(principal)?;
-        self.group_of(principal, id).await?;
+        let group = self.group_of(principal, id).await?;
         let user = self.member_of(enterprise_id, user).await?;
-        Ok(self.repo.add_group_user(id, user.id, self.clock.now()).await?)
+        let audit = Audit::new(action::ADD_GROUP_MEMBER, TargetKind::User, user.id.0, &user.name)
+            .with("group_id", group.id.0)
+            .with("group_name", group.name.clone());
+        let write = self.repo.add_group_user(id, user.id, self.clock.now());
+        Ok(self.audited(principal, enterprise_id, audit, write).await?)
     }
 
     /// `admin/group/{id}/remove_user`.
     pub async fn remove_group_user(&self, principal: &Principal, id: GroupId, user: i64) -> Result<()> {
         let enterprise_id = Self::administered(principal)?;
-        self.group_of(principal, id).await?;
+        let group = self.group_of(principal, id).await?;
         let user = self.member_of(enterprise_id, user).await?;
-        if self.repo.remove_group_user(id, user.id).await? {
-            Ok(())
-        } else {
-            Err(Error::Refused(Refusal::UserNotInGroup))
-        }
+        let audit = Audit::new(action::REMOVE_GROUP_MEMBER, TargetKind::User, user.id.0, &user.name)
+            .with("group_id", group.id.0)
+            .with("group_name", group.name.clone());
+        let write = async {
+            match self.repo.remove_group_user(id, user.id).await? {
+                true => Ok(()),
+                false => Err(Error::Refused(Refusal::UserNotInGroup)),
+            }
+        };
+        self.audited(principal, enterprise_id, audit, write).await
     }
 
     /// `group/list` and `admin/group/list`: by name; users see visible groups and their own.

@@ -1,6 +1,7 @@
 //! Third-party platforms (`admin/platform/{id}/*`): the ids an integrator's HR or OA system
 //! knows users, departments and groups by, and bulk account sync keyed by those ids.
 
+use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::{Error, NotFoundKind, Refusal, Result};
 use crate::ids::{DepartmentId, EnterpriseId, GroupId, UserId};
@@ -8,6 +9,7 @@ use crate::model::{Email, Enterprise, Password, PersonName, Phone, UserWithEnter
 use crate::org::{Group, NewDepartment, NewGroup, OrgKind, ROOT_DEPARTMENT, name_key};
 use crate::ports::{NewUser, SyncUser, UserChanges};
 use crate::secrets;
+use crate::services::audit_log::Audit;
 use crate::services::{Core, DepartmentView, Users};
 
 const GIB: i64 = 1024 * 1024 * 1024;
@@ -306,6 +308,7 @@ impl Core {
             let custom = record.custom_id.clone().unwrap_or_default();
             let result = self
                 .sync_one_user(
+                    principal,
                     &enterprise,
                     platform_id,
                     record,
@@ -320,8 +323,10 @@ impl Core {
         Ok(outcomes)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn sync_one_user(
         &self,
+        principal: &Principal,
         enterprise: &Enterprise,
         platform_id: i64,
         record: SyncUserRecord,
@@ -408,18 +413,23 @@ impl Core {
             department,
             group,
         };
-        if sync.new.email.is_none() && sync.new.phone.is_none() {
-            // An existing account keeps its login; a new one needs one.
-            let exists = self
-                .repo
-                .find_user_by_ticket(enterprise.id, platform_id, &sync.custom_id)
-                .await?
-                .is_some();
-            if !exists {
-                return Err(Error::invalid("email", "邮箱和手机号不能同时为空"));
-            }
+        let existing = self
+            .repo
+            .find_user_by_ticket(enterprise.id, platform_id, &sync.custom_id)
+            .await?;
+        // An existing account keeps its login; a new one needs one.
+        if sync.new.email.is_none() && sync.new.phone.is_none() && existing.is_none() {
+            return Err(Error::invalid("email", "邮箱和手机号不能同时为空"));
         }
-        let (user, created) = self.repo.sync_user(sync).await?;
+        let audit = match &existing {
+            Some(user) => Audit::new(action::SET_MEMBER_PERMISSIONS, TargetKind::User, user.id.0, &user.name),
+            None => Audit::new(action::INVITE_MEMBER, TargetKind::User, 0, &sync.new.name),
+        }
+        .with("custom_id", sync.custom_id.clone())
+        .with("platform_id", platform_id);
+        let (user, created) = self
+            .audited(principal, enterprise.id, audit, self.repo.sync_user(sync))
+            .await?;
         Ok((user.id, created))
     }
 
@@ -492,22 +502,28 @@ impl Core {
         } else {
             (20 * GIB).min(enterprise.space_total)
         };
+        let audit =
+            Audit::new(action::NEW_DEPARTMENT, TargetKind::Department, 0, &name).with("custom_id", custom.clone());
         let department = self
-            .repo
-            .create_department(NewDepartment {
+            .audited(
+                principal,
                 enterprise_id,
-                parent_id: parent,
-                name_key: name_key(&name),
-                name,
-                director_id: None,
-                space_total,
-                hide_phone: inherited && parent_department.hide_phone,
-                disable_share: inherited && parent_department.disable_share,
-                enable_watermark: inherited && parent_department.enable_watermark,
-                collab_auto_accepted: false,
-                created_at: self.clock.now(),
-                ticket: Some((platform_id, custom)),
-            })
+                audit,
+                self.repo.create_department(NewDepartment {
+                    enterprise_id,
+                    parent_id: parent,
+                    name_key: name_key(&name),
+                    name,
+                    director_id: None,
+                    space_total,
+                    hide_phone: inherited && parent_department.hide_phone,
+                    disable_share: inherited && parent_department.disable_share,
+                    enable_watermark: inherited && parent_department.enable_watermark,
+                    collab_auto_accepted: false,
+                    created_at: self.clock.now(),
+                    ticket: Some((platform_id, custom)),
+                }),
+            )
             .await?;
         Ok((department.id.0, true))
     }
@@ -556,19 +572,24 @@ impl Core {
         let name = PersonName::parse("name", record.name.as_deref().unwrap_or_default())
             .map_err(|err| Error::Invalid(vec![err]))?
             .into_inner();
+        let audit = Audit::new(action::NEW_GROUP, TargetKind::Group, 0, &name).with("custom_id", custom.clone());
         let group = self
-            .repo
-            .create_group(NewGroup {
+            .audited(
+                principal,
                 enterprise_id,
-                name_key: name_key(&name),
-                name,
-                description: record.description.unwrap_or_default(),
-                admin_user_id: None,
-                is_visible: false,
-                collab_auto_accepted: true,
-                created_at: self.clock.now(),
-                ticket: Some((platform_id, custom)),
-            })
+                audit,
+                self.repo.create_group(NewGroup {
+                    enterprise_id,
+                    name_key: name_key(&name),
+                    name,
+                    description: record.description.unwrap_or_default(),
+                    admin_user_id: None,
+                    is_visible: false,
+                    collab_auto_accepted: true,
+                    created_at: self.clock.now(),
+                    ticket: Some((platform_id, custom)),
+                }),
+            )
             .await?;
         Ok((group.id.0, true))
     }

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use crate::audit::{TargetKind, action};
 use crate::auth::Principal;
 use crate::blank::BlankKind;
 use crate::blob::{BlobError, ByteRange, ByteStream, DigestTap};
@@ -18,6 +19,7 @@ use crate::model::UserWithEnterprise;
 use crate::ports::{ContentTarget, NewContent, UploadSession};
 use crate::secrets::random_hex;
 use crate::services::Core;
+use crate::services::audit_log::Audit;
 use crate::services::drive::{ItemDetail, Users, item_name, target_error, viewer};
 
 /// How long an upload URL can be started.
@@ -244,7 +246,7 @@ impl Core {
             expect_sha1: expect_sha1.or(session.expected_sha1.as_deref()),
         };
         let result = self
-            .store_and_commit(content, uploader.user.id, &room, &storage_key, body)
+            .store_and_commit(content, uploader.user.id, &room, &target, &storage_key, body)
             .await;
         if result.is_err()
             && let Err(err) = self.repo.release_upload_session(upload_id).await
@@ -266,6 +268,7 @@ impl Core {
         content: Content<'_>,
         uploader: UserId,
         room: &Room,
+        destination: &Item,
         storage_key: &str,
         body: ByteStream,
     ) -> Result<ItemId> {
@@ -286,21 +289,33 @@ impl Core {
             self.forget_blob(storage_key).await;
             return Err(Error::invalid("sha1", "与上传内容的SHA-1不一致"));
         }
+        let size = i64::try_from(digest.size).map_err(|_| Error::invalid("file", "过大"))?;
+        let (action, target_id) = match content.target {
+            ContentTarget::File(file) => (action::UPLOAD_NEW_VERSION, file.0),
+            // A new file's id is the write's to fill in.
+            ContentTarget::Folder(_) if content.upload_id.is_some() => (action::UPLOAD, 0),
+            ContentTarget::Folder(_) => (action::NEW_FILE, 0),
+        };
+        let mut audit = Audit::new(action, TargetKind::File, target_id, content.name);
+        audit.target_size = Some(size);
+        if let Space::Department(department) = destination.space {
+            audit.department_id = Some(department.0);
+        }
+        let write = self.repo.commit_content(NewContent {
+            target: content.target,
+            name: content.name.to_owned(),
+            name_key: crate::drive::name_key(content.name),
+            remark: content.remark.to_owned(),
+            sha256: digest.sha256,
+            sha1: digest.sha1_hex,
+            size,
+            storage_key: storage_key.to_owned(),
+            by: uploader,
+            at: self.clock.now(),
+            upload_id: content.upload_id.map(str::to_owned),
+        });
         let committed = self
-            .repo
-            .commit_content(NewContent {
-                target: content.target,
-                name: content.name.to_owned(),
-                name_key: crate::drive::name_key(content.name),
-                remark: content.remark.to_owned(),
-                sha256: digest.sha256,
-                sha1: digest.sha1_hex,
-                size: i64::try_from(digest.size).map_err(|_| Error::invalid("file", "过大"))?,
-                storage_key: storage_key.to_owned(),
-                by: uploader,
-                at: self.clock.now(),
-                upload_id: content.upload_id.map(str::to_owned),
-            })
+            .audited_as(destination.enterprise_id, Some(uploader), None, audit, write)
             .await;
         let committed = match committed {
             Ok(committed) => committed,
@@ -356,7 +371,7 @@ impl Core {
                 expect_sha1: None,
             };
             match self
-                .store_and_commit(content, me.user.id, &room, &storage_key, body)
+                .store_and_commit(content, me.user.id, &room, &folder, &storage_key, body)
                 .await
             {
                 Err(Error::Refused(Refusal::FileNameConflict)) if attempts < 3 => continue,
@@ -442,6 +457,8 @@ impl Core {
             return Err(Error::invalid("valid_period", "必须在1到604800秒之间"));
         }
         self.record_use(me.user.id, file.id).await;
+        let audit = Audit::item(action::DOWNLOAD, &file).with("version_id", version_id.0);
+        self.record_event(principal, file.enterprise_id, audit).await?;
         let expires_at = self.clock.now() + ttl;
         let mut packed = [0u8; 16];
         packed[..8].copy_from_slice(&version_id.0.to_be_bytes());
@@ -547,8 +564,11 @@ impl Core {
         let (file, version) = self.version_of(principal, file_id, version_id).await?;
         let (me, _) = self.personal_space(principal).await?;
         if Some(version.id) != file.current_version_id {
-            self.repo
-                .promote_version(file.id, version.id, me.user.id, self.clock.now())
+            let audit = Audit::item(action::SET_CURRENT_VERSION, &file).with("version_id", version.id.0);
+            let write = self
+                .repo
+                .promote_version(file.id, version.id, me.user.id, self.clock.now());
+            self.audited(principal, file.enterprise_id, audit, write)
                 .await
                 .map_err(target_error)?;
         }
@@ -562,7 +582,9 @@ impl Core {
         if Some(version.id) == file.current_version_id {
             return Err(Error::invalid("version_id", "不能删除当前版本"));
         }
-        Ok(self.repo.delete_version(file.id, version.id, self.clock.now()).await?)
+        let audit = Audit::item(action::DELETE_VERSION, &file).with("version_id", version.id.0);
+        let write = self.repo.delete_version(file.id, version.id, self.clock.now());
+        Ok(self.audited(principal, file.enterprise_id, audit, write).await?)
     }
 
     /// Removes bytes nothing refers to: blobs unreferenced for `grace_secs`, upload URLs expired

@@ -1,12 +1,14 @@
 //! Recent and frequent items: what each user used lately (uploads, downloads, `mark_as_used`)
 //! and what they pinned to their frequent list.
 
+use crate::audit::action;
 use crate::auth::Principal;
 use crate::drive::ItemKind;
 use crate::error::{Error, Result};
 use crate::ids::{ItemId, UserId};
 use crate::model::Page;
 use crate::services::Core;
+use crate::services::audit_log::Audit;
 use crate::services::drive::{ItemListing, viewer};
 
 /// The most items `recent_items` answers.
@@ -57,11 +59,18 @@ impl Core {
     pub async fn set_frequent(&self, principal: &Principal, files: &[ItemId], pinned: bool) -> Result<()> {
         let mut checked = Vec::with_capacity(files.len());
         for file in files {
-            checked.push(self.live(principal, *file, ItemKind::File).await?.id);
+            checked.push(self.live(principal, *file, ItemKind::File).await?);
         }
         let user = viewer(principal);
+        let action = if pinned {
+            action::ADD_FREQUENT
+        } else {
+            action::REMOVE_FREQUENT
+        };
         for file in checked {
-            self.repo.set_pinned(user, file, pinned, self.clock.now()).await?;
+            let write = self.repo.set_pinned(user, file.id, pinned, self.clock.now());
+            self.audited(principal, file.enterprise_id, Audit::item(action, &file), write)
+                .await?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@ mod admin_user;
 mod file;
 mod folder;
 mod items;
+mod log;
 mod org;
 mod platform;
 mod trash;
@@ -33,6 +34,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/user/update", post(user::update))
         .route("/user/search", get(user::search))
         .route("/user/space_usage", get(user::space_usage))
+        .route("/user/profile_pic_upload", post(user::upload_profile_pic))
+        .route("/user/{id}/profile_pic_download", get(user::download_profile_pic))
         .route("/user/departments", get(user::departments))
         .route("/department/own_list", get(user::departments))
         .route("/admin/department/create", post(org::create_department))
@@ -66,6 +69,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             post(platform::sync_departments),
         )
         .route("/admin/platform/{id}/sync_groups", post(platform::sync_groups))
+        .route("/admin/log/action_type_info", post(log::action_type_info))
+        .route("/admin/log/log_info", post(log::log_info))
+        .route("/admin/log/log_list", post(log::log_list))
+        .route("/admin/log/log_list_by_pagination", post(log::log_list_by_pagination))
         .route("/group/list", get(org::list_groups))
         .route("/group/{id}/info", get(org::group_info))
         .route("/group/{id}/users", get(org::group_users))

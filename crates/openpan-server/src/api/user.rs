@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use openpan_core::ids::UserId;
@@ -84,4 +85,38 @@ pub async fn departments(
             .map(|department| convert::mini_department(department, &listing.users, listing.item_count(department.id)))
             .collect(),
     }))
+}
+
+/// `user/profile_pic_upload`: the image bytes as the body (PNG, JPEG, GIF or WebP, ≤ 2 MB).
+pub async fn upload_profile_pic(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    body: axum::body::Bytes,
+) -> Result<Json<wire::User>> {
+    let me = state.core.upload_profile_pic(&principal, body).await?;
+    Ok(Json(convert::user(&me)))
+}
+
+/// `user/{id}/profile_pic_download?profile_pic_key=…`: the image itself.
+pub async fn download_profile_pic(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<axum::response::Response> {
+    let key = params.opt_str("profile_pic_key");
+    let (body, kind) = state.core.profile_pic(&principal, UserId(id), key).await?;
+    let content_type = axum::http::HeaderValue::from_str(&kind)
+        .unwrap_or(axum::http::HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("private, max-age=86400"),
+            ),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
 }

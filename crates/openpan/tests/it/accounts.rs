@@ -463,3 +463,102 @@ async fn account_apis_keep_to_their_token_kind_and_their_enterprise() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_profile_picture_is_uploaded_and_fetched_by_its_key() {
+    let app = TestApp::spawn().await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let id = active_user(&app, &admin, "pic@acme.test").await;
+    let token = app.user_token(&app.tenant, id).await;
+    let colleague = app.admin_user_token().await;
+    let upload = |body: Vec<u8>| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.client
+                .post(format!("{}/api/v2/user/profile_pic_upload", app.url))
+                .bearer_auth(&token)
+                .header("content-type", "image/png")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let fetch = |query: String| {
+        let app = &app;
+        let colleague = colleague.clone();
+        async move {
+            app.get(&format!("/api/v2/user/{id}/profile_pic_download{query}"), &colleague)
+                .await
+        }
+    };
+    assert_api_error(
+        fetch("?profile_pic_key=abc".into()).await,
+        404,
+        "user_profile_pic_not_found",
+    )
+    .await;
+
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[1, 2, 3, 4]].concat();
+    let me: Value = upload(png.clone()).await.json().await.unwrap();
+    let key = me["profile_pic_key"].as_str().unwrap().to_owned();
+    assert_eq!(key.len(), 32, "{me}");
+    let shown = app.get_ok(&format!("/api/v2/user/{id}/info"), &colleague).await;
+    assert_eq!(shown["profile_pic_key"], key.as_str());
+    let listed = app.get_ok("/api/v2/user/search?query_words=pic@", &colleague).await;
+    assert_eq!(listed["users"][0]["profile_pic_key"], key.as_str());
+
+    let got = fetch(format!("?profile_pic_key={key}")).await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(&got.bytes().await.unwrap()[..], &png[..]);
+    assert_api_error(fetch(String::new()).await, 400, "user_profile_pic_key_not_found").await;
+    assert_api_error(
+        fetch("?profile_pic_key=0123".into()).await,
+        400,
+        "user_profile_pic_key_incorrect",
+    )
+    .await;
+
+    // A new picture replaces the old one and its key.
+    let jpeg = [[0xff, 0xd8, 0xff, 0xe0].as_slice(), b"jfif"].concat();
+    let me: Value = upload(jpeg.clone()).await.json().await.unwrap();
+    let new_key = me["profile_pic_key"].as_str().unwrap().to_owned();
+    assert_ne!(new_key, key);
+    assert_api_error(
+        fetch(format!("?profile_pic_key={key}")).await,
+        400,
+        "user_profile_pic_key_incorrect",
+    )
+    .await;
+    let got = fetch(format!("?profile_pic_key={new_key}")).await;
+    assert_eq!(got.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        app.get_ok("/api/v2/user/info", &token).await["profile_pic_key"],
+        new_key.as_str()
+    );
+
+    for bad in [Vec::new(), b"plain text".to_vec()] {
+        let refused = assert_api_error(upload(bad).await, 400, "request_data_invalid").await;
+        assert_eq!(refused["errors"][0]["field"], "file");
+    }
+    assert_api_error(
+        upload(vec![0xff; 2 * 1024 * 1024 + 1]).await,
+        413,
+        "request_body_too_large",
+    )
+    .await;
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    let stranger = app.user_token(&other, other.admin_user_id).await;
+    assert_api_error(
+        app.get(
+            &format!("/api/v2/user/{id}/profile_pic_download?profile_pic_key={new_key}"),
+            &stranger,
+        )
+        .await,
+        404,
+        "user_not_found",
+    )
+    .await;
+}

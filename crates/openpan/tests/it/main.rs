@@ -4,6 +4,7 @@
 mod accounts;
 mod admin_cli;
 mod api_errors;
+mod audit;
 mod crash;
 mod demos;
 mod department_space;

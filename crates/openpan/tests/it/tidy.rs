@@ -38,7 +38,6 @@ fn the_crate_graph_only_points_down() {
                 "sea-query",
                 "redis",
                 "reqwest",
-                "tokio",
                 "hyper",
                 "tower",
                 "openpan-types",
@@ -74,6 +73,27 @@ fn the_crate_graph_only_points_down() {
             );
         }
     }
+}
+
+/// The core may use tokio only for its task-local audit scope: no IO, no runtime of its own.
+#[test]
+fn the_core_takes_no_io_from_tokio() {
+    let text = std::fs::read_to_string(root().join("crates/openpan-core/Cargo.toml")).unwrap();
+    let value: toml::Value = text.parse().unwrap();
+    let Some(tokio) = value.get("dependencies").and_then(|deps| deps.get("tokio")) else {
+        return;
+    };
+    assert_eq!(
+        tokio.get("default-features").and_then(toml::Value::as_bool),
+        Some(false),
+        "openpan-core takes tokio without default features"
+    );
+    let features: Vec<&str> = tokio
+        .get("features")
+        .and_then(toml::Value::as_array)
+        .map(|features| features.iter().filter_map(toml::Value::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(features, ["rt"], "openpan-core takes only tokio's task-locals");
 }
 
 #[test]

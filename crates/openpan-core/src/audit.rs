@@ -1,0 +1,256 @@
+//! Audit events: every change the product makes is recorded with who made it (user, app),
+//! from where (address, user agent, service), what it did (the platform's action codes) and to
+//! what — in the same transaction as the change, so the log never shows a change that did not
+//! happen nor misses one that did.
+//!
+//! A request runs inside a [`scope`] that knows where it came from. A service announces the
+//! event of the write it is about to make ([`crate::services::Core::audited`]); the repository
+//! takes the announced events ([`take_pending`]) and inserts them inside the transaction it
+//! commits. Nothing here depends on storage or HTTP.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::ids::{AppId, EnterpriseId, UserId};
+
+/// Where the changes of a request come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The client's address.
+    pub ip: String,
+    pub user_agent: String,
+    /// How the caller reached openpan (`开放平台`, `命令行`, …).
+    pub service: String,
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    File,
+    Folder,
+    User,
+    Department,
+    Group,
+    Enterprise,
+}
+
+impl TargetKind {
+    pub fn code(self) -> i16 {
+        match self {
+            TargetKind::File => 1,
+            TargetKind::Folder => 2,
+            TargetKind::User => 3,
+            TargetKind::Department => 4,
+            TargetKind::Group => 5,
+            TargetKind::Enterprise => 6,
+        }
+    }
+
+    pub fn from_code(code: i16) -> Option<Self> {
+        Some(match code {
+            1 => TargetKind::File,
+            2 => TargetKind::Folder,
+            3 => TargetKind::User,
+            4 => TargetKind::Department,
+            5 => TargetKind::Group,
+            6 => TargetKind::Enterprise,
+            _ => return None,
+        })
+    }
+}
+
+/// One recorded change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub enterprise_id: EnterpriseId,
+    /// The platform's action code (see [`action_name`]).
+    pub action: i32,
+    /// The acting user; none for an app acting for its enterprise or the operator.
+    pub operator: Option<UserId>,
+    pub app: Option<AppId>,
+    pub target_kind: TargetKind,
+    /// 0 until the write that creates the target knows its id.
+    pub target_id: i64,
+    pub target_name: String,
+    /// Bytes, for files and folders.
+    pub target_size: Option<i64>,
+    /// The department the change concerns, for department filters.
+    pub department_id: Option<i64>,
+    /// Free-form details (a JSON object), such as a rename's old name.
+    pub detail: String,
+    pub origin: Origin,
+    pub created_at: i64,
+}
+
+/// A stored event, with its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub event: AuditEvent,
+}
+
+/// The platform's action codes openpan records.
+pub mod action {
+    pub const LOGIN: i32 = 1;
+    pub const INVITE_MEMBER: i32 = 10;
+    pub const DELETE_MEMBER: i32 = 11;
+    pub const SET_MEMBER_SPACE: i32 = 12;
+    pub const ACTIVATE_USER: i32 = 14;
+    pub const SET_MEMBER_PERMISSIONS: i32 = 21;
+    pub const CHANGE_NAME: i32 = 30;
+    pub const CHANGE_PROFILE_PICTURE: i32 = 41;
+    pub const COPY: i32 = 100;
+    pub const MOVE: i32 = 101;
+    pub const NEW_FOLDER: i32 = 102;
+    pub const DELETE_FROM_TRASH: i32 = 103;
+    pub const DELETE: i32 = 104;
+    pub const RESTORE: i32 = 105;
+    pub const DOWNLOAD: i32 = 107;
+    pub const UPLOAD: i32 = 108;
+    pub const RENAME: i32 = 109;
+    pub const DELETE_VERSION: i32 = 110;
+    pub const NEW_FILE: i32 = 111;
+    pub const SET_CURRENT_VERSION: i32 = 112;
+    pub const UPLOAD_NEW_VERSION: i32 = 113;
+    pub const ADD_FREQUENT: i32 = 115;
+    pub const REMOVE_FREQUENT: i32 = 116;
+    pub const EDIT_DESCRIPTION: i32 = 119;
+    pub const NEW_GROUP: i32 = 702;
+    pub const DISMISS_GROUP: i32 = 703;
+    pub const EDIT_GROUP: i32 = 704;
+    pub const ADD_GROUP_MEMBER: i32 = 705;
+    pub const REMOVE_GROUP_MEMBER: i32 = 706;
+    pub const NEW_DEPARTMENT: i32 = 1000;
+    pub const EDIT_DEPARTMENT: i32 = 1001;
+    pub const DELETE_DEPARTMENT: i32 = 1004;
+    pub const REMOVE_DEPARTMENT_MEMBER: i32 = 1005;
+    pub const ADD_DEPARTMENT_MEMBER: i32 = 1006;
+}
+
+/// Every action code with its name, as the platform lists them.
+pub fn catalogue() -> &'static [(i32, &'static str)] {
+    static CATALOGUE: OnceLock<Vec<(i32, &'static str)>> = OnceLock::new();
+    CATALOGUE.get_or_init(|| {
+        include_str!("audit_actions.tsv")
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .filter_map(|line| {
+                let (code, name) = line.split_once('\t')?;
+                Some((code.parse().ok()?, name))
+            })
+            .collect()
+    })
+}
+
+/// The name of an action code.
+pub fn action_name(code: i32) -> Option<&'static str> {
+    static BY_CODE: OnceLock<HashMap<i32, &'static str>> = OnceLock::new();
+    BY_CODE
+        .get_or_init(|| catalogue().iter().copied().collect())
+        .get(&code)
+        .copied()
+}
+
+struct Scope {
+    origin: Origin,
+    pending: Vec<AuditEvent>,
+}
+
+tokio::task_local! {
+    static SCOPE: RefCell<Scope>;
+}
+
+/// Runs `work` (one request, one CLI command) with its changes recorded as coming from
+/// `origin`.
+pub async fn scope<F: Future>(origin: Origin, work: F) -> F::Output {
+    SCOPE
+        .scope(
+            RefCell::new(Scope {
+                origin,
+                pending: Vec::new(),
+            }),
+            work,
+        )
+        .await
+}
+
+/// Announces the event of the write about to happen. Outside a scope (background work that
+/// changes nothing anyone did) there is nothing to record.
+pub(crate) fn announce(mut event: AuditEvent) {
+    let _ = SCOPE.try_with(|scope| {
+        let mut scope = scope.borrow_mut();
+        event.origin = scope.origin.clone();
+        scope.pending.push(event);
+    });
+}
+
+/// The announced events, for the transaction about to commit; `created` fills in the id of
+/// what the transaction created.
+pub fn take_pending(created: Option<i64>) -> Vec<AuditEvent> {
+    SCOPE
+        .try_with(|scope| {
+            let mut events = std::mem::take(&mut scope.borrow_mut().pending);
+            if let Some(id) = created {
+                for event in events.iter_mut().filter(|event| event.target_id == 0) {
+                    event.target_id = id;
+                }
+            }
+            events
+        })
+        .unwrap_or_default()
+}
+
+/// Drops announced events whose write did not happen.
+pub(crate) fn discard_pending() {
+    let _ = SCOPE.try_with(|scope| scope.borrow_mut().pending.clear());
+}
+
+/// How many announced events wait for a commit.
+pub(crate) fn pending_count() -> usize {
+    SCOPE.try_with(|scope| scope.borrow().pending.len()).unwrap_or(0)
+}
+
+/// A byte size as the platform's log shows it: `69.88KB`.
+pub fn human_size(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes.max(0) as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{}B", bytes.max(0))
+    } else {
+        format!("{value:.2}{}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_names_every_code_the_product_records() {
+        for code in [
+            action::LOGIN,
+            action::UPLOAD,
+            action::MOVE,
+            action::NEW_DEPARTMENT,
+            action::ADD_GROUP_MEMBER,
+            action::CHANGE_PROFILE_PICTURE,
+        ] {
+            assert!(action_name(code).is_some(), "{code}");
+        }
+        assert_eq!(action_name(600), Some("预览"));
+        assert_eq!(catalogue().len(), 266);
+    }
+
+    #[test]
+    fn sizes_read_like_the_platforms_log() {
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_size(71_557), "69.88KB");
+        assert_eq!(human_size(3 * 1024 * 1024), "3.00MB");
+    }
+}
