@@ -53,6 +53,8 @@ pub enum ConflictKind {
     GroupName,
     /// The user is already a member of the group.
     AlreadyInGroup,
+    /// A space to be removed without an heir holds something after all.
+    SpaceNotEmpty,
 }
 
 /// A drive rule a request broke. Each has its own wire code.

@@ -290,10 +290,11 @@ pub trait DriveRepo: Send + Sync {
     async fn find_live_child(&self, parent: ItemId, name_key: &str) -> RepoResult<Option<Item>>;
     /// Name keys of live children of `parent` that start with `prefix`, for picking a free name.
     async fn list_live_child_keys_with_prefix(&self, parent: ItemId, prefix: &str) -> RepoResult<Vec<String>>;
-    /// The change counters a cached listing of `folder` was rendered at: its space's generation
+    /// The change counters a cached listing of `folder` was rendered at: its space's root with
+    /// that root's generation (each space counts on its own, and folders move between spaces),
     /// and its enterprise's directory generation. Read before the listing it stamps, so what
     /// is cached under a stamp is never older than the stamp.
-    async fn listing_stamp(&self, folder: ItemId) -> RepoResult<(i64, i64)>;
+    async fn listing_stamp(&self, folder: ItemId) -> RepoResult<(ItemId, i64, i64)>;
     /// One page of the live children, folders first (the parent's counters place the seam):
     /// by offset, or after `marker` (whose sort is `sort`) when given.
     async fn list_children(

@@ -457,6 +457,14 @@ fn prefix_pattern(prefix: &str) -> String {
     format!("{}%", crate::repo::escape_like(prefix))
 }
 
+/// Items (alias `i`) in spaces the user (bound four times) works in: their own personal space,
+/// or a department they are a member, director or file manager of — an item used once stays
+/// out of reach once its space is.
+const WORKS_IN: &str = "((i.space_kind = 1 and i.space_id = ?) or (i.space_kind = 2 and i.space_id in ( \
+     select department_id from department_user where user_id = ? \
+     union select department_id from department where director_id = ? \
+     union select department_id from department_file_manager where user_id = ?)))";
+
 /// A node and everything below it, trashed items included.
 const SUBTREE: &str = "with recursive sub(item_id, depth) as ( \
      select item_id, 0 from item where item_id = ? \
@@ -468,6 +476,12 @@ const WHOLE_SUBTREE: &str = "with recursive sub(item_id, depth) as ( \
      select item_id, 0 from item where parent_id = ? \
      union all select c.item_id, s.depth + 1 from item c join sub s on c.parent_id = s.item_id \
      where s.depth < 4096)";
+
+/// A department's parent and enterprise.
+type DepartmentOwnerRow = (i64, i64);
+
+/// A listing's stamp: the space root, its generation and the directory's.
+type StampRow = (i64, i64, i64);
 
 /// A space root's counters, for handing its contents over.
 #[derive(sqlx::FromRow)]
@@ -630,16 +644,17 @@ impl SqlRepo {
     ) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let parent = fetch!(
-                optional(i64,),
+            let (parent, enterprise) = fetch!(
+                optional DepartmentOwnerRow,
                 &mut *tx,
                 builder,
-                "select parent_id from department where department_id = ?",
+                "select parent_id, enterprise_id from department where department_id = ?",
                 id.0
             )
             .map_err(other)?
-            .ok_or(RepoError::NotFound)?
-            .0;
+            .ok_or(RepoError::NotFound)?;
+            // Uploads and moves into the department's space wait for (or see) the deletion.
+            lock_tree!(&mut *tx, builder, enterprise);
             let children = scalar!(
                 i64,
                 &mut *tx,
@@ -651,8 +666,25 @@ impl SqlRepo {
             if children > 0 {
                 return Err(RepoError::Conflict(ConflictKind::DepartmentHasChildren));
             }
-            if let Some(heir) = heir {
-                hand_over_space!(&mut *tx, builder, Space::Department(id).to_parts(), heir, at);
+            match heir {
+                Some(heir) => hand_over_space!(&mut *tx, builder, Space::Department(id).to_parts(), heir, at),
+                None => {
+                    // Decided again under the lock: something may have arrived meanwhile.
+                    let (kind, space) = Space::Department(id).to_parts();
+                    let held = scalar!(
+                        i64,
+                        &mut *tx,
+                        builder,
+                        "select count(*) from item c join item r on c.parent_id = r.item_id \
+                         where r.parent_id is null and r.space_kind = ? and r.space_id = ?",
+                        kind,
+                        space
+                    )
+                    .map_err(other)?;
+                    if held > 0 {
+                        return Err(RepoError::Conflict(ConflictKind::SpaceNotEmpty));
+                    }
+                }
             }
             exec!(
                 &mut *tx,
@@ -759,20 +791,21 @@ impl DriveRepo for SqlRepo {
             .collect())
     }
 
-    async fn listing_stamp(&self, folder: ItemId) -> RepoResult<(i64, i64)> {
-        on_pool!(self, read, |pool, builder| {
+    async fn listing_stamp(&self, folder: ItemId) -> RepoResult<(ItemId, i64, i64)> {
+        let stamp = on_pool!(self, read, |pool, builder| {
             fetch!(
-                optional(i64, i64),
+                optional StampRow,
                 pool,
                 builder,
-                "select r.generation, e.directory_generation from item f \
+                "select r.item_id, r.generation, e.directory_generation from item f \
                  join item r on r.parent_id is null and r.space_kind = f.space_kind and r.space_id = f.space_id \
                  join enterprise e on e.enterprise_id = f.enterprise_id where f.item_id = ?",
                 folder.0
             )
             .map_err(other)?
             .ok_or(RepoError::NotFound)
-        })
+        })?;
+        Ok((ItemId(stamp.0), stamp.1, stamp.2))
     }
 
     async fn find_live_child(&self, parent: ItemId, name_key: &str) -> RepoResult<Option<Item>> {
@@ -1082,11 +1115,8 @@ impl DriveRepo for SqlRepo {
         );
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let target_node = fetch!(optional Node, &mut *tx, builder, NODE_SELECT, target.0)
-                .map_err(other)?
-                .ok_or(RepoError::NotFound)?;
-            lock_tree!(&mut *tx, builder, target_node.enterprise_id);
-            touch_space!(&mut *tx, builder, &target_node);
+            // Read under the lock: a move in between could put it in another space.
+            let target_node = locked_node!(&mut *tx, builder, target.0);
             let rows = fetch!(all CopyRow, &mut *tx, builder, &subtree, id.0).map_err(other)?;
             let Some(root) = rows.first() else {
                 return Err(RepoError::NotFound);
@@ -1864,25 +1894,37 @@ impl DriveRepo for SqlRepo {
         let select = format!(
             "{ITEM_SELECT} join item_use u on u.item_id = i.item_id \
              where u.user_id = ? and u.use_count > 0 and i.is_folder = false and i.trash_root_id is null \
-             order by u.used_at desc, i.item_id desc limit ?"
+             and {WORKS_IN} order by u.used_at desc, i.item_id desc limit ?"
         );
         let rows = on_pool!(self, read, |pool, builder| {
-            fetch!(all ItemRow, pool, builder, &select, user.0, limit).map_err(other)
+            fetch!(all ItemRow, pool, builder, &select, user.0, user.0, user.0, user.0, user.0, limit).map_err(other)
         })?;
         items(rows)
     }
 
     async fn list_frequent(&self, user: UserId, page: Page) -> RepoResult<(Vec<Item>, i64)> {
-        let filter = "where u.user_id = ? and u.pinned = true and i.trash_root_id is null";
+        let filter = format!("where u.user_id = ? and u.pinned = true and i.trash_root_id is null and {WORKS_IN}");
         let select = format!(
             "{ITEM_SELECT} join item_use u on u.item_id = i.item_id {filter} \
              order by u.use_count desc, u.used_at desc, i.item_id desc limit ? offset ?"
         );
         let count = format!("select count(*) from item_use u join item i on i.item_id = u.item_id {filter}");
         let (rows, total) = on_pool!(self, read, |pool, builder| {
-            let rows =
-                fetch!(all ItemRow, pool, builder, &select, user.0, page.capacity, page.offset()).map_err(other)?;
-            let total = scalar!(i64, pool, builder, &count, user.0).map_err(other)?;
+            let rows = fetch!(
+                all ItemRow,
+                pool,
+                builder,
+                &select,
+                user.0,
+                user.0,
+                user.0,
+                user.0,
+                user.0,
+                page.capacity,
+                page.offset()
+            )
+            .map_err(other)?;
+            let total = scalar!(i64, pool, builder, &count, user.0, user.0, user.0, user.0, user.0).map_err(other)?;
             Ok::<_, RepoError>((rows, total))
         })?;
         Ok((items(rows)?, total))

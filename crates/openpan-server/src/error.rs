@@ -79,6 +79,8 @@ impl From<Error> for ApiError {
                 ConflictKind::DepartmentLimit => ApiError::new(ErrorCode::UserExceedDepartmentLimit),
                 ConflictKind::GroupName => ApiError::new(ErrorCode::GroupNameConflict),
                 ConflictKind::AlreadyInGroup => ApiError::new(ErrorCode::UserAlreadyInGroup),
+                // The core retries with an heir; reaching a client means it changed twice.
+                ConflictKind::SpaceNotEmpty => ApiError::new(ErrorCode::ServiceUnavailable),
             },
             Error::Refused(refusal) => ApiError::new(match refusal {
                 Refusal::FileDeleted => ErrorCode::FileDeleted,

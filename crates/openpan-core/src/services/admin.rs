@@ -242,6 +242,11 @@ impl Core {
         if !principal.can_administer(user.enterprise_id) {
             return Err(Error::PermissionDenied);
         }
+        // The administrator owns department roots and inherits director-less departments.
+        let enterprise = self.repo.find_enterprise(user.enterprise_id).await?;
+        if enterprise.is_some_and(|enterprise| enterprise.admin_user_id == user.id) {
+            return Err(Error::PermissionDenied);
+        }
         self.delete_handing_over(principal, &user, receiver).await
     }
 

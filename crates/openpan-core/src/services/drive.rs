@@ -67,6 +67,8 @@ pub struct ItemListing {
 pub struct ListingStamp {
     pub viewer: UserId,
     pub folder: ItemId,
+    /// The root of the folder's space: generations are per space.
+    pub space_root: ItemId,
     pub space_generation: i64,
     pub directory_generation: i64,
 }
@@ -326,10 +328,11 @@ impl Core {
     /// read before the listing it is kept with.
     pub async fn listing_stamp(&self, principal: &Principal, folder: ItemId) -> Result<ListingStamp> {
         let parent = self.live(principal, folder, ItemKind::Folder).await?;
-        let (space_generation, directory_generation) = self.repo.listing_stamp(parent.id).await?;
+        let (space_root, space_generation, directory_generation) = self.repo.listing_stamp(parent.id).await?;
         Ok(ListingStamp {
             viewer: viewer(principal),
             folder: parent.id,
+            space_root,
             space_generation,
             directory_generation,
         })

@@ -377,6 +377,9 @@ impl Core {
     pub async fn delete_department(&self, principal: &Principal, id: DepartmentId) -> Result<()> {
         let enterprise_id = Self::administered(principal)?;
         let department = self.real_department(enterprise_id, id).await?;
+        if department.children_count > 0 {
+            return Err(crate::RepoError::Conflict(crate::error::ConflictKind::DepartmentHasChildren).into());
+        }
         let space = Space::Department(id);
         let holds_items = match self.repo.find_space_root(space).await? {
             None => false,
@@ -389,7 +392,24 @@ impl Core {
                         .is_empty()
             }
         };
-        let heir = if holds_items {
+        match self.delete_department_once(principal, &department, holds_items).await {
+            // Something arrived since the look above: hand it over after all.
+            Err(Error::Conflict(crate::error::ConflictKind::SpaceNotEmpty)) => {
+                self.delete_department_once(principal, &department, true).await
+            }
+            other => other,
+        }
+    }
+
+    async fn delete_department_once(
+        &self,
+        principal: &Principal,
+        department: &Department,
+        hand_over: bool,
+    ) -> Result<()> {
+        let id = department.id;
+        let enterprise_id = department.enterprise_id;
+        let heir = if hand_over {
             let enterprise = self.repo.find_enterprise(enterprise_id).await?;
             let enterprise = enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))?;
             let heir = department.director_id.unwrap_or(enterprise.admin_user_id);

@@ -373,10 +373,17 @@ impl Core {
             Some(raw) => Some(Password::parse("password", raw).map_err(|err| Error::Invalid(vec![err]))?),
             None => None,
         };
-        let password = password.as_ref().or(default_password);
+        // The shared default is for new accounts only: an existing account keeps its password
+        // unless its record brings one.
         let password_hash = password
+            .as_ref()
             .map(|password| secrets::hash_password(password.expose()))
             .transpose()?;
+        let new_password_hash = match (&password_hash, default_password) {
+            (Some(hash), _) => Some(hash.clone()),
+            (None, Some(default)) => Some(secrets::hash_password(default.expose())?),
+            (None, None) => None,
+        };
         let default_name = email
             .as_ref()
             .and_then(|email| email.as_str().split('@').next().map(str::to_owned))
@@ -392,7 +399,7 @@ impl Core {
                 name: name.clone().unwrap_or(default_name),
                 email: email.clone(),
                 phone: phone.clone(),
-                password_hash: password_hash.clone(),
+                password_hash: new_password_hash,
                 active: force_active,
                 is_admin: false,
                 hide_phone: record.hide_phone.unwrap_or(false),

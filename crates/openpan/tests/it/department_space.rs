@@ -309,3 +309,110 @@ async fn deleting_a_department_hands_its_folder_and_trash_to_the_enterprise_admi
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_folder_moved_into_a_department_is_never_listed_from_its_old_spaces_cache() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let d = team.department;
+    let folder = app.mkdir(&team.alice, 0, "迁移").await["id"].as_i64().unwrap();
+    app.upload(&team.alice, folder, "one.txt", b"1").await;
+    let before = app
+        .get_ok(&format!("/api/v2/folder/{folder}/children"), &team.alice)
+        .await;
+    assert_eq!(before["total_count"], 1);
+    app.post_ok(
+        &format!("/api/v2/folder/{folder}/move"),
+        &team.alice,
+        &json!({"target_folder_id": 0, "department_id": d}),
+    )
+    .await;
+    app.upload(&team.bob, folder, "two.txt", b"2").await;
+    // Each space counts its own changes: make the department's counter land exactly where the
+    // personal space's was when the page was cached.
+    app.sql(&format!(
+        "update item set generation = (select generation from item where parent_id is null \
+         and space_kind = 1 and space_id = {alice}) where parent_id is null and space_kind = 2 and space_id = {d}",
+        alice = team.alice_id
+    ))
+    .await;
+    let after = app
+        .get_ok(&format!("/api/v2/folder/{folder}/children"), &team.alice)
+        .await;
+    assert_eq!(after["total_count"], 2, "{after}");
+    assert_eq!(after["files"][0]["space"]["type"], "department");
+}
+
+#[tokio::test]
+async fn recent_and_frequent_lists_forget_files_of_a_department_one_has_left() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let d = team.department;
+    let url = app
+        .post_ok(
+            "/api/v2/file/upload_v2",
+            &team.alice,
+            &json!({"parent_id": 0, "department_id": d, "name": "plan.txt", "upload_type": "api"}),
+        )
+        .await;
+    let file: Value = app
+        .send_bytes(url["presign_url"].as_str().unwrap(), b"x")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let file = file["id"].as_i64().unwrap();
+    app.post_ok(
+        "/api/v2/frequent/add",
+        &team.alice,
+        &json!({"item_typed_ids": [format!("file_{file}")]}),
+    )
+    .await;
+    let recent = app.get_ok("/api/v2/file/recent_items?limit=10", &team.alice).await;
+    assert_eq!(recent["files"][0]["id"], file, "{recent}");
+    let admin = app.enterprise_token(&app.tenant).await;
+    app.post_ok(
+        &format!("/api/v2/admin/department/{d}/remove_user"),
+        &admin,
+        &json!({"user_id": team.alice_id}),
+    )
+    .await;
+    let recent = app.get_ok("/api/v2/file/recent_items?limit=10", &team.alice).await;
+    assert_eq!(recent["files"], json!([]), "{recent}");
+    let frequent = app.get_ok("/api/v2/frequent/list?page_id=0", &team.alice).await;
+    assert_eq!(frequent["total_count"], 0, "{frequent}");
+}
+
+#[tokio::test]
+async fn a_refused_department_deletion_hands_nothing_over() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let d = team.department;
+    let admin = app.enterprise_token(&app.tenant).await;
+    app.post_ok(
+        "/api/v2/folder/create",
+        &team.alice,
+        &json!({"name": "keep", "parent_id": 0, "department_id": d}),
+    )
+    .await;
+    app.post_ok(
+        "/api/v2/admin/department/create",
+        &admin,
+        &json!({"name": "child", "parent_id": d}),
+    )
+    .await;
+    assert_api_error(
+        app.post(&format!("/api/v2/admin/department/{d}/delete"), &admin, &Value::Null)
+            .await,
+        400,
+        "department_having_children_can_not_delete",
+    )
+    .await;
+    let heir = app
+        .get_ok("/api/v2/folder/0/children", &app.admin_user_token().await)
+        .await;
+    assert_eq!(
+        heir["total_count"], 0,
+        "no hand-over folder for a refused deletion: {heir}"
+    );
+}

@@ -11,6 +11,7 @@ mod department_space;
 mod drive;
 mod drive_transfer;
 mod harness;
+mod isolation;
 mod listing_cache;
 mod oauth;
 mod org;
