@@ -708,22 +708,37 @@ impl Core {
         self.purge(principal, &item).await
     }
 
-    /// `trash/list`: what the caller put in the trash.
+    /// Whose trash a trash call means: the caller's personal one, or a department's the caller
+    /// works in.
+    async fn trash_space(&self, principal: &Principal, department: Option<DepartmentId>) -> Result<Space> {
+        match department {
+            None => Ok(self.personal_space(principal).await?.1),
+            Some(department) => Ok(self.department_root(principal, department).await?.space),
+        }
+    }
+
+    /// `trash/list`: what was put in the caller's trash (or a department's).
     pub async fn list_trash(
         &self,
         principal: &Principal,
+        department: Option<DepartmentId>,
         filter: KindFilter,
         sort: Sort,
         page: Page,
     ) -> Result<ItemListing> {
-        let (_, space) = self.personal_space(principal).await?;
+        let space = self.trash_space(principal, department).await?;
         let (items, total) = self.repo.list_trash(space, filter, sort, page).await?;
         self.listing(viewer(principal), items, None, total, page).await
     }
 
-    /// `trash/clear`: deletes for good what the caller put in the trash.
-    pub async fn clear_trash(&self, principal: &Principal, filter: KindFilter) -> Result<()> {
-        let (_, space) = self.personal_space(principal).await?;
+    /// `trash/clear`: deletes for good what is in the caller's trash (or a department's).
+    pub async fn clear_trash(
+        &self,
+        principal: &Principal,
+        department: Option<DepartmentId>,
+        filter: KindFilter,
+    ) -> Result<()> {
+        let space = self.trash_space(principal, department).await?;
         let roots = self.repo.list_trash_roots(space, filter).await?;
         if roots.is_empty() {
             return Err(Error::Refused(Refusal::EmptyTrash));
@@ -748,8 +763,13 @@ impl Core {
 
     /// `trash/restore_all`: brings back what the caller put in the trash, oldest first so a
     /// folder comes back before what was trashed out of it.
-    pub async fn restore_all(&self, principal: &Principal, filter: KindFilter) -> Result<()> {
-        let (_, space) = self.personal_space(principal).await?;
+    pub async fn restore_all(
+        &self,
+        principal: &Principal,
+        department: Option<DepartmentId>,
+        filter: KindFilter,
+    ) -> Result<()> {
+        let space = self.trash_space(principal, department).await?;
         let mut roots = self.repo.list_trash_roots(space, filter).await?;
         if roots.is_empty() {
             return Err(Error::Refused(Refusal::EmptyTrash));

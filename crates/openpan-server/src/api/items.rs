@@ -205,9 +205,9 @@ pub async fn whole_trash(state: &AppState, principal: &Principal, kind: ItemKind
         ItemKind::Folder => KindFilter::Folders,
     };
     if restore {
-        state.core.restore_all(principal, filter).await?;
+        state.core.restore_all(principal, None, filter).await?;
     } else {
-        state.core.clear_trash(principal, filter).await?;
+        state.core.clear_trash(principal, None, filter).await?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use openpan_core::FieldError;
 use openpan_core::drive::KindFilter;
+use openpan_core::ids::DepartmentId;
 use openpan_types as wire;
 
 use super::items::{listing_params, success};
@@ -18,6 +19,21 @@ use crate::extract::{Caller, JsonBody, Params};
 pub struct TypeArgs {
     #[serde(rename = "type")]
     kind: Option<String>,
+    #[serde(default, deserialize_with = "crate::extract::lenient_i64")]
+    department_id: Option<i64>,
+}
+
+/// A department's trash (`department_id` above 0, in the body or the query) or the caller's.
+fn department(params: &Params, body: Option<i64>) -> Result<Option<DepartmentId>> {
+    match body
+        .map(Ok)
+        .or_else(|| params.opt_i64("department_id").transpose())
+        .transpose()?
+    {
+        None | Some(0) => Ok(None),
+        Some(id) if id < 0 => Err(ApiError::field("department_id", "不能小于0")),
+        Some(id) => Ok(Some(DepartmentId(id))),
+    }
 }
 
 /// `type` from the JSON body (Java, PHP) or the query (Python), default all.
@@ -32,7 +48,11 @@ pub async fn list(
     params: Params,
 ) -> Result<Json<wire::ItemPage>> {
     let (filter, sort, page) = listing_params(&params)?;
-    let listing = state.core.list_trash(&principal, filter, sort, page).await?;
+    let department = department(&params, None)?;
+    let listing = state
+        .core
+        .list_trash(&principal, department, filter, sort, page)
+        .await?;
     Ok(Json(convert::item_page(&listing)))
 }
 
@@ -42,7 +62,11 @@ pub async fn clear(
     params: Params,
     JsonBody(args): JsonBody<TypeArgs>,
 ) -> Result<Json<wire::SuccessBody>> {
-    state.core.clear_trash(&principal, kind(&params, &args)?).await?;
+    let department = department(&params, args.department_id)?;
+    state
+        .core
+        .clear_trash(&principal, department, kind(&params, &args)?)
+        .await?;
     Ok(success())
 }
 
@@ -52,6 +76,10 @@ pub async fn restore_all(
     params: Params,
     JsonBody(args): JsonBody<TypeArgs>,
 ) -> Result<Json<wire::SuccessBody>> {
-    state.core.restore_all(&principal, kind(&params, &args)?).await?;
+    let department = department(&params, args.department_id)?;
+    state
+        .core
+        .restore_all(&principal, department, kind(&params, &args)?)
+        .await?;
     Ok(success())
 }

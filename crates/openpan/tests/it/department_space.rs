@@ -416,3 +416,61 @@ async fn a_refused_department_deletion_hands_nothing_over() {
         "no hand-over folder for a refused deletion: {heir}"
     );
 }
+
+#[tokio::test]
+async fn a_departments_trash_is_listed_restored_and_emptied_by_its_members() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let d = team.department;
+    let doomed = app
+        .post_ok(
+            "/api/v2/folder/create",
+            &team.alice,
+            &json!({"name": "旧方案", "parent_id": 0, "department_id": d}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.post_ok(&format!("/api/v2/folder/{doomed}/delete"), &team.alice, &Value::Null)
+        .await;
+    let mine = app.get_ok("/api/v2/trash/list", &team.bob).await;
+    assert_eq!(mine["total_count"], 0, "a department's trash is not anyone's own");
+    let theirs = app
+        .get_ok(&format!("/api/v2/trash/list?department_id={d}"), &team.bob)
+        .await;
+    assert_eq!(theirs["folders"][0]["id"], doomed, "{theirs}");
+    assert_api_error(
+        app.get(&format!("/api/v2/trash/list?department_id={d}"), &team.outsider)
+            .await,
+        404,
+        "department_not_found",
+    )
+    .await;
+    app.post_ok("/api/v2/trash/restore_all", &team.bob, &json!({"department_id": d}))
+        .await;
+    let top = app
+        .get_ok(
+            &format!("/api/v2/folder/department_folders?department_id={d}"),
+            &team.alice,
+        )
+        .await;
+    assert_eq!(top["folders"][0]["id"], doomed);
+    app.post_ok(&format!("/api/v2/folder/{doomed}/delete"), &team.alice, &Value::Null)
+        .await;
+    app.post_ok(
+        &format!("/api/v2/trash/clear?department_id={d}"),
+        &team.alice,
+        &Value::Null,
+    )
+    .await;
+    let theirs = app
+        .get_ok(&format!("/api/v2/trash/list?department_id={d}"), &team.bob)
+        .await;
+    assert_eq!(theirs["total_count"], 0);
+    assert_api_error(
+        app.get(&format!("/api/v2/folder/{doomed}/trash"), &team.alice).await,
+        404,
+        "folder_not_found",
+    )
+    .await;
+}
