@@ -598,29 +598,7 @@ impl UserRepo for SqlRepo {
         let filter = Cond::all()
             .add(Expr::col(UserAccount::EnterpriseId).eq(enterprise_id.0))
             .add(Expr::col(UserAccount::DeletedAt).is_null());
-        let list = Query::select()
-            .columns(USER_COLUMNS)
-            .from(UserAccount::Table)
-            .cond_where(filter.clone())
-            .order_by(UserAccount::UserId, Order::Asc)
-            .limit(page.capacity as u64)
-            .offset(page.offset() as u64)
-            .to_owned();
-        let count = Query::select()
-            .expr(Expr::col(Asterisk).count())
-            .from(UserAccount::Table)
-            .cond_where(filter)
-            .to_owned();
-        on_pool!(self, read, |pool, builder| {
-            let (sql, values) = list.build_sqlx(builder());
-            let rows: Vec<UserRow> = sqlx::query_as_with(&sql, values).fetch_all(pool).await.map_err(other)?;
-            let (sql, values) = count.build_sqlx(builder());
-            let total: i64 = sqlx::query_scalar_with(&sql, values)
-                .fetch_one(pool)
-                .await
-                .map_err(other)?;
-            Ok((rows.into_iter().map(Into::into).collect(), total))
-        })
+        self.user_page(filter, &[UserAccount::UserId], page).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -746,15 +724,27 @@ impl UserRepo for SqlRepo {
                     .add(like(UserAccount::Phone)),
             );
         }
-        let list = Query::select()
-            .columns(USER_COLUMNS)
+        self.user_page(filter, &[UserAccount::Name, UserAccount::UserId], page)
+            .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_user(&self, id: UserId, heir: Option<Heir>, at: i64) -> RepoResult<()> {
+        self.delete_user_handing_over(id, heir, at).await
+    }
+}
+
+impl SqlRepo {
+    /// One page of the users `filter` selects, in `order`, and how many it selects.
+    async fn user_page(&self, filter: Cond, order: &[UserAccount], page: Page) -> RepoResult<(Vec<model::User>, i64)> {
+        let mut list = Query::select();
+        list.columns(USER_COLUMNS)
             .from(UserAccount::Table)
-            .cond_where(filter.clone())
-            .order_by(UserAccount::Name, Order::Asc)
-            .order_by(UserAccount::UserId, Order::Asc)
-            .limit(page.capacity as u64)
-            .offset(page.offset() as u64)
-            .to_owned();
+            .cond_where(filter.clone());
+        for column in order {
+            list.order_by(*column, Order::Asc);
+        }
+        list.limit(page.capacity as u64).offset(page.offset() as u64);
         let count = Query::select()
             .expr(Expr::col(Asterisk).count())
             .from(UserAccount::Table)
@@ -770,11 +760,6 @@ impl UserRepo for SqlRepo {
                 .map_err(other)?;
             Ok((rows.into_iter().map(Into::into).collect(), total))
         })
-    }
-
-    #[tracing::instrument(skip_all)]
-    async fn delete_user(&self, id: UserId, heir: Option<Heir>, at: i64) -> RepoResult<()> {
-        self.delete_user_handing_over(id, heir, at).await
     }
 }
 
