@@ -460,9 +460,11 @@ impl Core {
         let audit = Audit::item(action::DOWNLOAD, &file).with("version_id", version_id.0);
         self.record_event(principal, file.enterprise_id, audit).await?;
         let expires_at = self.clock.now() + ttl;
-        let mut packed = [0u8; 16];
+        // Who asked travels with the URL, so it stops working when they lose the right to it.
+        let mut packed = [0u8; 24];
         packed[..8].copy_from_slice(&version_id.0.to_be_bytes());
-        packed[8..].copy_from_slice(&expires_at.to_be_bytes());
+        packed[8..16].copy_from_slice(&expires_at.to_be_bytes());
+        packed[16..].copy_from_slice(&me.user.id.0.to_be_bytes());
         let ticket = hex::encode(packed);
         let signature = hex::encode(self.key.hash(&download_message(&ticket)));
         Ok(DownloadTicket {
@@ -480,9 +482,11 @@ impl Core {
             return Err(invalid());
         }
         let packed = hex::decode(ticket).map_err(|_| invalid())?;
-        let packed: [u8; 16] = packed.try_into().map_err(|_| invalid())?;
-        let version_id = i64::from_be_bytes(packed[..8].try_into().map_err(|_| invalid())?);
-        let expires_at = i64::from_be_bytes(packed[8..].try_into().map_err(|_| invalid())?);
+        let packed: [u8; 24] = packed.try_into().map_err(|_| invalid())?;
+        let field = |range: std::ops::Range<usize>| packed[range].try_into().map(i64::from_be_bytes);
+        let version_id = field(0..8).map_err(|_| invalid())?;
+        let expires_at = field(8..16).map_err(|_| invalid())?;
+        let holder = UserId(field(16..24).map_err(|_| invalid())?);
         if expires_at <= self.clock.now() {
             return Err(invalid());
         }
@@ -493,6 +497,16 @@ impl Core {
             .ok_or_else(invalid)?;
         let file = self.repo.find_item(version.file_id).await?.ok_or_else(invalid)?;
         if file.trash.is_some() {
+            return Err(invalid());
+        }
+        // Checked again at fetch time: the holder may have been disabled, barred from
+        // downloading or taken out of the file's space since the URL was issued.
+        let holder = self.repo.find_user(holder).await?.ok_or_else(invalid)?;
+        if !holder.active
+            || holder.disable_download
+            || holder.enterprise_id != file.enterprise_id
+            || !self.works_in(holder.id, file.space).await?
+        {
             return Err(invalid());
         }
         Ok(Download {

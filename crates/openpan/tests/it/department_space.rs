@@ -474,3 +474,56 @@ async fn a_departments_trash_is_listed_restored_and_emptied_by_its_members() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_download_url_stops_working_once_its_holder_loses_the_right_to_the_file() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let d = team.department;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let url = app
+        .post_ok(
+            "/api/v2/file/upload_v2",
+            &team.bob,
+            &json!({"parent_id": 0, "department_id": d, "name": "report.txt", "upload_type": "api"}),
+        )
+        .await;
+    let file: Value = app
+        .send_bytes(url["presign_url"].as_str().unwrap(), b"numbers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let file = file["id"].as_i64().unwrap();
+    let link = app.get_ok(&format!("/api/v2/file/{file}/download"), &team.alice).await["download_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fetch = || async { app.client.get(&link).send().await.unwrap() };
+    assert_eq!(fetch().await.status(), 200);
+
+    // Out of the department: the URL leads nowhere.
+    app.post_ok(
+        &format!("/api/v2/admin/department/{d}/remove_user"),
+        &admin,
+        &json!({"user_id": team.alice_id}),
+    )
+    .await;
+    assert_eq!(fetch().await.status(), 404);
+    app.post_ok(
+        &format!("/api/v2/admin/department/{d}/add_user"),
+        &admin,
+        &json!({"user_id": team.alice_id}),
+    )
+    .await;
+    assert_eq!(fetch().await.status(), 200);
+
+    // Downloads disabled for the holder: the same.
+    app.post_ok(
+        &format!("/api/v2/admin/user/{}/update", team.alice_id),
+        &admin,
+        &json!({"disable_download": true}),
+    )
+    .await;
+    assert_eq!(fetch().await.status(), 404);
+}
