@@ -121,6 +121,7 @@ pub mod action {
     pub const EDIT_GROUP: i32 = 704;
     pub const ADD_GROUP_MEMBER: i32 = 705;
     pub const REMOVE_GROUP_MEMBER: i32 = 706;
+    pub const EDIT_ENTERPRISE: i32 = 900;
     pub const NEW_DEPARTMENT: i32 = 1000;
     pub const EDIT_DEPARTMENT: i32 = 1001;
     pub const DELETE_DEPARTMENT: i32 = 1004;

@@ -17,21 +17,21 @@ use crate::repo::{UserRow, bump_directory_generation, bump_revocation_epoch, ins
 #[async_trait]
 impl PlatformRepo for SqlRepo {
     async fn set_account_sync(&self, enterprise_id: EnterpriseId, enabled: bool) -> RepoResult<()> {
-        let done = on_pool!(self, write, |pool, builder| {
-            exec!(
-                pool,
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let done = exec!(
+                &mut *tx,
                 builder,
                 "update enterprise set account_sync_enabled = ? where enterprise_id = ?",
                 enabled,
                 enterprise_id.0
             )
-            .map(|done| done.rows_affected())
-            .map_err(other)
-        })?;
-        if done == 0 {
-            return Err(RepoError::NotFound);
-        }
-        Ok(())
+            .map_err(other)?;
+            if done.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            commit!(tx, builder)
+        })
     }
 
     async fn user_ticket_of(

@@ -112,8 +112,16 @@ impl Core {
         if !matches!(principal.kind(), PrincipalKind::Operator) {
             return Err(Error::PermissionDenied);
         }
-        self.repo
-            .set_account_sync(enterprise_id, on)
+        let enterprise = self.enterprise_record(enterprise_id).await?;
+        let audit = Audit::new(
+            action::EDIT_ENTERPRISE,
+            TargetKind::Enterprise,
+            enterprise_id.0,
+            &enterprise.name,
+        )
+        .with("account_sync_enabled", on);
+        let write = self.repo.set_account_sync(enterprise_id, on);
+        self.audited(principal, enterprise_id, audit, write)
             .await
             .map_err(|err| match err {
                 crate::RepoError::NotFound => Error::not_found(NotFoundKind::Enterprise),

@@ -120,7 +120,14 @@ impl Core {
             Err(BlobError::Body(err)) => return Err(Error::invalid("part", format!("分片内容不完整: {err}"))),
             Err(err) => return Err(blob_failure(err)),
         }
-        let digest = tap.finish().await.map_err(|err| Error::Internal(Box::new(err)))?;
+        // From here on the part's bytes are stored: every refusal lets go of them.
+        let digest = match tap.finish().await {
+            Ok(digest) => digest,
+            Err(err) => {
+                self.forget_blob(&storage_key).await;
+                return Err(Error::Internal(Box::new(err)));
+            }
+        };
         let refusal = if digest.size != expected_len as u64 {
             Some(Error::invalid(
                 "part",
@@ -142,7 +149,14 @@ impl Core {
             sha256: digest.sha256.to_vec(),
             created_at: self.clock.now(),
         };
-        match self.repo.put_upload_part(upload_id, part.clone()).await? {
+        let recorded = match self.repo.put_upload_part(upload_id, part.clone()).await {
+            Ok(recorded) => recorded,
+            Err(err) => {
+                self.forget_blob(&storage_key).await;
+                return Err(err.into());
+            }
+        };
+        match recorded {
             None => {
                 self.forget_blob(&storage_key).await;
                 Err(Error::not_found(NotFoundKind::Link))

@@ -282,14 +282,24 @@ impl Core {
             }
             Err(err) => return Err(blob_failure(err)),
         }
-        let digest = tap.finish().await.map_err(|err| Error::Internal(Box::new(err)))?;
+        // From here on the bytes are stored: every refusal lets go of them.
+        let digest = match tap.finish().await {
+            Ok(digest) => digest,
+            Err(err) => {
+                self.forget_blob(storage_key).await;
+                return Err(Error::Internal(Box::new(err)));
+            }
+        };
         if let Some(expected) = content.expect_sha1
             && !expected.eq_ignore_ascii_case(&digest.sha1_hex)
         {
             self.forget_blob(storage_key).await;
             return Err(Error::invalid("sha1", "与上传内容的SHA-1不一致"));
         }
-        let size = i64::try_from(digest.size).map_err(|_| Error::invalid("file", "过大"))?;
+        let Ok(size) = i64::try_from(digest.size) else {
+            self.forget_blob(storage_key).await;
+            return Err(Error::invalid("file", "过大"));
+        };
         let (action, target_id) = match content.target {
             ContentTarget::File(file) => (action::UPLOAD_NEW_VERSION, file.0),
             // A new file's id is the write's to fill in.

@@ -240,6 +240,21 @@ async fn operators_allow_account_sync_and_delete_users_handing_their_files_over(
         "--json",
     ]));
     assert_eq!(enabled["account_sync_enabled"], true);
+    // The operator's change is on the enterprise's audit log, as the command line's.
+    let today = crate::audit::today(&app);
+    let log = app
+        .post_ok(
+            "/api/v2/admin/log/log_info",
+            &admin,
+            &json!({"start_date": today, "end_date": today, "action_types": [900]}),
+        )
+        .await;
+    assert_eq!(log["total_count"], 1, "{log}");
+    assert_eq!(log["user_activities"][0]["platform"]["service_name"], "命令行");
+    assert_eq!(
+        log["user_activities"][0]["additional_info"]["account_sync_enabled"],
+        true
+    );
     let synced = app
         .post_ok("/api/v2/admin/platform/2/sync_departments", &admin, &sync)
         .await;

@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 use crate::harness::{TestApp, assert_api_error};
 
 /// Today as the platform counts days (China Standard Time).
-fn today(app: &TestApp) -> String {
+pub fn today(app: &TestApp) -> String {
     day(app.now())
 }
 
-fn day(epoch: i64) -> String {
+pub fn day(epoch: i64) -> String {
     let days = (epoch + 8 * 3600).div_euclid(86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
