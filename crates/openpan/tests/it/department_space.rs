@@ -527,3 +527,28 @@ async fn a_download_url_stops_working_once_its_holder_loses_the_right_to_the_fil
     .await;
     assert_eq!(fetch().await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_audit_log_files_department_folder_changes_under_their_department() {
+    let app = TestApp::spawn().await;
+    let team = team(&app).await;
+    let d = team.department;
+    let admin = app.enterprise_token(&app.tenant).await;
+    app.post_ok(
+        "/api/v2/folder/create",
+        &team.alice,
+        &json!({"name": "共享", "parent_id": 0, "department_id": d}),
+    )
+    .await;
+    app.mkdir(&team.alice, 0, "私人").await;
+    let today = crate::audit::today(&app);
+    let log = app
+        .post_ok(
+            "/api/v2/admin/log/log_info",
+            &admin,
+            &json!({"start_date": today, "end_date": today, "department_ids": [d], "action_types": [102]}),
+        )
+        .await;
+    assert_eq!(log["total_count"], 1, "{log}");
+    assert_eq!(log["user_activities"][0]["target"]["target_file_name"], "共享");
+}
