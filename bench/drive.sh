@@ -11,7 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PEERS="${PEERS:-$ROOT/../shared/bench/peers}"
-export BENCH_ROOT="${BENCH_ROOT:-$(mktemp -d /tmp/openpan-drive-bench.XXXXXX)}"
+# shellcheck source=/dev/null
+source "$ROOT/bench/work-dir.sh"
+BENCH_ROOT=$(bench_work_dir drive)
+export BENCH_ROOT
 export RESULTS="$BENCH_ROOT/results.tsv"
 # shellcheck source=/dev/null
 source "$PEERS/bench-lib.sh"
@@ -30,6 +33,7 @@ cleanup() {
   for peer in nginx:$NGINX_PORT dufs:$DUFS_PORT miniserve:$MINI_PORT copyparty:$PARTY_PORT; do
     bash "$PEERS/${peer%%:*}.sh" stop "${peer##*:}" >/dev/null 2>&1 || true
   done
+  tidy_work "$BENCH_ROOT"
 }
 trap cleanup EXIT
 wait_http() { for _ in $(seq 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }

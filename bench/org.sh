@@ -10,7 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PEERS="${PEERS:-$ROOT/../shared/bench/peers}"
-export BENCH_ROOT="${BENCH_ROOT:-$(mktemp -d /tmp/openpan-org-bench.XXXXXX)}"
+# shellcheck source=/dev/null
+source "$ROOT/bench/work-dir.sh"
+BENCH_ROOT=$(bench_work_dir org)
+export BENCH_ROOT
 export RESULTS="$BENCH_ROOT/results.tsv"
 # shellcheck source=/dev/null
 source "$PEERS/bench-lib.sh"
@@ -27,7 +30,7 @@ OPENPAN_RATE_LIMIT__DEFAULT__PER_APP=1000000000 OPENPAN_RATE_LIMIT__DEFAULT__PER
 OPENPAN_RATE_LIMIT__SEARCH__PER_APP=1000000000 OPENPAN_RATE_LIMIT__SEARCH__PER_USER=1000000000 \
   "$BIN" serve >"$DATA.out" 2>"$DATA.err" &
 server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; tidy_work "$BENCH_ROOT"' EXIT
 for _ in $(seq 200); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 CLIENT_ID=$(awk '/app client_id:/ {print $NF}' "$DATA.out")

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PEERS="${PEERS:-$ROOT/../shared/bench/peers}"
 WRK_RUNS="${WRK_RUNS:-3}"; WRK_DURATION="${WRK_DURATION:-10s}"; WRK_CONNS="${WRK_CONNS:-64}"; WRK_THREADS="${WRK_THREADS:-2}"
-WORK=$(mktemp -d /tmp/openpan-bench.XXXXXX)
+# shellcheck source=/dev/null
+source "$ROOT/bench/work-dir.sh"
+WORK=$(bench_work_dir token)
 RESULTS="$WORK/results.tsv"
 OURS_PORT=18080; NGINX_PORT=18081; OIDC_PORT=18082
 : >"$RESULTS"
@@ -27,6 +29,7 @@ cleanup() {
   stop_server
   bash "$PEERS/nginx.sh" stop "$NGINX_PORT" >/dev/null 2>&1 || true
   bash "$PEERS/oidc-provider.sh" stop "$OIDC_PORT" >/dev/null 2>&1 || true
+  tidy_work "$WORK"
 }
 trap cleanup EXIT
 

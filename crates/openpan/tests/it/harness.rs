@@ -31,7 +31,35 @@ pub struct TestApp {
     pub config: Config,
     pub tenant: Tenant,
     _data_dir: Arc<tempfile::TempDir>,
+    _database: Option<Arc<TestDatabase>>,
     shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// A PostgreSQL database made for one test, dropped when the last node using it goes, so a
+/// suite run leaves the server as it found it instead of a few thousand databases behind.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // The test's runtime may be the one dropping us; a runtime of our own on a plain thread
+        // is the one place a blocking wait is allowed.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                use sqlx::Connection;
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::query(&format!("drop database if exists {name} with (force)"))
+                    .execute(&mut admin)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
 }
 
 impl Drop for TestApp {
@@ -44,7 +72,7 @@ impl Drop for TestApp {
 
 /// A fresh PostgreSQL database per test when `OPENPAN_TEST_DATABASE_URL` names a server;
 /// SQLite in the test's data dir otherwise.
-async fn test_database_url() -> Option<String> {
+async fn test_database() -> Option<(String, Arc<TestDatabase>)> {
     let base = std::env::var("OPENPAN_TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty())?;
@@ -62,7 +90,7 @@ async fn test_database_url() -> Option<String> {
         .expect("create test database");
     let mut url = url::Url::parse(&base).expect("OPENPAN_TEST_DATABASE_URL is a URL");
     url.set_path(&format!("/{name}"));
-    Some(url.to_string())
+    Some((url.to_string(), Arc::new(TestDatabase { admin_url: base, name })))
 }
 
 /// Blobs go to the S3 server `OPENPAN_TEST_S3_ENDPOINT` names (under a fresh prefix) when set,
@@ -107,17 +135,18 @@ impl TestApp {
     /// Spawns with a config adjusted by `adjust` (rate limits, Redis, …).
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let database = test_database().await;
         let mut config = Config {
             data_dir: data_dir.path().to_path_buf(),
             listen: "127.0.0.1:0".to_owned(),
-            database_url: test_database_url().await,
+            database_url: database.as_ref().map(|(url, _)| url.clone()),
             database_max_connections: 4,
             ..Config::default()
         };
         use_test_s3(&mut config);
         adjust(&mut config);
         let clock = ManualClock::starting_at(wall_clock_now());
-        Self::start(config, clock, data_dir, None).await
+        Self::start(config, clock, data_dir, database.map(|(_, db)| db), None).await
     }
 
     /// Another node on the same database (and whatever else `adjust` shares), as behind a
@@ -131,13 +160,21 @@ impl TestApp {
             ..self.config.clone()
         };
         adjust(&mut config);
-        Self::start(config, self.clock.clone(), data_dir, Some(self.tenant.clone())).await
+        Self::start(
+            config,
+            self.clock.clone(),
+            data_dir,
+            self._database.clone(),
+            Some(self.tenant.clone()),
+        )
+        .await
     }
 
     async fn start(
         config: Config,
         clock: ManualClock,
         data_dir: Arc<tempfile::TempDir>,
+        database: Option<Arc<TestDatabase>>,
         tenant: Option<Tenant>,
     ) -> TestApp {
         let server = Server::build(&config, Arc::new(clock.clone()))
@@ -161,6 +198,7 @@ impl TestApp {
             config,
             tenant,
             _data_dir: data_dir,
+            _database: database,
             shutdown: Some(shutdown),
         }
     }
