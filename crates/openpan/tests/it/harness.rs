@@ -48,7 +48,10 @@ impl Drop for TestDatabase {
         // The test's runtime may be the one dropping us; a runtime of our own on a plain thread
         // is the one place a blocking wait is allowed.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 use sqlx::Connection;
                 let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
