@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod org;
 pub mod ports;
 pub mod ratelimit;
+pub mod search;
 pub mod secrets;
 pub mod services;
 

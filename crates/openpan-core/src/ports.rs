@@ -284,6 +284,13 @@ pub trait DriveRepo: Send + Sync {
     async fn find_item(&self, id: ItemId) -> RepoResult<Option<Item>>;
     /// The root folder of `space`, if it was ever used.
     async fn find_space_root(&self, space: Space) -> RepoResult<Option<Item>>;
+    /// These items, live or in the trash, in no particular order; missing ids are left out.
+    async fn list_items_by_id(&self, ids: &[ItemId]) -> RepoResult<Vec<Item>>;
+    /// The roots of every space ever used, or of those `visible_to` a user works in (their
+    /// personal space and their departments'), with their generations.
+    async fn list_space_roots(&self, visible_to: Option<UserId>) -> RepoResult<Vec<crate::search::SpaceRoot>>;
+    /// Every live item of `space` but its root, for the search index.
+    async fn list_index_rows(&self, space: Space) -> RepoResult<Vec<crate::search::IndexRow>>;
     /// The folders from the space's root down to the item's parent (empty for a root).
     async fn list_ancestors(&self, id: ItemId) -> RepoResult<Vec<PathEntry>>;
     /// The live child of `parent` with this name key.

@@ -25,6 +25,7 @@ use openpan_core::ports::{
     CommittedContent, ContentTarget, DriveRepo, Heir, NewContent, NewFolder, RepoResult, UnreferencedBlob, UploadPart,
     UploadSession,
 };
+use openpan_core::search::{IndexRow, SpaceRoot};
 
 use crate::errors::{classify, other};
 use crate::pool::{SqlRepo, commit, dialect, exec, fetch, is_postgres, on_pool, scalar};
@@ -250,6 +251,28 @@ impl From<VersionRow> for FileVersion {
             storage_key: row.storage_key,
         }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct SpaceRootRow {
+    enterprise_id: i64,
+    space_kind: i16,
+    space_id: i64,
+    item_id: i64,
+    generation: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct IndexRowRow {
+    item_id: i64,
+    parent_id: i64,
+    is_folder: bool,
+    name: String,
+    size: i64,
+    created_by: i64,
+    modified_at: i64,
+    current_version_id: Option<i64>,
+    storage_key: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -775,6 +798,82 @@ impl DriveRepo for SqlRepo {
             fetch!(optional ItemRow, pool, builder, &select, id.0).map_err(other)
         })?;
         row.map(Item::try_from).transpose()
+    }
+
+    async fn list_items_by_id(&self, ids: &[ItemId]) -> RepoResult<Vec<Item>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let select = format!("{ITEM_SELECT} where i.item_id in ({marks})");
+        let rows: Vec<ItemRow> = on_pool!(self, read, |pool, builder| {
+            let sql = dialect(&builder(), &select);
+            let mut query = sqlx::query_as(&sql);
+            for id in ids {
+                query = query.bind(id.0);
+            }
+            query.fetch_all(pool).await.map_err(other)
+        })?;
+        items(rows)
+    }
+
+    async fn list_space_roots(&self, visible_to: Option<UserId>) -> RepoResult<Vec<SpaceRoot>> {
+        const ROOTS: &str = "select enterprise_id, space_kind, space_id, item_id, generation from item \
+             where parent_id is null";
+        let rows: Vec<SpaceRootRow> = match visible_to {
+            None => on_pool!(self, read, |pool, builder| {
+                fetch!(all SpaceRootRow, pool, builder, ROOTS).map_err(other)
+            })?,
+            Some(user) => {
+                let select = format!(
+                    "{ROOTS} and ((space_kind = 1 and space_id = ?) or (space_kind = 2 and space_id in ( \
+                     select department_id from department_user where user_id = ? \
+                     union select department_id from department_file_manager where user_id = ? \
+                     union select department_id from department where director_id = ?)))"
+                );
+                on_pool!(self, read, |pool, builder| {
+                    fetch!(all SpaceRootRow, pool, builder, &select, user.0, user.0, user.0, user.0).map_err(other)
+                })?
+            }
+        };
+        rows.into_iter()
+            .map(|row| {
+                let space = Space::from_parts(row.space_kind, row.space_id)
+                    .ok_or_else(|| RepoError::Other(format!("item {} has unknown space kind", row.item_id).into()))?;
+                Ok(SpaceRoot {
+                    enterprise_id: EnterpriseId(row.enterprise_id),
+                    space,
+                    root: ItemId(row.item_id),
+                    generation: row.generation,
+                })
+            })
+            .collect()
+    }
+
+    async fn list_index_rows(&self, space: Space) -> RepoResult<Vec<IndexRow>> {
+        const ROWS: &str = "select i.item_id, i.parent_id, i.is_folder, i.name, i.size, i.created_by, \
+             i.modified_at, i.current_version_id, b.storage_key from item i \
+             left join file_version v on v.version_id = i.current_version_id \
+             left join content_blob b on b.blob_id = v.blob_id \
+             where i.space_kind = ? and i.space_id = ? and i.trash_root_id is null and i.parent_id is not null";
+        let (kind, id) = space.to_parts();
+        let rows: Vec<IndexRowRow> = on_pool!(self, read, |pool, builder| {
+            fetch!(all IndexRowRow, pool, builder, ROWS, kind, id).map_err(other)
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|row| IndexRow {
+                id: ItemId(row.item_id),
+                parent_id: ItemId(row.parent_id),
+                is_folder: row.is_folder,
+                name: row.name,
+                size: row.size,
+                created_by: UserId(row.created_by),
+                modified_at: row.modified_at,
+                version_id: row.current_version_id,
+                storage_key: row.storage_key,
+            })
+            .collect())
     }
 
     async fn list_ancestors(&self, id: ItemId) -> RepoResult<Vec<PathEntry>> {

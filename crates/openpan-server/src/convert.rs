@@ -322,12 +322,17 @@ fn file_shaped(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>, detai
 }
 
 pub fn item_page(listing: &ItemListing) -> wire::ItemPage {
+    item_page_with(listing, false)
+}
+
+/// A page whose items carry `permissions[]` when `with_permissions` (search's `fields=permission`).
+pub fn item_page_with(listing: &ItemListing, with_permissions: bool) -> wire::ItemPage {
     let mut files = Vec::new();
     let mut folders = Vec::new();
     for view in &listing.items {
         match view.item.kind {
-            ItemKind::Folder => folders.push(folder_shaped(view, &listing.users, &listing.frequent, false)),
-            ItemKind::File => files.push(file_shaped(view, &listing.users, &listing.frequent, false)),
+            ItemKind::Folder => folders.push(folder_shaped(view, &listing.users, &listing.frequent, with_permissions)),
+            ItemKind::File => files.push(file_shaped(view, &listing.users, &listing.frequent, with_permissions)),
         }
     }
     wire::ItemPage {

@@ -18,6 +18,7 @@ use openpan_core::secrets::SecretKey;
 use openpan_core::services::Core;
 use openpan_db::SqlRepo;
 use openpan_ratelimit::{MemoryRateLimiter, RedisRateLimiter};
+use openpan_search::SearchEngine;
 use openpan_server::{AppState, HttpSettings};
 
 use crate::config::{Config, StorageTarget};
@@ -26,6 +27,7 @@ use crate::config::{Config, StorageTarget};
 pub struct Wired {
     pub core: Core,
     pub repo: Arc<SqlRepo>,
+    pub search: SearchEngine,
     pub state: AppState,
 }
 
@@ -57,9 +59,27 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
         }
         None => Arc::new(MemoryRateLimiter::new()),
     };
-    let core = Core::new(repo.clone() as Arc<dyn Repo>, blobs, clock, key);
+    let search_dir = config.data_dir.join("search");
+    let search = SearchEngine::open(
+        &search_dir,
+        repo.clone() as Arc<dyn Repo>,
+        blobs.clone(),
+        Duration::from_millis(config.search_wait_ms),
+    )?;
+    let core = Core::new(
+        repo.clone() as Arc<dyn Repo>,
+        blobs,
+        Arc::new(search.clone()),
+        clock,
+        key,
+    );
     let state = AppState::new(core.clone(), limiter, config.rate_limit_policy(), health);
-    Ok(Wired { core, repo, state })
+    Ok(Wired {
+        core,
+        repo,
+        search,
+        state,
+    })
 }
 
 /// The blob store `storage` names. A local store is swept of partial writes first: no upload
@@ -180,6 +200,7 @@ pub struct Server {
     auth_cache_refresh: Option<Duration>,
     blob_grace_secs: i64,
     audit_retention_days: i64,
+    search_catch_up: Option<Duration>,
 }
 
 impl Server {
@@ -208,6 +229,8 @@ impl Server {
             auth_cache_refresh,
             blob_grace_secs: i64::try_from(config.blob_grace_secs).unwrap_or(i64::MAX),
             audit_retention_days: i64::try_from(config.audit_retention_days).unwrap_or(i64::MAX),
+            search_catch_up: (config.search_catch_up_secs > 0)
+                .then(|| Duration::from_secs(config.search_catch_up_secs)),
         })
     }
 
@@ -227,7 +250,13 @@ impl Server {
             self.blob_grace_secs,
             self.audit_retention_days,
         ));
+        let indexer = self
+            .search_catch_up
+            .map(|every| self.wired.search.spawn_background(every));
         let result = openpan_server::serve(self.listener, router, shutdown).await;
+        if let Some(indexer) = indexer {
+            indexer.abort();
+        }
         purger.abort();
         collector.abort();
         if let Some(watcher) = watcher {

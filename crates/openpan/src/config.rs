@@ -138,6 +138,12 @@ pub struct Config {
     pub listing_cache_mb: u64,
     /// Days audit events are kept (the log APIs reach back 90 of them).
     pub audit_retention_days: u64,
+    /// Seconds between the search index's rounds of catching up with every space; 0 leaves it
+    /// to searches (each catches up the spaces it covers first).
+    pub search_catch_up_secs: u64,
+    /// Milliseconds a search waits for its spaces to be caught up before answering from what
+    /// the index already holds.
+    pub search_wait_ms: u64,
     pub rate_limit: RateLimitConfig,
 }
 
@@ -160,6 +166,8 @@ impl std::fmt::Debug for Config {
             .field("blob_grace_secs", &self.blob_grace_secs)
             .field("listing_cache_mb", &self.listing_cache_mb)
             .field("audit_retention_days", &self.audit_retention_days)
+            .field("search_catch_up_secs", &self.search_catch_up_secs)
+            .field("search_wait_ms", &self.search_wait_ms)
             .field("rate_limit", &self.rate_limit)
             .finish()
     }
@@ -196,6 +204,8 @@ impl Default for Config {
             blob_grace_secs: 3600,
             listing_cache_mb: 64,
             audit_retention_days: 365,
+            search_catch_up_secs: 2,
+            search_wait_ms: 5000,
             rate_limit: RateLimitConfig::default(),
         }
     }

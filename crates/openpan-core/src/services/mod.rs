@@ -11,6 +11,7 @@ mod org;
 mod pack;
 mod platform;
 mod resumable;
+mod search;
 mod sso;
 mod transfer;
 mod usage;
@@ -22,6 +23,7 @@ use crate::blob::BlobStore;
 use crate::cache::AuthCache;
 use crate::clock::Clock;
 use crate::ports::Repo;
+use crate::search::SearchIndex;
 use crate::secrets::SecretKey;
 
 pub use accounts::{AccountChanges, NewAccount};
@@ -32,6 +34,7 @@ pub use org::{DepartmentChildren, DepartmentEdit, DepartmentSpec, DepartmentView
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
 pub use platform::{MAX_SYNC_ITEMS, MappingKey, SyncOrgRecord, SyncOutcome, SyncUserRecord, SyncUsers};
 pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
+pub use search::{ItemSearch, SearchScope};
 pub use sso::{LOGIN_TICKET_SECS, LoginTicket, WEB_SESSION_SECS, WebSession};
 pub use transfer::{
     CollectReport, DEFAULT_DOWNLOAD_TTL_SECS, Download, DownloadTicket, UPLOAD_URL_TTL_SECS, UploadRequest,
@@ -47,16 +50,24 @@ pub struct Core {
     pub(crate) key: SecretKey,
     pub(crate) cache: Arc<AuthCache>,
     pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) search: Arc<dyn SearchIndex>,
 }
 
 impl Core {
-    pub fn new(repo: Arc<dyn Repo>, blobs: Arc<dyn BlobStore>, clock: Arc<dyn Clock>, key: SecretKey) -> Self {
+    pub fn new(
+        repo: Arc<dyn Repo>,
+        blobs: Arc<dyn BlobStore>,
+        search: Arc<dyn SearchIndex>,
+        clock: Arc<dyn Clock>,
+        key: SecretKey,
+    ) -> Self {
         Self {
             repo,
             clock,
             key,
             cache: Arc::new(AuthCache::new()),
             blobs,
+            search,
         }
     }
 

@@ -7,6 +7,7 @@ mod items;
 mod log;
 mod org;
 mod platform;
+mod search;
 mod trash;
 mod usage;
 mod user;
@@ -83,6 +84,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/frequent/list", get(usage::frequent_list))
         .route("/frequent/add", post(usage::frequent_add))
         .route("/frequent/delete", post(usage::frequent_delete))
+        .route("/item/search", get(search::search))
         .route("/trash/list", get(trash::list))
         .route("/trash/clear", post(trash::clear))
         .route("/trash/restore_all", post(trash::restore_all))

@@ -28,6 +28,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: ManualClock,
     pub core: Core,
+    pub search: openpan_search::SearchEngine,
     pub config: Config,
     pub tenant: Tenant,
     _data_dir: Arc<tempfile::TempDir>,
@@ -144,6 +145,8 @@ impl TestApp {
             listen: "127.0.0.1:0".to_owned(),
             database_url: database.as_ref().map(|(url, _)| url.clone()),
             database_max_connections: 4,
+            // Searches catch up the spaces they cover; a test of the background round sets it.
+            search_catch_up_secs: 0,
             ..Config::default()
         };
         use_test_s3(&mut config);
@@ -185,6 +188,7 @@ impl TestApp {
             .expect("server builds");
         let url = server.public_url.clone();
         let core = server.wired.core.clone();
+        let search = server.wired.search.clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.run(async move {
             let _ = stopped.await;
@@ -198,6 +202,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             clock,
             core,
+            search,
             config,
             tenant,
             _data_dir: data_dir,

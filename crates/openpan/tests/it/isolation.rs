@@ -183,6 +183,18 @@ async fn every_organisation_endpoint_treats_a_foreign_id_like_a_missing_one() {
         ),
         ("GET", "/api/v2/folder/{folder}/info", &user, "null".to_owned()),
         ("GET", "/api/v2/folder/{folder}/children", &user, "null".to_owned()),
+        (
+            "GET",
+            "/api/v2/item/search?query_words=x&search_in_folder={folder}",
+            &user,
+            "null".to_owned(),
+        ),
+        (
+            "GET",
+            "/api/v2/item/search?query_words=x&department_id={department}",
+            &user,
+            "null".to_owned(),
+        ),
     ];
     let fill = |text: &str, user: i64, department: i64, group: i64, folder: i64| {
         text.replace("{user}", &user.to_string())

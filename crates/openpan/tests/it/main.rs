@@ -17,6 +17,7 @@ mod oauth;
 mod org;
 mod platform;
 mod rate_limit;
+mod search;
 mod sso;
 mod tidy;
 mod users;

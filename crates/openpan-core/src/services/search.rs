@@ -1,0 +1,139 @@
+//! `item/search`: who may find what. The index answers text; this decides the spaces and
+//! folders a caller may look in, catches the index up on them, and re-reads every hit from
+//! the database so nothing trashed, moved away or foreign is ever shown.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::auth::Principal;
+use crate::drive::{ItemKind, KindFilter, Space};
+use crate::error::{Error, NotFoundKind, Result};
+use crate::ids::{DepartmentId, ItemId};
+use crate::model::Page;
+use crate::search::{SearchField, SearchOrder, SearchQuery};
+
+use super::drive::viewer;
+use super::{Core, ItemListing};
+
+/// Where a search looks (`department_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchScope {
+    /// Every space the caller works in.
+    Everywhere,
+    /// `0`: the caller's personal space.
+    Personal,
+    /// `-1`: what others shared with the caller (filled by collaborations).
+    SharedWithMe,
+    Department(DepartmentId),
+}
+
+/// One `item/search` request, parsed.
+#[derive(Debug, Clone)]
+pub struct ItemSearch {
+    pub words: String,
+    pub field: SearchField,
+    pub kind: KindFilter,
+    pub order: SearchOrder,
+    pub descending: bool,
+    pub page: Page,
+    /// `search_in_folder`: only below this folder (0: anywhere).
+    pub within: Option<ItemId>,
+    pub scope: SearchScope,
+    pub modified_from: Option<i64>,
+    pub modified_to: Option<i64>,
+    pub precise: bool,
+}
+
+/// How many users a creator search may name.
+const MAX_CREATORS: i64 = 200;
+
+impl Core {
+    pub async fn search_items(&self, principal: &Principal, request: ItemSearch) -> Result<ItemListing> {
+        let (me, personal) = self.personal_space(principal).await?;
+        let roots = self.repo.list_space_roots(Some(me.user.id)).await?;
+        let spaces: Vec<Space> = match request.scope {
+            SearchScope::Everywhere => {
+                let mut spaces: Vec<Space> = roots.iter().map(|root| root.space).collect();
+                if !spaces.contains(&personal) {
+                    spaces.push(personal);
+                }
+                spaces
+            }
+            SearchScope::Personal => vec![personal],
+            SearchScope::SharedWithMe => Vec::new(),
+            SearchScope::Department(department) => {
+                let found = self.repo.find_department(department).await?;
+                match found {
+                    Some(found)
+                        if found.enterprise_id == me.user.enterprise_id
+                            && self.repo.works_in_department(department, me.user.id).await? =>
+                    {
+                        vec![Space::Department(department)]
+                    }
+                    _ => return Err(Error::not_found(NotFoundKind::Department)),
+                }
+            }
+        };
+        let within = match request.within {
+            None | Some(ItemId(0)) => None,
+            Some(folder) => {
+                let folder = self.live(principal, folder, ItemKind::Folder).await?;
+                if folder.is_root() { None } else { Some(folder.id) }
+            }
+        };
+        let creators = if request.field == SearchField::Creator {
+            let (users, _) = self
+                .repo
+                .search_users(
+                    me.user.enterprise_id,
+                    Some(&request.words),
+                    Page {
+                        page_id: 0,
+                        capacity: MAX_CREATORS,
+                    },
+                )
+                .await?;
+            users.into_iter().map(|user| user.id).collect()
+        } else {
+            Vec::new()
+        };
+        let wanted: HashSet<Space> = spaces.iter().copied().collect();
+        let covered: Vec<_> = roots.into_iter().filter(|root| wanted.contains(&root.space)).collect();
+        self.search.catch_up(&covered).await?;
+        let query = SearchQuery {
+            enterprise_id: me.user.enterprise_id,
+            words: request.words,
+            field: request.field,
+            creators,
+            precise: request.precise,
+            spaces,
+            folders: Vec::new(),
+            within,
+            folders_only: match request.kind {
+                KindFilter::All => None,
+                KindFilter::Folders => Some(true),
+                KindFilter::Files => Some(false),
+            },
+            modified_from: request.modified_from,
+            modified_to: request.modified_to,
+            order: request.order,
+            descending: request.descending,
+            offset: usize::try_from(request.page.offset()).unwrap_or(usize::MAX),
+            limit: usize::try_from(request.page.capacity).unwrap_or(1),
+        };
+        let hits = self.search.search(&query).await?;
+        // The index may lag a write made since it caught up: what the database says now wins.
+        let mut found: HashMap<ItemId, _> = self
+            .repo
+            .list_items_by_id(&hits.ids)
+            .await?
+            .into_iter()
+            .filter(|item| {
+                item.enterprise_id == me.user.enterprise_id && item.trash.is_none() && wanted.contains(&item.space)
+            })
+            .map(|item| (item.id, item))
+            .collect();
+        let items = hits.ids.iter().filter_map(|id| found.remove(id)).collect();
+        let total = i64::try_from(hits.total).unwrap_or(i64::MAX);
+        self.listing(viewer(principal), items, None, total, request.page).await
+    }
+}

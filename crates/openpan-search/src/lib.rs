@@ -1,0 +1,745 @@
+//! The full-text index behind item search: a tantivy index in the node's data dir, cut into
+//! words by jieba (Chinese) and by letters and digits (everything else), with the text inside
+//! txt/md/docx/pptx/xlsx/pdf files. It implements the core's [`SearchIndex`] port.
+//!
+//! The index is derived data and never the truth. Each space's root carries a `generation`
+//! that every tree write moves on; the index remembers, in its own commit, the generation it
+//! last caught up to per space, and catches a space up by reading its live items in one query
+//! and rewriting only the documents whose stamp (name, place, size, version, …) changed. So a
+//! crash loses nothing (the next catch-up redoes what was not committed), a second node keeps
+//! its own index from the same database, and a search first catches up the spaces it covers,
+//! so what the caller just wrote is found.
+//!
+//! Must never depend on the HTTP layer or on a particular database: it reads through the
+//! core's ports.
+
+mod extract;
+mod text;
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+use openpan_core::RepoError;
+use openpan_core::blob::BlobStore;
+use openpan_core::drive::Space;
+use openpan_core::ids::ItemId;
+use openpan_core::ports::{Repo, RepoResult};
+use openpan_core::search::{SearchField, SearchHits, SearchIndex, SearchOrder, SearchQuery, SpaceRoot};
+
+pub use extract::{Format, format_of, text_of};
+
+const WORDS: &str = "openpan_words";
+const CHARS: &str = "openpan_chars";
+/// The writer's indexing memory before it flushes a segment.
+const WRITER_MEMORY: usize = 64 << 20;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    item: Field,
+    enterprise: Field,
+    space: Field,
+    ancestor: Field,
+    folder: Field,
+    creator: Field,
+    modified: Field,
+    size: Field,
+    version: Field,
+    stamp: Field,
+    name_key: Field,
+    name_words: Field,
+    name_chars: Field,
+    content: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text = |tokenizer: &str, record: IndexRecordOption| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(record),
+        )
+    };
+    let fields = Fields {
+        item: builder.add_u64_field("item", INDEXED | FAST),
+        enterprise: builder.add_u64_field("enterprise", INDEXED),
+        space: builder.add_u64_field("space", INDEXED | FAST),
+        ancestor: builder.add_u64_field("ancestor", INDEXED),
+        folder: builder.add_u64_field("folder", INDEXED),
+        creator: builder.add_u64_field("creator", INDEXED),
+        modified: builder.add_i64_field("modified", INDEXED | FAST),
+        size: builder.add_i64_field("size", FAST),
+        version: builder.add_i64_field("version", FAST),
+        stamp: builder.add_u64_field("stamp", FAST),
+        name_key: builder.add_text_field("name_key", STRING | FAST),
+        name_words: builder.add_text_field("name_words", text(WORDS, IndexRecordOption::WithFreqs)),
+        name_chars: builder.add_text_field("name_chars", text(CHARS, IndexRecordOption::WithFreqsAndPositions)),
+        content: builder.add_text_field(
+            "content",
+            text(WORDS, IndexRecordOption::WithFreqsAndPositions).set_stored(),
+        ),
+    };
+    (builder.build(), fields)
+}
+
+/// One number per space, for terms and the commit payload.
+fn space_code(space: Space) -> u64 {
+    let (kind, id) = space.to_parts();
+    ((kind as u64) << 56) | (id as u64 & ((1 << 56) - 1))
+}
+
+fn failure(err: impl std::error::Error + Send + Sync + 'static) -> RepoError {
+    RepoError::Other(Box::new(err))
+}
+
+/// What the index holds of one item, to tell whether a catch-up must rewrite it.
+#[derive(Clone, Copy)]
+struct Entry {
+    space: u64,
+    stamp: u64,
+    version: i64,
+}
+
+struct State {
+    /// Taken on the first write, so a process that only opens the index (the admin CLI beside
+    /// a running server) does not hold its lock.
+    writer: Option<Arc<Mutex<IndexWriter>>>,
+    /// Per space: the generation the committed documents reflect.
+    generations: HashMap<u64, i64>,
+    entries: HashMap<u64, Entry>,
+    members: HashMap<u64, HashSet<u64>>,
+}
+
+struct Inner {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    repo: Arc<dyn Repo>,
+    blobs: Arc<dyn BlobStore>,
+    /// The generations searches see (those of the last commit the reader loaded).
+    visible: RwLock<HashMap<u64, i64>>,
+    state: tokio::sync::Mutex<State>,
+    /// How long a search waits for its spaces to be caught up before answering from what the
+    /// index holds (the catch-up goes on).
+    wait: Duration,
+}
+
+/// The search index of one node.
+#[derive(Clone)]
+pub struct SearchEngine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("search index at {path}: {source}")]
+    Index {
+        path: String,
+        #[source]
+        source: tantivy::TantivyError,
+    },
+    #[error("search index at {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SearchEngine {
+    /// Opens the index in `dir` (made if missing; rebuilt from scratch if it was written with
+    /// another schema, since the database can always refill it).
+    pub fn open(dir: &Path, repo: Arc<dyn Repo>, blobs: Arc<dyn BlobStore>, wait: Duration) -> Result<Self, OpenError> {
+        let path = dir.display().to_string();
+        let io = |source| OpenError::Io {
+            path: path.clone(),
+            source,
+        };
+        let tantivy = |source| OpenError::Index {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let (schema, fields) = schema();
+        let open = || -> tantivy::Result<Index> {
+            Index::open_or_create(
+                MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?,
+                schema.clone(),
+            )
+        };
+        let index = match open() {
+            Ok(index) => index,
+            Err(err) => {
+                tracing::warn!(error = %err, dir = %path, "search index unreadable; rebuilding it");
+                std::fs::remove_dir_all(dir).map_err(io)?;
+                std::fs::create_dir_all(dir).map_err(io)?;
+                open().map_err(tantivy)?
+            }
+        };
+        index
+            .tokenizers()
+            .register(WORDS, TextAnalyzer::builder(text::WordTokenizer).build());
+        index
+            .tokenizers()
+            .register(CHARS, TextAnalyzer::builder(text::CharTokenizer).build());
+        let reader: IndexReader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy)?;
+        let generations: HashMap<u64, i64> = index
+            .load_metas()
+            .map_err(tantivy)?
+            .payload
+            .and_then(|payload| serde_json::from_str(&payload).ok())
+            .unwrap_or_default();
+        let (entries, members) = load_entries(&reader).map_err(tantivy)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                index,
+                reader,
+                fields,
+                repo,
+                blobs,
+                visible: RwLock::new(generations.clone()),
+                state: tokio::sync::Mutex::new(State {
+                    writer: None,
+                    generations,
+                    entries,
+                    members,
+                }),
+                wait,
+            }),
+        })
+    }
+
+    /// Catches every space up every `every`, so searches seldom wait; for the serving binary.
+    pub fn spawn_background(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let caught_up = match inner.repo.list_space_roots(None).await {
+                    Ok(roots) => inner.catch_up(&roots).await,
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = caught_up {
+                    tracing::warn!(error = ?err, "search index catch-up failed; retrying");
+                }
+            }
+        })
+    }
+
+    /// Documents the index holds (for tests and the operator).
+    pub fn document_count(&self) -> u64 {
+        self.inner.reader.searcher().num_docs()
+    }
+}
+
+/// The item, space, stamp and version of every live document, from the fast fields.
+#[allow(clippy::type_complexity)]
+fn load_entries(reader: &IndexReader) -> tantivy::Result<(HashMap<u64, Entry>, HashMap<u64, HashSet<u64>>)> {
+    let searcher = reader.searcher();
+    let mut entries = HashMap::new();
+    let mut members: HashMap<u64, HashSet<u64>> = HashMap::new();
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        let (item, space, stamp, version) = (
+            fast.u64("item")?,
+            fast.u64("space")?,
+            fast.u64("stamp")?,
+            fast.i64("version")?,
+        );
+        for doc in segment.doc_ids_alive() {
+            let (Some(id), Some(space)) = (item.first(doc), space.first(doc)) else {
+                continue;
+            };
+            entries.insert(
+                id,
+                Entry {
+                    space,
+                    stamp: stamp.first(doc).unwrap_or_default(),
+                    version: version.first(doc).unwrap_or_default(),
+                },
+            );
+            members.entry(space).or_default().insert(id);
+        }
+    }
+    Ok((entries, members))
+}
+
+impl Inner {
+    async fn catch_up(&self, roots: &[SpaceRoot]) -> RepoResult<()> {
+        let behind = |roots: &[SpaceRoot], known: &HashMap<u64, i64>| -> Vec<SpaceRoot> {
+            roots
+                .iter()
+                .filter(|root| {
+                    known
+                        .get(&space_code(root.space))
+                        .is_none_or(|seen| *seen < root.generation)
+                })
+                .copied()
+                .collect()
+        };
+        if behind(roots, &self.visible.read().unwrap_or_else(|e| e.into_inner())).is_empty() {
+            return Ok(());
+        }
+        let mut state = self.state.lock().await;
+        let todo = behind(roots, &state.generations);
+        if todo.is_empty() {
+            return Ok(());
+        }
+        let writer = match &state.writer {
+            Some(writer) => writer.clone(),
+            None => {
+                let writer: IndexWriter = self
+                    .index
+                    .writer_with_num_threads(1, WRITER_MEMORY)
+                    .map_err(|err| RepoError::Unavailable(Box::new(err)))?;
+                let writer = Arc::new(Mutex::new(writer));
+                state.writer = Some(writer.clone());
+                writer
+            }
+        };
+        // What was caught up before a failure is committed all the same: the entries already
+        // describe it, and the failed space's generation stays behind, so it is redone.
+        let mut caught_up = Ok(());
+        for root in &todo {
+            caught_up = self.catch_up_space(&mut state, &writer, root).await;
+            if caught_up.is_err() {
+                break;
+            }
+        }
+        {
+            let payload = serde_json::to_string(&state.generations).map_err(failure)?;
+            tokio::task::spawn_blocking(move || -> tantivy::Result<()> {
+                let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
+                let mut commit = writer.prepare_commit()?;
+                commit.set_payload(&payload);
+                commit.commit()?;
+                Ok(())
+            })
+            .await
+            .map_err(failure)?
+            .map_err(failure)?;
+            self.reader.reload().map_err(failure)?;
+        }
+        *self.visible.write().unwrap_or_else(|e| e.into_inner()) = state.generations.clone();
+        caught_up
+    }
+
+    /// Rewrites the documents of `root`'s space that changed since the index last saw it.
+    async fn catch_up_space(&self, state: &mut State, writer: &Mutex<IndexWriter>, root: &SpaceRoot) -> RepoResult<()> {
+        let code = space_code(root.space);
+        let rows = self.repo.list_index_rows(root.space).await?;
+        let parents: HashMap<i64, i64> = rows
+            .iter()
+            .filter(|row| row.is_folder)
+            .map(|row| (row.id.0, row.parent_id.0))
+            .collect();
+        let mut chains = Chains::new(root.root.0, &parents);
+        let mut seen = HashSet::with_capacity(rows.len());
+        let mut changed = Vec::new();
+        for row in rows {
+            let Some((ancestors, chain)) = chains.of(row.parent_id.0) else {
+                continue; // not under the root: a row caught mid-move; the next catch-up has it
+            };
+            let mut hasher = std::hash::DefaultHasher::new();
+            (
+                &row.name,
+                row.is_folder,
+                row.size,
+                row.created_by.0,
+                row.modified_at,
+                row.version_id,
+                chain,
+            )
+                .hash(&mut hasher);
+            let stamp = hasher.finish();
+            let id = row.id.0 as u64;
+            seen.insert(id);
+            match state.entries.get(&id) {
+                Some(entry) if entry.stamp == stamp && entry.space == code => {}
+                previous => changed.push((row, ancestors, stamp, previous.copied())),
+            }
+        }
+        let gone: Vec<u64> = state
+            .members
+            .get(&code)
+            .map(|members| members.difference(&seen).copied().collect())
+            .unwrap_or_default();
+        let fields = self.fields;
+        for id in gone {
+            writer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .delete_term(Term::from_field_u64(fields.item, id));
+            state.entries.remove(&id);
+            if let Some(members) = state.members.get_mut(&code) {
+                members.remove(&id);
+            }
+        }
+        for (row, ancestors, stamp, previous) in changed {
+            let id = row.id.0 as u64;
+            let version = row.version_id.unwrap_or_default();
+            let content = match (row.is_folder, extract::format_of(&row.name)) {
+                (false, Some(format)) => match previous {
+                    Some(previous) if previous.version == version => self.stored_content(id),
+                    _ => self.read_content(format, row.size, row.storage_key.as_deref()).await,
+                },
+                _ => None,
+            };
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(fields.item, id);
+            doc.add_u64(fields.enterprise, root.enterprise_id.0 as u64);
+            doc.add_u64(fields.space, code);
+            for ancestor in ancestors.iter() {
+                doc.add_u64(fields.ancestor, *ancestor as u64);
+            }
+            doc.add_u64(fields.folder, u64::from(row.is_folder));
+            doc.add_u64(fields.creator, row.created_by.0 as u64);
+            doc.add_i64(fields.modified, row.modified_at);
+            doc.add_i64(fields.size, row.size);
+            doc.add_i64(fields.version, version);
+            doc.add_u64(fields.stamp, stamp);
+            doc.add_text(fields.name_key, row.name.to_lowercase());
+            doc.add_text(fields.name_words, &row.name);
+            doc.add_text(fields.name_chars, &row.name);
+            if let Some(content) = content {
+                doc.add_text(fields.content, content);
+            }
+            {
+                let writer = writer.lock().unwrap_or_else(|e| e.into_inner());
+                writer.delete_term(Term::from_field_u64(fields.item, id));
+                writer.add_document(doc).map_err(failure)?;
+            }
+            if let Some(previous) = previous
+                && previous.space != code
+                && let Some(members) = state.members.get_mut(&previous.space)
+            {
+                members.remove(&id);
+            }
+            state.members.entry(code).or_default().insert(id);
+            state.entries.insert(
+                id,
+                Entry {
+                    space: code,
+                    stamp,
+                    version,
+                },
+            );
+        }
+        state.generations.insert(code, root.generation);
+        Ok(())
+    }
+
+    /// The content the index already holds for `id` (unchanged version, new name or place).
+    fn stored_content(&self, id: u64) -> Option<String> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(Term::from_field_u64(self.fields.item, id), IndexRecordOption::Basic);
+        let (_, address) = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .ok()?
+            .into_iter()
+            .next()?;
+        let doc: TantivyDocument = searcher.doc(address).ok()?;
+        doc.get_first(self.fields.content)
+            .and_then(|value| value.as_str())
+            .map(str::to_owned)
+    }
+
+    /// Reads and extracts a file's text; a file that cannot be read is indexed by name only.
+    async fn read_content(&self, format: Format, size: i64, key: Option<&str>) -> Option<String> {
+        let key = key?;
+        // Plain text is searched in its first part; containers need the whole file.
+        if format != Format::Plain && size as u64 > extract::MAX_FILE_BYTES {
+            return None;
+        }
+        let mut stream = match self.blobs.get(key, None).await {
+            Ok(stream) => stream,
+            Err(err) => {
+                tracing::warn!(error = %err, key, "search index cannot read a file's bytes");
+                return None;
+            }
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk.ok()?);
+            if bytes.len() as u64 >= extract::MAX_FILE_BYTES {
+                break;
+            }
+        }
+        extract::text_of(format, bytes).await
+    }
+
+    fn query(&self, query: &SearchQuery) -> Box<dyn Query> {
+        let fields = self.fields;
+        let term = |field: Field, value: u64| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_u64(field, value),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let mut must: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, term(fields.enterprise, query.enterprise_id.0 as u64))];
+        let mut reach: Vec<Term> = query
+            .spaces
+            .iter()
+            .map(|space| Term::from_field_u64(fields.space, space_code(*space)))
+            .collect();
+        let shared: Vec<Term> = query
+            .folders
+            .iter()
+            .map(|folder| Term::from_field_u64(fields.ancestor, folder.0 as u64))
+            .collect();
+        if reach.is_empty() && shared.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        let mut reach_query: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if !reach.is_empty() {
+            reach_query.push((Occur::Should, Box::new(TermSetQuery::new(std::mem::take(&mut reach)))));
+        }
+        if !shared.is_empty() {
+            reach_query.push((Occur::Should, Box::new(TermSetQuery::new(shared))));
+        }
+        must.push((Occur::Must, Box::new(BooleanQuery::new(reach_query))));
+        if let Some(within) = query.within {
+            must.push((Occur::Must, term(fields.ancestor, within.0 as u64)));
+        }
+        if let Some(folders) = query.folders_only {
+            must.push((Occur::Must, term(fields.folder, u64::from(folders))));
+        }
+        if query.modified_from.is_some() || query.modified_to.is_some() {
+            let bound = |value: Option<i64>| match value {
+                Some(value) => Bound::Included(Term::from_field_i64(fields.modified, value)),
+                None => Bound::Unbounded,
+            };
+            must.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(query.modified_from), bound(query.modified_to))),
+            ));
+        }
+        let text: Box<dyn Query> = match query.field {
+            SearchField::Tag => Box::new(EmptyQuery),
+            SearchField::Creator => Box::new(TermSetQuery::new(
+                query
+                    .creators
+                    .iter()
+                    .map(|user| Term::from_field_u64(fields.creator, user.0 as u64)),
+            )),
+            SearchField::Name => any_of(vec![self.name_query(query)]),
+            SearchField::Content => any_of(vec![self.content_query(query)]),
+            SearchField::All => any_of(vec![self.name_query(query), self.content_query(query)]),
+        };
+        must.push((Occur::Must, text));
+        Box::new(BooleanQuery::new(must))
+    }
+
+    /// Names: every word of the query, or the query as a run of characters; precise searches
+    /// only the run.
+    fn name_query(&self, query: &SearchQuery) -> Box<dyn Query> {
+        let run = phrase(
+            text::characters(&query.words)
+                .into_iter()
+                .map(|(position, text)| (position, Term::from_field_text(self.fields.name_chars, &text)))
+                .collect(),
+        );
+        if query.precise {
+            return run;
+        }
+        any_of(vec![all_words(self.fields.name_words, &query.words), run])
+    }
+
+    /// Contents: every word of the query; precise wants them as one phrase.
+    fn content_query(&self, query: &SearchQuery) -> Box<dyn Query> {
+        if query.precise {
+            return phrase(
+                text::words(&query.words)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(position, text)| (position, Term::from_field_text(self.fields.content, &text)))
+                    .collect(),
+            );
+        }
+        all_words(self.fields.content, &query.words)
+    }
+
+    fn search(&self, query: &SearchQuery) -> tantivy::Result<SearchHits> {
+        let searcher = self.reader.searcher();
+        let tantivy_query = self.query(query);
+        let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
+        let order = if query.descending { Order::Desc } else { Order::Asc };
+        let (total, addresses): (usize, Vec<DocAddress>) = match query.order {
+            SearchOrder::Score => {
+                let (total, hits) = searcher.search(&tantivy_query, &(Count, top.order_by_score()))?;
+                (total, hits.into_iter().map(|(_, address)| address).collect())
+            }
+            SearchOrder::Name => {
+                let (total, hits) = searcher.search(
+                    &tantivy_query,
+                    &(Count, top.order_by_string_fast_field("name_key", order)),
+                )?;
+                (total, hits.into_iter().map(|(_, address)| address).collect())
+            }
+            SearchOrder::Date | SearchOrder::Size => {
+                let field = if query.order == SearchOrder::Date {
+                    "modified"
+                } else {
+                    "size"
+                };
+                let (total, hits) =
+                    searcher.search(&tantivy_query, &(Count, top.order_by_fast_field::<i64>(field, order)))?;
+                (total, hits.into_iter().map(|(_, address)| address).collect())
+            }
+        };
+        let mut ids = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let column = searcher.segment_reader(address.segment_ord).fast_fields().u64("item")?;
+            if let Some(id) = column.first(address.doc_id) {
+                ids.push(ItemId(id as i64));
+            }
+        }
+        Ok(SearchHits {
+            ids,
+            total: total as u64,
+        })
+    }
+}
+
+/// Every word of `words` in `field` (nothing when there are no words).
+fn all_words(field: Field, words: &str) -> Box<dyn Query> {
+    let mut terms: Vec<String> = text::words(words);
+    terms.sort();
+    terms.dedup();
+    if terms.is_empty() {
+        return Box::new(EmptyQuery);
+    }
+    Box::new(BooleanQuery::new(
+        terms
+            .into_iter()
+            .map(|word| {
+                let query: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, &word),
+                    IndexRecordOption::WithFreqs,
+                ));
+                (Occur::Must, query)
+            })
+            .collect(),
+    ))
+}
+
+/// Terms at these positions, one after the other.
+fn phrase(terms: Vec<(usize, Term)>) -> Box<dyn Query> {
+    match terms.len() {
+        0 => Box::new(EmptyQuery),
+        1 => Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::WithFreqs)),
+        _ => Box::new(PhraseQuery::new_with_offset(terms)),
+    }
+}
+
+fn any_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|query| (Occur::Should, query)).collect(),
+    ))
+}
+
+/// Ancestor folders (below the root) of each folder of a space, and a hash of that chain, so a
+/// move changes the stamp of everything under the moved folder.
+struct Chains<'a> {
+    parents: &'a HashMap<i64, i64>,
+    known: HashMap<i64, (Arc<Vec<i64>>, u64)>,
+}
+
+impl<'a> Chains<'a> {
+    fn new(root: i64, parents: &'a HashMap<i64, i64>) -> Self {
+        let mut known = HashMap::new();
+        known.insert(root, (Arc::new(Vec::new()), 0));
+        Self { parents, known }
+    }
+
+    /// The folders from below the root down to `folder` itself (empty for the root), or `None`
+    /// when `folder` is not under the root.
+    fn of(&mut self, folder: i64) -> Option<(Arc<Vec<i64>>, u64)> {
+        let mut path = Vec::new();
+        let mut at = folder;
+        while !self.known.contains_key(&at) {
+            if path.len() > self.parents.len() {
+                return None; // a cycle: impossible in a consistent read
+            }
+            path.push(at);
+            at = *self.parents.get(&at)?;
+        }
+        for folder in path.into_iter().rev() {
+            let (chain, hash) = self.known[&at].clone();
+            let mut extended = (*chain).clone();
+            extended.push(folder);
+            let mut hasher = std::hash::DefaultHasher::new();
+            (hash, folder).hash(&mut hasher);
+            self.known.insert(folder, (Arc::new(extended), hasher.finish()));
+            at = folder;
+        }
+        self.known.get(&folder).cloned()
+    }
+}
+
+#[async_trait]
+impl SearchIndex for SearchEngine {
+    async fn catch_up(&self, spaces: &[SpaceRoot]) -> RepoResult<()> {
+        let inner = self.inner.clone();
+        let spaces = spaces.to_vec();
+        // Spawned, so a search that stops waiting does not throw away the work half done.
+        let work = tokio::spawn(async move { inner.catch_up(&spaces).await });
+        match tokio::time::timeout(self.inner.wait, work).await {
+            // Another process holds the index (two servers on one data dir): search what it has.
+            Ok(Ok(Err(RepoError::Unavailable(err)))) => {
+                tracing::warn!(error = %err, "search index cannot be updated here; answering from what it holds");
+                Ok(())
+            }
+            Ok(joined) => joined.map_err(failure)?,
+            Err(_) => {
+                tracing::warn!("search answered from an index still catching up");
+                Ok(())
+            }
+        }
+    }
+
+    async fn search(&self, query: &SearchQuery) -> RepoResult<SearchHits> {
+        let inner = self.inner.clone();
+        let query = query.clone();
+        tokio::task::spawn_blocking(move || inner.search(&query))
+            .await
+            .map_err(failure)?
+            .map_err(failure)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chains_list_folders_below_the_root_and_change_with_a_move() {
+        let parents: HashMap<i64, i64> = [(2, 1), (3, 2), (4, 1)].into_iter().collect();
+        let mut chains = Chains::new(1, &parents);
+        assert_eq!(*chains.of(3).unwrap().0, vec![2, 3]);
+        assert!(chains.of(1).unwrap().0.is_empty());
+        assert!(chains.of(99).is_none());
+        let moved: HashMap<i64, i64> = [(2, 4), (3, 2), (4, 1)].into_iter().collect();
+        let mut after = Chains::new(1, &moved);
+        assert_eq!(*after.of(3).unwrap().0, vec![4, 2, 3]);
+        assert_ne!(chains.of(3).unwrap().1, after.of(3).unwrap().1);
+    }
+}
