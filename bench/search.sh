@@ -65,15 +65,21 @@ def name(i):
     words = random.sample(zh, 2) + random.sample(en, 1) if i % 2 else random.sample(en, 2) + random.sample(zh, 1)
     random.shuffle(words)
     return f"{random.choice(['2023', '2024', '2025'])}{'_'.join(words)}_{i}"
-def call(path, body=None, raw=None, url=None):
-    req = urllib.request.Request(url or api + path, data=raw if raw is not None else json.dumps(body).encode(),
+def call(path, body):
+    req = urllib.request.Request(api + path, data=json.dumps(body).encode(),
                                  headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+def send(url, data):
+    # One multipart part named `file`, as the platform document's curl sends it.
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.txt\"\r\n"
+            b"Content-Type: text/plain\r\n\r\n" + data + b"\r\n--b--\r\n")
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "multipart/form-data; boundary=b"})
     return json.load(urllib.request.urlopen(req))
 texts = call("/api/v2/folder/create", {"name": "正文", "parent_id": 0})["id"]
 for i in range(300):
     words = " ".join(random.sample(zh + en, 12))
     up = call("/api/v2/file/upload", {"parent_id": texts, "name": f"note-{i}.txt", "upload_type": "api"})
-    call(None, raw=f"{words} lighthouse-{i}".encode(), url=up["presign_url"])
+    send(up["presign_url"], f"{words} lighthouse-{i}".encode())
 con = sqlite3.connect(db, timeout=60)
 root = con.execute("select item_id from item where parent_id is null and space_kind = 1 and space_id = 1").fetchone()[0]
 now = int(time.time())

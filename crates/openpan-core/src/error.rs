@@ -55,6 +55,10 @@ pub enum ConflictKind {
     AlreadyInGroup,
     /// A space to be removed without an heir holds something after all.
     SpaceNotEmpty,
+    /// A user to be deleted became a department's director meanwhile.
+    DirectsDepartment,
+    /// A director-to-be was deleted meanwhile.
+    DirectorGone,
 }
 
 /// A drive rule a request broke. Each has its own wire code.

@@ -4,6 +4,8 @@
 //! Verbs: `get_*` must exist (else `RepoError::NotFound`), `find_*` returns `Option`, `list_*` is
 //! paged, `create_*`/`update_*`/`delete_*` write.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
 use crate::audit::StoredEvent;
@@ -293,6 +295,8 @@ pub trait DriveRepo: Send + Sync {
     async fn list_index_rows(&self, space: Space) -> RepoResult<Vec<crate::search::IndexRow>>;
     /// The folders from the space's root down to the item's parent (empty for a root).
     async fn list_ancestors(&self, id: ItemId) -> RepoResult<Vec<PathEntry>>;
+    /// `list_ancestors` of each of `ids` in one read (listings whose items have their own paths).
+    async fn list_ancestors_of(&self, ids: &[ItemId]) -> RepoResult<HashMap<ItemId, Vec<PathEntry>>>;
     /// The live child of `parent` with this name key.
     async fn find_live_child(&self, parent: ItemId, name_key: &str) -> RepoResult<Option<Item>>;
     /// Name keys of live children of `parent` that start with `prefix`, for picking a free name.

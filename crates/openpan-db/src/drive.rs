@@ -276,6 +276,14 @@ struct IndexRowRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct StartedAncestorRow {
+    start_id: i64,
+    item_id: i64,
+    parent_id: Option<i64>,
+    name: String,
+}
+
+#[derive(sqlx::FromRow)]
 struct AncestorRow {
     item_id: i64,
     parent_id: Option<i64>,
@@ -620,6 +628,19 @@ impl SqlRepo {
             if marked.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
             }
+            // Checked before the transaction too; the account row is now held, so a director
+            // appointed meanwhile is seen here (appointments hold the director's row).
+            let directed = scalar!(
+                i64,
+                &mut *tx,
+                builder,
+                "select count(*) from department where director_id = ?",
+                id.0
+            )
+            .map_err(other)?;
+            if directed > 0 {
+                return Err(RepoError::Conflict(ConflictKind::DirectsDepartment));
+            }
             // Out of every department and group, with their member counts.
             exec!(
                 &mut *tx,
@@ -678,6 +699,8 @@ impl SqlRepo {
             .ok_or(RepoError::NotFound)?;
             // Uploads and moves into the department's space wait for (or see) the deletion.
             lock_tree!(&mut *tx, builder, enterprise);
+            // After the tree lock, as uploads charging the department take them in that order.
+            crate::org::hold_department!(&mut *tx, builder, id.0);
             let children = scalar!(
                 i64,
                 &mut *tx,
@@ -874,6 +897,37 @@ impl DriveRepo for SqlRepo {
                 storage_key: row.storage_key,
             })
             .collect())
+    }
+
+    async fn list_ancestors_of(&self, ids: &[ItemId]) -> RepoResult<HashMap<ItemId, Vec<PathEntry>>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let select = format!(
+            "with recursive chain(start_id, item_id, parent_id, name, depth) as ( \
+             select item_id, item_id, parent_id, name, 0 from item where item_id in ({marks}) \
+             union all select c.start_id, p.item_id, p.parent_id, p.name, c.depth + 1 \
+             from item p join chain c on p.item_id = c.parent_id where c.depth < 4096) \
+             select start_id, item_id, parent_id, name from chain where depth > 0 order by start_id, depth desc"
+        );
+        let rows: Vec<StartedAncestorRow> = on_pool!(self, read, |pool, builder| {
+            let sql = dialect(&builder(), &select);
+            let mut query = sqlx::query_as(&sql);
+            for id in ids {
+                query = query.bind(id.0);
+            }
+            query.fetch_all(pool).await.map_err(other)
+        })?;
+        let mut paths: HashMap<ItemId, Vec<PathEntry>> = HashMap::new();
+        for row in rows {
+            paths.entry(ItemId(row.start_id)).or_default().push(PathEntry {
+                id: ItemId(row.item_id),
+                name: row.name,
+                is_root: row.parent_id.is_none(),
+            });
+        }
+        Ok(paths)
     }
 
     async fn list_ancestors(&self, id: ItemId) -> RepoResult<Vec<PathEntry>> {

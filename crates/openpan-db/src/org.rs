@@ -49,6 +49,47 @@ macro_rules! count_department_join {
 }
 pub(crate) use count_department_join;
 
+/// One id column.
+pub(crate) type IdRow = (i64,);
+
+/// Locks department `$department`'s row for the rest of the transaction (PostgreSQL; SQLite
+/// writes are serial anyway), so membership changes and the department's deletion take turns:
+/// a deletion never misses a member who joined meanwhile. `RepoError::NotFound` when it is gone.
+macro_rules! hold_department {
+    ($conn:expr, $builder:ident, $department:expr) => {{
+        let sql = if $crate::pool::is_postgres(&$builder()) {
+            "select department_id from department where department_id = ? for update"
+        } else {
+            "select department_id from department where department_id = ?"
+        };
+        $crate::pool::fetch!(optional $crate::org::IdRow, $conn, $builder, sql, $department)
+            .map_err($crate::errors::other)?
+            .ok_or(openpan_core::RepoError::NotFound)?;
+    }};
+}
+pub(crate) use hold_department;
+
+/// Holds a director-to-be's account for the rest of the transaction, refusing one deleted
+/// meanwhile: a deletion then waits for this write and sees the new director.
+macro_rules! hold_director {
+    ($conn:expr, $builder:ident, $director:expr) => {{
+        let director: Option<i64> = $director;
+        if let Some(director) = director {
+            let sql = if is_postgres(&$builder()) {
+                "select user_id from user_account where user_id = ? and deleted_at is null for share"
+            } else {
+                "select user_id from user_account where user_id = ? and deleted_at is null"
+            };
+            if fetch!(optional IdRow, $conn, $builder, sql, director)
+                .map_err(other)?
+                .is_none()
+            {
+                return Err(RepoError::Conflict(ConflictKind::DirectorGone));
+            }
+        }
+    }};
+}
+
 /// Records the integrator's id of a department or group; a custom id or a record that already
 /// has one on the platform is a conflict.
 macro_rules! bind_ticket {
@@ -212,6 +253,7 @@ impl OrgRepo for SqlRepo {
                     return Err(RepoError::NotFound);
                 }
             }
+            hold_director!(&mut *tx, builder, new.director_id.map(|id| id.0));
             let id = scalar!(
                 i64,
                 &mut *tx,
@@ -311,6 +353,7 @@ impl OrgRepo for SqlRepo {
                 None => (false, None),
                 Some(director) => (true, director.map(|id| id.0)),
             };
+            hold_director!(&mut *tx, builder, director);
             exec!(
                 &mut *tx,
                 builder,
@@ -383,6 +426,7 @@ impl OrgRepo for SqlRepo {
     async fn add_department_user(&self, department: DepartmentId, user: UserId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
+            hold_department!(&mut *tx, builder, department.0);
             exec!(
                 &mut *tx,
                 builder,
@@ -400,6 +444,7 @@ impl OrgRepo for SqlRepo {
     async fn remove_department_user(&self, department: DepartmentId, user: UserId) -> RepoResult<bool> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
+            hold_department!(&mut *tx, builder, department.0);
             let removed = exec!(
                 &mut *tx,
                 builder,

@@ -43,6 +43,7 @@ pub use extract::{Format, format_of, text_of};
 
 const WORDS: &str = "openpan_words";
 const CHARS: &str = "openpan_chars";
+const GRAMS: &str = "openpan_grams";
 /// The writer's indexing memory before it flushes a segment.
 const WRITER_MEMORY: usize = 64 << 20;
 
@@ -61,6 +62,7 @@ struct Fields {
     name_key: Field,
     name_words: Field,
     name_chars: Field,
+    name_grams: Field,
     content: Field,
 }
 
@@ -87,6 +89,7 @@ fn schema() -> (Schema, Fields) {
         name_key: builder.add_text_field("name_key", STRING | FAST),
         name_words: builder.add_text_field("name_words", text(WORDS, IndexRecordOption::WithFreqs)),
         name_chars: builder.add_text_field("name_chars", text(CHARS, IndexRecordOption::WithFreqsAndPositions)),
+        name_grams: builder.add_text_field("name_grams", text(GRAMS, IndexRecordOption::Basic)),
         content: builder.add_text_field(
             "content",
             text(WORDS, IndexRecordOption::WithFreqsAndPositions).set_stored(),
@@ -195,6 +198,9 @@ impl SearchEngine {
         index
             .tokenizers()
             .register(CHARS, TextAnalyzer::builder(text::CharTokenizer).build());
+        index
+            .tokenizers()
+            .register(GRAMS, TextAnalyzer::builder(text::GramTokenizer).build());
         let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -418,6 +424,7 @@ impl Inner {
             doc.add_text(fields.name_key, row.name.to_lowercase());
             doc.add_text(fields.name_words, &row.name);
             doc.add_text(fields.name_chars, &row.name);
+            doc.add_text(fields.name_grams, &row.name);
             if let Some(content) = content {
                 doc.add_text(fields.content, content);
             }
@@ -548,18 +555,36 @@ impl Inner {
         Box::new(BooleanQuery::new(must))
     }
 
-    /// Names: every word of the query, or the query as a run of characters; precise searches
-    /// only the run.
+    /// Names: every word of the query, or every pair of neighbouring characters of it (a run
+    /// of characters, give or take the pairs' order, checked by pairs because comparing
+    /// positions over names sharing common characters — every name holding a year — costs tens
+    /// of milliseconds); precise wants the exact run, positions compared.
     fn name_query(&self, query: &SearchQuery) -> Box<dyn Query> {
-        let run = phrase(
-            text::characters(&query.words)
-                .into_iter()
-                .map(|(position, text)| (position, Term::from_field_text(self.fields.name_chars, &text)))
-                .collect(),
-        );
         if query.precise {
-            return run;
+            return phrase(
+                text::characters(&query.words)
+                    .into_iter()
+                    .map(|(position, text)| (position, Term::from_field_text(self.fields.name_chars, &text)))
+                    .collect(),
+            );
         }
+        let grams = text::query_grams(&query.words);
+        let run: Box<dyn Query> = if grams.is_empty() {
+            Box::new(EmptyQuery)
+        } else {
+            Box::new(BooleanQuery::new(
+                grams
+                    .into_iter()
+                    .map(|gram| {
+                        let term: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(self.fields.name_grams, &gram),
+                            IndexRecordOption::Basic,
+                        ));
+                        (Occur::Must, term)
+                    })
+                    .collect(),
+            ))
+        };
         any_of(vec![all_words(self.fields.name_words, &query.words), run])
     }
 

@@ -36,8 +36,43 @@ pub fn characters(text: &str) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// Single characters and pairs of neighbouring characters of `text`, lowercased, whitespace
+/// left out (and never paired across): a run of characters in a name has all its pairs among
+/// the name's, so the pairs find candidate names for a run without positions to compare.
+pub fn grams(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut previous: Option<String> = None;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            previous = None;
+            continue;
+        }
+        let c: String = c.to_lowercase().collect();
+        if let Some(previous) = &previous {
+            out.push(format!("{previous}{c}"));
+        }
+        out.push(c.clone());
+        previous = Some(c);
+    }
+    out
+}
+
+/// What a query's run of characters must find among a name's grams: its pairs, or its single
+/// characters when it has no pair.
+pub fn query_grams(text: &str) -> Vec<String> {
+    let all = grams(text);
+    let pairs: Vec<String> = all.iter().filter(|gram| gram.chars().count() == 2).cloned().collect();
+    let mut wanted = if pairs.is_empty() { all } else { pairs };
+    wanted.sort();
+    wanted.dedup();
+    wanted
+}
+
 #[derive(Clone, Copy)]
 pub struct WordTokenizer;
+
+#[derive(Clone, Copy)]
+pub struct GramTokenizer;
 
 #[derive(Clone, Copy)]
 pub struct CharTokenizer;
@@ -74,6 +109,25 @@ impl Tokenizer for WordTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
         Tokens::new(
             words(text)
+                .into_iter()
+                .enumerate()
+                .map(|(position, text)| Token {
+                    position,
+                    text,
+                    position_length: 1,
+                    ..Token::default()
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Tokenizer for GramTokenizer {
+    type TokenStream<'a> = Tokens;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
+        Tokens::new(
+            grams(text)
                 .into_iter()
                 .enumerate()
                 .map(|(position, text)| Token {
@@ -124,6 +178,13 @@ mod tests {
             assert!(words.iter().any(|word| word == expected), "{expected} in {words:?}");
         }
         assert!(words.iter().all(|word| word.chars().all(char::is_alphanumeric)));
+    }
+
+    #[test]
+    fn grams_pair_neighbours_but_not_across_spaces() {
+        assert_eq!(grams("Ab c"), ["a", "ab", "b", "c"]);
+        assert_eq!(query_grams("销售报"), ["售报", "销售"]);
+        assert_eq!(query_grams("a b"), ["a", "b"]);
     }
 
     #[test]

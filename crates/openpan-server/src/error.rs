@@ -81,6 +81,8 @@ impl From<Error> for ApiError {
                 ConflictKind::AlreadyInGroup => ApiError::new(ErrorCode::UserAlreadyInGroup),
                 // The core retries with an heir; reaching a client means it changed twice.
                 ConflictKind::SpaceNotEmpty => ApiError::new(ErrorCode::ServiceUnavailable),
+                ConflictKind::DirectsDepartment => ApiError::new(ErrorCode::DepartmentDirectorCanNotDelete),
+                ConflictKind::DirectorGone => ApiError::new(ErrorCode::UserNotFound),
             },
             Error::Refused(refusal) => ApiError::new(match refusal {
                 Refusal::FileDeleted => ErrorCode::FileDeleted,

@@ -250,14 +250,23 @@ impl Core {
     ) -> Result<ItemListing> {
         let users = self.users_of(&items).await?;
         let frequent = self.pinned_among(viewer, &items).await?;
-        let mut views = Vec::with_capacity(items.len());
-        for item in items {
-            let path = match &shared_path {
-                Some(path) => path.clone(),
-                None => Arc::new(self.repo.list_ancestors(item.id).await?),
-            };
-            views.push(ItemView { item, path });
-        }
+        let mut paths = match &shared_path {
+            Some(_) => HashMap::new(),
+            None => {
+                let ids: Vec<ItemId> = items.iter().map(|item| item.id).collect();
+                self.repo.list_ancestors_of(&ids).await?
+            }
+        };
+        let views = items
+            .into_iter()
+            .map(|item| {
+                let path = match &shared_path {
+                    Some(path) => path.clone(),
+                    None => Arc::new(paths.remove(&item.id).unwrap_or_default()),
+                };
+                ItemView { item, path }
+            })
+            .collect();
         Ok(ItemListing {
             items: views,
             total,

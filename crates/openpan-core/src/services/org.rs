@@ -447,8 +447,14 @@ impl Core {
         let user = self.member_of(enterprise_id, user).await?;
         let mut audit = Audit::new(action::ADD_DEPARTMENT_MEMBER, TargetKind::User, user.id.0, &user.name);
         audit.department_id = Some(id.0);
-        let write = self.repo.add_department_user(id, user.id, self.clock.now());
-        Ok(self.audited(principal, enterprise_id, audit, write).await?)
+        let write = async {
+            match self.repo.add_department_user(id, user.id, self.clock.now()).await {
+                // Deleted since it was looked up.
+                Err(crate::RepoError::NotFound) => Err(Error::not_found(NotFoundKind::Department)),
+                done => Ok(done?),
+            }
+        };
+        self.audited(principal, enterprise_id, audit, write).await
     }
 
     /// `admin/department/{id}/remove_user`.
@@ -464,9 +470,11 @@ impl Core {
         );
         audit.department_id = Some(id.0);
         let write = async {
-            match self.repo.remove_department_user(id, user.id).await? {
-                true => Ok(()),
-                false => Err(Error::Refused(Refusal::UserNotInDepartment)),
+            match self.repo.remove_department_user(id, user.id).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(Error::Refused(Refusal::UserNotInDepartment)),
+                Err(crate::RepoError::NotFound) => Err(Error::not_found(NotFoundKind::Department)),
+                Err(err) => Err(err.into()),
             }
         };
         self.audited(principal, enterprise_id, audit, write).await

@@ -389,6 +389,19 @@ impl TestApp {
         }
     }
 
+    /// One number `sql` reads from the test database (for invariants no API shows).
+    pub async fn sql_i64(&self, sql: &str) -> i64 {
+        use sqlx::Connection;
+        let url = self.config.database_url();
+        if url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+        }
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.url))

@@ -616,3 +616,107 @@ async fn another_enterprises_departments_and_groups_answer_like_missing_ones() {
     )
     .await;
 }
+
+/// Users whose department counter disagrees with their memberships.
+const MISCOUNTED_USERS: &str = "select count(*) from user_account u where u.department_count <> \
+     (select count(*) from department_user m where m.user_id = u.user_id)";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_deleted_while_members_join_and_leave_keeps_every_count_exact() {
+    let app = TestApp::spawn().await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let mut users = Vec::new();
+    for i in 0..8 {
+        users.push(
+            app.create_user(&app.tenant, &format!("成员{i}"), &format!("m{i}@acme.test"))
+                .await,
+        );
+    }
+    for round in 0..4 {
+        let department = app
+            .post_ok(
+                "/api/v2/admin/department/create",
+                &admin,
+                &json!({"name": format!("临时{round}"), "parent_id": 0}),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        for user in &users[..4] {
+            app.post_ok(
+                &format!("/api/v2/admin/department/{department}/add_user"),
+                &admin,
+                &json!({"user_id": user}),
+            )
+            .await;
+        }
+        let (app, admin) = (&app, &admin);
+        let change = |verb: &'static str, user: i64| async move {
+            let path = format!("/api/v2/admin/department/{department}/{verb}");
+            app.post(&path, admin, &json!({"user_id": user})).await
+        };
+        let joins = users[4..].iter().map(|user| change("add_user", *user));
+        let leaves = users[..4].iter().map(|user| change("remove_user", *user));
+        let delete_path = format!("/api/v2/admin/department/{department}/delete");
+        let delete = app.post(&delete_path, admin, &Value::Null);
+        let (joined, left, deleted) = tokio::join!(
+            futures_util::future::join_all(joins),
+            futures_util::future::join_all(leaves),
+            delete
+        );
+        assert_eq!(deleted.status(), 200, "round {round}");
+        for response in joined.into_iter().chain(left) {
+            let status = response.status().as_u16();
+            assert!(
+                status == 200 || status == 404,
+                "round {round}: {status} {}",
+                response.text().await.unwrap()
+            );
+        }
+        assert_eq!(app.sql_i64(MISCOUNTED_USERS).await, 0, "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_appointed_director_while_being_deleted_ends_as_one_or_the_other() {
+    let app = TestApp::spawn().await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let heir = app.create_user(&app.tenant, "继任", "heir@acme.test").await;
+    let department = app
+        .post_ok(
+            "/api/v2/admin/department/create",
+            &admin,
+            &json!({"name": "总部", "parent_id": 0}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    for round in 0..6 {
+        let user = app
+            .create_user(&app.tenant, &format!("候选{round}"), &format!("c{round}@acme.test"))
+            .await;
+        let (appoint_path, appoint_body) = (
+            format!("/api/v2/admin/department/{department}/update"),
+            json!({"director_id": user}),
+        );
+        let (delete_path, delete_body) = (
+            format!("/api/v2/admin/user/{user}/delete"),
+            json!({"user_receive_items": heir}),
+        );
+        let appoint = app.post(&appoint_path, &admin, &appoint_body);
+        let delete = app.post(&delete_path, &admin, &delete_body);
+        let (appointed, deleted) = tokio::join!(appoint, delete);
+        let (appointed, deleted) = (appointed.status().as_u16(), deleted.status().as_u16());
+        assert!(
+            (appointed == 200) != (deleted == 200),
+            "round {round}: appointment {appointed}, deletion {deleted}"
+        );
+        let deleted_directors = app
+            .sql_i64(
+                "select count(*) from department d join user_account u on u.user_id = d.director_id \
+                 where u.deleted_at is not null",
+            )
+            .await;
+        assert_eq!(deleted_directors, 0, "round {round}");
+    }
+}
