@@ -752,3 +752,50 @@ pub struct ResumableUpload {
     /// Parts received so far.
     pub parts: Vec<UploadedPart>,
 }
+
+/// `admin/platform/{id}/get_file_manager_info`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileManagerInfoList {
+    /// One entry per department the integrator named and openpan knows.
+    pub department_file_manager_info_list: Vec<DepartmentFileManagerInfo>,
+}
+
+/// A department with its file managers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentFileManagerInfo {
+    /// openpan's id.
+    pub department_id: i64,
+    /// The integrator's id on the platform (`""` when it has none).
+    pub custom_department_id: String,
+    /// The file managers; the platform spells this one in camel case.
+    #[serde(rename = "customUser_list")]
+    pub custom_user_list: Vec<CustomUser>,
+}
+
+/// A user with the integrator's ids of it and of its departments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomUser {
+    /// openpan's id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// The integrator's id on the platform (`""` when it has none).
+    pub custom_id: String,
+    /// Email, `""` when none.
+    pub email: String,
+    /// Phone, `""` when none.
+    pub phone: String,
+    /// The user's departments.
+    pub department_ids: Vec<CustomDepartmentRef>,
+}
+
+/// A department by both ids, with its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomDepartmentRef {
+    /// openpan's id.
+    pub department_id: i64,
+    /// The integrator's id on the platform (`""` when it has none).
+    pub custom_department_id: String,
+    /// Display name.
+    pub name: String,
+}

@@ -32,7 +32,10 @@ pub use audit_log::{AuditPage, LogFilter, MAX_PAGE, QUERY_WINDOW_DAYS};
 pub use drive::{ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
 pub use org::{DepartmentChildren, DepartmentEdit, DepartmentSpec, DepartmentView, GroupList, GroupSpec};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
-pub use platform::{MAX_SYNC_ITEMS, MappingKey, SyncOrgRecord, SyncOutcome, SyncUserRecord, SyncUsers};
+pub use platform::{
+    DepartmentFileManagers, MAX_FILE_MANAGER_DEPARTMENTS, MAX_SYNC_ITEMS, ManagerWithIds, MappingKey, SyncOrgRecord,
+    SyncOutcome, SyncUserRecord, SyncUsers,
+};
 pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
 pub use search::{ItemSearch, SearchScope};
 pub use sso::{LOGIN_TICKET_SECS, LoginTicket, WEB_SESSION_SECS, WebSession};

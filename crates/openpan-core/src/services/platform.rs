@@ -636,3 +636,84 @@ fn outcome(custom_id: String, result: Result<(i64, bool)>) -> SyncOutcome {
         },
     }
 }
+
+/// How many departments one `get_file_manager_info` call asks about.
+pub const MAX_FILE_MANAGER_DEPARTMENTS: usize = 200;
+
+/// A department and its file managers, each with the integrator's ids (`get_file_manager_info`).
+#[derive(Debug, Clone)]
+pub struct DepartmentFileManagers {
+    pub department: DepartmentId,
+    pub custom_department_id: String,
+    pub managers: Vec<ManagerWithIds>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ManagerWithIds {
+    pub user: crate::model::User,
+    pub custom_id: String,
+    /// The manager's departments: ours, the integrator's id and the name.
+    pub departments: Vec<(DepartmentId, String, String)>,
+}
+
+impl Core {
+    /// `admin/platform/{id}/get_file_manager_info`: for each department (the integrator's id,
+    /// or ours), its file managers with their custom ids and departments. Ids that name no
+    /// department of the enterprise are left out of the answer.
+    pub async fn file_manager_info(
+        &self,
+        principal: &Principal,
+        platform_id: i64,
+        departments: &[String],
+    ) -> Result<Vec<DepartmentFileManagers>> {
+        let enterprise_id = Self::platform_admin(principal)?;
+        let platform_id = platform(platform_id)?;
+        if departments.len() > MAX_FILE_MANAGER_DEPARTMENTS {
+            return Err(Error::invalid("department_ids", "一次最多200个部门"));
+        }
+        let mut answer = Vec::new();
+        for raw in departments {
+            let Some(id) = self
+                .resolve_org(enterprise_id, platform_id, OrgKind::Department, raw.trim())
+                .await?
+            else {
+                continue;
+            };
+            let department = DepartmentId(id);
+            let custom_department_id = self
+                .repo
+                .org_ticket_of(enterprise_id, platform_id, OrgKind::Department, id)
+                .await?
+                .unwrap_or_default();
+            let ids = self.repo.list_file_managers(department).await?;
+            let mut managers = Vec::new();
+            for user in self.repo.list_users_by_id(&ids).await? {
+                let custom_id = self
+                    .repo
+                    .user_ticket_of(enterprise_id, platform_id, user.id)
+                    .await?
+                    .unwrap_or_default();
+                let mut departments = Vec::new();
+                for joined in self.repo.list_user_departments(user.id).await? {
+                    let custom = self
+                        .repo
+                        .org_ticket_of(enterprise_id, platform_id, OrgKind::Department, joined.id.0)
+                        .await?
+                        .unwrap_or_default();
+                    departments.push((joined.id, custom, joined.name));
+                }
+                managers.push(ManagerWithIds {
+                    user,
+                    custom_id,
+                    departments,
+                });
+            }
+            answer.push(DepartmentFileManagers {
+                department,
+                custom_department_id,
+                managers,
+            });
+        }
+        Ok(answer)
+    }
+}

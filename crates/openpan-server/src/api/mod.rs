@@ -42,6 +42,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/department/create", post(org::create_department))
         .route("/admin/department/{id}/update", post(org::update_department))
         .route("/admin/department/{id}/delete", post(org::delete_department))
+        .route(
+            "/admin/department/{id}/update_space",
+            post(org::update_department_space),
+        )
         .route("/admin/department/{id}/add_user", post(org::add_department_user))
         .route("/admin/department/{id}/remove_user", post(org::remove_department_user))
         .route("/admin/department/{id}/info", get(org::department_info))
@@ -70,6 +74,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             post(platform::sync_departments),
         )
         .route("/admin/platform/{id}/sync_groups", post(platform::sync_groups))
+        .route(
+            "/admin/platform/{id}/get_file_manager_info",
+            post(platform::file_manager_info),
+        )
         .route("/admin/log/action_type_info", post(log::action_type_info))
         .route("/admin/log/log_info", post(log::log_info))
         .route("/admin/log/log_list", post(log::log_list))

@@ -14,7 +14,7 @@ use openpan_types as wire;
 use super::items::{required, success};
 use crate::AppState;
 use crate::convert;
-use crate::error::Result;
+use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64};
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,6 +83,31 @@ pub async fn update_department(
         collab_auto_accepted: args.collab_auto_accepted,
         permission_type: args.permission_type,
         file_managers: args.file_managers,
+    };
+    let view = state.core.update_department(&principal, DepartmentId(id), edit).await?;
+    Ok(Json(convert::detailed_department(&view)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SpaceArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    space_total: Option<i64>,
+}
+
+/// `admin/department/{id}/update_space`: the department's space alone, in GB (`-1` unlimited),
+/// under the same rules as `update`.
+pub async fn update_department_space(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<SpaceArgs>,
+) -> Result<Json<wire::DetailedDepartment>> {
+    let space_total = args
+        .space_total
+        .ok_or_else(|| ApiError::field("space_total", "不能为空"))?;
+    let edit = DepartmentEdit {
+        space_total_gb: Some(space_total),
+        ..DepartmentEdit::default()
     };
     let view = state.core.update_department(&principal, DepartmentId(id), edit).await?;
     Ok(Json(convert::detailed_department(&view)))

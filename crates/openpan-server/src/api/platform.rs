@@ -205,3 +205,63 @@ pub async fn sync_groups(
     let outcomes = state.core.sync_groups(&principal, platform_id, records).await?;
     Ok(Json(sync_result(outcomes, &context)))
 }
+
+/// `get_file_manager_info`: the body is the integrator's department ids — a bare JSON array, or
+/// an object holding one under `department_ids` (no platform source shows the wrapping, so both
+/// are read); ids may be strings or numbers.
+pub async fn file_manager_info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(platform_id): PathId,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> Result<Json<wire::FileManagerInfoList>> {
+    let list = match &body {
+        serde_json::Value::Array(list) => list,
+        serde_json::Value::Object(fields) => match ["department_ids", "custom_department_ids", "departments"]
+            .iter()
+            .find_map(|key| fields.get(*key))
+        {
+            Some(serde_json::Value::Array(list)) => list,
+            _ => return Err(ApiError::field("department_ids", "必须是部门id的数组")),
+        },
+        _ => return Err(ApiError::field("department_ids", "必须是部门id的数组")),
+    };
+    let ids = list
+        .iter()
+        .map(|id| match id {
+            serde_json::Value::String(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+            serde_json::Value::Number(id) => Ok(id.to_string()),
+            _ => Err(ApiError::field("department_ids", "每个部门id必须是非空字符串或数字")),
+        })
+        .collect::<Result<Vec<String>>>()?;
+    let found = state.core.file_manager_info(&principal, platform_id, &ids).await?;
+    Ok(Json(wire::FileManagerInfoList {
+        department_file_manager_info_list: found
+            .into_iter()
+            .map(|department| wire::DepartmentFileManagerInfo {
+                department_id: department.department.0,
+                custom_department_id: department.custom_department_id,
+                custom_user_list: department
+                    .managers
+                    .into_iter()
+                    .map(|manager| wire::CustomUser {
+                        id: manager.user.id.0,
+                        name: manager.user.name,
+                        custom_id: manager.custom_id,
+                        email: manager.user.email.unwrap_or_default(),
+                        phone: manager.user.phone.unwrap_or_default(),
+                        department_ids: manager
+                            .departments
+                            .into_iter()
+                            .map(|(id, custom, name)| wire::CustomDepartmentRef {
+                                department_id: id.0,
+                                custom_department_id: custom,
+                                name,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }))
+}

@@ -132,6 +132,12 @@ async fn every_organisation_endpoint_treats_a_foreign_id_like_a_missing_one() {
             &admin,
             r#"{"name": "x", "parent_id": {department}}"#.to_owned(),
         ),
+        (
+            "POST",
+            "/api/v2/admin/department/{department}/update_space",
+            &admin,
+            r#"{"space_total": 1}"#.to_owned(),
+        ),
         ("GET", "/api/v2/department/{department}/info", &user, "null".to_owned()),
         (
             "GET",

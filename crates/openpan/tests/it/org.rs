@@ -720,3 +720,50 @@ async fn a_user_appointed_director_while_being_deleted_ends_as_one_or_the_other(
         assert_eq!(deleted_directors, 0, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn a_departments_space_alone_is_set_by_update_space_within_the_enterprises() {
+    let app = TestApp::spawn().await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let department = app
+        .post_ok(
+            "/api/v2/admin/department/create",
+            &admin,
+            &json!({"name": "设计部", "parent_id": 0, "space_total": 5, "hide_phone": true}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v2/admin/department/{department}/update_space");
+    let updated = app.post_ok(&path, &admin, &json!({"space_total": 7})).await;
+    assert_eq!(updated["space_total"], 7_i64 * 1024 * 1024 * 1024);
+    assert_eq!(updated["name"], "设计部");
+    assert_eq!(updated["hide_phone"], true, "nothing else changes");
+    let unlimited = app.post_ok(&path, &admin, &json!({"space_total": -1})).await;
+    assert_eq!(unlimited["space_total"], -1);
+
+    let missing = assert_api_error(app.post(&path, &admin, &json!({})).await, 400, "request_data_invalid").await;
+    assert_eq!(missing["errors"][0]["field"], "space_total");
+    app.sql(&format!(
+        "update enterprise set space_total = 10737418240 where enterprise_id = {}",
+        app.tenant.enterprise_id
+    ))
+    .await;
+    assert_api_error(
+        app.post(&path, &admin, &json!({"space_total": 11})).await,
+        400,
+        "department_space_total_exceeds_enterprise_limit",
+    )
+    .await;
+    assert_api_error(
+        app.post(
+            "/api/v2/admin/department/999999/update_space",
+            &admin,
+            &json!({"space_total": 1}),
+        )
+        .await,
+        404,
+        "department_not_found",
+    )
+    .await;
+}

@@ -306,3 +306,103 @@ async fn platform_apis_keep_to_the_admins_enterprise() {
     .await;
     assert_eq!(empty["errors"][0]["field"], "users");
 }
+
+#[tokio::test]
+async fn an_integrator_reads_the_file_managers_of_its_departments_by_its_own_ids() {
+    let app = TestApp::spawn().await;
+    enable_sync(&app).await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let synced = app
+        .post_ok(
+            &format!("{PLATFORM}/sync_departments"),
+            &admin,
+            &json!({"departments": [{"custom_id": "D1", "name": "研发"}, {"custom_id": "D2", "name": "市场"}]}),
+        )
+        .await;
+    let d1 = result_of(&synced, "D1")["id"].as_i64().unwrap();
+    let users = app
+        .post_ok(
+            &format!("{PLATFORM}/sync_users"),
+            &admin,
+            &json!({
+                "users": [{"custom_id": "E7", "name": "李雷", "email": "li@acme.test", "phone": "13800000007"}],
+                "default_department_id": "D1",
+            }),
+        )
+        .await;
+    let li = result_of(&users, "E7")["id"].as_i64().unwrap();
+    app.post_ok(
+        &format!("/api/v2/admin/department/{d1}/update"),
+        &admin,
+        &json!({"file_managers": [li]}),
+    )
+    .await;
+
+    for body in [json!(["D1", "D2", "nobody"]), json!({"department_ids": ["D1", "D2"]})] {
+        let info = app
+            .post_ok(&format!("{PLATFORM}/get_file_manager_info"), &admin, &body)
+            .await;
+        let list = info["department_file_manager_info_list"].as_array().unwrap();
+        assert_eq!(list.len(), 2, "an unknown id is left out: {info}");
+        assert_eq!(list[0]["department_id"], d1);
+        assert_eq!(list[0]["custom_department_id"], "D1");
+        let managers = list[0]["customUser_list"].as_array().unwrap();
+        assert_eq!(managers.len(), 1);
+        assert_eq!(managers[0]["id"], li);
+        assert_eq!(managers[0]["custom_id"], "E7");
+        assert_eq!(managers[0]["email"], "li@acme.test");
+        assert_eq!(managers[0]["phone"], "13800000007");
+        assert_eq!(
+            managers[0]["department_ids"],
+            json!([{"department_id": d1, "custom_department_id": "D1", "name": "研发"}])
+        );
+        assert_eq!(list[1]["custom_department_id"], "D2");
+        assert_eq!(list[1]["customUser_list"], json!([]));
+    }
+    // Another enterprise's department is as unknown as a missing one.
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    let theirs = app.enterprise_token(&other).await;
+    let foreign = app
+        .post_ok(
+            "/api/v2/admin/department/create",
+            &theirs,
+            &json!({"name": "R&D", "parent_id": 0}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let none = app
+        .post_ok(&format!("{PLATFORM}/get_file_manager_info"), &admin, &json!([foreign]))
+        .await;
+    assert_eq!(none["department_file_manager_info_list"], json!([]));
+    // Our ids work too.
+    let ours = app
+        .post_ok(&format!("{PLATFORM}/get_file_manager_info"), &admin, &json!([d1]))
+        .await;
+    assert_eq!(
+        ours["department_file_manager_info_list"][0]["custom_department_id"],
+        "D1"
+    );
+
+    for body in [json!({"ids": ["D1"]}), json!("D1"), json!([{"id": 1}]), json!([""])] {
+        let refused = assert_api_error(
+            app.post(&format!("{PLATFORM}/get_file_manager_info"), &admin, &body)
+                .await,
+            400,
+            "request_data_invalid",
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["field"], "department_ids", "{body}");
+    }
+    assert_api_error(
+        app.post(
+            &format!("{PLATFORM}/get_file_manager_info"),
+            &app.admin_user_token().await,
+            &json!(["D1"]),
+        )
+        .await,
+        403,
+        "permission_denied",
+    )
+    .await;
+}
