@@ -291,8 +291,11 @@ pub trait DriveRepo: Send + Sync {
     /// The roots of every space ever used, or of those `visible_to` a user works in (their
     /// personal space and their departments'), with their generations.
     async fn list_space_roots(&self, visible_to: Option<UserId>) -> RepoResult<Vec<crate::search::SpaceRoot>>;
-    /// Every live item of `space` but its root, for the search index.
-    async fn list_index_rows(&self, space: Space) -> RepoResult<Vec<crate::search::IndexRow>>;
+    /// For the search index: every live item of `space` but its root; or, `since` a
+    /// generation, every item changed at or after it, trashed ones included (see migration 0016).
+    async fn list_index_rows(&self, space: Space, since: Option<i64>) -> RepoResult<Vec<crate::search::IndexRow>>;
+    /// The live items below `folder` (a folder that moved: their ancestors changed).
+    async fn list_index_rows_below(&self, folder: ItemId) -> RepoResult<Vec<crate::search::IndexRow>>;
     /// The folders from the space's root down to the item's parent (empty for a root).
     async fn list_ancestors(&self, id: ItemId) -> RepoResult<Vec<PathEntry>>;
     /// `list_ancestors` of each of `ids` in one read (listings whose items have their own paths).

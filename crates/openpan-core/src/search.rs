@@ -18,7 +18,7 @@ pub struct SpaceRoot {
     pub generation: i64,
 }
 
-/// One live item of a space as the index holds it (the space's root itself is not one).
+/// One item of a space as the index reads it (the space's root itself is not one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexRow {
     pub id: ItemId,
@@ -32,6 +32,8 @@ pub struct IndexRow {
     pub version_id: Option<i64>,
     /// Files: where the current version's bytes are kept.
     pub storage_key: Option<String>,
+    /// In the trash (only reads of what changed return such rows).
+    pub trashed: bool,
 }
 
 /// Which text a query is matched against (`query_filter`).

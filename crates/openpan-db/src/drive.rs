@@ -262,6 +262,12 @@ struct SpaceRootRow {
     generation: i64,
 }
 
+/// What the search index reads of an item; files' storage keys come along for their content.
+const INDEX_ROW_SELECT: &str = "select i.item_id, i.parent_id, i.is_folder, i.name, i.size, i.created_by, \
+     i.modified_at, i.current_version_id, b.storage_key, i.trash_root_id is not null as trashed from item i \
+     left join file_version v on v.version_id = i.current_version_id \
+     left join content_blob b on b.blob_id = v.blob_id";
+
 #[derive(sqlx::FromRow)]
 struct IndexRowRow {
     item_id: i64,
@@ -273,6 +279,24 @@ struct IndexRowRow {
     modified_at: i64,
     current_version_id: Option<i64>,
     storage_key: Option<String>,
+    trashed: bool,
+}
+
+impl From<IndexRowRow> for IndexRow {
+    fn from(row: IndexRowRow) -> Self {
+        IndexRow {
+            id: ItemId(row.item_id),
+            parent_id: ItemId(row.parent_id),
+            is_folder: row.is_folder,
+            name: row.name,
+            size: row.size,
+            created_by: UserId(row.created_by),
+            modified_at: row.modified_at,
+            version_id: row.current_version_id,
+            storage_key: row.storage_key,
+            trashed: row.trashed,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -873,30 +897,37 @@ impl DriveRepo for SqlRepo {
             .collect()
     }
 
-    async fn list_index_rows(&self, space: Space) -> RepoResult<Vec<IndexRow>> {
-        const ROWS: &str = "select i.item_id, i.parent_id, i.is_folder, i.name, i.size, i.created_by, \
-             i.modified_at, i.current_version_id, b.storage_key from item i \
-             left join file_version v on v.version_id = i.current_version_id \
-             left join content_blob b on b.blob_id = v.blob_id \
-             where i.space_kind = ? and i.space_id = ? and i.trash_root_id is null and i.parent_id is not null";
+    async fn list_index_rows(&self, space: Space, since: Option<i64>) -> RepoResult<Vec<IndexRow>> {
         let (kind, id) = space.to_parts();
+        let rows: Vec<IndexRowRow> = match since {
+            None => {
+                let select = format!(
+                    "{INDEX_ROW_SELECT} where i.space_kind = ? and i.space_id = ? \
+                     and i.trash_root_id is null and i.parent_id is not null"
+                );
+                on_pool!(self, read, |pool, builder| {
+                    fetch!(all IndexRowRow, pool, builder, &select, kind, id).map_err(other)
+                })?
+            }
+            Some(since) => {
+                let select = format!(
+                    "{INDEX_ROW_SELECT} where i.space_kind = ? and i.space_id = ? \
+                     and i.changed_generation >= ? and i.parent_id is not null"
+                );
+                on_pool!(self, read, |pool, builder| {
+                    fetch!(all IndexRowRow, pool, builder, &select, kind, id, since).map_err(other)
+                })?
+            }
+        };
+        Ok(rows.into_iter().map(IndexRow::from).collect())
+    }
+
+    async fn list_index_rows_below(&self, folder: ItemId) -> RepoResult<Vec<IndexRow>> {
+        let select = format!("{LIVE_SUBTREE} {INDEX_ROW_SELECT} join sub s on s.item_id = i.item_id where s.depth > 0");
         let rows: Vec<IndexRowRow> = on_pool!(self, read, |pool, builder| {
-            fetch!(all IndexRowRow, pool, builder, ROWS, kind, id).map_err(other)
+            fetch!(all IndexRowRow, pool, builder, &select, folder.0).map_err(other)
         })?;
-        Ok(rows
-            .into_iter()
-            .map(|row| IndexRow {
-                id: ItemId(row.item_id),
-                parent_id: ItemId(row.parent_id),
-                is_folder: row.is_folder,
-                name: row.name,
-                size: row.size,
-                created_by: UserId(row.created_by),
-                modified_at: row.modified_at,
-                version_id: row.current_version_id,
-                storage_key: row.storage_key,
-            })
-            .collect())
+        Ok(rows.into_iter().map(IndexRow::from).collect())
     }
 
     async fn list_ancestors_of(&self, ids: &[ItemId]) -> RepoResult<HashMap<ItemId, Vec<PathEntry>>> {

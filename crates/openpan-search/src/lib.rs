@@ -37,7 +37,7 @@ use openpan_core::blob::BlobStore;
 use openpan_core::drive::Space;
 use openpan_core::ids::ItemId;
 use openpan_core::ports::{Repo, RepoResult};
-use openpan_core::search::{SearchField, SearchHits, SearchIndex, SearchOrder, SearchQuery, SpaceRoot};
+use openpan_core::search::{IndexRow, SearchField, SearchHits, SearchIndex, SearchOrder, SearchQuery, SpaceRoot};
 
 pub use extract::{Format, format_of, text_of};
 
@@ -52,6 +52,7 @@ struct Fields {
     item: Field,
     enterprise: Field,
     space: Field,
+    parent: Field,
     ancestor: Field,
     folder: Field,
     creator: Field,
@@ -79,8 +80,9 @@ fn schema() -> (Schema, Fields) {
         item: builder.add_u64_field("item", INDEXED | FAST),
         enterprise: builder.add_u64_field("enterprise", INDEXED),
         space: builder.add_u64_field("space", INDEXED | FAST),
+        parent: builder.add_i64_field("parent", FAST),
         ancestor: builder.add_u64_field("ancestor", INDEXED),
-        folder: builder.add_u64_field("folder", INDEXED),
+        folder: builder.add_u64_field("folder", INDEXED | FAST),
         creator: builder.add_u64_field("creator", INDEXED),
         modified: builder.add_i64_field("modified", INDEXED | FAST),
         size: builder.add_i64_field("size", FAST),
@@ -114,6 +116,8 @@ struct Entry {
     space: u64,
     stamp: u64,
     version: i64,
+    parent: i64,
+    folder: bool,
 }
 
 struct State {
@@ -123,7 +127,34 @@ struct State {
     /// Per space: the generation the committed documents reflect.
     generations: HashMap<u64, i64>,
     entries: HashMap<u64, Entry>,
+    /// Per space: the items it holds.
     members: HashMap<u64, HashSet<u64>>,
+    /// Every indexed folder's parent, to give changed items their ancestors.
+    folders: HashMap<i64, i64>,
+}
+
+impl State {
+    fn remember(&mut self, id: u64, entry: Entry) {
+        if let Some(previous) = self.entries.insert(id, entry)
+            && previous.space != entry.space
+            && let Some(members) = self.members.get_mut(&previous.space)
+        {
+            members.remove(&id);
+        }
+        self.members.entry(entry.space).or_default().insert(id);
+        if entry.folder {
+            self.folders.insert(id as i64, entry.parent);
+        }
+    }
+
+    fn forget(&mut self, id: u64) {
+        if let Some(entry) = self.entries.remove(&id)
+            && let Some(members) = self.members.get_mut(&entry.space)
+        {
+            members.remove(&id);
+        }
+        self.folders.remove(&(id as i64));
+    }
 }
 
 struct Inner {
@@ -212,7 +243,7 @@ impl SearchEngine {
             .payload
             .and_then(|payload| serde_json::from_str(&payload).ok())
             .unwrap_or_default();
-        let (entries, members) = load_entries(&reader).map_err(tantivy)?;
+        let state = load_state(&reader, generations.clone()).map_err(tantivy)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 index,
@@ -220,13 +251,8 @@ impl SearchEngine {
                 fields,
                 repo,
                 blobs,
-                visible: RwLock::new(generations.clone()),
-                state: tokio::sync::Mutex::new(State {
-                    writer: None,
-                    generations,
-                    entries,
-                    members,
-                }),
+                visible: RwLock::new(generations),
+                state: tokio::sync::Mutex::new(state),
                 wait,
             }),
         })
@@ -255,36 +281,51 @@ impl SearchEngine {
     }
 }
 
-/// The item, space, stamp and version of every live document, from the fast fields.
-#[allow(clippy::type_complexity)]
-fn load_entries(reader: &IndexReader) -> tantivy::Result<(HashMap<u64, Entry>, HashMap<u64, HashSet<u64>>)> {
+/// What the index holds of every live document, from the fast fields, with the generations of
+/// the last commit.
+fn load_state(reader: &IndexReader, generations: HashMap<u64, i64>) -> tantivy::Result<State> {
     let searcher = reader.searcher();
     let mut entries = HashMap::new();
     let mut members: HashMap<u64, HashSet<u64>> = HashMap::new();
+    let mut folders = HashMap::new();
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
-        let (item, space, stamp, version) = (
+        let (item, space, stamp, version, parent, folder) = (
             fast.u64("item")?,
             fast.u64("space")?,
             fast.u64("stamp")?,
             fast.i64("version")?,
+            fast.i64("parent")?,
+            fast.u64("folder")?,
         );
         for doc in segment.doc_ids_alive() {
-            let (Some(id), Some(space)) = (item.first(doc), space.first(doc)) else {
+            let (Some(id), Some(space), Some(parent)) = (item.first(doc), space.first(doc), parent.first(doc)) else {
                 continue;
             };
+            let is_folder = folder.first(doc) == Some(1);
             entries.insert(
                 id,
                 Entry {
                     space,
                     stamp: stamp.first(doc).unwrap_or_default(),
                     version: version.first(doc).unwrap_or_default(),
+                    parent,
+                    folder: is_folder,
                 },
             );
             members.entry(space).or_default().insert(id);
+            if is_folder {
+                folders.insert(id as i64, parent);
+            }
         }
     }
-    Ok((entries, members))
+    Ok(State {
+        writer: None,
+        generations,
+        entries,
+        members,
+        folders,
+    })
 }
 
 impl Inner {
@@ -342,24 +383,78 @@ impl Inner {
             .map_err(failure)?
             .map_err(failure)?;
             self.reader.reload().map_err(failure)?;
+            tracing::debug!(spaces = todo.len(), "search index committed");
         }
         *self.visible.write().unwrap_or_else(|e| e.into_inner()) = state.generations.clone();
         caught_up
     }
 
-    /// Rewrites the documents of `root`'s space that changed since the index last saw it.
+    /// Rewrites the documents of `root`'s space that changed since the index last saw it. For a
+    /// space seen before: the items changed since that generation (migration 0016), trashed ones
+    /// deleted, plus everything below a folder that moved (their ancestors changed). For a space
+    /// never seen: all of its live items, and what the index holds of it that no longer exists
+    /// goes.
     async fn catch_up_space(&self, state: &mut State, writer: &Mutex<IndexWriter>, root: &SpaceRoot) -> RepoResult<()> {
         let code = space_code(root.space);
-        let rows = self.repo.list_index_rows(root.space).await?;
-        let parents: HashMap<i64, i64> = rows
-            .iter()
-            .filter(|row| row.is_folder)
-            .map(|row| (row.id.0, row.parent_id.0))
-            .collect();
-        let mut chains = Chains::new(root.root.0, &parents);
-        let mut seen = HashSet::with_capacity(rows.len());
+        let started = std::time::Instant::now();
+        let since = state.generations.get(&code).copied();
+        let rows = self.repo.list_index_rows(root.space, since).await?;
+        let read = started.elapsed();
+        let fields = self.fields;
+        let mut gone: Vec<u64> = Vec::new();
+        let mut todo: Vec<IndexRow> = Vec::with_capacity(rows.len());
+        match since {
+            None => {
+                let seen: HashSet<u64> = rows.iter().map(|row| row.id.0 as u64).collect();
+                gone = state
+                    .members
+                    .get(&code)
+                    .map(|members| members.difference(&seen).copied().collect())
+                    .unwrap_or_default();
+                todo = rows;
+            }
+            Some(_) => {
+                let mut moved = Vec::new();
+                for row in rows {
+                    let id = row.id.0 as u64;
+                    if row.trashed {
+                        gone.push(id);
+                        continue;
+                    }
+                    if row.is_folder
+                        && state
+                            .entries
+                            .get(&id)
+                            .is_some_and(|entry| entry.parent != row.parent_id.0 || entry.space != code)
+                    {
+                        moved.push(row.id);
+                    }
+                    todo.push(row);
+                }
+                let mut listed: HashSet<i64> = todo.iter().map(|row| row.id.0).collect();
+                for folder in moved {
+                    for row in self.repo.list_index_rows_below(folder).await? {
+                        if listed.insert(row.id.0) {
+                            todo.push(row);
+                        }
+                    }
+                }
+            }
+        }
+        for id in gone {
+            writer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .delete_term(Term::from_field_u64(fields.item, id));
+            state.forget(id);
+        }
+        // Where this catch-up's folders are now, before any chain is walked through them.
+        for row in todo.iter().filter(|row| row.is_folder) {
+            state.folders.insert(row.id.0, row.parent_id.0);
+        }
+        let mut chains = Chains::new(root.root.0, &state.folders);
         let mut changed = Vec::new();
-        for row in rows {
+        for row in todo {
             let Some((ancestors, chain)) = chains.of(row.parent_id.0) else {
                 continue; // not under the root: a row caught mid-move; the next catch-up has it
             };
@@ -375,29 +470,12 @@ impl Inner {
             )
                 .hash(&mut hasher);
             let stamp = hasher.finish();
-            let id = row.id.0 as u64;
-            seen.insert(id);
-            match state.entries.get(&id) {
+            match state.entries.get(&(row.id.0 as u64)) {
                 Some(entry) if entry.stamp == stamp && entry.space == code => {}
                 previous => changed.push((row, ancestors, stamp, previous.copied())),
             }
         }
-        let gone: Vec<u64> = state
-            .members
-            .get(&code)
-            .map(|members| members.difference(&seen).copied().collect())
-            .unwrap_or_default();
-        let fields = self.fields;
-        for id in gone {
-            writer
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .delete_term(Term::from_field_u64(fields.item, id));
-            state.entries.remove(&id);
-            if let Some(members) = state.members.get_mut(&code) {
-                members.remove(&id);
-            }
-        }
+        let changed_count = changed.len();
         for (row, ancestors, stamp, previous) in changed {
             let id = row.id.0 as u64;
             let version = row.version_id.unwrap_or_default();
@@ -412,6 +490,7 @@ impl Inner {
             doc.add_u64(fields.item, id);
             doc.add_u64(fields.enterprise, root.enterprise_id.0 as u64);
             doc.add_u64(fields.space, code);
+            doc.add_i64(fields.parent, row.parent_id.0);
             for ancestor in ancestors.iter() {
                 doc.add_u64(fields.ancestor, *ancestor as u64);
             }
@@ -433,23 +512,26 @@ impl Inner {
                 writer.delete_term(Term::from_field_u64(fields.item, id));
                 writer.add_document(doc).map_err(failure)?;
             }
-            if let Some(previous) = previous
-                && previous.space != code
-                && let Some(members) = state.members.get_mut(&previous.space)
-            {
-                members.remove(&id);
-            }
-            state.members.entry(code).or_default().insert(id);
-            state.entries.insert(
+            state.remember(
                 id,
                 Entry {
                     space: code,
                     stamp,
                     version,
+                    parent: row.parent_id.0,
+                    folder: row.is_folder,
                 },
             );
         }
         state.generations.insert(code, root.generation);
+        tracing::debug!(
+            space = code,
+            incremental = since.is_some(),
+            ?read,
+            changed = changed_count,
+            total = ?started.elapsed(),
+            "search index caught a space up"
+        );
         Ok(())
     }
 

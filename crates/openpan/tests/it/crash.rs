@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::harness::{TestApp, local_blobs};
 
 /// A separate `openpan serve` process over the test app's data dir, database and blob store.
-fn start_node(app: &TestApp) -> (Child, String) {
+pub(crate) fn start_node(app: &TestApp) -> (Child, String) {
     let config = &app.config;
     let mut command = Command::new(env!("CARGO_BIN_EXE_openpan"));
     command

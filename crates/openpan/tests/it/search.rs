@@ -472,3 +472,90 @@ async fn every_node_keeps_its_own_index_and_the_background_round_fills_it() {
     assert!(indexed, "node b indexed the new file on its own");
     assert_eq!(a.search.document_count(), before, "node a waits for a search");
 }
+
+/// Names a search on the node at `url` finds.
+async fn names_on(app: &TestApp, url: &str, token: &str, query: &str) -> Vec<String> {
+    let response = app
+        .client
+        .get(format!("{url}/api/v2/item/search?{query}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut found = names(&response.json::<Value>().await.unwrap());
+    found.sort();
+    found
+}
+
+/// A server process, killed (as `kill -9` would) when dropped, so a failing test leaves none.
+struct Node(std::process::Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_killed_and_reopened_follows_moves_trash_and_new_files_made_meanwhile() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let a = app.mkdir(&token, 0, "a").await["id"].as_i64().unwrap();
+    let b = app.mkdir(&token, a, "b").await["id"].as_i64().unwrap();
+    let c = app.mkdir(&token, b, "c").await["id"].as_i64().unwrap();
+    app.upload(&token, c, "deep-note.txt", b"the harbour schedule").await;
+    let gone = app.upload(&token, a, "old-note.txt", b"x").await["id"]
+        .as_i64()
+        .unwrap();
+    let elsewhere = app.mkdir(&token, 0, "elsewhere").await["id"].as_i64().unwrap();
+
+    // A separate server on the same data dir builds the index, then dies without warning.
+    let (node, url) = crate::crash::start_node(&app);
+    let node = Node(node);
+    assert_eq!(
+        names_on(&app, &url, &token, "query_words=note").await,
+        ["deep-note.txt", "old-note.txt"]
+    );
+    drop(node);
+
+    // Meanwhile: a folder moves (taking its subtree along), a file goes to the trash, one
+    // is renamed, one arrives.
+    app.post_ok(
+        &format!("/api/v2/folder/{b}/move"),
+        &token,
+        &json!({"target_folder_id": elsewhere}),
+    )
+    .await;
+    app.post_ok(&format!("/api/v2/file/{gone}/delete"), &token, &json!({}))
+        .await;
+    app.upload(&token, 0, "new-note.md", b"harbour lights").await;
+
+    let (node, url) = crate::crash::start_node(&app);
+    let _node = Node(node);
+    assert_eq!(
+        names_on(&app, &url, &token, "query_words=note").await,
+        ["deep-note.txt", "new-note.md"]
+    );
+    assert_eq!(
+        names_on(
+            &app,
+            &url,
+            &token,
+            &format!("query_words=harbour&search_in_folder={elsewhere}")
+        )
+        .await,
+        ["deep-note.txt"],
+        "the moved subtree is found under its new parent"
+    );
+    assert!(
+        names_on(&app, &url, &token, &format!("query_words=harbour&search_in_folder={a}"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        names_on(&app, &url, &token, "query_words=harbour&query_filter=content").await,
+        ["deep-note.txt", "new-note.md"]
+    );
+}
