@@ -294,6 +294,10 @@ pub trait DriveRepo: Send + Sync {
     /// For the search index: every live item of `space` but its root; or, `since` a
     /// generation, every item changed at or after it, trashed ones included (see migration 0016).
     async fn list_index_rows(&self, space: Space, since: Option<i64>) -> RepoResult<Vec<crate::search::IndexRow>>;
+    /// How many live items `space` holds (its root aside), and their ids: what an index that
+    /// may hold items purged or moved away since compares itself with.
+    async fn count_live_items(&self, space: Space) -> RepoResult<i64>;
+    async fn list_live_item_ids(&self, space: Space) -> RepoResult<Vec<ItemId>>;
     /// The live items below `folder` (a folder that moved: their ancestors changed).
     async fn list_index_rows_below(&self, folder: ItemId) -> RepoResult<Vec<crate::search::IndexRow>>;
     /// The folders from the space's root down to the item's parent (empty for a root).

@@ -645,6 +645,29 @@ impl SqlRepo {
         let revoke = crate::repo::delete_tokens_where(crate::schema::OauthToken::UserId, id.0);
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
+            if is_postgres(&builder()) {
+                // Locks in the order every other write takes them — the tree, then departments,
+                // then accounts — so a deletion never deadlocks with an upload or a membership
+                // change.
+                let enterprise = scalar!(
+                    i64,
+                    &mut *tx,
+                    builder,
+                    "select enterprise_id from user_account where user_id = ?",
+                    id.0
+                )
+                .map_err(|err| classify(err, None))?;
+                lock_tree!(&mut *tx, builder, enterprise);
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "select department_id from department where department_id in \
+                     (select department_id from department_user where user_id = ?) \
+                     order by department_id for update",
+                    id.0
+                )
+                .map_err(other)?;
+            }
             if let Some(heir) = heir {
                 hand_over_space!(&mut *tx, builder, Space::Personal(id).to_parts(), heir, at);
             }
@@ -920,6 +943,40 @@ impl DriveRepo for SqlRepo {
             }
         };
         Ok(rows.into_iter().map(IndexRow::from).collect())
+    }
+
+    async fn count_live_items(&self, space: Space) -> RepoResult<i64> {
+        let (kind, id) = space.to_parts();
+        on_pool!(self, read, |pool, builder| {
+            scalar!(
+                i64,
+                pool,
+                builder,
+                "select count(*) from item where space_kind = ? and space_id = ? \
+                 and trash_root_id is null and parent_id is not null",
+                kind,
+                id
+            )
+            .map_err(other)
+        })
+    }
+
+    async fn list_live_item_ids(&self, space: Space) -> RepoResult<Vec<ItemId>> {
+        let (kind, id) = space.to_parts();
+        let ids: Vec<i64> = on_pool!(self, read, |pool, builder| {
+            let sql = dialect(
+                &builder(),
+                "select item_id from item where space_kind = ? and space_id = ? \
+                 and trash_root_id is null and parent_id is not null",
+            );
+            sqlx::query_scalar(&sql)
+                .bind(kind)
+                .bind(id)
+                .fetch_all(pool)
+                .await
+                .map_err(other)
+        })?;
+        Ok(ids.into_iter().map(ItemId).collect())
     }
 
     async fn list_index_rows_below(&self, folder: ItemId) -> RepoResult<Vec<IndexRow>> {

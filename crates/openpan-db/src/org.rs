@@ -353,6 +353,9 @@ impl OrgRepo for SqlRepo {
                 None => (false, None),
                 Some(director) => (true, director.map(|id| id.0)),
             };
+            // The department before any account (a director's), the order every write takes;
+            // after a move's directory lock and parents, as moves take them.
+            hold_department!(&mut *tx, builder, id.0);
             hold_director!(&mut *tx, builder, director);
             exec!(
                 &mut *tx,

@@ -33,18 +33,20 @@ pub fn format_of(name: &str) -> Option<Format> {
     })
 }
 
-/// The text of a file of `format`, or `None` when it cannot be read as one.
+/// How long one file's text may take to extract before the file is searched by name only.
+pub const EXTRACT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The text of a file of `format`, or `None` when it cannot be read as one (or not in
+/// [`EXTRACT_TIMEOUT`]). Parsing runs on a blocking thread: it is CPU work, and a hostile file
+/// may make a parser panic, which the thread contains.
 pub async fn text_of(format: Format, bytes: Vec<u8>) -> Option<String> {
-    let text = match format {
+    let runtime = tokio::runtime::Handle::current();
+    let work = tokio::task::spawn_blocking(move || match format {
         Format::Plain => Some(decode_plain(&bytes)),
-        Format::OfficeXml => office_text(bytes).await,
-        // The PDF parser is CPU work and may panic on a hostile file: a blocking thread
-        // contains both.
-        Format::Pdf => tokio::task::spawn_blocking(move || pdf_extract::extract_text_from_mem(&bytes).ok())
-            .await
-            .ok()
-            .flatten(),
-    }?;
+        Format::OfficeXml => runtime.block_on(office_text(bytes)),
+        Format::Pdf => pdf_extract::extract_text_from_mem(&bytes).ok(),
+    });
+    let text = tokio::time::timeout(EXTRACT_TIMEOUT, work).await.ok()?.ok()??;
     Some(truncate(text))
 }
 
@@ -98,9 +100,15 @@ async fn office_text(bytes: Vec<u8>) -> Option<String> {
     }
     let mut text = String::new();
     for index in members {
+        use futures_util::AsyncReadExt;
+        // The size in the archive's directory is the uploader's word: inflate no further than
+        // the limit whatever it says, and give the member up if it goes past.
         let mut xml = Vec::new();
-        let mut reader = zip.reader_with_entry(index).await.ok()?;
-        reader.read_to_end_checked(&mut xml).await.ok()?;
+        let reader = zip.reader_with_entry(index).await.ok()?;
+        reader.take(MAX_MEMBER_BYTES + 1).read_to_end(&mut xml).await.ok()?;
+        if xml.len() as u64 > MAX_MEMBER_BYTES {
+            return None;
+        }
         xml_text(&xml, &mut text);
         if text.len() > MAX_TEXT_BYTES {
             break;

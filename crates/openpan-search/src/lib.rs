@@ -19,12 +19,13 @@ mod text;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::ops::Bound;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
+use tantivy::Directory;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery};
@@ -60,6 +61,7 @@ struct Fields {
     size: Field,
     version: Field,
     stamp: Field,
+    has_content: Field,
     name_key: Field,
     name_words: Field,
     name_chars: Field,
@@ -88,6 +90,7 @@ fn schema() -> (Schema, Fields) {
         size: builder.add_i64_field("size", FAST),
         version: builder.add_i64_field("version", FAST),
         stamp: builder.add_u64_field("stamp", FAST),
+        has_content: builder.add_u64_field("has_content", FAST),
         name_key: builder.add_text_field("name_key", STRING | FAST),
         name_words: builder.add_text_field("name_words", text(WORDS, IndexRecordOption::WithFreqs)),
         name_chars: builder.add_text_field("name_chars", text(CHARS, IndexRecordOption::WithFreqsAndPositions)),
@@ -118,6 +121,8 @@ struct Entry {
     version: i64,
     parent: i64,
     folder: bool,
+    /// Whether its text was read (files whose kind has text).
+    has_content: bool,
 }
 
 struct State {
@@ -158,6 +163,9 @@ impl State {
 }
 
 struct Inner {
+    dir: PathBuf,
+    /// Files (storage keys) whose parsing once took the process down.
+    unreadable: Mutex<HashSet<String>>,
     index: Index,
     reader: IndexReader,
     fields: Fields,
@@ -166,15 +174,81 @@ struct Inner {
     /// The generations searches see (those of the last commit the reader loaded).
     visible: RwLock<HashMap<u64, i64>>,
     state: tokio::sync::Mutex<State>,
-    /// How long a search waits for its spaces to be caught up before answering from what the
-    /// index holds (the catch-up goes on).
-    wait: Duration,
 }
 
-/// The search index of one node.
+/// The search index of one node. Nothing touches the disk until the first catch-up or search,
+/// so commands that share the data dir with a running server (the admin CLI, `migrate`) never
+/// open, lock or rebuild it.
 #[derive(Clone)]
 pub struct SearchEngine {
-    inner: Arc<Inner>,
+    engine: Arc<Engine>,
+}
+
+struct Engine {
+    dir: PathBuf,
+    repo: Arc<dyn Repo>,
+    blobs: Arc<dyn BlobStore>,
+    wait: Duration,
+    opened: tokio::sync::OnceCell<Arc<Inner>>,
+}
+
+impl SearchEngine {
+    /// The index in `dir`, opened (made if missing) on first use.
+    pub fn new(dir: &Path, repo: Arc<dyn Repo>, blobs: Arc<dyn BlobStore>, wait: Duration) -> Self {
+        Self {
+            engine: Arc::new(Engine {
+                dir: dir.to_path_buf(),
+                repo,
+                blobs,
+                wait,
+                opened: tokio::sync::OnceCell::new(),
+            }),
+        }
+    }
+
+    async fn inner(&self) -> RepoResult<Arc<Inner>> {
+        let engine = self.engine.clone();
+        self.engine
+            .opened
+            .get_or_try_init(|| async move {
+                let (dir, repo, blobs) = (engine.dir.clone(), engine.repo.clone(), engine.blobs.clone());
+                tokio::task::spawn_blocking(move || open(&dir, repo, blobs))
+                    .await
+                    .map_err(failure)?
+                    .map(Arc::new)
+                    .map_err(|err| RepoError::Unavailable(Box::new(err)))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Catches every space up every `every`, so searches seldom wait; for the serving binary.
+    pub fn spawn_background(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let caught_up = match engine.inner().await {
+                    Ok(inner) => match inner.repo.list_space_roots(None).await {
+                        Ok(roots) => inner.catch_up(&roots).await,
+                        Err(err) => Err(err),
+                    },
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = caught_up {
+                    tracing::warn!(error = ?err, "search index catch-up failed; retrying");
+                }
+            }
+        })
+    }
+
+    /// Documents the index holds (0 before it is first used), for tests and the operator.
+    pub fn document_count(&self) -> u64 {
+        self.engine
+            .opened
+            .get()
+            .map_or(0, |inner| inner.reader.searcher().num_docs())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,94 +265,109 @@ pub enum OpenError {
         #[source]
         source: std::io::Error,
     },
+    #[error("search index at {path} was written with another schema and another process is writing it")]
+    InUse { path: String },
 }
 
-impl SearchEngine {
-    /// Opens the index in `dir` (made if missing; rebuilt from scratch if it was written with
-    /// another schema, since the database can always refill it).
-    pub fn open(dir: &Path, repo: Arc<dyn Repo>, blobs: Arc<dyn BlobStore>, wait: Duration) -> Result<Self, OpenError> {
-        let path = dir.display().to_string();
-        let io = |source| OpenError::Io {
-            path: path.clone(),
-            source,
-        };
-        let tantivy = |source| OpenError::Index {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let (schema, fields) = schema();
-        let open = || -> tantivy::Result<Index> {
-            Index::open_or_create(
-                MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?,
-                schema.clone(),
-            )
-        };
-        let index = match open() {
-            Ok(index) => index,
-            Err(err) => {
-                tracing::warn!(error = %err, dir = %path, "search index unreadable; rebuilding it");
-                std::fs::remove_dir_all(dir).map_err(io)?;
-                std::fs::create_dir_all(dir).map_err(io)?;
-                open().map_err(tantivy)?
-            }
-        };
-        index
-            .tokenizers()
-            .register(WORDS, TextAnalyzer::builder(text::WordTokenizer).build());
-        index
-            .tokenizers()
-            .register(CHARS, TextAnalyzer::builder(text::CharTokenizer).build());
-        index
-            .tokenizers()
-            .register(GRAMS, TextAnalyzer::builder(text::GramTokenizer).build());
-        let reader: IndexReader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(tantivy)?;
-        let generations: HashMap<u64, i64> = index
-            .load_metas()
-            .map_err(tantivy)?
-            .payload
-            .and_then(|payload| serde_json::from_str(&payload).ok())
-            .unwrap_or_default();
-        let state = load_state(&reader, generations.clone()).map_err(tantivy)?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                index,
-                reader,
-                fields,
-                repo,
-                blobs,
-                visible: RwLock::new(generations),
-                state: tokio::sync::Mutex::new(state),
-                wait,
-            }),
-        })
-    }
-
-    /// Catches every space up every `every`, so searches seldom wait; for the serving binary.
-    pub fn spawn_background(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let inner = self.inner.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                let caught_up = match inner.repo.list_space_roots(None).await {
-                    Ok(roots) => inner.catch_up(&roots).await,
-                    Err(err) => Err(err),
-                };
-                if let Err(err) = caught_up {
-                    tracing::warn!(error = ?err, "search index catch-up failed; retrying");
+/// Opens the index in `dir` (made if missing). One written with another schema (an older
+/// openpan) is rebuilt from scratch — the database can always refill it — but only when no
+/// other process is writing it; any other failure is reported, never answered by deleting.
+fn open(dir: &Path, repo: Arc<dyn Repo>, blobs: Arc<dyn BlobStore>) -> Result<Inner, OpenError> {
+    let path = dir.display().to_string();
+    let io = |source| OpenError::Io {
+        path: path.clone(),
+        source,
+    };
+    let tantivy = |source| OpenError::Index {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let (schema, fields) = schema();
+    let directory = MmapDirectory::open(dir).map_err(|err| tantivy(err.into()))?;
+    let index = match Index::open_or_create(directory.clone(), schema.clone()) {
+        Ok(index) => index,
+        Err(tantivy::TantivyError::SchemaError(reason)) => {
+            let lock = directory
+                .acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK)
+                .map_err(|_| OpenError::InUse { path: path.clone() })?;
+            tracing::warn!(%reason, dir = %path, "search index has another schema; rebuilding it");
+            for entry in std::fs::read_dir(dir).map_err(io)? {
+                let entry = entry.map_err(io)?;
+                if !entry.file_name().to_string_lossy().ends_with(".lock") {
+                    std::fs::remove_file(entry.path()).map_err(io)?;
                 }
             }
-        })
+            let index = Index::open_or_create(directory, schema).map_err(tantivy)?;
+            drop(lock);
+            index
+        }
+        Err(err) => return Err(tantivy(err)),
+    };
+    for (name, analyzer) in [
+        (WORDS, TextAnalyzer::builder(text::WordTokenizer).build()),
+        (CHARS, TextAnalyzer::builder(text::CharTokenizer).build()),
+        (GRAMS, TextAnalyzer::builder(text::GramTokenizer).build()),
+    ] {
+        index.tokenizers().register(name, analyzer);
     }
+    // Reloads on this process's commits at once (by hand) and on another's within a moment.
+    let reader: IndexReader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::OnCommitWithDelay)
+        .try_into()
+        .map_err(tantivy)?;
+    let generations = committed_generations(&index).map_err(tantivy)?;
+    let state = load_state(&reader, generations.clone()).map_err(tantivy)?;
+    let unreadable = unreadable_files(dir).map_err(io)?;
+    Ok(Inner {
+        dir: dir.to_path_buf(),
+        unreadable: Mutex::new(unreadable),
+        index,
+        reader,
+        fields,
+        repo,
+        blobs,
+        visible: RwLock::new(generations),
+        state: tokio::sync::Mutex::new(state),
+    })
+}
 
-    /// Documents the index holds (for tests and the operator).
-    pub fn document_count(&self) -> u64 {
-        self.inner.reader.searcher().num_docs()
+/// Names the file being parsed, while it is.
+const EXTRACTING: &str = "extracting.key";
+/// Files never to parse again, one storage key a line.
+const UNREADABLE: &str = "unreadable.keys";
+
+/// The files never to parse again, adding the one whose parsing a crash interrupted.
+fn unreadable_files(dir: &Path) -> std::io::Result<HashSet<String>> {
+    let marker = dir.join(EXTRACTING);
+    let list = dir.join(UNREADABLE);
+    if let Ok(key) = std::fs::read_to_string(&marker) {
+        tracing::warn!(
+            key,
+            "parsing this file's text ended the process last time; it is searched by name from now on"
+        );
+        let mut keys = std::fs::read_to_string(&list).unwrap_or_default();
+        keys.push_str(key.trim());
+        keys.push('\n');
+        std::fs::write(&list, keys)?;
+        std::fs::remove_file(&marker)?;
     }
+    Ok(std::fs::read_to_string(&list)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// The generations the last commit recorded.
+fn committed_generations(index: &Index) -> tantivy::Result<HashMap<u64, i64>> {
+    Ok(index
+        .load_metas()?
+        .payload
+        .and_then(|payload| serde_json::from_str(&payload).ok())
+        .unwrap_or_default())
 }
 
 /// What the index holds of every live document, from the fast fields, with the generations of
@@ -290,13 +379,14 @@ fn load_state(reader: &IndexReader, generations: HashMap<u64, i64>) -> tantivy::
     let mut folders = HashMap::new();
     for segment in searcher.segment_readers() {
         let fast = segment.fast_fields();
-        let (item, space, stamp, version, parent, folder) = (
+        let (item, space, stamp, version, parent, folder, has_content) = (
             fast.u64("item")?,
             fast.u64("space")?,
             fast.u64("stamp")?,
             fast.i64("version")?,
             fast.i64("parent")?,
             fast.u64("folder")?,
+            fast.u64("has_content")?,
         );
         for doc in segment.doc_ids_alive() {
             let (Some(id), Some(space), Some(parent)) = (item.first(doc), space.first(doc), parent.first(doc)) else {
@@ -311,6 +401,7 @@ fn load_state(reader: &IndexReader, generations: HashMap<u64, i64>) -> tantivy::
                     version: version.first(doc).unwrap_or_default(),
                     parent,
                     folder: is_folder,
+                    has_content: has_content.first(doc) == Some(1),
                 },
             );
             members.entry(space).or_default().insert(id);
@@ -361,32 +452,85 @@ impl Inner {
                 writer
             }
         };
-        // What was caught up before a failure is committed all the same: the entries already
-        // describe it, and the failed space's generation stays behind, so it is redone.
-        let mut caught_up = Ok(());
+        let mut done = Ok(());
         for root in &todo {
-            caught_up = self.catch_up_space(&mut state, &writer, root).await;
-            if caught_up.is_err() {
+            done = self.catch_up_space(&mut state, &writer, root).await;
+            if done.is_err() {
                 break;
             }
         }
-        {
+        if done.is_ok() {
             let payload = serde_json::to_string(&state.generations).map_err(failure)?;
-            tokio::task::spawn_blocking(move || -> tantivy::Result<()> {
-                let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
+            let committing = writer.clone();
+            done = tokio::task::spawn_blocking(move || -> tantivy::Result<()> {
+                let mut writer = committing.lock().unwrap_or_else(|e| e.into_inner());
                 let mut commit = writer.prepare_commit()?;
                 commit.set_payload(&payload);
                 commit.commit()?;
                 Ok(())
             })
             .await
-            .map_err(failure)?
-            .map_err(failure)?;
-            self.reader.reload().map_err(failure)?;
-            tracing::debug!(spaces = todo.len(), "search index committed");
+            .map_err(failure)
+            .and_then(|committed| committed.map_err(failure));
         }
+        if let Err(err) = done {
+            // Nothing half done stays: the writer drops what it was given since the last commit
+            // and the state is read back from that commit, so the next round redoes it all.
+            self.reset(&mut state, &writer).await;
+            return Err(err);
+        }
+        self.reader.reload().map_err(failure)?;
+        tracing::debug!(spaces = todo.len(), "search index committed");
         *self.visible.write().unwrap_or_else(|e| e.into_inner()) = state.generations.clone();
-        caught_up
+        Ok(())
+    }
+
+    /// Items the index holds for a space that are no longer in it: purged for good (their rows
+    /// are gone, so no changed row tells) or moved to another space not yet caught up. Counting
+    /// the space's live items tells whether any are; only then are their ids read.
+    async fn departed(&self, state: &State, space: Space, code: u64, changed: &[IndexRow]) -> RepoResult<Vec<u64>> {
+        let Some(members) = state.members.get(&code) else {
+            return Ok(Vec::new());
+        };
+        let arriving = changed
+            .iter()
+            .filter(|row| !members.contains(&(row.id.0 as u64)))
+            .count();
+        let live = self.repo.count_live_items(space).await?;
+        if (members.len() + arriving) as i64 <= live {
+            return Ok(Vec::new());
+        }
+        let live: HashSet<u64> = self
+            .repo
+            .list_live_item_ids(space)
+            .await?
+            .into_iter()
+            .map(|id| id.0 as u64)
+            .collect();
+        Ok(members.difference(&live).copied().collect())
+    }
+
+    async fn reset(&self, state: &mut State, writer: &Arc<Mutex<IndexWriter>>) {
+        let rolling = writer.clone();
+        let rolled_back = tokio::task::spawn_blocking(move || {
+            rolling.lock().unwrap_or_else(|e| e.into_inner()).rollback().map(|_| ())
+        })
+        .await;
+        let reloaded = committed_generations(&self.index).and_then(|generations| load_state(&self.reader, generations));
+        match (rolled_back, reloaded) {
+            (Ok(Ok(())), Ok(mut fresh)) => {
+                fresh.writer = state.writer.take();
+                *state = fresh;
+            }
+            (rolled_back, reloaded) => {
+                // The writer or the committed state cannot be trusted: give the writer up (the
+                // next round opens a new one) and forget every generation, so each space is read
+                // whole again.
+                tracing::error!(?rolled_back, error = ?reloaded.err(), "search index reset failed; rereading every space");
+                state.writer = None;
+                state.generations.clear();
+            }
+        }
     }
 
     /// Rewrites the documents of `root`'s space that changed since the index last saw it. For a
@@ -441,12 +585,20 @@ impl Inner {
                 }
             }
         }
-        for id in gone {
+        let delete = |state: &mut State, id: u64| {
             writer
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .delete_term(Term::from_field_u64(fields.item, id));
             state.forget(id);
+        };
+        for id in gone {
+            delete(state, id);
+        }
+        if since.is_some() {
+            for id in self.departed(state, root.space, code, &todo).await? {
+                delete(state, id);
+            }
         }
         // Where this catch-up's folders are now, before any chain is walked through them.
         for row in todo.iter().filter(|row| row.is_folder) {
@@ -454,9 +606,13 @@ impl Inner {
         }
         let mut chains = Chains::new(root.root.0, &state.folders);
         let mut changed = Vec::new();
+        let mut skipped = false;
         for row in todo {
             let Some((ancestors, chain)) = chains.of(row.parent_id.0) else {
-                continue; // not under the root: a row caught mid-move; the next catch-up has it
+                // Not under the root as far as this read goes (caught mid-move): the space's
+                // generation stays where it was, so the next catch-up reads the row again.
+                skipped = true;
+                continue;
             };
             let mut hasher = std::hash::DefaultHasher::new();
             (
@@ -480,8 +636,10 @@ impl Inner {
             let id = row.id.0 as u64;
             let version = row.version_id.unwrap_or_default();
             let content = match (row.is_folder, extract::format_of(&row.name)) {
+                // The text already read, when the version is the same; else (or if it could not
+                // be read then, or the name only now says it has text) read it.
                 (false, Some(format)) => match previous {
-                    Some(previous) if previous.version == version => self.stored_content(id),
+                    Some(previous) if previous.version == version && previous.has_content => self.stored_content(id),
                     _ => self.read_content(format, row.size, row.storage_key.as_deref()).await,
                 },
                 _ => None,
@@ -504,6 +662,8 @@ impl Inner {
             doc.add_text(fields.name_words, &row.name);
             doc.add_text(fields.name_chars, &row.name);
             doc.add_text(fields.name_grams, &row.name);
+            let has_content = content.is_some();
+            doc.add_u64(fields.has_content, u64::from(has_content));
             if let Some(content) = content {
                 doc.add_text(fields.content, content);
             }
@@ -520,10 +680,13 @@ impl Inner {
                     version,
                     parent: row.parent_id.0,
                     folder: row.is_folder,
+                    has_content,
                 },
             );
         }
-        state.generations.insert(code, root.generation);
+        if !skipped {
+            state.generations.insert(code, root.generation);
+        }
         tracing::debug!(
             space = code,
             incremental = since.is_some(),
@@ -557,6 +720,9 @@ impl Inner {
         if format != Format::Plain && size as u64 > extract::MAX_FILE_BYTES {
             return None;
         }
+        if self.unreadable.lock().unwrap_or_else(|e| e.into_inner()).contains(key) {
+            return None;
+        }
         let mut stream = match self.blobs.get(key, None).await {
             Ok(stream) => stream,
             Err(err) => {
@@ -571,7 +737,16 @@ impl Inner {
                 break;
             }
         }
-        extract::text_of(format, bytes).await
+        // Named on disk while it is parsed: a file whose parsing takes the process down (out
+        // of memory) is found there at the next start and never parsed again.
+        let marker = self.dir.join(EXTRACTING);
+        let _ = std::fs::write(&marker, key);
+        let text = extract::text_of(format, bytes).await;
+        if text.is_none() && format != Format::Plain {
+            tracing::info!(key, "a file's text could not be read; it is searched by name");
+        }
+        let _ = std::fs::remove_file(&marker);
+        text
     }
 
     fn query(&self, query: &SearchQuery) -> Box<dyn Query> {
@@ -687,6 +862,15 @@ impl Inner {
     fn search(&self, query: &SearchQuery) -> tantivy::Result<SearchHits> {
         let searcher = self.reader.searcher();
         let tantivy_query = self.query(query);
+        // A page past every document is empty, whatever it asks; a collector asked for it
+        // would reserve room for the offset.
+        if query.offset >= searcher.num_docs() as usize {
+            let total = searcher.search(&tantivy_query, &Count)?;
+            return Ok(SearchHits {
+                ids: Vec::new(),
+                total: total as u64,
+            });
+        }
         let top = TopDocs::with_limit(query.limit.max(1)).and_offset(query.offset);
         let order = if query.descending { Order::Desc } else { Order::Asc };
         let (total, addresses): (usize, Vec<DocAddress>) = match query.order {
@@ -805,11 +989,11 @@ impl<'a> Chains<'a> {
 #[async_trait]
 impl SearchIndex for SearchEngine {
     async fn catch_up(&self, spaces: &[SpaceRoot]) -> RepoResult<()> {
-        let inner = self.inner.clone();
+        let inner = self.inner().await?;
         let spaces = spaces.to_vec();
         // Spawned, so a search that stops waiting does not throw away the work half done.
         let work = tokio::spawn(async move { inner.catch_up(&spaces).await });
-        match tokio::time::timeout(self.inner.wait, work).await {
+        match tokio::time::timeout(self.engine.wait, work).await {
             // Another process holds the index (two servers on one data dir): search what it has.
             Ok(Ok(Err(RepoError::Unavailable(err)))) => {
                 tracing::warn!(error = %err, "search index cannot be updated here; answering from what it holds");
@@ -824,7 +1008,7 @@ impl SearchIndex for SearchEngine {
     }
 
     async fn search(&self, query: &SearchQuery) -> RepoResult<SearchHits> {
-        let inner = self.inner.clone();
+        let inner = self.inner().await?;
         let query = query.clone();
         tokio::task::spawn_blocking(move || inner.search(&query))
             .await

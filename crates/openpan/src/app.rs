@@ -60,12 +60,12 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
         None => Arc::new(MemoryRateLimiter::new()),
     };
     let search_dir = config.data_dir.join("search");
-    let search = SearchEngine::open(
+    let search = SearchEngine::new(
         &search_dir,
         repo.clone() as Arc<dyn Repo>,
         blobs.clone(),
         Duration::from_millis(config.search_wait_ms),
-    )?;
+    );
     let core = Core::new(
         repo.clone() as Arc<dyn Repo>,
         blobs,

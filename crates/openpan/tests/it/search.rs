@@ -559,3 +559,44 @@ async fn an_index_killed_and_reopened_follows_moves_trash_and_new_files_made_mea
         ["deep-note.txt", "new-note.md"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_purged_or_renamed_into_a_text_kind_between_searches_are_counted_right() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let file = app.upload(&token, 0, "ephemeral.txt", b"x").await["id"]
+        .as_i64()
+        .unwrap();
+    let kept = app.upload(&token, 0, "minutes.bin", b"quarterly harbour minutes").await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(search(&app, &token, "query_words=ephemeral").await["total_count"], 1);
+    assert_eq!(
+        search(&app, &token, "query_words=harbour&query_filter=content").await["total_count"],
+        0,
+        "a .bin file is searched by name only"
+    );
+
+    // Trashed and purged before any search looks again: its row is gone without a trace.
+    app.post_ok(&format!("/api/v2/file/{file}/delete"), &token, &json!({}))
+        .await;
+    app.post_ok(&format!("/api/v2/file/{file}/delete_from_trash"), &token, &json!({}))
+        .await;
+    let after = search(&app, &token, "query_words=ephemeral").await;
+    assert_eq!(after["total_count"], 0, "{after}");
+
+    // The same bytes under a name of a text kind: their text is read now.
+    app.post_ok(
+        &format!("/api/v2/file/{kept}/update"),
+        &token,
+        &json!({"name": "minutes.txt"}),
+    )
+    .await;
+    let content = search(&app, &token, "query_words=harbour&query_filter=content").await;
+    assert_eq!(names(&content), ["minutes.txt"]);
+
+    // A page far past the end is empty, not an error.
+    let far = search(&app, &token, "query_words=minutes&page_id=10000000&page_capacity=1000").await;
+    assert_eq!(far["total_count"], 1);
+    assert_eq!(names(&far), Vec::<String>::new());
+}
