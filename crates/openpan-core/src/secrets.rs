@@ -46,6 +46,39 @@ impl SecretKey {
     pub fn verify(&self, secret: &str, expected: &[u8]) -> bool {
         self.hash(secret).ct_eq(expected).into()
     }
+
+    /// `plain` encrypted and authenticated under a key derived from the instance key and
+    /// `context` (ChaCha20-Poly1305, a random nonce in front): what rests in the database is
+    /// useless without both.
+    pub fn seal(&self, context: &[u8], plain: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.derive(context).into());
+        let mut nonce = [0u8; 12];
+        OsRng.fill_bytes(&mut nonce);
+        let sealed = cipher
+            .encrypt(&nonce.into(), plain)
+            .expect("ChaCha20-Poly1305 seals any message that fits in memory");
+        [nonce.as_slice(), &sealed].concat()
+    }
+
+    /// What [`SecretKey::seal`] sealed under the same `context`, or `None` if it was not (or was
+    /// changed since).
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        let (nonce, body) = sealed.split_at_checked(12)?;
+        let nonce: [u8; 12] = nonce.try_into().ok()?;
+        let cipher = chacha20poly1305::ChaCha20Poly1305::new(&self.derive(context).into());
+        cipher.decrypt(&nonce.into(), body).ok()
+    }
+
+    /// A key for one purpose: HMAC-SHA256 of `context` under the instance key, with a label so
+    /// it never equals a stored hash.
+    fn derive(&self, context: &[u8]) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts any key length");
+        mac.update(b"openpan seal\0");
+        mac.update(context);
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// Whether two byte strings are equal, compared in constant time.
@@ -112,6 +145,26 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_bytes_open_only_under_the_same_key_and_context_and_untouched() {
+        let key = SecretKey::from_material(&[1u8; 32]).unwrap();
+        let sealed = key.seal(b"user 1", b"/upload/abc/s3cret");
+        assert!(!sealed.windows(6).any(|w| w == b"s3cret"));
+        assert_eq!(key.open(b"user 1", &sealed).unwrap(), b"/upload/abc/s3cret");
+        assert!(key.open(b"user 2", &sealed).is_none());
+        let other = SecretKey::from_material(&[2u8; 32]).unwrap();
+        assert!(other.open(b"user 1", &sealed).is_none());
+        let mut tampered = sealed.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert!(key.open(b"user 1", &tampered).is_none());
+        assert!(key.open(b"user 1", b"short").is_none());
+        assert_ne!(
+            sealed,
+            key.seal(b"user 1", b"/upload/abc/s3cret"),
+            "a fresh nonce each time"
+        );
+    }
 
     #[test]
     fn keyed_hash_depends_on_key_and_secret() {

@@ -37,16 +37,30 @@ impl Core {
         hasher.update(body);
         let fingerprint = hasher.finalize();
         let now = self.clock.now();
-        Ok(self
+        let start = self
             .repo
             .begin_idempotent(viewer(principal), key, &fingerprint, now, now - CLAIM_PATIENCE_SECS)
-            .await?)
+            .await?;
+        Ok(match start {
+            IdempotencyStart::Replay { status, body } => {
+                match self.key.open(&seal_context(principal, key), &body) {
+                    Some(body) => IdempotencyStart::Replay { status, body },
+                    // Sealed under another instance key: the answer cannot be given again, and
+                    // the request must not run twice either.
+                    None => IdempotencyStart::Mismatch,
+                }
+            }
+            other => other,
+        })
     }
 
+    /// Records the answer, sealed: an upload's answer holds its upload URL, a credential, and
+    /// the database keeps no credential readable.
     pub async fn finish_idempotent(&self, principal: &Principal, key: &str, status: u16, body: &[u8]) -> Result<()> {
+        let sealed = self.key.seal(&seal_context(principal, key), body);
         Ok(self
             .repo
-            .finish_idempotent(viewer(principal), key, status, body)
+            .finish_idempotent(viewer(principal), key, status, &sealed)
             .await?)
     }
 
@@ -61,4 +75,10 @@ impl Core {
             .purge_idempotency_keys(self.clock.now() - IDEMPOTENCY_TTL_SECS)
             .await?)
     }
+}
+
+/// What a recorded answer is sealed to: its caller and key, so one user's answer never opens
+/// as another's.
+fn seal_context(principal: &Principal, key: &str) -> Vec<u8> {
+    format!("idempotency\0{}\0{key}", viewer(principal).0).into_bytes()
 }

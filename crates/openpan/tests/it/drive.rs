@@ -783,6 +783,20 @@ async fn a_retried_create_with_the_same_idempotency_key_creates_nothing_new() {
     let one: Value = presign().await.unwrap().json().await.unwrap();
     let two: Value = presign().await.unwrap().json().await.unwrap();
     assert_eq!(one["presign_url"], two["presign_url"]);
+    // The recorded answer does not keep the URL's secret readable in the database.
+    let url = one["presign_url"].as_str().unwrap();
+    let secret = url.trim_end_matches('/').rsplit('/').next().unwrap();
+    let readable = if app.config.database_url().starts_with("sqlite:") {
+        format!("select count(*) from idempotency_key where instr(cast(response as text), '{secret}') > 0")
+    } else {
+        format!("select count(*) from idempotency_key where position(convert_to('{secret}', 'UTF8') in response) > 0")
+    };
+    assert_eq!(app.sql_i64(&readable).await, 0, "{url}");
+    assert!(
+        app.sql_i64("select count(*) from idempotency_key where response is not null")
+            .await
+            >= 1
+    );
     // Keys are per user.
     let colleague = app.create_user(&app.tenant, "C", "c@acme.test").await;
     let other = app.user_token(&app.tenant, colleague).await;
