@@ -2192,7 +2192,14 @@ impl DriveRepo for SqlRepo {
     async fn put_upload_part(&self, upload_id: &str, part: UploadPart) -> RepoResult<Option<Option<String>>> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let sql = dialect(&builder(), "select state from upload_session where upload_id = ?");
+            // The session row held (PostgreSQL; SQLite writes are serial): two PUTs of one part
+            // take turns, so each sees the bytes the other stored and hands them back for
+            // deletion, and no part lands after the upload was committed.
+            let lock = if is_postgres(&builder()) { " for update" } else { "" };
+            let sql = dialect(
+                &builder(),
+                &format!("select state from upload_session where upload_id = ?{lock}"),
+            );
             let state: Option<i16> = sqlx::query_scalar(&sql)
                 .bind(upload_id)
                 .fetch_optional(&mut *tx)

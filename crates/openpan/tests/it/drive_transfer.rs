@@ -1072,3 +1072,43 @@ async fn the_collector_removes_the_parts_of_abandoned_resumable_uploads() {
         assert_eq!(walk_files(&dir.join("objects")), 0);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_sent_several_times_at_once_leaves_only_the_bytes_of_the_one_kept() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let part_size = 1 << 20;
+    let bytes: Vec<u8> = (0..(part_size + 1_000)).map(|i| (i % 239) as u8).collect();
+    let session = app
+        .post_ok(
+            "/api/v2/file/resumable_upload",
+            &token,
+            &json!({"parent_id": 0, "name": "twice.bin", "file_size": bytes.len(), "part_size": part_size}),
+        )
+        .await;
+    let url = session["upload_url"].as_str().unwrap().to_owned();
+    let first = bytes[..part_size].to_vec();
+    let puts = (0..6).map(|_| {
+        let (request_url, body) = (format!("{url}/part/1"), first.clone());
+        let client = app.client.clone();
+        async move { client.put(request_url).body(body).send().await.unwrap().status() }
+    });
+    for status in futures_util::future::join_all(puts).await {
+        assert_eq!(status, 200);
+    }
+    let second = app
+        .client
+        .put(format!("{url}/part/2"))
+        .body(bytes[part_size..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 200);
+    let committed = app.client.post(format!("{url}/commit")).send().await.unwrap();
+    assert_eq!(committed.status(), 200);
+    let id = committed.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(app.download(&token, id).await, bytes);
+    if let Some(dir) = local_blobs(&app.config) {
+        assert_eq!(walk_files(&dir.join("objects")), 1, "no copy of part 1 is left behind");
+    }
+}
