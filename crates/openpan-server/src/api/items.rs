@@ -176,9 +176,37 @@ pub async fn act_on_all(
         }
     }
     for id in ids {
+        // An item listed below a folder listed before it went along with that folder (into the
+        // trash, out of it, or for good): what the batch asks of it is already done.
+        if already_done(state, principal, *id, kind, action).await? {
+            continue;
+        }
         act(state, principal, *id, kind, action).await?;
     }
     Ok(())
+}
+
+/// Whether `action` on `id` has been done since the batch checked it, by an earlier item of
+/// the same batch (or a concurrent request asking the same).
+async fn already_done(
+    state: &AppState,
+    principal: &Principal,
+    id: ItemId,
+    kind: ItemKind,
+    action: Action,
+) -> Result<bool> {
+    use openpan_core::Refusal;
+    let found = match action {
+        Action::Trash => state.core.item_info(principal, id, kind).await.map(drop),
+        Action::Restore | Action::Purge => state.core.trash_info(principal, id, kind).await.map(drop),
+    };
+    match (action, found) {
+        (_, Ok(())) => Ok(false),
+        (Action::Trash, Err(Error::Refused(Refusal::FolderDeleted | Refusal::FileDeleted)))
+        | (Action::Restore, Err(Error::Refused(Refusal::FolderNotInTrash | Refusal::FileNotInTrash)))
+        | (Action::Purge, Err(Error::NotFound { .. })) => Ok(true),
+        (_, Err(err)) => Err(err.into()),
+    }
 }
 
 /// Moves each id into `target`, after checking them all.

@@ -909,3 +909,37 @@ async fn purging_an_item_taken_along_by_a_trashed_folder_keeps_the_folder_counts
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_batch_naming_a_folder_and_a_folder_inside_it_does_all_it_asks() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let outer = app.mkdir(&token, 0, "outer").await["id"].as_i64().unwrap();
+    let inner = app.mkdir(&token, outer, "inner").await["id"].as_i64().unwrap();
+    let keep = app.mkdir(&token, 0, "keep").await["id"].as_i64().unwrap();
+    let root_count = |page: Value| page["total_count"].as_i64().unwrap();
+
+    // Outer first: inner goes along with it, and the batch still succeeds.
+    let both = json!({"folder_ids": [outer, inner]});
+    app.post_ok("/api/v2/folder/delete_batch", &token, &both).await;
+    assert_eq!(root_count(app.get_ok("/api/v2/folder/0/children", &token).await), 1);
+    app.post_ok("/api/v2/folder/restore_batch_from_trash", &token, &both)
+        .await;
+    let inside = app.get_ok(&format!("/api/v2/folder/{outer}/children"), &token).await;
+    assert_eq!(inside["folders"][0]["id"], inner, "restored in place: {inside}");
+    // Inner first this time, then both for good.
+    let reversed = json!({"folder_ids": [inner, outer]});
+    app.post_ok("/api/v2/folder/delete_batch", &token, &reversed).await;
+    app.post_ok("/api/v2/folder/delete_batch_from_trash", &token, &both)
+        .await;
+    for id in [outer, inner] {
+        assert_api_error(
+            app.get(&format!("/api/v2/folder/{id}/trash"), &token).await,
+            404,
+            "folder_not_found",
+        )
+        .await;
+    }
+    assert_eq!(root_count(app.get_ok("/api/v2/folder/0/children", &token).await), 1);
+    app.get_ok(&format!("/api/v2/folder/{keep}/info"), &token).await;
+}
