@@ -13,6 +13,7 @@ pub mod blank;
 pub mod blob;
 pub mod cache;
 pub mod clock;
+pub mod collab;
 pub mod drive;
 pub mod error;
 pub mod ids;

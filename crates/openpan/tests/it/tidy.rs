@@ -141,3 +141,19 @@ fn the_error_code_document_matches_the_catalogue() {
         "docs/error-codes.md is stale; rerun with UPDATE_DOCS=1"
     );
 }
+
+#[test]
+fn the_permission_document_matches_the_role_matrix() {
+    let path = root().join("docs/permissions.md");
+    let document = std::fs::read_to_string(&path).unwrap_or_default();
+    let table = openpan_core::collab::matrix_table();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let start = document.find("| role |").unwrap_or(document.len());
+        std::fs::write(&path, format!("{}{table}", &document[..start])).unwrap();
+        return;
+    }
+    assert!(
+        document.ends_with(&table),
+        "docs/permissions.md is stale; rerun with UPDATE_DOCS=1"
+    );
+}
