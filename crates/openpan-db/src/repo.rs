@@ -56,6 +56,14 @@ const ENTERPRISE_COLUMNS: [Enterprise; 8] = [
     Enterprise::AccountSyncEnabled,
 ];
 
+/// A user of a page, with the size of the whole selection.
+#[derive(sqlx::FromRow)]
+struct CountedUserRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    total_count: i64,
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
     pub(crate) user_id: i64,
@@ -744,6 +752,9 @@ impl SqlRepo {
         for column in order {
             list.order_by(*column, Order::Asc);
         }
+        // The count rides along with the page (a window over the same scan): a filter no index
+        // serves, like a substring of names, is then evaluated once per request, not twice.
+        list.expr_as(Expr::cust("count(*) over ()"), Alias::new("total_count"));
         list.limit(page.capacity as u64).offset(page.offset() as u64);
         let count = Query::select()
             .expr(Expr::col(Asterisk).count())
@@ -752,13 +763,21 @@ impl SqlRepo {
             .to_owned();
         on_pool!(self, read, |pool, builder| {
             let (sql, values) = list.build_sqlx(builder());
-            let rows: Vec<UserRow> = sqlx::query_as_with(&sql, values).fetch_all(pool).await.map_err(other)?;
-            let (sql, values) = count.build_sqlx(builder());
-            let total: i64 = sqlx::query_scalar_with(&sql, values)
-                .fetch_one(pool)
-                .await
-                .map_err(other)?;
-            Ok((rows.into_iter().map(Into::into).collect(), total))
+            let rows: Vec<CountedUserRow> = sqlx::query_as_with(&sql, values).fetch_all(pool).await.map_err(other)?;
+            let total = match rows.first() {
+                Some(first) => first.total_count,
+                // A page past the end has no row to carry the count, and the first page of
+                // nothing needs none.
+                None if page.offset() == 0 => 0,
+                None => {
+                    let (sql, values) = count.build_sqlx(builder());
+                    sqlx::query_scalar_with(&sql, values)
+                        .fetch_one(pool)
+                        .await
+                        .map_err(other)?
+                }
+            };
+            Ok((rows.into_iter().map(|row| row.user.into()).collect(), total))
         })
     }
 }

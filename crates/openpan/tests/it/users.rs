@@ -98,6 +98,10 @@ async fn admin_lists_its_users_page_by_page() {
         .await
         .unwrap();
     assert_eq!(past_the_end["users"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        past_the_end["total_count"], body["total_count"],
+        "a page past the end still counts them all"
+    );
 }
 
 #[tokio::test]
