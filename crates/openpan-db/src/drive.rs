@@ -2059,6 +2059,16 @@ impl DriveRepo for SqlRepo {
     async fn purge_upload_sessions(&self, before: i64) -> RepoResult<Vec<String>> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
+            // Sessions before their parts, in one order: the order a part's PUT takes them.
+            if is_postgres(&builder()) {
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "select upload_id from upload_session where expires_at < ? order by upload_id for update",
+                    before
+                )
+                .map_err(other)?;
+            }
             let sql = dialect(
                 &builder(),
                 "select storage_key from upload_session \
@@ -2282,6 +2292,16 @@ impl DriveRepo for SqlRepo {
     async fn delete_upload_session(&self, upload_id: &str) -> RepoResult<Vec<String>> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
+            // The session before its parts, the order a part's PUT takes them.
+            if is_postgres(&builder()) {
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "select upload_id from upload_session where upload_id = ? for update",
+                    upload_id
+                )
+                .map_err(other)?;
+            }
             let sql = dialect(
                 &builder(),
                 "delete from upload_part where upload_id = ? returning storage_key",

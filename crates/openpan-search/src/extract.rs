@@ -36,18 +36,24 @@ pub fn format_of(name: &str) -> Option<Format> {
 /// How long one file's text may take to extract before the file is searched by name only.
 pub const EXTRACT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The text of a file of `format`, or `None` when it cannot be read as one (or not in
-/// [`EXTRACT_TIMEOUT`]). Parsing runs on a blocking thread: it is CPU work, and a hostile file
-/// may make a parser panic, which the thread contains.
-pub async fn text_of(format: Format, bytes: Vec<u8>) -> Option<String> {
+/// Parsing a file took longer than [`EXTRACT_TIMEOUT`] (it may still be running).
+#[derive(Debug)]
+pub struct TimedOut;
+
+/// The text of a file of `format`, or `None` when it cannot be read as one. Parsing runs on a
+/// blocking thread: it is CPU work, and a hostile file may make a parser panic, which the thread
+/// contains.
+pub async fn text_of(format: Format, bytes: Vec<u8>) -> Result<Option<String>, TimedOut> {
     let runtime = tokio::runtime::Handle::current();
     let work = tokio::task::spawn_blocking(move || match format {
         Format::Plain => Some(decode_plain(&bytes)),
         Format::OfficeXml => runtime.block_on(office_text(bytes)),
         Format::Pdf => pdf_extract::extract_text_from_mem(&bytes).ok(),
     });
-    let text = tokio::time::timeout(EXTRACT_TIMEOUT, work).await.ok()?.ok()??;
-    Some(truncate(text))
+    let joined = tokio::time::timeout(EXTRACT_TIMEOUT, work)
+        .await
+        .map_err(|_| TimedOut)?;
+    Ok(joined.ok().flatten().map(truncate))
 }
 
 /// UTF-8 (with or without a BOM), else GB18030, which is what Chinese Windows editors save.

@@ -125,7 +125,10 @@ struct Entry {
     has_content: bool,
 }
 
+#[derive(Default)]
 struct State {
+    /// The index must be emptied before the next writes (its state was lost).
+    rebuild: bool,
     /// Taken on the first write, so a process that only opens the index (the admin CLI beside
     /// a running server) does not hold its lock.
     writer: Option<Arc<Mutex<IndexWriter>>>,
@@ -319,10 +322,9 @@ fn open(dir: &Path, repo: Arc<dyn Repo>, blobs: Arc<dyn BlobStore>) -> Result<In
         .map_err(tantivy)?;
     let generations = committed_generations(&index).map_err(tantivy)?;
     let state = load_state(&reader, generations.clone()).map_err(tantivy)?;
-    let unreadable = unreadable_files(dir).map_err(io)?;
     Ok(Inner {
         dir: dir.to_path_buf(),
-        unreadable: Mutex::new(unreadable),
+        unreadable: Mutex::new(HashSet::new()),
         index,
         reader,
         fields,
@@ -347,10 +349,7 @@ fn unreadable_files(dir: &Path) -> std::io::Result<HashSet<String>> {
             key,
             "parsing this file's text ended the process last time; it is searched by name from now on"
         );
-        let mut keys = std::fs::read_to_string(&list).unwrap_or_default();
-        keys.push_str(key.trim());
-        keys.push('\n');
-        std::fs::write(&list, keys)?;
+        add_unreadable(dir, &key)?;
         std::fs::remove_file(&marker)?;
     }
     Ok(std::fs::read_to_string(&list)
@@ -359,6 +358,15 @@ fn unreadable_files(dir: &Path) -> std::io::Result<HashSet<String>> {
         .filter(|line| !line.is_empty())
         .map(str::to_owned)
         .collect())
+}
+
+/// Adds a file to those never to parse again.
+fn add_unreadable(dir: &Path, key: &str) -> std::io::Result<()> {
+    let list = dir.join(UNREADABLE);
+    let mut keys = std::fs::read_to_string(&list).unwrap_or_default();
+    keys.push_str(key.trim());
+    keys.push('\n');
+    std::fs::write(&list, keys)
 }
 
 /// The generations the last commit recorded.
@@ -411,6 +419,7 @@ fn load_state(reader: &IndexReader, generations: HashMap<u64, i64>) -> tantivy::
         }
     }
     Ok(State {
+        rebuild: false,
         writer: None,
         generations,
         entries,
@@ -447,42 +456,54 @@ impl Inner {
                     .index
                     .writer_with_num_threads(1, WRITER_MEMORY)
                     .map_err(|err| RepoError::Unavailable(Box::new(err)))?;
+                if state.rebuild {
+                    writer.delete_all_documents().map_err(failure)?;
+                    state.rebuild = false;
+                }
+                // Only the process holding the writer reads (and clears) the marker of a parse
+                // that ended a process: another one beside it may be parsing right now.
+                let crashed = unreadable_files(&self.dir).map_err(failure)?;
+                self.unreadable
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(crashed);
                 let writer = Arc::new(Mutex::new(writer));
                 state.writer = Some(writer.clone());
                 writer
             }
         };
-        let mut done = Ok(());
+        // Each space is committed on its own, so one that keeps failing (a timeout on a huge
+        // space) never holds the others back; a failed one is rolled back and redone next round.
+        let mut failed = None;
         for root in &todo {
-            done = self.catch_up_space(&mut state, &writer, root).await;
-            if done.is_err() {
-                break;
+            let mut done = self.catch_up_space(&mut state, &writer, root).await;
+            if done.is_ok() {
+                let payload = serde_json::to_string(&state.generations).map_err(failure)?;
+                let committing = writer.clone();
+                done = tokio::task::spawn_blocking(move || -> tantivy::Result<()> {
+                    let mut writer = committing.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut commit = writer.prepare_commit()?;
+                    commit.set_payload(&payload);
+                    commit.commit()?;
+                    Ok(())
+                })
+                .await
+                .map_err(failure)
+                .and_then(|committed| committed.map_err(failure));
             }
-        }
-        if done.is_ok() {
-            let payload = serde_json::to_string(&state.generations).map_err(failure)?;
-            let committing = writer.clone();
-            done = tokio::task::spawn_blocking(move || -> tantivy::Result<()> {
-                let mut writer = committing.lock().unwrap_or_else(|e| e.into_inner());
-                let mut commit = writer.prepare_commit()?;
-                commit.set_payload(&payload);
-                commit.commit()?;
-                Ok(())
-            })
-            .await
-            .map_err(failure)
-            .and_then(|committed| committed.map_err(failure));
-        }
-        if let Err(err) = done {
-            // Nothing half done stays: the writer drops what it was given since the last commit
-            // and the state is read back from that commit, so the next round redoes it all.
-            self.reset(&mut state, &writer).await;
-            return Err(err);
+            if let Err(err) = done {
+                tracing::warn!(error = ?err, space = space_code(root.space), "search index could not catch a space up");
+                self.reset(&mut state, &writer).await;
+                failed.get_or_insert(err);
+                if state.writer.is_none() {
+                    break;
+                }
+            }
         }
         self.reader.reload().map_err(failure)?;
         tracing::debug!(spaces = todo.len(), "search index committed");
         *self.visible.write().unwrap_or_else(|e| e.into_inner()) = state.generations.clone();
-        Ok(())
+        failed.map_or(Ok(()), Err)
     }
 
     /// Items the index holds for a space that are no longer in it: purged for good (their rows
@@ -523,12 +544,14 @@ impl Inner {
                 *state = fresh;
             }
             (rolled_back, reloaded) => {
-                // The writer or the committed state cannot be trusted: give the writer up (the
-                // next round opens a new one) and forget every generation, so each space is read
-                // whole again.
-                tracing::error!(?rolled_back, error = ?reloaded.err(), "search index reset failed; rereading every space");
-                state.writer = None;
-                state.generations.clear();
+                // Neither the writer nor the committed state can be trusted: give the writer up,
+                // forget everything, and have the next writer empty the index before every
+                // space is read again.
+                tracing::error!(?rolled_back, error = ?reloaded.err(), "search index reset failed; rebuilding it");
+                *state = State {
+                    rebuild: true,
+                    ..State::default()
+                };
             }
         }
     }
@@ -741,7 +764,23 @@ impl Inner {
         // of memory) is found there at the next start and never parsed again.
         let marker = self.dir.join(EXTRACTING);
         let _ = std::fs::write(&marker, key);
-        let text = extract::text_of(format, bytes).await;
+        let text = match extract::text_of(format, bytes).await {
+            Ok(text) => text,
+            Err(extract::TimedOut) => {
+                // The parse goes on in its thread: it must never be started again, nor be
+                // blamed on another file should it end the process later.
+                tracing::warn!(
+                    key,
+                    "reading a file's text took too long; it is searched by name from now on"
+                );
+                self.unreadable
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key.to_owned());
+                let _ = add_unreadable(&self.dir, key);
+                return None;
+            }
+        };
         if text.is_none() && format != Format::Plain {
             tracing::info!(key, "a file's text could not be read; it is searched by name");
         }
