@@ -2205,7 +2205,7 @@ impl DriveRepo for SqlRepo {
             // The session row held (PostgreSQL; SQLite writes are serial): two PUTs of one part
             // take turns, so each sees the bytes the other stored and hands them back for
             // deletion, and no part lands after the upload was committed.
-            let lock = if is_postgres(&builder()) { " for update" } else { "" };
+            let lock = crate::pool::row_lock(&builder(), " for update");
             let sql = dialect(
                 &builder(),
                 &format!("select state from upload_session where upload_id = ?{lock}"),

@@ -57,12 +57,11 @@ pub(crate) type IdRow = (i64,);
 /// a deletion never misses a member who joined meanwhile. `RepoError::NotFound` when it is gone.
 macro_rules! hold_department {
     ($conn:expr, $builder:ident, $department:expr) => {{
-        let sql = if $crate::pool::is_postgres(&$builder()) {
-            "select department_id from department where department_id = ? for update"
-        } else {
-            "select department_id from department where department_id = ?"
-        };
-        $crate::pool::fetch!(optional $crate::org::IdRow, $conn, $builder, sql, $department)
+        let sql = format!(
+            "select department_id from department where department_id = ?{}",
+            $crate::pool::row_lock(&$builder(), " for update")
+        );
+        $crate::pool::fetch!(optional $crate::org::IdRow, $conn, $builder, &sql, $department)
             .map_err($crate::errors::other)?
             .ok_or(openpan_core::RepoError::NotFound)?;
     }};
@@ -75,12 +74,11 @@ macro_rules! hold_director {
     ($conn:expr, $builder:ident, $director:expr) => {{
         let director: Option<i64> = $director;
         if let Some(director) = director {
-            let sql = if is_postgres(&$builder()) {
-                "select user_id from user_account where user_id = ? and deleted_at is null for share"
-            } else {
-                "select user_id from user_account where user_id = ? and deleted_at is null"
-            };
-            if fetch!(optional IdRow, $conn, $builder, sql, director)
+            let sql = format!(
+                "select user_id from user_account where user_id = ? and deleted_at is null{}",
+                $crate::pool::row_lock(&$builder(), " for share")
+            );
+            if fetch!(optional IdRow, $conn, $builder, &sql, director)
                 .map_err(other)?
                 .is_none()
             {

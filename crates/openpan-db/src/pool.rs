@@ -208,6 +208,13 @@ pub(crate) fn is_postgres<B: 'static>(_builder: &B) -> bool {
     TypeId::of::<B>() == TypeId::of::<sea_query::PostgresQueryBuilder>()
 }
 
+/// `lock` (` for update`, ` for share`) to end a select that holds its rows for the rest of
+/// the transaction on PostgreSQL; nothing on SQLite, which has no row locks and whose writes
+/// are serial anyway.
+pub(crate) fn row_lock<B: 'static>(builder: &B, lock: &'static str) -> &'static str {
+    if is_postgres(builder) { lock } else { "" }
+}
+
 /// Raw SQL with `?` placeholders, for statements that read more clearly as SQL than as builder
 /// calls (recursive CTEs, conditional updates); `$builder` picks the engine.
 /// Runs a statement; evaluates to its `sqlx::Result` of the query result.

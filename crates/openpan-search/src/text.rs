@@ -83,7 +83,17 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    fn new(tokens: Vec<Token>) -> Self {
+    /// A stream of `(position, text)` terms.
+    fn at(terms: impl IntoIterator<Item = (usize, String)>) -> Self {
+        let tokens = terms
+            .into_iter()
+            .map(|(position, text)| Token {
+                position,
+                text,
+                position_length: 1,
+                ..Token::default()
+            })
+            .collect();
         Self { tokens, next: 0 }
     }
 }
@@ -107,18 +117,7 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = Tokens;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
-        Tokens::new(
-            words(text)
-                .into_iter()
-                .enumerate()
-                .map(|(position, text)| Token {
-                    position,
-                    text,
-                    position_length: 1,
-                    ..Token::default()
-                })
-                .collect(),
-        )
+        Tokens::at(words(text).into_iter().enumerate())
     }
 }
 
@@ -126,18 +125,7 @@ impl Tokenizer for GramTokenizer {
     type TokenStream<'a> = Tokens;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
-        Tokens::new(
-            grams(text)
-                .into_iter()
-                .enumerate()
-                .map(|(position, text)| Token {
-                    position,
-                    text,
-                    position_length: 1,
-                    ..Token::default()
-                })
-                .collect(),
-        )
+        Tokens::at(grams(text).into_iter().enumerate())
     }
 }
 
@@ -145,17 +133,7 @@ impl Tokenizer for CharTokenizer {
     type TokenStream<'a> = Tokens;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
-        Tokens::new(
-            characters(text)
-                .into_iter()
-                .map(|(position, text)| Token {
-                    position,
-                    text,
-                    position_length: 1,
-                    ..Token::default()
-                })
-                .collect(),
-        )
+        Tokens::at(characters(text))
     }
 }
 
