@@ -61,6 +61,19 @@ impl TargetKind {
 }
 
 /// One recorded change.
+/// An entry of the event log: the one ordered record of collaboration, share and comment
+/// changes that webhooks and the event feed deliver. It is written with the audit event of the
+/// same change, in the change's transaction, so a delivered event always happened and a change
+/// never lacks its event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    /// What happened: `collab.invited`, `collab.updated`, `collab.removed`, …
+    pub event: &'static str,
+    /// The collaboration, share link or comment it happened to; 0 for what the write creates
+    /// (the repository fills it in).
+    pub subject_id: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub enterprise_id: EnterpriseId,
@@ -81,6 +94,8 @@ pub struct AuditEvent {
     pub detail: String,
     pub origin: Origin,
     pub created_at: i64,
+    /// Also an entry of the event log.
+    pub feed: Option<FeedEntry>,
 }
 
 /// A stored event, with its id.
@@ -116,6 +131,11 @@ pub mod action {
     pub const ADD_FREQUENT: i32 = 115;
     pub const REMOVE_FREQUENT: i32 = 116;
     pub const EDIT_DESCRIPTION: i32 = 119;
+    pub const INVITE_COLLABORATOR: i32 = 500;
+    pub const REMOVE_COLLABORATOR: i32 = 501;
+    pub const CHANGE_COLLAB_ROLE: i32 = 502;
+    pub const ACCEPT_DEPARTMENT_COLLAB: i32 = 512;
+    pub const ACCEPT_GROUP_COLLAB: i32 = 513;
     pub const NEW_GROUP: i32 = 702;
     pub const DISMISS_GROUP: i32 = 703;
     pub const EDIT_GROUP: i32 = 704;
@@ -189,12 +209,36 @@ pub(crate) fn announce(mut event: AuditEvent) {
 /// The announced events, for the transaction about to commit; `created` fills in the id of
 /// what the transaction created.
 pub fn take_pending(created: Option<i64>) -> Vec<AuditEvent> {
+    take_pending_created(created.as_slice())
+}
+
+/// [`take_pending`] for a write that created several things: the n-th event that names what
+/// the write creates (target or feed subject 0) gets the n-th id.
+pub fn take_pending_created(created: &[i64]) -> Vec<AuditEvent> {
     SCOPE
         .try_with(|scope| {
             let mut events = std::mem::take(&mut scope.borrow_mut().pending);
-            if let Some(id) = created {
-                for event in events.iter_mut().filter(|event| event.target_id == 0) {
+            let mut next = 0;
+            for event in events.iter_mut() {
+                let feed_names_it = event.feed.as_ref().is_some_and(|feed| feed.subject_id == 0);
+                if event.target_id != 0 && !feed_names_it {
+                    continue;
+                }
+                let id = match created {
+                    [only] => *only,
+                    many => match many.get(next) {
+                        Some(id) => *id,
+                        None => continue,
+                    },
+                };
+                next += 1;
+                if event.target_id == 0 {
                     event.target_id = id;
+                }
+                if let Some(feed) = &mut event.feed
+                    && feed.subject_id == 0
+                {
+                    feed.subject_id = id;
                 }
             }
             events

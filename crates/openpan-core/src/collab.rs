@@ -2,6 +2,8 @@
 //! service checks, and the `permissions[]` strings clients read. `docs/permissions.md` is
 //! generated from this table (a tidy test keeps it current).
 
+use crate::ids::{CollabId, DepartmentId, EnterpriseId, GroupId, ItemId, UserId};
+
 /// A collaborator's role on a folder (and everything below it), as the platform names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -34,7 +36,7 @@ pub enum Capability {
     /// Change the content online and the description.
     Edit,
     Rename,
-    /// Move and copy out of where it is.
+    /// Move out of where it is (copying needs `Download`).
     Move,
     /// Put in the trash.
     Delete,
@@ -211,6 +213,92 @@ impl Grants {
         all
     }
 }
+
+/// Who a collaboration invites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Accessor {
+    User(UserId),
+    Group(GroupId),
+    /// Its members, director and file managers, and those of every department below it.
+    Department(DepartmentId),
+}
+
+impl Accessor {
+    /// How the accessor's kind is stored.
+    pub fn code(self) -> i16 {
+        match self {
+            Accessor::User(_) => 1,
+            Accessor::Group(_) => 2,
+            Accessor::Department(_) => 3,
+        }
+    }
+
+    pub fn id(self) -> i64 {
+        match self {
+            Accessor::User(id) => id.0,
+            Accessor::Group(id) => id.0,
+            Accessor::Department(id) => id.0,
+        }
+    }
+
+    pub fn from_parts(code: i16, id: i64) -> Option<Self> {
+        Some(match code {
+            1 => Accessor::User(UserId(id)),
+            2 => Accessor::Group(GroupId(id)),
+            3 => Accessor::Department(DepartmentId(id)),
+            _ => return None,
+        })
+    }
+
+    /// The platform's `accessible_by.type`.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Accessor::User(_) => "user",
+            Accessor::Group(_) => "group",
+            Accessor::Department(_) => "department",
+        }
+    }
+}
+
+/// A collaboration on a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collab {
+    pub id: CollabId,
+    pub enterprise_id: EnterpriseId,
+    pub folder_id: ItemId,
+    pub accessor: Accessor,
+    pub role: Role,
+    /// Invitations to users are accepted at once; a group's or department's waits for its
+    /// administrator unless it accepts collaborations automatically.
+    pub accepted: bool,
+    pub invited_by: UserId,
+    pub message: String,
+    pub created_at: i64,
+    pub modified_at: i64,
+}
+
+/// A collaboration to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCollab {
+    pub enterprise_id: EnterpriseId,
+    pub folder_id: ItemId,
+    pub accessor: Accessor,
+    pub role: Role,
+    pub accepted: bool,
+    pub invited_by: UserId,
+    pub message: String,
+    pub at: i64,
+}
+
+/// An accepted collaboration that reaches a user: the folder and the role it gives there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub folder: ItemId,
+    pub role: Role,
+}
+
+/// The longest invitation message, in characters.
+pub const MAX_INVITATION_CHARS: usize = 140;
 
 /// The capability matrix as a Markdown table, for `docs/permissions.md`.
 pub fn matrix_table() -> String {

@@ -12,6 +12,7 @@ pub enum NotFoundKind {
     Link,
     Department,
     Group,
+    Collab,
 }
 
 /// Which uniqueness rule a write broke; chosen by the repo method that knows what it protects.
@@ -59,6 +60,8 @@ pub enum ConflictKind {
     DirectsDepartment,
     /// A director-to-be was deleted meanwhile.
     DirectorGone,
+    /// The user, group or department is already invited to the folder.
+    CollabExists,
 }
 
 /// A drive rule a request broke. Each has its own wire code.
@@ -100,6 +103,11 @@ pub enum Refusal {
     UserProfilePicKeyNotFound,
     UserProfilePicKeyIncorrect,
     TimestampRangeInvalid,
+    CollabRoleInvalid,
+    CollabUserHasBeenInvited,
+    CollabUserNotInSameEnterprise,
+    CannotInviteItemOwner,
+    CollabRelatedFolderDeleted,
 }
 
 /// A rejected request field.

@@ -31,4 +31,6 @@ id_type! {
     DepartmentId;
     /// A group of users of one enterprise.
     GroupId;
+    /// A collaboration: one user, group or department invited to one folder with one role.
+    CollabId;
 }

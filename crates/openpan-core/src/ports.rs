@@ -9,10 +9,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use crate::audit::StoredEvent;
+use crate::collab::{Collab, Grant, NewCollab, Role};
 
 use crate::drive::{FileVersion, Item, KindFilter, Marker, PathEntry, Sort, Space};
 use crate::error::RepoError;
-use crate::ids::{AppId, DepartmentId, EnterpriseId, GroupId, ItemId, TokenId, UserId, VersionId};
+use crate::ids::{AppId, CollabId, DepartmentId, EnterpriseId, GroupId, ItemId, TokenId, UserId, VersionId};
 use crate::model::{
     App, AppStatus, Enterprise, NewToken, Page, Subject, TokenHashes, TokenRecord, User, UserWithEnterprise,
 };
@@ -291,6 +292,8 @@ pub trait DriveRepo: Send + Sync {
     /// The roots of every space ever used, or of those `visible_to` a user works in (their
     /// personal space and their departments'), with their generations.
     async fn list_space_roots(&self, visible_to: Option<UserId>) -> RepoResult<Vec<crate::search::SpaceRoot>>;
+    /// The roots of these spaces (those ever used).
+    async fn list_space_roots_of(&self, spaces: &[Space]) -> RepoResult<Vec<crate::search::SpaceRoot>>;
     /// For the search index: every live item of `space` but its root; or, `since` a
     /// generation, every item changed at or after it, trashed ones included (see migration 0016).
     async fn list_index_rows(&self, space: Space, since: Option<i64>) -> RepoResult<Vec<crate::search::IndexRow>>;
@@ -444,6 +447,27 @@ pub enum IdempotencyStart {
     Mismatch,
     /// The same request is being served right now.
     InFlight,
+}
+
+#[async_trait]
+pub trait CollabRepo: Send + Sync {
+    /// Creates all of them or none; `Conflict(CollabExists)` when one's accessor is already
+    /// invited to its folder. Answers the ids in order.
+    async fn create_collabs(&self, new: &[NewCollab]) -> RepoResult<Vec<CollabId>>;
+    async fn find_collab(&self, id: CollabId) -> RepoResult<Option<Collab>>;
+    /// A folder's collaborations, oldest first.
+    async fn list_folder_collabs(&self, folder: ItemId) -> RepoResult<Vec<Collab>>;
+    /// Which of `folders` have collaborations.
+    async fn list_shared_among(&self, folders: &[ItemId]) -> RepoResult<Vec<ItemId>>;
+    /// Sets the role and/or accepts; `NotFound` when the collaboration is gone.
+    async fn update_collab(&self, id: CollabId, role: Option<Role>, accept: bool, at: i64) -> RepoResult<Collab>;
+    async fn delete_collab(&self, id: CollabId) -> RepoResult<()>;
+    /// The accepted collaborations on `item` and the folders above it that reach `user`
+    /// (directly, through a group, or through a department they work in or one above it),
+    /// outermost folder first: one walk up the item's ancestors.
+    async fn grants_on(&self, item: ItemId, user: UserId) -> RepoResult<Vec<Grant>>;
+    /// Every accepted collaboration that reaches `user`.
+    async fn grants_of(&self, user: UserId) -> RepoResult<Vec<Grant>>;
 }
 
 #[async_trait]
@@ -632,6 +656,7 @@ pub trait Repo:
     + PlatformRepo
     + SessionRepo
     + AuditRepo
+    + CollabRepo
 {
 }
 
@@ -646,6 +671,7 @@ impl<T> Repo for T where
         + PlatformRepo
         + SessionRepo
         + AuditRepo
+        + CollabRepo
 {
 }
 

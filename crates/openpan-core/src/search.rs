@@ -82,7 +82,7 @@ pub struct SearchQuery {
     pub precise: bool,
     /// Items in any of these spaces…
     pub spaces: Vec<Space>,
-    /// …or below any of these folders (shared folders; the collaboration issue fills it).
+    /// …or any of these folders or below them (folders shared with the caller).
     pub folders: Vec<ItemId>,
     /// Only items below this folder.
     pub within: Option<ItemId>,

@@ -50,6 +50,7 @@ impl From<EventRow> for StoredEvent {
                     service: row.service,
                 },
                 created_at: row.created_at,
+                feed: None,
             },
         }
     }

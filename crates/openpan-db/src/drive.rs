@@ -515,6 +515,21 @@ fn prefix_pattern(prefix: &str) -> String {
 /// Items (alias `i`) in spaces the user (bound four times) works in: their own personal space,
 /// or a department they are a member, director or file manager of — an item used once stays
 /// out of reach once its space is.
+fn space_roots(rows: Vec<SpaceRootRow>) -> RepoResult<Vec<SpaceRoot>> {
+    rows.into_iter()
+        .map(|row| {
+            let space = Space::from_parts(row.space_kind, row.space_id)
+                .ok_or_else(|| RepoError::Other(format!("item {} has unknown space kind", row.item_id).into()))?;
+            Ok(SpaceRoot {
+                enterprise_id: EnterpriseId(row.enterprise_id),
+                space,
+                root: ItemId(row.item_id),
+                generation: row.generation,
+            })
+        })
+        .collect()
+}
+
 const WORKS_IN: &str = "((i.space_kind = 1 and i.space_id = ?) or (i.space_kind = 2 and i.space_id in ( \
      select department_id from department_user where user_id = ? \
      union select department_id from department where director_id = ? \
@@ -709,6 +724,7 @@ impl SqlRepo {
                 "delete from department_user where user_id = ?",
                 "delete from department_file_manager where user_id = ?",
                 "delete from group_member where user_id = ?",
+                "delete from collab where accessor_kind = 1 and accessor_id = ?",
                 "update user_group set admin_user_id = null where admin_user_id = ?",
                 "update user_account set department_count = 0 where user_id = ?",
                 // The integrator's ids are free for another account.
@@ -790,6 +806,7 @@ impl SqlRepo {
             for statement in [
                 "delete from department_user where department_id = ?",
                 "delete from department_file_manager where department_id = ?",
+                "delete from collab where accessor_kind = 3 and accessor_id = ?",
                 "delete from department where department_id = ?",
             ] {
                 exec!(&mut *tx, builder, statement, id.0).map_err(other)?;
@@ -906,18 +923,29 @@ impl DriveRepo for SqlRepo {
                 })?
             }
         };
-        rows.into_iter()
-            .map(|row| {
-                let space = Space::from_parts(row.space_kind, row.space_id)
-                    .ok_or_else(|| RepoError::Other(format!("item {} has unknown space kind", row.item_id).into()))?;
-                Ok(SpaceRoot {
-                    enterprise_id: EnterpriseId(row.enterprise_id),
-                    space,
-                    root: ItemId(row.item_id),
-                    generation: row.generation,
-                })
-            })
-            .collect()
+        space_roots(rows)
+    }
+
+    async fn list_space_roots_of(&self, spaces: &[Space]) -> RepoResult<Vec<SpaceRoot>> {
+        let mut rows: Vec<SpaceRootRow> = Vec::new();
+        for chunk in spaces.chunks(200) {
+            let pairs = vec!["(space_kind = ? and space_id = ?)"; chunk.len()].join(" or ");
+            let select = format!(
+                "select enterprise_id, space_kind, space_id, item_id, generation from item \
+                 where parent_id is null and ({pairs})"
+            );
+            let found: Vec<SpaceRootRow> = on_pool!(self, read, |pool, builder| {
+                let sql = dialect(&builder(), &select);
+                let mut query = sqlx::query_as::<_, SpaceRootRow>(&sql);
+                for space in chunk {
+                    let (kind, id) = space.to_parts();
+                    query = query.bind(kind).bind(id);
+                }
+                query.fetch_all(pool).await.map_err(other)
+            })?;
+            rows.extend(found);
+        }
+        space_roots(rows)
     }
 
     async fn list_index_rows(&self, space: Space, since: Option<i64>) -> RepoResult<Vec<IndexRow>> {
@@ -1625,9 +1653,16 @@ impl DriveRepo for SqlRepo {
                     query.execute(&mut *tx).await.map_err(other)?;
                 }
             }
-            // Children before parents, so no row ever points at a deleted parent.
+            // Children before parents, so no row ever points at a deleted parent; invitations to
+            // a folder go with it.
             for chunk in ids.rchunks(500) {
                 let marks = vec!["?"; chunk.len()].join(", ");
+                let sql = dialect(&builder(), &format!("delete from collab where folder_id in ({marks})"));
+                let mut query = sqlx::query(&sql);
+                for item_id in chunk {
+                    query = query.bind(*item_id);
+                }
+                query.execute(&mut *tx).await.map_err(other)?;
                 let sql = dialect(&builder(), &format!("delete from item where item_id in ({marks})"));
                 let mut query = sqlx::query(&sql);
                 for item_id in chunk {

@@ -7,6 +7,7 @@
 
 mod audit;
 mod batch;
+mod collab;
 mod drive;
 mod errors;
 mod idempotency;

@@ -628,6 +628,13 @@ impl OrgRepo for SqlRepo {
             exec!(
                 &mut *tx,
                 builder,
+                "delete from collab where accessor_kind = 2 and accessor_id = ?",
+                id.0
+            )
+            .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
                 "delete from org_ticket where kind = ? and local_id = ?",
                 OrgKind::Group.code(),
                 id.0

@@ -254,7 +254,27 @@ macro_rules! commit {
         $crate::pool::commit!($tx, $builder, None)
     };
     ($tx:ident, $builder:ident, $created:expr) => {{
-        for event in openpan_core::audit::take_pending($created) {
+        $crate::pool::commit!(@each $tx, $builder, Option::<i64>::from($created).as_slice())
+    }};
+    (@each $tx:ident, $builder:ident, $created:expr) => {{
+        for event in openpan_core::audit::take_pending_created($created) {
+            if let Some(feed) = &event.feed {
+                $crate::pool::exec!(
+                    &mut *$tx,
+                    $builder,
+                    $crate::pool::INSERT_EVENT_LOG,
+                    event.enterprise_id.0,
+                    feed.event,
+                    feed.subject_id,
+                    event.target_kind.code(),
+                    event.target_id,
+                    event.operator.map(|user| user.0),
+                    event.app.map(|app| app.0),
+                    &event.detail,
+                    event.created_at
+                )
+                .map_err($crate::errors::other)?;
+            }
             $crate::pool::exec!(
                 &mut *$tx,
                 $builder,
@@ -280,6 +300,9 @@ macro_rules! commit {
     }};
 }
 pub(crate) use commit;
+
+pub(crate) const INSERT_EVENT_LOG: &str = "insert into event_log (enterprise_id, event_type, subject_id, \
+     target_kind, target_id, operator_id, app_id, payload, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 pub(crate) const INSERT_AUDIT_EVENT: &str = "insert into audit_event (enterprise_id, action, operator_id, app_id, \
      target_kind, target_id, target_name, target_size, department_id, detail, ip, user_agent, service, created_at) \

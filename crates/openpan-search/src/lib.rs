@@ -817,6 +817,13 @@ impl Inner {
         }
         if !shared.is_empty() {
             reach_query.push((Occur::Should, Box::new(TermSetQuery::new(shared))));
+            // The shared folders themselves, not only what is below them.
+            let themselves: Vec<Term> = query
+                .folders
+                .iter()
+                .map(|folder| Term::from_field_u64(fields.item, folder.0 as u64))
+                .collect();
+            reach_query.push((Occur::Should, Box::new(TermSetQuery::new(themselves))));
         }
         must.push((Occur::Must, Box::new(BooleanQuery::new(reach_query))));
         if let Some(within) = query.within {

@@ -3,9 +3,10 @@
 use openpan_core::drive::{Item, ItemKind, PathEntry, ROOT_FOLDER_NAME, Space, extension_category};
 use std::collections::HashSet;
 
+use openpan_core::collab::Role;
 use openpan_core::ids::{ItemId, UserId};
 use openpan_core::model::UserWithEnterprise;
-use openpan_core::services::{ItemListing, ItemView, Users, VersionView};
+use openpan_core::services::{CollabView, FolderCollabs, ItemListing, ItemView, Users, VersionView};
 use openpan_types as wire;
 
 pub fn user(record: &UserWithEnterprise) -> wire::User {
@@ -178,32 +179,19 @@ pub fn listed_user_page(
     }
 }
 
-/// Everything an owner may do with their own items.
-const OWNER_PERMISSIONS: &[&str] = &[
-    "item_upload",
-    "item_download",
-    "item_create_comment",
-    "item_own",
-    "item_preview",
-    "item_view",
-    "item_share",
-    "edit_properties",
-    "item_create_collab",
-    "item_restore",
-    "permanent_delete",
-    "item_edit_collab",
-    "item_delete",
-];
+pub fn mini_user(user: &openpan_core::model::User) -> wire::MiniUser {
+    wire::MiniUser {
+        id: user.id.0,
+        name: user.name.clone(),
+        login: user.login().to_owned(),
+        enterprise_id: user.enterprise_id.0,
+    }
+}
 
 /// A user an item names; one that is gone keeps its id with empty details.
 fn named_user(users: &Users, id: UserId) -> wire::MiniUser {
     match users.get(id) {
-        Some(user) => wire::MiniUser {
-            id: user.id.0,
-            name: user.name.clone(),
-            login: user.login().to_owned(),
-            enterprise_id: user.enterprise_id.0,
-        },
+        Some(user) => mini_user(user),
         None => wire::MiniUser {
             id: id.0,
             name: String::new(),
@@ -246,10 +234,13 @@ fn trash_fields(item: &Item, users: &Users) -> Option<wire::TrashFields> {
     })
 }
 
-fn permissions() -> Vec<String> {
-    OWNER_PERMISSIONS
-        .iter()
-        .map(|permission| (*permission).to_owned())
+/// What the viewer may do to the item, by the platform's names.
+fn permissions(view: &ItemView) -> Vec<String> {
+    view.access
+        .grants
+        .permissions()
+        .into_iter()
+        .map(str::to_owned)
         .collect()
 }
 
@@ -279,12 +270,12 @@ fn folder_shaped(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>, det
         sequence_id: item.sequence_id,
         item_count: item.item_count(),
         folder_type: "normal".to_owned(),
-        shared: false,
+        shared: view.shared,
         space: space(item.space),
         in_trash: item.trash.is_some(),
         is_deleted: false,
         is_frequently_used: frequent.contains(&item.id),
-        permissions: detail.then(permissions),
+        permissions: detail.then(|| permissions(view)),
         trash: trash_fields(item, users),
     }
 }
@@ -316,7 +307,7 @@ fn file_shaped(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>, detai
         in_trash: item.trash.is_some(),
         is_deleted: false,
         is_frequently_used: frequent.contains(&item.id),
-        permissions: detail.then(permissions),
+        permissions: detail.then(|| permissions(view)),
         trash: trash_fields(item, users),
     }
 }
@@ -407,4 +398,51 @@ pub fn resumable(upload: &openpan_core::services::ResumableUpload, upload_url: S
 
 fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+pub fn collab(view: &CollabView) -> wire::Collab {
+    let collab = &view.collab;
+    wire::Collab {
+        id: Some(collab.id.0),
+        collab_id: Some(collab.id.0),
+        item: Some(wire::MiniElement {
+            kind: "folder".to_owned(),
+            id: collab.folder_id.0,
+            name: view.folder_name.clone(),
+        }),
+        accessible_by: wire::MiniElement {
+            kind: collab.accessor.type_name().to_owned(),
+            id: collab.accessor.id(),
+            name: view.accessor_name.clone(),
+        },
+        accepted: collab.accepted,
+        role: collab.role.as_str().to_owned(),
+        user: view.user.as_ref().map(mini_user),
+    }
+}
+
+pub fn folder_collabs(view: &FolderCollabs) -> wire::FolderCollabs {
+    let mut collabs: Vec<wire::Collab> = view
+        .owner
+        .iter()
+        .map(|owner| wire::Collab {
+            id: None,
+            collab_id: None,
+            item: None,
+            accessible_by: wire::MiniElement {
+                kind: "user".to_owned(),
+                id: owner.id.0,
+                name: owner.name.clone(),
+            },
+            accepted: true,
+            role: Role::Owner.as_str().to_owned(),
+            user: Some(mini_user(owner)),
+        })
+        .collect();
+    collabs.extend(view.collabs.iter().map(collab));
+    wire::FolderCollabs {
+        final_role: view.final_role.as_str().to_owned(),
+        collab_info: collabs.clone(),
+        collabs,
+    }
 }

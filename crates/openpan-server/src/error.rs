@@ -58,6 +58,7 @@ impl From<Error> for ApiError {
                 NotFoundKind::Link => ErrorCode::LinkInvalidOrExpired,
                 NotFoundKind::Department => ErrorCode::DepartmentNotFound,
                 NotFoundKind::Group => ErrorCode::GroupNotFound,
+                NotFoundKind::Collab => ErrorCode::CollabNotFound,
             }),
             Error::Conflict(kind) => match kind {
                 ConflictKind::UserLogin => ApiError::new(ErrorCode::UserAlreadyRegistered),
@@ -83,6 +84,7 @@ impl From<Error> for ApiError {
                 ConflictKind::SpaceNotEmpty => ApiError::new(ErrorCode::ServiceUnavailable),
                 ConflictKind::DirectsDepartment => ApiError::new(ErrorCode::DepartmentDirectorCanNotDelete),
                 ConflictKind::DirectorGone => ApiError::new(ErrorCode::UserNotFound),
+                ConflictKind::CollabExists => ApiError::new(ErrorCode::CollabUserHasBeenInvited),
             },
             Error::Refused(refusal) => ApiError::new(match refusal {
                 Refusal::FileDeleted => ErrorCode::FileDeleted,
@@ -123,6 +125,11 @@ impl From<Error> for ApiError {
                 Refusal::UserProfilePicKeyNotFound => ErrorCode::UserProfilePicKeyNotFound,
                 Refusal::UserProfilePicKeyIncorrect => ErrorCode::UserProfilePicKeyIncorrect,
                 Refusal::TimestampRangeInvalid => ErrorCode::TimestampRangeInvalid,
+                Refusal::CollabRoleInvalid => ErrorCode::CollabRoleInvalid,
+                Refusal::CollabUserHasBeenInvited => ErrorCode::CollabUserHasBeenInvited,
+                Refusal::CollabUserNotInSameEnterprise => ErrorCode::CollabUserNotInSameEnterprise,
+                Refusal::CannotInviteItemOwner => ErrorCode::CannotInviteItemOwner,
+                Refusal::CollabRelatedFolderDeleted => ErrorCode::CollabRelatedFolderDeleted,
             }),
             Error::PermissionDenied => ApiError::new(ErrorCode::PermissionDenied),
             Error::Unauthenticated => ApiError::new(ErrorCode::Unauthorized),

@@ -86,6 +86,7 @@ mod tests {
             stamp: ListingStamp {
                 viewer: UserId(7),
                 folder: ItemId(9),
+                shared_from: None,
                 space_root: ItemId(1),
                 space_generation,
                 directory_generation: 0,

@@ -799,3 +799,59 @@ pub struct CustomDepartmentRef {
     /// Display name.
     pub name: String,
 }
+
+/// A user, group, department or folder as a collaboration names it (`accessible_by`, `item`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MiniElement {
+    /// `user`, `group`, `department` or `folder`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// A collaboration (`collab/invite`, `collab/{id}/info`, an entry of `folder/{id}/collabs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collab {
+    /// Collaboration id; the owner's entry of a folder's list has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// The same id, as some SDKs read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collab_id: Option<i64>,
+    /// The folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<MiniElement>,
+    /// Who is invited.
+    pub accessible_by: MiniElement,
+    /// Whether the invitation counts yet (a group's or department's may wait for its
+    /// administrator).
+    pub accepted: bool,
+    /// `owner`, `coowner`, `editor`, …, `reset`.
+    pub role: String,
+    /// The invited user, when a user is invited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<MiniUser>,
+}
+
+/// `folder/{id}/collabs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderCollabs {
+    /// The caller's role on the folder: the strongest of their grants.
+    pub final_role: String,
+    /// The owner first, then every collaboration.
+    pub collabs: Vec<Collab>,
+    /// The same list, as some SDKs read it.
+    pub collab_info: Vec<Collab>,
+}
+
+/// `collab/invite_batch`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitedCollabs {
+    /// Always true: failures use the error envelope.
+    pub success: bool,
+    /// The collaborations created.
+    pub collabs: Vec<Collab>,
+}

@@ -6,7 +6,7 @@ use std::future::Future;
 use jiff::civil::Date;
 use jiff::tz::{Offset, TimeZone};
 
-use crate::audit::{self, AuditEvent, StoredEvent, TargetKind};
+use crate::audit::{self, AuditEvent, FeedEntry, StoredEvent, TargetKind};
 use crate::auth::{Principal, PrincipalKind};
 use crate::drive::{Item, ItemKind, Space};
 use crate::error::{Error, Refusal, Result};
@@ -30,6 +30,8 @@ pub(crate) struct Audit {
     pub target_size: Option<i64>,
     pub department_id: Option<i64>,
     pub detail: serde_json::Value,
+    /// Also an entry of the event log.
+    pub feed: Option<FeedEntry>,
 }
 
 impl Audit {
@@ -42,7 +44,14 @@ impl Audit {
             target_size: None,
             department_id: None,
             detail: serde_json::Value::Object(Default::default()),
+            feed: None,
         }
+    }
+
+    /// Also logs the change as `event` about `subject_id` (0: what the write creates).
+    pub(crate) fn feed(mut self, event: &'static str, subject_id: i64) -> Self {
+        self.feed = Some(FeedEntry { event, subject_id });
+        self
     }
 
     /// About a file or folder (its size, and its department when in a department's space).
@@ -131,21 +140,47 @@ impl Core {
         audit: Audit,
         write: impl Future<Output = std::result::Result<T, E>>,
     ) -> std::result::Result<T, E> {
-        let action = audit.action;
-        audit::announce(AuditEvent {
-            enterprise_id,
-            action,
-            operator,
-            app,
-            target_kind: audit.target_kind,
-            target_id: audit.target_id,
-            target_name: audit.target_name,
-            target_size: audit.target_size,
-            department_id: audit.department_id,
-            detail: audit.detail.to_string(),
-            origin: Default::default(),
-            created_at: self.clock.now(),
-        });
+        self.audited_all(enterprise_id, operator, app, vec![audit], write).await
+    }
+
+    /// [`Core::audited`] for a write that makes several changes at once, one event each.
+    pub(crate) async fn audited_each<T, E>(
+        &self,
+        principal: &Principal,
+        enterprise_id: EnterpriseId,
+        audits: Vec<Audit>,
+        write: impl Future<Output = std::result::Result<T, E>>,
+    ) -> std::result::Result<T, E> {
+        self.audited_all(enterprise_id, principal.user_id(), principal.app_id(), audits, write)
+            .await
+    }
+
+    async fn audited_all<T, E>(
+        &self,
+        enterprise_id: EnterpriseId,
+        operator: Option<UserId>,
+        app: Option<AppId>,
+        audits: Vec<Audit>,
+        write: impl Future<Output = std::result::Result<T, E>>,
+    ) -> std::result::Result<T, E> {
+        let action = audits.first().map_or(0, |audit| audit.action);
+        for audit in audits {
+            audit::announce(AuditEvent {
+                enterprise_id,
+                action: audit.action,
+                operator,
+                app,
+                target_kind: audit.target_kind,
+                target_id: audit.target_id,
+                target_name: audit.target_name,
+                target_size: audit.target_size,
+                department_id: audit.department_id,
+                detail: audit.detail.to_string(),
+                origin: Default::default(),
+                created_at: self.clock.now(),
+                feed: audit.feed,
+            });
+        }
         let result = write.await;
         let unwritten = audit::pending_count();
         if unwritten > 0 {

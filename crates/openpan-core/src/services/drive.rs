@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
+use crate::collab::{Capability, Grants, Role};
 use crate::drive::{
     Item, ItemKind, ItemName, KindFilter, Marker, NameError, PathEntry, Sort, Space, name_key, parse_folder_path,
 };
@@ -33,8 +34,13 @@ impl Users {
 #[derive(Debug, Clone)]
 pub struct ItemView {
     pub item: Item,
-    /// From the space's root down to the parent; shared by the items of one listing.
+    /// From the space's root (or, for the caller's collaborations, from the root of what they
+    /// see) down to the parent; shared by the items of one listing.
     pub path: Arc<Vec<PathEntry>>,
+    /// What the viewer may do to it.
+    pub access: Arc<Access>,
+    /// A folder with collaborations on it.
+    pub shared: bool,
 }
 
 /// One item, ready to render.
@@ -67,10 +73,102 @@ pub struct ItemListing {
 pub struct ListingStamp {
     pub viewer: UserId,
     pub folder: ItemId,
+    /// Where the viewer's view of the folder starts (paths change with it).
+    pub shared_from: Option<ItemId>,
     /// The root of the folder's space: generations are per space.
     pub space_root: ItemId,
     pub space_generation: i64,
     pub directory_generation: i64,
+}
+
+/// What the caller may do to an item, and from where they see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub grants: Grants,
+    /// Reached only through collaborations: the outermost folder they start at. The caller
+    /// sees nothing above it (paths begin there, under a root of their own).
+    pub shared_from: Option<ItemId>,
+}
+
+impl Access {
+    /// Everything: an item of a space the caller works in.
+    pub fn owner() -> Self {
+        Self {
+            grants: Grants(vec![Role::Owner]),
+            shared_from: None,
+        }
+    }
+
+    /// What collaborations on a chain of folders give, listed outermost first as
+    /// `(folder, role)`.
+    pub fn from_grants(grants: impl IntoIterator<Item = (ItemId, Role)>) -> Self {
+        let mut roles = Vec::new();
+        let mut shared_from = None;
+        for (folder, role) in grants {
+            if role != Role::Reset {
+                shared_from.get_or_insert(folder);
+                roles.push(role);
+            }
+        }
+        Self {
+            grants: Grants(roles),
+            shared_from,
+        }
+    }
+
+    /// Whether any grant gives anything at all.
+    pub fn reaches(&self) -> bool {
+        !self.grants.0.is_empty()
+    }
+
+    pub fn allows(&self, capability: Capability) -> bool {
+        self.grants.allows(capability)
+    }
+
+    /// `path` (from the space's root down to the item's parent) as the caller may see it:
+    /// whole, or from the folder the collaboration starts at, under a root of the caller's own.
+    pub fn visible_path(&self, path: Vec<PathEntry>, item: ItemId) -> Vec<PathEntry> {
+        let Some(top) = self.shared_from else { return path };
+        let mut visible = vec![PathEntry {
+            id: ItemId(0),
+            name: String::new(),
+            is_root: true,
+        }];
+        if top != item
+            && let Some(start) = path.iter().position(|entry| entry.id == top)
+        {
+            visible.extend(path.into_iter().skip(start));
+        }
+        visible
+    }
+}
+
+/// A reachable item and what the caller may do to it.
+#[derive(Debug, Clone)]
+pub(crate) struct Reached {
+    pub item: Item,
+    pub access: Access,
+}
+
+impl Reached {
+    /// Refuses unless the caller may do `capability`: as forbidden when they may see the item
+    /// (or it is the folder a collaboration gave them), as missing otherwise.
+    pub(crate) fn require(&self, capability: Capability) -> Result<()> {
+        if self.access.allows(capability) {
+            return Ok(());
+        }
+        if self.access.allows(Capability::List) || self.access.shared_from == Some(self.item.id) {
+            return Err(Error::PermissionDenied);
+        }
+        Err(not_found(self.item.kind))
+    }
+}
+
+fn not_found(kind: ItemKind) -> Error {
+    Error::not_found(match kind {
+        ItemKind::Folder => NotFoundKind::Folder,
+        ItemKind::File => NotFoundKind::File,
+    })
 }
 
 /// The user a user token acts for; drive calls only come with user tokens.
@@ -107,31 +205,40 @@ impl Core {
             .await?)
     }
 
-    /// Any item the caller may reach, in or out of the trash. Folder 0 is the caller's root.
-    pub(crate) async fn reachable(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Item> {
-        let not_found = || {
-            Error::not_found(match kind {
-                ItemKind::Folder => NotFoundKind::Folder,
-                ItemKind::File => NotFoundKind::File,
-            })
-        };
+    /// Any item the caller may reach, in or out of the trash, with what they may do to it.
+    /// Folder 0 is the caller's root. Anything out of reach answers as missing.
+    pub(crate) async fn reach(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Reached> {
         if id.0 == 0 && kind == ItemKind::Folder {
-            return self.personal_root(principal).await;
+            return Ok(Reached {
+                item: self.personal_root(principal).await?,
+                access: Access::owner(),
+            });
         }
         if id.0 <= 0 {
-            return Err(not_found());
+            return Err(not_found(kind));
         }
         let (me, _) = self.personal_space(principal).await?;
-        match self.repo.find_item(id).await? {
-            Some(item)
-                if item.kind == kind
-                    && item.enterprise_id == me.user.enterprise_id
-                    && self.works_in(me.user.id, item.space).await? =>
-            {
-                Ok(item)
-            }
-            _ => Err(not_found()),
+        let item = match self.repo.find_item(id).await? {
+            Some(item) if item.kind == kind && item.enterprise_id == me.user.enterprise_id => item,
+            _ => return Err(not_found(kind)),
+        };
+        let access = self.access_to(me.user.id, &item).await?;
+        if !access.reaches() {
+            return Err(not_found(kind));
         }
+        Ok(Reached { item, access })
+    }
+
+    /// What `user` may do to `item` of their enterprise: everything in a space they work in,
+    /// else what the collaborations on it and the folders above it give (one walk up).
+    pub(crate) async fn access_to(&self, user: UserId, item: &Item) -> Result<Access> {
+        if self.works_in(user, item.space).await? {
+            return Ok(Access::owner());
+        }
+        let grants = self.repo.grants_on(item.id, user).await?;
+        Ok(Access::from_grants(
+            grants.iter().map(|grant| (grant.folder, grant.role)),
+        ))
     }
 
     /// Whether `user` works in `space`: their own personal space, or a department's they are a
@@ -167,28 +274,53 @@ impl Core {
             .await?)
     }
 
-    /// A reachable item that is not in the trash.
-    pub(crate) async fn live(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Item> {
-        let item = self.reachable(principal, id, kind).await?;
-        if item.trash.is_some() {
+    /// A reachable item that is not in the trash, on which the caller may do `capability`.
+    pub(crate) async fn live(
+        &self,
+        principal: &Principal,
+        id: ItemId,
+        kind: ItemKind,
+        capability: Capability,
+    ) -> Result<Item> {
+        Ok(self.live_reached(principal, id, kind, capability).await?.item)
+    }
+
+    /// [`Core::live`], keeping what the caller may do.
+    pub(crate) async fn live_reached(
+        &self,
+        principal: &Principal,
+        id: ItemId,
+        kind: ItemKind,
+        capability: Capability,
+    ) -> Result<Reached> {
+        let reached = self.reach(principal, id, kind).await?;
+        if reached.item.trash.is_some() {
             return Err(Error::Refused(match kind {
                 ItemKind::Folder => Refusal::FolderDeleted,
                 ItemKind::File => Refusal::FileDeleted,
             }));
         }
-        Ok(item)
+        reached.require(capability)?;
+        Ok(reached)
     }
 
-    /// A reachable item that is in the trash.
-    async fn trashed(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Item> {
-        let item = self.reachable(principal, id, kind).await?;
-        if item.trash.is_none() {
+    /// A reachable item that is in the trash, on which the caller may do `capability`.
+    async fn trashed(
+        &self,
+        principal: &Principal,
+        id: ItemId,
+        kind: ItemKind,
+        capability: Capability,
+    ) -> Result<Reached> {
+        let reached = self.reach(principal, id, kind).await?;
+        if reached.item.trash.is_none() {
             return Err(Error::Refused(match kind {
                 ItemKind::Folder => Refusal::FolderNotInTrash,
                 ItemKind::File => Refusal::FileNotInTrash,
             }));
         }
-        Ok(item)
+        reached.require(capability)?;
+        Ok(reached)
     }
 
     pub(crate) async fn users_of<'a>(&self, items: impl IntoIterator<Item = &'a Item>) -> Result<Users> {
@@ -208,14 +340,17 @@ impl Core {
         Ok(Users(users.into_iter().map(|user| (user.id, user)).collect()))
     }
 
-    pub(crate) async fn detail(&self, viewer: UserId, item: Item) -> Result<ItemDetail> {
-        let path = self.repo.list_ancestors(item.id).await?;
+    pub(crate) async fn detail(&self, viewer: UserId, access: Access, item: Item) -> Result<ItemDetail> {
+        let path = access.visible_path(self.repo.list_ancestors(item.id).await?, item.id);
         let users = self.users_of([&item]).await?;
         let frequent = self.pinned_among(viewer, [&item]).await?;
+        let shared = item.is_folder() && !self.repo.list_shared_among(&[item.id]).await?.is_empty();
         Ok(ItemDetail {
             view: ItemView {
                 item,
                 path: Arc::new(path),
+                access: Arc::new(access),
+                shared,
             },
             users,
             frequent,
@@ -239,7 +374,9 @@ impl Core {
         Ok(self.repo.list_pinned_among(viewer, &files).await?.into_iter().collect())
     }
 
-    /// A page of items with their paths (each its own, or the shared parent path).
+    /// A page of items with their paths (each its own, or the shared parent path, already as
+    /// the viewer sees it) and what the viewer may do to each (`access_of` an item and its
+    /// whole path).
     pub(crate) async fn listing(
         &self,
         viewer: UserId,
@@ -247,9 +384,20 @@ impl Core {
         shared_path: Option<Arc<Vec<PathEntry>>>,
         total: i64,
         page: Page,
+        access_of: &(dyn Fn(&Item, &[PathEntry]) -> Arc<Access> + Send + Sync),
     ) -> Result<ItemListing> {
         let users = self.users_of(&items).await?;
         let frequent = self.pinned_among(viewer, &items).await?;
+        let folders: Vec<ItemId> = items
+            .iter()
+            .filter(|item| item.is_folder())
+            .map(|item| item.id)
+            .collect();
+        let shared: HashSet<ItemId> = if folders.is_empty() {
+            HashSet::new()
+        } else {
+            self.repo.list_shared_among(&folders).await?.into_iter().collect()
+        };
         let mut paths = match &shared_path {
             Some(_) => HashMap::new(),
             None => {
@@ -260,11 +408,21 @@ impl Core {
         let views = items
             .into_iter()
             .map(|item| {
-                let path = match &shared_path {
-                    Some(path) => path.clone(),
-                    None => Arc::new(paths.remove(&item.id).unwrap_or_default()),
+                let (path, access) = match &shared_path {
+                    Some(path) => (path.clone(), access_of(&item, path)),
+                    None => {
+                        let path = paths.remove(&item.id).unwrap_or_default();
+                        let access = access_of(&item, &path);
+                        (Arc::new(access.visible_path(path, item.id)), access)
+                    }
                 };
-                ItemView { item, path }
+                let shared = shared.contains(&item.id);
+                ItemView {
+                    item,
+                    path,
+                    access,
+                    shared,
+                }
             })
             .collect();
         Ok(ItemListing {
@@ -279,14 +437,14 @@ impl Core {
 
     /// `folder/{id}/info`, `file/{id}/info`: a live item.
     pub async fn item_info(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<ItemDetail> {
-        let item = self.live(principal, id, kind).await?;
-        self.detail(viewer(principal), item).await
+        let Reached { item, access } = self.live_reached(principal, id, kind, Capability::List).await?;
+        self.detail(viewer(principal), access, item).await
     }
 
     /// `folder/{id}/trash`, `file/{id}/trash`: an item in the trash.
     pub async fn trash_info(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<ItemDetail> {
-        let item = self.trashed(principal, id, kind).await?;
-        self.detail(viewer(principal), item).await
+        let Reached { item, access } = self.trashed(principal, id, kind, Capability::List).await?;
+        self.detail(viewer(principal), access, item).await
     }
 
     /// `folder/{id}/children` (and `personal_items` for folder 0).
@@ -299,7 +457,9 @@ impl Core {
         page: Page,
         marker: Option<&str>,
     ) -> Result<ItemListing> {
-        let parent = self.live(principal, folder, ItemKind::Folder).await?;
+        let Reached { item: parent, access } = self
+            .live_reached(principal, folder, ItemKind::Folder, Capability::List)
+            .await?;
         let marker = match marker {
             None => None,
             Some(raw) => match Marker::decode(raw) {
@@ -320,14 +480,27 @@ impl Core {
             KindFilter::Folders => parent.folder_count,
             KindFilter::Files => parent.file_count,
         };
-        let mut path = self.repo.list_ancestors(parent.id).await?;
-        path.push(PathEntry {
-            id: parent.id,
-            name: parent.name.clone(),
-            is_root: parent.is_root(),
-        });
+        let mut path = access.visible_path(self.repo.list_ancestors(parent.id).await?, parent.id);
+        if !parent.is_root() {
+            path.push(PathEntry {
+                id: parent.id,
+                name: parent.name.clone(),
+                is_root: false,
+            });
+        } else if path.is_empty() {
+            path.push(PathEntry {
+                id: parent.id,
+                name: parent.name.clone(),
+                is_root: true,
+            });
+        }
+        // What the viewer may do below a folder is at least what they may do to it; one check
+        // covers the page.
+        let access = Arc::new(access);
         let mut listing = self
-            .listing(viewer(principal), items, Some(Arc::new(path)), total, page)
+            .listing(viewer(principal), items, Some(Arc::new(path)), total, page, &|_, _| {
+                access.clone()
+            })
             .await?;
         listing.next_marker = next_marker;
         Ok(listing)
@@ -336,11 +509,14 @@ impl Core {
     /// The stamp of `folder`'s listings for the caller, after the same checks a listing makes;
     /// read before the listing it is kept with.
     pub async fn listing_stamp(&self, principal: &Principal, folder: ItemId) -> Result<ListingStamp> {
-        let parent = self.live(principal, folder, ItemKind::Folder).await?;
+        let Reached { item: parent, access } = self
+            .live_reached(principal, folder, ItemKind::Folder, Capability::List)
+            .await?;
         let (space_root, space_generation, directory_generation) = self.repo.listing_stamp(parent.id).await?;
         Ok(ListingStamp {
             viewer: viewer(principal),
             folder: parent.id,
+            shared_from: access.shared_from,
             space_root,
             space_generation,
             directory_generation,
@@ -350,17 +526,17 @@ impl Core {
     /// `folder/create`.
     pub async fn create_folder(&self, principal: &Principal, parent: ItemId, name: &str) -> Result<ItemDetail> {
         let name = item_name("name", name)?;
-        let parent = self.target_folder(principal, parent).await?;
+        let Reached { item: parent, access } = self.target_folder(principal, parent).await?;
         let (me, _) = self.personal_space(principal).await?;
         let created = self.insert_folder(principal, &parent, &name, me.user.id).await?;
-        self.detail(viewer(principal), created).await
+        self.detail(viewer(principal), access, created).await
     }
 
     /// `folder/create_by_path`: creates whichever folders of `a/b/c` below `base` (0: the
     /// personal root) are missing; answers the last.
     pub async fn create_folder_by_path(&self, principal: &Principal, base: ItemId, path: &str) -> Result<ItemDetail> {
-        let folder = self.folder_at_path(principal, base, path, "target_folder_path").await?;
-        self.detail(viewer(principal), folder).await
+        let Reached { item: folder, access } = self.folder_at_path(principal, base, path, "target_folder_path").await?;
+        self.detail(viewer(principal), access, folder).await
     }
 
     /// The live folder `name` in `parent`, created if missing (racing creators agree on one).
@@ -414,9 +590,10 @@ impl Core {
         }
     }
 
-    /// A live folder of the caller to put something into; folder 0 is the personal root.
-    pub(crate) async fn target_folder(&self, principal: &Principal, id: ItemId) -> Result<Item> {
-        self.live(principal, id, ItemKind::Folder).await
+    /// A live folder the caller may put something into; folder 0 is the personal root.
+    pub(crate) async fn target_folder(&self, principal: &Principal, id: ItemId) -> Result<Reached> {
+        self.live_reached(principal, id, ItemKind::Folder, Capability::Upload)
+            .await
     }
 
     /// The conflict error for `name` in `parent`, named after what holds the name now.
@@ -461,7 +638,20 @@ impl Core {
         name: Option<&str>,
         description: Option<&str>,
     ) -> Result<ItemDetail> {
-        let item = self.live(principal, id, kind).await?;
+        let reached = self.reach(principal, id, kind).await?;
+        if reached.item.trash.is_some() {
+            return Err(Error::Refused(match kind {
+                ItemKind::Folder => Refusal::FolderDeleted,
+                ItemKind::File => Refusal::FileDeleted,
+            }));
+        }
+        if name.is_some() {
+            reached.require(Capability::Rename)?;
+        }
+        if description.is_some() || name.is_none() {
+            reached.require(Capability::Edit)?;
+        }
+        let Reached { item, access } = reached;
         if item.is_root() {
             return Err(Error::PermissionDenied);
         }
@@ -499,16 +689,16 @@ impl Core {
             }
             Err(err) => return Err(err.into()),
         };
-        self.detail(viewer(principal), updated).await
+        self.detail(viewer(principal), access, updated).await
     }
 
     /// `folder/{id}/move`, `file/{id}/move`.
     pub async fn move_item(&self, principal: &Principal, id: ItemId, kind: ItemKind, target: ItemId) -> Result<()> {
-        let item = self.live(principal, id, kind).await?;
+        let item = self.live(principal, id, kind, Capability::Move).await?;
         if item.is_root() {
             return Err(Error::PermissionDenied);
         }
-        let target = self.target_folder(principal, target).await?;
+        let target = self.target_folder(principal, target).await?.item;
         if target.id == item.id {
             return Err(Error::Refused(Refusal::MoveToItself));
         }
@@ -555,21 +745,21 @@ impl Core {
         target: ItemId,
         on_conflict: OnConflict,
     ) -> Result<ItemDetail> {
-        let item = self.live(principal, id, kind).await?;
+        let item = self.live(principal, id, kind, Capability::Download).await?;
         if item.is_root() {
             return Err(Error::PermissionDenied);
         }
         let target = self.target_folder(principal, target).await?;
-        self.copy_into(principal, &item, &target, on_conflict).await
+        self.copy_into(principal, &item, target, on_conflict).await
     }
 
     /// `file/{id}/copy_by_path`: copies into `a/b/c` of the personal space, creating it.
     pub async fn copy_file_by_path(&self, principal: &Principal, id: ItemId, path: &str) -> Result<ItemDetail> {
-        let item = self.live(principal, id, ItemKind::File).await?;
+        let item = self.live(principal, id, ItemKind::File, Capability::Download).await?;
         let target = self
             .folder_at_path(principal, ItemId(0), path, "target_folder_path")
             .await?;
-        self.copy_into(principal, &item, &target, OnConflict::Rename).await
+        self.copy_into(principal, &item, target, OnConflict::Rename).await
     }
 
     /// The folder at `a/b/c` below `base` (0: the personal root), created as needed.
@@ -579,12 +769,12 @@ impl Core {
         base: ItemId,
         path: &str,
         field: &str,
-    ) -> Result<Item> {
+    ) -> Result<Reached> {
         let segments = parse_folder_path(path).map_err(|err| name_refusal(err, field))?;
         let (me, _) = self.personal_space(principal).await?;
         let mut folder = self.target_folder(principal, base).await?;
         for segment in segments {
-            folder = self.child_folder(principal, &folder, &segment, me.user.id).await?;
+            folder.item = self.child_folder(principal, &folder.item, &segment, me.user.id).await?;
         }
         Ok(folder)
     }
@@ -593,9 +783,11 @@ impl Core {
         &self,
         principal: &Principal,
         item: &Item,
-        target: &Item,
+        target: Reached,
         on_conflict: OnConflict,
     ) -> Result<ItemDetail> {
+        let Reached { item: target, access } = target;
+        let target = &target;
         if item.is_folder() {
             if target.id == item.id {
                 return Err(Error::Refused(Refusal::CopyToItself));
@@ -636,7 +828,7 @@ impl Core {
                         .find_item(id)
                         .await?
                         .ok_or_else(|| Error::internal("copy vanished"))?;
-                    return self.detail(viewer(principal), copy).await;
+                    return self.detail(viewer(principal), access, copy).await;
                 }
                 // Someone took the free name in between: pick again.
                 Err(RepoError::Conflict(ConflictKind::ItemName)) if on_conflict == OnConflict::Rename => continue,
@@ -651,7 +843,7 @@ impl Core {
 
     /// `folder/{id}/delete`, `file/{id}/delete`: to the trash, with everything below.
     pub async fn trash_item(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<()> {
-        let item = self.live(principal, id, kind).await?;
+        let item = self.live(principal, id, kind, Capability::Delete).await?;
         if item.is_root() {
             return Err(Error::PermissionDenied);
         }
@@ -665,7 +857,7 @@ impl Core {
     /// `folder/{id}/restore_from_trash`, `file/{id}/restore_from_trash`: back where it was, with
     /// what its trashing took along; renamed `name (n)` if the name was taken meanwhile.
     pub async fn restore_item(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<()> {
-        let item = self.trashed(principal, id, kind).await?;
+        let item = self.trashed(principal, id, kind, Capability::Restore).await?.item;
         self.restore(principal, item).await
     }
 
@@ -713,7 +905,10 @@ impl Core {
 
     /// `folder/{id}/delete_from_trash`, `file/{id}/delete_from_trash`: gone for good.
     pub async fn purge_item(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<()> {
-        let item = self.trashed(principal, id, kind).await?;
+        let item = self
+            .trashed(principal, id, kind, Capability::PermanentDelete)
+            .await?
+            .item;
         self.purge(principal, &item).await
     }
 
@@ -737,7 +932,9 @@ impl Core {
     ) -> Result<ItemListing> {
         let space = self.trash_space(principal, department).await?;
         let (items, total) = self.repo.list_trash(space, filter, sort, page).await?;
-        self.listing(viewer(principal), items, None, total, page).await
+        let owner = Arc::new(Access::owner());
+        self.listing(viewer(principal), items, None, total, page, &|_, _| owner.clone())
+            .await
     }
 
     /// `trash/clear`: deletes for good what is in the caller's trash (or a department's).

@@ -5,6 +5,7 @@
 mod accounts;
 mod admin;
 mod audit_log;
+mod collab;
 mod drive;
 mod idempotency;
 mod org;
@@ -29,7 +30,8 @@ use crate::secrets::SecretKey;
 pub use accounts::{AccountChanges, NewAccount};
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
 pub use audit_log::{AuditPage, LogFilter, MAX_PAGE, QUERY_WINDOW_DAYS};
-pub use drive::{ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
+pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
+pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
 pub use org::{DepartmentChildren, DepartmentEdit, DepartmentSpec, DepartmentView, GroupList, GroupSpec};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
 pub use platform::{

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::auth::Principal;
 use crate::blob::ByteStream;
+use crate::collab::Capability;
 use crate::drive::{Item, ItemKind, ItemName};
 use crate::error::{Error, NotFoundKind, Result};
 use crate::ids::{ItemId, UserId};
@@ -85,7 +86,7 @@ impl Core {
         for raw in typed_ids {
             let (kind, id) =
                 parse_typed_id(raw).ok_or_else(|| Error::invalid("item_typed_ids", "必须是file_{id}或folder_{id}"))?;
-            let item = self.live(principal, id, kind).await?;
+            let item = self.live(principal, id, kind, Capability::Download).await?;
             if item.is_root() {
                 return Err(Error::invalid("item_typed_ids", "不能打包根目录"));
             }
@@ -147,7 +148,7 @@ impl Core {
             }) else {
                 continue;
             };
-            if !self.works_in(owner.user.id, item.space).await? {
+            if !self.access_to(owner.user.id, &item).await?.allows(Capability::Download) {
                 continue;
             }
             let top = unique_name(&item, &mut top_names);

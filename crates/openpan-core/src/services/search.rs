@@ -3,25 +3,27 @@
 //! the database so nothing trashed, moved away or foreign is ever shown.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::auth::Principal;
+use crate::collab::Capability;
 use crate::drive::{ItemKind, KindFilter, Space};
 use crate::error::{Error, NotFoundKind, Result};
 use crate::ids::{DepartmentId, ItemId};
 use crate::model::Page;
 use crate::search::{SearchField, SearchOrder, SearchQuery};
 
-use super::drive::viewer;
+use super::drive::{Access, viewer};
 use super::{Core, ItemListing};
 
 /// Where a search looks (`department_id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchScope {
-    /// Every space the caller works in.
+    /// Every space the caller works in, and the folders shared with them.
     Everywhere,
     /// `0`: the caller's personal space.
     Personal,
-    /// `-1`: what others shared with the caller (filled by collaborations).
+    /// `-1`: the folders others shared with the caller.
     SharedWithMe,
     Department(DepartmentId),
 }
@@ -49,15 +51,27 @@ const MAX_CREATORS: i64 = 200;
 impl Core {
     pub async fn search_items(&self, principal: &Principal, request: ItemSearch) -> Result<ItemListing> {
         let (me, personal) = self.personal_space(principal).await?;
-        let roots = self.repo.list_space_roots(Some(me.user.id)).await?;
-        let spaces: Vec<Space> = match request.scope {
-            SearchScope::Everywhere => {
-                let mut spaces: Vec<Space> = roots.iter().map(|root| root.space).collect();
-                if !spaces.contains(&personal) {
-                    spaces.push(personal);
+        let mut roots = self.repo.list_space_roots(Some(me.user.id)).await?;
+        let mut worked: HashSet<Space> = roots.iter().map(|root| root.space).collect();
+        worked.insert(personal);
+        // Folders of others' spaces shared with the caller, and those spaces.
+        let grants = self.grant_map(me.user.id).await?;
+        let wants_shared = matches!(request.scope, SearchScope::Everywhere | SearchScope::SharedWithMe);
+        let mut shared_folders = Vec::new();
+        let mut shared_spaces = HashSet::new();
+        if wants_shared {
+            for folder in self.repo.list_items_by_id(&grants.listable()).await? {
+                if folder.enterprise_id == me.user.enterprise_id
+                    && folder.trash.is_none()
+                    && !worked.contains(&folder.space)
+                {
+                    shared_folders.push(folder.id);
+                    shared_spaces.insert(folder.space);
                 }
-                spaces
             }
+        }
+        let spaces: Vec<Space> = match request.scope {
+            SearchScope::Everywhere => worked.iter().copied().collect(),
             SearchScope::Personal => vec![personal],
             SearchScope::SharedWithMe => Vec::new(),
             SearchScope::Department(department) => {
@@ -76,7 +90,7 @@ impl Core {
         let within = match request.within {
             None | Some(ItemId(0)) => None,
             Some(folder) => {
-                let folder = self.live(principal, folder, ItemKind::Folder).await?;
+                let folder = self.live(principal, folder, ItemKind::Folder, Capability::List).await?;
                 if folder.is_root() { None } else { Some(folder.id) }
             }
         };
@@ -97,7 +111,12 @@ impl Core {
             Vec::new()
         };
         let wanted: HashSet<Space> = spaces.iter().copied().collect();
-        let covered: Vec<_> = roots.into_iter().filter(|root| wanted.contains(&root.space)).collect();
+        let shared_roots: Vec<Space> = shared_spaces.iter().copied().collect();
+        roots.extend(self.repo.list_space_roots_of(&shared_roots).await?);
+        let covered: Vec<_> = roots
+            .into_iter()
+            .filter(|root| wanted.contains(&root.space) || shared_spaces.contains(&root.space))
+            .collect();
         self.search.catch_up(&covered).await?;
         let query = SearchQuery {
             enterprise_id: me.user.enterprise_id,
@@ -106,7 +125,7 @@ impl Core {
             creators,
             precise: request.precise,
             spaces,
-            folders: Vec::new(),
+            folders: shared_folders.clone(),
             within,
             folders_only: match request.kind {
                 KindFilter::All => None,
@@ -122,18 +141,45 @@ impl Core {
         };
         let hits = self.search.search(&query).await?;
         // The index may lag a write made since it caught up: what the database says now wins.
-        let mut found: HashMap<ItemId, _> = self
+        let live: Vec<_> = self
             .repo
             .list_items_by_id(&hits.ids)
             .await?
             .into_iter()
+            .filter(|item| item.enterprise_id == me.user.enterprise_id && item.trash.is_none())
+            .collect();
+        let outside: Vec<ItemId> = live
+            .iter()
+            .filter(|item| !wanted.contains(&item.space))
+            .map(|item| item.id)
+            .collect();
+        let paths = if outside.is_empty() || shared_folders.is_empty() {
+            HashMap::new()
+        } else {
+            self.repo.list_ancestors_of(&outside).await?
+        };
+        let shared: HashSet<ItemId> = shared_folders.into_iter().collect();
+        let mut found: HashMap<ItemId, _> = live
+            .into_iter()
             .filter(|item| {
-                item.enterprise_id == me.user.enterprise_id && item.trash.is_none() && wanted.contains(&item.space)
+                wanted.contains(&item.space)
+                    || shared.contains(&item.id)
+                    || paths
+                        .get(&item.id)
+                        .is_some_and(|path| path.iter().any(|entry| shared.contains(&entry.id)))
             })
             .map(|item| (item.id, item))
             .collect();
         let items = hits.ids.iter().filter_map(|id| found.remove(id)).collect();
         let total = i64::try_from(hits.total).unwrap_or(i64::MAX);
-        self.listing(viewer(principal), items, None, total, request.page).await
+        let owner = Arc::new(Access::owner());
+        self.listing(viewer(principal), items, None, total, request.page, &|item, path| {
+            if worked.contains(&item.space) {
+                owner.clone()
+            } else {
+                Arc::new(grants.access(path, item.id))
+            }
+        })
+        .await
     }
 }

@@ -12,6 +12,7 @@ use crate::audit::{TargetKind, action};
 use crate::auth::Principal;
 use crate::blank::BlankKind;
 use crate::blob::{BlobError, ByteRange, ByteStream, DigestTap};
+use crate::collab::Capability;
 use crate::drive::{FileVersion, Item, ItemKind, Space};
 use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
 use crate::ids::{EnterpriseId, ItemId, UserId, VersionId};
@@ -20,7 +21,7 @@ use crate::ports::{ContentTarget, NewContent, UploadSession};
 use crate::secrets::random_hex;
 use crate::services::Core;
 use crate::services::audit_log::Audit;
-use crate::services::drive::{ItemDetail, Users, item_name, target_error, viewer};
+use crate::services::drive::{ItemDetail, Reached, Users, item_name, target_error, viewer};
 
 /// How long an upload URL can be started.
 pub const UPLOAD_URL_TTL_SECS: i64 = 3600;
@@ -138,7 +139,7 @@ impl Core {
         }
         let (target, name, space) = match request.target {
             UploadTarget::File(file_id) => {
-                let file = self.live(principal, file_id, ItemKind::File).await?;
+                let file = self.live(principal, file_id, ItemKind::File, Capability::Edit).await?;
                 let name = match request.name.as_deref() {
                     Some(name) => item_name("name", name)?.keeping_extension_of(&file.name),
                     None => item_name("name", &file.name)?,
@@ -147,7 +148,7 @@ impl Core {
             }
             UploadTarget::Folder(_) | UploadTarget::Path(..) => {
                 let name = item_name("name", request.name.as_deref().unwrap_or_default())?;
-                let folder = match &request.target {
+                let Reached { item: folder, .. } = match &request.target {
                     UploadTarget::Folder(id) => self.target_folder(principal, *id).await?,
                     UploadTarget::Path(base, path) => {
                         self.folder_at_path(principal, *base, path, "target_folder_path")
@@ -157,6 +158,10 @@ impl Core {
                 };
                 match self.repo.find_live_child(folder.id, &name.key()).await? {
                     Some(existing) if existing.kind == ItemKind::File && request.is_covered => {
+                        // Covering a file is a new version of it.
+                        if !self.access_to(me.user.id, &existing).await?.allows(Capability::Edit) {
+                            return Err(Error::PermissionDenied);
+                        }
                         (ContentTarget::File(existing.id), name, existing.space)
                     }
                     Some(_) => return Err(self.name_conflict(folder.id, &name).await),
@@ -260,7 +265,8 @@ impl Core {
             .await?
             .ok_or_else(|| Error::internal("committed file vanished"))?;
         self.record_use(uploader.user.id, file.id).await;
-        self.detail(uploader.user.id, file).await
+        let access = self.access_to(uploader.user.id, &file).await?;
+        self.detail(uploader.user.id, access, file).await
     }
 
     async fn store_and_commit(
@@ -357,7 +363,7 @@ impl Core {
         kind: BlankKind,
     ) -> Result<ItemDetail> {
         let (me, _) = self.personal_space(principal).await?;
-        let folder = self.target_folder(principal, folder).await?;
+        let Reached { item: folder, access } = self.target_folder(principal, folder).await?;
         let extension = kind.extension();
         let name = if crate::drive::extension(name) == extension {
             item_name("name", name)?
@@ -394,7 +400,7 @@ impl Core {
             .await?
             .ok_or_else(|| Error::internal("created file vanished"))?;
         self.record_use(me.user.id, file.id).await;
-        self.detail(me.user.id, file).await
+        self.detail(me.user.id, access, file).await
     }
 
     /// Deletes bytes that ended up unused; a failure only leaves garbage for the collector.
@@ -404,11 +410,12 @@ impl Core {
         }
     }
 
-    /// The session's folder or file must still be live and the uploader's.
+    /// The session's folder or file must still be live, and the uploader still allowed to add
+    /// to the folder or to edit the file.
     async fn check_upload_target(&self, uploader: &UserWithEnterprise, target: ContentTarget) -> Result<Item> {
-        let (id, kind) = match target {
-            ContentTarget::Folder(id) => (id, ItemKind::Folder),
-            ContentTarget::File(id) => (id, ItemKind::File),
+        let (id, kind, capability) = match target {
+            ContentTarget::Folder(id) => (id, ItemKind::Folder, Capability::Upload),
+            ContentTarget::File(id) => (id, ItemKind::File, Capability::Edit),
         };
         let not_found = || {
             Error::not_found(match kind {
@@ -421,7 +428,7 @@ impl Core {
             Some(item)
                 if item.kind == kind
                     && item.enterprise_id == uploader.user.enterprise_id
-                    && self.works_in(uploader.user.id, item.space).await? =>
+                    && self.access_to(uploader.user.id, &item).await?.allows(capability) =>
             {
                 item
             }
@@ -446,7 +453,9 @@ impl Core {
         valid_period: Option<i64>,
     ) -> Result<DownloadTicket> {
         let (me, _) = self.personal_space(principal).await?;
-        let file = self.live(principal, file_id, ItemKind::File).await?;
+        let file = self
+            .live(principal, file_id, ItemKind::File, Capability::Download)
+            .await?;
         if me.user.disable_download {
             return Err(Error::PermissionDenied);
         }
@@ -515,7 +524,7 @@ impl Core {
         if !holder.active
             || holder.disable_download
             || holder.enterprise_id != file.enterprise_id
-            || !self.works_in(holder.id, file.space).await?
+            || !self.access_to(holder.id, &file).await?.allows(Capability::Download)
         {
             return Err(invalid());
         }
@@ -536,7 +545,7 @@ impl Core {
 
     /// `file/{id}/versions`: newest first.
     pub async fn list_versions(&self, principal: &Principal, file_id: ItemId) -> Result<(Vec<VersionView>, Users)> {
-        let file = self.live(principal, file_id, ItemKind::File).await?;
+        let file = self.live(principal, file_id, ItemKind::File, Capability::List).await?;
         let versions = self.repo.list_versions(file.id).await?;
         let users = self
             .users_by_id(
@@ -556,8 +565,14 @@ impl Core {
         Ok((views, users))
     }
 
-    async fn version_of(&self, principal: &Principal, file_id: ItemId, version_id: i64) -> Result<(Item, FileVersion)> {
-        let file = self.live(principal, file_id, ItemKind::File).await?;
+    async fn version_of(
+        &self,
+        principal: &Principal,
+        file_id: ItemId,
+        version_id: i64,
+        capability: Capability,
+    ) -> Result<(Item, FileVersion)> {
+        let file = self.live(principal, file_id, ItemKind::File, capability).await?;
         let version = self.repo.find_version(VersionId(version_id)).await?;
         let version = version
             .filter(|version| version.file_id == file.id)
@@ -572,7 +587,9 @@ impl Core {
         file_id: ItemId,
         version_id: i64,
     ) -> Result<(VersionView, Users)> {
-        let (file, version) = self.version_of(principal, file_id, version_id).await?;
+        let (file, version) = self
+            .version_of(principal, file_id, version_id, Capability::List)
+            .await?;
         let users = self.users_by_id(HashSet::from([version.created_by])).await?;
         Ok((
             VersionView {
@@ -585,7 +602,9 @@ impl Core {
 
     /// `file/{id}/version/{version_id}/promote`: that content becomes a new current version.
     pub async fn promote_version(&self, principal: &Principal, file_id: ItemId, version_id: i64) -> Result<ItemDetail> {
-        let (file, version) = self.version_of(principal, file_id, version_id).await?;
+        let (file, version) = self
+            .version_of(principal, file_id, version_id, Capability::Edit)
+            .await?;
         let (me, _) = self.personal_space(principal).await?;
         if Some(version.id) != file.current_version_id {
             let audit = Audit::item(action::SET_CURRENT_VERSION, &file).with("version_id", version.id.0);
@@ -596,13 +615,17 @@ impl Core {
                 .await
                 .map_err(target_error)?;
         }
-        let file = self.live(principal, file_id, ItemKind::File).await?;
-        self.detail(viewer(principal), file).await
+        let Reached { item: file, access } = self
+            .live_reached(principal, file_id, ItemKind::File, Capability::List)
+            .await?;
+        self.detail(viewer(principal), access, file).await
     }
 
     /// `file/{id}/version/{version_id}/delete`: any version but the current one.
     pub async fn delete_version(&self, principal: &Principal, file_id: ItemId, version_id: i64) -> Result<()> {
-        let (file, version) = self.version_of(principal, file_id, version_id).await?;
+        let (file, version) = self
+            .version_of(principal, file_id, version_id, Capability::Delete)
+            .await?;
         if Some(version.id) == file.current_version_id {
             return Err(Error::invalid("version_id", "不能删除当前版本"));
         }

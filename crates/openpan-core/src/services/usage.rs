@@ -1,15 +1,18 @@
 //! Recent and frequent items: what each user used lately (uploads, downloads, `mark_as_used`)
 //! and what they pinned to their frequent list.
 
+use std::sync::Arc;
+
 use crate::audit::action;
 use crate::auth::Principal;
+use crate::collab::Capability;
 use crate::drive::ItemKind;
 use crate::error::{Error, Result};
 use crate::ids::{ItemId, UserId};
 use crate::model::Page;
 use crate::services::Core;
 use crate::services::audit_log::Audit;
-use crate::services::drive::{ItemListing, viewer};
+use crate::services::drive::{Access, ItemListing, viewer};
 
 /// The most items `recent_items` answers.
 pub const MAX_RECENT_ITEMS: i64 = 1000;
@@ -24,7 +27,7 @@ impl Core {
 
     /// `file/{item_id}/mark_as_used`.
     pub async fn mark_as_used(&self, principal: &Principal, file: ItemId) -> Result<()> {
-        let file = self.live(principal, file, ItemKind::File).await?;
+        let file = self.live(principal, file, ItemKind::File, Capability::List).await?;
         self.repo
             .record_use(viewer(principal), file.id, self.clock.now())
             .await?;
@@ -44,7 +47,10 @@ impl Core {
             page_id: 0,
             capacity: limit.max(1),
         };
-        self.listing(user, items, None, total, page).await
+        // Both lists hold only files of spaces the caller works in.
+        let owner = Arc::new(Access::owner());
+        self.listing(user, items, None, total, page, &|_, _| owner.clone())
+            .await
     }
 
     /// `frequent/list`: the files the caller pinned, most used first.
@@ -52,14 +58,16 @@ impl Core {
         self.personal_space(principal).await?;
         let user = viewer(principal);
         let (items, total) = self.repo.list_frequent(user, page).await?;
-        self.listing(user, items, None, total, page).await
+        let owner = Arc::new(Access::owner());
+        self.listing(user, items, None, total, page, &|_, _| owner.clone())
+            .await
     }
 
     /// `frequent/add` and `frequent/delete`.
     pub async fn set_frequent(&self, principal: &Principal, files: &[ItemId], pinned: bool) -> Result<()> {
         let mut checked = Vec::with_capacity(files.len());
         for file in files {
-            checked.push(self.live(principal, *file, ItemKind::File).await?);
+            checked.push(self.live(principal, *file, ItemKind::File, Capability::List).await?);
         }
         let user = viewer(principal);
         let action = if pinned {

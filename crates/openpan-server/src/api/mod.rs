@@ -1,6 +1,7 @@
 //! `/api/v2`: route modules mirror the URL paths.
 
 mod admin_user;
+mod collab;
 mod file;
 mod folder;
 mod items;
@@ -93,6 +94,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/frequent/add", post(usage::frequent_add))
         .route("/frequent/delete", post(usage::frequent_delete))
         .route("/item/search", get(search::search))
+        .route("/collab/invite", post(collab::invite))
+        .route("/collab/invite_batch", post(collab::invite_batch))
+        .route("/collab/remove", post(collab::remove))
+        .route("/collab/{id}/info", get(collab::info))
+        .route("/collab/{id}/update", post(collab::update))
+        .route("/collab/{id}/accept", post(collab::accept))
+        .route("/collab/{id}/delete", post(collab::delete))
         .route("/trash/list", get(trash::list))
         .route("/trash/clear", post(trash::clear))
         .route("/trash/restore_all", post(trash::restore_all))
@@ -122,6 +130,8 @@ fn folder_routes() -> Router<AppState> {
     Router::new()
         .route("/folder/personal_items", get(folder::personal_items))
         .route("/folder/department_folders", get(folder::department_folders))
+        .route("/folder/collab_folders", get(collab::collab_folders))
+        .route("/folder/{id}/collabs", get(collab::folder_collabs))
         .route("/folder/delete_batch", post(items::delete_batch::<true>))
         .route("/folder/delete_batch_from_trash", post(items::purge_batch::<true>))
         .route("/folder/restore_batch_from_trash", post(items::restore_batch::<true>))

@@ -5,6 +5,7 @@ mod accounts;
 mod admin_cli;
 mod api_errors;
 mod audit;
+mod collab;
 mod crash;
 mod demos;
 mod department_space;

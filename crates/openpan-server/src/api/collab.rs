@@ -1,0 +1,256 @@
+//! `/api/v2/collab/*`, `folder/{id}/collabs` and `folder/collab_folders` (user token).
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use openpan_core::collab::Accessor;
+use openpan_core::ids::{CollabId, DepartmentId, GroupId, ItemId, UserId};
+use openpan_core::services::Invitation;
+use openpan_types as wire;
+
+use super::items::{listing_params, required, success};
+use crate::AppState;
+use crate::convert;
+use crate::error::{ApiError, Result};
+use crate::extract::{Caller, JsonBody, Params, PathId, lenient_i64, lenient_string};
+
+/// How many users, groups and departments one batch may invite.
+const MAX_BATCH_INVITES: usize = 200;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Invitee {
+    #[serde(default, rename = "type", deserialize_with = "lenient_string")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    role: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InviteArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    folder_id: Option<i64>,
+    accessible_by: Option<Invitee>,
+    /// The Python SDK's spelling: a user only.
+    invited_user: Option<Invitee>,
+    /// Some clients put the role beside `accessible_by` instead of inside it.
+    #[serde(default, deserialize_with = "lenient_string")]
+    role: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    invitation_message: Option<String>,
+}
+
+fn accessor(kind: &str, id: i64, field: &str) -> Result<Accessor> {
+    if id <= 0 {
+        return Err(ApiError::field(field, "必须是正整数"));
+    }
+    Ok(match kind {
+        "user" | "user_list" => Accessor::User(UserId(id)),
+        "group" | "group_list" => Accessor::Group(GroupId(id)),
+        "department" | "department_list" => Accessor::Department(DepartmentId(id)),
+        _ => {
+            return Err(ApiError::field(
+                format!("{field}.type"),
+                "必须是user、group或department",
+            ));
+        }
+    })
+}
+
+fn role_of(role: Option<String>, field: &str) -> Result<String> {
+    role.filter(|role| !role.trim().is_empty())
+        .ok_or_else(|| ApiError::field(field, "不能为空"))
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<InviteArgs>,
+) -> Result<Json<wire::Collab>> {
+    let folder = required(args.folder_id, "folder_id")?;
+    let (invitee, field, kind) = match (args.accessible_by, args.invited_user) {
+        (Some(invitee), _) => {
+            let kind = invitee.kind.clone();
+            (invitee, "accessible_by", kind)
+        }
+        (None, Some(invitee)) => (invitee, "invited_user", Some("user".to_owned())),
+        (None, None) => return Err(ApiError::field("accessible_by", "不能为空")),
+    };
+    let kind = kind.ok_or_else(|| ApiError::field(format!("{field}.type"), "不能为空"))?;
+    let id = required(invitee.id, &format!("{field}.id"))?;
+    let invitation = Invitation {
+        accessor: accessor(kind.trim(), id, field)?,
+        role: role_of(invitee.role.or(args.role), &format!("{field}.role"))?,
+    };
+    let mut views = state
+        .core
+        .invite_collaborators(
+            &principal,
+            ItemId(folder),
+            &[invitation],
+            args.invitation_message.as_deref(),
+        )
+        .await?;
+    let view = views
+        .pop()
+        .ok_or_else(|| ApiError::from(openpan_core::Error::internal("an invitation created nothing")))?;
+    Ok(Json(convert::collab(&view)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BatchInvitees {
+    #[serde(default, rename = "type", deserialize_with = "lenient_string")]
+    kind: Option<String>,
+    #[serde(default)]
+    ids: Vec<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    role: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InviteBatchArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    folder_id: Option<i64>,
+    accessible_by: Option<Vec<BatchInvitees>>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    invitation_message: Option<String>,
+}
+
+pub async fn invite_batch(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<InviteBatchArgs>,
+) -> Result<Json<wire::InvitedCollabs>> {
+    let folder = required(args.folder_id, "folder_id")?;
+    let groups = args
+        .accessible_by
+        .filter(|groups| !groups.is_empty())
+        .ok_or_else(|| ApiError::field("accessible_by", "不能为空"))?;
+    let mut invitations = Vec::new();
+    for (n, group) in groups.into_iter().enumerate() {
+        let field = format!("accessible_by[{n}]");
+        let kind = group
+            .kind
+            .ok_or_else(|| ApiError::field(format!("{field}.type"), "不能为空"))?;
+        let role = role_of(group.role, &format!("{field}.role"))?;
+        let ids: Vec<i64> = group.ids.into_iter().chain(group.id).collect();
+        if ids.is_empty() {
+            return Err(ApiError::field(format!("{field}.ids"), "不能为空"));
+        }
+        for id in ids {
+            invitations.push(Invitation {
+                accessor: accessor(kind.trim(), id, &field)?,
+                role: role.clone(),
+            });
+        }
+    }
+    if invitations.len() > MAX_BATCH_INVITES {
+        return Err(ApiError::field("accessible_by", "一次最多邀请200个"));
+    }
+    let views = state
+        .core
+        .invite_collaborators(
+            &principal,
+            ItemId(folder),
+            &invitations,
+            args.invitation_message.as_deref(),
+        )
+        .await?;
+    Ok(Json(wire::InvitedCollabs {
+        success: true,
+        collabs: views.iter().map(convert::collab).collect(),
+    }))
+}
+
+pub async fn info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::Collab>> {
+    let view = state.core.collab_info(&principal, CollabId(id)).await?;
+    Ok(Json(convert::collab(&view)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UpdateArgs {
+    #[serde(default, deserialize_with = "lenient_string")]
+    role: Option<String>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<UpdateArgs>,
+) -> Result<Json<wire::Collab>> {
+    let role = role_of(args.role, "role")?;
+    let view = state.core.update_collab(&principal, CollabId(id), &role).await?;
+    Ok(Json(convert::collab(&view)))
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::Collab>> {
+    let view = state.core.accept_collab(&principal, CollabId(id)).await?;
+    Ok(Json(convert::collab(&view)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::SuccessBody>> {
+    state.core.delete_collab(&principal, CollabId(id)).await?;
+    Ok(success())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RemoveArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    folder_id: Option<i64>,
+    #[serde(default)]
+    collab_ids: Vec<i64>,
+}
+
+/// `collab/remove`: several collaborations of one folder at once.
+pub async fn remove(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<RemoveArgs>,
+) -> Result<Json<wire::SuccessBody>> {
+    let folder = required(args.folder_id, "folder_id")?;
+    if args.collab_ids.is_empty() {
+        return Err(ApiError::field("collab_ids", "不能为空"));
+    }
+    if args.collab_ids.len() > MAX_BATCH_INVITES {
+        return Err(ApiError::field("collab_ids", "一次最多200个"));
+    }
+    let ids: Vec<CollabId> = args.collab_ids.into_iter().map(CollabId).collect();
+    state.core.remove_collabs(&principal, ItemId(folder), &ids).await?;
+    Ok(success())
+}
+
+pub async fn folder_collabs(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::FolderCollabs>> {
+    let view = state.core.folder_collabs(&principal, ItemId(id)).await?;
+    Ok(Json(convert::folder_collabs(&view)))
+}
+
+pub async fn collab_folders(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    params: Params,
+) -> Result<Json<wire::ItemPage>> {
+    let (_, sort, page) = listing_params(&params)?;
+    let listing = state.core.collab_folders(&principal, sort, page).await?;
+    Ok(Json(convert::item_page(&listing)))
+}
