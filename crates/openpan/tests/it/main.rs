@@ -16,6 +16,7 @@ mod isolation;
 mod listing_cache;
 mod oauth;
 mod org;
+mod permission_model;
 mod platform;
 mod rate_limit;
 mod search;
