@@ -2,7 +2,8 @@
 # The drive against peers measured in the same run, on the same disk:
 #   download 1 GiB   openpan download URL          vs  nginx (sendfile), dufs
 #   upload 1 GiB     openpan upload_v2 + POST      vs  dd conv=fsync, dufs PUT, miniserve POST, copyparty PUT
-#   list 1,000       openpan folder children (token, ACL, JSON of 1,000 files; page cache on, then off)  vs  nginx autoindex JSON, dufs ?json
+#   list 1,000       openpan folder children (token, ACL, JSON of 1,000 files; page cache on, then off;
+#                    as the owner and as a collaborator)  vs  nginx autoindex JSON, dufs ?json
 #   move             a folder holding 100,000 items, POST folder/{id}/move (ms per move)
 #   memory           openpan peak RSS over the upload runs
 # Usage: bench/drive.sh   (env: RUNS=5 WRK_RUNS=3 WRK_DURATION=10s WRK_CONNS=64 SIZE_MB=1024 PEERS=…)
@@ -100,9 +101,23 @@ list_url="$API/api/v2/folder/$list_id/children?page_capacity=1000&sort_by=name&s
 # access check and change counters still run per request); with the cache off every request
 # renders the page from the database, as the first listing after a write does.
 bench_wrk openpan-list-1000 "$list_url" bench/lua/bearer.lua
+# The same folder as a collaborator sees it: invited as viewer to the folder above it, so each
+# listing walks the folder's ancestors for the grants reaching them — once per page, not per row.
+OWNER_BEARER=$BEARER
+COLLAB_ID=$(OPENPAN_DATA_DIR="$DATA" "$BIN" admin create-user --enterprise-id 1 --name Colleague --email colleague@openpan.local --json | json '["user_id"]')
+shelf_id=$(post folder/create '{"name":"shelf","parent_id":0}' | json '["id"]')
+post "folder/$list_id/move" "{\"target_folder_id\":$shelf_id}" >/dev/null
+post collab/invite "{\"folder_id\":$shelf_id,\"accessible_by\":{\"type\":\"user\",\"id\":$COLLAB_ID,\"role\":\"viewer\"}}" >/dev/null
+assertion=$(printf '{"yifangyun_sub_type":"user","sub":%s,"iat":%s,"exp":%s,"jti":"drive-bench-collab-%s"}' "$COLLAB_ID" "$now" $((now + 60)) "$now" | base64 -w0)
+COLLAB_BEARER=$(curl -sf -X POST -u "$CLIENT_ID:$CLIENT_SECRET" "$API/oauth/token?grant_type=jwt_simple&assertion=$assertion" | json '["access_token"]')
+count=$(curl -sf -H "Authorization: Bearer $COLLAB_BEARER" "$list_url" | json '["total_count"]')
+[ "$count" = 1000 ] || { echo "the collaborator sees $count items" >&2; exit 1; }
+BEARER=$COLLAB_BEARER bench_wrk openpan-list-1000-collab "$list_url" bench/lua/bearer.lua
 stop_openpan
 start_openpan OPENPAN_LISTING_CACHE_MB=0
-bench_wrk openpan-list-1000-uncached "$list_url" bench/lua/bearer.lua
+BEARER=$OWNER_BEARER bench_wrk openpan-list-1000-uncached "$list_url" bench/lua/bearer.lua
+BEARER=$COLLAB_BEARER bench_wrk openpan-list-1000-collab-uncached "$list_url" bench/lua/bearer.lua
+BEARER=$OWNER_BEARER
 
 # Move: a folder holding 100 folders of 999 files (100,100 items), built straight in the database.
 tree_id=$(post folder/create '{"name":"tree","parent_id":0}' | json '["id"]')
