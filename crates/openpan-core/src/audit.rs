@@ -131,6 +131,9 @@ pub mod action {
     pub const ADD_FREQUENT: i32 = 115;
     pub const REMOVE_FREQUENT: i32 = 116;
     pub const EDIT_DESCRIPTION: i32 = 119;
+    pub const SHARE: i32 = 400;
+    pub const DELETE_SHARE: i32 = 401;
+    pub const EDIT_SHARE: i32 = 405;
     pub const INVITE_COLLABORATOR: i32 = 500;
     pub const REMOVE_COLLABORATOR: i32 = 501;
     pub const CHANGE_COLLAB_ROLE: i32 = 502;

@@ -2,7 +2,7 @@
 //! by being the local operator (the admin CLI, which has the database in hand anyway), so no
 //! facade can call a service on behalf of someone it has not verified.
 
-use crate::ids::{AppId, EnterpriseId, UserId};
+use crate::ids::{AppId, EnterpriseId, ShareLinkId, UserId};
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,13 @@ pub enum PrincipalKind {
         enterprise_id: EnterpriseId,
         user_id: UserId,
         app_id: AppId,
+    },
+    /// Someone holding a share link (and its password, if it has one), with no bearer token
+    /// or with a user's: they read what the link opens, nothing else.
+    Visitor {
+        enterprise_id: EnterpriseId,
+        link_id: ShareLinkId,
+        user_id: Option<UserId>,
     },
 }
 
@@ -43,7 +50,7 @@ impl Principal {
     /// The app the call came through, for per-app rate limits.
     pub fn app_id(&self) -> Option<AppId> {
         match self.kind {
-            PrincipalKind::Operator => None,
+            PrincipalKind::Operator | PrincipalKind::Visitor { .. } => None,
             PrincipalKind::EnterpriseAdmin { app_id, .. } | PrincipalKind::User { app_id, .. } => Some(app_id),
         }
     }
@@ -60,7 +67,7 @@ impl Principal {
         match self.kind {
             PrincipalKind::Operator => true,
             PrincipalKind::EnterpriseAdmin { enterprise_id: own, .. } => own == enterprise_id,
-            PrincipalKind::User { .. } => false,
+            PrincipalKind::User { .. } | PrincipalKind::Visitor { .. } => false,
         }
     }
 }

@@ -13,6 +13,8 @@ pub enum NotFoundKind {
     Department,
     Group,
     Collab,
+    /// A share link that never existed, was revoked, or whose item is gone.
+    ShareLink,
 }
 
 /// Which uniqueness rule a write broke; chosen by the repo method that knows what it protects.
@@ -62,6 +64,8 @@ pub enum ConflictKind {
     DirectorGone,
     /// The user, group or department is already invited to the folder.
     CollabExists,
+    /// Another share link has this unique name.
+    ShareLinkName,
 }
 
 /// A drive rule a request broke. Each has its own wire code.
@@ -108,6 +112,15 @@ pub enum Refusal {
     CollabUserNotInSameEnterprise,
     CannotInviteItemOwner,
     CollabRelatedFolderDeleted,
+    ShareLinkResourceIdNotProvided,
+    ShareLinkResourceIdAmbiguous,
+    ShareLinkAccessTypeInvalid,
+    ShareLinkPasswordNotProvided,
+    ShareLinkPasswordNotCorrect,
+    ShareLinkPasswordSizeIncorrect,
+    ShareLinkPasswordInvalid,
+    ShareLinkExpired,
+    DueTimePassed,
 }
 
 /// A rejected request field.

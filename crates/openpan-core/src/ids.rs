@@ -33,4 +33,6 @@ id_type! {
     GroupId;
     /// A collaboration: one user, group or department invited to one folder with one role.
     CollabId;
+    /// A share link; clients know it by its `unique_name`.
+    ShareLinkId;
 }

@@ -25,5 +25,6 @@ pub mod ratelimit;
 pub mod search;
 pub mod secrets;
 pub mod services;
+pub mod share;
 
 pub use error::{Error, FieldError, NotFoundKind, Refusal, RepoError, Result};

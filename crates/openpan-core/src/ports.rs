@@ -10,10 +10,13 @@ use async_trait::async_trait;
 
 use crate::audit::StoredEvent;
 use crate::collab::{Collab, Grant, NewCollab, Role};
+use crate::share::{NewShareLink, ShareLink, ShareLinkChanges};
 
 use crate::drive::{FileVersion, Item, KindFilter, Marker, PathEntry, Sort, Space};
 use crate::error::RepoError;
-use crate::ids::{AppId, CollabId, DepartmentId, EnterpriseId, GroupId, ItemId, TokenId, UserId, VersionId};
+use crate::ids::{
+    AppId, CollabId, DepartmentId, EnterpriseId, GroupId, ItemId, ShareLinkId, TokenId, UserId, VersionId,
+};
 use crate::model::{
     App, AppStatus, Enterprise, NewToken, Page, Subject, TokenHashes, TokenRecord, User, UserWithEnterprise,
 };
@@ -471,6 +474,39 @@ pub trait CollabRepo: Send + Sync {
 }
 
 #[async_trait]
+pub trait ShareRepo: Send + Sync {
+    /// `Conflict(ShareLinkName)` if the unique name is taken (the caller draws another).
+    async fn create_share_link(&self, new: &NewShareLink) -> RepoResult<ShareLink>;
+    /// A link by its public name, revoked ones included.
+    async fn find_share_link(&self, unique_name: &str) -> RepoResult<Option<ShareLink>>;
+    async fn find_share_link_by_id(&self, id: ShareLinkId) -> RepoResult<Option<ShareLink>>;
+    async fn update_share_link(&self, id: ShareLinkId, changes: &ShareLinkChanges, at: i64) -> RepoResult<ShareLink>;
+    /// `NotFound` when already revoked.
+    async fn revoke_share_link(&self, id: ShareLinkId, at: i64) -> RepoResult<()>;
+    /// The live links of an item (of one creator when `creator` is given), newest first.
+    async fn list_share_links(
+        &self,
+        item: ItemId,
+        creator: Option<UserId>,
+        page: Page,
+    ) -> RepoResult<(Vec<ShareLink>, i64)>;
+    /// Counts a visit or a download through the link.
+    async fn count_share_use(&self, id: ShareLinkId, download: bool) -> RepoResult<()>;
+    /// Until when (epoch seconds) password attempts under any of `keys` are refused, if they are.
+    async fn password_lock(&self, keys: &[String], now: i64) -> RepoResult<Option<i64>>;
+    /// Notes a wrong password under each key: after `threshold` within `window` seconds, the key
+    /// is locked for `lock` seconds (doubling with each lock that follows soon after).
+    async fn note_wrong_password(
+        &self,
+        keys: &[String],
+        now: i64,
+        window: i64,
+        threshold: i64,
+        lock: i64,
+    ) -> RepoResult<()>;
+}
+
+#[async_trait]
 pub trait IdempotencyRepo: Send + Sync {
     /// Atomic: claims the user's `key` for `fingerprint`, or reports how it was used. A claim
     /// older than `stale_before` that never got an answer (its server died) is taken over.
@@ -657,6 +693,7 @@ pub trait Repo:
     + SessionRepo
     + AuditRepo
     + CollabRepo
+    + ShareRepo
 {
 }
 
@@ -672,6 +709,7 @@ impl<T> Repo for T where
         + SessionRepo
         + AuditRepo
         + CollabRepo
+        + ShareRepo
 {
 }
 

@@ -1657,12 +1657,17 @@ impl DriveRepo for SqlRepo {
             // a folder go with it.
             for chunk in ids.rchunks(500) {
                 let marks = vec!["?"; chunk.len()].join(", ");
-                let sql = dialect(&builder(), &format!("delete from collab where folder_id in ({marks})"));
-                let mut query = sqlx::query(&sql);
-                for item_id in chunk {
-                    query = query.bind(*item_id);
+                for statement in [
+                    format!("delete from collab where folder_id in ({marks})"),
+                    format!("delete from share_link where item_id in ({marks})"),
+                ] {
+                    let sql = dialect(&builder(), &statement);
+                    let mut query = sqlx::query(&sql);
+                    for item_id in chunk {
+                        query = query.bind(*item_id);
+                    }
+                    query.execute(&mut *tx).await.map_err(other)?;
                 }
-                query.execute(&mut *tx).await.map_err(other)?;
                 let sql = dialect(&builder(), &format!("delete from item where item_id in ({marks})"));
                 let mut query = sqlx::query(&sql);
                 for item_id in chunk {

@@ -17,5 +17,6 @@ mod pool;
 mod repo;
 mod schema;
 mod session;
+mod share;
 
 pub use pool::{ConnectError, SqlRepo};

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use openpan_core::collab::Role;
 use openpan_core::ids::{ItemId, UserId};
 use openpan_core::model::UserWithEnterprise;
-use openpan_core::services::{CollabView, FolderCollabs, ItemListing, ItemView, Users, VersionView};
+use openpan_core::services::{CollabView, FolderCollabs, ItemListing, ItemView, ShareLinkView, Users, VersionView};
 use openpan_types as wire;
 
 pub fn user(record: &UserWithEnterprise) -> wire::User {
@@ -444,5 +444,39 @@ pub fn folder_collabs(view: &FolderCollabs) -> wire::FolderCollabs {
         final_role: view.final_role.as_str().to_owned(),
         collab_info: collabs.clone(),
         collabs,
+    }
+}
+
+pub fn share_link(view: &ShareLinkView, public_url: &str) -> wire::ShareLink {
+    let link = &view.link;
+    wire::ShareLink {
+        unique_name: link.unique_name.clone(),
+        share_link: format!("{public_url}/share/{}", link.unique_name),
+        access: link.access.as_str().to_owned(),
+        password_protected: link.password_protected(),
+        created_at: link.created_at,
+        modified_at: link.modified_at,
+        due_time: link.due_date().unwrap_or_default(),
+        disable_download: link.disable_download,
+        download_count_total: link.download_count,
+        view_count: link.view_count,
+        item: wire::MiniElement {
+            kind: match link.item_kind {
+                ItemKind::File => "file",
+                ItemKind::Folder => "folder",
+            }
+            .to_owned(),
+            id: link.item_id.0,
+            name: view.item_name.clone(),
+        },
+        owned_by: match &view.creator {
+            Some(user) => mini_user(user),
+            None => wire::MiniUser {
+                id: link.created_by.0,
+                name: String::new(),
+                login: String::new(),
+                enterprise_id: link.enterprise_id.0,
+            },
+        },
     }
 }

@@ -106,6 +106,25 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// The client's address, as the per-client budgets count it.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr(&parts.extensions)))
+    }
+}
+
+/// The peer's IP address from a request's extensions (`unknown` without one).
+pub fn client_addr(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// A JSON body. Absent, empty and `null` bodies mean "no arguments" (the Java SDK sends
 /// `null`, the Python and PHP SDKs nothing); any Content-Type is accepted, since SDKs differ.
 /// Malformed JSON and wrong types answer `request_data_invalid` naming the field.

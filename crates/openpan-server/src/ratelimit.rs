@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -85,14 +85,42 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// `/admin/` paths take enterprise tokens only; every other path user tokens only.
-fn scope_allows(principal: &Principal, path: &str) -> bool {
+/// `/admin/` paths take enterprise tokens only; every other path user tokens only; a share
+/// link's visitors reach only the reading paths.
+fn scope_allows(principal: &Principal, method: &Method, path: &str) -> bool {
     let admin_path = path.contains("/admin/");
     match principal.kind() {
         PrincipalKind::EnterpriseAdmin { .. } => admin_path,
         PrincipalKind::User { .. } => !admin_path,
+        PrincipalKind::Visitor { .. } => visitor_path(method, path),
         PrincipalKind::Operator => false,
     }
+}
+
+/// What a share link opens to its visitors: the info of its items, a folder's children and a
+/// file's download URL.
+fn visitor_path(method: &Method, path: &str) -> bool {
+    if method != Method::GET {
+        return false;
+    }
+    // The gate sits inside the `/api/v2` router, which may hand it the path without the prefix.
+    let rest = path.strip_prefix("/api/v2").unwrap_or(path);
+    let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["folder", id, "info" | "children"] | ["file", id, "info" | "info_v2" | "download" | "download_v2"] => {
+            id.parse::<i64>().is_ok()
+        }
+        _ => false,
+    }
+}
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)?
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
 }
 
 impl AppState {
@@ -100,16 +128,17 @@ impl AppState {
         let limits = self.rate_limits.limits(class);
         let class_key = class.key();
         let mut budgets: Vec<(String, Quota)> = Vec::with_capacity(2);
-        match principal {
-            Some(principal) => {
-                if let Some(app_id) = principal.app_id() {
-                    budgets.push((format!("{class_key}:app:{app_id}"), limits.per_app));
-                }
-                if let Some(user_id) = principal.user_id() {
-                    budgets.push((format!("{class_key}:user:{user_id}"), limits.per_user));
-                }
+        if let Some(principal) = principal {
+            if let Some(app_id) = principal.app_id() {
+                budgets.push((format!("{class_key}:app:{app_id}"), limits.per_app));
             }
-            None => budgets.push((format!("{class_key}:ip:{}", peer_ip(peer)), limits.per_ip)),
+            if let Some(user_id) = principal.user_id() {
+                budgets.push((format!("{class_key}:user:{user_id}"), limits.per_user));
+            }
+        }
+        // Callers without a token, and share link visitors, are counted by address.
+        if budgets.is_empty() {
+            budgets.push((format!("{class_key}:ip:{}", peer_ip(peer)), limits.per_ip));
         }
         self.charge_budgets(budgets).await
     }
@@ -174,11 +203,30 @@ pub(crate) fn stamp(headers: &mut HeaderMap, decision: &RateDecision) {
 pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let class = ApiClass::of(&path);
-    let authenticated = match bearer_token(request.headers()) {
-        None => Err(Error::Unauthenticated),
-        Some(token) => state.core.authenticate_bearer(token).await,
-    };
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let headers = request.headers();
+    let link = header_text(headers, "share-link-token").filter(|_| visitor_path(request.method(), &path));
+    let authenticated = match (link, bearer_token(headers)) {
+        (Some(link), token) => {
+            let user = match token {
+                Some(token) => Some(state.core.authenticate_bearer(token).await),
+                None => None,
+            };
+            match user {
+                Some(Err(err)) => Err(err),
+                user => {
+                    let code = header_text(headers, "share-link-verification-code");
+                    let user = user.and_then(Result::ok);
+                    state
+                        .core
+                        .authenticate_visitor(link, code, user.as_ref(), &peer_ip(peer))
+                        .await
+                }
+            }
+        }
+        (None, None) => Err(Error::Unauthenticated),
+        (None, Some(token)) => state.core.authenticate_bearer(token).await,
+    };
     let decision = state.charge(class, authenticated.as_ref().ok(), peer).await;
     let mut response = if !decision.allowed {
         ApiError {
@@ -190,7 +238,7 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
     } else {
         match authenticated {
             Err(err) => ApiError::from(err).into_response(),
-            Ok(principal) if !scope_allows(&principal, &path) => {
+            Ok(principal) if !scope_allows(&principal, request.method(), &path) => {
                 ApiError::new(ErrorCode::PermissionDenied).into_response()
             }
             Ok(principal) => {
@@ -206,6 +254,28 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn share_link_visitors_reach_only_the_reading_paths() {
+        for path in [
+            "/api/v2/folder/1/info",
+            "/folder/1/children",
+            "/file/2/download",
+            "/file/2/info_v2",
+        ] {
+            assert!(visitor_path(&Method::GET, path), "{path}");
+        }
+        for path in [
+            "/folder/1/download",
+            "/file/2/children",
+            "/file/x/info",
+            "/user/info",
+            "/folder/1/delete",
+        ] {
+            assert!(!visitor_path(&Method::GET, path), "{path}");
+        }
+        assert!(!visitor_path(&Method::POST, "/folder/1/info"));
+    }
 
     #[test]
     fn uploads_and_searches_have_their_own_class() {

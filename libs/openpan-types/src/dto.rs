@@ -855,3 +855,47 @@ pub struct InvitedCollabs {
     /// The collaborations created.
     pub collabs: Vec<Collab>,
 }
+
+/// A share link (`share_link/create`, `share_link/{unique_name}/info`, item link lists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLink {
+    /// The link's name: the end of its URL, and the `Share-Link-Token` visitors send.
+    pub unique_name: String,
+    /// The link's full URL.
+    pub share_link: String,
+    /// `public` or `company`.
+    pub access: String,
+    /// Whether visitors need the password (`Share-Link-Verification-Code`).
+    pub password_protected: bool,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Epoch seconds.
+    pub modified_at: i64,
+    /// The last day the link works (`YYYY-MM-DD`, China time); `""` when it has no due date.
+    pub due_time: String,
+    /// Whether visitors may only preview.
+    pub disable_download: bool,
+    /// Downloads through the link.
+    pub download_count_total: i64,
+    /// Visits through the link.
+    pub view_count: i64,
+    /// The shared file or folder.
+    pub item: MiniElement,
+    /// Who created the link.
+    pub owned_by: MiniUser,
+}
+
+/// `file/{id}/share_links`, `folder/{id}/share_links`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLinkPage {
+    /// Newest first.
+    pub share_links: Vec<ShareLink>,
+    /// Live links of the item (of the creator asked for).
+    pub total_count: i64,
+    /// This page, 0-based.
+    pub page_id: i64,
+    /// Links per page.
+    pub page_capacity: i64,
+    /// Pages in all.
+    pub page_count: i64,
+}

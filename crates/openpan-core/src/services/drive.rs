@@ -208,6 +208,13 @@ impl Core {
     /// Any item the caller may reach, in or out of the trash, with what they may do to it.
     /// Folder 0 is the caller's root. Anything out of reach answers as missing.
     pub(crate) async fn reach(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Reached> {
+        if let PrincipalKind::Visitor { link_id, .. } = principal.kind() {
+            let item = match self.repo.find_item(id).await? {
+                Some(item) if item.kind == kind && id.0 > 0 => item,
+                _ => return Err(not_found(kind)),
+            };
+            return self.visitor_reach(link_id, item).await?.ok_or_else(|| not_found(kind));
+        }
         if id.0 == 0 && kind == ItemKind::Folder {
             return Ok(Reached {
                 item: self.personal_root(principal).await?,

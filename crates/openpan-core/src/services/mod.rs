@@ -13,6 +13,7 @@ mod pack;
 mod platform;
 mod resumable;
 mod search;
+mod share;
 mod sso;
 mod transfer;
 mod usage;
@@ -40,6 +41,7 @@ pub use platform::{
 };
 pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
 pub use search::{ItemSearch, SearchScope};
+pub use share::{ShareLinkRequest, ShareLinkView};
 pub use sso::{LOGIN_TICKET_SECS, LoginTicket, WEB_SESSION_SECS, WebSession};
 pub use transfer::{
     CollectReport, DEFAULT_DOWNLOAD_TTL_SECS, Download, DownloadTicket, UPLOAD_URL_TTL_SECS, UploadRequest,

@@ -9,13 +9,13 @@
 use std::collections::HashSet;
 
 use crate::audit::{TargetKind, action};
-use crate::auth::Principal;
+use crate::auth::{Principal, PrincipalKind};
 use crate::blank::BlankKind;
 use crate::blob::{BlobError, ByteRange, ByteStream, DigestTap};
 use crate::collab::Capability;
 use crate::drive::{FileVersion, Item, ItemKind, Space};
 use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
-use crate::ids::{EnterpriseId, ItemId, UserId, VersionId};
+use crate::ids::{EnterpriseId, ItemId, ShareLinkId, UserId, VersionId};
 use crate::model::UserWithEnterprise;
 use crate::ports::{ContentTarget, NewContent, UploadSession};
 use crate::secrets::random_hex;
@@ -452,13 +452,21 @@ impl Core {
         version: Option<i64>,
         valid_period: Option<i64>,
     ) -> Result<DownloadTicket> {
-        let (me, _) = self.personal_space(principal).await?;
+        // A user holds the URL as themselves; a visitor through their link (negative, so the
+        // fetch re-checks the link rather than a user).
+        let holder = match principal.kind() {
+            PrincipalKind::Visitor { link_id, .. } => -link_id.0,
+            _ => {
+                let (me, _) = self.personal_space(principal).await?;
+                if me.user.disable_download {
+                    return Err(Error::PermissionDenied);
+                }
+                me.user.id.0
+            }
+        };
         let file = self
             .live(principal, file_id, ItemKind::File, Capability::Download)
             .await?;
-        if me.user.disable_download {
-            return Err(Error::PermissionDenied);
-        }
         let version_id = match version.filter(|version| *version != 0) {
             None => file
                 .current_version_id
@@ -475,7 +483,10 @@ impl Core {
         if !(1..=MAX_DOWNLOAD_TTL_SECS).contains(&ttl) {
             return Err(Error::invalid("valid_period", "必须在1到604800秒之间"));
         }
-        self.record_use(me.user.id, file.id).await;
+        match principal.kind() {
+            PrincipalKind::Visitor { link_id, .. } => self.count_link_download(link_id).await,
+            _ => self.record_use(UserId(holder), file.id).await,
+        }
         let audit = Audit::item(action::DOWNLOAD, &file).with("version_id", version_id.0);
         self.record_event(principal, file.enterprise_id, audit).await?;
         let expires_at = self.clock.now() + ttl;
@@ -483,7 +494,7 @@ impl Core {
         let mut packed = [0u8; 24];
         packed[..8].copy_from_slice(&version_id.0.to_be_bytes());
         packed[8..16].copy_from_slice(&expires_at.to_be_bytes());
-        packed[16..].copy_from_slice(&me.user.id.0.to_be_bytes());
+        packed[16..].copy_from_slice(&holder.to_be_bytes());
         let ticket = hex::encode(packed);
         let signature = hex::encode(self.key.hash(&download_message(&ticket)));
         Ok(DownloadTicket {
@@ -505,7 +516,7 @@ impl Core {
         let field = |range: std::ops::Range<usize>| packed[range].try_into().map(i64::from_be_bytes);
         let version_id = field(0..8).map_err(|_| invalid())?;
         let expires_at = field(8..16).map_err(|_| invalid())?;
-        let holder = UserId(field(16..24).map_err(|_| invalid())?);
+        let holder = field(16..24).map_err(|_| invalid())?;
         if expires_at <= self.clock.now() {
             return Err(invalid());
         }
@@ -519,14 +530,22 @@ impl Core {
             return Err(invalid());
         }
         // Checked again at fetch time: the holder may have been disabled, barred from
-        // downloading or taken out of the file's space since the URL was issued.
-        let holder = self.repo.find_user(holder).await?.ok_or_else(invalid)?;
-        if !holder.active
-            || holder.disable_download
-            || holder.enterprise_id != file.enterprise_id
-            || !self.access_to(holder.id, &file).await?.allows(Capability::Download)
-        {
-            return Err(invalid());
+        // downloading or lost the right to the file since the URL was issued; a link may have
+        // been revoked, expired or had downloads turned off.
+        if holder < 0 {
+            let reached = self.visitor_reach(ShareLinkId(-holder), file.clone()).await?;
+            if !reached.is_some_and(|reached| reached.access.allows(Capability::Download)) {
+                return Err(invalid());
+            }
+        } else {
+            let holder = self.repo.find_user(UserId(holder)).await?.ok_or_else(invalid)?;
+            if !holder.active
+                || holder.disable_download
+                || holder.enterprise_id != file.enterprise_id
+                || !self.access_to(holder.id, &file).await?.allows(Capability::Download)
+            {
+                return Err(invalid());
+            }
         }
         Ok(Download {
             version,

@@ -9,6 +9,7 @@ mod log;
 mod org;
 mod platform;
 mod search;
+mod share;
 mod trash;
 mod usage;
 mod user;
@@ -94,6 +95,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/frequent/add", post(usage::frequent_add))
         .route("/frequent/delete", post(usage::frequent_delete))
         .route("/item/search", get(search::search))
+        .route("/share_link/create", post(share::create))
+        .route("/share_link/{unique_name}/info", get(share::info))
+        .route("/share_link/{unique_name}/update", post(share::update))
+        .route("/share_link/{unique_name}/revoke", post(share::revoke))
+        .route("/share_link/{unique_name}/close", post(share::revoke))
+        .route("/file/{id}/share_links", get(share::file_links))
+        .route("/folder/{id}/share_links", get(share::folder_links))
         .route("/collab/invite", post(collab::invite))
         .route("/collab/invite_batch", post(collab::invite_batch))
         .route("/collab/remove", post(collab::remove))

@@ -20,6 +20,7 @@ mod permission_model;
 mod platform;
 mod rate_limit;
 mod search;
+mod share;
 mod sso;
 mod tidy;
 mod users;

@@ -1,7 +1,8 @@
 //! The permission model as a property: for random trees of folders and files, random
 //! collaborations (users, a group, a department with a sub-department, every role including
 //! `reset`) and every user, each drive API answers exactly what the role matrix allows —
-//! reading, listing, downloading, searching, uploading, renaming, moving, trashing and inviting.
+//! reading, listing, downloading, searching, uploading, sharing, renaming, moving, trashing and
+//! inviting.
 //!
 //! Cases run against one server, each in a fresh enterprise. `OPENPAN_PERMISSION_CASES` sets
 //! how many (default 10); a failure prints the case to replay.
@@ -395,6 +396,20 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
                     &body,
                 )?;
             }
+
+            // Share links only for those who may share.
+            let id_field = if item.is_folder { "folder_id" } else { "file_id" };
+            let (status, body) = status_of(
+                app.post("/api/v2/share_link/create", token, &json!({ id_field: item.id }))
+                    .await,
+            )
+            .await;
+            check(
+                &format!("{who}: share"),
+                status,
+                world.expected(n, item, Capability::Share),
+                &body,
+            )?;
 
             // Rename, and back.
             let (status, body) = status_of(

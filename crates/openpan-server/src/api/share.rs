@@ -1,0 +1,138 @@
+//! `/api/v2/share_link/*` and the item link lists (user token). Visitors holding a link use
+//! the ordinary item paths with the `Share-Link-Token` header (see `ratelimit::gate`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+
+use openpan_core::drive::ItemKind;
+use openpan_core::ids::{ItemId, UserId};
+use openpan_core::model::Page;
+use openpan_core::services::ShareLinkRequest;
+use openpan_types as wire;
+
+use super::items::success;
+use crate::AppState;
+use crate::convert;
+use crate::error::Result;
+use crate::extract::{Caller, ClientAddr, JsonBody, Params, PathId, lenient_bool, lenient_i64, lenient_string};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ShareLinkArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    file_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    folder_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    access: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    due_time: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    disable_download: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    password_protected: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    password: Option<String>,
+}
+
+impl From<ShareLinkArgs> for ShareLinkRequest {
+    fn from(args: ShareLinkArgs) -> Self {
+        ShareLinkRequest {
+            file_id: args.file_id,
+            folder_id: args.folder_id,
+            access: args.access,
+            due_time: args.due_time,
+            disable_download: args.disable_download,
+            password_protected: args.password_protected,
+            password: args.password,
+        }
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(args): JsonBody<ShareLinkArgs>,
+) -> Result<Json<wire::ShareLink>> {
+    let view = state.core.create_share_link(&principal, args.into()).await?;
+    Ok(Json(convert::share_link(&view, &state.public_url)))
+}
+
+pub async fn info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(unique_name): Path<String>,
+    ClientAddr(client): ClientAddr,
+    params: Params,
+) -> Result<Json<wire::ShareLink>> {
+    let view = state
+        .core
+        .share_link_info(&principal, &unique_name, params.opt_str("password"), &client)
+        .await?;
+    Ok(Json(convert::share_link(&view, &state.public_url)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(unique_name): Path<String>,
+    JsonBody(args): JsonBody<ShareLinkArgs>,
+) -> Result<Json<wire::ShareLink>> {
+    let view = state
+        .core
+        .update_share_link(&principal, &unique_name, args.into())
+        .await?;
+    Ok(Json(convert::share_link(&view, &state.public_url)))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(unique_name): Path<String>,
+) -> Result<Json<wire::SuccessBody>> {
+    state.core.revoke_share_link(&principal, &unique_name).await?;
+    Ok(success())
+}
+
+async fn item_links(
+    state: &AppState,
+    principal: &openpan_core::auth::Principal,
+    id: i64,
+    kind: ItemKind,
+    params: &Params,
+) -> Result<Json<wire::ShareLinkPage>> {
+    let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
+    let creator = params.opt_i64("owner_id")?.filter(|id| *id > 0).map(UserId);
+    let (views, total) = state
+        .core
+        .list_share_links(principal, ItemId(id), kind, creator, page)
+        .await?;
+    Ok(Json(wire::ShareLinkPage {
+        share_links: views
+            .iter()
+            .map(|view| convert::share_link(view, &state.public_url))
+            .collect(),
+        total_count: total,
+        page_id: page.page_id,
+        page_capacity: page.capacity,
+        page_count: page.page_count(total),
+    }))
+}
+
+pub async fn file_links(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<Json<wire::ShareLinkPage>> {
+    item_links(&state, &principal, id, ItemKind::File, &params).await
+}
+
+pub async fn folder_links(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<Json<wire::ShareLinkPage>> {
+    item_links(&state, &principal, id, ItemKind::Folder, &params).await
+}
