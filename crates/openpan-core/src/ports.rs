@@ -492,18 +492,20 @@ pub trait ShareRepo: Send + Sync {
     ) -> RepoResult<(Vec<ShareLink>, i64)>;
     /// Counts a visit or a download through the link.
     async fn count_share_use(&self, id: ShareLinkId, download: bool) -> RepoResult<()>;
-    /// Until when (epoch seconds) password attempts under any of `keys` are refused, if they are.
-    async fn password_lock(&self, keys: &[String], now: i64) -> RepoResult<Option<i64>>;
-    /// Notes a wrong password under each key: after `threshold` within `window` seconds, the key
-    /// is locked for `lock` seconds (doubling with each lock that follows soon after).
-    async fn note_wrong_password(
+    /// Counts a password attempt under each key, in one transaction, before the password is
+    /// compared. More than `threshold` within `window` seconds locks the key for `lock` seconds
+    /// (doubling while locks follow within a day). Answers until when attempts are refused, if
+    /// one of the keys is locked.
+    async fn reserve_password_attempt(
         &self,
         keys: &[String],
         now: i64,
         window: i64,
         threshold: i64,
         lock: i64,
-    ) -> RepoResult<()>;
+    ) -> RepoResult<Option<i64>>;
+    /// Hands back an attempt that turned out right.
+    async fn release_password_attempt(&self, keys: &[String]) -> RepoResult<()>;
 }
 
 #[async_trait]

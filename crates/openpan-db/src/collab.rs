@@ -64,6 +64,32 @@ fn grants(rows: Vec<GrantRow>) -> RepoResult<Vec<Grant>> {
         .collect()
 }
 
+/// Moves the change counter of the space holding `folder`: listings show which folders are
+/// shared, so a cached page must not outlive an invitation or its end.
+async fn touch_folder_space<DB, B>(
+    tx: &mut sqlx::Transaction<'_, DB>,
+    builder: impl Fn() -> B,
+    folder: i64,
+) -> RepoResult<()>
+where
+    DB: sqlx::Database,
+    B: sea_query::QueryBuilder + 'static,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    exec!(
+        &mut **tx,
+        builder,
+        "update item set generation = generation + 1 where parent_id is null and item_id = \
+         (select r.item_id from item f join item r on r.parent_id is null \
+          and r.space_kind = f.space_kind and r.space_id = f.space_id where f.item_id = ?)",
+        folder
+    )
+    .map(|_| ())
+    .map_err(other)
+}
+
 const COLLAB_COLUMNS: &str = "collab_id, enterprise_id, folder_id, accessor_kind, accessor_id, role, accepted, \
      invited_by, message, created_at, modified_at";
 
@@ -129,6 +155,7 @@ impl CollabRepo for SqlRepo {
                 })?;
                 ids.push(id);
             }
+            touch_folder_space(&mut tx, builder, first.folder_id.0).await?;
             commit!(@each tx, builder, &ids)?;
             Ok(ids.into_iter().map(CollabId).collect())
         })
@@ -194,10 +221,18 @@ impl CollabRepo for SqlRepo {
     async fn delete_collab(&self, id: CollabId) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let deleted = exec!(&mut *tx, builder, "delete from collab where collab_id = ?", id.0).map_err(other)?;
-            if deleted.rows_affected() == 0 {
+            let folder: Option<i64> = sqlx::query_scalar(&dialect(
+                &builder(),
+                "delete from collab where collab_id = ? returning folder_id",
+            ))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(other)?;
+            let Some(folder) = folder else {
                 return Err(RepoError::NotFound);
-            }
+            };
+            touch_folder_space(&mut tx, builder, folder).await?;
             commit!(tx, builder)
         })
     }

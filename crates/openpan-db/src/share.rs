@@ -10,7 +10,7 @@ use openpan_core::ports::{RepoResult, ShareRepo};
 use openpan_core::share::{NewShareLink, ShareAccess, ShareLink, ShareLinkChanges};
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, commit, exec, fetch, on_pool, scalar};
+use crate::pool::{SqlRepo, commit, exec, fetch, on_pool, row_lock, scalar};
 
 #[derive(sqlx::FromRow)]
 struct ShareLinkRow {
@@ -90,6 +90,19 @@ impl ShareRepo for SqlRepo {
     async fn create_share_link(&self, new: &NewShareLink) -> RepoResult<ShareLink> {
         let id = on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
+            // The item must still be live; held so it cannot be purged under the new link.
+            let live = format!(
+                "select item_id from item where item_id = ? and trash_root_id is null{}",
+                row_lock(&builder(), " for share")
+            );
+            let live = sqlx::query_scalar::<_, i64>(&crate::pool::dialect(&builder(), &live))
+                .bind(new.item_id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(other)?;
+            if live.is_none() {
+                return Err(RepoError::NotFound);
+            }
             let id = scalar!(
                 i64,
                 &mut *tx,
@@ -230,39 +243,18 @@ impl ShareRepo for SqlRepo {
         })
     }
 
-    async fn password_lock(&self, keys: &[String], now: i64) -> RepoResult<Option<i64>> {
-        let mut until = None;
-        for key in keys {
-            let locked: Option<i64> = on_pool!(self, read, |pool, builder| {
-                let sql = crate::pool::dialect(
-                    &builder(),
-                    "select locked_until from password_guard where guard_key = ? and locked_until > ?",
-                );
-                sqlx::query_scalar(&sql)
-                    .bind(key)
-                    .bind(now)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(other)
-            })?;
-            until = until.max(locked);
-        }
-        Ok(until)
-    }
-
-    async fn note_wrong_password(
+    async fn reserve_password_attempt(
         &self,
         keys: &[String],
         now: i64,
         window: i64,
         threshold: i64,
         lock: i64,
-    ) -> RepoResult<()> {
+    ) -> RepoResult<Option<i64>> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
+            let mut refused_until: Option<i64> = None;
             for key in keys {
-                // A failure outside the window starts a new one; a lock that follows within a day
-                // of the last doubles.
                 exec!(
                     &mut *tx,
                     builder,
@@ -272,35 +264,66 @@ impl ShareRepo for SqlRepo {
                     now
                 )
                 .map_err(other)?;
+                // An attempt outside the window starts a new one; a locked key counts nothing.
                 exec!(
                     &mut *tx,
                     builder,
                     "update password_guard set \
                      failures = case when window_start <= ? then 1 else failures + 1 end, \
                      window_start = case when window_start <= ? then ? else window_start end \
-                     where guard_key = ?",
+                     where guard_key = ? and locked_until <= ?",
                     now - window,
                     now - window,
                     now,
-                    key
+                    key,
+                    now
                 )
                 .map_err(other)?;
+                // One too many: lock, twice as long as last time if that was within a day.
                 exec!(
                     &mut *tx,
                     builder,
                     "update password_guard set \
-                     lock_secs = case when locked_until > ? - 86400 and lock_secs > 0 then lock_secs * 2 else ? end, \
-                     locked_until = ? + case when locked_until > ? - 86400 and lock_secs > 0 then lock_secs * 2 else ? end, \
+                     lock_secs = case when locked_until > ? and lock_secs > 0 then lock_secs * 2 else ? end, \
+                     locked_until = ? + case when locked_until > ? and lock_secs > 0 then lock_secs * 2 else ? end, \
                      failures = 0, window_start = ? \
-                     where guard_key = ? and failures >= ?",
-                    now,
+                     where guard_key = ? and failures > ?",
+                    now - 86_400,
                     lock,
                     now,
-                    now,
+                    now - 86_400,
                     lock,
                     now,
                     key,
                     threshold
+                )
+                .map_err(other)?;
+                let until = scalar!(
+                    i64,
+                    &mut *tx,
+                    builder,
+                    "select locked_until from password_guard where guard_key = ?",
+                    key
+                )
+                .map_err(other)?;
+                if until > now {
+                    refused_until = refused_until.max(Some(until));
+                }
+            }
+            tx.commit().await.map_err(other)?;
+            Ok(refused_until)
+        })
+    }
+
+    async fn release_password_attempt(&self, keys: &[String]) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            for key in keys {
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "update password_guard set failures = failures - 1 where guard_key = ? and failures > 0",
+                    key
                 )
                 .map_err(other)?;
             }

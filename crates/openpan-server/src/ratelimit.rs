@@ -206,28 +206,41 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let headers = request.headers();
     let link = header_text(headers, "share-link-token").filter(|_| visitor_path(request.method(), &path));
-    let authenticated = match (link, bearer_token(headers)) {
+    let (authenticated, decision) = match (link, bearer_token(headers)) {
         (Some(link), token) => {
-            let user = match token {
-                Some(token) => Some(state.core.authenticate_bearer(token).await),
-                None => None,
-            };
-            match user {
-                Some(Err(err)) => Err(err),
-                user => {
-                    let code = header_text(headers, "share-link-verification-code");
-                    let user = user.and_then(Result::ok);
-                    state
-                        .core
-                        .authenticate_visitor(link, code, user.as_ref(), &peer_ip(peer))
-                        .await
+            // Visitors are counted by address before the link and its password are checked, so
+            // a flood of guesses stops here instead of at the database.
+            let decision = state.charge(class, None, peer).await;
+            let authenticated = if !decision.allowed {
+                Err(Error::Unauthenticated)
+            } else {
+                let user = match token {
+                    Some(token) => Some(state.core.authenticate_bearer(token).await),
+                    None => None,
+                };
+                match user {
+                    Some(Err(err)) => Err(err),
+                    user => {
+                        let code = header_text(headers, "share-link-verification-code");
+                        let user = user.and_then(Result::ok);
+                        state
+                            .core
+                            .authenticate_visitor(link, code, user.as_ref(), &peer_ip(peer))
+                            .await
+                    }
                 }
-            }
+            };
+            (authenticated, decision)
         }
-        (None, None) => Err(Error::Unauthenticated),
-        (None, Some(token)) => state.core.authenticate_bearer(token).await,
+        (None, token) => {
+            let authenticated = match token {
+                None => Err(Error::Unauthenticated),
+                Some(token) => state.core.authenticate_bearer(token).await,
+            };
+            let decision = state.charge(class, authenticated.as_ref().ok(), peer).await;
+            (authenticated, decision)
+        }
     };
-    let decision = state.charge(class, authenticated.as_ref().ok(), peer).await;
     let mut response = if !decision.allowed {
         ApiError {
             code: ErrorCode::RateLimit,

@@ -434,10 +434,9 @@ impl Core {
     /// `folder/{id}/collabs`: the caller's role on the folder, its owner and its
     /// collaborations.
     pub async fn folder_collabs(&self, principal: &Principal, folder: ItemId) -> Result<FolderCollabs> {
-        let reached = self.reach(principal, folder, ItemKind::Folder).await?;
-        if reached.item.trash.is_some() {
-            return Err(Error::Refused(Refusal::FolderDeleted));
-        }
+        let reached = self
+            .live_reached(principal, folder, ItemKind::Folder, Capability::List)
+            .await?;
         let folder = reached.item;
         let final_role = reached.access.grants.final_role().unwrap_or(Role::Reset);
         let owner = self.repo.list_users_by_id(&[folder.owner_id]).await?.into_iter().next();

@@ -701,10 +701,12 @@ impl Core {
 
     /// `folder/{id}/move`, `file/{id}/move`.
     pub async fn move_item(&self, principal: &Principal, id: ItemId, kind: ItemKind, target: ItemId) -> Result<()> {
-        let item = self.live(principal, id, kind, Capability::Move).await?;
-        if item.is_root() {
+        let reached = self.live_reached(principal, id, kind, Capability::Move).await?;
+        if reached.item.is_root() {
             return Err(Error::PermissionDenied);
         }
+        self.require_on_parent(principal, &reached, Capability::Move).await?;
+        let item = reached.item;
         let target = self.target_folder(principal, target).await?.item;
         if target.id == item.id {
             return Err(Error::Refused(Refusal::MoveToItself));
@@ -730,6 +732,27 @@ impl Core {
             }
             Err(RepoError::Conflict(ConflictKind::MoveIntoDescendant)) => Err(Error::Refused(Refusal::MoveToSubfolder)),
             Err(err) => Err(target_error(err)),
+        }
+    }
+
+    /// Taking an item out of its folder (moving it away, trashing it) also needs the right on
+    /// that folder when the caller reaches it by collaboration, so no collaborator carries a
+    /// shared folder out of the owner's folder above it.
+    async fn require_on_parent(&self, principal: &Principal, reached: &Reached, capability: Capability) -> Result<()> {
+        if reached.access.shared_from.is_none() {
+            return Ok(());
+        }
+        let parent = match reached.item.parent_id {
+            Some(parent) => self.repo.find_item(parent).await?,
+            None => None,
+        };
+        let Some(parent) = parent else {
+            return Err(Error::PermissionDenied);
+        };
+        if self.access_to(viewer(principal), &parent).await?.allows(capability) {
+            Ok(())
+        } else {
+            Err(Error::PermissionDenied)
         }
     }
 
@@ -850,10 +873,12 @@ impl Core {
 
     /// `folder/{id}/delete`, `file/{id}/delete`: to the trash, with everything below.
     pub async fn trash_item(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<()> {
-        let item = self.live(principal, id, kind, Capability::Delete).await?;
-        if item.is_root() {
+        let reached = self.live_reached(principal, id, kind, Capability::Delete).await?;
+        if reached.item.is_root() {
             return Err(Error::PermissionDenied);
         }
+        self.require_on_parent(principal, &reached, Capability::Delete).await?;
+        let item = reached.item;
         let (me, _) = self.personal_space(principal).await?;
         let write = self.repo.trash_item(item.id, me.user.id, self.clock.now());
         Ok(self

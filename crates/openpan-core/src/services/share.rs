@@ -167,6 +167,12 @@ impl Core {
             {
                 Ok(link) => return self.share_link_view(link, &item).await,
                 Err(RepoError::Conflict(ConflictKind::ShareLinkName)) => continue,
+                Err(RepoError::NotFound) => {
+                    return Err(Error::Refused(match kind {
+                        ItemKind::Folder => Refusal::FolderDeleted,
+                        ItemKind::File => Refusal::FileDeleted,
+                    }));
+                }
                 Err(err) => return Err(err.into()),
             }
         }
@@ -190,11 +196,9 @@ impl Core {
         Ok((link, item))
     }
 
-    /// Whether the caller manages `link`: its creator, or someone who may share its item.
+    /// Whether the caller manages `link`: whoever may share its item now (its creator too, only
+    /// while they still may).
     async fn manages_link(&self, user: UserId, link: &ShareLink, item: &Item) -> Result<bool> {
-        if link.created_by == user {
-            return Ok(true);
-        }
         if item.enterprise_id != link.enterprise_id {
             return Ok(false);
         }
@@ -222,17 +226,12 @@ impl Core {
         let password = password
             .filter(|password| !password.is_empty())
             .ok_or(Error::Refused(Refusal::ShareLinkPasswordNotProvided))?;
+        // Every attempt is counted before the password is compared (and handed back when it
+        // was right), so guesses sent at once cannot slip past the count.
         let keys = [format!("link:{}", link.id.0), format!("client:{client}")];
-        if let Some(until) = self.repo.password_lock(&keys, now).await? {
-            return Err(Error::RateLimited {
-                retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1),
-            });
-        }
-        if self.key.verify(password, hash) {
-            return Ok(());
-        }
-        self.repo
-            .note_wrong_password(
+        let attempt = self
+            .repo
+            .reserve_password_attempt(
                 &keys,
                 now,
                 WRONG_PASSWORD_WINDOW_SECS,
@@ -240,6 +239,15 @@ impl Core {
                 PASSWORD_LOCK_SECS,
             )
             .await?;
+        if let Some(until) = attempt {
+            return Err(Error::RateLimited {
+                retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1),
+            });
+        }
+        if self.key.verify(password, hash) {
+            self.repo.release_password_attempt(&keys).await?;
+            return Ok(());
+        }
         Err(Error::Refused(Refusal::ShareLinkPasswordNotCorrect))
     }
 
@@ -379,6 +387,23 @@ impl Core {
         if link.revoked || link.expired(self.clock.now()) || item.enterprise_id != link.enterprise_id {
             return Ok(None);
         }
+        // A link opens no more than its creator may still share, and nothing once they are
+        // gone; it never lets out bytes its creator may not download.
+        let creator = self.repo.find_user(link.created_by).await?.filter(|user| user.active);
+        let Some(creator) = creator else {
+            return Ok(None);
+        };
+        let shared = if item.id == link.item_id {
+            Some(item.clone())
+        } else {
+            self.repo.find_item(link.item_id).await?
+        };
+        let Some(shared) = shared.filter(|shared| shared.trash.is_none()) else {
+            return Ok(None);
+        };
+        if !self.access_to(creator.id, &shared).await?.allows(Capability::Share) {
+            return Ok(None);
+        }
         let below = item.id == link.item_id
             || self
                 .repo
@@ -389,7 +414,7 @@ impl Core {
         if !below {
             return Ok(None);
         }
-        let role = if link.disable_download {
+        let role = if link.disable_download || creator.disable_download {
             Role::Previewer
         } else {
             Role::Viewer

@@ -436,14 +436,18 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
                 .await;
             }
 
-            // A move to where it is: needs `move` on it and `upload` on its folder.
+            // A move to where it is: needs `move` on it and on its folder (taking it out), and
+            // `upload` on the folder (putting it in).
             if let Some(parent) = item.parent {
                 let parent_item = world.items.iter().find(|i| i.id == parent).unwrap();
                 let item_status = world.expected(n, item, Capability::Move);
+                let allows = |capability| world.access(n, parent_item).0.allows(capability);
                 let expected = if item_status != 200 {
                     item_status
+                } else if allows(Capability::Move) && allows(Capability::Upload) {
+                    200
                 } else {
-                    world.expected(n, parent_item, Capability::Upload)
+                    403
                 };
                 let (status, body) = status_of(
                     app.post(
@@ -457,18 +461,23 @@ async fn verify(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
                 check(&format!("{who}: move"), status, expected, &body)?;
             }
 
-            // Trash, and the owner restores.
+            // Trash (which takes it out of its folder too), and the owner restores.
+            let item_status = world.expected(n, item, Capability::Delete);
+            let parent_allows = item.parent.is_some_and(|parent| {
+                let parent_item = world.items.iter().find(|i| i.id == parent).unwrap();
+                world.access(n, parent_item).0.allows(Capability::Delete)
+            });
+            let expected = if item_status == 200 && !parent_allows {
+                403
+            } else {
+                item_status
+            };
             let (status, body) = status_of(
                 app.post(&format!("/api/v2/{kind}/{}/delete", item.id), token, &json!({}))
                     .await,
             )
             .await;
-            check(
-                &format!("{who}: trash"),
-                status,
-                world.expected(n, item, Capability::Delete),
-                &body,
-            )?;
+            check(&format!("{who}: trash"), status, expected, &body)?;
             if status == 200 {
                 app.post_ok(
                     &format!("/api/v2/{kind}/{}/restore_from_trash", item.id),

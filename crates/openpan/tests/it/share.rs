@@ -176,6 +176,7 @@ async fn a_password_is_needed_and_guessing_it_locks_the_link_for_a_while() {
         )
         .await;
     }
+    assert_api_error(visit(&app, &info, &name, Some("Abc123")).await, 429, "rate_limit").await;
     app.clock.advance(901);
     assert_api_error(visit(&app, &info, &name, Some("Abc123")).await, 429, "rate_limit").await;
     app.clock.advance(900);
@@ -368,6 +369,38 @@ async fn link_requests_break_the_platforms_rules_with_its_codes() {
         .await;
     assert_eq!(mine["total_count"], 1);
     assert_eq!(mine["share_links"][0]["unique_name"], bobs["unique_name"]);
+    let bobs_name = bobs["unique_name"].as_str().unwrap().to_owned();
+    visit_ok(&app, &format!("/api/v2/folder/{folder}/info"), &bobs_name, None).await;
+    // A link opens no more than its creator may still share.
+    app.post_ok(
+        &format!("/api/v2/collab/{}/update", collab["id"]),
+        &alice,
+        &json!({"role": "viewer"}),
+    )
+    .await;
+    assert_api_error(
+        visit(&app, &format!("/api/v2/folder/{folder}/info"), &bobs_name, None).await,
+        404,
+        "folder_not_found",
+    )
+    .await;
+    assert_api_error(
+        app.post(
+            &format!("/api/v2/share_link/{bobs_name}/update"),
+            &bob,
+            &json!({"access": "public"}),
+        )
+        .await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    app.post_ok(
+        &format!("/api/v2/collab/{}/update", collab["id"]),
+        &alice,
+        &json!({"role": "coowner"}),
+    )
+    .await;
 
     // A department that switched sharing off.
     let admin = app.enterprise_token(&app.tenant).await;
