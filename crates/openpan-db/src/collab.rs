@@ -7,6 +7,7 @@ use openpan_core::error::ConflictKind;
 use openpan_core::ids::{CollabId, EnterpriseId, ItemId, UserId};
 use openpan_core::ports::{CollabRepo, RepoResult};
 
+use crate::drive::TOUCH_SPACE;
 use crate::errors::{classify, other};
 use crate::pool::{SqlRepo, commit, dialect, exec, fetch, on_pool, row_lock, scalar};
 
@@ -64,30 +65,23 @@ fn grants(rows: Vec<GrantRow>) -> RepoResult<Vec<Grant>> {
         .collect()
 }
 
-/// Moves the change counter of the space holding `folder`: listings show which folders are
-/// shared, so a cached page must not outlive an invitation or its end.
-async fn touch_folder_space<DB, B>(
-    tx: &mut sqlx::Transaction<'_, DB>,
-    builder: impl Fn() -> B,
-    folder: i64,
-) -> RepoResult<()>
-where
-    DB: sqlx::Database,
-    B: sea_query::QueryBuilder + 'static,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    exec!(
-        &mut **tx,
-        builder,
-        "update item set generation = generation + 1 where parent_id is null and item_id = \
-         (select r.item_id from item f join item r on r.parent_id is null \
-          and r.space_kind = f.space_kind and r.space_id = f.space_id where f.item_id = ?)",
-        folder
-    )
-    .map(|_| ())
-    .map_err(other)
+/// Moves the change counter of the space holding `folder` (as every tree write does, with
+/// `TOUCH_SPACE`): listings show which folders are shared, so a cached page must not outlive an
+/// invitation or its end.
+macro_rules! touch_folder_space {
+    ($tx:expr, $builder:ident, $folder:expr) => {{
+        let space = fetch!(
+            optional(i16, i64),
+            &mut *$tx,
+            $builder,
+            "select space_kind, space_id from item where item_id = ?",
+            $folder
+        )
+        .map_err(other)?;
+        if let Some((kind, id)) = space {
+            exec!(&mut *$tx, $builder, TOUCH_SPACE, kind, id).map_err(other)?;
+        }
+    }};
 }
 
 const COLLAB_COLUMNS: &str = "collab_id, enterprise_id, folder_id, accessor_kind, accessor_id, role, accepted, \
@@ -155,7 +149,7 @@ impl CollabRepo for SqlRepo {
                 })?;
                 ids.push(id);
             }
-            touch_folder_space(&mut tx, builder, first.folder_id.0).await?;
+            touch_folder_space!(tx, builder, first.folder_id.0);
             commit!(@each tx, builder, &ids)?;
             Ok(ids.into_iter().map(CollabId).collect())
         })
@@ -232,7 +226,7 @@ impl CollabRepo for SqlRepo {
             let Some(folder) = folder else {
                 return Err(RepoError::NotFound);
             };
-            touch_folder_space(&mut tx, builder, folder).await?;
+            touch_folder_space!(tx, builder, folder);
             commit!(tx, builder)
         })
     }

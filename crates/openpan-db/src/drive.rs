@@ -117,7 +117,7 @@ macro_rules! touch_space {
     }};
 }
 
-const TOUCH_SPACE: &str =
+pub(crate) const TOUCH_SPACE: &str =
     "update item set generation = generation + 1 where parent_id is null and space_kind = ? and space_id = ?";
 
 const ITEM_SELECT: &str = "select i.item_id, i.enterprise_id, i.space_kind, i.space_id, i.is_folder, i.parent_id, \
@@ -1660,6 +1660,7 @@ impl DriveRepo for SqlRepo {
                 for statement in [
                     format!("delete from collab where folder_id in ({marks})"),
                     format!("delete from share_link where item_id in ({marks})"),
+                    format!("delete from item where item_id in ({marks})"),
                 ] {
                     let sql = dialect(&builder(), &statement);
                     let mut query = sqlx::query(&sql);
@@ -1668,12 +1669,6 @@ impl DriveRepo for SqlRepo {
                     }
                     query.execute(&mut *tx).await.map_err(other)?;
                 }
-                let sql = dialect(&builder(), &format!("delete from item where item_id in ({marks})"));
-                let mut query = sqlx::query(&sql);
-                for item_id in chunk {
-                    query = query.bind(*item_id);
-                }
-                query.execute(&mut *tx).await.map_err(other)?;
             }
             commit!(tx, builder)?;
             Ok(ids.len() as u64)

@@ -72,22 +72,19 @@ impl GrantMap {
 
     /// The folders whose own grants let the holder see them and what is below.
     pub fn listable(&self) -> Vec<ItemId> {
-        let mut folders: Vec<ItemId> = self
-            .0
-            .iter()
-            .filter(|(_, roles)| roles.iter().any(|role| role.allows(Capability::List)))
-            .map(|(folder, _)| *folder)
-            .collect();
-        folders.sort();
-        folders
+        self.folders_where(|role| role.allows(Capability::List))
     }
 
     /// Every folder with a grant that gives something.
     pub fn folders(&self) -> Vec<ItemId> {
+        self.folders_where(|role| role != Role::Reset)
+    }
+
+    fn folders_where(&self, wanted: impl Fn(Role) -> bool) -> Vec<ItemId> {
         let mut folders: Vec<ItemId> = self
             .0
             .iter()
-            .filter(|(_, roles)| roles.iter().any(|role| *role != Role::Reset))
+            .filter(|(_, roles)| roles.iter().any(|role| wanted(*role)))
             .map(|(folder, _)| *folder)
             .collect();
         folders.sort();
@@ -105,6 +102,14 @@ fn invited_role(raw: &str) -> Result<Role> {
 
 fn collab_not_found() -> Error {
     Error::not_found(NotFoundKind::Collab)
+}
+
+/// A repository error of a write on a collaboration that may have gone meanwhile.
+fn collab_gone(err: RepoError) -> Error {
+    match err {
+        RepoError::NotFound => collab_not_found(),
+        other => other.into(),
+    }
 }
 
 /// How the audit log and the event log name a collaboration change.
@@ -273,16 +278,20 @@ impl Core {
         })
     }
 
+    /// A collaboration of `user`'s enterprise (others' answer as missing).
+    async fn enterprise_collab(&self, user: &User, id: CollabId) -> Result<Collab> {
+        self.repo
+            .find_collab(id)
+            .await?
+            .filter(|collab| collab.enterprise_id == user.enterprise_id)
+            .ok_or_else(collab_not_found)
+    }
+
     /// A collaboration of the caller's enterprise on a folder the caller reaches (or one
     /// inviting the caller), with the folder and what the caller may do to it.
     async fn reached_collab(&self, principal: &Principal, id: CollabId) -> Result<(Collab, Reached)> {
         let (me, _) = self.personal_space(principal).await?;
-        let collab = self
-            .repo
-            .find_collab(id)
-            .await?
-            .filter(|collab| collab.enterprise_id == me.user.enterprise_id)
-            .ok_or_else(collab_not_found)?;
+        let collab = self.enterprise_collab(&me.user, id).await?;
         let folder = self
             .repo
             .find_item(collab.folder_id)
@@ -323,10 +332,7 @@ impl Core {
         let updated = self
             .audited(principal, folder.enterprise_id, audit, write)
             .await
-            .map_err(|err| match err {
-                RepoError::NotFound => collab_not_found(),
-                other => other.into(),
-            })?;
+            .map_err(collab_gone)?;
         self.collab_view(updated, &folder).await
     }
 
@@ -334,12 +340,7 @@ impl Core {
     /// waiting invitation in for everyone in it.
     pub async fn accept_collab(&self, principal: &Principal, id: CollabId) -> Result<CollabView> {
         let (me, _) = self.personal_space(principal).await?;
-        let collab = self
-            .repo
-            .find_collab(id)
-            .await?
-            .filter(|collab| collab.enterprise_id == me.user.enterprise_id)
-            .ok_or_else(collab_not_found)?;
+        let collab = self.enterprise_collab(&me.user, id).await?;
         let (admin, action) = match collab.accessor {
             Accessor::User(_) => (None, action::ACCEPT_GROUP_COLLAB),
             Accessor::Group(group) => (
@@ -380,10 +381,7 @@ impl Core {
         let accepted = self
             .audited(principal, folder.enterprise_id, audit, write)
             .await
-            .map_err(|err| match err {
-                RepoError::NotFound => collab_not_found(),
-                other => other.into(),
-            })?;
+            .map_err(collab_gone)?;
         self.collab_view(accepted, &folder).await
     }
 
@@ -411,10 +409,7 @@ impl Core {
             self.repo.delete_collab(collab.id),
         )
         .await
-        .map_err(|err| match err {
-            RepoError::NotFound => collab_not_found(),
-            other => other.into(),
-        })
+        .map_err(collab_gone)
     }
 
     /// `collab/remove`: several collaborations of `folder`, each checked before any goes.
@@ -454,18 +449,17 @@ impl Core {
     /// `folder/collab_folders`: the folders others invited the caller to (directly, through a
     /// group or a department), live, in the asked order.
     pub async fn collab_folders(&self, principal: &Principal, sort: Sort, page: Page) -> Result<ItemListing> {
-        let (me, _) = self.personal_space(principal).await?;
-        let grants = GrantMap::new(&self.repo.grants_of(me.user.id).await?);
-        let mut folders = Vec::new();
-        for item in self.repo.list_items_by_id(&grants.folders()).await? {
-            if item.enterprise_id == me.user.enterprise_id
-                && item.trash.is_none()
-                && item.is_folder()
-                && !self.works_in(me.user.id, item.space).await?
-            {
-                folders.push(item);
-            }
-        }
+        let (me, personal) = self.personal_space(principal).await?;
+        let grants = self.grant_map(me.user.id).await?;
+        let mut worked: HashSet<Space> = self
+            .repo
+            .list_space_roots(Some(me.user.id))
+            .await?
+            .iter()
+            .map(|root| root.space)
+            .collect();
+        worked.insert(personal);
+        let mut folders = self.shared_folders(&me.user, &grants.folders(), &worked).await?;
         folders.sort_by(|a, b| {
             let order = match sort.by {
                 SortKey::Name => crate::drive::name_key(&a.name).cmp(&crate::drive::name_key(&b.name)),
@@ -485,6 +479,28 @@ impl Core {
             Arc::new(grants.access(path, item.id))
         })
         .await
+    }
+
+    /// Which of `folders` (granted to `user`) are live folders of their enterprise outside the
+    /// spaces they work in: the folders shared with them.
+    pub(crate) async fn shared_folders(
+        &self,
+        user: &User,
+        folders: &[ItemId],
+        worked: &HashSet<Space>,
+    ) -> Result<Vec<Item>> {
+        Ok(self
+            .repo
+            .list_items_by_id(folders)
+            .await?
+            .into_iter()
+            .filter(|item| {
+                item.enterprise_id == user.enterprise_id
+                    && item.trash.is_none()
+                    && item.is_folder()
+                    && !worked.contains(&item.space)
+            })
+            .collect())
     }
 
     /// The grants reaching `user`, by folder.

@@ -164,10 +164,18 @@ impl Reached {
     }
 }
 
-fn not_found(kind: ItemKind) -> Error {
+pub(crate) fn not_found(kind: ItemKind) -> Error {
     Error::not_found(match kind {
         ItemKind::Folder => NotFoundKind::Folder,
         ItemKind::File => NotFoundKind::File,
+    })
+}
+
+/// The refusal for an item that is in the trash where a live one was needed.
+pub(crate) fn deleted(kind: ItemKind) -> Error {
+    Error::Refused(match kind {
+        ItemKind::Folder => Refusal::FolderDeleted,
+        ItemKind::File => Refusal::FileDeleted,
     })
 }
 
@@ -302,10 +310,7 @@ impl Core {
     ) -> Result<Reached> {
         let reached = self.reach(principal, id, kind).await?;
         if reached.item.trash.is_some() {
-            return Err(Error::Refused(match kind {
-                ItemKind::Folder => Refusal::FolderDeleted,
-                ItemKind::File => Refusal::FileDeleted,
-            }));
+            return Err(deleted(kind));
         }
         reached.require(capability)?;
         Ok(reached)
@@ -647,10 +652,7 @@ impl Core {
     ) -> Result<ItemDetail> {
         let reached = self.reach(principal, id, kind).await?;
         if reached.item.trash.is_some() {
-            return Err(Error::Refused(match kind {
-                ItemKind::Folder => Refusal::FolderDeleted,
-                ItemKind::File => Refusal::FileDeleted,
-            }));
+            return Err(deleted(kind));
         }
         if name.is_some() {
             reached.require(Capability::Rename)?;

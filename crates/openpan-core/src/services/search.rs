@@ -60,14 +60,9 @@ impl Core {
         let mut shared_folders = Vec::new();
         let mut shared_spaces = HashSet::new();
         if wants_shared {
-            for folder in self.repo.list_items_by_id(&grants.listable()).await? {
-                if folder.enterprise_id == me.user.enterprise_id
-                    && folder.trash.is_none()
-                    && !worked.contains(&folder.space)
-                {
-                    shared_folders.push(folder.id);
-                    shared_spaces.insert(folder.space);
-                }
+            for folder in self.shared_folders(&me.user, &grants.listable(), &worked).await? {
+                shared_folders.push(folder.id);
+                shared_spaces.insert(folder.space);
             }
         }
         let spaces: Vec<Space> = match request.scope {

@@ -14,7 +14,7 @@ use crate::model::{Page, User};
 use crate::secrets::random_hex;
 use crate::services::Core;
 use crate::services::audit_log::Audit;
-use crate::services::drive::{Access, Reached};
+use crate::services::drive::{Access, Reached, deleted};
 use crate::share::{
     NewShareLink, PasswordError, ShareAccess, ShareLink, ShareLinkChanges, check_password, due_date_end,
 };
@@ -49,6 +49,14 @@ pub struct ShareLinkView {
 
 fn link_not_found() -> Error {
     Error::not_found(NotFoundKind::ShareLink)
+}
+
+/// A repository error of a write on a link that may have been revoked meanwhile.
+fn link_gone(err: RepoError) -> Error {
+    match err {
+        RepoError::NotFound => link_not_found(),
+        other => other.into(),
+    }
 }
 
 fn password_refusal(err: PasswordError) -> Error {
@@ -167,12 +175,7 @@ impl Core {
             {
                 Ok(link) => return self.share_link_view(link, &item).await,
                 Err(RepoError::Conflict(ConflictKind::ShareLinkName)) => continue,
-                Err(RepoError::NotFound) => {
-                    return Err(Error::Refused(match kind {
-                        ItemKind::Folder => Refusal::FolderDeleted,
-                        ItemKind::File => Refusal::FileDeleted,
-                    }));
-                }
+                Err(RepoError::NotFound) => return Err(deleted(kind)),
                 Err(err) => return Err(err.into()),
             }
         }
@@ -198,12 +201,11 @@ impl Core {
 
     /// Whether the caller manages `link`: whoever may share its item now (its creator too, only
     /// while they still may).
-    async fn manages_link(&self, user: UserId, link: &ShareLink, item: &Item) -> Result<bool> {
-        if item.enterprise_id != link.enterprise_id {
+    async fn manages_link(&self, user: &User, link: &ShareLink, item: &Item) -> Result<bool> {
+        if item.enterprise_id != link.enterprise_id || user.enterprise_id != link.enterprise_id {
             return Ok(false);
         }
-        let enterprise = self.repo.find_user(user).await?.map(|user| user.enterprise_id);
-        Ok(enterprise == Some(link.enterprise_id) && self.access_to(user, item).await?.allows(Capability::Share))
+        Ok(self.access_to(user.id, item).await?.allows(Capability::Share))
     }
 
     /// Lets a visitor through `link`: not expired, of the enterprise for company links, and
@@ -262,7 +264,7 @@ impl Core {
     ) -> Result<ShareLinkView> {
         let (me, _) = self.personal_space(principal).await?;
         let (link, item) = self.live_link(unique_name).await?;
-        if !self.manages_link(me.user.id, &link, &item).await? {
+        if !self.manages_link(&me.user, &link, &item).await? {
             self.admit(&link, Some(&me.user), password, client).await?;
             self.repo.count_share_use(link.id, false).await?;
         }
@@ -273,7 +275,7 @@ impl Core {
     async fn managed_link(&self, principal: &Principal, unique_name: &str) -> Result<(ShareLink, Item)> {
         let (me, _) = self.personal_space(principal).await?;
         let (link, item) = self.live_link(unique_name).await?;
-        if !self.manages_link(me.user.id, &link, &item).await? {
+        if !self.manages_link(&me.user, &link, &item).await? {
             if me.user.enterprise_id == link.enterprise_id && link.access == ShareAccess::Company
                 || link.access == ShareAccess::Public
             {
@@ -314,10 +316,7 @@ impl Core {
                 self.repo.update_share_link(link.id, &changes, self.clock.now()),
             )
             .await
-            .map_err(|err| match err {
-                RepoError::NotFound => link_not_found(),
-                other => other.into(),
-            })?;
+            .map_err(link_gone)?;
         self.share_link_view(updated, &item).await
     }
 
@@ -332,10 +331,7 @@ impl Core {
             self.repo.revoke_share_link(link.id, self.clock.now()),
         )
         .await
-        .map_err(|err| match err {
-            RepoError::NotFound => link_not_found(),
-            other => other.into(),
-        })
+        .map_err(link_gone)
     }
 
     /// `file/{id}/share_links`, `folder/{id}/share_links`: for those who may share the item.

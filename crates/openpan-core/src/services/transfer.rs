@@ -21,7 +21,7 @@ use crate::ports::{ContentTarget, NewContent, UploadSession};
 use crate::secrets::random_hex;
 use crate::services::Core;
 use crate::services::audit_log::Audit;
-use crate::services::drive::{ItemDetail, Reached, Users, item_name, target_error, viewer};
+use crate::services::drive::{ItemDetail, Reached, Users, deleted, item_name, not_found, target_error, viewer};
 
 /// How long an upload URL can be started.
 pub const UPLOAD_URL_TTL_SECS: i64 = 3600;
@@ -417,12 +417,6 @@ impl Core {
             ContentTarget::Folder(id) => (id, ItemKind::Folder, Capability::Upload),
             ContentTarget::File(id) => (id, ItemKind::File, Capability::Edit),
         };
-        let not_found = || {
-            Error::not_found(match kind {
-                ItemKind::Folder => NotFoundKind::Folder,
-                ItemKind::File => NotFoundKind::File,
-            })
-        };
         let item = self.repo.find_item(id).await?;
         let item = match item {
             Some(item)
@@ -432,13 +426,10 @@ impl Core {
             {
                 item
             }
-            _ => return Err(not_found()),
+            _ => return Err(not_found(kind)),
         };
         if item.trash.is_some() {
-            return Err(Error::Refused(match kind {
-                ItemKind::Folder => Refusal::FolderDeleted,
-                ItemKind::File => Refusal::FileDeleted,
-            }));
+            return Err(deleted(kind));
         }
         Ok(item)
     }

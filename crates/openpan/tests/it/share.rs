@@ -11,9 +11,17 @@ fn id(value: &Value) -> i64 {
 }
 
 async fn visit(app: &TestApp, path: &str, link: &str, code: Option<&str>) -> reqwest::Response {
+    visit_as(app, None, path, link, code).await
+}
+
+/// A visit through `link`, with a user's bearer token when `token` is given.
+async fn visit_as(app: &TestApp, token: Option<&str>, path: &str, link: &str, code: Option<&str>) -> reqwest::Response {
     let mut request = reqwest::Client::new()
         .get(format!("{}{path}", app.url))
         .header("Share-Link-Token", link);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
     if let Some(code) = code {
         request = request.header("Share-Link-Verification-Code", code);
     }
@@ -228,43 +236,19 @@ async fn company_links_need_a_colleague_and_stop_after_their_due_date() {
     let info = format!("/api/v2/file/{file}/info");
 
     assert_api_error(visit(&app, &info, &name, None).await, 401, "unauthorized").await;
-    let as_bob = reqwest::Client::new()
-        .get(format!("{}{info}", app.url))
-        .bearer_auth(&bob)
-        .header("Share-Link-Token", &name)
-        .send()
-        .await
-        .unwrap();
+    let as_bob = visit_as(&app, Some(&bob), &info, &name, None).await;
     assert_eq!(as_bob.status(), 200);
-    let as_stranger = reqwest::Client::new()
-        .get(format!("{}{info}", app.url))
-        .bearer_auth(&stranger)
-        .header("Share-Link-Token", &name)
-        .send()
-        .await
-        .unwrap();
+    let as_stranger = visit_as(&app, Some(&stranger), &info, &name, None).await;
     assert_api_error(as_stranger, 404, "share_link_not_found_or_deleted").await;
     // Downloads are off: bob may look, not take.
-    let download = reqwest::Client::new()
-        .get(format!("{}/api/v2/file/{file}/download", app.url))
-        .bearer_auth(&bob)
-        .header("Share-Link-Token", &name)
-        .send()
-        .await
-        .unwrap();
+    let download = visit_as(&app, Some(&bob), &format!("/api/v2/file/{file}/download"), &name, None).await;
     assert_api_error(download, 403, "permission_denied").await;
     // Bob's own token, without the link, opens nothing of alice's.
     assert_api_error(app.get(&info, &bob).await, 404, "file_not_found").await;
 
     app.clock.advance(3 * 86_400);
     let bob = app.user_token(&app.tenant, bob_id).await;
-    let expired = reqwest::Client::new()
-        .get(format!("{}{info}", app.url))
-        .bearer_auth(&bob)
-        .header("Share-Link-Token", &name)
-        .send()
-        .await
-        .unwrap();
+    let expired = visit_as(&app, Some(&bob), &info, &name, None).await;
     assert_api_error(expired, 400, "share_link_expired").await;
 }
 
