@@ -33,6 +33,7 @@ pub enum TargetKind {
     Department,
     Group,
     Enterprise,
+    Review,
 }
 
 impl TargetKind {
@@ -44,6 +45,7 @@ impl TargetKind {
             TargetKind::Department => 4,
             TargetKind::Group => 5,
             TargetKind::Enterprise => 6,
+            TargetKind::Review => 7,
         }
     }
 
@@ -55,6 +57,7 @@ impl TargetKind {
             4 => TargetKind::Department,
             5 => TargetKind::Group,
             6 => TargetKind::Enterprise,
+            7 => TargetKind::Review,
             _ => return None,
         })
     }
@@ -130,7 +133,16 @@ pub mod action {
     pub const UPLOAD_NEW_VERSION: i32 = 113;
     pub const ADD_FREQUENT: i32 = 115;
     pub const REMOVE_FREQUENT: i32 = 116;
+    pub const ADD_TAG: i32 = 117;
+    pub const REMOVE_TAG: i32 = 118;
     pub const EDIT_DESCRIPTION: i32 = 119;
+    pub const ADD_COMMENT: i32 = 200;
+    pub const DELETE_COMMENT: i32 = 201;
+    pub const START_REVIEW: i32 = 300;
+    pub const EDIT_REVIEW: i32 = 301;
+    pub const COMPLETE_REVIEW: i32 = 302;
+    pub const REVIEW_COMMENT: i32 = 303;
+    pub const CLOSE_REVIEW: i32 = 309;
     pub const SHARE: i32 = 400;
     pub const DELETE_SHARE: i32 = 401;
     pub const EDIT_SHARE: i32 = 405;

@@ -86,6 +86,8 @@ pub struct Item {
     pub current_version_id: Option<VersionId>,
     pub sha1: Option<String>,
     pub trash: Option<TrashState>,
+    /// Files: comments on it.
+    pub comment_count: i64,
 }
 
 impl Item {

@@ -15,6 +15,10 @@ pub enum NotFoundKind {
     Collab,
     /// A share link that never existed, was revoked, or whose item is gone.
     ShareLink,
+    /// A comment on a file, or in a review.
+    Comment,
+    /// A review that never existed, was deleted, or is not the caller's to see.
+    Review,
 }
 
 /// Which uniqueness rule a write broke; chosen by the repo method that knows what it protects.

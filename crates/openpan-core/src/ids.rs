@@ -35,4 +35,12 @@ id_type! {
     CollabId;
     /// A share link; clients know it by its `unique_name`.
     ShareLinkId;
+    /// A comment on a file.
+    CommentId;
+    /// A tag name of one enterprise.
+    TagId;
+    /// A review: files put before invited reviewers.
+    ReviewId;
+    /// A comment in a review's discussion.
+    ReviewCommentId;
 }

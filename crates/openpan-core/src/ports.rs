@@ -10,12 +10,16 @@ use async_trait::async_trait;
 
 use crate::audit::StoredEvent;
 use crate::collab::{Collab, Grant, NewCollab, Role};
+use crate::comment::{Comment, NewComment};
+use crate::review::{NewReview, Review, ReviewChanges, ReviewComment, ReviewRole};
 use crate::share::{NewShareLink, ShareLink, ShareLinkChanges};
+use crate::tag::Tag;
 
 use crate::drive::{FileVersion, Item, KindFilter, Marker, PathEntry, Sort, Space};
 use crate::error::RepoError;
 use crate::ids::{
-    AppId, CollabId, DepartmentId, EnterpriseId, GroupId, ItemId, ShareLinkId, TokenId, UserId, VersionId,
+    AppId, CollabId, CommentId, DepartmentId, EnterpriseId, GroupId, ItemId, ReviewCommentId, ReviewId, ShareLinkId,
+    TokenId, UserId, VersionId,
 };
 use crate::model::{
     App, AppStatus, Enterprise, NewToken, Page, Subject, TokenHashes, TokenRecord, User, UserWithEnterprise,
@@ -509,6 +513,89 @@ pub trait ShareRepo: Send + Sync {
 }
 
 #[async_trait]
+pub trait CommentRepo: Send + Sync {
+    /// Writes the comment and its mentions and counts it on the file; `NotFound` when the
+    /// file is no longer live.
+    async fn create_comment(&self, new: &NewComment) -> RepoResult<Comment>;
+    async fn find_comment(&self, id: CommentId) -> RepoResult<Option<Comment>>;
+    /// A file's comments, oldest first, and how many it has.
+    async fn list_comments(&self, file: ItemId, page: Page) -> RepoResult<(Vec<Comment>, i64)>;
+    /// `NotFound` when already gone.
+    async fn delete_comment(&self, id: CommentId) -> RepoResult<()>;
+}
+
+/// Which tags a search by tag takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagMatch<'a> {
+    /// The tag with this key.
+    Exactly(&'a str),
+    /// Every tag whose key holds this text.
+    Containing(&'a str),
+}
+
+#[async_trait]
+pub trait TagRepo: Send + Sync {
+    /// Puts the tags (by name; new names become tags of the enterprise) on every item and
+    /// notes them as used by `user`. Items no longer live are passed over.
+    async fn tag_items(
+        &self,
+        enterprise: EnterpriseId,
+        items: &[ItemId],
+        names: &[String],
+        user: UserId,
+        at: i64,
+    ) -> RepoResult<()>;
+    /// Takes the tags (by name) off every item.
+    async fn untag_items(&self, enterprise: EnterpriseId, items: &[ItemId], names: &[String]) -> RepoResult<()>;
+    /// The tags on each of `items`, by name.
+    async fn item_tags(&self, items: &[ItemId]) -> RepoResult<HashMap<ItemId, Vec<Tag>>>;
+    /// The tags `user` put on items most recently, newest first.
+    async fn recent_tags(&self, user: UserId, limit: i64) -> RepoResult<Vec<Tag>>;
+    /// The user's common list, in the order added.
+    async fn common_tags(&self, user: UserId) -> RepoResult<Vec<Tag>>;
+    /// Puts names on (creating the tags) or takes them off the user's common list.
+    async fn set_common_tags(
+        &self,
+        enterprise: EnterpriseId,
+        user: UserId,
+        names: &[String],
+        common: bool,
+        at: i64,
+    ) -> RepoResult<()>;
+    /// Live items of the enterprise carrying a matching tag, at most `limit`, newest tagging
+    /// first.
+    async fn tagged_items(&self, enterprise: EnterpriseId, tags: TagMatch<'_>, limit: i64) -> RepoResult<Vec<ItemId>>;
+}
+
+#[async_trait]
+pub trait ReviewRepo: Send + Sync {
+    /// `NotFound` when one of the files is no longer live.
+    async fn create_review(&self, new: &NewReview) -> RepoResult<ReviewId>;
+    /// A review that was not deleted.
+    async fn find_review(&self, id: ReviewId) -> RepoResult<Option<Review>>;
+    /// `NotFound` when it was deleted meanwhile.
+    async fn update_review(&self, id: ReviewId, changes: &ReviewChanges, at: i64) -> RepoResult<()>;
+    /// Marks it completed; `NotFound` when deleted.
+    async fn complete_review(&self, id: ReviewId, at: i64) -> RepoResult<()>;
+    async fn delete_review(&self, id: ReviewId, at: i64) -> RepoResult<()>;
+    /// The user's reviews (started by them, put before them, or either), newest first.
+    async fn list_reviews(&self, user: UserId, role: ReviewRole, page: Page) -> RepoResult<(Vec<Review>, i64)>;
+    /// Whether `user` reviews `item` in a review that is open at `now`.
+    async fn reviewing(&self, user: UserId, item: ItemId, now: i64) -> RepoResult<bool>;
+    async fn create_review_comment(
+        &self,
+        review: ReviewId,
+        user: UserId,
+        content: &str,
+        at: i64,
+    ) -> RepoResult<ReviewComment>;
+    async fn find_review_comment(&self, id: ReviewCommentId) -> RepoResult<Option<ReviewComment>>;
+    /// Oldest first, and how many there are.
+    async fn list_review_comments(&self, review: ReviewId, page: Page) -> RepoResult<(Vec<ReviewComment>, i64)>;
+    async fn delete_review_comment(&self, id: ReviewCommentId) -> RepoResult<()>;
+}
+
+#[async_trait]
 pub trait IdempotencyRepo: Send + Sync {
     /// Atomic: claims the user's `key` for `fingerprint`, or reports how it was used. A claim
     /// older than `stale_before` that never got an answer (its server died) is taken over.
@@ -696,6 +783,9 @@ pub trait Repo:
     + AuditRepo
     + CollabRepo
     + ShareRepo
+    + CommentRepo
+    + TagRepo
+    + ReviewRepo
 {
 }
 
@@ -712,6 +802,9 @@ impl<T> Repo for T where
         + AuditRepo
         + CollabRepo
         + ShareRepo
+        + CommentRepo
+        + TagRepo
+        + ReviewRepo
 {
 }
 

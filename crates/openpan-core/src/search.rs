@@ -45,7 +45,7 @@ pub enum SearchField {
     Content,
     /// Items created by the users whose name, email or phone match the words.
     Creator,
-    /// Tags: openpan has none yet, so nothing matches.
+    /// Items carrying a tag whose name holds the words (is them, when precise).
     Tag,
 }
 
@@ -78,6 +78,8 @@ pub struct SearchQuery {
     pub field: SearchField,
     /// Creator searches: the users the words named.
     pub creators: Vec<UserId>,
+    /// Tag searches: the items carrying a tag the words named.
+    pub tagged: Vec<ItemId>,
     /// The words as one run of text (in the name) rather than words anywhere.
     pub precise: bool,
     /// Items in any of these spaces…

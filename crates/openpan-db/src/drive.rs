@@ -123,7 +123,7 @@ pub(crate) const TOUCH_SPACE: &str =
 const ITEM_SELECT: &str = "select i.item_id, i.enterprise_id, i.space_kind, i.space_id, i.is_folder, i.parent_id, \
      i.name, i.description, i.size, i.folder_count, i.file_count, i.owner_id, i.created_by, i.modified_by, \
      i.created_at, i.modified_at, i.sequence_id, i.current_version_id, v.sha1, i.trash_root_id, i.trashed_at, \
-     i.trashed_by from item i left join file_version v on v.version_id = i.current_version_id";
+     i.trashed_by, i.comment_count from item i left join file_version v on v.version_id = i.current_version_id";
 
 const ADD_SIZE_UPWARDS: &str = "with recursive chain(item_id, parent_id, depth) as ( \
      select item_id, parent_id, 0 from item where item_id = ? \
@@ -179,6 +179,7 @@ struct ItemRow {
     trash_root_id: Option<i64>,
     trashed_at: Option<i64>,
     trashed_by: Option<i64>,
+    comment_count: i64,
 }
 
 impl TryFrom<ItemRow> for Item {
@@ -216,6 +217,7 @@ impl TryFrom<ItemRow> for Item {
             current_version_id: row.current_version_id.map(VersionId),
             sha1: row.sha1,
             trash,
+            comment_count: row.comment_count,
         })
     }
 }
@@ -399,6 +401,7 @@ struct ItemJson(
     Option<i64>,
     Option<i64>,
     Option<i64>,
+    i64,
 );
 
 impl From<ItemJson> for ItemRow {
@@ -426,6 +429,7 @@ impl From<ItemJson> for ItemRow {
             trash_root_id: row.19,
             trashed_at: row.20,
             trashed_by: row.21,
+            comment_count: row.22,
         }
     }
 }
@@ -470,7 +474,7 @@ impl SqlRepo {
 /// The columns of `ITEM_SELECT`, by their result names.
 const ITEM_COLUMNS: &str = "item_id, enterprise_id, space_kind, space_id, is_folder, parent_id, name, description, \
      size, folder_count, file_count, owner_id, created_by, modified_by, created_at, modified_at, sequence_id, \
-     current_version_id, sha1, trash_root_id, trashed_at, trashed_by";
+     current_version_id, sha1, trash_root_id, trashed_at, trashed_by, comment_count";
 
 /// Where a kind's part of a listing page starts.
 enum Window<'a> {
@@ -1653,13 +1657,19 @@ impl DriveRepo for SqlRepo {
                     query.execute(&mut *tx).await.map_err(other)?;
                 }
             }
-            // Children before parents, so no row ever points at a deleted parent; invitations to
-            // a folder go with it.
+            // Children before parents, so no row ever points at a deleted parent; invitations,
+            // links, comments and tags of an item go with it (reviews keep naming it).
             for chunk in ids.rchunks(500) {
                 let marks = vec!["?"; chunk.len()].join(", ");
                 for statement in [
                     format!("delete from collab where folder_id in ({marks})"),
                     format!("delete from share_link where item_id in ({marks})"),
+                    format!(
+                        "delete from comment_mention where comment_id in \
+                         (select comment_id from comment where item_id in ({marks}))"
+                    ),
+                    format!("delete from comment where item_id in ({marks})"),
+                    format!("delete from item_tag where item_id in ({marks})"),
                     format!("delete from item where item_id in ({marks})"),
                 ] {
                     let sql = dialect(&builder(), &statement);
@@ -1725,7 +1735,7 @@ impl DriveRepo for SqlRepo {
             "{LIVE_SUBTREE} select i.item_id, i.enterprise_id, i.space_kind, i.space_id, i.is_folder, i.parent_id, \
              i.name, i.description, i.size, i.folder_count, i.file_count, i.owner_id, i.created_by, i.modified_by, \
              i.created_at, i.modified_at, i.sequence_id, i.current_version_id, v.sha1, i.trash_root_id, \
-             i.trashed_at, i.trashed_by, b.storage_key from sub join item i on i.item_id = sub.item_id \
+             i.trashed_at, i.trashed_by, i.comment_count, b.storage_key from sub join item i on i.item_id = sub.item_id \
              left join file_version v on v.version_id = i.current_version_id \
              left join content_blob b on b.blob_id = v.blob_id \
              where i.trash_root_id is null order by sub.depth, i.item_id"

@@ -8,6 +8,7 @@
 mod audit;
 mod batch;
 mod collab;
+mod comment;
 mod drive;
 mod errors;
 mod idempotency;
@@ -15,8 +16,10 @@ mod org;
 mod platform;
 mod pool;
 mod repo;
+mod review;
 mod schema;
 mod session;
 mod share;
+mod tag;
 
 pub use pool::{ConnectError, SqlRepo};

@@ -843,7 +843,12 @@ impl Inner {
             ));
         }
         let text: Box<dyn Query> = match query.field {
-            SearchField::Tag => Box::new(EmptyQuery),
+            SearchField::Tag => Box::new(TermSetQuery::new(
+                query
+                    .tagged
+                    .iter()
+                    .map(|item| Term::from_field_u64(fields.item, item.0 as u64)),
+            )),
             SearchField::Creator => Box::new(TermSetQuery::new(
                 query
                     .creators

@@ -1,12 +1,16 @@
 //! Domain → wire conversions, by hand, so a domain change never silently changes the wire.
 
-use openpan_core::drive::{Item, ItemKind, PathEntry, ROOT_FOLDER_NAME, Space, extension_category};
+use openpan_core::drive::{Item, ItemKind, PathEntry, ROOT_FOLDER_NAME, Space, extension, extension_category};
 use std::collections::HashSet;
 
 use openpan_core::collab::Role;
 use openpan_core::ids::{ItemId, UserId};
-use openpan_core::model::UserWithEnterprise;
-use openpan_core::services::{CollabView, FolderCollabs, ItemListing, ItemView, ShareLinkView, Users, VersionView};
+use openpan_core::model::{User, UserWithEnterprise};
+use openpan_core::services::{
+    CollabView, CommentView, FolderCollabs, ItemListing, ItemView, ReviewCommentView, ReviewView, ShareLinkView,
+    TaggedItem, Users, VersionView,
+};
+use openpan_core::tag::Tag;
 use openpan_types as wire;
 
 pub fn user(record: &UserWithEnterprise) -> wire::User {
@@ -190,7 +194,12 @@ pub fn mini_user(user: &openpan_core::model::User) -> wire::MiniUser {
 
 /// A user an item names; one that is gone keeps its id with empty details.
 fn named_user(users: &Users, id: UserId) -> wire::MiniUser {
-    match users.get(id) {
+    user_or_gone(users.get(id), id)
+}
+
+/// `user` as a mini user; one that is gone keeps its id with empty details.
+pub fn user_or_gone(user: Option<&User>, id: UserId) -> wire::MiniUser {
+    match user {
         Some(user) => mini_user(user),
         None => wire::MiniUser {
             id: id.0,
@@ -300,8 +309,7 @@ fn file_shaped(view: &ItemView, users: &Users, frequent: &HashSet<ItemId>, detai
         modified_by: named_user(users, item.modified_by),
         parent: view.path.last().map(path_folder),
         sequence_id: item.sequence_id,
-        // Comments arrive with collaboration (issue #6).
-        comments_count: 0,
+        comments_count: item.comment_count,
         extension_category: extension_category(&item.name).to_owned(),
         space: space(item.space),
         in_trash: item.trash.is_some(),
@@ -469,14 +477,119 @@ pub fn share_link(view: &ShareLinkView, public_url: &str) -> wire::ShareLink {
             id: link.item_id.0,
             name: view.item_name.clone(),
         },
-        owned_by: match &view.creator {
-            Some(user) => mini_user(user),
-            None => wire::MiniUser {
-                id: link.created_by.0,
-                name: String::new(),
-                login: String::new(),
-                enterprise_id: link.enterprise_id.0,
-            },
+        owned_by: user_or_gone(view.creator.as_ref(), link.created_by),
+    }
+}
+
+pub fn comment(view: &CommentView) -> wire::Comment {
+    let comment = &view.comment;
+    wire::Comment {
+        id: comment.id.0,
+        comment_id: comment.id.0,
+        content: comment.content.clone(),
+        created_at: comment.created_at,
+        user: user_or_gone(view.author.as_ref(), comment.user_id),
+        file_id: comment.file_id.0,
+        item: wire::MiniElement {
+            kind: "file".to_owned(),
+            id: comment.file_id.0,
+            name: view.file_name.clone(),
         },
+    }
+}
+
+pub fn tag(tag: &Tag) -> wire::Tag {
+    wire::Tag {
+        id: tag.id.0,
+        name: tag.name.clone(),
+    }
+}
+
+pub fn tag_list(tags: &[Tag]) -> wire::TagList {
+    wire::TagList {
+        success: true,
+        tags: tags.iter().map(tag).collect(),
+    }
+}
+
+pub fn tagged_items(items: &[TaggedItem]) -> wire::TaggedItems {
+    wire::TaggedItems {
+        success: true,
+        items: items
+            .iter()
+            .map(|tagged| {
+                let kind = match tagged.item.kind {
+                    ItemKind::File => "file",
+                    ItemKind::Folder => "folder",
+                };
+                wire::TaggedItem {
+                    kind: kind.to_owned(),
+                    id: tagged.item.id.0,
+                    typed_id: format!("{kind}_{}", tagged.item.id.0),
+                    name: tagged.item.name.clone(),
+                    tags: tagged.tags.iter().map(tag).collect(),
+                }
+            })
+            .collect(),
+    }
+}
+
+pub fn review(view: &ReviewView) -> wire::Review {
+    let review = &view.review;
+    wire::Review {
+        id: review.id.0,
+        inviter: user_or_gone(view.inviter.as_ref(), review.inviter_id),
+        name: review.name.clone(),
+        description: review.description.clone(),
+        created_at: review.created_at,
+        modified_at: review.modified_at,
+        due_time: review.due_at.unwrap_or(0),
+        reviewers: view.reviewers.iter().map(mini_user).collect(),
+        items: view
+            .items
+            .iter()
+            .map(|entry| {
+                let item = entry.item.as_ref();
+                // Where a file lives and whose it is are the inviter's to know.
+                let inviter_sees = |value: i64| if view.viewer_is_inviter { value } else { 0 };
+                wire::ReviewItem {
+                    extension: extension(&entry.name),
+                    created_at: item.map_or(0, |item| item.created_at),
+                    modified_at: item.map_or(0, |item| item.modified_at),
+                    id: entry.id.0,
+                    name: entry.name.clone(),
+                    typed_id: format!("file_{}", entry.id.0),
+                    user_id: inviter_sees(item.map_or(0, |item| item.owner_id.0)),
+                    size: item.map_or(0, |item| item.size),
+                    parent_folder_id: inviter_sees(item.and_then(|item| item.parent_id).map_or(0, |id| id.0)),
+                    in_trash: item.is_some_and(|item| item.trash.is_some()),
+                    is_deleted: item.is_none(),
+                }
+            })
+            .collect(),
+        is_complete: review.completed_at.is_some(),
+        need_sign: false,
+        is_expired: view.expired,
+    }
+}
+
+pub fn review_ref(review: &openpan_core::review::Review) -> wire::ReviewRef {
+    wire::ReviewRef {
+        id: review.id.0,
+        name: review.name.clone(),
+    }
+}
+
+pub fn review_comment(view: &ReviewCommentView) -> wire::ReviewComment {
+    let comment = &view.comment;
+    wire::ReviewComment {
+        id: comment.id.0,
+        user: user_or_gone(view.author.as_ref(), comment.user_id),
+        content: comment.content.clone(),
+        created_at: comment.created_at,
+        is_voice: false,
+        voice_length: 0,
+        voice_storage_path_mp3: String::new(),
+        voice_storage_path_ogg: String::new(),
     }
 }

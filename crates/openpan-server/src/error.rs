@@ -60,6 +60,8 @@ impl From<Error> for ApiError {
                 NotFoundKind::Group => ErrorCode::GroupNotFound,
                 NotFoundKind::Collab => ErrorCode::CollabNotFound,
                 NotFoundKind::ShareLink => ErrorCode::ShareLinkNotFoundOrDeleted,
+                NotFoundKind::Comment => ErrorCode::CommentNotFound,
+                NotFoundKind::Review => ErrorCode::ReviewNotFound,
             }),
             Error::Conflict(kind) => match kind {
                 ConflictKind::UserLogin => ApiError::new(ErrorCode::UserAlreadyRegistered),

@@ -292,6 +292,33 @@ pub fn lenient_i64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
     }
 }
 
+/// Ids given as a JSON array whose entries are numbers or numeric strings; anything else is
+/// `field`'s error. Absent is empty.
+pub fn id_list(field: &str, values: Option<&[serde_json::Value]>) -> Result<Vec<i64>, ApiError> {
+    values
+        .unwrap_or_default()
+        .iter()
+        .map(|value| match value {
+            serde_json::Value::Number(number) => number.as_i64(),
+            serde_json::Value::String(text) => text.trim().parse().ok(),
+            _ => None,
+        })
+        .map(|id| id.ok_or_else(|| ApiError::field(field, "必须是整数数组")))
+        .collect()
+}
+
+/// A typed id: `file_{id}` or `folder_{id}`.
+pub fn typed_id(raw: &str) -> Option<(openpan_core::drive::ItemKind, i64)> {
+    use openpan_core::drive::ItemKind;
+    let raw = raw.trim();
+    let (kind, id) = if let Some(id) = raw.strip_prefix("file_") {
+        (ItemKind::File, id)
+    } else {
+        (ItemKind::Folder, raw.strip_prefix("folder_")?)
+    };
+    id.parse().ok().filter(|id| *id > 0).map(|id| (kind, id))
+}
+
 use serde::Deserialize;
 
 #[cfg(test)]

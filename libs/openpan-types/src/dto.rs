@@ -899,3 +899,225 @@ pub struct ShareLinkPage {
     /// Pages in all.
     pub page_count: i64,
 }
+
+/// A comment on a file (`comment/create`, an entry of `file/{id}/comments`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    /// Comment id.
+    pub id: i64,
+    /// The same id, as some SDKs read it.
+    pub comment_id: i64,
+    /// The text; mentions appear as `@[user_id:name]`.
+    pub content: String,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// The author.
+    pub user: MiniUser,
+    /// The file's id, as some SDKs read it.
+    pub file_id: i64,
+    /// The file.
+    pub item: MiniElement,
+}
+
+/// `file/{id}/comments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentPage {
+    /// Always true: failures use the error envelope.
+    pub success: bool,
+    /// Oldest first.
+    pub comments: Vec<Comment>,
+    /// Comments on the file.
+    pub total_count: i64,
+    /// This page, 0-based.
+    pub page_id: i64,
+    /// Comments per page.
+    pub page_capacity: i64,
+    /// Pages in all.
+    pub page_count: i64,
+}
+
+/// A tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// Tag id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// `tag/list`, `tag/common_list` and the common list changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagList {
+    /// Always true: failures use the error envelope.
+    pub success: bool,
+    /// The tags.
+    pub tags: Vec<Tag>,
+}
+
+/// An item with its tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaggedItem {
+    /// `file` or `folder`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Item id.
+    pub id: i64,
+    /// `file_{id}` or `folder_{id}`.
+    pub typed_id: String,
+    /// Item name.
+    pub name: String,
+    /// The tags on it now, by name.
+    pub tags: Vec<Tag>,
+}
+
+/// `tag/item_add_tags`, `tag/item_remove_tags`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaggedItems {
+    /// Always true: failures use the error envelope.
+    pub success: bool,
+    /// Each item of the request.
+    pub items: Vec<TaggedItem>,
+}
+
+/// A review named in other objects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRef {
+    /// Review id.
+    pub id: i64,
+    /// Its title.
+    pub name: String,
+}
+
+/// A file of a review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    /// The name's extension, `""` when none.
+    pub extension: String,
+    /// Epoch seconds; 0 once the file is deleted for good.
+    pub created_at: i64,
+    /// Epoch seconds; 0 once the file is deleted for good.
+    pub modified_at: i64,
+    /// File id.
+    pub id: i64,
+    /// File name.
+    pub name: String,
+    /// `file_{id}`.
+    pub typed_id: String,
+    /// The owner, for the inviter; 0 for reviewers.
+    pub user_id: i64,
+    /// Bytes of the current version.
+    pub size: i64,
+    /// The folder holding it, for the inviter; 0 for reviewers.
+    pub parent_folder_id: i64,
+    /// In the trash.
+    pub in_trash: bool,
+    /// Deleted for good.
+    pub is_deleted: bool,
+}
+
+/// A review (`review/info/{id}`, `review/edit/{id}`, `review/complete/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    /// Review id.
+    pub id: i64,
+    /// Who started it.
+    pub inviter: MiniUser,
+    /// Its title.
+    pub name: String,
+    /// Its description, `""` when none.
+    pub description: String,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Epoch seconds.
+    pub modified_at: i64,
+    /// When it falls due (the end of the due day, epoch seconds); 0 for none.
+    pub due_time: i64,
+    /// The reviewers.
+    pub reviewers: Vec<MiniUser>,
+    /// The files.
+    pub items: Vec<ReviewItem>,
+    /// Whether the inviter completed it.
+    pub is_complete: bool,
+    /// Signed reviews are not offered: always false.
+    pub need_sign: bool,
+    /// Whether its due time has passed.
+    pub is_expired: bool,
+}
+
+/// `review/list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewPage {
+    /// Newest first.
+    pub reviews: Vec<Review>,
+    /// The caller's reviews of this kind.
+    pub total_count: i64,
+    /// This page, 0-based.
+    pub page_id: i64,
+    /// Reviews per page.
+    pub page_capacity: i64,
+    /// Pages in all.
+    pub page_count: i64,
+}
+
+/// A comment in a review's discussion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewComment {
+    /// Comment id.
+    pub id: i64,
+    /// The author.
+    pub user: MiniUser,
+    /// The text.
+    pub content: String,
+    /// Epoch seconds.
+    pub created_at: i64,
+    /// Voice comments are not offered: always false.
+    pub is_voice: bool,
+    /// Always 0.
+    pub voice_length: i64,
+    /// Always `""`.
+    pub voice_storage_path_mp3: String,
+    /// Always `""`.
+    pub voice_storage_path_ogg: String,
+}
+
+/// `review/comment_list/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewCommentPage {
+    /// The review.
+    pub review: ReviewRef,
+    /// Oldest first.
+    pub review_comments: Vec<ReviewComment>,
+    /// Comments on this page.
+    pub review_comment_count: i64,
+    /// Comments in the discussion.
+    pub total_count: i64,
+    /// This page, 0-based.
+    pub page_id: i64,
+    /// Comments per page.
+    pub page_capacity: i64,
+    /// Pages in all.
+    pub page_count: i64,
+}
+
+/// `review_comment/create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedReviewComment {
+    /// Always true: failures use the error envelope.
+    pub success: bool,
+    /// The comment.
+    #[serde(flatten)]
+    pub comment: ReviewComment,
+    /// The review.
+    pub review: ReviewRef,
+    /// Always `""` (the platform's document lists it; reviews have no password).
+    pub password_protected: String,
+}
+
+/// `review/create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedReview {
+    /// Review id.
+    pub id: i64,
+    /// Its title.
+    pub name: String,
+}

@@ -117,6 +117,7 @@ error_codes! {
     CollabGroupNotSupported = "collab_group_not_supported", "不支持群组协作", "Group collaboration is not supported";
     CannotInviteItemOwner = "cannot_invite_item_owner", "无法邀请拥有者", "The owner cannot be invited";
     CommentNotFound = "comment_not_found", "评论不存在", "Comment not found";
+    ReviewNotFound = "review_not_found", "审阅不存在", "Review not found";
     CollabRelatedFolderDeleted = "collab_related_folder_deleted", "协作相关的文件夹已经被删除", "The collaboration folder has been deleted";
     EnterpriseIsExpired = "enterprise_is_expired", "企业套餐已经过期", "The enterprise plan has expired";
     DepartmentNotFound = "department_not_found", "部门不存在", "Department not found";
@@ -188,6 +189,7 @@ impl ErrorCode {
             | ShareLinkNotFoundOrDeleted
             | CollabNotFound
             | CommentNotFound
+            | ReviewNotFound
             | DepartmentNotFound
             | AppNotFound
             | EnterpriseNotFound

@@ -245,15 +245,22 @@ impl Core {
     }
 
     /// What `user` may do to `item` of their enterprise: everything in a space they work in,
-    /// else what the collaborations on it and the folders above it give (one walk up).
+    /// else what the collaborations on it and the folders above it give (one walk up), and at
+    /// least a preview of a file put before them in an open review.
     pub(crate) async fn access_to(&self, user: UserId, item: &Item) -> Result<Access> {
         if self.works_in(user, item.space).await? {
             return Ok(Access::owner());
         }
         let grants = self.repo.grants_on(item.id, user).await?;
-        Ok(Access::from_grants(
-            grants.iter().map(|grant| (grant.folder, grant.role)),
-        ))
+        let mut access = Access::from_grants(grants.iter().map(|grant| (grant.folder, grant.role)));
+        if item.kind == ItemKind::File
+            && !access.allows(Capability::Preview)
+            && self.repo.reviewing(user, item.id, self.clock.now()).await?
+        {
+            access.grants.0.push(Role::Previewer);
+            access.shared_from.get_or_insert(item.id);
+        }
+        Ok(access)
     }
 
     /// Whether `user` works in `space`: their own personal space, or a department's they are a

@@ -6,15 +6,18 @@ mod accounts;
 mod admin;
 mod audit_log;
 mod collab;
+mod comment;
 mod drive;
 mod idempotency;
 mod org;
 mod pack;
 mod platform;
 mod resumable;
+mod review;
 mod search;
 mod share;
 mod sso;
+mod tag;
 mod transfer;
 mod usage;
 mod users;
@@ -32,6 +35,7 @@ pub use accounts::{AccountChanges, NewAccount};
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
 pub use audit_log::{AuditPage, LogFilter, MAX_PAGE, QUERY_WINDOW_DAYS};
 pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
+pub use comment::CommentView;
 pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
 pub use org::{DepartmentChildren, DepartmentEdit, DepartmentSpec, DepartmentView, GroupList, GroupSpec};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
@@ -40,9 +44,11 @@ pub use platform::{
     SyncOutcome, SyncUserRecord, SyncUsers,
 };
 pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
+pub use review::{ReviewCommentView, ReviewEdit, ReviewItemView, ReviewRequest, ReviewView};
 pub use search::{ItemSearch, SearchScope};
 pub use share::{ShareLinkRequest, ShareLinkView};
 pub use sso::{LOGIN_TICKET_SECS, LoginTicket, WEB_SESSION_SECS, WebSession};
+pub use tag::{MAX_TAGGED_PER_REQUEST, MAX_TAGS_PER_REQUEST, TaggedItem};
 pub use transfer::{
     CollectReport, DEFAULT_DOWNLOAD_TTL_SECS, Download, DownloadTicket, UPLOAD_URL_TTL_SECS, UploadRequest,
     UploadTarget, UploadTicket, VersionView,

@@ -11,7 +11,9 @@ use crate::drive::{ItemKind, KindFilter, Space};
 use crate::error::{Error, NotFoundKind, Result};
 use crate::ids::{DepartmentId, ItemId};
 use crate::model::Page;
+use crate::ports::TagMatch;
 use crate::search::{SearchField, SearchOrder, SearchQuery};
+use crate::tag::tag_key;
 
 use super::drive::{Access, viewer};
 use super::{Core, ItemListing};
@@ -47,6 +49,8 @@ pub struct ItemSearch {
 
 /// How many users a creator search may name.
 const MAX_CREATORS: i64 = 200;
+/// How many tagged items a tag search considers (the most recently tagged).
+const MAX_TAGGED: i64 = 10_000;
 
 impl Core {
     pub async fn search_items(&self, principal: &Principal, request: ItemSearch) -> Result<ItemListing> {
@@ -105,6 +109,17 @@ impl Core {
         } else {
             Vec::new()
         };
+        let tagged = if request.field == SearchField::Tag {
+            let key = tag_key(request.words.trim());
+            let tags = if request.precise {
+                TagMatch::Exactly(&key)
+            } else {
+                TagMatch::Containing(&key)
+            };
+            self.repo.tagged_items(me.user.enterprise_id, tags, MAX_TAGGED).await?
+        } else {
+            Vec::new()
+        };
         let wanted: HashSet<Space> = spaces.iter().copied().collect();
         let shared_roots: Vec<Space> = shared_spaces.iter().copied().collect();
         roots.extend(self.repo.list_space_roots_of(&shared_roots).await?);
@@ -118,6 +133,7 @@ impl Core {
             words: request.words,
             field: request.field,
             creators,
+            tagged,
             precise: request.precise,
             spaces,
             folders: shared_folders.clone(),

@@ -76,7 +76,7 @@ fn share_audit(action: i32, item: &Item, link: Option<ShareLinkId>, event: &'sta
 
 impl Core {
     /// The due date's end, refusing past ones; `Some(None)` clears it.
-    fn due_time(&self, raw: Option<&str>) -> Result<Option<Option<i64>>> {
+    pub(crate) fn due_time(&self, raw: Option<&str>) -> Result<Option<Option<i64>>> {
         match raw.map(str::trim) {
             None => Ok(None),
             Some("") => Ok(Some(None)),

@@ -18,7 +18,7 @@ use openpan_types::{self as wire, ErrorCode};
 use crate::AppState;
 use crate::convert;
 use crate::error::{ApiError, Result};
-use crate::extract::{Caller, JsonBody, Params, lenient_bool, lenient_i64};
+use crate::extract::{Caller, JsonBody, Params, id_list, lenient_bool, lenient_i64};
 use crate::listing_cache::PageKey;
 
 pub fn success() -> Json<wire::SuccessBody> {
@@ -148,16 +148,7 @@ impl BatchArgs {
             ItemKind::File => &self.file_ids,
             ItemKind::Folder => &self.folder_ids,
         };
-        values
-            .iter()
-            .flatten()
-            .map(|value| match value {
-                serde_json::Value::Number(number) => number.as_i64(),
-                serde_json::Value::String(text) => text.trim().parse().ok(),
-                _ => None,
-            })
-            .map(|id| id.map(ItemId).ok_or_else(|| ApiError::field(name, "必须是整数数组")))
-            .collect()
+        Ok(id_list(name, values.as_deref())?.into_iter().map(ItemId).collect())
     }
 }
 

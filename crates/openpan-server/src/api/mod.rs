@@ -2,20 +2,23 @@
 
 mod admin_user;
 mod collab;
+mod comment;
 mod file;
 mod folder;
 mod items;
 mod log;
 mod org;
 mod platform;
+mod review;
 mod search;
 mod share;
+mod tag;
 mod trash;
 mod usage;
 mod user;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -109,6 +112,29 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/collab/{id}/update", post(collab::update))
         .route("/collab/{id}/accept", post(collab::accept))
         .route("/collab/{id}/delete", post(collab::delete))
+        .route("/comment/create", post(comment::create))
+        .route("/comment/{id}/delete", post(comment::delete))
+        .route("/file/{id}/comments", get(comment::file_comments))
+        .route("/tag/item_add_tags", post(tag::item_add_tags))
+        .route("/tag/item_remove_tags", post(tag::item_remove_tags))
+        .route("/tag/list", get(tag::list))
+        .route("/tag/common_list", get(tag::common_list))
+        .route("/tag/add_common_list", post(tag::add_common_list))
+        .route("/tag/remove_common_list", post(tag::remove_common_list))
+        .route("/tag/filter_items_by_tag_name", get(tag::filter_items_by_tag_name))
+        .route("/review/create", post(review::create))
+        .route("/review/list", get(review::list))
+        .route("/review/edit/{id}", post(review::edit))
+        .route("/review/info/{id}", get(review::info))
+        // The platform ends a review with a GET; POST is accepted too.
+        .route("/review/complete/{id}", get(review::complete).post(review::complete))
+        .route("/review/delete/{id}", post(review::delete))
+        .route("/review/comment_list/{id}", get(review::comment_list))
+        .route("/review_comment/create", post(review::create_comment))
+        .route(
+            "/review_comment/delete/{id}",
+            delete(review::delete_comment).post(review::delete_comment),
+        )
         .route("/trash/list", get(trash::list))
         .route("/trash/clear", post(trash::clear))
         .route("/trash/restore_all", post(trash::restore_all))

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 
+use openpan_core::drive::ItemKind;
 use openpan_core::ids::ItemId;
 use openpan_core::model::Page;
 use openpan_types as wire;
@@ -13,7 +14,7 @@ use super::items::success;
 use crate::AppState;
 use crate::convert;
 use crate::error::{ApiError, Result};
-use crate::extract::{Caller, JsonBody, Params, PathId, lenient_i64};
+use crate::extract::{Caller, JsonBody, Params, PathId, id_list, lenient_i64, typed_id};
 
 pub async fn recent_items(
     State(state): State<AppState>,
@@ -61,20 +62,12 @@ impl FrequentArgs {
     fn ids(self) -> Result<Vec<ItemId>> {
         let mut ids = Vec::new();
         for typed in self.item_typed_ids.into_iter().flatten() {
-            let id = typed
-                .strip_prefix("file_")
-                .and_then(|id| id.parse().ok())
-                .ok_or_else(|| ApiError::field("item_typed_ids", "必须是file_{id}"))?;
-            ids.push(ItemId(id));
+            match typed_id(&typed) {
+                Some((ItemKind::File, id)) => ids.push(ItemId(id)),
+                _ => return Err(ApiError::field("item_typed_ids", "必须是file_{id}")),
+            }
         }
-        for value in self.file_ids.into_iter().flatten() {
-            let id = match &value {
-                serde_json::Value::Number(number) => number.as_i64(),
-                serde_json::Value::String(text) => text.trim().parse().ok(),
-                _ => None,
-            };
-            ids.push(ItemId(id.ok_or_else(|| ApiError::field("file_ids", "必须是整数数组"))?));
-        }
+        ids.extend(id_list("file_ids", self.file_ids.as_deref())?.into_iter().map(ItemId));
         ids.extend(self.file_id.map(ItemId));
         if ids.is_empty() {
             return Err(ApiError::field("item_typed_ids", "不能为空"));

@@ -503,3 +503,12 @@ pub async fn assert_oauth_error(response: reqwest::Response, status: u16, error:
     assert!(body["error_description"].is_string(), "{body}");
     body
 }
+
+/// A day from now in China, as `YYYY-MM-DD` (due dates count in the platform's time zone).
+pub fn day_after(now: i64, days: i64) -> String {
+    jiff::Timestamp::from_second(now + days * 86_400)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(8)))
+        .date()
+        .to_string()
+}

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, assert_api_error};
+use crate::harness::{TestApp, assert_api_error, day_after};
 
 fn id(value: &Value) -> i64 {
     value["id"].as_i64().unwrap_or_else(|| panic!("no id in {value}"))
@@ -34,15 +34,6 @@ async fn visit_ok(app: &TestApp, path: &str, link: &str, code: Option<&str>) -> 
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, 200, "visit {path}: {body}");
     body
-}
-
-/// A day from now in China, as `YYYY-MM-DD`.
-fn day_after(now: i64, days: i64) -> String {
-    jiff::Timestamp::from_second(now + days * 86_400)
-        .unwrap()
-        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(8)))
-        .date()
-        .to_string()
 }
 
 #[tokio::test]
