@@ -221,6 +221,22 @@ pub(crate) fn announce(mut event: AuditEvent) {
     });
 }
 
+/// Who makes the change about to commit, and when: the operator, app and time of its first
+/// announced event. Repositories credit what a change removes along the way (the invitations
+/// of a deleted user, the links of a purged folder) to it.
+pub fn pending_actor() -> Option<(Option<UserId>, Option<AppId>, i64)> {
+    SCOPE
+        .try_with(|scope| {
+            scope
+                .borrow()
+                .pending
+                .first()
+                .map(|event| (event.operator, event.app, event.created_at))
+        })
+        .ok()
+        .flatten()
+}
+
 /// The announced events, for the transaction about to commit; `created` fills in the id of
 /// what the transaction created.
 pub fn take_pending(created: Option<i64>) -> Vec<AuditEvent> {

@@ -18,6 +18,8 @@ pub struct Enterprise {
     pub space_used: i64,
     /// Whether an integrator may create and update accounts in bulk (`sync_users`).
     pub account_sync_enabled: bool,
+    /// Sharing is off for the whole enterprise (set on the root of its department tree).
+    pub disable_share: bool,
 }
 
 /// A user of one enterprise.

@@ -626,6 +626,8 @@ pub trait OrgRepo: Send + Sync {
     /// Moves are checked for cycles under the enterprise's directory lock
     /// (`Conflict(DepartmentCycle)`); the new parent must exist (`NotFound`).
     async fn update_department(&self, id: DepartmentId, changes: DepartmentChanges) -> RepoResult<Department>;
+    /// The enterprise-wide share switch; `NotFound` for an unknown enterprise.
+    async fn set_enterprise_disable_share(&self, enterprise: EnterpriseId, disabled: bool) -> RepoResult<()>;
     /// Removes a department without sub-departments (`Conflict(DepartmentHasChildren)`) and its
     /// memberships; with an heir, everything in its space goes to the heir first, in the same
     /// transaction.

@@ -28,7 +28,7 @@ use openpan_core::ports::{
 use openpan_core::search::{IndexRow, SpaceRoot};
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, commit, dialect, exec, fetch, is_postgres, on_pool, scalar};
+use crate::pool::{SqlRepo, collabs_removed, commit, dialect, exec, fetch, is_postgres, log_removed, on_pool, scalar};
 
 /// Adds `$delta` to the size of `$folder` and every folder above it.
 macro_rules! add_size_upwards {
@@ -724,6 +724,12 @@ impl SqlRepo {
                 id.0
             )
             .map_err(other)?;
+            log_removed!(
+                tx,
+                builder,
+                collabs_removed("user_deleted", "c.accessor_kind = 1 and c.accessor_id = ?"),
+                &[id.0]
+            );
             for statement in [
                 "delete from department_user where user_id = ?",
                 "delete from department_file_manager where user_id = ?",
@@ -807,6 +813,12 @@ impl SqlRepo {
                 id.0
             )
             .map_err(other)?;
+            log_removed!(
+                tx,
+                builder,
+                collabs_removed("department_deleted", "c.accessor_kind = 3 and c.accessor_id = ?"),
+                &[id.0]
+            );
             for statement in [
                 "delete from department_user where department_id = ?",
                 "delete from department_file_manager where department_id = ?",
@@ -1661,6 +1673,32 @@ impl DriveRepo for SqlRepo {
             // links, comments and tags of an item go with it (reviews keep naming it).
             for chunk in ids.rchunks(500) {
                 let marks = vec!["?"; chunk.len()].join(", ");
+                log_removed!(
+                    tx,
+                    builder,
+                    collabs_removed("folder_purged", &format!("c.folder_id in ({marks})")),
+                    chunk
+                );
+                log_removed!(
+                    tx,
+                    builder,
+                    format!(
+                        "select s.enterprise_id, 'share_link.revoked', s.share_link_id, \
+                         case when i.is_folder then 2 else 1 end, s.item_id, ?, ?, '{{\"reason\":\"item_purged\"}}', ? \
+                         from share_link s join item i on i.item_id = s.item_id \
+                         where s.item_id in ({marks}) and s.revoked_at is null"
+                    ),
+                    chunk
+                );
+                log_removed!(
+                    tx,
+                    builder,
+                    format!(
+                        "select m.enterprise_id, 'comment.deleted', m.comment_id, 1, m.item_id, ?, ?, \
+                         '{{\"reason\":\"file_purged\"}}', ? from comment m where m.item_id in ({marks})"
+                    ),
+                    chunk
+                );
                 for statement in [
                     format!("delete from collab where folder_id in ({marks})"),
                     format!("delete from share_link where item_id in ({marks})"),

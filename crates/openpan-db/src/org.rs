@@ -16,7 +16,7 @@ use openpan_core::org::{Department, DepartmentChanges, Group, GroupChanges, NewD
 use openpan_core::ports::{Heir, OrgRepo, RepoResult};
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, commit, exec, fetch, is_postgres, on_pool, scalar};
+use crate::pool::{SqlRepo, collabs_removed, commit, exec, fetch, is_postgres, log_removed, on_pool, scalar};
 use crate::repo::{UserRow, escape_like, user_columns_of};
 
 /// Counts a membership just inserted: on the user (refusing past the per-user limit with
@@ -295,6 +295,10 @@ impl OrgRepo for SqlRepo {
             fetch!(optional DepartmentRow, pool, builder, &select, id.0).map_err(other)
         })?;
         Ok(row.map(Department::from))
+    }
+
+    async fn set_enterprise_disable_share(&self, enterprise: EnterpriseId, disabled: bool) -> RepoResult<()> {
+        self.set_enterprise_flag("disable_share", enterprise, disabled).await
     }
 
     async fn update_department(&self, id: DepartmentId, changes: DepartmentChanges) -> RepoResult<Department> {
@@ -625,6 +629,12 @@ impl OrgRepo for SqlRepo {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             exec!(&mut *tx, builder, "delete from group_member where group_id = ?", id.0).map_err(other)?;
+            log_removed!(
+                tx,
+                builder,
+                collabs_removed("group_deleted", "c.accessor_kind = 2 and c.accessor_id = ?"),
+                &[id.0]
+            );
             exec!(
                 &mut *tx,
                 builder,

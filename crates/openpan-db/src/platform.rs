@@ -14,24 +14,31 @@ use crate::errors::{classify, other};
 use crate::pool::{SqlRepo, commit, exec, execute, fetch, on_pool};
 use crate::repo::{UserRow, bump_directory_generation, bump_revocation_epoch, insert_user, user_columns_of};
 
-#[async_trait]
-impl PlatformRepo for SqlRepo {
-    async fn set_account_sync(&self, enterprise_id: EnterpriseId, enabled: bool) -> RepoResult<()> {
+impl SqlRepo {
+    /// Sets one of the enterprise's boolean settings, with the audit event announced for it.
+    pub(crate) async fn set_enterprise_flag(
+        &self,
+        column: &'static str,
+        enterprise_id: EnterpriseId,
+        value: bool,
+    ) -> RepoResult<()> {
+        let statement = format!("update enterprise set {column} = ? where enterprise_id = ?");
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let done = exec!(
-                &mut *tx,
-                builder,
-                "update enterprise set account_sync_enabled = ? where enterprise_id = ?",
-                enabled,
-                enterprise_id.0
-            )
-            .map_err(other)?;
+            let done = exec!(&mut *tx, builder, &statement, value, enterprise_id.0).map_err(other)?;
             if done.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
             }
             commit!(tx, builder)
         })
+    }
+}
+
+#[async_trait]
+impl PlatformRepo for SqlRepo {
+    async fn set_account_sync(&self, enterprise_id: EnterpriseId, enabled: bool) -> RepoResult<()> {
+        self.set_enterprise_flag("account_sync_enabled", enterprise_id, enabled)
+            .await
     }
 
     async fn user_ticket_of(

@@ -301,6 +301,42 @@ macro_rules! commit {
 }
 pub(crate) use commit;
 
+/// Event-log entries for rows a change removes along the way, credited to the change's actor
+/// (`openpan_core::audit::pending_actor`). `$select` is the select part of an insert into
+/// `event_log`: its first three placeholders take the operator, app and time, `$binds` the rest.
+macro_rules! log_removed {
+    ($tx:expr, $builder:ident, $select:expr, $binds:expr) => {{
+        if let Some((operator, app, at)) = openpan_core::audit::pending_actor() {
+            let sql = $crate::pool::dialect(
+                &$builder(),
+                &format!(
+                    "insert into event_log (enterprise_id, event_type, subject_id, target_kind, target_id, \
+                     operator_id, app_id, payload, created_at) {}",
+                    $select
+                ),
+            );
+            let mut query = sqlx::query(&sql)
+                .bind(operator.map(|user| user.0))
+                .bind(app.map(|app| app.0))
+                .bind(at);
+            for bind in $binds {
+                query = query.bind(*bind);
+            }
+            query.execute(&mut *$tx).await.map_err($crate::errors::other)?;
+        }
+    }};
+}
+pub(crate) use log_removed;
+
+/// `log_removed!` selects of the collaborations of an accessor (kind, id), a removal `reason`
+/// in the payload.
+pub(crate) fn collabs_removed(reason: &str, condition: &str) -> String {
+    format!(
+        "select c.enterprise_id, 'collab.removed', c.collab_id, 2, c.folder_id, ?, ?, \
+         '{{\"reason\":\"{reason}\"}}', ? from collab c where {condition}"
+    )
+}
+
 pub(crate) const INSERT_EVENT_LOG: &str = "insert into event_log (enterprise_id, event_type, subject_id, \
      target_kind, target_id, operator_id, app_id, payload, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 

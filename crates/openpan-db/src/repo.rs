@@ -28,6 +28,7 @@ struct EnterpriseRow {
     space_total: i64,
     space_used: i64,
     account_sync_enabled: bool,
+    disable_share: bool,
 }
 
 impl From<EnterpriseRow> for model::Enterprise {
@@ -41,11 +42,12 @@ impl From<EnterpriseRow> for model::Enterprise {
             space_total: row.space_total,
             space_used: row.space_used,
             account_sync_enabled: row.account_sync_enabled,
+            disable_share: row.disable_share,
         }
     }
 }
 
-const ENTERPRISE_COLUMNS: [Enterprise; 8] = [
+const ENTERPRISE_COLUMNS: [Enterprise; 9] = [
     Enterprise::EnterpriseId,
     Enterprise::Name,
     Enterprise::ShortName,
@@ -54,6 +56,7 @@ const ENTERPRISE_COLUMNS: [Enterprise; 8] = [
     Enterprise::SpaceTotal,
     Enterprise::SpaceUsed,
     Enterprise::AccountSyncEnabled,
+    Enterprise::DisableShare,
 ];
 
 /// A user of a page, with the size of the whole selection.
@@ -260,6 +263,7 @@ struct UserWithEnterpriseRow {
     enterprise_space_total: i64,
     enterprise_space_used: i64,
     enterprise_account_sync_enabled: bool,
+    enterprise_disable_share: bool,
 }
 
 impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
@@ -273,6 +277,7 @@ impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
             space_total: row.enterprise_space_total,
             space_used: row.enterprise_space_used,
             account_sync_enabled: row.enterprise_account_sync_enabled,
+            disable_share: row.enterprise_disable_share,
         };
         Self {
             user: row.user.into(),
@@ -520,6 +525,7 @@ impl UserRepo for SqlRepo {
             (Enterprise::SpaceTotal, "enterprise_space_total"),
             (Enterprise::SpaceUsed, "enterprise_space_used"),
             (Enterprise::AccountSyncEnabled, "enterprise_account_sync_enabled"),
+            (Enterprise::DisableShare, "enterprise_disable_share"),
         ] {
             query.expr_as(Expr::col((Enterprise::Table, column)), Alias::new(alias));
         }

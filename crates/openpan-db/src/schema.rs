@@ -16,6 +16,7 @@ pub(crate) enum Enterprise {
     SpaceUsed,
     DirectoryGeneration,
     AccountSyncEnabled,
+    DisableShare,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -50,6 +50,33 @@ pub struct DepartmentEdit {
     pub file_managers: Option<Vec<i64>>,
 }
 
+impl DepartmentEdit {
+    /// Whether `disable_share` is all the edit changes (what the enterprise's root allows).
+    fn only_disable_share(&self) -> bool {
+        let DepartmentEdit {
+            name,
+            parent_id,
+            director_id,
+            space_total_gb,
+            hide_phone,
+            disable_share: _,
+            enable_watermark,
+            collab_auto_accepted,
+            permission_type,
+            file_managers,
+        } = self;
+        name.is_none()
+            && parent_id.is_none()
+            && director_id.is_none()
+            && space_total_gb.is_none()
+            && hide_phone.is_none()
+            && enable_watermark.is_none()
+            && collab_auto_accepted.is_none()
+            && permission_type.is_none()
+            && file_managers.is_none()
+    }
+}
+
 /// `admin/group/create` and `update`; for an update, `None` keeps the current value.
 #[derive(Debug, Clone, Default)]
 pub struct GroupSpec {
@@ -191,7 +218,7 @@ impl Core {
             space_total: enterprise.space_total,
             space_used: enterprise.space_used,
             hide_phone: false,
-            disable_share: false,
+            disable_share: enterprise.disable_share,
             enable_watermark: false,
             collab_auto_accepted: false,
             permission_type: String::new(),
@@ -264,7 +291,8 @@ impl Core {
             director_id,
             space_total,
             hide_phone: spec.hide_phone.unwrap_or(inherited && parent.hide_phone),
-            disable_share: spec.disable_share.unwrap_or(inherited && parent.disable_share),
+            // The enterprise's own switch (on its root) is inherited too.
+            disable_share: spec.disable_share.unwrap_or(parent.disable_share),
             enable_watermark: spec.enable_watermark.unwrap_or(inherited && parent.enable_watermark),
             collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(false),
             created_at: self.clock.now(),
@@ -295,6 +323,14 @@ impl Core {
         edit: DepartmentEdit,
     ) -> Result<DepartmentView> {
         let enterprise_id = Self::administered(principal)?;
+        if id == ROOT_DEPARTMENT
+            && let Some(disabled) = edit.disable_share
+            && edit.only_disable_share()
+        {
+            return self
+                .set_enterprise_disable_share(principal, enterprise_id, disabled)
+                .await;
+        }
         let current = self.real_department(enterprise_id, id).await?;
         let name = edit.name.as_deref().map(|raw| department_name(Some(raw))).transpose()?;
         let parent_id = match edit.parent_id {
@@ -369,6 +405,38 @@ impl Core {
                 other => other.into(),
             })?;
         self.department_view(department).await
+    }
+
+    /// `admin/department/0/update` with only `disable_share`: sharing on or off for the whole
+    /// enterprise (the root of its department tree carries it; the rest of the root is the
+    /// enterprise's own and not edited here).
+    async fn set_enterprise_disable_share(
+        &self,
+        principal: &Principal,
+        enterprise_id: EnterpriseId,
+        disabled: bool,
+    ) -> Result<DepartmentView> {
+        let root = self.root_department(enterprise_id).await?;
+        let audit = Audit::new(
+            action::EDIT_ENTERPRISE,
+            TargetKind::Enterprise,
+            enterprise_id.0,
+            &root.name,
+        )
+        .with("disable_share", disabled);
+        self.audited(
+            principal,
+            enterprise_id,
+            audit,
+            self.repo.set_enterprise_disable_share(enterprise_id, disabled),
+        )
+        .await
+        .map_err(|err| match err {
+            crate::RepoError::NotFound => Error::not_found(NotFoundKind::Enterprise),
+            other => other.into(),
+        })?;
+        let root = self.root_department(enterprise_id).await?;
+        self.department_view(root).await
     }
 
     /// `admin/department/{id}/delete`: only a department without sub-departments. What its

@@ -105,8 +105,17 @@ impl Core {
         }
     }
 
-    /// Whether sharing is switched off where `item` lives or for `user`'s departments.
+    /// Whether sharing is switched off for the enterprise, where `item` lives or for `user`'s
+    /// departments.
     async fn sharing_disabled(&self, user: UserId, item: &Item) -> Result<bool> {
+        if self
+            .repo
+            .find_enterprise(item.enterprise_id)
+            .await?
+            .is_none_or(|enterprise| enterprise.disable_share)
+        {
+            return Ok(true);
+        }
         if let Space::Department(department) = item.space
             && self
                 .repo
@@ -397,7 +406,9 @@ impl Core {
         let Some(shared) = shared.filter(|shared| shared.trash.is_none()) else {
             return Ok(None);
         };
-        if !self.access_to(creator.id, &shared).await?.allows(Capability::Share) {
+        if !self.access_to(creator.id, &shared).await?.allows(Capability::Share)
+            || self.sharing_disabled(creator.id, &shared).await?
+        {
             return Ok(None);
         }
         let below = item.id == link.item_id

@@ -503,6 +503,16 @@ async fn invitations_break_the_platforms_rules_with_its_codes() {
         0,
         "invitations go with the folder"
     );
+    assert_eq!(
+        app.sql_i64(
+            "select count(*) from event_log where event_type = 'collab.removed' \
+             and payload like '%folder_purged%' and operator_id is not null"
+        )
+        .await,
+        app.sql_i64("select count(*) from event_log where event_type = 'collab.invited'")
+            .await,
+        "and the event log says so, credited to who purged it"
+    );
 }
 
 #[tokio::test]
@@ -609,6 +619,23 @@ async fn groups_and_departments_reach_their_members_once_accepted() {
         "file_not_found",
     )
     .await;
+    // Deleting the group ends its invitation, and the event log records it.
+    app.post_ok(&format!("/api/v2/admin/group/{group}/delete"), &admin, &json!({}))
+        .await;
+    assert_api_error(
+        app.get(&format!("/api/v2/collab/{group_collab}/info"), &p.alice).await,
+        404,
+        "collab_not_found",
+    )
+    .await;
+    assert_eq!(
+        app.sql_i64(&format!(
+            "select count(*) from event_log where event_type = 'collab.removed' and subject_id = {group_collab} \
+             and payload like '%group_deleted%'"
+        ))
+        .await,
+        1
+    );
 }
 
 #[tokio::test]

@@ -229,4 +229,13 @@ async fn a_comment_is_deleted_by_its_author_or_a_coowner_and_goes_with_its_file(
             .await,
         0
     );
+    assert_eq!(
+        app.sql_i64(&format!(
+            "select count(*) from event_log where event_type = 'comment.deleted' and subject_id = {by_dave} \
+             and payload like '%file_purged%' and operator_id = {}",
+            ids[0]
+        ))
+        .await,
+        1
+    );
 }

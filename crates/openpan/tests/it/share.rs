@@ -400,3 +400,66 @@ async fn link_requests_break_the_platforms_rules_with_its_codes() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn switching_sharing_off_for_the_enterprise_stops_new_links_and_closes_old_ones() {
+    let app = TestApp::spawn().await;
+    let alice_id = app.create_user(&app.tenant, "Alice", "alice@acme.test").await;
+    let alice = app.user_token(&app.tenant, alice_id).await;
+    let folder = id(&app.mkdir(&alice, 0, "发布").await);
+    let link = app
+        .post_ok("/api/v2/share_link/create", &alice, &json!({"folder_id": folder}))
+        .await;
+    let name = link["unique_name"].as_str().unwrap().to_owned();
+    visit_ok(&app, &format!("/api/v2/folder/{folder}/info"), &name, None).await;
+
+    let admin = app.enterprise_token(&app.tenant).await;
+    let root = app
+        .post_ok(
+            "/api/v2/admin/department/0/update",
+            &admin,
+            &json!({"disable_share": true}),
+        )
+        .await;
+    assert_eq!(root["disable_share"], true);
+    assert_eq!(
+        app.get_ok("/api/v2/admin/department/0/info", &admin).await["disable_share"],
+        true
+    );
+    assert_api_error(
+        app.post("/api/v2/share_link/create", &alice, &json!({"folder_id": folder}))
+            .await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    assert_api_error(
+        visit(&app, &format!("/api/v2/folder/{folder}/info"), &name, None).await,
+        404,
+        "folder_not_found",
+    )
+    .await;
+    // New top-level departments inherit the switch.
+    let department = app
+        .post_ok(
+            "/api/v2/admin/department/create",
+            &admin,
+            &json!({"name": "市场", "parent_id": 0}),
+        )
+        .await;
+    assert_eq!(department["disable_share"], true);
+    assert_eq!(
+        app.sql_i64("select count(*) from audit_event where action = 900").await,
+        1
+    );
+
+    app.post_ok(
+        "/api/v2/admin/department/0/update",
+        &admin,
+        &json!({"disable_share": false}),
+    )
+    .await;
+    visit_ok(&app, &format!("/api/v2/folder/{folder}/info"), &name, None).await;
+    app.post_ok("/api/v2/share_link/create", &alice, &json!({"folder_id": folder}))
+        .await;
+}
