@@ -468,7 +468,8 @@ pub trait CollabRepo: Send + Sync {
     async fn list_shared_among(&self, folders: &[ItemId]) -> RepoResult<Vec<ItemId>>;
     /// Sets the role and/or accepts; `NotFound` when the collaboration is gone.
     async fn update_collab(&self, id: CollabId, role: Option<Role>, accept: bool, at: i64) -> RepoResult<Collab>;
-    async fn delete_collab(&self, id: CollabId) -> RepoResult<()>;
+    /// Deletes all of them or none: `NotFound` when one is gone.
+    async fn delete_collabs(&self, ids: &[CollabId]) -> RepoResult<()>;
     /// The accepted collaborations on `item` and the folders above it that reach `user`
     /// (directly, through a group, or through a department they work in or one above it),
     /// outermost folder first: one walk up the item's ancestors.
@@ -562,9 +563,15 @@ pub trait TagRepo: Send + Sync {
         common: bool,
         at: i64,
     ) -> RepoResult<()>;
-    /// Live items of the enterprise carrying a matching tag, at most `limit`, newest tagging
-    /// first.
-    async fn tagged_items(&self, enterprise: EnterpriseId, tags: TagMatch<'_>, limit: i64) -> RepoResult<Vec<ItemId>>;
+    /// Live items of the enterprise in `spaces` carrying a matching tag, at most `limit`,
+    /// newest tagging first.
+    async fn tagged_items(
+        &self,
+        enterprise: EnterpriseId,
+        tags: TagMatch<'_>,
+        spaces: &[Space],
+        limit: i64,
+    ) -> RepoResult<Vec<ItemId>>;
 }
 
 #[async_trait]
@@ -580,8 +587,8 @@ pub trait ReviewRepo: Send + Sync {
     async fn delete_review(&self, id: ReviewId, at: i64) -> RepoResult<()>;
     /// The user's reviews (started by them, put before them, or either), newest first.
     async fn list_reviews(&self, user: UserId, role: ReviewRole, page: Page) -> RepoResult<(Vec<Review>, i64)>;
-    /// Whether `user` reviews `item` in a review that is open at `now`.
-    async fn reviewing(&self, user: UserId, item: ItemId, now: i64) -> RepoResult<bool>;
+    /// The inviters of the reviews open at `now` that put `item` before `user`.
+    async fn review_inviters(&self, user: UserId, item: ItemId, now: i64) -> RepoResult<Vec<UserId>>;
     async fn create_review_comment(
         &self,
         review: ReviewId,
@@ -739,6 +746,7 @@ pub struct AuditQuery {
     pub operators: Vec<UserId>,
     pub files: Vec<i64>,
     pub folders: Vec<i64>,
+    pub reviews: Vec<i64>,
     pub departments: Vec<i64>,
     pub offset: i64,
     pub limit: i64,

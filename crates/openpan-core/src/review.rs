@@ -24,7 +24,7 @@ pub struct Review {
     pub created_at: i64,
     pub modified_at: i64,
     pub completed_at: Option<i64>,
-    /// The files, oldest first, with their names when the review was made.
+    /// The files, by id, with their names when the review was made.
     pub items: Vec<(ItemId, String)>,
     pub reviewers: Vec<UserId>,
 }

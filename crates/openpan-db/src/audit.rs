@@ -85,10 +85,14 @@ impl AuditRepo for SqlRepo {
         any_of("action", &actions, &mut conditions, &mut binds);
         let operators: Vec<i64> = query.operators.iter().map(|user| user.0).collect();
         any_of("operator_id", &operators, &mut conditions, &mut binds);
-        // Files and folders are one id space; a filter on either matches its kind only.
-        if !query.files.is_empty() || !query.folders.is_empty() {
+        // Files, folders and reviews: a filter on any matches its kind only.
+        if !query.files.is_empty() || !query.folders.is_empty() || !query.reviews.is_empty() {
             let mut either = Vec::new();
-            for (kind, ids) in [(TargetKind::File, &query.files), (TargetKind::Folder, &query.folders)] {
+            for (kind, ids) in [
+                (TargetKind::File, &query.files),
+                (TargetKind::Folder, &query.folders),
+                (TargetKind::Review, &query.reviews),
+            ] {
                 if !ids.is_empty() {
                     either.push(format!(
                         "(target_kind = {} and target_id in ({}))",

@@ -212,21 +212,29 @@ impl CollabRepo for SqlRepo {
         self.find_collab(id).await?.ok_or(RepoError::NotFound)
     }
 
-    async fn delete_collab(&self, id: CollabId) -> RepoResult<()> {
+    async fn delete_collabs(&self, ids: &[CollabId]) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            let folder: Option<i64> = sqlx::query_scalar(&dialect(
-                &builder(),
-                "delete from collab where collab_id = ? returning folder_id",
-            ))
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(other)?;
-            let Some(folder) = folder else {
-                return Err(RepoError::NotFound);
-            };
-            touch_folder_space!(tx, builder, folder);
+            let mut folders = Vec::new();
+            for id in ids {
+                let folder: Option<i64> = sqlx::query_scalar(&dialect(
+                    &builder(),
+                    "delete from collab where collab_id = ? returning folder_id",
+                ))
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(other)?;
+                let Some(folder) = folder else {
+                    return Err(RepoError::NotFound);
+                };
+                if !folders.contains(&folder) {
+                    folders.push(folder);
+                }
+            }
+            for folder in folders {
+                touch_folder_space!(tx, builder, folder);
+            }
             commit!(tx, builder)
         })
     }

@@ -36,12 +36,10 @@ impl From<CommentRow> for Comment {
 
 const COMMENT_SELECT: &str = "select comment_id, enterprise_id, item_id, user_id, content, created_at from comment";
 
-/// Moves the listing generation of the space holding the file, before the file's row is
-/// written: tree writes lock the space's root first too, so the two never wait on each other
-/// in opposite orders.
-macro_rules! touch_file_space {
+/// The space holding the file, as `(kind, id)`.
+macro_rules! file_space {
     ($tx:expr, $builder:ident, $file:expr) => {{
-        let space = fetch!(
+        fetch!(
             optional(i16, i64),
             &mut *$tx,
             $builder,
@@ -49,8 +47,18 @@ macro_rules! touch_file_space {
             $file
         )
         .map_err(other)?
-        .ok_or(RepoError::NotFound)?;
+        .ok_or(RepoError::NotFound)?
+    }};
+}
+
+/// Moves the listing generation of the space holding the file, before the file's row is
+/// written: tree writes lock the space's root first too, so the two never wait on each other
+/// in opposite orders. Evaluates to the space.
+macro_rules! touch_file_space {
+    ($tx:expr, $builder:ident, $file:expr) => {{
+        let space = file_space!($tx, $builder, $file);
         exec!(&mut *$tx, $builder, TOUCH_SPACE, space.0, space.1).map_err(other)?;
+        space
     }};
 }
 
@@ -59,7 +67,7 @@ impl CommentRepo for SqlRepo {
     async fn create_comment(&self, new: &NewComment) -> RepoResult<Comment> {
         let id = on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            touch_file_space!(tx, builder, new.file_id.0);
+            let touched = touch_file_space!(tx, builder, new.file_id.0);
             let live = format!(
                 "select item_id from item where item_id = ? and not is_folder and trash_root_id is null{}",
                 row_lock(&builder(), " for update")
@@ -71,6 +79,11 @@ impl CommentRepo for SqlRepo {
                 .map_err(other)?;
             if live.is_none() {
                 return Err(RepoError::NotFound);
+            }
+            // Moved to another space before the lock: that space's listings show the count.
+            let space = file_space!(tx, builder, new.file_id.0);
+            if space != touched {
+                exec!(&mut *tx, builder, TOUCH_SPACE, space.0, space.1).map_err(other)?;
             }
             let id = scalar!(
                 i64,

@@ -65,7 +65,7 @@ fn role_condition(role: ReviewRole) -> (&'static str, usize) {
 }
 
 impl SqlRepo {
-    /// The reviews of these rows with their files and reviewers, in the rows' order.
+    /// The reviews of these rows with their files (by id) and reviewers, in the rows' order.
     async fn with_members(&self, rows: Vec<ReviewRow>) -> RepoResult<Vec<Review>> {
         if rows.is_empty() {
             return Ok(Vec::new());
@@ -158,15 +158,16 @@ impl ReviewRepo for SqlRepo {
             )
             .map_err(other)?;
             for (item, name) in &new.items {
-                let live = format!(
-                    "select item_id from item where item_id = ? and not is_folder and trash_root_id is null{}",
-                    row_lock(&builder(), " for share")
-                );
-                let live = sqlx::query_scalar::<_, i64>(&dialect(&builder(), &live))
-                    .bind(item.0)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(other)?;
+                // Not locked: a file trashed or purged meanwhile shows as such in the review
+                // (which names it without a reference), and tree writes never wait on a review.
+                let live = fetch!(
+                    optional(i64,),
+                    &mut *tx,
+                    builder,
+                    "select item_id from item where item_id = ? and not is_folder and trash_root_id is null",
+                    item.0
+                )
+                .map_err(other)?;
                 if live.is_none() {
                     return Err(RepoError::NotFound);
                 }
@@ -312,24 +313,24 @@ impl ReviewRepo for SqlRepo {
         Ok((self.with_members(rows).await?, total))
     }
 
-    async fn reviewing(&self, user: UserId, item: ItemId, now: i64) -> RepoResult<bool> {
-        let found = on_pool!(self, read, |pool, builder| {
+    async fn review_inviters(&self, user: UserId, item: ItemId, now: i64) -> RepoResult<Vec<UserId>> {
+        let rows = on_pool!(self, read, |pool, builder| {
             fetch!(
-                optional(i64,),
+                all(i64,),
                 pool,
                 builder,
-                "select ri.review_id from review_item ri \
+                "select distinct r.inviter_id from review_item ri \
                  join review_reviewer rr on rr.review_id = ri.review_id and rr.user_id = ? \
                  join review r on r.review_id = ri.review_id \
                  where ri.item_id = ? and r.deleted_at is null and r.completed_at is null \
-                 and (r.due_at is null or r.due_at > ?) limit 1",
+                 and (r.due_at is null or r.due_at > ?) order by r.inviter_id limit 20",
                 user.0,
                 item.0,
                 now
             )
             .map_err(other)
         })?;
-        Ok(found.is_some())
+        Ok(rows.into_iter().map(|(id,)| UserId(id)).collect())
     }
 
     async fn create_review_comment(

@@ -4,10 +4,12 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use openpan_core::drive::Space;
 use openpan_core::ids::{EnterpriseId, ItemId, TagId, UserId};
 use openpan_core::ports::{RepoResult, TagMatch, TagRepo};
 use openpan_core::tag::{Tag, tag_key};
 
+use crate::drive::TOUCH_SPACE;
 use crate::errors::other;
 use crate::pool::{SqlRepo, commit, dialect, exec, fetch, on_pool, scalar};
 use crate::repo::escape_like;
@@ -65,13 +67,34 @@ impl TagRepo for SqlRepo {
         user: UserId,
         at: i64,
     ) -> RepoResult<()> {
+        // Rows are written in one order (names by key, items by id) so two taggings never wait
+        // on each other crosswise; the items' space roots are touched first, as every tree
+        // write does, so a purge and a tagging of the same items take turns.
+        let mut names: Vec<&String> = names.iter().collect();
+        names.sort_by_key(|name| tag_key(name));
+        let mut items = items.to_vec();
+        items.sort();
+        let marks = vec!["?"; items.len()].join(", ");
+        let spaces_sql = format!(
+            "select distinct space_kind, space_id from item where item_id in ({marks}) order by space_kind, space_id"
+        );
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
+            if !items.is_empty() {
+                let sql = dialect(&builder(), &spaces_sql);
+                let mut query = sqlx::query_as::<_, (i16, i64)>(&sql);
+                for item in &items {
+                    query = query.bind(item.0);
+                }
+                for (kind, id) in query.fetch_all(&mut *tx).await.map_err(other)? {
+                    exec!(&mut *tx, builder, TOUCH_SPACE, kind, id).map_err(other)?;
+                }
+            }
             let mut tag_ids = Vec::with_capacity(names.len());
-            for name in names {
+            for name in &names {
                 tag_ids.push(ensure_tag!(tx, builder, enterprise.0, name, at));
             }
-            for item in items {
+            for item in &items {
                 for tag in &tag_ids {
                     // Only on items still live in the enterprise: a purge may have come between.
                     exec!(
@@ -199,6 +222,8 @@ impl TagRepo for SqlRepo {
         common: bool,
         at: i64,
     ) -> RepoResult<()> {
+        let mut names: Vec<&String> = names.iter().collect();
+        names.sort_by_key(|name| tag_key(name));
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             for name in names {
@@ -232,19 +257,35 @@ impl TagRepo for SqlRepo {
         })
     }
 
-    async fn tagged_items(&self, enterprise: EnterpriseId, tags: TagMatch<'_>, limit: i64) -> RepoResult<Vec<ItemId>> {
+    async fn tagged_items(
+        &self,
+        enterprise: EnterpriseId,
+        tags: TagMatch<'_>,
+        spaces: &[Space],
+        limit: i64,
+    ) -> RepoResult<Vec<ItemId>> {
+        if spaces.is_empty() {
+            return Ok(Vec::new());
+        }
         let (condition, value) = match tags {
             TagMatch::Exactly(key) => ("t.name_key = ?", key.to_owned()),
             TagMatch::Containing(key) => ("t.name_key like ? escape '\\'", format!("%{}%", escape_like(key))),
         };
+        let in_spaces = vec!["(i.space_kind = ? and i.space_id = ?)"; spaces.len()].join(" or ");
         let select = format!(
             "select it.item_id from item_tag it join tag t on t.tag_id = it.tag_id \
              join item i on i.item_id = it.item_id \
-             where t.enterprise_id = ? and {condition} and i.trash_root_id is null \
+             where t.enterprise_id = ? and {condition} and i.trash_root_id is null and ({in_spaces}) \
              group by it.item_id order by max(it.tagged_at) desc, it.item_id desc limit ?"
         );
-        let rows = on_pool!(self, read, |pool, builder| {
-            fetch!(all(i64,), pool, builder, &select, enterprise.0, &value, limit).map_err(other)
+        let rows: Vec<(i64,)> = on_pool!(self, read, |pool, builder| {
+            let sql = dialect(&builder(), &select);
+            let mut query = sqlx::query_as(&sql).bind(enterprise.0).bind(&value);
+            for space in spaces {
+                let (kind, id) = space.to_parts();
+                query = query.bind(kind).bind(id);
+            }
+            query.bind(limit).fetch_all(pool).await.map_err(other)
         })?;
         Ok(rows.into_iter().map(|(id,)| ItemId(id)).collect())
     }

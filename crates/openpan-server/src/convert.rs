@@ -4,7 +4,7 @@ use openpan_core::drive::{Item, ItemKind, PathEntry, ROOT_FOLDER_NAME, Space, ex
 use std::collections::HashSet;
 
 use openpan_core::collab::Role;
-use openpan_core::ids::{ItemId, UserId};
+use openpan_core::ids::{EnterpriseId, ItemId, UserId};
 use openpan_core::model::{User, UserWithEnterprise};
 use openpan_core::services::{
     CollabView, CommentView, FolderCollabs, ItemListing, ItemView, ReviewCommentView, ReviewView, ShareLinkView,
@@ -194,18 +194,19 @@ pub fn mini_user(user: &openpan_core::model::User) -> wire::MiniUser {
 
 /// A user an item names; one that is gone keeps its id with empty details.
 fn named_user(users: &Users, id: UserId) -> wire::MiniUser {
-    user_or_gone(users.get(id), id)
+    user_or_gone(users.get(id), id, EnterpriseId(0))
 }
 
-/// `user` as a mini user; one that is gone keeps its id with empty details.
-pub fn user_or_gone(user: Option<&User>, id: UserId) -> wire::MiniUser {
+/// `user` as a mini user; one that is gone keeps its id (and the enterprise it was of) with
+/// empty details.
+pub fn user_or_gone(user: Option<&User>, id: UserId, enterprise: EnterpriseId) -> wire::MiniUser {
     match user {
         Some(user) => mini_user(user),
         None => wire::MiniUser {
             id: id.0,
             name: String::new(),
             login: String::new(),
-            enterprise_id: 0,
+            enterprise_id: enterprise.0,
         },
     }
 }
@@ -477,7 +478,7 @@ pub fn share_link(view: &ShareLinkView, public_url: &str) -> wire::ShareLink {
             id: link.item_id.0,
             name: view.item_name.clone(),
         },
-        owned_by: user_or_gone(view.creator.as_ref(), link.created_by),
+        owned_by: user_or_gone(view.creator.as_ref(), link.created_by, link.enterprise_id),
     }
 }
 
@@ -488,7 +489,7 @@ pub fn comment(view: &CommentView) -> wire::Comment {
         comment_id: comment.id.0,
         content: comment.content.clone(),
         created_at: comment.created_at,
-        user: user_or_gone(view.author.as_ref(), comment.user_id),
+        user: user_or_gone(view.author.as_ref(), comment.user_id, comment.enterprise_id),
         file_id: comment.file_id.0,
         item: wire::MiniElement {
             kind: "file".to_owned(),
@@ -538,7 +539,7 @@ pub fn review(view: &ReviewView) -> wire::Review {
     let review = &view.review;
     wire::Review {
         id: review.id.0,
-        inviter: user_or_gone(view.inviter.as_ref(), review.inviter_id),
+        inviter: user_or_gone(view.inviter.as_ref(), review.inviter_id, review.enterprise_id),
         name: review.name.clone(),
         description: review.description.clone(),
         created_at: review.created_at,
@@ -563,7 +564,7 @@ pub fn review(view: &ReviewView) -> wire::Review {
                     size: item.map_or(0, |item| item.size),
                     parent_folder_id: inviter_sees(item.and_then(|item| item.parent_id).map_or(0, |id| id.0)),
                     in_trash: item.is_some_and(|item| item.trash.is_some()),
-                    is_deleted: item.is_none(),
+                    is_deleted: entry.deleted,
                 }
             })
             .collect(),
@@ -584,7 +585,7 @@ pub fn review_comment(view: &ReviewCommentView) -> wire::ReviewComment {
     let comment = &view.comment;
     wire::ReviewComment {
         id: comment.id.0,
-        user: user_or_gone(view.author.as_ref(), comment.user_id),
+        user: user_or_gone(view.author.as_ref(), comment.user_id, EnterpriseId(0)),
         content: comment.content.clone(),
         created_at: comment.created_at,
         is_voice: false,

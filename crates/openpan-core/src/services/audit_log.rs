@@ -256,7 +256,7 @@ impl Core {
         let enterprise_id = Self::log_admin(principal)?;
         let (from, to) = self.log_window(start_date, end_date)?;
         let (offset, limit) = page;
-        if !filter.review_ids.is_empty() || !filter.folder_collection_ids.is_empty() {
+        if !filter.folder_collection_ids.is_empty() {
             return Ok(AuditPage {
                 events: Vec::new(),
                 total: 0,
@@ -284,6 +284,7 @@ impl Core {
             operators,
             files: filter.file_ids,
             folders: filter.folder_ids,
+            reviews: filter.review_ids,
             departments: filter.department_ids,
             offset,
             limit,

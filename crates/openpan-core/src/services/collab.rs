@@ -388,42 +388,49 @@ impl Core {
     /// `collab/{id}/delete`: by whoever may invite to the folder, or by the invited user
     /// leaving.
     pub async fn delete_collab(&self, principal: &Principal, id: CollabId) -> Result<()> {
-        let (collab, reached) = self.reached_collab(principal, id).await?;
-        let leaving = Some(collab.accessor) == principal.user_id().map(Accessor::User);
-        if !leaving {
-            reached.require(Capability::Invite)?;
-        }
-        let folder = reached.item;
-        let audit = collab_audit(
-            action::REMOVE_COLLABORATOR,
-            &folder,
-            Some(collab.id),
-            collab.accessor,
-            collab.role,
-            "collab.removed",
-        );
-        self.audited(
-            principal,
-            folder.enterprise_id,
-            audit,
-            self.repo.delete_collab(collab.id),
-        )
-        .await
-        .map_err(collab_gone)
+        self.delete_collabs(principal, None, &[id]).await
     }
 
-    /// `collab/remove`: several collaborations of `folder`, each checked before any goes.
+    /// `collab/remove`: several collaborations of `folder`, all or none.
     pub async fn remove_collabs(&self, principal: &Principal, folder: ItemId, ids: &[CollabId]) -> Result<()> {
+        self.delete_collabs(principal, Some(folder), ids).await
+    }
+
+    /// Ends collaborations (of `folder`, when given) in one transaction, once each is checked:
+    /// by whoever may invite on its folder, or the invited user leaving.
+    async fn delete_collabs(&self, principal: &Principal, folder: Option<ItemId>, ids: &[CollabId]) -> Result<()> {
+        let mut audits = Vec::with_capacity(ids.len());
+        let mut checked = Vec::with_capacity(ids.len());
+        let mut enterprise = None;
         for id in ids {
-            let (collab, _) = self.reached_collab(principal, *id).await?;
-            if collab.folder_id != folder {
+            if checked.contains(id) {
+                continue;
+            }
+            let (collab, reached) = self.reached_collab(principal, *id).await?;
+            if folder.is_some_and(|folder| folder != collab.folder_id) {
                 return Err(collab_not_found());
             }
+            let leaving = Some(collab.accessor) == principal.user_id().map(Accessor::User);
+            if !leaving {
+                reached.require(Capability::Invite)?;
+            }
+            enterprise = Some(reached.item.enterprise_id);
+            audits.push(collab_audit(
+                action::REMOVE_COLLABORATOR,
+                &reached.item,
+                Some(collab.id),
+                collab.accessor,
+                collab.role,
+                "collab.removed",
+            ));
+            checked.push(collab.id);
         }
-        for id in ids {
-            self.delete_collab(principal, *id).await?;
-        }
-        Ok(())
+        let Some(enterprise) = enterprise else {
+            return Ok(());
+        };
+        self.audited_each(principal, enterprise, audits, self.repo.delete_collabs(&checked))
+            .await
+            .map_err(collab_gone)
     }
 
     /// `folder/{id}/collabs`: the caller's role on the folder, its owner and its

@@ -248,19 +248,45 @@ impl Core {
     /// else what the collaborations on it and the folders above it give (one walk up), and at
     /// least a preview of a file put before them in an open review.
     pub(crate) async fn access_to(&self, user: UserId, item: &Item) -> Result<Access> {
-        if self.works_in(user, item.space).await? {
-            return Ok(Access::owner());
-        }
-        let grants = self.repo.grants_on(item.id, user).await?;
-        let mut access = Access::from_grants(grants.iter().map(|grant| (grant.folder, grant.role)));
+        let mut access = self.granted_access(user, item).await?;
         if item.kind == ItemKind::File
             && !access.allows(Capability::Preview)
-            && self.repo.reviewing(user, item.id, self.clock.now()).await?
+            && self.opened_by_review(user, item).await?
         {
             access.grants.0.push(Role::Previewer);
             access.shared_from.get_or_insert(item.id);
         }
         Ok(access)
+    }
+
+    /// [`Core::access_to`] without what reviews give.
+    async fn granted_access(&self, user: UserId, item: &Item) -> Result<Access> {
+        if self.works_in(user, item.space).await? {
+            return Ok(Access::owner());
+        }
+        let grants = self.repo.grants_on(item.id, user).await?;
+        Ok(Access::from_grants(
+            grants.iter().map(|grant| (grant.folder, grant.role)),
+        ))
+    }
+
+    /// Whether an open review puts `item` before `user` and its inviter may still share the
+    /// file: a review opens no more than its inviter could share, as a share link.
+    async fn opened_by_review(&self, user: UserId, item: &Item) -> Result<bool> {
+        let inviters = self.repo.review_inviters(user, item.id, self.clock.now()).await?;
+        if inviters.is_empty() {
+            return Ok(false);
+        }
+        let active = self.users_by_id(inviters.iter().copied().collect()).await?;
+        for inviter in inviters {
+            let still_active = active
+                .get(inviter)
+                .is_some_and(|found| found.active && found.enterprise_id == item.enterprise_id);
+            if still_active && self.granted_access(inviter, item).await?.allows(Capability::Share) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Whether `user` works in `space`: their own personal space, or a department's they are a

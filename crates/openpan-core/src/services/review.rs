@@ -41,12 +41,14 @@ pub struct ReviewEdit {
     pub due_time: Option<String>,
 }
 
-/// One of a review's files: the item when it still exists.
+/// One of a review's files: the item, when it still exists and the viewer may be shown it.
 #[derive(Debug, Clone)]
 pub struct ReviewItemView {
     pub id: ItemId,
     pub name: String,
     pub item: Option<Item>,
+    /// Deleted for good.
+    pub deleted: bool,
 }
 
 /// A review ready to render for one viewer.
@@ -144,15 +146,21 @@ impl Core {
             .into_iter()
             .map(|item| (item.id, item))
             .collect();
+        // Once a review is over, its reviewers keep what it showed them (the names) and learn
+        // nothing new about the files.
+        let current = viewer == review.inviter_id || review.open(self.clock.now());
         let items = review
             .items
             .iter()
             .map(|(id, name)| {
                 let item = found.remove(id);
+                let deleted = item.is_none();
+                let item = item.filter(|_| current);
                 ReviewItemView {
                     id: *id,
                     name: item.as_ref().map_or_else(|| name.clone(), |item| item.name.clone()),
                     item,
+                    deleted,
                 }
             })
             .collect();
@@ -216,6 +224,9 @@ impl Core {
             .into_iter()
             .filter(|id| *id != me.user.id)
             .collect();
+        if reviewers.is_empty() {
+            return Err(Error::invalid("invited_user_ids", "须邀请自己以外的审阅人"));
+        }
         let new = NewReview {
             enterprise_id: me.user.enterprise_id,
             inviter_id: me.user.id,
@@ -253,7 +264,14 @@ impl Core {
             .filter(|id| *id != me.id)
             .collect();
         let removed: Vec<UserId> = distinct(&edit.deleted_reviewers).into_iter().map(UserId).collect();
-        if review.reviewers.len() + added.len() > MAX_REVIEWERS + removed.len() {
+        let remaining = review
+            .reviewers
+            .iter()
+            .chain(&added)
+            .filter(|id| !removed.contains(id))
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        if remaining > MAX_REVIEWERS {
             return Err(Error::invalid(
                 "added_reviewers",
                 format!("审阅人最多{MAX_REVIEWERS}个"),

@@ -93,6 +93,23 @@ impl Core {
                 if folder.is_root() { None } else { Some(folder.id) }
             }
         };
+        // Tags: the items carrying them in the spaces searched (those the caller works in and
+        // those holding folders shared with them); the index then keeps what they may see.
+        let tagged = if request.field == SearchField::Tag {
+            let key = tag_key(request.words.trim());
+            let tags = if request.precise {
+                TagMatch::Exactly(&key)
+            } else {
+                TagMatch::Containing(&key)
+            };
+            let mut searched = spaces.clone();
+            searched.extend(shared_spaces.iter().copied());
+            self.repo
+                .tagged_items(me.user.enterprise_id, tags, &searched, MAX_TAGGED)
+                .await?
+        } else {
+            Vec::new()
+        };
         let creators = if request.field == SearchField::Creator {
             let (users, _) = self
                 .repo
@@ -106,17 +123,6 @@ impl Core {
                 )
                 .await?;
             users.into_iter().map(|user| user.id).collect()
-        } else {
-            Vec::new()
-        };
-        let tagged = if request.field == SearchField::Tag {
-            let key = tag_key(request.words.trim());
-            let tags = if request.precise {
-                TagMatch::Exactly(&key)
-            } else {
-                TagMatch::Containing(&key)
-            };
-            self.repo.tagged_items(me.user.enterprise_id, tags, MAX_TAGGED).await?
         } else {
             Vec::new()
         };

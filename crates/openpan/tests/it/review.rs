@@ -203,6 +203,23 @@ async fn reviewers_preview_the_files_while_the_review_is_open_and_discuss_them()
     )
     .await;
 
+    // A second, open review of the file, deleted: Carol's preview goes with it.
+    let again = id(&app
+        .post_ok(
+            "/api/v2/review/create",
+            &p.alice,
+            &json!({"file_ids": [file], "title": "再审", "invited_user_ids": [p.carol_id]}),
+        )
+        .await);
+    app.get_ok(&format!("/api/v2/file/{file}/info"), &p.carol).await;
+    app.post_ok(&format!("/api/v2/review/delete/{again}"), &p.alice, &json!({}))
+        .await;
+    assert_api_error(
+        app.get(&format!("/api/v2/file/{file}/info"), &p.carol).await,
+        404,
+        "file_not_found",
+    )
+    .await;
     app.post_ok(&format!("/api/v2/review/delete/{review}"), &p.alice, &json!({}))
         .await;
     for token in [&p.alice, &p.carol] {
@@ -213,7 +230,7 @@ async fn reviewers_preview_the_files_while_the_review_is_open_and_discuss_them()
         )
         .await;
     }
-    for (action, count) in [(300, 1), (301, 1), (302, 1), (303, 2), (309, 1)] {
+    for (action, count) in [(300, 2), (301, 1), (302, 1), (303, 2), (309, 2)] {
         assert_eq!(
             app.sql_i64(&format!("select count(*) from audit_event where action = {action}"))
                 .await,
@@ -350,4 +367,88 @@ async fn a_review_needs_a_title_shareable_files_known_reviewers_and_a_due_date_a
     let gone = app.get_ok(&format!("/api/v2/review/info/{review}"), &p.alice).await;
     assert_eq!(gone["items"][0]["is_deleted"], true);
     assert_eq!(gone["items"][0]["name"], "a.txt");
+}
+
+#[tokio::test]
+async fn a_review_opens_no_more_than_its_inviter_may_still_share() {
+    let app = TestApp::spawn().await;
+    let p = people(&app).await;
+    // Carol's folder, shared with Alice as an editor (who may share), reviewed by Bob.
+    let folder = id(&app.mkdir(&p.carol, 0, "合同").await);
+    let file = id(&app.upload(&p.carol, folder, "合同.pdf", b"contract").await);
+    let collab = app
+        .post_ok(
+            "/api/v2/collab/invite",
+            &p.carol,
+            &json!({"folder_id": folder, "accessible_by": {"type": "user", "id": p.alice_id, "role": "editor"}}),
+        )
+        .await;
+    let body = assert_api_error(
+        app.post(
+            "/api/v2/review/create",
+            &p.alice,
+            &json!({"file_ids": [file], "title": "t", "invited_user_ids": [p.alice_id]}),
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["field"], "invited_user_ids",
+        "someone besides oneself"
+    );
+    let review = id(&app
+        .post_ok(
+            "/api/v2/review/create",
+            &p.alice,
+            &json!({"file_ids": [file], "title": "合同审阅", "invited_user_ids": [p.bob_id]}),
+        )
+        .await);
+    app.get_ok(&format!("/api/v2/file/{file}/info"), &p.bob).await;
+
+    let collab_path = format!("/api/v2/collab/{}/update", collab["id"]);
+    app.post_ok(&collab_path, &p.carol, &json!({"role": "viewer"})).await;
+    assert_api_error(
+        app.get(&format!("/api/v2/file/{file}/info"), &p.bob).await,
+        404,
+        "file_not_found",
+    )
+    .await;
+    app.post_ok(&collab_path, &p.carol, &json!({"role": "editor"})).await;
+    app.get_ok(&format!("/api/v2/file/{file}/info"), &p.bob).await;
+
+    // Once completed, Bob keeps the name he saw and learns nothing new about the file.
+    app.post_ok(
+        &format!("/api/v2/file/{file}/update"),
+        &p.carol,
+        &json!({"name": "合同-终稿.pdf"}),
+    )
+    .await;
+    app.post_ok(&format!("/api/v2/review/complete/{review}"), &p.alice, &json!({}))
+        .await;
+    let closed = app.get_ok(&format!("/api/v2/review/info/{review}"), &p.bob).await;
+    assert_eq!(closed["items"][0]["name"], "合同.pdf");
+    assert_eq!(closed["items"][0]["size"], 0);
+    assert_eq!(closed["items"][0]["is_deleted"], false);
+    let own = app.get_ok(&format!("/api/v2/review/info/{review}"), &p.alice).await;
+    assert_eq!(own["items"][0]["name"], "合同-终稿.pdf");
+
+    // The administrator's log finds the review's events by its id.
+    let admin = app.enterprise_token(&app.tenant).await;
+    let today = day_after(app.now(), 0);
+    let log = app
+        .post_ok(
+            "/api/v2/admin/log/log_info",
+            &admin,
+            &json!({"start_date": today, "end_date": today, "review_ids": [review]}),
+        )
+        .await;
+    let actions: Vec<&str> = log["user_activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["action_type"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["300", "302"]);
 }

@@ -218,4 +218,19 @@ async fn each_user_keeps_recent_tags_and_a_common_list_of_their_own() {
         ["t03", "待办"]
     );
     assert!(names(&app.get_ok("/api/v2/tag/common_list", &bob).await).is_empty());
+
+    // Another enterprise's tag of the same name is its own: neither sees the other's items.
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    let eve = app.create_user(&other, "Eve", "eve@globex.test").await;
+    let eve = app.user_token(&other, eve).await;
+    let theirs = id(&app.upload(&eve, 0, "b.txt", b"b").await);
+    app.post_ok(
+        "/api/v2/tag/item_add_tags",
+        &eve,
+        &json!({"file_ids": [theirs], "tag_names": ["t03"]}),
+    )
+    .await;
+    assert_eq!(ids(&filter(&app, &eve, "t03").await, "files"), [theirs]);
+    assert_eq!(ids(&filter(&app, &alice, "t03").await, "files"), [file]);
+    assert_eq!(names(&app.get_ok("/api/v2/tag/list", &eve).await), ["t03"]);
 }
