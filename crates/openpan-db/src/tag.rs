@@ -130,10 +130,14 @@ impl TagRepo for SqlRepo {
     }
 
     async fn untag_items(&self, enterprise: EnterpriseId, items: &[ItemId], names: &[String]) -> RepoResult<()> {
+        let mut names: Vec<&String> = names.iter().collect();
+        names.sort_by_key(|name| tag_key(name));
+        let mut items = items.to_vec();
+        items.sort();
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
-            for name in names {
-                for item in items {
+            for item in &items {
+                for name in &names {
                     exec!(
                         &mut *tx,
                         builder,

@@ -428,6 +428,8 @@ impl Core {
         let Some(enterprise) = enterprise else {
             return Ok(());
         };
+        // Deleted in id order, so two removals of the same collaborations never wait crosswise.
+        checked.sort();
         self.audited_each(principal, enterprise, audits, self.repo.delete_collabs(&checked))
             .await
             .map_err(collab_gone)

@@ -271,7 +271,8 @@ impl Core {
     }
 
     /// Whether an open review puts `item` before `user` and its inviter may still share the
-    /// file: a review opens no more than its inviter could share, as a share link.
+    /// file (sharing not switched off for them or the file): a review opens no more than its
+    /// inviter could share, as a share link.
     async fn opened_by_review(&self, user: UserId, item: &Item) -> Result<bool> {
         let inviters = self.repo.review_inviters(user, item.id, self.clock.now()).await?;
         if inviters.is_empty() {
@@ -282,7 +283,10 @@ impl Core {
             let still_active = active
                 .get(inviter)
                 .is_some_and(|found| found.active && found.enterprise_id == item.enterprise_id);
-            if still_active && self.granted_access(inviter, item).await?.allows(Capability::Share) {
+            if still_active
+                && self.granted_access(inviter, item).await?.allows(Capability::Share)
+                && !self.sharing_disabled(inviter, item).await?
+            {
                 return Ok(true);
             }
         }

@@ -291,8 +291,9 @@ impl Core {
             director_id,
             space_total,
             hide_phone: spec.hide_phone.unwrap_or(inherited && parent.hide_phone),
-            // The enterprise's own switch (on its root) is inherited too.
-            disable_share: spec.disable_share.unwrap_or(parent.disable_share),
+            // The enterprise's own switch (on its root) is not copied: sharing checks it live,
+            // so turning it back on frees every department.
+            disable_share: spec.disable_share.unwrap_or(inherited && parent.disable_share),
             enable_watermark: spec.enable_watermark.unwrap_or(inherited && parent.enable_watermark),
             collab_auto_accepted: spec.collab_auto_accepted.unwrap_or(false),
             created_at: self.clock.now(),

@@ -532,7 +532,7 @@ impl Core {
                     director_id: None,
                     space_total,
                     hide_phone: inherited && parent_department.hide_phone,
-                    disable_share: parent_department.disable_share,
+                    disable_share: inherited && parent_department.disable_share,
                     enable_watermark: inherited && parent_department.enable_watermark,
                     collab_auto_accepted: false,
                     created_at: self.clock.now(),

@@ -146,24 +146,25 @@ impl Core {
             .into_iter()
             .map(|item| (item.id, item))
             .collect();
-        // Once a review is over, its reviewers keep what it showed them (the names) and learn
-        // nothing new about the files.
-        let current = viewer == review.inviter_id || review.open(self.clock.now());
-        let items = review
-            .items
-            .iter()
-            .map(|(id, name)| {
-                let item = found.remove(id);
-                let deleted = item.is_none();
-                let item = item.filter(|_| current);
-                ReviewItemView {
-                    id: *id,
-                    name: item.as_ref().map_or_else(|| name.clone(), |item| item.name.clone()),
-                    item,
-                    deleted,
-                }
-            })
-            .collect();
+        // Reviewers learn about a file only while they may preview it (the review is open and
+        // its inviter may still share it, or they reach it otherwise); else they keep the name
+        // the review showed them.
+        let mut items = Vec::with_capacity(review.items.len());
+        for (id, name) in &review.items {
+            let item = found.remove(id);
+            let deleted = item.is_none();
+            let item = match item {
+                Some(item) if viewer == review.inviter_id => Some(item),
+                Some(item) if self.access_to(viewer, &item).await?.allows(Capability::Preview) => Some(item),
+                _ => None,
+            };
+            items.push(ReviewItemView {
+                id: *id,
+                name: item.as_ref().map_or_else(|| name.clone(), |item| item.name.clone()),
+                item,
+                deleted,
+            });
+        }
         Ok(ReviewView {
             inviter: users.get(review.inviter_id).cloned(),
             reviewers: review
@@ -216,6 +217,9 @@ impl Core {
             let file = self
                 .live(principal, ItemId(id), ItemKind::File, Capability::Share)
                 .await?;
+            if self.sharing_disabled(me.user.id, &file).await? {
+                return Err(Error::PermissionDenied);
+            }
             items.push((file.id, file.name));
         }
         let reviewers: Vec<UserId> = self

@@ -107,7 +107,7 @@ impl Core {
 
     /// Whether sharing is switched off for the enterprise, where `item` lives or for `user`'s
     /// departments.
-    async fn sharing_disabled(&self, user: UserId, item: &Item) -> Result<bool> {
+    pub(crate) async fn sharing_disabled(&self, user: UserId, item: &Item) -> Result<bool> {
         if self
             .repo
             .find_enterprise(item.enterprise_id)

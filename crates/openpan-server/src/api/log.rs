@@ -100,6 +100,9 @@ fn activities(page: &AuditPage) -> Vec<wire::UserActivity> {
         .collect()
 }
 
+/// The most values one filter list of `log_info` takes (each is a bound parameter).
+const MAX_FILTER_IDS: usize = 1000;
+
 #[derive(Debug, Default, Deserialize)]
 pub struct LogInfoArgs {
     start_date: Option<String>,
@@ -134,6 +137,23 @@ pub async fn log_info(
     let start = required(&args.start_date, "start_date")?;
     let end = required(&args.end_date, "end_date")?;
     let page = page(args.page_number, args.page_size, "page_number", "page_size")?;
+    for (field, len) in [
+        ("action_types", args.action_types.as_ref().map_or(0, Vec::len)),
+        ("user_ids", args.user_ids.as_ref().map_or(0, Vec::len)),
+        ("emails", args.emails.as_ref().map_or(0, Vec::len)),
+        ("file_ids", args.file_ids.as_ref().map_or(0, Vec::len)),
+        ("folder_ids", args.folder_ids.as_ref().map_or(0, Vec::len)),
+        ("department_ids", args.department_ids.as_ref().map_or(0, Vec::len)),
+        ("review_ids", args.review_ids.as_ref().map_or(0, Vec::len)),
+        (
+            "folder_collection_ids",
+            args.folder_collection_ids.as_ref().map_or(0, Vec::len),
+        ),
+    ] {
+        if len > MAX_FILTER_IDS {
+            return Err(ApiError::field(field, format!("最多{MAX_FILTER_IDS}个")));
+        }
+    }
     let filter = LogFilter {
         action_types: args.action_types.unwrap_or_default(),
         user_ids: args.user_ids.unwrap_or_default(),

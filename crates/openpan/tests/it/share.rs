@@ -439,15 +439,34 @@ async fn switching_sharing_off_for_the_enterprise_stops_new_links_and_closes_old
         "folder_not_found",
     )
     .await;
-    // New top-level departments inherit the switch.
-    let department = app
+    // Nor may files be put before reviewers.
+    let file = id(&app.upload(&alice, folder, "a.txt", b"a").await);
+    let bob_id = app.create_user(&app.tenant, "Bob", "bob@acme.test").await;
+    assert_api_error(
+        app.post(
+            "/api/v2/review/create",
+            &alice,
+            &json!({"file_ids": [file], "title": "t", "invited_user_ids": [bob_id]}),
+        )
+        .await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    // A department made meanwhile keeps its own setting: the enterprise's is checked live.
+    let department = id(&app
         .post_ok(
             "/api/v2/admin/department/create",
             &admin,
             &json!({"name": "市场", "parent_id": 0}),
         )
-        .await;
-    assert_eq!(department["disable_share"], true);
+        .await);
+    app.post_ok(
+        &format!("/api/v2/admin/department/{department}/add_user"),
+        &admin,
+        &json!({"user_id": alice_id}),
+    )
+    .await;
     assert_eq!(
         app.sql_i64("select count(*) from audit_event where action = 900").await,
         1
