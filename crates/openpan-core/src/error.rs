@@ -230,6 +230,15 @@ impl RepoError {
     }
 }
 
+/// Maps a repository's `NotFound` — what the write needed went away meanwhile — to `missing`,
+/// and any other repository error as usual: `.map_err(gone(comment_not_found))`.
+pub(crate) fn gone(missing: impl FnOnce() -> Error) -> impl FnOnce(RepoError) -> Error {
+    move |err| match err {
+        RepoError::NotFound => missing(),
+        other => other.into(),
+    }
+}
+
 impl From<RepoError> for Error {
     fn from(err: RepoError) -> Self {
         match err {

@@ -9,7 +9,7 @@ use openpan_core::ports::{CollabRepo, RepoResult};
 
 use crate::drive::TOUCH_SPACE;
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, commit, dialect, exec, fetch, on_pool, row_lock, scalar};
+use crate::pool::{SqlRepo, commit, dialect, exec, fetch, hold_live_item, on_pool, scalar};
 
 #[derive(sqlx::FromRow)]
 struct CollabRow {
@@ -111,18 +111,7 @@ impl CollabRepo for SqlRepo {
         on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             // The folder must still be live; held so it cannot be purged under the invitation.
-            let live = format!(
-                "select item_id from item where item_id = ? and trash_root_id is null{}",
-                row_lock(&builder(), " for share")
-            );
-            let live = sqlx::query_scalar::<_, i64>(&dialect(&builder(), &live))
-                .bind(first.folder_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(other)?;
-            if live.is_none() {
-                return Err(RepoError::NotFound);
-            }
+            hold_live_item!(tx, builder, first.folder_id.0, "", " for share");
             let mut ids = Vec::with_capacity(new.len());
             for collab in new {
                 let id = scalar!(

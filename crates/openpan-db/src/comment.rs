@@ -9,7 +9,7 @@ use openpan_core::ports::{CommentRepo, RepoResult};
 
 use crate::drive::TOUCH_SPACE;
 use crate::errors::other;
-use crate::pool::{SqlRepo, commit, exec, fetch, on_pool, row_lock, scalar};
+use crate::pool::{SqlRepo, commit, exec, fetch, hold_live_item, on_pool, scalar};
 
 #[derive(sqlx::FromRow)]
 struct CommentRow {
@@ -36,10 +36,12 @@ impl From<CommentRow> for Comment {
 
 const COMMENT_SELECT: &str = "select comment_id, enterprise_id, item_id, user_id, content, created_at from comment";
 
-/// The space holding the file, as `(kind, id)`.
-macro_rules! file_space {
+/// Moves the listing generation of the space holding the file, before the file's row is
+/// written: tree writes lock the space's root first too, so the two never wait on each other
+/// in opposite orders. Evaluates to the space as `(kind, id)`.
+macro_rules! touch_file_space {
     ($tx:expr, $builder:ident, $file:expr) => {{
-        fetch!(
+        let space = fetch!(
             optional(i16, i64),
             &mut *$tx,
             $builder,
@@ -47,16 +49,7 @@ macro_rules! file_space {
             $file
         )
         .map_err(other)?
-        .ok_or(RepoError::NotFound)?
-    }};
-}
-
-/// Moves the listing generation of the space holding the file, before the file's row is
-/// written: tree writes lock the space's root first too, so the two never wait on each other
-/// in opposite orders. Evaluates to the space.
-macro_rules! touch_file_space {
-    ($tx:expr, $builder:ident, $file:expr) => {{
-        let space = file_space!($tx, $builder, $file);
+        .ok_or(RepoError::NotFound)?;
         exec!(&mut *$tx, $builder, TOUCH_SPACE, space.0, space.1).map_err(other)?;
         space
     }};
@@ -68,20 +61,8 @@ impl CommentRepo for SqlRepo {
         let id = on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             let touched = touch_file_space!(tx, builder, new.file_id.0);
-            let live = format!(
-                "select item_id from item where item_id = ? and not is_folder and trash_root_id is null{}",
-                row_lock(&builder(), " for update")
-            );
-            let live = sqlx::query_scalar::<_, i64>(&crate::pool::dialect(&builder(), &live))
-                .bind(new.file_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(other)?;
-            if live.is_none() {
-                return Err(RepoError::NotFound);
-            }
+            let space = hold_live_item!(tx, builder, new.file_id.0, " and not is_folder", " for update");
             // Moved to another space before the lock: that space's listings show the count.
-            let space = file_space!(tx, builder, new.file_id.0);
             if space != touched {
                 exec!(&mut *tx, builder, TOUCH_SPACE, space.0, space.1).map_err(other)?;
             }

@@ -301,6 +301,26 @@ macro_rules! commit {
 }
 pub(crate) use commit;
 
+/// Holds a live item (not in the trash; `$filter` narrows it further) for the rest of the
+/// transaction on PostgreSQL (`$lock`: ` for share` to keep it from being purged, ` for update`
+/// to write it), or answers `NotFound`. Evaluates to its space as `(kind, id)`.
+macro_rules! hold_live_item {
+    ($tx:expr, $builder:ident, $id:expr, $filter:literal, $lock:literal) => {{
+        let sql = format!(
+            "select space_kind, space_id from item where item_id = ? and trash_root_id is null{}{}",
+            $filter,
+            $crate::pool::row_lock(&$builder(), $lock)
+        );
+        sqlx::query_as::<_, (i16, i64)>(&$crate::pool::dialect(&$builder(), &sql))
+            .bind($id)
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err($crate::errors::other)?
+            .ok_or(openpan_core::RepoError::NotFound)?
+    }};
+}
+pub(crate) use hold_live_item;
+
 /// Event-log entries for rows a change removes along the way, credited to the change's actor
 /// (`openpan_core::audit::pending_actor`). `$select` is the select part of an insert into
 /// `event_log`: its first three placeholders take the operator, app and time, `$binds` the rest.

@@ -10,7 +10,7 @@ use openpan_core::ports::{RepoResult, ShareRepo};
 use openpan_core::share::{NewShareLink, ShareAccess, ShareLink, ShareLinkChanges};
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, commit, exec, fetch, on_pool, row_lock, scalar};
+use crate::pool::{SqlRepo, commit, exec, fetch, hold_live_item, on_pool, scalar};
 
 #[derive(sqlx::FromRow)]
 struct ShareLinkRow {
@@ -91,18 +91,7 @@ impl ShareRepo for SqlRepo {
         let id = on_pool!(self, write, |pool, builder| {
             let mut tx = pool.begin().await.map_err(other)?;
             // The item must still be live; held so it cannot be purged under the new link.
-            let live = format!(
-                "select item_id from item where item_id = ? and trash_root_id is null{}",
-                row_lock(&builder(), " for share")
-            );
-            let live = sqlx::query_scalar::<_, i64>(&crate::pool::dialect(&builder(), &live))
-                .bind(new.item_id.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(other)?;
-            if live.is_none() {
-                return Err(RepoError::NotFound);
-            }
+            hold_live_item!(tx, builder, new.item_id.0, "", " for share");
             let id = scalar!(
                 i64,
                 &mut *tx,

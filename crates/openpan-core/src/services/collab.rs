@@ -11,7 +11,7 @@ use crate::audit::action;
 use crate::auth::Principal;
 use crate::collab::{Accessor, Capability, Collab, Grant, MAX_INVITATION_CHARS, NewCollab, Role};
 use crate::drive::{Item, ItemKind, PathEntry, Sort, SortKey, Space};
-use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
+use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result, gone};
 use crate::ids::{CollabId, ItemId, UserId};
 use crate::model::{Page, User};
 use crate::services::Core;
@@ -102,14 +102,6 @@ fn invited_role(raw: &str) -> Result<Role> {
 
 fn collab_not_found() -> Error {
     Error::not_found(NotFoundKind::Collab)
-}
-
-/// A repository error of a write on a collaboration that may have gone meanwhile.
-fn collab_gone(err: RepoError) -> Error {
-    match err {
-        RepoError::NotFound => collab_not_found(),
-        other => other.into(),
-    }
 }
 
 /// How the audit log and the event log name a collaboration change.
@@ -332,7 +324,7 @@ impl Core {
         let updated = self
             .audited(principal, folder.enterprise_id, audit, write)
             .await
-            .map_err(collab_gone)?;
+            .map_err(gone(collab_not_found))?;
         self.collab_view(updated, &folder).await
     }
 
@@ -381,7 +373,7 @@ impl Core {
         let accepted = self
             .audited(principal, folder.enterprise_id, audit, write)
             .await
-            .map_err(collab_gone)?;
+            .map_err(gone(collab_not_found))?;
         self.collab_view(accepted, &folder).await
     }
 
@@ -432,7 +424,7 @@ impl Core {
         checked.sort();
         self.audited_each(principal, enterprise, audits, self.repo.delete_collabs(&checked))
             .await
-            .map_err(collab_gone)
+            .map_err(gone(collab_not_found))
     }
 
     /// `folder/{id}/collabs`: the caller's role on the folder, its owner and its

@@ -6,7 +6,7 @@ use crate::auth::Principal;
 use crate::collab::{Capability, Role};
 use crate::comment::{Comment, MAX_COMMENT_CHARS, NewComment, mentions};
 use crate::drive::{Item, ItemKind};
-use crate::error::{Error, NotFoundKind, RepoError, Result};
+use crate::error::{Error, NotFoundKind, Result, gone};
 use crate::ids::{CommentId, ItemId, UserId};
 use crate::model::{Page, User};
 use crate::services::audit_log::Audit;
@@ -87,10 +87,7 @@ impl Core {
         let comment = self
             .audited(principal, file.enterprise_id, audit, self.repo.create_comment(&new))
             .await
-            .map_err(|err| match err {
-                RepoError::NotFound => deleted(ItemKind::File),
-                other => other.into(),
-            })?;
+            .map_err(gone(|| deleted(ItemKind::File)))?;
         Ok(CommentView {
             comment,
             file_name: file.name,
@@ -147,9 +144,6 @@ impl Core {
             self.repo.delete_comment(comment.id),
         )
         .await
-        .map_err(|err| match err {
-            RepoError::NotFound => comment_not_found(),
-            other => other.into(),
-        })
+        .map_err(gone(comment_not_found))
     }
 }

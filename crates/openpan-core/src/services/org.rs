@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
 use crate::drive::Space;
-use crate::error::{Error, NotFoundKind, Refusal, Result};
+use crate::error::{Error, NotFoundKind, Refusal, Result, gone};
 use crate::ids::{DepartmentId, EnterpriseId, GroupId, UserId};
 use crate::model::{Enterprise, Page, PersonName, User};
 use crate::org::{
@@ -302,10 +302,7 @@ impl Core {
         let department = self
             .audited(principal, enterprise_id, audit, write)
             .await
-            .map_err(|err| match err {
-                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
-                other => other.into(),
-            })?;
+            .map_err(gone(|| Error::not_found(NotFoundKind::Department)))?;
         self.department_view(department).await
     }
 
@@ -401,10 +398,7 @@ impl Core {
                 self.repo.update_department(id, changes),
             )
             .await
-            .map_err(|err| match err {
-                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
-                other => other.into(),
-            })?;
+            .map_err(gone(|| Error::not_found(NotFoundKind::Department)))?;
         self.department_view(department).await
     }
 
@@ -432,10 +426,7 @@ impl Core {
             self.repo.set_enterprise_disable_share(enterprise_id, disabled),
         )
         .await
-        .map_err(|err| match err {
-            crate::RepoError::NotFound => Error::not_found(NotFoundKind::Enterprise),
-            other => other.into(),
-        })?;
+        .map_err(gone(|| Error::not_found(NotFoundKind::Enterprise)))?;
         let root = self.root_department(enterprise_id).await?;
         self.department_view(root).await
     }
@@ -503,10 +494,7 @@ impl Core {
         let write = self.repo.delete_department(id, heir, self.clock.now());
         self.audited(principal, enterprise_id, audit, write)
             .await
-            .map_err(|err| match err {
-                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Department),
-                other => other.into(),
-            })
+            .map_err(gone(|| Error::not_found(NotFoundKind::Department)))
     }
 
     /// `admin/department/{id}/add_user`.
@@ -702,10 +690,7 @@ impl Core {
         let group = self
             .audited(principal, enterprise_id, audit, write)
             .await
-            .map_err(|err| match err {
-                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Group),
-                other => other.into(),
-            })?;
+            .map_err(gone(|| Error::not_found(NotFoundKind::Group)))?;
         let users = self.users_by_id(group.admin_user_id.into_iter().collect()).await?;
         Ok((group, users))
     }
@@ -718,10 +703,7 @@ impl Core {
         let write = self.repo.delete_group(id);
         self.audited(principal, enterprise_id, audit, write)
             .await
-            .map_err(|err| match err {
-                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Group),
-                other => other.into(),
-            })
+            .map_err(gone(|| Error::not_found(NotFoundKind::Group)))
     }
 
     /// `admin/group/{id}/add_user`.

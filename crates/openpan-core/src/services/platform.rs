@@ -3,7 +3,7 @@
 
 use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
-use crate::error::{Error, NotFoundKind, Refusal, Result};
+use crate::error::{Error, NotFoundKind, Refusal, Result, gone};
 use crate::ids::{DepartmentId, EnterpriseId, GroupId, UserId};
 use crate::model::{Email, Enterprise, Password, PersonName, Phone, UserWithEnterprise};
 use crate::org::{Group, NewDepartment, NewGroup, OrgKind, ROOT_DEPARTMENT, name_key};
@@ -123,10 +123,7 @@ impl Core {
         let write = self.repo.set_account_sync(enterprise_id, on);
         self.audited(principal, enterprise_id, audit, write)
             .await
-            .map_err(|err| match err {
-                crate::RepoError::NotFound => Error::not_found(NotFoundKind::Enterprise),
-                other => other.into(),
-            })
+            .map_err(gone(|| Error::not_found(NotFoundKind::Enterprise)))
     }
 
     /// `mapping_user`: a user with its custom id (`""` when it has none on the platform).

@@ -9,7 +9,7 @@ use crate::audit::{TargetKind, action};
 use crate::auth::Principal;
 use crate::collab::Capability;
 use crate::drive::{Item, ItemKind};
-use crate::error::{Error, NotFoundKind, RepoError, Result};
+use crate::error::{Error, NotFoundKind, Result, gone};
 use crate::ids::{ItemId, ReviewCommentId, ReviewId, UserId};
 use crate::model::{Page, User};
 use crate::review::{
@@ -71,13 +71,6 @@ pub struct ReviewCommentView {
 
 fn review_not_found() -> Error {
     Error::not_found(NotFoundKind::Review)
-}
-
-fn review_gone(err: RepoError) -> Error {
-    match err {
-        RepoError::NotFound => review_not_found(),
-        other => other.into(),
-    }
 }
 
 fn review_audit(action: i32, review_id: i64, name: &str, event: &'static str) -> Audit {
@@ -247,10 +240,7 @@ impl Core {
         let id = self
             .audited(principal, me.user.enterprise_id, audit, self.repo.create_review(&new))
             .await
-            .map_err(|err| match err {
-                RepoError::NotFound => deleted(ItemKind::File),
-                other => other.into(),
-            })?;
+            .map_err(gone(|| deleted(ItemKind::File)))?;
         self.repo.find_review(id).await?.ok_or_else(review_not_found)
     }
 
@@ -298,7 +288,7 @@ impl Core {
             self.repo.update_review(review.id, &changes, self.clock.now()),
         )
         .await
-        .map_err(review_gone)?;
+        .map_err(gone(review_not_found))?;
         let review = self.repo.find_review(id).await?.ok_or_else(review_not_found)?;
         self.review_view(me.id, review).await
     }
@@ -337,7 +327,7 @@ impl Core {
                 self.repo.complete_review(review.id, self.clock.now()),
             )
             .await
-            .map_err(review_gone)?;
+            .map_err(gone(review_not_found))?;
         }
         let review = self.repo.find_review(id).await?.ok_or_else(review_not_found)?;
         self.review_view(me.id, review).await
@@ -354,7 +344,7 @@ impl Core {
             self.repo.delete_review(review.id, self.clock.now()),
         )
         .await
-        .map_err(review_gone)
+        .map_err(gone(review_not_found))
     }
 
     async fn review_comment_views(&self, comments: Vec<ReviewComment>) -> Result<Vec<ReviewCommentView>> {
@@ -406,7 +396,7 @@ impl Core {
                     .create_review_comment(review.id, me.id, content, self.clock.now()),
             )
             .await
-            .map_err(review_gone)?;
+            .map_err(gone(review_not_found))?;
         Ok((
             review,
             ReviewCommentView {
@@ -443,9 +433,6 @@ impl Core {
             self.repo.delete_review_comment(comment.id),
         )
         .await
-        .map_err(|err| match err {
-            RepoError::NotFound => comment_not_found(),
-            other => other.into(),
-        })
+        .map_err(gone(comment_not_found))
     }
 }

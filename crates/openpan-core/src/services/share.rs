@@ -8,7 +8,7 @@ use crate::audit::action;
 use crate::auth::{Principal, PrincipalKind};
 use crate::collab::{Capability, Grants, Role};
 use crate::drive::{Item, ItemKind, Space};
-use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
+use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result, gone};
 use crate::ids::{ItemId, ShareLinkId, UserId};
 use crate::model::{Page, User};
 use crate::secrets::random_hex;
@@ -49,14 +49,6 @@ pub struct ShareLinkView {
 
 fn link_not_found() -> Error {
     Error::not_found(NotFoundKind::ShareLink)
-}
-
-/// A repository error of a write on a link that may have been revoked meanwhile.
-fn link_gone(err: RepoError) -> Error {
-    match err {
-        RepoError::NotFound => link_not_found(),
-        other => other.into(),
-    }
 }
 
 fn password_refusal(err: PasswordError) -> Error {
@@ -325,7 +317,7 @@ impl Core {
                 self.repo.update_share_link(link.id, &changes, self.clock.now()),
             )
             .await
-            .map_err(link_gone)?;
+            .map_err(gone(link_not_found))?;
         self.share_link_view(updated, &item).await
     }
 
@@ -340,7 +332,7 @@ impl Core {
             self.repo.revoke_share_link(link.id, self.clock.now()),
         )
         .await
-        .map_err(link_gone)
+        .map_err(gone(link_not_found))
     }
 
     /// `file/{id}/share_links`, `folder/{id}/share_links`: for those who may share the item.

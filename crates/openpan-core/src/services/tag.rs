@@ -92,23 +92,7 @@ impl Core {
         items: &[(ItemId, ItemKind)],
         names: &[String],
     ) -> Result<Vec<TaggedItem>> {
-        let names = tag_names("tag_names", names)?;
-        let (me, _) = self.personal_space(principal).await?;
-        let targets = self.tag_targets(principal, items).await?;
-        let ids: Vec<ItemId> = targets.iter().map(|item| item.id).collect();
-        let audits = targets
-            .iter()
-            .map(|item| Audit::item(action::ADD_TAG, item).with("tags", names.clone()))
-            .collect();
-        self.audited_each(
-            principal,
-            me.user.enterprise_id,
-            audits,
-            self.repo
-                .tag_items(me.user.enterprise_id, &ids, &names, me.user.id, self.clock.now()),
-        )
-        .await?;
-        self.with_tags(targets).await
+        self.retag(principal, items, names, true).await
     }
 
     /// `tag/item_remove_tags`: takes the tags off every item; answers each item's tags now.
@@ -118,21 +102,38 @@ impl Core {
         items: &[(ItemId, ItemKind)],
         names: &[String],
     ) -> Result<Vec<TaggedItem>> {
+        self.retag(principal, items, names, false).await
+    }
+
+    /// Puts the tags on (`add`) or takes them off every item the caller may edit, one audit
+    /// event per item.
+    async fn retag(
+        &self,
+        principal: &Principal,
+        items: &[(ItemId, ItemKind)],
+        names: &[String],
+        add: bool,
+    ) -> Result<Vec<TaggedItem>> {
         let names = tag_names("tag_names", names)?;
         let (me, _) = self.personal_space(principal).await?;
+        let enterprise = me.user.enterprise_id;
         let targets = self.tag_targets(principal, items).await?;
         let ids: Vec<ItemId> = targets.iter().map(|item| item.id).collect();
+        let action = if add { action::ADD_TAG } else { action::REMOVE_TAG };
         let audits = targets
             .iter()
-            .map(|item| Audit::item(action::REMOVE_TAG, item).with("tags", names.clone()))
+            .map(|item| Audit::item(action, item).with("tags", names.clone()))
             .collect();
-        self.audited_each(
-            principal,
-            me.user.enterprise_id,
-            audits,
-            self.repo.untag_items(me.user.enterprise_id, &ids, &names),
-        )
-        .await?;
+        let write = async {
+            if add {
+                self.repo
+                    .tag_items(enterprise, &ids, &names, me.user.id, self.clock.now())
+                    .await
+            } else {
+                self.repo.untag_items(enterprise, &ids, &names).await
+            }
+        };
+        self.audited_each(principal, enterprise, audits, write).await?;
         self.with_tags(targets).await
     }
 
