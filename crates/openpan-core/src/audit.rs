@@ -111,6 +111,8 @@ pub struct StoredEvent {
 /// The platform's action codes openpan records.
 pub mod action {
     pub const LOGIN: i32 = 1;
+    pub const LOGOUT: i32 = 2;
+    pub const LOGIN_FAILED: i32 = 3;
     pub const INVITE_MEMBER: i32 = 10;
     pub const DELETE_MEMBER: i32 = 11;
     pub const SET_MEMBER_SPACE: i32 = 12;

@@ -62,6 +62,14 @@ impl Principal {
         }
     }
 
+    /// The enterprise an enterprise token administers; `PermissionDenied` for anyone else.
+    pub fn administered_enterprise(&self) -> crate::Result<EnterpriseId> {
+        match self.kind {
+            PrincipalKind::EnterpriseAdmin { enterprise_id, .. } => Ok(enterprise_id),
+            _ => Err(crate::Error::PermissionDenied),
+        }
+    }
+
     /// Whether the caller may administer `enterprise_id` (the operator administers all).
     pub fn can_administer(&self, enterprise_id: EnterpriseId) -> bool {
         match self.kind {

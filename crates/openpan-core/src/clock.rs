@@ -9,6 +9,24 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> i64;
 }
 
+/// The platform's zone, China Standard Time: its days (share link due dates, log queries) and
+/// the wall-clock times its dialects print (`YYYY-MM-DD HH:MM:SS`).
+pub fn platform_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(8))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in the platform's zone; empty for a time out of range.
+pub fn platform_datetime(at: i64) -> String {
+    jiff::Timestamp::from_second(at)
+        .map(|moment| {
+            moment
+                .to_zoned(platform_zone())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// The real clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

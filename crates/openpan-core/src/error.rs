@@ -158,6 +158,34 @@ pub enum OAuthFailure {
     UnsupportedGrantType,
 }
 
+/// Why the auth service (`/apis/rest/...`) turned a request down, in its own terms; each has
+/// its own numeric code there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthServiceFailure {
+    /// The Basic header names a client id no app has.
+    UnknownClient,
+    /// The Basic header is missing, malformed, or its secret is wrong.
+    BadClientCredentials,
+    /// The app is disabled, the `client_id` parameter names another client, or the user is not
+    /// of the app's enterprise.
+    ClientNotAllowed,
+    /// The user access token has lived out its three months.
+    AccessTokenExpired,
+    /// No such auth code, or it was used already.
+    AuthCodeUnknown,
+    /// The auth code was not granted for what it is presented to.
+    AuthCodeNotPermitted,
+    AuthCodeExpired,
+    /// The auth code was issued to another client.
+    AuthCodeOtherClient,
+    /// The auth code was issued for another user's token.
+    AuthCodeOtherUser,
+    /// No account has this login and password (or it has no password).
+    WrongPassword,
+    /// `t_` is not within five minutes of the server's time, or `p_` does not follow from it.
+    StampInvalid,
+}
+
 /// The semantic error of every service call.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -177,6 +205,8 @@ pub enum Error {
     Invalid(Vec<FieldError>),
     #[error("oauth: {0:?}")]
     OAuth(OAuthFailure),
+    #[error("auth service: {0:?}")]
+    AuthService(AuthServiceFailure),
     /// The user exists but has not activated the account.
     #[error("user not active")]
     UserNotActive,

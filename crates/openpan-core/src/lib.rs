@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod auth_service;
 pub mod blank;
 pub mod blob;
 pub mod cache;

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use crate::audit::StoredEvent;
+use crate::auth_service::{AuthCodeRecord, EnterpriseProfile, UserTokenRecord};
 use crate::collab::{Collab, Grant, NewCollab, Role};
 use crate::comment::{Comment, NewComment};
 use crate::review::{NewReview, Review, ReviewChanges, ReviewComment, ReviewRole};
@@ -90,6 +91,10 @@ pub trait EnterpriseRepo: Send + Sync {
     async fn create_enterprise(&self, new: NewEnterprise) -> RepoResult<(Enterprise, User)>;
     async fn find_enterprise(&self, id: EnterpriseId) -> RepoResult<Option<Enterprise>>;
     async fn count_enterprises(&self) -> RepoResult<i64>;
+    /// The enterprise's registration details (all empty until its administrator sets them).
+    async fn find_enterprise_profile(&self, id: EnterpriseId) -> RepoResult<EnterpriseProfile>;
+    /// Stores the whole profile.
+    async fn update_enterprise_profile(&self, id: EnterpriseId, profile: &EnterpriseProfile) -> RepoResult<()>;
 }
 
 #[async_trait]
@@ -776,8 +781,25 @@ pub trait SessionRepo: Send + Sync {
     /// The live, active user of an unexpired session, with when it ends.
     async fn find_web_session(&self, hash: &[u8], now: i64) -> RepoResult<Option<(UserId, i64)>>;
     async fn delete_web_session(&self, hash: &[u8]) -> RepoResult<()>;
-    /// Removes expired tickets and sessions; answers how many.
-    async fn purge_sessions(&self, now: i64) -> RepoResult<u64>;
+    /// Removes expired tickets, sessions and auth codes, and user access tokens expired for
+    /// more than `keep_expired_tokens` seconds; answers how many.
+    async fn purge_sessions(&self, now: i64, keep_expired_tokens: i64) -> RepoResult<u64>;
+    /// An undeleted user by email (case-insensitive) or phone across the installation, with
+    /// the hash of its password if it has one.
+    async fn find_login(&self, login: &str) -> RepoResult<Option<(User, Option<String>)>>;
+    /// Stores a user access token's keyed hash; answers its id.
+    async fn create_user_token(&self, hash: &[u8], user: UserId, created_at: i64, expires_at: i64) -> RepoResult<i64>;
+    /// The token with this hash, expired or not, if its user is undeleted.
+    async fn find_user_token(&self, hash: &[u8]) -> RepoResult<Option<UserTokenRecord>>;
+    /// Revokes one token; answers whether it existed.
+    async fn delete_user_token(&self, hash: &[u8]) -> RepoResult<bool>;
+    /// Revokes every token of a user, and the auth codes issued on them; answers how many tokens.
+    async fn delete_user_tokens(&self, user: UserId) -> RepoResult<u64>;
+    async fn create_auth_code(&self, hash: &[u8], code: AuthCodeRecord) -> RepoResult<()>;
+    /// The code with this hash, used or not, until the purge removes it.
+    async fn find_auth_code(&self, hash: &[u8]) -> RepoResult<Option<AuthCodeRecord>>;
+    /// Marks an unused, unexpired code used; `false` when another request used it first.
+    async fn use_auth_code(&self, hash: &[u8], now: i64) -> RepoResult<bool>;
 }
 
 pub trait Repo:

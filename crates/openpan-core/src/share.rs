@@ -1,8 +1,8 @@
 //! Share links: a file or folder opened to whoever holds the link (`public`) or to the
 //! enterprise's users (`company`), optionally behind a password and until a due date.
 
+use crate::clock::platform_zone;
 use jiff::civil::Date;
-use jiff::tz::{Offset, TimeZone};
 
 use crate::drive::ItemKind;
 use crate::ids::{EnterpriseId, ItemId, ShareLinkId, UserId};
@@ -117,11 +117,6 @@ pub fn check_password(raw: &str) -> Result<(), PasswordError> {
         return Err(PasswordError::NotAlphanumeric);
     }
     Ok(())
-}
-
-/// Days are the platform's: China Standard Time.
-fn platform_zone() -> TimeZone {
-    TimeZone::fixed(Offset::constant(8))
 }
 
 /// When a link due on `raw` (`YYYY-MM-DD`) stops working: the end of that day. `None` when

@@ -741,6 +741,8 @@ impl SqlRepo {
                 "delete from user_ticket where user_id = ?",
                 "delete from login_ticket where user_id = ?",
                 "delete from web_session where user_id = ?",
+                "delete from auth_code where user_id = ?",
+                "delete from user_token where user_id = ?",
             ] {
                 exec!(&mut *tx, builder, statement, id.0).map_err(other)?;
             }

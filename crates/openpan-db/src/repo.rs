@@ -6,6 +6,7 @@ use sea_query::{Alias, Asterisk, Cond, Expr, Func, LikeExpr, Order, Query};
 use sea_query_binder::SqlxBinder;
 
 use openpan_core::RepoError;
+use openpan_core::auth_service::EnterpriseProfile;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
 use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenHashes, TokenRecord};
@@ -15,7 +16,7 @@ use openpan_core::ports::{
 
 use crate::batch::{Issue, Op, Rotate};
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, commit, execute, fetch_optional, fetch_scalar, on_pool};
+use crate::pool::{SqlRepo, commit, exec, execute, fetch, fetch_optional, fetch_scalar, on_pool};
 use crate::schema::{App, Enterprise, OauthJti, OauthToken, RevocationEpoch, UserAccount, UserTicket};
 
 #[derive(sqlx::FromRow)]
@@ -470,6 +471,78 @@ impl EnterpriseRepo for SqlRepo {
             .from(Enterprise::Table)
             .to_owned();
         fetch_scalar!(self, query)
+    }
+
+    async fn find_enterprise_profile(&self, id: EnterpriseId) -> RepoResult<EnterpriseProfile> {
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(
+                optional ProfileRow,
+                pool,
+                builder,
+                "select company_type, tax_number, province, city, zone, address, tel_phone, \
+                 legal_person_phone, legal_person_name from enterprise_profile where enterprise_id = ?",
+                id.0
+            )
+            .map_err(other)
+        })?;
+        Ok(row.map(Into::into).unwrap_or_default())
+    }
+
+    async fn update_enterprise_profile(&self, id: EnterpriseId, profile: &EnterpriseProfile) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "insert into enterprise_profile (enterprise_id, company_type, tax_number, province, city, zone, \
+                 address, tel_phone, legal_person_phone, legal_person_name) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 on conflict (enterprise_id) do update set company_type = excluded.company_type, \
+                 tax_number = excluded.tax_number, province = excluded.province, city = excluded.city, \
+                 zone = excluded.zone, address = excluded.address, tel_phone = excluded.tel_phone, \
+                 legal_person_phone = excluded.legal_person_phone, legal_person_name = excluded.legal_person_name",
+                id.0,
+                &profile.company_type,
+                &profile.tax_number,
+                &profile.province,
+                &profile.city,
+                &profile.zone,
+                &profile.address,
+                &profile.tel_phone,
+                &profile.legal_person_phone,
+                &profile.legal_person_name
+            )
+            .map_err(other)?;
+            commit!(tx, builder)
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    company_type: String,
+    tax_number: String,
+    province: String,
+    city: String,
+    zone: String,
+    address: String,
+    tel_phone: String,
+    legal_person_phone: String,
+    legal_person_name: String,
+}
+
+impl From<ProfileRow> for EnterpriseProfile {
+    fn from(row: ProfileRow) -> Self {
+        EnterpriseProfile {
+            company_type: row.company_type,
+            tax_number: row.tax_number,
+            province: row.province,
+            city: row.city,
+            zone: row.zone,
+            address: row.address,
+            tel_phone: row.tel_phone,
+            legal_person_phone: row.legal_person_phone,
+            legal_person_name: row.legal_person_name,
+        }
     }
 }
 

@@ -3,11 +3,13 @@
 use async_trait::async_trait;
 use sea_query_binder::SqlxBinder;
 
+use openpan_core::auth_service::{AuthCodeRecord, CodeScope, UserTokenRecord};
 use openpan_core::ids::{AppId, UserId};
-use openpan_core::ports::{RepoResult, SessionRepo};
+use openpan_core::model::User;
+use openpan_core::ports::{RepoResult, SessionRepo, UserRepo};
 
 use crate::errors::other;
-use crate::pool::{SqlRepo, commit, exec, fetch, on_pool};
+use crate::pool::{SqlRepo, commit, exec, fetch, on_pool, scalar};
 
 #[async_trait]
 impl SessionRepo for SqlRepo {
@@ -102,15 +104,149 @@ impl SessionRepo for SqlRepo {
         })
     }
 
-    async fn purge_sessions(&self, now: i64) -> RepoResult<u64> {
+    async fn purge_sessions(&self, now: i64, keep_expired_tokens: i64) -> RepoResult<u64> {
+        let forgotten = now.saturating_sub(keep_expired_tokens);
         on_pool!(self, write, |pool, builder| {
-            let tickets = exec!(pool, builder, "delete from login_ticket where expires_at <= ?", now)
+            let mut purged = 0;
+            for (statement, before) in [
+                ("delete from login_ticket where expires_at <= ?", now),
+                ("delete from web_session where expires_at <= ?", now),
+                ("delete from auth_code where expires_at <= ?", now),
+                // Auth codes go first: they may name the tokens' users only while those live.
+                ("delete from user_token where expires_at <= ?", forgotten),
+            ] {
+                purged += exec!(pool, builder, statement, before)
+                    .map(|done| done.rows_affected())
+                    .map_err(other)?;
+            }
+            Ok(purged)
+        })
+    }
+
+    async fn find_login(&self, login: &str) -> RepoResult<Option<(User, Option<String>)>> {
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(
+                optional(i64, Option<String>),
+                pool,
+                builder,
+                "select user_id, password_hash from user_account \
+                 where deleted_at is null and (email = ? or phone = ?) limit 1",
+                login.to_lowercase(),
+                login
+            )
+            .map_err(other)
+        })?;
+        let Some((user_id, hash)) = row else {
+            return Ok(None);
+        };
+        Ok(self.find_user(UserId(user_id)).await?.map(|user| (user, hash)))
+    }
+
+    async fn create_user_token(&self, hash: &[u8], user: UserId, created_at: i64, expires_at: i64) -> RepoResult<i64> {
+        on_pool!(self, write, |pool, builder| {
+            scalar!(
+                i64,
+                pool,
+                builder,
+                "insert into user_token (token_hash, user_id, created_at, expires_at) values (?, ?, ?, ?) \
+                 returning token_id",
+                hash,
+                user.0,
+                created_at,
+                expires_at
+            )
+            .map_err(other)
+        })
+    }
+
+    async fn find_user_token(&self, hash: &[u8]) -> RepoResult<Option<UserTokenRecord>> {
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(
+                optional(i64, i64, i64),
+                pool,
+                builder,
+                "select t.token_id, t.user_id, t.expires_at from user_token t \
+                 join user_account u on u.user_id = t.user_id where t.token_hash = ? and u.deleted_at is null",
+                hash
+            )
+            .map_err(other)
+        })?;
+        Ok(row.map(|(id, user, expires_at)| UserTokenRecord {
+            id,
+            user_id: UserId(user),
+            expires_at,
+        }))
+    }
+
+    async fn delete_user_token(&self, hash: &[u8]) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            exec!(pool, builder, "delete from user_token where token_hash = ?", hash)
+                .map(|done| done.rows_affected() > 0)
+                .map_err(other)
+        })
+    }
+
+    async fn delete_user_tokens(&self, user: UserId) -> RepoResult<u64> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            exec!(&mut *tx, builder, "delete from auth_code where user_id = ?", user.0).map_err(other)?;
+            let revoked = exec!(&mut *tx, builder, "delete from user_token where user_id = ?", user.0)
                 .map(|done| done.rows_affected())
                 .map_err(other)?;
-            let sessions = exec!(pool, builder, "delete from web_session where expires_at <= ?", now)
-                .map(|done| done.rows_affected())
-                .map_err(other)?;
-            Ok(tickets + sessions)
+            commit!(tx, builder)?;
+            Ok(revoked)
+        })
+    }
+
+    async fn create_auth_code(&self, hash: &[u8], code: AuthCodeRecord) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            exec!(
+                pool,
+                builder,
+                "insert into auth_code (code_hash, app_id, user_id, scope, expires_at) values (?, ?, ?, ?, ?)",
+                hash,
+                code.app_id.0,
+                code.user_id.0,
+                code.scope.bits(),
+                code.expires_at
+            )
+            .map(|_| ())
+            .map_err(other)
+        })
+    }
+
+    async fn find_auth_code(&self, hash: &[u8]) -> RepoResult<Option<AuthCodeRecord>> {
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(
+                optional(i64, i64, i64, i64, Option<i64>),
+                pool,
+                builder,
+                "select app_id, user_id, scope, expires_at, used_at from auth_code where code_hash = ?",
+                hash
+            )
+            .map_err(other)
+        })?;
+        Ok(row.map(|(app, user, scope, expires_at, used_at)| AuthCodeRecord {
+            app_id: AppId(app),
+            user_id: UserId(user),
+            scope: CodeScope::from_bits(scope),
+            expires_at,
+            used: used_at.is_some(),
+        }))
+    }
+
+    async fn use_auth_code(&self, hash: &[u8], now: i64) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            exec!(
+                pool,
+                builder,
+                "update auth_code set used_at = ? where code_hash = ? and used_at is null and expires_at > ?",
+                now,
+                hash,
+                now
+            )
+            .map(|done| done.rows_affected() == 1)
+            .map_err(other)
         })
     }
 }

@@ -154,7 +154,7 @@ impl From<Error> for ApiError {
             },
             // OAuth failures belong to `/oauth/*`; reaching `/api/v2` with one means the
             // credentials were not acceptable.
-            Error::OAuth(_) => ApiError::new(ErrorCode::Unauthorized),
+            Error::OAuth(_) | Error::AuthService(_) => ApiError::new(ErrorCode::Unauthorized),
             Error::UserNotActive => ApiError::new(ErrorCode::UserNotActive),
             Error::RateLimited { retry_after_secs } => ApiError {
                 code: ErrorCode::RateLimit,

@@ -431,3 +431,49 @@ mod tests {
         );
     }
 }
+
+/// Query string and form body together, as the token endpoints and the older dialects take
+/// them (their demos put everything in the query). The body wins when both name a parameter.
+pub(crate) fn query_and_form(query: Option<&str>, body: &[u8]) -> std::collections::HashMap<String, String> {
+    let mut parameters = std::collections::HashMap::new();
+    for source in [query.unwrap_or_default().as_bytes(), body] {
+        for (key, value) in url::form_urlencoded::parse(source) {
+            parameters.insert(key.into_owned(), value.into_owned());
+        }
+    }
+    parameters
+}
+
+/// Why an `Authorization` header is no usable Basic credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BasicError {
+    /// Another scheme (a bearer token, say).
+    OtherScheme,
+    /// `Basic` with something that is not base64 of `id:secret`.
+    Malformed,
+}
+
+/// The client credentials of an HTTP Basic header; `None` without an `Authorization` header.
+pub(crate) fn basic_credentials(
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<openpan_core::oauth::ClientCredentials>, BasicError> {
+    use base64::Engine;
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| BasicError::Malformed)?.trim();
+    let (scheme, encoded) = text.split_once(' ').ok_or(BasicError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(BasicError::OtherScheme);
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or(BasicError::Malformed)?;
+    let (client_id, client_secret) = decoded.split_once(':').ok_or(BasicError::Malformed)?;
+    Ok(Some(openpan_core::oauth::ClientCredentials {
+        client_id: client_id.to_owned(),
+        client_secret: client_secret.to_owned(),
+    }))
+}

@@ -1,10 +1,12 @@
 //! The HTTP face of openpan: the `/api/v2` platform with its envelope, scopes and rate limits,
-//! the OAuth2 token endpoint, and health, readiness and metrics endpoints.
+//! the OAuth2 token endpoint, the other dialects (the auth service's `/apis/rest`), and
+//! health, readiness and metrics endpoints.
 //!
 //! Handlers reach storage only through `openpan_core` services; this crate must never depend
 //! on the database, blob or rate-limit backend crates — `crates/openpan` wires those in.
 
 mod api;
+mod auth_service;
 mod context;
 mod convert;
 mod error;
@@ -136,6 +138,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/oauth/token", post(oauth::token))
         .merge(web_routes())
+        .merge(auth_service::routes())
         .nest("/api/v2", api_v2)
         .merge(transfers)
         .fallback(unknown_route)

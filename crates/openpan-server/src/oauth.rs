@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use bytes::Bytes;
 
 use openpan_core::Error;
@@ -17,6 +16,7 @@ use openpan_types::{OAuthErrorBody, TokenResponse};
 
 use crate::AppState;
 use crate::error::OAuthError;
+use crate::extract::{BasicError, basic_credentials, query_and_form};
 
 /// The token endpoint takes small forms only.
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -25,46 +25,16 @@ fn invalid_request(message: &str) -> OAuthError {
     OAuthError(Error::OAuth(OAuthFailure::InvalidRequest(message.to_owned())))
 }
 
-/// Query string and form body together (the platform's demos put everything in the query).
-/// The body wins when both name a parameter.
-fn parameters(query: Option<&str>, body: &[u8]) -> HashMap<String, String> {
-    let mut parameters: HashMap<String, String> = HashMap::new();
-    for source in [query.unwrap_or_default().as_bytes(), body] {
-        for (key, value) in url::form_urlencoded::parse(source) {
-            parameters.insert(key.into_owned(), value.into_owned());
-        }
-    }
-    parameters
-}
-
 /// HTTP Basic, else `client_id` + `client_secret` parameters (`client_secret_post`).
 fn client_credentials(
     headers: &HeaderMap,
     parameters: &HashMap<String, String>,
 ) -> Result<ClientCredentials, OAuthError> {
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let text = value
-            .to_str()
-            .map_err(|_| invalid_request("malformed Authorization header"))?
-            .trim();
-        let (scheme, encoded) = text
-            .split_once(' ')
-            .ok_or_else(|| invalid_request("malformed Authorization header"))?;
-        if !scheme.eq_ignore_ascii_case("basic") {
-            return Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient)));
-        }
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .ok_or_else(|| invalid_request("malformed Basic credentials"))?;
-        let (client_id, client_secret) = decoded
-            .split_once(':')
-            .ok_or_else(|| invalid_request("malformed Basic credentials"))?;
-        return Ok(ClientCredentials {
-            client_id: client_id.to_owned(),
-            client_secret: client_secret.to_owned(),
-        });
+    match basic_credentials(headers) {
+        Ok(Some(credentials)) => return Ok(credentials),
+        Ok(None) => {}
+        Err(BasicError::OtherScheme) => return Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient))),
+        Err(BasicError::Malformed) => return Err(invalid_request("malformed Basic credentials")),
     }
     match (parameters.get("client_id"), parameters.get("client_secret")) {
         (Some(client_id), Some(client_secret)) => Ok(ClientCredentials {
@@ -116,7 +86,7 @@ async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthErro
     let body: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
         .map_err(|_| invalid_request("request body too large"))?;
-    let parameters = parameters(parts.uri.query(), &body);
+    let parameters = query_and_form(parts.uri.query(), &body);
     let credentials = client_credentials(&parts.headers, &parameters)?;
     let grant = match parameters.get("grant_type").map(String::as_str) {
         Some("jwt_simple") => Grant::JwtSimple {

@@ -101,6 +101,24 @@ pub async fn delete_user(core: &Core, user_id: i64, receiver_id: i64) -> anyhow:
     Ok(json!({ "user_id": user_id, "deleted": true, "receiver_id": receiver_id }))
 }
 
+/// `create-user-token`: a user access token (three months) for the auth service, printed once.
+pub async fn create_user_token(core: &Core, user_id: i64) -> anyhow::Result<serde_json::Value> {
+    let token = core
+        .create_user_token(&Principal::local_operator(), UserId(user_id))
+        .await
+        .map_err(describe)?;
+    Ok(json!({ "access_token": token.access_token, "expires_in": token.expires_in }))
+}
+
+/// `revoke-user-tokens`: every user access token of the user stops working.
+pub async fn revoke_user_tokens(core: &Core, user_id: i64) -> anyhow::Result<serde_json::Value> {
+    let revoked = core
+        .revoke_user_tokens(&Principal::local_operator(), UserId(user_id))
+        .await
+        .map_err(describe)?;
+    Ok(json!({ "user_id": user_id, "revoked": revoked }))
+}
+
 /// What first start created, to print once.
 pub struct Bootstrapped {
     pub enterprise: serde_json::Value,

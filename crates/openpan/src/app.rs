@@ -324,7 +324,10 @@ async fn purge_expired_forever(repo: Arc<SqlRepo>, clock: Arc<dyn Clock>) {
             Ok(_) => {}
             Err(err) => tracing::warn!(error = ?err, "purging expired tokens failed"),
         }
-        match repo.purge_sessions(clock.now()).await {
+        match repo
+            .purge_sessions(clock.now(), openpan_core::services::EXPIRED_TOKEN_MEMORY_SECS)
+            .await
+        {
             Ok(purged) if purged > 0 => tracing::info!(purged, "purged expired login tickets and web sessions"),
             Ok(_) => {}
             Err(err) => tracing::warn!(error = ?err, "purging expired web sessions failed"),

@@ -149,6 +149,20 @@ enum AdminCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Issue a user access token (valid three months) for the auth service's `/apis/rest` APIs.
+    CreateUserToken {
+        #[arg(long)]
+        user_id: i64,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Revoke every user access token of a user.
+    RevokeUserTokens {
+        #[arg(long)]
+        user_id: i64,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Delete a user; its files go to the receiver, its tokens stop working at once.
     DeleteUser {
         #[arg(long)]
@@ -242,6 +256,8 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
         AdminCommand::DeleteApp { app_id, output } => {
             (output, admin::set_app_status(core, app_id, AppStatus::Deleted).await?)
         }
+        AdminCommand::CreateUserToken { user_id, output } => (output, admin::create_user_token(core, user_id).await?),
+        AdminCommand::RevokeUserTokens { user_id, output } => (output, admin::revoke_user_tokens(core, user_id).await?),
         AdminCommand::DeleteUser {
             user_id,
             receiver_id,

@@ -1121,3 +1121,25 @@ pub struct CreatedReview {
     /// Its title.
     pub name: String,
 }
+
+/// `admin/enterprise/info` and `admin/enterprise/update`: the enterprise with the registration
+/// details the auth service reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct EnterpriseProfileJson {
+    pub id: i64,
+    pub name: String,
+    /// The account name of the `/api/v1` dialect.
+    pub short_name: String,
+    pub company_type: String,
+    pub tax_number: String,
+    pub province: String,
+    pub city: String,
+    pub zone: String,
+    pub address: String,
+    pub tel_phone: String,
+    pub legal_person_phone: String,
+    pub legal_person_name: String,
+    /// Unix seconds.
+    pub created: i64,
+}

@@ -3,11 +3,11 @@
 
 use std::future::Future;
 
+use crate::clock::platform_zone;
 use jiff::civil::Date;
-use jiff::tz::{Offset, TimeZone};
 
 use crate::audit::{self, AuditEvent, FeedEntry, StoredEvent, TargetKind};
-use crate::auth::{Principal, PrincipalKind};
+use crate::auth::Principal;
 use crate::drive::{Item, ItemKind, Space};
 use crate::error::{Error, Refusal, Result};
 use crate::ids::{AppId, EnterpriseId, UserId};
@@ -96,11 +96,6 @@ pub struct LogFilter {
     /// Reviews and folder collections: none exist yet, so asking for any matches nothing.
     pub review_ids: Vec<i64>,
     pub folder_collection_ids: Vec<i64>,
-}
-
-/// Days are the platform's: China Standard Time.
-fn platform_zone() -> TimeZone {
-    TimeZone::fixed(Offset::constant(8))
 }
 
 fn parse_day(field: &str, raw: &str) -> Result<Date> {
@@ -205,16 +200,9 @@ impl Core {
             .map_err(Error::from)
     }
 
-    fn log_admin(principal: &Principal) -> Result<EnterpriseId> {
-        match principal.kind() {
-            PrincipalKind::EnterpriseAdmin { enterprise_id, .. } => Ok(enterprise_id),
-            _ => Err(Error::PermissionDenied),
-        }
-    }
-
     /// `admin/log/action_type_info`: names of the asked codes, or of all of them.
     pub fn action_types(&self, principal: &Principal, codes: &[i64], all: bool) -> Result<Vec<(i32, &'static str)>> {
-        Self::log_admin(principal)?;
+        principal.administered_enterprise()?;
         Ok(audit::catalogue()
             .iter()
             .copied()
@@ -253,7 +241,7 @@ impl Core {
         filter: LogFilter,
         page: (i64, i64),
     ) -> Result<AuditPage> {
-        let enterprise_id = Self::log_admin(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let (from, to) = self.log_window(start_date, end_date)?;
         let (offset, limit) = page;
         if !filter.folder_collection_ids.is_empty() {

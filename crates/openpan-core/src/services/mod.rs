@@ -5,6 +5,7 @@
 mod accounts;
 mod admin;
 mod audit_log;
+mod auth_service;
 mod collab;
 mod comment;
 mod drive;
@@ -34,6 +35,9 @@ use crate::secrets::SecretKey;
 pub use accounts::{AccountChanges, NewAccount};
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
 pub use audit_log::{AuditPage, LogFilter, MAX_PAGE, QUERY_WINDOW_DAYS};
+pub use auth_service::{
+    AUTH_CODE_SECS, AuthServiceCall, CompanyInfo, EXPIRED_TOKEN_MEMORY_SECS, USER_TOKEN_SECS, UserAccessToken,
+};
 pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
 pub use comment::CommentView;
 pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};

@@ -158,14 +158,6 @@ impl Core {
         }
     }
 
-    /// The enterprise an enterprise token administers.
-    fn administered(principal: &Principal) -> Result<EnterpriseId> {
-        match principal.kind() {
-            PrincipalKind::EnterpriseAdmin { enterprise_id, .. } => Ok(enterprise_id),
-            _ => Err(Error::PermissionDenied),
-        }
-    }
-
     /// A live user of the enterprise, else `user_not_in_enterprise` (missing or foreign alike).
     async fn member_of(&self, enterprise_id: EnterpriseId, raw_id: i64) -> Result<User> {
         match self.repo.find_user(UserId(raw_id)).await? {
@@ -266,7 +258,7 @@ impl Core {
 
     /// `admin/department/create`.
     pub async fn create_department(&self, principal: &Principal, spec: DepartmentSpec) -> Result<DepartmentView> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let (name, key) = department_name(spec.name.as_deref())?;
         let parent_raw = spec.parent_id.ok_or_else(|| Error::invalid("parent_id", "不能为空"))?;
         if parent_raw < 0 {
@@ -320,7 +312,7 @@ impl Core {
         id: DepartmentId,
         edit: DepartmentEdit,
     ) -> Result<DepartmentView> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         if id == ROOT_DEPARTMENT
             && let Some(disabled) = edit.disable_share
             && edit.only_disable_share()
@@ -435,7 +427,7 @@ impl Core {
     /// space holds (the trash too) goes to its director, else the enterprise's administrator,
     /// in a folder named after the department.
     pub async fn delete_department(&self, principal: &Principal, id: DepartmentId) -> Result<()> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let department = self.real_department(enterprise_id, id).await?;
         if department.children_count > 0 {
             return Err(crate::RepoError::Conflict(crate::error::ConflictKind::DepartmentHasChildren).into());
@@ -499,7 +491,7 @@ impl Core {
 
     /// `admin/department/{id}/add_user`.
     pub async fn add_department_user(&self, principal: &Principal, id: DepartmentId, user: i64) -> Result<()> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         self.real_department(enterprise_id, id).await?;
         let user = self.member_of(enterprise_id, user).await?;
         let mut audit = Audit::new(action::ADD_DEPARTMENT_MEMBER, TargetKind::User, user.id.0, &user.name);
@@ -516,7 +508,7 @@ impl Core {
 
     /// `admin/department/{id}/remove_user`.
     pub async fn remove_department_user(&self, principal: &Principal, id: DepartmentId, user: i64) -> Result<()> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         self.real_department(enterprise_id, id).await?;
         let user = self.member_of(enterprise_id, user).await?;
         let mut audit = Audit::new(
@@ -639,7 +631,7 @@ impl Core {
     /// `admin/group/create`. Without an administrator, invitations to the group are accepted at
     /// once (nobody else could accept them).
     pub async fn create_group(&self, principal: &Principal, spec: GroupSpec) -> Result<(Group, Users)> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let (name, key) = department_name(spec.name.as_deref())?;
         let description = group_description(spec.description)?.unwrap_or_default();
         let admin = self
@@ -672,7 +664,7 @@ impl Core {
 
     /// `admin/group/{id}/update`.
     pub async fn update_group(&self, principal: &Principal, id: GroupId, spec: GroupSpec) -> Result<(Group, Users)> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let current = self.group_of(principal, id).await?;
         let name = spec.name.as_deref().map(|raw| department_name(Some(raw))).transpose()?;
         let changes = GroupChanges {
@@ -697,7 +689,7 @@ impl Core {
 
     /// `admin/group/{id}/delete`.
     pub async fn delete_group(&self, principal: &Principal, id: GroupId) -> Result<()> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let group = self.group_of(principal, id).await?;
         let audit = Audit::new(action::DISMISS_GROUP, TargetKind::Group, id.0, &group.name);
         let write = self.repo.delete_group(id);
@@ -708,7 +700,7 @@ impl Core {
 
     /// `admin/group/{id}/add_user`.
     pub async fn add_group_user(&self, principal: &Principal, id: GroupId, user: i64) -> Result<()> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let group = self.group_of(principal, id).await?;
         let user = self.member_of(enterprise_id, user).await?;
         let audit = Audit::new(action::ADD_GROUP_MEMBER, TargetKind::User, user.id.0, &user.name)
@@ -720,7 +712,7 @@ impl Core {
 
     /// `admin/group/{id}/remove_user`.
     pub async fn remove_group_user(&self, principal: &Principal, id: GroupId, user: i64) -> Result<()> {
-        let enterprise_id = Self::administered(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let group = self.group_of(principal, id).await?;
         let user = self.member_of(enterprise_id, user).await?;
         let audit = Audit::new(action::REMOVE_GROUP_MEMBER, TargetKind::User, user.id.0, &user.name)

@@ -100,13 +100,6 @@ fn platform(platform_id: i64) -> Result<i64> {
 }
 
 impl Core {
-    fn platform_admin(principal: &Principal) -> Result<EnterpriseId> {
-        match principal.kind() {
-            PrincipalKind::EnterpriseAdmin { enterprise_id, .. } => Ok(enterprise_id),
-            _ => Err(Error::PermissionDenied),
-        }
-    }
-
     /// Turns bulk account sync on or off for an enterprise. Host operator only.
     pub async fn set_account_sync(&self, principal: &Principal, enterprise_id: EnterpriseId, on: bool) -> Result<()> {
         if !matches!(principal.kind(), PrincipalKind::Operator) {
@@ -133,7 +126,7 @@ impl Core {
         platform_id: i64,
         key: MappingKey,
     ) -> Result<(UserWithEnterprise, String)> {
-        let enterprise_id = Self::platform_admin(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let platform_id = platform(platform_id)?;
         let user = match &key {
             MappingKey::Custom(custom) => {
@@ -187,7 +180,7 @@ impl Core {
         platform_id: i64,
         key: MappingKey,
     ) -> Result<(DepartmentView, String)> {
-        let enterprise_id = Self::platform_admin(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let platform_id = platform(platform_id)?;
         let Some((id, custom)) = self
             .org_mapping(enterprise_id, platform_id, OrgKind::Department, key)
@@ -206,7 +199,7 @@ impl Core {
         platform_id: i64,
         key: MappingKey,
     ) -> Result<(Group, Users, String)> {
-        let enterprise_id = Self::platform_admin(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let platform_id = platform(platform_id)?;
         let Some((id, custom)) = self
             .org_mapping(enterprise_id, platform_id, OrgKind::Group, key)
@@ -268,7 +261,7 @@ impl Core {
         platform_id: i64,
         sync: SyncUsers,
     ) -> Result<Vec<SyncOutcome>> {
-        let enterprise_id = Self::platform_admin(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let platform_id = platform(platform_id)?;
         let enterprise = self.sync_allowed(enterprise_id).await?;
         if sync.users.is_empty() {
@@ -453,7 +446,7 @@ impl Core {
         platform_id: i64,
         records: Vec<SyncOrgRecord>,
     ) -> Result<Vec<SyncOutcome>> {
-        let enterprise_id = Self::platform_admin(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let platform_id = platform(platform_id)?;
         self.sync_allowed(enterprise_id).await?;
         check_batch(&records, "departments")?;
@@ -547,7 +540,7 @@ impl Core {
         platform_id: i64,
         records: Vec<SyncOrgRecord>,
     ) -> Result<Vec<SyncOutcome>> {
-        let enterprise_id = Self::platform_admin(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let platform_id = platform(platform_id)?;
         self.sync_allowed(enterprise_id).await?;
         check_batch(&records, "groups")?;
@@ -663,7 +656,7 @@ impl Core {
         platform_id: i64,
         departments: &[String],
     ) -> Result<Vec<DepartmentFileManagers>> {
-        let enterprise_id = Self::platform_admin(principal)?;
+        let enterprise_id = principal.administered_enterprise()?;
         let platform_id = platform(platform_id)?;
         if departments.len() > MAX_FILE_MANAGER_DEPARTMENTS {
             return Err(Error::invalid("department_ids", "一次最多200个部门"));

@@ -70,23 +70,7 @@ impl Core {
         if user.enterprise_id != app.enterprise_id {
             return Err(invalid());
         }
-        let action = if user.active {
-            crate::audit::action::LOGIN
-        } else {
-            crate::audit::action::ACTIVATE_USER
-        };
-        let audit =
-            crate::services::audit_log::Audit::new(action, crate::audit::TargetKind::User, user.id.0, &user.name)
-                .with("via", "sso");
-        self.audited_as(
-            user.enterprise_id,
-            Some(user.id),
-            Some(app.id),
-            audit,
-            self.repo.record_login(user.id, now),
-        )
-        .await?;
-        self.after_revocation().await?;
+        self.record_login(&user, Some(app.id), "sso").await?;
         let secret = secrets::random_hex(32);
         let expires_at = now + WEB_SESSION_SECS;
         self.repo

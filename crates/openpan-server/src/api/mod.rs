@@ -1,5 +1,6 @@
 //! `/api/v2`: route modules mirror the URL paths.
 
+mod admin_enterprise;
 mod admin_user;
 mod collab;
 mod comment;
@@ -27,6 +28,8 @@ use openpan_types::ErrorCode;
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(idempotent_routes(state))
+        .route("/admin/enterprise/info", get(admin_enterprise::info))
+        .route("/admin/enterprise/update", post(admin_enterprise::update))
         .route("/admin/user/get_user_info", get(admin_user::get_user_info))
         .route("/admin/user/all", get(admin_user::list_users))
         .route("/admin/user/create", post(admin_user::create))

@@ -280,3 +280,36 @@ async fn operators_allow_account_sync_and_delete_users_handing_their_files_over(
     let inside = app.get_ok(&format!("/api/v2/folder/{handed}/children"), &heir).await;
     assert_eq!(inside["files"][0]["name"], "notes.txt");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_issue_and_revoke_user_access_tokens_for_the_auth_service() {
+    let app = TestApp::spawn().await;
+    let user_id = app.tenant.admin_user_id.to_string();
+    let issued = json_line(openpan(&app).args(["admin", "create-user-token", "--user-id", &user_id, "--json"]));
+    assert_eq!(issued["expires_in"], 90 * 24 * 3600);
+    let token = issued["access_token"].as_str().expect("access_token").to_owned();
+    let client = crate::auth_service::Client::of(&app, &app.tenant);
+    let code = client.authorize(&token).await;
+    assert_eq!(code.len(), 40);
+
+    let revoked = json_line(openpan(&app).args(["admin", "revoke-user-tokens", "--user-id", &user_id, "--json"]));
+    assert_eq!(revoked["revoked"], 1);
+    let after = client
+        .get("authService/authorize/json", &[("access_token", Some(&token))])
+        .await;
+    crate::auth_service::expect_code(after, 401, 401).await;
+    // The auth code issued on the token went with it.
+    let info = client
+        .get(
+            "userService/getUserInfo/json",
+            &[("access_token", Some(&token)), ("auth_code", Some(&code))],
+        )
+        .await;
+    crate::auth_service::expect_code(info, 401, 401).await;
+
+    let unknown = openpan(&app)
+        .args(["admin", "create-user-token", "--user-id", "999999"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+}

@@ -5,6 +5,7 @@ mod accounts;
 mod admin_cli;
 mod api_errors;
 mod audit;
+mod auth_service;
 mod collab;
 mod comment;
 mod crash;

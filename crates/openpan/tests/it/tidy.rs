@@ -126,34 +126,60 @@ fn error_code_table() -> String {
     table
 }
 
-#[test]
-fn the_error_code_document_matches_the_catalogue() {
-    let path = root().join("docs/error-codes.md");
-    let document = std::fs::read_to_string(&path).unwrap_or_default();
-    let table = error_code_table();
+/// Keeps the generated part of a document — from the line starting `begin` to the one
+/// starting `end`, or to the end of the file — equal to `generated`; `UPDATE_DOCS=1` rewrites it.
+fn keep_generated(document: &str, begin: &str, end: Option<&str>, generated: &str) {
+    let path = root().join(document);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let start = text.find(begin).map_or(text.len(), |at| {
+        if end.is_some() {
+            at + text[at..].find('\n').map_or(0, |line| line + 1)
+        } else {
+            at
+        }
+    });
+    let stop = end.and_then(|end| text[start..].find(end).map(|at| start + at)).unwrap_or(text.len());
     if std::env::var_os("UPDATE_DOCS").is_some() {
-        let start = document.find("| code |").unwrap_or(document.len());
-        std::fs::write(&path, format!("{}{table}", &document[..start])).unwrap();
+        std::fs::write(&path, format!("{}{generated}{}", &text[..start], &text[stop..])).unwrap();
         return;
     }
-    assert!(
-        document.ends_with(&table),
-        "docs/error-codes.md is stale; rerun with UPDATE_DOCS=1"
+    assert_eq!(
+        &text[start..stop],
+        generated,
+        "{document} is stale; rerun with UPDATE_DOCS=1"
     );
 }
 
 #[test]
+fn the_error_code_document_matches_the_catalogue() {
+    keep_generated("docs/error-codes.md", "| code |", None, &error_code_table());
+}
+
+#[test]
 fn the_permission_document_matches_the_role_matrix() {
-    let path = root().join("docs/permissions.md");
-    let document = std::fs::read_to_string(&path).unwrap_or_default();
-    let table = openpan_core::collab::matrix_table();
-    if std::env::var_os("UPDATE_DOCS").is_some() {
-        let start = document.find("| role |").unwrap_or(document.len());
-        std::fs::write(&path, format!("{}{table}", &document[..start])).unwrap();
-        return;
+    keep_generated(
+        "docs/permissions.md",
+        "| role |",
+        None,
+        &openpan_core::collab::matrix_table(),
+    );
+}
+
+#[test]
+fn the_dialect_document_lists_every_auth_service_code() {
+    let mut table = String::from("| code | HTTP status | message |\n|---|---|---|\n");
+    for code in openpan_types::AuthServiceCode::ALL {
+        table.push_str(&format!(
+            "| {} | {} | {} |\n",
+            code.code(),
+            code.http_status(),
+            code.message()
+        ));
     }
-    assert!(
-        document.ends_with(&table),
-        "docs/permissions.md is stale; rerun with UPDATE_DOCS=1"
+    keep_generated(
+        "docs/dialects.md",
+        "<!-- auth-service-codes -->",
+        Some("<!-- /auth-service-codes -->"),
+        &table,
     );
 }

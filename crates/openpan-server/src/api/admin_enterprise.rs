@@ -1,0 +1,86 @@
+//! `/api/v2/admin/enterprise/*` (enterprise token): the enterprise's registration details,
+//! which the auth service's `getCompanyInfo` reports.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
+use openpan_core::auth_service::EnterpriseProfileChanges;
+use openpan_core::services::CompanyInfo;
+use openpan_types as wire;
+
+use crate::AppState;
+use crate::error::Result;
+use crate::extract::{Caller, JsonBody, lenient_string};
+
+fn profile_json(info: CompanyInfo) -> wire::EnterpriseProfileJson {
+    let CompanyInfo { enterprise, profile } = info;
+    wire::EnterpriseProfileJson {
+        id: enterprise.id.0,
+        name: enterprise.name,
+        short_name: enterprise.short_name,
+        company_type: profile.company_type,
+        tax_number: profile.tax_number,
+        province: profile.province,
+        city: profile.city,
+        zone: profile.zone,
+        address: profile.address,
+        tel_phone: profile.tel_phone,
+        legal_person_phone: profile.legal_person_phone,
+        legal_person_name: profile.legal_person_name,
+        created: enterprise.created_at,
+    }
+}
+
+/// `GET admin/enterprise/info`.
+pub async fn info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> Result<Json<wire::EnterpriseProfileJson>> {
+    Ok(Json(profile_json(state.core.enterprise_profile(&principal).await?)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UpdateBody {
+    #[serde(deserialize_with = "lenient_string")]
+    company_type: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    tax_number: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    province: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    city: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    zone: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    address: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    tel_phone: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    legal_person_phone: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    legal_person_name: Option<String>,
+}
+
+/// `POST admin/enterprise/update`: the fields given change; an empty string clears one.
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<Json<wire::EnterpriseProfileJson>> {
+    let changes = EnterpriseProfileChanges {
+        company_type: body.company_type,
+        tax_number: body.tax_number,
+        province: body.province,
+        city: body.city,
+        zone: body.zone,
+        address: body.address,
+        tel_phone: body.tel_phone,
+        legal_person_phone: body.legal_person_phone,
+        legal_person_name: body.legal_person_name,
+    };
+    Ok(Json(profile_json(
+        state.core.update_enterprise_profile(&principal, changes).await?,
+    )))
+}
