@@ -95,6 +95,48 @@ pub struct App {
     pub callback_url: Option<String>,
     pub status: AppStatus,
     pub created_at: i64,
+    /// How the app names users in the OA dialect's `get-token`.
+    pub user_field: UserField,
+}
+
+/// How an app identifies the user it asks a token for (the OA dialect's "user identification
+/// field", set per app).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserField {
+    /// The numeric user id, the login email or the phone, whichever matches.
+    #[default]
+    Any,
+    Id,
+    Email,
+    Phone,
+    /// The id the third-party platform with this id knows the user by.
+    CustomId(i64),
+}
+
+impl UserField {
+    pub fn as_string(self) -> String {
+        match self {
+            UserField::Any => "any".to_owned(),
+            UserField::Id => "id".to_owned(),
+            UserField::Email => "email".to_owned(),
+            UserField::Phone => "phone".to_owned(),
+            UserField::CustomId(platform) => format!("custom_id:{platform}"),
+        }
+    }
+
+    /// `any`, `id`, `email`, `phone` or `custom_id:<platform id ≥ 1>`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "any" => Some(UserField::Any),
+            "id" => Some(UserField::Id),
+            "email" => Some(UserField::Email),
+            "phone" => Some(UserField::Phone),
+            other => {
+                let platform: i64 = other.strip_prefix("custom_id:")?.parse().ok()?;
+                (platform >= 1).then_some(UserField::CustomId(platform))
+            }
+        }
+    }
 }
 
 /// What a token speaks for.

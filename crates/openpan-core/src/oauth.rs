@@ -303,6 +303,136 @@ impl Core {
     }
 }
 
+impl Core {
+    /// The OA dialect's `get-token`: the app, by its credentials, asks a token pair for one of
+    /// its enterprise's active users, named the way the app is configured to name them.
+    pub async fn issue_app_user_token(
+        &self,
+        credentials: &ClientCredentials,
+        user: &str,
+    ) -> Result<(IssuedToken, crate::model::User)> {
+        let app = self.authenticate_client(credentials).await?;
+        let user = self.app_user(&app, user.trim()).await?;
+        if !user.active {
+            return Err(Error::UserNotActive);
+        }
+        let subject = Subject::User(app.enterprise_id, user.id);
+        let issued = self.store_token(app.id, subject).await?;
+        Ok((issued, user))
+    }
+
+    /// A user of the app's enterprise by the app's user field; `UserNotFound` otherwise.
+    async fn app_user(&self, app: &App, name: &str) -> Result<crate::model::User> {
+        use crate::model::UserField;
+        let enterprise_id = app.enterprise_id;
+        let missing = || Error::not_found(crate::error::NotFoundKind::User);
+        if name.is_empty() || name.len() > 255 {
+            return Err(Error::invalid("user", "不能为空"));
+        }
+        let by_id = || async {
+            let Ok(id) = name.parse::<i64>() else {
+                return Ok::<_, Error>(None);
+            };
+            Ok(self.repo.find_user(UserId(id)).await?)
+        };
+        let by_login = || async { Ok::<_, Error>(self.repo.find_user_by_login(enterprise_id, name).await?) };
+        let found = match app.user_field {
+            UserField::Any => match by_id().await?.filter(|user| user.enterprise_id == enterprise_id) {
+                Some(user) => Some(user),
+                None => by_login().await?,
+            },
+            UserField::Id => by_id().await?,
+            UserField::Email => by_login().await?.filter(|user| {
+                user.email
+                    .as_deref()
+                    .is_some_and(|email| email.eq_ignore_ascii_case(name))
+            }),
+            UserField::Phone => by_login().await?.filter(|user| user.phone.as_deref() == Some(name)),
+            UserField::CustomId(platform) => self.repo.find_user_by_ticket(enterprise_id, platform, name).await?,
+        };
+        found
+            .filter(|user| user.enterprise_id == enterprise_id)
+            .ok_or_else(missing)
+    }
+
+    /// Stores a fresh pair for `subject`, issued to `app` without an assertion.
+    async fn store_token(&self, app: crate::ids::AppId, subject: Subject) -> Result<IssuedToken> {
+        let secrets = TokenSecrets::new();
+        let token = NewToken {
+            app_id: app,
+            subject,
+            secrets: secrets.hashes(&self.key, self.clock.now()),
+        };
+        match self.repo.create_token(token).await {
+            Ok(token_id) => Ok(secrets.issued(token_id, subject)),
+            Err(RepoError::Conflict(ConflictKind::AppInactive)) => Err(Error::OAuth(OAuthFailure::InvalidClient)),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The OA dialect's `refresh-token`: the pair's own app rotates it, so the client presents
+    /// only the pair (`token` must be the refresh token's partner).
+    pub async fn refresh_app_token(&self, access_token: &str, refresh_token: &str) -> Result<IssuedToken> {
+        let unusable = || invalid_grant("refresh token is invalid, expired or already used");
+        let (token_id, secret) = split_token(refresh_token).ok_or_else(unusable)?;
+        let (access_id, _) = split_token(access_token).ok_or_else(unusable)?;
+        if access_id != token_id {
+            return Err(unusable());
+        }
+        let app = self.repo.find_token_app(token_id).await?.ok_or_else(unusable)?;
+        let now = self.clock.now();
+        let secrets = TokenSecrets::new();
+        let rotated = self
+            .repo
+            .rotate_refresh_token(
+                app,
+                token_id,
+                &self.key.hash(secret),
+                now,
+                secrets.hashes(&self.key, now),
+            )
+            .await?;
+        match rotated {
+            Some((new_id, subject)) => Ok(secrets.issued(new_id, subject)),
+            None => Err(unusable()),
+        }
+    }
+
+    /// The OA dialect's `login-info/refresh?refresh_new_token=true`: another pair for the
+    /// caller, from the same app.
+    pub async fn reissue_token(&self, principal: &Principal) -> Result<IssuedToken> {
+        match principal.kind() {
+            PrincipalKind::User {
+                enterprise_id,
+                user_id,
+                app_id,
+            } => self.store_token(app_id, Subject::User(enterprise_id, user_id)).await,
+            PrincipalKind::EnterpriseAdmin { enterprise_id, app_id } => {
+                self.store_token(app_id, Subject::Enterprise(enterprise_id)).await
+            }
+            PrincipalKind::Operator | PrincipalKind::Visitor { .. } => Err(Error::PermissionDenied),
+        }
+    }
+
+    /// Sets how an app names users in `get-token` (its enterprise's administrator, or the
+    /// operator).
+    pub async fn set_app_user_field(
+        &self,
+        principal: &Principal,
+        app_id: crate::ids::AppId,
+        field: crate::model::UserField,
+    ) -> Result<()> {
+        let app = self.repo.find_app(app_id).await?;
+        app.filter(|app| principal.can_administer(app.enterprise_id))
+            .ok_or_else(|| Error::not_found(crate::error::NotFoundKind::App))?;
+        self.repo
+            .update_app_user_field(app_id, field)
+            .await
+            .map_err(crate::error::gone(|| Error::not_found(crate::error::NotFoundKind::App)))?;
+        self.after_revocation().await
+    }
+}
+
 /// Splits `"<token_id>.<secret>"`; anything else is no token of ours.
 fn split_token(token: &str) -> Option<(TokenId, &str)> {
     let (id, secret) = token.trim().split_once('.')?;

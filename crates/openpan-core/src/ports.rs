@@ -23,7 +23,7 @@ use crate::ids::{
     TokenId, UserId, VersionId,
 };
 use crate::model::{
-    App, AppStatus, Enterprise, NewToken, Page, Subject, TokenHashes, TokenRecord, User, UserWithEnterprise,
+    App, AppStatus, Enterprise, NewToken, Page, Subject, TokenHashes, TokenRecord, User, UserField, UserWithEnterprise,
 };
 use crate::org::{Department, DepartmentChanges, Group, GroupChanges, NewDepartment, NewGroup, OrgKind};
 
@@ -165,6 +165,8 @@ pub trait AppRepo: Send + Sync {
     /// Atomic: sets the status, bumps the revocation epoch and, unless the status is `Active`,
     /// deletes every token of the app.
     async fn update_app_status(&self, id: AppId, status: AppStatus) -> RepoResult<()>;
+    /// Sets how the app names users in `get-token`; cached copies of the app go stale with it.
+    async fn update_app_user_field(&self, id: AppId, field: UserField) -> RepoResult<()>;
 }
 
 #[async_trait]
@@ -178,6 +180,11 @@ pub trait TokenRepo: Send + Sync {
         jti_expires_at: i64,
         token: NewToken,
     ) -> RepoResult<TokenId>;
+    /// Stores a token pair issued without an assertion (the OA dialect's `get-token`).
+    /// Errors: `Conflict(AppInactive)` when the app is not active (nothing is stored).
+    async fn create_token(&self, token: NewToken) -> RepoResult<TokenId>;
+    /// The app a token pair was issued to, while the pair exists.
+    async fn find_token_app(&self, id: TokenId) -> RepoResult<Option<AppId>>;
     /// The token, if its access token is unexpired, its app is active and (for user tokens)
     /// its user is active and undeleted. The caller checks the secret against `access_hash`.
     async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>>;

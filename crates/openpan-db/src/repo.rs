@@ -156,6 +156,7 @@ struct AppRow {
     callback_url: Option<String>,
     status: String,
     created_at: i64,
+    user_field: String,
 }
 
 impl TryFrom<AppRow> for model::App {
@@ -174,11 +175,14 @@ impl TryFrom<AppRow> for model::App {
             callback_url: row.callback_url,
             status,
             created_at: row.created_at,
+            // A value this build does not know (written by a newer one) falls back to the
+            // default rather than locking the app out.
+            user_field: model::UserField::parse(&row.user_field).unwrap_or_default(),
         })
     }
 }
 
-const APP_COLUMNS: [App; 8] = [
+const APP_COLUMNS: [App; 9] = [
     App::AppId,
     App::EnterpriseId,
     App::Name,
@@ -187,6 +191,7 @@ const APP_COLUMNS: [App; 8] = [
     App::CallbackUrl,
     App::Status,
     App::CreatedAt,
+    App::UserField,
 ];
 
 #[derive(sqlx::FromRow)]
@@ -938,6 +943,22 @@ impl AppRepo for SqlRepo {
             commit!(tx, builder)
         })
     }
+
+    async fn update_app_user_field(&self, id: AppId, field: model::UserField) -> RepoResult<()> {
+        let update = Query::update()
+            .table(App::Table)
+            .value(App::UserField, field.as_string())
+            .and_where(Expr::col(App::AppId).eq(id.0))
+            .to_owned();
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            if execute!(&mut *tx, builder, update)?.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            execute!(&mut *tx, builder, bump_revocation_epoch())?;
+            commit!(tx, builder)
+        })
+    }
 }
 
 fn token_writer_stopped() -> RepoError {
@@ -977,6 +998,49 @@ impl TokenRepo for SqlRepo {
             })
         })
         .await
+    }
+
+    async fn create_token(&self, token: NewToken) -> RepoResult<TokenId> {
+        let app = token.app_id;
+        let active = Query::select()
+            .column(App::AppId)
+            .from(App::Table)
+            .and_where(Expr::col(App::AppId).eq(app.0))
+            .and_where(Expr::col(App::Status).eq(AppStatus::Active.as_str()))
+            .lock_shared()
+            .to_owned();
+        let insert = insert_tokens(&[&token])
+            .returning(Query::returning().column(OauthToken::TokenId))
+            .to_owned();
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            // Held until commit, so a concurrent disable either waits for this token (and
+            // deletes it) or is seen here.
+            let (sql, values) = active.build_sqlx(builder());
+            let found: Option<i64> = sqlx::query_scalar_with(&sql, values)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(other)?;
+            if found.is_none() {
+                return Err(RepoError::Conflict(ConflictKind::AppInactive));
+            }
+            let (sql, values) = insert.build_sqlx(builder());
+            let id: i64 = sqlx::query_scalar_with(&sql, values)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+            commit!(tx, builder)?;
+            Ok(TokenId(id))
+        })
+    }
+
+    async fn find_token_app(&self, id: TokenId) -> RepoResult<Option<AppId>> {
+        let query = Query::select()
+            .column(OauthToken::AppId)
+            .from(OauthToken::Table)
+            .and_where(Expr::col(OauthToken::TokenId).eq(id.0))
+            .to_owned();
+        Ok(fetch_optional!(self, query => (i64,))?.map(|(app,)| AppId(app)))
     }
 
     async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>> {

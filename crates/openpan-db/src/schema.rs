@@ -60,6 +60,7 @@ pub(crate) enum App {
     CallbackUrl,
     Status,
     CreatedAt,
+    UserField,
 }
 
 #[derive(Iden, Clone, Copy)]

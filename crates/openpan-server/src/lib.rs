@@ -1,6 +1,6 @@
 //! The HTTP face of openpan: the `/api/v2` platform with its envelope, scopes and rate limits,
-//! the OAuth2 token endpoint, the other dialects (the auth service's `/apis/rest`), and
-//! health, readiness and metrics endpoints.
+//! the OAuth2 token endpoint, the other dialects (the auth service's `/apis/rest`, the OA
+//! dialect's token paths), and health, readiness and metrics endpoints.
 //!
 //! Handlers reach storage only through `openpan_core` services; this crate must never depend
 //! on the database, blob or rate-limit backend crates — `crates/openpan` wires those in.
@@ -14,6 +14,7 @@ mod extract;
 mod idempotency;
 pub mod listing_cache;
 mod metrics;
+mod oa;
 mod oauth;
 pub mod ratelimit;
 mod transfer;
@@ -139,6 +140,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .route("/oauth/token", post(oauth::token))
         .merge(web_routes())
         .merge(auth_service::routes())
+        .merge(oa::routes())
         .nest("/api/v2", api_v2)
         .merge(transfers)
         .fallback(unknown_route)

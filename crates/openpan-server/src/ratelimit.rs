@@ -124,7 +124,12 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 impl AppState {
-    async fn charge(&self, class: ApiClass, principal: Option<&Principal>, peer: Option<SocketAddr>) -> RateDecision {
+    pub(crate) async fn charge(
+        &self,
+        class: ApiClass,
+        principal: Option<&Principal>,
+        peer: Option<SocketAddr>,
+    ) -> RateDecision {
         let limits = self.rate_limits.limits(class);
         let class_key = class.key();
         let mut budgets: Vec<(String, Quota)> = Vec::with_capacity(2);

@@ -119,6 +119,16 @@ pub async fn revoke_user_tokens(core: &Core, user_id: i64) -> anyhow::Result<ser
     Ok(json!({ "user_id": user_id, "revoked": revoked }))
 }
 
+/// `set-app-user-field`: how the app names users in the OA dialect's `get-token`.
+pub async fn set_app_user_field(core: &Core, app_id: i64, field: &str) -> anyhow::Result<serde_json::Value> {
+    let parsed = openpan_core::model::UserField::parse(field)
+        .ok_or_else(|| anyhow::anyhow!("--field: one of any, id, email, phone, custom_id:<platform id>"))?;
+    core.set_app_user_field(&Principal::local_operator(), AppId(app_id), parsed)
+        .await
+        .map_err(describe)?;
+    Ok(json!({ "app_id": app_id, "user_field": parsed.as_string() }))
+}
+
 /// What first start created, to print once.
 pub struct Bootstrapped {
     pub enterprise: serde_json::Value,

@@ -149,6 +149,16 @@ enum AdminCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Set how an app names users in the OA dialect's get-token.
+    SetAppUserField {
+        #[arg(long)]
+        app_id: i64,
+        /// any (numeric id, email or phone), id, email, phone, or custom_id:<platform id>.
+        #[arg(long)]
+        field: String,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Issue a user access token (valid three months) for the auth service's `/apis/rest` APIs.
     CreateUserToken {
         #[arg(long)]
@@ -255,6 +265,9 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
         }
         AdminCommand::DeleteApp { app_id, output } => {
             (output, admin::set_app_status(core, app_id, AppStatus::Deleted).await?)
+        }
+        AdminCommand::SetAppUserField { app_id, field, output } => {
+            (output, admin::set_app_user_field(core, app_id, &field).await?)
         }
         AdminCommand::CreateUserToken { user_id, output } => (output, admin::create_user_token(core, user_id).await?),
         AdminCommand::RevokeUserTokens { user_id, output } => (output, admin::revoke_user_tokens(core, user_id).await?),

@@ -10,7 +10,9 @@
 mod auth_service;
 mod dto;
 mod error;
+mod oa;
 
 pub use auth_service::*;
 pub use dto::*;
 pub use error::*;
+pub use oa::*;

@@ -115,7 +115,7 @@ impl Core {
 
     /// After a revocation committed here: drop what this node cached at once. The revocation
     /// itself succeeded, so a failure to re-read the epoch only suspends the cache.
-    async fn after_revocation(&self) -> crate::Result<()> {
+    pub(crate) async fn after_revocation(&self) -> crate::Result<()> {
         if self.cache.epoch().is_some()
             && let Err(err) = self.sync_revocations().await
         {

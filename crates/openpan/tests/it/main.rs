@@ -16,6 +16,7 @@ mod drive_transfer;
 mod harness;
 mod isolation;
 mod listing_cache;
+mod oa;
 mod oauth;
 mod org;
 mod permission_model;

@@ -138,7 +138,9 @@ fn keep_generated(document: &str, begin: &str, end: Option<&str>, generated: &st
             at
         }
     });
-    let stop = end.and_then(|end| text[start..].find(end).map(|at| start + at)).unwrap_or(text.len());
+    let stop = end
+        .and_then(|end| text[start..].find(end).map(|at| start + at))
+        .unwrap_or(text.len());
     if std::env::var_os("UPDATE_DOCS").is_some() {
         std::fs::write(&path, format!("{}{generated}{}", &text[..start], &text[stop..])).unwrap();
         return;

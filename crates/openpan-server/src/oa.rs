@@ -1,0 +1,300 @@
+//! The OA dialect: tokens for an app's users (`open-api/get-token`, `open-api/refresh-token`,
+//! `auth/login-info/refresh`), served at `/api/…` and under the document's full-path prefix
+//! `/eoffice/server/public/api/…`, with CORS preflight on every path.
+//!
+//! A facade: its tokens are the platform's OAuth2 token pairs (so they work on `/api/v2` too),
+//! its errors the platform's codes in `{"status": 0, "errors": […]}`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use serde::Serialize;
+
+use openpan_core::Error;
+use openpan_core::auth::Principal;
+use openpan_core::model::User;
+use openpan_core::oauth::{ACCESS_TOKEN_TTL_SECS, ClientCredentials, IssuedToken, REFRESH_TOKEN_TTL_SECS};
+use openpan_types::{ErrorCode, Lang, OaCurrentUser, OaError, OaFailure, OaLoginInfo, OaSuccess, OaToken};
+
+use crate::AppState;
+use crate::context::RequestContext;
+use crate::error::{ApiError, error_items};
+use crate::extract::query_and_form;
+use crate::ratelimit::ApiClass;
+
+/// The dialect takes small forms and JSON bodies only.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Where the dialect answers: its short paths and the document's full paths.
+const PREFIXES: [&str; 2] = ["/api", "/eoffice/server/public/api"];
+
+pub fn routes() -> Router<AppState> {
+    // Each path takes OPTIONS, so the preflight reaches the CORS layer instead of the
+    // router's wrong-method answer.
+    let endpoints: [(&str, MethodRouter<AppState>); 3] = [
+        ("/open-api/get-token", post(get_token).options(preflight)),
+        ("/open-api/refresh-token", post(refresh_token).options(preflight)),
+        (
+            "/auth/login-info/refresh",
+            get(login_info).post(login_info).options(preflight),
+        ),
+    ];
+    let mut router = Router::new();
+    for prefix in PREFIXES {
+        for (path, method_router) in &endpoints {
+            router = router.route(&format!("{prefix}{path}"), method_router.clone());
+        }
+    }
+    // Browsers call the dialect from the OA system's pages: any origin may, with the headers
+    // the document names (the bearer token and the `search` conditions).
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([
+            axum::http::Method::GET,
+            axum::http::Method::POST,
+            axum::http::Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT_LANGUAGE,
+            header::HeaderName::from_static("search"),
+            header::HeaderName::from_static("api_token"),
+        ])
+        .max_age(std::time::Duration::from_secs(3600));
+    router.layer(cors)
+}
+
+/// An OPTIONS request that is not a CORS preflight: nothing to say beyond the headers.
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// A request's parameters (query, form or JSON body), headers, peer and language.
+struct Input {
+    params: HashMap<String, String>,
+    headers: HeaderMap,
+    peer: Option<SocketAddr>,
+    lang: Lang,
+}
+
+impl Input {
+    async fn read(request: Request) -> Result<Self, ApiError> {
+        let lang = request
+            .extensions()
+            .get::<RequestContext>()
+            .map(|context| context.lang)
+            .unwrap_or_default();
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::RequestBodyTooLarge))?;
+        let is_json = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.contains("json"));
+        let mut params = query_and_form(parts.uri.query(), if is_json { &[] } else { &body });
+        if is_json && !body.trim_ascii().is_empty() {
+            let object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(&body).map_err(|_| ApiError::field("body", "不是JSON对象"))?;
+            for (key, value) in object {
+                let text = match value {
+                    serde_json::Value::String(text) => text,
+                    serde_json::Value::Null => continue,
+                    other => other.to_string(),
+                };
+                params.insert(key, text);
+            }
+        }
+        Ok(Self {
+            params,
+            headers: parts.headers,
+            peer,
+            lang,
+        })
+    }
+
+    fn optional(&self, name: &str) -> Option<&str> {
+        self.params
+            .get(name)
+            .map(|value| value.trim())
+            .filter(|value| !value.is_empty())
+    }
+
+    fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.optional(name).ok_or_else(|| ApiError::field(name, "不能为空"))
+    }
+
+    /// The token: `Authorization: Bearer …`, else the `api_token` parameter.
+    fn api_token(&self) -> Option<&str> {
+        let bearer = self
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        bearer.or_else(|| self.optional("api_token"))
+    }
+}
+
+/// Renders `outcome` in the dialect's envelope.
+fn render<T: Serialize>(lang: Lang, outcome: Result<T, ApiError>) -> Response {
+    match outcome {
+        Ok(data) => Json(OaSuccess { status: 1, data }).into_response(),
+        Err(error) => {
+            let status = StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let errors = error_items(&error, lang)
+                .into_iter()
+                .map(|item| OaError {
+                    code: item.code,
+                    message: item.msg,
+                })
+                .collect();
+            let mut response = (status, Json(OaFailure { status: 0, errors })).into_response();
+            if let Some(seconds) = error.retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds.max(1)));
+            }
+            response
+        }
+    }
+}
+
+/// Runs `work` on the request's input, charging `budget` first, and renders the outcome.
+async fn answer<T, F, Fut>(state: AppState, request: Request, budget: Budget, work: F) -> Response
+where
+    T: Serialize,
+    F: FnOnce(AppState, Input, Option<Principal>) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let input = match Input::read(request).await {
+        Ok(input) => input,
+        Err(error) => return render::<()>(Lang::default(), Err(error)),
+    };
+    let lang = input.lang;
+    let principal = match budget {
+        Budget::Credentials => None,
+        Budget::Token(name) => {
+            let token = match name {
+                Some(name) => input.optional(name).or_else(|| input.api_token()),
+                None => input.api_token(),
+            };
+            let Some(token) = token else {
+                return render::<()>(lang, Err(ApiError::new(ErrorCode::Unauthorized)));
+            };
+            match state.core.authenticate_bearer(token).await {
+                Ok(principal) => Some(principal),
+                Err(err) => return render::<()>(lang, Err(err.into())),
+            }
+        }
+    };
+    let decision = match &principal {
+        Some(principal) => state.charge(ApiClass::Default, Some(principal), input.peer).await,
+        None => state.charge_token_endpoint(input.peer).await,
+    };
+    let mut response = if decision.allowed {
+        render(lang, work(state, input, principal).await)
+    } else {
+        let error = ApiError::from(Error::RateLimited {
+            retry_after_secs: decision.retry_after_secs,
+        });
+        render::<()>(lang, Err(error))
+    };
+    crate::ratelimit::stamp(response.headers_mut(), &decision);
+    response
+}
+
+/// What a call is charged to: the per-address budget of the credential endpoints, or the
+/// token's (read from the named parameter before the usual places).
+#[derive(Clone, Copy)]
+enum Budget {
+    Credentials,
+    Token(Option<&'static str>),
+}
+
+fn token_data(issued: IssuedToken, user: Option<&User>) -> OaToken {
+    OaToken {
+        user: user.map(|user| user.id.0.to_string()),
+        token: issued.access_token,
+        refresh_token: issued.refresh_token,
+        expired_in: issued.expires_in.to_string(),
+        refresh_token_expired_in: REFRESH_TOKEN_TTL_SECS.to_string(),
+    }
+}
+
+/// `POST open-api/get-token`: `agent_id` (the app's client id), `secret` (its client secret)
+/// and `user` (named as the app is configured to name users) → a token pair for the user.
+async fn get_token(State(state): State<AppState>, request: Request) -> Response {
+    answer(state, request, Budget::Credentials, |state, input, _| async move {
+        let credentials = ClientCredentials {
+            client_id: input.required("agent_id")?.to_owned(),
+            client_secret: input.required("secret")?.to_owned(),
+        };
+        let user = input.required("user")?;
+        let (issued, user) = state.core.issue_app_user_token(&credentials, user).await?;
+        Ok(token_data(issued, Some(&user)))
+    })
+    .await
+}
+
+/// `POST open-api/refresh-token`: `token` and `refresh_token` → a new pair (the refresh token
+/// is used up, so the new one comes back too).
+async fn refresh_token(State(state): State<AppState>, request: Request) -> Response {
+    answer(state, request, Budget::Credentials, |state, input, _| async move {
+        let token = input.required("token")?;
+        let refresh = input.required("refresh_token")?;
+        let issued = state.core.refresh_app_token(token, refresh).await?;
+        Ok(token_data(issued, None))
+    })
+    .await
+}
+
+/// `GET api/auth/login-info/refresh`: the user behind `token` and that token, or a new one
+/// with `refresh_new_token=true`.
+async fn login_info(State(state): State<AppState>, request: Request) -> Response {
+    answer(
+        state,
+        request,
+        Budget::Token(Some("token")),
+        |state, input, principal| async move {
+            let principal = principal.ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
+            let me = state.core.fresh_self(&principal).await?;
+            let presented = input
+                .optional("token")
+                .or_else(|| input.api_token())
+                .unwrap_or_default()
+                .to_owned();
+            let (token, refresh_token) = if input.optional("refresh_new_token") == Some("true") {
+                let issued = state.core.reissue_token(&principal).await?;
+                debug_assert_eq!(issued.expires_in, ACCESS_TOKEN_TTL_SECS);
+                (issued.access_token, Some(issued.refresh_token))
+            } else {
+                (presented, None)
+            };
+            Ok(OaLoginInfo {
+                current_user: OaCurrentUser {
+                    user_id: me.id.0.to_string(),
+                    user_name: me.name.clone(),
+                    user_accounts: me.login().to_owned(),
+                    email: me.email.clone().unwrap_or_default(),
+                    phone: me.phone.clone().unwrap_or_default(),
+                    enterprise_id: me.enterprise_id.0.to_string(),
+                    is_admin: if me.is_admin { "1" } else { "0" }.to_owned(),
+                },
+                token,
+                refresh_token,
+            })
+        },
+    )
+    .await
+}
