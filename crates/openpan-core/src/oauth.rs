@@ -370,16 +370,20 @@ impl Core {
         }
     }
 
-    /// The OA dialect's `refresh-token`: the pair's own app rotates it, so the client presents
-    /// only the pair (`token` must be the refresh token's partner).
+    /// The OA dialect's `refresh-token`: the client presents the whole pair instead of its
+    /// app's credentials — both halves are checked (the access token may have expired), and
+    /// the pair's own app rotates it.
     pub async fn refresh_app_token(&self, access_token: &str, refresh_token: &str) -> Result<IssuedToken> {
         let unusable = || invalid_grant("refresh token is invalid, expired or already used");
         let (token_id, secret) = split_token(refresh_token).ok_or_else(unusable)?;
-        let (access_id, _) = split_token(access_token).ok_or_else(unusable)?;
+        let (access_id, access_secret) = split_token(access_token).ok_or_else(unusable)?;
         if access_id != token_id {
             return Err(unusable());
         }
-        let app = self.repo.find_token_app(token_id).await?.ok_or_else(unusable)?;
+        let (app, access_hash) = self.repo.find_token_pair(token_id).await?.ok_or_else(unusable)?;
+        if !self.key.verify(access_secret, &access_hash) {
+            return Err(unusable());
+        }
         let now = self.clock.now();
         let secrets = TokenSecrets::new();
         let rotated = self
@@ -398,20 +402,31 @@ impl Core {
         }
     }
 
-    /// The OA dialect's `login-info/refresh?refresh_new_token=true`: another pair for the
-    /// caller, from the same app.
-    pub async fn reissue_token(&self, principal: &Principal) -> Result<IssuedToken> {
-        match principal.kind() {
-            PrincipalKind::User {
-                enterprise_id,
-                user_id,
-                app_id,
-            } => self.store_token(app_id, Subject::User(enterprise_id, user_id)).await,
-            PrincipalKind::EnterpriseAdmin { enterprise_id, app_id } => {
-                self.store_token(app_id, Subject::Enterprise(enterprise_id)).await
+    /// The OA dialect's `login-info/refresh?refresh_new_token=true`: the presented pair is
+    /// replaced by a new one, which lives no longer than the old pair's refresh token would
+    /// have — a token cannot be stretched into endless access this way.
+    pub async fn reissue_token(&self, principal: &Principal, access_token: &str) -> Result<IssuedToken> {
+        let (token_id, _) = split_token(access_token).ok_or(Error::InvalidToken)?;
+        // The principal came from this very token; a different one is a caller's mistake.
+        let now = self.clock.now();
+        let secrets = TokenSecrets::new();
+        let replaced = self
+            .repo
+            .replace_token(token_id, now, secrets.hashes(&self.key, now))
+            .await?;
+        let (new_id, subject) = replaced.ok_or(Error::InvalidToken)?;
+        let same_caller = match (principal.kind(), subject) {
+            (PrincipalKind::User { user_id, .. }, Subject::User(_, owner)) => user_id == owner,
+            (PrincipalKind::EnterpriseAdmin { enterprise_id, .. }, Subject::Enterprise(owner)) => {
+                enterprise_id == owner
             }
-            PrincipalKind::Operator | PrincipalKind::Visitor { .. } => Err(Error::PermissionDenied),
+            _ => false,
+        };
+        if !same_caller {
+            return Err(Error::InvalidToken);
         }
+        self.after_revocation().await?;
+        Ok(secrets.issued(new_id, subject))
     }
 
     /// Sets how an app names users in `get-token` (its enterprise's administrator, or the

@@ -183,8 +183,19 @@ pub trait TokenRepo: Send + Sync {
     /// Stores a token pair issued without an assertion (the OA dialect's `get-token`).
     /// Errors: `Conflict(AppInactive)` when the app is not active (nothing is stored).
     async fn create_token(&self, token: NewToken) -> RepoResult<TokenId>;
-    /// The app a token pair was issued to, while the pair exists.
-    async fn find_token_app(&self, id: TokenId) -> RepoResult<Option<AppId>>;
+    /// The app a token pair was issued to and its access token's hash, while the pair exists
+    /// (expired or not).
+    async fn find_token_pair(&self, id: TokenId) -> RepoResult<Option<(AppId, Vec<u8>)>>;
+    /// Atomic: deletes the unexpired pair `old` and stores `replacement` for the same app and
+    /// subject, its refresh token no longer-lived than the old one's (and unusable if the old
+    /// one was used), its access token no longer-lived than that. `None` when `old` is gone
+    /// or expired, or its app is not active; nothing is stored then.
+    async fn replace_token(
+        &self,
+        old: TokenId,
+        now: i64,
+        replacement: TokenHashes,
+    ) -> RepoResult<Option<(TokenId, Subject)>>;
     /// The token, if its access token is unexpired, its app is active and (for user tokens)
     /// its user is active and undeleted. The caller checks the secret against `access_hash`.
     async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>>;

@@ -1034,13 +1034,82 @@ impl TokenRepo for SqlRepo {
         })
     }
 
-    async fn find_token_app(&self, id: TokenId) -> RepoResult<Option<AppId>> {
+    async fn find_token_pair(&self, id: TokenId) -> RepoResult<Option<(AppId, Vec<u8>)>> {
         let query = Query::select()
-            .column(OauthToken::AppId)
+            .columns([OauthToken::AppId, OauthToken::AccessHash])
             .from(OauthToken::Table)
             .and_where(Expr::col(OauthToken::TokenId).eq(id.0))
             .to_owned();
-        Ok(fetch_optional!(self, query => (i64,))?.map(|(app,)| AppId(app)))
+        Ok(fetch_optional!(self, query => (i64, Vec<u8>))?.map(|(app, hash)| (AppId(app), hash)))
+    }
+
+    async fn replace_token(
+        &self,
+        old: TokenId,
+        now: i64,
+        replacement: TokenHashes,
+    ) -> RepoResult<Option<(TokenId, Subject)>> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            let removed: Option<(i64, i64, Option<i64>, i64, bool)> = crate::pool::fetch!(
+                optional(i64, i64, Option<i64>, i64, bool),
+                &mut *tx,
+                builder,
+                "delete from oauth_token where token_id = ? and access_expires_at > ? \
+                 returning app_id, enterprise_id, user_id, refresh_expires_at, refresh_hash is not null",
+                old.0,
+                now
+            )
+            .map_err(other)?;
+            let Some((app_id, enterprise_id, user_id, refresh_expires_at, refreshable)) = removed else {
+                return Ok(None);
+            };
+            let active: Option<(i64,)> = crate::pool::fetch!(
+                optional(i64,),
+                &mut *tx,
+                builder,
+                &format!(
+                    "select app_id from app where app_id = ? and status = 'active'{}",
+                    crate::pool::row_lock(&builder(), " for share")
+                ),
+                app_id
+            )
+            .map_err(other)?;
+            if active.is_none() {
+                return Ok(None);
+            }
+            let enterprise_id = EnterpriseId(enterprise_id);
+            let subject = match user_id {
+                Some(user_id) => Subject::User(enterprise_id, UserId(user_id)),
+                None => Subject::Enterprise(enterprise_id),
+            };
+            let mut secrets = replacement;
+            secrets.refresh_expires_at = secrets.refresh_expires_at.min(refresh_expires_at);
+            secrets.access_expires_at = secrets.access_expires_at.min(secrets.refresh_expires_at);
+            let mut token = NewToken {
+                app_id: AppId(app_id),
+                subject,
+                secrets,
+            };
+            if !refreshable {
+                // The old refresh token was used: the new pair cannot be refreshed either. A
+                // fresh random hash nobody holds keeps the column unique and unusable.
+                token.secrets.refresh_hash = openpan_core::secrets::random_hex(32).into_bytes();
+                token.secrets.refresh_expires_at = now;
+            }
+            let insert = insert_tokens(&[&token])
+                .returning(Query::returning().column(OauthToken::TokenId))
+                .to_owned();
+            let (sql, values) = insert.build_sqlx(builder());
+            let id: i64 = sqlx::query_scalar_with(&sql, values)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+            // Nodes that cached the old token's check must stop trusting it.
+            execute!(&mut *tx, builder, bump_revocation_epoch())?;
+            commit!(tx, builder)?;
+            Ok(Some((TokenId(id), subject)))
+        })
     }
 
     async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>> {

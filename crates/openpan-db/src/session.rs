@@ -111,7 +111,11 @@ impl SessionRepo for SqlRepo {
             for (statement, before) in [
                 ("delete from login_ticket where expires_at <= ?", now),
                 ("delete from web_session where expires_at <= ?", now),
-                ("delete from auth_code where expires_at <= ?", now),
+                // Kept a day past expiry, so a late exchange hears "expired", not "unknown".
+                (
+                    "delete from auth_code where expires_at <= ?",
+                    now.saturating_sub(24 * 3600),
+                ),
                 // Auth codes go first: they may name the tokens' users only while those live.
                 ("delete from user_token where expires_at <= ?", forgotten),
             ] {

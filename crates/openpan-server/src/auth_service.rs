@@ -299,11 +299,14 @@ async fn unknown_api(request: Request) -> Response {
 async fn login(State(state): State<AppState>, Path(format): Path<String>, request: Request) -> Response {
     answer(state, &format, request, |state, input| async move {
         let username = input.required("username")?;
+        // Spaces may be part of a password: only a missing or empty one is refused here.
         let password = input
             .params
             .get("password")
-            .filter(|password| !password.is_empty())
             .ok_or_else(|| Failure::about(AuthServiceCode::BadRequest, "password"))?;
+        if password.is_empty() {
+            return Err(Failure::about(AuthServiceCode::ContentEmpty, "password"));
+        }
         let client = input
             .peer
             .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string());

@@ -19,7 +19,7 @@ use serde::Serialize;
 use openpan_core::Error;
 use openpan_core::auth::Principal;
 use openpan_core::model::User;
-use openpan_core::oauth::{ACCESS_TOKEN_TTL_SECS, ClientCredentials, IssuedToken, REFRESH_TOKEN_TTL_SECS};
+use openpan_core::oauth::{ClientCredentials, IssuedToken, REFRESH_TOKEN_TTL_SECS};
 use openpan_types::{ErrorCode, Lang, OaCurrentUser, OaError, OaFailure, OaLoginInfo, OaSuccess, OaToken};
 
 use crate::AppState;
@@ -146,8 +146,16 @@ impl Input {
     }
 }
 
-/// Renders `outcome` in the dialect's envelope.
+/// Renders `outcome` in the dialect's envelope; tokens are in it, so nothing is cached.
 fn render<T: Serialize>(lang: Lang, outcome: Result<T, ApiError>) -> Response {
+    let mut response = rendered(lang, outcome);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    response
+}
+
+fn rendered<T: Serialize>(lang: Lang, outcome: Result<T, ApiError>) -> Response {
     match outcome {
         Ok(data) => Json(OaSuccess { status: 1, data }).into_response(),
         Err(error) => {
@@ -189,12 +197,26 @@ where
                 Some(name) => input.optional(name).or_else(|| input.api_token()),
                 None => input.api_token(),
             };
-            let Some(token) = token else {
-                return render::<()>(lang, Err(ApiError::new(ErrorCode::Unauthorized)));
+            let authenticated = match token {
+                Some(token) => state.core.authenticate_bearer(token).await,
+                None => Err(Error::Unauthenticated),
             };
-            match state.core.authenticate_bearer(token).await {
+            match authenticated {
                 Ok(principal) => Some(principal),
-                Err(err) => return render::<()>(lang, Err(err.into())),
+                Err(err) => {
+                    // Like `/api/v2`, failed tokens are counted against the client's address.
+                    let decision = state.charge(ApiClass::Default, None, input.peer).await;
+                    let error = if decision.allowed {
+                        err.into()
+                    } else {
+                        ApiError::from(Error::RateLimited {
+                            retry_after_secs: decision.retry_after_secs,
+                        })
+                    };
+                    let mut response = render::<()>(lang, Err(error));
+                    crate::ratelimit::stamp(response.headers_mut(), &decision);
+                    return response;
+                }
             }
         }
     };
@@ -275,8 +297,7 @@ async fn login_info(State(state): State<AppState>, request: Request) -> Response
                 .unwrap_or_default()
                 .to_owned();
             let (token, refresh_token) = if input.optional("refresh_new_token") == Some("true") {
-                let issued = state.core.reissue_token(&principal).await?;
-                debug_assert_eq!(issued.expires_in, ACCESS_TOKEN_TTL_SECS);
+                let issued = state.core.reissue_token(&principal, &presented).await?;
                 (issued.access_token, Some(issued.refresh_token))
             } else {
                 (presented, None)

@@ -33,7 +33,7 @@ fn failure(failure: AuthServiceFailure) -> Error {
 }
 
 /// A freshly issued user access token (shown once; only its hash is stored).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UserAccessToken {
     pub access_token: String,
     pub expires_in: i64,
@@ -42,12 +42,32 @@ pub struct UserAccessToken {
 
 /// What every auth service call presents: the app's Basic credentials, the `client_id`
 /// parameter when given, the user's access token and the request stamp.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthServiceCall {
     pub credentials: ClientCredentials,
     pub client_id: Option<String>,
     pub access_token: String,
     pub stamp: Stamp,
+}
+
+// Tokens stay out of logs: the Debug forms name everything but the secrets.
+impl std::fmt::Debug for UserAccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserAccessToken")
+            .field("user", &self.user.user.id)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for AuthServiceCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthServiceCall")
+            .field("credentials", &self.credentials)
+            .field("client_id", &self.client_id)
+            .field("stamp", &self.stamp)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `getCompanyInfo`: the enterprise and its registration details.

@@ -104,7 +104,38 @@ async fn an_oa_integrator_gets_refreshes_and_checks_a_token_as_the_document_show
         );
     }
 
-    // refresh_new_token=true: another token that works.
+    // refresh-token trades the pair once, at the full path as well.
+    let (status, body) = post_json(
+        &app,
+        "/eoffice/server/public/api/open-api/refresh-token",
+        &json!({ "token": token, "refresh_token": refresh }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["expired_in"], "21600");
+    let body_refresh = body["data"]["refresh_token"].as_str().unwrap().to_owned();
+    let rotated = body["data"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_ok("/api/v2/user/info", &rotated).await["id"], user_id);
+    let (status, body) = post_json(
+        &app,
+        "/api/open-api/refresh-token",
+        &json!({ "token": token, "refresh_token": refresh }),
+    )
+    .await;
+    assert_failure(status, &body, 401, "unauthorized");
+    // Holding the refresh token alone is not enough: the pair's access token must match.
+    let rotated_refresh = body_refresh.clone();
+    let forged = format!("{}.forged", rotated.split_once('.').unwrap().0);
+    let (status, body) = post_json(
+        &app,
+        "/api/open-api/refresh-token",
+        &json!({ "token": forged, "refresh_token": rotated_refresh }),
+    )
+    .await;
+    assert_failure(status, &body, 401, "unauthorized");
+
+    // refresh_new_token=true replaces the presented token with another that works.
+    let token = rotated;
     let renewed: Value = app
         .client
         .get(format!(
@@ -120,25 +151,8 @@ async fn an_oa_integrator_gets_refreshes_and_checks_a_token_as_the_document_show
     let new_token = renewed["data"]["token"].as_str().unwrap();
     assert_ne!(new_token, token);
     assert_eq!(app.get_ok("/api/v2/user/info", new_token).await["id"], user_id);
-
-    // refresh-token trades the pair once, at the full path as well.
-    let (status, body) = post_json(
-        &app,
-        "/eoffice/server/public/api/open-api/refresh-token",
-        &json!({ "token": token, "refresh_token": refresh }),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"]["expired_in"], "21600");
-    let rotated = body["data"]["token"].as_str().unwrap();
-    assert_eq!(app.get_ok("/api/v2/user/info", rotated).await["id"], user_id);
-    let (status, body) = post_json(
-        &app,
-        "/api/open-api/refresh-token",
-        &json!({ "token": token, "refresh_token": refresh }),
-    )
-    .await;
-    assert_failure(status, &body, 401, "unauthorized");
+    let old = app.get("/api/v2/user/info", &token).await;
+    assert_eq!(old.status(), 401, "the replaced token stops working");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
