@@ -36,6 +36,15 @@ impl std::fmt::Debug for ClientCredentials {
     }
 }
 
+/// What presented client credentials turned out to be; each dialect decides how much of it
+/// to tell the caller.
+pub(crate) enum ClientCheck {
+    Unknown,
+    WrongSecret,
+    /// The secret matched; the app may still be disabled.
+    Checked(App),
+}
+
 /// A token request after the facade has read its parameters.
 #[derive(Debug, Clone)]
 pub enum Grant {
@@ -172,12 +181,13 @@ impl JwtSimpleClaims {
 }
 
 impl Core {
-    /// Authenticates an app by its credentials. Unknown client, wrong secret and an inactive
-    /// app are the same failure, so nobody learns which client ids exist.
-    pub async fn authenticate_client(&self, credentials: &ClientCredentials) -> Result<App> {
+    /// Looks the client up (through the cache) and checks its secret in constant time. A
+    /// malformed or unknown client id, or a deleted app, is `Unknown`; those spend the same
+    /// hashing work as a real check, so timing does not tell which client ids exist.
+    pub(crate) async fn check_client(&self, credentials: &ClientCredentials) -> Result<ClientCheck> {
         let client_id = &credentials.client_id;
         if client_id.is_empty() || client_id.len() > 255 || client_id.chars().any(char::is_control) {
-            return Err(Error::OAuth(OAuthFailure::InvalidClient));
+            return Ok(ClientCheck::Unknown);
         }
         let app = match self.cache.app(&credentials.client_id) {
             Some(cached) => Some(cached),
@@ -190,16 +200,23 @@ impl Core {
                 found
             }
         };
-        let Some(app) = app else {
-            // Spend the same hashing work as a real check so timing does not tell.
+        let Some(app) = app.filter(|app| app.status != AppStatus::Deleted) else {
             let _ = self.key.hash(&credentials.client_secret);
-            return Err(Error::OAuth(OAuthFailure::InvalidClient));
+            return Ok(ClientCheck::Unknown);
         };
-        let secret_ok = self.key.verify(&credentials.client_secret, &app.client_secret_hash);
-        if !secret_ok || app.status != AppStatus::Active {
-            return Err(Error::OAuth(OAuthFailure::InvalidClient));
+        if !self.key.verify(&credentials.client_secret, &app.client_secret_hash) {
+            return Ok(ClientCheck::WrongSecret);
         }
-        Ok(app)
+        Ok(ClientCheck::Checked(app))
+    }
+
+    /// Authenticates an app by its credentials. Unknown client, wrong secret and an inactive
+    /// app are the same failure, so nobody learns which client ids exist.
+    pub async fn authenticate_client(&self, credentials: &ClientCredentials) -> Result<App> {
+        match self.check_client(credentials).await? {
+            ClientCheck::Checked(app) if app.status == AppStatus::Active => Ok(app),
+            _ => Err(Error::OAuth(OAuthFailure::InvalidClient)),
+        }
     }
 
     /// `POST /oauth/token`.
@@ -324,6 +341,7 @@ impl Core {
     /// A user of the app's enterprise by the app's user field; `UserNotFound` otherwise.
     async fn app_user(&self, app: &App, name: &str) -> Result<crate::model::User> {
         use crate::model::UserField;
+        use crate::services::IdentifierType;
         let enterprise_id = app.enterprise_id;
         let missing = || Error::not_found(crate::error::NotFoundKind::User);
         if name.is_empty() || name.len() > 255 {
@@ -335,19 +353,15 @@ impl Core {
             };
             Ok(self.repo.find_user(UserId(id)).await?)
         };
-        let by_login = || async { Ok::<_, Error>(self.repo.find_user_by_login(enterprise_id, name).await?) };
+        let by_login = |kind| self.user_by_login(enterprise_id, name, kind);
         let found = match app.user_field {
             UserField::Any => match by_id().await?.filter(|user| user.enterprise_id == enterprise_id) {
                 Some(user) => Some(user),
-                None => by_login().await?,
+                None => by_login(IdentifierType::PhoneOrEmail).await?,
             },
             UserField::Id => by_id().await?,
-            UserField::Email => by_login().await?.filter(|user| {
-                user.email
-                    .as_deref()
-                    .is_some_and(|email| email.eq_ignore_ascii_case(name))
-            }),
-            UserField::Phone => by_login().await?.filter(|user| user.phone.as_deref() == Some(name)),
+            UserField::Email => by_login(IdentifierType::Email).await?,
+            UserField::Phone => by_login(IdentifierType::Phone).await?,
             UserField::CustomId(platform) => self.repo.find_user_by_ticket(enterprise_id, platform, name).await?,
         };
         found

@@ -24,7 +24,7 @@ use openpan_types::{AuthCodeData, AuthCompanyData, AuthServiceBody, AuthServiceC
 
 use crate::AppState;
 use crate::error::error_chain;
-use crate::extract::{basic_credentials, query_and_form};
+use crate::extract::{basic_credentials, given, query_and_form};
 
 /// The service takes small forms only.
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -146,10 +146,7 @@ impl Input {
     }
 
     fn optional(&self, name: &str) -> Option<&str> {
-        self.params
-            .get(name)
-            .map(|value| value.trim())
-            .filter(|value| !value.is_empty())
+        given(&self.params, name)
     }
 
     fn number(&self, name: &str) -> Result<i64, Failure> {

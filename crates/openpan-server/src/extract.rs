@@ -47,10 +47,7 @@ impl Params {
 
     /// A trimmed, non-empty string, if given.
     pub fn opt_str(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(|value| value.trim())
-            .filter(|value| !value.is_empty())
+        given(&self.0, name)
     }
 
     pub fn str(&self, name: &str) -> Result<&str, ApiError> {
@@ -430,6 +427,14 @@ mod tests {
             "{text}"
         );
     }
+}
+
+/// The parameter `name`, trimmed, unless it is missing or blank.
+pub(crate) fn given<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    parameters
+        .get(name)
+        .map(|value| value.trim())
+        .filter(|value| !value.is_empty())
 }
 
 /// Query string and form body together, as the token endpoints and the older dialects take

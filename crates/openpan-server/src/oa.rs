@@ -25,7 +25,7 @@ use openpan_types::{ErrorCode, Lang, OaCurrentUser, OaError, OaFailure, OaLoginI
 use crate::AppState;
 use crate::context::RequestContext;
 use crate::error::{ApiError, error_items};
-use crate::extract::query_and_form;
+use crate::extract::{given, query_and_form};
 use crate::ratelimit::ApiClass;
 
 /// The dialect takes small forms and JSON bodies only.
@@ -123,10 +123,7 @@ impl Input {
     }
 
     fn optional(&self, name: &str) -> Option<&str> {
-        self.params
-            .get(name)
-            .map(|value| value.trim())
-            .filter(|value| !value.is_empty())
+        given(&self.params, name)
     }
 
     fn required(&self, name: &str) -> Result<&str, ApiError> {

@@ -10,7 +10,7 @@ use crate::auth_service::{AuthCodeRecord, CodeScope, EnterpriseProfile, Enterpri
 use crate::error::{AuthServiceFailure, Error, NotFoundKind, Result};
 use crate::ids::{AppId, EnterpriseId, UserId};
 use crate::model::{App, AppStatus, Enterprise, User, UserWithEnterprise};
-use crate::oauth::ClientCredentials;
+use crate::oauth::{ClientCheck, ClientCredentials};
 use crate::secrets;
 use crate::services::Core;
 use crate::services::audit_log::Audit;
@@ -228,20 +228,15 @@ impl Core {
     /// The app behind the Basic header, told apart the way the auth service's codes do:
     /// unknown client, wrong secret, disabled app or a `client_id` parameter naming another.
     async fn auth_service_app(&self, call: &AuthServiceCall) -> Result<App> {
-        let credentials = &call.credentials;
-        let client_id = credentials.client_id.as_str();
-        if client_id.is_empty() || client_id.len() > 255 || client_id.chars().any(char::is_control) {
-            return Err(failure(AuthServiceFailure::UnknownClient));
-        }
-        let app = self.repo.find_app_by_client_id(client_id).await?;
-        let Some(app) = app.filter(|app| app.status != AppStatus::Deleted) else {
-            let _ = self.key.hash(&credentials.client_secret);
-            return Err(failure(AuthServiceFailure::UnknownClient));
+        let app = match self.check_client(&call.credentials).await? {
+            ClientCheck::Checked(app) => app,
+            ClientCheck::Unknown => return Err(failure(AuthServiceFailure::UnknownClient)),
+            ClientCheck::WrongSecret => return Err(failure(AuthServiceFailure::BadClientCredentials)),
         };
-        if !self.key.verify(&credentials.client_secret, &app.client_secret_hash) {
-            return Err(failure(AuthServiceFailure::BadClientCredentials));
-        }
-        let other_client = call.client_id.as_deref().is_some_and(|named| named != client_id);
+        let other_client = call
+            .client_id
+            .as_deref()
+            .is_some_and(|named| named != call.credentials.client_id);
         if app.status != AppStatus::Active || other_client {
             return Err(failure(AuthServiceFailure::ClientNotAllowed));
         }

@@ -2,7 +2,7 @@
 
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::{Error, NotFoundKind, Result};
-use crate::ids::UserId;
+use crate::ids::{EnterpriseId, UserId};
 use crate::model::{Page, User, UserWithEnterprise};
 use crate::services::Core;
 
@@ -68,17 +68,6 @@ impl Core {
             return Err(Error::invalid("identifier", "不能为空"));
         }
         let user = match lookup.identifier_type {
-            IdentifierType::PhoneOrEmail | IdentifierType::Email | IdentifierType::Phone => {
-                let found = self.repo.find_user_by_login(enterprise_id, identifier).await?;
-                found.filter(|user| match lookup.identifier_type {
-                    IdentifierType::Email => user
-                        .email
-                        .as_deref()
-                        .is_some_and(|email| email.eq_ignore_ascii_case(identifier)),
-                    IdentifierType::Phone => user.phone.as_deref() == Some(identifier),
-                    _ => true,
-                })
-            }
             IdentifierType::UserTicket => {
                 let platform_id = lookup.platform_id.unwrap_or(DEFAULT_PLATFORM_ID);
                 if platform_id < 1 {
@@ -88,9 +77,30 @@ impl Core {
                     .find_user_by_ticket(enterprise_id, platform_id, identifier)
                     .await?
             }
+            kind => self.user_by_login(enterprise_id, identifier, kind).await?,
         };
         let user = user.ok_or(Error::not_found(NotFoundKind::User))?;
         self.with_enterprise(user).await
+    }
+
+    /// A user of the enterprise by login: email or phone (`PhoneOrEmail`), or only the one
+    /// `kind` names (`UserTicket` finds nobody here).
+    pub(crate) async fn user_by_login(
+        &self,
+        enterprise_id: EnterpriseId,
+        identifier: &str,
+        kind: IdentifierType,
+    ) -> Result<Option<User>> {
+        let found = self.repo.find_user_by_login(enterprise_id, identifier).await?;
+        Ok(found.filter(|user| match kind {
+            IdentifierType::PhoneOrEmail => true,
+            IdentifierType::Email => user
+                .email
+                .as_deref()
+                .is_some_and(|email| email.eq_ignore_ascii_case(identifier)),
+            IdentifierType::Phone => user.phone.as_deref() == Some(identifier),
+            IdentifierType::UserTicket => false,
+        }))
     }
 
     /// `admin/user/all`: the admin's enterprise's users, by id.
