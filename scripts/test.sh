@@ -26,10 +26,23 @@ if [ -z "${OPENPAN_TEST_REDIS_URL:-}" ]; then
         fi
     fi
     redis_dir=$(mktemp -d)
-    redis_port=$((20000 + RANDOM % 20000))
-    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$redis_dir" --daemonize yes \
-        --logfile "$redis_dir/redis.log" >/dev/null
-    for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    # Ports below the kernel's ephemeral range (32768+), where the suite's own connections and
+    # test servers cannot hold the port first; another port is tried if this one is taken.
+    redis_up=""
+    for _ in 1 2 3 4 5; do
+        redis_port=$((20000 + RANDOM % 12000))
+        redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$redis_dir" \
+            --daemonize yes --logfile "$redis_dir/redis.log" >/dev/null || continue
+        for _ in $(seq 50); do
+            if redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG; then redis_up=1; break; fi
+            sleep 0.1
+        done
+        [ -n "$redis_up" ] && break
+    done
+    if [ -z "$redis_up" ]; then
+        echo "redis-server did not start (see $redis_dir/redis.log)" >&2
+        exit 1
+    fi
     export OPENPAN_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
 fi
 
