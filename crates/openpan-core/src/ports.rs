@@ -12,6 +12,7 @@ use crate::audit::StoredEvent;
 use crate::auth_service::{AuthCodeRecord, EnterpriseProfile, UserTokenRecord};
 use crate::collab::{Collab, Grant, NewCollab, Role};
 use crate::comment::{Comment, NewComment};
+use crate::criteria::{self, Criteria};
 use crate::review::{NewReview, Review, ReviewChanges, ReviewComment, ReviewRole};
 use crate::share::{NewShareLink, ShareLink, ShareLinkChanges};
 use crate::tag::Tag;
@@ -820,6 +821,43 @@ pub trait SessionRepo: Send + Sync {
     async fn use_auth_code(&self, hash: &[u8], now: i64) -> RepoResult<bool>;
 }
 
+/// Lists filtered and ordered by checked criteria (see [`crate::criteria`]). Each answers one
+/// page (`Criteria::window`) and the size of the whole selection.
+#[async_trait]
+pub trait ListRepo: Send + Sync {
+    /// The enterprise's undeleted users. With `phones_hidden`, a phone its owner hides is
+    /// treated as absent by conditions and order.
+    async fn find_users(
+        &self,
+        enterprise: EnterpriseId,
+        criteria: &Criteria<criteria::UserField>,
+        phones_hidden: bool,
+    ) -> RepoResult<(Vec<User>, i64)>;
+    async fn find_departments(
+        &self,
+        enterprise: EnterpriseId,
+        criteria: &Criteria<criteria::DepartmentField>,
+    ) -> RepoResult<(Vec<Department>, i64)>;
+    /// With a `viewer`, only the groups they see: visible ones and their own.
+    async fn find_groups(
+        &self,
+        enterprise: EnterpriseId,
+        viewer: Option<UserId>,
+        criteria: &Criteria<criteria::GroupField>,
+    ) -> RepoResult<(Vec<Group>, i64)>;
+    /// The live children of `folder`.
+    async fn find_children(
+        &self,
+        folder: ItemId,
+        criteria: &Criteria<criteria::ItemField>,
+    ) -> RepoResult<(Vec<Item>, i64)>;
+    async fn find_audit_events(
+        &self,
+        enterprise: EnterpriseId,
+        criteria: &Criteria<criteria::AuditField>,
+    ) -> RepoResult<(Vec<StoredEvent>, i64)>;
+}
+
 pub trait Repo:
     EnterpriseRepo
     + UserRepo
@@ -836,6 +874,7 @@ pub trait Repo:
     + CommentRepo
     + TagRepo
     + ReviewRepo
+    + ListRepo
 {
 }
 
@@ -855,6 +894,7 @@ impl<T> Repo for T where
         + CommentRepo
         + TagRepo
         + ReviewRepo
+        + ListRepo
 {
 }
 

@@ -11,7 +11,7 @@ use crate::errors::other;
 use crate::pool::{SqlRepo, commit, dialect, exec, on_pool};
 
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub(crate) struct EventRow {
     event_id: i64,
     enterprise_id: i64,
     action: i64,

@@ -156,7 +156,7 @@ const VERSION_SELECT: &str = "select v.version_id, v.file_id, v.name, v.size, v.
      v.created_at, b.storage_key from file_version v join content_blob b on b.blob_id = v.blob_id";
 
 #[derive(sqlx::FromRow)]
-struct ItemRow {
+pub(crate) struct ItemRow {
     item_id: i64,
     enterprise_id: i64,
     space_kind: i16,

@@ -9,6 +9,7 @@ mod audit;
 mod batch;
 mod collab;
 mod comment;
+mod criteria;
 mod drive;
 mod errors;
 mod idempotency;

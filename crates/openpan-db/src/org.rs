@@ -111,7 +111,7 @@ macro_rules! bind_ticket {
 const DIRECTORY_LOCK_BASE: i64 = 0x6f71_0000_0000_0000;
 
 #[derive(sqlx::FromRow)]
-struct DepartmentRow {
+pub(crate) struct DepartmentRow {
     department_id: i64,
     enterprise_id: i64,
     parent_id: i64,
@@ -158,7 +158,7 @@ const DEPARTMENT_COLUMNS: &str = "d.department_id, d.enterprise_id, d.parent_id,
      d.permission_type, d.sort_order, d.user_count, d.children_count, d.created_at";
 
 #[derive(sqlx::FromRow)]
-struct GroupRow {
+pub(crate) struct GroupRow {
     group_id: i64,
     enterprise_id: i64,
     name: String,

@@ -10,17 +10,28 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use serde::Serialize;
 
 use openpan_core::Error;
+use openpan_core::audit::StoredEvent;
 use openpan_core::auth::Principal;
+use openpan_core::clock::platform_datetime;
+use openpan_core::criteria::{
+    AuditField, Criteria, DepartmentField, Field, GroupField, ItemField, ListRequest, UserField,
+};
+use openpan_core::drive::Item;
+use openpan_core::ids::ItemId;
 use openpan_core::model::User;
 use openpan_core::oauth::{ClientCredentials, IssuedToken, REFRESH_TOKEN_TTL_SECS};
-use openpan_types::{ErrorCode, Lang, OaCurrentUser, OaError, OaFailure, OaLoginInfo, OaSuccess, OaToken};
+use openpan_core::org::{Department, Group};
+use openpan_types::{
+    ErrorCode, Lang, OaAuditLog, OaCurrentUser, OaDepartment, OaError, OaFailure, OaGroup, OaItem, OaList, OaLoginInfo,
+    OaSuccess, OaToken, OaUser,
+};
 
 use crate::AppState;
 use crate::context::RequestContext;
@@ -37,12 +48,29 @@ const PREFIXES: [&str; 2] = ["/api", "/eoffice/server/public/api"];
 pub fn routes() -> Router<AppState> {
     // Each path takes OPTIONS, so the preflight reaches the CORS layer instead of the
     // router's wrong-method answer.
-    let endpoints: [(&str, MethodRouter<AppState>); 3] = [
+    let endpoints: [(&str, MethodRouter<AppState>); 8] = [
         ("/open-api/get-token", post(get_token).options(preflight)),
         ("/open-api/refresh-token", post(refresh_token).options(preflight)),
         (
             "/auth/login-info/refresh",
             get(login_info).post(login_info).options(preflight),
+        ),
+        ("/open-api/users", get(list_users).post(list_users).options(preflight)),
+        (
+            "/open-api/departments",
+            get(list_departments).post(list_departments).options(preflight),
+        ),
+        (
+            "/open-api/groups",
+            get(list_groups).post(list_groups).options(preflight),
+        ),
+        (
+            "/open-api/folders/{id}/items",
+            get(list_folder_items).post(list_folder_items).options(preflight),
+        ),
+        (
+            "/open-api/audit-logs",
+            get(list_audit_logs).post(list_audit_logs).options(preflight),
         ),
     ];
     let mut router = Router::new();
@@ -103,13 +131,15 @@ impl Input {
             .is_some_and(|value| value.contains("json"));
         let mut params = query_and_form(parts.uri.query(), if is_json { &[] } else { &body });
         if is_json && !body.trim_ascii().is_empty() {
-            let object: serde_json::Map<String, serde_json::Value> =
+            // Raw values keep a nested object's text as sent, key order included (`order_by`).
+            let object: HashMap<String, Box<serde_json::value::RawValue>> =
                 serde_json::from_slice(&body).map_err(|_| ApiError::field("body", "不是JSON对象"))?;
             for (key, value) in object {
-                let text = match value {
-                    serde_json::Value::String(text) => text,
-                    serde_json::Value::Null => continue,
-                    other => other.to_string(),
+                let raw = value.get();
+                let text = match serde_json::from_str::<Option<String>>(raw) {
+                    Ok(Some(text)) => text,
+                    Ok(None) => continue,
+                    Err(_) => raw.to_owned(),
                 };
                 params.insert(key, text);
             }
@@ -130,6 +160,22 @@ impl Input {
         self.optional(name).ok_or_else(|| ApiError::field(name, "不能为空"))
     }
 
+    /// A list's criteria: `search` from the parameters or the `search` header, `order_by`,
+    /// `page` and `limit`.
+    fn criteria<F: Field>(&self) -> Result<Criteria<F>, ApiError> {
+        let header = match self.headers.get("search") {
+            None => None,
+            Some(value) => Some(search_header(value.as_bytes())?),
+        };
+        let request = ListRequest {
+            search: self.optional("search").or(header.as_deref()),
+            order_by: self.optional("order_by"),
+            page: self.optional("page"),
+            limit: self.optional("limit"),
+        };
+        Ok(Criteria::parse(request)?)
+    }
+
     /// The token: `Authorization: Bearer …`, else the `api_token` parameter.
     fn api_token(&self) -> Option<&str> {
         let bearer = self
@@ -141,6 +187,20 @@ impl Input {
             .map(|(_, token)| token.trim());
         bearer.or_else(|| self.optional("api_token"))
     }
+}
+
+/// A `search` header's JSON: as sent, or percent-decoded when it does not start as JSON.
+fn search_header(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, ApiError> {
+    let not_text = || ApiError::field("search", "不是UTF-8文本");
+    let trimmed = bytes.trim_ascii();
+    if trimmed.starts_with(b"{") {
+        return std::str::from_utf8(trimmed)
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|_| not_text());
+    }
+    percent_encoding::percent_decode(trimmed)
+        .decode_utf8()
+        .map_err(|_| not_text())
 }
 
 /// Renders `outcome` in the dialect's envelope; tokens are in it, so nothing is cached.
@@ -311,6 +371,197 @@ async fn login_info(State(state): State<AppState>, request: Request) -> Response
                 },
                 token,
                 refresh_token,
+            })
+        },
+    )
+    .await
+}
+
+/// Answers a list API: the caller's token, the list's criteria, then `find`.
+async fn list<F, T, Fut>(
+    state: AppState,
+    request: Request,
+    find: impl FnOnce(AppState, Principal, Criteria<F>) -> Fut,
+) -> Response
+where
+    F: Field,
+    T: Serialize,
+    Fut: Future<Output = Result<OaList<T>, ApiError>>,
+{
+    answer(
+        state,
+        request,
+        Budget::Token(None),
+        |state, input, principal| async move {
+            let principal = principal.ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
+            let criteria = input.criteria::<F>()?;
+            find(state, principal, criteria).await
+        },
+    )
+    .await
+}
+
+fn id_text(id: Option<i64>) -> String {
+    id.map(|id| id.to_string()).unwrap_or_default()
+}
+
+fn flag(on: bool) -> String {
+    if on { "1" } else { "0" }.to_owned()
+}
+
+/// `GET open-api/users`: the enterprise directory.
+async fn list_users(State(state): State<AppState>, request: Request) -> Response {
+    list(
+        state,
+        request,
+        |state, principal, criteria: Criteria<UserField>| async move {
+            let (found, sees_hidden_phones) = state.core.find_users(&principal, &criteria).await?;
+            let me = principal.user_id();
+            let list = found
+                .rows
+                .into_iter()
+                .map(|user| {
+                    let phone_shown = !user.hide_phone || sees_hidden_phones || Some(user.id) == me;
+                    OaUser {
+                        user_id: user.id.0.to_string(),
+                        user_accounts: user.login().to_owned(),
+                        user_name: user.name,
+                        email: user.email.unwrap_or_default(),
+                        phone: if phone_shown {
+                            user.phone.unwrap_or_default()
+                        } else {
+                            String::new()
+                        },
+                        is_admin: flag(user.is_admin),
+                        active: flag(user.active),
+                        created_at: platform_datetime(user.created_at),
+                        last_login_at: user.last_login_at.map(platform_datetime).unwrap_or_default(),
+                    }
+                })
+                .collect();
+            Ok(OaList {
+                total: found.total,
+                list,
+            })
+        },
+    )
+    .await
+}
+
+fn oa_department(department: Department) -> OaDepartment {
+    OaDepartment {
+        department_id: department.id.0.to_string(),
+        department_name: department.name,
+        parent_id: department.parent_id.0.to_string(),
+        director_id: id_text(department.director_id.map(|id| id.0)),
+        user_count: department.user_count,
+        children_count: department.children_count,
+        created_at: platform_datetime(department.created_at),
+    }
+}
+
+/// `GET open-api/departments`: the department tree, flat.
+async fn list_departments(State(state): State<AppState>, request: Request) -> Response {
+    list(
+        state,
+        request,
+        |state, principal, criteria: Criteria<DepartmentField>| async move {
+            let found = state.core.find_departments(&principal, &criteria).await?;
+            Ok(OaList {
+                total: found.total,
+                list: found.rows.into_iter().map(oa_department).collect(),
+            })
+        },
+    )
+    .await
+}
+
+fn oa_group(group: Group) -> OaGroup {
+    OaGroup {
+        group_id: group.id.0.to_string(),
+        group_name: group.name,
+        description: group.description,
+        admin_user_id: id_text(group.admin_user_id.map(|id| id.0)),
+        user_count: group.user_count,
+        is_visible: flag(group.is_visible),
+        created_at: platform_datetime(group.created_at),
+    }
+}
+
+/// `GET open-api/groups`: the groups the caller sees.
+async fn list_groups(State(state): State<AppState>, request: Request) -> Response {
+    list(
+        state,
+        request,
+        |state, principal, criteria: Criteria<GroupField>| async move {
+            let found = state.core.find_groups(&principal, &criteria).await?;
+            Ok(OaList {
+                total: found.total,
+                list: found.rows.into_iter().map(oa_group).collect(),
+            })
+        },
+    )
+    .await
+}
+
+fn oa_item(item: Item) -> OaItem {
+    OaItem {
+        item_id: item.id.0.to_string(),
+        kind: if item.is_folder() { "folder" } else { "file" }.to_owned(),
+        name: item.name,
+        size: item.size,
+        description: item.description,
+        sha1: item.sha1.unwrap_or_default(),
+        owner_id: item.owner_id.0.to_string(),
+        modified_by: item.modified_by.0.to_string(),
+        created_at: platform_datetime(item.created_at),
+        modified_at: platform_datetime(item.modified_at),
+    }
+}
+
+/// `GET open-api/folders/{id}/items`: the live items of a folder (0: the caller's root).
+async fn list_folder_items(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Response {
+    list(
+        state,
+        request,
+        |state, principal, criteria: Criteria<ItemField>| async move {
+            let id: i64 = id.trim().parse().map_err(|_| ApiError::field("id", "必须是整数"))?;
+            let found = state.core.find_folder_items(&principal, ItemId(id), &criteria).await?;
+            Ok(OaList {
+                total: found.total,
+                list: found.rows.into_iter().map(oa_item).collect(),
+            })
+        },
+    )
+    .await
+}
+
+fn oa_audit_log(stored: StoredEvent) -> OaAuditLog {
+    let event = stored.event;
+    OaAuditLog {
+        log_id: stored.id.to_string(),
+        action_type: event.action,
+        operator_id: id_text(event.operator.map(|id| id.0)),
+        app_id: id_text(event.app.map(|id| id.0)),
+        target_id: event.target_id.to_string(),
+        target_name: event.target_name,
+        department_id: id_text(event.department_id),
+        detail: event.detail,
+        ip: event.origin.ip,
+        created_at: platform_datetime(event.created_at),
+    }
+}
+
+/// `GET open-api/audit-logs`: the enterprise's audit log, for administrators.
+async fn list_audit_logs(State(state): State<AppState>, request: Request) -> Response {
+    list(
+        state,
+        request,
+        |state, principal, criteria: Criteria<AuditField>| async move {
+            let found = state.core.find_audit_events(&principal, &criteria).await?;
+            Ok(OaList {
+                total: found.total,
+                list: found.rows.into_iter().map(oa_audit_log).collect(),
             })
         },
     )

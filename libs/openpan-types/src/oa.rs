@@ -77,3 +77,126 @@ pub struct OaCurrentUser {
     /// `1` for the enterprise's administrator.
     pub is_admin: String,
 }
+
+/// A list API's answer: one page (or everything with `page=0`) and the size of the whole
+/// selection. Field names are the names the list's `search` and `order_by` take.
+#[derive(Debug, Clone, Serialize)]
+pub struct OaList<T> {
+    /// Rows matching the conditions, over all pages.
+    pub total: i64,
+    /// This page's rows.
+    pub list: Vec<T>,
+}
+
+/// A row of `open-api/users`. Ids are strings, flags `1`/`0`, times `YYYY-MM-DD HH:MM:SS` in
+/// the platform's zone (+08:00), as in `current_user`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OaUser {
+    /// The user's numeric id.
+    pub user_id: String,
+    /// The person's name.
+    pub user_name: String,
+    /// The login: email, else phone.
+    pub user_accounts: String,
+    /// Empty when none.
+    pub email: String,
+    /// Empty when none, or hidden by its owner from a caller who is not an administrator.
+    pub phone: String,
+    /// `1` for an administrator of the enterprise.
+    pub is_admin: String,
+    /// `0` for a disabled account.
+    pub active: String,
+    /// When it was created.
+    pub created_at: String,
+    /// Empty when the user never logged in.
+    pub last_login_at: String,
+}
+
+/// A row of `open-api/departments`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OaDepartment {
+    /// The department's numeric id.
+    pub department_id: String,
+    /// Its name.
+    pub department_name: String,
+    /// `0` for a top-level department.
+    pub parent_id: String,
+    /// Empty when none.
+    pub director_id: String,
+    /// Members.
+    pub user_count: i64,
+    /// Direct subdepartments.
+    pub children_count: i64,
+    /// When it was created.
+    pub created_at: String,
+}
+
+/// A row of `open-api/groups`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OaGroup {
+    /// The group's numeric id.
+    pub group_id: String,
+    /// Its name.
+    pub group_name: String,
+    /// Its description.
+    pub description: String,
+    /// Empty when none.
+    pub admin_user_id: String,
+    /// Members.
+    pub user_count: i64,
+    /// `1` when every member of the enterprise sees it.
+    pub is_visible: String,
+    /// When it was created.
+    pub created_at: String,
+}
+
+/// A row of `open-api/folders/{id}/items`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OaItem {
+    /// The file's or folder's numeric id.
+    pub item_id: String,
+    /// Its name.
+    pub name: String,
+    /// `file` or `folder`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Bytes; for folders, of the live files below.
+    pub size: i64,
+    /// Its description.
+    pub description: String,
+    /// Files: the current version's SHA-1; empty for folders.
+    pub sha1: String,
+    /// The owner's user id.
+    pub owner_id: String,
+    /// Who changed it last (a user id).
+    pub modified_by: String,
+    /// When it was created.
+    pub created_at: String,
+    /// When it last changed.
+    pub modified_at: String,
+}
+
+/// A row of `open-api/audit-logs`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OaAuditLog {
+    /// The event's numeric id, increasing.
+    pub log_id: String,
+    /// The platform's action code, as `admin/log/log_info` reports it.
+    pub action_type: i32,
+    /// Empty for an app acting for its enterprise or the operator.
+    pub operator_id: String,
+    /// Empty when no app made the change.
+    pub app_id: String,
+    /// The id of what the change concerned.
+    pub target_id: String,
+    /// Its name at the time.
+    pub target_name: String,
+    /// Empty when the change concerns no department.
+    pub department_id: String,
+    /// Details of the change, a JSON object as text.
+    pub detail: String,
+    /// The address the change came from.
+    pub ip: String,
+    /// When it was created.
+    pub created_at: String,
+}

@@ -10,6 +10,7 @@ mod collab;
 mod comment;
 mod drive;
 mod idempotency;
+mod lists;
 mod org;
 mod pack;
 mod platform;
@@ -41,6 +42,7 @@ pub use auth_service::{
 pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
 pub use comment::CommentView;
 pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
+pub use lists::Found;
 pub use org::{DepartmentChildren, DepartmentEdit, DepartmentSpec, DepartmentView, GroupList, GroupSpec};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
 pub use platform::{

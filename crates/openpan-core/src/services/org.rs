@@ -149,7 +149,7 @@ fn space_bytes(gb: i64, enterprise: &Enterprise) -> Result<i64> {
 
 impl Core {
     /// The enterprise of the caller, administrator or user.
-    fn caller_enterprise(principal: &Principal) -> Result<EnterpriseId> {
+    pub(super) fn caller_enterprise(principal: &Principal) -> Result<EnterpriseId> {
         match principal.kind() {
             PrincipalKind::EnterpriseAdmin { enterprise_id, .. } | PrincipalKind::User { enterprise_id, .. } => {
                 Ok(enterprise_id)

@@ -17,6 +17,7 @@ mod harness;
 mod isolation;
 mod listing_cache;
 mod oa;
+mod oa_lists;
 mod oauth;
 mod org;
 mod permission_model;
