@@ -1,4 +1,5 @@
-//! A node-local memory of token checks, the user records they lead to and apps by client id,
+//! A node-local memory of token checks, the user records they lead to, apps by client id and
+//! enterprises (with their plan's end),
 //! so the hot paths (every API call, every token grant) need no database read.
 //!
 //! It is only trusted while the database's revocation epoch (bumped in the same transaction as
@@ -12,8 +13,8 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use crate::ids::{TokenId, UserId};
-use crate::model::{App, TokenRecord, UserWithEnterprise};
+use crate::ids::{EnterpriseId, TokenId, UserId};
+use crate::model::{App, Enterprise, TokenRecord, UserWithEnterprise};
 
 /// Beyond this many entries the cache starts over rather than growing without bound.
 const MAX_ENTRIES: usize = 100_000;
@@ -25,6 +26,7 @@ struct State {
     tokens: HashMap<TokenId, TokenRecord>,
     users: HashMap<UserId, UserWithEnterprise>,
     apps: HashMap<String, App>,
+    enterprises: HashMap<EnterpriseId, Enterprise>,
 }
 
 #[derive(Default)]
@@ -61,6 +63,18 @@ impl AuthCache {
         state.apps.get(client_id).cloned()
     }
 
+    pub(crate) fn enterprise(&self, enterprise_id: EnterpriseId) -> Option<Enterprise> {
+        let state = self.state.read().ok()?;
+        state.epoch?;
+        state.enterprises.get(&enterprise_id).cloned()
+    }
+
+    pub(crate) fn remember_enterprise(&self, read_under: Option<i64>, enterprise: Enterprise) {
+        self.remember(read_under, |state| {
+            state.enterprises.insert(enterprise.id, enterprise);
+        });
+    }
+
     pub(crate) fn remember_app(&self, read_under: Option<i64>, app: App) {
         self.remember(read_under, |state| {
             state.apps.insert(app.client_id.clone(), app);
@@ -86,7 +100,7 @@ impl AuthCache {
         if read_under.is_none() || state.epoch != read_under {
             return;
         }
-        if state.tokens.len() + state.users.len() + state.apps.len() >= MAX_ENTRIES {
+        if state.tokens.len() + state.users.len() + state.apps.len() + state.enterprises.len() >= MAX_ENTRIES {
             state.clear();
         }
         insert(&mut state);
@@ -117,6 +131,7 @@ impl State {
         self.tokens.clear();
         self.users.clear();
         self.apps.clear();
+        self.enterprises.clear();
     }
 }
 

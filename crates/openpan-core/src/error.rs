@@ -32,6 +32,8 @@ pub enum ConflictKind {
     JtiReplayed,
     /// The third-party id is already mapped on this platform.
     UserTicket,
+    /// The enterprise already has an app instance of that name.
+    AppInstance,
     /// The app was disabled or deleted while a token for it was being written.
     AppInactive,
     /// A live item with the same (case-folded) name is already in the folder.
@@ -75,6 +77,8 @@ pub enum ConflictKind {
 /// A drive rule a request broke. Each has its own wire code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
+    /// The enterprise's plan has ended; it may read but not change anything.
+    EnterpriseIsExpired,
     FileDeleted,
     FolderDeleted,
     FileNotInTrash,

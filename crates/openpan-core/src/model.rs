@@ -20,6 +20,15 @@ pub struct Enterprise {
     pub account_sync_enabled: bool,
     /// Sharing is off for the whole enterprise (set on the root of its department tree).
     pub disable_share: bool,
+    /// When its plan ends (epoch seconds); none for no end. From then on, writes are refused.
+    pub paid_until: Option<i64>,
+}
+
+impl Enterprise {
+    /// Whether the plan has ended at `now`.
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.paid_until.is_some_and(|until| until <= now)
+    }
 }
 
 /// A user of one enterprise.
@@ -353,6 +362,19 @@ impl Page {
     /// Pages needed for `total` items (at least zero).
     pub fn page_count(self, total: i64) -> i64 {
         (total + self.capacity - 1) / self.capacity
+    }
+}
+
+/// An absolute `http` or `https` address the platform may call or send browsers to.
+pub fn check_http_url(field: &str, url: &str) -> Result<(), FieldError> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let looks_like_url = rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+        && url.len() <= 2048
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if looks_like_url {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, "必须是http或https地址"))
     }
 }
 

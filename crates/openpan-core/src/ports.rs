@@ -821,6 +821,36 @@ pub trait SessionRepo: Send + Sync {
     async fn use_auth_code(&self, hash: &[u8], now: i64) -> RepoResult<bool>;
 }
 
+/// An app instance of an enterprise, as service discovery reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppInstanceRecord {
+    pub enterprise_id: EnterpriseId,
+    /// `workonline`, `file` or `sms`.
+    pub app: String,
+    pub name: String,
+    /// Where another server serves it; none when openpan does.
+    pub api_url: Option<String>,
+    pub created_at: i64,
+}
+
+/// The `/api/v1` account module's records: the paid-until moment, app instances, and the
+/// apps' settings its authentication configuration edits.
+#[async_trait]
+pub trait AccountRepo: Send + Sync {
+    /// Sets when the plan ends (none: no end) and bumps the revocation epoch, so cached
+    /// copies of the enterprise are dropped on every node.
+    async fn set_paid_until(&self, enterprise: EnterpriseId, until: Option<i64>) -> RepoResult<()>;
+    async fn list_app_instances(&self, enterprise: EnterpriseId) -> RepoResult<Vec<AppInstanceRecord>>;
+    /// Errors: `Conflict(AppInstance)` when the enterprise has that instance already.
+    async fn create_app_instance(&self, instance: &AppInstanceRecord) -> RepoResult<()>;
+    /// `false` when there was no such instance.
+    async fn delete_app_instance(&self, enterprise: EnterpriseId, app: &str, name: &str) -> RepoResult<bool>;
+    /// The enterprise's apps, by id.
+    async fn list_apps(&self, enterprise: EnterpriseId) -> RepoResult<Vec<App>>;
+    /// Sets (or with `None` clears) where the platform calls the app back.
+    async fn update_app_callback_url(&self, id: AppId, url: Option<&str>) -> RepoResult<()>;
+}
+
 /// Lists filtered and ordered by checked criteria (see [`crate::criteria`]). Each answers one
 /// page (`Criteria::window`) and the size of the whole selection.
 #[async_trait]
@@ -875,6 +905,7 @@ pub trait Repo:
     + TagRepo
     + ReviewRepo
     + ListRepo
+    + AccountRepo
 {
 }
 
@@ -895,6 +926,7 @@ impl<T> Repo for T where
         + TagRepo
         + ReviewRepo
         + ListRepo
+        + AccountRepo
 {
 }
 

@@ -5,6 +5,7 @@
 //! place where the engine is chosen. Migrations live in `migrations/{sqlite,postgres}` with
 //! identical names. Must never depend on the HTTP layer or know about wire formats.
 
+mod account;
 mod audit;
 mod batch;
 mod collab;

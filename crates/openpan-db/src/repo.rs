@@ -30,6 +30,7 @@ struct EnterpriseRow {
     space_used: i64,
     account_sync_enabled: bool,
     disable_share: bool,
+    paid_until: Option<i64>,
 }
 
 impl From<EnterpriseRow> for model::Enterprise {
@@ -44,11 +45,12 @@ impl From<EnterpriseRow> for model::Enterprise {
             space_used: row.space_used,
             account_sync_enabled: row.account_sync_enabled,
             disable_share: row.disable_share,
+            paid_until: row.paid_until,
         }
     }
 }
 
-const ENTERPRISE_COLUMNS: [Enterprise; 9] = [
+const ENTERPRISE_COLUMNS: [Enterprise; 10] = [
     Enterprise::EnterpriseId,
     Enterprise::Name,
     Enterprise::ShortName,
@@ -58,6 +60,7 @@ const ENTERPRISE_COLUMNS: [Enterprise; 9] = [
     Enterprise::SpaceUsed,
     Enterprise::AccountSyncEnabled,
     Enterprise::DisableShare,
+    Enterprise::PaidUntil,
 ];
 
 /// A user of a page, with the size of the whole selection.
@@ -147,7 +150,7 @@ const USER_COLUMNS: [UserAccount; 14] = [
 ];
 
 #[derive(sqlx::FromRow)]
-struct AppRow {
+pub(crate) struct AppRow {
     app_id: i64,
     enterprise_id: i64,
     name: String,
@@ -182,7 +185,7 @@ impl TryFrom<AppRow> for model::App {
     }
 }
 
-const APP_COLUMNS: [App; 9] = [
+pub(crate) const APP_COLUMNS: [App; 9] = [
     App::AppId,
     App::EnterpriseId,
     App::Name,
@@ -270,6 +273,7 @@ struct UserWithEnterpriseRow {
     enterprise_space_used: i64,
     enterprise_account_sync_enabled: bool,
     enterprise_disable_share: bool,
+    enterprise_paid_until: Option<i64>,
 }
 
 impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
@@ -284,6 +288,7 @@ impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
             space_used: row.enterprise_space_used,
             account_sync_enabled: row.enterprise_account_sync_enabled,
             disable_share: row.enterprise_disable_share,
+            paid_until: row.enterprise_paid_until,
         };
         Self {
             user: row.user.into(),
@@ -604,6 +609,7 @@ impl UserRepo for SqlRepo {
             (Enterprise::SpaceUsed, "enterprise_space_used"),
             (Enterprise::AccountSyncEnabled, "enterprise_account_sync_enabled"),
             (Enterprise::DisableShare, "enterprise_disable_share"),
+            (Enterprise::PaidUntil, "enterprise_paid_until"),
         ] {
             query.expr_as(Expr::col((Enterprise::Table, column)), Alias::new(alias));
         }

@@ -17,6 +17,7 @@ pub(crate) enum Enterprise {
     DirectoryGeneration,
     AccountSyncEnabled,
     DisableShare,
+    PaidUntil,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -382,6 +382,7 @@ async fn company_info(State(state): State<AppState>, Path(format): Path<String>,
 
 fn company_data(info: CompanyInfo, now: i64) -> AuthCompanyData {
     let CompanyInfo { enterprise, profile } = info;
+    let expired = enterprise.is_expired(now);
     AuthCompanyData {
         company_name: enterprise.name,
         company_type: profile.company_type,
@@ -390,7 +391,9 @@ fn company_data(info: CompanyInfo, now: i64) -> AuthCompanyData {
         city: profile.city,
         zone: profile.zone,
         address: profile.address,
-        disable: String::new(),
+        // The document shows an empty string for an enterprise in service; one whose plan has
+        // ended is disabled.
+        disable: if expired { "1" } else { "" }.to_owned(),
         tel_phone: profile.tel_phone,
         legal_person_phone: profile.legal_person_phone,
         legal_person_name: profile.legal_person_name,

@@ -68,6 +68,7 @@ impl From<Error> for ApiError {
                 ConflictKind::EnterpriseShortName => ApiError::field("short_name", "已被占用"),
                 ConflictKind::JtiReplayed => ApiError::field("jti", "已被使用"),
                 ConflictKind::UserTicket => ApiError::field("custom_id", "已被占用"),
+                ConflictKind::AppInstance => ApiError::field("instance", "已存在"),
                 ConflictKind::AppInactive => ApiError::new(ErrorCode::Unauthorized),
                 // Services name the clashing kind; a bare conflict reaching here is a folder's.
                 ConflictKind::ItemName => ApiError::new(ErrorCode::FolderNameConflict),
@@ -91,6 +92,7 @@ impl From<Error> for ApiError {
                 ConflictKind::ShareLinkName => ApiError::new(ErrorCode::ServiceUnavailable),
             },
             Error::Refused(refusal) => ApiError::new(match refusal {
+                Refusal::EnterpriseIsExpired => ErrorCode::EnterpriseIsExpired,
                 Refusal::FileDeleted => ErrorCode::FileDeleted,
                 Refusal::FolderDeleted => ErrorCode::FolderDeleted,
                 Refusal::FileNotInTrash => ErrorCode::FileInTrashNotFound,

@@ -482,3 +482,74 @@ pub(crate) fn basic_credentials(
         client_secret: client_secret.to_owned(),
     }))
 }
+
+/// The parameters of a request in the older dialects' style: the query string merged with a
+/// form or JSON body (a JSON body's nested values kept as their JSON text, key order included;
+/// `null` members dropped). Body parameters win over the query's.
+pub(crate) fn dialect_params(
+    query: Option<&str>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<HashMap<String, String>, ApiError> {
+    let is_json = content_type.is_some_and(|value| value.contains("json"));
+    let mut params = query_and_form(query, if is_json { &[] } else { body });
+    if is_json && !body.trim_ascii().is_empty() {
+        let object: HashMap<String, Box<serde_json::value::RawValue>> =
+            serde_json::from_slice(body).map_err(|_| ApiError::field("body", "不是JSON对象"))?;
+        for (key, value) in object {
+            let raw = value.get();
+            let text = match serde_json::from_str::<Option<String>>(raw) {
+                Ok(Some(text)) => text,
+                Ok(None) => continue,
+                Err(_) => raw.to_owned(),
+            };
+            params.insert(key, text);
+        }
+    }
+    Ok(params)
+}
+
+/// Parameters from the query string and a form or JSON body, for `/api/v1`.
+pub struct Args(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequest<S> for Args {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(ErrorCode::RequestBodyTooLarge)
+                } else {
+                    ApiError::field("body", "无法读取请求体")
+                }
+            })?;
+        let content_type = parts
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        Ok(Args(dialect_params(parts.uri.query(), content_type, &bytes)?))
+    }
+}
+
+impl Args {
+    /// A trimmed, non-empty value, if given.
+    pub fn opt(&self, name: &str) -> Option<&str> {
+        given(&self.0, name)
+    }
+
+    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.opt(name).ok_or_else(|| ApiError::field(name, "不能为空"))
+    }
+
+    pub fn i64(&self, name: &str) -> Result<i64, ApiError> {
+        parse_i64(name, self.required(name)?)
+    }
+
+    /// Whether `name` was given at all, even empty (an empty value clears a setting).
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+}

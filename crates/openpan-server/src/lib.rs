@@ -18,6 +18,7 @@ mod oa;
 mod oauth;
 pub mod ratelimit;
 mod transfer;
+mod v1;
 mod web;
 
 use std::sync::Arc;
@@ -132,6 +133,11 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_envelope));
+    let api_v1 = v1::routes()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::gate_v1))
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(context::with_envelope));
     Router::new()
         .route("/", get(root))
         .route("/healthz", get(healthz))
@@ -142,6 +148,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .merge(auth_service::routes())
         .merge(oa::routes())
         .nest("/api/v2", api_v2)
+        .nest("/api/v1", api_v1)
         .merge(transfers)
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)

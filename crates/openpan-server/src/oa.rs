@@ -36,7 +36,7 @@ use openpan_types::{
 use crate::AppState;
 use crate::context::RequestContext;
 use crate::error::{ApiError, error_items};
-use crate::extract::{given, query_and_form};
+use crate::extract::{dialect_params, given};
 use crate::ratelimit::ApiClass;
 
 /// The dialect takes small forms and JSON bodies only.
@@ -124,26 +124,11 @@ impl Input {
         let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
             .await
             .map_err(|_| ApiError::new(ErrorCode::RequestBodyTooLarge))?;
-        let is_json = parts
+        let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.contains("json"));
-        let mut params = query_and_form(parts.uri.query(), if is_json { &[] } else { &body });
-        if is_json && !body.trim_ascii().is_empty() {
-            // Raw values keep a nested object's text as sent, key order included (`order_by`).
-            let object: HashMap<String, Box<serde_json::value::RawValue>> =
-                serde_json::from_slice(&body).map_err(|_| ApiError::field("body", "不是JSON对象"))?;
-            for (key, value) in object {
-                let raw = value.get();
-                let text = match serde_json::from_str::<Option<String>>(raw) {
-                    Ok(Some(text)) => text,
-                    Ok(None) => continue,
-                    Err(_) => raw.to_owned(),
-                };
-                params.insert(key, text);
-            }
-        }
+            .and_then(|value| value.to_str().ok());
+        let params = dialect_params(parts.uri.query(), content_type, &body)?;
         Ok(Self {
             params,
             headers: parts.headers,

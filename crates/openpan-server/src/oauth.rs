@@ -53,6 +53,9 @@ fn required<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Result<&
         .ok_or_else(|| invalid_request(&format!("{name} is required")))
 }
 
+/// The grants `POST /oauth/token` takes.
+pub(crate) const GRANT_TYPES: [&str; 2] = ["jwt_simple", "refresh_token"];
+
 pub async fn token(State(state): State<AppState>, request: Request) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let decision = state.charge_token_endpoint(peer).await;

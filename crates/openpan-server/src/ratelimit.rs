@@ -1,5 +1,6 @@
-//! The `/api/v2` gate: authenticate the bearer token, charge the rate-limit budgets, check the
-//! token's scope against the path, and stamp `X-Rate-Limit-*` on whatever the answer is.
+//! The `/api/v2` and `/api/v1` gate: authenticate the bearer token, charge the rate-limit
+//! budgets, check the token's scope against the path, refuse writes of an enterprise whose plan
+//! has ended, and stamp `X-Rate-Limit-*` on whatever the answer is.
 
 use std::net::SocketAddr;
 
@@ -85,10 +86,16 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// `/admin/` paths take enterprise tokens only; every other path user tokens only; a share
-/// link's visitors reach only the reading paths.
-fn scope_allows(principal: &Principal, method: &Method, path: &str) -> bool {
+/// On `/api/v2`, `/admin/` paths take enterprise tokens only, every other path user tokens
+/// only, and a share link's visitors reach only the reading paths.
+fn scope_allows(principal: &Principal, method: &Method, path: &str, api: Api) -> bool {
     let admin_path = path.contains("/admin/");
+    if api == Api::V1 {
+        return matches!(
+            principal.kind(),
+            PrincipalKind::User { .. } | PrincipalKind::EnterpriseAdmin { .. }
+        );
+    }
     match principal.kind() {
         PrincipalKind::EnterpriseAdmin { .. } => admin_path,
         PrincipalKind::User { .. } => !admin_path,
@@ -205,12 +212,40 @@ pub(crate) fn stamp(headers: &mut HeaderMap, decision: &RateDecision) {
     headers.insert("x-rate-limit-reset", HeaderValue::from(decision.reset_secs));
 }
 
-pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Which API a gate guards: their paths differ in what each kind of token may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Api {
+    V2,
+    /// `/api/v1`: every module takes user and enterprise tokens alike; the services decide
+    /// what each may do.
+    V1,
+}
+
+/// Reading requests that are POSTs (their parameters do not fit a query string).
+fn reads_by_post(path: &str) -> bool {
+    path.contains("/admin/log/") || path.ends_with("/file/pack_download")
+}
+
+/// Whether a request changes something, which an enterprise whose plan has ended may not.
+fn is_write(method: &Method, path: &str) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && !reads_by_post(path)
+}
+
+pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    guard(state, request, next, Api::V2).await
+}
+
+pub async fn gate_v1(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    guard(state, request, next, Api::V1).await
+}
+
+async fn guard(state: AppState, mut request: Request, next: Next, api: Api) -> Response {
     let path = request.uri().path().to_owned();
     let class = ApiClass::of(&path);
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let headers = request.headers();
-    let link = header_text(headers, "share-link-token").filter(|_| visitor_path(request.method(), &path));
+    let link =
+        header_text(headers, "share-link-token").filter(|_| api == Api::V2 && visitor_path(request.method(), &path));
     let (authenticated, decision) = match (link, bearer_token(headers)) {
         (Some(link), token) => {
             // Visitors are counted by address before the link and its password are checked, so
@@ -256,12 +291,22 @@ pub async fn gate(State(state): State<AppState>, mut request: Request, next: Nex
     } else {
         match authenticated {
             Err(err) => ApiError::from(err).into_response(),
-            Ok(principal) if !scope_allows(&principal, request.method(), &path) => {
+            Ok(principal) if !scope_allows(&principal, request.method(), &path, api) => {
                 ApiError::new(ErrorCode::PermissionDenied).into_response()
             }
             Ok(principal) => {
-                request.extensions_mut().insert(principal);
-                next.run(request).await
+                let writable = if is_write(request.method(), &path) {
+                    state.core.ensure_writable(&principal).await
+                } else {
+                    Ok(())
+                };
+                match writable {
+                    Err(err) => ApiError::from(err).into_response(),
+                    Ok(()) => {
+                        request.extensions_mut().insert(principal);
+                        next.run(request).await
+                    }
+                }
             }
         }
     };

@@ -129,6 +129,21 @@ pub async fn set_app_user_field(core: &Core, app_id: i64, field: &str) -> anyhow
     Ok(json!({ "app_id": app_id, "user_field": parsed.as_string() }))
 }
 
+/// Sets when an enterprise's plan ends (`none`: no end).
+pub async fn renew(core: &Core, enterprise_id: i64, until: &str) -> anyhow::Result<serde_json::Value> {
+    let until = openpan_core::services::parse_paid_until(until).map_err(describe)?;
+    let enterprise = core
+        .renew_enterprise(&Principal::local_operator(), EnterpriseId(enterprise_id), until)
+        .await
+        .map_err(describe)?;
+    Ok(json!({
+        "enterprise_id": enterprise.id.0,
+        "account": enterprise.short_name,
+        "paid_until": enterprise.paid_until,
+        "expired": enterprise.is_expired(core.now()),
+    }))
+}
+
 /// What first start created, to print once.
 pub struct Bootstrapped {
     pub enterprise: serde_json::Value,

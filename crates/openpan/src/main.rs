@@ -159,6 +159,16 @@ enum AdminCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Set when an enterprise's plan ends; past it, its writes answer `enterprise_is_expired`.
+    Renew {
+        #[arg(long)]
+        enterprise_id: i64,
+        /// The last paid day (YYYY-MM-DD, in +08:00), epoch seconds, or `none` for no end.
+        #[arg(long)]
+        until: String,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Issue a user access token (valid three months) for the auth service's `/apis/rest` APIs.
     CreateUserToken {
         #[arg(long)]
@@ -269,6 +279,11 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
         AdminCommand::SetAppUserField { app_id, field, output } => {
             (output, admin::set_app_user_field(core, app_id, &field).await?)
         }
+        AdminCommand::Renew {
+            enterprise_id,
+            until,
+            output,
+        } => (output, admin::renew(core, enterprise_id, &until).await?),
         AdminCommand::CreateUserToken { user_id, output } => (output, admin::create_user_token(core, user_id).await?),
         AdminCommand::RevokeUserTokens { user_id, output } => (output, admin::revoke_user_tokens(core, user_id).await?),
         AdminCommand::DeleteUser {

@@ -11,8 +11,10 @@ mod auth_service;
 mod dto;
 mod error;
 mod oa;
+mod v1;
 
 pub use auth_service::*;
 pub use dto::*;
 pub use error::*;
 pub use oa::*;
+pub use v1::*;

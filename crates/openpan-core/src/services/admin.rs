@@ -255,13 +255,10 @@ impl Core {
         self.administered_enterprise(principal, cmd.enterprise_id).await?;
         let mut errors = Vec::new();
         let name = PersonName::parse("name", &cmd.name).map_err(|e| errors.push(e)).ok();
-        if let Some(url) = &cmd.callback_url {
-            let looks_like_url = (url.starts_with("http://") || url.starts_with("https://"))
-                && url.len() <= 2048
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-            if !looks_like_url {
-                errors.push(FieldError::new("callback_url", "必须是http或https地址"));
-            }
+        if let Some(url) = &cmd.callback_url
+            && let Err(error) = crate::model::check_http_url("callback_url", url)
+        {
+            errors.push(error);
         }
         collect(errors)?;
         let client_secret = secrets::random_hex(32);

@@ -2,6 +2,7 @@
 //! first (or credentials to turn into one) and enforces its permission rules itself, so HTTP,
 //! the admin CLI and the console all get the same policy.
 
+mod account;
 mod accounts;
 mod admin;
 mod audit_log;
@@ -33,6 +34,7 @@ use crate::ports::Repo;
 use crate::search::SearchIndex;
 use crate::secrets::SecretKey;
 
+pub use account::{AppInstance, AppSettings, DEFAULT_INSTANCE, SERVICE_APPS, TokenInfo, parse_paid_until};
 pub use accounts::{AccountChanges, NewAccount};
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
 pub use audit_log::{AuditPage, LogFilter, MAX_PAGE, QUERY_WINDOW_DAYS};

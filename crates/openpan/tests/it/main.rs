@@ -4,6 +4,7 @@
 mod accounts;
 mod admin_cli;
 mod api_errors;
+mod api_v1;
 mod audit;
 mod auth_service;
 mod collab;

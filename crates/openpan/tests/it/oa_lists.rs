@@ -145,10 +145,7 @@ async fn an_oa_integrator_pages_and_searches_the_users_as_the_document_shows() {
     let (total, list) = listed_users(&app, &token, &[]).await;
     assert_eq!(total, 4, "the admin and three colleagues");
     assert_eq!(list.len(), 4);
-    let wei = list
-        .iter()
-        .find(|row| row["user_id"] == id_text(people.wei))
-        .unwrap();
+    let wei = list.iter().find(|row| row["user_id"] == id_text(people.wei)).unwrap();
     assert_eq!(wei["user_name"], "Wang Wei");
     assert_eq!(wei["user_accounts"], "wei@acme.test");
     assert_eq!(wei["phone"], "13800000011");

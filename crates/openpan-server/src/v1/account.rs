@@ -1,0 +1,177 @@
+//! `/api/v1/account/*`: service discovery, app instances, the plan's renewal and the
+//! authentication configuration.
+
+use axum::Json;
+use axum::extract::State;
+
+use openpan_core::model::{AppStatus, UserField};
+use openpan_core::services::{AppInstance, AppSettings, DEFAULT_INSTANCE};
+use openpan_types as wire;
+
+use crate::AppState;
+use crate::error::{ApiError, Result};
+use crate::extract::{Args, Caller};
+
+/// Where openpan serves an app: the drive's platform for `workonline`, its own `/api/v1`
+/// modules for `file` and `sms`.
+fn builtin_url(state: &AppState, app: &str) -> String {
+    match app {
+        "workonline" => format!("{}/api/v2", state.public_url),
+        other => format!("{}/api/v1/{other}", state.public_url),
+    }
+}
+
+fn instance_json(state: &AppState, instance: AppInstance) -> wire::V1Instance {
+    wire::V1Instance {
+        app: instance.app.to_owned(),
+        api_url: instance
+            .api_url
+            .clone()
+            .unwrap_or_else(|| builtin_url(state, instance.app)),
+        builtin: instance.api_url.is_none(),
+        instance: instance.name,
+        created_at: instance.created_at,
+    }
+}
+
+/// `GET account/get_api_address?account=…&app=…&instance=…` (instance `default` when absent).
+pub async fn get_api_address(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    args: Args,
+) -> Result<Json<wire::V1ApiAddress>> {
+    let account = args.required("account")?;
+    let app = args.required("app")?;
+    let instance = args.opt("instance").unwrap_or(DEFAULT_INSTANCE);
+    let found = state.core.api_address(&principal, account, app, instance).await?;
+    let json = instance_json(&state, found);
+    Ok(Json(wire::V1ApiAddress {
+        account: account.to_owned(),
+        app: json.app,
+        instance: json.instance,
+        api_url: json.api_url,
+    }))
+}
+
+/// `GET account/get_token_info`.
+pub async fn get_token_info(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> Result<Json<wire::V1TokenInfo>> {
+    let info = state.core.token_info(&principal).await?;
+    Ok(Json(wire::V1TokenInfo {
+        app_id: info.app.id.0,
+        client_id: info.app.client_id,
+        account: info.enterprise.short_name,
+        enterprise_id: info.enterprise.id.0,
+        user_id: info.user_id.map(|id| id.0),
+    }))
+}
+
+/// `GET account/list_instances[?app=…]`.
+pub async fn list_instances(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    args: Args,
+) -> Result<Json<wire::V1InstanceList>> {
+    let instances = state.core.list_app_instances(&principal, args.opt("app")).await?;
+    Ok(Json(wire::V1InstanceList {
+        instances: instances
+            .into_iter()
+            .map(|found| instance_json(&state, found))
+            .collect(),
+    }))
+}
+
+/// `POST account/create_instance` with `app`, `instance` and optionally `api_url`.
+pub async fn create_instance(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    args: Args,
+) -> Result<Json<wire::V1Instance>> {
+    let app = args.required("app")?;
+    let name = args.required("instance")?;
+    let created = state
+        .core
+        .create_app_instance(&principal, app, name, args.opt("api_url"))
+        .await?;
+    Ok(Json(instance_json(&state, created)))
+}
+
+/// `POST account/delete_instance` with `app` and `instance`.
+pub async fn delete_instance(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    args: Args,
+) -> Result<Json<wire::V1Success>> {
+    let app = args.required("app")?;
+    let name = args.required("instance")?;
+    state.core.delete_app_instance(&principal, app, name).await?;
+    Ok(Json(wire::V1Success { success: true }))
+}
+
+/// `GET account/renewal`.
+pub async fn renewal(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::V1Renewal>> {
+    let enterprise = state.core.renewal(&principal).await?;
+    Ok(Json(wire::V1Renewal {
+        expired: enterprise.is_expired(state.core.now()),
+        account: enterprise.short_name,
+        paid_until: enterprise.paid_until,
+    }))
+}
+
+fn auth_app(app: openpan_core::model::App) -> wire::V1AuthApp {
+    wire::V1AuthApp {
+        app_id: app.id.0,
+        client_id: app.client_id,
+        name: app.name,
+        status: app.status.as_str().to_owned(),
+        callback_url: app.callback_url,
+        user_field: app.user_field.as_string(),
+        grant_types: crate::oauth::GRANT_TYPES.map(str::to_owned).to_vec(),
+        created_at: app.created_at,
+    }
+}
+
+/// `GET account/auth_config`.
+pub async fn auth_config(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::V1AuthConfig>> {
+    let apps = state.core.auth_config(&principal).await?;
+    Ok(Json(wire::V1AuthConfig {
+        token_endpoint: format!("{}/oauth/token", state.public_url),
+        apps: apps.into_iter().map(auth_app).collect(),
+    }))
+}
+
+/// `POST account/update_auth_config` with `app_id` and any of `callback_url` (empty clears
+/// it), `user_field` and `status` (`active` or `disabled`).
+pub async fn update_auth_config(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    args: Args,
+) -> Result<Json<wire::V1AuthApp>> {
+    let app_id = openpan_core::ids::AppId(args.i64("app_id")?);
+    let callback_url = args
+        .has("callback_url")
+        .then(|| args.opt("callback_url").map(str::to_owned));
+    let user_field = args
+        .opt("user_field")
+        .map(|raw| {
+            UserField::parse(raw)
+                .ok_or_else(|| ApiError::field("user_field", "应为any、id、email、phone或custom_id:<平台id>"))
+        })
+        .transpose()?;
+    let status = args
+        .opt("status")
+        .map(|raw| match AppStatus::parse(raw) {
+            Some(status @ (AppStatus::Active | AppStatus::Disabled)) => Ok(status),
+            _ => Err(ApiError::field("status", "应为active或disabled")),
+        })
+        .transpose()?;
+    let settings = AppSettings {
+        callback_url,
+        user_field,
+        status,
+    };
+    let app = state.core.update_auth_config(&principal, app_id, settings).await?;
+    Ok(Json(auth_app(app)))
+}

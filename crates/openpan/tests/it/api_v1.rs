@@ -1,0 +1,459 @@
+//! `/api/v1/{module}/{api}` as the API overview document describes it: service discovery
+//! through the account module, who a token is, app instances, the plan's renewal and the
+//! authentication configuration; errors in the `/api/v2` envelope.
+
+use serde_json::{Value, json};
+
+use openpan_core::auth::Principal;
+use openpan_core::ids::EnterpriseId;
+use openpan_core::services::CreateApp;
+
+use crate::harness::{TestApp, assert_api_error};
+
+impl TestApp {
+    /// `GET /api/v1/{path}?query` with `token`.
+    pub async fn v1_get(&self, path: &str, token: &str, query: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .get(format!("{}/api/v1/{path}", self.url))
+            .bearer_auth(token)
+            .query(query)
+            .send()
+            .await
+            .expect("v1 request")
+    }
+
+    pub async fn v1_ok(&self, path: &str, token: &str, query: &[(&str, &str)]) -> Value {
+        let response = self.v1_get(path, token, query).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, 200, "GET /api/v1/{path}: {body}");
+        body
+    }
+
+    /// The tenant's account (short name), as the token info reports it.
+    pub async fn account(&self, token: &str) -> String {
+        self.v1_ok("account/get_token_info", token, &[]).await["account"]
+            .as_str()
+            .expect("account")
+            .to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integrator_discovers_the_address_of_each_app_and_who_its_token_is() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(&app.tenant, "Lin", "lin@acme.test").await;
+    let token = app.user_token(&app.tenant, user).await;
+
+    // Who the token is: the app, the enterprise's account and the user.
+    let info = app.v1_ok("account/get_token_info", &token, &[]).await;
+    assert_eq!(info["app_id"], app.tenant.app_id);
+    assert_eq!(info["client_id"], app.tenant.client_id.as_str());
+    assert_eq!(info["enterprise_id"], app.tenant.enterprise_id);
+    assert_eq!(info["user_id"], user);
+    let account = info["account"].as_str().unwrap().to_owned();
+    let admin = app.enterprise_token(&app.tenant).await;
+    let info = app.v1_ok("account/get_token_info", &admin, &[]).await;
+    assert_eq!(info["user_id"], Value::Null, "an enterprise token speaks for no user");
+
+    // The document's example: `account=…&app=workonline&instance=default`.
+    for (service, path) in [
+        ("workonline", "/api/v2"),
+        ("file", "/api/v1/file"),
+        ("sms", "/api/v1/sms"),
+    ] {
+        let address = app
+            .v1_ok(
+                "account/get_api_address",
+                &token,
+                &[("account", &account), ("app", service), ("instance", "default")],
+            )
+            .await;
+        assert_eq!(address["api_url"], format!("{}{path}", app.url), "{service}");
+        assert_eq!(address["instance"], "default");
+    }
+    // Without `instance`, the default one.
+    let address = app
+        .v1_ok(
+            "account/get_api_address",
+            &token,
+            &[("account", &account), ("app", "sms")],
+        )
+        .await;
+    assert_eq!(address["api_url"], format!("{}/api/v1/sms", app.url));
+    // The workonline address is the drive's platform: the same token works there.
+    let me = app.get_ok("/api/v2/user/info", &token).await;
+    assert_eq!(me["id"], user);
+
+    // Unknown account, app or instance: clear errors; another enterprise's account is unknown.
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    let other_account = app.account(&app.enterprise_token(&other).await).await;
+    for missing in ["nobody", other_account.as_str()] {
+        assert_api_error(
+            app.v1_get(
+                "account/get_api_address",
+                &token,
+                &[("account", missing), ("app", "workonline")],
+            )
+            .await,
+            404,
+            "enterprise_not_found",
+        )
+        .await;
+    }
+    let body = assert_api_error(
+        app.v1_get(
+            "account/get_api_address",
+            &token,
+            &[("account", &account), ("app", "mail")],
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "app");
+    let body = assert_api_error(
+        app.v1_get(
+            "account/get_api_address",
+            &token,
+            &[("account", &account), ("app", "file"), ("instance", "archive")],
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "instance");
+    let body = assert_api_error(
+        app.v1_get("account/get_api_address", &token, &[("app", "file")]).await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "account");
+
+    // Every module is behind the OAuth2 token; unknown APIs answer the envelope too.
+    let response = app
+        .client
+        .get(format!("{}/api/v1/account/get_token_info", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_api_error(response, 401, "unauthorized").await;
+    assert_api_error(
+        app.v1_get("account/no_such_api", &token, &[]).await,
+        404,
+        "api_not_found",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_manage_named_instances_that_discovery_then_answers_for() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(&app.tenant, "Lin", "lin@acme.test").await;
+    let token = app.user_token(&app.tenant, user).await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let account = app.account(&admin).await;
+
+    let create = |token: String, body: Value| {
+        let app = &app;
+        async move { app.post("/api/v1/account/create_instance", &token, &body).await }
+    };
+    assert_api_error(
+        create(token.clone(), json!({"app": "file", "instance": "hr"})).await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    let created = create(
+        admin.clone(),
+        json!({"app": "file", "instance": "hr", "api_url": "https://files.acme.test/api/v1/file"}),
+    )
+    .await;
+    assert_eq!(created.status(), 200);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["builtin"], false);
+    assert_eq!(created["api_url"], "https://files.acme.test/api/v1/file");
+    // One served here, created by an administrator's user token (a form body this time).
+    let admin_user = app.admin_user_token().await;
+    let response = app
+        .client
+        .post(format!("{}/api/v1/account/create_instance", app.url))
+        .bearer_auth(&admin_user)
+        .form(&[("app", "sms"), ("instance", "marketing")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let address = app
+        .v1_ok(
+            "account/get_api_address",
+            &token,
+            &[("account", &account), ("app", "file"), ("instance", "hr")],
+        )
+        .await;
+    assert_eq!(address["api_url"], "https://files.acme.test/api/v1/file");
+    let address = app
+        .v1_ok(
+            "account/get_api_address",
+            &token,
+            &[("account", &account), ("app", "sms"), ("instance", "marketing")],
+        )
+        .await;
+    assert_eq!(address["api_url"], format!("{}/api/v1/sms", app.url));
+
+    let listed = app.v1_ok("account/list_instances", &token, &[]).await;
+    let names: Vec<String> = listed["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|instance| {
+            format!(
+                "{}/{}",
+                instance["app"].as_str().unwrap(),
+                instance["instance"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "workonline/default",
+            "file/default",
+            "sms/default",
+            "file/hr",
+            "sms/marketing"
+        ]
+    );
+    let files = app.v1_ok("account/list_instances", &token, &[("app", "file")]).await;
+    assert_eq!(files["instances"].as_array().unwrap().len(), 2);
+
+    // Bad names and addresses, duplicates, and the default instances are refused by field.
+    for (body, field) in [
+        (json!({"app": "file", "instance": "hr"}), "instance"),
+        (json!({"app": "file", "instance": "default"}), "instance"),
+        (json!({"app": "file", "instance": "Bad Name"}), "instance"),
+        (
+            json!({"app": "file", "instance": "x", "api_url": "ftp://files"}),
+            "api_url",
+        ),
+        (json!({"app": "fax", "instance": "x"}), "app"),
+    ] {
+        let body = assert_api_error(create(admin.clone(), body).await, 400, "request_data_invalid").await;
+        assert_eq!(body["errors"][0]["field"], field);
+    }
+
+    let deleted = app
+        .post_ok(
+            "/api/v1/account/delete_instance",
+            &admin,
+            &json!({"app": "file", "instance": "hr"}),
+        )
+        .await;
+    assert_eq!(deleted["success"], true);
+    assert_api_error(
+        app.v1_get(
+            "account/get_api_address",
+            &token,
+            &[("account", &account), ("app", "file"), ("instance", "hr")],
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_api_error(
+        app.post(
+            "/api/v1/account/delete_instance",
+            &admin,
+            &json!({"app": "file", "instance": "default"}),
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lapsed_plan_keeps_reading_open_and_refuses_writes_until_renewed() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(&app.tenant, "Lin", "lin@acme.test").await;
+    let token = app.user_token(&app.tenant, user).await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let enterprise = app.tenant.enterprise_id;
+
+    let until = (app.now() + 60).to_string();
+    let renewed = openpan::admin::renew(&app.core, enterprise, &until).await.unwrap();
+    assert_eq!(renewed["expired"], false);
+    let renewal = app.v1_ok("account/renewal", &admin, &[]).await;
+    assert_eq!(renewal["paid_until"], app.now() + 60);
+    assert_eq!(renewal["expired"], false);
+    app.mkdir(&token, 0, "before").await;
+
+    app.clock.advance(61);
+    let renewal = app.v1_ok("account/renewal", &admin, &[]).await;
+    assert_eq!(renewal["expired"], true);
+    // Writes of every kind, by users and the administrator, on both APIs.
+    assert_api_error(
+        app.post(
+            "/api/v2/folder/create",
+            &token,
+            &json!({"name": "after", "parent_id": 0}),
+        )
+        .await,
+        400,
+        "enterprise_is_expired",
+    )
+    .await;
+    assert_api_error(
+        app.post("/api/v2/admin/group/create", &admin, &json!({"name": "late"}))
+            .await,
+        400,
+        "enterprise_is_expired",
+    )
+    .await;
+    assert_api_error(
+        app.post(
+            "/api/v1/account/create_instance",
+            &admin,
+            &json!({"app": "file", "instance": "late"}),
+        )
+        .await,
+        400,
+        "enterprise_is_expired",
+    )
+    .await;
+    // Reading goes on, the POST-shaped reads included.
+    let children = app.get_ok("/api/v2/folder/0/children", &token).await;
+    assert_eq!(children["total_count"], 1);
+    let response = app.post("/api/v2/admin/log/action_type_info", &admin, &json!({})).await;
+    assert_eq!(response.status(), 200);
+    // Another enterprise is not affected.
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    let other_admin = app.enterprise_token(&other).await;
+    let response = app
+        .post("/api/v2/admin/group/create", &other_admin, &json!({"name": "fine"}))
+        .await;
+    assert_eq!(response.status(), 200);
+
+    // Only the host's operator renews; then writes work again at once.
+    let refused = app
+        .core
+        .renew_enterprise(
+            &app.core.authenticate_bearer(&admin).await.unwrap(),
+            EnterpriseId(enterprise),
+            None,
+        )
+        .await;
+    assert!(refused.is_err());
+    openpan::admin::renew(&app.core, enterprise, "none").await.unwrap();
+    app.mkdir(&token, 0, "after").await;
+    let renewal = app.v1_ok("account/renewal", &admin, &[]).await;
+    assert_eq!(renewal["paid_until"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authentication_configuration_lists_the_apps_and_edits_their_settings() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(&app.tenant, "Lin", "lin@acme.test").await;
+    let token = app.user_token(&app.tenant, user).await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    assert_api_error(
+        app.v1_get("account/auth_config", &token, &[]).await,
+        403,
+        "permission_denied",
+    )
+    .await;
+
+    let second = app
+        .core
+        .create_app(
+            &Principal::local_operator(),
+            CreateApp {
+                enterprise_id: EnterpriseId(app.tenant.enterprise_id),
+                name: "HR sync".to_owned(),
+                callback_url: None,
+            },
+        )
+        .await
+        .unwrap();
+    let config = app.v1_ok("account/auth_config", &admin, &[]).await;
+    assert_eq!(config["token_endpoint"], format!("{}/oauth/token", app.url));
+    let apps = config["apps"].as_array().unwrap();
+    assert_eq!(apps.len(), 2);
+    assert_eq!(apps[0]["client_id"], app.tenant.client_id.as_str());
+    assert_eq!(apps[0]["grant_types"], json!(["jwt_simple", "refresh_token"]));
+    assert_eq!(apps[1]["name"], "HR sync");
+    assert_eq!(apps[1]["user_field"], "any");
+    assert!(
+        !config.to_string().contains("secret"),
+        "no secret, not even its hash, is shown: {config}"
+    );
+
+    let update = |body: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move { app.post("/api/v1/account/update_auth_config", &admin, &body).await }
+    };
+    let second_id = second.app.id.0;
+    let updated: Value =
+        update(json!({"app_id": second_id, "callback_url": "https://hr.acme.test/hook", "user_field": "email"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(updated["callback_url"], "https://hr.acme.test/hook");
+    assert_eq!(updated["user_field"], "email");
+    // An empty callback address clears it; the rest stays.
+    let updated: Value = update(json!({"app_id": second_id, "callback_url": ""}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["callback_url"], Value::Null);
+    assert_eq!(updated["user_field"], "email");
+
+    for (body, field) in [
+        (
+            json!({"app_id": second_id, "callback_url": "javascript:alert(1)"}),
+            "callback_url",
+        ),
+        (json!({"app_id": second_id, "user_field": "nickname"}), "user_field"),
+        (json!({"app_id": second_id, "status": "deleted"}), "status"),
+        (json!({"app_id": app.tenant.app_id, "status": "disabled"}), "status"),
+        (json!({"app_id": "x"}), "app_id"),
+    ] {
+        let body = assert_api_error(update(body).await, 400, "request_data_invalid").await;
+        assert_eq!(body["errors"][0]["field"], field);
+    }
+
+    // Disabling an app revokes its tokens at once; another enterprise's app is not found.
+    let second_token = {
+        let tenant = crate::harness::Tenant {
+            app_id: second_id,
+            client_id: second.app.client_id.clone(),
+            client_secret: second.client_secret.clone(),
+            ..app.tenant.clone()
+        };
+        app.user_token(&tenant, user).await
+    };
+    app.get_ok("/api/v2/user/info", &second_token).await;
+    let updated: Value = update(json!({"app_id": second_id, "status": "disabled"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["status"], "disabled");
+    assert_eq!(app.get("/api/v2/user/info", &second_token).await.status(), 401);
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    assert_api_error(
+        update(json!({"app_id": other.app_id, "callback_url": "https://x.test"})).await,
+        404,
+        "app_not_found",
+    )
+    .await;
+}

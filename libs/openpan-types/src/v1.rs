@@ -1,0 +1,105 @@
+//! The `/api/v1/{module}/{api}` dialect's shapes (account, org, file and SMS modules). Success
+//! answers are plain JSON objects; failures use the `/api/v2` envelope
+//! (`{"errors": [{"code", "msg"}], "request_id"}`). Times are epoch seconds, as on `/api/v2`.
+
+use serde::Serialize;
+
+/// `account/get_api_address`.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1ApiAddress {
+    /// The enterprise's account (short name), as asked.
+    pub account: String,
+    /// `workonline`, `file` or `sms`.
+    pub app: String,
+    /// The instance, `default` unless another was asked.
+    pub instance: String,
+    /// The entry address of that instance: for `workonline` the drive's `/api/v2` base, for
+    /// `file` and `sms` their `/api/v1/…` bases, or where a named instance is served.
+    pub api_url: String,
+}
+
+/// `account/get_token_info`: who the bearer token speaks for.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1TokenInfo {
+    /// The app's numeric id.
+    pub app_id: i64,
+    /// The app's client id (the OA dialect's AgentId).
+    pub client_id: String,
+    /// The enterprise's account (short name).
+    pub account: String,
+    /// The enterprise's numeric id.
+    pub enterprise_id: i64,
+    /// The user's id; null for an enterprise token.
+    pub user_id: Option<i64>,
+}
+
+/// An app instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1Instance {
+    /// `workonline`, `file` or `sms`.
+    pub app: String,
+    /// Its name; every app has `default`.
+    pub instance: String,
+    /// Its entry address.
+    pub api_url: String,
+    /// Whether openpan serves it (else `api_url` is another server's).
+    pub builtin: bool,
+    /// When it was created; null for the implicit `default` instances.
+    pub created_at: Option<i64>,
+}
+
+/// `account/list_instances`.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1InstanceList {
+    /// The implicit `default` instances first, then the created ones by app and name.
+    pub instances: Vec<V1Instance>,
+}
+
+/// `account/renewal`: the enterprise's plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1Renewal {
+    /// The enterprise's account (short name).
+    pub account: String,
+    /// When the plan ends (epoch seconds); null for no end.
+    pub paid_until: Option<i64>,
+    /// Whether it has ended: from then on writes answer `enterprise_is_expired`.
+    pub expired: bool,
+}
+
+/// An app of the enterprise with its OAuth settings (`account/auth_config`).
+#[derive(Debug, Clone, Serialize)]
+pub struct V1AuthApp {
+    /// The app's numeric id.
+    pub app_id: i64,
+    /// Its client id.
+    pub client_id: String,
+    /// Its name.
+    pub name: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// Where the platform calls the app back; null when none.
+    pub callback_url: Option<String>,
+    /// How the OA dialect's `get-token` names users: `any`, `id`, `email`, `phone` or
+    /// `custom_id:<platform id>`.
+    pub user_field: String,
+    /// The grants the token endpoint takes from it.
+    pub grant_types: Vec<String>,
+    /// When it was registered.
+    pub created_at: i64,
+}
+
+/// `account/auth_config`.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1AuthConfig {
+    /// The token endpoint every app authenticates at.
+    pub token_endpoint: String,
+    /// The enterprise's apps, by id.
+    pub apps: Vec<V1AuthApp>,
+}
+
+/// A plain acknowledgement.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1Success {
+    /// Always true.
+    pub success: bool,
+}
