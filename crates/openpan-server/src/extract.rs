@@ -548,6 +548,40 @@ impl Args {
         parse_i64(name, self.required(name)?)
     }
 
+    /// The parameters as a `/api/v2` JSON body of type `T`: values that look like JSON
+    /// arrays or objects are taken as such, the rest as strings (the bodies' fields accept
+    /// numbers and flags as strings).
+    pub fn body<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let object: serde_json::Map<String, serde_json::Value> = self
+            .0
+            .iter()
+            .map(|(key, value)| {
+                let trimmed = value.trim();
+                let parsed = if trimmed.starts_with(['[', '{']) {
+                    serde_json::from_str(trimmed).unwrap_or_else(|_| serde_json::Value::String(value.clone()))
+                } else {
+                    serde_json::Value::String(value.clone())
+                };
+                (key.clone(), parsed)
+            })
+            .collect();
+        serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|err| {
+            let path = err.path().to_string();
+            ApiError::field(if path == "." { "body".to_owned() } else { path }, "类型错误")
+        })
+    }
+
+    /// The parameters as `/api/v2` query parameters.
+    pub fn params(&self) -> Params {
+        Params(
+            self.0
+                .iter()
+                .filter(|(_, value)| value.as_str() != "null")
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+        )
+    }
+
     /// Whether `name` was given at all, even empty (an empty value clears a setting).
     pub fn has(&self, name: &str) -> bool {
         self.0.contains_key(name)

@@ -145,20 +145,8 @@ impl Input {
         self.optional(name).ok_or_else(|| ApiError::field(name, "不能为空"))
     }
 
-    /// A list's criteria: `search` from the parameters or the `search` header, `order_by`,
-    /// `page` and `limit`.
     fn criteria<F: Field>(&self) -> Result<Criteria<F>, ApiError> {
-        let header = match self.headers.get("search") {
-            None => None,
-            Some(value) => Some(search_header(value.as_bytes())?),
-        };
-        let request = ListRequest {
-            search: self.optional("search").or(header.as_deref()),
-            order_by: self.optional("order_by"),
-            page: self.optional("page"),
-            limit: self.optional("limit"),
-        };
-        Ok(Criteria::parse(request)?)
+        list_criteria(&self.params, &self.headers)
     }
 
     /// The token: `Authorization: Bearer …`, else the `api_token` parameter.
@@ -172,6 +160,25 @@ impl Input {
             .map(|(_, token)| token.trim());
         bearer.or_else(|| self.optional("api_token"))
     }
+}
+
+/// A list's criteria: `search` from the parameters or the `search` header, `order_by`,
+/// `page` and `limit`. `/api/v1`'s lists take them the same way.
+pub(crate) fn list_criteria<F: Field>(
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Criteria<F>, ApiError> {
+    let header = match headers.get("search") {
+        None => None,
+        Some(value) => Some(search_header(value.as_bytes())?),
+    };
+    let request = ListRequest {
+        search: given(params, "search").or(header.as_deref()),
+        order_by: given(params, "order_by"),
+        page: given(params, "page"),
+        limit: given(params, "limit"),
+    };
+    Ok(Criteria::parse(request)?)
 }
 
 /// A `search` header's JSON: as sent, or percent-decoded when it does not start as JSON.
@@ -394,43 +401,40 @@ fn flag(on: bool) -> String {
     if on { "1" } else { "0" }.to_owned()
 }
 
-/// `GET open-api/users`: the enterprise directory.
-async fn list_users(State(state): State<AppState>, request: Request) -> Response {
-    list(
-        state,
-        request,
-        |state, principal, criteria: Criteria<UserField>| async move {
-            let (found, sees_hidden_phones) = state.core.find_users(&principal, &criteria).await?;
-            let me = principal.user_id();
-            let list = found
-                .rows
-                .into_iter()
-                .map(|user| {
-                    let phone_shown = !user.hide_phone || sees_hidden_phones || Some(user.id) == me;
-                    OaUser {
-                        user_id: user.id.0.to_string(),
-                        user_accounts: user.login().to_owned(),
-                        user_name: user.name,
-                        email: user.email.unwrap_or_default(),
-                        phone: if phone_shown {
-                            user.phone.unwrap_or_default()
-                        } else {
-                            String::new()
-                        },
-                        is_admin: flag(user.is_admin),
-                        active: flag(user.active),
-                        created_at: platform_datetime(user.created_at),
-                        last_login_at: user.last_login_at.map(platform_datetime).unwrap_or_default(),
-                    }
-                })
-                .collect();
-            Ok(OaList {
-                total: found.total,
-                list,
-            })
-        },
-    )
-    .await
+/// The users list's page, in the rows both older dialects answer (`/api/v1` too).
+pub(crate) async fn users_page(
+    state: &AppState,
+    principal: &Principal,
+    criteria: &Criteria<UserField>,
+) -> Result<OaList<OaUser>, ApiError> {
+    let (found, sees_hidden_phones) = state.core.find_users(principal, criteria).await?;
+    let me = principal.user_id();
+    let list = found
+        .rows
+        .into_iter()
+        .map(|user| {
+            let phone_shown = !user.hide_phone || sees_hidden_phones || Some(user.id) == me;
+            OaUser {
+                user_id: user.id.0.to_string(),
+                user_accounts: user.login().to_owned(),
+                user_name: user.name,
+                email: user.email.unwrap_or_default(),
+                phone: if phone_shown {
+                    user.phone.unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                is_admin: flag(user.is_admin),
+                active: flag(user.active),
+                created_at: platform_datetime(user.created_at),
+                last_login_at: user.last_login_at.map(platform_datetime).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(OaList {
+        total: found.total,
+        list,
+    })
 }
 
 fn oa_department(department: Department) -> OaDepartment {
@@ -445,20 +449,17 @@ fn oa_department(department: Department) -> OaDepartment {
     }
 }
 
-/// `GET open-api/departments`: the department tree, flat.
-async fn list_departments(State(state): State<AppState>, request: Request) -> Response {
-    list(
-        state,
-        request,
-        |state, principal, criteria: Criteria<DepartmentField>| async move {
-            let found = state.core.find_departments(&principal, &criteria).await?;
-            Ok(OaList {
-                total: found.total,
-                list: found.rows.into_iter().map(oa_department).collect(),
-            })
-        },
-    )
-    .await
+/// The departments list's page (the whole tree, flat).
+pub(crate) async fn departments_page(
+    state: &AppState,
+    principal: &Principal,
+    criteria: &Criteria<DepartmentField>,
+) -> Result<OaList<OaDepartment>, ApiError> {
+    let found = state.core.find_departments(principal, criteria).await?;
+    Ok(OaList {
+        total: found.total,
+        list: found.rows.into_iter().map(oa_department).collect(),
+    })
 }
 
 fn oa_group(group: Group) -> OaGroup {
@@ -473,20 +474,17 @@ fn oa_group(group: Group) -> OaGroup {
     }
 }
 
-/// `GET open-api/groups`: the groups the caller sees.
-async fn list_groups(State(state): State<AppState>, request: Request) -> Response {
-    list(
-        state,
-        request,
-        |state, principal, criteria: Criteria<GroupField>| async move {
-            let found = state.core.find_groups(&principal, &criteria).await?;
-            Ok(OaList {
-                total: found.total,
-                list: found.rows.into_iter().map(oa_group).collect(),
-            })
-        },
-    )
-    .await
+/// The groups list's page: the groups the caller sees.
+pub(crate) async fn groups_page(
+    state: &AppState,
+    principal: &Principal,
+    criteria: &Criteria<GroupField>,
+) -> Result<OaList<OaGroup>, ApiError> {
+    let found = state.core.find_groups(principal, criteria).await?;
+    Ok(OaList {
+        total: found.total,
+        list: found.rows.into_iter().map(oa_group).collect(),
+    })
 }
 
 fn oa_item(item: Item) -> OaItem {
@@ -504,6 +502,46 @@ fn oa_item(item: Item) -> OaItem {
     }
 }
 
+fn oa_audit_log(stored: StoredEvent) -> OaAuditLog {
+    let event = stored.event;
+    OaAuditLog {
+        log_id: stored.id.to_string(),
+        action_type: event.action,
+        operator_id: id_text(event.operator.map(|id| id.0)),
+        app_id: id_text(event.app.map(|id| id.0)),
+        target_id: event.target_id.to_string(),
+        target_name: event.target_name,
+        department_id: id_text(event.department_id),
+        detail: event.detail,
+        ip: event.origin.ip,
+        created_at: platform_datetime(event.created_at),
+    }
+}
+
+/// `GET open-api/users`: the enterprise directory.
+async fn list_users(State(state): State<AppState>, request: Request) -> Response {
+    list(state, request, |state, principal, criteria| async move {
+        users_page(&state, &principal, &criteria).await
+    })
+    .await
+}
+
+/// `GET open-api/departments`: the department tree, flat.
+async fn list_departments(State(state): State<AppState>, request: Request) -> Response {
+    list(state, request, |state, principal, criteria| async move {
+        departments_page(&state, &principal, &criteria).await
+    })
+    .await
+}
+
+/// `GET open-api/groups`: the groups the caller sees.
+async fn list_groups(State(state): State<AppState>, request: Request) -> Response {
+    list(state, request, |state, principal, criteria| async move {
+        groups_page(&state, &principal, &criteria).await
+    })
+    .await
+}
+
 /// `GET open-api/folders/{id}/items`: the live items of a folder (0: the caller's root).
 async fn list_folder_items(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Response {
     list(
@@ -519,22 +557,6 @@ async fn list_folder_items(State(state): State<AppState>, Path(id): Path<String>
         },
     )
     .await
-}
-
-fn oa_audit_log(stored: StoredEvent) -> OaAuditLog {
-    let event = stored.event;
-    OaAuditLog {
-        log_id: stored.id.to_string(),
-        action_type: event.action,
-        operator_id: id_text(event.operator.map(|id| id.0)),
-        app_id: id_text(event.app.map(|id| id.0)),
-        target_id: event.target_id.to_string(),
-        target_name: event.target_name,
-        department_id: id_text(event.department_id),
-        detail: event.detail,
-        ip: event.origin.ip,
-        created_at: platform_datetime(event.created_at),
-    }
 }
 
 /// `GET open-api/audit-logs`: the enterprise's audit log, for administrators.

@@ -1,14 +1,14 @@
 //! `/api/v2`: route modules mirror the URL paths.
 
 mod admin_enterprise;
-mod admin_user;
+pub(crate) mod admin_user;
 mod collab;
 mod comment;
 mod file;
 mod folder;
 mod items;
 mod log;
-mod org;
+pub(crate) mod org;
 mod platform;
 mod review;
 mod search;
@@ -16,7 +16,7 @@ mod share;
 mod tag;
 mod trash;
 mod usage;
-mod user;
+pub(crate) mod user;
 
 use axum::Router;
 use axum::routing::{delete, get, post};

@@ -4,6 +4,7 @@
 //! calls one core service and answers plain JSON; failures answer the `/api/v2` envelope.
 
 mod account;
+mod org;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -20,4 +21,26 @@ pub fn routes() -> Router<AppState> {
         .route("/account/renewal", get(account::renewal))
         .route("/account/auth_config", get(account::auth_config))
         .route("/account/update_auth_config", post(account::update_auth_config))
+        .route("/org/list_users", get(org::list_users))
+        .route("/org/get_user", get(org::get_user))
+        .route("/org/create_user", post(org::create_user))
+        .route("/org/update_user", post(org::update_user))
+        .route("/org/delete_user", post(org::delete_user))
+        .route("/org/list_departments", get(org::list_departments))
+        .route("/org/get_department", get(org::get_department))
+        .route("/org/department_children", get(org::department_children))
+        .route("/org/department_users", get(org::department_users))
+        .route("/org/create_department", post(org::create_department))
+        .route("/org/update_department", post(org::update_department))
+        .route("/org/delete_department", post(org::delete_department))
+        .route("/org/add_department_user", post(org::add_department_user))
+        .route("/org/remove_department_user", post(org::remove_department_user))
+        .route("/org/list_groups", get(org::list_groups))
+        .route("/org/get_group", get(org::get_group))
+        .route("/org/group_users", get(org::group_users))
+        .route("/org/create_group", post(org::create_group))
+        .route("/org/update_group", post(org::update_group))
+        .route("/org/delete_group", post(org::delete_group))
+        .route("/org/add_group_user", post(org::add_group_user))
+        .route("/org/remove_group_user", post(org::remove_group_user))
 }

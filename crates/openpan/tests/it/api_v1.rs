@@ -457,3 +457,185 @@ async fn the_authentication_configuration_lists_the_apps_and_edits_their_setting
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_org_module_reads_for_everyone_and_changes_for_administrators() {
+    let app = TestApp::spawn().await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let post = |path: &'static str, token: String, body: Value| {
+        let app = &app;
+        async move { app.post(&format!("/api/v1/org/{path}"), &token, &body).await }
+    };
+    let ok = |path: &'static str, body: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move { app.post_ok(&format!("/api/v1/org/{path}"), &admin, &body).await }
+    };
+
+    // Users: created with the `/api/v2/admin/user/create` fields, ids as parameters after.
+    let lin = ok(
+        "create_user",
+        json!({"name": "Lin", "email": "lin@acme.test", "force_active": true, "password": "secret-123"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let mei = ok(
+        "create_user",
+        json!({"name": "Mei", "email": "mei@acme.test", "force_active": true, "password": "secret-123"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let updated = ok("update_user", json!({"user_id": lin, "name": "Lin Feng"})).await;
+    assert_eq!(updated["name"], "Lin Feng");
+    let token = app.user_token(&app.tenant, lin).await;
+
+    // Departments, with a form body this time.
+    let response = app
+        .client
+        .post(format!("{}/api/v1/org/create_department", app.url))
+        .bearer_auth(&admin)
+        .form(&[("name", "研发"), ("parent_id", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let research = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    ok(
+        "add_department_user",
+        json!({"department_id": research, "user_id": lin}),
+    )
+    .await;
+    ok(
+        "add_department_user",
+        json!({"department_id": research, "user_id": mei}),
+    )
+    .await;
+    let renamed = ok(
+        "update_department",
+        json!({"department_id": research, "name": "研发中心"}),
+    )
+    .await;
+    assert_eq!(renamed["name"], "研发中心");
+
+    // Groups.
+    let group = ok("create_group", json!({"name": "Readers", "visible": true})).await["id"]
+        .as_i64()
+        .unwrap();
+    ok("add_group_user", json!({"group_id": group, "user_id": mei})).await;
+
+    // Everyone reads: single records, members, and the lists with the OA dialect's criteria.
+    let research_text = research.to_string();
+    let department = app
+        .v1_ok(
+            "org/get_department",
+            &token,
+            &[("department_id", research_text.as_str())],
+        )
+        .await;
+    assert_eq!(department["name"], "研发中心");
+    let members = app
+        .v1_ok(
+            "org/department_users",
+            &token,
+            &[("department_id", research_text.as_str())],
+        )
+        .await;
+    assert_eq!(members["total_count"], 2);
+    let top = app
+        .v1_ok("org/department_children", &token, &[("department_id", "0")])
+        .await;
+    assert_eq!(top["children"][0]["id"], research, "{top}");
+    let search = json!({"department_id": [[research], "in"], "group_id": [group, "!="]}).to_string();
+    let listed = app
+        .v1_ok("org/list_users", &token, &[("search", search.as_str())])
+        .await;
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["list"][0]["user_name"], "Lin Feng");
+    let listed = app
+        .v1_ok("org/list_departments", &token, &[("order_by", "department_id desc")])
+        .await;
+    assert_eq!(listed["list"][0]["department_name"], "研发中心");
+    let listed = app
+        .v1_ok("org/list_groups", &token, &[("page", "1"), ("limit", "10")])
+        .await;
+    assert_eq!(listed["list"][0]["group_name"], "Readers");
+    let group_text = group.to_string();
+    let found = app
+        .v1_ok("org/get_group", &token, &[("group_id", group_text.as_str())])
+        .await;
+    assert_eq!(found["name"], "Readers");
+    let members = app
+        .v1_ok("org/group_users", &token, &[("group_id", group_text.as_str())])
+        .await;
+    assert_eq!(members["total_count"], 1);
+    let mei_text = mei.to_string();
+    let colleague = app
+        .v1_ok("org/get_user", &token, &[("user_id", mei_text.as_str())])
+        .await;
+    assert_eq!(colleague["name"], "Mei");
+    let record = app
+        .v1_ok("org/get_user", &admin, &[("user_id", mei_text.as_str())])
+        .await;
+    assert_eq!(record["email"], "mei@acme.test");
+
+    // Users change nothing; a missing or malformed id is named.
+    assert_api_error(
+        post(
+            "create_department",
+            token.clone(),
+            json!({"name": "Rogue", "parent_id": 0}),
+        )
+        .await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    for body in [json!({"name": "x"}), json!({"department_id": "abc", "name": "x"})] {
+        let body = assert_api_error(
+            post("update_department", admin.clone(), body).await,
+            400,
+            "request_data_invalid",
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], "department_id");
+    }
+    let body = assert_api_error(
+        app.v1_get(
+            "org/list_users",
+            &token,
+            &[("search", r#"{"password_hash": ["x", "="]}"#)],
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "search.password_hash");
+
+    // And the administrator undoes it all.
+    ok("remove_group_user", json!({"group_id": group, "user_id": mei})).await;
+    ok("delete_group", json!({"group_id": group})).await;
+    ok(
+        "remove_department_user",
+        json!({"department_id": research, "user_id": mei}),
+    )
+    .await;
+    ok(
+        "remove_department_user",
+        json!({"department_id": research, "user_id": lin}),
+    )
+    .await;
+    ok("delete_department", json!({"department_id": research})).await;
+    ok("delete_user", json!({"user_id": mei, "user_receive_items": lin})).await;
+    let listed = app.v1_ok("org/list_users", &admin, &[]).await;
+    assert_eq!(listed["total"], 2, "the tenant's admin and Lin: {listed}");
+    assert_api_error(
+        app.v1_get("org/get_group", &token, &[("group_id", group_text.as_str())])
+            .await,
+        404,
+        "group_not_found",
+    )
+    .await;
+}
