@@ -34,6 +34,8 @@ pub enum ConflictKind {
     UserTicket,
     /// The enterprise already has an app instance of that name.
     AppInstance,
+    /// The enterprise already has an SMS template of that name.
+    SmsTemplate,
     /// The app was disabled or deleted while a token for it was being written.
     AppInactive,
     /// A live item with the same (case-folded) name is already in the folder.

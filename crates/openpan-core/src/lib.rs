@@ -30,6 +30,7 @@ pub mod search;
 pub mod secrets;
 pub mod services;
 pub mod share;
+pub mod sms;
 pub mod tag;
 
 pub use error::{Error, FieldError, NotFoundKind, Refusal, RepoError, Result};

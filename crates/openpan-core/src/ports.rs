@@ -15,6 +15,7 @@ use crate::comment::{Comment, NewComment};
 use crate::criteria::{self, Criteria};
 use crate::review::{NewReview, Review, ReviewChanges, ReviewComment, ReviewRole};
 use crate::share::{NewShareLink, ShareLink, ShareLinkChanges};
+use crate::sms::{SmsMessage, SmsStatus, SmsTemplate};
 use crate::tag::Tag;
 
 use crate::drive::{FileVersion, Item, KindFilter, Marker, PathEntry, Sort, Space};
@@ -851,6 +852,31 @@ pub trait AccountRepo: Send + Sync {
     async fn update_app_callback_url(&self, id: AppId, url: Option<&str>) -> RepoResult<()>;
 }
 
+/// The SMS module's templates and sent messages.
+#[async_trait]
+pub trait SmsRepo: Send + Sync {
+    /// Errors: `Conflict(SmsTemplate)` when the enterprise has a template of that name.
+    async fn create_sms_template(&self, template: &SmsTemplate) -> RepoResult<()>;
+    async fn list_sms_templates(&self, enterprise: EnterpriseId) -> RepoResult<Vec<SmsTemplate>>;
+    async fn find_sms_template(&self, enterprise: EnterpriseId, name: &str) -> RepoResult<Option<SmsTemplate>>;
+    /// `false` when there was none.
+    async fn delete_sms_template(&self, enterprise: EnterpriseId, name: &str) -> RepoResult<bool>;
+    /// Records a message (its `id` is ignored) and returns its id.
+    async fn create_sms_message(&self, message: &SmsMessage) -> RepoResult<i64>;
+    /// Records what the gateway answered.
+    async fn finish_sms_message(
+        &self,
+        id: i64,
+        status: SmsStatus,
+        gateway_ref: Option<&str>,
+        error: Option<&str>,
+        sent_at: Option<i64>,
+    ) -> RepoResult<()>;
+    /// The enterprise's messages, newest first.
+    async fn list_sms_messages(&self, enterprise: EnterpriseId, page: Page) -> RepoResult<(Vec<SmsMessage>, i64)>;
+    async fn find_sms_message(&self, id: i64) -> RepoResult<Option<SmsMessage>>;
+}
+
 /// Lists filtered and ordered by checked criteria (see [`crate::criteria`]). Each answers one
 /// page (`Criteria::window`) and the size of the whole selection.
 #[async_trait]
@@ -906,6 +932,7 @@ pub trait Repo:
     + ReviewRepo
     + ListRepo
     + AccountRepo
+    + SmsRepo
 {
 }
 
@@ -927,6 +954,7 @@ impl<T> Repo for T where
         + ReviewRepo
         + ListRepo
         + AccountRepo
+        + SmsRepo
 {
 }
 

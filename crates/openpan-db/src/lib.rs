@@ -22,6 +22,7 @@ mod review;
 mod schema;
 mod session;
 mod share;
+mod sms;
 mod tag;
 
 pub use pool::{ConnectError, SqlRepo};

@@ -69,6 +69,7 @@ impl From<Error> for ApiError {
                 ConflictKind::JtiReplayed => ApiError::field("jti", "已被使用"),
                 ConflictKind::UserTicket => ApiError::field("custom_id", "已被占用"),
                 ConflictKind::AppInstance => ApiError::field("instance", "已存在"),
+                ConflictKind::SmsTemplate => ApiError::field("template", "已存在"),
                 ConflictKind::AppInactive => ApiError::new(ErrorCode::Unauthorized),
                 // Services name the clashing kind; a bare conflict reaching here is a folder's.
                 ConflictKind::ItemName => ApiError::new(ErrorCode::FolderNameConflict),

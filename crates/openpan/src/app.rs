@@ -13,9 +13,9 @@ use openpan_blob::{LocalBlobStore, S3BlobStore, S3Settings};
 use openpan_core::blob::BlobStore;
 use openpan_core::clock::Clock;
 use openpan_core::ports::{HealthCheck, Repo};
-use openpan_core::ratelimit::RateLimiter;
+use openpan_core::ratelimit::{Quota, RateLimiter};
 use openpan_core::secrets::SecretKey;
-use openpan_core::services::Core;
+use openpan_core::services::{Core, SmsSettings};
 use openpan_db::SqlRepo;
 use openpan_ratelimit::{MemoryRateLimiter, RedisRateLimiter};
 use openpan_search::SearchEngine;
@@ -73,6 +73,25 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
         clock,
         key,
     );
+    let gateway: Option<Arc<dyn openpan_core::sms::SmsGateway>> = match &config.sms.http_url {
+        Some(url) => Some(Arc::new(
+            crate::sms::HttpSmsGateway::new(url.clone(), config.sms.http_token.clone())
+                .context("sms.http_url: cannot build the HTTP client")?,
+        )),
+        None => None,
+    };
+    let core = core.with_sms(SmsSettings {
+        gateway,
+        limiter: limiter.clone(),
+        per_phone: Quota {
+            limit: config.sms.per_phone_per_hour,
+            period_secs: 3600,
+        },
+        per_app: Quota {
+            limit: config.sms.per_app_per_hour,
+            period_secs: 3600,
+        },
+    });
     let state = AppState::new(core.clone(), limiter, config.rate_limit_policy(), health);
     Ok(Wired {
         core,

@@ -94,6 +94,44 @@ impl std::fmt::Debug for S3Config {
     }
 }
 
+/// How the `/api/v1` SMS module sends messages: to an HTTP gateway when `http_url` is set,
+/// else into the outbox administrators list. Budgets are per hour.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// Receives `POST {"message_id", "enterprise_id", "phone", "text"}` as JSON; a 2xx answer
+    /// means accepted (its JSON `id`, if any, is recorded).
+    pub http_url: Option<String>,
+    /// Sent as `Authorization: Bearer …` to the gateway.
+    pub http_token: Option<String>,
+    /// Messages to one number per hour.
+    pub per_phone_per_hour: u32,
+    /// Messages from one app per hour.
+    pub per_app_per_hour: u32,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            http_url: None,
+            http_token: None,
+            per_phone_per_hour: 10,
+            per_app_per_hour: 1000,
+        }
+    }
+}
+
+impl std::fmt::Debug for SmsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsConfig")
+            .field("http_url", &self.http_url.as_deref().map(redact_url))
+            .field("http_token", &self.http_token.as_ref().map(|_| "***"))
+            .field("per_phone_per_hour", &self.per_phone_per_hour)
+            .field("per_app_per_hour", &self.per_app_per_hour)
+            .finish()
+    }
+}
+
 /// Where file contents go, parsed from `storage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageTarget {
@@ -145,6 +183,7 @@ pub struct Config {
     /// the index already holds.
     pub search_wait_ms: u64,
     pub rate_limit: RateLimitConfig,
+    pub sms: SmsConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -169,6 +208,7 @@ impl std::fmt::Debug for Config {
             .field("search_catch_up_secs", &self.search_catch_up_secs)
             .field("search_wait_ms", &self.search_wait_ms)
             .field("rate_limit", &self.rate_limit)
+            .field("sms", &self.sms)
             .finish()
     }
 }
@@ -207,6 +247,7 @@ impl Default for Config {
             search_catch_up_secs: 2,
             search_wait_ms: 5000,
             rate_limit: RateLimitConfig::default(),
+            sms: SmsConfig::default(),
         }
     }
 }
@@ -287,6 +328,19 @@ impl Config {
                     "rate_limit.{name}: limits and period_secs must be at least 1"
                 )));
             }
+        }
+        if let Some(url) = &self.sms.http_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError(format!(
+                "sms.http_url: must be http or https ({:?})",
+                redact_url(url)
+            )));
+        }
+        if self.sms.per_phone_per_hour == 0 || self.sms.per_app_per_hour == 0 {
+            return Err(ConfigError(
+                "sms: per_phone_per_hour and per_app_per_hour must be at least 1".to_owned(),
+            ));
         }
         if self.rate_limit.token.per_ip == 0 || self.rate_limit.token.period_secs == 0 {
             return Err(ConfigError(

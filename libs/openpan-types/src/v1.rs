@@ -103,3 +103,65 @@ pub struct V1Success {
     /// Always true.
     pub success: bool,
 }
+
+/// A text message as recorded (`sms/send`, `sms/get`, `sms/list`).
+#[derive(Debug, Clone, Serialize)]
+pub struct V1SmsMessage {
+    /// The message's numeric id.
+    pub message_id: i64,
+    /// The number, in canonical form (11 digits for mainland mobiles, else `+` and digits).
+    pub phone: String,
+    /// The text sent (a template's, with its parameters filled in).
+    pub text: String,
+    /// The template it came from, if any.
+    pub template: Option<String>,
+    /// `outbox` (no gateway configured: kept for administrators), `sent` or `failed`.
+    pub status: String,
+    /// `outbox`, or the gateway that took it (`http`).
+    pub gateway: String,
+    /// The gateway's id for the message, when it gave one.
+    pub gateway_ref: Option<String>,
+    /// Why the gateway did not take it.
+    pub error: Option<String>,
+    /// The app that sent it.
+    pub app_id: Option<i64>,
+    /// The user whose token sent it.
+    pub user_id: Option<i64>,
+    /// When it was asked for.
+    pub created_at: i64,
+    /// When the gateway took it.
+    pub sent_at: Option<i64>,
+}
+
+/// `sms/list`: the enterprise's messages, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1SmsPage {
+    /// This page's messages.
+    pub messages: Vec<V1SmsMessage>,
+    /// Messages in all.
+    pub total_count: i64,
+    /// The page, from 0.
+    pub page_id: i64,
+    /// Messages per page.
+    pub page_capacity: i64,
+    /// Pages in all.
+    pub page_count: i64,
+}
+
+/// An SMS template.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1SmsTemplate {
+    /// Its name, which `sms/send` takes as `template`.
+    pub template: String,
+    /// The text, with `{name}` placeholders filled from `params`.
+    pub content: String,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// `sms/list_templates`.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1SmsTemplates {
+    /// By name.
+    pub templates: Vec<V1SmsTemplate>,
+}

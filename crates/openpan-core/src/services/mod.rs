@@ -19,6 +19,7 @@ mod resumable;
 mod review;
 mod search;
 mod share;
+mod sms;
 mod sso;
 mod tag;
 mod transfer;
@@ -55,6 +56,7 @@ pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUp
 pub use review::{ReviewCommentView, ReviewEdit, ReviewItemView, ReviewRequest, ReviewView};
 pub use search::{ItemSearch, SearchScope};
 pub use share::{ShareLinkRequest, ShareLinkView};
+pub use sms::{SmsRequest, SmsSettings};
 pub use sso::{LOGIN_TICKET_SECS, LoginTicket, WEB_SESSION_SECS, WebSession};
 pub use tag::{MAX_TAGGED_PER_REQUEST, MAX_TAGS_PER_REQUEST, TaggedItem};
 pub use transfer::{
@@ -72,6 +74,8 @@ pub struct Core {
     pub(crate) cache: Arc<AuthCache>,
     pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) search: Arc<dyn SearchIndex>,
+    /// How text messages leave (`with_sms`); none until the binary configures it.
+    pub(crate) sms: Option<Arc<sms::SmsSettings>>,
 }
 
 impl Core {
@@ -89,6 +93,7 @@ impl Core {
             cache: Arc::new(AuthCache::new()),
             blobs,
             search,
+            sms: None,
         }
     }
 

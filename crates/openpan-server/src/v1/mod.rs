@@ -5,6 +5,7 @@
 
 mod account;
 mod org;
+mod sms;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -43,4 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/org/delete_group", post(org::delete_group))
         .route("/org/add_group_user", post(org::add_group_user))
         .route("/org/remove_group_user", post(org::remove_group_user))
+        .route("/sms/send", post(sms::send))
+        .route("/sms/list", get(sms::list))
+        .route("/sms/get", get(sms::get))
+        .route("/sms/create_template", post(sms::create_template))
+        .route("/sms/list_templates", get(sms::list_templates))
+        .route("/sms/delete_template", post(sms::delete_template))
 }

@@ -639,3 +639,249 @@ async fn the_org_module_reads_for_everyone_and_changes_for_administrators() {
     )
     .await;
 }
+
+async fn send_sms(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    app.post("/api/v1/sms/send", token, &body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_go_to_the_outbox_by_default_from_text_or_templates_to_checked_numbers() {
+    let app = TestApp::spawn_with(|config| config.sms.per_phone_per_hour = 3).await;
+    let user = app.create_user(&app.tenant, "Lin", "lin@acme.test").await;
+    let token = app.user_token(&app.tenant, user).await;
+    let admin = app.enterprise_token(&app.tenant).await;
+
+    assert_api_error(
+        app.post(
+            "/api/v1/sms/create_template",
+            &token,
+            &json!({"template": "verify", "content": "x"}),
+        )
+        .await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    let template = app
+        .post_ok(
+            "/api/v1/sms/create_template",
+            &admin,
+            &json!({"template": "verify", "content": "验证码{code}，{minutes}分钟内有效"}),
+        )
+        .await;
+    assert_eq!(template["template"], "verify");
+    let templates = app.v1_ok("sms/list_templates", &token, &[]).await;
+    assert_eq!(
+        templates["templates"][0]["content"],
+        "验证码{code}，{minutes}分钟内有效"
+    );
+
+    // From a template (numbers as parameters too), and as literal text to a formatted number.
+    let sent: Value = send_sms(
+        &app,
+        &token,
+        json!({"phone": "13800138000", "template": "verify", "params": {"code": "4821", "minutes": 5}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(sent["status"], "outbox", "{sent}");
+    assert_eq!(sent["gateway"], "outbox");
+    assert_eq!(sent["text"], "验证码4821，5分钟内有效");
+    assert_eq!(sent["template"], "verify");
+    assert_eq!(sent["user_id"], user);
+    assert_eq!(sent["app_id"], app.tenant.app_id);
+    let literal: Value = send_sms(
+        &app,
+        &token,
+        json!({"phone": "+86 138-0013-8001", "text": "会议改到 3 点"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(literal["phone"], "13800138001");
+
+    // Bad input is refused by field.
+    for (body, field) in [
+        (json!({"phone": "12345", "text": "x"}), "phone"),
+        (
+            json!({"phone": "13800138000", "text": "x", "template": "verify"}),
+            "text",
+        ),
+        (json!({"phone": "13800138000"}), "text"),
+        (
+            json!({"phone": "13800138000", "template": "verify", "params": {"code": "1"}}),
+            "params.minutes",
+        ),
+        (json!({"phone": "13800138000", "template": "missing"}), "template"),
+        (
+            json!({"phone": "13800138000", "template": "verify", "params": "code=1"}),
+            "params",
+        ),
+        (json!({"phone": "13800138000", "text": "长".repeat(501)}), "text"),
+        (json!({"phone": "13800138000", "text": "bell\u{7}"}), "text"),
+    ] {
+        let body = assert_api_error(send_sms(&app, &token, body).await, 400, "request_data_invalid").await;
+        assert_eq!(body["errors"][0]["field"], field, "{body}");
+    }
+
+    // The outbox, newest first, for administrators; the sending app reads its own message.
+    assert_api_error(app.v1_get("sms/list", &token, &[]).await, 403, "permission_denied").await;
+    let outbox = app.v1_ok("sms/list", &admin, &[]).await;
+    assert_eq!(outbox["total_count"], 2);
+    assert_eq!(outbox["messages"][0]["message_id"], literal["message_id"]);
+    assert_eq!(outbox["messages"][1]["text"], "验证码4821，5分钟内有效");
+    let id = sent["message_id"].to_string();
+    let read = app.v1_ok("sms/get", &token, &[("message_id", id.as_str())]).await;
+    assert_eq!(read["phone"], "13800138000");
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    let other_admin = app.enterprise_token(&other).await;
+    assert_api_error(
+        app.v1_get("sms/get", &other_admin, &[("message_id", id.as_str())])
+            .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+
+    // Each number has its budget (three an hour here); other numbers are not held back.
+    for _ in 0..2 {
+        assert_eq!(
+            send_sms(&app, &token, json!({"phone": "13800138000", "text": "hi"}))
+                .await
+                .status(),
+            200
+        );
+    }
+    let limited = send_sms(&app, &token, json!({"phone": "13800138000", "text": "hi"})).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_api_error(limited, 429, "rate_limit").await;
+    assert_eq!(
+        send_sms(&app, &token, json!({"phone": "13800138002", "text": "hi"}))
+            .await
+            .status(),
+        200
+    );
+
+    let deleted = app
+        .post_ok("/api/v1/sms/delete_template", &admin, &json!({"template": "verify"}))
+        .await;
+    assert_eq!(deleted["success"], true);
+    let templates = app.v1_ok("sms/list_templates", &token, &[]).await;
+    assert_eq!(templates["templates"], json!([]));
+}
+
+/// A stand-in SMS gateway: records each request (its authorization and JSON body) and answers
+/// 200 `{"id": "gw-<n>"}`, or 500 for numbers ending in 9.
+async fn sms_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let (head, body) = loop {
+                    let read = socket.read(&mut chunk).await.unwrap_or(0);
+                    if read == 0 {
+                        return;
+                    }
+                    buffer.extend_from_slice(&chunk[..read]);
+                    let text = String::from_utf8_lossy(&buffer).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let head = text[..end].to_owned();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|line| {
+                                line.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buffer.len() >= end + 4 + length {
+                            break (head, buffer[end + 4..end + 4 + length].to_vec());
+                        }
+                    }
+                };
+                let authorization = head
+                    .lines()
+                    .find_map(|line| {
+                        line.split_once(':')
+                            .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+                            .map(|(_, value)| value.trim().to_owned())
+                    })
+                    .unwrap_or_default();
+                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let failing = body["phone"].as_str().is_some_and(|phone| phone.ends_with('9'));
+                let count = {
+                    let mut seen = record.lock().unwrap();
+                    seen.push((authorization, body));
+                    seen.len()
+                };
+                let answer = if failing {
+                    "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned()
+                } else {
+                    let json = format!("{{\"id\":\"gw-{count}\"}}");
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
+                        json.len()
+                    )
+                };
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_gateway_receives_each_message_and_its_answer_is_recorded() {
+    let (url, seen) = sms_gateway().await;
+    let app = TestApp::spawn_with(|config| {
+        config.sms.http_url = Some(url);
+        config.sms.http_token = Some("gateway-secret".to_owned());
+    })
+    .await;
+    let admin = app.enterprise_token(&app.tenant).await;
+
+    let sent: Value = send_sms(&app, &admin, json!({"phone": "13800138000", "text": "您好"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sent["status"], "sent", "{sent}");
+    assert_eq!(sent["gateway"], "http");
+    assert_eq!(sent["gateway_ref"], "gw-1");
+    assert!(sent["sent_at"].is_i64());
+    assert_eq!(sent["user_id"], Value::Null, "an enterprise token sends for no user");
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[0].0, "Bearer gateway-secret");
+        assert_eq!(seen[0].1["phone"], "13800138000");
+        assert_eq!(seen[0].1["text"], "您好");
+        assert_eq!(seen[0].1["message_id"], sent["message_id"]);
+        assert_eq!(seen[0].1["enterprise_id"], app.tenant.enterprise_id);
+    }
+
+    // A refusal is recorded with its reason; the message is kept either way.
+    let failed: Value = send_sms(&app, &admin, json!({"phone": "13800138009", "text": "您好"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["error"], "gateway answered 500");
+    let outbox = app.v1_ok("sms/list", &admin, &[]).await;
+    assert_eq!(outbox["total_count"], 2);
+    assert_eq!(outbox["messages"][0]["status"], "failed");
+    assert_eq!(outbox["messages"][1]["gateway_ref"], "gw-1");
+}
