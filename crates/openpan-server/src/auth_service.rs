@@ -294,7 +294,15 @@ async fn unknown_api(request: Request) -> Response {
 
 /// `authService/login`: `username` (email or phone) and `password` → a user access token.
 async fn login(State(state): State<AppState>, Path(format): Path<String>, request: Request) -> Response {
+    // URLs end up in access logs and browser histories; a password belongs in the body.
+    let password_in_url = request
+        .uri()
+        .query()
+        .is_some_and(|query| url::form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "password"));
     answer(state, &format, request, |state, input| async move {
+        if password_in_url {
+            return Err(Failure::about(AuthServiceCode::BadRequest, "password须放在请求体中"));
+        }
         let username = input.required("username")?;
         // Spaces may be part of a password: only a missing or empty one is refused here.
         let password = input

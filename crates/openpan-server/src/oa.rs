@@ -76,7 +76,7 @@ pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
     for prefix in PREFIXES {
         for (path, method_router) in &endpoints {
-            router = router.route(&format!("{prefix}{path}"), method_router.clone());
+            router = router.route(&format!("{prefix}{path}"), method_router.clone().fallback(wrong_method));
         }
     }
     // Browsers call the dialect from the OA system's pages: any origin may, with the headers
@@ -112,13 +112,23 @@ struct Input {
     lang: Lang,
 }
 
+/// The caller's language, as the context layer read it.
+fn request_lang(request: &Request) -> Lang {
+    request
+        .extensions()
+        .get::<RequestContext>()
+        .map(|context| context.lang)
+        .unwrap_or_default()
+}
+
+/// A method the path does not take, in the dialect's envelope.
+async fn wrong_method(request: Request) -> Response {
+    render::<()>(request_lang(&request), Err(ApiError::new(ErrorCode::MethodNotAllowed)))
+}
+
 impl Input {
     async fn read(request: Request) -> Result<Self, ApiError> {
-        let lang = request
-            .extensions()
-            .get::<RequestContext>()
-            .map(|context| context.lang)
-            .unwrap_or_default();
+        let lang = request_lang(&request);
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
         let (parts, body) = request.into_parts();
         let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
@@ -234,9 +244,10 @@ where
     F: FnOnce(AppState, Input, Option<Principal>) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
+    let lang = request_lang(&request);
     let input = match Input::read(request).await {
         Ok(input) => input,
-        Err(error) => return render::<()>(Lang::default(), Err(error)),
+        Err(error) => return render::<()>(lang, Err(error)),
     };
     let lang = input.lang;
     let principal = match budget {

@@ -574,4 +574,14 @@ async fn wrong_passwords_lock_the_login_from_that_client_and_are_audited() {
         .await
         .unwrap();
     expect_code(bare, 400, 400).await;
+    // A password in the URL (where logs keep it) is refused, even a right one.
+    let in_url = app
+        .client
+        .post(format!("{}/apis/rest/authService/login/json", app.url))
+        .query(&[("password", "eve-pass-1")])
+        .form(&[("username", "eve@acme.test")])
+        .send()
+        .await
+        .unwrap();
+    expect_code(in_url, 400, 400).await;
 }

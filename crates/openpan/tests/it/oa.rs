@@ -277,4 +277,28 @@ async fn oa_failures_use_the_status_zero_envelope_and_preflight_is_answered() {
         allowed.contains("authorization") && allowed.contains("search"),
         "{allowed}"
     );
+
+    // A method a path does not take answers the dialect's envelope too.
+    let response = app
+        .client
+        .delete(format!("{}/api/open-api/get-token", app.url))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    assert_failure(status, &response.json().await.unwrap(), 405, "method_not_allowed");
+    // Failures found before the body is read speak the caller's language as well.
+    let response = app
+        .client
+        .post(format!("{}/api/open-api/get-token", app.url))
+        .header("accept-language", "en")
+        .header("content-type", "application/json")
+        .body(vec![b' '; 65 * 1024])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_failure(status, &body, 413, "request_body_too_large");
+    assert_eq!(body["errors"][0]["message"], "Request body too large");
 }
