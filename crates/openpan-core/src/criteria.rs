@@ -540,20 +540,26 @@ fn time_span(value: &Json, at: &str) -> Result<Span> {
             .map(|zoned| zoned.timestamp().as_second())
             .map_err(|_| bad())
     };
-    if text.len() == 10 {
-        let date: jiff::civil::Date = text.parse().map_err(|_| bad())?;
-        let from = zoned(date.to_datetime(jiff::civil::Time::midnight()))?;
-        return Ok(Span {
-            from,
-            until: from + 86_400,
-        });
-    }
-    let normalized = text.replacen(' ', "T", 1);
-    let civil: jiff::civil::DateTime = normalized.parse().map_err(|_| bad())?;
+    // Only the three documented forms: anything else (an offset, a zone, fractions) would be
+    // read in the wrong zone or at the wrong precision.
+    let normalized = text.replacen('T', " ", 1);
+    let (format, length) = match normalized.len() {
+        10 => ("%Y-%m-%d %H:%M:%S", 86_400),
+        16 => ("%Y-%m-%d %H:%M", 60),
+        19 => ("%Y-%m-%d %H:%M:%S", 1),
+        _ => return Err(bad()),
+    };
+    let full = if length == 86_400 {
+        format!("{normalized} 00:00:00")
+    } else {
+        normalized
+    };
+    let civil = jiff::civil::DateTime::strptime(format, &full).map_err(|_| bad())?;
     let from = zoned(civil)?;
-    // Minutes name their whole minute; seconds (and finer) their second.
-    let until = if normalized.len() == 16 { from + 60 } else { from + 1 };
-    Ok(Span { from, until })
+    Ok(Span {
+        from,
+        until: from + length,
+    })
 }
 
 /// The order keys as given, in the caller's order (a JSON object's keys keep theirs).
@@ -706,6 +712,13 @@ mod tests {
             only_test(r#"{"created_at": [1577808000, ">="]}"#),
             Test::Cmp(Cmp::Ge, Value::Int(start))
         );
+        assert_eq!(
+            only_test(r#"{"created_at": ["2020-01-01T00:01", "="]}"#),
+            Test::All(vec![
+                Test::Cmp(Cmp::Ge, Value::Int(start + 60)),
+                Test::Cmp(Cmp::Lt, Value::Int(start + 120)),
+            ])
+        );
     }
 
     #[test]
@@ -758,6 +771,15 @@ mod tests {
             field_of(r#"{"created_at": [["2020-01-01"], "between"]}"#),
             "search.created_at"
         );
+        for other_zone in [
+            "2020-01-01T00:00:00+00:00",
+            "2020-01-01T10:00+08:00",
+            "2020-01-01T10",
+            "2020-1-1",
+        ] {
+            let search = format!(r#"{{"created_at": ["{other_zone}", "="]}}"#);
+            assert_eq!(field_of(&search), "search.created_at", "{other_zone}");
+        }
         assert_eq!(field_of(r#"[1, 2]"#), "search");
         assert_eq!(field_of("not json"), "search");
     }

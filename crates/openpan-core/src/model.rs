@@ -53,9 +53,18 @@ pub struct User {
 }
 
 impl User {
-    /// The login shown to others: the email, else the phone.
+    /// The login: the email, else the phone.
     pub fn login(&self) -> &str {
         self.email.as_deref().or(self.phone.as_deref()).unwrap_or_default()
+    }
+
+    /// The login as colleagues see it: a phone its owner hides is not shown as a login either.
+    pub fn public_login(&self) -> &str {
+        match (&self.email, self.hide_phone) {
+            (Some(email), _) => email,
+            (None, false) => self.phone.as_deref().unwrap_or_default(),
+            (None, true) => "",
+        }
     }
 }
 

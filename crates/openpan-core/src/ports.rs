@@ -881,13 +881,14 @@ pub trait SmsRepo: Send + Sync {
 /// page (`Criteria::window`) and the size of the whole selection.
 #[async_trait]
 pub trait ListRepo: Send + Sync {
-    /// The enterprise's undeleted users. With `phones_hidden`, a phone its owner hides is
-    /// treated as absent by conditions and order.
+    /// The enterprise's undeleted users. For a `viewer` who does not administer the
+    /// enterprise, a phone its owner hides is treated as absent by conditions and order, and
+    /// group membership is tested only for groups the viewer sees (visible ones and their own).
     async fn find_users(
         &self,
         enterprise: EnterpriseId,
         criteria: &Criteria<criteria::UserField>,
-        phones_hidden: bool,
+        viewer: Option<UserId>,
     ) -> RepoResult<(Vec<User>, i64)>;
     async fn find_departments(
         &self,

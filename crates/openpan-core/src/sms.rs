@@ -57,7 +57,8 @@ pub fn template_name(raw: &str) -> std::result::Result<String, FieldError> {
 
 /// Message text: 1–[`MAX_SMS_CHARS`] characters, no control characters but line breaks.
 pub fn sms_text(field: &str, raw: &str) -> std::result::Result<String, FieldError> {
-    let text = raw.trim();
+    let normalized = raw.replace("\r\n", "\n");
+    let text = normalized.trim();
     let count = text.chars().count();
     if count == 0 || count > MAX_SMS_CHARS {
         return Err(FieldError::new(field, "长度应为1-500个字符"));

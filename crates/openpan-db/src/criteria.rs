@@ -35,6 +35,8 @@ enum Column {
         key: &'static str,
         member: &'static str,
         outer: SimpleExpr,
+        /// A further condition on the membership rows (which of them the caller may see).
+        only: Option<SimpleExpr>,
     },
 }
 
@@ -86,15 +88,19 @@ fn render(column: &Column, test: &Test) -> SimpleExpr {
             key,
             member,
             outer,
+            only,
         } => {
             return match test {
                 Test::Any(values) => {
-                    let belongs = Query::select()
+                    let mut belongs = Query::select()
                         .expr(Expr::value(1))
                         .from(Alias::new(*table))
                         .and_where(Expr::expr(col(table, member)).eq(outer.clone()))
                         .and_where(Expr::expr(col(table, key)).is_in(values.iter().map(bound)))
                         .to_owned();
+                    if let Some(only) = only {
+                        belongs.and_where(only.clone());
+                    }
                     Expr::exists(belongs)
                 }
                 Test::Not(inner) => render(column, inner).not(),
@@ -210,6 +216,27 @@ impl SqlRepo {
     }
 }
 
+/// `group_member.group_id` is one of the groups `viewer` sees: visible ones and their own.
+fn visible_groups(enterprise_id: EnterpriseId, viewer: UserId) -> SimpleExpr {
+    let own = Query::select()
+        .expr(Expr::value(1))
+        .from_as(Alias::new("group_member"), Alias::new("own"))
+        .and_where(Expr::expr(col("own", "group_id")).equals((Alias::new("user_group"), Alias::new("group_id"))))
+        .and_where(Expr::expr(col("own", "user_id")).eq(viewer.0))
+        .to_owned();
+    let seen = Query::select()
+        .expr(col("user_group", "group_id"))
+        .from(Alias::new("user_group"))
+        .and_where(Expr::expr(col("user_group", "enterprise_id")).eq(enterprise_id.0))
+        .cond_where(
+            Cond::any()
+                .add(Expr::expr(col("user_group", "is_visible")).eq(true))
+                .add(Expr::exists(own)),
+        )
+        .to_owned();
+    Expr::expr(col("group_member", "group_id")).in_subquery(seen)
+}
+
 /// `select t.a, t.b, …` of one table's columns.
 fn select_columns(table: &'static str, columns: &[&'static str]) -> SelectStatement {
     let mut select = Query::select();
@@ -317,11 +344,11 @@ impl ListRepo for SqlRepo {
         &self,
         enterprise_id: EnterpriseId,
         criteria: &Criteria<UserField>,
-        phones_hidden: bool,
+        viewer: Option<UserId>,
     ) -> RepoResult<(Vec<User>, i64)> {
         let user = |column| col("user_account", column);
         // A phone its owner hides is absent to the caller: not matched, not ordered by.
-        let phone = if phones_hidden {
+        let phone = if viewer.is_some() {
             Expr::case(Expr::expr(user("hide_phone")).eq(false), user("phone"))
                 .finally(Expr::value(Option::<String>::None))
                 .into()
@@ -344,12 +371,14 @@ impl ListRepo for SqlRepo {
                 key: "department_id",
                 member: "user_id",
                 outer: user("user_id"),
+                only: None,
             },
             UserField::GroupId => Column::Member {
                 table: "group_member",
                 key: "group_id",
                 member: "user_id",
                 outer: user("user_id"),
+                only: viewer.map(|viewer| visible_groups(enterprise_id, viewer)),
             },
             UserField::CreatedAt => Column::Plain(user("created_at")),
             UserField::LastLoginAt => Column::Plain(user("last_login_at")),
@@ -509,6 +538,7 @@ mod tests {
                 key: "department_id",
                 member: "user_id",
                 outer: col("user_account", "user_id"),
+                only: None,
             },
             UserField::UserName => Column::text(col("user_account", "name")),
             _ => Column::Plain(col("user_account", "created_at")),

@@ -55,7 +55,7 @@ pub fn listed_user(user: &openpan_core::model::User, enterprise: &openpan_core::
     wire::ListedUser {
         id: user.id.0,
         name: user.name.clone(),
-        login: user.login().to_owned(),
+        login: user.public_login().to_owned(),
         enterprise_id: user.enterprise_id.0,
         user_group: if user.id == enterprise.admin_user_id || user.is_admin {
             "admin"
@@ -187,7 +187,7 @@ pub fn mini_user(user: &openpan_core::model::User) -> wire::MiniUser {
     wire::MiniUser {
         id: user.id.0,
         name: user.name.clone(),
-        login: user.login().to_owned(),
+        login: user.public_login().to_owned(),
         enterprise_id: user.enterprise_id.0,
     }
 }

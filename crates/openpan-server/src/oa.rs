@@ -427,7 +427,7 @@ pub(crate) async fn users_page(
             let phone_shown = !user.hide_phone || sees_hidden_phones || Some(user.id) == me;
             OaUser {
                 user_id: user.id.0.to_string(),
-                user_accounts: user.login().to_owned(),
+                user_accounts: if phone_shown { user.login() } else { user.public_login() }.to_owned(),
                 user_name: user.name,
                 email: user.email.unwrap_or_default(),
                 phone: if phone_shown {

@@ -223,12 +223,22 @@ enum Api {
 
 /// Reading requests that are POSTs (their parameters do not fit a query string).
 fn reads_by_post(path: &str) -> bool {
-    path.contains("/admin/log/") || path.ends_with("/file/pack_download")
+    path.contains("/admin/log/") || path.ends_with("/file/pack_download") || path.ends_with("/get_file_manager_info")
+}
+
+/// Changes made by GET, as the platform document defines them.
+fn writes_by_get(path: &str) -> bool {
+    path.contains("/review/complete/")
 }
 
 /// Whether a request changes something, which an enterprise whose plan has ended may not.
+/// Upload URLs carry no token and are checked when they commit.
 fn is_write(method: &Method, path: &str) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && !reads_by_post(path)
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        writes_by_get(path)
+    } else {
+        !reads_by_post(path)
+    }
 }
 
 pub async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -338,6 +348,16 @@ mod tests {
             assert!(!visitor_path(&Method::GET, path), "{path}");
         }
         assert!(!visitor_path(&Method::POST, "/folder/1/info"));
+    }
+
+    #[test]
+    fn writes_are_told_from_reads_by_the_documented_exceptions() {
+        assert!(is_write(&Method::POST, "/folder/create"));
+        assert!(is_write(&Method::GET, "/review/complete/7"));
+        assert!(!is_write(&Method::GET, "/folder/0/children"));
+        assert!(!is_write(&Method::POST, "/admin/log/log_list"));
+        assert!(!is_write(&Method::POST, "/file/pack_download"));
+        assert!(!is_write(&Method::POST, "/admin/platform/3/get_file_manager_info"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Lists by checked criteria (the OA dialect's list APIs): the enterprise's users,
-//! departments and groups, a folder's items and the audit log, with the same visibility
-//! rules as the `/api/v2` lists they mirror.
+//! Lists by checked criteria (the OA dialect's list APIs and `/api/v1/org`): the enterprise's
+//! users, departments and groups, a folder's items and the audit log, with the visibility rules
+//! of the `/api/v2` lists they mirror. These dialects have only user tokens, so a user token of
+//! an administrator counts as one here (`Core::administers`).
 
 use crate::audit::StoredEvent;
 use crate::auth::Principal;
@@ -33,7 +34,8 @@ impl<T> Found<T> {
 
 impl Core {
     /// The enterprise directory. Phones their owners hide stay hidden from all but
-    /// administrators, in conditions and order too; the flag says whether the caller sees them.
+    /// administrators, in conditions and order too, and membership of groups the caller does
+    /// not see cannot be tested; the flag says whether the caller sees hidden phones.
     pub async fn find_users(
         &self,
         principal: &Principal,
@@ -41,10 +43,12 @@ impl Core {
     ) -> Result<(Found<User>, bool)> {
         let enterprise_id = Self::caller_enterprise(principal)?;
         let sees_hidden_phones = self.administers(principal).await?;
-        let found = self
-            .repo
-            .find_users(enterprise_id, criteria, !sees_hidden_phones)
-            .await?;
+        let viewer = if sees_hidden_phones {
+            None
+        } else {
+            Some(principal.user_id().ok_or(crate::Error::PermissionDenied)?)
+        };
+        let found = self.repo.find_users(enterprise_id, criteria, viewer).await?;
         Ok((Found::checked(criteria, found)?, sees_hidden_phones))
     }
 

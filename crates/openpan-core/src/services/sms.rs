@@ -20,7 +20,7 @@ use crate::sms::{
 pub struct SmsSettings {
     pub gateway: Option<Arc<dyn SmsGateway>>,
     pub limiter: Arc<dyn RateLimiter>,
-    /// Messages to one number, across every app and enterprise.
+    /// Messages to one number from one enterprise.
     pub per_phone: Quota,
     /// Messages from one app (or, for the operator's tokens, one enterprise).
     pub per_app: Quota,
@@ -114,9 +114,15 @@ impl Core {
             Some(app) => format!("app:{}", app.0),
             None => format!("enterprise:{}", enterprise_id.0),
         };
+        // The number's budget first, so a message it refuses does not use up the app's; kept
+        // per enterprise, so one enterprise cannot silence a number for another.
+        self.charge_sms(
+            &settings,
+            &format!("sms:phone:{}:{phone}", enterprise_id.0),
+            settings.per_phone,
+        )
+        .await?;
         self.charge_sms(&settings, &format!("sms:{sender}"), settings.per_app)
-            .await?;
-        self.charge_sms(&settings, &format!("sms:phone:{phone}"), settings.per_phone)
             .await?;
         let gateway = settings.gateway.clone();
         let mut message = SmsMessage {
@@ -175,7 +181,8 @@ impl Core {
         Ok(self.repo.list_sms_messages(enterprise_id, page).await?)
     }
 
-    /// `sms/get`: one message, for administrators and the app that sent it.
+    /// `sms/get`: one message, for administrators, the app's own enterprise token, and the
+    /// user whose token sent it (another user of the same app may not read it).
     pub async fn sms_message(&self, principal: &Principal, id: i64) -> Result<SmsMessage> {
         let enterprise_id = Self::caller_enterprise(principal)?;
         let found = self.repo.find_sms_message(id).await?;
@@ -183,7 +190,13 @@ impl Core {
         let Some(message) = found else {
             return Err(Error::invalid("message_id", "短信不存在"));
         };
-        if message.app_id.is_some() && message.app_id == principal.app_id() || self.administers(principal).await? {
+        let same_app = message.app_id.is_some() && message.app_id == principal.app_id();
+        let own = match principal.user_id() {
+            Some(user) => message.user_id == Some(user),
+            // The app's enterprise token: the app itself.
+            None => true,
+        };
+        if same_app && own || self.administers(principal).await? {
             Ok(message)
         } else {
             Err(Error::PermissionDenied)

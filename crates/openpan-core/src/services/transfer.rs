@@ -233,6 +233,10 @@ impl Core {
             .await?
             .filter(|user| user.user.active)
             .ok_or(Error::not_found(NotFoundKind::Link))?;
+        // An upload URL issued before the plan ended commits nothing after it.
+        if uploader.enterprise.is_expired(self.clock.now()) {
+            return Err(Error::Refused(crate::error::Refusal::EnterpriseIsExpired));
+        }
         let target = self.check_upload_target(&uploader, session.target).await?;
         let room = self.room(target.space, target.enterprise_id).await?;
         let storage_key = random_hex(16);

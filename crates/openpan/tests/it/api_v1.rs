@@ -8,7 +8,7 @@ use openpan_core::auth::Principal;
 use openpan_core::ids::EnterpriseId;
 use openpan_core::services::CreateApp;
 
-use crate::harness::{TestApp, assert_api_error};
+use crate::harness::{TestApp, assert_api_error, assert_transfer_error};
 
 impl TestApp {
     /// `GET /api/v1/{path}?query` with `token`.
@@ -293,8 +293,29 @@ async fn a_lapsed_plan_keeps_reading_open_and_refuses_writes_until_renewed() {
     assert_eq!(renewal["paid_until"], app.now() + 60);
     assert_eq!(renewal["expired"], false);
     app.mkdir(&token, 0, "before").await;
+    let kept = app.upload(&token, 0, "kept.txt", b"kept").await["id"].as_i64().unwrap();
+    let pending = app
+        .post_ok(
+            "/api/v2/file/upload_v2",
+            &token,
+            &json!({"parent_id": 0, "name": "late.txt", "upload_type": "api"}),
+        )
+        .await["presign_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     app.clock.advance(61);
+    // An upload URL issued before the plan ended commits nothing after it.
+    assert_transfer_error(app.send_bytes(&pending, b"late").await, 400, "enterprise_is_expired").await;
+    let pack = app
+        .post(
+            "/api/v2/file/pack_download",
+            &token,
+            &json!({"item_typed_ids": [format!("file_{kept}")]}),
+        )
+        .await;
+    assert_eq!(pack.status(), 200, "packing reads");
     let renewal = app.v1_ok("account/renewal", &admin, &[]).await;
     assert_eq!(renewal["expired"], true);
     // Writes of every kind, by users and the administrator, on both APIs.
@@ -329,7 +350,10 @@ async fn a_lapsed_plan_keeps_reading_open_and_refuses_writes_until_renewed() {
     .await;
     // Reading goes on, the POST-shaped reads included.
     let children = app.get_ok("/api/v2/folder/0/children", &token).await;
-    assert_eq!(children["total_count"], 1);
+    assert_eq!(
+        children["total_count"], 2,
+        "the folder and the kept file, not the late one"
+    );
     let response = app.post("/api/v2/admin/log/action_type_info", &admin, &json!({})).await;
     assert_eq!(response.status(), 200);
     // Another enterprise is not affected.
@@ -736,6 +760,16 @@ async fn messages_go_to_the_outbox_by_default_from_text_or_templates_to_checked_
     let id = sent["message_id"].to_string();
     let read = app.v1_ok("sms/get", &token, &[("message_id", id.as_str())]).await;
     assert_eq!(read["phone"], "13800138000");
+    let colleague = app.create_user(&app.tenant, "Mei", "mei@acme.test").await;
+    let colleague = app.user_token(&app.tenant, colleague).await;
+    assert_api_error(
+        app.v1_get("sms/get", &colleague, &[("message_id", id.as_str())]).await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    let read = app.v1_ok("sms/get", &admin, &[("message_id", id.as_str())]).await;
+    assert_eq!(read["text"], "验证码4821，5分钟内有效");
     let other = app.other_tenant("Globex", "admin@globex.test").await;
     let other_admin = app.enterprise_token(&other).await;
     assert_api_error(

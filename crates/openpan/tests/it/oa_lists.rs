@@ -447,6 +447,60 @@ async fn bad_list_conditions_are_refused_by_name_and_never_reach_sql() {
     assert_eq!(total, 1);
     assert_eq!(list[0]["phone"], "13900000013");
 
+    // A user known only by a hidden phone does not show it as their login either.
+    let admin_token = app.enterprise_token(&app.tenant).await;
+    let phone_only = app
+        .post_ok(
+            "/api/v2/admin/user/create",
+            &admin_token,
+            &json!({"name": "Zhao", "phone": "13700000014", "force_active": true, "password": "secret-123"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.post_ok(
+        &format!("/api/v2/admin/user/{phone_only}/update"),
+        &admin_token,
+        &json!({"hide_phone": true}),
+    )
+    .await;
+    let search = json!({"user_id": [phone_only, "="]}).to_string();
+    let (_, list) = listed_users(&app, &token, &[("search", &search)]).await;
+    assert_eq!(list[0]["phone"], "");
+    assert_eq!(list[0]["user_accounts"], "", "{list:?}");
+    assert!(!list[0].to_string().contains("13700000014"));
+
+    // Membership of a hidden group cannot be probed by someone outside it.
+    let hidden = app
+        .post_ok("/api/v2/admin/group/create", &admin_token, &json!({"name": "Board"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.post_ok(
+        &format!("/api/v2/admin/group/{hidden}/add_user"),
+        &admin_token,
+        &json!({"user_id": people.na}),
+    )
+    .await;
+    let search = json!({"group_id": [hidden, "="]}).to_string();
+    let (total, _) = listed_users(&app, &token, &[("search", &search)]).await;
+    assert_eq!(total, 0, "an outsider learns nothing of a hidden group");
+    let member = app.user_token(&app.tenant, people.na).await;
+    let (total, _) = listed_users(&app, &member, &[("search", &search)]).await;
+    assert_eq!(total, 1, "a member sees their own group");
+    let (status, body) = oa_get(&app, &admin, "/api/open-api/users", &[("search", &search)], &[]).await;
+    assert_eq!(listed(status, &body).0, 1, "the administrator sees every group");
+
+    // A page past the end still counts the whole selection; rows without a value come last
+    // both ways.
+    let (total, page) = listed_users(&app, &token, &[("page", "9"), ("limit", "2")]).await;
+    assert_eq!((total, page.len()), (5, 0));
+    for direction in ["asc", "desc"] {
+        let order = format!("email {direction}");
+        let (_, list) = listed_users(&app, &token, &[("order_by", &order)]).await;
+        assert_eq!(list.last().unwrap()["user_id"], phone_only.to_string(), "{direction}");
+    }
+
     // Without a token: 401 in the dialect's envelope.
     let response = app
         .client
