@@ -5,15 +5,14 @@ use async_trait::async_trait;
 use sea_query::{Expr, Order, Query};
 use sea_query_binder::SqlxBinder;
 
-use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{AppId, EnterpriseId};
 use openpan_core::model;
 use openpan_core::ports::{AccountRepo, AppInstanceRecord, RepoResult};
 
 use crate::errors::{classify, other};
-use crate::pool::{SqlRepo, exec, execute, fetch, on_pool};
-use crate::repo::{APP_COLUMNS, AppRow, bump_revocation_epoch};
+use crate::pool::{SqlRepo, exec, fetch, on_pool};
+use crate::repo::{APP_COLUMNS, AppRow};
 use crate::schema::{App, Enterprise};
 
 #[derive(sqlx::FromRow)]
@@ -34,22 +33,6 @@ impl From<InstanceRow> for AppInstanceRecord {
             api_url: row.api_url,
             created_at: row.created_at,
         }
-    }
-}
-
-impl SqlRepo {
-    /// Runs one update of a single row and bumps the revocation epoch with it, so every node
-    /// drops its cached copy; `NotFound` when the row is gone.
-    async fn update_and_bump(&self, update: sea_query::UpdateStatement) -> RepoResult<()> {
-        on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
-            let updated = execute!(&mut *tx, builder, update)?;
-            if updated.rows_affected() == 0 {
-                return Err(RepoError::NotFound);
-            }
-            execute!(&mut *tx, builder, bump_revocation_epoch())?;
-            tx.commit().await.map_err(other)
-        })
     }
 }
 

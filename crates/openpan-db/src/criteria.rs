@@ -21,7 +21,7 @@ use openpan_core::ports::{ListRepo, RepoResult};
 
 use crate::errors::other;
 use crate::pool::{SqlRepo, on_pool};
-use crate::repo::escape_like;
+use crate::repo::{USER_COLUMN_NAMES, escape_like};
 
 /// How a field appears in SQL.
 enum Column {
@@ -181,7 +181,7 @@ where
 impl SqlRepo {
     /// One page of `select`'s rows and how many it selects: the count rides along as a window
     /// over the same scan, so a filter no index serves is evaluated once.
-    async fn counted_page<T>(&self, select: SelectStatement, page: Page) -> RepoResult<(Vec<T>, i64)>
+    pub(crate) async fn counted_page<T>(&self, select: SelectStatement, page: Page) -> RepoResult<(Vec<T>, i64)>
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
             + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
@@ -246,23 +246,6 @@ fn select_columns(table: &'static str, columns: &[&'static str]) -> SelectStatem
     }
     select
 }
-
-const USER_COLUMNS: &[&str] = &[
-    "user_id",
-    "enterprise_id",
-    "name",
-    "email",
-    "phone",
-    "active",
-    "is_admin",
-    "hide_phone",
-    "disable_download",
-    "space_total",
-    "space_used",
-    "created_at",
-    "last_login_at",
-    "profile_pic_key",
-];
 
 const DEPARTMENT_COLUMNS: &[&str] = &[
     "department_id",
@@ -355,7 +338,7 @@ impl ListRepo for SqlRepo {
         } else {
             user("phone")
         };
-        let mut select = select_columns("user_account", USER_COLUMNS);
+        let mut select = select_columns("user_account", &USER_COLUMN_NAMES);
         select
             .and_where(Expr::expr(user("enterprise_id")).eq(enterprise_id.0))
             .and_where(Expr::expr(user("deleted_at")).is_null());

@@ -63,14 +63,6 @@ const ENTERPRISE_COLUMNS: [Enterprise; 10] = [
     Enterprise::PaidUntil,
 ];
 
-/// A user of a page, with the size of the whole selection.
-#[derive(sqlx::FromRow)]
-struct CountedUserRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    total_count: i64,
-}
-
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
     pub(crate) user_id: i64,
@@ -112,25 +104,26 @@ impl From<UserRow> for model::User {
 
 /// [`UserRow`]'s columns qualified by a table alias, for raw SQL joins.
 pub(crate) fn user_columns_of(alias: &str) -> String {
-    [
-        "user_id",
-        "enterprise_id",
-        "name",
-        "email",
-        "phone",
-        "active",
-        "is_admin",
-        "hide_phone",
-        "disable_download",
-        "space_total",
-        "space_used",
-        "created_at",
-        "last_login_at",
-        "profile_pic_key",
-    ]
-    .map(|column| format!("{alias}.{column}"))
-    .join(", ")
+    USER_COLUMN_NAMES.map(|column| format!("{alias}.{column}")).join(", ")
 }
+
+/// [`UserRow`]'s columns by name.
+pub(crate) const USER_COLUMN_NAMES: [&str; 14] = [
+    "user_id",
+    "enterprise_id",
+    "name",
+    "email",
+    "phone",
+    "active",
+    "is_admin",
+    "hide_phone",
+    "disable_download",
+    "space_total",
+    "space_used",
+    "created_at",
+    "last_login_at",
+    "profile_pic_key",
+];
 
 const USER_COLUMNS: [UserAccount; 14] = [
     UserAccount::UserId,
@@ -365,6 +358,21 @@ pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement 
 }
 
 /// Bumps the revocation counter; part of every transaction that revokes access.
+impl SqlRepo {
+    /// Runs one update of a single row and bumps the revocation epoch with it, so every node
+    /// drops its cached copy; `NotFound` when the row is gone.
+    pub(crate) async fn update_and_bump(&self, update: sea_query::UpdateStatement) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            if execute!(&mut *tx, builder, update)?.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            execute!(&mut *tx, builder, bump_revocation_epoch())?;
+            commit!(tx, builder)
+        })
+    }
+}
+
 pub(crate) fn bump_revocation_epoch() -> sea_query::UpdateStatement {
     Query::update()
         .table(RevocationEpoch::Table)
@@ -836,39 +844,12 @@ impl SqlRepo {
     /// One page of the users `filter` selects, in `order`, and how many it selects.
     async fn user_page(&self, filter: Cond, order: &[UserAccount], page: Page) -> RepoResult<(Vec<model::User>, i64)> {
         let mut list = Query::select();
-        list.columns(USER_COLUMNS)
-            .from(UserAccount::Table)
-            .cond_where(filter.clone());
+        list.columns(USER_COLUMNS).from(UserAccount::Table).cond_where(filter);
         for column in order {
             list.order_by(*column, Order::Asc);
         }
-        // The count rides along with the page (a window over the same scan): a filter no index
-        // serves, like a substring of names, is then evaluated once per request, not twice.
-        list.expr_as(Expr::cust("count(*) over ()"), Alias::new("total_count"));
-        list.limit(page.capacity as u64).offset(page.offset() as u64);
-        let count = Query::select()
-            .expr(Expr::col(Asterisk).count())
-            .from(UserAccount::Table)
-            .cond_where(filter)
-            .to_owned();
-        on_pool!(self, read, |pool, builder| {
-            let (sql, values) = list.build_sqlx(builder());
-            let rows: Vec<CountedUserRow> = sqlx::query_as_with(&sql, values).fetch_all(pool).await.map_err(other)?;
-            let total = match rows.first() {
-                Some(first) => first.total_count,
-                // A page past the end has no row to carry the count, and the first page of
-                // nothing needs none.
-                None if page.offset() == 0 => 0,
-                None => {
-                    let (sql, values) = count.build_sqlx(builder());
-                    sqlx::query_scalar_with(&sql, values)
-                        .fetch_one(pool)
-                        .await
-                        .map_err(other)?
-                }
-            };
-            Ok((rows.into_iter().map(|row| row.user.into()).collect(), total))
-        })
+        let (rows, total) = self.counted_page::<UserRow>(list, page).await?;
+        Ok((rows.into_iter().map(model::User::from).collect(), total))
     }
 }
 
@@ -956,14 +937,7 @@ impl AppRepo for SqlRepo {
             .value(App::UserField, field.as_string())
             .and_where(Expr::col(App::AppId).eq(id.0))
             .to_owned();
-        on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
-            if execute!(&mut *tx, builder, update)?.rows_affected() == 0 {
-                return Err(RepoError::NotFound);
-            }
-            execute!(&mut *tx, builder, bump_revocation_epoch())?;
-            commit!(tx, builder)
-        })
+        self.update_and_bump(update).await
     }
 }
 
