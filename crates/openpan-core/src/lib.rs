@@ -21,6 +21,7 @@ pub mod drive;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod notice;
 pub mod oauth;
 pub mod org;
 pub mod ports;

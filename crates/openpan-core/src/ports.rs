@@ -13,6 +13,7 @@ use crate::auth_service::{AuthCodeRecord, EnterpriseProfile, UserTokenRecord};
 use crate::collab::{Collab, Grant, NewCollab, Role};
 use crate::comment::{Comment, NewComment};
 use crate::criteria::{self, Criteria};
+use crate::notice::{Notice, NoticeStatus};
 use crate::review::{NewReview, Review, ReviewChanges, ReviewComment, ReviewRole};
 use crate::share::{NewShareLink, ShareLink, ShareLinkChanges};
 use crate::sms::{SmsMessage, SmsStatus, SmsTemplate};
@@ -284,6 +285,66 @@ pub struct UploadSession {
     pub committed: bool,
     pub expires_at: i64,
     pub created_at: i64,
+}
+
+/// An upload token of the browser form mode: a browser holding it may post one file into
+/// `folder_id` as `user_id`, for `app_id`. Only a keyed hash of the token is kept.
+#[derive(Debug, Clone)]
+pub struct FormUpload {
+    pub token_hash: Vec<u8>,
+    pub enterprise_id: EnterpriseId,
+    pub user_id: UserId,
+    pub app_id: AppId,
+    /// 0: the user's personal root.
+    pub folder_id: ItemId,
+    /// Where the browser is sent afterwards, with the signed outcome in the query.
+    pub redirect_url: Option<String>,
+    /// Whether the app's callback address is sent a `file.uploaded` notice.
+    pub notify: bool,
+    /// The app's own value, handed back in the redirect and the notice.
+    pub state: Option<String>,
+    pub on_conflict: NameClash,
+    pub status: FormUploadStatus,
+    /// The file made, once done.
+    pub file_id: Option<ItemId>,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// What a form upload does when its file's name is taken in the folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameClash {
+    /// `name (1).ext`, `name (2).ext`, …: what a person dropping a file in a browser expects.
+    #[default]
+    Rename,
+    Fail,
+    /// A new version of the file of that name.
+    Overwrite,
+}
+
+impl NameClash {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rename => "rename",
+            Self::Fail => "fail",
+            Self::Overwrite => "overwrite",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Rename, Self::Fail, Self::Overwrite]
+            .into_iter()
+            .find(|clash| clash.as_str() == raw)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormUploadStatus {
+    Open,
+    /// A browser is sending bytes on it.
+    Receiving,
+    /// Used up.
+    Done,
 }
 
 /// A received part of a resumable upload.
@@ -877,6 +938,49 @@ pub trait SmsRepo: Send + Sync {
     async fn find_sms_message(&self, id: i64) -> RepoResult<Option<SmsMessage>>;
 }
 
+/// Browser form upload tokens.
+#[async_trait]
+pub trait FormUploadRepo: Send + Sync {
+    async fn create_form_upload(&self, upload: &FormUpload) -> RepoResult<()>;
+    async fn find_form_upload(&self, token_hash: &[u8]) -> RepoResult<Option<FormUpload>>;
+    /// Open → receiving, if unexpired at `now`; `false` when it was not open (used, in use).
+    async fn claim_form_upload(&self, token_hash: &[u8], now: i64) -> RepoResult<bool>;
+    /// Receiving → open again, after a transfer that failed.
+    async fn release_form_upload(&self, token_hash: &[u8]) -> RepoResult<()>;
+    /// Receiving → done, with the file made.
+    async fn finish_form_upload(&self, token_hash: &[u8], file_id: ItemId) -> RepoResult<()>;
+    /// Removes tokens that expired before `before`; how many.
+    async fn purge_form_uploads(&self, before: i64) -> RepoResult<u64>;
+}
+
+/// Notices for apps' callback addresses, and their delivery records.
+#[async_trait]
+pub trait NoticeRepo: Send + Sync {
+    /// Records a pending notice (its `id` is ignored) and returns its id.
+    async fn create_notice(&self, notice: &Notice) -> RepoResult<i64>;
+    /// Up to `limit` pending notices due at `now`, each counted as one more attempt and held
+    /// until `now + lease` so no other node sends it meanwhile.
+    async fn claim_due_notices(&self, now: i64, lease: i64, limit: i64) -> RepoResult<Vec<Notice>>;
+    /// Records an attempt's outcome: delivered, failed for good, or pending until `next_attempt_at`.
+    async fn finish_notice_attempt(
+        &self,
+        id: i64,
+        status: NoticeStatus,
+        next_attempt_at: i64,
+        error: Option<&str>,
+        delivered_at: Option<i64>,
+    ) -> RepoResult<()>;
+    /// The enterprise's notices (one app's, with `app`), newest first.
+    async fn list_notices(
+        &self,
+        enterprise: EnterpriseId,
+        app: Option<AppId>,
+        page: Page,
+    ) -> RepoResult<(Vec<Notice>, i64)>;
+    /// Removes delivered or given-up notices created before `before`; how many.
+    async fn purge_notices(&self, before: i64) -> RepoResult<u64>;
+}
+
 /// Lists filtered and ordered by checked criteria (see [`crate::criteria`]). Each answers one
 /// page (`Criteria::window`) and the size of the whole selection.
 #[async_trait]
@@ -934,6 +1038,8 @@ pub trait Repo:
     + ListRepo
     + AccountRepo
     + SmsRepo
+    + FormUploadRepo
+    + NoticeRepo
 {
 }
 
@@ -956,6 +1062,8 @@ impl<T> Repo for T where
         + ListRepo
         + AccountRepo
         + SmsRepo
+        + FormUploadRepo
+        + NoticeRepo
 {
 }
 

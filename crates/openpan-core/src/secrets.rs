@@ -71,6 +71,18 @@ impl SecretKey {
         cipher.decrypt(&nonce.into(), body).ok()
     }
 
+    /// A key handed to one party for one use (an app's notice key): HMAC-SHA256 of `purpose`
+    /// and `id` under the instance key, with its own label so it never equals a stored hash or
+    /// a sealing key. Stable while the instance key is.
+    pub fn party_key(&self, purpose: &str, id: i64) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts any key length");
+        mac.update(b"openpan party key\0");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(&id.to_be_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// A key for one purpose: HMAC-SHA256 of `context` under the instance key, with a label so
     /// it never equals a stored hash.
     fn derive(&self, context: &[u8]) -> [u8; 32] {

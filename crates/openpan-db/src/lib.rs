@@ -14,6 +14,7 @@ mod criteria;
 mod drive;
 mod errors;
 mod idempotency;
+mod notice;
 mod org;
 mod platform;
 mod pool;

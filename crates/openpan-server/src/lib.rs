@@ -133,6 +133,12 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_envelope));
+    // A browser posts here with an upload token in its form, not a bearer token: outside the
+    // gate, and without the body limit (it carries a whole file).
+    let form_upload = Router::new()
+        .route("/api/v1/file/upload", post(v1::file::upload))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(context::with_envelope));
     let api_v1 = v1::routes()
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::gate_v1))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
@@ -149,6 +155,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .merge(oa::routes())
         .nest("/api/v2", api_v2)
         .nest("/api/v1", api_v1)
+        .merge(form_upload)
         .merge(transfers)
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)

@@ -31,6 +31,17 @@ pub fn percent_encode(text: &str) -> String {
     out
 }
 
+/// Where a download URL's ticket is fetched.
+pub fn download_link(state: &AppState, ticket: &openpan_core::services::DownloadTicket) -> String {
+    format!(
+        "{}/download/{}/{}/{}",
+        state.public_url,
+        ticket.ticket,
+        ticket.signature,
+        percent_encode(&ticket.name)
+    )
+}
+
 pub async fn upload(
     State(state): State<AppState>,
     Path((upload_id, secret)): Path<(String, String)>,

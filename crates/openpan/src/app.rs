@@ -15,7 +15,7 @@ use openpan_core::clock::Clock;
 use openpan_core::ports::{HealthCheck, Repo};
 use openpan_core::ratelimit::{Quota, RateLimiter};
 use openpan_core::secrets::SecretKey;
-use openpan_core::services::{Core, SmsSettings};
+use openpan_core::services::{Core, NoticeSettings, SmsSettings};
 use openpan_db::SqlRepo;
 use openpan_ratelimit::{MemoryRateLimiter, RedisRateLimiter};
 use openpan_search::SearchEngine;
@@ -29,6 +29,8 @@ pub struct Wired {
     pub repo: Arc<SqlRepo>,
     pub search: SearchEngine,
     pub state: AppState,
+    /// Woken when this node records a notice.
+    pub notice_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Opens storage (migrating it), the rate limiter and the secret key, and builds the services.
@@ -92,12 +94,21 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
             period_secs: 3600,
         },
     });
+    let notice_wake = Arc::new(tokio::sync::Notify::new());
+    let core = core.with_notices(NoticeSettings {
+        sender: Arc::new(crate::sms::HttpNoticeSender::new().context("cannot build the notice HTTP client")?),
+        wake: {
+            let wake = notice_wake.clone();
+            Arc::new(move || wake.notify_one())
+        },
+    });
     let state = AppState::new(core.clone(), limiter, config.rate_limit_policy(), health);
     Ok(Wired {
         core,
         repo,
         search,
         state,
+        notice_wake,
     })
 }
 
@@ -220,6 +231,7 @@ pub struct Server {
     blob_grace_secs: i64,
     audit_retention_days: i64,
     search_catch_up: Option<Duration>,
+    notice_poll: Duration,
 }
 
 impl Server {
@@ -248,6 +260,7 @@ impl Server {
             auth_cache_refresh,
             blob_grace_secs: i64::try_from(config.blob_grace_secs).unwrap_or(i64::MAX),
             audit_retention_days: i64::try_from(config.audit_retention_days).unwrap_or(i64::MAX),
+            notice_poll: Duration::from_millis(config.notice_poll_ms.max(10)),
             search_catch_up: (config.search_catch_up_secs > 0)
                 .then(|| Duration::from_secs(config.search_catch_up_secs)),
         })
@@ -269,6 +282,11 @@ impl Server {
             self.blob_grace_secs,
             self.audit_retention_days,
         ));
+        let notices = tokio::spawn(deliver_notices_forever(
+            self.wired.core.clone(),
+            self.wired.notice_wake.clone(),
+            self.notice_poll,
+        ));
         let indexer = self
             .search_catch_up
             .map(|every| self.wired.search.spawn_background(every));
@@ -278,6 +296,7 @@ impl Server {
         }
         purger.abort();
         collector.abort();
+        notices.abort();
         if let Some(watcher) = watcher {
             watcher.abort();
         }
@@ -322,6 +341,11 @@ async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs:
             Ok(_) => {}
             Err(err) => tracing::warn!(error = ?err, "collecting garbage failed"),
         }
+        match core.purge_notices_and_form_uploads(grace_secs).await {
+            Ok(purged) if purged > 0 => tracing::info!(purged, "removed old notices and expired upload tokens"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = ?err, "removing old notices and upload tokens failed"),
+        }
         if let Err(err) = core.purge_idempotency_keys().await {
             tracing::warn!(error = ?err, "purging old idempotency keys failed");
         }
@@ -330,6 +354,17 @@ async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs:
             Ok(_) => {}
             Err(err) => tracing::warn!(error = ?err, "removing old audit events failed"),
         }
+    }
+}
+
+/// Sends due notices to apps' callback addresses: at once when this node records one, and
+/// every `poll` for retries and notices other nodes recorded.
+async fn deliver_notices_forever(core: Core, wake: Arc<tokio::sync::Notify>, poll: Duration) {
+    loop {
+        if let Err(err) = core.deliver_due_notices().await {
+            tracing::warn!(error = ?err, "delivering notices failed");
+        }
+        let _ = tokio::time::timeout(poll, wake.notified()).await;
     }
 }
 

@@ -182,6 +182,9 @@ pub struct Config {
     /// Milliseconds a search waits for its spaces to be caught up before answering from what
     /// the index already holds.
     pub search_wait_ms: u64,
+    /// Milliseconds between a node's looks for due notices (retries, and ones other nodes
+    /// recorded); a node sends the ones it records at once.
+    pub notice_poll_ms: u64,
     pub rate_limit: RateLimitConfig,
     pub sms: SmsConfig,
 }
@@ -207,6 +210,7 @@ impl std::fmt::Debug for Config {
             .field("audit_retention_days", &self.audit_retention_days)
             .field("search_catch_up_secs", &self.search_catch_up_secs)
             .field("search_wait_ms", &self.search_wait_ms)
+            .field("notice_poll_ms", &self.notice_poll_ms)
             .field("rate_limit", &self.rate_limit)
             .field("sms", &self.sms)
             .finish()
@@ -246,6 +250,7 @@ impl Default for Config {
             audit_retention_days: 365,
             search_catch_up_secs: 2,
             search_wait_ms: 5000,
+            notice_poll_ms: 5000,
             rate_limit: RateLimitConfig::default(),
             sms: SmsConfig::default(),
         }

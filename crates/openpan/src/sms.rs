@@ -1,13 +1,25 @@
-//! The HTTP SMS gateway: hands each message to an operator-configured URL as JSON.
+//! The HTTP SMS gateway, which hands each message to an operator-configured URL as JSON, and
+//! the HTTP sender of notices to apps' callback addresses.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+use openpan_core::notice::{NoticeSender, OutgoingNotice};
 use openpan_core::sms::{OutgoingSms, SmsGateway};
 
-/// How long a gateway may take to accept a message before it counts as failed.
+/// How long a gateway or callback address may take to accept a message before it counts as
+/// failed.
 const GATEWAY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A client that does not follow redirects: a receiver that redirects is misconfigured, and
+/// following could carry credentials or signed bodies elsewhere.
+fn client() -> anyhow::Result<http_client::Client> {
+    Ok(http_client::Client::builder()
+        .timeout(GATEWAY_TIMEOUT)
+        .redirect(http_client::redirect::Policy::none())
+        .build()?)
+}
 
 pub struct HttpSmsGateway {
     client: http_client::Client,
@@ -17,12 +29,11 @@ pub struct HttpSmsGateway {
 
 impl HttpSmsGateway {
     pub fn new(url: String, token: Option<String>) -> anyhow::Result<Self> {
-        let client = http_client::Client::builder()
-            .timeout(GATEWAY_TIMEOUT)
-            // A gateway that redirects is misconfigured; following could leak the token.
-            .redirect(http_client::redirect::Policy::none())
-            .build()?;
-        Ok(Self { client, url, token })
+        Ok(Self {
+            client: client()?,
+            url,
+            token,
+        })
     }
 }
 
@@ -65,5 +76,40 @@ impl SmsGateway for HttpSmsGateway {
             _ => None,
         });
         Ok(reference)
+    }
+}
+
+/// POSTs notices to apps' callback addresses, with the signature headers.
+pub struct HttpNoticeSender {
+    client: http_client::Client,
+}
+
+impl HttpNoticeSender {
+    pub fn new() -> anyhow::Result<Self> {
+        Ok(Self { client: client()? })
+    }
+}
+
+#[async_trait]
+impl NoticeSender for HttpNoticeSender {
+    async fn send(&self, notice: &OutgoingNotice<'_>) -> Result<(), String> {
+        let response = self
+            .client
+            .post(notice.url)
+            .header(http_client::header::CONTENT_TYPE, "application/json")
+            .header("x-openpan-event", notice.event)
+            .header("x-openpan-notice-id", notice.id.to_string())
+            .header("x-openpan-timestamp", notice.timestamp.to_string())
+            .header("x-openpan-signature", format!("sha256={}", notice.signature))
+            .body(notice.body.to_owned())
+            .send()
+            .await
+            .map_err(|err| format!("callback address unreachable: {}", err.without_url()))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("callback address answered {}", status.as_u16()))
+        }
     }
 }

@@ -165,3 +165,76 @@ pub struct V1SmsTemplates {
     /// By name.
     pub templates: Vec<V1SmsTemplate>,
 }
+
+/// `file/upload_token`: what a browser needs to post one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1UploadToken {
+    /// The form field `token` (or the `token` query parameter of `upload_url`). Single-use.
+    pub upload_token: String,
+    /// Where the browser posts its `multipart/form-data` form.
+    pub upload_url: String,
+    /// The folder the file goes into (the personal root's own id when 0 was asked).
+    pub folder_id: i64,
+    /// When the token stops working.
+    pub expires_at: i64,
+}
+
+/// `file/download_url`.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1DownloadUrl {
+    /// The file asked for.
+    pub file_id: i64,
+    /// Works without a token until `expires_at`, for whoever holds it.
+    pub download_url: String,
+    /// When the URL stops working.
+    pub expires_at: i64,
+}
+
+/// `account/notice_key`: the key an app checks its notices' and redirects' signatures with.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1NoticeKey {
+    /// The app asked for.
+    pub app_id: i64,
+    /// 64 hex characters; HMAC-SHA256 key.
+    pub notice_key: String,
+}
+
+/// A notice sent (or to be sent) to an app's callback address.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1Notice {
+    /// Its numeric id, also sent as the `X-Openpan-Notice-Id` header (receivers dedupe by it).
+    pub notice_id: i64,
+    /// The app it is for.
+    pub app_id: i64,
+    /// e.g. `file.uploaded`.
+    pub event: String,
+    /// `pending`, `delivered` or `failed` (given up).
+    pub status: String,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// Why the last attempt failed; null when none did.
+    pub last_error: Option<String>,
+    /// When a pending notice is tried next.
+    pub next_attempt_at: i64,
+    /// When it was recorded.
+    pub created_at: i64,
+    /// When the callback address accepted it; null until then.
+    pub delivered_at: Option<i64>,
+    /// The body as sent (a JSON object).
+    pub body: serde_json::Value,
+}
+
+/// `account/list_notices`: newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1NoticePage {
+    /// This page's notices.
+    pub notices: Vec<V1Notice>,
+    /// Notices in all.
+    pub total_count: i64,
+    /// The page, from 0.
+    pub page_id: i64,
+    /// Notices per page.
+    pub page_capacity: i64,
+    /// Pages in all.
+    pub page_count: i64,
+}

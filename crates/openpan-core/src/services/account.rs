@@ -283,11 +283,7 @@ impl Core {
     /// `account/update_auth_config` (administrators): an app's callback address, how it names
     /// users, and whether it is enabled.
     pub async fn update_auth_config(&self, principal: &Principal, app_id: AppId, settings: AppSettings) -> Result<App> {
-        let enterprise_id = self.administered(principal).await?;
-        let app = self.repo.find_app(app_id).await?;
-        let app = app
-            .filter(|app| app.enterprise_id == enterprise_id && app.status != AppStatus::Deleted)
-            .ok_or(Error::not_found(NotFoundKind::App))?;
+        let app = self.administered_app(principal, app_id).await?;
         if let Some(Some(url)) = &settings.callback_url {
             check_http_url("callback_url", url).map_err(|error| Error::Invalid(vec![error]))?;
         }

@@ -10,8 +10,10 @@ mod auth_service;
 mod collab;
 mod comment;
 mod drive;
+mod form_upload;
 mod idempotency;
 mod lists;
+mod notice;
 mod org;
 mod pack;
 mod platform;
@@ -45,7 +47,9 @@ pub use auth_service::{
 pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
 pub use comment::CommentView;
 pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
+pub use form_upload::{DEFAULT_FORM_UPLOAD_SECS, FormUploadRequest, FormUploadTicket};
 pub use lists::Found;
+pub use notice::NoticeSettings;
 pub use org::{DepartmentChildren, DepartmentEdit, DepartmentSpec, DepartmentView, GroupList, GroupSpec};
 pub use pack::{MAX_PACK_ITEMS, PackEntry, PackTicket};
 pub use platform::{
@@ -76,6 +80,8 @@ pub struct Core {
     pub(crate) search: Arc<dyn SearchIndex>,
     /// How text messages leave (`with_sms`); none until the binary configures it.
     pub(crate) sms: Option<Arc<sms::SmsSettings>>,
+    /// How notices leave (`with_notices`); none: they stay pending.
+    pub(crate) notices: Option<Arc<notice::NoticeSettings>>,
 }
 
 impl Core {
@@ -94,6 +100,7 @@ impl Core {
             blobs,
             search,
             sms: None,
+            notices: None,
         }
     }
 

@@ -67,6 +67,7 @@ pub struct DownloadTicket {
     pub ticket: String,
     pub signature: String,
     pub name: String,
+    pub expires_at: i64,
 }
 
 /// A verified download: what to send.
@@ -496,6 +497,7 @@ impl Core {
             ticket,
             signature,
             name: file.name,
+            expires_at,
         })
     }
 

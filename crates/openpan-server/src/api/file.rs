@@ -247,13 +247,7 @@ pub async fn download(
         .download_url(&principal, ItemId(id), version, valid_period)
         .await?;
     Ok(Json(wire::DownloadUrl {
-        download_url: format!(
-            "{}/download/{}/{}/{}",
-            state.public_url,
-            ticket.ticket,
-            ticket.signature,
-            percent_encode(&ticket.name)
-        ),
+        download_url: crate::transfer::download_link(&state, &ticket),
     }))
 }
 

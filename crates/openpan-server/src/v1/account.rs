@@ -4,7 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 
-use openpan_core::model::{AppStatus, UserField};
+use openpan_core::ids::AppId;
+use openpan_core::model::{AppStatus, Page, UserField};
 use openpan_core::services::{AppInstance, AppSettings, DEFAULT_INSTANCE};
 use openpan_types as wire;
 
@@ -149,7 +150,7 @@ pub async fn update_auth_config(
     Caller(principal): Caller,
     args: Args,
 ) -> Result<Json<wire::V1AuthApp>> {
-    let app_id = openpan_core::ids::AppId(args.i64("app_id")?);
+    let app_id = AppId(args.i64("app_id")?);
     let callback_url = args
         .has("callback_url")
         .then(|| args.opt("callback_url").map(str::to_owned));
@@ -174,4 +175,50 @@ pub async fn update_auth_config(
     };
     let app = state.core.update_auth_config(&principal, app_id, settings).await?;
     Ok(Json(auth_app(app)))
+}
+
+/// `GET account/notice_key?app_id=…` (administrators): the key the app checks the signatures
+/// of its notices and form upload redirects with.
+pub async fn notice_key(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    args: Args,
+) -> Result<Json<wire::V1NoticeKey>> {
+    let app_id = args.i64("app_id")?;
+    let notice_key = state.core.notice_key(&principal, AppId(app_id)).await?;
+    Ok(Json(wire::V1NoticeKey { app_id, notice_key }))
+}
+
+/// `GET account/list_notices[?app_id&page_id&page_capacity]` (administrators): the notices
+/// sent to the enterprise's apps and how their delivery went, newest first.
+pub async fn list_notices(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    args: Args,
+) -> Result<Json<wire::V1NoticePage>> {
+    let params = args.params();
+    let app = params.opt_i64("app_id")?.map(AppId);
+    let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
+    let (notices, total) = state.core.list_notices(&principal, app, page).await?;
+    Ok(Json(wire::V1NoticePage {
+        notices: notices
+            .into_iter()
+            .map(|notice| wire::V1Notice {
+                notice_id: notice.id,
+                app_id: notice.app_id.0,
+                event: notice.event,
+                status: notice.status.as_str().to_owned(),
+                attempts: notice.attempts,
+                last_error: notice.last_error,
+                next_attempt_at: notice.next_attempt_at,
+                created_at: notice.created_at,
+                delivered_at: notice.delivered_at,
+                body: serde_json::from_str(&notice.body).unwrap_or(serde_json::Value::Null),
+            })
+            .collect(),
+        total_count: total,
+        page_id: page.page_id,
+        page_capacity: page.capacity,
+        page_count: page.page_count(total),
+    }))
 }

@@ -4,6 +4,7 @@
 //! calls one core service and answers plain JSON; failures answer the `/api/v2` envelope.
 
 mod account;
+pub mod file;
 mod org;
 mod sms;
 
@@ -22,6 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/account/renewal", get(account::renewal))
         .route("/account/auth_config", get(account::auth_config))
         .route("/account/update_auth_config", post(account::update_auth_config))
+        .route("/account/notice_key", get(account::notice_key))
+        .route("/account/list_notices", get(account::list_notices))
+        .route("/file/upload_token", post(file::upload_token))
+        .route("/file/download_url", get(file::download_url))
         .route("/org/list_users", get(org::list_users))
         .route("/org/get_user", get(org::get_user))
         .route("/org/create_user", post(org::create_user))

@@ -8,7 +8,7 @@ use openpan_core::auth::Principal;
 use openpan_core::ids::EnterpriseId;
 use openpan_core::services::CreateApp;
 
-use crate::harness::{TestApp, assert_api_error, assert_transfer_error};
+use crate::harness::{HttpSink, TestApp, assert_api_error, assert_transfer_error};
 
 impl TestApp {
     /// `GET /api/v1/{path}?query` with `token`.
@@ -807,79 +807,23 @@ async fn messages_go_to_the_outbox_by_default_from_text_or_templates_to_checked_
     assert_eq!(templates["templates"], json!([]));
 }
 
-/// A stand-in SMS gateway: records each request (its authorization and JSON body) and answers
-/// 200 `{"id": "gw-<n>"}`, or 500 for numbers ending in 9.
-async fn sms_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/send", listener.local_addr().unwrap());
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let record = record.clone();
-            tokio::spawn(async move {
-                let mut buffer = Vec::new();
-                let mut chunk = [0u8; 4096];
-                let (head, body) = loop {
-                    let read = socket.read(&mut chunk).await.unwrap_or(0);
-                    if read == 0 {
-                        return;
-                    }
-                    buffer.extend_from_slice(&chunk[..read]);
-                    let text = String::from_utf8_lossy(&buffer).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let head = text[..end].to_owned();
-                        let length: usize = head
-                            .lines()
-                            .find_map(|line| {
-                                line.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if buffer.len() >= end + 4 + length {
-                            break (head, buffer[end + 4..end + 4 + length].to_vec());
-                        }
-                    }
-                };
-                let authorization = head
-                    .lines()
-                    .find_map(|line| {
-                        line.split_once(':')
-                            .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-                            .map(|(_, value)| value.trim().to_owned())
-                    })
-                    .unwrap_or_default();
-                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let failing = body["phone"].as_str().is_some_and(|phone| phone.ends_with('9'));
-                let count = {
-                    let mut seen = record.lock().unwrap();
-                    seen.push((authorization, body));
-                    seen.len()
-                };
-                let answer = if failing {
-                    "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned()
-                } else {
-                    let json = format!("{{\"id\":\"gw-{count}\"}}");
-                    format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{json}",
-                        json.len()
-                    )
-                };
-                let _ = socket.write_all(answer.as_bytes()).await;
-            });
+/// A stand-in SMS gateway: answers 200 `{"id": "gw-<n>"}`, or 500 for numbers ending in 9.
+async fn sms_gateway() -> HttpSink {
+    HttpSink::start(|count, body| {
+        let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        if body["phone"].as_str().is_some_and(|phone| phone.ends_with('9')) {
+            (500, String::new())
+        } else {
+            (200, format!("{{\"id\":\"gw-{count}\"}}"))
         }
-    });
-    (url, seen)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configured_gateway_receives_each_message_and_its_answer_is_recorded() {
-    let (url, seen) = sms_gateway().await;
+    let gateway = sms_gateway().await;
+    let url = gateway.url.clone();
     let app = TestApp::spawn_with(|config| {
         config.sms.http_url = Some(url);
         config.sms.http_token = Some("gateway-secret".to_owned());
@@ -897,14 +841,13 @@ async fn a_configured_gateway_receives_each_message_and_its_answer_is_recorded()
     assert_eq!(sent["gateway_ref"], "gw-1");
     assert!(sent["sent_at"].is_i64());
     assert_eq!(sent["user_id"], Value::Null, "an enterprise token sends for no user");
-    {
-        let seen = seen.lock().unwrap();
-        assert_eq!(seen[0].0, "Bearer gateway-secret");
-        assert_eq!(seen[0].1["phone"], "13800138000");
-        assert_eq!(seen[0].1["text"], "您好");
-        assert_eq!(seen[0].1["message_id"], sent["message_id"]);
-        assert_eq!(seen[0].1["enterprise_id"], app.tenant.enterprise_id);
-    }
+    let seen = gateway.received();
+    assert_eq!(seen[0].header("authorization"), "Bearer gateway-secret");
+    let request = seen[0].json();
+    assert_eq!(request["phone"], "13800138000");
+    assert_eq!(request["text"], "您好");
+    assert_eq!(request["message_id"], sent["message_id"]);
+    assert_eq!(request["enterprise_id"], app.tenant.enterprise_id);
 
     // A refusal is recorded with its reason; the message is kept either way.
     let failed: Value = send_sms(&app, &admin, json!({"phone": "13800138009", "text": "您好"}))

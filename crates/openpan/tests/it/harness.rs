@@ -449,13 +449,26 @@ pub async fn new_tenant(core: &Core, name: &str, admin_email: &str) -> Tenant {
 
 /// One multipart part named `file`, as the platform document's curl sends it.
 pub fn multipart_body(boundary: &str, filename: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    form_body(boundary, &[("file", Some(filename), bytes)])
+}
+
+/// A `multipart/form-data` body of `(name, filename, content)` parts in order: a filename
+/// makes a part a file.
+pub fn form_body(boundary: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, filename, content) in parts {
+        let head = match filename {
+            Some(filename) => format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            ),
+            None => format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
+        };
+        body.extend_from_slice(head.as_bytes());
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     body
 }
 
@@ -511,4 +524,116 @@ pub fn day_after(now: i64, days: i64) -> String {
         .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(8)))
         .date()
         .to_string()
+}
+
+/// One request an [`HttpSink`] received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    /// The header's value, or "" when absent.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+}
+
+/// A stand-in HTTP receiver (an SMS gateway, an app's callback address): records each request
+/// and answers what `answer` says for the request's number (from 1) and body.
+pub struct HttpSink {
+    pub url: String,
+    received: Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+impl HttpSink {
+    pub async fn start(answer: impl Fn(usize, &[u8]) -> (u16, String) + Send + Sync + 'static) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = received.clone();
+        let answer = Arc::new(answer);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let (record, answer) = (record.clone(), answer.clone());
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let (head, body) = loop {
+                        let read = socket.read(&mut chunk).await.unwrap_or(0);
+                        if read == 0 {
+                            return;
+                        }
+                        buffer.extend_from_slice(&chunk[..read]);
+                        let Some(end) = buffer.windows(4).position(|window| window == b"\r\n\r\n") else {
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buffer[..end]).to_string();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|line| {
+                                line.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buffer.len() >= end + 4 + length {
+                            break (head, buffer[end + 4..end + 4 + length].to_vec());
+                        }
+                    };
+                    let headers = head
+                        .lines()
+                        .skip(1)
+                        .filter_map(|line| line.split_once(':'))
+                        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+                        .collect();
+                    let count = {
+                        let mut seen = record.lock().unwrap();
+                        seen.push(Received {
+                            headers,
+                            body: body.clone(),
+                        });
+                        seen.len()
+                    };
+                    let (status, reply) = answer(count, &body);
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                        reply.len()
+                    );
+                    let _ = socket.write_all(response.as_bytes()).await;
+                });
+            }
+        });
+        Self { url, received }
+    }
+
+    /// What arrived so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (up to ten seconds) until `count` requests arrived, and returns them.
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        for _ in 0..200 {
+            let seen = self.received();
+            if seen.len() >= count {
+                return seen;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("expected {count} requests, got {}", self.received().len());
+    }
 }

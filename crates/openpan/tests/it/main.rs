@@ -5,6 +5,7 @@ mod accounts;
 mod admin_cli;
 mod api_errors;
 mod api_v1;
+mod api_v1_file;
 mod audit;
 mod auth_service;
 mod collab;
