@@ -16,6 +16,7 @@ pub mod cache;
 pub mod clock;
 pub mod collab;
 pub mod comment;
+pub mod convert;
 pub mod criteria;
 pub mod drive;
 pub mod error;

@@ -12,6 +12,7 @@ use crate::audit::StoredEvent;
 use crate::auth_service::{AuthCodeRecord, EnterpriseProfile, UserTokenRecord};
 use crate::collab::{Collab, Grant, NewCollab, Role};
 use crate::comment::{Comment, NewComment};
+use crate::convert::{Conversion, ConversionTarget};
 use crate::criteria::{self, Criteria};
 use crate::notice::{Notice, NoticeStatus};
 use crate::review::{NewReview, Review, ReviewChanges, ReviewComment, ReviewRole};
@@ -953,6 +954,24 @@ pub trait FormUploadRepo: Send + Sync {
     async fn purge_form_uploads(&self, before: i64) -> RepoResult<u64>;
 }
 
+/// Stored conversion results.
+#[async_trait]
+pub trait ConversionRepo: Send + Sync {
+    /// The result for this source content and target, marked used at `now`.
+    async fn use_conversion(
+        &self,
+        source_key: &str,
+        target: ConversionTarget,
+        now: i64,
+    ) -> RepoResult<Option<Conversion>>;
+    /// Records a result; `false` when one for the same source and target was recorded meanwhile
+    /// (then this one's bytes are the caller's to remove).
+    async fn create_conversion(&self, conversion: &Conversion) -> RepoResult<bool>;
+    async fn find_conversion(&self, id: i64) -> RepoResult<Option<Conversion>>;
+    /// Removes results unused since `before`; their storage keys.
+    async fn purge_conversions(&self, before: i64) -> RepoResult<Vec<String>>;
+}
+
 /// Notices for apps' callback addresses, and their delivery records.
 #[async_trait]
 pub trait NoticeRepo: Send + Sync {
@@ -1040,6 +1059,7 @@ pub trait Repo:
     + SmsRepo
     + FormUploadRepo
     + NoticeRepo
+    + ConversionRepo
 {
 }
 
@@ -1064,6 +1084,7 @@ impl<T> Repo for T where
         + SmsRepo
         + FormUploadRepo
         + NoticeRepo
+        + ConversionRepo
 {
 }
 

@@ -1,13 +1,17 @@
-//! `FormUploadRepo` and `NoticeRepo`: browser form upload tokens, and the notices apps are sent
-//! at their callback addresses with their delivery records.
+//! `FormUploadRepo`, `NoticeRepo` and `ConversionRepo`: browser form upload tokens, the notices
+//! apps are sent at their callback addresses with their delivery records, and conversion results
+//! (the `/api/v1/file` module's records).
 
 use async_trait::async_trait;
 
 use openpan_core::RepoError;
+use openpan_core::convert::{Conversion, ConversionTarget};
 use openpan_core::ids::{AppId, EnterpriseId, ItemId, UserId};
 use openpan_core::model::Page;
 use openpan_core::notice::{Notice, NoticeStatus};
-use openpan_core::ports::{FormUpload, FormUploadRepo, FormUploadStatus, NameClash, NoticeRepo, RepoResult};
+use openpan_core::ports::{
+    ConversionRepo, FormUpload, FormUploadRepo, FormUploadStatus, NameClash, NoticeRepo, RepoResult,
+};
 
 use crate::errors::other;
 use crate::pool::{SqlRepo, exec, fetch, on_pool, scalar};
@@ -319,6 +323,105 @@ impl NoticeRepo for SqlRepo {
             )
             .map_err(other)?;
             Ok(done.rows_affected())
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ConversionRow {
+    conversion_id: i64,
+    source_key: String,
+    target: String,
+    storage_key: String,
+    size: i64,
+    sha1: String,
+    truncated: bool,
+    created_at: i64,
+    last_used_at: i64,
+}
+
+impl TryFrom<ConversionRow> for Conversion {
+    type Error = RepoError;
+
+    fn try_from(row: ConversionRow) -> Result<Self, RepoError> {
+        let target = ConversionTarget::parse(&row.target).ok_or_else(|| {
+            RepoError::Other(format!("conversion {} has target {:?}", row.conversion_id, row.target).into())
+        })?;
+        Ok(Self {
+            id: row.conversion_id,
+            source_key: row.source_key,
+            target,
+            storage_key: row.storage_key,
+            size: row.size,
+            sha1: row.sha1,
+            truncated: row.truncated,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+        })
+    }
+}
+
+const CONVERSION_COLUMNS: &str =
+    "conversion_id, source_key, target, storage_key, size, sha1, truncated, created_at, last_used_at";
+
+#[async_trait]
+impl ConversionRepo for SqlRepo {
+    async fn use_conversion(
+        &self,
+        source_key: &str,
+        target: ConversionTarget,
+        now: i64,
+    ) -> RepoResult<Option<Conversion>> {
+        let touch = format!(
+            "update conversion set last_used_at = ? where source_key = ? and target = ? returning {CONVERSION_COLUMNS}"
+        );
+        on_pool!(self, write, |pool, builder| {
+            let row = fetch!(optional ConversionRow, pool, builder, &touch, now, source_key, target.as_str())
+                .map_err(other)?;
+            row.map(Conversion::try_from).transpose()
+        })
+    }
+
+    async fn create_conversion(&self, conversion: &Conversion) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            let done = exec!(
+                pool,
+                builder,
+                "insert into conversion (source_key, target, storage_key, size, sha1, truncated, created_at, \
+                 last_used_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (source_key, target) do nothing",
+                &conversion.source_key,
+                conversion.target.as_str(),
+                &conversion.storage_key,
+                conversion.size,
+                &conversion.sha1,
+                conversion.truncated,
+                conversion.created_at,
+                conversion.last_used_at
+            )
+            .map_err(other)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn find_conversion(&self, id: i64) -> RepoResult<Option<Conversion>> {
+        let select = format!("select {CONVERSION_COLUMNS} from conversion where conversion_id = ?");
+        on_pool!(self, read, |pool, builder| {
+            let row = fetch!(optional ConversionRow, pool, builder, &select, id).map_err(other)?;
+            row.map(Conversion::try_from).transpose()
+        })
+    }
+
+    async fn purge_conversions(&self, before: i64) -> RepoResult<Vec<String>> {
+        on_pool!(self, write, |pool, builder| {
+            let keys = fetch!(
+                all(String,),
+                pool,
+                builder,
+                "delete from conversion where last_used_at < ? returning storage_key",
+                before
+            )
+            .map_err(other)?;
+            Ok(keys.into_iter().map(|(key,)| key).collect())
         })
     }
 }

@@ -40,7 +40,7 @@ use openpan_core::ids::ItemId;
 use openpan_core::ports::{Repo, RepoResult};
 use openpan_core::search::{IndexRow, SearchField, SearchHits, SearchIndex, SearchOrder, SearchQuery, SpaceRoot};
 
-pub use extract::{Format, format_of, text_of};
+pub use extract::{Format, MAX_FILE_BYTES, MAX_TEXT_BYTES, format_of, text_of};
 
 const WORDS: &str = "openpan_words";
 const CHARS: &str = "openpan_chars";

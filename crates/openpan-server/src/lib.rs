@@ -125,6 +125,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .route("/upload/{upload_id}/{secret}/part/{number}", put(transfer::put_part))
         .route("/upload/{upload_id}/{secret}/commit", post(transfer::commit_resumable))
         .route("/download/{ticket}/{signature}/{*name}", get(transfer::download))
+        .route("/converted/{ticket}/{signature}/{*name}", get(transfer::converted))
         .route("/pack/{ticket}/{signature}/{*name}", get(transfer::pack))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_transfer_errors));

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 
 use openpan_core::blob::{ByteRange, ByteStream};
+use openpan_core::services::Download;
 use openpan_types as wire;
 use openpan_types::ErrorCode;
 
@@ -33,12 +34,15 @@ pub fn percent_encode(text: &str) -> String {
 
 /// Where a download URL's ticket is fetched.
 pub fn download_link(state: &AppState, ticket: &openpan_core::services::DownloadTicket) -> String {
+    ticket_link(state, "download", &ticket.ticket, &ticket.signature, &ticket.name)
+}
+
+/// `{public_url}/{route}/{ticket}/{signature}/{name}`.
+pub fn ticket_link(state: &AppState, route: &str, ticket: &str, signature: &str, name: &str) -> String {
     format!(
-        "{}/download/{}/{}/{}",
+        "{}/{route}/{ticket}/{signature}/{}",
         state.public_url,
-        ticket.ticket,
-        ticket.signature,
-        percent_encode(&ticket.name)
+        percent_encode(name)
     )
 }
 
@@ -205,8 +209,24 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Result<Response> {
     let download = state.core.open_download(&ticket, &signature).await?;
+    send(&state, &download, &method, &headers).await
+}
+
+/// `GET /converted/{ticket}/{signature}/{name}`: a conversion's result, served as a download.
+pub async fn converted(
+    State(state): State<AppState>,
+    Path((ticket, signature, _name)): Path<(String, String, String)>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let download = state.core.open_converted(&ticket, &signature).await?;
+    send(&state, &download, &method, &headers).await
+}
+
+/// The bytes of a checked download, whole or the asked range.
+async fn send(state: &AppState, download: &Download, method: &Method, headers: &HeaderMap) -> Result<Response> {
     let size = u64::try_from(download.version.size).unwrap_or_default();
-    let range = match parse_range(&headers, size) {
+    let range = match parse_range(headers, size) {
         Ok(range) => range,
         Err(()) => {
             let mut response = ApiError::new(ErrorCode::RangeNotSatisfiable).into_response();
@@ -233,10 +253,10 @@ pub async fn download(
         None => size,
     };
     response = response.header(header::CONTENT_LENGTH, length);
-    let body = if method == Method::HEAD || length == 0 {
+    let body = if *method == Method::HEAD || length == 0 {
         Body::empty()
     } else {
-        Body::from_stream(state.core.download_bytes(&download, range).await?)
+        Body::from_stream(state.core.download_bytes(download, range).await?)
     };
     response
         .body(body)

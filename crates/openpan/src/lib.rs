@@ -6,4 +6,5 @@
 pub mod admin;
 pub mod app;
 pub mod config;
+pub mod convert;
 pub mod sms;

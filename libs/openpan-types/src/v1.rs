@@ -238,3 +238,24 @@ pub struct V1NoticePage {
     /// Pages in all.
     pub page_count: i64,
 }
+
+/// `file/convert`: the converted file.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1Conversion {
+    /// The file converted.
+    pub file_id: i64,
+    /// The version converted.
+    pub version_id: i64,
+    /// `txt`.
+    pub target: String,
+    /// The converted file's name (the source's with the target's extension).
+    pub name: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// Whether the result was cut at the converter's limit (1 MiB of text).
+    pub truncated: bool,
+    /// Fetches it without a token, for whoever holds it, until `expires_at`.
+    pub download_url: String,
+    /// When the URL stops working.
+    pub expires_at: i64,
+}

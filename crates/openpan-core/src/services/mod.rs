@@ -9,6 +9,7 @@ mod audit_log;
 mod auth_service;
 mod collab;
 mod comment;
+mod convert;
 mod drive;
 mod form_upload;
 mod idempotency;
@@ -46,6 +47,7 @@ pub use auth_service::{
 };
 pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
 pub use comment::CommentView;
+pub use convert::{ConvertedTicket, MAX_CONVERTED_TTL_SECS};
 pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
 pub use form_upload::{DEFAULT_FORM_UPLOAD_SECS, FormUploadRequest, FormUploadTicket};
 pub use lists::Found;
@@ -82,6 +84,8 @@ pub struct Core {
     pub(crate) sms: Option<Arc<sms::SmsSettings>>,
     /// How notices leave (`with_notices`); none: they stay pending.
     pub(crate) notices: Option<Arc<notice::NoticeSettings>>,
+    /// How files are converted (`with_converter`); none: conversions are unavailable.
+    pub(crate) converter: Option<Arc<dyn crate::convert::Converter>>,
 }
 
 impl Core {
@@ -101,6 +105,7 @@ impl Core {
             search,
             sms: None,
             notices: None,
+            converter: None,
         }
     }
 

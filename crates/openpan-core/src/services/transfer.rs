@@ -96,6 +96,8 @@ pub struct CollectReport {
     pub blobs: u64,
     pub abandoned_uploads: u64,
     pub partial_writes: u64,
+    /// Conversion results unused for a week.
+    pub conversions: u64,
 }
 
 /// A file version with whether it is the file's current one.
@@ -448,33 +450,11 @@ impl Core {
         version: Option<i64>,
         valid_period: Option<i64>,
     ) -> Result<DownloadTicket> {
-        // A user holds the URL as themselves; a visitor through their link (negative, so the
-        // fetch re-checks the link rather than a user).
-        let holder = match principal.kind() {
-            PrincipalKind::Visitor { link_id, .. } => -link_id.0,
-            _ => {
-                let (me, _) = self.personal_space(principal).await?;
-                if me.user.disable_download {
-                    return Err(Error::PermissionDenied);
-                }
-                me.user.id.0
-            }
-        };
+        let holder = self.download_holder(principal).await?;
         let file = self
             .live(principal, file_id, ItemKind::File, Capability::Download)
             .await?;
-        let version_id = match version.filter(|version| *version != 0) {
-            None => file
-                .current_version_id
-                .ok_or_else(|| Error::internal("a file without a current version"))?,
-            Some(id) => {
-                let found = self.repo.find_version(VersionId(id)).await?;
-                found
-                    .filter(|found| found.file_id == file.id)
-                    .ok_or_else(|| Error::invalid("version", "文件版本不存在"))?
-                    .id
-            }
-        };
+        let version_id = self.version_to_read(&file, version).await?;
         let ttl = valid_period.unwrap_or(DEFAULT_DOWNLOAD_TTL_SECS);
         if !(1..=MAX_DOWNLOAD_TTL_SECS).contains(&ttl) {
             return Err(Error::invalid("valid_period", "必须在1到604800秒之间"));
@@ -487,12 +467,7 @@ impl Core {
         self.record_event(principal, file.enterprise_id, audit).await?;
         let expires_at = self.clock.now() + ttl;
         // Who asked travels with the URL, so it stops working when they lose the right to it.
-        let mut packed = [0u8; 24];
-        packed[..8].copy_from_slice(&version_id.0.to_be_bytes());
-        packed[8..16].copy_from_slice(&expires_at.to_be_bytes());
-        packed[16..].copy_from_slice(&holder.to_be_bytes());
-        let ticket = hex::encode(packed);
-        let signature = hex::encode(self.key.hash(&download_message(&ticket)));
+        let (ticket, signature) = self.seal_ticket("download", [version_id.0, holder], expires_at);
         Ok(DownloadTicket {
             ticket,
             signature,
@@ -501,22 +476,103 @@ impl Core {
         })
     }
 
+    /// A stateless URL credential for `purpose`: `fields` and the expiry packed as hex, and a
+    /// keyed hash of them (bound to the purpose, so one kind of ticket never opens another).
+    pub(crate) fn seal_ticket<const N: usize>(
+        &self,
+        purpose: &str,
+        fields: [i64; N],
+        expires_at: i64,
+    ) -> (String, String) {
+        let packed: Vec<u8> = std::iter::once(expires_at)
+            .chain(fields)
+            .flat_map(i64::to_be_bytes)
+            .collect();
+        let ticket = hex::encode(packed);
+        let signature = hex::encode(self.key.hash(&format!("{purpose}:{ticket}")));
+        (ticket, signature)
+    }
+
+    /// The fields of an unexpired ticket sealed for `purpose` whose signature holds.
+    pub(crate) fn open_ticket<const N: usize>(&self, purpose: &str, ticket: &str, signature: &str) -> Option<[i64; N]> {
+        let signature = hex::decode(signature).ok()?;
+        if !self.key.verify(&format!("{purpose}:{ticket}"), &signature) {
+            return None;
+        }
+        let packed = hex::decode(ticket).ok()?;
+        if packed.len() != 8 * (N + 1) {
+            return None;
+        }
+        let mut values = packed
+            .chunks_exact(8)
+            .map(|chunk| i64::from_be_bytes(chunk.try_into().expect("chunks of 8")));
+        let expires_at = values.next()?;
+        if expires_at <= self.clock.now() {
+            return None;
+        }
+        let mut fields = [0i64; N];
+        for (slot, value) in fields.iter_mut().zip(values) {
+            *slot = value;
+        }
+        Some(fields)
+    }
+
+    /// Who holds a download URL the caller asks for: a user as themselves; a visitor through
+    /// their link (negative, so the fetch re-checks the link rather than a user).
+    pub(crate) async fn download_holder(&self, principal: &Principal) -> Result<i64> {
+        match principal.kind() {
+            PrincipalKind::Visitor { link_id, .. } => Ok(-link_id.0),
+            _ => {
+                let (me, _) = self.personal_space(principal).await?;
+                if me.user.disable_download {
+                    return Err(Error::PermissionDenied);
+                }
+                Ok(me.user.id.0)
+            }
+        }
+    }
+
+    /// The version of `file` a read asks for: `version`, or the current one for none or 0.
+    pub(crate) async fn version_to_read(&self, file: &Item, version: Option<i64>) -> Result<VersionId> {
+        match version.filter(|version| *version != 0) {
+            None => file
+                .current_version_id
+                .ok_or_else(|| Error::internal("a file without a current version")),
+            Some(id) => {
+                let found = self.repo.find_version(VersionId(id)).await?;
+                Ok(found
+                    .filter(|found| found.file_id == file.id)
+                    .ok_or_else(|| Error::invalid("version", "文件版本不存在"))?
+                    .id)
+            }
+        }
+    }
+
+    /// Whether a URL's holder (see [`Core::download_holder`]) may still fetch `file`. Checked at
+    /// fetch time: the holder may have been disabled, barred from downloading or lost the
+    /// right to the file since the URL was issued; a link may have been revoked, expired or
+    /// had downloads turned off.
+    pub(crate) async fn holder_may_download(&self, holder: i64, file: &Item) -> Result<bool> {
+        if file.trash.is_some() {
+            return Ok(false);
+        }
+        if holder < 0 {
+            let reached = self.visitor_reach(ShareLinkId(-holder), file.clone()).await?;
+            return Ok(reached.is_some_and(|reached| reached.access.allows(Capability::Download)));
+        }
+        let Some(holder) = self.repo.find_user(UserId(holder)).await? else {
+            return Ok(false);
+        };
+        Ok(holder.active
+            && !holder.disable_download
+            && holder.enterprise_id == file.enterprise_id
+            && self.access_to(holder.id, file).await?.allows(Capability::Download))
+    }
+
     /// Checks a download URL: signature, expiry, and that the file is still live.
     pub async fn open_download(&self, ticket: &str, signature: &str) -> Result<Download> {
         let invalid = || Error::not_found(NotFoundKind::Link);
-        let signature = hex::decode(signature).map_err(|_| invalid())?;
-        if !self.key.verify(&download_message(ticket), &signature) {
-            return Err(invalid());
-        }
-        let packed = hex::decode(ticket).map_err(|_| invalid())?;
-        let packed: [u8; 24] = packed.try_into().map_err(|_| invalid())?;
-        let field = |range: std::ops::Range<usize>| packed[range].try_into().map(i64::from_be_bytes);
-        let version_id = field(0..8).map_err(|_| invalid())?;
-        let expires_at = field(8..16).map_err(|_| invalid())?;
-        let holder = field(16..24).map_err(|_| invalid())?;
-        if expires_at <= self.clock.now() {
-            return Err(invalid());
-        }
+        let [version_id, holder] = self.open_ticket("download", ticket, signature).ok_or_else(invalid)?;
         let version = self
             .repo
             .find_version(VersionId(version_id))
@@ -526,23 +582,8 @@ impl Core {
         if file.trash.is_some() {
             return Err(invalid());
         }
-        // Checked again at fetch time: the holder may have been disabled, barred from
-        // downloading or lost the right to the file since the URL was issued; a link may have
-        // been revoked, expired or had downloads turned off.
-        if holder < 0 {
-            let reached = self.visitor_reach(ShareLinkId(-holder), file.clone()).await?;
-            if !reached.is_some_and(|reached| reached.access.allows(Capability::Download)) {
-                return Err(invalid());
-            }
-        } else {
-            let holder = self.repo.find_user(UserId(holder)).await?.ok_or_else(invalid)?;
-            if !holder.active
-                || holder.disable_download
-                || holder.enterprise_id != file.enterprise_id
-                || !self.access_to(holder.id, &file).await?.allows(Capability::Download)
-            {
-                return Err(invalid());
-            }
+        if !self.holder_may_download(holder, &file).await? {
+            return Err(invalid());
         }
         Ok(Download {
             version,
@@ -677,6 +718,7 @@ impl Core {
                 break;
             }
         }
+        report.conversions = self.purge_conversions().await?;
         report.partial_writes = self
             .blobs
             .sweep_partial(grace_secs.max(0) as u64)
@@ -689,10 +731,6 @@ impl Core {
     pub async fn blobs_healthy(&self) -> bool {
         self.blobs.is_healthy().await
     }
-}
-
-fn download_message(ticket: &str) -> String {
-    format!("download:{ticket}")
 }
 
 /// How many more bytes fit where an upload goes: the limit of its space (its user's or its

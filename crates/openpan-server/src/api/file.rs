@@ -16,7 +16,6 @@ use crate::AppState;
 use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64, parse_i64};
-use crate::transfer::percent_encode;
 
 const FILE: ItemKind = ItemKind::File;
 
@@ -370,13 +369,7 @@ pub async fn pack_download(
     let ids = args.item_typed_ids.unwrap_or_default();
     let ticket = state.core.pack_download_url(&principal, &ids).await?;
     Ok(Json(wire::DownloadUrl {
-        download_url: format!(
-            "{}/pack/{}/{}/{}",
-            state.public_url,
-            ticket.ticket,
-            ticket.signature,
-            percent_encode(&ticket.name)
-        ),
+        download_url: crate::transfer::ticket_link(&state, "pack", &ticket.ticket, &ticket.signature, &ticket.name),
     }))
 }
 

@@ -1,5 +1,5 @@
 //! `/api/v1/file/*`: the browser form upload (an app's upload token, then the browser's
-//! multipart post, which carries no bearer token) and download URLs.
+//! multipart post, which carries no bearer token), download URLs and conversions.
 
 use axum::Json;
 use axum::extract::{Request, State};
@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
 
 use openpan_core::blob::ByteStream;
+use openpan_core::convert::ConversionTarget;
 use openpan_core::ids::ItemId;
 use openpan_core::ports::{FormUpload, NameClash};
 use openpan_core::services::{FormUploadRequest, ItemDetail};
@@ -175,5 +176,44 @@ pub async fn download_url(
         file_id,
         download_url: crate::transfer::download_link(&state, &ticket),
         expires_at: ticket.expires_at,
+    }))
+}
+
+/// `POST file/convert` with `file_id`, `target` (`txt`) and optionally `version` and
+/// `valid_period` (seconds, at most a day): the converted file's URL.
+pub async fn convert(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    args: Args,
+) -> Result<Json<wire::V1Conversion>> {
+    let file_id = args.i64("file_id")?;
+    let target =
+        ConversionTarget::parse(args.required("target")?).ok_or_else(|| ApiError::field("target", "应为txt"))?;
+    let params = args.params();
+    let converted = state
+        .core
+        .convert_file(
+            &principal,
+            ItemId(file_id),
+            params.opt_i64("version")?,
+            target,
+            params.opt_i64("valid_period")?,
+        )
+        .await?;
+    Ok(Json(wire::V1Conversion {
+        file_id,
+        version_id: converted.version_id.0,
+        target: converted.target.as_str().to_owned(),
+        download_url: crate::transfer::ticket_link(
+            &state,
+            "converted",
+            &converted.ticket,
+            &converted.signature,
+            &converted.name,
+        ),
+        name: converted.name,
+        size: converted.size,
+        truncated: converted.truncated,
+        expires_at: converted.expires_at,
     }))
 }

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/list_notices", get(account::list_notices))
         .route("/file/upload_token", post(file::upload_token))
         .route("/file/download_url", get(file::download_url))
+        .route("/file/convert", post(file::convert))
         .route("/org/list_users", get(org::list_users))
         .route("/org/get_user", get(org::get_user))
         .route("/org/create_user", post(org::create_user))

@@ -8,6 +8,9 @@ use sha1::Digest;
 
 use crate::harness::{HttpSink, TestApp, assert_api_error, form_body};
 
+/// "销售数据" in GB18030.
+const GB18030_SALES_DATA: &str = "cffacadbcafdbedd";
+
 const BOUNDARY: &str = "----openpanFormBoundary7MA4YWxkTrZu0gW";
 
 fn hmac_hex(key: &[u8], message: &[u8]) -> String {
@@ -510,4 +513,135 @@ async fn a_download_url_fetches_the_file_without_a_token_until_it_expires() {
         "file_not_found",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_converts_to_text_once_and_the_result_is_fetched_like_a_download() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user(&app.tenant, "Lin", "lin@acme.test").await;
+    let token = app.user_token(&app.tenant, user).await;
+    let docx = crate::search::docx_with_text("第三季度回款计划已批准");
+    let minutes = app.upload(&token, 0, "会议纪要.docx", &docx).await["id"]
+        .as_i64()
+        .unwrap();
+    let convert = |body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move { app.post("/api/v1/file/convert", &token, &body).await }
+    };
+
+    let converted: Value = convert(json!({"file_id": minutes, "target": "txt", "valid_period": 600}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(converted["file_id"], minutes, "{converted}");
+    assert_eq!(converted["target"], "txt");
+    assert_eq!(converted["name"], "会议纪要.txt");
+    assert_eq!(converted["truncated"], false);
+    assert_eq!(converted["expires_at"], app.now() + 600);
+    let url = converted["download_url"].as_str().unwrap().to_owned();
+    let fetched = reqwest::get(&url).await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert!(
+        fetched.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("UTF-8''%E4%BC%9A%E8%AE%AE%E7%BA%AA%E8%A6%81.txt")
+    );
+    let text = fetched.text().await.unwrap();
+    assert!(
+        text.contains("Notes") && text.contains("第三季度回款计划已批准"),
+        "{text}"
+    );
+    assert_eq!(converted["size"], text.len());
+
+    // The same content is converted once: a copy reuses the stored result.
+    let copy = app.upload(&token, 0, "纪要副本.docx", &docx).await["id"]
+        .as_i64()
+        .unwrap();
+    let again: Value = convert(json!({"file_id": copy, "target": "txt"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["name"], "纪要副本.txt");
+    assert_eq!(app.sql_i64("select count(*) from conversion").await, 1);
+    // Reading a conversion is a download in the audit log.
+    let events = app.sql_i64("select count(*) from audit_event where action = 107").await;
+    assert_eq!(events, 2);
+
+    // Text files convert too (GB18030 from Chinese Windows editors becomes UTF-8).
+    let gbk = hex::decode(GB18030_SALES_DATA).unwrap();
+    let notes = app.upload(&token, 0, "notes.csv", &gbk).await["id"].as_i64().unwrap();
+    let csv: Value = convert(json!({"file_id": notes, "target": "TXT"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let text = reqwest::get(csv["download_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "销售数据");
+
+    // What cannot be converted, or asked for wrongly, is refused with the field at fault.
+    let photo = app.upload(&token, 0, "photo.png", b"\x89PNG").await["id"]
+        .as_i64()
+        .unwrap();
+    let broken = app.upload(&token, 0, "broken.pdf", b"not a pdf").await["id"]
+        .as_i64()
+        .unwrap();
+    for (body, field) in [
+        (json!({"file_id": photo, "target": "txt"}), "target"),
+        (json!({"file_id": minutes, "target": "pdf"}), "target"),
+        (json!({"file_id": minutes}), "target"),
+        (json!({"target": "txt"}), "file_id"),
+        (json!({"file_id": broken, "target": "txt"}), "file_id"),
+        (
+            json!({"file_id": minutes, "target": "txt", "version": 999_999}),
+            "version",
+        ),
+        (
+            json!({"file_id": minutes, "target": "txt", "valid_period": 86_401}),
+            "valid_period",
+        ),
+    ] {
+        let body = assert_api_error(convert(body.clone()).await, 400, "request_data_invalid").await;
+        assert_eq!(body["errors"][0]["field"], field, "{body}");
+    }
+    let other = app.create_user(&app.tenant, "Wu", "wu@acme.test").await;
+    let other_token = app.user_token(&app.tenant, other).await;
+    let refused = app
+        .post(
+            "/api/v1/file/convert",
+            &other_token,
+            &json!({"file_id": minutes, "target": "txt"}),
+        )
+        .await;
+    assert_api_error(refused, 404, "file_not_found").await;
+
+    // The URL dies with the holder's right to the file, and with its expiry.
+    let tampered = url.replace("/converted/", "/download/");
+    assert_eq!(
+        reqwest::get(&tampered).await.unwrap().status(),
+        404,
+        "a ticket opens one route"
+    );
+    app.post_ok(&format!("/api/v2/file/{minutes}/delete"), &token, &Value::Null)
+        .await;
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 404);
+    let copy_url = again["download_url"].as_str().unwrap();
+    assert_eq!(reqwest::get(copy_url).await.unwrap().status(), 200);
+    app.clock.advance(3601);
+    assert_eq!(reqwest::get(copy_url).await.unwrap().status(), 404);
+
+    // Results are caches: unused for a week, the collector removes them with their bytes.
+    let kept = app.core.collect_garbage(3600).await.unwrap();
+    assert_eq!(kept.conversions, 0);
+    app.clock.advance(7 * 24 * 3600);
+    let collected = app.core.collect_garbage(3600).await.unwrap();
+    assert_eq!(collected.conversions, 2, "the text and the csv results");
+    assert_eq!(app.sql_i64("select count(*) from conversion").await, 0);
 }

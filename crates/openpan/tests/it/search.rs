@@ -56,7 +56,7 @@ fn pdf_with_text(text: &str) -> Vec<u8> {
 }
 
 /// A Word document with `paragraph`, written by python-docx as an office suite would.
-fn docx_with_text(paragraph: &str) -> Vec<u8> {
+pub(crate) fn docx_with_text(paragraph: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("made.docx");
     let output = std::process::Command::new("python3")

@@ -1,0 +1,93 @@
+//! Conversions of a file version into another form (`/api/v1/file/convert`): the targets, the
+//! cached result record, and the `Converter` port the binary implements with real parsers.
+
+use async_trait::async_trait;
+
+/// What a file can be converted into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversionTarget {
+    /// Its text as UTF-8 (documents, spreadsheets, presentations, PDF, text and source files).
+    Text,
+}
+
+impl ConversionTarget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "txt",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "txt" | "text" => Some(Self::Text),
+            _ => None,
+        }
+    }
+
+    /// The converted file's name: the source's without its extension, plus the target's.
+    pub fn name_for(self, source: &str) -> String {
+        let stem = match source.rsplit_once('.') {
+            Some((stem, _)) if !stem.is_empty() => stem,
+            _ => source,
+        };
+        format!("{stem}.{}", self.as_str())
+    }
+}
+
+/// A converter's output.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub bytes: Vec<u8>,
+    /// The output was cut at the converter's limit.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConvertError {
+    #[error("the content cannot be read as its kind of file")]
+    Unreadable,
+    #[error("the conversion took too long")]
+    TimedOut,
+}
+
+/// Turns bytes into a target form.
+#[async_trait]
+pub trait Converter: Send + Sync {
+    /// Sources larger than this are refused before any byte is read.
+    fn max_source_bytes(&self) -> u64;
+    /// Whether a file named `name` can become `target`.
+    fn can_convert(&self, name: &str, target: ConversionTarget) -> bool;
+    async fn convert(&self, name: &str, bytes: Vec<u8>, target: ConversionTarget) -> Result<Converted, ConvertError>;
+}
+
+/// A stored conversion result, shared by every version with the same content.
+#[derive(Debug, Clone)]
+pub struct Conversion {
+    pub id: i64,
+    /// The storage key of the source content.
+    pub source_key: String,
+    pub target: ConversionTarget,
+    /// Where the result's bytes are.
+    pub storage_key: String,
+    pub size: i64,
+    pub sha1: String,
+    pub truncated: bool,
+    pub created_at: i64,
+    /// Reuse keeps a result; results unused for a week are removed.
+    pub last_used_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converted_names_swap_the_extension() {
+        assert_eq!(ConversionTarget::Text.name_for("合同.docx"), "合同.txt");
+        assert_eq!(ConversionTarget::Text.name_for("a.b.pdf"), "a.b.txt");
+        assert_eq!(ConversionTarget::Text.name_for("README"), "README.txt");
+        assert_eq!(ConversionTarget::Text.name_for(".profile"), ".profile.txt");
+        assert_eq!(ConversionTarget::parse(" TXT "), Some(ConversionTarget::Text));
+        assert_eq!(ConversionTarget::parse("pdf"), None);
+    }
+}
