@@ -55,8 +55,10 @@ pub enum ConvertError {
 pub trait Converter: Send + Sync {
     /// Sources larger than this are refused before any byte is read.
     fn max_source_bytes(&self) -> u64;
-    /// Whether a file named `name` can become `target`.
-    fn can_convert(&self, name: &str, target: ConversionTarget) -> bool;
+    /// How a file named `name` is read to become `target` (e.g. `pdf`, `office`, `plain`), or
+    /// `None` when it cannot be. Results are shared between sources of the same content read
+    /// the same way only.
+    fn source_kind(&self, name: &str, target: ConversionTarget) -> Option<&'static str>;
     async fn convert(&self, name: &str, bytes: Vec<u8>, target: ConversionTarget) -> Result<Converted, ConvertError>;
 }
 
@@ -66,6 +68,8 @@ pub struct Conversion {
     pub id: i64,
     /// The storage key of the source content.
     pub source_key: String,
+    /// How the source was read ([`Converter::source_kind`]).
+    pub source_kind: String,
     pub target: ConversionTarget,
     /// Where the result's bytes are.
     pub storage_key: String,

@@ -78,18 +78,33 @@ pub fn sign(key: &[u8], message: &[u8]) -> String {
 }
 
 /// The query parameters of a browser redirect, signed: the pairs are sorted by name and joined
-/// as `name=value` with `&`, values unencoded, and HMAC-SHA256 under the notice key is added
-/// as `signature`. What a receiver recomputes from the parameters it got (minus `signature`).
+/// as `name=value` with `&`, each value percent-encoded (everything but RFC 3986's unreserved
+/// characters, so a `&` or `=` inside a file name cannot shift the boundaries), and
+/// HMAC-SHA256 under the notice key is added as `signature`. What a receiver recomputes from
+/// the parameters it got (minus `signature`).
 pub fn signed_params(notice_key: &[u8], mut params: Vec<(String, String)>) -> Vec<(String, String)> {
     params.sort();
     let canonical = params
         .iter()
-        .map(|(name, value)| format!("{name}={value}"))
+        .map(|(name, value)| format!("{name}={}", encode_value(value)))
         .collect::<Vec<_>>()
         .join("&");
     let signature = sign(notice_key, canonical.as_bytes());
     params.push(("signature".to_owned(), signature));
     params
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters, with uppercase hex.
+fn encode_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// A notice on its way out.
@@ -131,7 +146,11 @@ mod tests {
         let signed = signed_params(key, vec![("b".into(), "2".into()), ("a".into(), "x y".into())]);
         assert_eq!(signed[0], ("a".to_owned(), "x y".to_owned()));
         assert_eq!(signed[2].0, "signature");
-        assert_eq!(signed[2].1, sign(key, b"a=x y&b=2"));
-        assert_ne!(signed[2].1, sign(b"other", b"a=x y&b=2"));
+        assert_eq!(signed[2].1, sign(key, b"a=x%20y&b=2"));
+        assert_ne!(signed[2].1, sign(b"other", b"a=x%20y&b=2"));
+        // Separators inside values are encoded, so they cannot forge other parameters.
+        let tricky = signed_params(key, vec![("a".into(), "1&b=2".into())]);
+        let plain = signed_params(key, vec![("a".into(), "1".into()), ("b".into(), "2".into())]);
+        assert_ne!(tricky.last(), plain.last());
     }
 }

@@ -948,8 +948,8 @@ pub trait FormUploadRepo: Send + Sync {
     async fn claim_form_upload(&self, token_hash: &[u8], now: i64) -> RepoResult<bool>;
     /// Receiving → open again, after a transfer that failed.
     async fn release_form_upload(&self, token_hash: &[u8]) -> RepoResult<()>;
-    /// Receiving → done, with the file made.
-    async fn finish_form_upload(&self, token_hash: &[u8], file_id: ItemId) -> RepoResult<()>;
+    /// → done, with the file made (when known).
+    async fn finish_form_upload(&self, token_hash: &[u8], file_id: Option<ItemId>) -> RepoResult<()>;
     /// Removes tokens that expired before `before`; how many.
     async fn purge_form_uploads(&self, before: i64) -> RepoResult<u64>;
 }
@@ -957,14 +957,15 @@ pub trait FormUploadRepo: Send + Sync {
 /// Stored conversion results.
 #[async_trait]
 pub trait ConversionRepo: Send + Sync {
-    /// The result for this source content and target, marked used at `now`.
+    /// The result for this source content, way of reading it and target, marked used at `now`.
     async fn use_conversion(
         &self,
         source_key: &str,
+        source_kind: &str,
         target: ConversionTarget,
         now: i64,
     ) -> RepoResult<Option<Conversion>>;
-    /// Records a result; `false` when one for the same source and target was recorded meanwhile
+    /// Records a result; `false` when one for the same source, kind and target was recorded meanwhile
     /// (then this one's bytes are the caller's to remove).
     async fn create_conversion(&self, conversion: &Conversion) -> RepoResult<bool>;
     async fn find_conversion(&self, id: i64) -> RepoResult<Option<Conversion>>;

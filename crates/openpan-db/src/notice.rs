@@ -142,14 +142,14 @@ impl FormUploadRepo for SqlRepo {
         })
     }
 
-    async fn finish_form_upload(&self, token_hash: &[u8], file_id: ItemId) -> RepoResult<()> {
+    async fn finish_form_upload(&self, token_hash: &[u8], file_id: Option<ItemId>) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
             exec!(
                 pool,
                 builder,
                 "update form_upload set status = ?, file_id = ? where token_hash = ?",
                 DONE,
-                file_id.0,
+                file_id.map(|id| id.0),
                 token_hash
             )
             .map_err(other)?;
@@ -331,6 +331,7 @@ impl NoticeRepo for SqlRepo {
 struct ConversionRow {
     conversion_id: i64,
     source_key: String,
+    source_kind: String,
     target: String,
     storage_key: String,
     size: i64,
@@ -350,6 +351,7 @@ impl TryFrom<ConversionRow> for Conversion {
         Ok(Self {
             id: row.conversion_id,
             source_key: row.source_key,
+            source_kind: row.source_kind,
             target,
             storage_key: row.storage_key,
             size: row.size,
@@ -362,22 +364,33 @@ impl TryFrom<ConversionRow> for Conversion {
 }
 
 const CONVERSION_COLUMNS: &str =
-    "conversion_id, source_key, target, storage_key, size, sha1, truncated, created_at, last_used_at";
+    "conversion_id, source_key, source_kind, target, storage_key, size, sha1, truncated, created_at, last_used_at";
 
 #[async_trait]
 impl ConversionRepo for SqlRepo {
     async fn use_conversion(
         &self,
         source_key: &str,
+        source_kind: &str,
         target: ConversionTarget,
         now: i64,
     ) -> RepoResult<Option<Conversion>> {
         let touch = format!(
-            "update conversion set last_used_at = ? where source_key = ? and target = ? returning {CONVERSION_COLUMNS}"
+            "update conversion set last_used_at = ? where source_key = ? and source_kind = ? and target = ? \
+             returning {CONVERSION_COLUMNS}"
         );
         on_pool!(self, write, |pool, builder| {
-            let row = fetch!(optional ConversionRow, pool, builder, &touch, now, source_key, target.as_str())
-                .map_err(other)?;
+            let row = fetch!(
+                optional ConversionRow,
+                pool,
+                builder,
+                &touch,
+                now,
+                source_key,
+                source_kind,
+                target.as_str()
+            )
+            .map_err(other)?;
             row.map(Conversion::try_from).transpose()
         })
     }
@@ -387,9 +400,11 @@ impl ConversionRepo for SqlRepo {
             let done = exec!(
                 pool,
                 builder,
-                "insert into conversion (source_key, target, storage_key, size, sha1, truncated, created_at, \
-                 last_used_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (source_key, target) do nothing",
+                "insert into conversion (source_key, source_kind, target, storage_key, size, sha1, truncated, \
+                 created_at, last_used_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 on conflict (source_key, source_kind, target) do nothing",
                 &conversion.source_key,
+                &conversion.source_kind,
                 conversion.target.as_str(),
                 &conversion.storage_key,
                 conversion.size,

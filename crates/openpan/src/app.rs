@@ -95,9 +95,12 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
         },
     });
     let notice_wake = Arc::new(tokio::sync::Notify::new());
-    let core = core.with_converter(Arc::new(crate::convert::TextConverter));
+    let core = core.with_converter(Arc::new(crate::convert::TextConverter::new()));
     let core = core.with_notices(NoticeSettings {
-        sender: Arc::new(crate::sms::HttpNoticeSender::new().context("cannot build the notice HTTP client")?),
+        sender: Arc::new(
+            crate::sms::HttpNoticeSender::new(config.notice_allow_internal)
+                .context("cannot build the notice HTTP client")?,
+        ),
         wake: {
             let wake = notice_wake.clone();
             Arc::new(move || wake.notify_one())

@@ -185,6 +185,9 @@ pub struct Config {
     /// Milliseconds between a node's looks for due notices (retries, and ones other nodes
     /// recorded); a node sends the ones it records at once.
     pub notice_poll_ms: u64,
+    /// Whether notices may go to loopback, private and link-local addresses. Off: an
+    /// enterprise administrator's callback address cannot reach into this host's network.
+    pub notice_allow_internal: bool,
     pub rate_limit: RateLimitConfig,
     pub sms: SmsConfig,
 }
@@ -211,6 +214,7 @@ impl std::fmt::Debug for Config {
             .field("search_catch_up_secs", &self.search_catch_up_secs)
             .field("search_wait_ms", &self.search_wait_ms)
             .field("notice_poll_ms", &self.notice_poll_ms)
+            .field("notice_allow_internal", &self.notice_allow_internal)
             .field("rate_limit", &self.rate_limit)
             .field("sms", &self.sms)
             .finish()
@@ -251,6 +255,7 @@ impl Default for Config {
             search_catch_up_secs: 2,
             search_wait_ms: 5000,
             notice_poll_ms: 5000,
+            notice_allow_internal: false,
             rate_limit: RateLimitConfig::default(),
             sms: SmsConfig::default(),
         }

@@ -5,8 +5,29 @@
 use async_trait::async_trait;
 
 use openpan_core::convert::{ConversionTarget, ConvertError, Converted, Converter};
+use openpan_search::Format;
 
-pub struct TextConverter;
+/// Conversions that run at once; more wait their turn, so a burst of requests cannot hold
+/// every core and many 32 MiB sources in memory.
+const CONCURRENT: usize = 2;
+
+pub struct TextConverter {
+    permits: tokio::sync::Semaphore,
+}
+
+impl TextConverter {
+    pub fn new() -> Self {
+        Self {
+            permits: tokio::sync::Semaphore::new(CONCURRENT),
+        }
+    }
+}
+
+impl Default for TextConverter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 #[async_trait]
 impl Converter for TextConverter {
@@ -14,15 +35,20 @@ impl Converter for TextConverter {
         openpan_search::MAX_FILE_BYTES
     }
 
-    fn can_convert(&self, name: &str, target: ConversionTarget) -> bool {
+    fn source_kind(&self, name: &str, target: ConversionTarget) -> Option<&'static str> {
         match target {
-            ConversionTarget::Text => openpan_search::format_of(name).is_some(),
+            ConversionTarget::Text => openpan_search::format_of(name).map(|format| match format {
+                Format::Plain => "plain",
+                Format::OfficeXml => "office",
+                Format::Pdf => "pdf",
+            }),
         }
     }
 
     async fn convert(&self, name: &str, bytes: Vec<u8>, target: ConversionTarget) -> Result<Converted, ConvertError> {
         match target {
             ConversionTarget::Text => {
+                let _turn = self.permits.acquire().await.map_err(|_| ConvertError::TimedOut)?;
                 let format = openpan_search::format_of(name).ok_or(ConvertError::Unreadable)?;
                 let text = openpan_search::text_of(format, bytes)
                     .await

@@ -70,25 +70,27 @@ impl Core {
         let file = self
             .live(principal, file_id, ItemKind::File, Capability::Download)
             .await?;
-        if !converter.can_convert(&file.name, target) {
-            return Err(Error::invalid(
-                "target",
-                format!("不能把此类文件转换为{}", target.as_str()),
-            ));
-        }
         let version_id = self.version_to_read(&file, version).await?;
         let version = self
             .repo
             .find_version(version_id)
             .await?
             .ok_or_else(|| Error::invalid("version", "文件版本不存在"))?;
+        // A version is read as the kind its own name says (the file may have been renamed).
+        let Some(kind) = converter.source_kind(&version.name, target) else {
+            return Err(Error::invalid(
+                "target",
+                format!("不能把此类文件转换为{}", target.as_str()),
+            ));
+        };
         let now = self.clock.now();
-        let conversion = match self.repo.use_conversion(&version.storage_key, target, now).await? {
+        let stored = self
+            .repo
+            .use_conversion(&version.storage_key, kind, target, now)
+            .await?;
+        let conversion = match stored {
             Some(stored) => stored,
-            None => {
-                self.run_conversion(converter.as_ref(), &file.name, &version, target)
-                    .await?
-            }
+            None => self.run_conversion(converter.as_ref(), kind, &version, target).await?,
         };
         let audit = Audit::item(action::DOWNLOAD, &file)
             .with("version_id", version_id.0)
@@ -112,7 +114,7 @@ impl Core {
     async fn run_conversion(
         &self,
         converter: &dyn Converter,
-        name: &str,
+        kind: &str,
         version: &FileVersion,
         target: ConversionTarget,
     ) -> Result<Conversion> {
@@ -129,10 +131,13 @@ impl Core {
             .await
             .map_err(|err| Error::Internal(Box::new(err)))?;
         let source = chunks.concat();
-        let converted = converter.convert(name, source, target).await.map_err(|err| match err {
-            ConvertError::Unreadable => Error::invalid("file_id", "文件内容无法按其类型读取"),
-            ConvertError::TimedOut => Error::Unavailable("the conversion took too long".into()),
-        })?;
+        let converted = converter
+            .convert(&version.name, source, target)
+            .await
+            .map_err(|err| match err {
+                ConvertError::Unreadable => Error::invalid("file_id", "文件内容无法按其类型读取"),
+                ConvertError::TimedOut => Error::Unavailable("the conversion took too long".into()),
+            })?;
         let storage_key = random_hex(16);
         let sha1 = hex::encode(sha1::Sha1::digest(&converted.bytes));
         let size = i64::try_from(converted.bytes.len()).unwrap_or(i64::MAX);
@@ -144,6 +149,7 @@ impl Core {
         let conversion = Conversion {
             id: 0,
             source_key: version.storage_key.clone(),
+            source_kind: kind.to_owned(),
             target,
             storage_key,
             size,
@@ -159,7 +165,7 @@ impl Core {
             created?;
         }
         self.repo
-            .use_conversion(&version.storage_key, target, now)
+            .use_conversion(&version.storage_key, kind, target, now)
             .await?
             .ok_or_else(|| Error::internal("a stored conversion vanished"))
     }

@@ -15,7 +15,7 @@ use crate::ports::{FormUpload, FormUploadStatus, NameClash};
 use crate::secrets::random_hex;
 use crate::services::Core;
 use crate::services::drive::{ItemDetail, Reached, item_name};
-use crate::services::transfer::{UploadRequest, UploadTarget};
+use crate::services::transfer::{UPLOAD_URL_TTL_SECS, UploadRequest, UploadTarget};
 
 /// How long an upload token works when the app does not say.
 pub const DEFAULT_FORM_UPLOAD_SECS: i64 = 3600;
@@ -23,8 +23,9 @@ pub const DEFAULT_FORM_UPLOAD_SECS: i64 = 3600;
 pub const FORM_UPLOAD_SECS: std::ops::RangeInclusive<i64> = 60..=86_400;
 /// The longest `state` an app may attach.
 const MAX_STATE_CHARS: usize = 512;
-/// How long the upload URL made for an arriving form lives (it is used at once).
-const INNER_UPLOAD_SECS: i64 = 600;
+/// How long the upload session made for an arriving form lives: as an upload URL's, since the
+/// collector measures abandoned sessions from their expiry and a large file takes a while.
+const INNER_UPLOAD_SECS: i64 = UPLOAD_URL_TTL_SECS;
 
 /// What an app asks for in `file/upload_token`.
 #[derive(Debug, Clone)]
@@ -121,7 +122,8 @@ impl Core {
     }
 
     /// A browser's file for `form`: stores it as `file_name` (its path dropped) and uses the
-    /// token up; on failure the token can be tried again until it expires.
+    /// token up. When nothing was stored (a refusal, a broken transfer, the browser going
+    /// away) the token can be tried again until it expires.
     pub async fn receive_form_upload(
         &self,
         form: &FormUpload,
@@ -131,18 +133,28 @@ impl Core {
         if !self.repo.claim_form_upload(&form.token_hash, self.clock.now()).await? {
             return Err(Error::not_found(NotFoundKind::Link));
         }
-        let received = self.store_form_file(form, file_name, body).await;
+        // Settles the claim if this future is dropped midway (the browser disconnected).
+        let mut claim = FormClaim {
+            core: self.clone(),
+            token_hash: form.token_hash.clone(),
+            inner: None,
+            settled: false,
+        };
+        let received = self.store_form_file(form, file_name, body, &mut claim.inner).await;
+        claim.settled = true;
         let detail = match received {
             Ok(detail) => detail,
             Err(err) => {
-                if let Err(release) = self.repo.release_form_upload(&form.token_hash).await {
-                    tracing::warn!(error = ?release, "could not hand an upload token back after a failed transfer");
-                }
+                self.settle_failed_claim(&form.token_hash, claim.inner.as_deref()).await;
                 return Err(err);
             }
         };
         let file = &detail.view.item;
-        self.repo.finish_form_upload(&form.token_hash, file.id).await?;
+        // The file is in: failing to mark the token spent leaves it claimed (unusable), which
+        // is safe; the browser is still told of its file.
+        if let Err(err) = self.repo.finish_form_upload(&form.token_hash, Some(file.id)).await {
+            tracing::error!(error = ?err, file = file.id.0, "could not mark an upload token used");
+        }
         if form.notify {
             let data = serde_json::json!({
                 "file": {
@@ -157,7 +169,7 @@ impl Core {
                 "user_id": form.user_id.0,
                 "state": form.state,
             });
-            // The file is in; a notice that cannot be recorded is logged, not a failed upload.
+            // A notice that cannot be recorded is logged, not a failed upload.
             if let Err(err) = self
                 .queue_notice(form.enterprise_id, form.app_id, "file.uploaded", data)
                 .await
@@ -168,7 +180,34 @@ impl Core {
         Ok(detail)
     }
 
-    async fn store_form_file(&self, form: &FormUpload, file_name: &str, body: ByteStream) -> Result<ItemDetail> {
+    /// After a failed or abandoned transfer: the token is spent if its file was committed after
+    /// all (a failure after the commit), else handed back.
+    async fn settle_failed_claim(&self, token_hash: &[u8], inner: Option<&str>) {
+        let committed = match inner {
+            Some(upload_id) => match self.repo.find_upload_session(upload_id).await {
+                Ok(session) => session.is_some_and(|session| session.committed),
+                // Unknown: keep the token claimed rather than risk a second file on it.
+                Err(_) => true,
+            },
+            None => false,
+        };
+        let settled = if committed {
+            self.repo.finish_form_upload(token_hash, None).await
+        } else {
+            self.repo.release_form_upload(token_hash).await
+        };
+        if let Err(err) = settled {
+            tracing::warn!(error = ?err, "could not settle an upload token after a failed transfer");
+        }
+    }
+
+    async fn store_form_file(
+        &self,
+        form: &FormUpload,
+        file_name: &str,
+        body: ByteStream,
+        inner: &mut Option<String>,
+    ) -> Result<ItemDetail> {
         // A token dies with its app: disabled or deleted apps' tokens are refused.
         let app = self.repo.find_app(form.app_id).await?;
         if !app.is_some_and(|app| app.status == AppStatus::Active) {
@@ -200,6 +239,7 @@ impl Core {
             sha1: None,
         };
         let ticket = self.issue_upload(&principal, request, None, INNER_UPLOAD_SECS).await?;
+        *inner = Some(ticket.upload_id.clone());
         let session = self.open_session(&ticket.upload_id, &ticket.secret).await?;
         self.commit_session(&session, None, body).await
     }
@@ -209,5 +249,32 @@ impl Core {
     pub fn signed_redirect_params(&self, app: AppId, mut params: Vec<(String, String)>) -> Vec<(String, String)> {
         params.push(("timestamp".to_owned(), self.clock.now().to_string()));
         signed_params(&self.notice_key_of(app), params)
+    }
+}
+
+/// A claimed upload token while its transfer runs; dropped unsettled (the request went away
+/// mid-transfer), it settles the claim in the background so the token is not stuck.
+struct FormClaim {
+    core: Core,
+    token_hash: Vec<u8>,
+    /// The upload session the file went into, once made.
+    inner: Option<String>,
+    settled: bool,
+}
+
+impl Drop for FormClaim {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (core, token_hash, inner) = (
+            self.core.clone(),
+            std::mem::take(&mut self.token_hash),
+            self.inner.take(),
+        );
+        runtime.spawn(async move { core.settle_failed_claim(&token_hash, inner.as_deref()).await });
     }
 }

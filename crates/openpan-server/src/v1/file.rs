@@ -19,7 +19,10 @@ use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Args, Caller, Params};
 
-/// The longest token field read from a form.
+/// The most bytes a form field other than `file` may have: a browser cannot make the server
+/// hold more than this of a field it reads whole or skips (the `file` part is streamed).
+const MAX_FIELD_BYTES: u64 = 4096;
+/// The longest token read from a form.
 const MAX_TOKEN_BYTES: usize = 256;
 
 /// `POST file/upload_token` with `folder_id` (0: the personal root) and optionally `redirect`,
@@ -37,9 +40,21 @@ pub async fn upload_token(
             NameClash::parse(raw).ok_or_else(|| ApiError::field("on_conflict", "应为rename、fail或overwrite"))?
         }
     };
+    // Parsed here as it will be when the browser is sent there, so an address that could not
+    // be used is refused now, not after a file was stored.
+    let redirect = args
+        .opt("redirect")
+        .map(|raw| {
+            url::Url::parse(raw)
+                .ok()
+                .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+                .map(String::from)
+                .ok_or_else(|| ApiError::field("redirect", "必须是http或https地址"))
+        })
+        .transpose()?;
     let request = FormUploadRequest {
         folder_id: ItemId(args.i64("folder_id")?),
-        redirect: args.opt("redirect").map(str::to_owned),
+        redirect,
         notify: params.opt_bool("callback")?.unwrap_or(false),
         state: args.opt("state").map(str::to_owned),
         on_conflict,
@@ -70,7 +85,14 @@ pub async fn upload(State(state): State<AppState>, request: Request) -> Result<R
         .to_owned();
     let boundary =
         multer::parse_boundary(&content_type).map_err(|_| ApiError::field("file", "需要multipart/form-data请求体"))?;
-    let mut multipart = multer::Multipart::new(request.into_body().into_data_stream(), boundary);
+    let limits = multer::SizeLimit::new()
+        .per_field(MAX_FIELD_BYTES)
+        .for_field("file", u64::MAX);
+    let mut multipart = multer::Multipart::with_constraints(
+        request.into_body().into_data_stream(),
+        boundary,
+        multer::Constraints::new().size_limit(limits),
+    );
     let mut token = query_token;
     // Fields are read in order: the token must come before the file, which is streamed.
     let field = loop {
@@ -82,7 +104,7 @@ pub async fn upload(State(state): State<AppState>, request: Request) -> Result<R
         match field.name() {
             Some("file") => break field,
             Some("token") if token.is_none() => {
-                let bytes = field.bytes().await.map_err(|_| ApiError::field("token", "无法读取"))?;
+                let bytes = field.bytes().await.map_err(|_| ApiError::field("token", "无效"))?;
                 if bytes.len() > MAX_TOKEN_BYTES {
                     return Err(ApiError::field("token", "无效"));
                 }

@@ -70,13 +70,28 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, value)| value.as_str())
 }
 
+/// Percent-encoding of all but unreserved characters, as a receiver would write it.
+fn rfc3986(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
 /// Whether the redirect's parameters (those openpan added: all but the app's own `x`) carry a
-/// valid signature: sorted `name=value` joined by `&`, HMAC-SHA256 under the notice key.
+/// valid signature: sorted `name=value` (values percent-encoded) joined by `&`, HMAC-SHA256
+/// under the notice key.
 fn signature_holds(key: &[u8], pairs: &[(String, String)]) -> bool {
     let mut signed: Vec<_> = pairs
         .iter()
         .filter(|(name, _)| name != "signature" && name != "x")
-        .map(|(name, value)| format!("{name}={value}"))
+        .map(|(name, value)| format!("{name}={}", rfc3986(value)))
         .collect();
     signed.sort();
     hmac_hex(key, signed.join("&").as_bytes()) == param(pairs, "signature")
@@ -310,6 +325,21 @@ async fn upload_tokens_and_forms_refuse_what_they_cannot_honour() {
     assert_api_error(late, 400, "request_data_invalid").await;
     let wrong = post_form(&url, &[("token", None, b"0123"), ("file", Some("a.txt"), b"a")]).await;
     assert_api_error(wrong, 404, "link_invalid_or_expired").await;
+    // Fields the server reads whole are bounded: it never holds a huge one in memory.
+    let huge = vec![b'a'; 64 * 1024];
+    let oversized = post_form(&url, &[("token", None, &huge), ("file", Some("a.txt"), b"a")]).await;
+    let body = assert_api_error(oversized, 400, "request_data_invalid").await;
+    assert_eq!(body["errors"][0]["field"], "token");
+    let padded = post_form(
+        &url,
+        &[
+            ("note", None, &huge),
+            ("token", None, upload_token.as_bytes()),
+            ("file", Some("a.txt"), b"a"),
+        ],
+    )
+    .await;
+    assert_api_error(padded, 400, "request_data_invalid").await;
     let not_a_form = browser().post(&url).body("token=x").send().await.unwrap();
     assert_api_error(not_a_form, 400, "request_data_invalid").await;
 
@@ -627,7 +657,7 @@ async fn a_document_converts_to_text_once_and_the_result_is_fetched_like_a_downl
     assert_eq!(
         reqwest::get(&tampered).await.unwrap().status(),
         404,
-        "a ticket opens one route"
+        "a converted file's ticket is no download ticket"
     );
     app.post_ok(&format!("/api/v2/file/{minutes}/delete"), &token, &Value::Null)
         .await;
@@ -644,4 +674,45 @@ async fn a_document_converts_to_text_once_and_the_result_is_fetched_like_a_downl
     let collected = app.core.collect_garbage(3600).await.unwrap();
     assert_eq!(collected.conversions, 2, "the text and the csv results");
     assert_eq!(app.sql_i64("select count(*) from conversion").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_address_inside_the_hosts_network_is_refused_unless_allowed() {
+    let hook = HttpSink::start(|_, _| (200, String::new())).await;
+    let app = TestApp::spawn_with(|config| config.notice_allow_internal = false).await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let user = app.create_user(&app.tenant, "Lin", "lin@acme.test").await;
+    let token = app.user_token(&app.tenant, user).await;
+    // A name that resolves to loopback is no way around it.
+    let by_name = hook.url.replace("127.0.0.1", "localhost");
+    for (round, url) in [hook.url.clone(), by_name].into_iter().enumerate() {
+        app.post_ok(
+            "/api/v1/account/update_auth_config",
+            &admin,
+            &json!({"app_id": app.tenant.app_id, "callback_url": url}),
+        )
+        .await;
+        let issued = app
+            .upload_token(&token, json!({"folder_id": 0, "callback": true}))
+            .await;
+        let upload_url = format!(
+            "{}?token={}",
+            issued["upload_url"].as_str().unwrap(),
+            issued["upload_token"].as_str().unwrap()
+        );
+        let name = format!("{round}.txt");
+        let stored = post_form(&upload_url, &[("file", Some(&name), b"a")]).await;
+        assert_eq!(stored.status(), 200, "the upload itself is not affected");
+        let mut record = newest_notice(&app, &admin).await;
+        for _ in 0..100 {
+            if record["last_error"].is_string() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            record = newest_notice(&app, &admin).await;
+        }
+        assert_eq!(record["status"], "pending", "{record}");
+        assert!(record["last_error"].as_str().unwrap().contains("internal"), "{record}");
+    }
+    assert!(hook.received().is_empty(), "nothing reached the internal address");
 }

@@ -147,6 +147,8 @@ impl TestApp {
             database_max_connections: 4,
             // Searches catch up the spaces they cover; a test of the background round sets it.
             search_catch_up_secs: 0,
+            // Callback receivers in tests listen on loopback.
+            notice_allow_internal: true,
             ..Config::default()
         };
         use_test_s3(&mut config);
