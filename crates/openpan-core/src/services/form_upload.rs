@@ -186,7 +186,8 @@ impl Core {
         let committed = match inner {
             Some(upload_id) => match self.repo.find_upload_session(upload_id).await {
                 Ok(session) => session.is_some_and(|session| session.committed),
-                // Unknown: keep the token claimed rather than risk a second file on it.
+                // Unknown: count it as committed and spend the token rather than risk a second
+                // file on it.
                 Err(_) => true,
             },
             None => false,
