@@ -374,6 +374,20 @@ impl Page {
     }
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters (uppercase hex): for URL
+/// paths, `filename*`, and the values of signed redirect parameters.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// An absolute `http` or `https` address the platform may call or send browsers to.
 pub fn check_http_url(field: &str, url: &str) -> Result<(), FieldError> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));

@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::ids::{AppId, EnterpriseId};
+use crate::model::percent_encode;
 
 /// Attempts after which an undelivered notice is given up (about twelve hours of retries).
 pub const MAX_ATTEMPTS: i64 = 12;
@@ -86,25 +87,12 @@ pub fn signed_params(notice_key: &[u8], mut params: Vec<(String, String)>) -> Ve
     params.sort();
     let canonical = params
         .iter()
-        .map(|(name, value)| format!("{name}={}", encode_value(value)))
+        .map(|(name, value)| format!("{name}={}", percent_encode(value)))
         .collect::<Vec<_>>()
         .join("&");
     let signature = sign(notice_key, canonical.as_bytes());
     params.push(("signature".to_owned(), signature));
     params
-}
-
-/// Percent-encodes all but RFC 3986's unreserved characters, with uppercase hex.
-fn encode_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// A notice on its way out.

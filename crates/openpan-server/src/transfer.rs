@@ -18,19 +18,7 @@ use crate::AppState;
 use crate::convert;
 use crate::error::{ApiError, Result};
 
-/// Percent-encodes everything but unreserved characters (RFC 3986), for URL paths and
-/// `filename*`.
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
+use openpan_core::model::percent_encode;
 
 /// Where a download URL's ticket is fetched.
 pub fn download_link(state: &AppState, ticket: &openpan_core::services::DownloadTicket) -> String {

@@ -13,13 +13,13 @@ use openpan_core::sms::{OutgoingSms, SmsGateway};
 /// failed.
 const GATEWAY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A client that does not follow redirects: a receiver that redirects is misconfigured, and
-/// following could carry credentials or signed bodies elsewhere.
-fn client() -> anyhow::Result<http_client::Client> {
-    Ok(http_client::Client::builder()
+/// A client that gives up after [`GATEWAY_TIMEOUT`] and does not follow redirects: a receiver
+/// that redirects is misconfigured, and following could carry credentials or signed bodies
+/// elsewhere.
+fn client_builder() -> http_client::ClientBuilder {
+    http_client::Client::builder()
         .timeout(GATEWAY_TIMEOUT)
         .redirect(http_client::redirect::Policy::none())
-        .build()?)
 }
 
 pub struct HttpSmsGateway {
@@ -31,7 +31,7 @@ pub struct HttpSmsGateway {
 impl HttpSmsGateway {
     pub fn new(url: String, token: Option<String>) -> anyhow::Result<Self> {
         Ok(Self {
-            client: client()?,
+            client: client_builder().build()?,
             url,
             token,
         })
@@ -90,9 +90,7 @@ pub struct HttpNoticeSender {
 
 impl HttpNoticeSender {
     pub fn new(allow_internal: bool) -> anyhow::Result<Self> {
-        let mut builder = http_client::Client::builder()
-            .timeout(GATEWAY_TIMEOUT)
-            .redirect(http_client::redirect::Policy::none());
+        let mut builder = client_builder();
         if !allow_internal {
             builder = builder.dns_resolver(PublicOnly);
         }

@@ -64,10 +64,6 @@ fn parse_typed_id(raw: &str) -> Option<(ItemKind, ItemId)> {
     Some((kind, ItemId(id)))
 }
 
-fn pack_message(ticket: &str) -> String {
-    format!("pack:{ticket}")
-}
-
 impl Core {
     /// Checks the chosen items and issues the archive's URL parts.
     pub async fn pack_download_url(&self, principal: &Principal, typed_ids: &[String]) -> Result<PackTicket> {
@@ -96,7 +92,7 @@ impl Core {
         let expires_at = self.clock.now() + DEFAULT_DOWNLOAD_TTL_SECS;
         let plain = format!("{}.{expires_at}.{}", me.user.id.0, chosen.join(","));
         let ticket = URL_SAFE_NO_PAD.encode(plain);
-        let signature = hex::encode(self.key.hash(&pack_message(&ticket)));
+        let signature = self.ticket_signature("pack", &ticket);
         let name = match names.as_slice() {
             [single] => format!("{single}.zip"),
             _ => "打包下载.zip".to_owned(),
@@ -112,8 +108,7 @@ impl Core {
     /// folders with everything live below them.
     pub async fn open_pack(&self, ticket: &str, signature: &str) -> Result<Vec<PackEntry>> {
         let invalid = || Error::not_found(NotFoundKind::Link);
-        let signature = hex::decode(signature).map_err(|_| invalid())?;
-        if !self.key.verify(&pack_message(ticket), &signature) {
+        if !self.ticket_signature_holds("pack", ticket, signature) {
             return Err(invalid());
         }
         let plain = URL_SAFE_NO_PAD.decode(ticket).map_err(|_| invalid())?;

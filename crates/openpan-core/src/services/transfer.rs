@@ -476,8 +476,8 @@ impl Core {
         })
     }
 
-    /// A stateless URL credential for `purpose`: `fields` and the expiry packed as hex, and a
-    /// keyed hash of them (bound to the purpose, so one kind of ticket never opens another).
+    /// A stateless URL credential for `purpose`: `fields` and the expiry packed as hex, and its
+    /// signature.
     pub(crate) fn seal_ticket<const N: usize>(
         &self,
         purpose: &str,
@@ -489,14 +489,24 @@ impl Core {
             .flat_map(i64::to_be_bytes)
             .collect();
         let ticket = hex::encode(packed);
-        let signature = hex::encode(self.key.hash(&format!("{purpose}:{ticket}")));
+        let signature = self.ticket_signature(purpose, &ticket);
         (ticket, signature)
+    }
+
+    /// The signature of a URL ticket for `purpose`: a keyed hash bound to the purpose, so one
+    /// kind of ticket never opens another.
+    pub(crate) fn ticket_signature(&self, purpose: &str, ticket: &str) -> String {
+        hex::encode(self.key.hash(&format!("{purpose}:{ticket}")))
+    }
+
+    /// Whether `signature` is the ticket's for `purpose` (compared in constant time).
+    pub(crate) fn ticket_signature_holds(&self, purpose: &str, ticket: &str, signature: &str) -> bool {
+        hex::decode(signature).is_ok_and(|signature| self.key.verify(&format!("{purpose}:{ticket}"), &signature))
     }
 
     /// The fields of an unexpired ticket sealed for `purpose` whose signature holds.
     pub(crate) fn open_ticket<const N: usize>(&self, purpose: &str, ticket: &str, signature: &str) -> Option<[i64; N]> {
-        let signature = hex::decode(signature).ok()?;
-        if !self.key.verify(&format!("{purpose}:{ticket}"), &signature) {
+        if !self.ticket_signature_holds(purpose, ticket, signature) {
             return None;
         }
         let packed = hex::decode(ticket).ok()?;

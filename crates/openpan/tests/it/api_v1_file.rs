@@ -45,6 +45,12 @@ impl TestApp {
         self.post_ok("/api/v1/file/upload_token", token, &body).await
     }
 
+    /// Sets the tenant's app's callback address.
+    async fn set_callback_url(&self, admin: &str, url: &str) {
+        let body = json!({"app_id": self.tenant.app_id, "callback_url": url});
+        self.post_ok("/api/v1/account/update_auth_config", admin, &body).await;
+    }
+
     /// The app's notice key, as its administrators read it.
     async fn notice_key(&self, admin: &str, app_id: i64) -> Vec<u8> {
         let answer = self
@@ -52,6 +58,15 @@ impl TestApp {
             .await;
         hex::decode(answer["notice_key"].as_str().unwrap()).unwrap()
     }
+}
+
+/// An issued token's upload URL with the token in its query.
+fn url_with_token(issued: &Value) -> String {
+    format!(
+        "{}?token={}",
+        issued["upload_url"].as_str().unwrap(),
+        issued["upload_token"].as_str().unwrap()
+    )
 }
 
 /// The query of a redirect `Location`, as pairs in order.
@@ -105,12 +120,7 @@ async fn a_browser_posts_a_file_with_an_upload_token_and_the_app_hears_of_it_twi
     let user = app.create_user(&app.tenant, "Lin", "lin@acme.test").await;
     let token = app.user_token(&app.tenant, user).await;
     let app_id = app.tenant.app_id;
-    app.post_ok(
-        "/api/v1/account/update_auth_config",
-        &admin,
-        &json!({"app_id": app_id, "callback_url": hook.url}),
-    )
-    .await;
+    app.set_callback_url(&admin, &hook.url).await;
     let reports = app.mkdir(&token, 0, "报表").await["id"].as_i64().unwrap();
 
     // 1. The app's server asks for an upload token and puts it in the page's form.
@@ -392,8 +402,18 @@ async fn upload_tokens_and_forms_refuse_what_they_cannot_honour() {
     assert_api_error(disabled, 404, "link_invalid_or_expired").await;
 }
 
-async fn newest_notice(app: &TestApp, admin: &str) -> Value {
-    app.v1_ok("account/list_notices", admin, &[]).await["notices"][0].clone()
+/// The newest notice's record once `ready` holds for it (or after two seconds, for the
+/// caller's assertions to report).
+async fn notice_once(app: &TestApp, admin: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let mut record = Value::Null;
+    for _ in 0..100 {
+        record = app.v1_ok("account/list_notices", admin, &[]).await["notices"][0].clone();
+        if ready(&record) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    record
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -411,18 +431,9 @@ async fn notices_are_retried_until_the_callback_address_takes_them() {
     let admin = app.enterprise_token(&app.tenant).await;
     let user = app.create_user(&app.tenant, "Lin", "lin@acme.test").await;
     let token = app.user_token(&app.tenant, user).await;
-    app.post_ok(
-        "/api/v1/account/update_auth_config",
-        &admin,
-        &json!({"app_id": app.tenant.app_id, "callback_url": hook.url}),
-    )
-    .await;
+    app.set_callback_url(&admin, &hook.url).await;
     let issued = app.upload_token(&token, json!({"folder_id": 0, "callback": 1})).await;
-    let upload_url = format!(
-        "{}?token={}",
-        issued["upload_url"].as_str().unwrap(),
-        issued["upload_token"].as_str().unwrap()
-    );
+    let upload_url = url_with_token(&issued);
     let file: Value = post_form(&upload_url, &[("file", Some("a.txt"), b"a")])
         .await
         .json()
@@ -430,14 +441,7 @@ async fn notices_are_retried_until_the_callback_address_takes_them() {
         .unwrap();
 
     hook.wait_for(1).await;
-    let mut record = newest_notice(&app, &admin).await;
-    for _ in 0..100 {
-        if record["last_error"].is_string() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        record = newest_notice(&app, &admin).await;
-    }
+    let record = notice_once(&app, &admin, |record| record["last_error"].is_string()).await;
     assert_eq!(record["status"], "pending");
     assert_eq!(record["attempts"], 1);
     assert_eq!(record["last_error"], "callback address answered 503");
@@ -457,13 +461,7 @@ async fn notices_are_retried_until_the_callback_address_takes_them() {
         all[2].header("x-openpan-notice-id")
     );
     assert_eq!(all[2].json()["data"]["file"]["id"], file["id"]);
-    for _ in 0..100 {
-        record = newest_notice(&app, &admin).await;
-        if record["status"] == "delivered" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let record = notice_once(&app, &admin, |record| record["status"] == "delivered").await;
     assert_eq!(record["status"], "delivered");
     assert_eq!(record["attempts"], 3);
 
@@ -686,31 +684,15 @@ async fn a_callback_address_inside_the_hosts_network_is_refused_unless_allowed()
     // A name that resolves to loopback is no way around it.
     let by_name = hook.url.replace("127.0.0.1", "localhost");
     for (round, url) in [hook.url.clone(), by_name].into_iter().enumerate() {
-        app.post_ok(
-            "/api/v1/account/update_auth_config",
-            &admin,
-            &json!({"app_id": app.tenant.app_id, "callback_url": url}),
-        )
-        .await;
+        app.set_callback_url(&admin, &url).await;
         let issued = app
             .upload_token(&token, json!({"folder_id": 0, "callback": true}))
             .await;
-        let upload_url = format!(
-            "{}?token={}",
-            issued["upload_url"].as_str().unwrap(),
-            issued["upload_token"].as_str().unwrap()
-        );
+        let upload_url = url_with_token(&issued);
         let name = format!("{round}.txt");
         let stored = post_form(&upload_url, &[("file", Some(&name), b"a")]).await;
         assert_eq!(stored.status(), 200, "the upload itself is not affected");
-        let mut record = newest_notice(&app, &admin).await;
-        for _ in 0..100 {
-            if record["last_error"].is_string() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            record = newest_notice(&app, &admin).await;
-        }
+        let record = notice_once(&app, &admin, |record| record["last_error"].is_string()).await;
         assert_eq!(record["status"], "pending", "{record}");
         assert!(record["last_error"].as_str().unwrap().contains("internal"), "{record}");
     }
