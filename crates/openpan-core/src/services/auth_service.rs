@@ -22,12 +22,6 @@ pub const AUTH_CODE_SECS: i64 = 300;
 /// Expired user tokens are remembered this long, to answer "expired" instead of "unknown".
 pub const EXPIRED_TOKEN_MEMORY_SECS: i64 = 30 * 24 * 3600;
 
-/// Wrong passwords per login (from one client) and per client within the window before
-/// attempts are refused for a while, as for share link passwords.
-const WRONG_PASSWORDS: i64 = 5;
-const WRONG_PASSWORD_WINDOW_SECS: i64 = 900;
-const PASSWORD_LOCK_SECS: i64 = 900;
-
 fn failure(failure: AuthServiceFailure) -> Error {
     Error::AuthService(failure)
 }
@@ -98,21 +92,8 @@ impl Core {
             format!("login:{}:{client}", login.to_lowercase()),
             format!("login-client:{client}"),
         ];
-        let locked = self
-            .repo
-            .reserve_password_attempt(
-                &keys,
-                now,
-                WRONG_PASSWORD_WINDOW_SECS,
-                WRONG_PASSWORDS,
-                PASSWORD_LOCK_SECS,
-            )
-            .await?;
-        if let Some(until) = locked {
-            return Err(Error::RateLimited {
-                retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1),
-            });
-        }
+        // Per login (from one client) and per client, with the share links' budget.
+        self.reserve_password_attempt(&keys, now).await?;
         let found = self.repo.find_login(login).await?;
         let hash = found
             .as_ref()

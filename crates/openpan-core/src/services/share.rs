@@ -19,7 +19,8 @@ use crate::share::{
     NewShareLink, PasswordError, ShareAccess, ShareLink, ShareLinkChanges, check_password, due_date_end,
 };
 
-/// Wrong passwords per link (and per client) within the window before attempts are refused.
+/// Wrong passwords per key (a link or a login, and the client) within the window before
+/// attempts are refused.
 const WRONG_PASSWORDS: i64 = 5;
 const WRONG_PASSWORD_WINDOW_SECS: i64 = 900;
 /// The first lock; each lock that follows within a day doubles it. With 5 tries per 15 minutes
@@ -67,6 +68,27 @@ fn share_audit(action: i32, item: &Item, link: Option<ShareLinkId>, event: &'sta
 }
 
 impl Core {
+    /// Counts one password attempt against every key before the password is compared (the
+    /// caller hands it back when the password was right); refuses while any key is locked.
+    pub(crate) async fn reserve_password_attempt(&self, keys: &[String], now: i64) -> Result<()> {
+        let locked = self
+            .repo
+            .reserve_password_attempt(
+                keys,
+                now,
+                WRONG_PASSWORD_WINDOW_SECS,
+                WRONG_PASSWORDS,
+                PASSWORD_LOCK_SECS,
+            )
+            .await?;
+        match locked {
+            Some(until) => Err(Error::RateLimited {
+                retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The due date's end, refusing past ones; `Some(None)` clears it.
     pub(crate) fn due_time(&self, raw: Option<&str>) -> Result<Option<Option<i64>>> {
         match raw.map(str::trim) {
@@ -232,21 +254,7 @@ impl Core {
         // Every attempt is counted before the password is compared (and handed back when it
         // was right), so guesses sent at once cannot slip past the count.
         let keys = [format!("link:{}", link.id.0), format!("client:{client}")];
-        let attempt = self
-            .repo
-            .reserve_password_attempt(
-                &keys,
-                now,
-                WRONG_PASSWORD_WINDOW_SECS,
-                WRONG_PASSWORDS,
-                PASSWORD_LOCK_SECS,
-            )
-            .await?;
-        if let Some(until) = attempt {
-            return Err(Error::RateLimited {
-                retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1),
-            });
-        }
+        self.reserve_password_attempt(&keys, now).await?;
         if self.key.verify(password, hash) {
             self.repo.release_password_attempt(&keys).await?;
             return Ok(());
