@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::drive::Space;
 use crate::ids::{AppId, EnterpriseId, UserId};
 
 /// Where the changes of a request come from.
@@ -25,7 +26,7 @@ pub struct Origin {
 }
 
 /// What an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TargetKind {
     File,
     Folder,
@@ -34,6 +35,8 @@ pub enum TargetKind {
     Group,
     Enterprise,
     Review,
+    /// An app of the enterprise (webhook events).
+    App,
 }
 
 impl TargetKind {
@@ -46,6 +49,7 @@ impl TargetKind {
             TargetKind::Group => 5,
             TargetKind::Enterprise => 6,
             TargetKind::Review => 7,
+            TargetKind::App => 8,
         }
     }
 
@@ -58,23 +62,76 @@ impl TargetKind {
             5 => TargetKind::Group,
             6 => TargetKind::Enterprise,
             7 => TargetKind::Review,
+            8 => TargetKind::App,
             _ => return None,
         })
     }
 }
 
-/// One recorded change.
-/// An entry of the event log: the one ordered record of collaboration, share and comment
-/// changes that webhooks and the event feed deliver. It is written with the audit event of the
-/// same change, in the change's transaction, so a delivered event always happened and a change
-/// never lacks its event.
+/// An entry of the event log: the one ordered record of the changes (files, folders,
+/// collaborations, shares, comments, reviews, users, departments, groups) that webhooks and the
+/// event feed deliver. It is written with the audit event of the same change, in the change's
+/// transaction, so a delivered event always happened and a change never lacks its event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedEntry {
-    /// What happened: `collab.invited`, `collab.updated`, `collab.removed`, …
+    /// What happened: `file.uploaded`, `collab.invited`, `user.updated`, … (see
+    /// [`crate::webhook::EVENT_TYPES`]).
     pub event: &'static str,
-    /// The collaboration, share link or comment it happened to; 0 for what the write creates
-    /// (the repository fills it in).
+    /// The collaboration, share link or comment it happened to, or the target itself; 0 for
+    /// what the write creates (the repository fills it in).
     pub subject_id: i64,
+    /// The space of the file or folder it concerns, when it is one (the repository reads the
+    /// item's space after the change when it still exists, so a move names where it went).
+    pub space: Option<Space>,
+}
+
+/// The event-log type of a change the audit log records as `action` on a `kind` target, for
+/// changes that carry no event type of their own; `None` for what is not a change others
+/// follow (downloads, logins, frequent marks).
+pub fn feed_event(action: i32, kind: TargetKind) -> Option<&'static str> {
+    use action::*;
+    let item = |file: &'static str, folder: &'static str| match kind {
+        TargetKind::File => Some(file),
+        TargetKind::Folder => Some(folder),
+        _ => None,
+    };
+    match action {
+        UPLOAD => item("file.uploaded", "folder.updated"),
+        NEW_FILE => item("file.created", "folder.updated"),
+        NEW_FOLDER => item("file.created", "folder.created"),
+        UPLOAD_NEW_VERSION | SET_CURRENT_VERSION | DELETE_VERSION => item("file.updated", "folder.updated"),
+        RENAME | EDIT_DESCRIPTION | ADD_TAG | REMOVE_TAG => item("file.updated", "folder.updated"),
+        MOVE => item("file.moved", "folder.moved"),
+        COPY => item("file.copied", "folder.copied"),
+        DELETE => item("file.trashed", "folder.trashed"),
+        RESTORE => item("file.restored", "folder.restored"),
+        DELETE_FROM_TRASH => item("file.deleted", "folder.deleted"),
+        INVITE_MEMBER => Some("user.created"),
+        DELETE_MEMBER => Some("user.deleted"),
+        SET_MEMBER_SPACE | SET_MEMBER_PERMISSIONS | CHANGE_NAME | CHANGE_PROFILE_PICTURE | ACTIVATE_USER => {
+            Some("user.updated")
+        }
+        NEW_DEPARTMENT => Some("department.created"),
+        EDIT_DEPARTMENT => Some("department.updated"),
+        DELETE_DEPARTMENT => Some("department.deleted"),
+        ADD_DEPARTMENT_MEMBER => Some("department.member_added"),
+        REMOVE_DEPARTMENT_MEMBER => Some("department.member_removed"),
+        NEW_GROUP => Some("group.created"),
+        EDIT_GROUP => Some("group.updated"),
+        DISMISS_GROUP => Some("group.deleted"),
+        ADD_GROUP_MEMBER => Some("group.member_added"),
+        REMOVE_GROUP_MEMBER => Some("group.member_removed"),
+        EDIT_ENTERPRISE => Some("enterprise.updated"),
+        _ => None,
+    }
+    .filter(|event| match kind {
+        TargetKind::User => event.starts_with("user."),
+        TargetKind::Department => event.starts_with("department."),
+        TargetKind::Group => event.starts_with("group."),
+        TargetKind::Enterprise => event.starts_with("enterprise."),
+        TargetKind::File | TargetKind::Folder => true,
+        TargetKind::Review | TargetKind::App => false,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,17 +280,17 @@ pub(crate) fn announce(mut event: AuditEvent) {
     });
 }
 
-/// Who makes the change about to commit, and when: the operator, app and time of its first
-/// announced event. Repositories credit what a change removes along the way (the invitations
-/// of a deleted user, the links of a purged folder) to it.
-pub fn pending_actor() -> Option<(Option<UserId>, Option<AppId>, i64)> {
+/// Who makes the change about to commit, and when: the enterprise, operator, app and time of
+/// its first announced event. Repositories credit what a change removes along the way (the
+/// invitations of a deleted user, the links of a purged folder) to it.
+pub fn pending_actor() -> Option<(EnterpriseId, Option<UserId>, Option<AppId>, i64)> {
     SCOPE
         .try_with(|scope| {
             scope
                 .borrow()
                 .pending
                 .first()
-                .map(|event| (event.operator, event.app, event.created_at))
+                .map(|event| (event.enterprise_id, event.operator, event.app, event.created_at))
         })
         .ok()
         .flatten()

@@ -34,5 +34,6 @@ pub mod services;
 pub mod share;
 pub mod sms;
 pub mod tag;
+pub mod webhook;
 
 pub use error::{Error, FieldError, NotFoundKind, Refusal, RepoError, Result};

@@ -95,23 +95,41 @@ pub fn signed_params(notice_key: &[u8], mut params: Vec<(String, String)>) -> Ve
     params
 }
 
-/// A notice on its way out.
+/// What a message to a callback address is: a notice (its id is the notice's) or an event of
+/// the event log (its id is the event's `seq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Notice,
+    Event,
+}
+
+/// A notice or event on its way out.
 #[derive(Debug, Clone)]
 pub struct OutgoingNotice<'a> {
     pub url: &'a str,
+    pub kind: MessageKind,
     pub id: i64,
     pub event: &'a str,
     pub timestamp: i64,
+    /// The signature header's value (`sha256=<hex>`, comma-separated while keys rotate).
     pub signature: &'a str,
     pub body: &'a str,
 }
 
-/// How notices leave: an HTTP POST in the binary, a recorder in tests.
+/// Why a message was not delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    /// The receiver's answer, when it answered (with something other than 2xx).
+    pub status: Option<u16>,
+    /// Shown to administrators, so without credentials.
+    pub reason: String,
+}
+
+/// How notices and events leave: an HTTP POST in the binary, a recorder in tests.
 #[async_trait]
 pub trait NoticeSender: Send + Sync {
-    /// `Ok` when the receiver answered 2xx; otherwise why not (shown to administrators, so
-    /// without credentials).
-    async fn send(&self, notice: &OutgoingNotice<'_>) -> Result<(), String>;
+    /// The receiver's 2xx status when it took the message; otherwise why not.
+    async fn send(&self, notice: &OutgoingNotice<'_>) -> Result<u16, SendFailure>;
 }
 
 #[cfg(test)]

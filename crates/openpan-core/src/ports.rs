@@ -19,6 +19,7 @@ use crate::review::{NewReview, Review, ReviewChanges, ReviewComment, ReviewRole}
 use crate::share::{NewShareLink, ShareLink, ShareLinkChanges};
 use crate::sms::{SmsMessage, SmsStatus, SmsTemplate};
 use crate::tag::Tag;
+use crate::webhook::{LoggedEvent, Subscription, Webhook, WebhookAttempt, WebhookStatus};
 
 use crate::drive::{FileVersion, Item, KindFilter, Marker, PathEntry, Sort, Space};
 use crate::error::RepoError;
@@ -1001,6 +1002,57 @@ pub trait NoticeRepo: Send + Sync {
     async fn purge_notices(&self, before: i64) -> RepoResult<u64>;
 }
 
+/// The event log as readers see it, and where each app's webhook delivery stands.
+#[async_trait]
+pub trait EventRepo: Send + Sync {
+    /// Up to `limit` events of the enterprise after `after`, in `seq` order.
+    async fn events_after(&self, enterprise: EnterpriseId, after: i64, limit: i64) -> RepoResult<Vec<LoggedEvent>>;
+    async fn find_event(&self, enterprise: EnterpriseId, seq: i64) -> RepoResult<Option<LoggedEvent>>;
+    /// The newest event's `seq` of the enterprise (0 when it has none).
+    async fn latest_event(&self, enterprise: EnterpriseId) -> RepoResult<i64>;
+    async fn find_webhook(&self, app: AppId) -> RepoResult<Option<Webhook>>;
+    /// Makes the app's webhook start from the enterprise's latest event, active and
+    /// subscribed to everything when it is new (an existing one keeps its subscription and
+    /// keys); for an app given a callback address.
+    async fn start_webhook(&self, app: AppId, enterprise: EnterpriseId, now: i64) -> RepoResult<Webhook>;
+    /// Changes the subscription and/or status (activating clears the failures and makes it
+    /// due); `skip_backlog` moves the cursor to the latest event.
+    async fn change_webhook(
+        &self,
+        app: AppId,
+        subscription: Option<&Subscription>,
+        status: Option<WebhookStatus>,
+        skip_backlog: bool,
+        now: i64,
+    ) -> RepoResult<()>;
+    /// Moves to the next key generation (creating the row, started, when missing); the
+    /// previous key signs too until `previous_until`. Returns the new generation.
+    async fn rotate_webhook_key(
+        &self,
+        app: AppId,
+        enterprise: EnterpriseId,
+        previous_until: i64,
+        now: i64,
+    ) -> RepoResult<i64>;
+    /// Up to `limit` active webhooks due at `now` with events after their cursor, of apps that
+    /// are active and have a callback address, each held until `now + lease`.
+    async fn claim_due_webhooks(&self, now: i64, lease: i64, limit: i64) -> RepoResult<Vec<Webhook>>;
+    /// Delivered (or passed over) up to `seq`: failures cleared, held until `hold_until`.
+    async fn webhook_advanced(&self, app: AppId, seq: i64, hold_until: i64) -> RepoResult<()>;
+    /// One more failure at the next event; due again at `next_attempt_at`.
+    async fn webhook_failed(&self, app: AppId, now: i64, next_attempt_at: i64) -> RepoResult<()>;
+    /// Disables a webhook that keeps failing and logs `event` (a `webhook.disabled` entry)
+    /// with it; false when it was no longer active.
+    async fn give_up_webhook(&self, app: AppId, reason: &str, event: &LoggedEvent) -> RepoResult<bool>;
+    /// Lets the webhook be taken again from `next_attempt_at`.
+    async fn release_webhook(&self, app: AppId, next_attempt_at: i64) -> RepoResult<()>;
+    async fn record_webhook_attempt(&self, attempt: &WebhookAttempt) -> RepoResult<i64>;
+    /// The app's attempts, newest first, and how many there are.
+    async fn list_webhook_attempts(&self, app: AppId, page: Page) -> RepoResult<(Vec<WebhookAttempt>, i64)>;
+    /// Removes attempts made before `before`, and event-log entries older than `events_before`.
+    async fn purge_webhook_history(&self, before: i64, events_before: i64) -> RepoResult<u64>;
+}
+
 /// Lists filtered and ordered by checked criteria (see [`crate::criteria`]). Each answers one
 /// page (`Criteria::window`) and the size of the whole selection.
 #[async_trait]
@@ -1061,6 +1113,7 @@ pub trait Repo:
     + FormUploadRepo
     + NoticeRepo
     + ConversionRepo
+    + EventRepo
 {
 }
 
@@ -1086,6 +1139,7 @@ impl<T> Repo for T where
         + FormUploadRepo
         + NoticeRepo
         + ConversionRepo
+        + EventRepo
 {
 }
 

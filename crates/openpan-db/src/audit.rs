@@ -69,7 +69,7 @@ fn any_of(column: &str, values: &[i64], conditions: &mut Vec<String>, binds: &mu
 impl AuditRepo for SqlRepo {
     async fn flush_audit(&self) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             commit!(tx, builder)
         })
     }

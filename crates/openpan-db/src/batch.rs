@@ -239,7 +239,7 @@ impl Writer {
         });
         let consume = (!rotations.is_empty()).then(|| consume_refresh_tokens(rotations));
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let mut outcome = Outcome::default();
             let mut tokens: Vec<NewToken> = Vec::with_capacity(issues.len() + rotations.len());
             if let Some(record_jtis) = &record_jtis {

@@ -109,7 +109,7 @@ impl CollabRepo for SqlRepo {
             return Ok(Vec::new());
         };
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             // The folder must still be live; held so it cannot be purged under the invitation.
             hold_live_item!(tx, builder, first.folder_id.0, "", " for share");
             let mut ids = Vec::with_capacity(new.len());
@@ -181,7 +181,7 @@ impl CollabRepo for SqlRepo {
     async fn update_collab(&self, id: CollabId, role: Option<Role>, accept: bool, at: i64) -> RepoResult<Collab> {
         let role = role.map(Role::as_str);
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let updated = exec!(
                 &mut *tx,
                 builder,
@@ -203,7 +203,7 @@ impl CollabRepo for SqlRepo {
 
     async fn delete_collabs(&self, ids: &[CollabId]) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let mut folders = Vec::new();
             for id in ids {
                 let folder: Option<i64> = sqlx::query_scalar(&dialect(

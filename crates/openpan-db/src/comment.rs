@@ -59,7 +59,7 @@ macro_rules! touch_file_space {
 impl CommentRepo for SqlRepo {
     async fn create_comment(&self, new: &NewComment) -> RepoResult<Comment> {
         let id = on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let touched = touch_file_space!(tx, builder, new.file_id.0);
             let space = hold_live_item!(tx, builder, new.file_id.0, " and not is_folder", " for update");
             // Moved to another space before the lock: that space's listings show the count.
@@ -130,7 +130,7 @@ impl CommentRepo for SqlRepo {
 
     async fn delete_comment(&self, id: CommentId) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let file = fetch!(
                 optional(i64,),
                 &mut *tx,

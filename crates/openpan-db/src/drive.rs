@@ -663,7 +663,7 @@ impl SqlRepo {
         let mark = crate::repo::mark_user_deleted(id, at);
         let revoke = crate::repo::delete_tokens_where(crate::schema::OauthToken::UserId, id.0);
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             if is_postgres(&builder()) {
                 // Locks in the order every other write takes them — the tree, then departments,
                 // then accounts — so a deletion never deadlocks with an upload or a membership
@@ -762,7 +762,7 @@ impl SqlRepo {
         at: i64,
     ) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let (parent, enterprise) = fetch!(
                 optional DepartmentOwnerRow,
                 &mut *tx,
@@ -1205,7 +1205,7 @@ impl DriveRepo for SqlRepo {
 
     async fn create_folder(&self, new: NewFolder) -> RepoResult<Item> {
         let id = on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let parent = locked_node!(&mut *tx, builder, new.parent_id.0);
             let bumped = exec!(
                 &mut *tx,
@@ -1257,7 +1257,7 @@ impl DriveRepo for SqlRepo {
     ) -> RepoResult<Item> {
         let (name, name_key) = name.unzip();
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             locked_node!(&mut *tx, builder, id.0);
             exec!(
                 &mut *tx,
@@ -1289,7 +1289,7 @@ impl DriveRepo for SqlRepo {
     ) -> RepoResult<()> {
         let (name, name_key) = rename.unzip();
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let node = locked_node!(&mut *tx, builder, id.0);
             let Some(old_parent) = node.parent_id.filter(|_| node.trash_root_id.is_none()) else {
                 return Err(RepoError::NotFound);
@@ -1401,7 +1401,7 @@ impl DriveRepo for SqlRepo {
              left join file_version v on v.version_id = i.current_version_id order by sub.depth, i.item_id"
         );
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             // Read under the lock: a move in between could put it in another space.
             let target_node = locked_node!(&mut *tx, builder, target.0);
             let rows = fetch!(all CopyRow, &mut *tx, builder, &subtree, id.0).map_err(other)?;
@@ -1526,7 +1526,7 @@ impl DriveRepo for SqlRepo {
              where item_id in (select item_id from sub)"
         );
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let node = locked_node!(&mut *tx, builder, id.0);
             let Some(parent) = node.parent_id.filter(|_| node.trash_root_id.is_none()) else {
                 return Err(RepoError::NotFound);
@@ -1550,7 +1550,7 @@ impl DriveRepo for SqlRepo {
     async fn restore_item(&self, id: ItemId, rename: Option<(String, String)>, at: i64) -> RepoResult<()> {
         let (name, name_key) = rename.unzip();
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let node = locked_node!(&mut *tx, builder, id.0);
             let Some(parent) = node.parent_id.filter(|_| node.trash_root_id == Some(id.0)) else {
                 return Err(RepoError::NotFound);
@@ -1588,7 +1588,7 @@ impl DriveRepo for SqlRepo {
              union all select c.item_id, s.depth + 1 from item c join sub s on c.parent_id = s.item_id \
              where s.depth < 4096) select item_id from sub order by depth, item_id";
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let node = locked_node!(&mut *tx, builder, id.0);
             let Some(trash_root) = node.trash_root_id else {
                 return Err(RepoError::NotFound);
@@ -1686,8 +1686,8 @@ impl DriveRepo for SqlRepo {
                     builder,
                     format!(
                         "select s.enterprise_id, 'share_link.revoked', s.share_link_id, \
-                         case when i.is_folder then 2 else 1 end, s.item_id, ?, ?, '{{\"reason\":\"item_purged\"}}', ? \
-                         from share_link s join item i on i.item_id = s.item_id \
+                         case when i.is_folder then 2 else 1 end, s.item_id, ?, ?, '{{\"reason\":\"item_purged\"}}', ?, \
+                         i.space_kind, i.space_id from share_link s join item i on i.item_id = s.item_id \
                          where s.item_id in ({marks}) and s.revoked_at is null"
                     ),
                     chunk
@@ -1697,7 +1697,8 @@ impl DriveRepo for SqlRepo {
                     builder,
                     format!(
                         "select m.enterprise_id, 'comment.deleted', m.comment_id, 1, m.item_id, ?, ?, \
-                         '{{\"reason\":\"file_purged\"}}', ? from comment m where m.item_id in ({marks})"
+                         '{{\"reason\":\"file_purged\"}}', ?, i.space_kind, i.space_id \
+                         from comment m join item i on i.item_id = m.item_id where m.item_id in ({marks})"
                     ),
                     chunk
                 );
@@ -1806,7 +1807,7 @@ impl DriveRepo for SqlRepo {
 
     async fn commit_content(&self, content: NewContent) -> RepoResult<CommittedContent> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let (anchor_id, is_new_file) = match content.target {
                 ContentTarget::Folder(folder) => (folder.0, true),
                 ContentTarget::File(file) => (file.0, false),
@@ -1938,7 +1939,7 @@ impl DriveRepo for SqlRepo {
 
     async fn promote_version(&self, file: ItemId, version: VersionId, by: UserId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let node = locked_node!(&mut *tx, builder, file.0);
             if node.trash_root_id.is_some() {
                 return Err(RepoError::Conflict(ConflictKind::TargetInTrash));
@@ -2006,7 +2007,7 @@ impl DriveRepo for SqlRepo {
 
     async fn delete_version(&self, file: ItemId, version: VersionId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let node = locked_node!(&mut *tx, builder, file.0);
             if node.current_version_id == Some(version.0) {
                 return Err(RepoError::Other("the current version cannot be deleted".into()));
@@ -2143,7 +2144,7 @@ impl DriveRepo for SqlRepo {
 
     async fn purge_upload_sessions(&self, before: i64) -> RepoResult<Vec<String>> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             // Sessions before their parts, in one order: the order a part's PUT takes them.
             if is_postgres(&builder()) {
                 exec!(
@@ -2208,7 +2209,7 @@ impl DriveRepo for SqlRepo {
 
     async fn set_pinned(&self, user: UserId, item: ItemId, pinned: bool, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             // Listings show the caller's marks (`is_frequently_used`).
             locked_node!(&mut *tx, builder, item.0);
             exec!(
@@ -2286,7 +2287,7 @@ impl DriveRepo for SqlRepo {
 
     async fn put_upload_part(&self, upload_id: &str, part: UploadPart) -> RepoResult<Option<Option<String>>> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             // The session row held (PostgreSQL; SQLite writes are serial): two PUTs of one part
             // take turns, so each sees the bytes the other stored and hands them back for
             // deletion, and no part lands after the upload was committed.
@@ -2376,7 +2377,7 @@ impl DriveRepo for SqlRepo {
 
     async fn delete_upload_session(&self, upload_id: &str) -> RepoResult<Vec<String>> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             // The session before its parts, the order a part's PUT takes them.
             if is_postgres(&builder()) {
                 exec!(

@@ -21,7 +21,7 @@ impl IdempotencyRepo for SqlRepo {
         stale_before: i64,
     ) -> RepoResult<IdempotencyStart> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let sql = dialect(
                 &builder(),
                 "insert into idempotency_key (user_id, idem_key, fingerprint, created_at) values (?, ?, ?, ?) \

@@ -13,6 +13,7 @@ mod comment;
 mod criteria;
 mod drive;
 mod errors;
+mod events;
 mod idempotency;
 mod notice;
 mod org;

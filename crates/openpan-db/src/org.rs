@@ -236,7 +236,7 @@ macro_rules! member_page {
 impl OrgRepo for SqlRepo {
     async fn create_department(&self, new: NewDepartment) -> RepoResult<Department> {
         let id = on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             if new.parent_id.0 != 0 {
                 let parent = exec!(
                     &mut *tx,
@@ -304,7 +304,7 @@ impl OrgRepo for SqlRepo {
     async fn update_department(&self, id: DepartmentId, changes: DepartmentChanges) -> RepoResult<Department> {
         let select = format!("select {DEPARTMENT_COLUMNS} from department d where d.department_id = ?");
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let current = fetch!(optional DepartmentRow, &mut *tx, builder, &select, id.0)
                 .map_err(other)?
                 .ok_or(RepoError::NotFound)?;
@@ -430,7 +430,7 @@ impl OrgRepo for SqlRepo {
 
     async fn add_department_user(&self, department: DepartmentId, user: UserId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             hold_department!(&mut *tx, builder, department.0);
             exec!(
                 &mut *tx,
@@ -448,7 +448,7 @@ impl OrgRepo for SqlRepo {
 
     async fn remove_department_user(&self, department: DepartmentId, user: UserId) -> RepoResult<bool> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             hold_department!(&mut *tx, builder, department.0);
             let removed = exec!(
                 &mut *tx,
@@ -549,7 +549,7 @@ impl OrgRepo for SqlRepo {
 
     async fn create_group(&self, new: NewGroup) -> RepoResult<Group> {
         let id = on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let id = scalar!(
                 i64,
                 &mut *tx,
@@ -598,7 +598,7 @@ impl OrgRepo for SqlRepo {
             Some(admin) => (true, admin.map(|id| id.0)),
         };
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let updated = exec!(
                 &mut *tx,
                 builder,
@@ -627,7 +627,7 @@ impl OrgRepo for SqlRepo {
 
     async fn delete_group(&self, id: GroupId) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             exec!(&mut *tx, builder, "delete from group_member where group_id = ?", id.0).map_err(other)?;
             log_removed!(
                 tx,
@@ -724,7 +724,7 @@ impl OrgRepo for SqlRepo {
 
     async fn add_group_user(&self, group: GroupId, user: UserId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             exec!(
                 &mut *tx,
                 builder,
@@ -747,7 +747,7 @@ impl OrgRepo for SqlRepo {
 
     async fn remove_group_user(&self, group: GroupId, user: UserId) -> RepoResult<bool> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let removed = exec!(
                 &mut *tx,
                 builder,

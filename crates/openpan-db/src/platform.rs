@@ -24,7 +24,7 @@ impl SqlRepo {
     ) -> RepoResult<()> {
         let statement = format!("update enterprise set {column} = ? where enterprise_id = ?");
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let done = exec!(&mut *tx, builder, &statement, value, enterprise_id.0).map_err(other)?;
             if done.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
@@ -118,7 +118,7 @@ impl PlatformRepo for SqlRepo {
             user_columns_of("u")
         );
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let existing = fetch!(
                 optional(i64,),
                 &mut *tx,

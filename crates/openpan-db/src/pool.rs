@@ -247,6 +247,21 @@ macro_rules! scalar {
 }
 pub(crate) use scalar;
 
+/// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+/// a deferred transaction that reads and then writes while another process (a second node, the
+/// admin CLI) holds the lock fails at once instead of waiting its turn, because SQLite cannot
+/// let it wait without risking a deadlock. Evaluates to the `sqlx::Result` of the transaction.
+macro_rules! begin {
+    ($pool:expr, $builder:ident) => {
+        if $crate::pool::is_postgres(&$builder()) {
+            $pool.begin().await
+        } else {
+            $pool.begin_with("BEGIN IMMEDIATE").await
+        }
+    };
+}
+pub(crate) use begin;
+
 /// Commits `$tx` together with the audit events announced for it (`openpan_core::audit`);
 /// `$created` is the id of what the transaction created, for events that name it.
 macro_rules! commit {
@@ -259,6 +274,9 @@ macro_rules! commit {
     (@each $tx:ident, $builder:ident, $created:expr) => {{
         for event in openpan_core::audit::take_pending_created($created) {
             if let Some(feed) = &event.feed {
+                $crate::pool::hold_event_order!($tx, $builder, event.enterprise_id.0);
+                let kind = event.target_kind.code();
+                let (space_kind, space_id) = feed.space.map(|space| space.to_parts()).unzip();
                 $crate::pool::exec!(
                     &mut *$tx,
                     $builder,
@@ -266,12 +284,19 @@ macro_rules! commit {
                     event.enterprise_id.0,
                     feed.event,
                     feed.subject_id,
-                    event.target_kind.code(),
+                    kind,
                     event.target_id,
+                    &event.target_name,
                     event.operator.map(|user| user.0),
                     event.app.map(|app| app.0),
                     &event.detail,
-                    event.created_at
+                    event.created_at,
+                    event.target_id,
+                    kind,
+                    space_kind,
+                    event.target_id,
+                    kind,
+                    space_id
                 )
                 .map_err($crate::errors::other)?;
             }
@@ -325,13 +350,14 @@ pub(crate) use hold_live_item;
 /// (`openpan_core::audit::pending_actor`). `$select` is the select part of an insert into
 /// `event_log`: its first three placeholders take the operator, app and time, `$binds` the rest.
 macro_rules! log_removed {
-    ($tx:expr, $builder:ident, $select:expr, $binds:expr) => {{
-        if let Some((operator, app, at)) = openpan_core::audit::pending_actor() {
+    ($tx:ident, $builder:ident, $select:expr, $binds:expr) => {{
+        if let Some((enterprise, operator, app, at)) = openpan_core::audit::pending_actor() {
+            $crate::pool::hold_event_order!($tx, $builder, enterprise.0);
             let sql = $crate::pool::dialect(
                 &$builder(),
                 &format!(
                     "insert into event_log (enterprise_id, event_type, subject_id, target_kind, target_id, \
-                     operator_id, app_id, payload, created_at) {}",
+                     operator_id, app_id, payload, created_at, space_kind, space_id) {}",
                     $select
                 ),
             );
@@ -353,12 +379,41 @@ pub(crate) use log_removed;
 pub(crate) fn collabs_removed(reason: &str, condition: &str) -> String {
     format!(
         "select c.enterprise_id, 'collab.removed', c.collab_id, 2, c.folder_id, ?, ?, \
-         '{{\"reason\":\"{reason}\"}}', ? from collab c where {condition}"
+         '{{\"reason\":\"{reason}\"}}', ?, i.space_kind, i.space_id \
+         from collab c join item i on i.item_id = c.folder_id where {condition}"
     )
 }
 
+/// Takes (on PostgreSQL) the enterprise's event-order row for the rest of the transaction, so
+/// its events commit in `seq` order: a transaction draws its `seq` values only after the one
+/// before it committed. `commit!` takes it just before the events are written, after every
+/// other lock the change holds, so it waits on nothing while held; `log_removed!` takes it
+/// earlier, in changes (deletions of users, departments, groups, purges) that already hold
+/// their enterprise's tree or directory lock, and a deadlock PostgreSQL breaks is answered as
+/// "retry". SQLite's single writer orders events already.
+macro_rules! hold_event_order {
+    ($tx:ident, $builder:ident, $enterprise:expr) => {{
+        if $crate::pool::is_postgres(&$builder()) {
+            $crate::pool::exec!(
+                &mut *$tx,
+                $builder,
+                "insert into event_order (enterprise_id, writes) values (?, 1) \
+                 on conflict (enterprise_id) do update set writes = event_order.writes + 1",
+                $enterprise
+            )
+            .map_err($crate::errors::other)?;
+        }
+    }};
+}
+pub(crate) use hold_event_order;
+
+/// One event-log entry; the space is read from the item after the change when it still
+/// exists (a move names where the item went), else taken from the announcement.
 pub(crate) const INSERT_EVENT_LOG: &str = "insert into event_log (enterprise_id, event_type, subject_id, \
-     target_kind, target_id, operator_id, app_id, payload, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     target_kind, target_id, target_name, operator_id, app_id, payload, created_at, space_kind, space_id) \
+     select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
+     coalesce((select i.space_kind from item i where i.item_id = ? and ? in (1, 2)), ?), \
+     coalesce((select i.space_id from item i where i.item_id = ? and ? in (1, 2)), ?)";
 
 pub(crate) const INSERT_AUDIT_EVENT: &str = "insert into audit_event (enterprise_id, action, operator_id, app_id, \
      target_kind, target_id, target_name, target_size, department_id, detail, ip, user_agent, service, created_at) \

@@ -363,7 +363,7 @@ impl SqlRepo {
     /// drops its cached copy; `NotFound` when the row is gone.
     pub(crate) async fn update_and_bump(&self, update: sea_query::UpdateStatement) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             if execute!(&mut *tx, builder, update)?.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
             }
@@ -447,7 +447,7 @@ impl EnterpriseRepo for SqlRepo {
             .returning_col(Enterprise::EnterpriseId)
             .to_owned();
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let (sql, values) = insert_enterprise.build_sqlx(builder());
             let enterprise_id: i64 = sqlx::query_scalar_with(&sql, values)
                 .fetch_one(&mut *tx)
@@ -508,7 +508,7 @@ impl EnterpriseRepo for SqlRepo {
 
     async fn update_enterprise_profile(&self, id: EnterpriseId, profile: &EnterpriseProfile) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             exec!(
                 &mut *tx,
                 builder,
@@ -570,7 +570,7 @@ impl UserRepo for SqlRepo {
     async fn create_user(&self, new: NewUser) -> RepoResult<model::User> {
         let insert = insert_user(&new, new.enterprise_id);
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let (sql, values) = insert.build_sqlx(builder());
             let row: UserRow = sqlx::query_as_with(&sql, values)
                 .fetch_one(&mut *tx)
@@ -716,7 +716,7 @@ impl UserRepo for SqlRepo {
         content_type: &str,
     ) -> RepoResult<Option<String>> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let old = crate::pool::fetch!(
                 optional StorageKeyRow,
                 &mut *tx,
@@ -794,7 +794,7 @@ impl UserRepo for SqlRepo {
             .and_where(Expr::col(UserAccount::DeletedAt).is_null())
             .returning(Query::returning().columns(USER_COLUMNS));
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let (sql, values) = update.build_sqlx(builder());
             let row: Option<UserRow> = sqlx::query_as_with(&sql, values)
                 .fetch_optional(&mut *tx)
@@ -917,7 +917,7 @@ impl AppRepo for SqlRepo {
             .to_owned();
         let revoke = (status != AppStatus::Active).then(|| delete_tokens_where(OauthToken::AppId, id.0));
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let updated = execute!(&mut *tx, builder, update)?;
             if updated.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
@@ -993,7 +993,7 @@ impl TokenRepo for SqlRepo {
             .returning(Query::returning().column(OauthToken::TokenId))
             .to_owned();
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             // Held until commit, so a concurrent disable either waits for this token (and
             // deletes it) or is seen here.
             let (sql, values) = active.build_sqlx(builder());
@@ -1030,7 +1030,7 @@ impl TokenRepo for SqlRepo {
         replacement: TokenHashes,
     ) -> RepoResult<Option<(TokenId, Subject)>> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let removed: Option<(i64, i64, Option<i64>, i64, bool)> = crate::pool::fetch!(
                 optional(i64, i64, Option<i64>, i64, bool),
                 &mut *tx,

@@ -141,7 +141,7 @@ macro_rules! live_review {
 impl ReviewRepo for SqlRepo {
     async fn create_review(&self, new: &NewReview) -> RepoResult<ReviewId> {
         let id = on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let id = scalar!(
                 i64,
                 &mut *tx,
@@ -211,7 +211,7 @@ impl ReviewRepo for SqlRepo {
             Some(value) => (true, value),
         };
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             live_review!(tx, builder, id.0);
             for user in &changes.removed {
                 exec!(
@@ -250,7 +250,7 @@ impl ReviewRepo for SqlRepo {
 
     async fn complete_review(&self, id: ReviewId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             live_review!(tx, builder, id.0);
             exec!(
                 &mut *tx,
@@ -267,7 +267,7 @@ impl ReviewRepo for SqlRepo {
 
     async fn delete_review(&self, id: ReviewId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             live_review!(tx, builder, id.0);
             exec!(
                 &mut *tx,
@@ -341,7 +341,7 @@ impl ReviewRepo for SqlRepo {
         at: i64,
     ) -> RepoResult<ReviewComment> {
         let id = on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             live_review!(tx, builder, review.0);
             let id = scalar!(
                 i64,
@@ -391,7 +391,7 @@ impl ReviewRepo for SqlRepo {
 
     async fn delete_review_comment(&self, id: ReviewCommentId) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let deleted = exec!(
                 &mut *tx,
                 builder,

@@ -49,7 +49,7 @@ impl SessionRepo for SqlRepo {
 
     async fn record_login(&self, user: UserId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             exec!(
                 &mut *tx,
                 builder,
@@ -192,7 +192,7 @@ impl SessionRepo for SqlRepo {
 
     async fn delete_user_tokens(&self, user: UserId) -> RepoResult<u64> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             exec!(&mut *tx, builder, "delete from auth_code where user_id = ?", user.0).map_err(other)?;
             let revoked = exec!(&mut *tx, builder, "delete from user_token where user_id = ?", user.0)
                 .map(|done| done.rows_affected())

@@ -89,7 +89,7 @@ enum LinkKey<'a> {
 impl ShareRepo for SqlRepo {
     async fn create_share_link(&self, new: &NewShareLink) -> RepoResult<ShareLink> {
         let id = on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             // The item must still be live; held so it cannot be purged under the new link.
             hold_live_item!(tx, builder, new.item_id.0, "", " for share");
             let id = scalar!(
@@ -140,7 +140,7 @@ impl ShareRepo for SqlRepo {
             Some(value) => (true, value.clone()),
         };
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let updated = exec!(
                 &mut *tx,
                 builder,
@@ -169,7 +169,7 @@ impl ShareRepo for SqlRepo {
 
     async fn revoke_share_link(&self, id: ShareLinkId, at: i64) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let revoked = exec!(
                 &mut *tx,
                 builder,
@@ -241,7 +241,7 @@ impl ShareRepo for SqlRepo {
         lock: i64,
     ) -> RepoResult<Option<i64>> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let mut refused_until: Option<i64> = None;
             for key in keys {
                 exec!(
@@ -306,7 +306,7 @@ impl ShareRepo for SqlRepo {
 
     async fn release_password_attempt(&self, keys: &[String]) -> RepoResult<()> {
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             for key in keys {
                 exec!(
                     &mut *tx,

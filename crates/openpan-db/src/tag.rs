@@ -79,7 +79,7 @@ impl TagRepo for SqlRepo {
             "select distinct space_kind, space_id from item where item_id in ({marks}) order by space_kind, space_id"
         );
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             if !items.is_empty() {
                 let sql = dialect(&builder(), &spaces_sql);
                 let mut query = sqlx::query_as::<_, (i16, i64)>(&sql);
@@ -135,7 +135,7 @@ impl TagRepo for SqlRepo {
         let mut items = items.to_vec();
         items.sort();
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             for item in &items {
                 for name in &names {
                     exec!(
@@ -229,7 +229,7 @@ impl TagRepo for SqlRepo {
         let mut names: Vec<&String> = names.iter().collect();
         names.sort_by_key(|name| tag_key(name));
         on_pool!(self, write, |pool, builder| {
-            let mut tx = pool.begin().await.map_err(other)?;
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             for name in names {
                 if common {
                     let tag = ensure_tag!(tx, builder, enterprise.0, name, at);

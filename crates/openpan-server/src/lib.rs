@@ -52,6 +52,9 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Rendered folder pages (see [`listing_cache`]).
     pub listings: Arc<listing_cache::ListingCache>,
+    /// Moves whenever this node records events, so event-feed readers waiting on it wake
+    /// (readers also poll, for other nodes' events).
+    pub events: tokio::sync::watch::Sender<u64>,
 }
 
 /// HTTP settings the router needs.
@@ -80,6 +83,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             public_url: Arc::from(""),
             listings: Arc::new(listing_cache::ListingCache::default()),
+            events: tokio::sync::watch::Sender::new(0),
         }
     }
 }

@@ -95,6 +95,7 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
         },
     });
     let notice_wake = Arc::new(tokio::sync::Notify::new());
+    let events = tokio::sync::watch::Sender::new(0u64);
     let core = core.with_converter(Arc::new(crate::convert::TextConverter::new()));
     let core = core.with_notices(NoticeSettings {
         sender: Arc::new(
@@ -103,10 +104,15 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
         ),
         wake: {
             let wake = notice_wake.clone();
-            Arc::new(move || wake.notify_one())
+            let events = events.clone();
+            Arc::new(move || {
+                wake.notify_one();
+                events.send_modify(|count| *count = count.wrapping_add(1));
+            })
         },
     });
-    let state = AppState::new(core.clone(), limiter, config.rate_limit_policy(), health);
+    let mut state = AppState::new(core.clone(), limiter, config.rate_limit_policy(), health);
+    state.events = events;
     Ok(Wired {
         core,
         repo,
@@ -291,6 +297,11 @@ impl Server {
             self.wired.notice_wake.clone(),
             self.notice_poll,
         ));
+        let webhooks = tokio::spawn(deliver_webhooks_forever(
+            self.wired.core.clone(),
+            self.wired.state.events.subscribe(),
+            self.notice_poll,
+        ));
         let indexer = self
             .search_catch_up
             .map(|every| self.wired.search.spawn_background(every));
@@ -301,6 +312,7 @@ impl Server {
         purger.abort();
         collector.abort();
         notices.abort();
+        webhooks.abort();
         if let Some(watcher) = watcher {
             watcher.abort();
         }
@@ -350,6 +362,11 @@ async fn collect_garbage_forever(core: openpan_core::services::Core, grace_secs:
             Ok(_) => {}
             Err(err) => tracing::warn!(error = ?err, "removing old notices and upload tokens failed"),
         }
+        match core.purge_webhook_history().await {
+            Ok(purged) if purged > 0 => tracing::info!(purged, "removed month-old events and delivery attempts"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = ?err, "removing old events and delivery attempts failed"),
+        }
         if let Err(err) = core.purge_idempotency_keys().await {
             tracing::warn!(error = ?err, "purging old idempotency keys failed");
         }
@@ -369,6 +386,21 @@ async fn deliver_notices_forever(core: Core, wake: Arc<tokio::sync::Notify>, pol
             tracing::warn!(error = ?err, "delivering notices failed");
         }
         let _ = tokio::time::timeout(poll, wake.notified()).await;
+    }
+}
+
+/// Delivers the event log to apps' webhooks: at once when this node records events, and every
+/// `poll` for retries and other nodes' events.
+async fn deliver_webhooks_forever(core: Core, mut recorded: tokio::sync::watch::Receiver<u64>, poll: Duration) {
+    loop {
+        recorded.mark_unchanged();
+        if let Err(err) = core.deliver_webhooks().await {
+            tracing::warn!(error = ?err, "delivering webhooks failed");
+        }
+        if let Ok(Err(_)) = tokio::time::timeout(poll, recorded.changed()).await {
+            // Nothing records events any more (shutting down): poll only.
+            tokio::time::sleep(poll).await;
+        }
     }
 }
 

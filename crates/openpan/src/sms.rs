@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use openpan_core::notice::{NoticeSender, OutgoingNotice};
+use openpan_core::notice::{MessageKind, NoticeSender, OutgoingNotice, SendFailure};
 use openpan_core::sms::{OutgoingSms, SmsGateway};
 
 /// How long a gateway or callback address may take to accept a message before it counts as
@@ -169,7 +169,8 @@ fn describe(err: &http_client::Error) -> String {
 
 #[async_trait]
 impl NoticeSender for HttpNoticeSender {
-    async fn send(&self, notice: &OutgoingNotice<'_>) -> Result<(), String> {
+    async fn send(&self, notice: &OutgoingNotice<'_>) -> Result<u16, SendFailure> {
+        let failure = |reason: String| SendFailure { status: None, reason };
         // Names go through the resolver; an address written as an IP is checked here.
         let literal = http_client::Url::parse(notice.url)
             .ok()
@@ -179,25 +180,39 @@ impl NoticeSender for HttpNoticeSender {
                 _ => None,
             });
         if !self.allow_internal && literal.is_some_and(is_internal) {
-            return Err("the callback address is internal (see notice_allow_internal)".to_owned());
+            return Err(failure(
+                "the callback address is internal (see notice_allow_internal)".to_owned(),
+            ));
         }
+        let id_header = match notice.kind {
+            MessageKind::Notice => "x-openpan-notice-id",
+            MessageKind::Event => "x-openpan-event-id",
+        };
         let response = self
             .client
             .post(notice.url)
             .header(http_client::header::CONTENT_TYPE, "application/json")
             .header("x-openpan-event", notice.event)
-            .header("x-openpan-notice-id", notice.id.to_string())
+            .header(id_header, notice.id.to_string())
             .header("x-openpan-timestamp", notice.timestamp.to_string())
-            .header("x-openpan-signature", format!("sha256={}", notice.signature))
+            .header("x-openpan-signature", notice.signature)
             .body(notice.body.to_owned())
             .send()
             .await
-            .map_err(|err| format!("callback address unreachable: {}", describe(&err.without_url())))?;
+            .map_err(|err| {
+                failure(format!(
+                    "callback address unreachable: {}",
+                    describe(&err.without_url())
+                ))
+            })?;
         let status = response.status();
         if status.is_success() {
-            Ok(())
+            Ok(status.as_u16())
         } else {
-            Err(format!("callback address answered {}", status.as_u16()))
+            Err(SendFailure {
+                status: Some(status.as_u16()),
+                reason: format!("callback address answered {}", status.as_u16()),
+            })
         }
     }
 }

@@ -10,11 +10,13 @@
 mod auth_service;
 mod dto;
 mod error;
+mod events;
 mod oa;
 mod v1;
 
 pub use auth_service::*;
 pub use dto::*;
 pub use error::*;
+pub use events::*;
 pub use oa::*;
 pub use v1::*;

@@ -314,8 +314,11 @@ impl Core {
                 .map_err(crate::error::gone(gone))?;
         }
         self.after_revocation().await?;
-        let updated = self.repo.find_app(app.id).await?;
-        updated.ok_or_else(gone)
+        let updated = self.repo.find_app(app.id).await?.ok_or_else(gone)?;
+        if app.callback_url.is_none() && updated.callback_url.is_some() {
+            self.start_webhook(&updated).await?;
+        }
+        Ok(updated)
     }
 }
 

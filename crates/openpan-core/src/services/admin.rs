@@ -271,6 +271,9 @@ impl Core {
             created_at: self.clock.now(),
         };
         let app = self.repo.create_app(new).await?;
+        if app.callback_url.is_some() {
+            self.start_webhook(&app).await?;
+        }
         Ok(CreatedApp { app, client_secret })
     }
 

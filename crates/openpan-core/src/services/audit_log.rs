@@ -30,8 +30,10 @@ pub(crate) struct Audit {
     pub target_size: Option<i64>,
     pub department_id: Option<i64>,
     pub detail: serde_json::Value,
-    /// Also an entry of the event log.
-    pub feed: Option<FeedEntry>,
+    /// An event-log type of its own (else [`audit::feed_event`] names it from the action).
+    pub feed: Option<(&'static str, i64)>,
+    /// The space of the file or folder it is about.
+    pub space: Option<Space>,
 }
 
 impl Audit {
@@ -45,12 +47,13 @@ impl Audit {
             department_id: None,
             detail: serde_json::Value::Object(Default::default()),
             feed: None,
+            space: None,
         }
     }
 
     /// Also logs the change as `event` about `subject_id` (0: what the write creates).
     pub(crate) fn feed(mut self, event: &'static str, subject_id: i64) -> Self {
-        self.feed = Some(FeedEntry { event, subject_id });
+        self.feed = Some((event, subject_id));
         self
     }
 
@@ -62,6 +65,7 @@ impl Audit {
         };
         let mut audit = Self::new(action, kind, item.id.0, &item.name);
         audit.target_size = Some(item.size);
+        audit.space = Some(item.space);
         if let Space::Department(department) = item.space {
             audit.department_id = Some(department.0);
         }
@@ -159,7 +163,18 @@ impl Core {
         write: impl Future<Output = std::result::Result<T, E>>,
     ) -> std::result::Result<T, E> {
         let action = audits.first().map_or(0, |audit| audit.action);
+        let mut feeds = false;
         for audit in audits {
+            let feed = match audit.feed {
+                Some((event, subject_id)) => Some((event, subject_id)),
+                None => audit::feed_event(audit.action, audit.target_kind).map(|event| (event, audit.target_id)),
+            }
+            .map(|(event, subject_id)| FeedEntry {
+                event,
+                subject_id,
+                space: audit.space,
+            });
+            feeds |= feed.is_some();
             audit::announce(AuditEvent {
                 enterprise_id,
                 action: audit.action,
@@ -173,10 +188,13 @@ impl Core {
                 detail: audit.detail.to_string(),
                 origin: Default::default(),
                 created_at: self.clock.now(),
-                feed: audit.feed,
+                feed,
             });
         }
         let result = write.await;
+        if feeds && result.is_ok() {
+            self.wake_deliveries();
+        }
         let unwritten = audit::pending_count();
         if unwritten > 0 {
             audit::discard_pending();

@@ -247,9 +247,14 @@ impl Core {
 
     /// The query parameters that tell `app` an outcome through a browser redirect, with the
     /// time and a signature under the app's notice key added.
-    pub fn signed_redirect_params(&self, app: AppId, mut params: Vec<(String, String)>) -> Vec<(String, String)> {
+    pub async fn signed_redirect_params(
+        &self,
+        app: AppId,
+        mut params: Vec<(String, String)>,
+    ) -> Result<Vec<(String, String)>> {
         params.push(("timestamp".to_owned(), self.clock.now().to_string()));
-        signed_params(&self.notice_key_of(app), params)
+        let keys = self.signing_keys(app).await?;
+        Ok(signed_params(&keys[0], params))
     }
 }
 

@@ -11,6 +11,7 @@ mod collab;
 mod comment;
 mod convert;
 mod drive;
+mod events;
 mod form_upload;
 mod idempotency;
 mod lists;
@@ -28,6 +29,7 @@ mod tag;
 mod transfer;
 mod usage;
 mod users;
+mod webhook;
 
 use std::sync::Arc;
 
@@ -49,6 +51,7 @@ pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
 pub use comment::CommentView;
 pub use convert::{ConvertedTicket, MAX_CONVERTED_TTL_SECS};
 pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
+pub use events::{EventCursor, EventPage, MAX_EVENT_PAGE};
 pub use form_upload::{DEFAULT_FORM_UPLOAD_SECS, FormUploadRequest, FormUploadTicket};
 pub use lists::Found;
 pub use notice::NoticeSettings;
@@ -70,6 +73,7 @@ pub use transfer::{
     UploadTarget, UploadTicket, VersionView,
 };
 pub use users::{IdentifierType, UserLookup};
+pub use webhook::{WebhookChanges, WebhookView};
 
 /// The domain services over their ports.
 #[derive(Clone)]

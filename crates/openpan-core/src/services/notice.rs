@@ -11,9 +11,10 @@ use crate::error::{Error, NotFoundKind, Result};
 use crate::ids::{AppId, EnterpriseId};
 use crate::model::{App, AppStatus, Page};
 use crate::notice::{
-    LEASE_SECS, MAX_ATTEMPTS, Notice, NoticeSender, NoticeStatus, OutgoingNotice, retry_delay, sign_notice,
+    LEASE_SECS, MAX_ATTEMPTS, MessageKind, Notice, NoticeSender, NoticeStatus, OutgoingNotice, retry_delay,
 };
 use crate::services::Core;
+use crate::webhook::signature_header;
 
 /// Notices one delivery pass claims at most.
 const BATCH: i64 = 32;
@@ -26,8 +27,8 @@ const KEEP_SECS: i64 = 30 * 24 * 3600;
 #[derive(Clone)]
 pub struct NoticeSettings {
     pub sender: Arc<dyn NoticeSender>,
-    /// Called when this node records a notice, so the sender wakes without waiting for its next
-    /// poll.
+    /// Called when this node records a notice or an event, so senders and event-feed readers
+    /// wake without waiting for their next poll.
     pub wake: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -38,15 +39,18 @@ impl Core {
         self
     }
 
-    /// The key an app checks its notices' and redirects' signatures with.
-    pub(crate) fn notice_key_of(&self, app: AppId) -> [u8; 32] {
-        self.key.party_key("notice", app.0)
+    /// Tells this node's senders (and event-feed readers) that something new was recorded.
+    pub(crate) fn wake_deliveries(&self) {
+        if let Some(settings) = &self.notices {
+            (settings.wake)();
+        }
     }
 
-    /// `account/notice_key` (administrators): an app's notice key, hex.
+    /// `account/notice_key` (administrators): an app's current notice key, hex.
     pub async fn notice_key(&self, principal: &Principal, app_id: AppId) -> Result<String> {
         let app = self.administered_app(principal, app_id).await?;
-        Ok(hex::encode(self.notice_key_of(app.id)))
+        let keys = self.signing_keys(app.id).await?;
+        Ok(hex::encode(keys[0]))
     }
 
     /// An app of the enterprise the caller administers.
@@ -89,9 +93,7 @@ impl Core {
                 delivered_at: None,
             })
             .await?;
-        if let Some(settings) = &self.notices {
-            (settings.wake)();
-        }
+        self.wake_deliveries();
         Ok(id)
     }
 
@@ -131,22 +133,23 @@ impl Core {
             // Read at each attempt, so a corrected address is used by the retries.
             Some(url) => {
                 let timestamp = self.clock.now();
-                let signature = sign_notice(&self.notice_key_of(notice.app_id), timestamp, &notice.body);
+                let signature = signature_header(&self.signing_keys(notice.app_id).await?, timestamp, &notice.body);
                 let outgoing = OutgoingNotice {
                     url,
+                    kind: MessageKind::Notice,
                     id: notice.id,
                     event: &notice.event,
                     timestamp,
                     signature: &signature,
                     body: &notice.body,
                 };
-                sender.send(&outgoing).await
+                sender.send(&outgoing).await.map_err(|failure| failure.reason)
             }
             None => Err("the app has no callback address or is not active".to_owned()),
         };
         let now = self.clock.now();
         match sent {
-            Ok(()) => {
+            Ok(_) => {
                 self.repo
                     .finish_notice_attempt(notice.id, NoticeStatus::Delivered, now, None, Some(now))
                     .await?;

@@ -4,6 +4,7 @@ mod admin_enterprise;
 pub(crate) mod admin_user;
 mod collab;
 mod comment;
+pub(crate) mod events;
 mod file;
 mod folder;
 mod items;
@@ -86,6 +87,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/admin/platform/{id}/get_file_manager_info",
             post(platform::file_manager_info),
         )
+        .route("/admin/app/{id}/webhook", get(events::webhook))
+        .route("/admin/app/{id}/webhook/update", post(events::update_webhook))
+        .route("/admin/app/{id}/webhook/deliveries", get(events::deliveries))
+        .route("/admin/app/{id}/webhook/redeliver", post(events::redeliver))
+        .route("/admin/app/{id}/webhook/rotate_key", post(events::rotate_key))
+        .route("/admin/events", get(events::feed))
+        .route("/admin/events/stream", get(events::stream))
+        .route("/events", get(events::feed))
+        .route("/events/stream", get(events::stream))
         .route("/admin/log/action_type_info", post(log::action_type_info))
         .route("/admin/log/log_info", post(log::log_info))
         .route("/admin/log/log_list", post(log::log_list))

@@ -189,6 +189,20 @@ pub async fn notice_key(
     Ok(Json(wire::V1NoticeKey { app_id, notice_key }))
 }
 
+/// `POST account/rotate_notice_key` with `app_id` and optional `grace_period` (seconds, default
+/// a day): a new key; messages carry the previous key's signature too until the grace ends.
+pub async fn rotate_notice_key(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    args: Args,
+) -> Result<Json<wire::RotatedKey>> {
+    let app = AppId(args.i64("app_id")?);
+    let grace = args.params().opt_i64("grace_period")?;
+    crate::api::events::rotated(&state, &principal, app, grace)
+        .await
+        .map(Json)
+}
+
 /// `GET account/list_notices[?app_id&page_id&page_capacity]` (administrators): the notices
 /// sent to the enterprise's apps and how their delivery went, newest first.
 pub async fn list_notices(

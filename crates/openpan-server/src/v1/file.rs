@@ -129,7 +129,7 @@ pub async fn upload(State(state): State<AppState>, request: Request) -> Result<R
             .map_err(ApiError::from)
     };
     match &form.redirect_url {
-        Some(redirect) => Ok(redirect_with_outcome(&state, &form, redirect, &outcome)),
+        Some(redirect) => Ok(redirect_with_outcome(&state, &form, redirect, &outcome).await),
         None => {
             let detail = outcome?;
             Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)).into_response())
@@ -141,7 +141,7 @@ pub async fn upload(State(state): State<AppState>, request: Request) -> Result<R
 /// `file_id`, `file_name`, `size`, `sha1`, `folder_id` on success; `error` (the `/api/v2`
 /// code) and `error_field` on failure; `state` when the app gave one; `timestamp` and
 /// `signature` always.
-fn redirect_with_outcome(
+async fn redirect_with_outcome(
     state: &AppState,
     form: &FormUpload,
     redirect: &str,
@@ -168,7 +168,10 @@ fn redirect_with_outcome(
     if let Some(app_state) = &form.state {
         add("state", app_state.clone());
     }
-    let signed = state.core.signed_redirect_params(form.app_id, params);
+    let signed = match state.core.signed_redirect_params(form.app_id, params).await {
+        Ok(signed) => signed,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
     // The address was checked when the token was issued; a parse failure here is a bug.
     let Ok(mut url) = url::Url::parse(redirect) else {
         return ApiError::new(openpan_types::ErrorCode::InternalServerError).into_response();

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/auth_config", get(account::auth_config))
         .route("/account/update_auth_config", post(account::update_auth_config))
         .route("/account/notice_key", get(account::notice_key))
+        .route("/account/rotate_notice_key", post(account::rotate_notice_key))
         .route("/account/list_notices", get(account::list_notices))
         .route("/file/upload_token", post(file::upload_token))
         .route("/file/download_url", get(file::download_url))

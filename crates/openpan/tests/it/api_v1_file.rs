@@ -2,22 +2,15 @@
 //! browser posts a form with it straight to openpan, and the app learns the outcome from a
 //! signed redirect and a signed notice at its callback address. Plus download URLs.
 
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha1::Digest;
 
-use crate::harness::{HttpSink, TestApp, assert_api_error, form_body};
+use crate::harness::{HttpSink, TestApp, assert_api_error, form_body, hmac_hex};
 
 /// "销售数据" in GB18030.
 const GB18030_SALES_DATA: &str = "cffacadbcafdbedd";
 
 const BOUNDARY: &str = "----openpanFormBoundary7MA4YWxkTrZu0gW";
-
-fn hmac_hex(key: &[u8], message: &[u8]) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
-    mac.update(message);
-    hex::encode(mac.finalize().into_bytes())
-}
 
 /// A client that shows redirects instead of following them, as a test of what the browser
 /// is told.
@@ -45,10 +38,13 @@ impl TestApp {
         self.post_ok("/api/v1/file/upload_token", token, &body).await
     }
 
-    /// Sets the tenant's app's callback address.
+    /// Sets the tenant's app's callback address for notices only: the app's webhook (which
+    /// would send every event there too) is turned off, so the receiver counts notices.
     async fn set_callback_url(&self, admin: &str, url: &str) {
         let body = json!({"app_id": self.tenant.app_id, "callback_url": url});
         self.post_ok("/api/v1/account/update_auth_config", admin, &body).await;
+        let path = format!("/api/v2/admin/app/{}/webhook/update", self.tenant.app_id);
+        self.post_ok(&path, admin, &json!({"status": "disabled"})).await;
     }
 
     /// The app's notice key, as its administrators read it.

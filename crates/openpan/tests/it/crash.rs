@@ -13,6 +13,11 @@ use crate::harness::{TestApp, local_blobs};
 
 /// A separate `openpan serve` process over the test app's data dir, database and blob store.
 pub(crate) fn start_node(app: &TestApp) -> (Child, String) {
+    start_node_with(app, &[])
+}
+
+/// [`start_node`] with more settings (`OPENPAN_*` variables).
+pub(crate) fn start_node_with(app: &TestApp, settings: &[(&str, &str)]) -> (Child, String) {
     let config = &app.config;
     let mut command = Command::new(env!("CARGO_BIN_EXE_openpan"));
     command
@@ -35,6 +40,9 @@ pub(crate) fn start_node(app: &TestApp) -> (Child, String) {
         if let Some(value) = value {
             command.env(name, value);
         }
+    }
+    for (name, value) in settings {
+        command.env(name, value);
     }
     let mut child = command.spawn().expect("openpan starts");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());

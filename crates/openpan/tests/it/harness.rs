@@ -528,6 +528,14 @@ pub fn day_after(now: i64, days: i64) -> String {
         .to_string()
 }
 
+/// HMAC-SHA256 of `message` under `key`, lowercase hex: how receivers check signatures.
+pub fn hmac_hex(key: &[u8], message: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// One request an [`HttpSink`] received.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -559,6 +567,15 @@ pub struct HttpSink {
 
 impl HttpSink {
     pub async fn start(answer: impl Fn(usize, &[u8]) -> (u16, String) + Send + Sync + 'static) -> Self {
+        Self::start_slow(std::time::Duration::ZERO, answer).await
+    }
+
+    /// [`HttpSink::start`] with a receiver that takes `delay` over each answer (after recording
+    /// the request), as a busy one does.
+    pub async fn start_slow(
+        delay: std::time::Duration,
+        answer: impl Fn(usize, &[u8]) -> (u16, String) + Send + Sync + 'static,
+    ) -> Self {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -611,6 +628,7 @@ impl HttpSink {
                         seen.len()
                     };
                     let (status, reply) = answer(count, &body);
+                    tokio::time::sleep(delay).await;
                     let response = format!(
                         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
                         reply.len()

@@ -15,6 +15,7 @@ mod demos;
 mod department_space;
 mod drive;
 mod drive_transfer;
+mod events;
 mod harness;
 mod isolation;
 mod listing_cache;

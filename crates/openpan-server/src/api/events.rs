@@ -1,0 +1,334 @@
+//! `/api/v2/events` (the event feed: pages, long-poll and server-sent events; `admin/events`
+//! for enterprise tokens) and `/api/v2/admin/app/{id}/webhook*` (where delivery to an app's
+//! callback address stands, its attempts, redelivery and key rotation).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use openpan_core::auth::Principal;
+use openpan_core::ids::AppId;
+use openpan_core::model::Page;
+use openpan_core::services::{EventCursor, EventPage, WebhookChanges, WebhookView};
+use openpan_core::webhook::{WebhookAttempt, WebhookStatus};
+use openpan_types as wire;
+
+use crate::AppState;
+use crate::error::{ApiError, Result};
+use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64, lenient_string};
+
+/// Events a page holds unless asked otherwise.
+const DEFAULT_LIMIT: i64 = 100;
+/// The longest a long-poll waits.
+const MAX_WAIT_SECS: i64 = 60;
+/// How often a waiting reader looks again for events other nodes recorded.
+const POLL: Duration = Duration::from_secs(1);
+/// How long one server-sent-events connection lasts; the client reconnects with
+/// `Last-Event-ID` (so a revoked token stops reading within this).
+const STREAM_SECS: u64 = 600;
+
+/// `GET events` / `admin/events` (`cursor`, `limit`, `wait` seconds; `text/event-stream`
+/// in `Accept` streams instead), and `GET events/stream`.
+pub async fn feed(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Response> {
+    let streams = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/event-stream"));
+    if streams {
+        return stream(State(state), Caller(principal), headers, params).await;
+    }
+    let cursor = cursor_of(&params, None)?;
+    let limit = params.opt_i64("limit")?.unwrap_or(DEFAULT_LIMIT);
+    let wait = params.opt_i64("wait")?.unwrap_or(0);
+    if !(0..=MAX_WAIT_SECS).contains(&wait) {
+        return Err(ApiError::field("wait", "应在0到60之间"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(wait.unsigned_abs());
+    let mut recorded = state.events.subscribe();
+    let mut cursor = cursor;
+    loop {
+        recorded.mark_unchanged();
+        let page = state.core.event_feed(&principal, cursor, limit).await?;
+        let now = Instant::now();
+        if !page.events.is_empty() || page.has_more || now >= deadline {
+            return Ok(Json(page_of(page)).into_response());
+        }
+        // Nothing yet: wait from where this read stopped (past events the caller may not see).
+        cursor = EventCursor::After(page.cursor);
+        let _ = tokio::time::timeout((deadline - now).min(POLL), recorded.changed()).await;
+    }
+}
+
+/// `GET events/stream`: server-sent events from `cursor` (or the `Last-Event-ID` header),
+/// each with the event's id, type and JSON; the connection ends after ten minutes.
+pub async fn stream(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Response> {
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let cursor = cursor_of(&params, resume.as_deref())?;
+    // The first read answers errors (a bad token's enterprise, a closed account) as errors.
+    let first = state.core.event_feed(&principal, cursor, DEFAULT_LIMIT).await?;
+    let reader = Reader {
+        state: state.clone(),
+        principal,
+        recorded: state.events.subscribe(),
+        first: Some(first),
+        cursor: 0,
+        ends: Instant::now() + Duration::from_secs(STREAM_SECS),
+    };
+    let events = futures_util::stream::unfold(reader, Reader::next)
+        .flat_map(futures_util::stream::iter)
+        .map(Ok::<_, Infallible>);
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+struct Reader {
+    state: AppState,
+    principal: Principal,
+    recorded: tokio::sync::watch::Receiver<u64>,
+    first: Option<EventPage>,
+    cursor: i64,
+    ends: Instant,
+}
+
+impl Reader {
+    /// The next non-empty batch of frames, or `None` when the connection's time is up or the
+    /// database failed (the client reconnects).
+    async fn next(mut self) -> Option<(Vec<Event>, Self)> {
+        loop {
+            let page = match self.first.take() {
+                Some(page) => page,
+                None => {
+                    if Instant::now() >= self.ends {
+                        return None;
+                    }
+                    self.recorded.mark_unchanged();
+                    match self
+                        .state
+                        .core
+                        .event_feed(&self.principal, EventCursor::After(self.cursor), DEFAULT_LIMIT)
+                        .await
+                    {
+                        Ok(page) => page,
+                        Err(error) => {
+                            tracing::warn!(?error, "an event stream stopped");
+                            return None;
+                        }
+                    }
+                }
+            };
+            self.cursor = page.cursor;
+            if !page.events.is_empty() {
+                let frames = page
+                    .events
+                    .iter()
+                    .map(|event| {
+                        Event::default()
+                            .id(event.seq.to_string())
+                            .event(event.event.as_str())
+                            .data(event.to_json().to_string())
+                    })
+                    .collect();
+                return Some((frames, self));
+            }
+            if !page.has_more {
+                let left = self.ends.saturating_duration_since(Instant::now());
+                let _ = tokio::time::timeout(left.min(POLL), self.recorded.changed()).await;
+            }
+        }
+    }
+}
+
+fn cursor_of(params: &Params, fallback: Option<&str>) -> Result<EventCursor> {
+    match params.opt_str("cursor").or(fallback) {
+        None => Ok(EventCursor::After(0)),
+        Some(raw) => EventCursor::parse(raw).ok_or_else(|| ApiError::field("cursor", "应为事件id或now")),
+    }
+}
+
+fn page_of(page: EventPage) -> wire::EventPage {
+    wire::EventPage {
+        events: page.events.iter().map(|event| event.to_json()).collect(),
+        cursor: page.cursor.to_string(),
+        has_more: page.has_more,
+    }
+}
+
+fn webhook_of(view: WebhookView) -> wire::Webhook {
+    let hook = view.webhook.as_ref();
+    wire::Webhook {
+        app_id: view.app.id.0,
+        callback_url: view.app.callback_url.clone(),
+        status: hook.map_or("none", |hook| hook.status.as_str()).to_owned(),
+        disabled_reason: hook.and_then(|hook| hook.disabled_reason.clone()),
+        events: hook.map_or_else(|| vec!["*".to_owned()], |hook| hook.subscription.patterns().to_vec()),
+        delivered_event_id: hook.map_or(view.latest_event, |hook| hook.cursor),
+        latest_event_id: view.latest_event,
+        failures: hook.map_or(0, |hook| hook.failures),
+        failing_since: hook.and_then(|hook| hook.failing_since),
+        next_attempt_at: hook
+            .filter(|hook| hook.status == WebhookStatus::Active)
+            .map(|hook| hook.next_attempt_at),
+        key_generation: hook.map_or(0, |hook| hook.key_generation),
+        previous_key_valid_until: hook.and_then(|hook| hook.previous_key_until),
+    }
+}
+
+fn attempt_of(attempt: WebhookAttempt) -> wire::WebhookAttempt {
+    wire::WebhookAttempt {
+        id: attempt.id,
+        event_id: attempt.seq,
+        delivered: attempt.succeeded(),
+        event: attempt.event,
+        redelivery: attempt.redelivery,
+        status_code: attempt.status_code,
+        error: attempt.error,
+        duration_ms: attempt.duration_ms,
+        attempted_at: attempt.attempted_at,
+    }
+}
+
+/// `GET admin/app/{id}/webhook`.
+pub async fn webhook(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+) -> Result<Json<wire::Webhook>> {
+    let view = state.core.webhook_info(&principal, AppId(id)).await?;
+    Ok(Json(webhook_of(view)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WebhookArgs {
+    /// A comma-separated string or an array of patterns.
+    #[serde(default)]
+    events: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    skip_backlog: Option<bool>,
+}
+
+/// `POST admin/app/{id}/webhook/update` with any of `events`, `status` (active|disabled) and
+/// `skip_backlog`.
+pub async fn update_webhook(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<WebhookArgs>,
+) -> Result<Json<wire::Webhook>> {
+    let events = match args.events {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(list)) => Some(list),
+        Some(serde_json::Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|item| item.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ApiError::field("events", "类型错误"))?
+                .join(","),
+        ),
+        Some(_) => return Err(ApiError::field("events", "类型错误")),
+    };
+    let status = args
+        .status
+        .map(|raw| WebhookStatus::parse(&raw).ok_or_else(|| ApiError::field("status", "应为active或disabled")))
+        .transpose()?;
+    let changes = WebhookChanges {
+        events,
+        status,
+        skip_backlog: args.skip_backlog.unwrap_or(false),
+    };
+    let view = state.core.update_webhook(&principal, AppId(id), changes).await?;
+    Ok(Json(webhook_of(view)))
+}
+
+/// `GET admin/app/{id}/webhook/deliveries[?page_id&page_capacity]`.
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    params: Params,
+) -> Result<Json<wire::WebhookAttemptPage>> {
+    let page = Page::parse(params.opt_i64("page_id")?, params.opt_i64("page_capacity")?)?;
+    let (attempts, total) = state.core.webhook_attempts(&principal, AppId(id), page).await?;
+    Ok(Json(wire::WebhookAttemptPage {
+        deliveries: attempts.into_iter().map(attempt_of).collect(),
+        total_count: total,
+        page_id: page.page_id,
+        page_capacity: page.capacity,
+        page_count: page.page_count(total),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RedeliverArgs {
+    #[serde(default, deserialize_with = "lenient_i64")]
+    event_id: Option<i64>,
+}
+
+/// `POST admin/app/{id}/webhook/redeliver` with `event_id`: sends it again now.
+pub async fn redeliver(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<RedeliverArgs>,
+) -> Result<Json<wire::WebhookAttempt>> {
+    let event = args.event_id.ok_or_else(|| ApiError::field("event_id", "不能为空"))?;
+    let attempt = state.core.redeliver_event(&principal, AppId(id), event).await?;
+    Ok(Json(attempt_of(attempt)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RotateArgs {
+    /// Seconds the previous key keeps signing (default a day).
+    #[serde(default, deserialize_with = "lenient_i64")]
+    grace_period: Option<i64>,
+}
+
+/// `POST admin/app/{id}/webhook/rotate_key` (optional `grace_period` seconds).
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    PathId(id): PathId,
+    JsonBody(args): JsonBody<RotateArgs>,
+) -> Result<Json<wire::RotatedKey>> {
+    rotated(&state, &principal, AppId(id), args.grace_period)
+        .await
+        .map(Json)
+}
+
+/// A key rotation's answer, for `/api/v2` and `/api/v1` alike.
+pub(crate) async fn rotated(
+    state: &AppState,
+    principal: &Principal,
+    app: AppId,
+    grace: Option<i64>,
+) -> Result<wire::RotatedKey> {
+    let (notice_key, key_generation, previous_until) = state.core.rotate_notice_key(principal, app, grace).await?;
+    Ok(wire::RotatedKey {
+        app_id: app.0,
+        notice_key,
+        key_generation,
+        previous_key_valid_until: previous_until,
+    })
+}

@@ -1,0 +1,97 @@
+//! The event feed (`/api/v2/events`) and webhook administration (`/api/v2/admin/app/{id}/webhook`).
+
+use serde::Serialize;
+
+/// `GET events`: events after the cursor, oldest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventPage {
+    /// Each as webhooks send it: `id` (the cursor value after it), `event`, `enterprise_id`,
+    /// `created_at`, `subject_id`, `target` (`type`, `id`, `name`), `operator_id`, `app_id`
+    /// and `data` (what changed).
+    pub events: Vec<serde_json::Value>,
+    /// Pass as `cursor` to continue after this page (it moves past events the caller may not
+    /// see, too).
+    pub cursor: String,
+    /// More events were waiting than this page held: read again at once.
+    pub has_more: bool,
+}
+
+/// An app's webhook: where delivery of its enterprise's events stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct Webhook {
+    /// The app.
+    pub app_id: i64,
+    /// Where events are POSTed; null when the app has none (nothing is delivered).
+    pub callback_url: Option<String>,
+    /// `active`, `disabled`, or `none` (never started: the app has had no callback address).
+    pub status: String,
+    /// Why it is disabled.
+    pub disabled_reason: Option<String>,
+    /// The event patterns it receives (`*`, `file.*`, `collab.invited` …).
+    pub events: Vec<String>,
+    /// The last event delivered (or passed over as not subscribed).
+    pub delivered_event_id: i64,
+    /// The enterprise's newest event.
+    pub latest_event_id: i64,
+    /// Failed attempts in a row at the next event.
+    pub failures: i64,
+    /// Since when the next event has been failing.
+    pub failing_since: Option<i64>,
+    /// When the next attempt is due (epoch seconds).
+    pub next_attempt_at: Option<i64>,
+    /// The signing key's generation (0 before any rotation).
+    pub key_generation: i64,
+    /// Until when the previous key signs too, after a rotation.
+    pub previous_key_valid_until: Option<i64>,
+}
+
+/// One attempt to deliver an event.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookAttempt {
+    /// The attempt's id.
+    pub id: i64,
+    /// The event's id (also its `X-Openpan-Event-Id` header).
+    pub event_id: i64,
+    /// The event type.
+    pub event: String,
+    /// Asked for by an administrator, outside the ordered delivery.
+    pub redelivery: bool,
+    /// What the receiver answered; null when it did not answer.
+    pub status_code: Option<u16>,
+    /// Whether the receiver took it (answered 2xx).
+    pub delivered: bool,
+    /// Why not.
+    pub error: Option<String>,
+    /// How long the attempt took.
+    pub duration_ms: i64,
+    /// When it was made (epoch seconds).
+    pub attempted_at: i64,
+}
+
+/// `GET admin/app/{id}/webhook/deliveries`: newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookAttemptPage {
+    /// This page's attempts.
+    pub deliveries: Vec<WebhookAttempt>,
+    /// Attempts in all (a month is kept).
+    pub total_count: i64,
+    /// The page, from 0.
+    pub page_id: i64,
+    /// Attempts per page.
+    pub page_capacity: i64,
+    /// Pages in all.
+    pub page_count: i64,
+}
+
+/// A rotated signing key.
+#[derive(Debug, Clone, Serialize)]
+pub struct RotatedKey {
+    /// The app.
+    pub app_id: i64,
+    /// The new key, 64 hex characters (HMAC-SHA256).
+    pub notice_key: String,
+    /// The new key's generation.
+    pub key_generation: i64,
+    /// Until when messages are also signed with the previous key.
+    pub previous_key_valid_until: i64,
+}
