@@ -48,8 +48,24 @@ pub(crate) enum ClientCheck {
 /// A token request after the facade has read its parameters.
 #[derive(Debug, Clone)]
 pub enum Grant {
-    JwtSimple { assertion: String },
-    RefreshToken { refresh_token: String },
+    JwtSimple {
+        assertion: String,
+    },
+    RefreshToken {
+        refresh_token: String,
+    },
+    /// The app acting for its enterprise (RFC 6749 §4.4): an enterprise token, `scope: admin`.
+    ClientCredentials,
+}
+
+/// What RFC 7662 introspection tells about an active access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Introspection {
+    pub scope: &'static str,
+    /// The client id of the app the token was issued to.
+    pub client_id: String,
+    pub subject: Subject,
+    pub expires_at: i64,
 }
 
 /// A freshly issued token pair (plaintext: shown to the client once, stored only hashed).
@@ -225,7 +241,63 @@ impl Core {
         match grant {
             Grant::JwtSimple { assertion } => self.grant_jwt_simple(&app, &assertion).await,
             Grant::RefreshToken { refresh_token } => self.grant_refresh_token(&app, &refresh_token).await,
+            Grant::ClientCredentials => self.store_token(app.id, Subject::Enterprise(app.enterprise_id)).await,
         }
+    }
+
+    /// RFC 7009 revocation: the app's own access or refresh token ends, with its pair. Whatever
+    /// else is presented (malformed, unknown, expired, another app's) changes nothing and is
+    /// not told apart, so the endpoint reveals nothing about tokens.
+    pub async fn revoke_token(&self, credentials: &ClientCredentials, token: &str) -> Result<()> {
+        let app = self.authenticate_client(credentials).await?;
+        let Some((token_id, secret)) = split_token(token) else {
+            return Ok(());
+        };
+        let Some((owner, access_hash, refresh_hash)) = self.repo.find_token_pair(token_id).await? else {
+            return Ok(());
+        };
+        let access = self.key.verify(secret, &access_hash);
+        let refresh = refresh_hash.is_some_and(|hash| self.key.verify(secret, &hash));
+        if owner == app.id && (access || refresh) && self.repo.delete_token_pair(token_id).await? {
+            self.after_revocation().await?;
+        }
+        Ok(())
+    }
+
+    /// RFC 7662 introspection by an app of the token's enterprise: what an active access token
+    /// stands for; `None` for anything else (expired, revoked, malformed, a refresh token,
+    /// another enterprise's).
+    pub async fn introspect_token(
+        &self,
+        credentials: &ClientCredentials,
+        token: &str,
+    ) -> Result<Option<Introspection>> {
+        let app = self.authenticate_client(credentials).await?;
+        let Some((token_id, secret)) = split_token(token) else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let Some(record) = self.repo.find_access_token(token_id, now).await? else {
+            return Ok(None);
+        };
+        if !self.key.verify(secret, &record.access_hash) {
+            return Ok(None);
+        }
+        let enterprise = match record.subject {
+            Subject::Enterprise(enterprise) | Subject::User(enterprise, _) => enterprise,
+        };
+        if enterprise != app.enterprise_id {
+            return Ok(None);
+        }
+        let Some(issued_to) = self.repo.find_app(record.app_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Introspection {
+            scope: record.subject.scope(),
+            client_id: issued_to.client_id,
+            subject: record.subject,
+            expires_at: record.access_expires_at,
+        }))
     }
 
     async fn grant_jwt_simple(&self, app: &App, assertion: &str) -> Result<IssuedToken> {
@@ -394,7 +466,7 @@ impl Core {
         if access_id != token_id {
             return Err(unusable());
         }
-        let (app, access_hash) = self.repo.find_token_pair(token_id).await?.ok_or_else(unusable)?;
+        let (app, access_hash, _) = self.repo.find_token_pair(token_id).await?.ok_or_else(unusable)?;
         if !self.key.verify(access_secret, &access_hash) {
             return Err(unusable());
         }

@@ -188,9 +188,11 @@ pub trait TokenRepo: Send + Sync {
     /// Stores a token pair issued without an assertion (the OA dialect's `get-token`).
     /// Errors: `Conflict(AppInactive)` when the app is not active (nothing is stored).
     async fn create_token(&self, token: NewToken) -> RepoResult<TokenId>;
-    /// The app a token pair was issued to and its access token's hash, while the pair exists
-    /// (expired or not).
-    async fn find_token_pair(&self, id: TokenId) -> RepoResult<Option<(AppId, Vec<u8>)>>;
+    /// The app a token pair was issued to and its access and (unused) refresh tokens' hashes,
+    /// while the pair exists (expired or not).
+    async fn find_token_pair(&self, id: TokenId) -> RepoResult<Option<(AppId, Vec<u8>, Option<Vec<u8>>)>>;
+    /// Deletes a token pair (revocation) and bumps the revocation epoch; false when it was gone.
+    async fn delete_token_pair(&self, id: TokenId) -> RepoResult<bool>;
     /// Atomic: deletes the unexpired pair `old` and stores `replacement` for the same app and
     /// subject, its refresh token no longer-lived than the old one's (and unusable if the old
     /// one was used), its access token no longer-lived than that. `None` when `old` is gone

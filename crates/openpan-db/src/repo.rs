@@ -1014,13 +1014,29 @@ impl TokenRepo for SqlRepo {
         })
     }
 
-    async fn find_token_pair(&self, id: TokenId) -> RepoResult<Option<(AppId, Vec<u8>)>> {
+    async fn find_token_pair(&self, id: TokenId) -> RepoResult<Option<(AppId, Vec<u8>, Option<Vec<u8>>)>> {
         let query = Query::select()
-            .columns([OauthToken::AppId, OauthToken::AccessHash])
+            .columns([OauthToken::AppId, OauthToken::AccessHash, OauthToken::RefreshHash])
             .from(OauthToken::Table)
             .and_where(Expr::col(OauthToken::TokenId).eq(id.0))
             .to_owned();
-        Ok(fetch_optional!(self, query => (i64, Vec<u8>))?.map(|(app, hash)| (AppId(app), hash)))
+        Ok(fetch_optional!(self, query => (i64, Vec<u8>, Option<Vec<u8>>))?
+            .map(|(app, access, refresh)| (AppId(app), access, refresh)))
+    }
+
+    async fn delete_token_pair(&self, id: TokenId) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
+            let deleted =
+                exec!(&mut *tx, builder, "delete from oauth_token where token_id = ?", id.0).map_err(other)?;
+            if deleted.rows_affected() == 0 {
+                return Ok(false);
+            }
+            // Nodes that cached the token's check must stop trusting it.
+            execute!(&mut *tx, builder, bump_revocation_epoch())?;
+            commit!(tx, builder)?;
+            Ok(true)
+        })
     }
 
     async fn replace_token(

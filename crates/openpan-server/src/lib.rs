@@ -155,6 +155,8 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))
         .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/oauth/introspect", post(oauth::introspect))
         .merge(web_routes())
         .merge(auth_service::routes())
         .merge(oa::routes())

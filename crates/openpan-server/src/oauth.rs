@@ -1,4 +1,6 @@
-//! `POST /oauth/token`: RFC 6749 shaped, with the platform's `jwt_simple` grant.
+//! `POST /oauth/token` (RFC 6749 shaped, with the platform's `jwt_simple` grant),
+//! `POST /oauth/revoke` (RFC 7009) and `POST /oauth/introspect` (RFC 7662), all with the app's
+//! client authentication and the per-address budget of the token endpoint.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -54,13 +56,29 @@ fn required<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Result<&
 }
 
 /// The grants `POST /oauth/token` takes.
-pub(crate) const GRANT_TYPES: [&str; 2] = ["jwt_simple", "refresh_token"];
+pub(crate) const GRANT_TYPES: [&str; 3] = ["jwt_simple", "refresh_token", "client_credentials"];
 
 pub async fn token(State(state): State<AppState>, request: Request) -> Response {
+    metered(&state, request, grant).await
+}
+
+pub async fn revoke(State(state): State<AppState>, request: Request) -> Response {
+    metered(&state, request, revocation).await
+}
+
+pub async fn introspect(State(state): State<AppState>, request: Request) -> Response {
+    metered(&state, request, introspection).await
+}
+
+/// Runs an endpoint under the per-address budget charged before any credential check.
+async fn metered<F>(state: &AppState, request: Request, endpoint: F) -> Response
+where
+    F: AsyncFnOnce(&AppState, Request) -> Result<Response, OAuthError>,
+{
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let decision = state.charge_token_endpoint(peer).await;
     let mut response = if decision.allowed {
-        match grant(&state, request).await {
+        match endpoint(state, request).await {
             Ok(response) => response,
             Err(err) => err.into_response(),
         }
@@ -69,6 +87,66 @@ pub async fn token(State(state): State<AppState>, request: Request) -> Response 
     };
     crate::ratelimit::stamp(response.headers_mut(), &decision);
     response
+}
+
+/// The request's parameters (query and form) and the client credentials it presents.
+async fn read_form(request: Request) -> Result<(HashMap<String, String>, ClientCredentials), OAuthError> {
+    let (parts, body) = request.into_parts();
+    let body: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| invalid_request("request body too large"))?;
+    let parameters = query_and_form(parts.uri.query(), &body);
+    let credentials = client_credentials(&parts.headers, &parameters)?;
+    Ok((parameters, credentials))
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// RFC 7009: 200 with an empty body whether or not anything was revoked.
+async fn revocation(state: &AppState, request: Request) -> Result<Response, OAuthError> {
+    let (parameters, credentials) = read_form(request).await?;
+    let token = required(&parameters, "token")?;
+    state.core.revoke_token(&credentials, token).await.map_err(OAuthError)?;
+    Ok(no_store(StatusCode::OK.into_response()))
+}
+
+/// RFC 7662: `{"active": false}` for anything but an active access token of the caller's
+/// enterprise.
+async fn introspection(state: &AppState, request: Request) -> Result<Response, OAuthError> {
+    use openpan_core::model::Subject;
+    let (parameters, credentials) = read_form(request).await?;
+    let token = required(&parameters, "token")?;
+    let found = state
+        .core
+        .introspect_token(&credentials, token)
+        .await
+        .map_err(OAuthError)?;
+    let body = match found {
+        None => openpan_types::Introspection::inactive(),
+        Some(active) => {
+            let (enterprise, user) = match active.subject {
+                Subject::Enterprise(enterprise) => (enterprise, None),
+                Subject::User(enterprise, user) => (enterprise, Some(user)),
+            };
+            openpan_types::Introspection {
+                active: true,
+                scope: Some(active.scope.to_owned()),
+                client_id: Some(active.client_id),
+                token_type: Some("bearer".to_owned()),
+                exp: Some(active.expires_at),
+                sub: Some(user.map_or_else(|| enterprise.0.to_string(), |user| user.0.to_string())),
+                sub_type: Some(if user.is_some() { "user" } else { "enterprise" }.to_owned()),
+                enterprise_id: Some(enterprise.0),
+                user_id: user.map(|user| user.0),
+            }
+        }
+    };
+    Ok(no_store(Json(body).into_response()))
 }
 
 /// 429 in the token endpoint's RFC 6749 shape, with the platform's `rate_limit` code.
@@ -85,13 +163,9 @@ fn rate_limited(retry_after_secs: u64) -> Response {
 }
 
 async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthError> {
-    let (parts, body) = request.into_parts();
-    let body: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| invalid_request("request body too large"))?;
-    let parameters = query_and_form(parts.uri.query(), &body);
-    let credentials = client_credentials(&parts.headers, &parameters)?;
+    let (parameters, credentials) = read_form(request).await?;
     let grant = match parameters.get("grant_type").map(String::as_str) {
+        Some("client_credentials") => Grant::ClientCredentials,
         Some("jwt_simple") => Grant::JwtSimple {
             assertion: required(&parameters, "assertion")?.to_owned(),
         },
@@ -113,9 +187,5 @@ async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthErro
         token_type: "bearer".to_owned(),
         expires_in: issued.expires_in,
     };
-    let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(no_store(Json(body).into_response()))
 }

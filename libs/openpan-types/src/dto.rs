@@ -4,6 +4,55 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorItem;
 
+/// `POST /oauth/introspect` (RFC 7662): only `active` when the token is not an active access
+/// token of the caller's enterprise.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Introspection {
+    /// Whether the token is an active access token.
+    pub active: bool,
+    /// `admin` (an enterprise token) or `all` (a user token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The client id of the app the token was issued to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// `bearer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// When it expires (epoch seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// The user id, or the enterprise id for an enterprise token, as a string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// `user` or `enterprise`, as `jwt_simple` names subjects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_type: Option<String>,
+    /// The enterprise the token acts in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enterprise_id: Option<i64>,
+    /// The user, for a user token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
+}
+
+impl Introspection {
+    /// The answer for anything that is not an active access token.
+    pub fn inactive() -> Self {
+        Self {
+            active: false,
+            scope: None,
+            client_id: None,
+            token_type: None,
+            exp: None,
+            sub: None,
+            sub_type: None,
+            enterprise_id: None,
+            user_id: None,
+        }
+    }
+}
+
 /// `POST /oauth/token` success body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {

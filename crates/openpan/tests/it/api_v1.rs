@@ -410,7 +410,10 @@ async fn the_authentication_configuration_lists_the_apps_and_edits_their_setting
     let apps = config["apps"].as_array().unwrap();
     assert_eq!(apps.len(), 2);
     assert_eq!(apps[0]["client_id"], app.tenant.client_id.as_str());
-    assert_eq!(apps[0]["grant_types"], json!(["jwt_simple", "refresh_token"]));
+    assert_eq!(
+        apps[0]["grant_types"],
+        json!(["jwt_simple", "refresh_token", "client_credentials"])
+    );
     assert_eq!(apps[1]["name"], "HR sync");
     assert_eq!(apps[1]["user_field"], "any");
     assert!(

@@ -37,6 +37,20 @@ impl TestApp {
     }
 }
 
+/// The webhook once its sender has recorded `failures` failures in a row (a receiver sees a
+/// request before the sender has recorded how it went).
+async fn after_failures(app: &TestApp, admin: &str, failures: i64) -> Value {
+    let mut info = Value::Null;
+    for _ in 0..200 {
+        info = app.get_ok(&app.webhook_path(""), admin).await;
+        if info["failures"] == failures {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    info
+}
+
 fn event_id(received: &Received) -> i64 {
     received.json()["id"].as_i64().unwrap()
 }
@@ -188,14 +202,15 @@ async fn a_failing_receiver_holds_its_queue_is_retried_and_after_a_day_is_disabl
     app.mkdir(&token, 0, "二").await;
 
     hook.wait_for(1).await;
+    let info = after_failures(&app, &admin, 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(hook.received().len(), 1, "the second event waits behind the first");
-    let info = app.get_ok(&app.webhook_path(""), &admin).await;
     assert_eq!(info["failures"], 1);
     assert_eq!(info["failing_since"], app.now());
     assert_eq!(info["next_attempt_at"], app.now() + 30);
     app.clock.advance(30);
     hook.wait_for(2).await;
+    after_failures(&app, &admin, 2).await;
     app.clock.advance(60);
     let all = hook.wait_for(4).await;
     let ids: Vec<i64> = all.iter().map(event_id).collect();
@@ -219,6 +234,7 @@ async fn a_failing_receiver_holds_its_queue_is_retried_and_after_a_day_is_disabl
     app.hook_to(&admin, &broken.url).await;
     let stuck = app.mkdir(&token, 0, "三").await["id"].as_i64().unwrap();
     broken.wait_for(1).await;
+    after_failures(&app, &admin, 1).await;
     app.clock.advance(24 * 3600);
     broken.wait_for(2).await;
     // A day on, the tokens of before have expired.

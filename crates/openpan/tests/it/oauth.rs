@@ -420,3 +420,177 @@ async fn another_apps_guesses_at_a_refresh_token_id_do_not_spoil_the_real_refres
         "the owner's refresh succeeds whatever else is in flight"
     );
 }
+
+/// `POST /oauth/{endpoint}` with the tenant's Basic credentials and a form.
+async fn oauth_form(
+    app: &TestApp,
+    tenant: &crate::harness::Tenant,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}/oauth/{endpoint}", app.url))
+        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn client_credentials_give_the_app_an_enterprise_token() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let response = oauth_form(&app, tenant, "token", &[("grant_type", "client_credentials")]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let token: Value = response.json().await.unwrap();
+    assert_eq!(token["scope"], "admin");
+    assert_eq!(token["expires_in"], 6 * 3600);
+    let access = token["access_token"].as_str().unwrap();
+    let info = app.get_ok("/api/v2/admin/enterprise/info", access).await;
+    assert_eq!(info["id"], tenant.enterprise_id, "{info}");
+    assert_eq!(info["name"], "Acme");
+    assert_eq!(
+        app.get("/api/v2/user/info", access).await.status(),
+        403,
+        "an enterprise token is not a user"
+    );
+    // client_secret_post works too; a wrong secret is an unknown client.
+    let posted = app
+        .client
+        .post(format!("{}/oauth/token", app.url))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &tenant.client_id),
+            ("client_secret", &tenant.client_secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let wrong = app
+        .client
+        .post(format!("{}/oauth/token", app.url))
+        .basic_auth(&tenant.client_id, Some("wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(wrong, 401, "invalid_client").await;
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once_with_its_refresh_token() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let user_id = app.create_user(tenant, "Li Lei", "lilei@acme.test").await;
+    let first = app.token(tenant, "user", user_id).await;
+    let access = first["access_token"].as_str().unwrap().to_owned();
+    let refresh = first["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v2/user/info", &access).await.status(), 200);
+
+    // Revoking by the access token ends the pair: the refresh token is gone too.
+    let revoked = oauth_form(&app, tenant, "revoke", &[("token", &access)]).await;
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(app.get("/api/v2/user/info", &access).await.status(), 401);
+    assert_oauth_error(app.refresh(tenant, &refresh).await, 400, "invalid_grant").await;
+
+    // Revoking by the refresh token ends the access token.
+    let second = app.token(tenant, "user", user_id).await;
+    let access = second["access_token"].as_str().unwrap();
+    let refresh = second["refresh_token"].as_str().unwrap();
+    let revoked = oauth_form(
+        &app,
+        tenant,
+        "revoke",
+        &[("token", refresh), ("token_type_hint", "refresh_token")],
+    )
+    .await;
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(app.get("/api/v2/user/info", access).await.status(), 401);
+
+    // Another app cannot revoke this app's tokens, and cannot tell it tried; nonsense is ignored.
+    let other = app.other_tenant("Beta", "admin@beta.test").await;
+    let third = app.token(tenant, "user", user_id).await;
+    let access = third["access_token"].as_str().unwrap();
+    for token in [access, "nonsense", "1.x", "99999.abc"] {
+        let answer = oauth_form(&app, &other, "revoke", &[("token", token)]).await;
+        assert_eq!(answer.status(), 200, "{token}");
+    }
+    assert_eq!(app.get("/api/v2/user/info", access).await.status(), 200);
+    // A secret that does not match the pair revokes nothing.
+    let (id, _) = access.split_once('.').unwrap();
+    let forged = format!("{id}.{}", "0".repeat(64));
+    assert_eq!(
+        oauth_form(&app, tenant, "revoke", &[("token", &forged)]).await.status(),
+        200
+    );
+    assert_eq!(app.get("/api/v2/user/info", access).await.status(), 200);
+    assert_oauth_error(oauth_form(&app, tenant, "revoke", &[]).await, 400, "invalid_request").await;
+    let anonymous = app
+        .client
+        .post(format!("{}/oauth/revoke", app.url))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(anonymous, 401, "invalid_client").await;
+}
+
+#[tokio::test]
+async fn introspection_describes_active_access_tokens_of_the_enterprise_only() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let user_id = app.create_user(tenant, "Li Lei", "lilei@acme.test").await;
+    let user = app.user_token(tenant, user_id).await;
+    let answer = oauth_form(&app, tenant, "introspect", &[("token", &user)]).await;
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"active": true, "scope": "all", "client_id": tenant.client_id, "token_type": "bearer",
+               "exp": app.now() + 6 * 3600, "sub": user_id.to_string(), "sub_type": "user",
+               "enterprise_id": tenant.enterprise_id, "user_id": user_id})
+    );
+    let admin = app.enterprise_token(tenant).await;
+    let body: Value = oauth_form(&app, tenant, "introspect", &[("token", &admin)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["scope"], "admin");
+    assert_eq!(body["sub_type"], "enterprise");
+    assert_eq!(body["sub"], tenant.enterprise_id.to_string());
+    assert!(body.get("user_id").is_none());
+
+    // Another enterprise's app learns nothing; refresh tokens, revoked and expired tokens and
+    // nonsense are inactive.
+    let other = app.other_tenant("Beta", "admin@beta.test").await;
+    let refresh = app.token(tenant, "user", user_id).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = app.user_token(tenant, user_id).await;
+    oauth_form(&app, tenant, "revoke", &[("token", &revoked)]).await;
+    for (who, token) in [
+        (&other, user.as_str()),
+        (tenant, refresh.as_str()),
+        (tenant, revoked.as_str()),
+        (tenant, "x"),
+    ] {
+        let body: Value = oauth_form(&app, who, "introspect", &[("token", token)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body, json!({"active": false}), "{token}");
+    }
+    app.clock.advance(6 * 3600);
+    let body: Value = oauth_form(&app, tenant, "introspect", &[("token", &user)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body, json!({"active": false}));
+}
