@@ -241,7 +241,11 @@ impl Core {
         match grant {
             Grant::JwtSimple { assertion } => self.grant_jwt_simple(&app, &assertion).await,
             Grant::RefreshToken { refresh_token } => self.grant_refresh_token(&app, &refresh_token).await,
-            Grant::ClientCredentials => self.store_token(app.id, Subject::Enterprise(app.enterprise_id)).await,
+            Grant::ClientCredentials => {
+                // RFC 6749 §4.4.3: no refresh token; the app asks again with its credentials.
+                self.store_token_with(app.id, Subject::Enterprise(app.enterprise_id), false)
+                    .await
+            }
         }
     }
 
@@ -443,11 +447,27 @@ impl Core {
 
     /// Stores a fresh pair for `subject`, issued to `app` without an assertion.
     async fn store_token(&self, app: crate::ids::AppId, subject: Subject) -> Result<IssuedToken> {
+        self.store_token_with(app, subject, true).await
+    }
+
+    /// [`Core::store_token`]; without `refreshable` the refresh half is stored already expired
+    /// (the caller does not hand it out).
+    async fn store_token_with(
+        &self,
+        app: crate::ids::AppId,
+        subject: Subject,
+        refreshable: bool,
+    ) -> Result<IssuedToken> {
         let secrets = TokenSecrets::new();
+        let now = self.clock.now();
+        let mut hashes = secrets.hashes(&self.key, now);
+        if !refreshable {
+            hashes.refresh_expires_at = now;
+        }
         let token = NewToken {
             app_id: app,
             subject,
-            secrets: secrets.hashes(&self.key, self.clock.now()),
+            secrets: hashes,
         };
         match self.repo.create_token(token).await {
             Ok(token_id) => Ok(secrets.issued(token_id, subject)),

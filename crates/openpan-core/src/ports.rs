@@ -1014,8 +1014,8 @@ pub trait EventRepo: Send + Sync {
     async fn latest_event(&self, enterprise: EnterpriseId) -> RepoResult<i64>;
     async fn find_webhook(&self, app: AppId) -> RepoResult<Option<Webhook>>;
     /// Makes the app's webhook start from the enterprise's latest event, active and
-    /// subscribed to everything when it is new (an existing one keeps its subscription and
-    /// keys); for an app given a callback address.
+    /// subscribed to everything when it is new (an existing one keeps its status, subscription
+    /// and keys); for an app given a callback address.
     async fn start_webhook(&self, app: AppId, enterprise: EnterpriseId, now: i64) -> RepoResult<Webhook>;
     /// Changes the subscription and/or status (activating clears the failures and makes it
     /// due); `skip_backlog` moves the cursor to the latest event.

@@ -185,7 +185,7 @@ impl EventRepo for SqlRepo {
             "insert into app_webhook (app_id, enterprise_id, events, status, cursor, failures, next_attempt_at, \
              key_generation, updated_at) \
              values (?, ?, '*', 'active', (select coalesce(max(seq), 0) from event_log where enterprise_id = ?), 0, 0, 0, ?) \
-             on conflict (app_id) do update set status = 'active', disabled_reason = null, cursor = excluded.cursor, \
+             on conflict (app_id) do update set cursor = excluded.cursor, \
              failures = 0, failing_since = null, next_attempt_at = 0, updated_at = excluded.updated_at \
              returning {WEBHOOK_COLUMNS}"
         );
@@ -205,7 +205,9 @@ impl EventRepo for SqlRepo {
         now: i64,
     ) -> RepoResult<()> {
         let skip = format!(
-            "update app_webhook set cursor = {LATEST_OF_ROW}, failures = 0, failing_since = null where app_id = ?"
+            "update app_webhook set cursor = {LATEST_OF_ROW}, failures = 0, failing_since = null, \
+             next_attempt_at = case when status = 'active' and failures = 0 then next_attempt_at else 0 end \
+             where app_id = ?"
         );
         on_pool!(self, write, |pool, builder| {
             let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
@@ -224,8 +226,11 @@ impl EventRepo for SqlRepo {
                 Some(WebhookStatus::Active) => exec!(
                     &mut *tx,
                     builder,
+                    // A running delivery's lease is kept; a disabled or waiting one is due now.
                     "update app_webhook set status = 'active', disabled_reason = null, failures = 0, \
-                     failing_since = null, next_attempt_at = 0, updated_at = ? where app_id = ?",
+                     failing_since = null, \
+                     next_attempt_at = case when status = 'active' and failures = 0 then next_attempt_at else 0 end, \
+                     updated_at = ? where app_id = ?",
                     now,
                     app.0
                 ),

@@ -388,9 +388,10 @@ pub(crate) fn collabs_removed(reason: &str, condition: &str) -> String {
 /// its events commit in `seq` order: a transaction draws its `seq` values only after the one
 /// before it committed. `commit!` takes it just before the events are written, after every
 /// other lock the change holds, so it waits on nothing while held; `log_removed!` takes it
-/// earlier, in changes (deletions of users, departments, groups, purges) that already hold
-/// their enterprise's tree or directory lock, and a deadlock PostgreSQL breaks is answered as
-/// "retry". SQLite's single writer orders events already.
+/// earlier, in deletions of users, departments, groups and purges (most already under their
+/// enterprise's tree or directory lock; a group's deletion is not), so such a deletion can
+/// deadlock with a change still holding rows it removes — PostgreSQL breaks that and the
+/// loser is answered "retry". SQLite's single writer orders events already.
 macro_rules! hold_event_order {
     ($tx:ident, $builder:ident, $enterprise:expr) => {{
         if $crate::pool::is_postgres(&$builder()) {

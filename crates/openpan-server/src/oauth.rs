@@ -179,10 +179,11 @@ async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthErro
             return Err(OAuthError(Error::OAuth(OAuthFailure::UnsupportedGrantType)));
         }
     };
+    let refreshable = !matches!(grant, Grant::ClientCredentials);
     let issued = state.core.issue_token(&credentials, grant).await.map_err(OAuthError)?;
     let body = TokenResponse {
         access_token: issued.access_token,
-        refresh_token: issued.refresh_token,
+        refresh_token: refreshable.then_some(issued.refresh_token),
         scope: issued.scope.to_owned(),
         token_type: "bearer".to_owned(),
         expires_in: issued.expires_in,

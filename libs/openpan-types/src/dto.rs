@@ -58,8 +58,10 @@ impl Introspection {
 pub struct TokenResponse {
     /// Bearer token for `/api/v2`.
     pub access_token: String,
-    /// Single-use token for `grant_type=refresh_token`.
-    pub refresh_token: String,
+    /// Single-use token for `grant_type=refresh_token`; absent for `client_credentials`
+    /// (the app asks again with its credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// `admin` for enterprise tokens, `all` for user tokens.
     pub scope: String,
     /// Always `bearer`.

@@ -20,11 +20,11 @@ use crate::webhook::{
     WebhookAttempt, WebhookStatus, signature_header,
 };
 
-/// Webhooks one delivery pass claims at once.
-const BATCH: i64 = 16;
 /// Apps delivered to at once; each gets one message in flight, so one slow receiver holds
-/// only its own queue.
+/// only its own queue. A pass claims no more than it runs at once: a claimed webhook waiting
+/// for its turn would let its lease lapse and another node deliver to it meanwhile.
 const CONCURRENCY: usize = 8;
+const BATCH: i64 = CONCURRENCY as i64;
 /// Events one turn reads for one app.
 const EVENTS_PER_TURN: i64 = 100;
 /// How long attempts stay listable, and events readable from the feed.
@@ -102,36 +102,42 @@ impl Core {
                 .claim_due_webhooks(self.clock.now(), LEASE_SECS, BATCH)
                 .await?;
             let claimed = due.len();
-            let turns: Vec<Result<usize>> = futures_util::stream::iter(due)
+            let turns: Vec<Result<(usize, bool)>> = futures_util::stream::iter(due)
                 .map(|webhook| self.delivery_turn(settings.sender.as_ref(), webhook))
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
+            let mut more = false;
             for turn in turns {
-                delivered += turn?;
+                let (sent, left_some) = turn?;
+                delivered += sent;
+                more |= left_some;
             }
-            if claimed < BATCH as usize {
+            // Webhooks whose turn ended with events still waiting go again at once rather than
+            // at the next poll, so a backlog drains at the receiver's pace.
+            if claimed < BATCH as usize && !more {
                 return Ok(delivered);
             }
         }
     }
 
     /// One claimed webhook: its next events, in order, until one fails or the turn's share
-    /// is sent.
-    async fn delivery_turn(&self, sender: &dyn NoticeSender, webhook: Webhook) -> Result<usize> {
+    /// is sent. Returns how many were delivered and whether the turn left events waiting.
+    async fn delivery_turn(&self, sender: &dyn NoticeSender, webhook: Webhook) -> Result<(usize, bool)> {
         let app = self.repo.find_app(webhook.app_id).await?;
         let url = app
             .filter(|app| app.status == AppStatus::Active)
             .and_then(|app| app.callback_url);
         let Some(url) = url else {
             self.repo.release_webhook(webhook.app_id, self.clock.now()).await?;
-            return Ok(0);
+            return Ok((0, false));
         };
         let keys = self.keys_of(webhook.app_id, Some(&webhook));
         let events = self
             .repo
             .events_after(webhook.enterprise_id, webhook.cursor, EVENTS_PER_TURN)
             .await?;
+        let full = events.len() as i64 == EVENTS_PER_TURN;
         let mut passed = webhook.cursor;
         let mut delivered = 0;
         for event in events {
@@ -168,12 +174,12 @@ impl Core {
                     .webhook_failed(webhook.app_id, now, now + retry_delay(failures))
                     .await?;
             }
-            return Ok(delivered);
+            return Ok((delivered, false));
         }
         self.repo
             .webhook_advanced(webhook.app_id, passed, self.clock.now())
             .await?;
-        Ok(delivered)
+        Ok((delivered, full))
     }
 
     /// Disables a webhook that has failed for a day, and logs that as an event of its own

@@ -72,7 +72,8 @@ pub async fn feed(
     }
 }
 
-/// `GET events/stream`: server-sent events from `cursor` (or the `Last-Event-ID` header),
+/// `GET events/stream`: server-sent events from the `Last-Event-ID` header (a reconnect) or
+/// `cursor`,
 /// each with the event's id, type and JSON; the connection ends after ten minutes.
 pub async fn stream(
     State(state): State<AppState>,
@@ -83,6 +84,8 @@ pub async fn stream(
     let resume = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
         .map(str::to_owned);
     let cursor = cursor_of(&params, resume.as_deref())?;
     // The first read answers errors (a bad token's enterprise, a closed account) as errors.
@@ -158,8 +161,10 @@ impl Reader {
     }
 }
 
-fn cursor_of(params: &Params, fallback: Option<&str>) -> Result<EventCursor> {
-    match params.opt_str("cursor").or(fallback) {
+/// The cursor to read from: `resume` (a reconnecting stream's `Last-Event-ID`, which
+/// EventSource adds to the URL it first opened) over the `cursor` parameter.
+fn cursor_of(params: &Params, resume: Option<&str>) -> Result<EventCursor> {
+    match resume.or(params.opt_str("cursor")) {
         None => Ok(EventCursor::After(0)),
         Some(raw) => EventCursor::parse(raw).ok_or_else(|| ApiError::field("cursor", "应为事件id或now")),
     }

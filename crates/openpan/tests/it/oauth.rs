@@ -447,6 +447,7 @@ async fn client_credentials_give_the_app_an_enterprise_token() {
     let token: Value = response.json().await.unwrap();
     assert_eq!(token["scope"], "admin");
     assert_eq!(token["expires_in"], 6 * 3600);
+    assert!(token.get("refresh_token").is_none(), "RFC 6749 §4.4.3: {token}");
     let access = token["access_token"].as_str().unwrap();
     let info = app.get_ok("/api/v2/admin/enterprise/info", access).await;
     assert_eq!(info["id"], tenant.enterprise_id, "{info}");
