@@ -284,15 +284,23 @@ impl EventRepo for SqlRepo {
     async fn claim_due_webhooks(&self, now: i64, lease: i64, limit: i64) -> RepoResult<Vec<Webhook>> {
         // The outer conditions repeat the inner ones: PostgreSQL re-checks them on a row another
         // node updated meanwhile, so a webhook is held by one node at a time.
-        let claim = format!(
-            "update app_webhook set next_attempt_at = ? \
-             where app_id in (select w.app_id from app_webhook w join app a on a.app_id = w.app_id \
+        let due = "select w.app_id from app_webhook w join app a on a.app_id = w.app_id \
              where w.status = 'active' and w.next_attempt_at <= ? and a.status = 'active' \
              and a.callback_url is not null \
              and exists (select 1 from event_log e where e.enterprise_id = w.enterprise_id and e.seq > w.cursor) \
-             order by w.next_attempt_at limit ?) and status = 'active' and next_attempt_at <= ? \
-             returning {WEBHOOK_COLUMNS}"
+             order by w.next_attempt_at limit ?";
+        let claim = format!(
+            "update app_webhook set next_attempt_at = ? where app_id in ({due}) \
+             and status = 'active' and next_attempt_at <= ? returning {WEBHOOK_COLUMNS}"
         );
+        // Every write of this node wakes the sender; looking on the read side first keeps an
+        // installation with nothing due from queueing a write behind each of them.
+        let any_due = on_pool!(self, read, |pool, builder| {
+            fetch!(optional(i64,), pool, builder, due, now, 1).map_err(other)?
+        });
+        if any_due.is_none() {
+            return Ok(Vec::new());
+        }
         on_pool!(self, write, |pool, builder| {
             let rows = fetch!(all WebhookRow, pool, builder, &claim, now + lease, now, limit, now).map_err(other)?;
             rows.into_iter().map(Webhook::try_from).collect()
@@ -350,23 +358,26 @@ impl EventRepo for SqlRepo {
                 return Ok(false);
             }
             hold_event_order!(tx, builder, event.enterprise_id.0);
+            let kind = event.target_kind.map_or(0, TargetKind::code);
             exec!(
                 &mut *tx,
                 builder,
-                "insert into event_log (enterprise_id, event_type, subject_id, target_kind, target_id, target_name, \
-                 operator_id, app_id, payload, created_at, space_kind, space_id) \
-                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                crate::pool::INSERT_EVENT_LOG,
                 event.enterprise_id.0,
                 &event.event,
                 event.subject_id,
-                event.target_kind.map_or(0, TargetKind::code),
+                kind,
                 event.target_id,
                 &event.target_name,
                 event.operator.map(|user| user.0),
                 event.app.map(|app| app.0),
                 &event.payload,
                 event.created_at,
+                event.target_id,
+                kind,
                 space_kind,
+                event.target_id,
+                kind,
                 space_id
             )
             .map_err(other)?;

@@ -104,11 +104,11 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
         ),
         wake: {
             let wake = notice_wake.clone();
+            Arc::new(move || wake.notify_one())
+        },
+        events_recorded: {
             let events = events.clone();
-            Arc::new(move || {
-                wake.notify_one();
-                events.send_modify(|count| *count = count.wrapping_add(1));
-            })
+            Arc::new(move || events.send_modify(|count| *count = count.wrapping_add(1)))
         },
     });
     let mut state = AppState::new(core.clone(), limiter, config.rate_limit_policy(), health);

@@ -193,7 +193,7 @@ impl Core {
         }
         let result = write.await;
         if feeds && result.is_ok() {
-            self.wake_deliveries();
+            self.wake_event_readers();
         }
         let unwritten = audit::pending_count();
         if unwritten > 0 {

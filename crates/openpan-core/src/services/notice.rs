@@ -27,9 +27,13 @@ const KEEP_SECS: i64 = 30 * 24 * 3600;
 #[derive(Clone)]
 pub struct NoticeSettings {
     pub sender: Arc<dyn NoticeSender>,
-    /// Called when this node records a notice or an event, so senders and event-feed readers
-    /// wake without waiting for their next poll.
+    /// Called when this node records a notice, so its sender wakes without waiting for its
+    /// next poll.
     pub wake: Arc<dyn Fn() + Send + Sync>,
+    /// Called when this node records events (or a webhook becomes due), so the webhook sender
+    /// and event-feed readers wake; kept apart from `wake` so ordinary writes do not stir the
+    /// notice sender.
+    pub events_recorded: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Core {
@@ -39,10 +43,18 @@ impl Core {
         self
     }
 
-    /// Tells this node's senders (and event-feed readers) that something new was recorded.
-    pub(crate) fn wake_deliveries(&self) {
+    /// Tells this node's notice sender that a notice was recorded.
+    fn wake_notices(&self) {
         if let Some(settings) = &self.notices {
             (settings.wake)();
+        }
+    }
+
+    /// Tells this node's webhook sender and event-feed readers that events were recorded or a
+    /// webhook became due.
+    pub(crate) fn wake_event_readers(&self) {
+        if let Some(settings) = &self.notices {
+            (settings.events_recorded)();
         }
     }
 
@@ -93,7 +105,7 @@ impl Core {
                 delivered_at: None,
             })
             .await?;
-        self.wake_deliveries();
+        self.wake_notices();
         Ok(id)
     }
 

@@ -85,7 +85,7 @@ impl Core {
         self.repo
             .start_webhook(app.id, app.enterprise_id, self.clock.now())
             .await?;
-        self.wake_deliveries();
+        self.wake_event_readers();
         Ok(())
     }
 
@@ -214,7 +214,7 @@ impl Core {
         };
         if self.repo.give_up_webhook(webhook.app_id, &reason, &disabled).await? {
             tracing::warn!(app = webhook.app_id.0, %reason, "a webhook was disabled");
-            self.wake_deliveries();
+            self.wake_event_readers();
         }
         Ok(())
     }
@@ -315,7 +315,7 @@ impl Core {
                 self.clock.now(),
             )
             .await?;
-        self.wake_deliveries();
+        self.wake_event_readers();
         self.webhook_info(principal, app_id).await
     }
 
