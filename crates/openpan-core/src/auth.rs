@@ -8,6 +8,8 @@ use crate::ids::{AppId, EnterpriseId, ShareLinkId, UserId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     kind: PrincipalKind,
+    /// What the token was granted; the whole of its kind unless the app asked for less.
+    scopes: crate::scope::Scopes,
 }
 
 /// What an authenticated caller is.
@@ -34,7 +36,21 @@ pub enum PrincipalKind {
 
 impl Principal {
     pub(crate) fn new(kind: PrincipalKind) -> Self {
-        Self { kind }
+        let scopes = match kind {
+            PrincipalKind::EnterpriseAdmin { .. } => crate::scope::Scopes::enterprise_default(),
+            PrincipalKind::User { .. } => crate::scope::Scopes::user_default(),
+            PrincipalKind::Operator | PrincipalKind::Visitor { .. } => crate::scope::Scopes::EMPTY,
+        };
+        Self { kind, scopes }
+    }
+
+    pub(crate) fn with_scopes(kind: PrincipalKind, scopes: crate::scope::Scopes) -> Self {
+        Self { kind, scopes }
+    }
+
+    /// The scopes the caller's token carries.
+    pub fn scopes(&self) -> crate::scope::Scopes {
+        self.scopes
     }
 
     /// The host operator. Only the binary's CLI and first-start bootstrap use this: they run

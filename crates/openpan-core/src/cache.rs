@@ -150,6 +150,7 @@ mod tests {
             refresh_hash: None,
             access_expires_at: 10,
             refresh_expires_at: 10,
+            scopes: crate::scope::Scopes::enterprise_default(),
         }
     }
 

@@ -162,6 +162,10 @@ pub enum OAuthFailure {
     InvalidRequest(String),
     /// The grant type is not one this server issues tokens for (400).
     UnsupportedGrantType,
+    /// A scope is unknown, or more than the app or the token kind may have (400).
+    InvalidScope(String),
+    /// The client may not use this grant (400).
+    UnauthorizedClient(String),
 }
 
 /// Why the auth service (`/apis/rest/...`) turned a request down, in its own terms; each has

@@ -28,6 +28,7 @@ pub mod org;
 pub mod ports;
 pub mod ratelimit;
 pub mod review;
+pub mod scope;
 pub mod search;
 pub mod secrets;
 pub mod services;

@@ -115,6 +115,43 @@ pub struct App {
     pub created_at: i64,
     /// How the app names users in the OA dialect's `get-token`.
     pub user_field: UserField,
+    pub client_type: ClientType,
+    /// Where the authorization endpoint may send codes; matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// The scopes the app may be granted; `None`: any.
+    pub allowed_scopes: Option<crate::scope::Scopes>,
+    /// The secret before the last rotation, accepted until `previous_secret_until`.
+    pub previous_secret_hash: Option<Vec<u8>>,
+    pub previous_secret_until: Option<i64>,
+    /// A PEM public key (RSA or P-256) the app signs `jwt` grant assertions with.
+    pub jwt_public_key: Option<String>,
+    pub jwt_key_id: Option<String>,
+}
+
+/// Whether an app can keep a secret (RFC 6749 §2.1). A public client (a browser or mobile app,
+/// a CLI) authenticates with its client id alone and must use PKCE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientType {
+    #[default]
+    Confidential,
+    Public,
+}
+
+impl ClientType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientType::Confidential => "confidential",
+            ClientType::Public => "public",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "confidential" => Some(ClientType::Confidential),
+            "public" => Some(ClientType::Public),
+            _ => None,
+        }
+    }
 }
 
 /// How an app identifies the user it asks a token for (the OA dialect's "user identification
@@ -192,6 +229,8 @@ pub struct TokenRecord {
     pub refresh_hash: Option<Vec<u8>>,
     pub access_expires_at: i64,
     pub refresh_expires_at: i64,
+    /// What the token was granted (the whole of its kind when stored without a scope).
+    pub scopes: crate::scope::Scopes,
 }
 
 /// A token pair to store.
@@ -200,6 +239,10 @@ pub struct NewToken {
     pub app_id: AppId,
     pub subject: Subject,
     pub secrets: TokenHashes,
+    /// `None`: the whole of the subject's kind (the seed's grants).
+    pub scopes: Option<crate::scope::Scopes>,
+    /// The first pair of the refresh chain this one descends from; `None` starts a chain.
+    pub family: Option<TokenId>,
 }
 
 /// The stored half of a fresh token pair: keyed hashes of its secrets and its lifetimes.

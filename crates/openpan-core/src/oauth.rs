@@ -7,8 +7,9 @@ use serde_json::Value;
 
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::{ConflictKind, Error, OAuthFailure, RepoError, Result};
-use crate::ids::{TokenId, UserId};
-use crate::model::{App, AppStatus, NewToken, Subject, TokenHashes};
+use crate::ids::{AppId, TokenId, UserId};
+use crate::model::{App, AppStatus, ClientType, NewToken, Subject, TokenHashes};
+use crate::scope::{Scope, Scopes};
 use crate::secrets;
 use crate::services::Core;
 
@@ -36,6 +37,61 @@ impl std::fmt::Debug for ClientCredentials {
     }
 }
 
+/// How a client authenticates at the token endpoint: with its secret, or (a public client)
+/// by naming itself, which only the grants that prove something else (a code with its PKCE
+/// verifier, a refresh token, a device code) accept.
+#[derive(Debug, Clone)]
+pub enum ClientAuth {
+    Secret(ClientCredentials),
+    Public { client_id: String },
+}
+
+impl ClientAuth {
+    pub fn client_id(&self) -> &str {
+        match self {
+            ClientAuth::Secret(credentials) => &credentials.client_id,
+            ClientAuth::Public { client_id } => client_id,
+        }
+    }
+}
+
+/// An authorization code to store (only its keyed hash).
+#[derive(Debug, Clone)]
+pub struct NewAuthCode {
+    pub code_hash: Vec<u8>,
+    pub app_id: AppId,
+    pub user_id: UserId,
+    /// The redirect URI the authorization request named; `None` when it named none.
+    pub redirect_uri: Option<String>,
+    pub scopes: Scopes,
+    /// The PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+/// A stored authorization code.
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub id: i64,
+    pub code: NewAuthCode,
+    pub used: bool,
+    /// The pair it was exchanged for.
+    pub token_id: Option<TokenId>,
+}
+
+/// An ID-token signing key as stored: the private half sealed under the instance key.
+#[derive(Debug, Clone)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub algorithm: String,
+    pub sealed_private_key: Vec<u8>,
+    /// The public half as a JSON Web Key.
+    pub public_jwk: String,
+    pub created_at: i64,
+}
+
 /// What presented client credentials turned out to be; each dialect decides how much of it
 /// to tell the caller.
 pub(crate) enum ClientCheck {
@@ -54,14 +110,23 @@ pub enum Grant {
     RefreshToken {
         refresh_token: String,
     },
-    /// The app acting for its enterprise (RFC 6749 §4.4): an enterprise token, `scope: admin`.
-    ClientCredentials,
+    /// The app acting for its enterprise (RFC 6749 §4.4): an enterprise token, `scope: admin`
+    /// or a part of it.
+    ClientCredentials {
+        scope: Option<String>,
+    },
+    /// A code from the authorization endpoint (RFC 6749 §4.1, PKCE per RFC 7636).
+    AuthorizationCode {
+        code: String,
+        redirect_uri: Option<String>,
+        code_verifier: Option<String>,
+    },
 }
 
 /// What RFC 7662 introspection tells about an active access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Introspection {
-    pub scope: &'static str,
+    pub scope: String,
     /// The client id of the app the token was issued to.
     pub client_id: String,
     pub subject: Subject,
@@ -73,8 +138,14 @@ pub struct Introspection {
 pub struct IssuedToken {
     pub access_token: String,
     pub refresh_token: String,
-    pub scope: &'static str,
+    /// Whether the client may have the refresh token (not for `client_credentials`).
+    pub refreshable: bool,
+    pub scope: String,
     pub expires_in: i64,
+    /// An OpenID Connect ID token, when the grant carried the `openid` scope.
+    pub id_token: Option<String>,
+    /// Whom the token speaks for.
+    pub subject: Subject,
 }
 
 /// The subject kind of a `jwt_simple` assertion.
@@ -94,8 +165,67 @@ pub struct JwtSimpleClaims {
     pub jti: String,
 }
 
-fn invalid_grant(message: impl Into<String>) -> Error {
+pub(crate) fn invalid_grant(message: impl Into<String>) -> Error {
     Error::OAuth(OAuthFailure::InvalidGrant(message.into()))
+}
+
+pub(crate) fn invalid_scope(message: impl Into<String>) -> Error {
+    Error::OAuth(OAuthFailure::InvalidScope(message.into()))
+}
+
+/// The scopes a grant gets: what was asked for — or, when nothing was, the whole of the token
+/// kind — within what the app may be granted. `None` (stored as no scope) when the app is
+/// unrestricted and asked for nothing, as the seed's grants do.
+pub(crate) fn granted_scopes(app: &App, requested: Option<&str>, for_users: bool) -> Result<Option<Scopes>> {
+    let kind_default = if for_users {
+        Scopes::user_default()
+    } else {
+        Scopes::enterprise_default()
+    };
+    let requested = requested.map(str::trim).filter(|text| !text.is_empty());
+    let Some(requested) = requested else {
+        return Ok(app.allowed_scopes.map(|allowed| narrow(kind_default, allowed)));
+    };
+    let scopes = Scopes::parse(requested).map_err(|unknown| invalid_scope(format!("unknown scope {}", unknown.0)))?;
+    let fits_kind = if for_users {
+        scopes.for_users()
+    } else {
+        scopes.for_enterprises()
+    };
+    if !fits_kind {
+        return Err(invalid_scope(if for_users {
+            "a user token cannot carry admin scopes"
+        } else {
+            "an enterprise token carries admin scopes only"
+        }));
+    }
+    if let Some(allowed) = app.allowed_scopes
+        && !scopes.within(allowed)
+    {
+        return Err(invalid_scope("the app may not be granted that scope"));
+    }
+    Ok(Some(scopes))
+}
+
+/// `wanted` cut down to what `allowed` reaches: `all` and `admin` give way to the finer
+/// scopes the app may have.
+fn narrow(wanted: Scopes, allowed: Scopes) -> Scopes {
+    let mut granted = Scopes::EMPTY;
+    for scope in wanted.iter() {
+        if allowed.grants(scope) {
+            granted = granted.with(scope);
+        } else {
+            for finer in allowed.iter().filter(|finer| scope_includes(scope, *finer)) {
+                granted = granted.with(finer);
+            }
+        }
+    }
+    granted
+}
+
+/// Whether `broad` reaches everything `finer` does.
+fn scope_includes(broad: Scope, finer: Scope) -> bool {
+    Scopes::of(&[broad]).grants(finer)
 }
 
 /// Decodes base64 the way the platform's clients produce it: standard or URL-safe alphabet,
@@ -220,10 +350,19 @@ impl Core {
             let _ = self.key.hash(&credentials.client_secret);
             return Ok(ClientCheck::Unknown);
         };
-        if !self.key.verify(&credentials.client_secret, &app.client_secret_hash) {
-            return Ok(ClientCheck::WrongSecret);
+        if self.key.verify(&credentials.client_secret, &app.client_secret_hash) {
+            return Ok(ClientCheck::Checked(app));
         }
-        Ok(ClientCheck::Checked(app))
+        // After a rotation the old secret keeps working for its grace period.
+        let now = self.clock.now();
+        let previous = app
+            .previous_secret_hash
+            .as_ref()
+            .filter(|_| app.previous_secret_until.is_some_and(|until| until > now));
+        if previous.is_some_and(|hash| self.key.verify(&credentials.client_secret, hash)) {
+            return Ok(ClientCheck::Checked(app));
+        }
+        Ok(ClientCheck::WrongSecret)
     }
 
     /// Authenticates an app by its credentials. Unknown client, wrong secret and an inactive
@@ -235,25 +374,77 @@ impl Core {
         }
     }
 
-    /// `POST /oauth/token`.
-    pub async fn issue_token(&self, credentials: &ClientCredentials, grant: Grant) -> Result<IssuedToken> {
-        let app = self.authenticate_client(credentials).await?;
-        match grant {
-            Grant::JwtSimple { assertion } => self.grant_jwt_simple(&app, &assertion).await,
-            Grant::RefreshToken { refresh_token } => self.grant_refresh_token(&app, &refresh_token).await,
-            Grant::ClientCredentials => {
-                // RFC 6749 §4.4.3: no refresh token; the app asks again with its credentials.
-                self.store_token_with(app.id, Subject::Enterprise(app.enterprise_id), false)
-                    .await
+    /// Authenticates a client either way it may present itself. A public client names itself
+    /// only; a confidential one must prove its secret.
+    pub async fn authenticate(&self, client: &ClientAuth) -> Result<App> {
+        match client {
+            ClientAuth::Secret(credentials) => self.authenticate_client(credentials).await,
+            ClientAuth::Public { client_id } => {
+                let app = self.app_by_client_id(client_id).await?;
+                match app {
+                    Some(app) if app.status == AppStatus::Active && app.client_type == ClientType::Public => Ok(app),
+                    _ => Err(Error::OAuth(OAuthFailure::InvalidClient)),
+                }
             }
         }
+    }
+
+    /// The app with this client id, through the cache (any status).
+    pub(crate) async fn app_by_client_id(&self, client_id: &str) -> Result<Option<App>> {
+        if client_id.is_empty() || client_id.len() > 255 || client_id.chars().any(char::is_control) {
+            return Ok(None);
+        }
+        if let Some(cached) = self.cache.app(client_id) {
+            return Ok(Some(cached));
+        }
+        let read_under = self.cache.epoch();
+        let found = self.repo.find_app_by_client_id(client_id).await?;
+        if let Some(app) = &found {
+            self.cache.remember_app(read_under, app.clone());
+        }
+        Ok(found)
+    }
+
+    /// `POST /oauth/token`. `issuer` is the server's public URL, the `iss` of ID tokens.
+    pub async fn issue_token(&self, client: &ClientAuth, grant: Grant, issuer: &str) -> Result<IssuedToken> {
+        let app = self.authenticate(client).await?;
+        let public = matches!(client, ClientAuth::Public { .. });
+        let proves_itself = matches!(grant, Grant::AuthorizationCode { .. } | Grant::RefreshToken { .. });
+        if public && !proves_itself {
+            return Err(Error::OAuth(OAuthFailure::UnauthorizedClient(
+                "a public client may use authorization_code and refresh_token only".into(),
+            )));
+        }
+        let mut issued = match grant {
+            Grant::JwtSimple { assertion } => self.grant_jwt_simple(&app, &assertion).await?,
+            Grant::RefreshToken { refresh_token } => self.grant_refresh_token(&app, &refresh_token).await?,
+            Grant::ClientCredentials { scope } => {
+                let scopes = granted_scopes(&app, scope.as_deref(), false)?;
+                // RFC 6749 §4.4.3: no refresh token; the app asks again with its credentials.
+                self.store_token_with(app.id, Subject::Enterprise(app.enterprise_id), scopes, false)
+                    .await?
+            }
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                return self
+                    .exchange_auth_code(&app, &code, redirect_uri.as_deref(), code_verifier.as_deref(), issuer)
+                    .await;
+            }
+        };
+        if issued.id_token.is_none() && Scopes::parse_stored(&issued.scope).contains(Scope::OpenId) {
+            issued.id_token = self.id_token_for_refresh(&app, &issued, issuer).await?;
+        }
+        Ok(issued)
     }
 
     /// RFC 7009 revocation: the app's own access or refresh token ends, with its pair. Whatever
     /// else is presented (malformed, unknown, expired, another app's) changes nothing and is
     /// not told apart, so the endpoint reveals nothing about tokens.
-    pub async fn revoke_token(&self, credentials: &ClientCredentials, token: &str) -> Result<()> {
-        let app = self.authenticate_client(credentials).await?;
+    pub async fn revoke_token(&self, client: &ClientAuth, token: &str) -> Result<()> {
+        let app = self.authenticate(client).await?;
         let Some((token_id, secret)) = split_token(token) else {
             return Ok(());
         };
@@ -262,7 +453,15 @@ impl Core {
         };
         let access = self.key.verify(secret, &access_hash);
         let refresh = refresh_hash.is_some_and(|hash| self.key.verify(secret, &hash));
-        if owner == app.id && (access || refresh) && self.repo.delete_token_pair(token_id).await? {
+        // Revoking a refresh token ends the grant: every pair rotated from the same start.
+        let revoked = if owner != app.id {
+            false
+        } else if refresh {
+            self.repo.revoke_token_family(token_id).await? > 0
+        } else {
+            access && self.repo.delete_token_pair(token_id).await?
+        };
+        if revoked {
             self.after_revocation().await?;
         }
         Ok(())
@@ -271,12 +470,8 @@ impl Core {
     /// RFC 7662 introspection by an app of the token's enterprise: what an active access token
     /// stands for; `None` for anything else (expired, revoked, malformed, a refresh token,
     /// another enterprise's).
-    pub async fn introspect_token(
-        &self,
-        credentials: &ClientCredentials,
-        token: &str,
-    ) -> Result<Option<Introspection>> {
-        let app = self.authenticate_client(credentials).await?;
+    pub async fn introspect_token(&self, client: &ClientAuth, token: &str) -> Result<Option<Introspection>> {
+        let app = self.authenticate(client).await?;
         let Some((token_id, secret)) = split_token(token) else {
             return Ok(None);
         };
@@ -297,7 +492,7 @@ impl Core {
             return Ok(None);
         };
         Ok(Some(Introspection {
-            scope: record.subject.scope(),
+            scope: record.scopes.to_string(),
             client_id: issued_to.client_id,
             subject: record.subject,
             expires_at: record.access_expires_at,
@@ -325,11 +520,14 @@ impl Core {
                 }
             }
         };
+        let scopes = granted_scopes(app, None, matches!(subject, Subject::User(..)))?;
         let secrets = TokenSecrets::new();
         let token = NewToken {
             app_id: app.id,
             subject,
             secrets: secrets.hashes(&self.key, now),
+            scopes,
+            family: None,
         };
         // Kept past `exp` by the skew allowance, so a node whose clock lags still sees the jti.
         let jti_kept_until = claims.exp + CLOCK_SKEW_SECS;
@@ -338,7 +536,7 @@ impl Core {
             .create_token_for_assertion(app.id, &claims.jti, jti_kept_until, token)
             .await
         {
-            Ok(token_id) => Ok(secrets.issued(token_id, subject)),
+            Ok(token_id) => Ok(secrets.issued(token_id, subject, scopes)),
             Err(RepoError::Conflict(ConflictKind::JtiReplayed)) => Err(invalid_grant("jti has already been used")),
             Err(RepoError::Conflict(ConflictKind::AppInactive)) => Err(Error::OAuth(OAuthFailure::InvalidClient)),
             Err(other) => Err(other.into()),
@@ -356,9 +554,32 @@ impl Core {
             .rotate_refresh_token(app.id, token_id, &refresh_hash, now, secrets.hashes(&self.key, now))
             .await?;
         match rotated {
-            Some((new_id, subject)) => Ok(secrets.issued(new_id, subject)),
-            None => Err(unusable()),
+            Some((new_id, subject, scopes)) => Ok(secrets.issued(new_id, subject, scopes)),
+            None => {
+                self.detect_refresh_reuse(app, token_id, secret).await?;
+                Err(unusable())
+            }
         }
+    }
+
+    /// A refresh token that was already used comes back: either the client or a thief holds
+    /// a copy, and nobody can tell which, so the whole grant (every pair rotated from the same
+    /// start) is revoked (OAuth 2.1 §4.3.1).
+    async fn detect_refresh_reuse(&self, app: &App, token_id: TokenId, secret: &str) -> Result<()> {
+        let Some((owner, used_hash, family)) = self.repo.find_used_refresh(token_id).await? else {
+            return Ok(());
+        };
+        if owner != app.id || !self.key.verify(secret, &used_hash) {
+            return Ok(());
+        }
+        let revoked = self.repo.revoke_token_family(family).await?;
+        tracing::warn!(
+            app = app.id.0,
+            family = family.0,
+            revoked,
+            "a used refresh token was replayed; its grant is revoked"
+        );
+        self.after_revocation().await
     }
 
     /// Resolves a bearer token to its principal. Unknown, expired and revoked tokens, and
@@ -381,6 +602,7 @@ impl Core {
         if record.access_expires_at <= now || !self.key.verify(secret, &record.access_hash) {
             return Err(Error::InvalidToken);
         }
+        let scopes = record.scopes;
         let kind = match record.subject {
             Subject::Enterprise(enterprise_id) => PrincipalKind::EnterpriseAdmin {
                 enterprise_id,
@@ -392,7 +614,7 @@ impl Core {
                 app_id: record.app_id,
             },
         };
-        Ok(Principal::new(kind))
+        Ok(Principal::with_scopes(kind, scopes))
     }
 }
 
@@ -410,7 +632,8 @@ impl Core {
             return Err(Error::UserNotActive);
         }
         let subject = Subject::User(app.enterprise_id, user.id);
-        let issued = self.store_token(app.id, subject).await?;
+        let scopes = granted_scopes(&app, None, true)?;
+        let issued = self.store_token_with(app.id, subject, scopes, true).await?;
         Ok((issued, user))
     }
 
@@ -445,17 +668,14 @@ impl Core {
             .ok_or_else(missing)
     }
 
-    /// Stores a fresh pair for `subject`, issued to `app` without an assertion.
-    async fn store_token(&self, app: crate::ids::AppId, subject: Subject) -> Result<IssuedToken> {
-        self.store_token_with(app, subject, true).await
-    }
-
-    /// [`Core::store_token`]; without `refreshable` the refresh half is stored already expired
-    /// (the caller does not hand it out).
-    async fn store_token_with(
+    /// Stores a fresh pair for `subject`, issued to `app` without an assertion; without
+    /// `refreshable` the refresh half is stored already expired (the caller does not hand it
+    /// out).
+    pub(crate) async fn store_token_with(
         &self,
         app: crate::ids::AppId,
         subject: Subject,
+        scopes: Option<Scopes>,
         refreshable: bool,
     ) -> Result<IssuedToken> {
         let secrets = TokenSecrets::new();
@@ -468,9 +688,15 @@ impl Core {
             app_id: app,
             subject,
             secrets: hashes,
+            scopes,
+            family: None,
         };
         match self.repo.create_token(token).await {
-            Ok(token_id) => Ok(secrets.issued(token_id, subject)),
+            Ok(token_id) => {
+                let mut issued = secrets.issued(token_id, subject, scopes);
+                issued.refreshable = refreshable;
+                Ok(issued)
+            }
             Err(RepoError::Conflict(ConflictKind::AppInactive)) => Err(Error::OAuth(OAuthFailure::InvalidClient)),
             Err(other) => Err(other.into()),
         }
@@ -503,7 +729,7 @@ impl Core {
             )
             .await?;
         match rotated {
-            Some((new_id, subject)) => Ok(secrets.issued(new_id, subject)),
+            Some((new_id, subject, scopes)) => Ok(secrets.issued(new_id, subject, scopes)),
             None => Err(unusable()),
         }
     }
@@ -520,7 +746,7 @@ impl Core {
             .repo
             .replace_token(token_id, now, secrets.hashes(&self.key, now))
             .await?;
-        let (new_id, subject) = replaced.ok_or(Error::InvalidToken)?;
+        let (new_id, subject, scopes) = replaced.ok_or(Error::InvalidToken)?;
         let same_caller = match (principal.kind(), subject) {
             (PrincipalKind::User { user_id, .. }, Subject::User(_, owner)) => user_id == owner,
             (PrincipalKind::EnterpriseAdmin { enterprise_id, .. }, Subject::Enterprise(owner)) => {
@@ -532,7 +758,7 @@ impl Core {
             return Err(Error::InvalidToken);
         }
         self.after_revocation().await?;
-        Ok(secrets.issued(new_id, subject))
+        Ok(secrets.issued(new_id, subject, scopes))
     }
 
     /// Sets how an app names users in `get-token` (its enterprise's administrator, or the
@@ -555,20 +781,20 @@ impl Core {
 }
 
 /// Splits `"<token_id>.<secret>"`; anything else is no token of ours.
-fn split_token(token: &str) -> Option<(TokenId, &str)> {
+pub(crate) fn split_token(token: &str) -> Option<(TokenId, &str)> {
     let (id, secret) = token.trim().split_once('.')?;
     let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
     (!secret.is_empty() && secret.len() <= 256).then_some((TokenId(id), secret))
 }
 
 /// The two fresh secrets of a token pair, before the pair has its id.
-struct TokenSecrets {
+pub(crate) struct TokenSecrets {
     access: String,
     refresh: String,
 }
 
 impl TokenSecrets {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             access: secrets::new_token(),
             refresh: secrets::new_token(),
@@ -576,7 +802,7 @@ impl TokenSecrets {
     }
 
     /// What to store: only keyed hashes of the secrets.
-    fn hashes(&self, key: &secrets::SecretKey, now: i64) -> TokenHashes {
+    pub(crate) fn hashes(&self, key: &secrets::SecretKey, now: i64) -> TokenHashes {
         TokenHashes {
             access_hash: key.hash(&self.access),
             refresh_hash: key.hash(&self.refresh),
@@ -587,12 +813,15 @@ impl TokenSecrets {
     }
 
     /// The token strings the client gets: the pair's id, a dot, the secret.
-    fn issued(self, token_id: TokenId, subject: Subject) -> IssuedToken {
+    pub(crate) fn issued(self, token_id: TokenId, subject: Subject, scopes: Option<Scopes>) -> IssuedToken {
         IssuedToken {
             access_token: format!("{token_id}.{}", self.access),
             refresh_token: format!("{token_id}.{}", self.refresh),
-            scope: subject.scope(),
+            refreshable: true,
+            scope: scopes.map_or_else(|| subject.scope().to_owned(), |scopes| scopes.to_string()),
             expires_in: ACCESS_TOKEN_TTL_SECS,
+            id_token: None,
+            subject,
         }
     }
 }

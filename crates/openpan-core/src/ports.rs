@@ -87,6 +87,9 @@ pub struct NewApp {
     pub client_secret_hash: Vec<u8>,
     pub callback_url: Option<String>,
     pub created_at: i64,
+    pub client_type: crate::model::ClientType,
+    pub redirect_uris: Vec<String>,
+    pub allowed_scopes: Option<crate::scope::Scopes>,
 }
 
 #[async_trait]
@@ -172,6 +175,10 @@ pub trait AppRepo: Send + Sync {
     async fn update_app_status(&self, id: AppId, status: AppStatus) -> RepoResult<()>;
     /// Sets how the app names users in `get-token`; cached copies of the app go stale with it.
     async fn update_app_user_field(&self, id: AppId, field: UserField) -> RepoResult<()>;
+    /// Writes the app's name, redirect URIs and allowed scopes; cached copies go stale with it.
+    async fn update_app_settings(&self, app: &App) -> RepoResult<()>;
+    /// Makes `secret_hash` the app's secret, keeping the current one valid until `until`.
+    async fn rotate_app_secret(&self, id: AppId, secret_hash: &[u8], until: i64) -> RepoResult<()>;
 }
 
 #[async_trait]
@@ -202,7 +209,7 @@ pub trait TokenRepo: Send + Sync {
         old: TokenId,
         now: i64,
         replacement: TokenHashes,
-    ) -> RepoResult<Option<(TokenId, Subject)>>;
+    ) -> RepoResult<Option<(TokenId, Subject, Option<crate::scope::Scopes>)>>;
     /// The token, if its access token is unexpired, its app is active and (for user tokens)
     /// its user is active and undeleted. The caller checks the secret against `access_hash`.
     async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>>;
@@ -217,7 +224,7 @@ pub trait TokenRepo: Send + Sync {
         refresh_hash: &[u8],
         now: i64,
         replacement: TokenHashes,
-    ) -> RepoResult<Option<(TokenId, Subject)>>;
+    ) -> RepoResult<Option<(TokenId, Subject, Option<crate::scope::Scopes>)>>;
     /// A counter that grows with every change revoking access (any app status change, a user
     /// deleted); a cache of token checks and apps is valid only while it stays the same.
     async fn revocation_epoch(&self) -> RepoResult<i64>;
@@ -1116,6 +1123,7 @@ pub trait Repo:
     + NoticeRepo
     + ConversionRepo
     + EventRepo
+    + OAuthServerRepo
 {
 }
 
@@ -1142,6 +1150,7 @@ impl<T> Repo for T where
         + NoticeRepo
         + ConversionRepo
         + EventRepo
+        + OAuthServerRepo
 {
 }
 
@@ -1151,4 +1160,27 @@ pub trait HealthCheck: Send + Sync {
     /// A short name for the log (`database`, `redis`).
     fn name(&self) -> &'static str;
     async fn is_healthy(&self) -> bool;
+}
+
+/// The authorization server's own records: codes, used refresh tokens, token families and the
+/// ID-token signing keys.
+#[async_trait]
+pub trait OAuthServerRepo: Send + Sync {
+    /// Stores an authorization code; answers its id.
+    async fn create_oauth_code(&self, code: crate::oauth::NewAuthCode) -> RepoResult<i64>;
+    async fn find_oauth_code(&self, id: i64) -> RepoResult<Option<crate::oauth::AuthCode>>;
+    /// Atomic: marks the code used if it is unused and unexpired at `now`, stores `token` and
+    /// links it to the code. `None` when the code was used or expired meanwhile; errors
+    /// `Conflict(AppInactive)` when the app is not active (nothing changes then).
+    async fn redeem_oauth_code(&self, id: i64, now: i64, token: NewToken) -> RepoResult<Option<TokenId>>;
+    /// Deletes the pair `family` and every pair rotated from it, bumping the revocation epoch;
+    /// answers how many pairs went.
+    async fn revoke_token_family(&self, family: TokenId) -> RepoResult<u64>;
+    /// For a pair whose refresh token was used: its app, the used refresh token's hash and the
+    /// pair's family.
+    async fn find_used_refresh(&self, id: TokenId) -> RepoResult<Option<(AppId, Vec<u8>, TokenId)>>;
+    async fn list_signing_keys(&self) -> RepoResult<Vec<crate::oauth::SigningKeyRecord>>;
+    async fn add_signing_key(&self, key: crate::oauth::SigningKeyRecord) -> RepoResult<()>;
+    /// Deletes the keys created before `before`, except the newest one.
+    async fn purge_signing_keys(&self, before: i64) -> RepoResult<u64>;
 }

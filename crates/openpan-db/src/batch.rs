@@ -20,6 +20,7 @@ use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
 use openpan_core::model::{AppStatus, NewToken, Subject, TokenHashes};
+use openpan_core::scope::Scopes;
 
 use crate::errors::other;
 use crate::pool::{Pool, on_pool};
@@ -45,7 +46,7 @@ pub(crate) struct Rotate {
     pub refresh_hash: Vec<u8>,
     pub now: i64,
     pub replacement: TokenHashes,
-    pub reply: oneshot::Sender<Result<Option<(TokenId, Subject)>, RepoError>>,
+    pub reply: oneshot::Sender<Result<Option<(TokenId, Subject, Option<Scopes>)>, RepoError>>,
 }
 
 pub(crate) enum Op {
@@ -101,7 +102,7 @@ fn replicate(err: &RepoError) -> RepoError {
 #[derive(Default)]
 struct Outcome {
     token_ids: HashMap<Vec<u8>, i64>,
-    consumed: HashMap<i64, Subject>,
+    consumed: HashMap<i64, (Subject, Option<Scopes>)>,
     /// Apps of this round that were disabled or deleted meanwhile: no token for them.
     inactive_apps: HashSet<i64>,
 }
@@ -157,11 +158,11 @@ impl Round {
                     let _ = issue.reply.send(reply);
                 }
                 for rotate in self.rotations {
-                    let subject = outcome.consumed.get(&rotate.token_id.0).copied();
+                    let consumed = outcome.consumed.get(&rotate.token_id.0).copied();
                     let new_id = outcome.token_ids.get(&rotate.replacement.access_hash).copied();
-                    let _ = rotate
-                        .reply
-                        .send(Ok(subject.zip(new_id).map(|(subject, id)| (TokenId(id), subject))));
+                    let _ = rotate.reply.send(Ok(consumed
+                        .zip(new_id)
+                        .map(|((subject, scopes), id)| (TokenId(id), subject, scopes))));
                 }
             }
             Err(err) => {
@@ -273,22 +274,25 @@ impl Writer {
             }
             if let Some(consume) = &consume {
                 let (sql, values) = consume.build_sqlx(builder());
-                let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as_with(&sql, values)
+                let rows: Vec<ConsumedRow> = sqlx::query_as_with(&sql, values)
                     .fetch_all(&mut *tx)
                     .await
                     .map_err(other)?;
-                for (token_id, app_id, enterprise_id, user_id) in rows {
+                for (token_id, app_id, enterprise_id, user_id, scope, family) in rows {
                     let enterprise_id = EnterpriseId(enterprise_id);
                     let subject = match user_id {
                         Some(user_id) => Subject::User(enterprise_id, UserId(user_id)),
                         None => Subject::Enterprise(enterprise_id),
                     };
-                    outcome.consumed.insert(token_id, subject);
+                    let scopes = scope.as_deref().map(Scopes::parse_stored);
+                    outcome.consumed.insert(token_id, (subject, scopes));
                     if let Some(rotate) = rotations.iter().find(|rotate| rotate.token_id.0 == token_id) {
                         tokens.push(NewToken {
                             app_id: AppId(app_id),
                             subject,
                             secrets: rotate.replacement.clone(),
+                            scopes,
+                            family: Some(TokenId(family.unwrap_or(token_id))),
                         });
                     }
                 }
@@ -352,6 +356,8 @@ fn consume_refresh_tokens(rotations: &[Rotate]) -> sea_query::UpdateStatement {
         .to_owned();
     Query::update()
         .table(OauthToken::Table)
+        // Kept, so a replay of this refresh token is recognised (and revokes the family).
+        .value(OauthToken::UsedRefreshHash, Expr::col(OauthToken::RefreshHash))
         .value(OauthToken::RefreshHash, Option::<Vec<u8>>::None)
         .cond_where(matches)
         .and_where(Expr::col(OauthToken::AppId).in_subquery(active_apps))
@@ -365,6 +371,11 @@ fn consume_refresh_tokens(rotations: &[Rotate]) -> sea_query::UpdateStatement {
             OauthToken::AppId,
             OauthToken::EnterpriseId,
             OauthToken::UserId,
+            OauthToken::Scope,
+            OauthToken::FamilyId,
         ]))
         .to_owned()
 }
+
+/// A consumed refresh token: its pair, subject, scope and family.
+type ConsumedRow = (i64, i64, i64, Option<i64>, Option<String>, Option<i64>);

@@ -16,6 +16,7 @@ mod errors;
 mod events;
 mod idempotency;
 mod notice;
+mod oauth_server;
 mod org;
 mod platform;
 mod pool;

@@ -13,6 +13,7 @@ use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenHashes,
 use openpan_core::ports::{
     AppRepo, EnterpriseRepo, Heir, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserChanges, UserRepo,
 };
+use openpan_core::scope::Scopes;
 
 use crate::batch::{Issue, Op, Rotate};
 use crate::errors::{classify, other};
@@ -153,6 +154,13 @@ pub(crate) struct AppRow {
     status: String,
     created_at: i64,
     user_field: String,
+    client_type: String,
+    redirect_uris: String,
+    allowed_scopes: Option<String>,
+    previous_secret_hash: Option<Vec<u8>>,
+    previous_secret_until: Option<i64>,
+    jwt_public_key: Option<String>,
+    jwt_key_id: Option<String>,
 }
 
 impl TryFrom<AppRow> for model::App {
@@ -174,11 +182,24 @@ impl TryFrom<AppRow> for model::App {
             // A value this build does not know (written by a newer one) falls back to the
             // default rather than locking the app out.
             user_field: model::UserField::parse(&row.user_field).unwrap_or_default(),
+            // An unknown kind is treated as public: it then needs PKCE and gets no secret checks.
+            client_type: model::ClientType::parse(&row.client_type).unwrap_or(model::ClientType::Public),
+            redirect_uris: row
+                .redirect_uris
+                .lines()
+                .filter(|uri| !uri.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            allowed_scopes: row.allowed_scopes.as_deref().map(Scopes::parse_stored),
+            previous_secret_hash: row.previous_secret_hash,
+            previous_secret_until: row.previous_secret_until,
+            jwt_public_key: row.jwt_public_key,
+            jwt_key_id: row.jwt_key_id,
         })
     }
 }
 
-pub(crate) const APP_COLUMNS: [App; 9] = [
+pub(crate) const APP_COLUMNS: [App; 16] = [
     App::AppId,
     App::EnterpriseId,
     App::Name,
@@ -188,6 +209,13 @@ pub(crate) const APP_COLUMNS: [App; 9] = [
     App::Status,
     App::CreatedAt,
     App::UserField,
+    App::ClientType,
+    App::RedirectUris,
+    App::AllowedScopes,
+    App::PreviousSecretHash,
+    App::PreviousSecretUntil,
+    App::JwtPublicKey,
+    App::JwtKeyId,
 ];
 
 #[derive(sqlx::FromRow)]
@@ -200,6 +228,7 @@ struct TokenRow {
     refresh_hash: Option<Vec<u8>>,
     access_expires_at: i64,
     refresh_expires_at: i64,
+    scope: Option<String>,
 }
 
 impl From<TokenRow> for TokenRecord {
@@ -217,11 +246,21 @@ impl From<TokenRow> for TokenRecord {
             refresh_hash: row.refresh_hash,
             access_expires_at: row.access_expires_at,
             refresh_expires_at: row.refresh_expires_at,
+            scopes: token_scopes(row.scope.as_deref(), subject),
         }
     }
 }
 
-const TOKEN_COLUMNS: [OauthToken; 8] = [
+/// A token's stored scope, or the whole of its kind when it has none.
+pub(crate) fn token_scopes(stored: Option<&str>, subject: Subject) -> Scopes {
+    match (stored, subject) {
+        (Some(text), _) => Scopes::parse_stored(text),
+        (None, Subject::Enterprise(_)) => Scopes::enterprise_default(),
+        (None, Subject::User(..)) => Scopes::user_default(),
+    }
+}
+
+const TOKEN_COLUMNS: [OauthToken; 9] = [
     OauthToken::TokenId,
     OauthToken::AppId,
     OauthToken::EnterpriseId,
@@ -230,6 +269,7 @@ const TOKEN_COLUMNS: [OauthToken; 8] = [
     OauthToken::RefreshHash,
     OauthToken::AccessExpiresAt,
     OauthToken::RefreshExpiresAt,
+    OauthToken::Scope,
 ];
 
 fn user_by_id(id: UserId) -> sea_query::SelectStatement {
@@ -336,6 +376,8 @@ pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement 
             OauthToken::AccessExpiresAt,
             OauthToken::RefreshExpiresAt,
             OauthToken::CreatedAt,
+            OauthToken::Scope,
+            OauthToken::FamilyId,
         ])
         .to_owned();
     for token in tokens {
@@ -352,6 +394,8 @@ pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement 
             token.secrets.access_expires_at.into(),
             token.secrets.refresh_expires_at.into(),
             token.secrets.created_at.into(),
+            token.scopes.map(|scopes| scopes.to_string()).into(),
+            token.family.map(|family| family.0).into(),
         ]);
     }
     insert
@@ -867,6 +911,9 @@ impl AppRepo for SqlRepo {
                 App::CallbackUrl,
                 App::Status,
                 App::CreatedAt,
+                App::ClientType,
+                App::RedirectUris,
+                App::AllowedScopes,
             ])
             .values_panic([
                 new.enterprise_id.0.into(),
@@ -876,6 +923,9 @@ impl AppRepo for SqlRepo {
                 new.callback_url.into(),
                 AppStatus::Active.as_str().into(),
                 new.created_at.into(),
+                new.client_type.as_str().into(),
+                new.redirect_uris.join("\n").into(),
+                new.allowed_scopes.map(|scopes| scopes.to_string()).into(),
             ])
             .returning(Query::returning().columns(APP_COLUMNS))
             .to_owned();
@@ -931,6 +981,28 @@ impl AppRepo for SqlRepo {
         })
     }
 
+    async fn update_app_settings(&self, app: &model::App) -> RepoResult<()> {
+        let update = Query::update()
+            .table(App::Table)
+            .value(App::Name, app.name.clone())
+            .value(App::RedirectUris, app.redirect_uris.join("\n"))
+            .value(App::AllowedScopes, app.allowed_scopes.map(|scopes| scopes.to_string()))
+            .and_where(Expr::col(App::AppId).eq(app.id.0))
+            .to_owned();
+        self.update_and_bump(update).await
+    }
+
+    async fn rotate_app_secret(&self, id: AppId, secret_hash: &[u8], until: i64) -> RepoResult<()> {
+        let update = Query::update()
+            .table(App::Table)
+            .value(App::PreviousSecretHash, Expr::col(App::ClientSecretHash))
+            .value(App::PreviousSecretUntil, until)
+            .value(App::ClientSecretHash, secret_hash.to_vec())
+            .and_where(Expr::col(App::AppId).eq(id.0))
+            .to_owned();
+        self.update_and_bump(update).await
+    }
+
     async fn update_app_user_field(&self, id: AppId, field: model::UserField) -> RepoResult<()> {
         let update = Query::update()
             .table(App::Table)
@@ -940,6 +1012,9 @@ impl AppRepo for SqlRepo {
         self.update_and_bump(update).await
     }
 }
+
+/// What `replace_token` takes from the pair it replaces.
+type ReplacedRow = (i64, i64, Option<i64>, i64, bool, Option<String>, i64);
 
 fn token_writer_stopped() -> RepoError {
     RepoError::Unavailable("the token writer has stopped".into())
@@ -1044,20 +1119,21 @@ impl TokenRepo for SqlRepo {
         old: TokenId,
         now: i64,
         replacement: TokenHashes,
-    ) -> RepoResult<Option<(TokenId, Subject)>> {
+    ) -> RepoResult<Option<(TokenId, Subject, Option<Scopes>)>> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
-            let removed: Option<(i64, i64, Option<i64>, i64, bool)> = crate::pool::fetch!(
-                optional(i64, i64, Option<i64>, i64, bool),
+            let removed: Option<ReplacedRow> = crate::pool::fetch!(
+                optional(i64, i64, Option<i64>, i64, bool, Option<String>, i64),
                 &mut *tx,
                 builder,
                 "delete from oauth_token where token_id = ? and access_expires_at > ? \
-                 returning app_id, enterprise_id, user_id, refresh_expires_at, refresh_hash is not null",
+                 returning app_id, enterprise_id, user_id, refresh_expires_at, refresh_hash is not null, \
+                 scope, coalesce(family_id, token_id)",
                 old.0,
                 now
             )
             .map_err(other)?;
-            let Some((app_id, enterprise_id, user_id, refresh_expires_at, refreshable)) = removed else {
+            let Some((app_id, enterprise_id, user_id, refresh_expires_at, refreshable, scope, family)) = removed else {
                 return Ok(None);
             };
             let active: Option<(i64,)> = crate::pool::fetch!(
@@ -1082,10 +1158,13 @@ impl TokenRepo for SqlRepo {
             let mut secrets = replacement;
             secrets.refresh_expires_at = secrets.refresh_expires_at.min(refresh_expires_at);
             secrets.access_expires_at = secrets.access_expires_at.min(secrets.refresh_expires_at);
+            let scopes = scope.as_deref().map(Scopes::parse_stored);
             let mut token = NewToken {
                 app_id: AppId(app_id),
                 subject,
                 secrets,
+                scopes,
+                family: Some(TokenId(family)),
             };
             if !refreshable {
                 // The old refresh token was used: the new pair cannot be refreshed either. A
@@ -1104,7 +1183,7 @@ impl TokenRepo for SqlRepo {
             // Nodes that cached the old token's check must stop trusting it.
             execute!(&mut *tx, builder, bump_revocation_epoch())?;
             commit!(tx, builder)?;
-            Ok(Some((TokenId(id), subject)))
+            Ok(Some((TokenId(id), subject, scopes)))
         })
     }
 
@@ -1143,7 +1222,7 @@ impl TokenRepo for SqlRepo {
         refresh_hash: &[u8],
         now: i64,
         replacement: TokenHashes,
-    ) -> RepoResult<Option<(TokenId, Subject)>> {
+    ) -> RepoResult<Option<(TokenId, Subject, Option<Scopes>)>> {
         let refresh_hash = refresh_hash.to_vec();
         self.submit(|reply| {
             Op::Rotate(Rotate {
@@ -1171,11 +1250,9 @@ impl TokenRepo for SqlRepo {
         let tokens = Query::delete()
             .from_table(OauthToken::Table)
             .and_where(Expr::col(OauthToken::AccessExpiresAt).lte(now))
-            .cond_where(
-                Cond::any()
-                    .add(Expr::col(OauthToken::RefreshHash).is_null())
-                    .add(Expr::col(OauthToken::RefreshExpiresAt).lte(now)),
-            )
+            // A used refresh token stays (as its hash) until it would have expired, so a replay
+            // of it is still recognised.
+            .and_where(Expr::col(OauthToken::RefreshExpiresAt).lte(now))
             .to_owned();
         let jtis = Query::delete()
             .from_table(OauthJti::Table)
@@ -1184,7 +1261,14 @@ impl TokenRepo for SqlRepo {
         on_pool!(self, write, |pool, builder| {
             let deleted_tokens = execute!(pool, builder, tokens)?.rows_affected();
             let deleted_jtis = execute!(pool, builder, jtis)?.rows_affected();
-            Ok(deleted_tokens + deleted_jtis)
+            let deleted_codes = crate::pool::exec!(pool, builder, "delete from oauth_code where expires_at <= ?", now)
+                .map_err(other)?
+                .rows_affected();
+            let deleted_devices =
+                crate::pool::exec!(pool, builder, "delete from oauth_device where expires_at <= ?", now)
+                    .map_err(other)?
+                    .rows_affected();
+            Ok(deleted_tokens + deleted_jtis + deleted_codes + deleted_devices)
         })
     }
 }

@@ -62,6 +62,13 @@ pub(crate) enum App {
     Status,
     CreatedAt,
     UserField,
+    ClientType,
+    RedirectUris,
+    AllowedScopes,
+    PreviousSecretHash,
+    PreviousSecretUntil,
+    JwtPublicKey,
+    JwtKeyId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -76,6 +83,9 @@ pub(crate) enum OauthToken {
     AccessExpiresAt,
     RefreshExpiresAt,
     CreatedAt,
+    Scope,
+    FamilyId,
+    UsedRefreshHash,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -345,8 +345,14 @@ impl IntoResponse for OAuthError {
             Error::OAuth(OAuthFailure::UnsupportedGrantType) => (
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "grant_type must be jwt_simple or refresh_token".to_owned(),
+                format!("grant_type must be one of {}", crate::oauth::GRANT_TYPES.join(", ")),
             ),
+            Error::OAuth(OAuthFailure::InvalidScope(description)) => {
+                (StatusCode::BAD_REQUEST, "invalid_scope", description)
+            }
+            Error::OAuth(OAuthFailure::UnauthorizedClient(description)) => {
+                (StatusCode::BAD_REQUEST, "unauthorized_client", description)
+            }
             Error::Invalid(fields) => {
                 let description = fields
                     .iter()

@@ -7,6 +7,7 @@
 
 mod api;
 mod auth_service;
+mod authorize;
 mod context;
 mod convert;
 mod error;
@@ -156,7 +157,14 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
+        .route("/oauth/token/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(oauth::introspect))
+        .route("/oauth/authorize", get(authorize::authorize).post(authorize::authorize))
+        .route("/oauth/jwks", get(authorize::jwks))
+        .route("/.well-known/jwks.json", get(authorize::jwks))
+        .route("/oauth/userinfo", get(authorize::userinfo).post(authorize::userinfo))
+        .route("/.well-known/openid-configuration", get(authorize::discovery))
+        .route("/.well-known/oauth-authorization-server", get(authorize::discovery))
         .merge(web_routes())
         .merge(auth_service::routes())
         .merge(oa::routes())

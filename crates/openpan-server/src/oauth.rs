@@ -1,6 +1,7 @@
 //! `POST /oauth/token` (RFC 6749 shaped, with the platform's `jwt_simple` grant),
-//! `POST /oauth/revoke` (RFC 7009) and `POST /oauth/introspect` (RFC 7662), all with the app's
-//! client authentication and the per-address budget of the token endpoint.
+//! `POST /oauth/revoke` (RFC 7009, also at the SDKs' `/oauth/token/revoke`) and
+//! `POST /oauth/introspect` (RFC 7662), all with the app's client authentication and the
+//! per-address budget of the token endpoint.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,7 +14,7 @@ use bytes::Bytes;
 
 use openpan_core::Error;
 use openpan_core::error::OAuthFailure;
-use openpan_core::oauth::{ClientCredentials, Grant};
+use openpan_core::oauth::{ClientAuth, ClientCredentials, Grant};
 use openpan_types::{OAuthErrorBody, TokenResponse};
 
 use crate::AppState;
@@ -27,21 +28,22 @@ fn invalid_request(message: &str) -> OAuthError {
     OAuthError(Error::OAuth(OAuthFailure::InvalidRequest(message.to_owned())))
 }
 
-/// HTTP Basic, else `client_id` + `client_secret` parameters (`client_secret_post`).
-fn client_credentials(
-    headers: &HeaderMap,
-    parameters: &HashMap<String, String>,
-) -> Result<ClientCredentials, OAuthError> {
+/// HTTP Basic, else `client_id` + `client_secret` parameters (`client_secret_post`), else a
+/// `client_id` alone (a public client, `none`).
+fn client_auth(headers: &HeaderMap, parameters: &HashMap<String, String>) -> Result<ClientAuth, OAuthError> {
     match basic_credentials(headers) {
-        Ok(Some(credentials)) => return Ok(credentials),
+        Ok(Some(credentials)) => return Ok(ClientAuth::Secret(credentials)),
         Ok(None) => {}
         Err(BasicError::OtherScheme) => return Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient))),
         Err(BasicError::Malformed) => return Err(invalid_request("malformed Basic credentials")),
     }
     match (parameters.get("client_id"), parameters.get("client_secret")) {
-        (Some(client_id), Some(client_secret)) => Ok(ClientCredentials {
+        (Some(client_id), Some(client_secret)) => Ok(ClientAuth::Secret(ClientCredentials {
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),
+        })),
+        (Some(client_id), None) => Ok(ClientAuth::Public {
+            client_id: client_id.clone(),
         }),
         _ => Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient))),
     }
@@ -56,7 +58,12 @@ fn required<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Result<&
 }
 
 /// The grants `POST /oauth/token` takes.
-pub(crate) const GRANT_TYPES: [&str; 3] = ["jwt_simple", "refresh_token", "client_credentials"];
+pub(crate) const GRANT_TYPES: [&str; 4] = [
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "jwt_simple",
+];
 
 pub async fn token(State(state): State<AppState>, request: Request) -> Response {
     metered(&state, request, grant).await
@@ -90,14 +97,14 @@ where
 }
 
 /// The request's parameters (query and form) and the client credentials it presents.
-async fn read_form(request: Request) -> Result<(HashMap<String, String>, ClientCredentials), OAuthError> {
+async fn read_form(request: Request) -> Result<(HashMap<String, String>, ClientAuth), OAuthError> {
     let (parts, body) = request.into_parts();
     let body: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
         .map_err(|_| invalid_request("request body too large"))?;
     let parameters = query_and_form(parts.uri.query(), &body);
-    let credentials = client_credentials(&parts.headers, &parameters)?;
-    Ok((parameters, credentials))
+    let client = client_auth(&parts.headers, &parameters)?;
+    Ok((parameters, client))
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -135,7 +142,7 @@ async fn introspection(state: &AppState, request: Request) -> Result<Response, O
             };
             openpan_types::Introspection {
                 active: true,
-                scope: Some(active.scope.to_owned()),
+                scope: Some(active.scope),
                 client_id: Some(active.client_id),
                 token_type: Some("bearer".to_owned()),
                 exp: Some(active.expires_at),
@@ -162,10 +169,22 @@ fn rate_limited(retry_after_secs: u64) -> Response {
     response
 }
 
+/// An optional parameter; empty counts as absent.
+fn optional(parameters: &HashMap<String, String>, name: &str) -> Option<String> {
+    parameters.get(name).filter(|value| !value.is_empty()).cloned()
+}
+
 async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthError> {
     let (parameters, credentials) = read_form(request).await?;
     let grant = match parameters.get("grant_type").map(String::as_str) {
-        Some("client_credentials") => Grant::ClientCredentials,
+        Some("client_credentials") => Grant::ClientCredentials {
+            scope: optional(&parameters, "scope"),
+        },
+        Some("authorization_code") => Grant::AuthorizationCode {
+            code: required(&parameters, "code")?.to_owned(),
+            redirect_uri: optional(&parameters, "redirect_uri"),
+            code_verifier: optional(&parameters, "code_verifier"),
+        },
         Some("jwt_simple") => Grant::JwtSimple {
             assertion: required(&parameters, "assertion")?.to_owned(),
         },
@@ -175,18 +194,22 @@ async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthErro
         None => return Err(invalid_request("grant_type is required")),
         Some(_) => {
             // Authenticate first so an unknown client learns nothing about supported grants.
-            state.core.authenticate_client(&credentials).await.map_err(OAuthError)?;
+            state.core.authenticate(&credentials).await.map_err(OAuthError)?;
             return Err(OAuthError(Error::OAuth(OAuthFailure::UnsupportedGrantType)));
         }
     };
-    let refreshable = !matches!(grant, Grant::ClientCredentials);
-    let issued = state.core.issue_token(&credentials, grant).await.map_err(OAuthError)?;
+    let issued = state
+        .core
+        .issue_token(&credentials, grant, &state.public_url)
+        .await
+        .map_err(OAuthError)?;
     let body = TokenResponse {
         access_token: issued.access_token,
-        refresh_token: refreshable.then_some(issued.refresh_token),
-        scope: issued.scope.to_owned(),
+        refresh_token: issued.refreshable.then_some(issued.refresh_token),
+        scope: issued.scope,
         token_type: "bearer".to_owned(),
         expires_in: issued.expires_in,
+        id_token: issued.id_token,
     };
     Ok(no_store(Json(body).into_response()))
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use openpan_core::Error;
 use openpan_core::auth::{Principal, PrincipalKind};
 use openpan_core::ratelimit::{Quota, RateDecision};
+use openpan_core::scope::Scope;
 use openpan_types::ErrorCode;
 
 use crate::AppState;
@@ -88,19 +89,46 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// On `/api/v2`, `/admin/` paths take enterprise tokens only, every other path user tokens
 /// only, and a share link's visitors reach only the reading paths.
+/// A token with finer scopes reaches the part of its kind's paths they name.
 fn scope_allows(principal: &Principal, method: &Method, path: &str, api: Api) -> bool {
     let admin_path = path.contains("/admin/");
+    let scopes = principal.scopes();
     if api == Api::V1 {
-        return matches!(
-            principal.kind(),
-            PrincipalKind::User { .. } | PrincipalKind::EnterpriseAdmin { .. }
-        );
+        // The older dialect's modules mix reads, writes and administration: only the seed's
+        // whole scopes reach it.
+        return match principal.kind() {
+            PrincipalKind::User { .. } => scopes.contains(Scope::All),
+            PrincipalKind::EnterpriseAdmin { .. } => scopes.contains(Scope::Admin),
+            _ => false,
+        };
     }
     match principal.kind() {
-        PrincipalKind::EnterpriseAdmin { .. } => admin_path,
-        PrincipalKind::User { .. } => !admin_path,
+        PrincipalKind::EnterpriseAdmin { .. } => admin_path && scopes.grants(admin_scope(path)),
+        PrincipalKind::User { .. } => {
+            let needed = if is_write(method, path) {
+                Scope::FilesWrite
+            } else {
+                Scope::FilesRead
+            };
+            !admin_path && scopes.grants(needed)
+        }
         PrincipalKind::Visitor { .. } => visitor_path(method, path),
         PrincipalKind::Operator => false,
+    }
+}
+
+/// The scope an administration path needs: its area's, or the whole `admin` for the rest
+/// (enterprise settings).
+fn admin_scope(path: &str) -> Scope {
+    let area = path
+        .split_once("/admin/")
+        .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+        .unwrap_or_default();
+    match area {
+        "user" | "department" | "group" | "platform" => Scope::AdminUsers,
+        "log" | "events" => Scope::AdminAudit,
+        "app" => Scope::AdminApps,
+        _ => Scope::Admin,
     }
 }
 

@@ -17,7 +17,7 @@ use crate::extract::Params;
 
 const COOKIE_NAME: &str = "openpan_session";
 
-fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
+pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
     // Browsers drop `Secure` cookies on plain HTTP, which a local install uses.
     let secure = if state.public_url.starts_with("https://") {
         "; Secure"
@@ -30,7 +30,7 @@ fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Option<HeaderV
     .ok()
 }
 
-fn session_secret(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn session_secret(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(COOKIE)
         .iter()

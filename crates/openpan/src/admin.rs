@@ -7,8 +7,8 @@ use openpan_core::Error;
 use openpan_core::auth::Principal;
 use openpan_core::error::FieldError;
 use openpan_core::ids::{AppId, EnterpriseId, UserId};
-use openpan_core::model::AppStatus;
-use openpan_core::services::{Core, CreateApp, CreateEnterprise, CreateUser};
+use openpan_core::model::{AppStatus, ClientType};
+use openpan_core::services::{AppChanges, Core, CreateApp, CreateEnterprise, CreateUser};
 
 /// Turns a core error into a CLI message that names the bad option.
 pub fn describe(err: Error) -> anyhow::Error {
@@ -71,13 +71,56 @@ pub async fn create_app(core: &Core, cmd: CreateApp) -> anyhow::Result<serde_jso
         .create_app(&Principal::local_operator(), cmd)
         .await
         .map_err(describe)?;
-    Ok(json!({
-        "app_id": created.app.id.0,
-        "enterprise_id": created.app.enterprise_id.0,
-        "name": created.app.name,
-        "client_id": created.app.client_id,
-        "client_secret": created.client_secret,
-    }))
+    let mut shown = app_json(&created.app);
+    if created.app.client_type == ClientType::Confidential {
+        shown["client_secret"] = json!(created.client_secret);
+    }
+    Ok(shown)
+}
+
+/// An app as the CLI prints it (never its secret).
+fn app_json(app: &openpan_core::model::App) -> serde_json::Value {
+    json!({
+        "app_id": app.id.0,
+        "enterprise_id": app.enterprise_id.0,
+        "name": app.name,
+        "client_id": app.client_id,
+        "client_type": app.client_type.as_str(),
+        "redirect_uris": app.redirect_uris,
+        "scopes": app.allowed_scopes.map(|scopes| scopes.to_string()),
+        "status": app.status.as_str(),
+    })
+}
+
+pub async fn update_app(core: &Core, app_id: i64, changes: AppChanges) -> anyhow::Result<serde_json::Value> {
+    let app = core
+        .update_app(&Principal::local_operator(), AppId(app_id), changes)
+        .await
+        .map_err(describe)?;
+    Ok(app_json(&app))
+}
+
+pub async fn rotate_app_secret(core: &Core, app_id: i64, grace_hours: i64) -> anyhow::Result<serde_json::Value> {
+    let rotated = core
+        .rotate_app_secret(
+            &Principal::local_operator(),
+            AppId(app_id),
+            grace_hours.saturating_mul(3600),
+        )
+        .await
+        .map_err(describe)?;
+    let mut shown = app_json(&rotated.app);
+    shown["client_secret"] = json!(rotated.client_secret);
+    shown["previous_secret_valid_until"] = json!(rotated.app.previous_secret_until);
+    Ok(shown)
+}
+
+pub async fn rotate_signing_key(core: &Core) -> anyhow::Result<serde_json::Value> {
+    let kid = core
+        .rotate_signing_key(&Principal::local_operator())
+        .await
+        .map_err(describe)?;
+    Ok(json!({ "kid": kid, "signs_after_seconds": openpan_core::services::PUBLISH_AHEAD_SECS }))
 }
 
 pub async fn set_app_status(core: &Core, app_id: i64, status: AppStatus) -> anyhow::Result<serde_json::Value> {
@@ -182,6 +225,9 @@ pub async fn bootstrap(core: &Core) -> anyhow::Result<Option<Bootstrapped>> {
             enterprise_id: EnterpriseId(enterprise_id.0),
             name: "Default app".to_owned(),
             callback_url: None,
+            client_type: Default::default(),
+            redirect_uris: Vec::new(),
+            allowed_scopes: None,
         },
     )
     .await?;

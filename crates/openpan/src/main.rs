@@ -18,8 +18,8 @@ use openpan_core::ids::EnterpriseId;
 /// does for large blocks, at a high system-time cost).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use openpan_core::model::AppStatus;
-use openpan_core::services::{CreateApp, CreateEnterprise, CreateUser};
+use openpan_core::model::{AppStatus, ClientType};
+use openpan_core::services::{AppChanges, CreateApp, CreateEnterprise, CreateUser};
 
 #[derive(Parser)]
 #[command(
@@ -116,6 +116,45 @@ enum AdminCommand {
         name: String,
         #[arg(long)]
         callback_url: Option<String>,
+        /// A public client (browser, mobile or CLI app): no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+        /// Where the authorization endpoint may send codes (repeat for several).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// The scopes the app may be granted, space-separated (default: any).
+        #[arg(long)]
+        scopes: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Change an app's name, redirect URIs or scopes.
+    UpdateApp {
+        #[arg(long)]
+        app_id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        /// Replaces the redirect URIs (repeat for several).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Option<Vec<String>>,
+        /// The scopes the app may be granted, space-separated; empty for any.
+        #[arg(long)]
+        scopes: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Give an app a new client secret; the old one keeps working for the grace period.
+    RotateAppSecret {
+        #[arg(long)]
+        app_id: i64,
+        /// How long the old secret keeps working, in hours (at most 168).
+        #[arg(long, default_value_t = 24)]
+        grace_hours: i64,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Make a new ID-token signing key; it signs once every node has published it.
+    RotateSigningKey {
         #[command(flatten)]
         output: Output,
     },
@@ -253,15 +292,45 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
             enterprise_id,
             name,
             callback_url,
+            public,
+            redirect_uris,
+            scopes,
             output,
         } => {
             let cmd = CreateApp {
                 enterprise_id: EnterpriseId(enterprise_id),
                 name,
                 callback_url,
+                client_type: if public {
+                    ClientType::Public
+                } else {
+                    ClientType::Confidential
+                },
+                redirect_uris,
+                allowed_scopes: scopes,
             };
             (output, admin::create_app(core, cmd).await?)
         }
+        AdminCommand::UpdateApp {
+            app_id,
+            name,
+            redirect_uris,
+            scopes,
+            output,
+        } => {
+            let changes = AppChanges {
+                name,
+                redirect_uris,
+                allowed_scopes: scopes.map(|scopes| Some(scopes).filter(|scopes| !scopes.trim().is_empty())),
+            };
+            (output, admin::update_app(core, app_id, changes).await?)
+        }
+        AdminCommand::RotateAppSecret {
+            app_id,
+            grace_hours,
+            output,
+        } => (output, admin::rotate_app_secret(core, app_id, grace_hours).await?),
+        AdminCommand::RotateSigningKey { output } => (output, admin::rotate_signing_key(core).await?),
         AdminCommand::SetAccountSync {
             enterprise_id,
             enabled,

@@ -68,6 +68,9 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// An OpenID Connect ID token, when the grant carried the `openid` scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// `{"success": true}`, the body of argument-less mutations.

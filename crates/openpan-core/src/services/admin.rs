@@ -43,6 +43,10 @@ pub struct CreateApp {
     pub enterprise_id: EnterpriseId,
     pub name: String,
     pub callback_url: Option<String>,
+    pub client_type: crate::model::ClientType,
+    pub redirect_uris: Vec<String>,
+    /// The scopes the app may be granted; `None` or empty: any.
+    pub allowed_scopes: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -260,7 +264,11 @@ impl Core {
         {
             errors.push(error);
         }
+        let redirect_uris = super::apps::check_redirect_uris(&cmd.redirect_uris, &mut errors);
+        let allowed_scopes = super::apps::check_allowed_scopes(cmd.allowed_scopes.as_deref(), &mut errors);
         collect(errors)?;
+        // A public client has no secret to keep; it still gets one nobody is told, so the
+        // secret check of a client that claims one always fails.
         let client_secret = secrets::random_hex(32);
         let new = NewApp {
             enterprise_id: cmd.enterprise_id,
@@ -269,11 +277,18 @@ impl Core {
             client_secret_hash: self.key.hash(&client_secret),
             callback_url: cmd.callback_url,
             created_at: self.clock.now(),
+            client_type: cmd.client_type,
+            redirect_uris,
+            allowed_scopes,
         };
         let app = self.repo.create_app(new).await?;
         if app.callback_url.is_some() {
             self.start_webhook(&app).await?;
         }
+        let client_secret = match app.client_type {
+            crate::model::ClientType::Confidential => client_secret,
+            crate::model::ClientType::Public => String::new(),
+        };
         Ok(CreatedApp { app, client_secret })
     }
 

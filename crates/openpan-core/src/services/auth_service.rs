@@ -83,6 +83,14 @@ impl Core {
     /// token. Wrong attempts are counted per login from one client and per client, so a
     /// guesser is slowed down without locking the owner out from elsewhere.
     pub async fn password_login(&self, login: &str, password: &str, client: &str) -> Result<UserAccessToken> {
+        let user = self.check_password(login, password, client).await?;
+        self.record_login(&user, None, "password").await?;
+        self.issue_user_token(user.id).await
+    }
+
+    /// Checks a login and password (throttled like [`Core::password_login`]) and answers the
+    /// user, without recording a login yet.
+    pub(crate) async fn check_password(&self, login: &str, password: &str, client: &str) -> Result<User> {
         let login = login.trim();
         if login.is_empty() || login.len() > 255 || password.is_empty() || password.len() > 128 {
             return Err(failure(AuthServiceFailure::WrongPassword));
@@ -112,8 +120,7 @@ impl Core {
             None => return Err(failure(AuthServiceFailure::WrongPassword)),
         };
         self.repo.release_password_attempt(&keys).await?;
-        self.record_login(&user, None, "password").await?;
-        self.issue_user_token(user.id).await
+        Ok(user)
     }
 
     /// Records that `user` signed in (activating an account that waited for it), on the audit

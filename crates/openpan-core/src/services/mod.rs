@@ -5,8 +5,10 @@
 mod account;
 mod accounts;
 mod admin;
+mod apps;
 mod audit_log;
 mod auth_service;
+mod authorize;
 mod collab;
 mod comment;
 mod convert;
@@ -23,6 +25,7 @@ mod resumable;
 mod review;
 mod search;
 mod share;
+mod signing;
 mod sms;
 mod sso;
 mod tag;
@@ -43,10 +46,12 @@ use crate::secrets::SecretKey;
 pub use account::{AppInstance, AppSettings, DEFAULT_INSTANCE, SERVICE_APPS, TokenInfo, parse_paid_until};
 pub use accounts::{AccountChanges, NewAccount};
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
+pub use apps::{AppChanges, MAX_REDIRECT_URIS, MAX_SECRET_GRACE_SECS, check_redirect_uri};
 pub use audit_log::{AuditPage, LogFilter, MAX_PAGE, QUERY_WINDOW_DAYS};
 pub use auth_service::{
     AUTH_CODE_SECS, AuthServiceCall, CompanyInfo, EXPIRED_TOKEN_MEMORY_SECS, USER_TOKEN_SECS, UserAccessToken,
 };
+pub use authorize::{AuthorizationRequest, AuthorizeRefusal, Consent, ID_TOKEN_SECS};
 pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
 pub use comment::CommentView;
 pub use convert::{ConvertedTicket, MAX_CONVERTED_TTL_SECS};
@@ -65,6 +70,7 @@ pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUp
 pub use review::{ReviewCommentView, ReviewEdit, ReviewItemView, ReviewRequest, ReviewView};
 pub use search::{ItemSearch, SearchScope};
 pub use share::{ShareLinkRequest, ShareLinkView};
+pub use signing::PUBLISH_AHEAD_SECS;
 pub use sms::{SmsRequest, SmsSettings};
 pub use sso::{LOGIN_TICKET_SECS, LoginTicket, WEB_SESSION_SECS, WebSession};
 pub use tag::{MAX_TAGGED_PER_REQUEST, MAX_TAGS_PER_REQUEST, TaggedItem};
@@ -90,6 +96,8 @@ pub struct Core {
     pub(crate) notices: Option<Arc<notice::NoticeSettings>>,
     /// How files are converted (`with_converter`); none: conversions are unavailable.
     pub(crate) converter: Option<Arc<dyn crate::convert::Converter>>,
+    /// This node's copy of the ID-token signing keys.
+    pub(crate) signing_keys: Arc<signing::KeyCache>,
 }
 
 impl Core {
@@ -110,6 +118,7 @@ impl Core {
             sms: None,
             notices: None,
             converter: None,
+            signing_keys: Arc::default(),
         }
     }
 

@@ -71,6 +71,19 @@ impl Core {
             return Err(invalid());
         }
         self.record_login(&user, Some(app.id), "sso").await?;
+        self.open_web_session(&user).await
+    }
+
+    /// Signs a person in on the drive's own sign-in page (the authorization endpoint's) with
+    /// their login and password, throttled per login and per client address.
+    pub async fn password_web_login(&self, login: &str, password: &str, client: &str) -> Result<WebSession> {
+        let user = self.check_password(login, password, client).await?;
+        self.record_login(&user, None, "password").await?;
+        self.open_web_session(&user).await
+    }
+
+    async fn open_web_session(&self, user: &crate::model::User) -> Result<WebSession> {
+        let now = self.clock.now();
         let secret = secrets::random_hex(32);
         let expires_at = now + WEB_SESSION_SECS;
         self.repo
@@ -80,12 +93,27 @@ impl Core {
             .repo
             .find_user_with_enterprise(user.id)
             .await?
-            .ok_or_else(invalid)?;
+            .ok_or(Error::Unauthenticated)?;
         Ok(WebSession {
             secret,
             user,
             expires_at,
         })
+    }
+
+    /// The anti-forgery token of a web session's forms: derived from the session secret, so
+    /// only a page the session was shown can carry it.
+    pub fn form_token(&self, session_secret: &str) -> String {
+        hex::encode(&self.key.hash(&format!("form:{session_secret}"))[..16])
+    }
+
+    /// Whether `token` is the session's form token (compared in constant time).
+    pub fn check_form_token(&self, session_secret: &str, token: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.form_token(session_secret)
+            .as_bytes()
+            .ct_eq(token.as_bytes())
+            .into()
     }
 
     /// The user of a web session, if it is open, and when it ends.

@@ -401,6 +401,9 @@ async fn the_authentication_configuration_lists_the_apps_and_edits_their_setting
                 enterprise_id: EnterpriseId(app.tenant.enterprise_id),
                 name: "HR sync".to_owned(),
                 callback_url: None,
+                client_type: Default::default(),
+                redirect_uris: Vec::new(),
+                allowed_scopes: None,
             },
         )
         .await
@@ -412,7 +415,12 @@ async fn the_authentication_configuration_lists_the_apps_and_edits_their_setting
     assert_eq!(apps[0]["client_id"], app.tenant.client_id.as_str());
     assert_eq!(
         apps[0]["grant_types"],
-        json!(["jwt_simple", "refresh_token", "client_credentials"])
+        json!([
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "jwt_simple"
+        ])
     );
     assert_eq!(apps[1]["name"], "HR sync");
     assert_eq!(apps[1]["user_field"], "any");

@@ -371,6 +371,9 @@ async fn every_auth_service_code_follows_from_its_rule() {
                 enterprise_id: EnterpriseId(tenant.enterprise_id),
                 name: "HR".into(),
                 callback_url: None,
+                client_type: Default::default(),
+                redirect_uris: Vec::new(),
+                allowed_scopes: None,
             },
         )
         .await

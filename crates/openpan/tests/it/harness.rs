@@ -436,6 +436,9 @@ pub async fn new_tenant(core: &Core, name: &str, admin_email: &str) -> Tenant {
                 enterprise_id: created.enterprise.id,
                 name: format!("{name} HR"),
                 callback_url: None,
+                client_type: Default::default(),
+                redirect_uris: Vec::new(),
+                allowed_scopes: None,
             },
         )
         .await

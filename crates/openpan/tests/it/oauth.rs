@@ -269,6 +269,9 @@ async fn refreshing_rotates_the_refresh_token_and_keeps_subject_and_scope() {
                 enterprise_id: openpan_core::ids::EnterpriseId(tenant.enterprise_id),
                 name: "CRM".into(),
                 callback_url: None,
+                client_type: Default::default(),
+                redirect_uris: Vec::new(),
+                allowed_scopes: None,
             },
         )
         .await

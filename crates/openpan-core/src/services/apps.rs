@@ -1,0 +1,184 @@
+//! Managing an enterprise's apps (OAuth clients): their redirect URIs and scopes, secret
+//! rotation with a grace period, and listing. Creation, status changes and the OA dialect's
+//! user field live in `admin`.
+
+use crate::auth::Principal;
+use crate::error::{Error, FieldError, NotFoundKind, Result};
+use crate::ids::{AppId, EnterpriseId};
+use crate::model::{App, AppStatus, PersonName};
+use crate::scope::Scopes;
+use crate::secrets;
+use crate::services::{Core, CreatedApp};
+
+/// At most this many redirect URIs per app.
+pub const MAX_REDIRECT_URIS: usize = 20;
+/// The longest grace period an old secret may be given.
+pub const MAX_SECRET_GRACE_SECS: i64 = 7 * 24 * 3600;
+
+/// What an administrator changes on an app; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AppChanges {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    /// `Some(None)`: any scope.
+    pub allowed_scopes: Option<Option<String>>,
+}
+
+/// A redirect URI an app may register: an `http(s)` address with a host, or a native app's
+/// private-use scheme (reverse domain, RFC 8252 §7.1); never with a fragment.
+pub fn check_redirect_uri(field: &str, uri: &str) -> std::result::Result<(), FieldError> {
+    let invalid = || {
+        FieldError::new(
+            field,
+            "must be an http(s) address or a reverse-domain app scheme, without #",
+        )
+    };
+    if uri.is_empty()
+        || uri.len() > 2000
+        || uri.contains('#')
+        || uri.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(invalid());
+    }
+    let (scheme, rest) = uri.split_once(':').ok_or_else(invalid)?;
+    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '.' | '-'));
+    if !scheme_ok {
+        return Err(invalid());
+    }
+    match scheme {
+        "http" | "https" => {
+            let host = rest.strip_prefix("//").ok_or_else(invalid)?;
+            if host.is_empty() || host.starts_with(['/', '?']) {
+                return Err(invalid());
+            }
+            Ok(())
+        }
+        "javascript" | "data" | "file" | "vbscript" => Err(invalid()),
+        _ if scheme.contains('.') && !rest.is_empty() => Ok(()),
+        _ => Err(invalid()),
+    }
+}
+
+/// Checks a list of redirect URIs; answers it without repeats, in order.
+pub(crate) fn check_redirect_uris(uris: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for uri in uris.iter().map(|uri| uri.trim()).filter(|uri| !uri.is_empty()) {
+        match check_redirect_uri("redirect_uris", uri) {
+            Ok(()) if !kept.iter().any(|seen| seen == uri) => kept.push(uri.to_owned()),
+            Ok(()) => {}
+            Err(error) => errors.push(error),
+        }
+    }
+    if kept.len() > MAX_REDIRECT_URIS {
+        errors.push(FieldError::new("redirect_uris", "at most 20 redirect URIs"));
+    }
+    kept
+}
+
+/// Parses the scopes an app may be granted; empty means any.
+pub(crate) fn check_allowed_scopes(text: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Scopes> {
+    let text = text.map(str::trim).filter(|text| !text.is_empty())?;
+    match Scopes::parse(text) {
+        Ok(scopes) => Some(scopes),
+        Err(unknown) => {
+            errors.push(FieldError::new("scopes", &format!("unknown scope {}", unknown.0)));
+            None
+        }
+    }
+}
+
+impl Core {
+    /// An app the caller administers (deleted apps are gone).
+    pub async fn managed_app(&self, principal: &Principal, app_id: AppId) -> Result<App> {
+        let app = self.repo.find_app(app_id).await?;
+        app.filter(|app| principal.can_administer(app.enterprise_id) && app.status != AppStatus::Deleted)
+            .ok_or_else(|| Error::not_found(NotFoundKind::App))
+    }
+
+    /// The apps of an enterprise the caller administers, but deleted ones.
+    pub async fn list_apps(&self, principal: &Principal, enterprise_id: EnterpriseId) -> Result<Vec<App>> {
+        if !principal.can_administer(enterprise_id) {
+            return Err(Error::PermissionDenied);
+        }
+        let mut apps = self.repo.list_apps(enterprise_id).await?;
+        apps.retain(|app| app.status != AppStatus::Deleted);
+        Ok(apps)
+    }
+
+    /// Changes an app's name, redirect URIs or scopes.
+    pub async fn update_app(&self, principal: &Principal, app_id: AppId, changes: AppChanges) -> Result<App> {
+        let mut app = self.managed_app(principal, app_id).await?;
+        let mut errors = Vec::new();
+        if let Some(name) = &changes.name {
+            match PersonName::parse("name", name) {
+                Ok(name) => app.name = name.into_inner(),
+                Err(error) => errors.push(error),
+            }
+        }
+        if let Some(uris) = &changes.redirect_uris {
+            app.redirect_uris = check_redirect_uris(uris, &mut errors);
+        }
+        if let Some(scopes) = &changes.allowed_scopes {
+            app.allowed_scopes = check_allowed_scopes(scopes.as_deref(), &mut errors);
+        }
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        self.repo
+            .update_app_settings(&app)
+            .await
+            .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
+        self.after_revocation().await?;
+        self.managed_app(principal, app_id).await
+    }
+
+    /// A new client secret; the old one keeps working for `grace_secs` (at most a week) so
+    /// the app's servers can switch over without an outage.
+    pub async fn rotate_app_secret(&self, principal: &Principal, app_id: AppId, grace_secs: i64) -> Result<CreatedApp> {
+        if !(0..=MAX_SECRET_GRACE_SECS).contains(&grace_secs) {
+            return Err(Error::invalid("grace_seconds", "must be between 0 and 604800"));
+        }
+        let app = self.managed_app(principal, app_id).await?;
+        let client_secret = secrets::random_hex(32);
+        let until = self.clock.now() + grace_secs;
+        self.repo
+            .rotate_app_secret(app.id, &self.key.hash(&client_secret), until)
+            .await
+            .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
+        self.after_revocation().await?;
+        let app = self.managed_app(principal, app_id).await?;
+        Ok(CreatedApp { app, client_secret })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_are_web_addresses_or_native_app_schemes() {
+        for good in [
+            "https://crm.example.com/oauth/callback",
+            "http://127.0.0.1:8765/cb",
+            "http://intranet/cb?x=1",
+            "com.example.app:/oauth2redirect",
+        ] {
+            assert!(check_redirect_uri("r", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "/relative",
+            "https://x.example/cb#frag",
+            "https:///nohost",
+            "javascript:alert(1)",
+            "myapp:/cb",
+            "HTTP://x",
+            "https://x y",
+        ] {
+            assert!(check_redirect_uri("r", bad).is_err(), "{bad}");
+        }
+    }
+}
