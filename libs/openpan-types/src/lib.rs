@@ -7,6 +7,7 @@
 //! tokio), so the SDK and third-party tools can use it on their own.
 #![warn(missing_docs)]
 
+mod apps;
 mod auth_service;
 mod dto;
 mod error;
@@ -14,6 +15,7 @@ mod events;
 mod oa;
 mod v1;
 
+pub use apps::*;
 pub use auth_service::*;
 pub use dto::*;
 pub use error::*;

@@ -2,6 +2,7 @@
 
 mod admin_enterprise;
 pub(crate) mod admin_user;
+mod apps;
 mod collab;
 mod comment;
 pub(crate) mod events;
@@ -87,6 +88,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/admin/platform/{id}/get_file_manager_info",
             post(platform::file_manager_info),
         )
+        .route("/admin/app/list", get(apps::list))
+        .route("/admin/app/create", post(apps::create))
+        .route("/admin/app/{id}/info", get(apps::info))
+        .route("/admin/app/{id}/update", post(apps::update))
+        .route("/admin/app/{id}/rotate_secret", post(apps::rotate_secret))
+        .route("/admin/app/{id}/disable", post(apps::disable))
+        .route("/admin/app/{id}/enable", post(apps::enable))
+        .route("/admin/app/{id}/delete", post(apps::delete))
         .route("/admin/app/{id}/webhook", get(events::webhook))
         .route("/admin/app/{id}/webhook/update", post(events::update_webhook))
         .route("/admin/app/{id}/webhook/deliveries", get(events::deliveries))

@@ -22,6 +22,7 @@ mod listing_cache;
 mod oa;
 mod oa_lists;
 mod oauth;
+mod oidc;
 mod org;
 mod permission_model;
 mod platform;

@@ -1,0 +1,39 @@
+//! An enterprise's apps (OAuth clients), as the admin API shows them.
+
+use serde::{Deserialize, Serialize};
+
+/// An app. Its secret appears only in the answers of `create` and `rotate_secret`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    /// The app's id.
+    pub app_id: i64,
+    /// Its display name, shown on the consent page.
+    pub name: String,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// `confidential` (has a secret) or `public` (no secret; PKCE required).
+    pub client_type: String,
+    /// Where the authorization endpoint may send codes (matched exactly).
+    pub redirect_uris: Vec<String>,
+    /// The scopes the app may be granted, space-separated; null: any.
+    pub scopes: Option<String>,
+    /// Where its webhook events and notices go.
+    pub callback_url: Option<String>,
+    /// `active` or `disabled`.
+    pub status: String,
+    /// When it was registered (epoch seconds).
+    pub created_at: i64,
+    /// The client secret: only right after it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Until when the secret before the last rotation still works (epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_valid_until: Option<i64>,
+}
+
+/// `GET admin/app/list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppList {
+    /// The enterprise's apps, oldest first.
+    pub apps: Vec<App>,
+}
