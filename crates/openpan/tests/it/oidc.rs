@@ -779,3 +779,33 @@ async fn a_new_signing_key_is_published_before_it_signs() {
     let header = jsonwebtoken::decode_header(refreshed["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(header.kid.as_deref(), Some(kid.as_str()), "then signs");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_party_oauth_library_completes_the_code_flow_with_pkce_and_validates_the_id_token() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    register_redirect(&app, tenant).await;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/demos/authlib_code_flow.py");
+    let mut command = std::process::Command::new("python3");
+    command
+        .arg(script)
+        .env("OPENPAN_ISSUER", &app.url)
+        .env("OPENPAN_CLIENT_ID", &tenant.client_id)
+        .env("OPENPAN_CLIENT_SECRET", &tenant.client_secret)
+        .env("OPENPAN_REDIRECT_URI", REDIRECT)
+        .env("OPENPAN_LOGIN", ADMIN_LOGIN)
+        .env("OPENPAN_PASSWORD", ADMIN_PASSWORD);
+    let output = tokio::task::block_in_place(|| command.output()).expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "authlib flow failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(seen["scope"], "files.read openid profile email");
+    assert_eq!(seen["refreshed_scope"], seen["scope"]);
+    assert_eq!(seen["sub"], tenant.admin_user_id.to_string());
+    assert_eq!(seen["email"], ADMIN_LOGIN);
+    assert_eq!(seen["at_hash_checked"], true);
+}
