@@ -98,7 +98,7 @@ pub(crate) enum ClientCheck {
     Unknown,
     WrongSecret,
     /// The secret matched; the app may still be disabled.
-    Checked(App),
+    Checked(Box<App>),
 }
 
 /// A token request after the facade has read its parameters.
@@ -351,7 +351,7 @@ impl Core {
             return Ok(ClientCheck::Unknown);
         };
         if self.key.verify(&credentials.client_secret, &app.client_secret_hash) {
-            return Ok(ClientCheck::Checked(app));
+            return Ok(ClientCheck::Checked(Box::new(app)));
         }
         // After a rotation the old secret keeps working for its grace period.
         let now = self.clock.now();
@@ -360,7 +360,7 @@ impl Core {
             .as_ref()
             .filter(|_| app.previous_secret_until.is_some_and(|until| until > now));
         if previous.is_some_and(|hash| self.key.verify(&credentials.client_secret, hash)) {
-            return Ok(ClientCheck::Checked(app));
+            return Ok(ClientCheck::Checked(Box::new(app)));
         }
         Ok(ClientCheck::WrongSecret)
     }
@@ -369,7 +369,7 @@ impl Core {
     /// app are the same failure, so nobody learns which client ids exist.
     pub async fn authenticate_client(&self, credentials: &ClientCredentials) -> Result<App> {
         match self.check_client(credentials).await? {
-            ClientCheck::Checked(app) if app.status == AppStatus::Active => Ok(app),
+            ClientCheck::Checked(app) if app.status == AppStatus::Active => Ok(*app),
             _ => Err(Error::OAuth(OAuthFailure::InvalidClient)),
         }
     }
@@ -408,9 +408,8 @@ impl Core {
     /// `POST /oauth/token`. `issuer` is the server's public URL, the `iss` of ID tokens.
     pub async fn issue_token(&self, client: &ClientAuth, grant: Grant, issuer: &str) -> Result<IssuedToken> {
         let app = self.authenticate(client).await?;
-        let public = matches!(client, ClientAuth::Public { .. });
         let proves_itself = matches!(grant, Grant::AuthorizationCode { .. } | Grant::RefreshToken { .. });
-        if public && !proves_itself {
+        if app.client_type == ClientType::Public && !proves_itself {
             return Err(Error::OAuth(OAuthFailure::UnauthorizedClient(
                 "a public client may use authorization_code and refresh_token only".into(),
             )));
@@ -471,7 +470,11 @@ impl Core {
     /// stands for; `None` for anything else (expired, revoked, malformed, a refresh token,
     /// another enterprise's).
     pub async fn introspect_token(&self, client: &ClientAuth, token: &str) -> Result<Option<Introspection>> {
-        let app = self.authenticate(client).await?;
+        // Only a client with a secret may look into tokens: a public client id is no secret.
+        let ClientAuth::Secret(credentials) = client else {
+            return Err(Error::OAuth(OAuthFailure::InvalidClient));
+        };
+        let app = self.authenticate_client(credentials).await?;
         let Some((token_id, secret)) = split_token(token) else {
             return Ok(None);
         };

@@ -175,11 +175,15 @@ pub trait AppRepo: Send + Sync {
     async fn update_app_status(&self, id: AppId, status: AppStatus) -> RepoResult<()>;
     /// Sets how the app names users in `get-token`; cached copies of the app go stale with it.
     async fn update_app_user_field(&self, id: AppId, field: UserField) -> RepoResult<()>;
-    /// Writes the app's name, redirect URIs and allowed scopes; cached copies go stale with it.
-    async fn update_app_settings(&self, app: &App) -> RepoResult<()>;
+    /// Writes the app's name, redirect URIs and allowed scopes (deleting its tokens with
+    /// `revoke_tokens`); cached copies go stale with it.
+    async fn update_app_settings(&self, app: &App, revoke_tokens: bool) -> RepoResult<()>;
     /// Makes `secret_hash` the app's secret, keeping the current one valid until `until`.
     async fn rotate_app_secret(&self, id: AppId, secret_hash: &[u8], until: i64) -> RepoResult<()>;
 }
+
+/// A pair stored in place of another: its id, subject and scopes (`None`: its kind's whole).
+pub type RotatedPair = (TokenId, Subject, Option<crate::scope::Scopes>);
 
 #[async_trait]
 pub trait TokenRepo: Send + Sync {
@@ -204,12 +208,7 @@ pub trait TokenRepo: Send + Sync {
     /// subject, its refresh token no longer-lived than the old one's (and unusable if the old
     /// one was used), its access token no longer-lived than that. `None` when `old` is gone
     /// or expired, or its app is not active; nothing is stored then.
-    async fn replace_token(
-        &self,
-        old: TokenId,
-        now: i64,
-        replacement: TokenHashes,
-    ) -> RepoResult<Option<(TokenId, Subject, Option<crate::scope::Scopes>)>>;
+    async fn replace_token(&self, old: TokenId, now: i64, replacement: TokenHashes) -> RepoResult<Option<RotatedPair>>;
     /// The token, if its access token is unexpired, its app is active and (for user tokens)
     /// its user is active and undeleted. The caller checks the secret against `access_hash`.
     async fn find_access_token(&self, id: TokenId, now: i64) -> RepoResult<Option<TokenRecord>>;
@@ -224,7 +223,7 @@ pub trait TokenRepo: Send + Sync {
         refresh_hash: &[u8],
         now: i64,
         replacement: TokenHashes,
-    ) -> RepoResult<Option<(TokenId, Subject, Option<crate::scope::Scopes>)>>;
+    ) -> RepoResult<Option<RotatedPair>>;
     /// A counter that grows with every change revoking access (any app status change, a user
     /// deleted); a cache of token checks and apps is valid only while it stays the same.
     async fn revocation_epoch(&self) -> RepoResult<i64>;
@@ -1173,9 +1172,9 @@ pub trait OAuthServerRepo: Send + Sync {
     /// links it to the code. `None` when the code was used or expired meanwhile; errors
     /// `Conflict(AppInactive)` when the app is not active (nothing changes then).
     async fn redeem_oauth_code(&self, id: i64, now: i64, token: NewToken) -> RepoResult<Option<TokenId>>;
-    /// Deletes the pair `family` and every pair rotated from it, bumping the revocation epoch;
-    /// answers how many pairs went.
-    async fn revoke_token_family(&self, family: TokenId) -> RepoResult<u64>;
+    /// Deletes the family of pair `member` — the pair its chain started with and every pair
+    /// rotated from it — bumping the revocation epoch; answers how many pairs went.
+    async fn revoke_token_family(&self, member: TokenId) -> RepoResult<u64>;
     /// For a pair whose refresh token was used: its app, the used refresh token's hash and the
     /// pair's family.
     async fn find_used_refresh(&self, id: TokenId) -> RepoResult<Option<(AppId, Vec<u8>, TokenId)>>;

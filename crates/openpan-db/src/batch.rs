@@ -20,6 +20,7 @@ use openpan_core::RepoError;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
 use openpan_core::model::{AppStatus, NewToken, Subject, TokenHashes};
+use openpan_core::ports::RotatedPair;
 use openpan_core::scope::Scopes;
 
 use crate::errors::other;
@@ -46,7 +47,7 @@ pub(crate) struct Rotate {
     pub refresh_hash: Vec<u8>,
     pub now: i64,
     pub replacement: TokenHashes,
-    pub reply: oneshot::Sender<Result<Option<(TokenId, Subject, Option<Scopes>)>, RepoError>>,
+    pub reply: oneshot::Sender<Result<Option<RotatedPair>, RepoError>>,
 }
 
 pub(crate) enum Op {

@@ -154,15 +154,26 @@ impl OAuthServerRepo for SqlRepo {
         })
     }
 
-    async fn revoke_token_family(&self, family: TokenId) -> RepoResult<u64> {
+    async fn revoke_token_family(&self, member: TokenId) -> RepoResult<u64> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
+            // The pair may be any member of its family (every member names the first pair), or
+            // the first pair itself, which may be gone already.
+            let first: Option<(i64,)> = fetch!(
+                optional(i64,),
+                &mut *tx,
+                builder,
+                "select coalesce(family_id, token_id) from oauth_token where token_id = ?",
+                member.0
+            )
+            .map_err(other)?;
+            let first = first.map_or(member.0, |(first,)| first);
             let deleted = exec!(
                 &mut *tx,
                 builder,
                 "delete from oauth_token where token_id = ? or family_id = ?",
-                family.0,
-                family.0
+                first,
+                first
             )
             .map_err(other)?
             .rows_affected();

@@ -10,6 +10,7 @@ use openpan_core::auth_service::EnterpriseProfile;
 use openpan_core::error::ConflictKind;
 use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
 use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenHashes, TokenRecord};
+use openpan_core::ports::RotatedPair;
 use openpan_core::ports::{
     AppRepo, EnterpriseRepo, Heir, NewApp, NewEnterprise, NewUser, RepoResult, TokenRepo, UserChanges, UserRepo,
 };
@@ -981,7 +982,7 @@ impl AppRepo for SqlRepo {
         })
     }
 
-    async fn update_app_settings(&self, app: &model::App) -> RepoResult<()> {
+    async fn update_app_settings(&self, app: &model::App, revoke_tokens: bool) -> RepoResult<()> {
         let update = Query::update()
             .table(App::Table)
             .value(App::Name, app.name.clone())
@@ -989,7 +990,18 @@ impl AppRepo for SqlRepo {
             .value(App::AllowedScopes, app.allowed_scopes.map(|scopes| scopes.to_string()))
             .and_where(Expr::col(App::AppId).eq(app.id.0))
             .to_owned();
-        self.update_and_bump(update).await
+        let revoke = revoke_tokens.then(|| delete_tokens_where(OauthToken::AppId, app.id.0));
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
+            if execute!(&mut *tx, builder, update)?.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            if let Some(revoke) = &revoke {
+                execute!(&mut *tx, builder, revoke)?;
+            }
+            execute!(&mut *tx, builder, bump_revocation_epoch())?;
+            commit!(tx, builder)
+        })
     }
 
     async fn rotate_app_secret(&self, id: AppId, secret_hash: &[u8], until: i64) -> RepoResult<()> {
@@ -1114,12 +1126,7 @@ impl TokenRepo for SqlRepo {
         })
     }
 
-    async fn replace_token(
-        &self,
-        old: TokenId,
-        now: i64,
-        replacement: TokenHashes,
-    ) -> RepoResult<Option<(TokenId, Subject, Option<Scopes>)>> {
+    async fn replace_token(&self, old: TokenId, now: i64, replacement: TokenHashes) -> RepoResult<Option<RotatedPair>> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let removed: Option<ReplacedRow> = crate::pool::fetch!(
@@ -1222,7 +1229,7 @@ impl TokenRepo for SqlRepo {
         refresh_hash: &[u8],
         now: i64,
         replacement: TokenHashes,
-    ) -> RepoResult<Option<(TokenId, Subject, Option<Scopes>)>> {
+    ) -> RepoResult<Option<RotatedPair>> {
         let refresh_hash = refresh_hash.to_vec();
         self.submit(|reply| {
             Op::Rotate(Rotate {

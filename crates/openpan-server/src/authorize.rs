@@ -76,7 +76,17 @@ pub async fn authorize(State(state): State<AppState>, request: Request) -> Respo
         Err(refusal) => return refuse(&state, refusal),
     };
     let session = signed_in(&state, &parts.headers, &consent).await;
-    if method != Method::POST {
+    // Only a form post acts; a link carrying `action` is just another request to show.
+    let action = parameters
+        .get("action")
+        .map(String::as_str)
+        .filter(|_| method == Method::POST);
+    if action.is_some() && cross_site(&state, &parts.headers) {
+        // Another site posting this form — its own account into the person's browser, say.
+        return error_page(StatusCode::FORBIDDEN, "This form was sent from another site.");
+    }
+    // OpenID Connect lets a client send the request itself by POST too.
+    if action.is_none() {
         return match (parameters.get("prompt").map(String::as_str), session) {
             (Some("none"), None) => refuse(&state, consent.refuse("login_required", "the user is not signed in")),
             // Every grant is asked for: there is no remembered consent to answer silently.
@@ -85,12 +95,25 @@ pub async fn authorize(State(state): State<AppState>, request: Request) -> Respo
             (_, Some(session)) => consent_page(&state, &parameters, &consent, &session),
         };
     }
-    match parameters.get("action").map(String::as_str) {
+    match action {
         Some("login") => {
             let login = parameters.get("login").map(String::as_str).unwrap_or_default();
             let password = parameters.get("password").map(String::as_str).unwrap_or_default();
             let client = peer.map(|peer| peer.ip().to_string()).unwrap_or_default();
             match state.core.password_web_login(login, password, &client).await {
+                Ok(opened) if opened.user.user.enterprise_id != consent.enterprise_id => {
+                    // Signed in, but only the app's own enterprise may grant it anything.
+                    let mut page = sign_in_page(
+                        &parameters,
+                        &consent,
+                        Some("This app belongs to another enterprise; sign in with an account of its enterprise."),
+                    );
+                    let max_age = opened.expires_at - state.core.now();
+                    if let Some(cookie) = session_cookie(&state, &opened.secret, max_age) {
+                        page.headers_mut().insert(SET_COOKIE, cookie);
+                    }
+                    page
+                }
                 Ok(opened) => {
                     let session = Session {
                         secret: opened.secret.clone(),
@@ -141,6 +164,22 @@ pub async fn authorize(State(state): State<AppState>, request: Request) -> Respo
             }
         }
         _ => error_page(StatusCode::BAD_REQUEST, "Unknown action."),
+    }
+}
+
+/// Whether the browser says the form came from another site (`Sec-Fetch-Site`, else `Origin`).
+fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match header("origin") {
+        // Browsers send `null` from sandboxed and privacy-sensitive contexts.
+        Some(origin) => {
+            let ours = url::Url::parse(&state.public_url).map(|url| url.origin().ascii_serialization());
+            ours.map_or(true, |ours| ours != origin)
+        }
+        None => false,
     }
 }
 

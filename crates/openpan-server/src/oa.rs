@@ -261,6 +261,17 @@ where
                 Some(token) => state.core.authenticate_bearer(token).await,
                 None => Err(Error::Unauthenticated),
             };
+            // The OA dialect mixes reads, writes and account details: only the seed's whole
+            // scopes reach it.
+            let whole = |principal: &openpan_core::auth::Principal| {
+                let scopes = principal.scopes();
+                scopes.contains(openpan_core::scope::Scope::All) || scopes.contains(openpan_core::scope::Scope::Admin)
+            };
+            if let Ok(principal) = &authenticated
+                && !whole(principal)
+            {
+                return render::<()>(lang, Err(ApiError::from(Error::PermissionDenied)));
+            }
             match authenticated {
                 Ok(principal) => Some(principal),
                 Err(err) => {

@@ -37,7 +37,9 @@ fn client_auth(headers: &HeaderMap, parameters: &HashMap<String, String>) -> Res
         Err(BasicError::OtherScheme) => return Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient))),
         Err(BasicError::Malformed) => return Err(invalid_request("malformed Basic credentials")),
     }
-    match (parameters.get("client_id"), parameters.get("client_secret")) {
+    // An empty secret is no secret (some public clients send the parameter empty).
+    let secret = parameters.get("client_secret").filter(|secret| !secret.is_empty());
+    match (parameters.get("client_id"), secret) {
         (Some(client_id), Some(client_secret)) => Ok(ClientAuth::Secret(ClientCredentials {
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),

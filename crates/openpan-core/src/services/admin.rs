@@ -267,6 +267,7 @@ impl Core {
         let redirect_uris = super::apps::check_redirect_uris(&cmd.redirect_uris, &mut errors);
         let allowed_scopes = super::apps::check_allowed_scopes(cmd.allowed_scopes.as_deref(), &mut errors);
         collect(errors)?;
+        super::apps::check_delegation(principal, allowed_scopes)?;
         // A public client has no secret to keep; it still gets one nobody is told, so the
         // secret check of a client that claims one always fails.
         let client_secret = secrets::random_hex(32);
@@ -299,6 +300,7 @@ impl Core {
             Some(app) if principal.can_administer(app.enterprise_id) && app.status != AppStatus::Deleted => app,
             _ => return Err(Error::not_found(NotFoundKind::App)),
         };
+        super::apps::check_delegation(principal, app.allowed_scopes)?;
         self.repo.update_app_status(app.id, status).await?;
         self.after_revocation().await
     }

@@ -2,11 +2,11 @@
 //! rotation with a grace period, and listing. Creation, status changes and the OA dialect's
 //! user field live in `admin`.
 
-use crate::auth::Principal;
+use crate::auth::{Principal, PrincipalKind};
 use crate::error::{Error, FieldError, NotFoundKind, Result};
 use crate::ids::{AppId, EnterpriseId};
-use crate::model::{App, AppStatus, PersonName};
-use crate::scope::Scopes;
+use crate::model::{App, AppStatus, ClientType, PersonName};
+use crate::scope::{Scope, Scopes};
 use crate::secrets;
 use crate::services::{Core, CreatedApp};
 
@@ -84,9 +84,22 @@ pub(crate) fn check_allowed_scopes(text: Option<&str>, errors: &mut Vec<FieldErr
     match Scopes::parse(text) {
         Ok(scopes) => Some(scopes),
         Err(unknown) => {
-            errors.push(FieldError::new("scopes", &format!("unknown scope {}", unknown.0)));
+            errors.push(FieldError::new("scopes", format!("unknown scope {}", unknown.0)));
             None
         }
+    }
+}
+
+/// A caller holding only part of `admin` may manage only apps that can do no more than it can:
+/// an app's secret gets tokens for its enterprise (and, through the seed's grants, for any of
+/// its users), so an app reaching further would be a way up.
+pub(crate) fn check_delegation(principal: &Principal, allowed: Option<Scopes>) -> Result<()> {
+    let scopes = principal.scopes();
+    let partial = matches!(principal.kind(), PrincipalKind::EnterpriseAdmin { .. }) && !scopes.contains(Scope::Admin);
+    match allowed {
+        _ if !partial => Ok(()),
+        Some(allowed) if allowed.within(scopes) => Ok(()),
+        _ => Err(Error::PermissionDenied),
     }
 }
 
@@ -94,8 +107,11 @@ impl Core {
     /// An app the caller administers (deleted apps are gone).
     pub async fn managed_app(&self, principal: &Principal, app_id: AppId) -> Result<App> {
         let app = self.repo.find_app(app_id).await?;
-        app.filter(|app| principal.can_administer(app.enterprise_id) && app.status != AppStatus::Deleted)
-            .ok_or_else(|| Error::not_found(NotFoundKind::App))
+        let app = app
+            .filter(|app| principal.can_administer(app.enterprise_id) && app.status != AppStatus::Deleted)
+            .ok_or_else(|| Error::not_found(NotFoundKind::App))?;
+        check_delegation(principal, app.allowed_scopes)?;
+        Ok(app)
     }
 
     /// The apps of an enterprise the caller administers, but deleted ones.
@@ -121,14 +137,18 @@ impl Core {
         if let Some(uris) = &changes.redirect_uris {
             app.redirect_uris = check_redirect_uris(uris, &mut errors);
         }
+        let scopes_before = app.allowed_scopes;
         if let Some(scopes) = &changes.allowed_scopes {
             app.allowed_scopes = check_allowed_scopes(scopes.as_deref(), &mut errors);
         }
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }
+        check_delegation(principal, app.allowed_scopes)?;
+        // Grants keep the scopes they were given; new limits end them, and the app asks again.
+        let revoke_tokens = app.allowed_scopes != scopes_before;
         self.repo
-            .update_app_settings(&app)
+            .update_app_settings(&app, revoke_tokens)
             .await
             .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
         self.after_revocation().await?;
@@ -142,6 +162,9 @@ impl Core {
             return Err(Error::invalid("grace_seconds", "must be between 0 and 604800"));
         }
         let app = self.managed_app(principal, app_id).await?;
+        if app.client_type == ClientType::Public {
+            return Err(Error::invalid("app_id", "a public client has no secret"));
+        }
         let client_secret = secrets::random_hex(32);
         let until = self.clock.now() + grace_secs;
         self.repo

@@ -217,7 +217,7 @@ impl Core {
     /// unknown client, wrong secret, disabled app or a `client_id` parameter naming another.
     async fn auth_service_app(&self, call: &AuthServiceCall) -> Result<App> {
         let app = match self.check_client(&call.credentials).await? {
-            ClientCheck::Checked(app) => app,
+            ClientCheck::Checked(app) => *app,
             ClientCheck::Unknown => return Err(failure(AuthServiceFailure::UnknownClient)),
             ClientCheck::WrongSecret => return Err(failure(AuthServiceFailure::BadClientCredentials)),
         };

@@ -142,8 +142,10 @@ impl Core {
             consent.state = None;
             return Err(consent.refuse("invalid_request", "state is too long"));
         }
-        if request.response_type.as_deref() != Some("code") {
-            return Err(consent.refuse("unsupported_response_type", "response_type must be code"));
+        match request.response_type.as_deref().filter(|value| !value.is_empty()) {
+            Some("code") => {}
+            None => return Err(consent.refuse("invalid_request", "response_type is required")),
+            Some(_) => return Err(consent.refuse("unsupported_response_type", "response_type must be code")),
         }
         consent.scopes = match granted_scopes(&app, request.scope.as_deref(), true) {
             Ok(scopes) => scopes.unwrap_or_else(Scopes::user_default),

@@ -36,7 +36,7 @@ pub(crate) struct KeySet {
 
 /// A node's cached key set and when it was read.
 #[derive(Default)]
-pub(crate) struct KeyCache(Mutex<Option<(i64, Arc<KeySet>)>>);
+pub(crate) struct KeyCache(Mutex<Option<(i64, Arc<KeySet>)>>, futures_util::lock::Mutex<()>);
 
 impl Core {
     /// The published keys: `{"keys": [...]}`.
@@ -73,6 +73,17 @@ impl Core {
 
     async fn key_set(&self) -> Result<Arc<KeySet>> {
         let now = self.clock.now();
+        if let Some((read_at, keys)) = &*self
+            .signing_keys
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            && (*read_at..*read_at + CACHE_SECS).contains(&now)
+        {
+            return Ok(keys.clone());
+        }
+        // One refresh at a time on this node: a burst of requests must not each make a key.
+        let _refreshing = self.signing_keys.1.lock().await;
         if let Some((read_at, keys)) = &*self
             .signing_keys
             .0

@@ -415,6 +415,24 @@ async fn denying_tells_the_app_and_a_forged_approval_is_refused() {
     assert!(wrong.text().await.unwrap().contains("Wrong login or password"));
     assert!(browser.cookie.is_none());
 
+    // Someone of another enterprise signs in: nothing to allow.
+    app.other_tenant("Other", "admin@other.test").await;
+    let mut form = fields.clone();
+    form.extend([
+        ("action", "login"),
+        ("login", "admin@other.test"),
+        ("password", ADMIN_PASSWORD),
+    ]);
+    let outsider = Browser::new()
+        .post(&format!("{}/oauth/authorize", app.url), &form)
+        .await;
+    assert_eq!(outsider.status(), 401);
+    let page = outsider.text().await.unwrap();
+    assert!(
+        page.contains("another enterprise") && !page.contains("form_token"),
+        "{page}"
+    );
+
     let mut form = fields.clone();
     form.extend([
         ("action", "login"),
@@ -808,4 +826,240 @@ async fn a_third_party_oauth_library_completes_the_code_flow_with_pkce_and_valid
     assert_eq!(seen["sub"], tenant.admin_user_id.to_string());
     assert_eq!(seen["email"], ADMIN_LOGIN);
     assert_eq!(seen["at_hash_checked"], true);
+}
+
+/// A token for the tenant's admin user with only `scope`, through the code flow.
+async fn user_token_with(app: &TestApp, scope: &str) -> Value {
+    let tenant = &app.tenant;
+    let verifier = "h".repeat(43);
+    let challenge = s256(&verifier);
+    let answer = sign_in_and_allow(
+        app,
+        &mut Browser::new(),
+        &request_fields(&tenant.client_id, scope, &challenge),
+    )
+    .await;
+    let code = param(&answer, "code").unwrap();
+    exchange(app, tenant, &code, &verifier).await.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_narrow_token_reaches_neither_the_older_dialects_nor_a_share_link() {
+    let app = TestApp::spawn().await;
+    register_redirect(&app, &app.tenant).await;
+    let identity = user_token_with(&app, "openid profile").await;
+    let token = identity["access_token"].as_str().unwrap();
+    assert_api_error(
+        app.get("/api/v2/folder/0/children", token).await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    let oa = app
+        .client
+        .get(format!("{}/api/open-api/users", app.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = oa.json().await.unwrap();
+    assert_ne!(body["status"], 1, "the OA dialect refuses it: {body}");
+    assert!(body.get("data").is_none_or(|data| data.get("list").is_none()), "{body}");
+    let v1 = app
+        .client
+        .get(format!("{}/api/v1/account/get_token_info", app.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.status(), 403);
+
+    // A public share link opens to anyone; a token that may not read files adds nothing.
+    let owner = app.admin_user_token().await;
+    let folder = app.mkdir(&owner, 0, "Shared").await;
+    let link = app
+        .post_ok(
+            "/api/v2/share_link/create",
+            &owner,
+            &json!({"folder_id": folder["id"], "access": "public", "password_protected": false}),
+        )
+        .await;
+    let name = link["unique_name"].as_str().unwrap();
+    let visit = |token: Option<&str>| {
+        let mut request = app
+            .client
+            .get(format!("{}/api/v2/folder/{}/info", app.url, folder["id"]))
+            .header("Share-Link-Token", name);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(visit(None).await.unwrap().status(), 200);
+    assert_api_error(visit(Some(token)).await.unwrap(), 403, "permission_denied").await;
+}
+
+#[tokio::test]
+async fn a_partial_administrator_cannot_mint_an_app_stronger_than_itself() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let partial: Value = app
+        .client
+        .post(format!("{}/oauth/token", app.url))
+        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "admin.apps")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(partial["scope"], "admin.apps");
+    assert!(partial.get("refresh_token").is_none());
+    let token = partial["access_token"].as_str().unwrap();
+    for body in [
+        json!({"name": "Anything"}),
+        json!({"name": "Users", "scopes": "admin.users"}),
+    ] {
+        let refused = app.post("/api/v2/admin/app/create", token, &body).await;
+        assert_api_error(refused, 403, "permission_denied").await;
+    }
+    let unlimited = app
+        .post(
+            &format!("/api/v2/admin/app/{}/rotate_secret", tenant.app_id),
+            token,
+            &json!({}),
+        )
+        .await;
+    assert_api_error(unlimited, 403, "permission_denied").await;
+    let within = app
+        .post_ok(
+            "/api/v2/admin/app/create",
+            token,
+            &json!({"name": "Apps robot", "scopes": "admin.apps"}),
+        )
+        .await;
+    assert_eq!(within["scopes"], "admin.apps");
+    // Login links are the whole of every user's access: admin.users alone does not mint them.
+    let users: Value = app
+        .client
+        .post(format!("{}/oauth/token", app.url))
+        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "admin.users")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let users = users["access_token"].as_str().unwrap();
+    app.get_ok("/api/v2/admin/user/all", users).await;
+    let link = app
+        .post(
+            "/api/v2/admin/user/get_login_url",
+            users,
+            &json!({"identifier": "admin@acme.test", "type": "email"}),
+        )
+        .await;
+    assert_api_error(link, 403, "permission_denied").await;
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_ends_every_pair_of_its_grant_and_public_clients_cannot_introspect() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    let first = app.token(tenant, "user", tenant.admin_user_id).await;
+    let second: Value = app
+        .refresh(tenant, first["refresh_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first_access = first["access_token"].as_str().unwrap();
+    app.get_ok("/api/v2/folder/0/children", first_access).await;
+    let revoked = app
+        .client
+        .post(format!("{}/oauth/token/revoke", app.url))
+        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+        .form(&[("token", second["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_api_error(
+        app.get("/api/v2/folder/0/children", first_access).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    let second_access = second["access_token"].as_str().unwrap();
+    assert_api_error(
+        app.get("/api/v2/folder/0/children", second_access).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+
+    let admin = app.enterprise_token(tenant).await;
+    let public = app
+        .post_ok(
+            "/api/v2/admin/app/create",
+            &admin,
+            &json!({"name": "Mobile", "client_type": "public", "redirect_uris": [REDIRECT]}),
+        )
+        .await;
+    let client_id = public["client_id"].as_str().unwrap();
+    let peek = app
+        .client
+        .post(format!("{}/oauth/introspect", app.url))
+        .form(&[("client_id", client_id), ("token", admin.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(peek, 401, "invalid_client").await;
+    let rotate = app
+        .post(
+            &format!("/api/v2/admin/app/{}/rotate_secret", public["app_id"]),
+            &admin,
+            &json!({}),
+        )
+        .await;
+    assert_api_error(rotate, 400, "request_data_invalid").await;
+}
+
+#[tokio::test]
+async fn a_sign_in_form_posted_from_another_site_is_refused() {
+    let app = TestApp::spawn().await;
+    register_redirect(&app, &app.tenant).await;
+    let challenge = s256(&"i".repeat(43));
+    let mut form = request_fields(&app.tenant.client_id, "all", &challenge);
+    form.extend([
+        ("action", "login"),
+        ("login", ADMIN_LOGIN),
+        ("password", ADMIN_PASSWORD),
+    ]);
+    for (header, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example.test"),
+    ] {
+        let response = Browser::new()
+            .client
+            .post(format!("{}/oauth/authorize", app.url))
+            .header(header, value)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{header}");
+        assert!(response.headers().get("set-cookie").is_none());
+    }
+    let same = Browser::new()
+        .client
+        .post(format!("{}/oauth/authorize", app.url))
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 200);
 }
