@@ -71,27 +71,28 @@ impl Core {
         Ok(kid)
     }
 
-    async fn key_set(&self) -> Result<Arc<KeySet>> {
-        let now = self.clock.now();
-        if let Some((read_at, keys)) = &*self
+    /// This node's copy of the key set, while it is fresh.
+    fn cached_keys(&self, now: i64) -> Option<Arc<KeySet>> {
+        let cached = self
             .signing_keys
             .0
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            && (*read_at..*read_at + CACHE_SECS).contains(&now)
-        {
-            return Ok(keys.clone());
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cached
+            .as_ref()
+            .filter(|(read_at, _)| (*read_at..*read_at + CACHE_SECS).contains(&now))
+            .map(|(_, keys)| keys.clone())
+    }
+
+    async fn key_set(&self) -> Result<Arc<KeySet>> {
+        let now = self.clock.now();
+        if let Some(keys) = self.cached_keys(now) {
+            return Ok(keys);
         }
         // One refresh at a time on this node: a burst of requests must not each make a key.
         let _refreshing = self.signing_keys.1.lock().await;
-        if let Some((read_at, keys)) = &*self
-            .signing_keys
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            && (*read_at..*read_at + CACHE_SECS).contains(&now)
-        {
-            return Ok(keys.clone());
+        if let Some(keys) = self.cached_keys(now) {
+            return Ok(keys);
         }
         let mut records = self.repo.list_signing_keys().await?;
         let newest = records.iter().map(|record| record.created_at).max();

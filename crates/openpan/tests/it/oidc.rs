@@ -165,6 +165,17 @@ async fn exchange(app: &TestApp, tenant: &Tenant, code: &str, verifier: &str) ->
         .unwrap()
 }
 
+/// `grant_type=client_credentials` with `scope`, by the tenant's app.
+async fn client_credentials(app: &TestApp, tenant: &Tenant, scope: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/oauth/token", app.url))
+        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Checks an ID token's signature against the published keys; answers its claims.
 async fn verified_id_token(app: &TestApp, id_token: &str, audience: &str) -> Value {
     let header = jsonwebtoken::decode_header(id_token).unwrap();
@@ -662,14 +673,7 @@ async fn apps_are_registered_rotated_narrowed_and_disabled_through_the_admin_api
     let token = narrowed["access_token"].as_str().unwrap();
     app.get_ok("/api/v2/admin/user/all", token).await;
     assert_api_error(app.get("/api/v2/admin/app/list", token).await, 403, "permission_denied").await;
-    let wider = app
-        .client
-        .post(format!("{}/oauth/token", app.url))
-        .basic_auth(&sync.client_id, Some(&sync.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "admin.audit")])
-        .send()
-        .await
-        .unwrap();
+    let wider = client_credentials(&app, &sync, "admin.audit").await;
     assert_oauth_error(wider, 400, "invalid_scope").await;
 
     // A rotated secret: the old one works for the grace period, then no more.
@@ -903,14 +907,8 @@ async fn a_narrow_token_reaches_neither_the_older_dialects_nor_a_share_link() {
 async fn a_partial_administrator_cannot_mint_an_app_stronger_than_itself() {
     let app = TestApp::spawn().await;
     let tenant = &app.tenant;
-    let partial: Value = app
-        .client
-        .post(format!("{}/oauth/token", app.url))
-        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "admin.apps")])
-        .send()
+    let partial: Value = client_credentials(&app, tenant, "admin.apps")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -941,14 +939,8 @@ async fn a_partial_administrator_cannot_mint_an_app_stronger_than_itself() {
         .await;
     assert_eq!(within["scopes"], "admin.apps");
     // Login links are the whole of every user's access: admin.users alone does not mint them.
-    let users: Value = app
-        .client
-        .post(format!("{}/oauth/token", app.url))
-        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "admin.users")])
-        .send()
+    let users: Value = client_credentials(&app, tenant, "admin.users")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
