@@ -733,7 +733,12 @@ impl Core {
             .await?;
         match rotated {
             Some((new_id, subject, scopes)) => Ok(secrets.issued(new_id, subject, scopes)),
-            None => Err(unusable()),
+            None => {
+                if let Some(app) = self.repo.find_app(app).await? {
+                    self.detect_refresh_reuse(&app, token_id, secret).await?;
+                }
+                Err(unusable())
+            }
         }
     }
 

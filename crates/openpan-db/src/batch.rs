@@ -254,7 +254,7 @@ impl Writer {
                 // The app may have been disabled since it authenticated; its tokens must not be
                 // written after the disable deleted the others. FOR SHARE (PostgreSQL) holds
                 // off a concurrent status change until this commits; SQLite has one writer.
-                let (sql, values) = active_apps(issues).build_sqlx(builder());
+                let (sql, values) = active_apps(issues.iter().map(|issue| issue.app_id.0)).build_sqlx(builder());
                 let active: Vec<i64> = sqlx::query_scalar_with(&sql, values)
                     .fetch_all(&mut *tx)
                     .await
@@ -274,6 +274,12 @@ impl Writer {
                 );
             }
             if let Some(consume) = &consume {
+                // Held until commit, before any token row: an app's status or scope change
+                // (which deletes its tokens after updating the app) waits for these pairs and
+                // deletes them too, instead of missing the ones this inserts.
+                let lock = active_apps(rotations.iter().map(|rotate| rotate.app_id.0));
+                let (sql, values) = lock.build_sqlx(builder());
+                sqlx::query_with(&sql, values).execute(&mut *tx).await.map_err(other)?;
                 let (sql, values) = consume.build_sqlx(builder());
                 let rows: Vec<ConsumedRow> = sqlx::query_as_with(&sql, values)
                     .fetch_all(&mut *tx)
@@ -317,8 +323,8 @@ impl Writer {
 }
 
 /// Which of the round's apps are active, locked against status changes until commit.
-fn active_apps(issues: &[Issue]) -> sea_query::SelectStatement {
-    let ids: HashSet<i64> = issues.iter().map(|issue| issue.app_id.0).collect();
+fn active_apps(ids: impl IntoIterator<Item = i64>) -> sea_query::SelectStatement {
+    let ids: HashSet<i64> = ids.into_iter().collect();
     Query::select()
         .column(App::AppId)
         .from(App::Table)

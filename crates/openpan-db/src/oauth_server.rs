@@ -168,6 +168,21 @@ impl OAuthServerRepo for SqlRepo {
             )
             .map_err(other)?;
             let first = first.map_or(member.0, |(first,)| first);
+            // Lock the family first; the delete, a statement of its own, then also sees a pair
+            // that a rotation committed while this waited for its lock (PostgreSQL reads each
+            // statement as of its start).
+            let _locked: Vec<(i64,)> = fetch!(
+                all(i64,),
+                &mut *tx,
+                builder,
+                &format!(
+                    "select token_id from oauth_token where token_id = ? or family_id = ?{}",
+                    crate::pool::row_lock(&builder(), " for update")
+                ),
+                first,
+                first
+            )
+            .map_err(other)?;
             let deleted = exec!(
                 &mut *tx,
                 builder,

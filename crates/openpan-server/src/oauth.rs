@@ -32,6 +32,12 @@ fn invalid_request(message: &str) -> OAuthError {
 /// `client_id` alone (a public client, `none`).
 fn client_auth(headers: &HeaderMap, parameters: &HashMap<String, String>) -> Result<ClientAuth, OAuthError> {
     match basic_credentials(headers) {
+        // Basic with an empty password is how some public clients name themselves.
+        Ok(Some(credentials)) if credentials.client_secret.is_empty() => {
+            return Ok(ClientAuth::Public {
+                client_id: credentials.client_id,
+            });
+        }
         Ok(Some(credentials)) => return Ok(ClientAuth::Secret(credentials)),
         Ok(None) => {}
         Err(BasicError::OtherScheme) => return Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient))),

@@ -268,6 +268,9 @@ impl Core {
         let allowed_scopes = super::apps::check_allowed_scopes(cmd.allowed_scopes.as_deref(), &mut errors);
         collect(errors)?;
         super::apps::check_delegation(principal, allowed_scopes)?;
+        if cmd.callback_url.is_some() {
+            super::apps::check_event_access(principal)?;
+        }
         // A public client has no secret to keep; it still gets one nobody is told, so the
         // secret check of a client that claims one always fails.
         let client_secret = secrets::random_hex(32);

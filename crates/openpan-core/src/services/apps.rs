@@ -103,6 +103,17 @@ pub(crate) fn check_delegation(principal: &Principal, allowed: Option<Scopes>) -
     }
 }
 
+/// Events (webhooks, notices) show everything that happens in the enterprise: a caller holding
+/// only part of `admin` needs `admin.audit` to send them anywhere.
+pub(crate) fn check_event_access(principal: &Principal) -> Result<()> {
+    let scopes = principal.scopes();
+    let partial = matches!(principal.kind(), PrincipalKind::EnterpriseAdmin { .. }) && !scopes.contains(Scope::Admin);
+    if partial && !scopes.grants(Scope::AdminAudit) {
+        return Err(Error::PermissionDenied);
+    }
+    Ok(())
+}
+
 impl Core {
     /// An app the caller administers (deleted apps are gone).
     pub async fn managed_app(&self, principal: &Principal, app_id: AppId) -> Result<App> {

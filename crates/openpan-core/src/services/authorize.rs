@@ -260,6 +260,11 @@ impl Core {
         if stored.expires_at <= now {
             return Err(unusable());
         }
+        // The app was narrowed since the person approved: the approval is for more than it may
+        // have now.
+        if app.allowed_scopes.is_some_and(|allowed| !stored.scopes.within(allowed)) {
+            return Err(invalid_grant("the app may no longer be granted that scope"));
+        }
         let redirect_uri = redirect_uri.filter(|uri| !uri.is_empty());
         let redirect_matches = match (&stored.redirect_uri, redirect_uri) {
             (Some(named), Some(given)) => named == given,

@@ -69,8 +69,14 @@ impl Core {
     pub(crate) async fn administered_app(&self, principal: &Principal, app_id: AppId) -> Result<App> {
         let enterprise_id = self.administered(principal).await?;
         let app = self.repo.find_app(app_id).await?;
-        app.filter(|app| app.enterprise_id == enterprise_id && app.status != AppStatus::Deleted)
-            .ok_or(Error::not_found(NotFoundKind::App))
+        let app = app
+            .filter(|app| app.enterprise_id == enterprise_id && app.status != AppStatus::Deleted)
+            .ok_or(Error::not_found(NotFoundKind::App))?;
+        // Notices and webhooks carry the enterprise's events, and their keys sign messages to
+        // the app: a partial administrator needs the audit scope and an app within its own.
+        super::apps::check_delegation(principal, app.allowed_scopes)?;
+        super::apps::check_event_access(principal)?;
+        Ok(app)
     }
 
     /// Records a notice of `event` for `app`, with `data` as the body's `data`.

@@ -91,6 +91,7 @@ impl Core {
         }
         // One refresh at a time on this node: a burst of requests must not each make a key.
         let _refreshing = self.signing_keys.1.lock().await;
+        let now = self.clock.now();
         if let Some(keys) = self.cached_keys(now) {
             return Ok(keys);
         }

@@ -123,6 +123,19 @@ async fn an_oa_integrator_gets_refreshes_and_checks_a_token_as_the_document_show
     )
     .await;
     assert_failure(status, &body, 401, "unauthorized");
+    // That replay of a used refresh token ends the whole grant, the pair it was traded for too.
+    assert_eq!(app.get("/api/v2/user/info", &rotated).await.status(), 401);
+    let (_, body) = get_token(&app, &tenant, "lin@acme.test").await;
+    let token = body["data"]["token"].as_str().unwrap().to_owned();
+    let refresh = body["data"]["refresh_token"].as_str().unwrap().to_owned();
+    let (_, body) = post_json(
+        &app,
+        "/api/open-api/refresh-token",
+        &json!({ "token": token, "refresh_token": refresh }),
+    )
+    .await;
+    let body_refresh = body["data"]["refresh_token"].as_str().unwrap().to_owned();
+    let rotated = body["data"]["token"].as_str().unwrap().to_owned();
     // Holding the refresh token alone is not enough: the pair's access token must match.
     let rotated_refresh = body_refresh.clone();
     let forged = format!("{}.forged", rotated.split_once('.').unwrap().0);

@@ -938,6 +938,20 @@ async fn a_partial_administrator_cannot_mint_an_app_stronger_than_itself() {
         )
         .await;
     assert_eq!(within["scopes"], "admin.apps");
+    // Events show everything that happens: not for a partial administrator without the audit
+    // scope, not even on an app within its own scopes.
+    let with_events = app
+        .post(
+            "/api/v2/admin/app/create",
+            token,
+            &json!({"name": "Listener", "scopes": "admin.apps", "callback_url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
+    assert_api_error(with_events, 403, "permission_denied").await;
+    let hook = app
+        .get(&format!("/api/v2/admin/app/{}/webhook", within["app_id"]), token)
+        .await;
+    assert_api_error(hook, 403, "permission_denied").await;
     // Login links are the whole of every user's access: admin.users alone does not mint them.
     let users: Value = client_credentials(&app, tenant, "admin.users")
         .await
@@ -1054,4 +1068,28 @@ async fn a_sign_in_form_posted_from_another_site_is_refused() {
         .await
         .unwrap();
     assert_eq!(same.status(), 200);
+}
+
+#[tokio::test]
+async fn a_code_approved_before_the_app_was_narrowed_gets_no_wider_tokens() {
+    let app = TestApp::spawn().await;
+    let tenant = &app.tenant;
+    register_redirect(&app, tenant).await;
+    let verifier = "j".repeat(43);
+    let challenge = s256(&verifier);
+    let answer = sign_in_and_allow(
+        &app,
+        &mut Browser::new(),
+        &request_fields(&tenant.client_id, "files.read files.write", &challenge),
+    )
+    .await;
+    let code = param(&answer, "code").unwrap();
+    let admin = app.enterprise_token(tenant).await;
+    app.post_ok(
+        &format!("/api/v2/admin/app/{}/update", tenant.app_id),
+        &admin,
+        &json!({"scopes": "files.read"}),
+    )
+    .await;
+    assert_oauth_error(exchange(&app, tenant, &code, &verifier).await, 400, "invalid_grant").await;
 }
