@@ -113,7 +113,6 @@ async fn an_oa_integrator_gets_refreshes_and_checks_a_token_as_the_document_show
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["expired_in"], "21600");
-    let body_refresh = body["data"]["refresh_token"].as_str().unwrap().to_owned();
     let rotated = body["data"]["token"].as_str().unwrap().to_owned();
     assert_eq!(app.get_ok("/api/v2/user/info", &rotated).await["id"], user_id);
     let (status, body) = post_json(
