@@ -331,21 +331,7 @@ impl Core {
     /// malformed or unknown client id, or a deleted app, is `Unknown`; those spend the same
     /// hashing work as a real check, so timing does not tell which client ids exist.
     pub(crate) async fn check_client(&self, credentials: &ClientCredentials) -> Result<ClientCheck> {
-        let client_id = &credentials.client_id;
-        if client_id.is_empty() || client_id.len() > 255 || client_id.chars().any(char::is_control) {
-            return Ok(ClientCheck::Unknown);
-        }
-        let app = match self.cache.app(&credentials.client_id) {
-            Some(cached) => Some(cached),
-            None => {
-                let read_under = self.cache.epoch();
-                let found = self.repo.find_app_by_client_id(&credentials.client_id).await?;
-                if let Some(app) = &found {
-                    self.cache.remember_app(read_under, app.clone());
-                }
-                found
-            }
-        };
+        let app = self.app_by_client_id(&credentials.client_id).await?;
         let Some(app) = app.filter(|app| app.status != AppStatus::Deleted) else {
             let _ = self.key.hash(&credentials.client_secret);
             return Ok(ClientCheck::Unknown);

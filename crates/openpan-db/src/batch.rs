@@ -25,7 +25,7 @@ use openpan_core::scope::Scopes;
 
 use crate::errors::other;
 use crate::pool::{Pool, on_pool};
-use crate::repo::insert_tokens;
+use crate::repo::{active_apps, insert_tokens};
 use crate::schema::{App, OauthJti, OauthToken, UserAccount};
 
 /// Upper bound of requests per transaction (keeps statements well under SQLite's variable limit).
@@ -320,18 +320,6 @@ impl Writer {
             Ok(outcome)
         })
     }
-}
-
-/// Which of the round's apps are active, locked against status changes until commit.
-fn active_apps(ids: impl IntoIterator<Item = i64>) -> sea_query::SelectStatement {
-    let ids: HashSet<i64> = ids.into_iter().collect();
-    Query::select()
-        .column(App::AppId)
-        .from(App::Table)
-        .and_where(Expr::col(App::AppId).is_in(ids))
-        .and_where(Expr::col(App::Status).eq(AppStatus::Active.as_str()))
-        .lock_shared()
-        .to_owned()
 }
 
 /// Marks each still-usable refresh token used: it belongs to the asking app, matches the

@@ -14,7 +14,7 @@ use openpan_core::scope::Scopes;
 
 use crate::errors::other;
 use crate::pool::{SqlRepo, commit, exec, fetch, on_pool};
-use crate::repo::{bump_revocation_epoch, insert_tokens};
+use crate::repo::{active_apps, bump_revocation_epoch, insert_tokens};
 use crate::schema::OauthToken;
 
 #[derive(sqlx::FromRow)]
@@ -122,17 +122,11 @@ impl OAuthServerRepo for SqlRepo {
             }
             // Held until commit, so a concurrent disable either waits for this token (and
             // deletes it) or is seen here.
-            let active: Option<(i64,)> = fetch!(
-                optional(i64,),
-                &mut *tx,
-                builder,
-                &format!(
-                    "select app_id from app where app_id = ? and status = 'active'{}",
-                    crate::pool::row_lock(&builder(), " for share")
-                ),
-                token.app_id.0
-            )
-            .map_err(other)?;
+            let (sql, values) = active_apps([token.app_id.0]).build_sqlx(builder());
+            let active: Option<i64> = sqlx::query_scalar_with(&sql, values)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(other)?;
             if active.is_none() {
                 return Err(RepoError::Conflict(ConflictKind::AppInactive));
             }

@@ -365,6 +365,19 @@ pub(crate) fn insert_user(new: &NewUser, enterprise_id: EnterpriseId) -> sea_que
 }
 
 /// One multi-row insert of token pairs.
+/// Which of these apps are active, their rows locked against status changes until commit
+/// (PostgreSQL; SQLite has one writer).
+pub(crate) fn active_apps(ids: impl IntoIterator<Item = i64>) -> sea_query::SelectStatement {
+    let ids: std::collections::HashSet<i64> = ids.into_iter().collect();
+    Query::select()
+        .column(App::AppId)
+        .from(App::Table)
+        .and_where(Expr::col(App::AppId).is_in(ids))
+        .and_where(Expr::col(App::Status).eq(AppStatus::Active.as_str()))
+        .lock_shared()
+        .to_owned()
+}
+
 pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement {
     let mut insert = Query::insert()
         .into_table(OauthToken::Table)
@@ -1069,13 +1082,7 @@ impl TokenRepo for SqlRepo {
 
     async fn create_token(&self, token: NewToken) -> RepoResult<TokenId> {
         let app = token.app_id;
-        let active = Query::select()
-            .column(App::AppId)
-            .from(App::Table)
-            .and_where(Expr::col(App::AppId).eq(app.0))
-            .and_where(Expr::col(App::Status).eq(AppStatus::Active.as_str()))
-            .lock_shared()
-            .to_owned();
+        let active = active_apps([app.0]);
         let insert = insert_tokens(&[&token])
             .returning(Query::returning().column(OauthToken::TokenId))
             .to_owned();

@@ -101,26 +101,22 @@ pub async fn authorize(State(state): State<AppState>, request: Request) -> Respo
             let password = parameters.get("password").map(String::as_str).unwrap_or_default();
             let client = peer.map(|peer| peer.ip().to_string()).unwrap_or_default();
             match state.core.password_web_login(login, password, &client).await {
-                Ok(opened) if opened.user.user.enterprise_id != consent.enterprise_id => {
-                    // Signed in, but only the app's own enterprise may grant it anything.
-                    let mut page = sign_in_page(
-                        &parameters,
-                        &consent,
-                        Some("This app belongs to another enterprise; sign in with an account of its enterprise."),
-                    );
-                    let max_age = opened.expires_at - state.core.now();
-                    if let Some(cookie) = session_cookie(&state, &opened.secret, max_age) {
-                        page.headers_mut().insert(SET_COOKIE, cookie);
-                    }
-                    page
-                }
                 Ok(opened) => {
-                    let session = Session {
-                        secret: opened.secret.clone(),
-                        user: opened.user,
-                        auth_time: state.core.now(),
+                    let mut page = if opened.user.user.enterprise_id != consent.enterprise_id {
+                        // Signed in, but only the app's own enterprise may grant it anything.
+                        sign_in_page(
+                            &parameters,
+                            &consent,
+                            Some("This app belongs to another enterprise; sign in with an account of its enterprise."),
+                        )
+                    } else {
+                        let session = Session {
+                            secret: opened.secret.clone(),
+                            user: opened.user,
+                            auth_time: state.core.now(),
+                        };
+                        consent_page(&state, &parameters, &consent, &session)
                     };
-                    let mut page = consent_page(&state, &parameters, &consent, &session);
                     let max_age = opened.expires_at - state.core.now();
                     if let Some(cookie) = session_cookie(&state, &opened.secret, max_age) {
                         page.headers_mut().insert(SET_COOKIE, cookie);
@@ -200,22 +196,29 @@ async fn signed_in(state: &AppState, headers: &HeaderMap, consent: &Consent) -> 
     })
 }
 
-/// `redirect_uri` with `pairs` added to its query.
-fn redirect_to(redirect_uri: &str, pairs: &[(&str, &str)]) -> Option<Response> {
-    let mut url = url::Url::parse(redirect_uri).ok()?;
-    {
-        let mut query = url.query_pairs_mut();
-        for (name, value) in pairs {
-            query.append_pair(name, value);
+/// The answer to the app at `redirect_uri`: `pairs`, then its `state` and our `iss` (RFC 9207)
+/// added to the URI's query.
+fn answer_app(state: &AppState, redirect_uri: &str, pairs: &[(&str, &str)], client_state: Option<&str>) -> Response {
+    let location = url::Url::parse(redirect_uri).ok().and_then(|mut url| {
+        {
+            let mut query = url.query_pairs_mut();
+            query.extend_pairs(pairs);
+            if let Some(client_state) = client_state {
+                query.append_pair("state", client_state);
+            }
+            query.append_pair("iss", &state.public_url);
         }
-    }
-    let location = HeaderValue::from_str(url.as_str()).ok()?;
+        HeaderValue::from_str(url.as_str()).ok()
+    });
+    let Some(location) = location else {
+        return error_page(StatusCode::BAD_REQUEST, "The app's redirect URI is not usable.");
+    };
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(LOCATION, location);
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Some(response)
+    response
 }
 
 fn refuse(state: &AppState, refusal: AuthorizeRefusal) -> Response {
@@ -226,30 +229,19 @@ fn refuse(state: &AppState, refusal: AuthorizeRefusal) -> Response {
             error,
             description,
             state: client_state,
-        } => {
-            let mut pairs = vec![("error", error), ("error_description", description.as_str())];
-            if let Some(client_state) = &client_state {
-                pairs.push(("state", client_state));
-            }
-            pairs.push(("iss", &state.public_url));
-            redirect_to(&redirect_uri, &pairs)
-                .unwrap_or_else(|| error_page(StatusCode::BAD_REQUEST, "The app's redirect URI is not usable."))
-        }
+        } => answer_app(
+            state,
+            &redirect_uri,
+            &[("error", error), ("error_description", &description)],
+            client_state.as_deref(),
+        ),
     }
 }
 
 /// Sends the code to the app, or (an app without a redirect URI) shows it to hand over.
 fn deliver_code(state: &AppState, consent: &Consent, code: &str) -> Response {
     match &consent.redirect_uri {
-        Some(redirect_uri) => {
-            let mut pairs = vec![("code", code)];
-            if let Some(client_state) = &consent.state {
-                pairs.push(("state", client_state));
-            }
-            pairs.push(("iss", &state.public_url));
-            redirect_to(redirect_uri, &pairs)
-                .unwrap_or_else(|| error_page(StatusCode::BAD_REQUEST, "The app's redirect URI is not usable."))
-        }
+        Some(redirect_uri) => answer_app(state, redirect_uri, &[("code", code)], consent.state.as_deref()),
         None => {
             let mut body = String::new();
             let _ = write!(
@@ -463,13 +455,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 
 /// `GET`/`POST /oauth/userinfo` (OpenID Connect §5.3), with a token that carries `openid`.
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let bearer = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    let Some(token) = bearer else {
+    let Some(token) = crate::ratelimit::bearer_token(&headers) else {
         return bearer_error(StatusCode::UNAUTHORIZED, "Bearer realm=\"openpan\"");
     };
     let principal = match state.core.authenticate_bearer(token).await {

@@ -449,6 +449,29 @@ pub(crate) fn query_and_form(query: Option<&str>, body: &[u8]) -> std::collectio
     parameters
 }
 
+/// A JSON member holding a list of strings: an array, or one string (a list of one); absent
+/// or null is `None`. Anything else is the field's `request_data_invalid`.
+pub(crate) fn string_list(
+    field: &str,
+    value: Option<serde_json::Value>,
+) -> Result<Option<Vec<String>>, crate::error::ApiError> {
+    use serde_json::Value;
+    let wrong = || crate::error::ApiError::field(field, "类型错误");
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(one)) => Ok(Some(vec![one])),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(text) => Ok(text),
+                _ => Err(wrong()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(wrong()),
+    }
+}
+
 /// Why an `Authorization` header is no usable Basic credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BasicError {

@@ -90,15 +90,18 @@ pub(crate) fn check_allowed_scopes(text: Option<&str>, errors: &mut Vec<FieldErr
     }
 }
 
+/// An enterprise token holding only part of `admin`.
+fn partial_admin(principal: &Principal) -> bool {
+    matches!(principal.kind(), PrincipalKind::EnterpriseAdmin { .. }) && !principal.scopes().contains(Scope::Admin)
+}
+
 /// A caller holding only part of `admin` may manage only apps that can do no more than it can:
 /// an app's secret gets tokens for its enterprise (and, through the seed's grants, for any of
 /// its users), so an app reaching further would be a way up.
 pub(crate) fn check_delegation(principal: &Principal, allowed: Option<Scopes>) -> Result<()> {
-    let scopes = principal.scopes();
-    let partial = matches!(principal.kind(), PrincipalKind::EnterpriseAdmin { .. }) && !scopes.contains(Scope::Admin);
     match allowed {
-        _ if !partial => Ok(()),
-        Some(allowed) if allowed.within(scopes) => Ok(()),
+        _ if !partial_admin(principal) => Ok(()),
+        Some(allowed) if allowed.within(principal.scopes()) => Ok(()),
         _ => Err(Error::PermissionDenied),
     }
 }
@@ -106,9 +109,7 @@ pub(crate) fn check_delegation(principal: &Principal, allowed: Option<Scopes>) -
 /// Events (webhooks, notices) show everything that happens in the enterprise: a caller holding
 /// only part of `admin` needs `admin.audit` to send them anywhere.
 pub(crate) fn check_event_access(principal: &Principal) -> Result<()> {
-    let scopes = principal.scopes();
-    let partial = matches!(principal.kind(), PrincipalKind::EnterpriseAdmin { .. }) && !scopes.contains(Scope::Admin);
-    if partial && !scopes.grants(Scope::AdminAudit) {
+    if partial_admin(principal) && !principal.scopes().grants(Scope::AdminAudit) {
         return Err(Error::PermissionDenied);
     }
     Ok(())

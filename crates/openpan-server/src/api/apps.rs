@@ -12,7 +12,7 @@ use openpan_types as wire;
 
 use crate::AppState;
 use crate::error::{ApiError, Result};
-use crate::extract::{Caller, JsonBody, PathId, lenient_i64, lenient_string};
+use crate::extract::{Caller, JsonBody, PathId, lenient_i64, lenient_string, string_list};
 
 fn app_of(app: App, client_secret: Option<String>) -> wire::App {
     wire::App {
@@ -27,21 +27,6 @@ fn app_of(app: App, client_secret: Option<String>) -> wire::App {
         created_at: app.created_at,
         client_secret,
         previous_secret_valid_until: app.previous_secret_until,
-    }
-}
-
-/// A list of strings given as an array (or one string).
-fn string_list(field: &str, value: serde_json::Value) -> Result<Vec<String>> {
-    match value {
-        serde_json::Value::String(one) => Ok(vec![one]),
-        serde_json::Value::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                serde_json::Value::String(text) => Ok(text),
-                _ => Err(ApiError::field(field, "类型错误")),
-            })
-            .collect(),
-        _ => Err(ApiError::field(field, "类型错误")),
     }
 }
 
@@ -61,10 +46,7 @@ pub struct AppArgs {
 }
 
 fn redirect_uris(args: &mut AppArgs) -> Result<Option<Vec<String>>> {
-    match args.redirect_uris.take() {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(value) => string_list("redirect_uris", value).map(Some),
-    }
+    string_list("redirect_uris", args.redirect_uris.take())
 }
 
 /// `GET admin/app/list`.

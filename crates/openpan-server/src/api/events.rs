@@ -23,7 +23,7 @@ use openpan_types as wire;
 
 use crate::AppState;
 use crate::error::{ApiError, Result};
-use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64, lenient_string};
+use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64, lenient_string, string_list};
 
 /// Events a page holds unless asked otherwise.
 const DEFAULT_LIMIT: i64 = 100;
@@ -241,19 +241,8 @@ pub async fn update_webhook(
     PathId(id): PathId,
     JsonBody(args): JsonBody<WebhookArgs>,
 ) -> Result<Json<wire::Webhook>> {
-    let events = match args.events {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(list)) => Some(list),
-        Some(serde_json::Value::Array(items)) => Some(
-            items
-                .iter()
-                .map(|item| item.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| ApiError::field("events", "类型错误"))?
-                .join(","),
-        ),
-        Some(_) => return Err(ApiError::field("events", "类型错误")),
-    };
+    // One comma-separated string or an array of patterns.
+    let events = string_list("events", args.events)?.map(|patterns| patterns.join(","));
     let status = args
         .status
         .map(|raw| WebhookStatus::parse(&raw).ok_or_else(|| ApiError::field("status", "应为active或disabled")))

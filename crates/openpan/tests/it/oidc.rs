@@ -150,6 +150,15 @@ async fn sign_in_and_allow(app: &TestApp, browser: &mut Browser, fields: &[(&str
     location_pairs(&answer)
 }
 
+/// A fresh browser signs in and allows `scope` for `client_id` with the S256 challenge of
+/// `verifier`; answers the code.
+async fn approved_code(app: &TestApp, client_id: &str, scope: &str, verifier: &str) -> String {
+    let challenge = s256(verifier);
+    let fields = request_fields(client_id, scope, &challenge);
+    let answer = sign_in_and_allow(app, &mut Browser::new(), &fields).await;
+    param(&answer, "code").expect("a code")
+}
+
 async fn exchange(app: &TestApp, tenant: &Tenant, code: &str, verifier: &str) -> reqwest::Response {
     app.client
         .post(format!("{}/oauth/token", app.url))
@@ -278,14 +287,7 @@ async fn a_code_works_once_and_coming_back_revokes_the_tokens_it_gave() {
     let tenant = &app.tenant;
     register_redirect(&app, tenant).await;
     let verifier = "a".repeat(64);
-    let challenge = s256(&verifier);
-    let answer = sign_in_and_allow(
-        &app,
-        &mut Browser::new(),
-        &request_fields(&tenant.client_id, "all", &challenge),
-    )
-    .await;
-    let code = param(&answer, "code").unwrap();
+    let code = approved_code(&app, &tenant.client_id, "all", &verifier).await;
     let tokens: Value = exchange(&app, tenant, &code, &verifier).await.json().await.unwrap();
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(tokens["scope"], "all");
@@ -502,17 +504,7 @@ async fn a_public_client_needs_pkce_has_no_secret_and_cannot_act_for_the_enterpr
     );
 
     let verifier = "f".repeat(43);
-    let challenge = s256(&verifier);
-    let code = param(
-        &sign_in_and_allow(
-            &app,
-            &mut Browser::new(),
-            &request_fields(client_id, "files.read", &challenge),
-        )
-        .await,
-        "code",
-    )
-    .unwrap();
+    let code = approved_code(&app, client_id, "files.read", &verifier).await;
     let token = |grant: Vec<(&'static str, String)>| {
         let client = app.client.clone();
         let url = format!("{}/oauth/token", app.url);
@@ -777,17 +769,7 @@ async fn a_new_signing_key_is_published_before_it_signs() {
     // The refresh of an openid grant shows which key signs now.
     register_redirect(&app, tenant).await;
     let verifier = "g".repeat(43);
-    let challenge = s256(&verifier);
-    let code = param(
-        &sign_in_and_allow(
-            &app,
-            &mut Browser::new(),
-            &request_fields(&tenant.client_id, "openid", &challenge),
-        )
-        .await,
-        "code",
-    )
-    .unwrap();
+    let code = approved_code(&app, &tenant.client_id, "openid", &verifier).await;
     let tokens: Value = exchange(&app, tenant, &code, &verifier).await.json().await.unwrap();
     let header = jsonwebtoken::decode_header(tokens["id_token"].as_str().unwrap()).unwrap();
     assert_eq!(header.kid.as_deref(), Some(first_kid.as_str()), "the new key waits");
@@ -836,14 +818,7 @@ async fn a_third_party_oauth_library_completes_the_code_flow_with_pkce_and_valid
 async fn user_token_with(app: &TestApp, scope: &str) -> Value {
     let tenant = &app.tenant;
     let verifier = "h".repeat(43);
-    let challenge = s256(&verifier);
-    let answer = sign_in_and_allow(
-        app,
-        &mut Browser::new(),
-        &request_fields(&tenant.client_id, scope, &challenge),
-    )
-    .await;
-    let code = param(&answer, "code").unwrap();
+    let code = approved_code(app, &tenant.client_id, scope, &verifier).await;
     exchange(app, tenant, &code, &verifier).await.json().await.unwrap()
 }
 
@@ -1076,14 +1051,7 @@ async fn a_code_approved_before_the_app_was_narrowed_gets_no_wider_tokens() {
     let tenant = &app.tenant;
     register_redirect(&app, tenant).await;
     let verifier = "j".repeat(43);
-    let challenge = s256(&verifier);
-    let answer = sign_in_and_allow(
-        &app,
-        &mut Browser::new(),
-        &request_fields(&tenant.client_id, "files.read files.write", &challenge),
-    )
-    .await;
-    let code = param(&answer, "code").unwrap();
+    let code = approved_code(&app, &tenant.client_id, "files.read files.write", &verifier).await;
     let admin = app.enterprise_token(tenant).await;
     app.post_ok(
         &format!("/api/v2/admin/app/{}/update", tenant.app_id),
