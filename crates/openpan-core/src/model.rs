@@ -22,6 +22,9 @@ pub struct Enterprise {
     pub disable_share: bool,
     /// When its plan ends (epoch seconds); none for no end. From then on, writes are refused.
     pub paid_until: Option<i64>,
+    /// Whether its apps may use the SDKs' `password` grant (off unless an administrator turns
+    /// it on: the app then sees its users' passwords).
+    pub password_grant_enabled: bool,
 }
 
 impl Enterprise {

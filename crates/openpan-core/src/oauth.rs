@@ -115,6 +115,20 @@ pub enum Grant {
     ClientCredentials {
         scope: Option<String>,
     },
+    /// The SDKs' `password` grant (RFC 6749 §4.3): a user's login and password, given to a
+    /// confidential app of an enterprise that allows it.
+    Password {
+        username: String,
+        password: String,
+        scope: Option<String>,
+    },
+    /// The SDKs' `jwt` grant or RFC 7523's `jwt-bearer`: an assertion signed with the app's
+    /// registered key.
+    SignedJwt {
+        assertion: String,
+        scope: Option<String>,
+        dialect: crate::services::JwtDialect,
+    },
     /// A code from the authorization endpoint (RFC 6749 §4.1, PKCE per RFC 7636).
     AuthorizationCode {
         code: String,
@@ -277,16 +291,23 @@ impl JwtSimpleClaims {
         let Value::Object(claims) = value else {
             return Err(invalid_grant("assertion is not a JSON object"));
         };
-        let sub_type = match claims.get("yifangyun_sub_type").and_then(Value::as_str) {
-            Some("enterprise") => SubType::Enterprise,
-            Some("user") => SubType::User,
+        Self::from_claims(&claims, None)
+    }
+
+    /// The claims of any assertion grant; `default_kind` is what `sub` names when
+    /// `yifangyun_sub_type` is absent (`None`: it is required).
+    pub fn from_claims(claims: &serde_json::Map<String, Value>, default_kind: Option<SubType>) -> Result<Self> {
+        let sub_type = match (claims.get("yifangyun_sub_type").and_then(Value::as_str), default_kind) {
+            (Some("enterprise"), _) => SubType::Enterprise,
+            (Some("user"), _) => SubType::User,
+            (None, Some(kind)) => kind,
             _ => {
                 return Err(invalid_grant("yifangyun_sub_type must be enterprise or user"));
             }
         };
-        let sub = int_claim(&claims, "sub")?.ok_or_else(|| invalid_grant("claim sub is required"))?;
-        let exp = int_claim(&claims, "exp")?.ok_or_else(|| invalid_grant("claim exp is required"))?;
-        let iat = int_claim(&claims, "iat")?;
+        let sub = int_claim(claims, "sub")?.ok_or_else(|| invalid_grant("claim sub is required"))?;
+        let exp = int_claim(claims, "exp")?.ok_or_else(|| invalid_grant("claim exp is required"))?;
+        let iat = int_claim(claims, "iat")?;
         let jti = match claims.get("jti") {
             Some(Value::String(text))
                 if !text.trim().is_empty() && text.len() <= 255 && !text.chars().any(char::is_control) =>
@@ -309,15 +330,18 @@ impl JwtSimpleClaims {
         })
     }
 
-    /// Checks the time rules against the arrival time `now`.
-    pub fn check_times(&self, now: i64) -> Result<()> {
+    /// Checks the time rules against the arrival time `now`: `exp` at most `max_lifetime`
+    /// seconds after `iat`.
+    pub fn check_times(&self, now: i64, max_lifetime: i64) -> Result<()> {
         // An iat in the future would stretch the 60 s lifetime; allow for clock skew only.
         if self.iat.is_some_and(|iat| iat > now + CLOCK_SKEW_SECS) {
             return Err(invalid_grant("iat is in the future"));
         }
         let start = self.iat.unwrap_or(now);
-        if self.exp > start.saturating_add(ASSERTION_MAX_LIFETIME_SECS) {
-            return Err(invalid_grant("exp must be at most 60 seconds after iat"));
+        if self.exp > start.saturating_add(max_lifetime) {
+            return Err(invalid_grant(format!(
+                "exp must be at most {max_lifetime} seconds after iat"
+            )));
         }
         if self.exp <= now {
             return Err(invalid_grant("assertion has expired"));
@@ -393,8 +417,19 @@ impl Core {
 
     /// `POST /oauth/token`. `issuer` is the server's public URL, the `iss` of ID tokens.
     pub async fn issue_token(&self, client: &ClientAuth, grant: Grant, issuer: &str) -> Result<IssuedToken> {
-        let app = self.authenticate(client).await?;
-        let proves_itself = matches!(grant, Grant::AuthorizationCode { .. } | Grant::RefreshToken { .. });
+        let app = match (&grant, client) {
+            // The assertion's signature is the proof: naming the app is enough.
+            (Grant::SignedJwt { .. }, ClientAuth::Public { client_id }) => self
+                .app_by_client_id(client_id)
+                .await?
+                .filter(|app| app.status == AppStatus::Active)
+                .ok_or(Error::OAuth(OAuthFailure::InvalidClient))?,
+            _ => self.authenticate(client).await?,
+        };
+        let proves_itself = matches!(
+            grant,
+            Grant::AuthorizationCode { .. } | Grant::RefreshToken { .. } | Grant::SignedJwt { .. }
+        );
         if app.client_type == ClientType::Public && !proves_itself {
             return Err(Error::OAuth(OAuthFailure::UnauthorizedClient(
                 "a public client may use authorization_code and refresh_token only".into(),
@@ -402,7 +437,23 @@ impl Core {
         }
         let mut issued = match grant {
             Grant::JwtSimple { assertion } => self.grant_jwt_simple(&app, &assertion).await?,
+            Grant::SignedJwt {
+                assertion,
+                scope,
+                dialect,
+            } => {
+                self.grant_signed_jwt(&app, &assertion, scope.as_deref(), dialect, issuer)
+                    .await?
+            }
             Grant::RefreshToken { refresh_token } => self.grant_refresh_token(&app, &refresh_token).await?,
+            Grant::Password {
+                username,
+                password,
+                scope,
+            } => {
+                self.grant_password(&app, &username, &password, scope.as_deref())
+                    .await?
+            }
             Grant::ClientCredentials { scope } => {
                 let scopes = granted_scopes(&app, scope.as_deref(), false)?;
                 // RFC 6749 §4.4.3: no refresh token; the app asks again with its credentials.
@@ -489,9 +540,20 @@ impl Core {
     }
 
     async fn grant_jwt_simple(&self, app: &App, assertion: &str) -> Result<IssuedToken> {
-        let now = self.clock.now();
         let claims = JwtSimpleClaims::parse(assertion)?;
-        claims.check_times(now)?;
+        claims.check_times(self.clock.now(), ASSERTION_MAX_LIFETIME_SECS)?;
+        self.grant_assertion(app, &claims, None).await
+    }
+
+    /// A token pair for the subject of an assertion whose signature or client has been
+    /// checked; its `jti` is kept so the assertion is not accepted again.
+    pub(crate) async fn grant_assertion(
+        &self,
+        app: &App,
+        claims: &JwtSimpleClaims,
+        scope: Option<&str>,
+    ) -> Result<IssuedToken> {
+        let now = self.clock.now();
         let subject = match claims.sub_type {
             SubType::Enterprise => {
                 if claims.sub != app.enterprise_id.0 {
@@ -509,7 +571,7 @@ impl Core {
                 }
             }
         };
-        let scopes = granted_scopes(app, None, matches!(subject, Subject::User(..)))?;
+        let scopes = granted_scopes(app, scope, matches!(subject, Subject::User(..)))?;
         let secrets = TokenSecrets::new();
         let token = NewToken {
             app_id: app.id,
@@ -530,6 +592,38 @@ impl Core {
             Err(RepoError::Conflict(ConflictKind::AppInactive)) => Err(Error::OAuth(OAuthFailure::InvalidClient)),
             Err(other) => Err(other.into()),
         }
+    }
+
+    async fn grant_password(
+        &self,
+        app: &App,
+        username: &str,
+        password: &str,
+        scope: Option<&str>,
+    ) -> Result<IssuedToken> {
+        let enterprise = self.enterprise_record(app.enterprise_id).await?;
+        if !enterprise.password_grant_enabled {
+            return Err(Error::OAuth(OAuthFailure::UnauthorizedClient(
+                "the enterprise has not enabled the password grant".into(),
+            )));
+        }
+        let scopes = granted_scopes(app, scope, true)?;
+        let wrong = || invalid_grant("wrong username or password");
+        // The app's server speaks for all its users from one address: wrong passwords are
+        // counted per login through this app, so one user's typos lock out nobody else.
+        let client = format!("app-{}:{}", app.id.0, username.trim().to_lowercase());
+        let user = match self.check_password(username, password, &client).await {
+            Ok(user) => user,
+            Err(err @ (Error::RateLimited { .. } | Error::Unavailable(_) | Error::Internal(_))) => return Err(err),
+            Err(_) => return Err(wrong()),
+        };
+        // Another enterprise's account is told apart from a wrong password by nothing.
+        if user.enterprise_id != app.enterprise_id {
+            return Err(wrong());
+        }
+        self.record_login(&user, Some(app.id), "oauth_password").await?;
+        self.store_token_with(app.id, Subject::User(app.enterprise_id, user.id), scopes, true)
+            .await
     }
 
     async fn grant_refresh_token(&self, app: &App, refresh_token: &str) -> Result<IssuedToken> {
@@ -901,23 +995,44 @@ mod tests {
             iat,
             jti: "j".into(),
         };
-        assert!(claims(1060, Some(1000)).check_times(1000).is_ok());
         assert!(
-            claims(1061, Some(1000)).check_times(1000).is_err(),
+            claims(1060, Some(1000))
+                .check_times(1000, ASSERTION_MAX_LIFETIME_SECS)
+                .is_ok()
+        );
+        assert!(
+            claims(1061, Some(1000))
+                .check_times(1000, ASSERTION_MAX_LIFETIME_SECS)
+                .is_err(),
             "exp beyond iat + 60"
         );
         assert!(
-            claims(1060, None).check_times(1000).is_ok(),
+            claims(1060, None)
+                .check_times(1000, ASSERTION_MAX_LIFETIME_SECS)
+                .is_ok(),
             "arrival time stands in for iat"
         );
-        assert!(claims(1061, None).check_times(1000).is_err());
-        assert!(claims(1000, Some(950)).check_times(1000).is_err(), "expired");
         assert!(
-            claims(2060, Some(2000)).check_times(1000).is_err(),
+            claims(1061, None)
+                .check_times(1000, ASSERTION_MAX_LIFETIME_SECS)
+                .is_err()
+        );
+        assert!(
+            claims(1000, Some(950))
+                .check_times(1000, ASSERTION_MAX_LIFETIME_SECS)
+                .is_err(),
+            "expired"
+        );
+        assert!(
+            claims(2060, Some(2000))
+                .check_times(1000, ASSERTION_MAX_LIFETIME_SECS)
+                .is_err(),
             "iat far in the future"
         );
         assert!(
-            claims(1090, Some(1030)).check_times(1000).is_ok(),
+            claims(1090, Some(1030))
+                .check_times(1000, ASSERTION_MAX_LIFETIME_SECS)
+                .is_ok(),
             "iat within the skew allowance"
         );
     }

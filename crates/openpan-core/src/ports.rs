@@ -805,6 +805,8 @@ pub struct SyncUser {
 #[async_trait]
 pub trait PlatformRepo: Send + Sync {
     async fn set_account_sync(&self, enterprise_id: EnterpriseId, enabled: bool) -> RepoResult<()>;
+    /// Whether the enterprise's apps may use the `password` grant.
+    async fn set_password_grant(&self, enterprise_id: EnterpriseId, enabled: bool) -> RepoResult<()>;
     /// The custom id of a user on a platform.
     async fn user_ticket_of(
         &self,

@@ -41,6 +41,11 @@ impl PlatformRepo for SqlRepo {
             .await
     }
 
+    async fn set_password_grant(&self, enterprise_id: EnterpriseId, enabled: bool) -> RepoResult<()> {
+        self.set_enterprise_flag("password_grant_enabled", enterprise_id, enabled)
+            .await
+    }
+
     async fn user_ticket_of(
         &self,
         enterprise_id: EnterpriseId,

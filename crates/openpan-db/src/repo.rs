@@ -33,6 +33,7 @@ struct EnterpriseRow {
     account_sync_enabled: bool,
     disable_share: bool,
     paid_until: Option<i64>,
+    password_grant_enabled: bool,
 }
 
 impl From<EnterpriseRow> for model::Enterprise {
@@ -48,11 +49,12 @@ impl From<EnterpriseRow> for model::Enterprise {
             account_sync_enabled: row.account_sync_enabled,
             disable_share: row.disable_share,
             paid_until: row.paid_until,
+            password_grant_enabled: row.password_grant_enabled,
         }
     }
 }
 
-const ENTERPRISE_COLUMNS: [Enterprise; 10] = [
+const ENTERPRISE_COLUMNS: [Enterprise; 11] = [
     Enterprise::EnterpriseId,
     Enterprise::Name,
     Enterprise::ShortName,
@@ -63,6 +65,7 @@ const ENTERPRISE_COLUMNS: [Enterprise; 10] = [
     Enterprise::AccountSyncEnabled,
     Enterprise::DisableShare,
     Enterprise::PaidUntil,
+    Enterprise::PasswordGrantEnabled,
 ];
 
 #[derive(sqlx::FromRow)]
@@ -308,6 +311,7 @@ struct UserWithEnterpriseRow {
     enterprise_account_sync_enabled: bool,
     enterprise_disable_share: bool,
     enterprise_paid_until: Option<i64>,
+    enterprise_password_grant_enabled: bool,
 }
 
 impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
@@ -323,6 +327,7 @@ impl From<UserWithEnterpriseRow> for model::UserWithEnterprise {
             account_sync_enabled: row.enterprise_account_sync_enabled,
             disable_share: row.enterprise_disable_share,
             paid_until: row.enterprise_paid_until,
+            password_grant_enabled: row.enterprise_password_grant_enabled,
         };
         Self {
             user: row.user.into(),
@@ -676,6 +681,7 @@ impl UserRepo for SqlRepo {
             (Enterprise::AccountSyncEnabled, "enterprise_account_sync_enabled"),
             (Enterprise::DisableShare, "enterprise_disable_share"),
             (Enterprise::PaidUntil, "enterprise_paid_until"),
+            (Enterprise::PasswordGrantEnabled, "enterprise_password_grant_enabled"),
         ] {
             query.expr_as(Expr::col((Enterprise::Table, column)), Alias::new(alias));
         }
@@ -1001,6 +1007,8 @@ impl AppRepo for SqlRepo {
             .value(App::Name, app.name.clone())
             .value(App::RedirectUris, app.redirect_uris.join("\n"))
             .value(App::AllowedScopes, app.allowed_scopes.map(|scopes| scopes.to_string()))
+            .value(App::JwtPublicKey, app.jwt_public_key.clone())
+            .value(App::JwtKeyId, app.jwt_key_id.clone())
             .and_where(Expr::col(App::AppId).eq(app.id.0))
             .to_owned();
         let revoke = revoke_tokens.then(|| delete_tokens_where(OauthToken::AppId, app.id.0));

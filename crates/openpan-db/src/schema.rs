@@ -18,6 +18,7 @@ pub(crate) enum Enterprise {
     AccountSyncEnabled,
     DisableShare,
     PaidUntil,
+    PasswordGrantEnabled,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -361,6 +361,13 @@ impl IntoResponse for OAuthError {
                     .join("; ");
                 (StatusCode::BAD_REQUEST, "invalid_request", description)
             }
+            Error::RateLimited { retry_after_secs } => {
+                let mut response = crate::oauth::rate_limited(retry_after_secs);
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                return response;
+            }
             Error::Unavailable(source) => {
                 tracing::error!(error = %error_chain(&*source), "token endpoint storage unavailable");
                 (

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use openpan_core::Error;
 use openpan_core::error::OAuthFailure;
 use openpan_core::oauth::{ClientAuth, ClientCredentials, Grant};
+use openpan_core::services::JwtDialect;
 use openpan_types::{OAuthErrorBody, TokenResponse};
 
 use crate::AppState;
@@ -66,12 +67,18 @@ fn required<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Result<&
 }
 
 /// The grants `POST /oauth/token` takes.
-pub(crate) const GRANT_TYPES: [&str; 4] = [
+pub(crate) const GRANT_TYPES: [&str; 7] = [
     "authorization_code",
     "refresh_token",
     "client_credentials",
+    "password",
+    "jwt",
+    JWT_BEARER,
     "jwt_simple",
 ];
+
+/// RFC 7523's grant type.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 pub async fn token(State(state): State<AppState>, request: Request) -> Response {
     metered(&state, request, grant).await
@@ -111,7 +118,20 @@ async fn read_form(request: Request) -> Result<(HashMap<String, String>, ClientA
         .await
         .map_err(|_| invalid_request("request body too large"))?;
     let parameters = query_and_form(parts.uri.query(), &body);
-    let client = client_auth(&parts.headers, &parameters)?;
+    let client = match client_auth(&parts.headers, &parameters) {
+        Ok(client) => client,
+        // RFC 7523 lets the assertion's issuer name the client.
+        Err(err) => match parameters.get("assertion") {
+            Some(assertion)
+                if parameters.get("grant_type").map(String::as_str) == Some(JWT_BEARER)
+                    && !parts.headers.contains_key(header::AUTHORIZATION) =>
+            {
+                let client_id = openpan_core::services::unverified_issuer(assertion).ok_or(err)?;
+                ClientAuth::Public { client_id }
+            }
+            _ => return Err(err),
+        },
+    };
     Ok((parameters, client))
 }
 
@@ -165,7 +185,7 @@ async fn introspection(state: &AppState, request: Request) -> Result<Response, O
 }
 
 /// 429 in the token endpoint's RFC 6749 shape, with the platform's `rate_limit` code.
-fn rate_limited(retry_after_secs: u64) -> Response {
+pub(crate) fn rate_limited(retry_after_secs: u64) -> Response {
     let body = OAuthErrorBody {
         error: "rate_limit".to_owned(),
         error_description: "Rate limit exceeded!".to_owned(),
@@ -192,6 +212,20 @@ async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthErro
             code: required(&parameters, "code")?.to_owned(),
             redirect_uri: optional(&parameters, "redirect_uri"),
             code_verifier: optional(&parameters, "code_verifier"),
+        },
+        Some("password") => Grant::Password {
+            username: required(&parameters, "username")?.to_owned(),
+            password: required(&parameters, "password")?.to_owned(),
+            scope: optional(&parameters, "scope"),
+        },
+        Some(kind @ ("jwt" | JWT_BEARER)) => Grant::SignedJwt {
+            assertion: required(&parameters, "assertion")?.to_owned(),
+            scope: optional(&parameters, "scope"),
+            dialect: if kind == "jwt" {
+                JwtDialect::Sdk
+            } else {
+                JwtDialect::Bearer
+            },
         },
         Some("jwt_simple") => Grant::JwtSimple {
             assertion: required(&parameters, "assertion")?.to_owned(),

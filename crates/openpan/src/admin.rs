@@ -89,6 +89,7 @@ fn app_json(app: &openpan_core::model::App) -> serde_json::Value {
         "redirect_uris": app.redirect_uris,
         "scopes": app.allowed_scopes.map(|scopes| scopes.to_string()),
         "status": app.status.as_str(),
+        "jwt_key_id": app.jwt_key_id,
     })
 }
 
@@ -135,6 +136,13 @@ pub async fn set_account_sync(core: &Core, enterprise_id: i64, enabled: bool) ->
         .await
         .map_err(describe)?;
     Ok(json!({ "enterprise_id": enterprise_id, "account_sync_enabled": enabled }))
+}
+
+pub async fn set_password_grant(core: &Core, enterprise_id: i64, enabled: bool) -> anyhow::Result<serde_json::Value> {
+    core.set_password_grant(&Principal::local_operator(), EnterpriseId(enterprise_id), enabled)
+        .await
+        .map_err(describe)?;
+    Ok(json!({ "enterprise_id": enterprise_id, "password_grant_enabled": enabled }))
 }
 
 pub async fn delete_user(core: &Core, user_id: i64, receiver_id: i64) -> anyhow::Result<serde_json::Value> {

@@ -140,6 +140,10 @@ enum AdminCommand {
         /// The scopes the app may be granted, space-separated; empty for any.
         #[arg(long)]
         scopes: Option<String>,
+        /// A PEM file with the public key the app signs `jwt`/`jwt-bearer` assertions with
+        /// (RSA ≥ 2048 bits or P-256); an empty path removes the key.
+        #[arg(long)]
+        jwt_public_key: Option<std::path::PathBuf>,
         #[command(flatten)]
         output: Output,
     },
@@ -160,6 +164,16 @@ enum AdminCommand {
     },
     /// Let (or stop) an enterprise's integrators sync accounts in bulk (`sync_users`).
     SetAccountSync {
+        #[arg(long)]
+        enterprise_id: i64,
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Let an enterprise's apps use the OAuth `password` grant (they then see users'
+    /// passwords), or stop them.
+    SetPasswordGrant {
         #[arg(long)]
         enterprise_id: i64,
         #[arg(long, action = clap::ArgAction::Set)]
@@ -316,12 +330,21 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
             name,
             redirect_uris,
             scopes,
+            jwt_public_key,
             output,
         } => {
+            let jwt_public_key = match jwt_public_key {
+                None => None,
+                Some(path) if path.as_os_str().is_empty() => Some(None),
+                Some(path) => Some(Some(
+                    std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
+                )),
+            };
             let changes = AppChanges {
                 name,
                 redirect_uris,
                 allowed_scopes: scopes.map(|scopes| Some(scopes).filter(|scopes| !scopes.trim().is_empty())),
+                jwt_public_key,
             };
             (output, admin::update_app(core, app_id, changes).await?)
         }
@@ -336,6 +359,11 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
             enabled,
             output,
         } => (output, admin::set_account_sync(core, enterprise_id, enabled).await?),
+        AdminCommand::SetPasswordGrant {
+            enterprise_id,
+            enabled,
+            output,
+        } => (output, admin::set_password_grant(core, enterprise_id, enabled).await?),
         AdminCommand::DisableApp { app_id, output } => {
             (output, admin::set_app_status(core, app_id, AppStatus::Disabled).await?)
         }

@@ -29,6 +29,19 @@ pub struct App {
     /// Until when the secret before the last rotation still works (epoch seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_secret_valid_until: Option<i64>,
+    /// The PEM public key the `jwt` and `jwt-bearer` grants are checked with; null: none.
+    #[serde(default)]
+    pub jwt_public_key: Option<String>,
+    /// The key id assertions name in their `kid` header.
+    #[serde(default)]
+    pub jwt_key_id: Option<String>,
+}
+
+/// `admin/enterprise/oauth_settings`: how the enterprise's apps may sign users in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthSettings {
+    /// Whether apps may use the `password` grant (they then see users' passwords).
+    pub password_grant_enabled: bool,
 }
 
 /// `GET admin/app/list`.

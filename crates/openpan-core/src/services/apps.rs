@@ -22,6 +22,8 @@ pub struct AppChanges {
     pub redirect_uris: Option<Vec<String>>,
     /// `Some(None)`: any scope.
     pub allowed_scopes: Option<Option<String>>,
+    /// A PEM public key for the `jwt` and `jwt-bearer` grants; `Some(None)` removes it.
+    pub jwt_public_key: Option<Option<String>>,
 }
 
 /// A redirect URI an app may register: an `http(s)` address with a host, or a native app's
@@ -153,12 +155,23 @@ impl Core {
         if let Some(scopes) = &changes.allowed_scopes {
             app.allowed_scopes = check_allowed_scopes(scopes.as_deref(), &mut errors);
         }
+        let key_before = app.jwt_key_id.clone();
+        match &changes.jwt_public_key {
+            None => {}
+            Some(None) => (app.jwt_public_key, app.jwt_key_id) = (None, None),
+            Some(Some(pem)) => match super::jwt_grant::check_jwt_public_key(pem) {
+                Ok(key) => (app.jwt_public_key, app.jwt_key_id) = (Some(key.pem), Some(key.kid)),
+                Err(error) => errors.push(error),
+            },
+        }
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }
         check_delegation(principal, app.allowed_scopes)?;
         // Grants keep the scopes they were given; new limits end them, and the app asks again.
-        let revoke_tokens = app.allowed_scopes != scopes_before;
+        // A replaced key may have leaked: what it signed for ends too.
+        let revoke_tokens =
+            app.allowed_scopes != scopes_before || (key_before.is_some() && app.jwt_key_id != key_before);
         self.repo
             .update_app_settings(&app, revoke_tokens)
             .await

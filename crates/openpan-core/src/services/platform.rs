@@ -119,6 +119,41 @@ impl Core {
             .map_err(gone(|| Error::not_found(NotFoundKind::Enterprise)))
     }
 
+    /// Lets the enterprise's apps use the SDKs' `password` grant, or stops them: an app using
+    /// it sees its users' passwords, so only a whole administrator (or the host operator) may.
+    pub async fn set_password_grant(&self, principal: &Principal, enterprise_id: EnterpriseId, on: bool) -> Result<()> {
+        let allowed = match principal.kind() {
+            PrincipalKind::Operator => true,
+            PrincipalKind::EnterpriseAdmin { .. } => {
+                principal.can_administer(enterprise_id) && principal.scopes().contains(crate::scope::Scope::Admin)
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(Error::PermissionDenied);
+        }
+        let enterprise = self.enterprise_record(enterprise_id).await?;
+        let audit = Audit::new(
+            action::EDIT_ENTERPRISE,
+            TargetKind::Enterprise,
+            enterprise_id.0,
+            &enterprise.name,
+        )
+        .with("password_grant_enabled", on);
+        let write = self.repo.set_password_grant(enterprise_id, on);
+        self.audited(principal, enterprise_id, audit, write)
+            .await
+            .map_err(gone(|| Error::not_found(NotFoundKind::Enterprise)))
+    }
+
+    /// Whether the enterprise's apps may use the `password` grant.
+    pub async fn password_grant_enabled(&self, principal: &Principal, enterprise_id: EnterpriseId) -> Result<bool> {
+        if !principal.can_administer(enterprise_id) {
+            return Err(Error::PermissionDenied);
+        }
+        Ok(self.enterprise_record(enterprise_id).await?.password_grant_enabled)
+    }
+
     /// `mapping_user`: a user with its custom id (`""` when it has none on the platform).
     pub async fn mapping_user(
         &self,
@@ -211,7 +246,7 @@ impl Core {
         Ok((group, users, custom))
     }
 
-    async fn enterprise_record(&self, enterprise_id: EnterpriseId) -> Result<Enterprise> {
+    pub(crate) async fn enterprise_record(&self, enterprise_id: EnterpriseId) -> Result<Enterprise> {
         let enterprise = self.repo.find_enterprise(enterprise_id).await?;
         enterprise.ok_or(Error::not_found(NotFoundKind::Enterprise))
     }

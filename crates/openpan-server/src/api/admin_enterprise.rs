@@ -1,5 +1,5 @@
 //! `/api/v2/admin/enterprise/*` (enterprise token): the enterprise's registration details,
-//! which the auth service's `getCompanyInfo` reports.
+//! which the auth service's `getCompanyInfo` reports, and how its apps may sign users in.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,7 +11,7 @@ use openpan_types as wire;
 
 use crate::AppState;
 use crate::error::Result;
-use crate::extract::{Caller, JsonBody, lenient_string};
+use crate::extract::{Caller, JsonBody, lenient_bool, lenient_string};
 
 fn profile_json(info: CompanyInfo) -> wire::EnterpriseProfileJson {
     let CompanyInfo { enterprise, profile } = info;
@@ -83,4 +83,38 @@ pub async fn update(
     Ok(Json(profile_json(
         state.core.update_enterprise_profile(&principal, changes).await?,
     )))
+}
+
+/// `GET admin/enterprise/oauth_settings`.
+pub async fn oauth_settings(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> Result<Json<wire::OAuthSettings>> {
+    let enterprise = principal.administered_enterprise()?;
+    Ok(Json(wire::OAuthSettings {
+        password_grant_enabled: state.core.password_grant_enabled(&principal, enterprise).await?,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OAuthSettingsBody {
+    #[serde(deserialize_with = "lenient_bool")]
+    password_grant_enabled: Option<bool>,
+}
+
+/// `POST admin/enterprise/oauth_settings/update` with `password_grant_enabled`.
+pub async fn update_oauth_settings(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    JsonBody(body): JsonBody<OAuthSettingsBody>,
+) -> Result<Json<wire::OAuthSettings>> {
+    let enterprise = principal.administered_enterprise()?;
+    let enabled = body
+        .password_grant_enabled
+        .ok_or_else(|| crate::error::ApiError::field("password_grant_enabled", "不能为空"))?;
+    state.core.set_password_grant(&principal, enterprise, enabled).await?;
+    Ok(Json(wire::OAuthSettings {
+        password_grant_enabled: enabled,
+    }))
 }

@@ -27,6 +27,8 @@ fn app_of(app: App, client_secret: Option<String>) -> wire::App {
         created_at: app.created_at,
         client_secret,
         previous_secret_valid_until: app.previous_secret_until,
+        jwt_public_key: app.jwt_public_key,
+        jwt_key_id: app.jwt_key_id,
     }
 }
 
@@ -43,6 +45,9 @@ pub struct AppArgs {
     /// Space-separated; empty: any scope.
     #[serde(default, deserialize_with = "lenient_string")]
     scopes: Option<String>,
+    /// PEM; empty removes the key.
+    #[serde(default, deserialize_with = "lenient_string")]
+    jwt_public_key: Option<String>,
 }
 
 fn redirect_uris(args: &mut AppArgs) -> Result<Option<Vec<String>>> {
@@ -95,7 +100,8 @@ pub async fn info(
     Ok(Json(app_of(app, None)))
 }
 
-/// `POST admin/app/{id}/update` with any of `name`, `redirect_uris`, `scopes`.
+/// `POST admin/app/{id}/update` with any of `name`, `redirect_uris`, `scopes`,
+/// `jwt_public_key`.
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -109,6 +115,10 @@ pub async fn update(
             .scopes
             .take()
             .map(|scopes| Some(scopes).filter(|scopes| !scopes.trim().is_empty())),
+        jwt_public_key: args
+            .jwt_public_key
+            .take()
+            .map(|pem| Some(pem).filter(|pem| !pem.trim().is_empty())),
     };
     let app = state.core.update_app(&principal, AppId(id), changes).await?;
     Ok(Json(app_of(app, None)))

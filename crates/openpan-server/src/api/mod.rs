@@ -32,6 +32,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(idempotent_routes(state))
         .route("/admin/enterprise/info", get(admin_enterprise::info))
         .route("/admin/enterprise/update", post(admin_enterprise::update))
+        .route(
+            "/admin/enterprise/oauth_settings",
+            get(admin_enterprise::oauth_settings),
+        )
+        .route(
+            "/admin/enterprise/oauth_settings/update",
+            post(admin_enterprise::update_oauth_settings),
+        )
         .route("/admin/user/get_user_info", get(admin_user::get_user_info))
         .route("/admin/user/all", get(admin_user::list_users))
         .route("/admin/user/create", post(admin_user::create))

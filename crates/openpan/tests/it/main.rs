@@ -16,6 +16,7 @@ mod department_space;
 mod drive;
 mod drive_transfer;
 mod events;
+mod grants;
 mod harness;
 mod isolation;
 mod listing_cache;
