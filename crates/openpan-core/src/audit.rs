@@ -122,6 +122,13 @@ pub fn feed_event(action: i32, kind: TargetKind) -> Option<&'static str> {
         ADD_GROUP_MEMBER => Some("group.member_added"),
         REMOVE_GROUP_MEMBER => Some("group.member_removed"),
         EDIT_ENTERPRISE => Some("enterprise.updated"),
+        CREATE_APP => Some("app.created"),
+        EDIT_APP => Some("app.updated"),
+        RESET_APP_SECRET => Some("app.secret_rotated"),
+        DISABLE_APP => Some("app.disabled"),
+        ENABLE_APP => Some("app.enabled"),
+        DELETE_APP => Some("app.deleted"),
+        AUTHORIZE_APP => Some("app.authorized"),
         _ => None,
     }
     .filter(|event| match kind {
@@ -130,7 +137,8 @@ pub fn feed_event(action: i32, kind: TargetKind) -> Option<&'static str> {
         TargetKind::Group => event.starts_with("group."),
         TargetKind::Enterprise => event.starts_with("enterprise."),
         TargetKind::File | TargetKind::Folder => true,
-        TargetKind::Review | TargetKind::App => false,
+        TargetKind::App => event.starts_with("app."),
+        TargetKind::Review => false,
     })
 }
 
@@ -221,6 +229,15 @@ pub mod action {
     pub const DELETE_DEPARTMENT: i32 = 1004;
     pub const REMOVE_DEPARTMENT_MEMBER: i32 = 1005;
     pub const ADD_DEPARTMENT_MEMBER: i32 = 1006;
+    // openpan's own codes, for the open platform's apps.
+    pub const CREATE_APP: i32 = 2000;
+    pub const EDIT_APP: i32 = 2001;
+    pub const RESET_APP_SECRET: i32 = 2002;
+    pub const DISABLE_APP: i32 = 2003;
+    pub const ENABLE_APP: i32 = 2004;
+    pub const DELETE_APP: i32 = 2005;
+    /// A person approved an app's access on the consent page.
+    pub const AUTHORIZE_APP: i32 = 2006;
 }
 
 /// Every action code with its name, as the platform lists them.
@@ -375,11 +392,14 @@ mod tests {
             action::NEW_DEPARTMENT,
             action::ADD_GROUP_MEMBER,
             action::CHANGE_PROFILE_PICTURE,
+            action::CREATE_APP,
+            action::AUTHORIZE_APP,
         ] {
             assert!(action_name(code).is_some(), "{code}");
         }
         assert_eq!(action_name(600), Some("预览"));
-        assert_eq!(catalogue().len(), 266);
+        // The platform's 266 and openpan's 7 for apps.
+        assert_eq!(catalogue().len(), 273);
     }
 
     #[test]

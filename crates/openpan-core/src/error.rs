@@ -38,6 +38,8 @@ pub enum ConflictKind {
     SmsTemplate,
     /// The app was disabled or deleted while a token for it was being written.
     AppInactive,
+    /// A device authorization waiting elsewhere has the same user code.
+    UserCode,
     /// A live item with the same (case-folded) name is already in the folder.
     ItemName,
     /// The owner's space quota would be exceeded.
@@ -166,6 +168,14 @@ pub enum OAuthFailure {
     InvalidScope(String),
     /// The client may not use this grant (400).
     UnauthorizedClient(String),
+    /// RFC 8628: the person has not answered yet; poll again (400).
+    AuthorizationPending,
+    /// RFC 8628: polling too fast; wait 5 seconds longer from now on (400).
+    SlowDown,
+    /// RFC 8628: the person denied the request (400).
+    AccessDenied,
+    /// RFC 8628: the device code expired; start again (400).
+    ExpiredToken,
 }
 
 /// Why the auth service (`/apis/rest/...`) turned a request down, in its own terms; each has

@@ -129,6 +129,10 @@ pub enum Grant {
         scope: Option<String>,
         dialect: crate::services::JwtDialect,
     },
+    /// RFC 8628: the device polls with its device code.
+    DeviceCode {
+        device_code: String,
+    },
     /// A code from the authorization endpoint (RFC 6749 §4.1, PKCE per RFC 7636).
     AuthorizationCode {
         code: String,
@@ -428,7 +432,10 @@ impl Core {
         };
         let proves_itself = matches!(
             grant,
-            Grant::AuthorizationCode { .. } | Grant::RefreshToken { .. } | Grant::SignedJwt { .. }
+            Grant::AuthorizationCode { .. }
+                | Grant::RefreshToken { .. }
+                | Grant::SignedJwt { .. }
+                | Grant::DeviceCode { .. }
         );
         if app.client_type == ClientType::Public && !proves_itself {
             return Err(Error::OAuth(OAuthFailure::UnauthorizedClient(
@@ -437,6 +444,7 @@ impl Core {
         }
         let mut issued = match grant {
             Grant::JwtSimple { assertion } => self.grant_jwt_simple(&app, &assertion).await?,
+            Grant::DeviceCode { device_code } => self.grant_device_code(&app, &device_code).await?,
             Grant::SignedJwt {
                 assertion,
                 scope,

@@ -1174,6 +1174,26 @@ pub trait OAuthServerRepo: Send + Sync {
     /// links it to the code. `None` when the code was used or expired meanwhile; errors
     /// `Conflict(AppInactive)` when the app is not active (nothing changes then).
     async fn redeem_oauth_code(&self, id: i64, now: i64, token: NewToken) -> RepoResult<Option<TokenId>>;
+    /// Stores a device authorization; answers its id. `Conflict(UserCode)` when another holds
+    /// the same user code.
+    async fn create_device(&self, device: crate::services::NewDevice) -> RepoResult<i64>;
+    async fn find_device(&self, id: i64) -> RepoResult<Option<crate::services::DeviceRecord>>;
+    async fn find_device_by_user_code(
+        &self,
+        user_code_hash: &[u8],
+    ) -> RepoResult<Option<crate::services::DeviceRecord>>;
+    /// Records the person's answer to a pending, unexpired request; false when it was not.
+    async fn decide_device(
+        &self,
+        id: i64,
+        status: crate::services::DeviceStatus,
+        user: Option<UserId>,
+        now: i64,
+    ) -> RepoResult<bool>;
+    /// Notes a poll at `now` and the interval the device must keep from now on.
+    async fn poll_device(&self, id: i64, now: i64, interval_secs: i64) -> RepoResult<()>;
+    /// As [`OAuthServerRepo::redeem_oauth_code`], for an approved device authorization.
+    async fn redeem_device(&self, id: i64, now: i64, token: NewToken) -> RepoResult<Option<TokenId>>;
     /// Deletes the family of pair `member` — the pair its chain started with and every pair
     /// rotated from it — bumping the revocation epoch; answers how many pairs went.
     async fn revoke_token_family(&self, member: TokenId) -> RepoResult<u64>;

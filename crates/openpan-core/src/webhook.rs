@@ -56,6 +56,13 @@ pub const EVENT_TYPES: &[&str] = &[
     "group.member_added",
     "group.member_removed",
     "enterprise.updated",
+    "app.created",
+    "app.updated",
+    "app.secret_rotated",
+    "app.disabled",
+    "app.enabled",
+    "app.deleted",
+    "app.authorized",
     "webhook.disabled",
 ];
 

@@ -11,8 +11,9 @@ use openpan_core::model::NewToken;
 use openpan_core::oauth::{AuthCode, NewAuthCode, SigningKeyRecord};
 use openpan_core::ports::{OAuthServerRepo, RepoResult};
 use openpan_core::scope::Scopes;
+use openpan_core::services::{DeviceRecord, DeviceStatus, NewDevice};
 
-use crate::errors::other;
+use crate::errors::{classify, other};
 use crate::pool::{SqlRepo, commit, exec, fetch, on_pool};
 use crate::repo::{active_apps, bump_revocation_epoch, insert_tokens};
 use crate::schema::OauthToken;
@@ -55,6 +56,92 @@ impl From<CodeRow> for AuthCode {
 }
 
 #[derive(sqlx::FromRow)]
+struct DeviceRow {
+    device_id: i64,
+    device_hash: Vec<u8>,
+    app_id: i64,
+    scope: String,
+    status: String,
+    user_id: Option<i64>,
+    interval_secs: i64,
+    polled_at: Option<i64>,
+    expires_at: i64,
+}
+
+/// A device authorization's row, by a condition on one bound value.
+macro_rules! device_where {
+    ($condition:literal) => {
+        concat!(
+            "select device_id, device_hash, app_id, scope, status, user_id, interval_secs, polled_at, expires_at ",
+            "from oauth_device where ",
+            $condition
+        )
+    };
+}
+
+impl From<DeviceRow> for DeviceRecord {
+    fn from(row: DeviceRow) -> Self {
+        DeviceRecord {
+            id: row.device_id,
+            device_hash: row.device_hash,
+            app_id: AppId(row.app_id),
+            scopes: Scopes::parse_stored(&row.scope),
+            // An unknown status is never one that yields tokens.
+            status: DeviceStatus::parse(&row.status).unwrap_or(DeviceStatus::Used),
+            user_id: row.user_id.map(UserId),
+            interval_secs: row.interval_secs,
+            polled_at: row.polled_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+impl SqlRepo {
+    /// Claims a single-use grant (`claim` takes now, id, now and changes one row or none),
+    /// then, while the app is still active, stores `token` and (`link`: token id, id) ties it
+    /// to the grant — all in one transaction.
+    async fn redeem_once(
+        &self,
+        claim: &'static str,
+        link: Option<&'static str>,
+        id: i64,
+        now: i64,
+        token: NewToken,
+    ) -> RepoResult<Option<TokenId>> {
+        let insert = insert_tokens(&[&token])
+            .returning(Query::returning().column(OauthToken::TokenId))
+            .to_owned();
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
+            let used = exec!(&mut *tx, builder, claim, now, id, now).map_err(other)?;
+            if used.rows_affected() == 0 {
+                return Ok(None);
+            }
+            // Held until commit, so a concurrent disable either waits for this token (and
+            // deletes it) or is seen here.
+            let (sql, values) = active_apps([token.app_id.0]).build_sqlx(builder());
+            let active: Option<i64> = sqlx::query_scalar_with(&sql, values)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(other)?;
+            if active.is_none() {
+                return Err(RepoError::Conflict(ConflictKind::AppInactive));
+            }
+            let (sql, values) = insert.build_sqlx(builder());
+            let token_id: i64 = sqlx::query_scalar_with(&sql, values)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+            if let Some(link) = link {
+                exec!(&mut *tx, builder, link, token_id, id).map_err(other)?;
+            }
+            commit!(tx, builder)?;
+            Ok(Some(TokenId(token_id)))
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
 struct KeyRow {
     kid: String,
     algorithm: String,
@@ -67,9 +154,11 @@ struct KeyRow {
 impl OAuthServerRepo for SqlRepo {
     async fn create_oauth_code(&self, code: NewAuthCode) -> RepoResult<i64> {
         on_pool!(self, write, |pool, builder| {
-            crate::pool::scalar!(
+            // With the approval's audit event.
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
+            let id = crate::pool::scalar!(
                 i64,
-                pool,
+                &mut *tx,
                 builder,
                 "insert into oauth_code (code_hash, app_id, user_id, redirect_uri, scope, code_challenge, nonce, \
                  auth_time, expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning code_id",
@@ -83,7 +172,9 @@ impl OAuthServerRepo for SqlRepo {
                 code.auth_time,
                 code.expires_at
             )
-            .map_err(other)
+            .map_err(other)?;
+            commit!(tx, builder)?;
+            Ok(id)
         })
     }
 
@@ -103,49 +194,104 @@ impl OAuthServerRepo for SqlRepo {
     }
 
     async fn redeem_oauth_code(&self, id: i64, now: i64, token: NewToken) -> RepoResult<Option<TokenId>> {
-        let insert = insert_tokens(&[&token])
-            .returning(Query::returning().column(OauthToken::TokenId))
-            .to_owned();
+        self.redeem_once(
+            "update oauth_code set used_at = ? where code_id = ? and used_at is null and expires_at > ?",
+            Some("update oauth_code set token_id = ? where code_id = ?"),
+            id,
+            now,
+            token,
+        )
+        .await
+    }
+
+    async fn create_device(&self, device: NewDevice) -> RepoResult<i64> {
         on_pool!(self, write, |pool, builder| {
+            crate::pool::scalar!(
+                i64,
+                pool,
+                builder,
+                "insert into oauth_device (device_hash, user_code_hash, app_id, scope, status, interval_secs, \
+                 expires_at) values (?, ?, ?, ?, 'pending', ?, ?) returning device_id",
+                device.device_hash.clone(),
+                device.user_code_hash.clone(),
+                device.app_id.0,
+                device.scopes.to_string(),
+                device.interval_secs,
+                device.expires_at
+            )
+            .map_err(|err| classify(err, Some(ConflictKind::UserCode)))
+        })
+    }
+
+    async fn find_device(&self, id: i64) -> RepoResult<Option<DeviceRecord>> {
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(optional DeviceRow, pool, builder, device_where!("device_id = ?"), id).map_err(other)
+        })?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn find_device_by_user_code(&self, user_code_hash: &[u8]) -> RepoResult<Option<DeviceRecord>> {
+        let row = on_pool!(self, read, |pool, builder| {
+            fetch!(
+                optional DeviceRow,
+                pool,
+                builder,
+                device_where!("user_code_hash = ?"),
+                user_code_hash.to_vec()
+            )
+            .map_err(other)
+        })?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn decide_device(&self, id: i64, status: DeviceStatus, user: Option<UserId>, now: i64) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            // With the approval's audit event.
             let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
-            let used = exec!(
+            let decided = exec!(
                 &mut *tx,
                 builder,
-                "update oauth_code set used_at = ? where code_id = ? and used_at is null and expires_at > ?",
-                now,
+                "update oauth_device set status = ?, user_id = ? where device_id = ? and status = 'pending' \
+                 and expires_at > ?",
+                status.as_str(),
+                user.map(|user| user.0),
                 id,
                 now
             )
             .map_err(other)?;
-            if used.rows_affected() == 0 {
-                return Ok(None);
+            if decided.rows_affected() == 0 {
+                return Ok(false);
             }
-            // Held until commit, so a concurrent disable either waits for this token (and
-            // deletes it) or is seen here.
-            let (sql, values) = active_apps([token.app_id.0]).build_sqlx(builder());
-            let active: Option<i64> = sqlx::query_scalar_with(&sql, values)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(other)?;
-            if active.is_none() {
-                return Err(RepoError::Conflict(ConflictKind::AppInactive));
-            }
-            let (sql, values) = insert.build_sqlx(builder());
-            let token_id: i64 = sqlx::query_scalar_with(&sql, values)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(other)?;
+            commit!(tx, builder)?;
+            Ok(true)
+        })
+    }
+
+    async fn poll_device(&self, id: i64, now: i64, interval_secs: i64) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
             exec!(
-                &mut *tx,
+                pool,
                 builder,
-                "update oauth_code set token_id = ? where code_id = ?",
-                token_id,
+                "update oauth_device set polled_at = ?, interval_secs = ? where device_id = ?",
+                now,
+                interval_secs,
                 id
             )
             .map_err(other)?;
-            commit!(tx, builder)?;
-            Ok(Some(TokenId(token_id)))
+            Ok(())
         })
+    }
+
+    async fn redeem_device(&self, id: i64, now: i64, token: NewToken) -> RepoResult<Option<TokenId>> {
+        self.redeem_once(
+            "update oauth_device set status = 'used', polled_at = ? where device_id = ? and status = 'approved' \
+             and expires_at > ?",
+            None,
+            id,
+            now,
+            token,
+        )
+        .await
     }
 
     async fn revoke_token_family(&self, member: TokenId) -> RepoResult<u64> {

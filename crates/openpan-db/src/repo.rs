@@ -950,8 +950,13 @@ impl AppRepo for SqlRepo {
             .returning(Query::returning().columns(APP_COLUMNS))
             .to_owned();
         on_pool!(self, write, |pool, builder| {
+            let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
             let (sql, values) = insert.build_sqlx(builder());
-            let row: AppRow = sqlx::query_as_with(&sql, values).fetch_one(pool).await.map_err(other)?;
+            let row: AppRow = sqlx::query_as_with(&sql, values)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(other)?;
+            commit!(tx, builder, Some(row.app_id))?;
             row.try_into()
         })
     }

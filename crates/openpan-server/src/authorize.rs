@@ -164,7 +164,7 @@ pub async fn authorize(State(state): State<AppState>, request: Request) -> Respo
 }
 
 /// Whether the browser says the form came from another site (`Sec-Fetch-Site`, else `Origin`).
-fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return !matches!(site, "same-origin" | "none");
@@ -179,21 +179,29 @@ fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
     }
 }
 
-/// A signed-in person who may answer for this app (a member of its enterprise).
-struct Session {
-    secret: String,
-    user: UserWithEnterprise,
-    auth_time: i64,
+/// A signed-in person (of the console's web session).
+pub(crate) struct Session {
+    pub(crate) secret: String,
+    pub(crate) user: UserWithEnterprise,
+    pub(crate) auth_time: i64,
 }
 
-async fn signed_in(state: &AppState, headers: &HeaderMap, consent: &Consent) -> Option<Session> {
+/// The person the browser's session cookie names, if any and active.
+pub(crate) async fn web_session(state: &AppState, headers: &HeaderMap) -> Option<Session> {
     let secret = session_secret(headers)?;
     let (user, expires_at) = state.core.web_session(secret).await.ok()?;
-    (user.user.enterprise_id == consent.enterprise_id && user.user.active).then(|| Session {
+    user.user.active.then(|| Session {
         secret: secret.to_owned(),
         user,
         auth_time: expires_at - WEB_SESSION_SECS,
     })
+}
+
+/// A signed-in person who may answer for this app (a member of its enterprise).
+async fn signed_in(state: &AppState, headers: &HeaderMap, consent: &Consent) -> Option<Session> {
+    web_session(state, headers)
+        .await
+        .filter(|session| session.user.user.enterprise_id == consent.enterprise_id)
 }
 
 /// The answer to the app at `redirect_uri`: `pairs`, then its `state` and our `iss` (RFC 9207)
@@ -344,7 +352,7 @@ fn consent_page(
     html(StatusCode::OK, "Allow access", &body)
 }
 
-fn error_page(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
     html(
         status,
         "Cannot continue",
@@ -361,7 +369,7 @@ box-sizing:border-box;font:inherit}button{padding:.5rem 1.2rem;font:inherit;back
 border:0;border-radius:4px}button.secondary{background:#6e7781}.problem{color:#b42318}.muted{color:#6e7781}\
 code{font-size:1.1rem;word-break:break-all}";
 
-fn html(status: StatusCode, title: &str, body: &str) -> Response {
+pub(crate) fn html(status: StatusCode, title: &str, body: &str) -> Response {
     let page = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -382,7 +390,7 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
     response
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
@@ -409,6 +417,7 @@ pub async fn discovery(State(state): State<AppState>) -> Json<Value> {
         "userinfo_endpoint": endpoint("/oauth/userinfo"),
         "jwks_uri": endpoint("/oauth/jwks"),
         "revocation_endpoint": endpoint("/oauth/revoke"),
+        "device_authorization_endpoint": endpoint("/oauth/device_authorization"),
         "introspection_endpoint": endpoint("/oauth/introspect"),
         "scopes_supported": ALL_SCOPES.map(Scope::as_str),
         "response_types_supported": ["code"],

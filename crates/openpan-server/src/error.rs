@@ -91,6 +91,8 @@ impl From<Error> for ApiError {
                 ConflictKind::DirectorGone => ApiError::new(ErrorCode::UserNotFound),
                 ConflictKind::CollabExists => ApiError::new(ErrorCode::CollabUserHasBeenInvited),
                 ConflictKind::ShareLinkName => ApiError::new(ErrorCode::ServiceUnavailable),
+                // Drawn again by the service; only a run of clashes gets here.
+                ConflictKind::UserCode => ApiError::new(ErrorCode::ServiceUnavailable),
             },
             Error::Refused(refusal) => ApiError::new(match refusal {
                 Refusal::EnterpriseIsExpired => ErrorCode::EnterpriseIsExpired,
@@ -353,6 +355,26 @@ impl IntoResponse for OAuthError {
             Error::OAuth(OAuthFailure::UnauthorizedClient(description)) => {
                 (StatusCode::BAD_REQUEST, "unauthorized_client", description)
             }
+            Error::OAuth(OAuthFailure::AuthorizationPending) => (
+                StatusCode::BAD_REQUEST,
+                "authorization_pending",
+                "the person has not answered yet".to_owned(),
+            ),
+            Error::OAuth(OAuthFailure::SlowDown) => (
+                StatusCode::BAD_REQUEST,
+                "slow_down",
+                "polling too often: wait 5 seconds longer between polls".to_owned(),
+            ),
+            Error::OAuth(OAuthFailure::AccessDenied) => (
+                StatusCode::BAD_REQUEST,
+                "access_denied",
+                "the person denied the request".to_owned(),
+            ),
+            Error::OAuth(OAuthFailure::ExpiredToken) => (
+                StatusCode::BAD_REQUEST,
+                "expired_token",
+                "the device code has expired: start again".to_owned(),
+            ),
             Error::Invalid(fields) => {
                 let description = fields
                     .iter()

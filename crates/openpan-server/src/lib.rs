@@ -10,6 +10,7 @@ mod auth_service;
 mod authorize;
 mod context;
 mod convert;
+mod device;
 mod error;
 mod extract;
 mod idempotency;
@@ -159,6 +160,8 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/token/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(oauth::introspect))
+        .route("/oauth/device_authorization", post(oauth::device_authorization))
+        .route("/oauth/device", get(device::page).post(device::page))
         .route("/oauth/authorize", get(authorize::authorize).post(authorize::authorize))
         .route("/oauth/jwks", get(authorize::jwks))
         .route("/.well-known/jwks.json", get(authorize::jwks))

@@ -67,15 +67,19 @@ fn required<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Result<&
 }
 
 /// The grants `POST /oauth/token` takes.
-pub(crate) const GRANT_TYPES: [&str; 7] = [
+pub(crate) const GRANT_TYPES: [&str; 8] = [
     "authorization_code",
     "refresh_token",
     "client_credentials",
     "password",
     "jwt",
     JWT_BEARER,
+    DEVICE_CODE,
     "jwt_simple",
 ];
+
+/// RFC 8628's grant type.
+const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// RFC 7523's grant type.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -90,6 +94,31 @@ pub async fn revoke(State(state): State<AppState>, request: Request) -> Response
 
 pub async fn introspect(State(state): State<AppState>, request: Request) -> Response {
     metered(&state, request, introspection).await
+}
+
+pub async fn device_authorization(State(state): State<AppState>, request: Request) -> Response {
+    metered(&state, request, start_device).await
+}
+
+/// RFC 8628 §3.1–3.2: the codes, where the person goes, and how often to poll.
+async fn start_device(state: &AppState, request: Request) -> Result<Response, OAuthError> {
+    let (parameters, credentials) = read_form(request).await?;
+    let started = state
+        .core
+        .start_device_authorization(&credentials, optional(&parameters, "scope").as_deref())
+        .await
+        .map_err(OAuthError)?;
+    let verification_uri = format!("{}/oauth/device", state.public_url);
+    let complete = format!("{verification_uri}?user_code={}", started.user_code);
+    let body = serde_json::json!({
+        "device_code": started.device_code,
+        "user_code": started.user_code,
+        "verification_uri": verification_uri,
+        "verification_uri_complete": complete,
+        "expires_in": started.expires_in,
+        "interval": started.interval,
+    });
+    Ok(no_store(Json(body).into_response()))
 }
 
 /// Runs an endpoint under the per-address budget charged before any credential check.
@@ -226,6 +255,9 @@ async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthErro
             } else {
                 JwtDialect::Bearer
             },
+        },
+        Some(DEVICE_CODE) => Grant::DeviceCode {
+            device_code: required(&parameters, "device_code")?.to_owned(),
         },
         Some("jwt_simple") => Grant::JwtSimple {
             assertion: required(&parameters, "assertion")?.to_owned(),

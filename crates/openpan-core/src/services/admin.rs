@@ -1,5 +1,6 @@
 //! Creating and retiring enterprises, users and apps.
 
+use crate::audit::{TargetKind, action};
 use crate::auth::Principal;
 use crate::error::{Error, FieldError, NotFoundKind, Result};
 use crate::ids::{AppId, EnterpriseId, UserId};
@@ -7,6 +8,7 @@ use crate::model::{App, AppStatus, Email, Enterprise, Password, PersonName, Phon
 use crate::ports::{NewApp, NewEnterprise, NewUser};
 use crate::secrets;
 use crate::services::Core;
+use crate::services::audit_log::Audit;
 
 /// Unlimited space, the default for new users.
 const UNLIMITED: i64 = -1;
@@ -285,7 +287,12 @@ impl Core {
             redirect_uris,
             allowed_scopes,
         };
-        let app = self.repo.create_app(new).await?;
+        let audit = Audit::new(action::CREATE_APP, TargetKind::App, 0, &new.name)
+            .with("client_type", new.client_type.as_str())
+            .with("scopes", new.allowed_scopes.map(|scopes| scopes.to_string()));
+        let app = self
+            .audited(principal, cmd.enterprise_id, audit, self.repo.create_app(new))
+            .await?;
         if app.callback_url.is_some() {
             self.start_webhook(&app).await?;
         }
@@ -304,7 +311,19 @@ impl Core {
             _ => return Err(Error::not_found(NotFoundKind::App)),
         };
         super::apps::check_delegation(principal, app.allowed_scopes)?;
-        self.repo.update_app_status(app.id, status).await?;
+        let code = match status {
+            AppStatus::Active => action::ENABLE_APP,
+            AppStatus::Disabled => action::DISABLE_APP,
+            AppStatus::Deleted => action::DELETE_APP,
+        };
+        let audit = Audit::new(code, TargetKind::App, app.id.0, &app.name);
+        self.audited(
+            principal,
+            app.enterprise_id,
+            audit,
+            self.repo.update_app_status(app.id, status),
+        )
+        .await?;
         self.after_revocation().await
     }
 

@@ -2,12 +2,14 @@
 //! rotation with a grace period, and listing. Creation, status changes and the OA dialect's
 //! user field live in `admin`.
 
+use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::{Error, FieldError, NotFoundKind, Result};
 use crate::ids::{AppId, EnterpriseId};
 use crate::model::{App, AppStatus, ClientType, PersonName};
 use crate::scope::{Scope, Scopes};
 use crate::secrets;
+use crate::services::audit_log::Audit;
 use crate::services::{Core, CreatedApp};
 
 /// At most this many redirect URIs per app.
@@ -172,10 +174,27 @@ impl Core {
         // A replaced key may have leaked: what it signed for ends too.
         let revoke_tokens =
             app.allowed_scopes != scopes_before || (key_before.is_some() && app.jwt_key_id != key_before);
-        self.repo
-            .update_app_settings(&app, revoke_tokens)
-            .await
-            .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
+        let mut audit = Audit::new(action::EDIT_APP, TargetKind::App, app.id.0, &app.name);
+        if changes.name.is_some() {
+            audit = audit.with("name", app.name.clone());
+        }
+        if changes.redirect_uris.is_some() {
+            audit = audit.with("redirect_uris", app.redirect_uris.clone());
+        }
+        if changes.allowed_scopes.is_some() {
+            audit = audit.with("scopes", app.allowed_scopes.map(|scopes| scopes.to_string()));
+        }
+        if changes.jwt_public_key.is_some() {
+            audit = audit.with("jwt_key_id", app.jwt_key_id.clone());
+        }
+        self.audited(
+            principal,
+            app.enterprise_id,
+            audit,
+            self.repo.update_app_settings(&app, revoke_tokens),
+        )
+        .await
+        .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
         self.after_revocation().await?;
         self.managed_app(principal, app_id).await
     }
@@ -192,8 +211,11 @@ impl Core {
         }
         let client_secret = secrets::random_hex(32);
         let until = self.clock.now() + grace_secs;
-        self.repo
-            .rotate_app_secret(app.id, &self.key.hash(&client_secret), until)
+        let audit = Audit::new(action::RESET_APP_SECRET, TargetKind::App, app.id.0, &app.name)
+            .with("previous_secret_valid_until", until);
+        let secret_hash = self.key.hash(&client_secret);
+        let write = self.repo.rotate_app_secret(app.id, &secret_hash, until);
+        self.audited(principal, app.enterprise_id, audit, write)
             .await
             .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
         self.after_revocation().await?;

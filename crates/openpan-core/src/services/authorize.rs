@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::{ConflictKind, Error, OAuthFailure, RepoError, Result};
 use crate::ids::EnterpriseId;
@@ -16,6 +17,7 @@ use crate::oauth::{AuthCode, IssuedToken, NewAuthCode, TokenSecrets, granted_sco
 use crate::scope::{Scope, Scopes};
 use crate::secrets;
 use crate::services::Core;
+use crate::services::audit_log::Audit;
 
 /// How long a code waits for its exchange.
 pub const AUTH_CODE_SECS: i64 = 120;
@@ -214,9 +216,17 @@ impl Core {
             auth_time,
             expires_at: now + AUTH_CODE_SECS,
         };
+        // Who let which app in, with what, is the administrators' business (audit and events).
+        let audit = Audit::new(action::AUTHORIZE_APP, TargetKind::App, app.id.0, &app.name)
+            .with("scope", consent.scopes.to_string());
         let id = self
-            .repo
-            .create_oauth_code(code)
+            .audited_as(
+                app.enterprise_id,
+                Some(user.id),
+                Some(app.id),
+                audit,
+                self.repo.create_oauth_code(code),
+            )
             .await
             .map_err(|err| unavailable(err.into()))?;
         Ok(format!("{id}.{secret}"))

@@ -12,6 +12,7 @@ mod authorize;
 mod collab;
 mod comment;
 mod convert;
+mod device;
 mod drive;
 mod events;
 mod form_upload;
@@ -56,6 +57,9 @@ pub use authorize::{AuthorizationRequest, AuthorizeRefusal, Consent, ID_TOKEN_SE
 pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
 pub use comment::CommentView;
 pub use convert::{ConvertedTicket, MAX_CONVERTED_TTL_SECS};
+pub use device::{
+    DEVICE_CODE_SECS, DEVICE_POLL_SECS, DeviceRecord, DeviceRequest, DeviceStart, DeviceStatus, NewDevice,
+};
 pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
 pub use events::{EventCursor, EventPage, MAX_EVENT_PAGE};
 pub use form_upload::{DEFAULT_FORM_UPLOAD_SECS, FormUploadRequest, FormUploadTicket};

@@ -419,6 +419,10 @@ async fn the_authentication_configuration_lists_the_apps_and_edits_their_setting
             "authorization_code",
             "refresh_token",
             "client_credentials",
+            "password",
+            "jwt",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "urn:ietf:params:oauth:grant-type:device_code",
             "jwt_simple"
         ])
     );

@@ -680,3 +680,68 @@ async fn kill_9_while_delivering_loses_no_event_and_repeats_at_most_the_one_in_f
     assert_eq!(first_seen, logged, "every event, in order");
     assert!(received.len() - logged.len() <= 1, "{received:?}");
 }
+
+#[tokio::test]
+async fn app_changes_are_on_the_event_feed_and_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let start = app.get_ok("/api/v2/admin/events?cursor=now", &admin).await["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = app
+        .post_ok(
+            "/api/v2/admin/app/create",
+            &admin,
+            &json!({"name": "Payroll", "scopes": "admin.users"}),
+        )
+        .await;
+    let id = created["app_id"].as_i64().unwrap();
+    let path = |rest: &str| format!("/api/v2/admin/app/{id}/{rest}");
+    app.post_ok(&path("update"), &admin, &json!({"name": "Payroll 2"}))
+        .await;
+    app.post_ok(&path("rotate_secret"), &admin, &json!({"grace_seconds": 60}))
+        .await;
+    app.post_ok(&path("disable"), &admin, &json!({})).await;
+    app.post_ok(&path("enable"), &admin, &json!({})).await;
+    app.post_ok(&path("delete"), &admin, &json!({})).await;
+
+    let feed = app.feed(&admin, "admin/events", &start).await;
+    let kinds: Vec<&str> = feed.iter().map(|event| event["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "app.created",
+            "app.updated",
+            "app.secret_rotated",
+            "app.disabled",
+            "app.enabled",
+            "app.deleted"
+        ]
+    );
+    for event in &feed {
+        assert_eq!(event["target"]["type"], "app", "{event}");
+        assert_eq!(event["target"]["id"], id, "{event}");
+        assert!(!event.to_string().contains(created["client_secret"].as_str().unwrap()));
+    }
+    assert_eq!(feed[0]["target"]["name"], "Payroll");
+    assert_eq!(feed[1]["data"]["name"], "Payroll 2");
+
+    let today = crate::audit::today(&app);
+    let log = app
+        .post_ok(
+            "/api/v2/admin/log/log_info",
+            &admin,
+            &json!({"start_date": today, "end_date": today, "action_types": [2000, 2001, 2002, 2003, 2004, 2005]}),
+        )
+        .await;
+    assert_eq!(log["total_count"], 6, "{log}");
+    let names = app
+        .post_ok(
+            "/api/v2/admin/log/action_type_info",
+            &admin,
+            &json!({"action_types": [2000]}),
+        )
+        .await;
+    assert!(names.to_string().contains("创建应用"), "{names}");
+}

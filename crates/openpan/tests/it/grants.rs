@@ -1,12 +1,14 @@
 //! The token endpoint's other grants: the SDKs' `password` grant behind the enterprise's
 //! switch, and signed JWT assertions — the SDKs' `jwt` (RS256) and RFC 7523's `jwt-bearer`
-//! (ES256 here) — checked against the key an app registered.
+//! (ES256 here) — checked against the key an app registered; and RFC 8628 device
+//! authorization, the way a CLI signs in.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{Value, json};
 
 use crate::harness::{Tenant, TestApp, assert_api_error, assert_oauth_error};
+use crate::oidc::{Browser, field};
 
 /// A key pair an integrator made for its app: the private half as PKCS#8 PEM (what it signs
 /// with), the public half as PEM (what it registers).
@@ -343,4 +345,215 @@ async fn keys_that_cannot_check_assertions_are_refused_at_registration() {
         let body = assert_api_error(refused, 400, "request_data_invalid").await;
         assert_eq!(body["errors"][0]["field"], "jwt_public_key");
     }
+}
+
+/// A public CLI app of the tenant's enterprise; answers its client id.
+async fn cli_app(app: &TestApp) -> String {
+    let admin = app.enterprise_token(&app.tenant).await;
+    let created = app
+        .post_ok(
+            "/api/v2/admin/app/create",
+            &admin,
+            &json!({"name": "openpan CLI", "client_type": "public"}),
+        )
+        .await;
+    created["client_id"].as_str().unwrap().to_owned()
+}
+
+async fn device_start(app: &TestApp, client_id: &str, scope: &str) -> Value {
+    let response = app
+        .client
+        .post(format!("{}/oauth/device_authorization", app.url))
+        .form(&[("client_id", client_id), ("scope", scope)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    issued(response).await
+}
+
+async fn device_poll(app: &TestApp, client_id: &str, device_code: &str) -> reqwest::Response {
+    token_request(
+        app,
+        None,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+            ("client_id", client_id),
+        ],
+    )
+    .await
+}
+
+/// Signs in on the device page opened from `verification_uri_complete`; answers the consent
+/// page.
+async fn device_sign_in(browser: &mut Browser, started: &Value) -> String {
+    let page = browser
+        .get(started["verification_uri_complete"].as_str().unwrap())
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Sign in"));
+    let consent = browser
+        .post(
+            started["verification_uri"].as_str().unwrap(),
+            &[
+                ("action", "login"),
+                ("user_code", started["user_code"].as_str().unwrap()),
+                ("login", "admin@acme.test"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    assert_eq!(consent.status(), 200);
+    consent.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_cli_gets_tokens_once_a_person_enters_its_code_and_approves() {
+    let app = TestApp::spawn().await;
+    let client_id = cli_app(&app).await;
+    let started = device_start(&app, &client_id, "files.read files.write openid").await;
+    let user_code = started["user_code"].as_str().unwrap();
+    assert_eq!(user_code.len(), 9, "{started}");
+    assert_eq!(started["verification_uri"], format!("{}/oauth/device", app.url));
+    assert_eq!(started["interval"], 5);
+    assert_eq!(started["expires_in"], 600);
+    let device_code = started["device_code"].as_str().unwrap();
+
+    // The person has not answered: poll at the interval, not faster.
+    assert_oauth_error(
+        device_poll(&app, &client_id, device_code).await,
+        400,
+        "authorization_pending",
+    )
+    .await;
+    assert_oauth_error(device_poll(&app, &client_id, device_code).await, 400, "slow_down").await;
+
+    let mut browser = Browser::new();
+    let consent = device_sign_in(&mut browser, &started).await;
+    assert!(consent.contains("Allow openpan CLI?"), "{consent}");
+    assert!(consent.contains(user_code), "the page shows the code to compare");
+    assert!(consent.contains("data-scope=\"files.write\""), "{consent}");
+    let token = field(&consent, "form_token");
+    let done = browser
+        .post(
+            &format!("{}/oauth/device", app.url),
+            &[("action", "approve"), ("user_code", user_code), ("form_token", &token)],
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("Device connected"));
+
+    // The slowed-down device waits 10 seconds now.
+    app.clock.advance(10);
+    let pair = issued(device_poll(&app, &client_id, device_code).await).await;
+    assert_eq!(pair["scope"], "files.read files.write openid");
+    assert!(pair["id_token"].is_string(), "openid brings an ID token");
+    assert!(pair["refresh_token"].is_string());
+    let me = app
+        .get_ok("/api/v2/user/info", pair["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(me["id"], app.tenant.admin_user_id);
+    // The code works once.
+    assert_oauth_error(device_poll(&app, &client_id, device_code).await, 400, "invalid_grant").await;
+
+    let admin = app.enterprise_token(&app.tenant).await;
+    let feed = app.get_ok("/api/v2/admin/events?cursor=0&limit=500", &admin).await;
+    let approval = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["event"] == "app.authorized")
+        .cloned()
+        .expect("the approval is an event");
+    assert_eq!(approval["data"]["via"], "device");
+}
+
+#[tokio::test]
+async fn a_denied_or_expired_device_gets_no_tokens_and_wrong_codes_are_told() {
+    let app = TestApp::spawn().await;
+    let client_id = cli_app(&app).await;
+    let denied = device_start(&app, &client_id, "files.read").await;
+    let mut browser = Browser::new();
+    let consent = device_sign_in(&mut browser, &denied).await;
+    let token = field(&consent, "form_token");
+    let user_code = denied["user_code"].as_str().unwrap();
+    let refused = browser
+        .post(
+            &format!("{}/oauth/device", app.url),
+            &[("action", "deny"), ("user_code", user_code), ("form_token", &token)],
+        )
+        .await;
+    assert!(refused.text().await.unwrap().contains("Device refused"));
+    let device_code = denied["device_code"].as_str().unwrap();
+    assert_oauth_error(device_poll(&app, &client_id, device_code).await, 400, "access_denied").await;
+
+    // A wrong code is told, and a forged approval (no form token) does nothing.
+    let wrong = browser
+        .post(
+            &format!("{}/oauth/device", app.url),
+            &[("action", "lookup"), ("user_code", "BCDF-GHJK")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong.text().await.unwrap().contains("No device is waiting"));
+    let waiting = device_start(&app, &client_id, "files.read").await;
+    let forged = browser
+        .post(
+            &format!("{}/oauth/device", app.url),
+            &[
+                ("action", "approve"),
+                ("user_code", waiting["user_code"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    let cross_site = browser
+        .client_post_with_origin(
+            &format!("{}/oauth/device", app.url),
+            "https://evil.example.test",
+            &[
+                ("action", "lookup"),
+                ("user_code", waiting["user_code"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(cross_site.status(), 403);
+
+    // Ten minutes on, the device must start again.
+    app.clock.advance(601);
+    let waiting_code = waiting["device_code"].as_str().unwrap();
+    assert_oauth_error(device_poll(&app, &client_id, waiting_code).await, 400, "expired_token").await;
+}
+
+#[tokio::test]
+async fn a_person_of_another_enterprise_cannot_approve_a_device() {
+    let app = TestApp::spawn().await;
+    let client_id = cli_app(&app).await;
+    app.other_tenant("Globex", "admin@globex.test").await;
+    let started = device_start(&app, &client_id, "files.read").await;
+    let mut browser = Browser::new();
+    browser
+        .get(started["verification_uri_complete"].as_str().unwrap())
+        .await;
+    let page = browser
+        .post(
+            started["verification_uri"].as_str().unwrap(),
+            &[
+                ("action", "login"),
+                ("user_code", started["user_code"].as_str().unwrap()),
+                ("login", "admin@globex.test"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("another enterprise"));
+    let device_code = started["device_code"].as_str().unwrap();
+    assert_oauth_error(
+        device_poll(&app, &client_id, device_code).await,
+        400,
+        "authorization_pending",
+    )
+    .await;
 }

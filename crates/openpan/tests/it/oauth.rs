@@ -229,7 +229,7 @@ async fn malformed_assertions_and_requests_are_refused() {
     .await;
     assert_oauth_error(post("assertion=abc".into()).await.unwrap(), 400, "invalid_request").await;
     assert_oauth_error(
-        post("grant_type=password&username=a&password=b".into()).await.unwrap(),
+        post("grant_type=implicit&username=a&password=b".into()).await.unwrap(),
         400,
         "unsupported_grant_type",
     )

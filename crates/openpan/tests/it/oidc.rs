@@ -14,13 +14,13 @@ const ADMIN_PASSWORD: &str = "correct horse";
 const REDIRECT: &str = "https://crm.example.test/oauth/callback";
 
 /// A browser that shows redirects instead of following them and keeps the session cookie.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
-    cookie: Option<String>,
+    pub(crate) cookie: Option<String>,
 }
 
 impl Browser {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Browser {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -37,7 +37,7 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, url: &str) -> reqwest::Response {
+    pub(crate) async fn get(&mut self, url: &str) -> reqwest::Response {
         let mut request = self.client.get(url);
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
@@ -47,7 +47,21 @@ impl Browser {
         response
     }
 
-    async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    /// A form another site's page posts into this browser (its session cookie goes along).
+    pub(crate) async fn client_post_with_origin(
+        &mut self,
+        url: &str,
+        origin: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self.client.post(url).form(form).header("origin", origin);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub(crate) async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let mut request = self.client.post(url).form(form);
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
@@ -63,7 +77,7 @@ fn s256(verifier: &str) -> String {
 }
 
 /// The value of a hidden field in a page.
-fn field(page: &str, name: &str) -> String {
+pub(crate) fn field(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} in {page}")) + marker.len();
     page[start..].split('"').next().unwrap().to_owned()
@@ -279,6 +293,20 @@ async fn a_person_signs_in_allows_the_app_and_its_code_with_the_pkce_verifier_yi
     assert_eq!(refreshed["scope"], "files.read openid profile email");
     let again = verified_id_token(&app, refreshed["id_token"].as_str().unwrap(), &tenant.client_id).await;
     assert_eq!(again["sub"], claims["sub"]);
+
+    // The administrators see who let which app in, with what.
+    let admin = app.enterprise_token(tenant).await;
+    let feed = app.get_ok("/api/v2/admin/events?cursor=0&limit=500", &admin).await;
+    let approvals: Vec<&Value> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["event"] == "app.authorized")
+        .collect();
+    assert_eq!(approvals.len(), 1, "{feed}");
+    assert_eq!(approvals[0]["operator_id"], tenant.admin_user_id);
+    assert_eq!(approvals[0]["target"]["id"], tenant.app_id);
+    assert_eq!(approvals[0]["data"]["scope"], "files.read openid profile email");
 }
 
 #[tokio::test]
@@ -606,6 +634,7 @@ async fn the_discovery_documents_name_the_issuer_and_every_endpoint() {
             ("jwks_uri", "/oauth/jwks"),
             ("revocation_endpoint", "/oauth/revoke"),
             ("introspection_endpoint", "/oauth/introspect"),
+            ("device_authorization_endpoint", "/oauth/device_authorization"),
         ] {
             let url = document[name].as_str().unwrap();
             assert_eq!(url, format!("{}{endpoint}", app.url));
