@@ -18,6 +18,7 @@ pub mod listing_cache;
 mod metrics;
 mod oa;
 mod oauth;
+pub mod openapi;
 pub mod ratelimit;
 mod transfer;
 mod v1;
@@ -168,6 +169,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .route("/oauth/userinfo", get(authorize::userinfo).post(authorize::userinfo))
         .route("/.well-known/openid-configuration", get(authorize::discovery))
         .route("/.well-known/oauth-authorization-server", get(authorize::discovery))
+        .merge(openapi::routes())
         .merge(web_routes())
         .merge(auth_service::routes())
         .merge(oa::routes())
@@ -193,12 +195,15 @@ fn web_routes() -> Router<AppState> {
         .layer(axum::middleware::from_fn(context::with_envelope))
 }
 
+const DOCS_INDEX: &str = "/docs/";
+
 /// Collapses repeated slashes and drops a trailing one, before routing: the Java SDK asks for
 /// `/api/v2/file//preview_token`.
 fn normalize_path(mut request: Request) -> Request {
     let uri = request.uri();
     let path = uri.path();
-    if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
+    // The docs page lives at `/docs/` (its assets are relative to it); `/docs` sends there.
+    if path == DOCS_INDEX || (!path.contains("//") && (path.len() <= 1 || !path.ends_with('/'))) {
         return request;
     }
     let mut normalized = String::with_capacity(path.len());

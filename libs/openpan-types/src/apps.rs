@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// An app. Its secret appears only in the answers of `create` and `rotate_secret`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct App {
     /// The app's id.
     pub app_id: i64,
@@ -39,6 +40,7 @@ pub struct App {
 
 /// `admin/enterprise/oauth_settings`: how the enterprise's apps may sign users in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthSettings {
     /// Whether apps may use the `password` grant (they then see users' passwords).
     pub password_grant_enabled: bool,
@@ -46,6 +48,7 @@ pub struct OAuthSettings {
 
 /// `GET admin/app/list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppList {
     /// The enterprise's apps, oldest first.
     pub apps: Vec<App>,

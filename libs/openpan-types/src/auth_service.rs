@@ -7,6 +7,7 @@ use serde::Serialize;
 /// The envelope of every auth service answer. `data` is null (an empty element in XML) on
 /// failures.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthServiceBody<T> {
     /// The answer's payload.
     pub data: Option<T>,
@@ -18,6 +19,7 @@ pub struct AuthServiceBody<T> {
 
 /// `authService/authorize`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthCodeData {
     /// 40 lowercase hex characters, single-use, bound to the client and the user.
     pub auth_code: String,
@@ -25,6 +27,7 @@ pub struct AuthCodeData {
 
 /// `authService/login`: a user access token.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserTokenData {
     /// The token to present as `access_token`.
     pub access_token: String,
@@ -36,6 +39,7 @@ pub struct UserTokenData {
 
 /// `userService/getUserInfo`. Numbers and flags are strings, as the service prints them.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthUserData {
     /// The login: email, else phone.
     pub username: String,
@@ -59,6 +63,7 @@ pub struct AuthUserData {
 
 /// `companyService/getCompanyInfo`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[allow(missing_docs)]
 pub struct AuthCompanyData {
     pub company_name: String,

@@ -7,6 +7,7 @@ use crate::ErrorItem;
 /// `POST /oauth/introspect` (RFC 7662): only `active` when the token is not an active access
 /// token of the caller's enterprise.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Introspection {
     /// Whether the token is an active access token.
     pub active: bool,
@@ -55,6 +56,7 @@ impl Introspection {
 
 /// `POST /oauth/token` success body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// Bearer token for `/api/v2`.
     pub access_token: String,
@@ -75,6 +77,7 @@ pub struct TokenResponse {
 
 /// `{"success": true}`, the body of argument-less mutations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuccessBody {
     /// Always true: failures use the error envelope.
     pub success: bool,
@@ -82,6 +85,7 @@ pub struct SuccessBody {
 
 /// A user as embedded in other objects (`owned_by`, `modified_by`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MiniUser {
     /// User id.
     pub id: i64,
@@ -95,6 +99,7 @@ pub struct MiniUser {
 
 /// The enterprise as embedded in a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseRef {
     /// Enterprise id.
     pub id: i64,
@@ -106,6 +111,7 @@ pub struct EnterpriseRef {
 
 /// A user (`get_user_info`, user info).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// User id.
     pub id: i64,
@@ -131,6 +137,7 @@ pub struct User {
 
 /// A user as an administrator sees it (`admin/user/*`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DetailedUser {
     /// The public part.
     #[serde(flatten)]
@@ -150,6 +157,7 @@ pub struct DetailedUser {
 
 /// A paged list of users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserPage {
     /// This page's users.
     pub users: Vec<DetailedUser>,
@@ -166,6 +174,7 @@ pub struct UserPage {
 /// A user in a directory list (`user/search`, department and group members): the mini user
 /// with what colleagues may see of the account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListedUser {
     /// User id.
     pub id: i64,
@@ -197,6 +206,7 @@ pub struct ListedUser {
 
 /// A paged directory list (`user/search`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListedUserPage {
     /// This page's users.
     pub users: Vec<ListedUser>,
@@ -212,6 +222,7 @@ pub struct ListedUserPage {
 
 /// A department (`department/{id}/info`); department 0 is the enterprise itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Department {
     /// Department id.
     pub id: i64,
@@ -235,6 +246,7 @@ pub struct Department {
 
 /// A department as its administrator sees it (`admin/department/*`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DetailedDepartment {
     /// The public part.
     #[serde(flatten)]
@@ -265,6 +277,7 @@ pub struct DetailedDepartment {
 
 /// A department in a list (`children`, `user/departments`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MiniDepartment {
     /// Department id.
     pub id: i64,
@@ -286,6 +299,7 @@ pub struct MiniDepartment {
 
 /// `department/{id}/children`: the department itself with its direct sub-departments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentChildren {
     /// Department id (0 for the enterprise).
     pub id: i64,
@@ -303,6 +317,7 @@ pub struct DepartmentChildren {
 
 /// `user/departments`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentList {
     /// The caller's departments.
     pub departments: Vec<MiniDepartment>,
@@ -310,6 +325,7 @@ pub struct DepartmentList {
 
 /// A group of users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     /// Group id.
     pub id: i64,
@@ -331,6 +347,7 @@ pub struct Group {
 
 /// A paged list of groups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupPage {
     /// This page's groups.
     pub groups: Vec<Group>,
@@ -346,6 +363,7 @@ pub struct GroupPage {
 
 /// A user with the id an integrator's platform knows it by (`mapping_user`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MappingUser {
     /// The integrator's id, `""` when the user has none on the platform.
     pub custom_id: String,
@@ -356,6 +374,7 @@ pub struct MappingUser {
 
 /// A department with the integrator's id (`mapping_department`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MappingDepartment {
     /// The integrator's id, `""` when the department has none on the platform.
     pub custom_id: String,
@@ -366,6 +385,7 @@ pub struct MappingDepartment {
 
 /// A group with the integrator's id (`mapping_group`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MappingGroup {
     /// The integrator's id, `""` when the group has none on the platform.
     pub custom_id: String,
@@ -376,6 +396,7 @@ pub struct MappingGroup {
 
 /// What became of one record of a sync call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncItemResult {
     /// The record's custom id as sent.
     pub custom_id: String,
@@ -394,6 +415,7 @@ pub struct SyncItemResult {
 /// `sync_users`, `sync_departments`, `sync_groups`: how many records were synced, and what
 /// became of each, in the order sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncResult {
     /// Records synced.
     pub success_items_count: i64,
@@ -405,6 +427,7 @@ pub struct SyncResult {
 
 /// `admin/user/get_login_url`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginUrl {
     /// Opens the drive for the user once; a GET on it answers a web session.
     pub login_url: String,
@@ -414,6 +437,7 @@ pub struct LoginUrl {
 
 /// `admin/user/get_login_params`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginParams {
     /// The single-use secret.
     pub auth_key: String,
@@ -425,6 +449,7 @@ pub struct LoginParams {
 
 /// `GET /console/session`: who a web session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// The signed-in user.
     pub user: User,
@@ -434,6 +459,7 @@ pub struct SessionInfo {
 
 /// `admin/log/action_type_info`: action codes and their names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionTypes {
     /// Code (as a string) to name.
     pub action_types: std::collections::BTreeMap<String, String>,
@@ -441,6 +467,7 @@ pub struct ActionTypes {
 
 /// An action as a log entry names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActionTypeRef {
     /// The action's name.
     pub name: String,
@@ -450,6 +477,7 @@ pub struct ActionTypeRef {
 
 /// Who acted, in a log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogOperator {
     /// The user's name; `""` for an app acting for its enterprise.
     pub user_name: String,
@@ -461,6 +489,7 @@ pub struct LogOperator {
 
 /// What was acted on, in a log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogTarget {
     /// The file's, folder's, user's, department's or group's name.
     pub target_file_name: String,
@@ -472,6 +501,7 @@ pub struct LogTarget {
 
 /// Where an action came from, in a log entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogPlatform {
     /// How the caller reached openpan.
     pub service_name: String,
@@ -481,6 +511,7 @@ pub struct LogPlatform {
 
 /// One audit log entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserActivity {
     /// Epoch seconds.
     pub created: i64,
@@ -498,6 +529,7 @@ pub struct UserActivity {
 
 /// `admin/log/log_info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogInfo {
     /// Entries matching over all pages.
     pub total_count: i64,
@@ -509,6 +541,7 @@ pub struct LogInfo {
 
 /// `admin/log/log_list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogList {
     /// This page's entries, oldest first.
     pub user_activities: Vec<UserActivity>,
@@ -518,6 +551,7 @@ pub struct LogList {
 
 /// `admin/log/log_list_by_pagination`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogPage {
     /// The page answered (1-based).
     pub pagination: i64,
@@ -529,6 +563,7 @@ pub struct LogPage {
 
 /// `user/space_usage`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpaceUsage {
     /// Bytes used.
     pub space_used: i64,
@@ -538,6 +573,7 @@ pub struct SpaceUsage {
 
 /// A folder in a `path` array or as a `parent`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PathFolder {
     /// Always `folder`.
     #[serde(rename = "type")]
@@ -550,6 +586,7 @@ pub struct PathFolder {
 
 /// Which space an item lives in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Space {
     /// `personal` or `department`.
     #[serde(rename = "type")]
@@ -561,6 +598,7 @@ pub struct Space {
 
 /// A folder (`/folder/{id}/info`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Folder {
     /// Folder id; 0 is the caller's root.
     pub id: i64,
@@ -607,11 +645,13 @@ pub struct Folder {
     pub permissions: Option<Vec<String>>,
     /// Trash listings and `/trash` info: when and by whom it was trashed.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(value_type = TrashFieldsWhenTrashed))]
     pub trash: Option<TrashFields>,
 }
 
 /// When an item went to the trash, and who put it there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrashFields {
     /// Epoch seconds.
     pub deleted_at: i64,
@@ -619,8 +659,20 @@ pub struct TrashFields {
     pub deleted_by: MiniUser,
 }
 
+/// [`TrashFields`] as the schema of an item shows them: there only when the item is trashed.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TrashFieldsWhenTrashed {
+    /// Epoch seconds.
+    deleted_at: Option<i64>,
+    /// Who trashed it.
+    deleted_by: Option<MiniUser>,
+}
+
 /// A file (`/file/{id}/info`, upload results, listings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct File {
     /// File id.
     pub id: i64,
@@ -667,11 +719,13 @@ pub struct File {
     pub permissions: Option<Vec<String>>,
     /// Trash listings and `/trash` info: when and by whom it was trashed.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(value_type = TrashFieldsWhenTrashed))]
     pub trash: Option<TrashFields>,
 }
 
 /// A page of files and folders (`children`, `personal_items`, `trash/list`, `recent_items`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemPage {
     /// This page's files.
     pub files: Vec<File>,
@@ -693,6 +747,7 @@ pub struct ItemPage {
 
 /// A file on the caller's frequent list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FrequentItem {
     /// The file.
     #[serde(flatten)]
@@ -703,6 +758,7 @@ pub struct FrequentItem {
 
 /// `frequent/list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FrequentPage {
     /// This page's files.
     pub frequent_items: Vec<FrequentItem>,
@@ -718,6 +774,7 @@ pub struct FrequentPage {
 
 /// One version of a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileVersion {
     /// Version id.
     pub id: i64,
@@ -743,6 +800,7 @@ pub struct FileVersion {
 
 /// `file/{id}/versions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileVersions {
     /// Always true.
     pub success: bool,
@@ -752,6 +810,7 @@ pub struct FileVersions {
 
 /// The answer of the upload calls: where to POST the bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresignUrl {
     /// Single-use, short-lived URL taking one multipart part named `file`.
     pub presign_url: String,
@@ -759,6 +818,7 @@ pub struct PresignUrl {
 
 /// The answer of `file/{id}/download`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DownloadUrl {
     /// URL that streams the bytes without further credentials until it expires.
     pub download_url: String,
@@ -767,6 +827,7 @@ pub struct DownloadUrl {
 /// The error body of the upload and download URLs. `errors` is a string here, not the API's
 /// array: the Java SDK parses transfer failures in exactly this shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferErrorBody {
     /// The error code.
     pub errors: String,
@@ -778,6 +839,7 @@ pub struct TransferErrorBody {
 
 /// A received part of a resumable upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadedPart {
     /// 1-based.
     pub part_number: i64,
@@ -789,6 +851,7 @@ pub struct UploadedPart {
 
 /// A resumable upload session (`file/resumable_upload`, and `GET` on its URL).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResumableUpload {
     /// `PUT {upload_url}/part/{n}` each part, `POST {upload_url}/commit` at the end,
     /// `GET` it to resume, `DELETE` it to give up.
@@ -809,6 +872,7 @@ pub struct ResumableUpload {
 
 /// `admin/platform/{id}/get_file_manager_info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileManagerInfoList {
     /// One entry per department the integrator named and openpan knows.
     pub department_file_manager_info_list: Vec<DepartmentFileManagerInfo>,
@@ -816,6 +880,7 @@ pub struct FileManagerInfoList {
 
 /// A department with its file managers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentFileManagerInfo {
     /// openpan's id.
     pub department_id: i64,
@@ -828,6 +893,7 @@ pub struct DepartmentFileManagerInfo {
 
 /// A user with the integrator's ids of it and of its departments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomUser {
     /// openpan's id.
     pub id: i64,
@@ -845,6 +911,7 @@ pub struct CustomUser {
 
 /// A department by both ids, with its name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomDepartmentRef {
     /// openpan's id.
     pub department_id: i64,
@@ -856,6 +923,7 @@ pub struct CustomDepartmentRef {
 
 /// A user, group, department or folder as a collaboration names it (`accessible_by`, `item`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MiniElement {
     /// `user`, `group`, `department` or `folder`.
     #[serde(rename = "type")]
@@ -868,6 +936,7 @@ pub struct MiniElement {
 
 /// A collaboration (`collab/invite`, `collab/{id}/info`, an entry of `folder/{id}/collabs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Collab {
     /// Collaboration id; the owner's entry of a folder's list has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -892,6 +961,7 @@ pub struct Collab {
 
 /// `folder/{id}/collabs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FolderCollabs {
     /// The caller's role on the folder: the strongest of their grants.
     pub final_role: String,
@@ -903,6 +973,7 @@ pub struct FolderCollabs {
 
 /// `collab/invite_batch`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitedCollabs {
     /// Always true: failures use the error envelope.
     pub success: bool,
@@ -912,6 +983,7 @@ pub struct InvitedCollabs {
 
 /// A share link (`share_link/create`, `share_link/{unique_name}/info`, item link lists).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareLink {
     /// The link's name: the end of its URL, and the `Share-Link-Token` visitors send.
     pub unique_name: String,
@@ -941,6 +1013,7 @@ pub struct ShareLink {
 
 /// `file/{id}/share_links`, `folder/{id}/share_links`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShareLinkPage {
     /// Newest first.
     pub share_links: Vec<ShareLink>,
@@ -956,6 +1029,7 @@ pub struct ShareLinkPage {
 
 /// A comment on a file (`comment/create`, an entry of `file/{id}/comments`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Comment {
     /// Comment id.
     pub id: i64,
@@ -975,6 +1049,7 @@ pub struct Comment {
 
 /// `file/{id}/comments`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommentPage {
     /// Always true: failures use the error envelope.
     pub success: bool,
@@ -992,6 +1067,7 @@ pub struct CommentPage {
 
 /// A tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tag {
     /// Tag id.
     pub id: i64,
@@ -1001,6 +1077,7 @@ pub struct Tag {
 
 /// `tag/list`, `tag/common_list` and the common list changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagList {
     /// Always true: failures use the error envelope.
     pub success: bool,
@@ -1010,6 +1087,7 @@ pub struct TagList {
 
 /// An item with its tags.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaggedItem {
     /// `file` or `folder`.
     #[serde(rename = "type")]
@@ -1026,6 +1104,7 @@ pub struct TaggedItem {
 
 /// `tag/item_add_tags`, `tag/item_remove_tags`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaggedItems {
     /// Always true: failures use the error envelope.
     pub success: bool,
@@ -1035,6 +1114,7 @@ pub struct TaggedItems {
 
 /// A review named in other objects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewRef {
     /// Review id.
     pub id: i64,
@@ -1044,6 +1124,7 @@ pub struct ReviewRef {
 
 /// A file of a review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewItem {
     /// The name's extension, `""` when none.
     pub extension: String,
@@ -1071,6 +1152,7 @@ pub struct ReviewItem {
 
 /// A review (`review/info/{id}`, `review/edit/{id}`, `review/complete/{id}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Review {
     /// Review id.
     pub id: i64,
@@ -1100,6 +1182,7 @@ pub struct Review {
 
 /// `review/list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewPage {
     /// Newest first.
     pub reviews: Vec<Review>,
@@ -1115,6 +1198,7 @@ pub struct ReviewPage {
 
 /// A comment in a review's discussion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewComment {
     /// Comment id.
     pub id: i64,
@@ -1136,6 +1220,7 @@ pub struct ReviewComment {
 
 /// `review/comment_list/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewCommentPage {
     /// The review.
     pub review: ReviewRef,
@@ -1155,6 +1240,7 @@ pub struct ReviewCommentPage {
 
 /// `review_comment/create`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedReviewComment {
     /// Always true: failures use the error envelope.
     pub success: bool,
@@ -1169,6 +1255,7 @@ pub struct CreatedReviewComment {
 
 /// `review/create`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedReview {
     /// Review id.
     pub id: i64,
@@ -1179,6 +1266,7 @@ pub struct CreatedReview {
 /// `admin/enterprise/info` and `admin/enterprise/update`: the enterprise with the registration
 /// details the auth service reports.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[allow(missing_docs)]
 pub struct EnterpriseProfileJson {
     pub id: i64,

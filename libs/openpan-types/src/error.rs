@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One entry of the `errors` array.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorItem {
     /// Stable snake_case code from [`ErrorCode`].
     pub code: String,
@@ -16,6 +17,7 @@ pub struct ErrorItem {
 
 /// `{"errors":[…],"request_id":"…"}`: the body of every non-2xx `/api/v2` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// One or more errors; the first is the cause.
     pub errors: Vec<ErrorItem>,
@@ -25,6 +27,7 @@ pub struct ErrorBody {
 
 /// RFC 6749 §5.2 error body, used by `/oauth/*` only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthErrorBody {
     /// Spec-defined code such as `invalid_grant` or `invalid_client`.
     pub error: String,

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// `GET events`: events after the cursor, oldest first.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventPage {
     /// Each as webhooks send it: `id` (the cursor value after it), `event`, `enterprise_id`,
     /// `created_at`, `subject_id`, `target` (`type`, `id`, `name`), `operator_id`, `app_id`
@@ -18,6 +19,7 @@ pub struct EventPage {
 
 /// An app's webhook: where delivery of its enterprise's events stands.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Webhook {
     /// The app.
     pub app_id: i64,
@@ -47,6 +49,7 @@ pub struct Webhook {
 
 /// One attempt to deliver an event.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookAttempt {
     /// The attempt's id.
     pub id: i64,
@@ -70,6 +73,7 @@ pub struct WebhookAttempt {
 
 /// `GET admin/app/{id}/webhook/deliveries`: newest first.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookAttemptPage {
     /// This page's attempts.
     pub deliveries: Vec<WebhookAttempt>,
@@ -85,6 +89,7 @@ pub struct WebhookAttemptPage {
 
 /// A rotated signing key.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RotatedKey {
     /// The app.
     pub app_id: i64,

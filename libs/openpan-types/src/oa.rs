@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// A successful answer.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaSuccess<T> {
     /// Always 1.
     pub status: i32,
@@ -15,6 +16,7 @@ pub struct OaSuccess<T> {
 
 /// A failed answer.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaFailure {
     /// Always 0.
     pub status: i32,
@@ -24,6 +26,7 @@ pub struct OaFailure {
 
 /// One reason of a failure.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaError {
     /// A code of the platform's catalogue (`docs/error-codes.md`).
     pub code: String,
@@ -33,6 +36,7 @@ pub struct OaError {
 
 /// `open-api/get-token` and `open-api/refresh-token`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaToken {
     /// The user's id, as a string; absent on refresh.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,6 +53,7 @@ pub struct OaToken {
 
 /// `auth/login-info/refresh`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaLoginInfo {
     /// Who the token speaks for.
     pub current_user: OaCurrentUser,
@@ -61,6 +66,7 @@ pub struct OaLoginInfo {
 
 /// The user behind a token.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaCurrentUser {
     /// The numeric id, as a string.
     pub user_id: String,
@@ -81,6 +87,7 @@ pub struct OaCurrentUser {
 /// A list API's answer: one page (or everything with `page=0`) and the size of the whole
 /// selection. Field names are the names the list's `search` and `order_by` take.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaList<T> {
     /// Rows matching the conditions, over all pages.
     pub total: i64,
@@ -91,6 +98,7 @@ pub struct OaList<T> {
 /// A row of `open-api/users`. Ids are strings, flags `1`/`0`, times `YYYY-MM-DD HH:MM:SS` in
 /// the platform's zone (+08:00), as in `current_user`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaUser {
     /// The user's numeric id.
     pub user_id: String,
@@ -114,6 +122,7 @@ pub struct OaUser {
 
 /// A row of `open-api/departments`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaDepartment {
     /// The department's numeric id.
     pub department_id: String,
@@ -133,6 +142,7 @@ pub struct OaDepartment {
 
 /// A row of `open-api/groups`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaGroup {
     /// The group's numeric id.
     pub group_id: String,
@@ -152,6 +162,7 @@ pub struct OaGroup {
 
 /// A row of `open-api/folders/{id}/items`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaItem {
     /// The file's or folder's numeric id.
     pub item_id: String,
@@ -178,6 +189,7 @@ pub struct OaItem {
 
 /// A row of `open-api/audit-logs`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OaAuditLog {
     /// The event's numeric id, increasing.
     pub log_id: String,

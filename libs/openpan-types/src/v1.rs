@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// `account/get_api_address`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1ApiAddress {
     /// The enterprise's account (short name), as asked.
     pub account: String,
@@ -20,6 +21,7 @@ pub struct V1ApiAddress {
 
 /// `account/get_token_info`: who the bearer token speaks for.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1TokenInfo {
     /// The app's numeric id.
     pub app_id: i64,
@@ -35,6 +37,7 @@ pub struct V1TokenInfo {
 
 /// An app instance.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1Instance {
     /// `workonline`, `file` or `sms`.
     pub app: String,
@@ -50,6 +53,7 @@ pub struct V1Instance {
 
 /// `account/list_instances`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1InstanceList {
     /// The implicit `default` instances first, then the created ones by app and name.
     pub instances: Vec<V1Instance>,
@@ -57,6 +61,7 @@ pub struct V1InstanceList {
 
 /// `account/renewal`: the enterprise's plan.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1Renewal {
     /// The enterprise's account (short name).
     pub account: String,
@@ -68,6 +73,7 @@ pub struct V1Renewal {
 
 /// An app of the enterprise with its OAuth settings (`account/auth_config`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1AuthApp {
     /// The app's numeric id.
     pub app_id: i64,
@@ -90,6 +96,7 @@ pub struct V1AuthApp {
 
 /// `account/auth_config`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1AuthConfig {
     /// The token endpoint every app authenticates at.
     pub token_endpoint: String,
@@ -99,6 +106,7 @@ pub struct V1AuthConfig {
 
 /// A plain acknowledgement.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1Success {
     /// Always true.
     pub success: bool,
@@ -106,6 +114,7 @@ pub struct V1Success {
 
 /// A text message as recorded (`sms/send`, `sms/get`, `sms/list`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1SmsMessage {
     /// The message's numeric id.
     pub message_id: i64,
@@ -135,6 +144,7 @@ pub struct V1SmsMessage {
 
 /// `sms/list`: the enterprise's messages, newest first.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1SmsPage {
     /// This page's messages.
     pub messages: Vec<V1SmsMessage>,
@@ -150,6 +160,7 @@ pub struct V1SmsPage {
 
 /// An SMS template.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1SmsTemplate {
     /// Its name, which `sms/send` takes as `template`.
     pub template: String,
@@ -161,6 +172,7 @@ pub struct V1SmsTemplate {
 
 /// `sms/list_templates`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1SmsTemplates {
     /// By name.
     pub templates: Vec<V1SmsTemplate>,
@@ -168,6 +180,7 @@ pub struct V1SmsTemplates {
 
 /// `file/upload_token`: what a browser needs to post one file.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1UploadToken {
     /// The form field `token` (or the `token` query parameter of `upload_url`). Single-use.
     pub upload_token: String,
@@ -181,6 +194,7 @@ pub struct V1UploadToken {
 
 /// `file/download_url`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1DownloadUrl {
     /// The file asked for.
     pub file_id: i64,
@@ -192,6 +206,7 @@ pub struct V1DownloadUrl {
 
 /// `account/notice_key`: the key an app checks its notices' and redirects' signatures with.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1NoticeKey {
     /// The app asked for.
     pub app_id: i64,
@@ -201,6 +216,7 @@ pub struct V1NoticeKey {
 
 /// A notice sent (or to be sent) to an app's callback address.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1Notice {
     /// Its numeric id, also sent as the `X-Openpan-Notice-Id` header (receivers dedupe by it).
     pub notice_id: i64,
@@ -226,6 +242,7 @@ pub struct V1Notice {
 
 /// `account/list_notices`: newest first.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1NoticePage {
     /// This page's notices.
     pub notices: Vec<V1Notice>,
@@ -241,6 +258,7 @@ pub struct V1NoticePage {
 
 /// `file/convert`: the converted file.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V1Conversion {
     /// The file converted.
     pub file_id: i64,

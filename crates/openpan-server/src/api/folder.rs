@@ -19,6 +19,13 @@ use openpan_core::auth::Principal;
 
 const FOLDER: ItemKind = ItemKind::Folder;
 
+/// A folder: its path, owner, counts and permissions. `0` is the user's root.
+#[utoipa::path(get, path = "/folder/{id}/info", tag = "folders",
+    params(("id" = i64, Path, description = "The folder's id")),
+    responses(
+        (status = 200, body = wire::Folder),
+        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
+    ))]
 pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -28,6 +35,13 @@ pub async fn info(
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
+/// A folder in the trash.
+#[utoipa::path(get, path = "/folder/{id}/trash", tag = "folders",
+    params(("id" = i64, Path, description = "The folder's id")),
+    responses(
+        (status = 200, body = wire::Folder),
+        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
+    ))]
 pub async fn trash_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -87,12 +101,20 @@ pub async fn create_by_path(
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct UpdateArgs {
     pub name: Option<String>,
     pub description: Option<String>,
 }
 
+/// Renames a folder or changes its description.
+#[utoipa::path(post, path = "/folder/{id}/update", tag = "folders",
+    params(("id" = i64, Path, description = "The folder's id")),
+    request_body = UpdateArgs,
+    responses(
+        (status = 200, body = wire::Folder),
+        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
+    ))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -218,6 +240,21 @@ action_handler!(delete, Action::Trash);
 action_handler!(restore, Action::Restore);
 action_handler!(purge, Action::Purge);
 
+/// A page of a folder's children, folders first.
+#[utoipa::path(get, path = "/folder/{id}/children", tag = "folders",
+    params(
+        ("id" = i64, Path, description = "The folder's id; 0 is the user's root"),
+        ("page_id" = Option<i64>, Query, description = "0-based page", minimum = 0),
+        ("page_capacity" = Option<i64>, Query, description = "Items per page, 1 to 500", minimum = 1, maximum = 500),
+        ("type" = Option<crate::openapi::ItemType>, Query, description = "What to list (default all)"),
+        ("sort_by" = Option<crate::openapi::SortBy>, Query, description = "Default date"),
+        ("sort_direction" = Option<crate::openapi::SortDirection>, Query, description = "Default desc"),
+        ("department_id" = Option<i64>, Query, minimum = 0, description = "With id 0: the department's space"),
+    ),
+    responses(
+        (status = 200, body = wire::ItemPage),
+        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
+    ))]
 pub async fn children(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -27,8 +27,22 @@ use crate::AppState;
 use crate::error::ApiError;
 use openpan_types::ErrorCode;
 
+/// The routes with an OpenAPI description (see `crate::openapi`); they serve as any other.
+pub(crate) fn documented() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(user::me))
+        .routes(routes!(user::info))
+        .routes(routes!(folder::info))
+        .routes(routes!(folder::trash_info))
+        .routes(routes!(folder::children))
+        .routes(routes!(folder::update))
+}
+
 pub fn routes(state: AppState) -> Router<AppState> {
+    let (documented, _) = documented().split_for_parts();
     Router::new()
+        .merge(documented)
         .merge(idempotent_routes(state))
         .route("/admin/enterprise/info", get(admin_enterprise::info))
         .route("/admin/enterprise/update", post(admin_enterprise::update))
@@ -48,8 +62,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/user/{id}/info", get(admin_user::info))
         .route("/admin/user/{id}/update", post(admin_user::update))
         .route("/admin/user/{id}/delete", post(admin_user::delete))
-        .route("/user/info", get(user::me))
-        .route("/user/{id}/info", get(user::info))
         .route("/user/update", post(user::update))
         .route("/user/search", get(user::search))
         .route("/user/space_usage", get(user::space_usage))
@@ -200,10 +212,6 @@ fn folder_routes() -> Router<AppState> {
         .route("/folder/delete_batch_from_trash", post(items::purge_batch::<true>))
         .route("/folder/restore_batch_from_trash", post(items::restore_batch::<true>))
         .route("/folder/move_batch", post(items::move_batch::<true>))
-        .route("/folder/{id}/info", get(folder::info))
-        .route("/folder/{id}/trash", get(folder::trash_info))
-        .route("/folder/{id}/children", get(folder::children))
-        .route("/folder/{id}/update", post(folder::update))
         .route("/folder/{id}/move", post(folder::move_to))
         .route("/folder/{id}/delete", post(folder::delete))
         .route("/folder/{id}/restore_from_trash", post(folder::restore))

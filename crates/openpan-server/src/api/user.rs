@@ -14,11 +14,23 @@ use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, PathId};
 
+/// The signed-in user.
+#[utoipa::path(get, path = "/user/info", tag = "users", responses(
+    (status = 200, body = wire::User),
+    (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
+))]
 pub async fn me(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::User>> {
     let me = state.core.current_user(&principal).await?;
     Ok(Json(convert::user(&me)))
 }
 
+/// A colleague of the same enterprise.
+#[utoipa::path(get, path = "/user/{id}/info", tag = "users",
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 200, body = wire::User),
+        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
+    ))]
 pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,

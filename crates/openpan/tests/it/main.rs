@@ -24,6 +24,7 @@ mod oa;
 mod oa_lists;
 mod oauth;
 mod oidc;
+mod openapi;
 mod org;
 mod permission_model;
 mod platform;

@@ -1,0 +1,76 @@
+//! The OpenAPI document as integrators use it: served at `/openapi.json` beside an offline
+//! docs page, and put through schemathesis (PyPI), which sends thousands of generated
+//! requests and checks every answer against the document.
+
+use serde_json::Value;
+
+use crate::harness::TestApp;
+
+#[tokio::test]
+async fn the_document_and_the_docs_page_are_served_without_anything_from_elsewhere() {
+    let app = TestApp::spawn().await;
+    let document: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/api/v2/folder/{id}/children"]["get"].is_object());
+    let page = app.client.get(format!("{}/docs/", app.url)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
+        assert!(html.contains(asset), "{asset} in {html}");
+        let served = app
+            .client
+            .get(format!("{}/docs/{asset}", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(served.status(), 200, "{asset}");
+        assert!(!served.bytes().await.unwrap().is_empty());
+    }
+    assert!(
+        !html.contains("https://"),
+        "the page loads nothing from elsewhere: {html}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_server_errors_and_no_answers_outside_the_document() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    // Something to find: a folder with a file in it.
+    let folder = app.mkdir(&token, 0, "资料").await["id"].as_i64().unwrap();
+    app.upload(&token, folder, "a.txt", b"hello").await;
+    let report = tempfile::tempdir().unwrap();
+    let ndjson = report.path().join("events.ndjson");
+    let mut command = std::process::Command::new("python3");
+    command
+        .args(["-m", "schemathesis.cli", "run"])
+        .arg(format!("{}/openapi.json", app.url))
+        // Every check but one: the platform accepts what the official SDKs send outside the
+        // document (`page_id=null`, repeated parameters, numbers as strings) on purpose.
+        .args(["--checks", "all", "--exclude-checks", "negative_data_rejection"])
+        .args(["--max-examples", "400", "--seed", "20261124"])
+        .args(["--workers", "2", "--report", "ndjson", "--report-ndjson-path"])
+        .arg(&ndjson)
+        .arg("--header")
+        .arg(format!("Authorization: Bearer {token}"))
+        .env("NO_COLOR", "1");
+    let output = tokio::task::block_in_place(|| command.output()).expect("schemathesis runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = std::fs::read_to_string(&ndjson).unwrap();
+    let requests = events.matches("\"response\"").count();
+    assert!(requests >= 2000, "only {requests} requests were sent:\n{stdout}");
+}
