@@ -292,9 +292,7 @@ fn sign_in_page(parameters: &HashMap<String, String>, consent: &Consent, problem
         body,
         "<form method=\"post\" action=\"/oauth/authorize\">{}\
          <input type=\"hidden\" name=\"action\" value=\"login\">\
-         <label>Email or phone<input name=\"login\" autocomplete=\"username\" required autofocus></label>\
-         <label>Password<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <button type=\"submit\">Sign in</button></form>",
+         {LOGIN_FIELDS}</form>",
         hidden_fields(parameters)
     );
     let status = if problem.is_some() {
@@ -322,14 +320,7 @@ fn consent_page(
         escape(&session.user.enterprise.name),
         escape(&consent.app_name),
     );
-    for scope in consent.scopes.iter() {
-        let _ = write!(
-            body,
-            "<li data-scope=\"{}\">{}</li>",
-            scope.as_str(),
-            escape(scope.description())
-        );
-    }
+    body.push_str(&scope_items(consent.scopes));
     body.push_str("</ul>");
     if let Some(redirect_uri) = &consent.redirect_uri
         && let Ok(url) = url::Url::parse(redirect_uri)
@@ -350,6 +341,25 @@ fn consent_page(
         state.core.form_token(&session.secret)
     );
     html(StatusCode::OK, "Allow access", &body)
+}
+
+/// The sign-in form's fields and button.
+pub(crate) const LOGIN_FIELDS: &str = "<label>Email or phone<input name=\"login\" autocomplete=\"username\" required \
+    autofocus></label><label>Password<input name=\"password\" type=\"password\" \
+    autocomplete=\"current-password\" required></label><button type=\"submit\">Sign in</button>";
+
+/// The list items of what a person is asked to allow.
+pub(crate) fn scope_items(scopes: openpan_core::scope::Scopes) -> String {
+    let mut items = String::new();
+    for scope in scopes.iter() {
+        let _ = write!(
+            items,
+            "<li data-scope=\"{}\">{}</li>",
+            scope.as_str(),
+            escape(scope.description())
+        );
+    }
+    items
 }
 
 pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {

@@ -14,7 +14,7 @@ use openpan_core::Error;
 use openpan_core::services::DeviceRequest;
 
 use crate::AppState;
-use crate::authorize::{Session, cross_site, error_page, escape, html, web_session};
+use crate::authorize::{LOGIN_FIELDS, Session, cross_site, error_page, escape, html, scope_items, web_session};
 use crate::extract::query_and_form;
 use crate::web::session_cookie;
 
@@ -115,9 +115,7 @@ fn sign_in_page(user_code: &str, problem: Option<&str>) -> Response {
         "<form method=\"post\" action=\"/oauth/device\">\
          <input type=\"hidden\" name=\"action\" value=\"login\">\
          <input type=\"hidden\" name=\"user_code\" value=\"{}\">\
-         <label>Email or phone<input name=\"login\" autocomplete=\"username\" required autofocus></label>\
-         <label>Password<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <button type=\"submit\">Sign in</button></form>",
+         {LOGIN_FIELDS}</form>",
         escape(user_code)
     );
     let status = if problem.is_some() {
@@ -168,14 +166,7 @@ fn consent_page(state: &AppState, session: &Session, request: &DeviceRequest) ->
         escape(&session.user.enterprise.name),
         escape(&request.app_name),
     );
-    for scope in request.scopes.iter() {
-        let _ = write!(
-            body,
-            "<li data-scope=\"{}\">{}</li>",
-            scope.as_str(),
-            escape(scope.description())
-        );
-    }
+    body.push_str(&scope_items(request.scopes));
     let _ = write!(
         body,
         "</ul><form method=\"post\" action=\"/oauth/device\">\

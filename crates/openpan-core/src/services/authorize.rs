@@ -298,19 +298,10 @@ impl Core {
             (None, Some(_)) => return Err(invalid_grant("the authorization request sent no code_challenge")),
             (None, None) => {}
         }
-        let user = self.repo.find_user(stored.user_id).await?;
-        let user = user
-            .filter(|user| user.enterprise_id == app.enterprise_id && user.active)
+        let (user, subject, secrets, token) = self
+            .approved_pair(app, Some(stored.user_id), stored.scopes, now)
+            .await?
             .ok_or_else(unusable)?;
-        let subject = Subject::User(app.enterprise_id, user.id);
-        let secrets = TokenSecrets::new();
-        let token = NewToken {
-            app_id: app.id,
-            subject,
-            secrets: secrets.hashes(&self.key, now),
-            scopes: Some(stored.scopes),
-            family: None,
-        };
         let token_id = match self.repo.redeem_oauth_code(id.0, now, token).await {
             Ok(Some(token_id)) => token_id,
             Ok(None) => return Err(unusable()),
@@ -333,6 +324,34 @@ impl Core {
             issued.id_token = Some(self.sign_jwt(&claims.to_json(now)).await?);
         }
         Ok(issued)
+    }
+
+    /// The pair a person's approval yields, not stored yet: `None` when the person is gone,
+    /// inactive or of another enterprise.
+    pub(crate) async fn approved_pair(
+        &self,
+        app: &App,
+        user_id: Option<crate::ids::UserId>,
+        scopes: Scopes,
+        now: i64,
+    ) -> Result<Option<(User, Subject, TokenSecrets, NewToken)>> {
+        let user = match user_id {
+            Some(user_id) => self.repo.find_user(user_id).await?,
+            None => None,
+        };
+        let Some(user) = user.filter(|user| user.enterprise_id == app.enterprise_id && user.active) else {
+            return Ok(None);
+        };
+        let subject = Subject::User(app.enterprise_id, user.id);
+        let secrets = TokenSecrets::new();
+        let token = NewToken {
+            app_id: app.id,
+            subject,
+            secrets: secrets.hashes(&self.key, now),
+            scopes: Some(scopes),
+            family: None,
+        };
+        Ok(Some((user, subject, secrets, token)))
     }
 
     /// A refreshed grant that carries `openid` gets a fresh ID token (OpenID Connect §12.2).

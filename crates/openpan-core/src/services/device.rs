@@ -5,8 +5,8 @@
 use crate::audit::{TargetKind, action};
 use crate::error::{ConflictKind, Error, NotFoundKind, OAuthFailure, RepoError, Result};
 use crate::ids::{AppId, EnterpriseId, UserId};
-use crate::model::{App, AppStatus, NewToken, Subject, User};
-use crate::oauth::{ClientAuth, IssuedToken, TokenSecrets, granted_scopes, invalid_grant, split_token};
+use crate::model::{App, AppStatus, User};
+use crate::oauth::{ClientAuth, IssuedToken, granted_scopes, invalid_grant, split_token};
 use crate::scope::Scopes;
 use crate::secrets;
 use crate::services::Core;
@@ -252,25 +252,13 @@ impl Core {
             }
             DeviceStatus::Approved => {}
         }
-        let user = match record.user_id {
-            Some(user_id) => self.repo.find_user(user_id).await?,
-            None => None,
-        };
-        let user = user
-            .filter(|user| user.enterprise_id == app.enterprise_id && user.active)
-            .ok_or_else(unusable)?;
         if app.allowed_scopes.is_some_and(|allowed| !record.scopes.within(allowed)) {
             return Err(invalid_grant("the app may no longer be granted that scope"));
         }
-        let subject = Subject::User(app.enterprise_id, user.id);
-        let secrets = TokenSecrets::new();
-        let token = NewToken {
-            app_id: app.id,
-            subject,
-            secrets: secrets.hashes(&self.key, now),
-            scopes: Some(record.scopes),
-            family: None,
-        };
+        let (_, subject, secrets, token) = self
+            .approved_pair(app, record.user_id, record.scopes, now)
+            .await?
+            .ok_or_else(unusable)?;
         match self.repo.redeem_device(record.id, now, token).await {
             Ok(Some(token_id)) => Ok(secrets.issued(token_id, subject, Some(record.scopes))),
             Ok(None) => Err(unusable()),

@@ -105,18 +105,9 @@ impl Core {
         if !matches!(principal.kind(), PrincipalKind::Operator) {
             return Err(Error::PermissionDenied);
         }
-        let enterprise = self.enterprise_record(enterprise_id).await?;
-        let audit = Audit::new(
-            action::EDIT_ENTERPRISE,
-            TargetKind::Enterprise,
-            enterprise_id.0,
-            &enterprise.name,
-        )
-        .with("account_sync_enabled", on);
         let write = self.repo.set_account_sync(enterprise_id, on);
-        self.audited(principal, enterprise_id, audit, write)
+        self.switch_enterprise(principal, enterprise_id, "account_sync_enabled", on, write)
             .await
-            .map_err(gone(|| Error::not_found(NotFoundKind::Enterprise)))
     }
 
     /// Lets the enterprise's apps use the SDKs' `password` grant, or stops them: an app using
@@ -132,6 +123,20 @@ impl Core {
         if !allowed {
             return Err(Error::PermissionDenied);
         }
+        let write = self.repo.set_password_grant(enterprise_id, on);
+        self.switch_enterprise(principal, enterprise_id, "password_grant_enabled", on, write)
+            .await
+    }
+
+    /// Turns one of the enterprise's switches, on the audit log as an enterprise edit.
+    async fn switch_enterprise(
+        &self,
+        principal: &Principal,
+        enterprise_id: EnterpriseId,
+        switch: &str,
+        on: bool,
+        write: impl Future<Output = std::result::Result<(), crate::RepoError>>,
+    ) -> Result<()> {
         let enterprise = self.enterprise_record(enterprise_id).await?;
         let audit = Audit::new(
             action::EDIT_ENTERPRISE,
@@ -139,8 +144,7 @@ impl Core {
             enterprise_id.0,
             &enterprise.name,
         )
-        .with("password_grant_enabled", on);
-        let write = self.repo.set_password_grant(enterprise_id, on);
+        .with(switch, on);
         self.audited(principal, enterprise_id, audit, write)
             .await
             .map_err(gone(|| Error::not_found(NotFoundKind::Enterprise)))

@@ -257,15 +257,7 @@ async fn an_rfc_7523_assertion_signed_with_a_p256_key_needs_no_client_secret() {
     let tenant = app.tenant.clone();
     let key = KeyPair::p256();
     let kid = register_key(&app, &tenant, &key).await;
-    let discovery: Value = app
-        .client
-        .get(format!("{}/.well-known/oauth-authorization-server", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery = app.public_json("/.well-known/oauth-authorization-server").await;
     let grant_types = discovery["grant_types_supported"].as_array().unwrap();
     assert!(grant_types.contains(&json!("urn:ietf:params:oauth:grant-type:jwt-bearer")));
     let token_endpoint = discovery["token_endpoint"].as_str().unwrap().to_owned();

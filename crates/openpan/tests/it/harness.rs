@@ -404,6 +404,13 @@ impl TestApp {
         }
     }
 
+    /// A public JSON document (discovery, the OpenAPI document) at `path`.
+    pub async fn public_json(&self, path: &str) -> Value {
+        let response = self.client.get(format!("{}{path}", self.url)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.expect("a JSON document")
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.url))

@@ -617,15 +617,7 @@ async fn the_discovery_documents_name_the_issuer_and_every_endpoint() {
         ".well-known/openid-configuration",
         ".well-known/oauth-authorization-server",
     ] {
-        let document: Value = app
-            .client
-            .get(format!("{}/{path}", app.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let document = app.public_json(&format!("/{path}")).await;
         assert_eq!(document["issuer"], app.url.as_str());
         for (name, endpoint) in [
             ("authorization_endpoint", "/oauth/authorize"),

@@ -2,22 +2,12 @@
 //! docs page, and put through schemathesis (PyPI), which sends thousands of generated
 //! requests and checks every answer against the document.
 
-use serde_json::Value;
-
 use crate::harness::TestApp;
 
 #[tokio::test]
 async fn the_document_and_the_docs_page_are_served_without_anything_from_elsewhere() {
     let app = TestApp::spawn().await;
-    let document: Value = app
-        .client
-        .get(format!("{}/openapi.json", app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = app.public_json("/openapi.json").await;
     assert_eq!(document["openapi"], "3.1.0");
     assert!(document["paths"]["/api/v2/folder/{id}/children"]["get"].is_object());
     let page = app.client.get(format!("{}/docs/", app.url)).send().await.unwrap();
