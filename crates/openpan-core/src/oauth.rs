@@ -423,7 +423,13 @@ impl Core {
     pub async fn issue_token(&self, client: &ClientAuth, grant: Grant, issuer: &str) -> Result<IssuedToken> {
         let app = match (&grant, client) {
             // The assertion's signature is the proof: naming the app is enough.
-            (Grant::SignedJwt { .. }, ClientAuth::Public { client_id }) => self
+            (
+                Grant::SignedJwt {
+                    dialect: crate::services::JwtDialect::Bearer,
+                    ..
+                },
+                ClientAuth::Public { client_id },
+            ) => self
                 .app_by_client_id(client_id)
                 .await?
                 .filter(|app| app.status == AppStatus::Active)
@@ -439,7 +445,7 @@ impl Core {
         );
         if app.client_type == ClientType::Public && !proves_itself {
             return Err(Error::OAuth(OAuthFailure::UnauthorizedClient(
-                "a public client may use authorization_code and refresh_token only".into(),
+                "a public client may use authorization_code, refresh_token, device_code and jwt-bearer only".into(),
             )));
         }
         let mut issued = match grant {
@@ -617,6 +623,13 @@ impl Core {
         }
         let scopes = granted_scopes(app, scope, true)?;
         let wrong = || invalid_grant("wrong username or password");
+        // Another enterprise's account is refused before its password is checked: its log and
+        // its counters are not this app's to touch. The decoy check keeps the timing alike.
+        let found = self.repo.find_login(username.trim()).await?;
+        if found.is_some_and(|(user, _)| user.enterprise_id != app.enterprise_id) {
+            let _ = secrets::verify_password(password, crate::services::decoy_password_hash());
+            return Err(wrong());
+        }
         // The app's server speaks for all its users from one address: wrong passwords are
         // counted per login through this app, so one user's typos lock out nobody else.
         let client = format!("app-{}:{}", app.id.0, username.trim().to_lowercase());

@@ -141,9 +141,12 @@ enum AdminCommand {
         #[arg(long)]
         scopes: Option<String>,
         /// A PEM file with the public key the app signs `jwt`/`jwt-bearer` assertions with
-        /// (RSA ≥ 2048 bits or P-256); an empty path removes the key.
-        #[arg(long)]
+        /// (RSA ≥ 2048 bits or P-256).
+        #[arg(long, conflicts_with = "remove_jwt_public_key")]
         jwt_public_key: Option<std::path::PathBuf>,
+        /// Remove the app's JWT public key (its tokens end).
+        #[arg(long)]
+        remove_jwt_public_key: bool,
         #[command(flatten)]
         output: Output,
     },
@@ -331,11 +334,12 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
             redirect_uris,
             scopes,
             jwt_public_key,
+            remove_jwt_public_key,
             output,
         } => {
             let jwt_public_key = match jwt_public_key {
+                None if remove_jwt_public_key => Some(None),
                 None => None,
-                Some(path) if path.as_os_str().is_empty() => Some(None),
                 Some(path) => Some(Some(
                     std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
                 )),

@@ -166,6 +166,20 @@ impl Core {
                 Err(error) => errors.push(error),
             },
         }
+        // One key, one app: the SDKs' assertions name no audience, so an assertion of one app
+        // must not be good for another of the same enterprise holding the same key.
+        if changes.jwt_public_key.is_some() && app.jwt_key_id.is_some() {
+            let others = self.repo.list_apps(app.enterprise_id).await?;
+            let taken = others.iter().any(|other| {
+                other.id != app.id && other.status != AppStatus::Deleted && other.jwt_key_id == app.jwt_key_id
+            });
+            if taken {
+                errors.push(FieldError::new(
+                    "jwt_public_key",
+                    "another app of the enterprise has this key",
+                ));
+            }
+        }
         if !errors.is_empty() {
             return Err(Error::Invalid(errors));
         }

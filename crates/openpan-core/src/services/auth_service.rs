@@ -73,7 +73,7 @@ pub struct CompanyInfo {
 
 /// An argon2 hash to verify against when a login names nobody, so the answer takes as long
 /// as for a real account.
-fn decoy_password_hash() -> &'static str {
+pub(crate) fn decoy_password_hash() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| secrets::hash_password(&secrets::random_hex(16)).unwrap_or_default())
 }

@@ -203,7 +203,17 @@ impl Core {
         } else {
             (DeviceStatus::Denied, None)
         };
-        let decided = if approve {
+        // A request answered meanwhile (a double submit) or expired changes nothing: an error
+        // inside the write, so its audit event is dropped with it.
+        let write = async {
+            match self.repo.decide_device(record.id, status, decided_by, now).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(crate::RepoError::NotFound),
+                Err(err) => Err(err),
+            }
+        };
+        let gone = crate::error::gone(|| Error::not_found(NotFoundKind::App));
+        if approve {
             let audit = Audit::new(
                 action::AUTHORIZE_APP,
                 TargetKind::App,
@@ -212,14 +222,11 @@ impl Core {
             )
             .with("scope", request.scopes.to_string())
             .with("via", "device");
-            let write = self.repo.decide_device(record.id, status, decided_by, now);
             self.audited_as(user.enterprise_id, Some(user.id), Some(record.app_id), audit, write)
-                .await?
+                .await
+                .map_err(gone)?;
         } else {
-            self.repo.decide_device(record.id, status, decided_by, now).await?
-        };
-        if !decided {
-            return Err(Error::not_found(NotFoundKind::App));
+            write.await.map_err(gone)?;
         }
         Ok(request)
     }

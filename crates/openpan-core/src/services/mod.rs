@@ -50,6 +50,7 @@ pub use accounts::{AccountChanges, NewAccount};
 pub use admin::{CreateApp, CreateEnterprise, CreateUser, CreatedApp, CreatedEnterprise};
 pub use apps::{AppChanges, MAX_REDIRECT_URIS, MAX_SECRET_GRACE_SECS, check_redirect_uri};
 pub use audit_log::{AuditPage, LogFilter, MAX_PAGE, QUERY_WINDOW_DAYS};
+pub(crate) use auth_service::decoy_password_hash;
 pub use auth_service::{
     AUTH_CODE_SECS, AuthServiceCall, CompanyInfo, EXPIRED_TOKEN_MEMORY_SECS, USER_TOKEN_SECS, UserAccessToken,
 };

@@ -101,20 +101,12 @@ pub async fn create_by_path(
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize)]
 pub struct UpdateArgs {
     pub name: Option<String>,
     pub description: Option<String>,
 }
 
-/// Renames a folder or changes its description.
-#[utoipa::path(post, path = "/folder/{id}/update", tag = "folders",
-    params(("id" = i64, Path, description = "The folder's id")),
-    request_body = UpdateArgs,
-    responses(
-        (status = 200, body = wire::Folder),
-        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
-    ))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -245,7 +237,7 @@ action_handler!(purge, Action::Purge);
     params(
         ("id" = i64, Path, description = "The folder's id; 0 is the user's root"),
         ("page_id" = Option<i64>, Query, description = "0-based page", minimum = 0),
-        ("page_capacity" = Option<i64>, Query, description = "Items per page, 1 to 500", minimum = 1, maximum = 500),
+        ("page_capacity" = Option<i64>, Query, description = "Items per page, 1 to 1000", minimum = 1, maximum = 1000),
         ("type" = Option<crate::openapi::ItemType>, Query, description = "What to list (default all)"),
         ("sort_by" = Option<crate::openapi::SortBy>, Query, description = "Default date"),
         ("sort_direction" = Option<crate::openapi::SortDirection>, Query, description = "Default desc"),

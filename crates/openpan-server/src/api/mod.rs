@@ -36,7 +36,6 @@ pub(crate) fn documented() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(folder::info))
         .routes(routes!(folder::trash_info))
         .routes(routes!(folder::children))
-        .routes(routes!(folder::update))
 }
 
 pub fn routes(state: AppState) -> Router<AppState> {
@@ -212,6 +211,7 @@ fn folder_routes() -> Router<AppState> {
         .route("/folder/delete_batch_from_trash", post(items::purge_batch::<true>))
         .route("/folder/restore_batch_from_trash", post(items::restore_batch::<true>))
         .route("/folder/move_batch", post(items::move_batch::<true>))
+        .route("/folder/{id}/update", post(folder::update))
         .route("/folder/{id}/move", post(folder::move_to))
         .route("/folder/{id}/delete", post(folder::delete))
         .route("/folder/{id}/restore_from_trash", post(folder::restore))

@@ -218,6 +218,29 @@ async fn the_sdk_jwt_grant_takes_assertions_signed_with_the_registered_rsa_key()
     // The same assertion again is a replay.
     let replay = token_request(&app, Some(&tenant), &[("grant_type", "jwt"), ("assertion", &assertion)]).await;
     assert_oauth_error(replay, 400, "invalid_grant").await;
+    // The SDK form names no audience: it needs the app's secret, and no other app of the
+    // enterprise may register the same key.
+    let fresh = key.sign(Some(&kid), &app.claims("user", tenant.admin_user_id));
+    let secretless = token_request(
+        &app,
+        None,
+        &[("grant_type", "jwt"), ("assertion", &fresh), ("client_id", &tenant.client_id)],
+    )
+    .await;
+    assert_oauth_error(secretless, 401, "invalid_client").await;
+    let admin = app.enterprise_token(&tenant).await;
+    let other = app
+        .post_ok("/api/v2/admin/app/create", &admin, &json!({"name": "Second app"}))
+        .await;
+    let same_key = app
+        .post(
+            &format!("/api/v2/admin/app/{}/update", other["app_id"]),
+            &admin,
+            &json!({ "jwt_public_key": key.public_pem }),
+        )
+        .await;
+    let body = assert_api_error(same_key, 400, "request_data_invalid").await;
+    assert_eq!(body["errors"][0]["field"], "jwt_public_key");
 
     let enterprise = key.sign(Some(&kid), &app.claims("enterprise", tenant.enterprise_id));
     let admin_pair = issued(
