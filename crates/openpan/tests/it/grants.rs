@@ -224,7 +224,11 @@ async fn the_sdk_jwt_grant_takes_assertions_signed_with_the_registered_rsa_key()
     let secretless = token_request(
         &app,
         None,
-        &[("grant_type", "jwt"), ("assertion", &fresh), ("client_id", &tenant.client_id)],
+        &[
+            ("grant_type", "jwt"),
+            ("assertion", &fresh),
+            ("client_id", &tenant.client_id),
+        ],
     )
     .await;
     assert_oauth_error(secretless, 401, "invalid_client").await;
