@@ -12,7 +12,7 @@ use openpan_core::ports::{EventRepo, RepoResult};
 use openpan_core::webhook::{LoggedEvent, Subscription, Webhook, WebhookAttempt, WebhookStatus};
 
 use crate::errors::other;
-use crate::pool::{SqlRepo, exec, fetch, hold_event_order, on_pool, scalar};
+use crate::pool::{SqlRepo, exec, fetch, on_pool, scalar};
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -357,30 +357,22 @@ impl EventRepo for SqlRepo {
             if disabled.rows_affected() == 0 {
                 return Ok(false);
             }
-            hold_event_order!(tx, builder, event.enterprise_id.0);
-            let kind = event.target_kind.map_or(0, TargetKind::code);
-            exec!(
-                &mut *tx,
+            crate::pool::insert_event_log!(
+                tx,
                 builder,
-                crate::pool::INSERT_EVENT_LOG,
                 event.enterprise_id.0,
                 &event.event,
                 event.subject_id,
-                kind,
+                event.target_kind.map_or(0, TargetKind::code),
                 event.target_id,
                 &event.target_name,
                 event.operator.map(|user| user.0),
                 event.app.map(|app| app.0),
                 &event.payload,
                 event.created_at,
-                event.target_id,
-                kind,
                 space_kind,
-                event.target_id,
-                kind,
                 space_id
-            )
-            .map_err(other)?;
+            );
             tx.commit().await.map_err(other)?;
             Ok(true)
         })

@@ -274,31 +274,23 @@ macro_rules! commit {
     (@each $tx:ident, $builder:ident, $created:expr) => {{
         for event in openpan_core::audit::take_pending_created($created) {
             if let Some(feed) = &event.feed {
-                $crate::pool::hold_event_order!($tx, $builder, event.enterprise_id.0);
-                let kind = event.target_kind.code();
                 let (space_kind, space_id) = feed.space.map(|space| space.to_parts()).unzip();
-                $crate::pool::exec!(
-                    &mut *$tx,
+                $crate::pool::insert_event_log!(
+                    $tx,
                     $builder,
-                    $crate::pool::INSERT_EVENT_LOG,
                     event.enterprise_id.0,
                     feed.event,
                     feed.subject_id,
-                    kind,
+                    event.target_kind.code(),
                     event.target_id,
                     &event.target_name,
                     event.operator.map(|user| user.0),
                     event.app.map(|app| app.0),
                     &event.detail,
                     event.created_at,
-                    event.target_id,
-                    kind,
                     space_kind,
-                    event.target_id,
-                    kind,
                     space_id
-                )
-                .map_err($crate::errors::other)?;
+                );
             }
             $crate::pool::exec!(
                 &mut *$tx,
@@ -392,6 +384,42 @@ pub(crate) fn collabs_removed(reason: &str, condition: &str) -> String {
 /// enterprise's tree or directory lock; a group's deletion is not), so such a deletion can
 /// deadlock with a change still holding rows it removes — PostgreSQL breaks that and the
 /// loser is answered "retry". SQLite's single writer orders events already.
+/// Appends one entry to the event log inside `$tx`, holding its enterprise's event order
+/// first. A file's or folder's space is read from the item as it is after the change; the given
+/// space stands when the item is gone (or the target is no item).
+macro_rules! insert_event_log {
+    (
+        $tx:ident, $builder:ident, $enterprise:expr, $event:expr, $subject:expr, $kind:expr, $target:expr,
+        $name:expr, $operator:expr, $app:expr, $payload:expr, $at:expr, $space_kind:expr, $space_id:expr
+    ) => {{
+        let (enterprise, kind, target) = ($enterprise, $kind, $target);
+        $crate::pool::hold_event_order!($tx, $builder, enterprise);
+        $crate::pool::exec!(
+            &mut *$tx,
+            $builder,
+            $crate::pool::INSERT_EVENT_LOG,
+            enterprise,
+            $event,
+            $subject,
+            kind,
+            target,
+            $name,
+            $operator,
+            $app,
+            $payload,
+            $at,
+            target,
+            kind,
+            $space_kind,
+            target,
+            kind,
+            $space_id
+        )
+        .map_err($crate::errors::other)?;
+    }};
+}
+pub(crate) use insert_event_log;
+
 macro_rules! hold_event_order {
     ($tx:ident, $builder:ident, $enterprise:expr) => {{
         if $crate::pool::is_postgres(&$builder()) {

@@ -82,17 +82,12 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The documented part of `/api/v2`, with its document.
-pub(crate) fn documented_v2() -> OpenApiRouter<AppState> {
-    crate::api::documented()
-}
-
 /// The whole document.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let (_, paths) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-            .nest("/api/v2", documented_v2())
+            .nest("/api/v2", crate::api::documented())
             .split_for_parts();
         paths
     })

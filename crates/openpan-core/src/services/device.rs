@@ -159,11 +159,17 @@ impl Core {
     /// The pending request a signed-in person's typed code names. Wrong codes count against
     /// the person like wrong passwords, so codes cannot be guessed from one account.
     pub async fn device_request(&self, user: &User, typed: &str) -> Result<DeviceRequest> {
+        Ok(self.pending_device(user, typed).await?.0)
+    }
+
+    /// [`Core::device_request`], with the stored request it found.
+    async fn pending_device(&self, user: &User, typed: &str) -> Result<(DeviceRequest, DeviceRecord)> {
         let now = self.clock.now();
         let keys = [format!("device-code:{}", user.id.0)];
         self.reserve_password_attempt(&keys, now).await?;
-        let found = match normalise_user_code(typed) {
-            Some(code) => self.repo.find_device_by_user_code(&self.key.hash(&code)).await?,
+        let code = normalise_user_code(typed);
+        let found = match &code {
+            Some(code) => self.repo.find_device_by_user_code(&self.key.hash(code)).await?,
             None => None,
         };
         let record = found
@@ -180,23 +186,18 @@ impl Core {
         if app.enterprise_id != user.enterprise_id || !user.active {
             return Err(Error::PermissionDenied);
         }
-        Ok(DeviceRequest {
+        let request = DeviceRequest {
             app_name: app.name,
             enterprise_id: app.enterprise_id,
             scopes: record.scopes,
-            user_code: shown(&normalise_user_code(typed).unwrap_or_default()),
-        })
+            user_code: shown(&code.unwrap_or_default()),
+        };
+        Ok((request, record))
     }
 
     /// The person approves or denies the device's request.
     pub async fn decide_device(&self, user: &User, typed: &str, approve: bool) -> Result<DeviceRequest> {
-        let request = self.device_request(user, typed).await?;
-        let code = normalise_user_code(typed).unwrap_or_default();
-        let record = self
-            .repo
-            .find_device_by_user_code(&self.key.hash(&code))
-            .await?
-            .ok_or_else(|| Error::not_found(NotFoundKind::App))?;
+        let (request, record) = self.pending_device(user, typed).await?;
         let now = self.clock.now();
         let (status, decided_by) = if approve {
             (DeviceStatus::Approved, Some(user.id))

@@ -122,23 +122,23 @@ impl Core {
                 "the app has registered no public key for JWT grants".into(),
             )));
         };
-        let registered = check_jwt_public_key(pem).map_err(|_| invalid_grant("the app's public key is unusable"))?;
         let header =
             jsonwebtoken::decode_header(assertion).map_err(|_| invalid_grant("assertion is not a signed JWT"))?;
-        let (algorithm, key) = match registered.algorithm {
-            "ES256" => (Algorithm::ES256, DecodingKey::from_ec_pem(pem.as_bytes())),
-            _ => (Algorithm::RS256, DecodingKey::from_rsa_pem(pem.as_bytes())),
+        // The key was checked at registration (RSA or P-256); its family names the algorithm.
+        let unusable = || invalid_grant("the app's public key is unusable");
+        let (algorithm, key) = match DecodingKey::from_rsa_pem(pem.as_bytes()) {
+            Ok(key) => (Algorithm::RS256, key),
+            Err(_) => (
+                Algorithm::ES256,
+                DecodingKey::from_ec_pem(pem.as_bytes()).map_err(|_| unusable())?,
+            ),
         };
         if header.alg != algorithm {
-            return Err(invalid_grant(format!(
-                "assertion must be signed with {}",
-                registered.algorithm
-            )));
+            return Err(invalid_grant(format!("assertion must be signed with {algorithm:?}")));
         }
         if header.kid.as_ref().is_some_and(|named| named != kid) {
             return Err(invalid_grant("kid is not the app's key"));
         }
-        let key = key.map_err(|_| invalid_grant("the app's public key is unusable"))?;
         let mut validation = Validation::new(algorithm);
         // The times, audience and subject follow the platform's rules below.
         validation.validate_exp = false;

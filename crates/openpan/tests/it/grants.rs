@@ -404,25 +404,30 @@ async fn device_poll(app: &TestApp, client_id: &str, device_code: &str) -> reqwe
     .await
 }
 
-/// Signs in on the device page opened from `verification_uri_complete`; answers the consent
-/// page.
-async fn device_sign_in(browser: &mut Browser, started: &Value) -> String {
+/// Opens the device page from `verification_uri_complete` and signs in there as `login`;
+/// answers what the page shows next.
+async fn device_sign_in_as(browser: &mut Browser, started: &Value, login: &str) -> reqwest::Response {
     let page = browser
         .get(started["verification_uri_complete"].as_str().unwrap())
         .await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Sign in"));
-    let consent = browser
+    browser
         .post(
             started["verification_uri"].as_str().unwrap(),
             &[
                 ("action", "login"),
                 ("user_code", started["user_code"].as_str().unwrap()),
-                ("login", "admin@acme.test"),
+                ("login", login),
                 ("password", "correct horse"),
             ],
         )
-        .await;
+        .await
+}
+
+/// Signs the tenant's administrator in on the device page; answers the consent page.
+async fn device_sign_in(browser: &mut Browser, started: &Value) -> String {
+    let consent = device_sign_in_as(browser, started, "admin@acme.test").await;
     assert_eq!(consent.status(), 200);
     consent.text().await.unwrap()
 }
@@ -551,21 +556,7 @@ async fn a_person_of_another_enterprise_cannot_approve_a_device() {
     let client_id = cli_app(&app).await;
     app.other_tenant("Globex", "admin@globex.test").await;
     let started = device_start(&app, &client_id, "files.read").await;
-    let mut browser = Browser::new();
-    browser
-        .get(started["verification_uri_complete"].as_str().unwrap())
-        .await;
-    let page = browser
-        .post(
-            started["verification_uri"].as_str().unwrap(),
-            &[
-                ("action", "login"),
-                ("user_code", started["user_code"].as_str().unwrap()),
-                ("login", "admin@globex.test"),
-                ("password", "correct horse"),
-            ],
-        )
-        .await;
+    let page = device_sign_in_as(&mut Browser::new(), &started, "admin@globex.test").await;
     assert_eq!(page.status(), 400);
     assert!(page.text().await.unwrap().contains("another enterprise"));
     let device_code = started["device_code"].as_str().unwrap();
