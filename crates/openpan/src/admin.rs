@@ -199,6 +199,8 @@ pub async fn renew(core: &Core, enterprise_id: i64, until: &str) -> anyhow::Resu
 pub struct Bootstrapped {
     pub enterprise: serde_json::Value,
     pub app: serde_json::Value,
+    /// The public app `openpan login` signs people in through.
+    pub cli_app: serde_json::Value,
 }
 
 /// On an empty database: one enterprise with its admin and one app. `None` when the database
@@ -239,8 +241,21 @@ pub async fn bootstrap(core: &Core) -> anyhow::Result<Option<Bootstrapped>> {
         },
     )
     .await?;
+    let cli_app = create_app(
+        core,
+        CreateApp {
+            enterprise_id: EnterpriseId(enterprise_id.0),
+            name: "openpan CLI".to_owned(),
+            callback_url: None,
+            client_type: openpan_core::model::ClientType::Public,
+            redirect_uris: Vec::new(),
+            allowed_scopes: None,
+        },
+    )
+    .await?;
     Ok(Some(Bootstrapped {
         enterprise: enterprise_json,
         app,
+        cli_app,
     }))
 }

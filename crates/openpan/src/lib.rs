@@ -1,10 +1,11 @@
-//! The openpan binary's library half: configuration, wiring, the admin CLI's commands and
-//! first-start bootstrap. Integration tests use it to run the real server in-process.
+//! The openpan binary's library half: configuration, wiring, the admin CLI's commands,
+//! first-start bootstrap and the people's client commands. Integration tests use it to run the real server in-process.
 //!
 //! This is the only crate that names concrete implementations (database, rate limiter).
 
 pub mod admin;
 pub mod app;
+pub mod client;
 pub mod config;
 pub mod convert;
 pub mod sms;

@@ -7,9 +7,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use openpan::admin;
 use openpan::app::{Server, wire};
 use openpan::config::Config;
+use openpan::{admin, client};
 use openpan_core::clock::SystemClock;
 use openpan_core::ids::EnterpriseId;
 
@@ -50,6 +50,67 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Sign in to a server with a code shown here and entered in a browser (device flow).
+    Login {
+        /// The server's URL, e.g. https://drive.example.com.
+        #[arg(long, env = "OPENPAN_SERVER")]
+        server: String,
+        /// The client id of the enterprise's CLI app (first start prints it).
+        #[arg(long, env = "OPENPAN_CLIENT_ID")]
+        client_id: String,
+        /// Space-separated scopes (default: all of the person's access).
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Sign out: end the saved tokens at the server and forget them.
+    Logout,
+    /// Show who is signed in.
+    Whoami {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a folder of the personal space (`/` is its root).
+    Ls {
+        #[arg(default_value = "/")]
+        path: String,
+        /// One JSON object per item.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Upload a file into a folder; run it again to resume an interrupted upload.
+    Upload {
+        local: PathBuf,
+        #[arg(default_value = "/")]
+        folder: String,
+        /// On a name clash, make a new version instead of failing.
+        #[arg(long)]
+        overwrite: bool,
+        /// Part size in MiB (1-256; default 8).
+        #[arg(long)]
+        part_size: Option<u64>,
+    },
+    /// Download a file; run it again to resume an interrupted download.
+    Download {
+        remote: String,
+        /// A file name or an existing directory (default: the file's name here).
+        local: Option<PathBuf>,
+    },
+    /// Make a share link to a file or folder and print it.
+    Share {
+        remote: String,
+        /// Only people of the enterprise may open it.
+        #[arg(long)]
+        company: bool,
+        /// Visitors must enter this (letters and digits).
+        #[arg(long)]
+        password: Option<String>,
+        /// The last day it works (YYYY-MM-DD).
+        #[arg(long)]
+        due: Option<String>,
+        /// Visitors may preview but not download.
+        #[arg(long)]
+        preview_only: bool,
     },
 }
 
@@ -436,6 +497,12 @@ fn print_first_start(public_url: &str, first: &admin::Bootstrapped) {
         "  curl -s -X POST -u '{client_id}:{client_secret}' \"{public_url}/oauth/token?grant_type=jwt_simple&assertion=$assertion\""
     );
     println!("Then: curl -H \"Authorization: Bearer <access_token>\" '{public_url}/api/v2/admin/user/all'");
+    println!("Or sign in from a terminal and use the drive:");
+    println!(
+        "  openpan login --server {public_url} --client-id {}",
+        text(&first.cli_app, "client_id")
+    );
+    println!("  openpan ls /; openpan upload FILE /; openpan download /FILE; openpan share /FILE");
 }
 
 async fn shutdown_signal() {
@@ -489,8 +556,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", Config::default_toml());
         return Ok(());
     }
+    let command = match cli.command {
+        Command::Login {
+            server,
+            client_id,
+            scope,
+        } => return client::login(&server, &client_id, scope.as_deref()).await,
+        Command::Logout => return client::logout().await,
+        Command::Whoami { json } => return client::whoami(json).await,
+        Command::Ls { path, json } => return client::ls(&path, json).await,
+        Command::Upload {
+            local,
+            folder,
+            overwrite,
+            part_size,
+        } => return client::upload(&local, &folder, overwrite, part_size).await,
+        Command::Download { remote, local } => return client::download(&remote, local.as_deref()).await,
+        Command::Share {
+            remote,
+            company,
+            password,
+            due,
+            preview_only,
+        } => {
+            let options = client::ShareOptions {
+                company_only: company,
+                password,
+                due,
+                preview_only,
+            };
+            return client::share(&remote, options).await;
+        }
+        server_side => server_side,
+    };
     let config = Config::load(cli.config.as_deref())?;
-    match cli.command {
+    match command {
         Command::Serve => serve(&config).await,
         Command::Admin { command } => {
             // What an operator changes from the host is on the audit log as the command line's.
@@ -517,5 +617,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config {
             command: ConfigCommand::PrintDefault,
         } => unreachable!("handled above"),
+        _ => unreachable!("client commands return above"),
     }
 }

@@ -1,9 +1,9 @@
 //! The event feed (`/api/v2/events`) and webhook administration (`/api/v2/admin/app/{id}/webhook`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `GET events`: events after the cursor, oldest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventPage {
     /// Each as webhooks send it: `id` (the cursor value after it), `event`, `enterprise_id`,

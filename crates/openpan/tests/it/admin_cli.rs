@@ -185,6 +185,12 @@ async fn first_start_bootstraps_and_prints_how_to_log_in() {
     };
     let client_id = field("app client_id:").expect("client_id printed");
     let client_secret = field("app client_secret:").expect("client_secret printed");
+    assert!(
+        printed.iter().any(|line| line
+            .trim()
+            .starts_with(&format!("openpan login --server {url} --client-id "))),
+        "how to sign in from a terminal: {printed:?}"
+    );
     assert!(field("administrator password:").is_some());
     let client = reqwest::Client::new();
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);

@@ -12,14 +12,14 @@ use crate::oidc::{Browser, field};
 
 /// A key pair an integrator made for its app: the private half as PKCS#8 PEM (what it signs
 /// with), the public half as PEM (what it registers).
-struct KeyPair {
-    private_pem: String,
-    public_pem: String,
+pub(crate) struct KeyPair {
+    pub(crate) private_pem: String,
+    pub(crate) public_pem: String,
     algorithm: Algorithm,
 }
 
 impl KeyPair {
-    fn rsa() -> KeyPair {
+    pub(crate) fn rsa() -> KeyPair {
         let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
         KeyPair {
             private_pem: private.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
@@ -28,7 +28,7 @@ impl KeyPair {
         }
     }
 
-    fn p256() -> KeyPair {
+    pub(crate) fn p256() -> KeyPair {
         let private = p256::SecretKey::random(&mut rand::rngs::OsRng);
         KeyPair {
             private_pem: private.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
@@ -49,7 +49,7 @@ impl KeyPair {
 }
 
 /// Registers `key` for the tenant's app through the admin API; answers its key id.
-async fn register_key(app: &TestApp, tenant: &Tenant, key: &KeyPair) -> String {
+pub(crate) async fn register_key(app: &TestApp, tenant: &Tenant, key: &KeyPair) -> String {
     let admin = app.enterprise_token(tenant).await;
     let updated = app
         .post_ok(
@@ -367,7 +367,7 @@ async fn keys_that_cannot_check_assertions_are_refused_at_registration() {
 }
 
 /// A public CLI app of the tenant's enterprise; answers its client id.
-async fn cli_app(app: &TestApp) -> String {
+pub(crate) async fn cli_app(app: &TestApp) -> String {
     let admin = app.enterprise_token(&app.tenant).await;
     let created = app
         .post_ok(
@@ -430,6 +430,25 @@ async fn device_sign_in(browser: &mut Browser, started: &Value) -> String {
     let consent = device_sign_in_as(browser, started, "admin@acme.test").await;
     assert_eq!(consent.status(), 200);
     consent.text().await.unwrap()
+}
+
+/// The tenant's administrator enters the device's code (`started` holds `user_code`,
+/// `verification_uri` and `verification_uri_complete`) and allows it.
+pub(crate) async fn approve_device(started: &Value) {
+    let mut browser = Browser::new();
+    let consent = device_sign_in(&mut browser, started).await;
+    let done = browser
+        .post(
+            started["verification_uri"].as_str().unwrap(),
+            &[
+                ("action", "approve"),
+                ("user_code", started["user_code"].as_str().unwrap()),
+                ("form_token", &field(&consent, "form_token")),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("Device connected"));
 }
 
 #[tokio::test]

@@ -280,18 +280,35 @@ impl TestApp {
         body
     }
 
+    /// The SDK as the tenant's app, reading the test clock.
+    pub fn sdk_builder(&self, tenant: &Tenant) -> openpan_sdk::ClientBuilder {
+        let clock = self.clock.clone();
+        openpan_sdk::Client::builder(&self.url, &tenant.client_id)
+            .client_secret(&tenant.client_secret)
+            .clock(Arc::new(move || clock.now()))
+    }
+
+    pub fn sdk(&self, tenant: &Tenant) -> openpan_sdk::Client {
+        self.sdk_builder(tenant).build().expect("SDK client")
+    }
+
+    /// A `jwt_simple` token through the SDK.
+    async fn sdk_token(&self, tenant: &Tenant, subject: openpan_sdk::Subject) -> String {
+        let tokens = self
+            .sdk(tenant)
+            .token(&openpan_sdk::Grant::JwtSimple(subject))
+            .await
+            .unwrap_or_else(|err| panic!("token request failed: {err}"));
+        tokens.access_token
+    }
+
     pub async fn enterprise_token(&self, tenant: &Tenant) -> String {
-        self.token(tenant, "enterprise", tenant.enterprise_id).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.sdk_token(tenant, openpan_sdk::Subject::Enterprise(tenant.enterprise_id))
+            .await
     }
 
     pub async fn user_token(&self, tenant: &Tenant, user_id: i64) -> String {
-        self.token(tenant, "user", user_id).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.sdk_token(tenant, openpan_sdk::Subject::User(user_id)).await
     }
 
     /// A token for the tenant's admin acting as a user of the drive.
