@@ -22,10 +22,20 @@ use crate::AppState;
         license(name = "Proprietary")
     ),
     modifiers(&BearerAuth),
-    components(schemas(ItemType, SortBy, SortDirection)),
+    components(schemas(ItemType, SortBy, SortDirection, ReviewRole, openpan_types::ErrorBody)),
     tags(
         (name = "users", description = "The signed-in user and colleagues (user token)"),
         (name = "folders", description = "Folders of the drive (user token)"),
+        (name = "files", description = "Files, their versions and downloads (user token)"),
+        (name = "trash", description = "The trash (user token)"),
+        (name = "share links", description = "Links that open a file or folder (user token)"),
+        (name = "collaboration", description = "Folders shared with colleagues (user token)"),
+        (name = "comments", description = "Comments on files (user token)"),
+        (name = "tags", description = "Tags on items (user token)"),
+        (name = "reviews", description = "Reviews of files (user token)"),
+        (name = "departments", description = "The department tree (user token)"),
+        (name = "groups", description = "Groups of colleagues (user token)"),
+        (name = "admin", description = "The enterprise's administration (enterprise token, paths with /admin/)"),
     )
 )]
 struct ApiDoc;
@@ -60,6 +70,16 @@ pub(crate) enum SortDirection {
     Desc,
 }
 
+/// Which reviews `review/list` shows.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub(crate) enum ReviewRole {
+    All,
+    Initiated,
+    Invited,
+}
+
 /// Every operation takes the platform's bearer token.
 struct BearerAuth;
 
@@ -82,15 +102,126 @@ impl Modify for BearerAuth {
     }
 }
 
+/// `page_id` and `page_capacity`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct PageQuery {
+    /// 0-based page.
+    #[param(minimum = 0)]
+    page_id: Option<i64>,
+    /// Entries per page, 1 to 1000.
+    #[param(minimum = 1, maximum = 1000)]
+    page_capacity: Option<i64>,
+}
+
+/// A listing's page, filter and order.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct ListingQuery {
+    /// 0-based page.
+    #[param(minimum = 0)]
+    page_id: Option<i64>,
+    /// Items per page, 1 to 1000.
+    #[param(minimum = 1, maximum = 1000)]
+    page_capacity: Option<i64>,
+    /// What to list (default all).
+    #[param(rename = "type", inline)]
+    kind: Option<ItemType>,
+    /// Default date.
+    #[param(inline)]
+    sort_by: Option<SortBy>,
+    /// Default desc.
+    #[param(inline)]
+    sort_direction: Option<SortDirection>,
+}
+
 /// The whole document.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        let (_, paths) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        let (_, mut paths) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
             .nest("/api/v2", crate::api::documented())
             .split_for_parts();
+        complete(&mut paths);
         paths
     })
+}
+
+/// What every operation shares, filled in once here instead of in each annotation: the path
+/// parameters the template names (int64 ids; a share link's `unique_name` is text), the
+/// error envelope for 4XX answers, and an operation id made from the method and path (handler
+/// names repeat across modules).
+fn complete(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
+
+    for (path, item) in document.paths.paths.iter_mut() {
+        let names: Vec<&str> = path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        let methods: [(&str, &mut Option<Operation>); 3] = [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+        ];
+        for (method, operation) in methods {
+            let Some(operation) = operation else { continue };
+            let parameters = operation.parameters.get_or_insert_with(Vec::new);
+            for name in &names {
+                let declared = parameters.iter().any(|parameter| {
+                    matches!(parameter, RefOr::T(p) if p.name == *name && p.parameter_in == ParameterIn::Path)
+                });
+                if declared {
+                    continue;
+                }
+                let schema = if *name == "unique_name" {
+                    ObjectBuilder::new().schema_type(Type::String).min_length(Some(1))
+                } else {
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                };
+                parameters.insert(
+                    0,
+                    RefOr::T(
+                        ParameterBuilder::new()
+                            .name(*name)
+                            .parameter_in(ParameterIn::Path)
+                            .required(Required::True)
+                            .schema(Some(schema))
+                            .build(),
+                    ),
+                );
+            }
+            operation
+                .responses
+                .responses
+                .entry("4XX".to_owned())
+                .or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description("The platform's error envelope")
+                            .content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                });
+            let id: String = path
+                .trim_start_matches("/api/v2/")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            operation.operation_id = Some(format!("{method}_{}", id.trim_matches('_').replace("__", "_")));
+        }
+    }
 }
 
 /// `/docs` (the interactive page) and `/openapi.json`.

@@ -33,6 +33,7 @@ fn profile_json(info: CompanyInfo) -> wire::EnterpriseProfileJson {
 }
 
 /// `GET admin/enterprise/info`.
+#[utoipa::path(get, path = "/admin/enterprise/info", tag = "admin", responses((status = 200, body = wire::EnterpriseProfileJson)))]
 pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -86,6 +87,7 @@ pub async fn update(
 }
 
 /// `GET admin/enterprise/oauth_settings`.
+#[utoipa::path(get, path = "/admin/enterprise/oauth_settings", tag = "admin", responses((status = 200, body = wire::OAuthSettings)))]
 pub async fn oauth_settings(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -72,6 +72,7 @@ pub async fn get_user_info(
     Ok(Json(convert::user(&found)))
 }
 
+#[utoipa::path(get, path = "/admin/user/all", tag = "admin", params(crate::openapi::PageQuery, ("platform_id" = Option<i64>, Query, description = "Accepted for compatibility")), responses((status = 200, body = wire::UserPage)))]
 pub async fn list_users(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -130,6 +131,7 @@ pub async fn create(
     Ok(Json(convert::detailed_user(&created, false)))
 }
 
+#[utoipa::path(get, path = "/admin/user/{id}/info", tag = "admin", params(("last_login_flag" = Option<bool>, Query, description = "Include the last sign-in time")), responses((status = 200, body = wire::DetailedUser)))]
 pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,

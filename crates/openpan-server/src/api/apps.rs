@@ -91,6 +91,7 @@ pub async fn create(
 }
 
 /// `GET admin/app/{id}/info`.
+#[utoipa::path(get, path = "/admin/app/{id}/info", tag = "admin", responses((status = 200, body = wire::App)))]
 pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,

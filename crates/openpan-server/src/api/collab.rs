@@ -166,6 +166,7 @@ pub async fn invite_batch(
     }))
 }
 
+#[utoipa::path(get, path = "/collab/{id}/info", tag = "collaboration", responses((status = 200, body = wire::Collab)))]
 pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -236,6 +237,7 @@ pub async fn remove(
     Ok(success())
 }
 
+#[utoipa::path(get, path = "/folder/{id}/collabs", tag = "collaboration", responses((status = 200, body = wire::FolderCollabs)))]
 pub async fn folder_collabs(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -245,6 +247,7 @@ pub async fn folder_collabs(
     Ok(Json(convert::folder_collabs(&view)))
 }
 
+#[utoipa::path(get, path = "/folder/collab_folders", tag = "collaboration", params(crate::openapi::ListingQuery), responses((status = 200, body = wire::ItemPage)))]
 pub async fn collab_folders(
     State(state): State<AppState>,
     Caller(principal): Caller,

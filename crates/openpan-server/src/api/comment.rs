@@ -44,6 +44,7 @@ pub async fn delete(
 
 /// `file/{id}/comments`: the SDKs ask without paging and expect every comment, so a page
 /// holds the most a page may unless `page_capacity` says otherwise.
+#[utoipa::path(get, path = "/file/{id}/comments", tag = "comments", params(crate::openapi::PageQuery), responses((status = 200, body = wire::CommentPage)))]
 pub async fn file_comments(
     State(state): State<AppState>,
     Caller(principal): Caller,

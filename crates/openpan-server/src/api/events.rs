@@ -213,6 +213,7 @@ fn attempt_of(attempt: WebhookAttempt) -> wire::WebhookAttempt {
 }
 
 /// `GET admin/app/{id}/webhook`.
+#[utoipa::path(get, path = "/admin/app/{id}/webhook", tag = "admin", responses((status = 200, body = wire::Webhook)))]
 pub async fn webhook(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -257,6 +258,7 @@ pub async fn update_webhook(
 }
 
 /// `GET admin/app/{id}/webhook/deliveries[?page_id&page_capacity]`.
+#[utoipa::path(get, path = "/admin/app/{id}/webhook/deliveries", tag = "admin", params(crate::openapi::PageQuery), responses((status = 200, body = wire::WebhookAttemptPage)))]
 pub async fn deliveries(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -19,6 +19,7 @@ use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64
 
 const FILE: ItemKind = ItemKind::File;
 
+#[utoipa::path(get, path = "/file/{id}/info", tag = "files", responses((status = 200, body = wire::File)))]
 pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -28,6 +29,7 @@ pub async fn info(
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
+#[utoipa::path(get, path = "/file/{id}/trash", tag = "files", responses((status = 200, body = wire::File)))]
 pub async fn trash_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -233,6 +235,7 @@ pub async fn new_version(
 }
 
 /// `file/{id}/download` (and `download_v2`).
+#[utoipa::path(get, path = "/file/{id}/download", tag = "files", params(("version" = Option<i64>, Query, minimum = 0, description = "A version id; 0 or absent for the current one"), ("valid_period" = Option<i64>, Query, minimum = 1, maximum = 86400, description = "Seconds the URL works (default 3600)")), responses((status = 200, body = wire::DownloadUrl)))]
 pub async fn download(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -250,6 +253,7 @@ pub async fn download(
     }))
 }
 
+#[utoipa::path(get, path = "/file/{id}/versions", tag = "files", responses((status = 200, body = wire::FileVersions)))]
 pub async fn versions(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -270,6 +274,7 @@ fn version_path(Path((id, version_id)): Path<(String, String)>) -> Result<(ItemI
     Ok((ItemId(parse_i64("id", &id)?), parse_i64("version_id", &version_id)?))
 }
 
+#[utoipa::path(get, path = "/file/{id}/version/{version_id}/info", tag = "files", responses((status = 200, body = wire::FileVersion)))]
 pub async fn version_info(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -258,6 +258,7 @@ pub async fn children(
 }
 
 /// `folder/department_folders`: the top of a department's space.
+#[utoipa::path(get, path = "/folder/department_folders", tag = "folders", params(crate::openapi::ListingQuery, ("department_id" = i64, Query, minimum = 1, description = "The department")), responses((status = 200, body = wire::ItemPage)))]
 pub async fn department_folders(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -271,6 +272,7 @@ pub async fn department_folders(
     children_page(&state, &principal, folder, &params).await
 }
 
+#[utoipa::path(get, path = "/folder/personal_items", tag = "folders", params(crate::openapi::ListingQuery), responses((status = 200, body = wire::ItemPage)))]
 pub async fn personal_items(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -57,6 +57,7 @@ pub async fn create_department(
     Ok(Json(convert::detailed_department(&view)))
 }
 
+#[utoipa::path(get, path = "/department/{id}/info", tag = "departments", responses((status = 200, body = wire::DetailedDepartment)))]
 pub async fn department_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -156,6 +157,7 @@ pub async fn remove_department_user(
     Ok(success())
 }
 
+#[utoipa::path(get, path = "/department/{id}/children", tag = "departments", params(("permission_filter" = Option<bool>, Query, description = "Only departments the caller may see into")), responses((status = 200, body = wire::DepartmentChildren)))]
 pub async fn department_children(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -168,6 +170,7 @@ pub async fn department_children(
     Ok(Json(convert::department_children(&listing)))
 }
 
+#[utoipa::path(get, path = "/department/{id}/users", tag = "departments", params(crate::openapi::PageQuery, ("query_words" = Option<String>, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "Part of a name, email or phone")), responses((status = 200, body = wire::ListedUserPage)))]
 pub async fn department_users(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -218,6 +221,7 @@ pub async fn create_group(
     Ok(Json(convert::group(&group, &users)))
 }
 
+#[utoipa::path(get, path = "/group/{id}/info", tag = "groups", responses((status = 200, body = wire::Group)))]
 pub async fn group_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -268,6 +272,7 @@ pub async fn remove_group_user(
     Ok(success())
 }
 
+#[utoipa::path(get, path = "/group/list", tag = "groups", params(crate::openapi::PageQuery, ("query_words" = Option<String>, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "Part of the name")), responses((status = 200, body = wire::GroupPage)))]
 pub async fn list_groups(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -291,6 +296,7 @@ pub async fn list_groups(
     }))
 }
 
+#[utoipa::path(get, path = "/group/{id}/users", tag = "groups", params(crate::openapi::PageQuery, ("query_words" = Option<String>, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "Part of a name, email or phone")), responses((status = 200, body = wire::ListedUserPage)))]
 pub async fn group_users(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -68,6 +68,7 @@ pub async fn edit(
     Ok(Json(convert::review(&view)))
 }
 
+#[utoipa::path(get, path = "/review/info/{id}", tag = "reviews", responses((status = 200, body = wire::Review)))]
 pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -79,6 +80,7 @@ pub async fn info(
 
 /// `review/list`: `type` is `all` (default), `initiated` (started by the caller) or
 /// `invited` (put before them).
+#[utoipa::path(get, path = "/review/list", tag = "reviews", params(crate::openapi::PageQuery, ("type" = Option<crate::openapi::ReviewRole>, Query, description = "all (default), initiated or invited")), responses((status = 200, body = wire::ReviewPage)))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -119,6 +121,7 @@ pub async fn delete(
     Ok(success())
 }
 
+#[utoipa::path(get, path = "/review/comment_list/{id}", tag = "reviews", params(crate::openapi::PageQuery), responses((status = 200, body = wire::ReviewCommentPage)))]
 pub async fn comment_list(
     State(state): State<AppState>,
     Caller(principal): Caller,

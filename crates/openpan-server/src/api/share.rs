@@ -58,6 +58,7 @@ pub async fn create(
     Ok(Json(convert::share_link(&view, &state.public_url)))
 }
 
+#[utoipa::path(get, path = "/share_link/{unique_name}/info", tag = "share links", params(("password" = Option<String>, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "The link's password, when it has one")), responses((status = 200, body = wire::ShareLink)))]
 pub async fn info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -119,6 +120,7 @@ async fn item_links(
     }))
 }
 
+#[utoipa::path(get, path = "/file/{id}/share_links", tag = "share links", params(crate::openapi::PageQuery, ("owner_id" = Option<i64>, Query, description = "Only links this user made")), responses((status = 200, body = wire::ShareLinkPage)))]
 pub async fn file_links(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -128,6 +130,7 @@ pub async fn file_links(
     item_links(&state, &principal, id, ItemKind::File, &params).await
 }
 
+#[utoipa::path(get, path = "/folder/{id}/share_links", tag = "share links", params(crate::openapi::PageQuery, ("owner_id" = Option<i64>, Query, description = "Only links this user made")), responses((status = 200, body = wire::ShareLinkPage)))]
 pub async fn folder_links(
     State(state): State<AppState>,
     Caller(principal): Caller,

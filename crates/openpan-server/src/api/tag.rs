@@ -99,10 +99,12 @@ pub async fn item_remove_tags(
     Ok(Json(convert::tagged_items(&tagged)))
 }
 
+#[utoipa::path(get, path = "/tag/list", tag = "tags", responses((status = 200, body = wire::TagList)))]
 pub async fn list(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::TagList>> {
     Ok(Json(convert::tag_list(&state.core.recent_tags(&principal).await?)))
 }
 
+#[utoipa::path(get, path = "/tag/common_list", tag = "tags", responses((status = 200, body = wire::TagList)))]
 pub async fn common_list(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::TagList>> {
     Ok(Json(convert::tag_list(&state.core.common_tags(&principal).await?)))
 }

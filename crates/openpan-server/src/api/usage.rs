@@ -16,6 +16,7 @@ use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, PathId, id_list, lenient_i64, typed_id};
 
+#[utoipa::path(get, path = "/file/recent_items", tag = "files", params(("limit" = i64, Query, minimum = 0, maximum = 1000, description = "How many")), responses((status = 200, body = wire::ItemPage)))]
 pub async fn recent_items(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -37,6 +38,7 @@ pub async fn mark_as_used(
     Ok(success())
 }
 
+#[utoipa::path(get, path = "/frequent/list", tag = "files", params(crate::openapi::PageQuery), responses((status = 200, body = wire::FrequentPage)))]
 pub async fn frequent_list(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -55,6 +55,7 @@ pub async fn update(
     Ok(Json(convert::user(&updated)))
 }
 
+#[utoipa::path(get, path = "/user/search", tag = "users", params(crate::openapi::PageQuery, ("query_words" = Option<String>, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "Part of a name, email or phone")), responses((status = 200, body = wire::ListedUserPage)))]
 pub async fn search(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -77,6 +78,7 @@ pub async fn search(
     }))
 }
 
+#[utoipa::path(get, path = "/user/space_usage", tag = "users", responses((status = 200, body = wire::SpaceUsage)))]
 pub async fn space_usage(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::SpaceUsage>> {
     let me = state.core.fresh_self(&principal).await?;
     Ok(Json(wire::SpaceUsage {

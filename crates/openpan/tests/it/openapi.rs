@@ -40,14 +40,29 @@ async fn schemathesis_finds_no_server_errors_and_no_answers_outside_the_document
     app.upload(&token, folder, "a.txt", b"hello").await;
     let report = tempfile::tempdir().unwrap();
     let ndjson = report.path().join("events.ndjson");
+    // A version id that names no version of the file is a bad `version`/`version_id` field
+    // (400 `request_data_invalid`, the platform has no code of its own for it), which a
+    // schema cannot tell from a good one.
+    let config = report.path().join("schemathesis.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[operations]]
+include-path-regex = "/file/\\{id\\}/(download|version/\\{version_id\\}/info)$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404"]
+"#,
+    )
+    .unwrap();
     let mut command = std::process::Command::new("python3");
     command
-        .args(["-m", "schemathesis.cli", "run"])
+        .args(["-m", "schemathesis.cli", "--config-file"])
+        .arg(&config)
+        .arg("run")
         .arg(format!("{}/openapi.json", app.url))
         // Every check but one: the platform accepts what the official SDKs send outside the
         // document (`page_id=null`, repeated parameters, numbers as strings) on purpose.
         .args(["--checks", "all", "--exclude-checks", "negative_data_rejection"])
-        .args(["--max-examples", "500", "--seed", "20261124"])
+        .args(["--max-examples", "60", "--seed", "20261124"])
         .args(["--workers", "2", "--report", "ndjson", "--report-ndjson-path"])
         .arg(&ndjson)
         .arg("--header")
