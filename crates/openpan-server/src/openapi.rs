@@ -144,6 +144,12 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
         let (_, mut paths) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
             .nest("/api/v2", crate::api::documented())
             .split_for_parts();
+        for (twin, first, _) in crate::api::twins() {
+            let first = format!("/api/v2{first}");
+            let copy = paths.paths.paths.get(&first).cloned();
+            let copy = copy.unwrap_or_else(|| panic!("the twin {twin} copies {first}, which is not documented"));
+            paths.paths.paths.insert(format!("/api/v2{twin}"), copy);
+        }
         complete(&mut paths);
         paths
     })

@@ -75,8 +75,39 @@ pub(crate) fn documented() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(events::deliveries))
 }
 
+/// Second paths of documented operations (the enterprise token's `/admin/` spelling, the
+/// platform document's `_v2` names): each served by the same handler as its first path and
+/// described by a copy of that path's operation, so one table keeps both in step.
+pub(crate) fn twins() -> Vec<(&'static str, &'static str, axum::routing::MethodRouter<AppState>)> {
+    vec![
+        (
+            "/admin/department/{id}/info",
+            "/department/{id}/info",
+            get(org::department_info),
+        ),
+        (
+            "/admin/department/{id}/children",
+            "/department/{id}/children",
+            get(org::department_children),
+        ),
+        (
+            "/admin/department/{id}/users",
+            "/department/{id}/users",
+            get(org::department_users),
+        ),
+        ("/admin/group/list", "/group/list", get(org::list_groups)),
+        ("/admin/group/{id}/info", "/group/{id}/info", get(org::group_info)),
+        ("/admin/group/{id}/users", "/group/{id}/users", get(org::group_users)),
+        ("/file/{id}/info_v2", "/file/{id}/info", get(file::info)),
+        ("/file/{id}/download_v2", "/file/{id}/download", get(file::download)),
+    ]
+}
+
 pub fn routes(state: AppState) -> Router<AppState> {
     let (documented, _) = documented().split_for_parts();
+    let documented = twins()
+        .into_iter()
+        .fold(documented, |router, (twin, _, handler)| router.route(twin, handler));
     Router::new()
         .merge(documented)
         .merge(idempotent_routes(state))
@@ -105,17 +136,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/admin/department/{id}/add_user", post(org::add_department_user))
         .route("/admin/department/{id}/remove_user", post(org::remove_department_user))
-        .route("/admin/department/{id}/info", get(org::department_info))
-        .route("/admin/department/{id}/children", get(org::department_children))
-        .route("/admin/department/{id}/users", get(org::department_users))
         .route("/admin/group/create", post(org::create_group))
-        .route("/admin/group/list", get(org::list_groups))
         .route("/admin/group/{id}/update", post(org::update_group))
         .route("/admin/group/{id}/delete", post(org::delete_group))
         .route("/admin/group/{id}/add_user", post(org::add_group_user))
         .route("/admin/group/{id}/remove_user", post(org::remove_group_user))
-        .route("/admin/group/{id}/info", get(org::group_info))
-        .route("/admin/group/{id}/users", get(org::group_users))
         .route("/admin/platform/{id}/mapping_user", get(platform::mapping_user))
         .route(
             "/admin/platform/{id}/mapping_department",
@@ -228,13 +253,11 @@ fn file_routes() -> Router<AppState> {
         .route("/file/restore_batch_from_trash", post(items::restore_batch::<false>))
         .route("/file/restore_from_trash", post(items::restore_batch::<false>))
         .route("/file/move_batch", post(items::move_batch::<false>))
-        .route("/file/{id}/info_v2", get(file::info))
         .route("/file/{id}/update", post(file::update))
         .route("/file/{id}/move", post(file::move_to))
         .route("/file/{id}/delete", post(file::delete))
         .route("/file/{id}/restore_from_trash", post(file::restore))
         .route("/file/{id}/delete_from_trash", post(file::purge))
-        .route("/file/{id}/download_v2", get(file::download))
         .route("/file/{id}/version/{version_id}/promote", post(file::promote_version))
         .route("/file/{id}/version/{version_id}/delete", post(file::delete_version))
 }
