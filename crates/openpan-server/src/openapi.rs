@@ -115,26 +115,37 @@ pub(crate) struct PageQuery {
     page_capacity: Option<i64>,
 }
 
-/// A listing's page, filter and order.
+/// What a listing shows.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
-pub(crate) struct ListingQuery {
-    /// 0-based page.
-    #[param(minimum = 0)]
-    page_id: Option<i64>,
-    /// Items per page, 1 to 1000.
-    #[param(minimum = 1, maximum = 1000)]
-    page_capacity: Option<i64>,
+pub(crate) struct KindQuery {
     /// What to list (default all).
     #[param(rename = "type", inline)]
     kind: Option<ItemType>,
+}
+
+/// A listing's order.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct SortQuery {
     /// Default date.
     #[param(inline)]
     sort_by: Option<SortBy>,
     /// Default desc.
     #[param(inline)]
     sort_direction: Option<SortDirection>,
+}
+
+/// A folder listing's keyset position.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct MarkerQuery {
+    /// The previous page's `next_marker`: the page after it, fetched by key (with the same
+    /// `sort_by` and `sort_direction`).
+    marker: Option<String>,
 }
 
 /// The whole document.
@@ -148,6 +159,13 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             let first = format!("/api/v2{first}");
             let copy = paths.paths.paths.get(&first).cloned();
             let copy = copy.unwrap_or_else(|| panic!("the twin {twin} copies {first}, which is not documented"));
+            let mut copy = copy;
+            // `/admin/` paths take enterprise tokens: they belong with the administration.
+            if twin.starts_with("/admin/") {
+                for operation in [&mut copy.get, &mut copy.post].into_iter().flatten() {
+                    operation.tags = Some(vec!["admin".to_owned()]);
+                }
+            }
             paths.paths.paths.insert(format!("/api/v2{twin}"), copy);
         }
         complete(&mut paths);

@@ -49,6 +49,39 @@ pub fn saved_path() -> anyhow::Result<PathBuf> {
     Ok(base.join("openpan").join("client.json"))
 }
 
+/// Holds the client file's lock (a file beside it) until dropped, so commands running at once
+/// change the file one at a time.
+struct SavedLock(std::fs::File);
+
+impl Drop for SavedLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+fn lock_saved() -> anyhow::Result<SavedLock> {
+    let path = saved_path()?.with_extension("lock");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(SavedLock(file))
+}
+
+/// Loads, changes and stores the client file under its lock.
+fn update_saved(change: impl FnOnce(&mut Saved)) -> anyhow::Result<()> {
+    let _lock = lock_saved()?;
+    let mut saved = load()?;
+    change(&mut saved);
+    store(&saved)
+}
+
 fn load() -> anyhow::Result<Saved> {
     let path = saved_path()?;
     let text = std::fs::read_to_string(&path)
@@ -72,6 +105,9 @@ fn store(saved: &Saved) -> anyhow::Result<()> {
         let mut file = options
             .open(&staging)
             .with_context(|| format!("cannot write {}", staging.display()))?;
+        // A staging file left by a crash keeps its old mode; set it again.
+        #[cfg(unix)]
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
         std::io::Write::write_all(&mut file, serde_json::to_string_pretty(saved)?.as_bytes())?;
         file.sync_all()?;
     }
@@ -79,30 +115,36 @@ fn store(saved: &Saved) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn client_for(server: &str, client_id: &str) -> anyhow::Result<Client> {
-    Ok(Client::builder(server, client_id)
-        .user_agent(&format!("openpan-cli/{}", env!("CARGO_PKG_VERSION")))
-        .build()?)
+fn client_builder(server: &str, client_id: &str) -> openpan_sdk::ClientBuilder {
+    Client::builder(server, client_id).user_agent(&format!("openpan-cli/{}", env!("CARGO_PKG_VERSION")))
 }
 
 /// The signed-in client; tokens it renews are saved at once (refresh tokens are single-use).
+/// Tokens about to lapse are renewed first, under the file's lock and from the file's newest
+/// pair, so two commands started together do not both spend one refresh token (the server
+/// would end the sign-in).
 async fn signed_in() -> anyhow::Result<(Client, Saved)> {
     let saved = load()?;
-    let kept = std::sync::Mutex::new(saved.clone());
-    let client = Client::builder(&saved.server, &saved.client_id)
-        .user_agent(&format!("openpan-cli/{}", env!("CARGO_PKG_VERSION")))
-        .on_tokens(Arc::new(move |tokens: &Tokens| {
-            let mut kept = kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            // Uploads recorded since start live in the file; keep them.
-            if let Ok(current) = load() {
-                kept.uploads = current.uploads;
-            }
-            kept.tokens = tokens.clone();
-            if let Err(err) = store(&kept) {
+    let client = client_builder(&saved.server, &saved.client_id)
+        .on_tokens(Arc::new(|tokens: &Tokens| {
+            if let Err(err) = update_saved(|saved| saved.tokens = tokens.clone()) {
                 eprintln!("warning: renewed tokens not saved: {err:#}");
             }
         }))
         .build()?;
+    let lock = lock_saved()?;
+    let mut saved = load()?;
+    let now = openpan_core::clock::Clock::now(&openpan_core::clock::SystemClock);
+    if saved.tokens.expires_at - 120 <= now
+        && let Some(refresh) = saved.tokens.refresh_token.clone()
+    {
+        saved.tokens = client
+            .token(&openpan_sdk::Grant::RefreshToken(refresh))
+            .await
+            .context("the sign-in has ended; run `openpan login` again")?;
+        store(&saved)?;
+    }
+    drop(lock);
     client.set_tokens(saved.tokens.clone()).await;
     Ok((client, saved))
 }
@@ -110,7 +152,7 @@ async fn signed_in() -> anyhow::Result<(Client, Saved)> {
 /// `openpan login`: RFC 8628 device authorization, so no password passes through the terminal.
 pub async fn login(server: &str, client_id: &str, scope: Option<&str>) -> anyhow::Result<()> {
     let server = server.trim_end_matches('/');
-    let client = client_for(server, client_id)?;
+    let client = client_builder(server, client_id).build()?;
     let device = client
         .start_device_authorization(scope)
         .await
@@ -210,9 +252,7 @@ fn modified_secs(meta: &std::fs::Metadata) -> i64 {
 }
 
 fn forget_upload(pending: &PendingUpload) -> anyhow::Result<()> {
-    let mut saved = load()?;
-    saved.uploads.retain(|upload| upload != pending);
-    store(&saved)
+    update_saved(|saved| saved.uploads.retain(|upload| upload != pending))
 }
 
 /// `openpan upload LOCAL [FOLDER]`: a resumable upload; run the same command again after an
@@ -250,11 +290,13 @@ pub async fn upload(local: &Path, folder: &str, overwrite: bool, part_mib: Optio
                 );
                 Some((session, pending.clone()))
             }
-            // Expired or finished elsewhere: start over.
-            Err(_) => {
+            // Expired or finished elsewhere: start over. Other failures (the network) end this
+            // run with the session kept for the next.
+            Err(err) if matches!(err.status(), Some(404 | 410)) => {
                 forget_upload(pending)?;
                 None
             }
+            Err(err) => return Err(err.into()),
         },
         None => None,
     };
@@ -278,9 +320,7 @@ pub async fn upload(local: &Path, folder: &str, overwrite: bool, part_mib: Optio
                 name: name.clone(),
                 upload_url: session.upload_url.clone(),
             };
-            let mut saved = load()?;
-            saved.uploads.push(pending.clone());
-            store(&saved)?;
+            update_saved(|saved| saved.uploads.push(pending.clone()))?;
             (session, pending)
         }
     };

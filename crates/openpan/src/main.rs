@@ -87,7 +87,7 @@ enum Command {
         #[arg(long)]
         overwrite: bool,
         /// Part size in MiB (1-256; default 8).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
         part_size: Option<u64>,
     },
     /// Download a file; run it again to resume an interrupted download.
@@ -102,8 +102,9 @@ enum Command {
         /// Only people of the enterprise may open it.
         #[arg(long)]
         company: bool,
-        /// Visitors must enter this (letters and digits).
-        #[arg(long)]
+        /// Visitors must enter this (letters and digits); the variable keeps it out of the
+        /// process list and shell history.
+        #[arg(long, env = "OPENPAN_SHARE_PASSWORD", hide_env_values = true)]
         password: Option<String>,
         /// The last day it works (YYYY-MM-DD).
         #[arg(long)]

@@ -71,8 +71,9 @@ impl JwtKey {
     }
 }
 
-/// A way to get tokens from `POST /oauth/token`.
-#[derive(Debug, Clone)]
+/// A way to get tokens from `POST /oauth/token`. `Debug` names the grant only (its fields are
+/// passwords, codes and tokens).
+#[derive(Clone)]
 pub enum Grant {
     /// The app acts as its enterprise (`scope` narrows `admin`).
     ClientCredentials {
@@ -119,6 +120,22 @@ pub enum Grant {
     RefreshToken(String),
     /// A device code a person approved ([`crate::Client::wait_for_device`] polls with it).
     DeviceCode(String),
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Grant::ClientCredentials { .. } => "ClientCredentials",
+            Grant::JwtSimple(_) => "JwtSimple",
+            Grant::Jwt { .. } => "Jwt",
+            Grant::JwtBearer { .. } => "JwtBearer",
+            Grant::Password { .. } => "Password",
+            Grant::AuthorizationCode { .. } => "AuthorizationCode",
+            Grant::RefreshToken(_) => "RefreshToken",
+            Grant::DeviceCode(_) => "DeviceCode",
+        };
+        f.write_str(name)
+    }
 }
 
 impl Grant {
@@ -225,8 +242,9 @@ pub(crate) fn random_token(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Tokens the client holds; serialisable so a CLI can keep them between runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Tokens the client holds; serialisable so a CLI can keep them between runs. `Debug` shows
+/// no token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
     /// The bearer token.
     pub access_token: String,
@@ -238,6 +256,16 @@ pub struct Tokens {
     pub scope: String,
     /// The OpenID Connect ID token, when `openid` was asked for.
     pub id_token: Option<String>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "…"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Tokens {
@@ -277,8 +305,8 @@ impl Default for Pkce {
 }
 
 /// `POST /oauth/device_authorization`'s answer: show `user_code` and `verification_uri`, then
-/// [`crate::Client::wait_for_device`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// [`crate::Client::wait_for_device`]. `Debug` leaves the device code out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceAuthorization {
     /// What the client polls with; never shown.
     pub device_code: String,
@@ -294,6 +322,17 @@ pub struct DeviceAuthorization {
     /// Seconds between polls.
     #[serde(default = "default_interval")]
     pub interval: i64,
+}
+
+impl std::fmt::Debug for DeviceAuthorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceAuthorization")
+            .field("user_code", &self.user_code)
+            .field("verification_uri", &self.verification_uri)
+            .field("expires_in", &self.expires_in)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
+    }
 }
 
 fn default_interval() -> i64 {

@@ -71,7 +71,13 @@ impl ClientBuilder {
 
     /// The client.
     pub fn build(self) -> Result<Client> {
-        let http = reqwest::Client::builder().user_agent(self.user_agent).build()?;
+        // No overall timeout (a download may take hours), but a dead connection must not hang
+        // a call, least of all a renewal that every other call waits for.
+        let http = reqwest::Client::builder()
+            .user_agent(self.user_agent)
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(120))
+            .build()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -86,6 +92,22 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// How long a `429` asks the client to wait: `Retry-After` (when one request's worth of budget is
+/// back), else `X-Rate-Limit-Reset` (when all of it is), at least a second.
+pub(crate) fn rate_limit_wait(response: &reqwest::Response) -> Duration {
+    let seconds = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+    };
+    let secs = seconds("retry-after")
+        .or_else(|| seconds("x-rate-limit-reset"))
+        .unwrap_or(1);
+    Duration::from_secs(secs.max(1))
 }
 
 // The SDK runs in integrators' programs, outside openpan's clock port.
@@ -224,7 +246,7 @@ impl Client {
     }
 
     /// The `/oauth/authorize` URL to send a person to, for the code flow with PKCE.
-    pub fn authorize_url(&self, redirect_uri: &str, scope: &str, state: &str, pkce: &Pkce) -> String {
+    pub fn authorize_url(&self, redirect_uri: &str, scope: &str, state: &str, pkce: &Pkce) -> Result<String> {
         let query = [
             ("response_type", "code"),
             ("client_id", self.inner.client_id.as_str()),
@@ -234,9 +256,10 @@ impl Client {
             ("code_challenge", pkce.challenge.as_str()),
             ("code_challenge_method", "S256"),
         ];
-        let mut url = reqwest::Url::parse(&self.url("/oauth/authorize")).expect("the base URL is a URL");
+        let mut url = reqwest::Url::parse(&self.url("/oauth/authorize"))
+            .map_err(|err| Error::Protocol(format!("the base URL is not a URL: {err}")))?;
         url.query_pairs_mut().extend_pairs(query);
-        url.to_string()
+        Ok(url.to_string())
     }
 
     /// Starts RFC 8628 device authorization: show the answer's code and page to a person.
@@ -335,14 +358,7 @@ impl Client {
                 }
                 429 if waits < self.inner.rate_limit_retries => {
                     waits += 1;
-                    let reset = response
-                        .headers()
-                        .get("x-rate-limit-reset")
-                        .and_then(|value| value.to_str().ok())
-                        .and_then(|value| value.trim().parse::<u64>().ok())
-                        .unwrap_or(1);
-                    let wait = Duration::from_secs(reset.max(1)).min(self.inner.max_rate_limit_wait);
-                    tokio::time::sleep(wait).await;
+                    tokio::time::sleep(rate_limit_wait(&response).min(self.inner.max_rate_limit_wait)).await;
                 }
                 _ => return Err(Error::from_api(response).await),
             }

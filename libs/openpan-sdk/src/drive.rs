@@ -186,12 +186,9 @@ impl Client {
                     break;
                 }
             }
-            current = found.ok_or_else(|| Error::Api {
-                status: 404,
-                code: "item_not_found".to_owned(),
-                message: format!("nothing named {segment} in {}", folder.name),
-                field: None,
-                request_id: String::new(),
+            current = found.ok_or_else(|| Error::NotFound {
+                name: segment.to_owned(),
+                folder: folder.name.clone(),
             })?;
         }
         Ok(current)

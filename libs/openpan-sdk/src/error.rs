@@ -39,6 +39,14 @@ pub enum Error {
         /// Human detail.
         message: String,
     },
+    /// Nothing is at this path of the personal space ([`crate::Client::resolve`]).
+    #[error("nothing named {name} in {folder}")]
+    NotFound {
+        /// The missing name.
+        name: String,
+        /// The folder looked in.
+        folder: String,
+    },
     /// The client has no token and no way to get one: call [`crate::Client::sign_in`] first.
     #[error("not signed in")]
     NotSignedIn,
@@ -99,12 +107,12 @@ impl Error {
         let text = response.text().await.unwrap_or_default();
         match serde_json::from_str::<ErrorBody>(&text) {
             Ok(body) => {
-                let first = body.errors.into_iter().next();
+                let (code, message, field) = first_error(body.errors);
                 Error::Api {
                     status,
-                    code: first.as_ref().map(|item| item.code.clone()).unwrap_or_default(),
-                    message: first.as_ref().map(|item| item.msg.clone()).unwrap_or_default(),
-                    field: first.and_then(|item| item.field),
+                    code,
+                    message,
+                    field,
                     request_id: body.request_id,
                 }
             }
@@ -124,11 +132,14 @@ impl Error {
             },
             // Rate limits on the token endpoint use the API envelope.
             Err(_) => match serde_json::from_str::<ErrorBody>(&text) {
-                Ok(body) => Error::OAuth {
-                    status,
-                    error: body.errors.first().map(|item| item.code.clone()).unwrap_or_default(),
-                    description: body.errors.first().map(|item| item.msg.clone()).unwrap_or_default(),
-                },
+                Ok(body) => {
+                    let (error, description, _) = first_error(body.errors);
+                    Error::OAuth {
+                        status,
+                        error,
+                        description,
+                    }
+                }
                 Err(_) => Error::Protocol(format!("{status} from the token endpoint: {}", clip(&text))),
             },
         }
@@ -147,18 +158,22 @@ impl Error {
         }
         // Resumable-upload calls answer the API envelope.
         if let Ok(body) = serde_json::from_str::<ErrorBody>(&text) {
-            let first = body.errors.into_iter().next();
-            return Error::Transfer {
-                status,
-                code: first.as_ref().map(|item| item.code.clone()).unwrap_or_default(),
-                message: first.map(|item| item.msg).unwrap_or_default(),
-            };
+            let (code, message, _) = first_error(body.errors);
+            return Error::Transfer { status, code, message };
         }
         Error::Transfer {
             status,
             code: String::new(),
             message: clip(&text).to_owned(),
         }
+    }
+}
+
+/// The cause (the envelope's first error): code, message, field.
+fn first_error(errors: Vec<openpan_types::ErrorItem>) -> (String, String, Option<String>) {
+    match errors.into_iter().next() {
+        Some(item) => (item.code, item.msg, item.field),
+        None => Default::default(),
     }
 }
 

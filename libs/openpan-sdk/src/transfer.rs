@@ -27,8 +27,23 @@ pub enum UploadTarget {
 /// Reports bytes done so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
+/// The answer of a transfer URL (its credential is in the URL: no token goes with it), or its
+/// error.
+async fn transfer_answer(sent: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+    let response = sent.send().await?;
+    if !response.status().is_success() {
+        return Err(Error::from_transfer(response).await);
+    }
+    Ok(response)
+}
+
 /// Parts go up to this many times before the upload gives up.
-const PART_ATTEMPTS: u32 = 3;
+const PART_ATTEMPTS: u32 = 4;
+
+/// Before attempt `n + 1`: one second, then two, then four.
+fn backoff(attempt: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(1 << (attempt - 1).min(4))
+}
 
 impl Client {
     /// Uploads `body` (bytes or a stream) in one request: asks for a presigned URL and posts
@@ -52,17 +67,8 @@ impl Client {
         };
         let part = reqwest::multipart::Part::stream(body).file_name(name.to_owned());
         let form = reqwest::multipart::Form::new().part("file", part);
-        let response = self
-            .inner
-            .http
-            .post(&presign.presign_url)
-            .multipart(form)
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            return Err(Error::from_transfer(response).await);
-        }
-        Ok(response.json().await?)
+        let sent = self.inner.http.post(&presign.presign_url).multipart(form);
+        Ok(transfer_answer(sent).await?.json().await?)
     }
 
     /// Opens a resumable upload of `size` bytes named `name` (`overwrite`: a name clash makes
@@ -93,11 +99,7 @@ impl Client {
 
     /// What a resumable upload holds so far (its URL is its credential).
     pub async fn resumable_status(&self, upload_url: &str) -> Result<ResumableUpload> {
-        let response = self.inner.http.get(upload_url).send().await?;
-        if !response.status().is_success() {
-            return Err(Error::from_transfer(response).await);
-        }
-        Ok(response.json().await?)
+        Ok(transfer_answer(self.inner.http.get(upload_url)).await?.json().await?)
     }
 
     /// Sends the parts of `local` that `session` lacks (each checked by SHA-256, each retried),
@@ -118,7 +120,9 @@ impl Client {
             )));
         }
         let part_size = session.part_size as u64;
-        let mut done: u64 = session.parts.iter().map(|part| part.size as u64).sum();
+        // Held parts count once their bytes are known to match (below), so a part sent again
+        // is not counted twice.
+        let mut done: u64 = 0;
         progress(done);
         let mut whole = Sha1::new();
         for number in 1..=session.part_count {
@@ -133,25 +137,19 @@ impl Client {
                 .parts
                 .iter()
                 .any(|part| part.part_number == number && part.sha256 == sha256);
-            if held {
-                continue;
+            if !held {
+                self.put_part(&session.upload_url, number, Bytes::from(buffer), &sha256)
+                    .await?;
             }
-            self.put_part(&session.upload_url, number, Bytes::from(buffer), &sha256)
-                .await?;
             done += length;
             progress(done);
         }
-        let response = self
+        let commit = self
             .inner
             .http
             .post(format!("{}/commit", session.upload_url))
-            .json(&json!({ "sha1": hex::encode(whole.finalize()) }))
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            return Err(Error::from_transfer(response).await);
-        }
-        Ok(response.json().await?)
+            .json(&json!({ "sha1": hex::encode(whole.finalize()) }));
+        Ok(transfer_answer(commit).await?.json().await?)
     }
 
     async fn put_part(&self, upload_url: &str, number: i64, bytes: Bytes, sha256: &str) -> Result<()> {
@@ -166,26 +164,27 @@ impl Client {
                 .body(bytes.clone())
                 .send()
                 .await;
-            let failure = match sent {
+            let (failure, wait) = match sent {
                 Ok(response) if response.status().is_success() => return Ok(()),
-                // The server's refusals (expired session, bad part) do not get better.
+                Ok(response) if response.status().as_u16() == 429 => {
+                    let wait = crate::client::rate_limit_wait(&response);
+                    (Error::from_transfer(response).await, wait)
+                }
+                // The server's other refusals (expired session, bad part) do not get better.
                 Ok(response) if response.status().is_client_error() => return Err(Error::from_transfer(response).await),
-                Ok(response) => Error::from_transfer(response).await,
-                Err(err) => Error::Http(err),
+                Ok(response) => (Error::from_transfer(response).await, backoff(attempt)),
+                Err(err) => (Error::Http(err), backoff(attempt)),
             };
             if attempt >= PART_ATTEMPTS {
                 return Err(failure);
             }
+            tokio::time::sleep(wait).await;
         }
     }
 
     /// Gives a resumable upload up.
     pub async fn abort_resumable_upload(&self, upload_url: &str) -> Result<()> {
-        let response = self.inner.http.delete(upload_url).send().await?;
-        if !response.status().is_success() {
-            return Err(Error::from_transfer(response).await);
-        }
-        Ok(())
+        transfer_answer(self.inner.http.delete(upload_url)).await.map(drop)
     }
 
     /// A URL that streams the file's current bytes (`file/{id}/download`).
@@ -200,7 +199,7 @@ impl Client {
     /// `dest`'s name.
     pub async fn download_to(&self, file_id: i64, dest: &Path, progress: Progress<'_>) -> Result<File> {
         let info = self.file(file_id).await?;
-        let partial = part_path(dest, &info.sha1);
+        let partial = part_path(dest, &info.sha1)?;
         let mut have = match tokio::fs::metadata(&partial).await {
             Ok(meta) => meta.len(),
             Err(_) => 0,
@@ -219,6 +218,16 @@ impl Client {
             let status = response.status().as_u16();
             if !(status == 200 || status == 206) {
                 return Err(Error::from_transfer(response).await);
+            }
+            if status == 206 {
+                let range = response
+                    .headers()
+                    .get(reqwest::header::CONTENT_RANGE)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default();
+                if !range.starts_with(&format!("bytes {have}-")) {
+                    return Err(Error::Protocol(format!("asked for bytes from {have}, got {range:?}")));
+                }
             }
             // A whole answer (the server ignored the range) starts the file over.
             let mut out = if status == 206 {
@@ -250,14 +259,16 @@ impl Client {
     }
 }
 
-/// `dest`'s part file for content `sha1`, beside it.
-pub fn part_path(dest: &Path, sha1: &str) -> PathBuf {
+/// `dest`'s part file for content `sha1` (40 hex digits), beside it.
+pub fn part_path(dest: &Path, sha1: &str) -> Result<PathBuf> {
+    if sha1.len() != 40 || !sha1.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return Err(Error::Protocol(format!("{sha1:?} is not a SHA-1")));
+    }
     let name = dest
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let short = &sha1[..sha1.len().min(12)];
-    dest.with_file_name(format!(".{name}.{short}.part"))
+    Ok(dest.with_file_name(format!(".{name}.{}.part", &sha1[..12])))
 }
 
 async fn sha1_of(path: &Path) -> Result<String> {

@@ -247,7 +247,7 @@ pub async fn folder_collabs(
     Ok(Json(convert::folder_collabs(&view)))
 }
 
-#[utoipa::path(get, path = "/folder/collab_folders", tag = "collaboration", params(crate::openapi::ListingQuery), responses((status = 200, body = wire::ItemPage)))]
+#[utoipa::path(get, path = "/folder/collab_folders", tag = "collaboration", params(crate::openapi::PageQuery, crate::openapi::SortQuery, ("type" = Option<crate::openapi::ItemType>, Query, description = "Accepted for compatibility: only folders are listed")), responses((status = 200, body = wire::ItemPage)))]
 pub async fn collab_folders(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -235,7 +235,7 @@ pub async fn new_version(
 }
 
 /// `file/{id}/download` (and `download_v2`).
-#[utoipa::path(get, path = "/file/{id}/download", tag = "files", params(("version" = Option<i64>, Query, minimum = 0, description = "A version id; 0 or absent for the current one"), ("valid_period" = Option<i64>, Query, minimum = 1, maximum = 86400, description = "Seconds the URL works (default 3600)")), responses((status = 200, body = wire::DownloadUrl)))]
+#[utoipa::path(get, path = "/file/{id}/download", tag = "files", params(("version" = Option<i64>, Query, minimum = 0, description = "A version id; 0 or absent for the current one"), ("valid_period" = Option<i64>, Query, minimum = 1, maximum = 604800, description = "Seconds the URL works (default 3600)")), responses((status = 200, body = wire::DownloadUrl)))]
 pub async fn download(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -24,7 +24,6 @@ const FOLDER: ItemKind = ItemKind::Folder;
     params(("id" = i64, Path, description = "The folder's id")),
     responses(
         (status = 200, body = wire::Folder),
-        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
     ))]
 pub async fn info(
     State(state): State<AppState>,
@@ -40,7 +39,6 @@ pub async fn info(
     params(("id" = i64, Path, description = "The folder's id")),
     responses(
         (status = 200, body = wire::Folder),
-        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
     ))]
 pub async fn trash_info(
     State(state): State<AppState>,
@@ -236,17 +234,10 @@ action_handler!(purge, Action::Purge);
 #[utoipa::path(get, path = "/folder/{id}/children", tag = "folders",
     params(
         ("id" = i64, Path, description = "The folder's id; 0 is the user's root"),
-        ("page_id" = Option<i64>, Query, description = "0-based page", minimum = 0),
-        ("page_capacity" = Option<i64>, Query, description = "Items per page, 1 to 1000", minimum = 1, maximum = 1000),
-        ("type" = Option<crate::openapi::ItemType>, Query, description = "What to list (default all)"),
-        ("sort_by" = Option<crate::openapi::SortBy>, Query, description = "Default date"),
-        ("sort_direction" = Option<crate::openapi::SortDirection>, Query, description = "Default desc"),
+        crate::openapi::PageQuery, crate::openapi::KindQuery, crate::openapi::SortQuery, crate::openapi::MarkerQuery,
         ("department_id" = Option<i64>, Query, minimum = 0, description = "With id 0: the department's space"),
     ),
-    responses(
-        (status = 200, body = wire::ItemPage),
-        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
-    ))]
+    responses((status = 200, body = wire::ItemPage)))]
 pub async fn children(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -258,7 +249,7 @@ pub async fn children(
 }
 
 /// `folder/department_folders`: the top of a department's space.
-#[utoipa::path(get, path = "/folder/department_folders", tag = "folders", params(crate::openapi::ListingQuery, ("department_id" = i64, Query, minimum = 1, description = "The department")), responses((status = 200, body = wire::ItemPage)))]
+#[utoipa::path(get, path = "/folder/department_folders", tag = "folders", params(crate::openapi::PageQuery, crate::openapi::KindQuery, crate::openapi::SortQuery, crate::openapi::MarkerQuery, ("department_id" = i64, Query, minimum = 1, description = "The department")), responses((status = 200, body = wire::ItemPage)))]
 pub async fn department_folders(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -272,7 +263,7 @@ pub async fn department_folders(
     children_page(&state, &principal, folder, &params).await
 }
 
-#[utoipa::path(get, path = "/folder/personal_items", tag = "folders", params(crate::openapi::ListingQuery), responses((status = 200, body = wire::ItemPage)))]
+#[utoipa::path(get, path = "/folder/personal_items", tag = "folders", params(crate::openapi::PageQuery, crate::openapi::KindQuery, crate::openapi::SortQuery, crate::openapi::MarkerQuery), responses((status = 200, body = wire::ItemPage)))]
 pub async fn personal_items(
     State(state): State<AppState>,
     Caller(principal): Caller,

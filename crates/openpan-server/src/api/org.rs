@@ -157,7 +157,7 @@ pub async fn remove_department_user(
     Ok(success())
 }
 
-#[utoipa::path(get, path = "/department/{id}/children", tag = "departments", params(("permission_filter" = Option<bool>, Query, description = "Only departments the caller may see into")), responses((status = 200, body = wire::DepartmentChildren)))]
+#[utoipa::path(get, path = "/department/{id}/children", tag = "departments", params(("permission_filter" = Option<bool>, Query, description = "Accepted for compatibility (the Java SDK sends it): every child department is listed")), responses((status = 200, body = wire::DepartmentChildren)))]
 pub async fn department_children(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -42,7 +42,7 @@ fn kind(params: &Params, args: &TypeArgs) -> Result<KindFilter> {
     KindFilter::parse(raw).map_err(|err: FieldError| ApiError::field(err.field, err.message))
 }
 
-#[utoipa::path(get, path = "/trash/list", tag = "trash", params(crate::openapi::ListingQuery, ("department_id" = Option<i64>, Query, minimum = 0, description = "A department folder's trash; 0 or absent for the caller's")), responses((status = 200, body = wire::ItemPage)))]
+#[utoipa::path(get, path = "/trash/list", tag = "trash", params(crate::openapi::PageQuery, crate::openapi::KindQuery, crate::openapi::SortQuery, ("department_id" = Option<i64>, Query, minimum = 0, description = "A department folder's trash; 0 or absent for the caller's")), responses((status = 200, body = wire::ItemPage)))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,

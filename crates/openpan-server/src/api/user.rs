@@ -17,7 +17,6 @@ use crate::extract::{Caller, JsonBody, Params, PathId};
 /// The signed-in user.
 #[utoipa::path(get, path = "/user/info", tag = "users", responses(
     (status = 200, body = wire::User),
-    (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
 ))]
 pub async fn me(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::User>> {
     let me = state.core.current_user(&principal).await?;
@@ -29,7 +28,6 @@ pub async fn me(State(state): State<AppState>, Caller(principal): Caller) -> Res
     params(("id" = i64, Path, description = "The user's id")),
     responses(
         (status = 200, body = wire::User),
-        (status = "4XX", body = wire::ErrorBody, description = "The platform's error envelope"),
     ))]
 pub async fn info(
     State(state): State<AppState>,

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::grants::{approve_device, cli_app};
 use crate::harness::TestApp;
+use crate::sdk::interrupted_upload;
 
 fn openpan(client_file: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_openpan"));
@@ -191,24 +192,7 @@ async fn an_interrupted_upload_resumes_and_renewed_tokens_are_kept_until_sign_ou
     )))
     .await
     .unwrap();
-    let session = sdk
-        .start_resumable_upload(
-            openpan_sdk::UploadTarget::Folder(0),
-            "video.bin",
-            bytes.len() as u64,
-            Some(1 << 20),
-            false,
-        )
-        .await
-        .unwrap();
-    let first = app
-        .client
-        .put(format!("{}/part/1", session.upload_url))
-        .body(bytes[..1 << 20].to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(first.status(), 200);
+    let session = interrupted_upload(&app, &sdk, "video.bin", &bytes, 1).await;
     let mut state = saved(&client_file);
     let modified = std::fs::metadata(&local)
         .unwrap()
