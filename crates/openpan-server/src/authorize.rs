@@ -76,15 +76,10 @@ pub async fn authorize(State(state): State<AppState>, request: Request) -> Respo
         Err(refusal) => return refuse(&state, refusal),
     };
     let session = signed_in(&state, &parts.headers, &consent).await;
-    // Only a form post acts; a link carrying `action` is just another request to show.
-    let action = parameters
-        .get("action")
-        .map(String::as_str)
-        .filter(|_| method == Method::POST);
-    if action.is_some() && cross_site(&state, &parts.headers) {
-        // Another site posting this form — its own account into the person's browser, say.
-        return error_page(StatusCode::FORBIDDEN, "This form was sent from another site.");
-    }
+    let action = match posted_action(&state, &parts.headers, &method, &parameters) {
+        Ok(action) => action,
+        Err(refused) => return refused.into_response(),
+    };
     // OpenID Connect lets a client send the request itself by POST too.
     if action.is_none() {
         return match (parameters.get("prompt").map(String::as_str), session) {
@@ -163,8 +158,36 @@ pub async fn authorize(State(state): State<AppState>, request: Request) -> Respo
     }
 }
 
+/// The page form's `action`: only a form post acts (a link carrying `action` is just another
+/// request to show), and a post from another site — its own account into the person's
+/// browser, say — is refused.
+pub(crate) fn posted_action<'a>(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+    parameters: &'a HashMap<String, String>,
+) -> Result<Option<&'a str>, CrossSite> {
+    let action = parameters
+        .get("action")
+        .map(String::as_str)
+        .filter(|_| *method == Method::POST);
+    if action.is_some() && cross_site(state, headers) {
+        return Err(CrossSite);
+    }
+    Ok(action)
+}
+
+/// A page's form posted by another site: answered with a 403 page.
+pub(crate) struct CrossSite;
+
+impl IntoResponse for CrossSite {
+    fn into_response(self) -> Response {
+        error_page(StatusCode::FORBIDDEN, "This form was sent from another site.")
+    }
+}
+
 /// Whether the browser says the form came from another site (`Sec-Fetch-Site`, else `Origin`).
-pub(crate) fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
+fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return !matches!(site, "same-origin" | "none");

@@ -8,13 +8,13 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use openpan_core::Error;
 use openpan_core::services::DeviceRequest;
 
 use crate::AppState;
-use crate::authorize::{LOGIN_FIELDS, Session, cross_site, error_page, escape, html, scope_items, web_session};
+use crate::authorize::{LOGIN_FIELDS, Session, error_page, escape, html, posted_action, scope_items, web_session};
 use crate::extract::query_and_form;
 use crate::web::session_cookie;
 
@@ -35,13 +35,10 @@ pub async fn page(State(state): State<AppState>, request: Request) -> Response {
     };
     let user_code = parameters.get("user_code").cloned().unwrap_or_default();
     let session = web_session(&state, &parts.headers).await;
-    let action = parameters
-        .get("action")
-        .map(String::as_str)
-        .filter(|_| method == Method::POST);
-    if action.is_some() && cross_site(&state, &parts.headers) {
-        return error_page(StatusCode::FORBIDDEN, "This form was sent from another site.");
-    }
+    let action = match posted_action(&state, &parts.headers, &method, &parameters) {
+        Ok(action) => action,
+        Err(refused) => return refused.into_response(),
+    };
     match (action, session) {
         (Some("login"), _) => {
             let login = parameters.get("login").map(String::as_str).unwrap_or_default();

@@ -157,9 +157,9 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
             .split_for_parts();
         for (twin, first, _) in crate::api::twins() {
             let first = format!("/api/v2{first}");
-            let copy = paths.paths.paths.get(&first).cloned();
-            let copy = copy.unwrap_or_else(|| panic!("the twin {twin} copies {first}, which is not documented"));
-            let mut copy = copy;
+            let Some(mut copy) = paths.paths.paths.get(&first).cloned() else {
+                panic!("the twin {twin} copies {first}, which is not documented");
+            };
             // `/admin/` paths take enterprise tokens: they belong with the administration.
             if twin.starts_with("/admin/") {
                 for operation in [&mut copy.get, &mut copy.post].into_iter().flatten() {

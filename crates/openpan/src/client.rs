@@ -124,7 +124,8 @@ fn client_builder(server: &str, client_id: &str) -> openpan_sdk::ClientBuilder {
 /// pair, so two commands started together do not both spend one refresh token (the server
 /// would end the sign-in).
 async fn signed_in() -> anyhow::Result<(Client, Saved)> {
-    let saved = load()?;
+    let lock = lock_saved()?;
+    let mut saved = load()?;
     let client = client_builder(&saved.server, &saved.client_id)
         .on_tokens(Arc::new(|tokens: &Tokens| {
             if let Err(err) = update_saved(|saved| saved.tokens = tokens.clone()) {
@@ -132,8 +133,6 @@ async fn signed_in() -> anyhow::Result<(Client, Saved)> {
             }
         }))
         .build()?;
-    let lock = lock_saved()?;
-    let mut saved = load()?;
     let now = openpan_core::clock::Clock::now(&openpan_core::clock::SystemClock);
     if saved.tokens.expires_at - 120 <= now
         && let Some(refresh) = saved.tokens.refresh_token.clone()

@@ -45,7 +45,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Called with each new pair of tokens.
+    /// Called with each new pair of tokens, in the order they were issued (while the client
+    /// holds its token lock: the listener must not call the client).
     pub fn on_tokens(mut self, listener: TokenListener) -> Self {
         self.on_tokens = Some(listener);
         self
@@ -180,10 +181,9 @@ impl Client {
     pub async fn sign_in(&self, grant: Grant) -> Result<Tokens> {
         let tokens = self.token(&grant).await?;
         let mut session = self.inner.session.lock().await;
+        self.announce(&tokens);
         session.grant = grant.repeatable().then_some(grant);
         session.tokens = Some(tokens.clone());
-        drop(session);
-        self.announce(&tokens);
         Ok(tokens)
     }
 
@@ -320,10 +320,10 @@ impl Client {
             (None, Some(grant)) => self.token(grant).await?,
             (None, None) => return Err(Error::NotSignedIn),
         };
-        let access = renewed.access_token.clone();
-        session.tokens = Some(renewed.clone());
-        drop(session);
+        // Announced under the lock, so listeners hear renewals in the order they happened.
         self.announce(&renewed);
+        let access = renewed.access_token.clone();
+        session.tokens = Some(renewed);
         Ok(access)
     }
 
