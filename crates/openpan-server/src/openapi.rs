@@ -35,6 +35,7 @@ use crate::AppState;
         (name = "reviews", description = "Reviews of files (user token)"),
         (name = "departments", description = "The department tree (user token)"),
         (name = "groups", description = "Groups of colleagues (user token)"),
+        (name = "events", description = "The event feed: what changed, in order (user or enterprise token)"),
         (name = "admin", description = "The enterprise's administration (enterprise token, paths with /admin/)"),
     )
 )]
@@ -153,16 +154,16 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let (_, mut paths) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-            .nest("/api/v2", crate::api::documented())
+            .nest("/api/v2", crate::api::documented().merge(crate::api::idempotent()))
             .split_for_parts();
-        for (twin, first, _) in crate::api::twins() {
+        for (twin, first, _, _) in crate::api::twins() {
             let first = format!("/api/v2{first}");
             let Some(mut copy) = paths.paths.paths.get(&first).cloned() else {
                 panic!("the twin {twin} copies {first}, which is not documented");
             };
             // `/admin/` paths take enterprise tokens: they belong with the administration.
             if twin.starts_with("/admin/") {
-                for operation in [&mut copy.get, &mut copy.post].into_iter().flatten() {
+                for operation in [&mut copy.get, &mut copy.post, &mut copy.delete].into_iter().flatten() {
                     operation.tags = Some(vec!["admin".to_owned()]);
                 }
             }
@@ -220,6 +221,14 @@ fn complete(document: &mut utoipa::openapi::OpenApi) {
                             .build(),
                     ),
                 );
+            }
+            // OpenAPI requires a description of every response.
+            for response in operation.responses.responses.values_mut() {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = "Success".to_owned();
+                }
             }
             operation
                 .responses

@@ -363,10 +363,7 @@ impl Core {
     ) -> Result<Reached> {
         let reached = self.reach(principal, id, kind).await?;
         if reached.item.trash.is_none() {
-            return Err(Error::Refused(match kind {
-                ItemKind::Folder => Refusal::FolderNotInTrash,
-                ItemKind::File => Refusal::FileNotInTrash,
-            }));
+            return Err(not_in_trash(kind));
         }
         reached.require(capability)?;
         Ok(reached)
@@ -968,6 +965,8 @@ impl Core {
                 Err(RepoError::Conflict(ConflictKind::TargetInTrash)) => {
                     return Err(Error::Refused(Refusal::FolderParentDeleted));
                 }
+                // Restored or deleted for good by a request that ran at the same time.
+                Err(RepoError::NotFound) => return Err(not_in_trash(item.kind)),
                 Err(err) => return Err(err.into()),
             }
         }
@@ -1021,21 +1020,32 @@ impl Core {
             return Err(Error::Refused(Refusal::EmptyTrash));
         }
         for root in roots {
-            self.purge(principal, &root).await?;
+            match self.purge(principal, &root).await {
+                // Gone from the trash since it was listed: a request that ran at the same time
+                // restored or deleted it.
+                Ok(()) | Err(Error::Refused(Refusal::FolderNotInTrash | Refusal::FileNotInTrash)) => {}
+                Err(err) => return Err(err),
+            }
         }
         Ok(())
     }
 
     async fn purge(&self, principal: &Principal, item: &Item) -> Result<()> {
         let write = self.repo.purge_item(item.id, self.clock.now());
-        self.audited(
-            principal,
-            item.enterprise_id,
-            Audit::item(action::DELETE_FROM_TRASH, item),
-            write,
-        )
-        .await?;
-        Ok(())
+        match self
+            .audited(
+                principal,
+                item.enterprise_id,
+                Audit::item(action::DELETE_FROM_TRASH, item),
+                write,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Restored or deleted for good by a request that ran at the same time.
+            Err(RepoError::NotFound) => Err(not_in_trash(item.kind)),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// `trash/restore_all`: brings back what the caller put in the trash, oldest first so a
@@ -1054,13 +1064,25 @@ impl Core {
         roots.sort_by_key(|item| (item.trash.map(|trash| trash.at), item.id));
         for root in roots {
             match self.restore(principal, root).await {
-                // The parent is still in the trash (and not part of this restore): leave it.
-                Ok(()) | Err(Error::Refused(Refusal::FolderParentDeleted)) => {}
+                // The parent is still in the trash (and not part of this restore): leave it. Or
+                // it left the trash since it was listed, by a request that ran at the same time.
+                Ok(())
+                | Err(Error::Refused(
+                    Refusal::FolderParentDeleted | Refusal::FolderNotInTrash | Refusal::FileNotInTrash,
+                )) => {}
                 Err(err) => return Err(err),
             }
         }
         Ok(())
     }
+}
+
+/// The refusal for an item that is not (or no longer) in the trash.
+fn not_in_trash(kind: ItemKind) -> Error {
+    Error::Refused(match kind {
+        ItemKind::Folder => Refusal::FolderNotInTrash,
+        ItemKind::File => Refusal::FileNotInTrash,
+    })
 }
 
 /// A client-given name, or the refusal with the right code.

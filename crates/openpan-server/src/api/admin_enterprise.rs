@@ -41,8 +41,10 @@ pub async fn info(
     Ok(Json(profile_json(state.core.enterprise_profile(&principal).await?)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Registration details; what is absent stays as it was, an empty string clears it.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
+#[schema(as = EnterpriseProfileUpdate)]
 pub struct UpdateBody {
     #[serde(deserialize_with = "lenient_string")]
     company_type: Option<String>,
@@ -64,7 +66,8 @@ pub struct UpdateBody {
     legal_person_name: Option<String>,
 }
 
-/// `POST admin/enterprise/update`: the fields given change; an empty string clears one.
+/// Changes the enterprise's registration details: the fields given change; an empty string clears one.
+#[utoipa::path(post, path = "/admin/enterprise/update", tag = "admin", request_body = UpdateBody, responses((status = 200, body = wire::EnterpriseProfileJson)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -98,14 +101,18 @@ pub async fn oauth_settings(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
+#[schema(as = OAuthSettingsUpdate)]
 pub struct OAuthSettingsBody {
+    /// Whether apps may take users' passwords (the `password` grant).
     #[serde(deserialize_with = "lenient_bool")]
+    #[schema(value_type = bool, required)]
     password_grant_enabled: Option<bool>,
 }
 
-/// `POST admin/enterprise/oauth_settings/update` with `password_grant_enabled`.
+/// Changes how the enterprise's apps may sign users in.
+#[utoipa::path(post, path = "/admin/enterprise/oauth_settings/update", tag = "admin", request_body = OAuthSettingsBody, responses((status = 200, body = wire::OAuthSettings)))]
 pub async fn update_oauth_settings(
     State(state): State<AppState>,
     Caller(principal): Caller,

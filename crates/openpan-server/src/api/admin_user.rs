@@ -15,6 +15,25 @@ use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64};
 
+/// How a user is looked up.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct LookupQuery {
+    /// The email, phone, ticket or third-party id.
+    #[param(
+        min_length = 1,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    identifier: String,
+    /// What `identifier` is.
+    #[param(rename = "type", pattern = "^(simple_phone_or_email|user_ticket|email|phone)$")]
+    kind: String,
+    /// The third-party platform whose ids `identifier` is in.
+    #[param(minimum = 1)]
+    platform_id: Option<i64>,
+}
+
 /// `identifier`, `type` and the optional `platform_id` of a user lookup.
 fn lookup(params: &Params) -> Result<UserLookup> {
     let identifier = params.str("identifier")?.to_owned();
@@ -28,7 +47,8 @@ fn lookup(params: &Params) -> Result<UserLookup> {
     })
 }
 
-/// `get_login_url`: a link that opens the drive for the user, once, within five minutes.
+/// A link that signs the user in to the drive, once, within five minutes.
+#[utoipa::path(get, path = "/admin/user/get_login_url", tag = "admin", params(LookupQuery), responses((status = 200, body = wire::LoginUrl)))]
 pub async fn get_login_url(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -49,7 +69,8 @@ pub async fn get_login_url(
     }))
 }
 
-/// `get_login_params`: the same ticket as parameters, for a portal that builds the request.
+/// The sign-in ticket of `get_login_url` as parameters, for a portal that builds the request.
+#[utoipa::path(get, path = "/admin/user/get_login_params", tag = "admin", params(LookupQuery), responses((status = 200, body = wire::LoginParams)))]
 pub async fn get_login_params(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -63,6 +84,8 @@ pub async fn get_login_params(
     }))
 }
 
+/// Finds a user by email, phone, ticket or third-party id.
+#[utoipa::path(get, path = "/admin/user/get_user_info", tag = "admin", params(LookupQuery), responses((status = 200, body = wire::User)))]
 pub async fn get_user_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -91,10 +114,13 @@ pub async fn list_users(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = UserCreate)]
 pub struct CreateArgs {
+    /// An email or a phone is required.
     email: Option<String>,
     phone: Option<String>,
+    #[schema(value_type = String, required, min_length = 1)]
     name: Option<String>,
     /// GB, `-1` for unlimited.
     #[serde(default, deserialize_with = "lenient_i64")]
@@ -105,12 +131,15 @@ pub struct CreateArgs {
     disable_download: Option<bool>,
     #[serde(default, deserialize_with = "lenient_bool")]
     force_active: Option<bool>,
+    /// The first password (else the user sets one on activation).
     password: Option<String>,
     /// Multi-storage deployments only; this one has a single store.
     #[serde(default, deserialize_with = "lenient_i64")]
     storage_id: Option<i64>,
 }
 
+/// Creates a user.
+#[utoipa::path(post, path = "/admin/user/create", tag = "admin", request_body = CreateArgs, responses((status = 200, body = wire::DetailedUser)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -143,10 +172,14 @@ pub async fn info(
     Ok(Json(convert::detailed_user(&found, with_last_login)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// What changes; what is absent stays as it was.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = UserUpdate)]
 pub struct UpdateArgs {
     name: Option<String>,
+    /// GB, -1 for unlimited.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = -1)]
     space_total: Option<i64>,
     #[serde(default, deserialize_with = "lenient_bool")]
     hide_phone: Option<bool>,
@@ -156,6 +189,8 @@ pub struct UpdateArgs {
     storage_id: Option<i64>,
 }
 
+/// Changes a user.
+#[utoipa::path(post, path = "/admin/user/{id}/update", tag = "admin", request_body = UpdateArgs, responses((status = 200, body = wire::DetailedUser)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -173,12 +208,16 @@ pub async fn update(
     Ok(Json(convert::detailed_user(&updated, false)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = UserDelete)]
 pub struct DeleteArgs {
+    /// The user who receives the deleted user's files (else they go with the user).
     #[serde(default, deserialize_with = "lenient_i64")]
     user_receive_items: Option<i64>,
 }
 
+/// Deletes a user.
+#[utoipa::path(post, path = "/admin/user/{id}/delete", tag = "admin", request_body = DeleteArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -32,15 +32,23 @@ fn app_of(app: App, client_secret: Option<String>) -> wire::App {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// An app's settings; on `update`, what is absent stays as it was.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = AppSettings)]
 pub struct AppArgs {
+    /// `create`: required.
     #[serde(default, deserialize_with = "lenient_string")]
     name: Option<String>,
+    /// `create`: where the app's webhooks go.
     #[serde(default, deserialize_with = "lenient_string")]
     callback_url: Option<String>,
+    /// `create`: `confidential` (default; has a secret) or `public` (PKCE only).
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(pattern = "^(confidential|public)$")]
     client_type: Option<String>,
+    /// The exact redirect URIs the code flow may use.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
     redirect_uris: Option<serde_json::Value>,
     /// Space-separated; empty: any scope.
     #[serde(default, deserialize_with = "lenient_string")]
@@ -54,7 +62,8 @@ fn redirect_uris(args: &mut AppArgs) -> Result<Option<Vec<String>>> {
     string_list("redirect_uris", args.redirect_uris.take())
 }
 
-/// `GET admin/app/list`.
+/// The enterprise's apps.
+#[utoipa::path(get, path = "/admin/app/list", tag = "admin", responses((status = 200, body = wire::AppList)))]
 pub async fn list(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::AppList>> {
     let enterprise = principal.administered_enterprise()?;
     let apps = state.core.list_apps(&principal, enterprise).await?;
@@ -63,8 +72,8 @@ pub async fn list(State(state): State<AppState>, Caller(principal): Caller) -> R
     }))
 }
 
-/// `POST admin/app/create` with `name`, and optionally `client_type`, `redirect_uris`,
-/// `scopes`, `callback_url`. The answer carries the secret, this once.
+/// Registers an app (an OAuth client); the answer carries its secret, this once.
+#[utoipa::path(post, path = "/admin/app/create", tag = "admin", request_body = AppArgs, responses((status = 200, body = wire::App)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -101,8 +110,8 @@ pub async fn info(
     Ok(Json(app_of(app, None)))
 }
 
-/// `POST admin/app/{id}/update` with any of `name`, `redirect_uris`, `scopes`,
-/// `jwt_public_key`.
+/// Changes an app's name, redirect URIs, scopes or signing key.
+#[utoipa::path(post, path = "/admin/app/{id}/update", tag = "admin", request_body = AppArgs, responses((status = 200, body = wire::App)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -125,14 +134,17 @@ pub async fn update(
     Ok(Json(app_of(app, None)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = SecretRotation)]
 pub struct RotateArgs {
     /// How long the old secret keeps working (default a day, at most a week).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0, maximum = 604800)]
     grace_seconds: Option<i64>,
 }
 
-/// `POST admin/app/{id}/rotate_secret`: a new secret, shown this once.
+/// Gives an app a new secret, shown this once; the old one works for the grace period.
+#[utoipa::path(post, path = "/admin/app/{id}/rotate_secret", tag = "admin", request_body = RotateArgs, responses((status = 200, body = wire::App)))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -154,7 +166,8 @@ async fn set_status(
     Ok(Json(wire::SuccessBody { success: true }))
 }
 
-/// `POST admin/app/{id}/disable`: its tokens stop working at once.
+/// Disables an app: its tokens stop working at once.
+#[utoipa::path(post, path = "/admin/app/{id}/disable", tag = "admin", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn disable(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -163,7 +176,8 @@ pub async fn disable(
     set_status(&state, &principal, id, AppStatus::Disabled).await
 }
 
-/// `POST admin/app/{id}/enable`.
+/// Enables a disabled app.
+#[utoipa::path(post, path = "/admin/app/{id}/enable", tag = "admin", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn enable(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -172,7 +186,8 @@ pub async fn enable(
     set_status(&state, &principal, id, AppStatus::Active).await
 }
 
-/// `POST admin/app/{id}/delete`: its tokens stop working; it cannot come back.
+/// Deletes an app: its tokens stop working; it cannot come back.
+#[utoipa::path(post, path = "/admin/app/{id}/delete", tag = "admin", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(principal): Caller,

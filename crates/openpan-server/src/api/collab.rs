@@ -18,26 +18,41 @@ use crate::extract::{Caller, JsonBody, Params, PathId, lenient_i64, lenient_stri
 /// How many users, groups and departments one batch may invite.
 const MAX_BATCH_INVITES: usize = 200;
 
-#[derive(Debug, Default, Deserialize)]
+/// Who is invited, and as what.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct Invitee {
+    /// `user`, `group` or `department`.
     #[serde(default, rename = "type", deserialize_with = "lenient_string")]
+    #[schema(pattern = "^(user|group|department)$")]
     kind: Option<String>,
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 1)]
     id: Option<i64>,
+    /// The role (or give it beside `accessible_by`).
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(
+        pattern = "^(coowner|editor|edit|online_collaborator|viewer_uploader|viewer|previewer_uploader|previewer|uploader|reset)$"
+    )]
     role: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = CollabInvite)]
 pub struct InviteArgs {
+    /// The folder to share.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 1)]
     folder_id: Option<i64>,
     accessible_by: Option<Invitee>,
     /// The Python SDK's spelling: a user only.
     invited_user: Option<Invitee>,
     /// Some clients put the role beside `accessible_by` instead of inside it.
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(
+        pattern = "^(coowner|editor|edit|online_collaborator|viewer_uploader|viewer|previewer_uploader|previewer|uploader|reset)$"
+    )]
     role: Option<String>,
+    /// A note for the invited.
     #[serde(default, deserialize_with = "lenient_string")]
     invitation_message: Option<String>,
 }
@@ -64,6 +79,8 @@ fn role_of(role: Option<String>, field: &str) -> Result<String> {
         .ok_or_else(|| ApiError::field(field, "不能为空"))
 }
 
+/// Shares a folder with a user, group or department.
+#[utoipa::path(post, path = "/collab/invite", tag = "collaboration", request_body = InviteArgs, responses((status = 200, body = wire::Collab)))]
 pub async fn invite(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -99,27 +116,38 @@ pub async fn invite(
     Ok(Json(convert::collab(&view)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Several of one kind, invited with one role.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct BatchInvitees {
+    /// `user`, `group` or `department`.
     #[serde(default, rename = "type", deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required, pattern = "^(user|group|department)$")]
     kind: Option<String>,
     #[serde(default)]
     ids: Vec<i64>,
+    /// One more id.
     #[serde(default, deserialize_with = "lenient_i64")]
     id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required, pattern = "^(coowner|editor|edit|online_collaborator|viewer_uploader|viewer|previewer_uploader|previewer|uploader|reset)$")]
     role: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = CollabInviteBatch)]
 pub struct InviteBatchArgs {
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 1)]
     folder_id: Option<i64>,
+    /// Up to 200 invitations in all.
+    #[schema(value_type = Vec<BatchInvitees>, required, min_items = 1)]
     accessible_by: Option<Vec<BatchInvitees>>,
     #[serde(default, deserialize_with = "lenient_string")]
     invitation_message: Option<String>,
 }
 
+/// Shares a folder with many users, groups and departments at once.
+#[utoipa::path(post, path = "/collab/invite_batch", tag = "collaboration", request_body = InviteBatchArgs, responses((status = 200, body = wire::InvitedCollabs)))]
 pub async fn invite_batch(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -176,12 +204,16 @@ pub async fn info(
     Ok(Json(convert::collab(&view)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = CollabUpdate)]
 pub struct UpdateArgs {
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required, pattern = "^(coowner|editor|edit|online_collaborator|viewer_uploader|viewer|previewer_uploader|previewer|uploader|reset)$")]
     role: Option<String>,
 }
 
+/// Changes a collaborator's role.
+#[utoipa::path(post, path = "/collab/{id}/update", tag = "collaboration", request_body = UpdateArgs, responses((status = 200, body = wire::Collab)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -193,6 +225,8 @@ pub async fn update(
     Ok(Json(convert::collab(&view)))
 }
 
+/// Accepts an invitation to a folder.
+#[utoipa::path(post, path = "/collab/{id}/accept", tag = "collaboration", responses((status = 200, body = wire::Collab)))]
 pub async fn accept(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -202,6 +236,8 @@ pub async fn accept(
     Ok(Json(convert::collab(&view)))
 }
 
+/// Ends a collaboration (the owner, or the collaborator leaving).
+#[utoipa::path(post, path = "/collab/{id}/delete", tag = "collaboration", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -211,15 +247,20 @@ pub async fn delete(
     Ok(success())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = CollabRemove)]
 pub struct RemoveArgs {
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 1)]
     folder_id: Option<i64>,
+    /// 1 to 200 collaborations of the folder.
     #[serde(default)]
+    #[schema(required, min_items = 1, max_items = 200)]
     collab_ids: Vec<i64>,
 }
 
-/// `collab/remove`: several collaborations of one folder at once.
+/// Ends several collaborations of one folder at once.
+#[utoipa::path(post, path = "/collab/remove", tag = "collaboration", request_body = RemoveArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn remove(
     State(state): State<AppState>,
     Caller(principal): Caller,

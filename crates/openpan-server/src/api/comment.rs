@@ -14,14 +14,19 @@ use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, PathId, lenient_i64, lenient_string};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = CommentCreate)]
 pub struct CommentArgs {
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 1)]
     file_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required, min_length = 1)]
     content: Option<String>,
 }
 
+/// Comments on a file.
+#[utoipa::path(post, path = "/comment/create", tag = "comments", request_body = CommentArgs, responses((status = 200, body = wire::Comment)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -33,6 +38,8 @@ pub async fn create(
     Ok(Json(convert::comment(&view)))
 }
 
+/// Deletes a comment (its author, or the file's owner).
+#[utoipa::path(post, path = "/comment/{id}/delete", tag = "comments", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(principal): Caller,

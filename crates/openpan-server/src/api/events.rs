@@ -35,8 +35,25 @@ const POLL: Duration = Duration::from_secs(1);
 /// `Last-Event-ID` (so a revoked token stops reading within this).
 const STREAM_SECS: u64 = 600;
 
-/// `GET events` / `admin/events` (`cursor`, `limit`, `wait` seconds; `text/event-stream`
-/// in `Accept` streams instead), and `GET events/stream`.
+/// Where a reader of the feed starts.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct CursorQuery {
+    /// The `cursor` of the previous page (the last event read), or `now` for only what comes
+    /// next; absent: from the start.
+    #[param(pattern = "^([0-9]{1,18}|now)$")]
+    cursor: Option<String>,
+}
+
+/// The events the caller may see, in the order they happened: a page after `cursor`, waiting
+/// up to `wait` seconds for one when there is none yet (also at `admin/events` for enterprise
+/// tokens; `Accept: text/event-stream` streams as `events/stream` does).
+#[utoipa::path(get, path = "/events", tag = "events", params(
+    CursorQuery,
+    ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Events per page (default 100)"),
+    ("wait" = Option<i64>, Query, minimum = 0, maximum = 60, description = "Seconds to wait for an event (default 0)"),
+), responses((status = 200, body = wire::EventPage)))]
 pub async fn feed(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -72,9 +89,11 @@ pub async fn feed(
     }
 }
 
-/// `GET events/stream`: server-sent events from the `Last-Event-ID` header (a reconnect) or
-/// `cursor`,
-/// each with the event's id, type and JSON; the connection ends after ten minutes.
+/// The feed as server-sent events from the `Last-Event-ID` header (a reconnect) or `cursor`,
+/// each with the event's id, type and JSON; the connection ends after ten minutes and the
+/// client reconnects (also at `admin/events/stream`).
+#[utoipa::path(get, path = "/events/stream", tag = "events", params(CursorQuery),
+    responses((status = 200, content_type = "text/event-stream", description = "Frames `id`, `event`, `data` (the event's JSON)")))]
 pub async fn stream(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -223,19 +242,26 @@ pub async fn webhook(
     Ok(Json(webhook_of(view)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// What changes; what is absent stays as it was.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = WebhookUpdate)]
 pub struct WebhookArgs {
-    /// A comma-separated string or an array of patterns.
+    /// The event types to deliver (`*`, `file.*`, `file.uploaded` …), as an array or one
+    /// comma-separated string.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
     events: Option<serde_json::Value>,
+    /// `active` or `disabled`.
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(pattern = "^(active|disabled)$")]
     status: Option<String>,
+    /// On enabling: start from the newest event instead of delivering those missed.
     #[serde(default, deserialize_with = "lenient_bool")]
     skip_backlog: Option<bool>,
 }
 
-/// `POST admin/app/{id}/webhook/update` with any of `events`, `status` (active|disabled) and
-/// `skip_backlog`.
+/// Changes which events an app's callback receives, or stops and restarts delivery.
+#[utoipa::path(post, path = "/admin/app/{id}/webhook/update", tag = "admin", request_body = WebhookArgs, responses((status = 200, body = wire::Webhook)))]
 pub async fn update_webhook(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -276,13 +302,16 @@ pub async fn deliveries(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = Redelivery)]
 pub struct RedeliverArgs {
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 1)]
     event_id: Option<i64>,
 }
 
-/// `POST admin/app/{id}/webhook/redeliver` with `event_id`: sends it again now.
+/// Sends an event to the app's callback again, now.
+#[utoipa::path(post, path = "/admin/app/{id}/webhook/redeliver", tag = "admin", request_body = RedeliverArgs, responses((status = 200, body = wire::WebhookAttempt)))]
 pub async fn redeliver(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -294,14 +323,17 @@ pub async fn redeliver(
     Ok(Json(attempt_of(attempt)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = WebhookKeyRotation)]
 pub struct RotateArgs {
     /// Seconds the previous key keeps signing (default a day).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     grace_period: Option<i64>,
 }
 
-/// `POST admin/app/{id}/webhook/rotate_key` (optional `grace_period` seconds).
+/// Gives the app's webhooks a new signing key; both sign during the grace period.
+#[utoipa::path(post, path = "/admin/app/{id}/webhook/rotate_key", tag = "admin", request_body = RotateArgs, responses((status = 200, body = wire::RotatedKey)))]
 pub async fn rotate_key(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -39,6 +39,8 @@ pub async fn trash_info(
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
+/// Renames a file or changes its description.
+#[utoipa::path(post, path = "/file/{id}/update", tag = "files", request_body = UpdateArgs, responses((status = 200, body = wire::File)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -58,6 +60,8 @@ pub async fn update(
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
+/// Moves a file into a folder.
+#[utoipa::path(post, path = "/file/{id}/move", tag = "files", request_body = TargetArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn move_to(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -71,6 +75,8 @@ pub async fn move_to(
     Ok(success())
 }
 
+/// Copies a file into a folder (renamed on a clash unless `is_check_conflict`).
+#[utoipa::path(post, path = "/file/{id}/copy", tag = "files", request_body = TargetArgs, responses((status = 200, body = wire::File)))]
 pub async fn copy(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -90,11 +96,16 @@ pub async fn copy(
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = FileCopyByPath)]
 pub struct PathArgs {
+    /// A `/`-separated folder path from the user's root; missing folders are made.
+    #[schema(value_type = String, required, min_length = 1)]
     target_folder_path: Option<String>,
 }
 
+/// Copies a file into the folder at a path.
+#[utoipa::path(post, path = "/file/{id}/copy_by_path", tag = "files", request_body = PathArgs, responses((status = 200, body = wire::File)))]
 pub async fn copy_by_path(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -109,7 +120,9 @@ pub async fn copy_by_path(
 }
 
 macro_rules! action_handler {
-    ($name:ident, $action:expr) => {
+    ($name:ident, $action:expr, $path:tt, $doc:tt) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "files", responses((status = 200, body = wire::SuccessBody)))]
         pub async fn $name(
             State(state): State<AppState>,
             Caller(principal): Caller,
@@ -121,32 +134,62 @@ macro_rules! action_handler {
     };
 }
 
-action_handler!(delete, Action::Trash);
-action_handler!(restore, Action::Restore);
-action_handler!(purge, Action::Purge);
+action_handler!(delete, Action::Trash, "/file/{id}/delete", "Moves a file to the trash.");
+action_handler!(
+    restore,
+    Action::Restore,
+    "/file/{id}/restore_from_trash",
+    "Brings a file back from the trash."
+);
+action_handler!(
+    purge,
+    Action::Purge,
+    "/file/{id}/delete_from_trash",
+    "Deletes a file in the trash for good."
+);
 
-/// The body of every upload-URL request; each path reads the fields it knows.
-#[derive(Debug, Default, Deserialize)]
+/// The body of every upload-URL request; each path reads the fields it knows: `file/upload`
+/// needs `parent_id` and `name`, `file/upload_by_path` `target_folder_path` and `name`,
+/// `file/{id}/new_version` nothing, `file/resumable_upload` one of `parent_id`,
+/// `target_folder_path` or `file_id`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = UploadRequest)]
 pub struct UploadArgs {
+    /// The folder the file goes in (0: the user's root).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     parent_id: Option<i64>,
+    /// A `/`-separated folder path from the root; missing folders are made.
     target_folder_path: Option<String>,
+    /// The file's name.
     name: Option<String>,
+    /// Only `api`.
+    #[schema(pattern = "^api$")]
     upload_type: Option<String>,
+    /// Whether a file of the same name becomes a new version of it (else the upload fails).
     #[serde(default, deserialize_with = "lenient_bool")]
     is_covered: Option<bool>,
+    /// The size the bytes will have.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     file_size: Option<i64>,
+    /// A note kept with the version.
     remark: Option<String>,
+    /// With `parent_id` 0 or a path: the department whose space it goes in.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     department_id: Option<i64>,
     /// Resumable uploads: a new version of this file instead of a new file.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 1)]
     file_id: Option<i64>,
+    /// Resumable uploads: bytes per part.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 1)]
     part_size: Option<i64>,
     /// The SHA-1 the bytes will have (`new_version_v2`): other bytes are refused.
     #[serde(default)]
+    #[schema(pattern = "^[0-9a-fA-F]{40}$")]
     sha1: Option<String>,
 }
 
@@ -195,7 +238,9 @@ async fn presign(
     }))
 }
 
-/// `file/upload` (SDKs) and `file/upload_v2` (seed).
+/// A URL to upload a new file to (`file/upload` of the SDKs, `file/upload_v2` of the
+/// platform document): `POST` the bytes there as multipart `file`.
+#[utoipa::path(post, path = "/file/upload", tag = "files", request_body = UploadArgs, responses((status = 200, body = wire::PresignUrl)))]
 pub async fn upload(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -208,6 +253,8 @@ pub async fn upload(
     presign(&state, &principal, request).await
 }
 
+/// A URL to upload a new file to, in the folder at a path (made where missing).
+#[utoipa::path(post, path = "/file/upload_by_path", tag = "files", request_body = UploadArgs, responses((status = 200, body = wire::PresignUrl)))]
 pub async fn upload_by_path(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -223,7 +270,9 @@ pub async fn upload_by_path(
     presign(&state, &principal, request).await
 }
 
-/// `file/{id}/new_version` (SDKs) and `file/{id}/new_version_v2` (seed).
+/// A URL to upload a file's new version to (`file/{id}/new_version` of the SDKs,
+/// `new_version_v2` of the platform document).
+#[utoipa::path(post, path = "/file/{id}/new_version", tag = "files", request_body = UploadArgs, responses((status = 200, body = wire::PresignUrl)))]
 pub async fn new_version(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -285,6 +334,8 @@ pub async fn version_info(
     Ok(Json(convert::file_version(&version, &users)))
 }
 
+/// Makes an earlier version the current one (as a new version with its bytes).
+#[utoipa::path(post, path = "/file/{id}/version/{version_id}/promote", tag = "files", responses((status = 200, body = wire::File)))]
 pub async fn promote_version(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -295,6 +346,8 @@ pub async fn promote_version(
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
+/// Deletes an earlier version.
+#[utoipa::path(post, path = "/file/{id}/version/{version_id}/delete", tag = "files", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete_version(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -306,18 +359,30 @@ pub async fn delete_version(
 }
 
 /// `file/create_blank_file`'s body, camelCase as the platform document prints it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = BlankFileCreate)]
 pub struct BlankArgs {
+    /// The name, without the extension the type gives.
+    #[schema(value_type = String, required, min_length = 1)]
     name: Option<String>,
+    /// `1` (or `doc`, `docx`), `2` (`ppt`, `pptx`), `3` (`xls`, `xlsx`), `txt` or `md`; a
+    /// number or text.
     #[serde(rename = "type")]
+    #[schema(value_type = String, required, pattern = "^(1|2|3|docx?|pptx?|xlsx?|txt|md)$")]
     kind: Option<serde_json::Value>,
+    /// The folder it goes in (0: the user's root).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 0)]
     parent_folder_id: Option<i64>,
+    /// The enterprise the folder belongs to (the caller's).
     #[serde(default, deserialize_with = "lenient_i64")]
     parent_enterprise_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     department_id: Option<i64>,
+    /// Only `2`: a clashing name is made unique.
+    #[schema(value_type = Option<String>, pattern = "^2$")]
     name_conflict_resolve_strategy: Option<serde_json::Value>,
 }
 
@@ -330,6 +395,8 @@ fn loose_text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// Creates an empty Office document, text or Markdown file.
+#[utoipa::path(post, path = "/file/create_blank_file", tag = "files", request_body = BlankArgs, responses((status = 200, body = wire::File)))]
 pub async fn create_blank_file(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -360,12 +427,16 @@ pub async fn create_blank_file(
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = PackDownload)]
 pub struct PackArgs {
+    /// `file_{id}` or `folder_{id}`, 1 to 500 of them.
+    #[schema(value_type = Vec<String>, required, min_items = 1, max_items = 500)]
     item_typed_ids: Option<Vec<String>>,
 }
 
-/// `file/pack_download`: a URL that streams the chosen files and folders as one zip.
+/// A URL that streams the chosen files and folders as one zip.
+#[utoipa::path(post, path = "/file/pack_download", tag = "files", request_body = PackArgs, responses((status = 200, body = wire::DownloadUrl)))]
 pub async fn pack_download(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -378,8 +449,10 @@ pub async fn pack_download(
     }))
 }
 
-/// `file/resumable_upload`: opens a resumable session (`parent_id`, `target_folder_path` or
-/// `file_id`; `name`, `file_size`, optional `part_size`).
+/// Opens a resumable upload session (`parent_id`, `target_folder_path` or `file_id`;
+/// `name`, `file_size`, optional `part_size`): parts are `PUT` to its URL in any order and
+/// the session is committed with the whole file's SHA-1.
+#[utoipa::path(post, path = "/file/resumable_upload", tag = "files", request_body = UploadArgs, responses((status = 200, body = wire::ResumableUpload)))]
 pub async fn resumable_upload(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -49,18 +49,28 @@ pub async fn trash_info(
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = FolderCreate)]
 pub struct CreateArgs {
+    /// The new folder's name.
+    #[schema(value_type = String, required, min_length = 1)]
     name: Option<String>,
+    /// The folder it goes in; 0 is the user's root (or, with `department_id`, the
+    /// department's space).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 0)]
     parent_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     department_id: Option<i64>,
     /// The PHP SDK's spelling.
     #[serde(default, rename = "departmentId", deserialize_with = "lenient_i64")]
+    #[schema(ignore)]
     department_id_camel: Option<i64>,
 }
 
+/// Creates a folder.
+#[utoipa::path(post, path = "/folder/create", tag = "folders", request_body = CreateArgs, responses((status = 200, body = wire::Folder)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -79,13 +89,20 @@ pub async fn create(
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = FolderCreateByPath)]
 pub struct CreateByPathArgs {
+    /// A `/`-separated path from the root; the folders it names are made where missing.
+    #[schema(value_type = String, required, min_length = 1)]
     target_folder_path: Option<String>,
+    /// The department whose space the path starts in.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     department_id: Option<i64>,
 }
 
+/// Creates the folders of a path that are missing and answers the last.
+#[utoipa::path(post, path = "/folder/create_by_path", tag = "folders", request_body = CreateByPathArgs, responses((status = 200, body = wire::Folder)))]
 pub async fn create_by_path(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -99,12 +116,17 @@ pub async fn create_by_path(
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ItemUpdate)]
 pub struct UpdateArgs {
+    /// A new name.
     pub name: Option<String>,
+    /// A new description.
     pub description: Option<String>,
 }
 
+/// Renames a folder or changes its description.
+#[utoipa::path(post, path = "/folder/{id}/update", tag = "folders", request_body = UpdateArgs, responses((status = 200, body = wire::Folder)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -124,13 +146,19 @@ pub async fn update(
     Ok(Json(convert::folder(&detail.view, &detail.users, &detail.frequent)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ItemTarget)]
 pub struct TargetArgs {
+    /// The folder to move or copy into; 0 is the user's root (or, with a department, the
+    /// department's space).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 0)]
     pub target_folder_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     pub department_id: Option<i64>,
     #[serde(default, rename = "departmentId", deserialize_with = "lenient_i64")]
+    #[schema(ignore)]
     pub department_id_camel: Option<i64>,
     /// `{type, id}` of the target's space, as the platform document's move example sends.
     #[serde(default)]
@@ -140,11 +168,16 @@ pub struct TargetArgs {
     pub is_check_conflict: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The space a target folder id is in.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct TargetSpace {
+    /// `personal` or `department`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(personal|department)$")]
     pub kind: Option<String>,
+    /// The department, with type `department`.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 1)]
     pub id: Option<i64>,
 }
 
@@ -181,6 +214,8 @@ impl TargetArgs {
     }
 }
 
+/// Moves a folder into another.
+#[utoipa::path(post, path = "/folder/{id}/move", tag = "folders", request_body = TargetArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn move_to(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -194,6 +229,8 @@ pub async fn move_to(
     Ok(success())
 }
 
+/// Copies a folder and all in it into another (renamed on a clash unless `is_check_conflict`).
+#[utoipa::path(post, path = "/folder/{id}/copy", tag = "folders", request_body = TargetArgs, responses((status = 200, body = wire::Folder)))]
 pub async fn copy(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -214,7 +251,9 @@ pub async fn copy(
 }
 
 macro_rules! action_handler {
-    ($name:ident, $action:expr) => {
+    ($name:ident, $action:expr, $path:tt, $doc:tt) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "folders", responses((status = 200, body = wire::SuccessBody)))]
         pub async fn $name(
             State(state): State<AppState>,
             Caller(principal): Caller,
@@ -226,9 +265,24 @@ macro_rules! action_handler {
     };
 }
 
-action_handler!(delete, Action::Trash);
-action_handler!(restore, Action::Restore);
-action_handler!(purge, Action::Purge);
+action_handler!(
+    delete,
+    Action::Trash,
+    "/folder/{id}/delete",
+    "Moves a folder and all in it to the trash."
+);
+action_handler!(
+    restore,
+    Action::Restore,
+    "/folder/{id}/restore_from_trash",
+    "Brings a folder back from the trash."
+);
+action_handler!(
+    purge,
+    Action::Purge,
+    "/folder/{id}/delete_from_trash",
+    "Deletes a folder in the trash for good."
+);
 
 /// A page of a folder's children, folders first.
 #[utoipa::path(get, path = "/folder/{id}/children", tag = "folders",

@@ -123,16 +123,25 @@ pub async fn act(state: &AppState, principal: &Principal, id: ItemId, kind: Item
 
 /// The body of the batch forms (`delete_batch`, `*_batch_from_trash`, `move_batch`), for
 /// files (`file_ids`) and folders (`folder_ids`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ItemBatch)]
 pub struct BatchArgs {
+    /// Files (paths under `/file/`), numbers or numeric strings.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
     pub file_ids: Option<Vec<serde_json::Value>>,
+    /// Folders (paths under `/folder/`).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
     pub folder_ids: Option<Vec<serde_json::Value>>,
+    /// `move_batch`: the folder they go in.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     pub target_folder_id: Option<i64>,
+    /// `delete_batch_from_trash`: the whole trash of the kind instead of the ids.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub clear_trash: Option<bool>,
+    /// `restore_batch_from_trash`: the whole trash of the kind instead of the ids.
     #[serde(default, deserialize_with = "lenient_bool")]
     pub restore_all: Option<bool>,
 }
@@ -231,60 +240,68 @@ pub async fn whole_trash(state: &AppState, principal: &Principal, kind: ItemKind
     Ok(())
 }
 
-const fn kind_of(folder: bool) -> ItemKind {
-    if folder { ItemKind::Folder } else { ItemKind::File }
-}
-
 /// `{file,folder}/delete_batch`.
-pub async fn delete_batch<const FOLDER: bool>(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    let kind = kind_of(FOLDER);
-    act_on_all(&state, &principal, &args.ids(kind)?, kind, Action::Trash).await?;
-    Ok(success())
+async fn trash_batch(state: &AppState, principal: &Principal, args: BatchArgs, kind: ItemKind) -> Result<()> {
+    act_on_all(state, principal, &args.ids(kind)?, kind, Action::Trash).await
 }
 
 /// `{file,folder}/delete_batch_from_trash` (`clear_trash: true` empties the kind's trash).
-pub async fn purge_batch<const FOLDER: bool>(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    let kind = kind_of(FOLDER);
+async fn purge_batch(state: &AppState, principal: &Principal, args: BatchArgs, kind: ItemKind) -> Result<()> {
     if args.clear_trash == Some(true) {
-        whole_trash(&state, &principal, kind, false).await?;
+        whole_trash(state, principal, kind, false).await
     } else {
-        act_on_all(&state, &principal, &args.ids(kind)?, kind, Action::Purge).await?;
+        act_on_all(state, principal, &args.ids(kind)?, kind, Action::Purge).await
     }
-    Ok(success())
 }
 
 /// `{file,folder}/restore_batch_from_trash` (`restore_all: true` restores the kind's trash),
 /// and the Python SDK's `file/restore_from_trash` with ids in the body.
-pub async fn restore_batch<const FOLDER: bool>(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    let kind = kind_of(FOLDER);
+async fn restore_batch(state: &AppState, principal: &Principal, args: BatchArgs, kind: ItemKind) -> Result<()> {
     if args.restore_all == Some(true) {
-        whole_trash(&state, &principal, kind, true).await?;
+        whole_trash(state, principal, kind, true).await
     } else {
-        act_on_all(&state, &principal, &args.ids(kind)?, kind, Action::Restore).await?;
+        act_on_all(state, principal, &args.ids(kind)?, kind, Action::Restore).await
     }
-    Ok(success())
 }
 
 /// `{file,folder}/move_batch`.
-pub async fn move_batch<const FOLDER: bool>(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    JsonBody(args): JsonBody<BatchArgs>,
-) -> Result<Json<wire::SuccessBody>> {
-    let kind = kind_of(FOLDER);
+async fn move_batch(state: &AppState, principal: &Principal, args: BatchArgs, kind: ItemKind) -> Result<()> {
     let target = ItemId(required(args.target_folder_id, "target_folder_id")?);
-    move_all(&state, &principal, &args.ids(kind)?, kind, target).await?;
-    Ok(success())
+    move_all(state, principal, &args.ids(kind)?, kind, target).await
+}
+
+/// The batch routes, one handler per path (each described on its own).
+macro_rules! batch_handlers {
+    ($($name:ident: $path:tt, $tag:tt, $run:ident, $kind:expr, $doc:tt;)*) => {$(
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = $tag, request_body = BatchArgs,
+            responses((status = 200, body = wire::SuccessBody)))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            Caller(principal): Caller,
+            JsonBody(args): JsonBody<BatchArgs>,
+        ) -> Result<Json<wire::SuccessBody>> {
+            $run(&state, &principal, args, $kind).await?;
+            Ok(success())
+        }
+    )*};
+}
+
+batch_handlers! {
+    folders_trash: "/folder/delete_batch", "folders", trash_batch, ItemKind::Folder,
+        "Moves folders (`folder_ids`) to the trash; all are checked first, so a bad id changes nothing.";
+    folders_purge: "/folder/delete_batch_from_trash", "trash", purge_batch, ItemKind::Folder,
+        "Deletes folders in the trash for good (`folder_ids`, or `clear_trash: true` for all).";
+    folders_restore: "/folder/restore_batch_from_trash", "trash", restore_batch, ItemKind::Folder,
+        "Brings folders back from the trash (`folder_ids`, or `restore_all: true` for all).";
+    folders_move: "/folder/move_batch", "folders", move_batch, ItemKind::Folder,
+        "Moves folders (`folder_ids`) into `target_folder_id`.";
+    files_trash: "/file/delete_batch", "files", trash_batch, ItemKind::File,
+        "Moves files (`file_ids`) to the trash; all are checked first, so a bad id changes nothing.";
+    files_purge: "/file/delete_batch_from_trash", "trash", purge_batch, ItemKind::File,
+        "Deletes files in the trash for good (`file_ids`, or `clear_trash: true` for all).";
+    files_restore: "/file/restore_batch_from_trash", "trash", restore_batch, ItemKind::File,
+        "Brings files back from the trash (`file_ids`, or `restore_all: true` for all).";
+    files_move: "/file/move_batch", "files", move_batch, ItemKind::File,
+        "Moves files (`file_ids`) into `target_folder_id`.";
 }

@@ -12,14 +12,19 @@ use crate::AppState;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, lenient_bool, lenient_i64};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ActionTypeQuery)]
 pub struct ActionTypeArgs {
+    /// The codes to name.
     #[serde(default)]
     action_types: Option<Vec<i64>>,
+    /// Every code (also when `action_types` is empty).
     #[serde(default, deserialize_with = "lenient_bool")]
     is_all: Option<bool>,
 }
 
+/// The audit log's action codes and their names.
+#[utoipa::path(post, path = "/admin/log/action_type_info", tag = "admin", request_body = ActionTypeArgs, responses((status = 200, body = wire::ActionTypes)))]
 pub async fn action_type_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -103,13 +108,22 @@ fn activities(page: &AuditPage) -> Vec<wire::UserActivity> {
 /// The most values one filter list of `log_info` takes (each is a bound parameter).
 const MAX_FILTER_IDS: usize = 1000;
 
-#[derive(Debug, Default, Deserialize)]
+/// A search of the audit log: a time range, filters (each up to 1000 values) and a page.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = LogSearch)]
 pub struct LogInfoArgs {
+    /// `yyyy-MM-dd` or `yyyy-MM-dd HH:mm:ss`.
+    #[schema(value_type = String, required, min_length = 1)]
     start_date: Option<String>,
+    /// `yyyy-MM-dd` (the whole day) or `yyyy-MM-dd HH:mm:ss`.
+    #[schema(value_type = String, required, min_length = 1)]
     end_date: Option<String>,
+    /// 1-based.
     #[serde(default, deserialize_with = "lenient_i64")]
     page_number: Option<i64>,
+    /// 1 to 500 (default 25).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 1, maximum = 500)]
     page_size: Option<i64>,
     action_types: Option<Vec<i64>>,
     file_ids: Option<Vec<i64>>,
@@ -129,6 +143,8 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str> {
         .ok_or_else(|| ApiError::field(field, "不能为空"))
 }
 
+/// Searches the audit log.
+#[utoipa::path(post, path = "/admin/log/log_info", tag = "admin", request_body = LogInfoArgs, responses((status = 200, body = wire::LogInfo)))]
 pub async fn log_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -172,16 +188,26 @@ pub async fn log_info(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = LogRange)]
 pub struct LogListArgs {
+    /// `yyyy-MM-dd` or `yyyy-MM-dd HH:mm:ss`.
+    #[schema(value_type = String, required, min_length = 1)]
     start_date: Option<String>,
+    /// `yyyy-MM-dd` (the whole day) or `yyyy-MM-dd HH:mm:ss`.
+    #[schema(value_type = String, required, min_length = 1)]
     end_date: Option<String>,
+    /// 1-based.
     #[serde(default, deserialize_with = "lenient_i64")]
     page_id: Option<i64>,
+    /// 1 to 500 (default 25).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 1, maximum = 500)]
     page_capacity: Option<i64>,
 }
 
+/// The audit log's events in a time range, page by page.
+#[utoipa::path(post, path = "/admin/log/log_list", tag = "admin", request_body = LogListArgs, responses((status = 200, body = wire::LogList)))]
 pub async fn log_list(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -200,17 +226,23 @@ pub async fn log_list(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = LogDay)]
 pub struct LogPageArgs {
+    /// `yyyy-MM-dd`.
+    #[schema(value_type = String, required, min_length = 1)]
     date: Option<String>,
     /// The 1-based page (the platform document's descriptions of the two fields are swapped).
     #[serde(default, deserialize_with = "lenient_i64")]
     pagination: Option<i64>,
+    /// 1 to 500 (default 25).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 1, maximum = 500)]
     page_capacity: Option<i64>,
 }
 
-/// The per-day export form: one day's events, page by page.
+/// One day's audit events, page by page (the export form).
+#[utoipa::path(post, path = "/admin/log/log_list_by_pagination", tag = "admin", request_body = LogPageArgs, responses((status = 200, body = wire::LogPage)))]
 pub async fn log_list_by_pagination(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -21,243 +21,273 @@ mod usage;
 pub(crate) mod user;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodRouter, get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::ApiError;
 use openpan_types::ErrorCode;
 
-/// The routes with an OpenAPI description (see `crate::openapi`); they serve as any other.
-pub(crate) fn documented() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    use utoipa_axum::routes;
-    utoipa_axum::router::OpenApiRouter::new()
+/// Every `/api/v2` operation, each with its OpenAPI description (see `crate::openapi`), but
+/// for those in `idempotent()` and the second paths in `twins()`.
+pub(crate) fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        // The signed-in user and colleagues.
         .routes(routes!(user::me))
         .routes(routes!(user::info))
+        .routes(routes!(user::update))
+        .routes(routes!(user::search))
+        .routes(routes!(user::space_usage))
+        .routes(routes!(user::departments))
+        .routes(routes!(user::upload_profile_pic))
+        .routes(routes!(user::download_profile_pic))
+        // Folders.
         .routes(routes!(folder::info))
         .routes(routes!(folder::trash_info))
         .routes(routes!(folder::children))
+        .routes(routes!(folder::personal_items))
+        .routes(routes!(folder::department_folders))
+        .routes(routes!(folder::update))
+        .routes(routes!(folder::move_to))
+        .routes(routes!(folder::delete))
+        .routes(routes!(folder::restore))
+        .routes(routes!(folder::purge))
+        .routes(routes!(items::folders_trash))
+        .routes(routes!(items::folders_purge))
+        .routes(routes!(items::folders_restore))
+        .routes(routes!(items::folders_move))
+        // Files.
         .routes(routes!(file::info))
         .routes(routes!(file::trash_info))
         .routes(routes!(file::download))
         .routes(routes!(file::versions))
         .routes(routes!(file::version_info))
-        .routes(routes!(folder::personal_items))
-        .routes(routes!(folder::department_folders))
-        .routes(routes!(collab::collab_folders))
-        .routes(routes!(collab::folder_collabs))
-        .routes(routes!(collab::info))
-        .routes(routes!(comment::file_comments))
-        .routes(routes!(trash::list))
+        .routes(routes!(file::update))
+        .routes(routes!(file::move_to))
+        .routes(routes!(file::delete))
+        .routes(routes!(file::restore))
+        .routes(routes!(file::purge))
+        .routes(routes!(file::promote_version))
+        .routes(routes!(file::delete_version))
+        .routes(routes!(file::pack_download))
+        .routes(routes!(items::files_trash))
+        .routes(routes!(items::files_purge))
+        .routes(routes!(items::files_restore))
+        .routes(routes!(items::files_move))
         .routes(routes!(usage::recent_items))
         .routes(routes!(usage::frequent_list))
+        .routes(routes!(usage::mark_as_used))
+        .routes(routes!(usage::frequent_add))
+        .routes(routes!(usage::frequent_delete))
+        .routes(routes!(search::search))
+        // The trash.
+        .routes(routes!(trash::list))
+        .routes(routes!(trash::clear))
+        .routes(routes!(trash::restore_all))
+        // Sharing.
         .routes(routes!(share::info))
         .routes(routes!(share::file_links))
         .routes(routes!(share::folder_links))
-        .routes(routes!(user::search))
-        .routes(routes!(user::space_usage))
+        .routes(routes!(share::create))
+        .routes(routes!(share::update))
+        .routes(routes!(share::revoke))
+        .routes(routes!(collab::collab_folders))
+        .routes(routes!(collab::folder_collabs))
+        .routes(routes!(collab::info))
+        .routes(routes!(collab::invite))
+        .routes(routes!(collab::invite_batch))
+        .routes(routes!(collab::remove))
+        .routes(routes!(collab::update))
+        .routes(routes!(collab::accept))
+        .routes(routes!(collab::delete))
+        // Comments, tags and reviews.
+        .routes(routes!(comment::file_comments))
+        .routes(routes!(comment::create))
+        .routes(routes!(comment::delete))
         .routes(routes!(tag::list))
         .routes(routes!(tag::common_list))
+        .routes(routes!(tag::item_add_tags))
+        .routes(routes!(tag::item_remove_tags))
+        .routes(routes!(tag::add_common_list))
+        .routes(routes!(tag::remove_common_list))
+        .routes(routes!(tag::filter_items_by_tag_name))
         .routes(routes!(review::list))
         .routes(routes!(review::info))
         .routes(routes!(review::comment_list))
+        .routes(routes!(review::create))
+        .routes(routes!(review::edit))
+        .routes(routes!(review::complete))
+        .routes(routes!(review::delete))
+        .routes(routes!(review::create_comment))
+        .routes(routes!(review::delete_comment))
+        // Departments and groups.
         .routes(routes!(org::department_info))
         .routes(routes!(org::department_children))
         .routes(routes!(org::department_users))
         .routes(routes!(org::list_groups))
         .routes(routes!(org::group_info))
         .routes(routes!(org::group_users))
+        // The event feed.
+        .routes(routes!(events::feed))
+        .routes(routes!(events::stream))
+        // Administration (enterprise tokens).
         .routes(routes!(admin_user::list_users))
         .routes(routes!(admin_user::info))
+        .routes(routes!(admin_user::get_user_info))
+        .routes(routes!(admin_user::get_login_url))
+        .routes(routes!(admin_user::get_login_params))
+        .routes(routes!(admin_user::create))
+        .routes(routes!(admin_user::update))
+        .routes(routes!(admin_user::delete))
         .routes(routes!(admin_enterprise::info))
+        .routes(routes!(admin_enterprise::update))
         .routes(routes!(admin_enterprise::oauth_settings))
+        .routes(routes!(admin_enterprise::update_oauth_settings))
+        .routes(routes!(org::create_department))
+        .routes(routes!(org::update_department))
+        .routes(routes!(org::delete_department))
+        .routes(routes!(org::update_department_space))
+        .routes(routes!(org::add_department_user))
+        .routes(routes!(org::remove_department_user))
+        .routes(routes!(org::create_group))
+        .routes(routes!(org::update_group))
+        .routes(routes!(org::delete_group))
+        .routes(routes!(org::add_group_user))
+        .routes(routes!(org::remove_group_user))
+        .routes(routes!(platform::mapping_user))
+        .routes(routes!(platform::mapping_department))
+        .routes(routes!(platform::mapping_group))
+        .routes(routes!(platform::sync_users))
+        .routes(routes!(platform::sync_departments))
+        .routes(routes!(platform::sync_groups))
+        .routes(routes!(platform::file_manager_info))
+        .routes(routes!(apps::list))
         .routes(routes!(apps::info))
+        .routes(routes!(apps::create))
+        .routes(routes!(apps::update))
+        .routes(routes!(apps::rotate_secret))
+        .routes(routes!(apps::disable))
+        .routes(routes!(apps::enable))
+        .routes(routes!(apps::delete))
         .routes(routes!(events::webhook))
         .routes(routes!(events::deliveries))
+        .routes(routes!(events::update_webhook))
+        .routes(routes!(events::redeliver))
+        .routes(routes!(events::rotate_key))
+        .routes(routes!(log::action_type_info))
+        .routes(routes!(log::log_info))
+        .routes(routes!(log::log_list))
+        .routes(routes!(log::log_list_by_pagination))
+}
+
+/// Creates, uploads and copies: a retry with the same `Idempotency-Key` gets the first answer
+/// (the layer is added in `routes`, which has the state it needs).
+pub(crate) fn idempotent() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(folder::create))
+        .routes(routes!(folder::create_by_path))
+        .routes(routes!(folder::copy))
+        .routes(routes!(file::upload))
+        .routes(routes!(file::upload_by_path))
+        .routes(routes!(file::resumable_upload))
+        .routes(routes!(file::create_blank_file))
+        .routes(routes!(file::copy))
+        .routes(routes!(file::copy_by_path))
+        .routes(routes!(file::new_version))
 }
 
 /// Second paths of documented operations (the enterprise token's `/admin/` spelling, the
-/// platform document's `_v2` names): each served by the same handler as its first path and
-/// described by a copy of that path's operation, so one table keeps both in step.
-pub(crate) fn twins() -> Vec<(&'static str, &'static str, axum::routing::MethodRouter<AppState>)> {
+/// platform document's `_v2` names, the SDKs' older names): each served by the same handler
+/// as its first path and described by a copy of that path's operation, so one table keeps
+/// both in step. The last field says whether the first path is in `idempotent()`.
+pub(crate) fn twins() -> Vec<(&'static str, &'static str, MethodRouter<AppState>, bool)> {
     vec![
         (
             "/admin/department/{id}/info",
             "/department/{id}/info",
             get(org::department_info),
+            false,
         ),
         (
             "/admin/department/{id}/children",
             "/department/{id}/children",
             get(org::department_children),
+            false,
         ),
         (
             "/admin/department/{id}/users",
             "/department/{id}/users",
             get(org::department_users),
+            false,
         ),
-        ("/admin/group/list", "/group/list", get(org::list_groups)),
-        ("/admin/group/{id}/info", "/group/{id}/info", get(org::group_info)),
-        ("/admin/group/{id}/users", "/group/{id}/users", get(org::group_users)),
-        ("/file/{id}/info_v2", "/file/{id}/info", get(file::info)),
-        ("/file/{id}/download_v2", "/file/{id}/download", get(file::download)),
+        ("/admin/group/list", "/group/list", get(org::list_groups), false),
+        (
+            "/admin/group/{id}/info",
+            "/group/{id}/info",
+            get(org::group_info),
+            false,
+        ),
+        (
+            "/admin/group/{id}/users",
+            "/group/{id}/users",
+            get(org::group_users),
+            false,
+        ),
+        ("/admin/events", "/events", get(events::feed), false),
+        ("/admin/events/stream", "/events/stream", get(events::stream), false),
+        (
+            "/department/own_list",
+            "/user/departments",
+            get(user::departments),
+            false,
+        ),
+        ("/file/{id}/info_v2", "/file/{id}/info", get(file::info), false),
+        (
+            "/file/{id}/download_v2",
+            "/file/{id}/download",
+            get(file::download),
+            false,
+        ),
+        (
+            "/file/restore_from_trash",
+            "/file/restore_batch_from_trash",
+            post(items::files_restore),
+            false,
+        ),
+        (
+            "/share_link/{unique_name}/close",
+            "/share_link/{unique_name}/revoke",
+            post(share::revoke),
+            false,
+        ),
+        ("/file/upload_v2", "/file/upload", post(file::upload), true),
+        (
+            "/file/{id}/new_version_v2",
+            "/file/{id}/new_version",
+            post(file::new_version),
+            true,
+        ),
     ]
 }
 
 pub fn routes(state: AppState) -> Router<AppState> {
-    let (documented, _) = documented().split_for_parts();
-    let documented = twins()
-        .into_iter()
-        .fold(documented, |router, (twin, _, handler)| router.route(twin, handler));
+    let (plain, _) = documented().split_for_parts();
+    let (idempotent, _) = idempotent().split_for_parts();
+    let (plain, idempotent) = twins().into_iter().fold(
+        (plain, idempotent),
+        |(plain, idempotent), (twin, _, handler, is_idempotent)| {
+            if is_idempotent {
+                (plain, idempotent.route(twin, handler))
+            } else {
+                (plain.route(twin, handler), idempotent)
+            }
+        },
+    );
+    let idempotent = idempotent.route_layer(axum::middleware::from_fn_with_state(state, crate::idempotency::layer));
     Router::new()
-        .merge(documented)
-        .merge(idempotent_routes(state))
-        .route("/admin/enterprise/update", post(admin_enterprise::update))
-        .route(
-            "/admin/enterprise/oauth_settings/update",
-            post(admin_enterprise::update_oauth_settings),
-        )
-        .route("/admin/user/get_user_info", get(admin_user::get_user_info))
-        .route("/admin/user/create", post(admin_user::create))
-        .route("/admin/user/get_login_url", get(admin_user::get_login_url))
-        .route("/admin/user/get_login_params", get(admin_user::get_login_params))
-        .route("/admin/user/{id}/update", post(admin_user::update))
-        .route("/admin/user/{id}/delete", post(admin_user::delete))
-        .route("/user/update", post(user::update))
-        .route("/user/profile_pic_upload", post(user::upload_profile_pic))
-        .route("/user/{id}/profile_pic_download", get(user::download_profile_pic))
-        .route("/user/departments", get(user::departments))
-        .route("/department/own_list", get(user::departments))
-        .route("/admin/department/create", post(org::create_department))
-        .route("/admin/department/{id}/update", post(org::update_department))
-        .route("/admin/department/{id}/delete", post(org::delete_department))
-        .route(
-            "/admin/department/{id}/update_space",
-            post(org::update_department_space),
-        )
-        .route("/admin/department/{id}/add_user", post(org::add_department_user))
-        .route("/admin/department/{id}/remove_user", post(org::remove_department_user))
-        .route("/admin/group/create", post(org::create_group))
-        .route("/admin/group/{id}/update", post(org::update_group))
-        .route("/admin/group/{id}/delete", post(org::delete_group))
-        .route("/admin/group/{id}/add_user", post(org::add_group_user))
-        .route("/admin/group/{id}/remove_user", post(org::remove_group_user))
-        .route("/admin/platform/{id}/mapping_user", get(platform::mapping_user))
-        .route(
-            "/admin/platform/{id}/mapping_department",
-            get(platform::mapping_department),
-        )
-        .route("/admin/platform/{id}/mapping_group", get(platform::mapping_group))
-        .route("/admin/platform/{id}/sync_users", post(platform::sync_users))
-        .route(
-            "/admin/platform/{id}/sync_departments",
-            post(platform::sync_departments),
-        )
-        .route("/admin/platform/{id}/sync_groups", post(platform::sync_groups))
-        .route(
-            "/admin/platform/{id}/get_file_manager_info",
-            post(platform::file_manager_info),
-        )
-        .route("/admin/app/list", get(apps::list))
-        .route("/admin/app/create", post(apps::create))
-        .route("/admin/app/{id}/update", post(apps::update))
-        .route("/admin/app/{id}/rotate_secret", post(apps::rotate_secret))
-        .route("/admin/app/{id}/disable", post(apps::disable))
-        .route("/admin/app/{id}/enable", post(apps::enable))
-        .route("/admin/app/{id}/delete", post(apps::delete))
-        .route("/admin/app/{id}/webhook/update", post(events::update_webhook))
-        .route("/admin/app/{id}/webhook/redeliver", post(events::redeliver))
-        .route("/admin/app/{id}/webhook/rotate_key", post(events::rotate_key))
-        .route("/admin/events", get(events::feed))
-        .route("/admin/events/stream", get(events::stream))
-        .route("/events", get(events::feed))
-        .route("/events/stream", get(events::stream))
-        .route("/admin/log/action_type_info", post(log::action_type_info))
-        .route("/admin/log/log_info", post(log::log_info))
-        .route("/admin/log/log_list", post(log::log_list))
-        .route("/admin/log/log_list_by_pagination", post(log::log_list_by_pagination))
-        .merge(folder_routes())
-        .merge(file_routes())
-        .route("/file/{id}/mark_as_used", post(usage::mark_as_used))
-        .route("/frequent/add", post(usage::frequent_add))
-        .route("/frequent/delete", post(usage::frequent_delete))
-        .route("/item/search", get(search::search))
-        .route("/share_link/create", post(share::create))
-        .route("/share_link/{unique_name}/update", post(share::update))
-        .route("/share_link/{unique_name}/revoke", post(share::revoke))
-        .route("/share_link/{unique_name}/close", post(share::revoke))
-        .route("/collab/invite", post(collab::invite))
-        .route("/collab/invite_batch", post(collab::invite_batch))
-        .route("/collab/remove", post(collab::remove))
-        .route("/collab/{id}/update", post(collab::update))
-        .route("/collab/{id}/accept", post(collab::accept))
-        .route("/collab/{id}/delete", post(collab::delete))
-        .route("/comment/create", post(comment::create))
-        .route("/comment/{id}/delete", post(comment::delete))
-        .route("/tag/item_add_tags", post(tag::item_add_tags))
-        .route("/tag/item_remove_tags", post(tag::item_remove_tags))
-        .route("/tag/add_common_list", post(tag::add_common_list))
-        .route("/tag/remove_common_list", post(tag::remove_common_list))
-        .route("/tag/filter_items_by_tag_name", get(tag::filter_items_by_tag_name))
-        .route("/review/create", post(review::create))
-        .route("/review/edit/{id}", post(review::edit))
-        // The platform ends a review with a GET; POST is accepted too.
-        .route("/review/complete/{id}", get(review::complete).post(review::complete))
-        .route("/review/delete/{id}", post(review::delete))
-        .route("/review_comment/create", post(review::create_comment))
-        .route(
-            "/review_comment/delete/{id}",
-            delete(review::delete_comment).post(review::delete_comment),
-        )
-        .route("/trash/clear", post(trash::clear))
-        .route("/trash/restore_all", post(trash::restore_all))
+        .merge(plain)
+        .merge(idempotent)
         .fallback(|| async { ApiError::new(ErrorCode::ApiNotFound) })
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
-}
-
-/// Creates, uploads and copies: a retry with the same `Idempotency-Key` gets the first answer.
-fn idempotent_routes(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/folder/create", post(folder::create))
-        .route("/folder/create_by_path", post(folder::create_by_path))
-        .route("/folder/{id}/copy", post(folder::copy))
-        .route("/file/upload", post(file::upload))
-        .route("/file/upload_v2", post(file::upload))
-        .route("/file/upload_by_path", post(file::upload_by_path))
-        .route("/file/resumable_upload", post(file::resumable_upload))
-        .route("/file/create_blank_file", post(file::create_blank_file))
-        .route("/file/{id}/copy", post(file::copy))
-        .route("/file/{id}/copy_by_path", post(file::copy_by_path))
-        .route("/file/{id}/new_version", post(file::new_version))
-        .route("/file/{id}/new_version_v2", post(file::new_version))
-        .route_layer(axum::middleware::from_fn_with_state(state, crate::idempotency::layer))
-}
-
-fn folder_routes() -> Router<AppState> {
-    Router::new()
-        .route("/folder/delete_batch", post(items::delete_batch::<true>))
-        .route("/folder/delete_batch_from_trash", post(items::purge_batch::<true>))
-        .route("/folder/restore_batch_from_trash", post(items::restore_batch::<true>))
-        .route("/folder/move_batch", post(items::move_batch::<true>))
-        .route("/folder/{id}/update", post(folder::update))
-        .route("/folder/{id}/move", post(folder::move_to))
-        .route("/folder/{id}/delete", post(folder::delete))
-        .route("/folder/{id}/restore_from_trash", post(folder::restore))
-        .route("/folder/{id}/delete_from_trash", post(folder::purge))
-}
-
-fn file_routes() -> Router<AppState> {
-    Router::new()
-        .route("/file/pack_download", post(file::pack_download))
-        .route("/file/delete_batch", post(items::delete_batch::<false>))
-        .route("/file/delete_batch_from_trash", post(items::purge_batch::<false>))
-        .route("/file/restore_batch_from_trash", post(items::restore_batch::<false>))
-        .route("/file/restore_from_trash", post(items::restore_batch::<false>))
-        .route("/file/move_batch", post(items::move_batch::<false>))
-        .route("/file/{id}/update", post(file::update))
-        .route("/file/{id}/move", post(file::move_to))
-        .route("/file/{id}/delete", post(file::delete))
-        .route("/file/{id}/restore_from_trash", post(file::restore))
-        .route("/file/{id}/delete_from_trash", post(file::purge))
-        .route("/file/{id}/version/{version_id}/promote", post(file::promote_version))
-        .route("/file/{id}/version/{version_id}/delete", post(file::delete_version))
 }

@@ -17,14 +17,21 @@ use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64};
 
-#[derive(Debug, Default, Deserialize)]
+/// A department's settings; on `update`, what is absent stays as it was.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = DepartmentSettings)]
 pub struct DepartmentArgs {
     name: Option<String>,
+    /// The parent department (`create`: required).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 0)]
     parent_id: Option<i64>,
+    /// The user who heads it.
     #[serde(default, deserialize_with = "lenient_i64")]
     director_id: Option<i64>,
+    /// Its space in GB; -1 for unlimited.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = -1)]
     space_total: Option<i64>,
     #[serde(default, deserialize_with = "lenient_bool")]
     hide_phone: Option<bool>,
@@ -34,10 +41,14 @@ pub struct DepartmentArgs {
     enable_watermark: Option<bool>,
     #[serde(default, deserialize_with = "lenient_bool")]
     collab_auto_accepted: Option<bool>,
+    /// `update`: how the department folder's members work in it.
     permission_type: Option<String>,
+    /// `update`: the users who manage the department folder.
     file_managers: Option<Vec<i64>>,
 }
 
+/// Creates a department.
+#[utoipa::path(post, path = "/admin/department/create", tag = "admin", request_body = DepartmentArgs, responses((status = 200, body = wire::DetailedDepartment)))]
 pub async fn create_department(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -67,6 +78,8 @@ pub async fn department_info(
     Ok(Json(convert::detailed_department(&view)))
 }
 
+/// Changes a department.
+#[utoipa::path(post, path = "/admin/department/{id}/update", tag = "admin", request_body = DepartmentArgs, responses((status = 200, body = wire::DetailedDepartment)))]
 pub async fn update_department(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -89,14 +102,17 @@ pub async fn update_department(
     Ok(Json(convert::detailed_department(&view)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = DepartmentSpace)]
 pub struct SpaceArgs {
+    /// GB; -1 for unlimited.
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = -1)]
     space_total: Option<i64>,
 }
 
-/// `admin/department/{id}/update_space`: the department's space alone, in GB (`-1` unlimited),
-/// under the same rules as `update`.
+/// Changes a department's space alone, under the same rules as `update`.
+#[utoipa::path(post, path = "/admin/department/{id}/update_space", tag = "admin", request_body = SpaceArgs, responses((status = 200, body = wire::DetailedDepartment)))]
 pub async fn update_department_space(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -114,6 +130,8 @@ pub async fn update_department_space(
     Ok(Json(convert::detailed_department(&view)))
 }
 
+/// Deletes an empty department.
+#[utoipa::path(post, path = "/admin/department/{id}/delete", tag = "admin", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete_department(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -123,12 +141,16 @@ pub async fn delete_department(
     Ok(success())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = Member)]
 pub struct MemberArgs {
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 1)]
     user_id: Option<i64>,
 }
 
+/// Adds a user to a department.
+#[utoipa::path(post, path = "/admin/department/{id}/add_user", tag = "admin", request_body = MemberArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn add_department_user(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -143,6 +165,8 @@ pub async fn add_department_user(
     Ok(success())
 }
 
+/// Takes a user out of a department.
+#[utoipa::path(post, path = "/admin/department/{id}/remove_user", tag = "admin", request_body = MemberArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn remove_department_user(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -185,18 +209,25 @@ pub async fn department_users(
     Ok(Json(convert::listed_user_page(&users, total, page, &enterprise)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A group's settings; on `update`, what is absent stays as it was.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = GroupSettings)]
 pub struct GroupArgs {
+    /// `create`: required.
     name: Option<String>,
     description: Option<String>,
+    /// The user who manages it.
     #[serde(default, deserialize_with = "lenient_i64")]
     admin_user_id: Option<i64>,
+    /// Whether colleagues see it.
     #[serde(default, deserialize_with = "lenient_bool")]
     visible: Option<bool>,
+    /// Whether invitations to its members are accepted without asking.
     #[serde(default, deserialize_with = "lenient_bool")]
     collab_auto_accepted: Option<bool>,
     /// The PHP SDK's spelling.
     #[serde(default, rename = "collabAutoAccepted", deserialize_with = "lenient_bool")]
+    #[schema(ignore)]
     collab_auto_accepted_camel: Option<bool>,
 }
 
@@ -212,6 +243,8 @@ impl GroupArgs {
     }
 }
 
+/// Creates a group.
+#[utoipa::path(post, path = "/admin/group/create", tag = "admin", request_body = GroupArgs, responses((status = 200, body = wire::Group)))]
 pub async fn create_group(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -231,6 +264,8 @@ pub async fn group_info(
     Ok(Json(convert::group(&group, &users)))
 }
 
+/// Changes a group.
+#[utoipa::path(post, path = "/admin/group/{id}/update", tag = "admin", request_body = GroupArgs, responses((status = 200, body = wire::Group)))]
 pub async fn update_group(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -241,6 +276,8 @@ pub async fn update_group(
     Ok(Json(convert::group(&group, &users)))
 }
 
+/// Deletes a group.
+#[utoipa::path(post, path = "/admin/group/{id}/delete", tag = "admin", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete_group(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -250,6 +287,8 @@ pub async fn delete_group(
     Ok(success())
 }
 
+/// Adds a user to a group.
+#[utoipa::path(post, path = "/admin/group/{id}/add_user", tag = "admin", request_body = MemberArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn add_group_user(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -261,6 +300,8 @@ pub async fn add_group_user(
     Ok(success())
 }
 
+/// Takes a user out of a group.
+#[utoipa::path(post, path = "/admin/group/{id}/remove_user", tag = "admin", request_body = MemberArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn remove_group_user(
     State(state): State<AppState>,
     Caller(principal): Caller,

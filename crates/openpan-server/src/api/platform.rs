@@ -13,6 +13,8 @@ use crate::convert;
 use crate::error::{ApiError, Result, error_items};
 use crate::extract::{Caller, JsonBody, Params, PathId, lenient_bool, lenient_i64, lenient_string};
 
+/// The user an integrator's id names (or the integrator's id of a user).
+#[utoipa::path(get, path = "/admin/platform/{id}/mapping_user", tag = "admin", params(("id" = i64, Path, minimum = 1, description = "The integrator's platform"), ("user_id" = Option<String>, Query, description = "The integrator's id"), ("yfy_user_id" = Option<i64>, Query, description = "The drive's id (instead)")), responses((status = 200, body = wire::MappingUser)))]
 pub async fn mapping_user(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -27,6 +29,8 @@ pub async fn mapping_user(
     }))
 }
 
+/// The department an integrator's id names (or the integrator's id of a department).
+#[utoipa::path(get, path = "/admin/platform/{id}/mapping_department", tag = "admin", params(("id" = i64, Path, minimum = 1, description = "The integrator's platform"), ("department_id" = Option<String>, Query, description = "The integrator's id"), ("yfy_department_id" = Option<i64>, Query, description = "The drive's id (instead)")), responses((status = 200, body = wire::MappingDepartment)))]
 pub async fn mapping_department(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -45,6 +49,8 @@ pub async fn mapping_department(
     }))
 }
 
+/// The group an integrator's id names (or the integrator's id of a group).
+#[utoipa::path(get, path = "/admin/platform/{id}/mapping_group", tag = "admin", params(("id" = i64, Path, minimum = 1, description = "The integrator's platform"), ("group_id" = Option<String>, Query, description = "The integrator's id"), ("yfy_group_id" = Option<i64>, Query, description = "The drive's id (instead)")), responses((status = 200, body = wire::MappingGroup)))]
 pub async fn mapping_group(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -59,12 +65,15 @@ pub async fn mapping_group(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// One account as the integrator's directory has it.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = SyncedUser)]
 pub struct SyncUserArgs {
     /// The integrator's id of the account (`user_id` is accepted for it too).
     #[serde(default, deserialize_with = "lenient_string")]
     custom_id: Option<String>,
     #[serde(default, rename = "user_id", deserialize_with = "lenient_string")]
+    #[schema(ignore)]
     user_id: Option<String>,
     name: Option<String>,
     email: Option<String>,
@@ -82,8 +91,11 @@ pub struct SyncUserArgs {
     password: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = SyncUsers)]
 pub struct SyncUsersArgs {
+    /// Created where the integrator's id is new, else changed.
+    #[schema(value_type = Vec<SyncUserArgs>, required)]
     users: Option<Vec<SyncUserArgs>>,
     #[serde(default, deserialize_with = "lenient_string")]
     default_department_id: Option<String>,
@@ -113,6 +125,8 @@ fn sync_result(outcomes: Vec<SyncOutcome>, context: &RequestContext) -> wire::Sy
     }
 }
 
+/// Creates and changes users from an integrator's directory, each answered on its own.
+#[utoipa::path(post, path = "/admin/platform/{id}/sync_users", tag = "admin", request_body = SyncUsersArgs, params(("id" = i64, Path, minimum = 1, description = "The integrator's platform")), responses((status = 200, body = wire::SyncResult)))]
 pub async fn sync_users(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -147,7 +161,9 @@ pub async fn sync_users(
     Ok(Json(sync_result(outcomes, &context)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// One department or group as the integrator's directory has it.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = SyncedOrgUnit)]
 pub struct SyncOrgArgs {
     #[serde(default, deserialize_with = "lenient_string")]
     custom_id: Option<String>,
@@ -168,11 +184,15 @@ impl From<SyncOrgArgs> for SyncOrgRecord {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = SyncDepartments)]
 pub struct SyncDepartmentsArgs {
+    #[schema(value_type = Vec<SyncOrgArgs>, required)]
     departments: Option<Vec<SyncOrgArgs>>,
 }
 
+/// Creates and changes departments from an integrator's directory (parents before children).
+#[utoipa::path(post, path = "/admin/platform/{id}/sync_departments", tag = "admin", request_body = SyncDepartmentsArgs, params(("id" = i64, Path, minimum = 1, description = "The integrator's platform")), responses((status = 200, body = wire::SyncResult)))]
 pub async fn sync_departments(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -188,11 +208,15 @@ pub async fn sync_departments(
     Ok(Json(sync_result(outcomes, &context)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = SyncGroups)]
 pub struct SyncGroupsArgs {
+    #[schema(value_type = Vec<SyncOrgArgs>, required)]
     groups: Option<Vec<SyncOrgArgs>>,
 }
 
+/// Creates and changes groups from an integrator's directory.
+#[utoipa::path(post, path = "/admin/platform/{id}/sync_groups", tag = "admin", request_body = SyncGroupsArgs, params(("id" = i64, Path, minimum = 1, description = "The integrator's platform")), responses((status = 200, body = wire::SyncResult)))]
 pub async fn sync_groups(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -206,9 +230,10 @@ pub async fn sync_groups(
     Ok(Json(sync_result(outcomes, &context)))
 }
 
-/// `get_file_manager_info`: the body is the integrator's department ids — a bare JSON array, or
-/// an object holding one under `department_ids` (no platform source shows the wrapping, so both
-/// are read); ids may be strings or numbers.
+/// Who manages each department's folder, by the integrator's department ids: the body is a
+/// bare JSON array of them, or an object holding one under `department_ids` (no platform
+/// source shows the wrapping, so both are read); ids may be strings or numbers.
+#[utoipa::path(post, path = "/admin/platform/{id}/get_file_manager_info", tag = "admin", request_body = Vec<String>, params(("id" = i64, Path, minimum = 1, description = "The integrator's platform")), responses((status = 200, body = wire::FileManagerInfoList)))]
 pub async fn file_manager_info(
     State(state): State<AppState>,
     Caller(principal): Caller,

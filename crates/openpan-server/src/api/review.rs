@@ -16,24 +16,38 @@ use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params, PathId, id_list, lenient_i64, lenient_string};
 
-#[derive(Debug, Default, Deserialize)]
+/// A review: `create` reads the files, title, due time, description and reviewers; `edit`
+/// the reviewers added and removed and the due time.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReviewSettings)]
 pub struct ReviewArgs {
+    /// `create`: the files to review.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
     file_ids: Option<Vec<serde_json::Value>>,
     #[serde(default, deserialize_with = "lenient_string")]
     title: Option<String>,
+    /// The day the review is due, `yyyy-MM-dd`.
     #[serde(default, deserialize_with = "lenient_string")]
     due_time: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     description: Option<String>,
+    /// `create`: the reviewers.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
     invited_user_ids: Option<Vec<serde_json::Value>>,
+    /// `edit`: reviewers taken off.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
     deleted_reviewers: Option<Vec<serde_json::Value>>,
+    /// `edit`: reviewers added.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
     added_reviewers: Option<Vec<serde_json::Value>>,
 }
 
+/// Asks colleagues to review files.
+#[utoipa::path(post, path = "/review/create", tag = "reviews", request_body = ReviewArgs, responses((status = 200, body = wire::CreatedReview)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -53,6 +67,8 @@ pub async fn create(
     }))
 }
 
+/// Changes a review's reviewers or due time.
+#[utoipa::path(post, path = "/review/edit/{id}", tag = "reviews", request_body = ReviewArgs, responses((status = 200, body = wire::Review)))]
 pub async fn edit(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -103,6 +119,8 @@ pub async fn list(
     }))
 }
 
+/// Ends a review (the platform ends it with a GET; POST works too).
+#[utoipa::path(method(get, post), path = "/review/complete/{id}", tag = "reviews", responses((status = 200, body = wire::Review)))]
 pub async fn complete(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -112,6 +130,8 @@ pub async fn complete(
     Ok(Json(convert::review(&view)))
 }
 
+/// Deletes a review.
+#[utoipa::path(post, path = "/review/delete/{id}", tag = "reviews", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -141,14 +161,19 @@ pub async fn comment_list(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReviewCommentCreate)]
 pub struct ReviewCommentArgs {
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required, min_length = 1)]
     content: Option<String>,
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(value_type = i64, required, minimum = 1)]
     review_id: Option<i64>,
 }
 
+/// Comments on a review.
+#[utoipa::path(post, path = "/review_comment/create", tag = "reviews", request_body = ReviewCommentArgs, responses((status = 200, body = wire::CreatedReviewComment)))]
 pub async fn create_comment(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -168,6 +193,8 @@ pub async fn create_comment(
     }))
 }
 
+/// Deletes a review comment.
+#[utoipa::path(method(delete, post), path = "/review_comment/delete/{id}", tag = "reviews", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete_comment(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -19,6 +19,20 @@ use crate::extract::{Caller, Params, parse_i64};
 /// Characters a query may have; longer ones are refused rather than silently cut.
 const MAX_QUERY_CHARS: usize = 200;
 
+/// Finds files and folders by name, content, creator or tag.
+#[utoipa::path(get, path = "/item/search", tag = "files", params(
+    ("query_words" = String, Query, min_length = 1, max_length = 200, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "What to look for"),
+    ("query_filter" = Option<String>, Query, pattern = "^(file_name|content|creator|tag|all)$", description = "Where to look (default all)"),
+    ("type" = Option<crate::openapi::ItemType>, Query, description = "What to find (default all)"),
+    ("sort_by" = Option<String>, Query, pattern = "^(name|date|size|score)$", description = "Default score"),
+    ("sort_direction" = Option<crate::openapi::SortDirection>, Query, description = "Default desc"),
+    crate::openapi::PageQuery,
+    ("search_in_folder" = Option<i64>, Query, minimum = 0, description = "Only below this folder"),
+    ("department_id" = Option<i64>, Query, minimum = -1, description = "0: the personal space; -1: shared with me; a department's space; absent: everywhere"),
+    ("updated_time_range" = Option<String>, Query, pattern = "^ *(-?[0-9]{1,12})? *, *(-?[0-9]{1,12})? *$", description = "`start,end` in Unix seconds; either side may be empty"),
+    ("precise_search" = Option<bool>, Query, description = "Whole words only"),
+    ("fields" = Option<String>, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "`permission` adds each item's permissions"),
+), responses((status = 200, body = wire::ItemPage)))]
 pub async fn search(
     State(state): State<AppState>,
     Caller(principal): Caller,

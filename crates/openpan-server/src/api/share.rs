@@ -17,18 +17,30 @@ use crate::convert;
 use crate::error::Result;
 use crate::extract::{Caller, ClientAddr, JsonBody, Params, PathId, lenient_bool, lenient_i64, lenient_string};
 
-#[derive(Debug, Default, Deserialize)]
+/// A link's settings; on `update`, what is absent stays as it was.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ShareLinkSettings)]
 pub struct ShareLinkArgs {
+    /// `create`: the file to share (or `folder_id`).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 1)]
     file_id: Option<i64>,
+    /// `create`: the folder to share (or `file_id`).
     #[serde(default, deserialize_with = "lenient_i64")]
+    #[schema(minimum = 1)]
     folder_id: Option<i64>,
+    /// `public` (anyone with the link) or `company` (colleagues only).
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(pattern = "^(public|company)$")]
     access: Option<String>,
+    /// The last day the link works, `yyyy-MM-dd`; empty for never.
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
     due_time: Option<String>,
+    /// Visitors may preview but not download.
     #[serde(default, deserialize_with = "lenient_bool")]
     disable_download: Option<bool>,
+    /// Whether visitors need `password`.
     #[serde(default, deserialize_with = "lenient_bool")]
     password_protected: Option<bool>,
     #[serde(default, deserialize_with = "lenient_string")]
@@ -49,6 +61,8 @@ impl From<ShareLinkArgs> for ShareLinkRequest {
     }
 }
 
+/// Makes a link that opens a file or folder.
+#[utoipa::path(post, path = "/share_link/create", tag = "share links", request_body = ShareLinkArgs, responses((status = 200, body = wire::ShareLink)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -73,6 +87,8 @@ pub async fn info(
     Ok(Json(convert::share_link(&view, &state.public_url)))
 }
 
+/// Changes a link's settings.
+#[utoipa::path(post, path = "/share_link/{unique_name}/update", tag = "share links", request_body = ShareLinkArgs, responses((status = 200, body = wire::ShareLink)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -86,6 +102,8 @@ pub async fn update(
     Ok(Json(convert::share_link(&view, &state.public_url)))
 }
 
+/// Ends a link (also at `share_link/{unique_name}/close`).
+#[utoipa::path(post, path = "/share_link/{unique_name}/revoke", tag = "share links", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Caller(principal): Caller,

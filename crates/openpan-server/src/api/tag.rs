@@ -19,13 +19,17 @@ use crate::extract::{Caller, JsonBody, Params, id_list, lenient_i64, lenient_str
 /// Which items and which tags: items as `item_typed_ids` (`file_{id}`, `folder_{id}`),
 /// `file_ids`/`folder_ids` or one `file_id`/`folder_id`; tags as `tag_names`, `tags` or one
 /// `tag_name`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = TagChange)]
 pub struct TagArgs {
+    /// `file_{id}` or `folder_{id}` of each item.
     #[serde(default)]
     item_typed_ids: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
     file_ids: Option<Vec<serde_json::Value>>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
     folder_ids: Option<Vec<serde_json::Value>>,
     #[serde(default, deserialize_with = "lenient_i64")]
     file_id: Option<i64>,
@@ -75,6 +79,8 @@ impl TagArgs {
     }
 }
 
+/// Tags items.
+#[utoipa::path(post, path = "/tag/item_add_tags", tag = "tags", request_body = TagArgs, responses((status = 200, body = wire::TaggedItems)))]
 pub async fn item_add_tags(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -87,6 +93,8 @@ pub async fn item_add_tags(
     Ok(Json(convert::tagged_items(&tagged)))
 }
 
+/// Takes tags off items.
+#[utoipa::path(post, path = "/tag/item_remove_tags", tag = "tags", request_body = TagArgs, responses((status = 200, body = wire::TaggedItems)))]
 pub async fn item_remove_tags(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -109,6 +117,8 @@ pub async fn common_list(State(state): State<AppState>, Caller(principal): Calle
     Ok(Json(convert::tag_list(&state.core.common_tags(&principal).await?)))
 }
 
+/// Adds tags to the caller's common tags (items are not read).
+#[utoipa::path(post, path = "/tag/add_common_list", tag = "tags", request_body = TagArgs, responses((status = 200, body = wire::TagList)))]
 pub async fn add_common_list(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -118,6 +128,8 @@ pub async fn add_common_list(
     Ok(Json(convert::tag_list(&tags)))
 }
 
+/// Removes tags from the caller's common tags (items are not read).
+#[utoipa::path(post, path = "/tag/remove_common_list", tag = "tags", request_body = TagArgs, responses((status = 200, body = wire::TagList)))]
 pub async fn remove_common_list(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -127,7 +139,13 @@ pub async fn remove_common_list(
     Ok(Json(convert::tag_list(&tags)))
 }
 
-/// `tag/filter_items_by_tag_name`: `page_id` counts from 1 here, and the answer echoes it.
+/// The items carrying a tag; `page_id` counts from 1 here, and the answer echoes it.
+#[utoipa::path(get, path = "/tag/filter_items_by_tag_name", tag = "tags", params(
+    ("tag_name" = String, Query, min_length = 1, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "The tag"),
+    ("page_id" = Option<i64>, Query, minimum = 0, description = "1-based page (0 is read as 1)"),
+    ("page_capacity" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Entries per page"),
+    crate::openapi::SortQuery,
+), responses((status = 200, body = wire::ItemPage)))]
 pub async fn filter_items_by_tag_name(
     State(state): State<AppState>,
     Caller(principal): Caller,

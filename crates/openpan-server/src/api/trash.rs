@@ -15,11 +15,18 @@ use crate::convert;
 use crate::error::{ApiError, Result};
 use crate::extract::{Caller, JsonBody, Params};
 
-#[derive(Debug, Default, Deserialize)]
+/// Which part of the trash: `type` and `department_id` may come in the body (the Java and PHP
+/// SDKs) or the query (the Python SDK).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = TrashScope)]
 pub struct TypeArgs {
+    /// What (default all).
     #[serde(rename = "type")]
+    #[schema(value_type = Option<crate::openapi::ItemType>)]
     kind: Option<String>,
+    /// A department folder's trash; 0 or absent for the caller's.
     #[serde(default, deserialize_with = "crate::extract::lenient_i64")]
+    #[schema(minimum = 0)]
     department_id: Option<i64>,
 }
 
@@ -57,6 +64,8 @@ pub async fn list(
     Ok(Json(convert::item_page(&listing)))
 }
 
+/// Empties the trash (or the part `type` names) for good.
+#[utoipa::path(post, path = "/trash/clear", tag = "trash", request_body = TypeArgs, params(crate::openapi::KindQuery, ("department_id" = Option<i64>, Query, minimum = 0, description = "A department folder's trash")), responses((status = 200, body = wire::SuccessBody)))]
 pub async fn clear(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -71,6 +80,8 @@ pub async fn clear(
     Ok(success())
 }
 
+/// Brings back everything in the trash (or the part `type` names).
+#[utoipa::path(post, path = "/trash/restore_all", tag = "trash", request_body = TypeArgs, params(crate::openapi::KindQuery, ("department_id" = Option<i64>, Query, minimum = 0, description = "A department folder's trash")), responses((status = 200, body = wire::SuccessBody)))]
 pub async fn restore_all(
     State(state): State<AppState>,
     Caller(principal): Caller,

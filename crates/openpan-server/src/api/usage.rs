@@ -29,6 +29,8 @@ pub async fn recent_items(
     Ok(Json(convert::item_page(&listing)))
 }
 
+/// Counts a use of a file toward the recent and frequent lists.
+#[utoipa::path(post, path = "/file/{id}/mark_as_used", tag = "files", responses((status = 200, body = wire::SuccessBody)))]
 pub async fn mark_as_used(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -50,11 +52,14 @@ pub async fn frequent_list(
 }
 
 /// Which files to pin or unpin: `item_typed_ids` (`"file_{id}"`), `file_ids` or one `file_id`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = FrequentFiles)]
 pub struct FrequentArgs {
+    /// `file_{id}` of each.
     #[serde(default)]
     item_typed_ids: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(value_type = Option<Vec<i64>>)]
     file_ids: Option<Vec<serde_json::Value>>,
     #[serde(default, deserialize_with = "lenient_i64")]
     file_id: Option<i64>,
@@ -78,6 +83,8 @@ impl FrequentArgs {
     }
 }
 
+/// Pins files to the frequent list.
+#[utoipa::path(post, path = "/frequent/add", tag = "files", request_body = FrequentArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn frequent_add(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -87,6 +94,8 @@ pub async fn frequent_add(
     Ok(success())
 }
 
+/// Unpins files from the frequent list.
+#[utoipa::path(post, path = "/frequent/delete", tag = "files", request_body = FrequentArgs, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn frequent_delete(
     State(state): State<AppState>,
     Caller(principal): Caller,

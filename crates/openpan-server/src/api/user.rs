@@ -38,11 +38,16 @@ pub async fn info(
     Ok(Json(convert::user(&found)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = UserRename)]
 pub struct UpdateArgs {
+    /// The new display name.
+    #[schema(value_type = String, required, min_length = 1)]
     name: Option<String>,
 }
 
+/// Changes the signed-in user's display name.
+#[utoipa::path(post, path = "/user/update", tag = "users", request_body = UpdateArgs, responses((status = 200, body = wire::User)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -85,6 +90,8 @@ pub async fn space_usage(State(state): State<AppState>, Caller(principal): Calle
     }))
 }
 
+/// The departments the signed-in user belongs to (also at `department/own_list`).
+#[utoipa::path(get, path = "/user/departments", tag = "users", responses((status = 200, body = wire::DepartmentList)))]
 pub async fn departments(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -99,7 +106,11 @@ pub async fn departments(
     }))
 }
 
-/// `user/profile_pic_upload`: the image bytes as the body (PNG, JPEG, GIF or WebP, ≤ 2 MB).
+/// Sets the signed-in user's picture: the image bytes as the body (PNG, JPEG, GIF or WebP,
+/// at most 2 MB).
+#[utoipa::path(post, path = "/user/profile_pic_upload", tag = "users",
+    request_body(content = String, content_type = "application/octet-stream", description = "The image"),
+    responses((status = 200, body = wire::User)))]
 pub async fn upload_profile_pic(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -109,7 +120,10 @@ pub async fn upload_profile_pic(
     Ok(Json(convert::user(&me)))
 }
 
-/// `user/{id}/profile_pic_download?profile_pic_key=…`: the image itself.
+/// A user's picture, the image itself.
+#[utoipa::path(get, path = "/user/{id}/profile_pic_download", tag = "users",
+    params(("profile_pic_key" = Option<String>, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$", description = "The `profile_pic_key` of the user's info: a picture since replaced is not found")),
+    responses((status = 200, description = "The image (PNG, JPEG, GIF or WebP)")))]
 pub async fn download_profile_pic(
     State(state): State<AppState>,
     Caller(principal): Caller,

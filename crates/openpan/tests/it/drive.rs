@@ -552,6 +552,39 @@ async fn trash_clear_and_restore_all_take_the_type_from_the_body_or_the_query() 
     assert_eq!(app.get_ok("/api/v2/trash/list", &token).await["total_count"], 0);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emptying_and_restoring_the_trash_at_once_never_fails_on_the_server() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    for round in 0..8 {
+        for n in 0..6 {
+            let file = app.upload(&token, 0, &format!("{round}-{n}.txt"), b"x").await["id"]
+                .as_i64()
+                .unwrap();
+            app.post_ok(&format!("/api/v2/file/{file}/delete"), &token, &Value::Null)
+                .await;
+        }
+        // Each lists the trash, then acts on what it listed: the other may have taken an item
+        // out of the trash in between.
+        let everything = json!({});
+        let (restored, cleared) = tokio::join!(
+            app.post("/api/v2/trash/restore_all", &token, &everything),
+            app.post("/api/v2/trash/clear", &token, &everything),
+        );
+        for response in [restored, cleared] {
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            // Success, or `empty_trash` when the other got there first.
+            assert!(
+                status == 200 || body["errors"][0]["code"] == "empty_trash",
+                "{status} {body}"
+            );
+        }
+        let listed = app.get_ok("/api/v2/trash/list", &token).await;
+        assert_eq!(listed["total_count"], 0, "round {round}: {listed}");
+    }
+}
+
 #[tokio::test]
 async fn batch_forms_act_on_every_id_or_on_none() {
     let app = TestApp::spawn().await;
