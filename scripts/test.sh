@@ -46,4 +46,18 @@ if [ -z "${OPENPAN_TEST_REDIS_URL:-}" ]; then
     export OPENPAN_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
 fi
 
+# The pages' tests: Debian's Chromium, driven by Playwright (playwright-core, which downloads
+# no browser) under Node.js.
+if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "--- installing chromium and npm for the browser tests" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium $(command -v npm >/dev/null || echo nodejs npm) >/dev/null
+    else
+        echo "the browser tests need chromium and npm (apt-get install chromium nodejs npm)" >&2
+        exit 1
+    fi
+fi
+[ -d browser/node_modules/playwright-core ] || npm ci --prefix browser --no-audit --no-fund --silent
+
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -8,6 +8,7 @@ mod api_v1;
 mod api_v1_file;
 mod audit;
 mod auth_service;
+mod browser;
 mod cli_client;
 mod collab;
 mod comment;

@@ -1,0 +1,50 @@
+// What every browser check shares: Debian's Chromium started headless with the flags this
+// sandbox needs (no background networking, which a closed network refuses), and a record of
+// every request the page makes, so a check can prove nothing was fetched from elsewhere.
+import { chromium } from 'playwright-core';
+
+export async function openBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/// A page that records the origin of every request it makes.
+export async function recordingPage(browser) {
+  const page = await browser.newPage();
+  const origins = new Set();
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.protocol === 'http:' || url.protocol === 'https:') origins.add(url.origin);
+  });
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return { page, origins, errors };
+}
+
+export function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/// Runs `body` with a browser, printing what it returns as JSON; any failure exits 1.
+export async function run(body) {
+  const browser = await openBrowser();
+  try {
+    const result = await body(browser);
+    console.log(JSON.stringify(result));
+  } catch (error) {
+    console.error(error && error.stack ? error.stack : String(error));
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+}

@@ -1,0 +1,49 @@
+//! openpan's pages in a real browser: Debian's Chromium, driven by Playwright from the
+//! scripts in `browser/` (installed by `npm ci --prefix browser`; `.ci/run` does both).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::harness::TestApp;
+
+/// Runs `browser/{script}` against `app` with `env`; what it printed on success.
+pub fn run_script(app: &TestApp, script: &str, env: &[(&str, String)]) -> String {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../browser"));
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "the browser tests need Playwright: run `npm ci --prefix browser` (and install chromium)"
+    );
+    let mut command = Command::new("node");
+    command
+        .arg(dir.join(script))
+        .current_dir(&dir)
+        .env("OPENPAN_URL", &app.url);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = tokio::task::block_in_place(|| command.output()).expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_lists_every_operation_and_tries_one_with_a_token() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let printed = run_script(
+        &app,
+        "docs.mjs",
+        &[
+            ("OPENPAN_TOKEN", token),
+            ("OPENPAN_USER_ID", app.tenant.admin_user_id.to_string()),
+        ],
+    );
+    let result: serde_json::Value = serde_json::from_str(printed.trim()).expect(&printed);
+    assert_eq!(result["status"], "200");
+    assert_eq!(result["user"], app.tenant.admin_user_id);
+}
