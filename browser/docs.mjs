@@ -21,10 +21,12 @@ await run(async (browser) => {
 
   // Authorize with the bearer token, as the page's padlock asks.
   await page.locator('button.authorize').first().click();
+  // The dialog offers each scheme (bearer for the API, Basic for apps at /oauth/*).
   const dialog = page.locator('.modal-ux');
-  await dialog.locator('input').first().fill(token);
-  await dialog.locator('button.authorize').click();
-  await dialog.locator('button.btn-done, button.close-modal').first().click();
+  const bearer = dialog.locator('.auth-container').filter({ has: page.locator('h4', { hasText: /^bearer/ }) });
+  await bearer.locator('input').fill(token);
+  await bearer.locator('button.authorize').click();
+  await dialog.locator('button.close-modal').first().click();
 
   // Try `GET /api/v2/user/info`: the signed-in user comes back.
   const operation = page.locator('#operations-users-get_user_info');

@@ -52,7 +52,12 @@ fn authorization_request(parameters: &HashMap<String, String>) -> AuthorizationR
     }
 }
 
-/// `GET` and `POST /oauth/authorize`.
+/// The sign-in and consent page of the code flow (`response_type=code`, `client_id`,
+/// `redirect_uri`, `scope`, `state`, `code_challenge` with `S256`, `nonce`): a person signs in,
+/// approves, and the browser goes to `redirect_uri` with a `code`.
+#[utoipa::path(method(get, post), path = "/oauth/authorize", tag = "oauth", security(()),
+    responses((status = 200, description = "The sign-in or consent page", content_type = "text/html"),
+        (status = 303, description = "To `redirect_uri` with `code` and `state`, or `error`"), (status = "4XX", description = "An error page", content_type = "text/html")))]
 pub async fn authorize(State(state): State<AppState>, request: Request) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let method = request.method().clone();
@@ -438,7 +443,10 @@ pub(crate) fn escape(text: &str) -> String {
     escaped
 }
 
-/// `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+/// The authorization server's metadata (OpenID Connect Discovery, RFC 8414; also at
+/// `/.well-known/oauth-authorization-server`).
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "oauth", security(()),
+    responses((status = 200, description = "Issuer, endpoints, grants, scopes and algorithms", body = Object)))]
 pub async fn discovery(State(state): State<AppState>) -> Json<Value> {
     let issuer = state.public_url.to_string();
     let endpoint = |path: &str| format!("{issuer}{path}");
@@ -474,7 +482,10 @@ pub async fn discovery(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// `GET /oauth/jwks`: the keys ID tokens are signed with.
+/// The keys ID tokens are signed with, as a JWK set (also at `/.well-known/jwks.json`).
+#[utoipa::path(get, path = "/oauth/jwks", tag = "oauth", security(()),
+    responses((status = 200, description = "`{\"keys\": [...]}`", body = Object),
+        (status = 503, description = "The keys cannot be read now")))]
 pub async fn jwks(State(state): State<AppState>) -> Response {
     match state.core.jwks().await {
         Ok(keys) => {
@@ -495,7 +506,11 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET`/`POST /oauth/userinfo` (OpenID Connect §5.3), with a token that carries `openid`.
+/// The signed-in user's claims (OpenID Connect §5.3), for a token that carries `openid`.
+#[utoipa::path(method(get, post), path = "/oauth/userinfo", tag = "oauth",
+    responses((status = 200, description = "`sub` and the claims the scopes allow", body = Object),
+        (status = 401, description = "No token, or not an active one (`WWW-Authenticate` says which)"),
+        (status = 403, description = "The token lacks `openid`")))]
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(token) = crate::ratelimit::bearer_token(&headers) else {
         return bearer_error(StatusCode::UNAUTHORIZED, "Bearer realm=\"openpan\"");

@@ -20,7 +20,11 @@ use crate::web::session_cookie;
 
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
-/// `GET` and `POST /oauth/device`.
+/// Where a person enters a device's `user_code`, signs in, and approves or denies it.
+#[utoipa::path(method(get, post), path = "/oauth/device", tag = "oauth", security(()),
+    params(("user_code" = Option<String>, Query, description = "The code the device shows")),
+    responses((status = 200, description = "The page", content_type = "text/html"),
+        (status = "4XX", description = "An error page", content_type = "text/html")))]
 pub async fn page(State(state): State<AppState>, request: Request) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let method = request.method().clone();

@@ -30,10 +30,12 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, get, post};
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use openpan_core::ports::HealthCheck;
 use openpan_core::ratelimit::RateLimiter;
@@ -91,14 +93,23 @@ impl AppState {
     }
 }
 
+/// The server's name, for a quick look that it answers.
+#[utoipa::path(get, path = "/", tag = "operations", security(()), responses((status = 200, body = Object)))]
 async fn root() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "name": "openpan", "status": "ok" }))
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "`ok`", content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness: the database, the blob store and (when configured) Redis answer.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, description = "`ready`", content_type = "text/plain"),
+        (status = 503, description = "Which store does not answer", content_type = "text/plain")))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     for check in state.health.iter() {
         let healthy = tokio::time::timeout(std::time::Duration::from_secs(2), check.is_healthy()).await;
@@ -122,20 +133,6 @@ async fn wrong_method(request: Request) -> axum::response::Response {
 pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
     state.public_url = Arc::from(settings.public_url.trim_end_matches('/'));
     state.listings = Arc::new(listing_cache::ListingCache::new(settings.listing_cache_bytes));
-    let transfers = Router::new()
-        .route(
-            "/upload/{upload_id}/{secret}",
-            post(transfer::upload)
-                .get(transfer::resumable_status)
-                .delete(transfer::abort_resumable),
-        )
-        .route("/upload/{upload_id}/{secret}/part/{number}", put(transfer::put_part))
-        .route("/upload/{upload_id}/{secret}/commit", post(transfer::commit_resumable))
-        .route("/download/{ticket}/{signature}/{*name}", get(transfer::download))
-        .route("/converted/{ticket}/{signature}/{*name}", get(transfer::converted))
-        .route("/pack/{ticket}/{signature}/{*name}", get(transfer::pack))
-        .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn(context::with_transfer_errors));
     let api_v2 = api::routes(state.clone())
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::gate))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
@@ -152,31 +149,18 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_envelope));
+    let (outside, _) = outside_api().split_for_parts();
+    let outside = outside_twins()
+        .into_iter()
+        .fold(outside, |router, (twin, _, handler)| router.route(twin, handler));
     Router::new()
-        .route("/", get(root))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics::render))
-        .route("/oauth/token", post(oauth::token))
-        .route("/oauth/revoke", post(oauth::revoke))
-        .route("/oauth/token/revoke", post(oauth::revoke))
-        .route("/oauth/introspect", post(oauth::introspect))
-        .route("/oauth/device_authorization", post(oauth::device_authorization))
-        .route("/oauth/device", get(device::page).post(device::page))
-        .route("/oauth/authorize", get(authorize::authorize).post(authorize::authorize))
-        .route("/oauth/jwks", get(authorize::jwks))
-        .route("/.well-known/jwks.json", get(authorize::jwks))
-        .route("/oauth/userinfo", get(authorize::userinfo).post(authorize::userinfo))
-        .route("/.well-known/openid-configuration", get(authorize::discovery))
-        .route("/.well-known/oauth-authorization-server", get(authorize::discovery))
+        .merge(outside)
         .merge(openapi::routes())
-        .merge(web_routes())
         .merge(auth_service::routes())
         .merge(oa::routes())
         .nest("/api/v2", api_v2)
         .nest("/api/v1", api_v1)
         .merge(form_upload)
-        .merge(transfers)
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
@@ -185,14 +169,65 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .with_state(state)
 }
 
+/// The described routes outside `/api/v2` (see `openapi`): operations, OAuth and OpenID
+/// Connect, the console's session, and the transfer URLs.
+pub(crate) fn outside_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(root))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics::render))
+        .routes(routes!(oauth::token))
+        .routes(routes!(oauth::revoke))
+        .routes(routes!(oauth::introspect))
+        .routes(routes!(oauth::device_authorization))
+        .routes(routes!(device::page))
+        .routes(routes!(authorize::authorize))
+        .routes(routes!(authorize::jwks))
+        .routes(routes!(authorize::userinfo))
+        .routes(routes!(authorize::discovery))
+        .merge(web_routes())
+        .merge(transfer_routes())
+}
+
+/// Second paths of described operations outside `/api/v2`, as `api::twins()` is for it.
+pub(crate) fn outside_twins() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/oauth/token/revoke", "/oauth/revoke", post(oauth::revoke)),
+        ("/.well-known/jwks.json", "/oauth/jwks", get(authorize::jwks)),
+        (
+            "/.well-known/oauth-authorization-server",
+            "/.well-known/openid-configuration",
+            get(authorize::discovery),
+        ),
+    ]
+}
+
 /// Browser sign-in and the console's session; failures answer the platform envelope.
-fn web_routes() -> Router<AppState> {
-    Router::new()
-        .route("/sso/login", get(web::sso_login))
-        .route("/console/session", get(web::session))
-        .route("/console/logout", post(web::logout))
+fn web_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(web::sso_login))
+        .routes(routes!(web::session))
+        .routes(routes!(web::logout))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_envelope))
+}
+
+/// The upload and download URLs, which are their own credentials.
+fn transfer_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            transfer::upload,
+            transfer::resumable_status,
+            transfer::abort_resumable
+        ))
+        .routes(routes!(transfer::put_part))
+        .routes(routes!(transfer::commit_resumable))
+        .routes(routes!(transfer::download))
+        .routes(routes!(transfer::converted))
+        .routes(routes!(transfer::pack))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(context::with_transfer_errors))
 }
 
 const DOCS_INDEX: &str = "/docs/";

@@ -89,6 +89,9 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     response
 }
 
+/// Prometheus metrics: requests by route and status, latencies, and the stores' health.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "The Prometheus text format", content_type = "application/openmetrics-text")))]
 pub async fn render(State(state): State<AppState>) -> Response {
     let mut text = String::new();
     match prometheus_client::encoding::text::encode(&mut text, &state.metrics.registry) {

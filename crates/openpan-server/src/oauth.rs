@@ -44,9 +44,10 @@ fn client_auth(headers: &HeaderMap, parameters: &HashMap<String, String>) -> Res
         Err(BasicError::OtherScheme) => return Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient))),
         Err(BasicError::Malformed) => return Err(invalid_request("malformed Basic credentials")),
     }
-    // An empty secret is no secret (some public clients send the parameter empty).
+    // An empty secret is no secret (some public clients send the parameter empty), and an
+    // empty client_id names no client.
     let secret = parameters.get("client_secret").filter(|secret| !secret.is_empty());
-    match (parameters.get("client_id"), secret) {
+    match (parameters.get("client_id").filter(|id| !id.is_empty()), secret) {
         (Some(client_id), Some(client_secret)) => Ok(ClientAuth::Secret(ClientCredentials {
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),
@@ -84,18 +85,105 @@ const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// RFC 7523's grant type.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
+/// `POST /oauth/token`'s parameters, in a form (or the query, as the platform document's
+/// demos send them). Each grant reads its own: `jwt_simple`/`jwt`/`jwt-bearer` an
+/// `assertion`, `authorization_code` a `code` (with `redirect_uri`, `code_verifier`),
+/// `refresh_token` a `refresh_token`, `password` a `username` and `password`, the device grant
+/// a `device_code`. The client authenticates with HTTP Basic or `client_id`/`client_secret`
+/// (public clients: `client_id` alone).
+#[derive(utoipa::ToSchema)]
+#[schema(as = TokenRequest)]
+#[allow(dead_code)]
+pub(crate) struct TokenForm {
+    #[schema(
+        pattern = "^(authorization_code|refresh_token|client_credentials|password|jwt|jwt_simple|urn:ietf:params:oauth:grant-type:jwt-bearer|urn:ietf:params:oauth:grant-type:device_code)$"
+    )]
+    grant_type: String,
+    assertion: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    device_code: Option<String>,
+    /// Space-separated scopes (default: what the app may have).
+    scope: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// A token to revoke or look at (RFC 7009, RFC 7662).
+#[derive(utoipa::ToSchema)]
+#[schema(as = TokenReference)]
+#[allow(dead_code)]
+pub(crate) struct TokenRefForm {
+    token: String,
+    /// `access_token` or `refresh_token`.
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// RFC 8628 §3.1's request.
+#[derive(utoipa::ToSchema)]
+#[schema(as = DeviceAuthorizationRequest)]
+#[allow(dead_code)]
+pub(crate) struct DeviceForm {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+/// RFC 8628 §3.2: the codes, where the person goes, and how often to poll.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct DeviceAuthorization {
+    /// What the device polls `/oauth/token` with.
+    device_code: String,
+    /// What the person types at `verification_uri`.
+    user_code: String,
+    verification_uri: String,
+    verification_uri_complete: String,
+    /// Seconds the codes work.
+    expires_in: i64,
+    /// Seconds to wait between polls.
+    interval: i64,
+}
+
+/// Issues tokens, for every grant the platform takes.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    security(("client" = []), ()),
+    responses((status = 200, body = openpan_types::TokenResponse), (status = "4XX", description = "An RFC 6749 error (`invalid_request`, `invalid_client`, `invalid_grant`, `rate_limit` …)", body = openpan_types::OAuthErrorBody)))]
 pub async fn token(State(state): State<AppState>, request: Request) -> Response {
     metered(&state, request, grant).await
 }
 
+/// Revokes an access or refresh token (RFC 7009; also at `/oauth/token/revoke`): 200 whether
+/// or not it was active.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    request_body(content = TokenRefForm, content_type = "application/x-www-form-urlencoded"),
+    security(("client" = []), ()),
+    responses((status = 200, description = "Revoked, or nothing to revoke"), (status = "4XX", description = "An RFC 6749 error (`invalid_request`, `invalid_client`, `invalid_grant`, `rate_limit` …)", body = openpan_types::OAuthErrorBody)))]
 pub async fn revoke(State(state): State<AppState>, request: Request) -> Response {
     metered(&state, request, revocation).await
 }
 
+/// Whether a token is active, and what it carries (RFC 7662), for the app's own enterprise.
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
+    request_body(content = TokenRefForm, content_type = "application/x-www-form-urlencoded"),
+    security(("client" = [])),
+    responses((status = 200, body = openpan_types::Introspection), (status = "4XX", description = "An RFC 6749 error (`invalid_request`, `invalid_client`, `invalid_grant`, `rate_limit` …)", body = openpan_types::OAuthErrorBody)))]
 pub async fn introspect(State(state): State<AppState>, request: Request) -> Response {
     metered(&state, request, introspection).await
 }
 
+/// Starts the device flow (RFC 8628) for a CLI or TV: it shows `user_code`, the person
+/// approves at `verification_uri`, and the device polls `/oauth/token`.
+#[utoipa::path(post, path = "/oauth/device_authorization", tag = "oauth",
+    request_body(content = DeviceForm, content_type = "application/x-www-form-urlencoded"),
+    security(("client" = []), ()),
+    responses((status = 200, body = DeviceAuthorization), (status = "4XX", description = "An RFC 6749 error (`invalid_request`, `invalid_client`, `invalid_grant`, `rate_limit` …)", body = openpan_types::OAuthErrorBody)))]
 pub async fn device_authorization(State(state): State<AppState>, request: Request) -> Response {
     metered(&state, request, start_device).await
 }
@@ -110,14 +198,14 @@ async fn start_device(state: &AppState, request: Request) -> Result<Response, OA
         .map_err(OAuthError)?;
     let verification_uri = format!("{}/oauth/device", state.public_url);
     let complete = format!("{verification_uri}?user_code={}", started.user_code);
-    let body = serde_json::json!({
-        "device_code": started.device_code,
-        "user_code": started.user_code,
-        "verification_uri": verification_uri,
-        "verification_uri_complete": complete,
-        "expires_in": started.expires_in,
-        "interval": started.interval,
-    });
+    let body = DeviceAuthorization {
+        device_code: started.device_code,
+        user_code: started.user_code,
+        verification_uri,
+        verification_uri_complete: complete,
+        expires_in: started.expires_in,
+        interval: started.interval,
+    };
     Ok(no_store(Json(body).into_response()))
 }
 
@@ -184,12 +272,15 @@ async fn revocation(state: &AppState, request: Request) -> Result<Response, OAut
 async fn introspection(state: &AppState, request: Request) -> Result<Response, OAuthError> {
     use openpan_core::model::Subject;
     let (parameters, credentials) = read_form(request).await?;
-    let token = required(&parameters, "token")?;
+    // The client is checked first: a caller who may not introspect learns nothing, not even
+    // which parameter is missing.
+    let token = parameters.get("token").map(String::as_str).unwrap_or_default();
     let found = state
         .core
         .introspect_token(&credentials, token)
         .await
         .map_err(OAuthError)?;
+    required(&parameters, "token")?;
     let body = match found {
         None => openpan_types::Introspection::inactive(),
         Some(active) => {

@@ -37,6 +37,10 @@ use crate::AppState;
         (name = "groups", description = "Groups of colleagues (user token)"),
         (name = "events", description = "The event feed: what changed, in order (user or enterprise token)"),
         (name = "admin", description = "The enterprise's administration (enterprise token, paths with /admin/)"),
+        (name = "oauth", description = "OAuth 2 and OpenID Connect: tokens, revocation, introspection, the device flow, sign-in pages and discovery"),
+        (name = "transfers", description = "Upload and download URLs, which are their own credentials"),
+        (name = "console", description = "The web console's session (a cookie)"),
+        (name = "operations", description = "Liveness, readiness and metrics"),
     )
 )]
 struct ApiDoc;
@@ -93,6 +97,15 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("An access token from POST /oauth/token"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "client",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("An app's client_id and client_secret"))
                     .build(),
             ),
         );
@@ -155,19 +168,27 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
     DOCUMENT.get_or_init(|| {
         let (_, mut paths) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
             .nest("/api/v2", crate::api::documented().merge(crate::api::idempotent()))
+            .merge(crate::outside_api())
             .split_for_parts();
-        for (twin, first, _, _) in crate::api::twins() {
-            let first = format!("/api/v2{first}");
+        let twins = crate::api::twins()
+            .into_iter()
+            .map(|(twin, first, _, _)| (format!("/api/v2{twin}"), format!("/api/v2{first}")))
+            .chain(
+                crate::outside_twins()
+                    .into_iter()
+                    .map(|(twin, first, _)| (twin.to_owned(), first.to_owned())),
+            );
+        for (twin, first) in twins {
             let Some(mut copy) = paths.paths.paths.get(&first).cloned() else {
                 panic!("the twin {twin} copies {first}, which is not documented");
             };
             // `/admin/` paths take enterprise tokens: they belong with the administration.
-            if twin.starts_with("/admin/") {
+            if twin.starts_with("/api/v2/admin/") {
                 for operation in [&mut copy.get, &mut copy.post, &mut copy.delete].into_iter().flatten() {
                     operation.tags = Some(vec!["admin".to_owned()]);
                 }
             }
-            paths.paths.paths.insert(format!("/api/v2{twin}"), copy);
+            paths.paths.paths.insert(twin, copy);
         }
         complete(&mut paths);
         paths
@@ -183,14 +204,28 @@ fn complete(document: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder};
 
+    // A router's catch-all segment (`{*name}`) is an ordinary parameter to a client.
+    let wildcards: Vec<String> = document
+        .paths
+        .paths
+        .keys()
+        .filter(|path| path.contains("{*"))
+        .cloned()
+        .collect();
+    for path in wildcards {
+        if let Some(item) = document.paths.paths.remove(&path) {
+            document.paths.paths.insert(path.replace("{*", "{"), item);
+        }
+    }
     for (path, item) in document.paths.paths.iter_mut() {
         let names: Vec<&str> = path
             .split('/')
             .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
             .collect();
-        let methods: [(&str, &mut Option<Operation>); 3] = [
+        let methods: [(&str, &mut Option<Operation>); 4] = [
             ("get", &mut item.get),
             ("post", &mut item.post),
+            ("put", &mut item.put),
             ("delete", &mut item.delete),
         ];
         for (method, operation) in methods {
@@ -249,6 +284,7 @@ fn complete(document: &mut utoipa::openapi::OpenApi) {
                 });
             let id: String = path
                 .trim_start_matches("/api/v2/")
+                .trim_start_matches('/')
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                 .collect();

@@ -34,6 +34,12 @@ pub fn ticket_link(state: &AppState, route: &str, ticket: &str, signature: &str,
     )
 }
 
+/// The bytes of an upload URL from `file/upload`, `upload_by_path` or `new_version`: one
+/// multipart part named `file`. The URL is the credential.
+#[utoipa::path(post, path = "/upload/{upload_id}/{secret}", tag = "transfers", security(()),
+    params(("upload_id" = String, Path, description = "From the upload URL"), ("secret" = String, Path, description = "From the upload URL")),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = wire::File), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     Path((upload_id, secret)): Path<(String, String)>,
@@ -64,7 +70,9 @@ pub async fn upload(
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
-/// `GET` on a resumable upload's URL: what it holds so far.
+/// A resumable upload's session: its parts so far.
+#[utoipa::path(get, path = "/upload/{upload_id}/{secret}", tag = "transfers", security(()),
+    params(("upload_id" = String, Path, description = "From the upload URL"), ("secret" = String, Path, description = "From the upload URL")), responses((status = 200, body = wire::ResumableUpload), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
 pub async fn resumable_status(
     State(state): State<AppState>,
     Path((upload_id, secret)): Path<(String, String)>,
@@ -74,8 +82,13 @@ pub async fn resumable_status(
     Ok(Json(convert::resumable(&upload, url)))
 }
 
-/// `PUT {upload_url}/part/{n}`: the raw bytes of part `n`, optionally with `Content-SHA256`
-/// (hex) to have them checked.
+/// The raw bytes of one part of a resumable upload, optionally with `Content-SHA256` (hex)
+/// to have them checked; a part sent again replaces the first.
+#[utoipa::path(put, path = "/upload/{upload_id}/{secret}/part/{number}", tag = "transfers", security(()),
+    params(("upload_id" = String, Path, description = "From the upload URL"), ("secret" = String, Path, description = "From the upload URL"), ("number" = i64, Path, minimum = 1, description = "1-based"),
+        ("Content-SHA256" = Option<String>, Header, nullable = false, pattern = "^[0-9a-fA-F]{64}$", description = "The part's SHA-256")),
+    request_body(content = String, content_type = "application/octet-stream"),
+    responses((status = 200, body = wire::UploadedPart), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
 pub async fn put_part(
     State(state): State<AppState>,
     Path((upload_id, secret, number)): Path<(String, String, String)>,
@@ -106,12 +119,26 @@ pub async fn put_part(
     Ok(Json(convert::uploaded_part(&part)))
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = UploadCommit)]
 pub struct CommitArgs {
+    /// The whole file's SHA-1: other bytes are refused.
+    #[schema(pattern = "^[0-9a-fA-F]{40}$")]
     sha1: Option<String>,
 }
 
-/// `POST {upload_url}/commit`: joins the parts into the file.
+/// The multipart body of an upload URL.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct UploadForm {
+    /// The bytes (the part's file name is ignored: the name given with the URL is kept).
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+}
+
+/// Joins a resumable upload's parts into the file.
+#[utoipa::path(post, path = "/upload/{upload_id}/{secret}/commit", tag = "transfers", security(()),
+    params(("upload_id" = String, Path, description = "From the upload URL"), ("secret" = String, Path, description = "From the upload URL")), request_body = CommitArgs, responses((status = 200, body = wire::File), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
 pub async fn commit_resumable(
     State(state): State<AppState>,
     Path((upload_id, secret)): Path<(String, String)>,
@@ -124,7 +151,9 @@ pub async fn commit_resumable(
     Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
 }
 
-/// `DELETE {upload_url}`: gives the session up.
+/// Gives a resumable upload up.
+#[utoipa::path(delete, path = "/upload/{upload_id}/{secret}", tag = "transfers", security(()),
+    params(("upload_id" = String, Path, description = "From the upload URL"), ("secret" = String, Path, description = "From the upload URL")), responses((status = 200, body = wire::SuccessBody), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
 pub async fn abort_resumable(
     State(state): State<AppState>,
     Path((upload_id, secret)): Path<(String, String)>,
@@ -190,6 +219,13 @@ fn content_disposition(name: &str) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
+/// A download URL from `file/{id}/download`: the bytes, with one `Range` at a time. The URL
+/// is the credential.
+#[utoipa::path(get, path = "/download/{ticket}/{signature}/{*name}", tag = "transfers", security(()),
+    params(("ticket" = String, Path), ("signature" = String, Path), ("name" = String, Path, description = "The file's name (any text: the ticket decides)"), ("Range" = Option<String>, Header, nullable = false, description = "`bytes=first-last`, one range")),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream"),
+        (status = 416, description = "A range outside the file"), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
 pub async fn download(
     State(state): State<AppState>,
     Path((ticket, signature, _name)): Path<(String, String, String)>,
@@ -200,7 +236,12 @@ pub async fn download(
     send(&state, &download, &method, &headers).await
 }
 
-/// `GET /converted/{ticket}/{signature}/{name}`: a conversion's result, served as a download.
+/// A conversion's result (from `/api/v1/file/convert`), served as a download.
+#[utoipa::path(get, path = "/converted/{ticket}/{signature}/{*name}", tag = "transfers", security(()),
+    params(("ticket" = String, Path), ("signature" = String, Path), ("name" = String, Path, description = "The file's name (any text: the ticket decides)"), ("Range" = Option<String>, Header, nullable = false, description = "`bytes=first-last`, one range")),
+    responses((status = 200, description = "The converted file", content_type = "application/octet-stream"),
+        (status = 206, description = "The range asked for", content_type = "application/octet-stream"),
+        (status = 416, description = "A range outside the file"), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
 pub async fn converted(
     State(state): State<AppState>,
     Path((ticket, signature, _name)): Path<(String, String, String)>,
@@ -251,10 +292,13 @@ async fn send(state: &AppState, download: &Download, method: &Method, headers: &
         .map_err(|_| ApiError::new(ErrorCode::InternalServerError))
 }
 
-/// `GET /pack/{ticket}/{signature}/{name}`: the chosen files and folders as a zip, written
+/// A pack URL from `file/pack_download`: the chosen files and folders as a zip, written
 /// entry by entry into the response as the bytes are read, never held whole in memory or on
 /// disk. Entries are stored (office files and media are compressed already), carry UTF-8
 /// names and use zip64 fields, so archives and entries past 4 GiB work.
+#[utoipa::path(get, path = "/pack/{ticket}/{signature}/{*name}", tag = "transfers", security(()),
+    params(("ticket" = String, Path), ("signature" = String, Path), ("name" = String, Path, description = "The file's name (any text: the ticket decides)")),
+    responses((status = 200, description = "The zip", content_type = "application/zip"), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
 pub async fn pack(
     State(state): State<AppState>,
     Path((ticket, signature, name)): Path<(String, String, String)>,

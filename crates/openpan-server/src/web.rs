@@ -42,8 +42,11 @@ pub(crate) fn session_secret(headers: &HeaderMap) -> Option<&str> {
         .filter(|value| !value.is_empty())
 }
 
-/// `GET /sso/login?client_id=…&auth_key=…`: redeems the ticket, sets the session cookie and
-/// sends the browser to the console.
+/// Signs a person in to the web console with a ticket from `admin/user/get_login_url`: sets
+/// the session cookie and sends the browser to the console.
+#[utoipa::path(get, path = "/sso/login", tag = "console", security(()),
+    params(("client_id" = String, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"), ("auth_key" = String, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$")),
+    responses((status = 303, description = "Signed in; to the console")))]
 pub async fn sso_login(State(state): State<AppState>, params: Params) -> Result<Response> {
     let client_id = params.str("client_id")?;
     let auth_key = params.str("auth_key")?;
@@ -57,7 +60,9 @@ pub async fn sso_login(State(state): State<AppState>, params: Params) -> Result<
     Ok(response)
 }
 
-/// `GET /console/session`: the signed-in user, or 401.
+/// The web console's signed-in user (from the session cookie), or 401.
+#[utoipa::path(get, path = "/console/session", tag = "console", security(()),
+    responses((status = 200, body = wire::SessionInfo)))]
 pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<wire::SessionInfo>> {
     let secret = session_secret(&headers).ok_or_else(|| ApiError::new(openpan_types::ErrorCode::Unauthorized))?;
     let (user, expires_at) = state.core.web_session(secret).await?;
@@ -67,7 +72,9 @@ pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Resul
     }))
 }
 
-/// `POST /console/logout`: ends the session and clears the cookie.
+/// Ends the web console's session and clears its cookie.
+#[utoipa::path(post, path = "/console/logout", tag = "console", security(()),
+    responses((status = 200, body = wire::SuccessBody)))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     if let Some(secret) = session_secret(&headers) {
         state.core.end_web_session(secret).await?;

@@ -543,6 +543,29 @@ async fn a_revoked_token_stops_working_at_once_with_its_refresh_token() {
 }
 
 #[tokio::test]
+async fn introspection_asks_who_the_client_is_before_anything_else() {
+    let app = TestApp::spawn().await;
+    // No credentials, or empty ones, are no client: 401 even when the token is missing too.
+    for form in [vec![], vec![("client_id", ""), ("client_secret", ""), ("token", "")]] {
+        let answer = app
+            .client
+            .post(format!("{}/oauth/introspect", app.url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_oauth_error(answer, 401, "invalid_client").await;
+    }
+    // The app itself, without a token, is told what is missing.
+    assert_oauth_error(
+        oauth_form(&app, &app.tenant, "introspect", &[]).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn introspection_describes_active_access_tokens_of_the_enterprise_only() {
     let app = TestApp::spawn().await;
     let tenant = &app.tenant;

@@ -36,11 +36,13 @@ async fn schemathesis_finds_no_server_errors_and_no_answers_outside_the_document
     // Thousands of requests in seconds: budgets that let every one through, so each tests
     // the operation rather than the rate limiter.
     let app = TestApp::spawn_with(|config| {
-        for class in [&mut config.rate_limit.default, &mut config.rate_limit.search] {
+        let limits = &mut config.rate_limit;
+        for class in [&mut limits.default, &mut limits.search, &mut limits.upload] {
             class.per_app = 1_000_000;
             class.per_user = 1_000_000;
             class.per_ip = 1_000_000;
         }
+        limits.token.per_ip = 1_000_000;
     })
     .await;
     let token = app.admin_user_token().await;
@@ -74,12 +76,13 @@ async fn schemathesis_finds_no_server_errors_and_no_answers_outside_the_document
 /// make (markers are opaque), a picture key that is not the user's current one (the
 /// platform's own `user_profile_pic_key_not_found` is a 400), a search's time range that ends
 /// before it starts, a directory mapping asked with neither (or, for departments and groups,
-/// both) of its two ids, and in the bodies of changes, rules between fields and against
+/// both) of its two ids, an OAuth request whose parameters do not fit its grant (RFC 6749
+/// answers `invalid_request`, `invalid_grant` … with 400), and in the bodies of changes, rules between fields and against
 /// stored data (a name already taken, a date range backwards, a department that is not
 /// empty) that no JSON Schema can state.
 const CONFIG: &str = r#"
 [[operations]]
-include-path-regex = "/file/\\{id\\}/(download|download_v2|version/\\{version_id\\}/info)$|/folder/(\\{id\\}/children|personal_items|department_folders)$|/profile_pic_download$|/item/search$|/mapping_(user|department|group)$"
+include-path-regex = "/file/\\{id\\}/(download|download_v2|version/\\{version_id\\}/info)$|/folder/(\\{id\\}/children|personal_items|department_folders)$|/profile_pic_download$|/item/search$|/mapping_(user|department|group)$|^/oauth/"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
 
 [[operations]]
