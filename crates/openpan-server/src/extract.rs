@@ -149,6 +149,9 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for JsonBody<
             .filter(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_err())
             .and_then(mend_json);
         let text = mended.as_deref().map(str::as_bytes).unwrap_or(text);
+        if escapes_nul(text) {
+            return Err(ApiError::field(nul_field(text), NUL_MESSAGE));
+        }
         let deserializer = &mut serde_json::Deserializer::from_slice(text);
         match serde_path_to_error::deserialize(deserializer) {
             Ok(value) => Ok(JsonBody(value)),
@@ -167,6 +170,43 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for JsonBody<
                 Err(ApiError::field(field, message))
             }
         }
+    }
+}
+
+const NUL_MESSAGE: &str = "不能包含空字符";
+
+/// Whether JSON text holds an escaped NUL (`\u0000`): no field means one, and PostgreSQL
+/// cannot store it in text (SQLite can), so it is refused alike on both.
+fn escapes_nul(json: &[u8]) -> bool {
+    let mut bytes = json.iter().enumerate();
+    while let Some((at, byte)) = bytes.next() {
+        if *byte == b'\\' {
+            if json[at + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            // The escaped character (a backslash among them) is not the start of an escape.
+            bytes.next();
+        }
+    }
+    false
+}
+
+/// The top-level member holding the NUL, for the error's `field`.
+fn nul_field(json: &[u8]) -> String {
+    fn holds(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(text) => text.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().any(holds),
+            serde_json::Value::Object(members) => members.iter().any(|(key, value)| key.contains('\0') || holds(value)),
+            _ => false,
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(json) {
+        Ok(serde_json::Value::Object(members)) => members
+            .iter()
+            .find(|(key, value)| key.contains('\0') || holds(value))
+            .map_or_else(|| "body".to_owned(), |(key, _)| key.clone()),
+        _ => "body".to_owned(),
     }
 }
 
@@ -327,6 +367,17 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+
+    #[test]
+    fn an_escaped_nul_is_found_but_an_escaped_backslash_before_u0000_is_text() {
+        assert!(escapes_nul(br#"{"content": "a\u0000b"}"#));
+        assert!(escapes_nul(br#"{"a\u0000": 1}"#));
+        assert!(escapes_nul(br#"["\\\u0000"]"#));
+        assert!(!escapes_nul(br#"{"content": "a\\u0000b"}"#));
+        assert!(!escapes_nul(br#"{"content": "\u0001"}"#));
+        assert!(!escapes_nul(br#"{"content": "\\"}"#));
+        assert_eq!(nul_field(br#"{"ok": "x", "content": ["y", "\u0000"]}"#), "content");
+    }
 
     #[derive(Debug, Default, serde::Deserialize)]
     struct Args {
@@ -528,6 +579,12 @@ pub(crate) fn dialect_params(
             };
             params.insert(key, text);
         }
+    }
+    if let Some((name, _)) = params
+        .iter()
+        .find(|(name, value)| name.contains('\0') || value.contains('\0') || escapes_nul(value.as_bytes()))
+    {
+        return Err(ApiError::field(name.clone(), NUL_MESSAGE));
     }
     Ok(params)
 }

@@ -1,6 +1,6 @@
 //! The envelope on every failure, the SDK quirks the API tolerates, and languages.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::harness::{TestApp, assert_api_error};
 
@@ -203,4 +203,85 @@ async fn control_characters_in_parameters_are_refused_naming_the_field() {
     )
     .await;
     assert_eq!(body["errors"][0]["field"], "identifier");
+}
+
+#[tokio::test]
+async fn a_nul_character_in_any_body_is_refused_alike_on_every_database() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let file = app.upload(&token, 0, "a.txt", b"a").await["id"].as_i64().unwrap();
+    // PostgreSQL cannot store NUL in text, SQLite can: both refuse it before storing.
+    let answer = app
+        .post(
+            "/api/v2/comment/create",
+            &token,
+            &json!({"file_id": file, "content": "a\u{0}b"}),
+        )
+        .await;
+    let body = assert_api_error(answer, 400, "request_data_invalid").await;
+    assert_eq!(body["errors"][0]["field"], "content", "{body}");
+    let answer = app
+        .post(
+            "/api/v2/folder/create",
+            &token,
+            &json!({"name": "x\u{0}", "parent_id": 0}),
+        )
+        .await;
+    let body = assert_api_error(answer, 400, "request_data_invalid").await;
+    assert_eq!(body["errors"][0]["field"], "name", "{body}");
+    // The older dialects' parameters too.
+    let enterprise = app.enterprise_token(&app.tenant).await;
+    let answer = app
+        .client
+        .post(format!("{}/api/v1/org/create_group", app.url))
+        .bearer_auth(&enterprise)
+        .json(&json!({"name": "g\u{0}"}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_api_error(answer, 400, "request_data_invalid").await;
+    assert_eq!(body["errors"][0]["field"], "name", "{body}");
+    // Credentials and codes at the token endpoint find nothing.
+    let tenant = &app.tenant;
+    for form in [
+        [
+            ("grant_type", "password"),
+            ("username", "admin@acme.test\u{0}"),
+            ("password", "x"),
+        ],
+        [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "1.\u{0}"),
+            ("scope", "all"),
+        ],
+        [
+            ("grant_type", "authorization_code"),
+            ("code", "\u{0}"),
+            ("scope", "all"),
+        ],
+    ] {
+        let answer = app
+            .client
+            .post(format!("{}/oauth/token", app.url))
+            .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        assert!(
+            status == 400 || status == 401,
+            "{form:?}: {status} {}",
+            answer.text().await.unwrap()
+        );
+    }
+    // A backslash followed by `u0000` is only text.
+    let comment = app
+        .post_ok(
+            "/api/v2/comment/create",
+            &token,
+            &json!({"file_id": file, "content": "\\u0000"}),
+        )
+        .await;
+    assert_eq!(comment["content"], "\\u0000");
 }
