@@ -247,20 +247,28 @@ async fn trash_batch(state: &AppState, principal: &Principal, args: BatchArgs, k
 
 /// `{file,folder}/delete_batch_from_trash` (`clear_trash: true` empties the kind's trash).
 async fn purge_batch(state: &AppState, principal: &Principal, args: BatchArgs, kind: ItemKind) -> Result<()> {
-    if args.clear_trash == Some(true) {
-        whole_trash(state, principal, kind, false).await
-    } else {
-        act_on_all(state, principal, &args.ids(kind)?, kind, Action::Purge).await
-    }
+    whole_or_each(state, principal, &args, kind, args.clear_trash, Action::Purge).await
 }
 
 /// `{file,folder}/restore_batch_from_trash` (`restore_all: true` restores the kind's trash),
 /// and the Python SDK's `file/restore_from_trash` with ids in the body.
 async fn restore_batch(state: &AppState, principal: &Principal, args: BatchArgs, kind: ItemKind) -> Result<()> {
-    if args.restore_all == Some(true) {
-        whole_trash(state, principal, kind, true).await
+    whole_or_each(state, principal, &args, kind, args.restore_all, Action::Restore).await
+}
+
+/// `action` on the kind's whole trash when the batch's flag (`whole`) says so, else on its ids.
+async fn whole_or_each(
+    state: &AppState,
+    principal: &Principal,
+    args: &BatchArgs,
+    kind: ItemKind,
+    whole: Option<bool>,
+    action: Action,
+) -> Result<()> {
+    if whole == Some(true) {
+        whole_trash(state, principal, kind, matches!(action, Action::Restore)).await
     } else {
-        act_on_all(state, principal, &args.ids(kind)?, kind, Action::Restore).await
+        act_on_all(state, principal, &args.ids(kind)?, kind, action).await
     }
 }
 
