@@ -59,5 +59,7 @@ if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
     fi
 fi
 [ -d browser/node_modules/playwright-core ] || npm ci --prefix browser --no-audit --no-fund --silent
+CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
+export CHROMIUM
 
 cargo nextest run --workspace --no-fail-fast "$@"

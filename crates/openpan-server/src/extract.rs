@@ -575,6 +575,8 @@ pub(crate) fn dialect_params(
             let text = match serde_json::from_str::<Option<String>>(raw) {
                 Ok(Some(text)) => text,
                 Ok(None) => continue,
+                // A nested value stays JSON text, where a NUL is still an escape.
+                Err(_) if escapes_nul(raw.as_bytes()) => return Err(ApiError::field(key, NUL_MESSAGE)),
                 Err(_) => raw.to_owned(),
             };
             params.insert(key, text);
@@ -582,7 +584,7 @@ pub(crate) fn dialect_params(
     }
     if let Some((name, _)) = params
         .iter()
-        .find(|(name, value)| name.contains('\0') || value.contains('\0') || escapes_nul(value.as_bytes()))
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
     {
         return Err(ApiError::field(name.clone(), NUL_MESSAGE));
     }

@@ -33,6 +33,9 @@ fn invalid_request(message: &str) -> OAuthError {
 /// `client_id` alone (a public client, `none`).
 fn client_auth(headers: &HeaderMap, parameters: &HashMap<String, String>) -> Result<ClientAuth, OAuthError> {
     match basic_credentials(headers) {
+        Ok(Some(credentials)) if credentials.client_id.is_empty() => {
+            return Err(OAuthError(Error::OAuth(OAuthFailure::InvalidClient)));
+        }
         // Basic with an empty password is how some public clients name themselves.
         Ok(Some(credentials)) if credentials.client_secret.is_empty() => {
             return Ok(ClientAuth::Public {
@@ -262,8 +265,10 @@ fn no_store(mut response: Response) -> Response {
 /// RFC 7009: 200 with an empty body whether or not anything was revoked.
 async fn revocation(state: &AppState, request: Request) -> Result<Response, OAuthError> {
     let (parameters, credentials) = read_form(request).await?;
-    let token = required(&parameters, "token")?;
+    // The client is checked first, as for introspection.
+    let token = parameters.get("token").map(String::as_str).unwrap_or_default();
     state.core.revoke_token(&credentials, token).await.map_err(OAuthError)?;
+    required(&parameters, "token")?;
     Ok(no_store(StatusCode::OK.into_response()))
 }
 

@@ -16,9 +16,10 @@ use crate::AppState;
 #[openapi(
     info(
         title = "openpan open platform",
-        description = "The `/api/v2` platform of seed 002: files, folders, users and more. \
-            Every request carries `Authorization: Bearer <access_token>` from `POST /oauth/token`; \
-            errors answer `{\"errors\": [{\"code\", \"msg\", \"field\"}], \"request_id\"}`.",
+        description = "The `/api/v2` platform of seed 002 (files, folders, users and more), the OAuth 2 \
+            and OpenID Connect endpoints that issue its tokens, and the upload and download URLs. \
+            `/api/v2` requests carry `Authorization: Bearer <access_token>` from `POST /oauth/token` \
+            and fail with `{\"errors\": [{\"code\", \"msg\", \"field\"}], \"request_id\"}`.",
         license(name = "Proprietary")
     ),
     modifiers(&BearerAuth),
@@ -288,7 +289,9 @@ fn complete(document: &mut utoipa::openapi::OpenApi) {
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                 .collect();
-            operation.operation_id = Some(format!("{method}_{}", id.trim_matches('_').replace("__", "_")));
+            let id = id.trim_matches('_').replace("__", "_");
+            let id = if id.is_empty() { "root".to_owned() } else { id };
+            operation.operation_id = Some(format!("{method}_{id}"));
         }
     }
 }

@@ -138,7 +138,7 @@ pub(crate) struct UploadForm {
 
 /// Joins a resumable upload's parts into the file.
 #[utoipa::path(post, path = "/upload/{upload_id}/{secret}/commit", tag = "transfers", security(()),
-    params(("upload_id" = String, Path, description = "From the upload URL"), ("secret" = String, Path, description = "From the upload URL")), request_body = CommitArgs, responses((status = 200, body = wire::File), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
+    params(("upload_id" = String, Path, description = "From the upload URL"), ("secret" = String, Path, description = "From the upload URL")), request_body = Option<CommitArgs>, responses((status = 200, body = wire::File), (status = "4XX", description = "The transfer error shape (`errors` is the code)", body = openpan_types::TransferErrorBody)))]
 pub async fn commit_resumable(
     State(state): State<AppState>,
     Path((upload_id, secret)): Path<(String, String)>,

@@ -938,11 +938,12 @@ impl Core {
         let parent_id = item
             .parent_id
             .ok_or_else(|| Error::internal("a space root in the trash"))?;
+        // A parent gone for good took the item with it, since the item was read.
         let parent = self
             .repo
             .find_item(parent_id)
             .await?
-            .ok_or_else(|| Error::internal("a trashed item without parent"))?;
+            .ok_or_else(|| not_in_trash(item.kind))?;
         if parent.trash.is_some() {
             return Err(Error::Refused(Refusal::FolderParentDeleted));
         }

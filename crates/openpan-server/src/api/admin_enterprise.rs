@@ -67,7 +67,7 @@ pub struct UpdateBody {
 }
 
 /// Changes the enterprise's registration details: the fields given change; an empty string clears one.
-#[utoipa::path(post, path = "/admin/enterprise/update", tag = "admin", request_body = UpdateBody, responses((status = 200, body = wire::EnterpriseProfileJson)))]
+#[utoipa::path(post, path = "/admin/enterprise/update", tag = "admin", request_body = Option<UpdateBody>, responses((status = 200, body = wire::EnterpriseProfileJson)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -120,7 +120,7 @@ pub struct CreateArgs {
     /// An email or a phone is required.
     email: Option<String>,
     phone: Option<String>,
-    #[schema(value_type = String, required, min_length = 1)]
+    /// The display name (default: the email's local part, else the phone).
     name: Option<String>,
     /// GB, `-1` for unlimited.
     #[serde(default, deserialize_with = "lenient_i64")]
@@ -139,7 +139,7 @@ pub struct CreateArgs {
 }
 
 /// Creates a user.
-#[utoipa::path(post, path = "/admin/user/create", tag = "admin", request_body = CreateArgs, responses((status = 200, body = wire::DetailedUser)))]
+#[utoipa::path(post, path = "/admin/user/create", tag = "admin", request_body = Option<CreateArgs>, responses((status = 200, body = wire::DetailedUser)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -190,7 +190,7 @@ pub struct UpdateArgs {
 }
 
 /// Changes a user.
-#[utoipa::path(post, path = "/admin/user/{id}/update", tag = "admin", request_body = UpdateArgs, responses((status = 200, body = wire::DetailedUser)))]
+#[utoipa::path(post, path = "/admin/user/{id}/update", tag = "admin", request_body = Option<UpdateArgs>, responses((status = 200, body = wire::DetailedUser)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -217,7 +217,7 @@ pub struct DeleteArgs {
 }
 
 /// Deletes a user.
-#[utoipa::path(post, path = "/admin/user/{id}/delete", tag = "admin", request_body = DeleteArgs, responses((status = 200, body = wire::SuccessBody)))]
+#[utoipa::path(post, path = "/admin/user/{id}/delete", tag = "admin", request_body = Option<DeleteArgs>, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -73,7 +73,7 @@ pub async fn list(State(state): State<AppState>, Caller(principal): Caller) -> R
 }
 
 /// Registers an app (an OAuth client); the answer carries its secret, this once.
-#[utoipa::path(post, path = "/admin/app/create", tag = "admin", request_body = AppArgs, responses((status = 200, body = wire::App)))]
+#[utoipa::path(post, path = "/admin/app/create", tag = "admin", request_body = Option<AppArgs>, responses((status = 200, body = wire::App)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -111,7 +111,7 @@ pub async fn info(
 }
 
 /// Changes an app's name, redirect URIs, scopes or signing key.
-#[utoipa::path(post, path = "/admin/app/{id}/update", tag = "admin", request_body = AppArgs, responses((status = 200, body = wire::App)))]
+#[utoipa::path(post, path = "/admin/app/{id}/update", tag = "admin", request_body = Option<AppArgs>, responses((status = 200, body = wire::App)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -144,7 +144,7 @@ pub struct RotateArgs {
 }
 
 /// Gives an app a new secret, shown this once; the old one works for the grace period.
-#[utoipa::path(post, path = "/admin/app/{id}/rotate_secret", tag = "admin", request_body = RotateArgs, responses((status = 200, body = wire::App)))]
+#[utoipa::path(post, path = "/admin/app/{id}/rotate_secret", tag = "admin", request_body = Option<RotateArgs>, responses((status = 200, body = wire::App)))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -261,7 +261,7 @@ pub struct WebhookArgs {
 }
 
 /// Changes which events an app's callback receives, or stops and restarts delivery.
-#[utoipa::path(post, path = "/admin/app/{id}/webhook/update", tag = "admin", request_body = WebhookArgs, responses((status = 200, body = wire::Webhook)))]
+#[utoipa::path(post, path = "/admin/app/{id}/webhook/update", tag = "admin", request_body = Option<WebhookArgs>, responses((status = 200, body = wire::Webhook)))]
 pub async fn update_webhook(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -333,7 +333,7 @@ pub struct RotateArgs {
 }
 
 /// Gives the app's webhooks a new signing key; both sign during the grace period.
-#[utoipa::path(post, path = "/admin/app/{id}/webhook/rotate_key", tag = "admin", request_body = RotateArgs, responses((status = 200, body = wire::RotatedKey)))]
+#[utoipa::path(post, path = "/admin/app/{id}/webhook/rotate_key", tag = "admin", request_body = Option<RotateArgs>, responses((status = 200, body = wire::RotatedKey)))]
 pub async fn rotate_key(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -40,7 +40,7 @@ pub async fn trash_info(
 }
 
 /// Renames a file or changes its description.
-#[utoipa::path(post, path = "/file/{id}/update", tag = "files", request_body = UpdateArgs, responses((status = 200, body = wire::File)))]
+#[utoipa::path(post, path = "/file/{id}/update", tag = "files", request_body = Option<UpdateArgs>, responses((status = 200, body = wire::File)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -240,7 +240,7 @@ async fn presign(
 
 /// A URL to upload a new file to (`file/upload` of the SDKs, `file/upload_v2` of the
 /// platform document): `POST` the bytes there as multipart `file`.
-#[utoipa::path(post, path = "/file/upload", tag = "files", request_body = UploadArgs, responses((status = 200, body = wire::PresignUrl)))]
+#[utoipa::path(post, path = "/file/upload", tag = "files", request_body = Option<UploadArgs>, responses((status = 200, body = wire::PresignUrl)))]
 pub async fn upload(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -254,7 +254,7 @@ pub async fn upload(
 }
 
 /// A URL to upload a new file to, in the folder at a path (made where missing).
-#[utoipa::path(post, path = "/file/upload_by_path", tag = "files", request_body = UploadArgs, responses((status = 200, body = wire::PresignUrl)))]
+#[utoipa::path(post, path = "/file/upload_by_path", tag = "files", request_body = Option<UploadArgs>, responses((status = 200, body = wire::PresignUrl)))]
 pub async fn upload_by_path(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -272,7 +272,7 @@ pub async fn upload_by_path(
 
 /// A URL to upload a file's new version to (`file/{id}/new_version` of the SDKs,
 /// `new_version_v2` of the platform document).
-#[utoipa::path(post, path = "/file/{id}/new_version", tag = "files", request_body = UploadArgs, responses((status = 200, body = wire::PresignUrl)))]
+#[utoipa::path(post, path = "/file/{id}/new_version", tag = "files", request_body = Option<UploadArgs>, responses((status = 200, body = wire::PresignUrl)))]
 pub async fn new_version(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -452,7 +452,7 @@ pub async fn pack_download(
 /// Opens a resumable upload session (`parent_id`, `target_folder_path` or `file_id`;
 /// `name`, `file_size`, optional `part_size`): parts are `PUT` to its URL in any order and
 /// the session is committed with the whole file's SHA-1.
-#[utoipa::path(post, path = "/file/resumable_upload", tag = "files", request_body = UploadArgs, responses((status = 200, body = wire::ResumableUpload)))]
+#[utoipa::path(post, path = "/file/resumable_upload", tag = "files", request_body = Option<UploadArgs>, responses((status = 200, body = wire::ResumableUpload)))]
 pub async fn resumable_upload(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -126,7 +126,7 @@ pub struct UpdateArgs {
 }
 
 /// Renames a folder or changes its description.
-#[utoipa::path(post, path = "/folder/{id}/update", tag = "folders", request_body = UpdateArgs, responses((status = 200, body = wire::Folder)))]
+#[utoipa::path(post, path = "/folder/{id}/update", tag = "folders", request_body = Option<UpdateArgs>, responses((status = 200, body = wire::Folder)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -282,7 +282,7 @@ async fn move_batch(state: &AppState, principal: &Principal, args: BatchArgs, ki
 macro_rules! batch_handlers {
     ($($name:ident: $path:tt, $tag:tt, $run:ident, $kind:expr, $doc:tt;)*) => {$(
         #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = $tag, request_body = BatchArgs,
+        #[utoipa::path(post, path = $path, tag = $tag, request_body = Option<BatchArgs>,
             responses((status = 200, body = wire::SuccessBody)))]
         pub async fn $name(
             State(state): State<AppState>,
@@ -298,17 +298,17 @@ macro_rules! batch_handlers {
 batch_handlers! {
     folders_trash: "/folder/delete_batch", "folders", trash_batch, ItemKind::Folder,
         "Moves folders (`folder_ids`) to the trash; all are checked first, so a bad id changes nothing.";
-    folders_purge: "/folder/delete_batch_from_trash", "trash", purge_batch, ItemKind::Folder,
+    folders_purge: "/folder/delete_batch_from_trash", "folders", purge_batch, ItemKind::Folder,
         "Deletes folders in the trash for good (`folder_ids`, or `clear_trash: true` for all).";
-    folders_restore: "/folder/restore_batch_from_trash", "trash", restore_batch, ItemKind::Folder,
+    folders_restore: "/folder/restore_batch_from_trash", "folders", restore_batch, ItemKind::Folder,
         "Brings folders back from the trash (`folder_ids`, or `restore_all: true` for all).";
     folders_move: "/folder/move_batch", "folders", move_batch, ItemKind::Folder,
         "Moves folders (`folder_ids`) into `target_folder_id`.";
     files_trash: "/file/delete_batch", "files", trash_batch, ItemKind::File,
         "Moves files (`file_ids`) to the trash; all are checked first, so a bad id changes nothing.";
-    files_purge: "/file/delete_batch_from_trash", "trash", purge_batch, ItemKind::File,
+    files_purge: "/file/delete_batch_from_trash", "files", purge_batch, ItemKind::File,
         "Deletes files in the trash for good (`file_ids`, or `clear_trash: true` for all).";
-    files_restore: "/file/restore_batch_from_trash", "trash", restore_batch, ItemKind::File,
+    files_restore: "/file/restore_batch_from_trash", "files", restore_batch, ItemKind::File,
         "Brings files back from the trash (`file_ids`, or `restore_all: true` for all).";
     files_move: "/file/move_batch", "files", move_batch, ItemKind::File,
         "Moves files (`file_ids`) into `target_folder_id`.";

@@ -24,7 +24,7 @@ pub struct ActionTypeArgs {
 }
 
 /// The audit log's action codes and their names.
-#[utoipa::path(post, path = "/admin/log/action_type_info", tag = "admin", request_body = ActionTypeArgs, responses((status = 200, body = wire::ActionTypes)))]
+#[utoipa::path(post, path = "/admin/log/action_type_info", tag = "admin", request_body = Option<ActionTypeArgs>, responses((status = 200, body = wire::ActionTypes)))]
 pub async fn action_type_info(
     State(state): State<AppState>,
     Caller(principal): Caller,

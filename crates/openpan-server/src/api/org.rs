@@ -48,7 +48,7 @@ pub struct DepartmentArgs {
 }
 
 /// Creates a department.
-#[utoipa::path(post, path = "/admin/department/create", tag = "admin", request_body = DepartmentArgs, responses((status = 200, body = wire::DetailedDepartment)))]
+#[utoipa::path(post, path = "/admin/department/create", tag = "admin", request_body = Option<DepartmentArgs>, responses((status = 200, body = wire::DetailedDepartment)))]
 pub async fn create_department(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -79,7 +79,7 @@ pub async fn department_info(
 }
 
 /// Changes a department.
-#[utoipa::path(post, path = "/admin/department/{id}/update", tag = "admin", request_body = DepartmentArgs, responses((status = 200, body = wire::DetailedDepartment)))]
+#[utoipa::path(post, path = "/admin/department/{id}/update", tag = "admin", request_body = Option<DepartmentArgs>, responses((status = 200, body = wire::DetailedDepartment)))]
 pub async fn update_department(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -244,7 +244,7 @@ impl GroupArgs {
 }
 
 /// Creates a group.
-#[utoipa::path(post, path = "/admin/group/create", tag = "admin", request_body = GroupArgs, responses((status = 200, body = wire::Group)))]
+#[utoipa::path(post, path = "/admin/group/create", tag = "admin", request_body = Option<GroupArgs>, responses((status = 200, body = wire::Group)))]
 pub async fn create_group(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -265,7 +265,7 @@ pub async fn group_info(
 }
 
 /// Changes a group.
-#[utoipa::path(post, path = "/admin/group/{id}/update", tag = "admin", request_body = GroupArgs, responses((status = 200, body = wire::Group)))]
+#[utoipa::path(post, path = "/admin/group/{id}/update", tag = "admin", request_body = Option<GroupArgs>, responses((status = 200, body = wire::Group)))]
 pub async fn update_group(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -47,7 +47,7 @@ pub struct ReviewArgs {
 }
 
 /// Asks colleagues to review files.
-#[utoipa::path(post, path = "/review/create", tag = "reviews", request_body = ReviewArgs, responses((status = 200, body = wire::CreatedReview)))]
+#[utoipa::path(post, path = "/review/create", tag = "reviews", request_body = Option<ReviewArgs>, responses((status = 200, body = wire::CreatedReview)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -68,7 +68,7 @@ pub async fn create(
 }
 
 /// Changes a review's reviewers or due time.
-#[utoipa::path(post, path = "/review/edit/{id}", tag = "reviews", request_body = ReviewArgs, responses((status = 200, body = wire::Review)))]
+#[utoipa::path(post, path = "/review/edit/{id}", tag = "reviews", request_body = Option<ReviewArgs>, responses((status = 200, body = wire::Review)))]
 pub async fn edit(
     State(state): State<AppState>,
     Caller(principal): Caller,

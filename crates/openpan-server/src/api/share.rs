@@ -62,7 +62,7 @@ impl From<ShareLinkArgs> for ShareLinkRequest {
 }
 
 /// Makes a link that opens a file or folder.
-#[utoipa::path(post, path = "/share_link/create", tag = "share links", request_body = ShareLinkArgs, responses((status = 200, body = wire::ShareLink)))]
+#[utoipa::path(post, path = "/share_link/create", tag = "share links", request_body = Option<ShareLinkArgs>, responses((status = 200, body = wire::ShareLink)))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -88,7 +88,7 @@ pub async fn info(
 }
 
 /// Changes a link's settings.
-#[utoipa::path(post, path = "/share_link/{unique_name}/update", tag = "share links", request_body = ShareLinkArgs, responses((status = 200, body = wire::ShareLink)))]
+#[utoipa::path(post, path = "/share_link/{unique_name}/update", tag = "share links", request_body = Option<ShareLinkArgs>, responses((status = 200, body = wire::ShareLink)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(principal): Caller,

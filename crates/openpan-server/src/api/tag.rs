@@ -80,7 +80,7 @@ impl TagArgs {
 }
 
 /// Tags items.
-#[utoipa::path(post, path = "/tag/item_add_tags", tag = "tags", request_body = TagArgs, responses((status = 200, body = wire::TaggedItems)))]
+#[utoipa::path(post, path = "/tag/item_add_tags", tag = "tags", request_body = Option<TagArgs>, responses((status = 200, body = wire::TaggedItems)))]
 pub async fn item_add_tags(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -94,7 +94,7 @@ pub async fn item_add_tags(
 }
 
 /// Takes tags off items.
-#[utoipa::path(post, path = "/tag/item_remove_tags", tag = "tags", request_body = TagArgs, responses((status = 200, body = wire::TaggedItems)))]
+#[utoipa::path(post, path = "/tag/item_remove_tags", tag = "tags", request_body = Option<TagArgs>, responses((status = 200, body = wire::TaggedItems)))]
 pub async fn item_remove_tags(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -118,7 +118,7 @@ pub async fn common_list(State(state): State<AppState>, Caller(principal): Calle
 }
 
 /// Adds tags to the caller's common tags (items are not read).
-#[utoipa::path(post, path = "/tag/add_common_list", tag = "tags", request_body = TagArgs, responses((status = 200, body = wire::TagList)))]
+#[utoipa::path(post, path = "/tag/add_common_list", tag = "tags", request_body = Option<TagArgs>, responses((status = 200, body = wire::TagList)))]
 pub async fn add_common_list(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -129,7 +129,7 @@ pub async fn add_common_list(
 }
 
 /// Removes tags from the caller's common tags (items are not read).
-#[utoipa::path(post, path = "/tag/remove_common_list", tag = "tags", request_body = TagArgs, responses((status = 200, body = wire::TagList)))]
+#[utoipa::path(post, path = "/tag/remove_common_list", tag = "tags", request_body = Option<TagArgs>, responses((status = 200, body = wire::TagList)))]
 pub async fn remove_common_list(
     State(state): State<AppState>,
     Caller(principal): Caller,

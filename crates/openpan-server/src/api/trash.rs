@@ -65,7 +65,7 @@ pub async fn list(
 }
 
 /// Empties the trash (or the part `type` names) for good.
-#[utoipa::path(post, path = "/trash/clear", tag = "trash", request_body = TypeArgs, params(crate::openapi::KindQuery, ("department_id" = Option<i64>, Query, minimum = 0, description = "A department folder's trash")), responses((status = 200, body = wire::SuccessBody)))]
+#[utoipa::path(post, path = "/trash/clear", tag = "trash", request_body = Option<TypeArgs>, params(crate::openapi::KindQuery, ("department_id" = Option<i64>, Query, minimum = 0, description = "A department folder's trash")), responses((status = 200, body = wire::SuccessBody)))]
 pub async fn clear(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -81,7 +81,7 @@ pub async fn clear(
 }
 
 /// Brings back everything in the trash (or the part `type` names).
-#[utoipa::path(post, path = "/trash/restore_all", tag = "trash", request_body = TypeArgs, params(crate::openapi::KindQuery, ("department_id" = Option<i64>, Query, minimum = 0, description = "A department folder's trash")), responses((status = 200, body = wire::SuccessBody)))]
+#[utoipa::path(post, path = "/trash/restore_all", tag = "trash", request_body = Option<TypeArgs>, params(crate::openapi::KindQuery, ("department_id" = Option<i64>, Query, minimum = 0, description = "A department folder's trash")), responses((status = 200, body = wire::SuccessBody)))]
 pub async fn restore_all(
     State(state): State<AppState>,
     Caller(principal): Caller,

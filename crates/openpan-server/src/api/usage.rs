@@ -84,7 +84,7 @@ impl FrequentArgs {
 }
 
 /// Pins files to the frequent list.
-#[utoipa::path(post, path = "/frequent/add", tag = "files", request_body = FrequentArgs, responses((status = 200, body = wire::SuccessBody)))]
+#[utoipa::path(post, path = "/frequent/add", tag = "files", request_body = Option<FrequentArgs>, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn frequent_add(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -95,7 +95,7 @@ pub async fn frequent_add(
 }
 
 /// Unpins files from the frequent list.
-#[utoipa::path(post, path = "/frequent/delete", tag = "files", request_body = FrequentArgs, responses((status = 200, body = wire::SuccessBody)))]
+#[utoipa::path(post, path = "/frequent/delete", tag = "files", request_body = Option<FrequentArgs>, responses((status = 200, body = wire::SuccessBody)))]
 pub async fn frequent_delete(
     State(state): State<AppState>,
     Caller(principal): Caller,

@@ -557,6 +557,16 @@ async fn emptying_and_restoring_the_trash_at_once_never_fails_on_the_server() {
     let app = TestApp::spawn().await;
     let token = app.admin_user_token().await;
     for round in 0..8 {
+        // A file trashed before its folder: both are roots of the trash, and emptying the
+        // folder takes the file along while the other request may be about to restore it.
+        let folder = app.mkdir(&token, 0, &format!("f{round}")).await["id"].as_i64().unwrap();
+        let inner = app.upload(&token, folder, "inner.txt", b"x").await["id"]
+            .as_i64()
+            .unwrap();
+        app.post_ok(&format!("/api/v2/file/{inner}/delete"), &token, &Value::Null)
+            .await;
+        app.post_ok(&format!("/api/v2/folder/{folder}/delete"), &token, &Value::Null)
+            .await;
         for n in 0..6 {
             let file = app.upload(&token, 0, &format!("{round}-{n}.txt"), b"x").await["id"]
                 .as_i64()
