@@ -13,8 +13,9 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use openpan_core::Error;
 use openpan_core::auth_service::{CodeScope, Stamp};
@@ -29,18 +30,52 @@ use crate::extract::{basic_credentials, given, query_and_form};
 /// The service takes small forms only.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
+/// The service's operations under `/apis/rest`, described (see `openapi`) and served from the
+/// same list.
+pub(crate) fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(authorize))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(user_info))
+        .routes(routes!(company_info))
+}
+
+/// `{format}`.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum AnswerFormat {
+    Json,
+    Xml,
+}
+
+/// A password login.
+#[derive(utoipa::ToSchema)]
+#[schema(as = AuthServiceLogin)]
+#[allow(dead_code)]
+struct Login {
+    /// An email or a phone number.
+    username: String,
+    password: String,
+}
+
+/// An answer without data: `logout`'s, or a refusal.
+#[derive(utoipa::ToSchema)]
+#[schema(as = AuthServiceEmpty)]
+#[allow(dead_code)]
+struct Empty {
+    /// Always null (an empty element in XML).
+    #[schema(value_type = Option<Object>)]
+    data: Option<()>,
+    /// 200 on success, the service's code otherwise.
+    code: i64,
+    message: String,
+}
+
 pub fn routes() -> Router<AppState> {
-    let service = Router::new()
-        .route("/authService/authorize/{format}", get(authorize).post(authorize))
-        .route("/authService/login/{format}", post(login))
-        .route("/authService/logout/{format}", post(logout))
-        .route("/userService/getUserInfo/{format}", get(user_info).post(user_info))
-        .route(
-            "/companyService/getCompanyInfo/{format}",
-            get(company_info).post(company_info),
-        )
-        .fallback(unknown_api)
-        .method_not_allowed_fallback(unknown_api);
+    let (service, _) = documented().split_for_parts();
+    let service = service.fallback(unknown_api).method_not_allowed_fallback(unknown_api);
     Router::new().nest("/apis/rest", service)
 }
 
@@ -293,6 +328,10 @@ async fn unknown_api(request: Request) -> Response {
 }
 
 /// `authService/login`: `username` (email or phone) and `password` → a user access token.
+#[utoipa::path(post, path = "/authService/login/{format}", tag = "auth service", security(()),
+    params(("format" = inline(AnswerFormat), Path, description = "The answer's format")),
+    request_body(content = Login, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, content((AuthServiceBody<UserTokenData> = "application/json"), (AuthServiceBody<UserTokenData> = "application/xml"))), (status = "4XX", description = "A refusal: `data` is null, `code` the service's", content((Empty = "application/json"), (Empty = "application/xml")))))]
 async fn login(State(state): State<AppState>, Path(format): Path<String>, request: Request) -> Response {
     // URLs end up in access logs and browser histories; a password belongs in the body.
     let password_in_url = request
@@ -326,6 +365,9 @@ async fn login(State(state): State<AppState>, Path(format): Path<String>, reques
 }
 
 /// `authService/logout`: the `access_token` stops working.
+#[utoipa::path(post, path = "/authService/logout/{format}", tag = "auth service", security(()),
+    params(("format" = inline(AnswerFormat), Path, description = "The answer's format"), ("access_token" = String, Query)),
+    responses((status = 200, content((Empty = "application/json"), (Empty = "application/xml"))), (status = "4XX", description = "A refusal: `data` is null, `code` the service's", content((Empty = "application/json"), (Empty = "application/xml")))))]
 async fn logout(State(state): State<AppState>, Path(format): Path<String>, request: Request) -> Response {
     answer(state, &format, request, |state, input| async move {
         let access_token = input.required("access_token")?;
@@ -337,6 +379,9 @@ async fn logout(State(state): State<AppState>, Path(format): Path<String>, reque
 
 /// `authService/authorize`: an auth code for the app and the token's user. `scope`
 /// (`user_info`, `company_info`; both when absent) limits what it opens.
+#[utoipa::path(method(get, post), path = "/authService/authorize/{format}", tag = "auth service", security(("client" = [])),
+    params(("format" = inline(AnswerFormat), Path, description = "The answer's format"), ("client_id" = Option<String>, Query, description = "The app's client id (also in the Basic header)"), ("access_token" = String, Query, description = "The user's access token"), ("t_" = i64, Query, description = "The call's time, epoch milliseconds"), ("p_" = i64, Query, description = "The call's stamp, as the document computes it"), ("scope" = Option<String>, Query, description = "`user_info`, `company_info` or both, comma-separated (default both)")),
+    responses((status = 200, content((AuthServiceBody<AuthCodeData> = "application/json"), (AuthServiceBody<AuthCodeData> = "application/xml"))), (status = "4XX", description = "A refusal: `data` is null, `code` the service's", content((Empty = "application/json"), (Empty = "application/xml")))))]
 async fn authorize(State(state): State<AppState>, Path(format): Path<String>, request: Request) -> Response {
     answer(state, &format, request, |state, input| async move {
         let call = input.service_call()?;
@@ -348,6 +393,9 @@ async fn authorize(State(state): State<AppState>, Path(format): Path<String>, re
 }
 
 /// `userService/getUserInfo`.
+#[utoipa::path(method(get, post), path = "/userService/getUserInfo/{format}", tag = "auth service", security(("client" = [])),
+    params(("format" = inline(AnswerFormat), Path, description = "The answer's format"), ("client_id" = Option<String>, Query, description = "The app's client id (also in the Basic header)"), ("access_token" = String, Query, description = "The user's access token"), ("t_" = i64, Query, description = "The call's time, epoch milliseconds"), ("p_" = i64, Query, description = "The call's stamp, as the document computes it"), ("auth_code" = String, Query)),
+    responses((status = 200, content((AuthServiceBody<AuthUserData> = "application/json"), (AuthServiceBody<AuthUserData> = "application/xml"))), (status = "4XX", description = "A refusal: `data` is null, `code` the service's", content((Empty = "application/json"), (Empty = "application/xml")))))]
 async fn user_info(State(state): State<AppState>, Path(format): Path<String>, request: Request) -> Response {
     answer(state, &format, request, |state, input| async move {
         let call = input.service_call()?;
@@ -376,6 +424,9 @@ async fn user_info(State(state): State<AppState>, Path(format): Path<String>, re
 }
 
 /// `companyService/getCompanyInfo`.
+#[utoipa::path(method(get, post), path = "/companyService/getCompanyInfo/{format}", tag = "auth service", security(("client" = [])),
+    params(("format" = inline(AnswerFormat), Path, description = "The answer's format"), ("client_id" = Option<String>, Query, description = "The app's client id (also in the Basic header)"), ("access_token" = String, Query, description = "The user's access token"), ("t_" = i64, Query, description = "The call's time, epoch milliseconds"), ("p_" = i64, Query, description = "The call's stamp, as the document computes it"), ("auth_code" = String, Query)),
+    responses((status = 200, content((AuthServiceBody<AuthCompanyData> = "application/json"), (AuthServiceBody<AuthCompanyData> = "application/xml"))), (status = "4XX", description = "A refusal: `data` is null, `code` the service's", content((Empty = "application/json"), (Empty = "application/xml")))))]
 async fn company_info(State(state): State<AppState>, Path(format): Path<String>, request: Request) -> Response {
     answer(state, &format, request, |state, input| async move {
         let call = input.service_call()?;

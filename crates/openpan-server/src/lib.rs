@@ -138,12 +138,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_envelope));
-    // A browser posts here with an upload token in its form, not a bearer token: outside the
-    // gate, and without the body limit (it carries a whole file).
-    let form_upload = Router::new()
-        .route("/api/v1/file/upload", post(v1::file::upload))
-        .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn(context::with_envelope));
+    let (form_upload, _) = form_upload_routes().split_for_parts();
     let api_v1 = v1::routes()
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::gate_v1))
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
@@ -188,6 +183,15 @@ pub(crate) fn outside_api() -> OpenApiRouter<AppState> {
         .routes(routes!(authorize::discovery))
         .merge(web_routes())
         .merge(transfer_routes())
+}
+
+/// A browser posts here with an upload token in its form, not a bearer token: outside the
+/// gate, and without the body limit (it carries a whole file).
+pub(crate) fn form_upload_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(v1::file::upload))
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(context::with_envelope))
 }
 
 /// Second paths of described operations outside `/api/v2`, as `api::twins()` is for it.

@@ -13,8 +13,9 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
 use serde::Serialize;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use openpan_core::Error;
 use openpan_core::audit::StoredEvent;
@@ -42,41 +43,51 @@ use crate::ratelimit::ApiClass;
 /// The dialect takes small forms and JSON bodies only.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// Where the dialect answers: its short paths and the document's full paths.
-const PREFIXES: [&str; 2] = ["/api", "/eoffice/server/public/api"];
+/// The dialect's paths also answer under this prefix, as the document prints them in full.
+pub(crate) const LONG_PREFIX: &str = "/eoffice/server/public";
+
+/// The dialect's operations, described (see `openapi`) and served from the same list.
+fn endpoints() -> [UtoipaMethodRouter<AppState>; 8] {
+    [
+        routes!(get_token),
+        routes!(refresh_token),
+        routes!(login_info),
+        routes!(list_users),
+        routes!(list_departments),
+        routes!(list_groups),
+        routes!(list_folder_items),
+        routes!(list_audit_logs),
+    ]
+}
+
+/// The operations at their short paths; `twins` names the long ones.
+pub(crate) fn documented() -> OpenApiRouter<AppState> {
+    endpoints()
+        .into_iter()
+        .fold(OpenApiRouter::new(), OpenApiRouter::routes)
+}
+
+/// Each long path and the short one it serves like.
+pub(crate) fn twins() -> Vec<(String, String)> {
+    let (_, document) = documented().split_for_parts();
+    document
+        .paths
+        .paths
+        .into_keys()
+        .map(|path| (format!("{LONG_PREFIX}{path}"), path))
+        .collect()
+}
 
 pub fn routes() -> Router<AppState> {
-    // Each path takes OPTIONS, so the preflight reaches the CORS layer instead of the
-    // router's wrong-method answer.
-    let endpoints: [(&str, MethodRouter<AppState>); 8] = [
-        ("/open-api/get-token", post(get_token).options(preflight)),
-        ("/open-api/refresh-token", post(refresh_token).options(preflight)),
-        (
-            "/auth/login-info/refresh",
-            get(login_info).post(login_info).options(preflight),
-        ),
-        ("/open-api/users", get(list_users).post(list_users).options(preflight)),
-        (
-            "/open-api/departments",
-            get(list_departments).post(list_departments).options(preflight),
-        ),
-        (
-            "/open-api/groups",
-            get(list_groups).post(list_groups).options(preflight),
-        ),
-        (
-            "/open-api/folders/{id}/items",
-            get(list_folder_items).post(list_folder_items).options(preflight),
-        ),
-        (
-            "/open-api/audit-logs",
-            get(list_audit_logs).post(list_audit_logs).options(preflight),
-        ),
-    ];
     let mut router = Router::new();
-    for prefix in PREFIXES {
-        for (path, method_router) in &endpoints {
-            router = router.route(&format!("{prefix}{path}"), method_router.clone().fallback(wrong_method));
+    for (_, paths, method_router) in endpoints() {
+        // Each path takes OPTIONS, so the preflight reaches the CORS layer instead of the
+        // router's wrong-method answer.
+        let method_router = method_router.options(preflight).fallback(wrong_method);
+        for path in paths.paths.keys() {
+            for prefix in ["", LONG_PREFIX] {
+                router = router.route(&format!("{prefix}{path}"), method_router.clone());
+            }
         }
     }
     // Browsers call the dialect from the OA system's pages: any origin may, with the headers
@@ -327,6 +338,9 @@ fn token_data(issued: IssuedToken, user: Option<&User>) -> OaToken {
 
 /// `POST open-api/get-token`: `agent_id` (the app's client id), `secret` (its client secret)
 /// and `user` (named as the app is configured to name users) → a token pair for the user.
+#[utoipa::path(post, path = "/api/open-api/get-token", tag = "oa", security(()),
+    params(("agent_id" = String, Query, description = "The app's client id"), ("secret" = String, Query, description = "The app's client secret"), ("user" = String, Query, description = "The user, named as the app names users")),
+    responses((status = 200, body = OaSuccess<OaToken>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn get_token(State(state): State<AppState>, request: Request) -> Response {
     answer(state, request, Budget::Credentials, |state, input, _| async move {
         let credentials = ClientCredentials {
@@ -342,6 +356,9 @@ async fn get_token(State(state): State<AppState>, request: Request) -> Response 
 
 /// `POST open-api/refresh-token`: `token` and `refresh_token` → a new pair (the refresh token
 /// is used up, so the new one comes back too).
+#[utoipa::path(post, path = "/api/open-api/refresh-token", tag = "oa", security(()),
+    params(("token" = String, Query, description = "The access token"), ("refresh_token" = String, Query)),
+    responses((status = 200, body = OaSuccess<OaToken>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn refresh_token(State(state): State<AppState>, request: Request) -> Response {
     answer(state, request, Budget::Credentials, |state, input, _| async move {
         let token = input.required("token")?;
@@ -354,6 +371,9 @@ async fn refresh_token(State(state): State<AppState>, request: Request) -> Respo
 
 /// `GET api/auth/login-info/refresh`: the user behind `token` and that token, or a new one
 /// with `refresh_new_token=true`.
+#[utoipa::path(method(get, post), path = "/api/auth/login-info/refresh", tag = "oa",
+    params(("token" = Option<String>, Query, description = "The access token, when there is no `Authorization: Bearer` header"), ("refresh_new_token" = Option<bool>, Query, description = "`true`: a new token pair in place of this one")),
+    responses((status = 200, body = OaSuccess<OaLoginInfo>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn login_info(State(state): State<AppState>, request: Request) -> Response {
     answer(
         state,
@@ -541,6 +561,9 @@ fn oa_audit_log(stored: StoredEvent) -> OaAuditLog {
 }
 
 /// `GET open-api/users`: the enterprise directory.
+#[utoipa::path(method(get, post), path = "/api/open-api/users", tag = "oa",
+    params(crate::openapi::CriteriaQuery, ("search" = Option<String>, Header, description = "The `search` conditions as JSON (or percent-encoded JSON), instead of the parameter"), ("api_token" = Option<String>, Query, description = "The token, when there is no `Authorization: Bearer` header")),
+    responses((status = 200, body = OaSuccess<OaList<OaUser>>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn list_users(State(state): State<AppState>, request: Request) -> Response {
     list(state, request, |state, principal, criteria| async move {
         users_page(&state, &principal, &criteria).await
@@ -549,6 +572,9 @@ async fn list_users(State(state): State<AppState>, request: Request) -> Response
 }
 
 /// `GET open-api/departments`: the department tree, flat.
+#[utoipa::path(method(get, post), path = "/api/open-api/departments", tag = "oa",
+    params(crate::openapi::CriteriaQuery, ("search" = Option<String>, Header, description = "The `search` conditions as JSON (or percent-encoded JSON), instead of the parameter"), ("api_token" = Option<String>, Query, description = "The token, when there is no `Authorization: Bearer` header")),
+    responses((status = 200, body = OaSuccess<OaList<OaDepartment>>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn list_departments(State(state): State<AppState>, request: Request) -> Response {
     list(state, request, |state, principal, criteria| async move {
         departments_page(&state, &principal, &criteria).await
@@ -557,6 +583,9 @@ async fn list_departments(State(state): State<AppState>, request: Request) -> Re
 }
 
 /// `GET open-api/groups`: the groups the caller sees.
+#[utoipa::path(method(get, post), path = "/api/open-api/groups", tag = "oa",
+    params(crate::openapi::CriteriaQuery, ("search" = Option<String>, Header, description = "The `search` conditions as JSON (or percent-encoded JSON), instead of the parameter"), ("api_token" = Option<String>, Query, description = "The token, when there is no `Authorization: Bearer` header")),
+    responses((status = 200, body = OaSuccess<OaList<OaGroup>>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn list_groups(State(state): State<AppState>, request: Request) -> Response {
     list(state, request, |state, principal, criteria| async move {
         groups_page(&state, &principal, &criteria).await
@@ -565,6 +594,9 @@ async fn list_groups(State(state): State<AppState>, request: Request) -> Respons
 }
 
 /// `GET open-api/folders/{id}/items`: the live items of a folder (0: the caller's root).
+#[utoipa::path(method(get, post), path = "/api/open-api/folders/{id}/items", tag = "oa",
+    params(("id" = i64, Path, description = "0: the caller's root"), crate::openapi::CriteriaQuery, ("search" = Option<String>, Header, description = "The `search` conditions as JSON (or percent-encoded JSON), instead of the parameter"), ("api_token" = Option<String>, Query, description = "The token, when there is no `Authorization: Bearer` header")),
+    responses((status = 200, body = OaSuccess<OaList<OaItem>>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn list_folder_items(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Response {
     list(
         state,
@@ -582,6 +614,9 @@ async fn list_folder_items(State(state): State<AppState>, Path(id): Path<String>
 }
 
 /// `GET open-api/audit-logs`: the enterprise's audit log, for administrators.
+#[utoipa::path(method(get, post), path = "/api/open-api/audit-logs", tag = "oa",
+    params(crate::openapi::CriteriaQuery, ("search" = Option<String>, Header, description = "The `search` conditions as JSON (or percent-encoded JSON), instead of the parameter"), ("api_token" = Option<String>, Query, description = "The token, when there is no `Authorization: Bearer` header")),
+    responses((status = 200, body = OaSuccess<OaList<OaAuditLog>>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn list_audit_logs(State(state): State<AppState>, request: Request) -> Response {
     list(
         state,

@@ -17,7 +17,8 @@ use crate::AppState;
     info(
         title = "openpan open platform",
         description = "The `/api/v2` platform of seed 002 (files, folders, users and more), the OAuth 2 \
-            and OpenID Connect endpoints that issue its tokens, and the upload and download URLs. \
+            and OpenID Connect endpoints that issue its tokens, the upload and download URLs, and the older \
+            dialects served by the same core (`/api/v1`, the OA dialect, the auth service). \
             `/api/v2` requests carry `Authorization: Bearer <access_token>` from `POST /oauth/token` \
             and fail with `{\"errors\": [{\"code\", \"msg\", \"field\"}], \"request_id\"}`.",
         license(name = "Proprietary")
@@ -42,6 +43,14 @@ use crate::AppState;
         (name = "transfers", description = "Upload and download URLs, which are their own credentials"),
         (name = "console", description = "The web console's session (a cookie)"),
         (name = "operations", description = "Liveness, readiness and metrics"),
+        (name = "v1 account", description = "`/api/v1/account`: service discovery, app instances, the plan, apps' authentication settings and notices"),
+        (name = "v1 file", description = "`/api/v1/file`: browser form uploads, download URLs and conversions"),
+        (name = "v1 org", description = "`/api/v1/org`: users, departments and groups, with ids as parameters"),
+        (name = "v1 sms", description = "`/api/v1/sms`: text messages and their templates"),
+        (name = "oa", description = "The OA dialect: token pairs for an app's users and lists with search conditions; \
+            also under `/eoffice/server/public`. Answers `{\"status\": 1, \"data\"}` or `{\"status\": 0, \"errors\"}`"),
+        (name = "auth service", description = "The auth service: password sign-in, auth codes and what they open (Basic client \
+            authentication); answers `{\"data\", \"code\", \"message\"}` in JSON or XML"),
     )
 )]
 struct ApiDoc;
@@ -163,12 +172,36 @@ pub(crate) struct MarkerQuery {
     marker: Option<String>,
 }
 
+/// The list criteria of the OA dialect and `/api/v1`'s lists.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct CriteriaQuery {
+    /// Conditions as JSON, `{"field": [value, "op"], …}` (ops `=`, `!=`, `>`, `>=`, `<`, `<=`,
+    /// `like`, `in`, `not_in`, `between`); also taken from a `search` header.
+    #[param(pattern = "^[^\\u0000]*$")]
+    search: Option<String>,
+    /// `{"field": "desc", …}`, `[["field", "desc"], "field"]` or `field desc, field`.
+    #[param(pattern = "^[^\\u0000]*$")]
+    order_by: Option<String>,
+    /// 1-based page; 0 or absent: the whole list (at most 10,000 rows).
+    #[param(minimum = 0)]
+    page: Option<i64>,
+    /// Rows per page, 1 to 1000 (default 20).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
 /// The whole document.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
         let (_, mut paths) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
             .nest("/api/v2", crate::api::documented().merge(crate::api::idempotent()))
+            .nest("/api/v1", crate::v1::documented())
+            .merge(crate::form_upload_routes())
+            .merge(crate::oa::documented())
+            .nest("/apis/rest", crate::auth_service::documented())
             .merge(crate::outside_api())
             .split_for_parts();
         let twins = crate::api::twins()
@@ -178,7 +211,8 @@ pub fn document() -> &'static utoipa::openapi::OpenApi {
                 crate::outside_twins()
                     .into_iter()
                     .map(|(twin, first, _)| (twin.to_owned(), first.to_owned())),
-            );
+            )
+            .chain(crate::oa::twins());
         for (twin, first) in twins {
             let Some(mut copy) = paths.paths.paths.get(&first).cloned() else {
                 panic!("the twin {twin} copies {first}, which is not documented");

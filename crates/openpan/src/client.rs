@@ -12,7 +12,7 @@ use futures_util::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use openpan_sdk::{Client, Item, NewShareLink, Tokens, UploadTarget};
+use openpan_sdk::{Client, Item, NewShareLink, TokenStore, Tokens, UploadTarget};
 
 /// The sign-in a person keeps between commands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -119,32 +119,37 @@ fn client_builder(server: &str, client_id: &str) -> openpan_sdk::ClientBuilder {
     Client::builder(server, client_id).user_agent(&format!("openpan-cli/{}", env!("CARGO_PKG_VERSION")))
 }
 
-/// The signed-in client; tokens it renews are saved at once (refresh tokens are single-use).
-/// Tokens about to lapse are renewed first, under the file's lock and from the file's newest
-/// pair, so two commands started together do not both spend one refresh token (the server
-/// would end the sign-in).
-async fn signed_in() -> anyhow::Result<(Client, Saved)> {
-    let lock = lock_saved()?;
-    let mut saved = load()?;
-    let client = client_builder(&saved.server, &saved.client_id)
-        .on_tokens(Arc::new(|tokens: &Tokens| {
-            if let Err(err) = update_saved(|saved| saved.tokens = tokens.clone()) {
-                eprintln!("warning: renewed tokens not saved: {err:#}");
-            }
-        }))
-        .build()?;
-    let now = openpan_core::clock::Clock::now(&openpan_core::clock::SystemClock);
-    if saved.tokens.expires_at - 120 <= now
-        && let Some(refresh) = saved.tokens.refresh_token.clone()
-    {
-        saved.tokens = client
-            .token(&openpan_sdk::Grant::RefreshToken(refresh))
-            .await
-            .context("the sign-in has ended; run `openpan login` again")?;
-        store(&saved)?;
+/// The client file as the SDK's shared token store: every renewal, at start or in the middle
+/// of a long transfer, happens under the file's lock from the file's newest pair, so commands
+/// running at once never both spend one refresh token (the server would end the sign-in).
+struct FileTokens;
+
+impl TokenStore for FileTokens {
+    fn lock(&self) -> std::io::Result<(Box<dyn Send>, Option<Tokens>)> {
+        let lock = lock_saved().map_err(std::io::Error::other)?;
+        let saved = load().map_err(std::io::Error::other)?;
+        Ok((Box::new(lock), Some(saved.tokens)))
     }
-    drop(lock);
+
+    fn store(&self, tokens: &Tokens) -> std::io::Result<()> {
+        let mut saved = load().map_err(std::io::Error::other)?;
+        saved.tokens = tokens.clone();
+        store(&saved).map_err(std::io::Error::other)
+    }
+}
+
+/// The signed-in client; its tokens are renewed through the client file (`FileTokens`).
+async fn signed_in() -> anyhow::Result<(Client, Saved)> {
+    let saved = load()?;
+    let client = client_builder(&saved.server, &saved.client_id)
+        .token_store(Arc::new(FileTokens))
+        .build()?;
     client.set_tokens(saved.tokens.clone()).await;
+    // Renewed now if about to lapse, so a command does not start on a dead sign-in.
+    client
+        .access_token()
+        .await
+        .context("the sign-in has ended; run `openpan login` again")?;
     Ok((client, saved))
 }
 

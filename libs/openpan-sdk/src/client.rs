@@ -16,6 +16,18 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 /// Called with every new pair of tokens, e.g. to save them.
 pub type TokenListener = Arc<dyn Fn(&Tokens) + Send + Sync>;
 
+/// Tokens kept where several processes use them (a file, a database row). A client given one
+/// renews only while holding its lock, after reading what the others stored: a renewal another
+/// process already made is taken up, not made again, so no refresh token is spent twice (the
+/// server would take that for theft and end the sign-in for all of them).
+pub trait TokenStore: Send + Sync + 'static {
+    /// Waits for the store's exclusive lock (it may block: it is called off the async
+    /// runtime) and reads the tokens stored now. The lock is held until the guard is dropped.
+    fn lock(&self) -> std::io::Result<(Box<dyn Send>, Option<Tokens>)>;
+    /// Stores renewed tokens; called while the lock is held.
+    fn store(&self, tokens: &Tokens) -> std::io::Result<()>;
+}
+
 /// Renew this long before the access token's expiry, so a call never carries a token that
 /// lapses on the way.
 const RENEW_MARGIN_SECS: i64 = 60;
@@ -27,6 +39,7 @@ pub struct ClientBuilder {
     client_secret: Option<String>,
     clock: Option<Clock>,
     on_tokens: Option<TokenListener>,
+    store: Option<Arc<dyn TokenStore>>,
     rate_limit_retries: u32,
     max_rate_limit_wait: Duration,
     user_agent: String,
@@ -49,6 +62,12 @@ impl ClientBuilder {
     /// holds its token lock: the listener must not call the client).
     pub fn on_tokens(mut self, listener: TokenListener) -> Self {
         self.on_tokens = Some(listener);
+        self
+    }
+
+    /// Shares the tokens through `store` with other processes (see [`TokenStore`]).
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
         self
     }
 
@@ -87,6 +106,7 @@ impl ClientBuilder {
                 client_secret: self.client_secret,
                 clock: self.clock.unwrap_or_else(|| Arc::new(system_now)),
                 on_tokens: self.on_tokens,
+                store: self.store,
                 rate_limit_retries: self.rate_limit_retries,
                 max_rate_limit_wait: self.max_rate_limit_wait,
                 session: Mutex::new(Session::default()),
@@ -133,6 +153,7 @@ pub(crate) struct Inner {
     client_secret: Option<String>,
     clock: Clock,
     on_tokens: Option<TokenListener>,
+    store: Option<Arc<dyn TokenStore>>,
     rate_limit_retries: u32,
     max_rate_limit_wait: Duration,
     /// One lock around renewal, so concurrent calls never spend one refresh token twice (the
@@ -157,6 +178,7 @@ impl Client {
             client_secret: None,
             clock: None,
             on_tokens: None,
+            store: None,
             rate_limit_retries: 5,
             max_rate_limit_wait: Duration::from_secs(60),
             user_agent: format!("openpan-sdk/{}", env!("CARGO_PKG_VERSION")),
@@ -213,22 +235,31 @@ impl Client {
         Ok(())
     }
 
-    /// One request to the token endpoint; nothing is kept.
+    /// One grant at the token endpoint (waiting out `429`s as API calls do); nothing is kept.
     pub async fn token(&self, grant: &Grant) -> Result<Tokens> {
-        let now = self.now();
         let token_endpoint = self.url("/oauth/token");
-        let form = grant.form(&self.inner.client_id, &token_endpoint, now)?;
-        // RFC 7523 assertions are the app's proof; the others go with its credentials.
-        let request = match grant {
-            Grant::JwtBearer { .. } => self.inner.http.post(&token_endpoint).form(&form),
-            _ => self.authenticated("/oauth/token", form),
-        };
-        let response = request.send().await?;
-        if !response.status().is_success() {
+        let mut waits = 0;
+        loop {
+            let now = self.now();
+            // Made afresh each time: an RFC 7523 assertion's `jti` is single-use.
+            let form = grant.form(&self.inner.client_id, &token_endpoint, now)?;
+            // RFC 7523 assertions are the app's proof; the others go with its credentials.
+            let request = match grant {
+                Grant::JwtBearer { .. } => self.inner.http.post(&token_endpoint).form(&form),
+                _ => self.authenticated("/oauth/token", form),
+            };
+            let response = request.send().await?;
+            if response.status().is_success() {
+                let issued: openpan_types::TokenResponse = response.json().await?;
+                return Ok(Tokens::issued(issued, now));
+            }
+            if response.status().as_u16() == 429 && waits < self.inner.rate_limit_retries {
+                waits += 1;
+                tokio::time::sleep(rate_limit_wait(&response).min(self.inner.max_rate_limit_wait)).await;
+                continue;
+            }
             return Err(Error::from_oauth(response).await);
         }
-        let issued: openpan_types::TokenResponse = response.json().await?;
-        Ok(Tokens::issued(issued, now))
     }
 
     /// A form POST to an OAuth endpoint with the app's authentication: Basic for confidential
@@ -307,6 +338,28 @@ impl Client {
                 return Ok(tokens.access_token.clone());
             }
         }
+        // With a shared store: its lock first, then what the other processes stored.
+        let shared = match &self.inner.store {
+            None => None,
+            Some(store) => {
+                let store = Arc::clone(store);
+                let (guard, stored) = tokio::task::spawn_blocking(move || store.lock())
+                    .await
+                    .map_err(|err| Error::Io(std::io::Error::other(err)))??;
+                if let Some(stored) = stored {
+                    let held = session.tokens.as_ref().map(|tokens| tokens.access_token.as_str());
+                    let newer = held != Some(stored.access_token.as_str());
+                    if newer && stored.expires_at - RENEW_MARGIN_SECS > now {
+                        let access = stored.access_token.clone();
+                        session.tokens = Some(stored);
+                        return Ok(access);
+                    }
+                    // Its refresh token is the newest: an older one may be spent already.
+                    session.tokens = Some(stored);
+                }
+                Some(guard)
+            }
+        };
         let refresh = session.tokens.as_ref().and_then(|tokens| tokens.refresh_token.clone());
         let renewed = match (refresh, &session.grant) {
             (Some(refresh), grant) => match self.token(&Grant::RefreshToken(refresh)).await {
@@ -320,6 +373,17 @@ impl Client {
             (None, Some(grant)) => self.token(grant).await?,
             (None, None) => return Err(Error::NotSignedIn),
         };
+        if let (Some(store), Some(guard)) = (&self.inner.store, shared) {
+            let store = Arc::clone(store);
+            let kept = renewed.clone();
+            tokio::task::spawn_blocking(move || {
+                let stored = store.store(&kept);
+                drop(guard);
+                stored
+            })
+            .await
+            .map_err(|err| Error::Io(std::io::Error::other(err)))??;
+        }
         // Announced under the lock, so listeners hear renewals in the order they happened.
         self.announce(&renewed);
         let access = renewed.access_token.clone();

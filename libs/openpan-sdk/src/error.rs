@@ -56,6 +56,9 @@ pub enum Error {
     /// A file's bytes do not match what the server holds.
     #[error("integrity check failed: {0}")]
     Integrity(String),
+    /// The file kept changing (new versions) while it was being downloaded.
+    #[error("the file changed during the download; try again")]
+    Changed,
     /// The connection failed.
     #[error(transparent)]
     Http(#[from] reqwest::Error),

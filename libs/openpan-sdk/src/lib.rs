@@ -22,7 +22,7 @@ mod error;
 mod transfer;
 
 pub use auth::{DEVICE_CODE, DeviceAuthorization, Grant, JWT_BEARER, JwtKey, Pkce, Subject, Tokens};
-pub use client::{Client, ClientBuilder, Clock, TokenListener};
+pub use client::{Client, ClientBuilder, Clock, TokenListener, TokenStore};
 pub use drive::{Item, NewShareLink};
 pub use error::{Error, Result};
 pub use openpan_types as types;

@@ -196,8 +196,20 @@ impl Client {
     /// Downloads the file to `dest`. Bytes land in a part file named after the content's
     /// SHA-1 first, so an interrupted download of the same content continues from where it
     /// stopped (an HTTP range); the result is checked against the SHA-1 before it takes
-    /// `dest`'s name.
+    /// `dest`'s name. A new version saved meanwhile is noticed by the answer's `ETag` (the
+    /// content's SHA-1) before any byte is written, and the download starts over on it.
     pub async fn download_to(&self, file_id: i64, dest: &Path, progress: Progress<'_>) -> Result<File> {
+        const ATTEMPTS: usize = 3;
+        for _ in 1..ATTEMPTS {
+            match self.download_once(file_id, dest, progress).await {
+                Err(Error::Changed) => continue,
+                done => return done,
+            }
+        }
+        self.download_once(file_id, dest, progress).await
+    }
+
+    async fn download_once(&self, file_id: i64, dest: &Path, progress: Progress<'_>) -> Result<File> {
         let info = self.file(file_id).await?;
         let partial = part_path(dest, &info.sha1)?;
         let mut have = match tokio::fs::metadata(&partial).await {
@@ -218,6 +230,13 @@ impl Client {
             let status = response.status().as_u16();
             if !(status == 200 || status == 206) {
                 return Err(Error::from_transfer(response).await);
+            }
+            let etag = response
+                .headers()
+                .get(reqwest::header::ETAG)
+                .and_then(|value| value.to_str().ok());
+            if etag.is_some_and(|etag| etag.trim_matches('"') != info.sha1) {
+                return Err(Error::Changed);
             }
             if status == 206 {
                 let range = response

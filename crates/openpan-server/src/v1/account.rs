@@ -35,7 +35,22 @@ fn instance_json(state: &AppState, instance: AppInstance) -> wire::V1Instance {
     }
 }
 
+/// The apps whose addresses the account module tells.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum ServiceApp {
+    Workonline,
+    File,
+    Sms,
+}
+
 /// `GET account/get_api_address?account=…&app=…&instance=…` (instance `default` when absent).
+#[utoipa::path(get, path = "/account/get_api_address", tag = "v1 account",
+    params(("account" = String, Query, min_length = 1, pattern = "^[^\\u0000]*\\S[^\\u0000]*$", description = "The enterprise's short name"),
+        ("app" = inline(ServiceApp), Query, description = "`workonline` is the drive"),
+        ("instance" = Option<String>, Query, pattern = "^[a-z0-9][a-z0-9_-]{0,31}$", description = "Default `default`")),
+    responses((status = 200, body = wire::V1ApiAddress)))]
 pub async fn get_api_address(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -55,6 +70,8 @@ pub async fn get_api_address(
 }
 
 /// `GET account/get_token_info`.
+#[utoipa::path(get, path = "/account/get_token_info", tag = "v1 account",
+    responses((status = 200, body = wire::V1TokenInfo)))]
 pub async fn get_token_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -70,6 +87,9 @@ pub async fn get_token_info(
 }
 
 /// `GET account/list_instances[?app=…]`.
+#[utoipa::path(get, path = "/account/list_instances", tag = "v1 account",
+    params(("app" = inline(Option<ServiceApp>), Query, description = "Only this app's instances")),
+    responses((status = 200, body = wire::V1InstanceList)))]
 pub async fn list_instances(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -84,7 +104,30 @@ pub async fn list_instances(
     }))
 }
 
+/// An app instance to create.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::NewInstance)]
+#[allow(dead_code)]
+pub(crate) struct NewInstance {
+    app: String,
+    instance: String,
+    /// Where the instance answers; absent: openpan serves it.
+    api_url: Option<String>,
+}
+
+/// An app instance.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::InstanceName)]
+#[allow(dead_code)]
+pub(crate) struct InstanceName {
+    app: String,
+    instance: String,
+}
+
 /// `POST account/create_instance` with `app`, `instance` and optionally `api_url`.
+#[utoipa::path(post, path = "/account/create_instance", tag = "v1 account",
+    request_body(content = NewInstance, description = "JSON, a form or query parameters"),
+    responses((status = 200, body = wire::V1Instance)))]
 pub async fn create_instance(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -100,6 +143,9 @@ pub async fn create_instance(
 }
 
 /// `POST account/delete_instance` with `app` and `instance`.
+#[utoipa::path(post, path = "/account/delete_instance", tag = "v1 account",
+    request_body(content = InstanceName, description = "JSON, a form or query parameters"),
+    responses((status = 200, body = wire::V1Success)))]
 pub async fn delete_instance(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -112,6 +158,8 @@ pub async fn delete_instance(
 }
 
 /// `GET account/renewal`.
+#[utoipa::path(get, path = "/account/renewal", tag = "v1 account",
+    responses((status = 200, body = wire::V1Renewal)))]
 pub async fn renewal(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::V1Renewal>> {
     let enterprise = state.core.renewal(&principal).await?;
     Ok(Json(wire::V1Renewal {
@@ -135,6 +183,8 @@ fn auth_app(app: openpan_core::model::App) -> wire::V1AuthApp {
 }
 
 /// `GET account/auth_config`.
+#[utoipa::path(get, path = "/account/auth_config", tag = "v1 account",
+    responses((status = 200, body = wire::V1AuthConfig)))]
 pub async fn auth_config(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::V1AuthConfig>> {
     let apps = state.core.auth_config(&principal).await?;
     Ok(Json(wire::V1AuthConfig {
@@ -143,8 +193,25 @@ pub async fn auth_config(State(state): State<AppState>, Caller(principal): Calle
     }))
 }
 
+/// An app's authentication settings to change; what is absent stays as it was.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::AuthSettings)]
+#[allow(dead_code)]
+pub(crate) struct AuthSettings {
+    app_id: i64,
+    /// Empty clears it.
+    callback_url: Option<String>,
+    /// How the app names users: `any`, `id`, `email`, `phone` or `custom_id:<platform id>`.
+    user_field: Option<String>,
+    /// `active` or `disabled`.
+    status: Option<String>,
+}
+
 /// `POST account/update_auth_config` with `app_id` and any of `callback_url` (empty clears
 /// it), `user_field` and `status` (`active` or `disabled`).
+#[utoipa::path(post, path = "/account/update_auth_config", tag = "v1 account",
+    request_body(content = AuthSettings, description = "JSON, a form or query parameters"),
+    responses((status = 200, body = wire::V1AuthApp)))]
 pub async fn update_auth_config(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -179,6 +246,9 @@ pub async fn update_auth_config(
 
 /// `GET account/notice_key?app_id=…` (administrators): the key the app checks the signatures
 /// of its notices and form upload redirects with.
+#[utoipa::path(get, path = "/account/notice_key", tag = "v1 account",
+    params(("app_id" = i64, Query)),
+    responses((status = 200, body = wire::V1NoticeKey)))]
 pub async fn notice_key(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -189,8 +259,22 @@ pub async fn notice_key(
     Ok(Json(wire::V1NoticeKey { app_id, notice_key }))
 }
 
+/// A notice key to replace.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::KeyRotation)]
+#[allow(dead_code)]
+pub(crate) struct KeyRotation {
+    app_id: i64,
+    /// Seconds the previous key keeps signing (default a day).
+    #[schema(minimum = 0)]
+    grace_period: Option<i64>,
+}
+
 /// `POST account/rotate_notice_key` with `app_id` and optional `grace_period` (seconds, default
 /// a day): a new key; messages carry the previous key's signature too until the grace ends.
+#[utoipa::path(post, path = "/account/rotate_notice_key", tag = "v1 account",
+    request_body(content = KeyRotation, description = "JSON, a form or query parameters"),
+    responses((status = 200, body = wire::RotatedKey)))]
 pub async fn rotate_notice_key(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -205,6 +289,9 @@ pub async fn rotate_notice_key(
 
 /// `GET account/list_notices[?app_id&page_id&page_capacity]` (administrators): the notices
 /// sent to the enterprise's apps and how their delivery went, newest first.
+#[utoipa::path(get, path = "/account/list_notices", tag = "v1 account",
+    params(("app_id" = Option<i64>, Query, description = "Only this app's notices"), crate::openapi::PageQuery),
+    responses((status = 200, body = wire::V1NoticePage)))]
 pub async fn list_notices(
     State(state): State<AppState>,
     Caller(principal): Caller,

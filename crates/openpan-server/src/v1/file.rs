@@ -25,9 +25,32 @@ const MAX_FIELD_BYTES: u64 = 4096;
 /// The longest token read from a form.
 const MAX_TOKEN_BYTES: usize = 256;
 
+/// What a browser form upload may do.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::UploadTokenRequest)]
+#[allow(dead_code)]
+pub(crate) struct UploadTokenRequest {
+    /// Where the file goes (0: the personal root).
+    folder_id: i64,
+    /// An http(s) address the browser is sent to afterwards, with the signed outcome.
+    redirect: Option<String>,
+    /// Whether to notify the app's callback address.
+    callback: Option<bool>,
+    /// Given back with the outcome.
+    state: Option<String>,
+    /// When the name is taken: `rename` (default), `fail` or `overwrite`.
+    on_conflict: Option<String>,
+    /// Seconds the token stays valid.
+    #[schema(minimum = 1)]
+    expires_in: Option<i64>,
+}
+
 /// `POST file/upload_token` with `folder_id` (0: the personal root) and optionally `redirect`,
 /// `callback` (true: notify the app's callback address), `state`, `on_conflict`
 /// (`rename`, `fail`, `overwrite`) and `expires_in` (seconds).
+#[utoipa::path(post, path = "/file/upload_token", tag = "v1 file",
+    request_body(content = UploadTokenRequest, description = "JSON, a form or query parameters"),
+    responses((status = 200, body = wire::V1UploadToken)))]
 pub async fn upload_token(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -69,9 +92,26 @@ pub async fn upload_token(
     }))
 }
 
+/// A browser's upload form.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::UploadForm)]
+#[allow(dead_code)]
+pub(crate) struct UploadForm {
+    /// From `file/upload_token`; before the file.
+    token: String,
+    /// The bytes, under the name they are stored as.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+}
+
 /// `POST /api/v1/file/upload`: a browser's `multipart/form-data` form with a `token` field
 /// (or `?token=`) before the `file` field. Answers the file as JSON, or, when the token names
 /// a `redirect`, sends the browser there with the signed outcome in the query.
+#[utoipa::path(post, path = "/api/v1/file/upload", tag = "v1 file", security(()),
+    params(("token" = Option<String>, Query, description = "Instead of the form's `token` field")),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = wire::File),
+        (status = 303, description = "To the token's `redirect`, with the signed outcome in its query")))]
 pub async fn upload(State(state): State<AppState>, request: Request) -> Result<Response> {
     let query_token = request
         .uri()
@@ -181,6 +221,10 @@ async fn redirect_with_outcome(
 }
 
 /// `GET file/download_url?file_id=…[&version=…&valid_period=…]`.
+#[utoipa::path(get, path = "/file/download_url", tag = "v1 file",
+    params(("file_id" = i64, Query), ("version" = Option<i64>, Query, description = "A version id (default the current one)"),
+        ("valid_period" = Option<i64>, Query, minimum = 1, description = "Seconds the URL works")),
+    responses((status = 200, body = wire::V1DownloadUrl)))]
 pub async fn download_url(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -204,8 +248,26 @@ pub async fn download_url(
     }))
 }
 
+/// A conversion to make.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::ConvertRequest)]
+#[allow(dead_code)]
+pub(crate) struct ConvertRequest {
+    file_id: i64,
+    /// `txt`.
+    target: String,
+    /// A version id (default the current one).
+    version: Option<i64>,
+    /// Seconds the URL works, at most a day.
+    #[schema(minimum = 1, maximum = 86400)]
+    valid_period: Option<i64>,
+}
+
 /// `POST file/convert` with `file_id`, `target` (`txt`) and optionally `version` and
 /// `valid_period` (seconds, at most a day): the converted file's URL.
+#[utoipa::path(post, path = "/file/convert", tag = "v1 file",
+    request_body(content = ConvertRequest, description = "JSON, a form or query parameters"),
+    responses((status = 200, body = wire::V1Conversion)))]
 pub async fn convert(
     State(state): State<AppState>,
     Caller(principal): Caller,

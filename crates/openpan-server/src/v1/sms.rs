@@ -56,7 +56,43 @@ fn template_params(raw: Option<&str>) -> Result<HashMap<String, String>> {
         .collect()
 }
 
+/// A text message to send: its `text`, or a `template` and its `params`.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::SmsRequest)]
+#[allow(dead_code)]
+pub(crate) struct SendRequest {
+    phone: String,
+    text: Option<String>,
+    /// A template's name.
+    template: Option<String>,
+    /// The template's placeholders: an object of texts or numbers (in a form, as JSON).
+    #[schema(value_type = Option<Object>)]
+    params: Option<String>,
+}
+
+/// A template to create.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::SmsTemplateRequest)]
+#[allow(dead_code)]
+pub(crate) struct TemplateRequest {
+    /// Its name.
+    template: String,
+    /// The text, with `{placeholder}`s.
+    content: String,
+}
+
+/// A template to delete.
+#[derive(utoipa::ToSchema)]
+#[schema(as = v1::SmsTemplateName)]
+#[allow(dead_code)]
+pub(crate) struct TemplateName {
+    template: String,
+}
+
 /// `POST sms/send` with `phone` and `text`, or `template` and `params`.
+#[utoipa::path(post, path = "/sms/send", tag = "v1 sms",
+    request_body(content = SendRequest, description = "JSON, a form or query parameters"),
+    responses((status = 200, body = wire::V1SmsMessage)))]
 pub async fn send(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -72,6 +108,8 @@ pub async fn send(
 }
 
 /// `GET sms/list[?page_id&page_capacity]` (administrators).
+#[utoipa::path(get, path = "/sms/list", tag = "v1 sms", params(crate::openapi::PageQuery),
+    responses((status = 200, body = wire::V1SmsPage)))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -90,6 +128,8 @@ pub async fn list(
 }
 
 /// `GET sms/get?message_id=…`.
+#[utoipa::path(get, path = "/sms/get", tag = "v1 sms", params(("message_id" = i64, Query)),
+    responses((status = 200, body = wire::V1SmsMessage)))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -100,6 +140,9 @@ pub async fn get(
 }
 
 /// `POST sms/create_template` with `template` (its name) and `content` (administrators).
+#[utoipa::path(post, path = "/sms/create_template", tag = "v1 sms",
+    request_body(content = TemplateRequest, description = "JSON, a form or query parameters"),
+    responses((status = 200, body = wire::V1SmsTemplate)))]
 pub async fn create_template(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -112,6 +155,8 @@ pub async fn create_template(
 }
 
 /// `GET sms/list_templates`.
+#[utoipa::path(get, path = "/sms/list_templates", tag = "v1 sms",
+    responses((status = 200, body = wire::V1SmsTemplates)))]
 pub async fn list_templates(
     State(state): State<AppState>,
     Caller(principal): Caller,
@@ -123,6 +168,9 @@ pub async fn list_templates(
 }
 
 /// `POST sms/delete_template` with `template` (administrators).
+#[utoipa::path(post, path = "/sms/delete_template", tag = "v1 sms",
+    request_body(content = TemplateName, description = "JSON, a form or query parameters"),
+    responses((status = 200, body = wire::V1Success)))]
 pub async fn delete_template(
     State(state): State<AppState>,
     Caller(principal): Caller,

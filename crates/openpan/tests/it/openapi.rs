@@ -2,6 +2,9 @@
 //! docs page, and put through schemathesis (PyPI), which sends thousands of generated
 //! requests and checks every answer against the document.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use crate::harness::TestApp;
 
 #[tokio::test]
@@ -54,18 +57,35 @@ async fn schemathesis_finds_no_server_errors_and_no_answers_outside_the_document
     std::fs::write(&config, CONFIG).unwrap();
     // The user's operations with the user's token, then the administration's with the
     // enterprise's (which the first run cannot reach past the scope check).
-    let mut requests = schemathesis(&app, &config, &token, "user", &["--exclude-tag", "admin"], "");
+    let mut requests = schemathesis(
+        &app,
+        &config,
+        &format!("Bearer {token}"),
+        "user",
+        &["--exclude-tag", "admin"],
+        "",
+    );
     let enterprise = app.enterprise_token(&app.tenant).await;
     requests += schemathesis(
         &app,
         &config,
-        &enterprise,
+        &format!("Bearer {enterprise}"),
         "enterprise",
         &["--include-tag", "admin"],
         // Hypothesis tries small ids first, and the run's own app is one of them: disabling or
         // deleting it would leave the rest of the run with a dead token (both are covered by
         // the app tests).
         r"|/admin/app/\{id\}/(disable|delete)$",
+    );
+    // The auth service with the app's Basic credentials, past the client check.
+    let basic = STANDARD.encode(format!("{}:{}", app.tenant.client_id, app.tenant.client_secret));
+    requests += schemathesis(
+        &app,
+        &config,
+        &format!("Basic {basic}"),
+        "auth-service",
+        &["--include-tag", "auth service"],
+        "",
     );
     assert!(requests >= 2000, "only {requests} requests were sent");
 }
@@ -75,14 +95,18 @@ async fn schemathesis_finds_no_server_errors_and_no_answers_outside_the_document
 /// file (the platform has no code of its own for it), a listing `marker` the server did not
 /// make (markers are opaque), a picture key that is not the user's current one (the
 /// platform's own `user_profile_pic_key_not_found` is a 400), a search's time range that ends
-/// before it starts, a directory mapping asked with neither (or, for departments and groups,
+/// before it starts, list conditions and orders (JSON naming the list's fields, checked
+/// against each field's kind) in the OA dialect and `/api/v1/org`, an `/api/v1` instance,
+/// version or message id that names none (the modules answer 400 naming the parameter), the
+/// auth service's stamp (`t_` and `p_` must be the present's, and it answers 400 when not), a
+/// directory mapping asked with neither (or, for departments and groups,
 /// both) of its two ids, an OAuth request whose parameters do not fit its grant (RFC 6749
 /// answers `invalid_request`, `invalid_grant` … with 400), and in the bodies of changes, rules between fields and against
 /// stored data (a name already taken, a date range backwards, a department that is not
 /// empty) that no JSON Schema can state.
 const CONFIG: &str = r#"
 [[operations]]
-include-path-regex = "/file/\\{id\\}/(download|download_v2|version/\\{version_id\\}/info)$|/folder/(\\{id\\}/children|personal_items|department_folders)$|/profile_pic_download$|/item/search$|/mapping_(user|department|group)$|^/oauth/"
+include-path-regex = "/file/\\{id\\}/(download|download_v2|version/\\{version_id\\}/info)$|/folder/(\\{id\\}/children|personal_items|department_folders)$|/profile_pic_download$|/item/search$|/mapping_(user|department|group)$|^/oauth/|/open-api/(users|departments|groups|audit-logs|folders/\\{id\\}/items)$|/org/list_|/api/v1/(account/get_api_address|file/download_url|sms/get)$|^/apis/rest/"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
 
 [[operations]]
@@ -91,11 +115,11 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401",
 "#;
 
 /// Runs schemathesis over the operations `filter` picks, but for the paths `exclude` matches,
-/// with `token`; the requests it sent.
+/// with `authorization`; the requests it sent.
 fn schemathesis(
     app: &TestApp,
     config: &std::path::Path,
-    token: &str,
+    authorization: &str,
     name: &str,
     filter: &[&str],
     exclude: &str,
@@ -115,14 +139,16 @@ fn schemathesis(
         // The feed holds requests open by design (long-poll up to a minute, streams for ten);
         // the events tests cover it.
         .arg("--exclude-path-regex")
-        .arg(format!(r"/events(/stream)?${exclude}"))
+        // `refresh_new_token=true` replaces the token it is called with (the run's own); the OA
+        // tests cover it.
+        .arg(format!(r"/events(/stream)?$|/auth/login-info/refresh${exclude}"))
         .args(filter)
         // One worker: CPython 3.11 fails now and then compiling in two threads at once ("AST
         // constructor recursion depth mismatch"), which would fail the run for nothing.
         .args(["--workers", "1", "--report", "ndjson", "--report-ndjson-path"])
         .arg(&ndjson)
         .arg("--header")
-        .arg(format!("Authorization: Bearer {token}"))
+        .arg(format!("Authorization: {authorization}"))
         .env("NO_COLOR", "1")
         // Its cache of earlier failures goes with the run, not into the source tree.
         .current_dir(dir);
@@ -133,6 +159,8 @@ fn schemathesis(
         "schemathesis ({name}) failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // Its summary and warnings, for `--no-capture`.
+    println!("{stdout}");
     std::fs::read_to_string(&ndjson)
         .unwrap()
         .matches("\"response\"")

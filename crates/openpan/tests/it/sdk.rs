@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use serde_json::json;
 
 use openpan_sdk::types::ErrorCode;
-use openpan_sdk::{Client, Error, Grant, Item, JwtKey, NewShareLink, Subject, Tokens, UploadTarget};
+use openpan_sdk::{Client, Error, Grant, Item, JwtKey, NewShareLink, Subject, TokenStore, Tokens, UploadTarget};
 
 use crate::grants::{KeyPair, approve_device, cli_app, register_key};
 use crate::harness::TestApp;
@@ -67,6 +67,64 @@ async fn concurrent_calls_share_one_renewal_so_the_refresh_family_survives() {
     // Had two renewals spent one refresh token, the server would have ended the family.
     app.clock.advance(6 * 3600);
     client.me().await.expect("the family is still alive");
+}
+
+/// Tokens behind one lock, as processes keep them in a file.
+struct SharedTokens {
+    lock: Arc<tokio::sync::Mutex<()>>,
+    tokens: Mutex<Option<Tokens>>,
+    stored: Mutex<usize>,
+}
+
+impl TokenStore for SharedTokens {
+    fn lock(&self) -> std::io::Result<(Box<dyn Send>, Option<Tokens>)> {
+        let guard = Arc::clone(&self.lock).blocking_lock_owned();
+        Ok((Box::new(guard), self.tokens.lock().unwrap().clone()))
+    }
+
+    fn store(&self, tokens: &Tokens) -> std::io::Result<()> {
+        *self.tokens.lock().unwrap() = Some(tokens.clone());
+        *self.stored.lock().unwrap() += 1;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_sharing_a_token_store_renew_once_between_them() {
+    let app = TestApp::spawn().await;
+    let (signer, _) = signed_in_as_admin(&app).await;
+    let first = signer.tokens().await.unwrap();
+    let shared = Arc::new(SharedTokens {
+        lock: Arc::new(tokio::sync::Mutex::new(())),
+        tokens: Mutex::new(Some(first.clone())),
+        stored: Mutex::new(0),
+    });
+    // Two programs signed in with one pair (two CLI commands run at once).
+    let clients: Vec<Client> = (0..2)
+        .map(|_| {
+            app.sdk_builder(&app.tenant)
+                .token_store(shared.clone())
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for client in &clients {
+        client.set_tokens(first.clone()).await;
+    }
+    for round in 1..=2 {
+        app.clock.advance(6 * 3600);
+        let calls = clients.iter().map(|client| client.me());
+        for me in futures_util::future::join_all(calls).await {
+            assert_eq!(me.expect("the family is alive").id, app.tenant.admin_user_id);
+        }
+        assert_eq!(*shared.stored.lock().unwrap(), round, "one renewal per lapse, for both");
+        let held = clients[1].tokens().await.unwrap();
+        assert_eq!(clients[0].tokens().await.unwrap().access_token, held.access_token);
+        assert_eq!(
+            shared.tokens.lock().unwrap().as_ref().unwrap().access_token,
+            held.access_token
+        );
+    }
 }
 
 #[tokio::test]
@@ -146,6 +204,38 @@ async fn a_rate_limited_call_waits_for_the_reset_and_then_succeeds() {
     let refused = refused.expect("the third call in two seconds is over the budget");
     assert!(refused.is(ErrorCode::RateLimit), "{refused}");
     assert_eq!(refused.status(), Some(429));
+}
+
+#[tokio::test]
+async fn signing_in_waits_out_the_token_endpoints_rate_limit() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limit.token.per_ip = 2;
+        config.rate_limit.token.period_secs = 2;
+    })
+    .await;
+    // Device-flow polls and renewals go through the same endpoint: over its budget they wait
+    // instead of failing the sign-in.
+    let client = app.sdk(&app.tenant);
+    for _ in 0..4 {
+        client
+            .sign_in(Grant::ClientCredentials { scope: None })
+            .await
+            .expect("waited out");
+    }
+    let impatient = Client::builder(&app.url, &app.tenant.client_id)
+        .client_secret(&app.tenant.client_secret)
+        .rate_limit_retries(0)
+        .build()
+        .unwrap();
+    let mut refused = None;
+    for _ in 0..3 {
+        if let Err(err) = impatient.sign_in(Grant::ClientCredentials { scope: None }).await {
+            refused = Some(err);
+            break;
+        }
+    }
+    let refused = refused.expect("the third sign-in in two seconds is over the budget");
+    assert_eq!(refused.oauth_error(), Some("rate_limit"), "{refused}");
 }
 
 #[tokio::test]
