@@ -60,6 +60,14 @@ struct Login {
     password: String,
 }
 
+/// A user token to end.
+#[derive(utoipa::ToSchema)]
+#[schema(as = AuthServiceLogout)]
+#[allow(dead_code)]
+struct Logout {
+    access_token: String,
+}
+
 /// An answer without data: `logout`'s, or a refusal.
 #[derive(utoipa::ToSchema)]
 #[schema(as = AuthServiceEmpty)]
@@ -366,7 +374,8 @@ async fn login(State(state): State<AppState>, Path(format): Path<String>, reques
 
 /// `authService/logout`: the `access_token` stops working.
 #[utoipa::path(post, path = "/authService/logout/{format}", tag = "auth service", security(()),
-    params(("format" = inline(AnswerFormat), Path, description = "The answer's format"), ("access_token" = String, Query)),
+    params(("format" = inline(AnswerFormat), Path, description = "The answer's format")),
+    request_body(content = Logout, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, content((Empty = "application/json"), (Empty = "application/xml"))), (status = "4XX", description = "A refusal: `data` is null, `code` the service's", content((Empty = "application/json"), (Empty = "application/xml")))))]
 async fn logout(State(state): State<AppState>, Path(format): Path<String>, request: Request) -> Response {
     answer(state, &format, request, |state, input| async move {

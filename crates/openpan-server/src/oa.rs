@@ -1,6 +1,7 @@
 //! The OA dialect: tokens for an app's users (`open-api/get-token`, `open-api/refresh-token`,
-//! `auth/login-info/refresh`), served at `/api/…` and under the document's full-path prefix
-//! `/eoffice/server/public/api/…`, with CORS preflight on every path.
+//! `auth/login-info/refresh`) and lists with search conditions (users, departments, groups, a
+//! folder's items, the audit log), served at `/api/…` and under the document's full-path
+//! prefix `/eoffice/server/public/api/…`, with CORS preflight on every path.
 //!
 //! A facade: its tokens are the platform's OAuth2 token pairs (so they work on `/api/v2` too),
 //! its errors the platform's codes in `{"status": 0, "errors": […]}`.
@@ -44,7 +45,7 @@ use crate::ratelimit::ApiClass;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The dialect's paths also answer under this prefix, as the document prints them in full.
-pub(crate) const LONG_PREFIX: &str = "/eoffice/server/public";
+const LONG_PREFIX: &str = "/eoffice/server/public";
 
 /// The dialect's operations, described (see `openapi`) and served from the same list.
 fn endpoints() -> [UtoipaMethodRouter<AppState>; 8] {
@@ -326,6 +327,29 @@ enum Budget {
     Token(Option<&'static str>),
 }
 
+/// An app asking a token for one of its users. Credentials travel in the body, never the URL.
+#[derive(utoipa::ToSchema)]
+#[schema(as = OaGetToken)]
+#[allow(dead_code)]
+struct GetTokenRequest {
+    /// The app's client id.
+    agent_id: String,
+    /// The app's client secret.
+    secret: String,
+    /// The user, named as the app names users.
+    user: String,
+}
+
+/// A token pair to renew.
+#[derive(utoipa::ToSchema)]
+#[schema(as = OaRefreshToken)]
+#[allow(dead_code)]
+struct RefreshTokenRequest {
+    /// The access token.
+    token: String,
+    refresh_token: String,
+}
+
 fn token_data(issued: IssuedToken, user: Option<&User>) -> OaToken {
     OaToken {
         user: user.map(|user| user.id.0.to_string()),
@@ -339,7 +363,7 @@ fn token_data(issued: IssuedToken, user: Option<&User>) -> OaToken {
 /// `POST open-api/get-token`: `agent_id` (the app's client id), `secret` (its client secret)
 /// and `user` (named as the app is configured to name users) → a token pair for the user.
 #[utoipa::path(post, path = "/api/open-api/get-token", tag = "oa", security(()),
-    params(("agent_id" = String, Query, description = "The app's client id"), ("secret" = String, Query, description = "The app's client secret"), ("user" = String, Query, description = "The user, named as the app names users")),
+    request_body(content((GetTokenRequest = "application/json"), (GetTokenRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = OaSuccess<OaToken>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn get_token(State(state): State<AppState>, request: Request) -> Response {
     answer(state, request, Budget::Credentials, |state, input, _| async move {
@@ -357,7 +381,7 @@ async fn get_token(State(state): State<AppState>, request: Request) -> Response 
 /// `POST open-api/refresh-token`: `token` and `refresh_token` → a new pair (the refresh token
 /// is used up, so the new one comes back too).
 #[utoipa::path(post, path = "/api/open-api/refresh-token", tag = "oa", security(()),
-    params(("token" = String, Query, description = "The access token"), ("refresh_token" = String, Query)),
+    request_body(content((RefreshTokenRequest = "application/json"), (RefreshTokenRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = OaSuccess<OaToken>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn refresh_token(State(state): State<AppState>, request: Request) -> Response {
     answer(state, request, Budget::Credentials, |state, input, _| async move {
@@ -372,7 +396,9 @@ async fn refresh_token(State(state): State<AppState>, request: Request) -> Respo
 /// `GET api/auth/login-info/refresh`: the user behind `token` and that token, or a new one
 /// with `refresh_new_token=true`.
 #[utoipa::path(method(get, post), path = "/api/auth/login-info/refresh", tag = "oa",
-    params(("token" = Option<String>, Query, description = "The access token, when there is no `Authorization: Bearer` header"), ("refresh_new_token" = Option<bool>, Query, description = "`true`: a new token pair in place of this one")),
+    params(("token" = Option<String>, Query, description = "The access token; read before the `Authorization: Bearer` header and `api_token`"),
+        ("api_token" = Option<String>, Query, description = "The token, when neither `token` nor the header carries it"),
+        ("refresh_new_token" = Option<bool>, Query, description = "`true`: a new token pair in place of this one")),
     responses((status = 200, body = OaSuccess<OaLoginInfo>), (status = "4XX", description = "The dialect's failure", body = OaFailure)))]
 async fn login_info(State(state): State<AppState>, request: Request) -> Response {
     answer(

@@ -122,19 +122,34 @@ fn client_builder(server: &str, client_id: &str) -> openpan_sdk::ClientBuilder {
 /// The client file as the SDK's shared token store: every renewal, at start or in the middle
 /// of a long transfer, happens under the file's lock from the file's newest pair, so commands
 /// running at once never both spend one refresh token (the server would end the sign-in).
-struct FileTokens;
+/// A `login` elsewhere meanwhile (another server or app) replaces the file: a command still
+/// running on the old sign-in neither takes up nor overwrites the new one's tokens.
+struct FileTokens {
+    server: String,
+    client_id: String,
+}
+
+impl FileTokens {
+    fn ours(&self, saved: &Saved) -> bool {
+        saved.server == self.server && saved.client_id == self.client_id
+    }
+}
 
 impl TokenStore for FileTokens {
     fn lock(&self) -> std::io::Result<(Box<dyn Send>, Option<Tokens>)> {
         let lock = lock_saved().map_err(std::io::Error::other)?;
         let saved = load().map_err(std::io::Error::other)?;
-        Ok((Box::new(lock), Some(saved.tokens)))
+        let tokens = self.ours(&saved).then_some(saved.tokens);
+        Ok((Box::new(lock), tokens))
     }
 
     fn store(&self, tokens: &Tokens) -> std::io::Result<()> {
         let mut saved = load().map_err(std::io::Error::other)?;
-        saved.tokens = tokens.clone();
-        store(&saved).map_err(std::io::Error::other)
+        if self.ours(&saved) {
+            saved.tokens = tokens.clone();
+            store(&saved).map_err(std::io::Error::other)?;
+        }
+        Ok(())
     }
 }
 
@@ -142,14 +157,19 @@ impl TokenStore for FileTokens {
 async fn signed_in() -> anyhow::Result<(Client, Saved)> {
     let saved = load()?;
     let client = client_builder(&saved.server, &saved.client_id)
-        .token_store(Arc::new(FileTokens))
+        .token_store(Arc::new(FileTokens {
+            server: saved.server.clone(),
+            client_id: saved.client_id.clone(),
+        }))
         .build()?;
     client.set_tokens(saved.tokens.clone()).await;
     // Renewed now if about to lapse, so a command does not start on a dead sign-in.
-    client
-        .access_token()
-        .await
-        .context("the sign-in has ended; run `openpan login` again")?;
+    if let Err(err) = client.access_token().await {
+        if err.oauth_error() == Some("invalid_grant") {
+            bail!("the sign-in has ended; run `openpan login` again");
+        }
+        return Err(anyhow::Error::new(err).context("could not renew the sign-in"));
+    }
     Ok((client, saved))
 }
 

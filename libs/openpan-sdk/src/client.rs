@@ -22,7 +22,8 @@ pub type TokenListener = Arc<dyn Fn(&Tokens) + Send + Sync>;
 /// server would take that for theft and end the sign-in for all of them).
 pub trait TokenStore: Send + Sync + 'static {
     /// Waits for the store's exclusive lock (it may block: it is called off the async
-    /// runtime) and reads the tokens stored now. The lock is held until the guard is dropped.
+    /// runtime) and reads the tokens stored now. The lock is held until the guard is dropped,
+    /// which may happen on the async runtime: its `Drop` must not block.
     fn lock(&self) -> std::io::Result<(Box<dyn Send>, Option<Tokens>)>;
     /// Stores renewed tokens; called while the lock is held.
     fn store(&self, tokens: &Tokens) -> std::io::Result<()>;
@@ -237,6 +238,11 @@ impl Client {
 
     /// One grant at the token endpoint (waiting out `429`s as API calls do); nothing is kept.
     pub async fn token(&self, grant: &Grant) -> Result<Tokens> {
+        self.token_waiting(grant, self.inner.rate_limit_retries).await
+    }
+
+    /// [`Client::token`], waiting out at most `max_waits` `429`s.
+    async fn token_waiting(&self, grant: &Grant, max_waits: u32) -> Result<Tokens> {
         let token_endpoint = self.url("/oauth/token");
         let mut waits = 0;
         loop {
@@ -253,7 +259,7 @@ impl Client {
                 let issued: openpan_types::TokenResponse = response.json().await?;
                 return Ok(Tokens::issued(issued, now));
             }
-            if response.status().as_u16() == 429 && waits < self.inner.rate_limit_retries {
+            if response.status().as_u16() == 429 && waits < max_waits {
                 waits += 1;
                 tokio::time::sleep(rate_limit_wait(&response).min(self.inner.max_rate_limit_wait)).await;
                 continue;
@@ -346,48 +352,61 @@ impl Client {
                 let (guard, stored) = tokio::task::spawn_blocking(move || store.lock())
                     .await
                     .map_err(|err| Error::Io(std::io::Error::other(err)))??;
-                if let Some(stored) = stored {
-                    let held = session.tokens.as_ref().map(|tokens| tokens.access_token.as_str());
-                    let newer = held != Some(stored.access_token.as_str());
-                    if newer && stored.expires_at - RENEW_MARGIN_SECS > now {
+                // Another process's renewal, not an older pair this one has moved past (after
+                // a store that failed, memory is ahead of the store).
+                let newer = stored.filter(|stored| match &session.tokens {
+                    None => true,
+                    Some(held) => stored.access_token != held.access_token && stored.expires_at >= held.expires_at,
+                });
+                if let Some(stored) = newer {
+                    if stored.expires_at - RENEW_MARGIN_SECS > now {
+                        self.announce(&stored);
                         let access = stored.access_token.clone();
                         session.tokens = Some(stored);
                         return Ok(access);
                     }
-                    // Its refresh token is the newest: an older one may be spent already.
+                    // Its refresh token is the newest: the held one may be spent already.
                     session.tokens = Some(stored);
                 }
                 Some(guard)
             }
         };
+        // Other processes wait on the store's lock meanwhile: a rate-limited renewal fails
+        // at once rather than holding them for minutes.
+        let waits = if shared.is_some() {
+            0
+        } else {
+            self.inner.rate_limit_retries
+        };
         let refresh = session.tokens.as_ref().and_then(|tokens| tokens.refresh_token.clone());
         let renewed = match (refresh, &session.grant) {
-            (Some(refresh), grant) => match self.token(&Grant::RefreshToken(refresh)).await {
+            (Some(refresh), grant) => match self.token_waiting(&Grant::RefreshToken(refresh), waits).await {
                 Ok(tokens) => tokens,
                 // A lapsed refresh token: start over when the grant allows.
                 Err(Error::OAuth { error, .. }) if error == "invalid_grant" && grant.is_some() => {
-                    self.token(grant.as_ref().expect("checked")).await?
+                    self.token_waiting(grant.as_ref().expect("checked"), waits).await?
                 }
                 Err(err) => return Err(err),
             },
-            (None, Some(grant)) => self.token(grant).await?,
+            (None, Some(grant)) => self.token_waiting(grant, waits).await?,
             (None, None) => return Err(Error::NotSignedIn),
         };
+        // Held before it is stored: the refresh token that got it is spent, and a failed
+        // store must not send this process back to it.
+        // Announced under the lock, so listeners hear renewals in the order they happened.
+        self.announce(&renewed);
+        let access = renewed.access_token.clone();
+        session.tokens = Some(renewed.clone());
         if let (Some(store), Some(guard)) = (&self.inner.store, shared) {
             let store = Arc::clone(store);
-            let kept = renewed.clone();
             tokio::task::spawn_blocking(move || {
-                let stored = store.store(&kept);
+                let stored = store.store(&renewed);
                 drop(guard);
                 stored
             })
             .await
             .map_err(|err| Error::Io(std::io::Error::other(err)))??;
         }
-        // Announced under the lock, so listeners hear renewals in the order they happened.
-        self.announce(&renewed);
-        let access = renewed.access_token.clone();
-        session.tokens = Some(renewed);
         Ok(access)
     }
 

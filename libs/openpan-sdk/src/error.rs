@@ -2,8 +2,9 @@
 
 use openpan_types::{ErrorBody, ErrorCode, OAuthErrorBody, TransferErrorBody};
 
-/// An SDK failure.
+/// An SDK failure. More kinds may come in later versions.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The API answered with its error envelope (`{"errors":[…],"request_id":…}`).
     #[error("{status} {code}: {message} (request {request_id})")]

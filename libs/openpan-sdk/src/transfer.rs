@@ -235,7 +235,9 @@ impl Client {
                 .headers()
                 .get(reqwest::header::ETAG)
                 .and_then(|value| value.to_str().ok());
-            if etag.is_some_and(|etag| etag.trim_matches('"') != info.sha1) {
+            // A compressing proxy may weaken it (`W/"…"`); the SHA-1 inside still tells.
+            let sha1 = etag.map(|etag| etag.trim().trim_start_matches("W/").trim_matches('"'));
+            if sha1.is_some_and(|sha1| sha1 != info.sha1) {
                 return Err(Error::Changed);
             }
             if status == 206 {

@@ -185,11 +185,7 @@ async fn a_rate_limited_call_waits_for_the_reset_and_then_succeeds() {
         assert_eq!(users.len(), 1);
     }
     // A client that may not wait fails with the platform's code.
-    let impatient = Client::builder(&app.url, &app.tenant.client_id)
-        .client_secret(&app.tenant.client_secret)
-        .rate_limit_retries(0)
-        .build()
-        .unwrap();
+    let impatient = app.sdk_builder(&app.tenant).rate_limit_retries(0).build().unwrap();
     impatient
         .sign_in(Grant::ClientCredentials { scope: None })
         .await
@@ -222,11 +218,7 @@ async fn signing_in_waits_out_the_token_endpoints_rate_limit() {
             .await
             .expect("waited out");
     }
-    let impatient = Client::builder(&app.url, &app.tenant.client_id)
-        .client_secret(&app.tenant.client_secret)
-        .rate_limit_retries(0)
-        .build()
-        .unwrap();
+    let impatient = app.sdk_builder(&app.tenant).rate_limit_retries(0).build().unwrap();
     let mut refused = None;
     for _ in 0..3 {
         if let Err(err) = impatient.sign_in(Grant::ClientCredentials { scope: None }).await {
