@@ -395,6 +395,48 @@ async fn an_interrupted_download_continues_from_its_part_file_and_is_checked() {
     assert_eq!(std::fs::read(&again).unwrap(), bytes);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_begun_before_a_new_version_starts_over_on_the_new_one() {
+    let app = TestApp::spawn().await;
+    let (client, _) = signed_in_as_admin(&app).await;
+    let old = pattern(300_000);
+    let file = client
+        .upload(UploadTarget::Folder(0), "report.bin", old.clone())
+        .await
+        .unwrap();
+    let mut new = old.clone();
+    new[0] ^= 0xff;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("report.bin");
+    // A colleague saves a new version after the file's details are read and before its bytes
+    // are asked for (the first progress report falls between the two).
+    let starts = Mutex::new(0);
+    client
+        .download_to(file.id, &dest, &|done| {
+            if done != 0 {
+                return;
+            }
+            let mut starts = starts.lock().unwrap();
+            *starts += 1;
+            if *starts == 1 {
+                let saved = tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(client.upload(
+                        UploadTarget::NewVersion(file.id),
+                        "report.bin",
+                        new.clone(),
+                    ))
+                });
+                saved.expect("new version saved");
+            }
+        })
+        .await
+        .expect("started over on the new version");
+    assert_eq!(std::fs::read(&dest).unwrap(), new, "the new version's bytes, whole");
+    assert_eq!(starts.into_inner().unwrap(), 2);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no part file left: {leftovers:?}");
+}
+
 #[tokio::test]
 async fn the_sdk_gets_tokens_through_the_device_flow_jwt_bearer_and_password_grants() {
     let app = TestApp::spawn().await;
