@@ -132,6 +132,14 @@ pub(crate) fn rate_limit_wait(response: &reqwest::Response) -> Duration {
     Duration::from_secs(secs.max(1))
 }
 
+/// Runs a token store's blocking call on the blocking pool.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> Result<T> {
+    let outcome = tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| Error::Io(std::io::Error::other(err)))?;
+    Ok(outcome?)
+}
+
 // The SDK runs in integrators' programs, outside openpan's clock port.
 #[allow(clippy::disallowed_methods)]
 fn system_now() -> i64 {
@@ -261,7 +269,7 @@ impl Client {
             }
             if response.status().as_u16() == 429 && waits < max_waits {
                 waits += 1;
-                tokio::time::sleep(rate_limit_wait(&response).min(self.inner.max_rate_limit_wait)).await;
+                self.wait_out(&response).await;
                 continue;
             }
             return Err(Error::from_oauth(response).await);
@@ -349,9 +357,7 @@ impl Client {
             None => None,
             Some(store) => {
                 let store = Arc::clone(store);
-                let (guard, stored) = tokio::task::spawn_blocking(move || store.lock())
-                    .await
-                    .map_err(|err| Error::Io(std::io::Error::other(err)))??;
+                let (guard, stored) = off_runtime(move || store.lock()).await?;
                 // Another process's renewal, not an older pair this one has moved past (after
                 // a store that failed, memory is ahead of the store).
                 let newer = stored.filter(|stored| match &session.tokens {
@@ -399,15 +405,19 @@ impl Client {
         session.tokens = Some(renewed.clone());
         if let (Some(store), Some(guard)) = (&self.inner.store, shared) {
             let store = Arc::clone(store);
-            tokio::task::spawn_blocking(move || {
+            off_runtime(move || {
                 let stored = store.store(&renewed);
                 drop(guard);
                 stored
             })
-            .await
-            .map_err(|err| Error::Io(std::io::Error::other(err)))??;
+            .await?;
         }
         Ok(access)
+    }
+
+    /// Sleeps as long as a `429` asks, up to the client's longest wait.
+    async fn wait_out(&self, response: &reqwest::Response) {
+        tokio::time::sleep(rate_limit_wait(response).min(self.inner.max_rate_limit_wait)).await;
     }
 
     fn announce(&self, tokens: &Tokens) {
@@ -441,7 +451,7 @@ impl Client {
                 }
                 429 if waits < self.inner.rate_limit_retries => {
                     waits += 1;
-                    tokio::time::sleep(rate_limit_wait(&response).min(self.inner.max_rate_limit_wait)).await;
+                    self.wait_out(&response).await;
                 }
                 _ => return Err(Error::from_api(response).await),
             }
