@@ -203,6 +203,8 @@ pub mod action {
     pub const ADD_TAG: i32 = 117;
     pub const REMOVE_TAG: i32 = 118;
     pub const EDIT_DESCRIPTION: i32 = 119;
+    pub const PREVIEW: i32 = 600;
+    pub const PREVIEW_VERSION: i32 = 601;
     pub const ADD_COMMENT: i32 = 200;
     pub const DELETE_COMMENT: i32 = 201;
     pub const START_REVIEW: i32 = 300;

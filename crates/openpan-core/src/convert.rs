@@ -1,25 +1,34 @@
-//! Conversions of a file version into another form (`/api/v1/file/convert`): the targets, the
-//! cached result record, and the `Converter` port the binary implements with real parsers.
+//! Conversions of a file version into another form (`/api/v1/file/convert`, and the previews):
+//! the targets, the cached result record, and the `Converter` port the binary implements with
+//! real parsers, LibreOffice and image decoders.
 
 use async_trait::async_trait;
 
 /// What a file can be converted into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConversionTarget {
     /// Its text as UTF-8 (documents, spreadsheets, presentations, PDF, text and source files).
     Text,
+    /// A PDF (office documents), which browsers show themselves.
+    Pdf,
+    /// A small PNG picture of its first page or of the image.
+    Thumbnail,
 }
 
 impl ConversionTarget {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Text => "txt",
+            Self::Pdf => "pdf",
+            Self::Thumbnail => "png",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "txt" | "text" => Some(Self::Text),
+            "pdf" => Some(Self::Pdf),
+            "png" | "thumbnail" => Some(Self::Thumbnail),
             _ => None,
         }
     }
@@ -48,13 +57,16 @@ pub enum ConvertError {
     Unreadable,
     #[error("the conversion took too long")]
     TimedOut,
+    /// The tool that converts (LibreOffice, say) failed or is missing.
+    #[error("the converter failed: {0}")]
+    Failed(String),
 }
 
 /// Turns bytes into a target form.
 #[async_trait]
 pub trait Converter: Send + Sync {
     /// Sources larger than this are refused before any byte is read.
-    fn max_source_bytes(&self) -> u64;
+    fn max_source_bytes(&self, target: ConversionTarget) -> u64;
     /// How a file named `name` is read to become `target` (e.g. `pdf`, `office`, `plain`), or
     /// `None` when it cannot be. Results are shared between sources of the same content read
     /// the same way only.
@@ -92,6 +104,8 @@ mod tests {
         assert_eq!(ConversionTarget::Text.name_for("README"), "README.txt");
         assert_eq!(ConversionTarget::Text.name_for(".profile"), ".profile.txt");
         assert_eq!(ConversionTarget::parse(" TXT "), Some(ConversionTarget::Text));
-        assert_eq!(ConversionTarget::parse("pdf"), None);
+        assert_eq!(ConversionTarget::parse("pdf"), Some(ConversionTarget::Pdf));
+        assert_eq!(ConversionTarget::Thumbnail.name_for("照片.jpeg"), "照片.png");
+        assert_eq!(ConversionTarget::parse("docx"), None);
     }
 }

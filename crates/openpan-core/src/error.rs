@@ -121,6 +121,8 @@ pub enum Refusal {
     TimestampRangeInvalid,
     CollabRoleInvalid,
     CollabUserHasBeenInvited,
+    /// A preview's conversion has not finished yet.
+    PreviewFileNotGenerated,
     CollabUserNotInSameEnterprise,
     CannotInviteItemOwner,
     CollabRelatedFolderDeleted,

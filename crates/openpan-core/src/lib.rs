@@ -26,6 +26,7 @@ pub mod notice;
 pub mod oauth;
 pub mod org;
 pub mod ports;
+pub mod preview;
 pub mod ratelimit;
 pub mod review;
 pub mod scope;

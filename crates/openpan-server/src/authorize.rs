@@ -192,7 +192,7 @@ impl IntoResponse for CrossSite {
 }
 
 /// Whether the browser says the form came from another site (`Sec-Fetch-Site`, else `Origin`).
-fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     if let Some(site) = header("sec-fetch-site") {
         return !matches!(site, "same-origin" | "none");

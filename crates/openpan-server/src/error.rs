@@ -136,6 +136,7 @@ impl From<Error> for ApiError {
                 Refusal::TimestampRangeInvalid => ErrorCode::TimestampRangeInvalid,
                 Refusal::CollabRoleInvalid => ErrorCode::CollabRoleInvalid,
                 Refusal::CollabUserHasBeenInvited => ErrorCode::CollabUserHasBeenInvited,
+                Refusal::PreviewFileNotGenerated => ErrorCode::PreviewFileNotGenerated,
                 Refusal::CollabUserNotInSameEnterprise => ErrorCode::CollabUserNotInSameEnterprise,
                 Refusal::CannotInviteItemOwner => ErrorCode::CannotInviteItemOwner,
                 Refusal::CollabRelatedFolderDeleted => ErrorCode::CollabRelatedFolderDeleted,

@@ -213,6 +213,9 @@ fn web_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(web::sso_login))
         .routes(routes!(web::session))
         .routes(routes!(web::logout))
+        .routes(routes!(web::login))
+        .routes(routes!(web::token))
+        .routes(routes!(api::preview::info))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_envelope))
 }
@@ -230,6 +233,7 @@ fn transfer_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(transfer::download))
         .routes(routes!(transfer::converted))
         .routes(routes!(transfer::pack))
+        .routes(routes!(api::preview::part))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_transfer_errors))
 }

@@ -144,9 +144,12 @@ fn visitor_path(method: &Method, path: &str) -> bool {
     let rest = path.strip_prefix("/api/v2").unwrap_or(path);
     let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["folder", id, "info" | "children"] | ["file", id, "info" | "info_v2" | "download" | "download_v2"] => {
-            id.parse::<i64>().is_ok()
-        }
+        ["folder", id, "info" | "children"]
+        | [
+            "file",
+            id,
+            "info" | "info_v2" | "download" | "download_v2" | "preview" | "preview_download" | "thumbnail",
+        ] => id.parse::<i64>().is_ok(),
         _ => false,
     }
 }
@@ -253,7 +256,10 @@ enum Api {
 
 /// Reading requests that are POSTs (their parameters do not fit a query string).
 fn reads_by_post(path: &str) -> bool {
-    path.contains("/admin/log/") || path.ends_with("/file/pack_download") || path.ends_with("/get_file_manager_info")
+    path.contains("/admin/log/")
+        || path.ends_with("/file/pack_download")
+        || path.ends_with("/file/preview_token")
+        || path.ends_with("/get_file_manager_info")
 }
 
 /// Changes made by GET, as the platform document defines them.

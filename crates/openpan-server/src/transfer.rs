@@ -202,6 +202,11 @@ fn parse_range(headers: &HeaderMap, size: u64) -> std::result::Result<Option<Byt
 
 /// `filename` (ASCII fallback) and `filename*` (UTF-8) per RFC 6266, so Chinese names survive.
 fn content_disposition(name: &str) -> HeaderValue {
+    disposition("attachment", name)
+}
+
+/// `disposition; filename=…` with an ASCII fallback and the RFC 6266 UTF-8 name.
+fn disposition(kind: &str, name: &str) -> HeaderValue {
     let fallback: String = name
         .chars()
         .map(|c| {
@@ -213,7 +218,7 @@ fn content_disposition(name: &str) -> HeaderValue {
         })
         .collect();
     let value = format!(
-        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        "{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}",
         percent_encode(name)
     );
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
@@ -254,6 +259,37 @@ pub async fn converted(
 
 /// The bytes of a checked download, whole or the asked range.
 async fn send(state: &AppState, download: &Download, method: &Method, headers: &HeaderMap) -> Result<Response> {
+    send_as(state, download, None, method, headers).await
+}
+
+/// The bytes of a preview, for the browser to show (`inline`) as `media`: never sniffed as
+/// another type, and text never run as a page (a sandbox with no scripts).
+pub(crate) async fn send_inline(
+    state: &AppState,
+    download: &Download,
+    media: &'static str,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response> {
+    let mut response = send_as(state, download, Some(media), method, headers).await?;
+    let headers = response.headers_mut();
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    if media.starts_with("text/") {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'"),
+        );
+    }
+    Ok(response)
+}
+
+async fn send_as(
+    state: &AppState,
+    download: &Download,
+    inline: Option<&'static str>,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response> {
     let size = u64::try_from(download.version.size).unwrap_or_default();
     let range = match parse_range(headers, size) {
         Ok(range) => range,
@@ -265,10 +301,14 @@ async fn send(state: &AppState, download: &Download, method: &Method, headers: &
             return Ok(response);
         }
     };
+    let (media, disposition) = match inline {
+        Some(media) => (media, disposition("inline", &download.name)),
+        None => ("application/octet-stream", content_disposition(&download.name)),
+    };
     let mut response = Response::builder()
-        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_TYPE, media)
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_DISPOSITION, content_disposition(&download.name))
+        .header(header::CONTENT_DISPOSITION, disposition)
         .header(header::CACHE_CONTROL, "private, no-transform")
         .header(header::ETAG, format!("\"{}\"", download.version.sha1));
     let length = match range {

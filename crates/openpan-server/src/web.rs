@@ -1,6 +1,11 @@
-//! Browser sign-in outside the open API: 免登 links open a web session held in an HttpOnly
-//! cookie (only a keyed hash of it is stored), which the console reads with
-//! `GET /console/session` and ends with `POST /console/logout`.
+//! Browser sign-in outside the open API: the console's password form and 免登 links open a web
+//! session held in an HttpOnly cookie (only a keyed hash of it is stored), which the console
+//! reads with `GET /console/session`, trades for bearer tokens at `POST /console/token` and
+//! ends with `POST /console/logout`.
+//!
+//! The posts that use the cookie are refused from other sites (`Sec-Fetch-Site`, `Origin`) and
+//! need the `X-Openpan-Console` header, which a cross-site form cannot send and a cross-site
+//! script cannot send without a CORS preflight this server never grants.
 
 use axum::Json;
 use axum::extract::State;
@@ -84,4 +89,76 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
         response.headers_mut().insert(SET_COOKIE, cookie);
     }
     Ok(response)
+}
+
+/// The header the console's own calls carry.
+const CONSOLE_HEADER: &str = "x-openpan-console";
+
+/// A console post from this site's own pages, or 403.
+fn from_console(state: &AppState, headers: &HeaderMap) -> Result<()> {
+    if headers.contains_key(CONSOLE_HEADER) && !crate::authorize::cross_site(state, headers) {
+        Ok(())
+    } else {
+        Err(ApiError::new(openpan_types::ErrorCode::PermissionDenied))
+    }
+}
+
+/// Signs a person in to the web console with their login and password (throttled per login
+/// and per address, as the sign-in page is): sets the session cookie.
+#[utoipa::path(post, path = "/console/login", tag = "console", security(()),
+    params(("X-Openpan-Console" = String, Header, description = "Any value: marks the console's own calls")),
+    request_body = wire::ConsoleLogin,
+    responses((status = 200, body = wire::SessionInfo)))]
+pub async fn login(State(state): State<AppState>, request: axum::extract::Request) -> Result<Response> {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default();
+    let (parts, body) = request.into_parts();
+    from_console(&state, &parts.headers)?;
+    let body = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map_err(|_| ApiError::new(openpan_types::ErrorCode::RequestDataInvalid))?;
+    let form: wire::ConsoleLogin =
+        serde_json::from_slice(&body).map_err(|_| ApiError::field("login", "应为JSON：login、password"))?;
+    let session = state
+        .core
+        .password_web_login(&form.login, &form.password, &peer)
+        .await?;
+    let max_age = session.expires_at - state.core.now();
+    let cookie = session_cookie(&state, &session.secret, max_age)
+        .ok_or_else(|| ApiError::new(openpan_types::ErrorCode::InternalServerError))?;
+    let mut response = Json(wire::SessionInfo {
+        user: convert::user(&session.user),
+        expires_at: session.expires_at,
+    })
+    .into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// A bearer token for the signed-in person's console: their own, or with `admin=true` their
+/// enterprise's administration token (administrators only). No refresh token: the console
+/// asks again while the session lasts.
+#[utoipa::path(post, path = "/console/token", tag = "console", security(()),
+    params(("X-Openpan-Console" = String, Header, description = "Any value: marks the console's own calls"),
+        ("admin" = Option<bool>, Query, description = "The enterprise's administration token")),
+    responses((status = 200, body = wire::ConsoleToken)))]
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Json<wire::ConsoleToken>> {
+    from_console(&state, &headers)?;
+    let secret = session_secret(&headers).ok_or_else(|| ApiError::new(openpan_types::ErrorCode::Unauthorized))?;
+    let admin = params.opt_bool("admin")?.unwrap_or(false);
+    let (issued, user) = state.core.console_token(secret, admin).await?;
+    Ok(Json(wire::ConsoleToken {
+        access_token: issued.access_token,
+        token_type: "bearer".to_owned(),
+        expires_in: issued.expires_in,
+        is_admin: user.user.is_admin,
+        user: convert::user(&user),
+    }))
 }

@@ -96,7 +96,7 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     });
     let notice_wake = Arc::new(tokio::sync::Notify::new());
     let events = tokio::sync::watch::Sender::new(0u64);
-    let core = core.with_converter(Arc::new(crate::convert::TextConverter::new()));
+    let core = core.with_converter(Arc::new(crate::convert::Converters::new(&config.preview)));
     let core = core.with_notices(NoticeSettings {
         sender: Arc::new(
             crate::sms::HttpNoticeSender::new(config.notice_allow_internal)

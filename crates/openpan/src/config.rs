@@ -132,6 +132,35 @@ impl std::fmt::Debug for SmsConfig {
     }
 }
 
+/// How previews are made: LibreOffice for office documents, poppler's `pdftoppm` for PDF
+/// thumbnails. A program that is not found leaves its previews unavailable, never the server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PreviewConfig {
+    /// LibreOffice's `soffice`; looked up on `PATH` when unset.
+    pub soffice: Option<PathBuf>,
+    /// poppler's `pdftoppm`; looked up on `PATH` when unset.
+    pub pdftoppm: Option<PathBuf>,
+    /// LibreOffice processes that may run at once on this node.
+    pub workers: usize,
+    /// Seconds one conversion may take before it is killed.
+    pub timeout_secs: u64,
+    /// Office documents larger than this many MiB are not converted.
+    pub max_office_mb: u64,
+}
+
+impl Default for PreviewConfig {
+    fn default() -> Self {
+        Self {
+            soffice: None,
+            pdftoppm: None,
+            workers: 2,
+            timeout_secs: 120,
+            max_office_mb: 100,
+        }
+    }
+}
+
 /// Where file contents go, parsed from `storage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageTarget {
@@ -190,6 +219,7 @@ pub struct Config {
     pub notice_allow_internal: bool,
     pub rate_limit: RateLimitConfig,
     pub sms: SmsConfig,
+    pub preview: PreviewConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -217,6 +247,7 @@ impl std::fmt::Debug for Config {
             .field("notice_allow_internal", &self.notice_allow_internal)
             .field("rate_limit", &self.rate_limit)
             .field("sms", &self.sms)
+            .field("preview", &self.preview)
             .finish()
     }
 }
@@ -258,6 +289,7 @@ impl Default for Config {
             notice_allow_internal: false,
             rate_limit: RateLimitConfig::default(),
             sms: SmsConfig::default(),
+            preview: PreviewConfig::default(),
         }
     }
 }

@@ -1,38 +1,55 @@
-//! The converter behind `/api/v1/file/convert`: text out of documents, spreadsheets,
-//! presentations, PDF and text files, by the same bounded parsers the search index reads them
-//! with.
+//! The converters behind `/api/v1/file/convert` and the previews: text out of documents,
+//! spreadsheets, presentations, PDF and text files, by the same bounded parsers the search
+//! index reads them with; PDFs and thumbnails by `openpan-preview`.
 
 use async_trait::async_trait;
 
 use openpan_core::convert::{ConversionTarget, ConvertError, Converted, Converter};
+use openpan_preview::{PreviewConverter, PreviewSettings};
 use openpan_search::Format;
+
+use crate::config::PreviewConfig;
 
 /// Conversions that run at once; more wait their turn, so a burst of requests cannot hold
 /// every core and many 32 MiB sources in memory.
 const CONCURRENT: usize = 2;
 
-pub struct TextConverter {
+pub struct Converters {
     permits: tokio::sync::Semaphore,
+    previews: PreviewConverter,
 }
 
-impl TextConverter {
-    pub fn new() -> Self {
+impl Converters {
+    pub fn new(config: &PreviewConfig) -> Self {
+        let found = PreviewSettings::from_path();
+        let settings = PreviewSettings {
+            soffice: config.soffice.clone().or(found.soffice),
+            pdftoppm: config.pdftoppm.clone().or(found.pdftoppm),
+            workers: config.workers.max(1),
+            timeout: std::time::Duration::from_secs(config.timeout_secs.max(1)),
+            max_office_bytes: config.max_office_mb << 20,
+            ..found
+        };
+        if settings.soffice.is_none() {
+            tracing::warn!("LibreOffice (soffice) is not installed: office documents get no preview");
+        }
+        if settings.pdftoppm.is_none() {
+            tracing::warn!("pdftoppm (poppler-utils) is not installed: PDFs get no thumbnail");
+        }
         Self {
             permits: tokio::sync::Semaphore::new(CONCURRENT),
+            previews: PreviewConverter::new(settings),
         }
     }
 }
 
-impl Default for TextConverter {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[async_trait]
-impl Converter for TextConverter {
-    fn max_source_bytes(&self) -> u64 {
-        openpan_search::MAX_FILE_BYTES
+impl Converter for Converters {
+    fn max_source_bytes(&self, target: ConversionTarget) -> u64 {
+        match target {
+            ConversionTarget::Text => openpan_search::MAX_FILE_BYTES,
+            _ => self.previews.max_source_bytes(target),
+        }
     }
 
     fn source_kind(&self, name: &str, target: ConversionTarget) -> Option<&'static str> {
@@ -42,6 +59,7 @@ impl Converter for TextConverter {
                 Format::OfficeXml => "office",
                 Format::Pdf => "pdf",
             }),
+            _ => self.previews.source_kind(name, target),
         }
     }
 
@@ -61,6 +79,7 @@ impl Converter for TextConverter {
                     truncated,
                 })
             }
+            _ => self.previews.convert(name, bytes, target).await,
         }
     }
 }

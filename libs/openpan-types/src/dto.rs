@@ -457,6 +457,32 @@ pub struct SessionInfo {
     pub expires_at: i64,
 }
 
+/// `POST /console/login`: a login and its password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsoleLogin {
+    /// An email or a phone number.
+    pub login: String,
+    /// The account's password.
+    pub password: String,
+}
+
+/// `POST /console/token`: a bearer token for the console's own calls to the open API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsoleToken {
+    /// Bearer token for `/api/v2` (a user token, or with `admin` the enterprise's).
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until it expires; the console then asks again.
+    pub expires_in: i64,
+    /// The signed-in user.
+    pub user: User,
+    /// Whether the user administers their enterprise (may ask for `admin`).
+    pub is_admin: bool,
+}
+
 /// `admin/log/action_type_info`: action codes and their names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -822,6 +848,61 @@ pub struct PresignUrl {
 pub struct DownloadUrl {
     /// URL that streams the bytes without further credentials until it expires.
     pub download_url: String,
+}
+
+/// The answer of `file/preview_token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PreviewToken {
+    /// Opens the viewer page `/preview/preview.html?preview_token=…` without other
+    /// credentials until it expires.
+    pub preview_token: String,
+}
+
+/// The answer of `file/{id}/thumbnail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ThumbnailUrl {
+    /// A PNG at most 256 pixels on its longer edge; works without credentials for an hour.
+    pub thumbnail_url: String,
+}
+
+/// A preview of one version of a file: `file/{id}/preview`, and the viewer page's
+/// `/preview/info`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FilePreview {
+    /// The file.
+    pub file_id: i64,
+    /// The version shown.
+    pub file_version_id: i64,
+    /// The file's name.
+    pub name: String,
+    /// The version's size in bytes.
+    pub size: i64,
+    /// How it is shown: `image`, `pdf`, `office` (as the PDF made of it), `text`, `markdown`,
+    /// `code`, `audio`, `video`; null when the file cannot be previewed.
+    #[cfg_attr(feature = "openapi", schema(nullable))]
+    pub kind: Option<String>,
+    /// `ready`, `pending` (being converted) or `unavailable`.
+    pub status: String,
+    /// Whether a thumbnail is `ready`, `pending` or `unavailable`.
+    pub thumbnail_status: String,
+    /// The token of the viewer page and of the URLs below.
+    pub preview_token: String,
+    /// The viewer page.
+    pub preview_url: String,
+    /// What the viewer shows, with the media type to show it as (a PDF for office documents).
+    pub content_url: String,
+    /// The version's thumbnail (see `thumbnail_status`).
+    pub thumbnail_url: String,
+    /// Text to lay over the preview when the department asks for watermarks.
+    #[cfg_attr(feature = "openapi", schema(nullable))]
+    pub watermark: Option<String>,
+    /// Whether this is the file's current version.
+    pub is_current: bool,
+    /// Epoch seconds when the token and URLs stop working.
+    pub expires_at: i64,
 }
 
 /// The error body of the upload and download URLs. `errors` is a string here, not the API's

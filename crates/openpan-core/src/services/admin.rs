@@ -307,7 +307,13 @@ impl Core {
     pub async fn set_app_status(&self, principal: &Principal, app_id: AppId, status: AppStatus) -> Result<()> {
         let app = self.repo.find_app(app_id).await?;
         let app = match app {
-            Some(app) if principal.can_administer(app.enterprise_id) && app.status != AppStatus::Deleted => app,
+            Some(app)
+                if principal.can_administer(app.enterprise_id)
+                    && app.status != AppStatus::Deleted
+                    && !app.is_console() =>
+            {
+                app
+            }
             _ => return Err(Error::not_found(NotFoundKind::App)),
         };
         super::apps::check_delegation(principal, app.allowed_scopes)?;

@@ -124,7 +124,9 @@ impl Core {
     pub async fn managed_app(&self, principal: &Principal, app_id: AppId) -> Result<App> {
         let app = self.repo.find_app(app_id).await?;
         let app = app
-            .filter(|app| principal.can_administer(app.enterprise_id) && app.status != AppStatus::Deleted)
+            .filter(|app| {
+                principal.can_administer(app.enterprise_id) && app.status != AppStatus::Deleted && !app.is_console()
+            })
             .ok_or_else(|| Error::not_found(NotFoundKind::App))?;
         check_delegation(principal, app.allowed_scopes)?;
         Ok(app)
@@ -136,7 +138,7 @@ impl Core {
             return Err(Error::PermissionDenied);
         }
         let mut apps = self.repo.list_apps(enterprise_id).await?;
-        apps.retain(|app| app.status != AppStatus::Deleted);
+        apps.retain(|app| app.status != AppStatus::Deleted && !app.is_console());
         Ok(apps)
     }
 

@@ -111,7 +111,7 @@ impl Core {
         })
     }
 
-    async fn run_conversion(
+    pub(crate) async fn run_conversion(
         &self,
         converter: &dyn Converter,
         kind: &str,
@@ -119,10 +119,11 @@ impl Core {
         target: ConversionTarget,
     ) -> Result<Conversion> {
         let size = u64::try_from(version.size).unwrap_or(u64::MAX);
-        if size > converter.max_source_bytes() {
+        let limit = converter.max_source_bytes(target);
+        if size > limit {
             return Err(Error::invalid(
                 "file_id",
-                format!("文件大于{}MB，不能转换", converter.max_source_bytes() >> 20),
+                format!("文件大于{}MB，不能转换", limit >> 20),
             ));
         }
         let stream = self.blobs.get(&version.storage_key, None).await.map_err(blob_failure)?;
@@ -137,6 +138,7 @@ impl Core {
             .map_err(|err| match err {
                 ConvertError::Unreadable => Error::invalid("file_id", "文件内容无法按其类型读取"),
                 ConvertError::TimedOut => Error::Unavailable("the conversion took too long".into()),
+                ConvertError::Failed(cause) => Error::Unavailable(cause.into()),
             })?;
         let storage_key = random_hex(16);
         let sha1 = hex::encode(sha1::Sha1::digest(&converted.bytes));

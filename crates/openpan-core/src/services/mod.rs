@@ -11,6 +11,7 @@ mod auth_service;
 mod authorize;
 mod collab;
 mod comment;
+mod console;
 mod convert;
 mod device;
 mod drive;
@@ -23,6 +24,7 @@ mod notice;
 mod org;
 mod pack;
 mod platform;
+mod preview;
 mod resumable;
 mod review;
 mod search;
@@ -57,6 +59,7 @@ pub use auth_service::{
 pub use authorize::{AuthorizationRequest, AuthorizeRefusal, Consent, ID_TOKEN_SECS};
 pub use collab::{CollabView, FolderCollabs, GrantMap, Invitation};
 pub use comment::CommentView;
+pub use console::CONSOLE_CLIENT_PREFIX;
 pub use convert::{ConvertedTicket, MAX_CONVERTED_TTL_SECS};
 pub use device::{
     DEVICE_CODE_SECS, DEVICE_POLL_SECS, DeviceRecord, DeviceRequest, DeviceStart, DeviceStatus, NewDevice,
@@ -73,6 +76,7 @@ pub use platform::{
     DepartmentFileManagers, MAX_FILE_MANAGER_DEPARTMENTS, MAX_SYNC_ITEMS, ManagerWithIds, MappingKey, SyncOrgRecord,
     SyncOutcome, SyncUserRecord, SyncUsers,
 };
+pub use preview::{DEFAULT_PREVIEW_TTL_SECS, MAX_PREVIEW_TTL_SECS, Preview, PreviewGrant, PreviewPart, Readiness};
 pub use resumable::{DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, ResumableUpload};
 pub use review::{ReviewCommentView, ReviewEdit, ReviewItemView, ReviewRequest, ReviewView};
 pub use search::{ItemSearch, SearchScope};
@@ -105,6 +109,8 @@ pub struct Core {
     pub(crate) converter: Option<Arc<dyn crate::convert::Converter>>,
     /// This node's copy of the ID-token signing keys.
     pub(crate) signing_keys: Arc<signing::KeyCache>,
+    /// This node's preview conversions in progress.
+    pub(crate) previews: Arc<preview::PreviewJobs>,
 }
 
 impl Core {
@@ -126,6 +132,7 @@ impl Core {
             notices: None,
             converter: None,
             signing_keys: Arc::default(),
+            previews: Arc::default(),
         }
     }
 

@@ -563,20 +563,26 @@ impl Core {
     /// right to the file since the URL was issued; a link may have been revoked, expired or
     /// had downloads turned off.
     pub(crate) async fn holder_may_download(&self, holder: i64, file: &Item) -> Result<bool> {
+        self.holder_may(holder, file, Capability::Download).await
+    }
+
+    /// Whether a URL's holder may still use `capability` on `file` (a download also needs the
+    /// holder not to be barred from downloading).
+    pub(crate) async fn holder_may(&self, holder: i64, file: &Item, capability: Capability) -> Result<bool> {
         if file.trash.is_some() {
             return Ok(false);
         }
         if holder < 0 {
             let reached = self.visitor_reach(ShareLinkId(-holder), file.clone()).await?;
-            return Ok(reached.is_some_and(|reached| reached.access.allows(Capability::Download)));
+            return Ok(reached.is_some_and(|reached| reached.access.allows(capability)));
         }
         let Some(holder) = self.repo.find_user(UserId(holder)).await? else {
             return Ok(false);
         };
         Ok(holder.active
-            && !holder.disable_download
+            && !(capability == Capability::Download && holder.disable_download)
             && holder.enterprise_id == file.enterprise_id
-            && self.access_to(holder.id, file).await?.allows(Capability::Download))
+            && self.access_to(holder.id, file).await?.allows(capability))
     }
 
     /// Checks a download URL: signature, expiry, and that the file is still live.

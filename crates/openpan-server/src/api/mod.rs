@@ -12,6 +12,7 @@ mod items;
 mod log;
 pub(crate) mod org;
 mod platform;
+pub(crate) mod preview;
 mod review;
 mod search;
 mod share;
@@ -71,6 +72,10 @@ pub(crate) fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(file::promote_version))
         .routes(routes!(file::delete_version))
         .routes(routes!(file::pack_download))
+        .routes(routes!(preview::preview_token))
+        .routes(routes!(preview::preview))
+        .routes(routes!(preview::preview_download))
+        .routes(routes!(preview::thumbnail))
         .routes(routes!(items::files_trash))
         .routes(routes!(items::files_purge))
         .routes(routes!(items::files_restore))

@@ -254,7 +254,9 @@ pub async fn download_url(
 #[allow(dead_code)]
 pub(crate) struct ConvertRequest {
     file_id: i64,
-    /// `txt`.
+    /// `txt` (text of documents, PDFs and text files), `pdf` (office documents, by
+    /// LibreOffice) or `png` (a thumbnail of a picture, a PDF or an office document).
+    #[schema(pattern = "^(txt|text|pdf|png|thumbnail)$")]
     target: String,
     /// A version id (default the current one).
     version: Option<i64>,
@@ -263,7 +265,7 @@ pub(crate) struct ConvertRequest {
     valid_period: Option<i64>,
 }
 
-/// `POST file/convert` with `file_id`, `target` (`txt`) and optionally `version` and
+/// `POST file/convert` with `file_id`, `target` (`txt`, `pdf` or `png`) and optionally `version` and
 /// `valid_period` (seconds, at most a day): the converted file's URL.
 #[utoipa::path(post, path = "/file/convert", tag = "v1 file",
     request_body(content = ConvertRequest, description = "JSON, a form or query parameters"),
@@ -274,8 +276,8 @@ pub async fn convert(
     args: Args,
 ) -> Result<Json<wire::V1Conversion>> {
     let file_id = args.i64("file_id")?;
-    let target =
-        ConversionTarget::parse(args.required("target")?).ok_or_else(|| ApiError::field("target", "应为txt"))?;
+    let target = ConversionTarget::parse(args.required("target")?)
+        .ok_or_else(|| ApiError::field("target", "应为txt、pdf或png"))?;
     let params = args.params();
     let converted = state
         .core

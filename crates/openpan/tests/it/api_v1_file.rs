@@ -619,7 +619,8 @@ async fn a_document_converts_to_text_once_and_the_result_is_fetched_like_a_downl
         .unwrap();
     for (body, field) in [
         (json!({"file_id": photo, "target": "txt"}), "target"),
-        (json!({"file_id": minutes, "target": "pdf"}), "target"),
+        (json!({"file_id": minutes, "target": "exe"}), "target"),
+        (json!({"file_id": notes, "target": "pdf"}), "target"),
         (json!({"file_id": minutes}), "target"),
         (json!({"target": "txt"}), "file_id"),
         (json!({"file_id": broken, "target": "txt"}), "file_id"),

@@ -93,7 +93,8 @@ async fn schemathesis_finds_no_server_errors_and_no_answers_outside_the_document
 
 /// Values a schema cannot tell from good ones answer 400 `request_data_invalid` naming the
 /// field, or 409 when they clash with what exists: a version id that names no version of the
-/// file (the platform has no code of its own for it), a listing `marker` the server did not
+/// file (the platform has no code of its own for it), a preview or thumbnail of a file that
+/// has none or whose conversion is still running (`preview_file_not_generated`), a listing `marker` the server did not
 /// make (markers are opaque), a picture key that is not the user's current one (the
 /// platform's own `user_profile_pic_key_not_found` is a 400), a search's time range that ends
 /// before it starts, list conditions and orders (JSON naming the list's fields, checked
@@ -107,7 +108,7 @@ async fn schemathesis_finds_no_server_errors_and_no_answers_outside_the_document
 /// empty) that no JSON Schema can state.
 const CONFIG: &str = r#"
 [[operations]]
-include-path-regex = "/file/\\{id\\}/(download|download_v2|version/\\{version_id\\}/info)$|/folder/(\\{id\\}/children|personal_items|department_folders)$|/profile_pic_download$|/item/search$|/mapping_(user|department|group)$|^/oauth/|/open-api/(users|departments|groups|audit-logs|folders/\\{id\\}/items)$|/org/list_|/api/v1/(account/get_api_address|file/download_url|sms/get)$|^/apis/rest/"
+include-path-regex = "/file/\\{id\\}/(download|download_v2|preview|preview_download|thumbnail|version/\\{version_id\\}/info)$|/folder/(\\{id\\}/children|personal_items|department_folders)$|/profile_pic_download$|/item/search$|/mapping_(user|department|group)$|^/oauth/|/open-api/(users|departments|groups|audit-logs|folders/\\{id\\}/items)$|/org/list_|/api/v1/(account/get_api_address|file/download_url|sms/get)$|^/apis/rest/"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "429"]
 
 [[operations]]

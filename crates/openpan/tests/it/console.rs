@@ -1,0 +1,177 @@
+//! The web console's credentials: a password sign-in opens a web session, which the console's
+//! pages trade for bearer tokens of the enterprise's built-in console app — refused from other
+//! sites, never listed among the integrator's apps.
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, assert_api_error};
+
+async fn post(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Value,
+) -> reqwest::Response {
+    let mut request = app.client.post(format!("{}{path}", app.url)).json(&body);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+const CONSOLE: (&str, &str) = ("x-openpan-console", "1");
+
+/// Signs in with the administrator's password; the cookie to send back.
+async fn sign_in(app: &TestApp) -> String {
+    let response = post(
+        app,
+        "/console/login",
+        None,
+        &[CONSOLE],
+        json!({"login": "admin@acme.test", "password": "correct horse"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["user"]["id"], app.tenant.admin_user_id);
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_signed_in_browser_gets_tokens_for_the_open_api_and_an_administrator_the_enterprises() {
+    let app = TestApp::spawn().await;
+    let cookie = sign_in(&app).await;
+
+    let token: Value = post(&app, "/console/token", Some(&cookie), &[CONSOLE], json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["is_admin"], true);
+    assert!(token.get("refresh_token").is_none(), "{token}");
+    let access = token["access_token"].as_str().unwrap();
+    let me = app.get_ok("/api/v2/user/info", access).await;
+    assert_eq!(me["id"], app.tenant.admin_user_id);
+    app.mkdir(access, 0, "来自网页").await;
+
+    let admin: Value = post(&app, "/console/token?admin=true", Some(&cookie), &[CONSOLE], json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin = admin["access_token"].as_str().unwrap();
+    let users = app.get_ok("/api/v2/admin/user/all", admin).await;
+    assert!(users.to_string().contains("admin@acme.test"), "{users}");
+
+    // The console's app is nobody's to list, change or sign in with.
+    let apps = app
+        .get_ok("/api/v2/admin/app/list", &app.enterprise_token(&app.tenant).await)
+        .await;
+    assert!(!apps.to_string().contains("openpan-console"), "{apps}");
+
+    // Signed out, the session trades for nothing more.
+    post(&app, "/console/logout", Some(&cookie), &[CONSOLE], json!({})).await;
+    assert_api_error(
+        post(&app, "/console/token", Some(&cookie), &[CONSOLE], json!({})).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn console_posts_from_other_sites_or_without_the_consoles_header_are_refused() {
+    let app = TestApp::spawn().await;
+    let cookie = sign_in(&app).await;
+    assert_api_error(
+        post(&app, "/console/token", Some(&cookie), &[], json!({})).await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    assert_api_error(
+        post(
+            &app,
+            "/console/token",
+            Some(&cookie),
+            &[CONSOLE, ("sec-fetch-site", "cross-site")],
+            json!({}),
+        )
+        .await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    assert_api_error(
+        post(
+            &app,
+            "/console/login",
+            None,
+            &[CONSOLE, ("origin", "https://evil.example")],
+            json!({"login": "admin@acme.test", "password": "correct horse"}),
+        )
+        .await,
+        403,
+        "permission_denied",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_member_who_is_no_administrator_gets_no_enterprise_token_and_a_wrong_password_no_session() {
+    let app = TestApp::spawn().await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    app.post_ok(
+        "/api/v2/admin/user/create",
+        &admin,
+        &json!({"email": "mei@acme.test", "name": "Mei", "force_active": true, "password": "secret-123"}),
+    )
+    .await;
+    let wrong = post(
+        &app,
+        "/console/login",
+        None,
+        &[CONSOLE],
+        json!({"login": "mei@acme.test", "password": "nope"}),
+    )
+    .await;
+    assert!(wrong.headers().get("set-cookie").is_none());
+    assert_eq!(wrong.status(), 401);
+
+    let response = post(
+        &app,
+        "/console/login",
+        None,
+        &[CONSOLE],
+        json!({"login": "mei@acme.test", "password": "secret-123"}),
+    )
+    .await;
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token: Value = post(&app, "/console/token", Some(&cookie), &[CONSOLE], json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["is_admin"], false);
+    assert_api_error(
+        post(&app, "/console/token?admin=true", Some(&cookie), &[CONSOLE], json!({})).await,
+        403,
+        "permission_denied",
+    )
+    .await;
+}
