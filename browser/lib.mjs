@@ -48,3 +48,26 @@ export async function run(body) {
     await browser.close();
   }
 }
+
+/// Runs axe-core on the page; throws on any critical violation, returns the serious ones'
+/// ids. The page's own policy allows only its scripts, so the context must bypass CSP.
+export async function accessibility(page) {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const critical = results.violations.filter((violation) => violation.impact === 'critical');
+  check(
+    critical.length === 0,
+    `critical accessibility violations: ${JSON.stringify(critical.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target) })))}`,
+  );
+  return results.violations.filter((violation) => violation.impact === 'serious').map((violation) => violation.id);
+}
+
+/// Where screenshots go: OPENPAN_ARTEFACTS, else target/browser-artefacts of the repository.
+export async function screenshot(page, name) {
+  const { mkdir } = await import('node:fs/promises');
+  const dir = process.env.OPENPAN_ARTEFACTS || new URL('../target/browser-artefacts/', import.meta.url).pathname;
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+}

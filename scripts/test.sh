@@ -58,7 +58,7 @@ if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
         exit 1
     fi
 fi
-[ -d browser/node_modules/playwright-core ] || npm ci --prefix browser --no-audit --no-fund --silent
+[ -d browser/node_modules/playwright-core ] && [ -d browser/node_modules/axe-core ] || npm ci --prefix browser --no-audit --no-fund --silent
 CHROMIUM="${CHROMIUM:-$(command -v chromium)}"
 export CHROMIUM
 

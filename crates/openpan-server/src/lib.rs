@@ -19,6 +19,7 @@ mod metrics;
 mod oa;
 mod oauth;
 pub mod openapi;
+mod pages;
 pub mod ratelimit;
 mod transfer;
 mod v1;
@@ -93,10 +94,14 @@ impl AppState {
     }
 }
 
-/// The server's name, for a quick look that it answers.
-#[utoipa::path(get, path = "/", tag = "operations", security(()), responses((status = 200, body = Object)))]
-async fn root() -> impl IntoResponse {
-    axum::Json(serde_json::json!({ "name": "openpan", "status": "ok" }))
+/// The server's name, for a quick look that it answers; a browser gets the web console.
+#[utoipa::path(get, path = "/", tag = "operations", security(()),
+    responses((status = 200, body = Object, description = "`{\"name\":\"openpan\",\"status\":\"ok\"}`, or the console's page when HTML is accepted")))]
+async fn root(headers: axum::http::HeaderMap) -> axum::response::Response {
+    if pages::wants_page(&headers) {
+        return pages::console();
+    }
+    axum::Json(serde_json::json!({ "name": "openpan", "status": "ok" })).into_response()
 }
 
 /// Liveness: the process answers.
@@ -151,6 +156,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
     Router::new()
         .merge(outside)
         .merge(openapi::routes())
+        .merge(pages::routes())
         .merge(auth_service::routes())
         .merge(oa::routes())
         .nest("/api/v2", api_v2)

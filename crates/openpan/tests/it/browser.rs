@@ -47,3 +47,36 @@ async fn the_docs_page_lists_every_operation_and_tries_one_with_a_token() {
     assert_eq!(result["status"], "200");
     assert_eq!(result["user"], app.tenant.admin_user_id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_makes_a_folder_uploads_a_document_and_previews_it_in_the_console() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let docx = dir.path().join("报告.docx");
+    std::fs::write(&docx, crate::search::docx_with_text("第一季度 revenue grew")).unwrap();
+    let printed = run_script(
+        &app,
+        "console.mjs",
+        &[
+            ("OPENPAN_LOGIN", "admin@acme.test".to_owned()),
+            ("OPENPAN_PASSWORD", "correct horse".to_owned()),
+            ("OPENPAN_DOCX", docx.display().to_string()),
+        ],
+    );
+    let result: serde_json::Value = serde_json::from_str(printed.trim()).expect(&printed);
+    assert!(result["serious"].is_array(), "{result}");
+
+    // What the page did is what the API shows.
+    let token = app.admin_user_token().await;
+    let root = app.get_ok("/api/v2/folder/0/children", &token).await;
+    let folder = root["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|folder| folder["name"] == "季度报告")
+        .expect("the folder made in the page");
+    let inside = app
+        .get_ok(&format!("/api/v2/folder/{}/children", folder["id"]), &token)
+        .await;
+    assert_eq!(inside["files"][0]["name"], "报告.docx");
+}

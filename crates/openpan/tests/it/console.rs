@@ -175,3 +175,50 @@ async fn a_member_who_is_no_administrator_gets_no_enterprise_token_and_a_wrong_p
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_browser_gets_the_console_page_and_a_program_the_servers_name() {
+    let app = TestApp::spawn().await;
+    let page = app
+        .client
+        .get(format!("{}/", app.url))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(
+        policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'self'"),
+        "{policy}"
+    );
+    let html = page.text().await.unwrap();
+    let script = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page loads its script");
+    assert!(script.starts_with("/assets/console-"), "{script}");
+    let asset = app.client.get(format!("{}{script}", app.url)).send().await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert!(asset.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert!(asset.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+
+    let json = app.public_json("/").await;
+    assert_eq!(json["name"], "openpan");
+    let viewer = app
+        .client
+        .get(format!("{}/preview/preview.html", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(viewer.status(), 200);
+    assert!(viewer.text().await.unwrap().contains("/assets/viewer-"));
+    let missing = app
+        .client
+        .get(format!("{}/assets/nothing.js", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}

@@ -1,0 +1,96 @@
+//! The web console's pages and the viewer, built from `web/` into `web/dist` and embedded in
+//! the binary, so `openpan serve` needs no Node.js (the built pages are committed).
+//!
+//! Pages get a content security policy that allows only this origin's scripts, styles and
+//! frames; hashed assets are cached for good, pages never.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rust_embed::RustEmbed;
+
+use crate::AppState;
+
+#[derive(RustEmbed)]
+#[folder = "../../web/dist/"]
+struct Built;
+
+/// What the pages may load: only this origin's scripts and styles, pictures and media from
+/// here (and `blob:` for local previews), frames of this origin (the viewer, a PDF).
+const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    media-src 'self' blob:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'self'";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/assets/{*file}", get(asset))
+        .route("/preview/preview.html", get(|| async { page("preview/preview.html") }))
+        .route("/console", get(|| async { page("index.html") }))
+}
+
+/// Whether a request for `/` comes from a browser (which gets the console, not the JSON).
+pub(crate) fn wants_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// The console's start page.
+pub(crate) fn console() -> Response {
+    page("index.html")
+}
+
+fn page(path: &str) -> Response {
+    let Some(file) = Built::get(path) else {
+        return (
+            StatusCode::NOT_FOUND,
+            "the console was not built (npm run build --prefix web)",
+        )
+            .into_response();
+    };
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_POLICY)),
+            (
+                axum::http::header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            ),
+            (
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        file.data,
+    )
+        .into_response()
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let Some(found) = Built::get(&format!("assets/{file}")) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let media = HeaderValue::from_str(found.metadata.mimetype())
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    (
+        [
+            (CONTENT_TYPE, media),
+            // Asset names carry a hash of their content.
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
+            (
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        found.data,
+    )
+        .into_response()
+}

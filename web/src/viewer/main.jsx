@@ -1,0 +1,138 @@
+// The viewer page (`/preview/preview.html`): the Java SDK's `?preview_token=…`, or the PHP
+// SDK's `?file_id=…&access_token=…` (a user token, traded here for a preview token). Shows an
+// office document as the PDF made of it, PDFs, pictures, text, Markdown, code, audio and video;
+// waits while a conversion runs; lays the watermark over it when the department asks.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import MarkdownIt from 'markdown-it';
+import { t, lang } from '../lib/i18n.js';
+import { useSignal } from '../lib/signal.js';
+import { LanguagePicker } from '../components.jsx';
+import '../style.css';
+
+// Raw HTML in Markdown is shown as text, and links to `javascript:` are dropped (the
+// library's defaults, spelled out).
+const markdown = new MarkdownIt({ html: false, linkify: true });
+
+async function tokenFromQuery(query) {
+  const token = query.get('preview_token');
+  if (token) return token;
+  const fileId = query.get('file_id');
+  const accessToken = query.get('access_token');
+  if (!fileId || !accessToken) return null;
+  const response = await fetch('/api/v2/file/preview_token', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ file_id: Number(fileId) }),
+  });
+  if (!response.ok) return null;
+  return (await response.json()).preview_token;
+}
+
+export function Viewer({ token }) {
+  useSignal(lang);
+  const [info, setInfo] = useState(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    let stopped = false;
+    let timer;
+    const look = async () => {
+      const response = await fetch(`/preview/info?preview_token=${encodeURIComponent(token)}`);
+      if (stopped) return;
+      if (!response.ok) {
+        setFailed(true);
+        return;
+      }
+      const body = await response.json();
+      setInfo(body);
+      if (body.status === 'pending') timer = setTimeout(look, 1500);
+    };
+    look().catch(() => setFailed(true));
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [token]);
+
+  if (failed) return <p class="notice" role="alert">{t('previewExpired')}</p>;
+  if (!info) return <p class="notice">{t('loading')}</p>;
+  return (
+    <div class="viewer">
+      <header class="viewer-bar">
+        <h1 class="viewer-title">{info.name}</h1>
+        <LanguagePicker />
+      </header>
+      <div class="viewer-body" data-kind={info.kind ?? 'none'} data-status={info.status}>
+        <Content info={info} />
+        {info.watermark && <Watermark text={info.watermark} />}
+      </div>
+    </div>
+  );
+}
+
+function Content({ info }) {
+  if (info.status === 'pending') return <p class="notice" role="status">{t('previewPending')}</p>;
+  if (info.status !== 'ready') return <p class="notice">{t('previewUnavailable')}</p>;
+  switch (info.kind) {
+    case 'image':
+      return <img class="viewer-image" src={info.content_url} alt={info.name} />;
+    case 'pdf':
+    case 'office':
+      return <iframe class="viewer-frame" src={info.content_url} title={info.name} />;
+    case 'audio':
+      return <audio class="viewer-media" controls src={info.content_url} aria-label={info.name} />;
+    case 'video':
+      return <video class="viewer-media" controls src={info.content_url} aria-label={info.name} />;
+    default:
+      return <TextContent info={info} />;
+  }
+}
+
+function TextContent({ info }) {
+  const [text, setText] = useState(null);
+  useEffect(() => {
+    fetch(info.content_url)
+      .then((response) => response.text())
+      .then(setText);
+  }, [info.content_url]);
+  if (text === null) return <p class="notice">{t('loading')}</p>;
+  if (info.kind === 'markdown') {
+    // markdown-it escapes every tag in the source (html: false), so this is its own markup.
+    return <article class="viewer-markdown" dangerouslySetInnerHTML={{ __html: markdown.render(text) }} />;
+  }
+  if (info.kind === 'code') {
+    return (
+      <ol class="viewer-code">
+        {text.split('\n').map((line, index) => (
+          <li key={index}>
+            <code>{line}</code>
+          </li>
+        ))}
+      </ol>
+    );
+  }
+  return <pre class="viewer-text">{text}</pre>;
+}
+
+function Watermark({ text }) {
+  const stamp = `${text} ${new Date().toISOString().slice(0, 10)}`;
+  return (
+    <div class="watermark" aria-hidden="true" data-watermark={text}>
+      {Array.from({ length: 24 }, (_, index) => (
+        <span key={index}>{stamp}</span>
+      ))}
+    </div>
+  );
+}
+
+async function start() {
+  const token = await tokenFromQuery(new URLSearchParams(location.search));
+  const root = document.getElementById('app');
+  if (!token) {
+    render(<p class="notice" role="alert">{t('previewExpired')}</p>, root);
+    return;
+  }
+  render(<Viewer token={token} />, root);
+}
+
+start();
