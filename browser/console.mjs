@@ -32,6 +32,7 @@ await run(async (browser) => {
   await screenshot(page, 'console-files');
 
   await row.getByRole('button', { name: '预览 报告.docx' }).click();
+  const viewerPath = await page.locator('iframe[title="预览 报告.docx"]').getAttribute('src');
   const viewer = page.frameLocator('iframe[title="预览 报告.docx"]');
   // LibreOffice converts in the background; the viewer waits and then shows the PDF.
   await viewer.locator('[data-status="ready"][data-kind="office"]').waitFor({ timeout: 120_000 });
@@ -51,8 +52,28 @@ await run(async (browser) => {
   const phoneA11y = await accessibility(page);
   await screenshot(page, 'console-phone-en');
 
+  // The viewer page on its own, as the SDKs open it.
+  await page.goto(`${base}${viewerPath}`);
+  await page.locator('[data-status="ready"]').waitFor();
+  const viewerA11y = await accessibility(page);
+  await screenshot(page, 'viewer-phone');
+
+  // The real pages under their own content security policy: the scripts run, nothing is
+  // refused.
+  const strict = await browser.newContext({ locale: 'en-US' });
+  const strictPage = await strict.newPage();
+  const refused = [];
+  strictPage.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+  });
+  await strictPage.goto(`${base}/`);
+  await strictPage.getByRole('button', { name: 'Sign in' }).waitFor();
+  await strictPage.goto(`${base}${viewerPath}`);
+  await strictPage.locator('[data-status="ready"]').waitFor();
+  check(refused.length === 0, `refused by the pages' policy: ${refused.join('; ')}`);
+
   check(errors.length === 0, `page errors: ${errors.join('; ')}`);
   const foreign = [...origins].filter((origin) => origin !== new URL(base).origin);
   check(foreign.length === 0, `fetched from elsewhere: ${foreign.join(', ')}`);
-  return { serious: [...new Set([...signInA11y, ...filesA11y, ...phoneA11y])] };
+  return { serious: [...new Set([...signInA11y, ...filesA11y, ...phoneA11y, ...viewerA11y])] };
 });

@@ -782,9 +782,23 @@ impl Core {
         scopes: Option<Scopes>,
         refreshable: bool,
     ) -> Result<IssuedToken> {
+        self.store_token_lasting(app, subject, scopes, refreshable, ACCESS_TOKEN_TTL_SECS)
+            .await
+    }
+
+    /// [`Core::store_token_with`], the access token lasting `ttl` seconds.
+    pub(crate) async fn store_token_lasting(
+        &self,
+        app: crate::ids::AppId,
+        subject: Subject,
+        scopes: Option<Scopes>,
+        refreshable: bool,
+        ttl: i64,
+    ) -> Result<IssuedToken> {
         let secrets = TokenSecrets::new();
         let now = self.clock.now();
         let mut hashes = secrets.hashes(&self.key, now);
+        hashes.access_expires_at = now + ttl;
         if !refreshable {
             hashes.refresh_expires_at = now;
         }
@@ -799,6 +813,7 @@ impl Core {
             Ok(token_id) => {
                 let mut issued = secrets.issued(token_id, subject, scopes);
                 issued.refreshable = refreshable;
+                issued.expires_in = ttl;
                 Ok(issued)
             }
             Err(RepoError::Conflict(ConflictKind::AppInactive)) => Err(Error::OAuth(OAuthFailure::InvalidClient)),
@@ -879,7 +894,7 @@ impl Core {
         field: crate::model::UserField,
     ) -> Result<()> {
         let app = self.repo.find_app(app_id).await?;
-        app.filter(|app| principal.can_administer(app.enterprise_id))
+        app.filter(|app| principal.can_administer(app.enterprise_id) && !app.is_console())
             .ok_or_else(|| Error::not_found(crate::error::NotFoundKind::App))?;
         self.repo
             .update_app_user_field(app_id, field)

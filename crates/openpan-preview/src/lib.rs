@@ -2,7 +2,7 @@
 //! and OpenDocument) into PDF by LibreOffice, run headless in a bounded pool — each worker with
 //! its own profile directory, each conversion under a time limit and killed with everything it
 //! started past it — and thumbnails of pictures (the `image` crate), of PDFs (poppler's
-//! `pdftoppm` renders the first page) and of office documents (the first page of their PDF).
+//! `pdftoppm` renders the first page).
 //!
 //! It turns bytes into bytes: it must never depend on the database, the blob stores or the
 //! server.
@@ -122,9 +122,9 @@ impl PreviewConverter {
             .env("HOME", profile.path());
         let outcome = run(command, self.settings.timeout).await;
         match &outcome {
-            // A killed LibreOffice may leave its profile locked or half written: start afresh.
-            Err(ConvertError::TimedOut) => drop(profile),
-            _ => self.return_profile(profile),
+            Ok(()) => self.return_profile(profile),
+            // A killed or failed LibreOffice may leave its profile locked or half written.
+            Err(_) => drop(profile),
         }
         outcome?;
         match tokio::fs::read(work.path().join("source.pdf")).await {
@@ -216,7 +216,7 @@ impl Converter for PreviewConverter {
             (ConversionTarget::Pdf, PreviewKind::Office) if office => Some("office"),
             (ConversionTarget::Thumbnail, PreviewKind::Image) => Some("image"),
             (ConversionTarget::Thumbnail, PreviewKind::Pdf) if pdf_pages => Some("pdf"),
-            (ConversionTarget::Thumbnail, PreviewKind::Office) if office && pdf_pages => Some("office"),
+            // An office document's thumbnail is made by the core from its PDF.
             _ => None,
         }
     }
@@ -234,10 +234,6 @@ impl Converter for PreviewConverter {
                     .map_err(|err| ConvertError::Failed(err.to_string()))??
             }
             (ConversionTarget::Thumbnail, PreviewKind::Pdf) => self.pdf_thumbnail(bytes).await?,
-            (ConversionTarget::Thumbnail, PreviewKind::Office) => {
-                let pdf = self.office_to_pdf(name, bytes).await?;
-                self.pdf_thumbnail(pdf).await?
-            }
             _ => return Err(ConvertError::Unreadable),
         };
         Ok(Converted {
@@ -271,7 +267,7 @@ async fn run(mut command: tokio::process::Command, timeout: Duration) -> Result<
         Ok(Err(err)) => Err(failed(err)),
         Err(_) => {
             if let Some(group) = group {
-                kill_group(group);
+                kill_group(group).await;
             }
             Err(ConvertError::TimedOut)
         }
@@ -280,14 +276,15 @@ async fn run(mut command: tokio::process::Command, timeout: Duration) -> Result<
 
 /// Kills a process group by its leader's id, with the system's `kill` (the workspace allows
 /// no `unsafe` for calling the libc function).
-fn kill_group(group: u32) {
-    let killed = std::process::Command::new("kill")
+async fn kill_group(group: u32) {
+    let killed = tokio::process::Command::new("kill")
         .arg("-KILL")
         .arg("--")
         .arg(format!("-{group}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status();
+        .status()
+        .await;
     if let Err(err) = killed {
         tracing::warn!(error = %err, group, "could not kill a timed-out converter");
     }

@@ -77,10 +77,13 @@ pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Resul
     }))
 }
 
-/// Ends the web console's session and clears its cookie.
+/// Ends the web console's session and clears its cookie (its bearer tokens lapse within
+/// minutes).
 #[utoipa::path(post, path = "/console/logout", tag = "console", security(()),
+    params(("X-Openpan-Console" = String, Header, description = "Any value: marks the console's own calls")),
     responses((status = 200, body = wire::SuccessBody)))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    from_console(&state, &headers)?;
     if let Some(secret) = session_secret(&headers) {
         state.core.end_web_session(secret).await?;
     }

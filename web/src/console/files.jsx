@@ -1,5 +1,5 @@
 // The file browser: a folder's contents with its path, and what a person does to them.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../lib/i18n.js';
 import { api, upload } from '../lib/api.js';
 import { bytes, date } from '../lib/format.js';
@@ -284,16 +284,25 @@ function Icon({ folder = false }) {
 }
 
 function PreviewPanel({ previewing, onClose }) {
+  const close = useRef(null);
+  const latest = useRef(onClose);
+  latest.current = onClose;
   useEffect(() => {
-    const escape = (event) => event.key === 'Escape' && onClose();
+    // Focus moves into the dialog, and back to where it was when the dialog closes.
+    const before = document.activeElement;
+    close.current?.focus();
+    const escape = (event) => event.key === 'Escape' && latest.current();
     addEventListener('keydown', escape);
-    return () => removeEventListener('keydown', escape);
-  }, [onClose]);
+    return () => {
+      removeEventListener('keydown', escape);
+      if (before instanceof HTMLElement) before.focus();
+    };
+  }, []);
   return (
     <div class="overlay" role="dialog" aria-modal="true" aria-label={previewing.name}>
       <div class="overlay-bar">
         <span>{previewing.name}</span>
-        <button type="button" onClick={onClose}>
+        <button type="button" onClick={onClose} ref={close}>
           {t('close')}
         </button>
       </div>

@@ -42,6 +42,7 @@ const messages = {
     previewPending: '正在生成预览，请稍候…',
     previewUnavailable: '此文件不能预览，请下载后查看。',
     previewExpired: '预览链接无效或已过期。',
+    previewCut: '文件太长，只显示了开头部分，请下载查看全部内容。',
     error: '出错了：{message}',
   },
   en: {
@@ -83,6 +84,7 @@ const messages = {
     previewPending: 'The preview is being made, one moment…',
     previewUnavailable: 'This file cannot be previewed; download it to open it.',
     previewExpired: 'This preview link is invalid or has expired.',
+    previewCut: 'The file is long: only its beginning is shown. Download it to read all of it.',
     error: 'Something went wrong: {message}',
   },
 };
@@ -94,8 +96,18 @@ export const languages = [
 
 const STORE = 'openpan.lang';
 
+// Storage may be refused (a page framed by another site, a private window): the choice is
+// then kept for this page only.
+function remembered() {
+  try {
+    return localStorage.getItem(STORE);
+  } catch {
+    return null;
+  }
+}
+
 function initial() {
-  const stored = localStorage.getItem(STORE);
+  const stored = remembered();
   if (stored && messages[stored]) return stored;
   const wanted = navigator.languages?.length ? navigator.languages : [navigator.language || 'en'];
   for (const language of wanted) {
@@ -110,7 +122,11 @@ document.documentElement.lang = lang.value;
 
 export function setLang(code) {
   if (!messages[code]) return;
-  localStorage.setItem(STORE, code);
+  try {
+    localStorage.setItem(STORE, code);
+  } catch {
+    // Kept for this page only.
+  }
   document.documentElement.lang = code;
   lang.value = code;
 }

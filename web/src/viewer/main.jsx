@@ -88,30 +88,54 @@ function Content({ info }) {
   }
 }
 
+// Text past this is not shown (the page would not cope); the rest is a download away.
+const TEXT_LIMIT = 2 * 1024 * 1024;
+
 function TextContent({ info }) {
   const [text, setText] = useState(null);
+  const [failed, setFailed] = useState(false);
   useEffect(() => {
-    fetch(info.content_url)
-      .then((response) => response.text())
-      .then(setText);
-  }, [info.content_url]);
+    const headers = info.size > TEXT_LIMIT ? { Range: `bytes=0-${TEXT_LIMIT - 1}` } : {};
+    fetch(info.content_url, { headers })
+      .then((response) => {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.text();
+      })
+      .then(setText)
+      .catch(() => setFailed(true));
+  }, [info.content_url, info.size]);
+  if (failed) return <p class="notice" role="alert">{t('previewExpired')}</p>;
   if (text === null) return <p class="notice">{t('loading')}</p>;
+  const cut = info.size > TEXT_LIMIT && <p class="notice">{t('previewCut')}</p>;
   if (info.kind === 'markdown') {
     // markdown-it escapes every tag in the source (html: false), so this is its own markup.
-    return <article class="viewer-markdown" dangerouslySetInnerHTML={{ __html: markdown.render(text) }} />;
+    return (
+      <>
+        <article class="viewer-markdown" dangerouslySetInnerHTML={{ __html: markdown.render(text) }} />
+        {cut}
+      </>
+    );
   }
   if (info.kind === 'code') {
     return (
-      <ol class="viewer-code">
-        {text.split('\n').map((line, index) => (
-          <li key={index}>
-            <code>{line}</code>
-          </li>
-        ))}
-      </ol>
+      <>
+        <ol class="viewer-code">
+          {text.split('\n').map((line, index) => (
+            <li key={index}>
+              <code>{line}</code>
+            </li>
+          ))}
+        </ol>
+        {cut}
+      </>
     );
   }
-  return <pre class="viewer-text">{text}</pre>;
+  return (
+    <>
+      <pre class="viewer-text">{text}</pre>
+      {cut}
+    </>
+  );
 }
 
 function Watermark({ text }) {

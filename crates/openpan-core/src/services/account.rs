@@ -277,7 +277,9 @@ impl Core {
     /// `account/auth_config` (administrators): the enterprise's apps and their settings.
     pub async fn auth_config(&self, principal: &Principal) -> Result<Vec<App>> {
         let enterprise_id = self.administered(principal).await?;
-        Ok(self.repo.list_apps(enterprise_id).await?)
+        let mut apps = self.repo.list_apps(enterprise_id).await?;
+        apps.retain(|app| !app.is_console());
+        Ok(apps)
     }
 
     /// `account/update_auth_config` (administrators): an app's callback address, how it names

@@ -11,6 +11,10 @@ use crate::ports::NewApp;
 use crate::secrets;
 use crate::services::Core;
 
+/// How long a console token lasts: a signed-out browser's tokens stop working soon after (the
+/// page asks for a new one before this runs out).
+pub const CONSOLE_TOKEN_SECS: i64 = 15 * 60;
+
 /// The client id of an enterprise's console app is this and the enterprise's id; generated
 /// client ids never take this form.
 pub const CONSOLE_CLIENT_PREFIX: &str = "openpan-console-";
@@ -25,7 +29,8 @@ impl App {
 impl Core {
     /// A bearer token for the console's pages, for the user of the web session `secret`:
     /// their own (`admin` false), or their enterprise's administration token when they are an
-    /// administrator. No refresh token: the page asks again while the session lasts.
+    /// administrator. No refresh token, and a short life: the page asks again while the
+    /// session lasts.
     pub async fn console_token(&self, secret: &str, admin: bool) -> Result<(IssuedToken, UserWithEnterprise)> {
         let (user, _) = self.web_session(secret).await?;
         if !user.user.active {
@@ -41,7 +46,9 @@ impl Core {
         } else {
             Subject::User(enterprise_id, user.user.id)
         };
-        let issued = self.store_token_with(app.id, subject, None, false).await?;
+        let issued = self
+            .store_token_lasting(app.id, subject, None, false, CONSOLE_TOKEN_SECS)
+            .await?;
         Ok((issued, user))
     }
 

@@ -14,11 +14,12 @@ use crate::blob::ByteStream;
 use crate::collab::Capability;
 use crate::convert::{Conversion, ConversionTarget, ConvertError, Converter};
 use crate::drive::{FileVersion, ItemKind};
-use crate::error::{Error, NotFoundKind, Result};
+use crate::error::{Error, NotFoundKind, Refusal, Result};
 use crate::ids::{ItemId, VersionId};
 use crate::secrets::random_hex;
 use crate::services::Core;
 use crate::services::audit_log::Audit;
+use crate::services::preview::Readiness;
 use crate::services::transfer::{DEFAULT_DOWNLOAD_TTL_SECS, Download, blob_failure};
 
 /// The longest a converted file's URL may work (results unused for a week are removed, so
@@ -76,21 +77,30 @@ impl Core {
             .find_version(version_id)
             .await?
             .ok_or_else(|| Error::invalid("version", "文件版本不存在"))?;
-        // A version is read as the kind its own name says (the file may have been renamed).
-        let Some(kind) = converter.source_kind(&version.name, target) else {
-            return Err(Error::invalid(
-                "target",
-                format!("不能把此类文件转换为{}", target.as_str()),
-            ));
-        };
+        let cannot = || Error::invalid("target", format!("不能把此类文件转换为{}", target.as_str()));
         let now = self.clock.now();
-        let stored = self
-            .repo
-            .use_conversion(&version.storage_key, kind, target, now)
-            .await?;
-        let conversion = match stored {
-            Some(stored) => stored,
-            None => self.run_conversion(converter.as_ref(), kind, &version, target).await?,
+        let conversion = if target == ConversionTarget::Text {
+            // A version is read as the kind its own name says (the file may have been renamed).
+            let kind = converter.source_kind(&version.name, target).ok_or_else(cannot)?;
+            let stored = self
+                .repo
+                .use_conversion(&version.storage_key, kind, target, now)
+                .await?;
+            match stored {
+                Some(stored) => stored,
+                None => self.run_conversion(converter.as_ref(), kind, &version, target).await?,
+            }
+        } else {
+            // PDFs and pictures come from the previews' queue, made once per content.
+            let prepared = match target {
+                ConversionTarget::Thumbnail => self.thumbnail_prepared(&version).await?,
+                _ => self.prepared(&version, target).await?,
+            };
+            match prepared {
+                (Readiness::Ready, Some(conversion)) => conversion,
+                (Readiness::Pending, _) => return Err(Error::Refused(Refusal::PreviewFileNotGenerated)),
+                _ => return Err(cannot()),
+            }
         };
         let audit = Audit::item(action::DOWNLOAD, &file)
             .with("version_id", version_id.0)

@@ -70,7 +70,7 @@ impl Core {
         let enterprise_id = self.administered(principal).await?;
         let app = self.repo.find_app(app_id).await?;
         let app = app
-            .filter(|app| app.enterprise_id == enterprise_id && app.status != AppStatus::Deleted)
+            .filter(|app| app.enterprise_id == enterprise_id && app.status != AppStatus::Deleted && !app.is_console())
             .ok_or(Error::not_found(NotFoundKind::App))?;
         // Notices and webhooks carry the enterprise's events, and their keys sign messages to
         // the app: a partial administrator needs the audit scope and an app within its own.

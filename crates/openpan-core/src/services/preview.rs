@@ -2,21 +2,23 @@
 //! one version of a file they may preview — its own bytes for what a browser shows, the PDF
 //! LibreOffice makes of an office document, and a thumbnail — without a bearer token.
 //!
-//! Conversions run in the background, one per source content and target on this node, and
-//! their results are kept like `file/convert`'s; until one is stored the preview answers
-//! `preview_file_not_generated`. A node killed mid-conversion loses only the work: the next
-//! request starts it again.
+//! Conversions run in the background, queued for a few workers (a queued conversion holds only
+//! its names, so many previews opened at once cannot hold many sources in memory), one per
+//! source content and target on this node; their results are kept like `file/convert`'s, and
+//! until one is stored the preview answers `preview_file_not_generated`. An office document's
+//! thumbnail is made from its stored PDF, so LibreOffice reads each document once. A node
+//! killed mid-conversion loses only the work: the next request starts it again.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use crate::audit::action;
 use crate::auth::{Principal, PrincipalKind};
 use crate::collab::Capability;
-use crate::convert::ConversionTarget;
+use crate::convert::{Conversion, ConversionTarget};
 use crate::drive::{FileVersion, Item, ItemKind, Space};
 use crate::error::{Error, NotFoundKind, Refusal, Result};
-use crate::ids::{ItemId, UserId, VersionId};
+use crate::ids::{ItemId, UserId};
 use crate::preview::PreviewKind;
 use crate::services::Core;
 use crate::services::audit_log::Audit;
@@ -28,6 +30,8 @@ pub const DEFAULT_PREVIEW_TTL_SECS: i64 = 3600;
 pub const MAX_PREVIEW_TTL_SECS: i64 = 24 * 3600;
 /// A failed conversion is not tried again for this long.
 const RETRY_FAILED_AFTER_SECS: i64 = 600;
+/// Conversions that run at once on a node (LibreOffice keeps its own, smaller pool).
+const WORKERS: usize = 2;
 
 const PREVIEW: &str = "preview";
 const THUMBNAIL: &str = "thumbnail";
@@ -85,15 +89,50 @@ pub enum PreviewPart {
 
 type JobKey = (String, &'static str, ConversionTarget);
 
-/// This node's conversions in progress, and recent failures.
-#[derive(Default)]
+/// A conversion waiting for a worker.
+struct Job {
+    key: JobKey,
+    version: FileVersion,
+}
+
+/// This node's conversions queued or running (`None`), and recent failures (when).
 pub(crate) struct PreviewJobs {
     jobs: Mutex<HashMap<JobKey, Option<i64>>>,
+    queue: flume::Sender<Job>,
+    waiting: flume::Receiver<Job>,
+    workers: std::sync::Once,
+}
+
+impl Default for PreviewJobs {
+    fn default() -> Self {
+        let (queue, waiting) = flume::unbounded();
+        Self {
+            jobs: Mutex::default(),
+            queue,
+            waiting,
+            workers: std::sync::Once::new(),
+        }
+    }
 }
 
 impl PreviewJobs {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JobKey, Option<i64>>> {
         self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records how a job ended: gone when it worked, its time when it failed (older failures
+    /// are forgotten then, so the map does not grow with every failed file).
+    fn finish(&self, key: JobKey, failed_at: Option<i64>) {
+        let mut jobs = self.lock();
+        match failed_at {
+            None => {
+                jobs.remove(&key);
+            }
+            Some(at) => {
+                jobs.retain(|_, failed| failed.is_none_or(|then| at - then < RETRY_FAILED_AFTER_SECS));
+                jobs.insert(key, Some(at));
+            }
+        }
     }
 }
 
@@ -206,8 +245,11 @@ impl Core {
             PreviewPart::Content => ConversionTarget::Pdf,
             PreviewPart::Thumbnail => ConversionTarget::Thumbnail,
         };
-        let (readiness, conversion) = self.prepared(&version, target).await?;
-        match (readiness, conversion) {
+        let prepared = match target {
+            ConversionTarget::Thumbnail => self.thumbnail_prepared(&version).await?,
+            _ => self.prepared(&version, target).await?,
+        };
+        match prepared {
             (Readiness::Ready, Some(conversion)) => Ok(Download {
                 version: FileVersion {
                     name: target.name_for(&version.name),
@@ -240,40 +282,47 @@ impl Core {
     }
 
     async fn open_token(&self, purpose: &str, token: &str) -> Result<(FileVersion, Item, i64, i64)> {
-        let invalid = || Error::not_found(NotFoundKind::Link);
-        let (ticket, signature) = token.split_once('.').ok_or_else(invalid)?;
-        let [version_id, holder] = self.open_ticket(purpose, ticket, signature).ok_or_else(invalid)?;
-        let expires_at = hex::decode(&ticket[..16.min(ticket.len())])
-            .ok()
-            .and_then(|bytes| bytes.try_into().ok())
-            .map(i64::from_be_bytes)
-            .ok_or_else(invalid)?;
-        let version = self
-            .repo
-            .find_version(VersionId(version_id))
-            .await?
-            .ok_or_else(invalid)?;
-        let file = self.repo.find_item(version.file_id).await?.ok_or_else(invalid)?;
-        if !self.holder_may(holder, &file, Capability::Preview).await? {
-            return Err(invalid());
-        }
-        Ok((version, file, holder, expires_at))
+        let (ticket, signature) = token.split_once('.').ok_or_else(gone)?;
+        let opened = self
+            .open_version_ticket(purpose, ticket, signature, Capability::Preview)
+            .await?;
+        Ok((opened.version, opened.file, opened.holder, opened.expires_at))
     }
 
     async fn thumbnail_readiness(&self, version: &FileVersion) -> Result<Readiness> {
+        Ok(self.thumbnail_prepared(version).await?.0)
+    }
+
+    /// Whether the thumbnail of `version` is stored (see [`Core::prepared`]): an office
+    /// document's is made from its PDF once that is stored.
+    pub(crate) async fn thumbnail_prepared(&self, version: &FileVersion) -> Result<(Readiness, Option<Conversion>)> {
         match PreviewKind::of(&version.name) {
-            Some(kind) if kind.has_thumbnail() => Ok(self.prepared(version, ConversionTarget::Thumbnail).await?.0),
-            _ => Ok(Readiness::Unavailable),
+            Some(PreviewKind::Office) => {
+                let (readiness, pdf) = self.prepared(version, ConversionTarget::Pdf).await?;
+                let Some(pdf) = pdf else {
+                    return Ok((readiness, None));
+                };
+                let source = FileVersion {
+                    name: ConversionTarget::Pdf.name_for(&version.name),
+                    size: pdf.size,
+                    sha1: pdf.sha1,
+                    storage_key: pdf.storage_key,
+                    ..version.clone()
+                };
+                self.prepared(&source, ConversionTarget::Thumbnail).await
+            }
+            Some(kind) if kind.has_thumbnail() => self.prepared(version, ConversionTarget::Thumbnail).await,
+            _ => Ok((Readiness::Unavailable, None)),
         }
     }
 
-    /// Whether `target` of `version` is stored; starts its conversion when it is neither
-    /// stored, running nor recently failed.
-    async fn prepared(
+    /// Whether `target` of `version` is stored; queues its conversion when it is neither
+    /// stored, queued nor recently failed.
+    pub(crate) async fn prepared(
         &self,
         version: &FileVersion,
         target: ConversionTarget,
-    ) -> Result<(Readiness, Option<crate::convert::Conversion>)> {
+    ) -> Result<(Readiness, Option<Conversion>)> {
         let Some(converter) = self.converter.clone() else {
             return Ok((Readiness::Unavailable, None));
         };
@@ -304,22 +353,18 @@ impl Core {
                 }
             }
         }
-        let core = self.clone();
-        let version = version.clone();
-        let jobs: Arc<PreviewJobs> = self.previews.clone();
-        tokio::spawn(async move {
-            let outcome = core.run_conversion(converter.as_ref(), kind, &version, target).await;
-            let mut jobs = jobs.lock();
-            match outcome {
-                Ok(_) => {
-                    jobs.remove(&key);
-                }
-                Err(err) => {
-                    tracing::warn!(error = ?err, name = %version.name, target = target.as_str(), "a preview conversion failed");
-                    jobs.insert(key, Some(core.clock.now()));
-                }
+        self.previews.workers.call_once(|| {
+            for _ in 0..WORKERS {
+                tokio::spawn(convert_queued(self.clone(), self.previews.waiting.clone()));
             }
         });
+        let job = Job {
+            key,
+            version: version.clone(),
+        };
+        if let Err(refused) = self.previews.queue.send(job) {
+            self.previews.finish(refused.0.key, Some(now));
+        }
         Ok((Readiness::Pending, None))
     }
 
@@ -349,6 +394,33 @@ impl Core {
         }
         let user = self.repo.find_user(UserId(holder)).await?.ok_or_else(gone)?;
         Ok(Some(format!("{} {}", user.name, user.login()).trim_end().to_owned()))
+    }
+}
+
+/// A worker: converts queued jobs one at a time. A conversion that fails, or panics, is
+/// remembered as failed, never left queued.
+async fn convert_queued(core: Core, waiting: flume::Receiver<Job>) {
+    use futures_util::FutureExt;
+    while let Ok(job) = waiting.recv_async().await {
+        let Some(converter) = core.converter.clone() else {
+            core.previews.finish(job.key, Some(core.clock.now()));
+            continue;
+        };
+        let (_, kind, target) = job.key;
+        let work = core.run_conversion(converter.as_ref(), kind, &job.version, target);
+        let outcome = std::panic::AssertUnwindSafe(work).catch_unwind().await;
+        let failed = match outcome {
+            Ok(Ok(_)) => None,
+            Ok(Err(err)) => {
+                tracing::warn!(error = ?err, name = %job.version.name, target = target.as_str(), "a preview conversion failed");
+                Some(core.clock.now())
+            }
+            Err(_) => {
+                tracing::error!(name = %job.version.name, target = target.as_str(), "a preview conversion panicked");
+                Some(core.clock.now())
+            }
+        };
+        core.previews.finish(job.key, failed);
     }
 }
 

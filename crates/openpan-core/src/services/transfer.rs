@@ -79,6 +79,16 @@ pub struct Download {
     pub modified_at: i64,
 }
 
+/// What a version's URL ticket opens.
+#[derive(Debug, Clone)]
+pub(crate) struct VersionTicket {
+    pub version: FileVersion,
+    pub file: Item,
+    /// See [`Core::download_holder`].
+    pub holder: i64,
+    pub expires_at: i64,
+}
+
 /// Bytes about to be committed, and where to.
 #[derive(Debug, Clone, Copy)]
 struct Content<'a> {
@@ -506,6 +516,17 @@ impl Core {
 
     /// The fields of an unexpired ticket sealed for `purpose` whose signature holds.
     pub(crate) fn open_ticket<const N: usize>(&self, purpose: &str, ticket: &str, signature: &str) -> Option<[i64; N]> {
+        self.open_ticket_expiring(purpose, ticket, signature)
+            .map(|(fields, _)| fields)
+    }
+
+    /// [`Core::open_ticket`], with when the ticket expires.
+    pub(crate) fn open_ticket_expiring<const N: usize>(
+        &self,
+        purpose: &str,
+        ticket: &str,
+        signature: &str,
+    ) -> Option<([i64; N], i64)> {
         if !self.ticket_signature_holds(purpose, ticket, signature) {
             return None;
         }
@@ -524,7 +545,7 @@ impl Core {
         for (slot, value) in fields.iter_mut().zip(values) {
             *slot = value;
         }
-        Some(fields)
+        Some((fields, expires_at))
     }
 
     /// Who holds a download URL the caller asks for: a user as themselves; a visitor through
@@ -587,24 +608,44 @@ impl Core {
 
     /// Checks a download URL: signature, expiry, and that the file is still live.
     pub async fn open_download(&self, ticket: &str, signature: &str) -> Result<Download> {
+        let opened = self
+            .open_version_ticket("download", ticket, signature, Capability::Download)
+            .await?;
+        Ok(Download {
+            version: opened.version,
+            name: opened.file.name,
+            modified_at: opened.file.modified_at,
+        })
+    }
+
+    /// A URL ticket for `purpose` that names a version and its holder (`[version, holder]`):
+    /// its signature holds, it has not expired, and the holder may still use `capability` on
+    /// the live file. Anything else answers `link_invalid_or_expired` alike.
+    pub(crate) async fn open_version_ticket(
+        &self,
+        purpose: &str,
+        ticket: &str,
+        signature: &str,
+        capability: Capability,
+    ) -> Result<VersionTicket> {
         let invalid = || Error::not_found(NotFoundKind::Link);
-        let [version_id, holder] = self.open_ticket("download", ticket, signature).ok_or_else(invalid)?;
+        let ([version_id, holder], expires_at) = self
+            .open_ticket_expiring(purpose, ticket, signature)
+            .ok_or_else(invalid)?;
         let version = self
             .repo
             .find_version(VersionId(version_id))
             .await?
             .ok_or_else(invalid)?;
         let file = self.repo.find_item(version.file_id).await?.ok_or_else(invalid)?;
-        if file.trash.is_some() {
+        if !self.holder_may(holder, &file, capability).await? {
             return Err(invalid());
         }
-        if !self.holder_may_download(holder, &file).await? {
-            return Err(invalid());
-        }
-        Ok(Download {
+        Ok(VersionTicket {
             version,
-            name: file.name,
-            modified_at: file.modified_at,
+            file,
+            holder,
+            expires_at,
         })
     }
 

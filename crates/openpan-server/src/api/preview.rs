@@ -146,7 +146,8 @@ pub async fn part(
     let download = state.core.preview_part(&token, part).await?;
     let media = match part {
         PreviewPart::Thumbnail => "image/png",
-        PreviewPart::Content => openpan_core::preview::media_type(&download.name),
+        // By the version's own name: the file may have been renamed since.
+        PreviewPart::Content => openpan_core::preview::media_type(&download.version.name),
     };
     crate::transfer::send_inline(&state, &download, media, &method, &headers).await
 }

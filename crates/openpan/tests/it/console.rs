@@ -25,14 +25,14 @@ async fn post(
 
 const CONSOLE: (&str, &str) = ("x-openpan-console", "1");
 
-/// Signs in with the administrator's password; the cookie to send back.
-async fn sign_in(app: &TestApp) -> String {
+/// Signs in with a password; the cookie to send back.
+async fn sign_in_as(app: &TestApp, login: &str, password: &str) -> String {
     let response = post(
         app,
         "/console/login",
         None,
         &[CONSOLE],
-        json!({"login": "admin@acme.test", "password": "correct horse"}),
+        json!({"login": login, "password": password}),
     )
     .await;
     assert_eq!(response.status(), 200);
@@ -42,8 +42,13 @@ async fn sign_in(app: &TestApp) -> String {
         "{cookie}"
     );
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["user"]["id"], app.tenant.admin_user_id);
+    assert_eq!(body["user"]["email"], login);
     cookie.split(';').next().unwrap().to_owned()
+}
+
+/// Signs in as the administrator.
+async fn sign_in(app: &TestApp) -> String {
+    sign_in_as(app, "admin@acme.test", "correct horse").await
 }
 
 #[tokio::test]
@@ -72,11 +77,40 @@ async fn a_signed_in_browser_gets_tokens_for_the_open_api_and_an_administrator_t
     let users = app.get_ok("/api/v2/admin/user/all", admin).await;
     assert!(users.to_string().contains("admin@acme.test"), "{users}");
 
-    // The console's app is nobody's to list, change or sign in with.
-    let apps = app
-        .get_ok("/api/v2/admin/app/list", &app.enterprise_token(&app.tenant).await)
-        .await;
+    // The console's app is nobody's to list, change or sign in with, through any dialect.
+    let enterprise = app.enterprise_token(&app.tenant).await;
+    let apps = app.get_ok("/api/v2/admin/app/list", &enterprise).await;
     assert!(!apps.to_string().contains("openpan-console"), "{apps}");
+    let config = app.v1_ok("account/auth_config", &enterprise, &[]).await;
+    assert!(!config.to_string().contains("openpan-console"), "{config}");
+    let console_app = app
+        .sql_i64("select app_id from app where client_id like 'openpan-console-%'")
+        .await;
+    for response in [
+        app.get(&format!("/api/v2/admin/app/{console_app}/info"), &enterprise)
+            .await,
+        app.post(
+            "/api/v1/account/update_auth_config",
+            &enterprise,
+            &json!({"app_id": console_app, "status": "disabled"}),
+        )
+        .await,
+        app.post(
+            &format!("/api/v2/admin/app/{console_app}/update"),
+            &enterprise,
+            &json!({"name": "mine now"}),
+        )
+        .await,
+    ] {
+        assert_eq!(response.status(), 404, "{}", response.text().await.unwrap());
+    }
+    assert_eq!(
+        post(&app, "/console/token", Some(&cookie), &[CONSOLE], json!({}))
+            .await
+            .status(),
+        200,
+        "the console still works"
+    );
 
     // Signed out, the session trades for nothing more.
     post(&app, "/console/logout", Some(&cookie), &[CONSOLE], json!({})).await;
@@ -147,21 +181,7 @@ async fn a_member_who_is_no_administrator_gets_no_enterprise_token_and_a_wrong_p
     assert!(wrong.headers().get("set-cookie").is_none());
     assert_eq!(wrong.status(), 401);
 
-    let response = post(
-        &app,
-        "/console/login",
-        None,
-        &[CONSOLE],
-        json!({"login": "mei@acme.test", "password": "secret-123"}),
-    )
-    .await;
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = sign_in_as(&app, "mei@acme.test", "secret-123").await;
     let token: Value = post(&app, "/console/token", Some(&cookie), &[CONSOLE], json!({}))
         .await
         .json()

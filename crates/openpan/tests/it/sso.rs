@@ -82,6 +82,7 @@ async fn a_login_link_opens_one_web_session_and_activates_a_waiting_account() {
     let out = browser()
         .post(format!("{}/console/logout", app.url))
         .header("cookie", format!("openpan_session={cookie}"))
+        .header("x-openpan-console", "1")
         .send()
         .await
         .unwrap();
