@@ -140,9 +140,17 @@ async fn a_copy_of_a_converted_document_is_previewed_at_once() {
     assert_eq!(preview["status"], "ready");
     // The older dialect's `file/convert` hands out the same PDF.
     let converted = app
-        .post_ok("/api/v1/file/convert", &token, &json!({"file_id": second, "target": "pdf"}))
+        .post_ok(
+            "/api/v1/file/convert",
+            &token,
+            &json!({"file_id": second, "target": "pdf"}),
+        )
         .await;
-    let pdf = fetch(&app, converted["download_url"].as_str().unwrap()).await.bytes().await.unwrap();
+    let pdf = fetch(&app, converted["download_url"].as_str().unwrap())
+        .await
+        .bytes()
+        .await
+        .unwrap();
     assert!(pdf_text(&pdf).contains("the same bytes twice"));
 }
 
