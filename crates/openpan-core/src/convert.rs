@@ -93,6 +93,20 @@ pub struct Conversion {
     pub last_used_at: i64,
 }
 
+impl Conversion {
+    /// The result standing in for the version it was made of: the version's record with the
+    /// result's bytes, size, digest and name.
+    pub fn as_version_of(self, source: crate::drive::FileVersion) -> crate::drive::FileVersion {
+        crate::drive::FileVersion {
+            name: self.target.name_for(&source.name),
+            size: self.size,
+            sha1: self.sha1,
+            storage_key: self.storage_key,
+            ..source
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use openpan_types as wire;
 use crate::AppState;
 use crate::convert;
 use crate::error::{ApiError, Result};
-use crate::extract::Params;
+use crate::extract::{ClientAddr, JsonBody, Params};
 
 const COOKIE_NAME: &str = "openpan_session";
 
@@ -112,22 +112,19 @@ fn from_console(state: &AppState, headers: &HeaderMap) -> Result<()> {
     params(("X-Openpan-Console" = String, Header, description = "Any value: marks the console's own calls")),
     request_body = wire::ConsoleLogin,
     responses((status = 200, body = wire::SessionInfo)))]
-pub async fn login(State(state): State<AppState>, request: axum::extract::Request) -> Result<Response> {
-    let peer = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
-        .unwrap_or_default();
-    let (parts, body) = request.into_parts();
-    from_console(&state, &parts.headers)?;
-    let body = axum::body::to_bytes(body, 16 * 1024)
-        .await
-        .map_err(|_| ApiError::new(openpan_types::ErrorCode::RequestDataInvalid))?;
-    let form: wire::ConsoleLogin =
-        serde_json::from_slice(&body).map_err(|_| ApiError::field("login", "应为JSON：login、password"))?;
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    JsonBody(form): JsonBody<wire::ConsoleLogin>,
+) -> Result<Response> {
+    from_console(&state, &headers)?;
+    if form.login.trim().is_empty() {
+        return Err(ApiError::field("login", "不能为空"));
+    }
     let session = state
         .core
-        .password_web_login(&form.login, &form.password, &peer)
+        .password_web_login(&form.login, &form.password, &client)
         .await?;
     let max_age = session.expires_at - state.core.now();
     let cookie = session_cookie(&state, &session.secret, max_age)

@@ -458,7 +458,7 @@ pub struct SessionInfo {
 }
 
 /// `POST /console/login`: a login and its password.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsoleLogin {
     /// An email or a phone number.

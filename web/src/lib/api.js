@@ -46,24 +46,26 @@ export async function signOut() {
 /// Bearer tokens by kind (`user`, `admin`), asked for again shortly before they expire.
 const tokens = new Map();
 
-async function bearer(kind, renew) {
-  const held = tokens.get(kind);
-  if (held && !renew && held.expiresAt > Date.now() + 30_000) return held.token;
+/// A new token of `kind` from the session, kept for the calls that follow; the whole answer.
+async function newToken(kind) {
   const query = kind === 'admin' ? '?admin=true' : '';
   const body = await answer(
     await fetch(`/console/token${query}`, { method: 'POST', credentials: 'same-origin', headers: CONSOLE }),
   );
   tokens.set(kind, { token: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 });
-  return body.access_token;
+  return body;
+}
+
+async function bearer(kind, renew) {
+  const held = tokens.get(kind);
+  if (held && !renew && held.expiresAt > Date.now() + 30_000) return held.token;
+  return (await newToken(kind)).access_token;
 }
 
 /// Who is signed in (with whether they administer the enterprise), or null.
 export async function whoAmI() {
   try {
-    const body = await answer(
-      await fetch('/console/token', { method: 'POST', credentials: 'same-origin', headers: CONSOLE }),
-    );
-    tokens.set('user', { token: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 });
+    const body = await newToken('user');
     return { user: body.user, isAdmin: body.is_admin };
   } catch (failure) {
     if (failure.status === 401) return null;

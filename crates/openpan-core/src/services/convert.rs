@@ -92,11 +92,7 @@ impl Core {
             }
         } else {
             // PDFs and pictures come from the previews' queue, made once per content.
-            let prepared = match target {
-                ConversionTarget::Thumbnail => self.thumbnail_prepared(&version).await?,
-                _ => self.prepared(&version, target).await?,
-            };
-            match prepared {
+            match self.converted(&version, target, None).await? {
                 (Readiness::Ready, Some(conversion)) => conversion,
                 (Readiness::Pending, _) => return Err(Error::Refused(Refusal::PreviewFileNotGenerated)),
                 _ => return Err(cannot()),
@@ -201,15 +197,9 @@ impl Core {
             return Err(invalid());
         }
         Ok(Download {
-            version: FileVersion {
-                name: conversion.target.name_for(&version.name),
-                size: conversion.size,
-                sha1: conversion.sha1,
-                storage_key: conversion.storage_key,
-                ..version
-            },
             name: conversion.target.name_for(&file.name),
             modified_at: file.modified_at,
+            version: conversion.as_version_of(version),
         })
     }
 

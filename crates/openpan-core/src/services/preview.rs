@@ -22,7 +22,7 @@ use crate::ids::{ItemId, UserId};
 use crate::preview::PreviewKind;
 use crate::services::Core;
 use crate::services::audit_log::Audit;
-use crate::services::transfer::Download;
+use crate::services::transfer::{Download, VersionTicket};
 
 /// How long a preview token works unless the caller asks otherwise.
 pub const DEFAULT_PREVIEW_TTL_SECS: i64 = 3600;
@@ -87,6 +87,9 @@ pub enum PreviewPart {
     Thumbnail,
 }
 
+/// Whether a conversion is stored, and the stored result.
+pub(crate) type Prepared = (Readiness, Option<Conversion>);
+
 type JobKey = (String, &'static str, ConversionTarget);
 
 /// A conversion waiting for a worker.
@@ -147,6 +150,29 @@ impl Core {
         version: Option<i64>,
         period: Option<i64>,
     ) -> Result<PreviewGrant> {
+        Ok(self.grant_preview(principal, file_id, version, period).await?.0)
+    }
+
+    /// `file/{id}/preview`: a preview token and what it shows, checked once.
+    pub async fn file_preview(
+        &self,
+        principal: &Principal,
+        file_id: ItemId,
+        version: Option<i64>,
+    ) -> Result<(PreviewGrant, Preview)> {
+        let (grant, opened) = self.grant_preview(principal, file_id, version, None).await?;
+        let preview = self.show(opened).await?;
+        Ok((grant, preview))
+    }
+
+    /// Checks, logs and seals a preview token; what it opens.
+    async fn grant_preview(
+        &self,
+        principal: &Principal,
+        file_id: ItemId,
+        version: Option<i64>,
+        period: Option<i64>,
+    ) -> Result<(PreviewGrant, VersionTicket)> {
         let ttl = period.unwrap_or(DEFAULT_PREVIEW_TTL_SECS);
         if !(1..=MAX_PREVIEW_TTL_SECS).contains(&ttl) {
             return Err(Error::invalid("period", "必须在1到86400秒之间"));
@@ -167,16 +193,22 @@ impl Core {
         if holder > 0 {
             self.record_use(UserId(holder), file.id).await;
         }
-        if let Some(version) = self.repo.find_version(version_id).await?
-            && PreviewKind::of(&version.name).is_some_and(PreviewKind::is_converted)
-        {
+        let version = self.repo.find_version(version_id).await?.ok_or_else(gone)?;
+        if PreviewKind::of(&version.name).is_some_and(PreviewKind::is_converted) {
             self.prepared(&version, ConversionTarget::Pdf).await?;
         }
         let expires_at = self.clock.now() + ttl;
-        Ok(PreviewGrant {
+        let grant = PreviewGrant {
             token: self.seal_token(PREVIEW, [version_id.0, holder], expires_at),
             expires_at,
-        })
+        };
+        let opened = VersionTicket {
+            version,
+            file,
+            holder,
+            expires_at,
+        };
+        Ok((grant, opened))
     }
 
     /// A token for the thumbnail of a file's current version only: thumbnails are shown in
@@ -188,7 +220,7 @@ impl Core {
             .await?;
         let version_id = self.version_to_read(&file, None).await?;
         let version = self.repo.find_version(version_id).await?.ok_or_else(gone)?;
-        let readiness = self.thumbnail_readiness(&version).await?;
+        let readiness = self.converted(&version, ConversionTarget::Thumbnail, None).await?.0;
         let expires_at = self.clock.now() + DEFAULT_PREVIEW_TTL_SECS;
         let grant = PreviewGrant {
             token: self.seal_token(THUMBNAIL, [version_id.0, holder], expires_at),
@@ -200,14 +232,30 @@ impl Core {
     /// What a preview token shows, checked as a download URL is: the holder must still be
     /// allowed to preview the file.
     pub async fn open_preview(&self, token: &str) -> Result<Preview> {
-        let (version, file, holder, expires_at) = self.open_token(PREVIEW, token).await?;
+        let opened = self.open_token(PREVIEW, token).await?;
+        self.show(opened).await
+    }
+
+    /// What an opened preview token shows.
+    async fn show(&self, opened: VersionTicket) -> Result<Preview> {
+        let VersionTicket {
+            version,
+            file,
+            holder,
+            expires_at,
+        } = opened;
         let kind = PreviewKind::of(&version.name);
-        let content = match kind {
-            None => Readiness::Unavailable,
-            Some(kind) if kind.is_converted() => self.prepared(&version, ConversionTarget::Pdf).await?.0,
-            Some(_) => Readiness::Ready,
+        // An office document's PDF is both its content and its thumbnail's source.
+        let pdf = match kind {
+            Some(kind) if kind.is_converted() => Some(self.prepared(&version, ConversionTarget::Pdf).await?),
+            _ => None,
         };
-        let thumbnail = self.thumbnail_readiness(&version).await?;
+        let content = match (kind, &pdf) {
+            (None, _) => Readiness::Unavailable,
+            (Some(_), Some((readiness, _))) => *readiness,
+            (Some(_), None) => Readiness::Ready,
+        };
+        let thumbnail = self.converted(&version, ConversionTarget::Thumbnail, pdf).await?.0;
         let watermark = self.watermark(holder, &file).await?;
         Ok(Preview {
             current: file.current_version_id == Some(version.id),
@@ -230,7 +278,7 @@ impl Core {
             PreviewPart::Thumbnail if token.starts_with(THUMBNAIL_MARK) => THUMBNAIL,
             PreviewPart::Thumbnail => PREVIEW,
         };
-        let (version, file, _, _) = self
+        let VersionTicket { version, file, .. } = self
             .open_token(purpose, token.trim_start_matches(THUMBNAIL_MARK))
             .await?;
         let kind = PreviewKind::of(&version.name).ok_or_else(cannot_preview)?;
@@ -245,21 +293,11 @@ impl Core {
             PreviewPart::Content => ConversionTarget::Pdf,
             PreviewPart::Thumbnail => ConversionTarget::Thumbnail,
         };
-        let prepared = match target {
-            ConversionTarget::Thumbnail => self.thumbnail_prepared(&version).await?,
-            _ => self.prepared(&version, target).await?,
-        };
-        match prepared {
+        match self.converted(&version, target, None).await? {
             (Readiness::Ready, Some(conversion)) => Ok(Download {
-                version: FileVersion {
-                    name: target.name_for(&version.name),
-                    size: conversion.size,
-                    sha1: conversion.sha1,
-                    storage_key: conversion.storage_key,
-                    ..version
-                },
                 name: target.name_for(&file.name),
                 modified_at: file.modified_at,
+                version: conversion.as_version_of(version),
             }),
             (Readiness::Pending, _) => Err(Error::Refused(Refusal::PreviewFileNotGenerated)),
             _ => Err(cannot_preview()),
@@ -281,48 +319,43 @@ impl Core {
         format!("{mark}{ticket}.{signature}")
     }
 
-    async fn open_token(&self, purpose: &str, token: &str) -> Result<(FileVersion, Item, i64, i64)> {
+    async fn open_token(&self, purpose: &str, token: &str) -> Result<VersionTicket> {
         let (ticket, signature) = token.split_once('.').ok_or_else(gone)?;
-        let opened = self
-            .open_version_ticket(purpose, ticket, signature, Capability::Preview)
-            .await?;
-        Ok((opened.version, opened.file, opened.holder, opened.expires_at))
+        self.open_version_ticket(purpose, ticket, signature, Capability::Preview)
+            .await
     }
 
-    async fn thumbnail_readiness(&self, version: &FileVersion) -> Result<Readiness> {
-        Ok(self.thumbnail_prepared(version).await?.0)
-    }
-
-    /// Whether the thumbnail of `version` is stored (see [`Core::prepared`]): an office
-    /// document's is made from its PDF once that is stored.
-    pub(crate) async fn thumbnail_prepared(&self, version: &FileVersion) -> Result<(Readiness, Option<Conversion>)> {
-        match PreviewKind::of(&version.name) {
-            Some(PreviewKind::Office) => {
-                let (readiness, pdf) = self.prepared(version, ConversionTarget::Pdf).await?;
+    /// Whether `target` of `version` is stored (see [`Core::prepared`]). A thumbnail of an
+    /// office document is made from its PDF once that is stored (`pdf`: its preparation, when
+    /// the caller has it already).
+    pub(crate) async fn converted(
+        &self,
+        version: &FileVersion,
+        target: ConversionTarget,
+        pdf: Option<Prepared>,
+    ) -> Result<Prepared> {
+        let kind = PreviewKind::of(&version.name);
+        match (target, kind) {
+            (ConversionTarget::Thumbnail, Some(PreviewKind::Office)) => {
+                let (readiness, pdf) = match pdf {
+                    Some(pdf) => pdf,
+                    None => self.prepared(version, ConversionTarget::Pdf).await?,
+                };
                 let Some(pdf) = pdf else {
                     return Ok((readiness, None));
                 };
-                let source = FileVersion {
-                    name: ConversionTarget::Pdf.name_for(&version.name),
-                    size: pdf.size,
-                    sha1: pdf.sha1,
-                    storage_key: pdf.storage_key,
-                    ..version.clone()
-                };
-                self.prepared(&source, ConversionTarget::Thumbnail).await
+                self.prepared(&pdf.as_version_of(version.clone()), target).await
             }
-            Some(kind) if kind.has_thumbnail() => self.prepared(version, ConversionTarget::Thumbnail).await,
-            _ => Ok((Readiness::Unavailable, None)),
+            (ConversionTarget::Thumbnail, kind) if !kind.is_some_and(PreviewKind::has_thumbnail) => {
+                Ok((Readiness::Unavailable, None))
+            }
+            _ => self.prepared(version, target).await,
         }
     }
 
     /// Whether `target` of `version` is stored; queues its conversion when it is neither
     /// stored, queued nor recently failed.
-    pub(crate) async fn prepared(
-        &self,
-        version: &FileVersion,
-        target: ConversionTarget,
-    ) -> Result<(Readiness, Option<Conversion>)> {
+    async fn prepared(&self, version: &FileVersion, target: ConversionTarget) -> Result<Prepared> {
         let Some(converter) = self.converter.clone() else {
             return Ok((Readiness::Unavailable, None));
         };

@@ -105,8 +105,7 @@ pub async fn thumbnail(
 
 /// A preview that can be shown now.
 async fn open(state: &AppState, principal: &Principal, id: i64, version: Option<i64>) -> Result<(String, Preview)> {
-    let grant = state.core.preview_token(principal, ItemId(id), version, None).await?;
-    let preview = state.core.open_preview(&grant.token).await?;
+    let (grant, preview) = state.core.file_preview(principal, ItemId(id), version).await?;
     match preview.content {
         Readiness::Ready => Ok((grant.token, preview)),
         Readiness::Pending => Err(not_generated()),

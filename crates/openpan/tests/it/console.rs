@@ -46,6 +46,20 @@ async fn sign_in_as(app: &TestApp, login: &str, password: &str) -> String {
     cookie.split(';').next().unwrap().to_owned()
 }
 
+/// A console token for the session `cookie` (`query`: `?admin=true` for the enterprise's).
+async fn console_token(app: &TestApp, cookie: &str, query: &str) -> Value {
+    let response = post(
+        app,
+        &format!("/console/token{query}"),
+        Some(cookie),
+        &[CONSOLE],
+        json!({}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 /// Signs in as the administrator.
 async fn sign_in(app: &TestApp) -> String {
     sign_in_as(app, "admin@acme.test", "correct horse").await
@@ -56,11 +70,7 @@ async fn a_signed_in_browser_gets_tokens_for_the_open_api_and_an_administrator_t
     let app = TestApp::spawn().await;
     let cookie = sign_in(&app).await;
 
-    let token: Value = post(&app, "/console/token", Some(&cookie), &[CONSOLE], json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let token = console_token(&app, &cookie, "").await;
     assert_eq!(token["is_admin"], true);
     assert!(token.get("refresh_token").is_none(), "{token}");
     let access = token["access_token"].as_str().unwrap();
@@ -68,11 +78,7 @@ async fn a_signed_in_browser_gets_tokens_for_the_open_api_and_an_administrator_t
     assert_eq!(me["id"], app.tenant.admin_user_id);
     app.mkdir(access, 0, "来自网页").await;
 
-    let admin: Value = post(&app, "/console/token?admin=true", Some(&cookie), &[CONSOLE], json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let admin = console_token(&app, &cookie, "?admin=true").await;
     let admin = admin["access_token"].as_str().unwrap();
     let users = app.get_ok("/api/v2/admin/user/all", admin).await;
     assert!(users.to_string().contains("admin@acme.test"), "{users}");
@@ -182,11 +188,7 @@ async fn a_member_who_is_no_administrator_gets_no_enterprise_token_and_a_wrong_p
     assert_eq!(wrong.status(), 401);
 
     let cookie = sign_in_as(&app, "mei@acme.test", "secret-123").await;
-    let token: Value = post(&app, "/console/token", Some(&cookie), &[CONSOLE], json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let token = console_token(&app, &cookie, "").await;
     assert_eq!(token["is_admin"], false);
     assert_api_error(
         post(&app, "/console/token?admin=true", Some(&cookie), &[CONSOLE], json!({})).await,
