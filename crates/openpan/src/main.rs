@@ -488,6 +488,7 @@ fn print_first_start(public_url: &str, first: &admin::Bootstrapped) {
         "  administrator password: {}   (shown only this once)",
         text(&first.enterprise, "admin_password")
     );
+    println!("Sign in to the web console: open {public_url} in a browser with that login and password.");
     println!("  app client_id:     {client_id}");
     println!("  app client_secret: {client_secret}   (shown only this once)");
     println!("Get an enterprise token (scope admin):");
