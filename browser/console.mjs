@@ -1,6 +1,7 @@
 // The web console as a person uses it: sign in with a password, make a folder, upload a Word
-// document through the page, see it listed, preview it (LibreOffice's PDF), then the same
-// pages on a 360 px phone screen and in English; every page passes axe-core with no critical
+// document through the page, see it listed, preview it (LibreOffice's PDF), share it with a
+// password and open the link in a fresh browser (wrong password, right one, download,
+// preview), stop sharing it, then the same pages on a 360 px phone screen and in English; every page passes axe-core with no critical
 // violation, and nothing is fetched from another origin.
 // Environment: OPENPAN_URL, OPENPAN_LOGIN, OPENPAN_PASSWORD, OPENPAN_DOCX (a file to upload).
 import { run, recordingPage, check, accessibility, screenshot } from './lib.mjs';
@@ -43,6 +44,51 @@ await run(async (browser) => {
   await screenshot(page, 'console-preview');
   await page.getByRole('button', { name: '关闭' }).click();
 
+  // A share link with a password, opened by someone else in a fresh browser.
+  await row.getByRole('button', { name: '分享 报告.docx' }).click();
+  const sharing = page.getByRole('dialog', { name: '分享“报告.docx”' });
+  await sharing.getByLabel('需要访问密码').check();
+  await sharing.getByLabel('访问密码（字母和数字）').fill('8848abcd');
+  await sharing.getByRole('button', { name: '创建链接' }).click();
+  const address = await sharing.getByLabel('链接地址').inputValue();
+  check(address.startsWith(`${base}/share/`), `the link is ${address}`);
+  await sharing.locator('.link-entry', { hasText: address }).waitFor();
+  const shareA11y = await accessibility(page);
+  await screenshot(page, 'console-share');
+  await sharing.getByRole('button', { name: '关闭' }).click();
+
+  const visitor = await browser.newContext({ bypassCSP: true, locale: 'zh-CN', acceptDownloads: true });
+  const guest = (await recordingPage(visitor)).page;
+  await guest.goto(address);
+  await guest.getByLabel('密码').fill('guess1');
+  await guest.getByRole('button', { name: '进入' }).click();
+  await guest.getByText('密码不对，请再试一次').waitFor();
+  await guest.getByLabel('密码').fill('8848abcd');
+  await guest.getByRole('button', { name: '进入' }).click();
+  const shared = guest.locator('.shared-file[data-name="报告.docx"]');
+  await shared.waitFor();
+  const [download] = await Promise.all([
+    guest.waitForEvent('download'),
+    shared.getByRole('button', { name: '下载 报告.docx' }).click(),
+  ]);
+  check(download.suggestedFilename() === '报告.docx', `downloaded as ${download.suggestedFilename()}`);
+  await shared.getByRole('button', { name: '预览 报告.docx' }).click();
+  await guest
+    .frameLocator('iframe[title="预览 报告.docx"]')
+    .locator('[data-status="ready"][data-kind="office"]')
+    .waitFor({ timeout: 60_000 });
+  const guestA11y = await accessibility(guest);
+  await screenshot(guest, 'share-visitor');
+
+  // Stopped in the console, the link opens nothing any more.
+  await row.getByRole('button', { name: '分享 报告.docx' }).click();
+  await sharing.getByRole('button', { name: `取消分享 ${address}` }).click();
+  await sharing.getByText('还没有分享链接').waitFor();
+  await sharing.getByRole('button', { name: '关闭' }).click();
+  await guest.goto(address);
+  await guest.getByText('分享链接不存在、已取消或已过期').waitFor();
+  await visitor.close();
+
   // A phone: nothing wider than the screen, and the language switched to English.
   await page.setViewportSize({ width: 360, height: 740 });
   await page.getByLabel('语言').selectOption('en');
@@ -75,5 +121,5 @@ await run(async (browser) => {
   check(errors.length === 0, `page errors: ${errors.join('; ')}`);
   const foreign = [...origins].filter((origin) => origin !== new URL(base).origin);
   check(foreign.length === 0, `fetched from elsewhere: ${foreign.join(', ')}`);
-  return { serious: [...new Set([...signInA11y, ...filesA11y, ...phoneA11y, ...viewerA11y])] };
+  return { serious: [...new Set([...signInA11y, ...filesA11y, ...shareA11y, ...guestA11y, ...phoneA11y, ...viewerA11y])] };
 });

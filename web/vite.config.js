@@ -21,6 +21,7 @@ export default defineConfig({
       input: {
         console: here('./index.html'),
         viewer: here('./preview/preview.html'),
+        share: here('./share.html'),
       },
     },
   },

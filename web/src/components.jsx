@@ -1,6 +1,8 @@
-// Pieces the console and the viewer share.
+// Pieces the console, the share page, the viewer and the embeddable components share.
+import { useEffect, useRef } from 'preact/hooks';
 import { languages, lang, setLang, t } from './lib/i18n.js';
 import { useSignal } from './lib/signal.js';
+import { bytes, date } from './lib/format.js';
 
 export function LanguagePicker() {
   const current = useSignal(lang);
@@ -15,5 +17,138 @@ export function LanguagePicker() {
         ))}
       </select>
     </label>
+  );
+}
+
+export function Icon({ folder = false }) {
+  return (
+    <svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+      {folder ? (
+        <path fill="#d97706" d="M2 6a2 2 0 0 1 2-2h5l2 2h9a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2z" />
+      ) : (
+        <path fill="#64748b" d="M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5z" />
+      )}
+    </svg>
+  );
+}
+
+/// A folder's path: `path` is `[{id, name}]` from the top shown to the folder itself;
+/// `href(folder)` links every folder but the last.
+export function Crumbs({ path, href, label = (folder) => folder.name }) {
+  return (
+    <nav aria-label={t('breadcrumb')} class="crumbs">
+      <ol>
+        {path.map((folder, index) => (
+          <li key={folder.id}>
+            {index === path.length - 1 ? (
+              <span aria-current="location">{label(folder)}</span>
+            ) : (
+              <a href={href(folder)}>{label(folder)}</a>
+            )}
+          </li>
+        ))}
+      </ol>
+    </nav>
+  );
+}
+
+/// Folders then files of a listing, one row each. `folderHref(folder)` opens a folder,
+/// `name(item)` may replace a row's name cell (a rename form), `actions(item)` gives its
+/// buttons.
+export function ItemTable({ listing, folderHref, name, actions }) {
+  const items = [...listing.folders, ...listing.files];
+  if (items.length === 0) return <p class="notice">{t('empty')}</p>;
+  return (
+    <table class="listing">
+      <thead>
+        <tr>
+          <th scope="col">{t('name')}</th>
+          <th scope="col" class="wide">
+            {t('size')}
+          </th>
+          <th scope="col" class="wide">
+            {t('modified')}
+          </th>
+          <th scope="col">{t('actions')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((item) => {
+          const folder = item.type === 'folder';
+          return (
+            <tr key={`${item.type}-${item.id}`} data-name={item.name}>
+              <td>
+                {name?.(item) ??
+                  (folder ? (
+                    <a href={folderHref(item)} class="item-name">
+                      <Icon folder />
+                      {item.name}
+                    </a>
+                  ) : (
+                    <span class="item-name">
+                      <Icon />
+                      {item.name}
+                    </span>
+                  ))}
+              </td>
+              <td class="wide">{folder ? '' : bytes(item.size)}</td>
+              <td class="wide">{date(item.modified_at)}</td>
+              <td class="row-actions">{actions(item)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/// A button labelled for screen readers with the item it acts on.
+export function ItemButton({ item, label, onClick, danger = false }) {
+  return (
+    <button type="button" class={danger ? 'quiet danger' : 'quiet'} onClick={() => onClick(item)} aria-label={`${label} ${item.name}`}>
+      {label}
+    </button>
+  );
+}
+
+/// A modal dialog: focus moves in when it opens and back where it was when it closes;
+/// Escape closes it.
+export function Dialog({ label, onClose, class: className = 'dialog', children }) {
+  const close = useRef(null);
+  const latest = useRef(onClose);
+  latest.current = onClose;
+  useEffect(() => {
+    const before = document.activeElement;
+    close.current?.focus();
+    const escape = (event) => event.key === 'Escape' && latest.current();
+    addEventListener('keydown', escape);
+    return () => {
+      removeEventListener('keydown', escape);
+      if (before instanceof HTMLElement) before.focus();
+    };
+  }, []);
+  return (
+    <div class={className} role="dialog" aria-modal="true" aria-label={label}>
+      <div class="overlay-bar">
+        <span>{label}</span>
+        <button type="button" onClick={onClose} ref={close}>
+          {t('close')}
+        </button>
+      </div>
+      {children}
+    </div>
+  );
+}
+
+/// The viewer page for a preview token, in a full-screen dialog.
+export function PreviewDialog({ name, token, onClose }) {
+  return (
+    <Dialog label={name} onClose={onClose} class="overlay">
+      <iframe
+        class="overlay-frame"
+        title={`${t('preview')} ${name}`}
+        src={`/preview/preview.html?preview_token=${encodeURIComponent(token)}`}
+      />
+    </Dialog>
   );
 }

@@ -29,6 +29,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/assets/{*file}", get(asset))
         .route("/preview/preview.html", get(|| async { page("preview/preview.html") }))
         .route("/console", get(|| async { page("index.html") }))
+        // A share link's page; the name is read by the page's script (and checked by the API).
+        .route("/share/{name}", get(|| async { page("share.html") }))
 }
 
 /// Whether a request for `/` comes from a browser (which gets the console, not the JSON).

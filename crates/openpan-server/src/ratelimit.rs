@@ -134,8 +134,8 @@ fn admin_scope(path: &str) -> Scope {
     }
 }
 
-/// What a share link opens to its visitors: the info of its items, a folder's children and a
-/// file's download URL.
+/// What a share link opens to its visitors: the link's own info (what it opens), the info of
+/// its items, a folder's children, a file's previews and download URL.
 fn visitor_path(method: &Method, path: &str) -> bool {
     if method != Method::GET {
         return false;
@@ -144,6 +144,7 @@ fn visitor_path(method: &Method, path: &str) -> bool {
     let rest = path.strip_prefix("/api/v2").unwrap_or(path);
     let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
+        ["share_link", _, "info"] => true,
         ["folder", id, "info" | "children"]
         | [
             "file",
@@ -373,6 +374,7 @@ mod tests {
             "/folder/1/children",
             "/file/2/download",
             "/file/2/info_v2",
+            "/share_link/abc/info",
         ] {
             assert!(visitor_path(&Method::GET, path), "{path}");
         }
@@ -382,6 +384,7 @@ mod tests {
             "/file/x/info",
             "/user/info",
             "/folder/1/delete",
+            "/share_link/abc/update",
         ] {
             assert!(!visitor_path(&Method::GET, path), "{path}");
         }

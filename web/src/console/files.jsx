@@ -1,27 +1,102 @@
-// The file browser: a folder's contents with its path, and what a person does to them.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+// The file browser (a folder's contents with its path, and what a person does to them), the
+// search results and the trash.
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { t } from '../lib/i18n.js';
 import { api, upload } from '../lib/api.js';
-import { bytes, date } from '../lib/format.js';
+import { date } from '../lib/format.js';
+import { Crumbs, ItemButton, ItemTable, PreviewDialog } from '../components.jsx';
+import { CollabDialog, CommentsDialog, ShareDialog, TargetDialog, VersionsDialog } from './dialogs.jsx';
 
-function folderFromHash() {
-  const match = /^#\/folder\/(\d+)/.exec(location.hash);
-  return match ? Number(match[1]) : 0;
+function Problem({ message }) {
+  return (
+    message && (
+      <p class="problem" role="alert">
+        {t('error', { message })}
+      </p>
+    )
+  );
 }
 
-export function Files() {
-  const [folderId, setFolderId] = useState(folderFromHash());
+/// What every listing of the person's own items offers on a row, and the dialogs it opens.
+function useItemActions(reload, setProblem) {
+  const [open, setOpen] = useState(null);
+  const act = async (work) => {
+    try {
+      setProblem(null);
+      await work();
+      await reload();
+    } catch (failure) {
+      setProblem(failure.message);
+    }
+  };
+  const preview = (item) =>
+    act(async () => {
+      const { preview_token: token } = await api('/file/preview_token', { method: 'POST', body: { file_id: item.id } });
+      setOpen({ kind: 'preview', item, token });
+    });
+  const download = (item) =>
+    act(async () => {
+      const { download_url: url } = await api(`/file/${item.id}/download`);
+      location.assign(url);
+    });
+  const show = (kind) => (item) => setOpen({ kind, item });
+  const trash = (item) => {
+    if (confirm(t('confirmTrash', { name: item.name }))) {
+      act(() => api(`/${item.type}/${item.id}/delete`, { method: 'POST', body: {} }));
+    }
+  };
+  const actions = (item, startRename) => {
+    const file = item.type === 'file';
+    return (
+      <>
+        {file && <ItemButton item={item} label={t('preview')} onClick={preview} />}
+        {file && <ItemButton item={item} label={t('download')} onClick={download} />}
+        <ItemButton item={item} label={t('share')} onClick={show('share')} />
+        <details class="menu">
+          <summary aria-label={t('moreFor', { name: item.name })}>{t('more')}</summary>
+          <div class="menu-items">
+            {startRename && <ItemButton item={item} label={t('rename')} onClick={startRename} />}
+            <ItemButton item={item} label={t('move')} onClick={show('move')} />
+            <ItemButton item={item} label={t('copyTo')} onClick={show('copy')} />
+            {file && <ItemButton item={item} label={t('versions')} onClick={show('versions')} />}
+            {file && <ItemButton item={item} label={t('comments')} onClick={show('comments')} />}
+            {!file && <ItemButton item={item} label={t('collaborators')} onClick={show('collab')} />}
+            <ItemButton item={item} label={t('trash')} onClick={trash} danger />
+          </div>
+        </details>
+      </>
+    );
+  };
+  const close = () => setOpen(null);
+  const dialogs = open && (
+    <>
+      {open.kind === 'preview' && <PreviewDialog name={open.item.name} token={open.token} onClose={close} />}
+      {open.kind === 'share' && <ShareDialog item={open.item} onClose={close} />}
+      {(open.kind === 'move' || open.kind === 'copy') && (
+        <TargetDialog
+          item={open.item}
+          mode={open.kind}
+          onClose={close}
+          onDone={() => {
+            close();
+            reload();
+          }}
+        />
+      )}
+      {open.kind === 'versions' && <VersionsDialog item={open.item} onChanged={reload} onClose={close} />}
+      {open.kind === 'comments' && <CommentsDialog item={open.item} onClose={close} />}
+      {open.kind === 'collab' && <CollabDialog item={open.item} onClose={close} />}
+    </>
+  );
+  return { act, actions, dialogs };
+}
+
+export function Files({ folderId }) {
   const [listing, setListing] = useState(null);
   const [path, setPath] = useState([]);
   const [problem, setProblem] = useState(null);
   const [transfers, setTransfers] = useState([]);
-  const [previewing, setPreviewing] = useState(null);
-
-  useEffect(() => {
-    const follow = () => setFolderId(folderFromHash());
-    addEventListener('hashchange', follow);
-    return () => removeEventListener('hashchange', follow);
-  }, []);
+  const [renaming, setRenaming] = useState(null);
 
   const reload = useCallback(async () => {
     try {
@@ -40,15 +115,7 @@ export function Files() {
     setListing(null);
     reload();
   }, [reload]);
-
-  const act = async (work) => {
-    try {
-      await work();
-      await reload();
-    } catch (failure) {
-      setProblem(failure.message);
-    }
-  };
+  const { act, actions, dialogs } = useItemActions(reload, setProblem);
 
   const sendFiles = async (files) => {
     for (const file of files) {
@@ -67,6 +134,25 @@ export function Files() {
     await reload();
   };
 
+  const renameForm = (item) =>
+    renaming?.id === item.id && renaming?.type === item.type ? (
+      <form
+        class="inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const name = String(new FormData(event.currentTarget).get('name')).trim();
+          setRenaming(null);
+          if (name && name !== item.name) act(() => api(`/${item.type}/${item.id}/update`, { method: 'POST', body: { name } }));
+        }}
+      >
+        <label>
+          <span class="visually-hidden">{t('newName')}</span>
+          <input name="name" defaultValue={item.name} required autoFocus />
+        </label>
+        <button type="submit">{t('save')}</button>
+      </form>
+    ) : null;
+
   return (
     <section
       class="files"
@@ -76,19 +162,11 @@ export function Files() {
         if (event.dataTransfer?.files?.length) sendFiles([...event.dataTransfer.files]);
       }}
     >
-      <nav aria-label={t('breadcrumb')} class="crumbs">
-        <ol>
-          {path.map((folder, index) => (
-            <li key={folder.id}>
-              {index === path.length - 1 ? (
-                <span aria-current="location">{folder.id === 0 ? t('myFiles') : folder.name}</span>
-              ) : (
-                <a href={`#/folder/${folder.id}`}>{folder.id === 0 ? t('myFiles') : folder.name}</a>
-              )}
-            </li>
-          ))}
-        </ol>
-      </nav>
+      <Crumbs
+        path={path}
+        href={(folder) => `#/folder/${folder.id}`}
+        label={(folder) => (folder.id === 0 ? t('myFiles') : folder.name)}
+      />
       <div class="toolbar">
         <NewFolder onCreate={(name) => act(() => api('/folder/create', { method: 'POST', body: { name, parent_id: folderId } }))} />
         <label class="button">
@@ -106,11 +184,7 @@ export function Files() {
         </label>
         <span class="hint">{t('dropHere')}</span>
       </div>
-      {problem && (
-        <p class="problem" role="alert">
-          {t('error', { message: problem })}
-        </p>
-      )}
+      <Problem message={problem} />
       {transfers.length > 0 && (
         <ul class="transfers" aria-label={t('upload')}>
           {transfers.map((item) => (
@@ -124,34 +198,14 @@ export function Files() {
       {listing === null ? (
         <p class="notice">{t('loading')}</p>
       ) : (
-        <Listing
+        <ItemTable
           listing={listing}
-          onRename={(item, name) =>
-            act(() => api(`/${item.type}/${item.id}/update`, { method: 'POST', body: { name } }))
-          }
-          onTrash={(item) => {
-            if (confirm(t('confirmTrash', { name: item.name }))) {
-              act(() => api(`/${item.type}/${item.id}/delete`, { method: 'POST', body: {} }));
-            }
-          }}
-          onDownload={(item) =>
-            act(async () => {
-              const { download_url: url } = await api(`/file/${item.id}/download`);
-              location.assign(url);
-            })
-          }
-          onPreview={(item) =>
-            act(async () => {
-              const { preview_token: token } = await api('/file/preview_token', {
-                method: 'POST',
-                body: { file_id: item.id },
-              });
-              setPreviewing({ name: item.name, token });
-            })
-          }
+          folderHref={(folder) => `#/folder/${folder.id}`}
+          name={renameForm}
+          actions={(item) => actions(item, setRenaming)}
         />
       )}
-      {previewing && <PreviewPanel previewing={previewing} onClose={() => setPreviewing(null)} />}
+      {dialogs}
     </section>
   );
 }
@@ -187,130 +241,110 @@ function NewFolder({ onCreate }) {
   );
 }
 
-function Listing({ listing, onRename, onTrash, onDownload, onPreview }) {
-  const items = [...listing.folders, ...listing.files];
-  if (items.length === 0) return <p class="notice">{t('empty')}</p>;
-  return (
-    <table class="listing">
-      <thead>
-        <tr>
-          <th scope="col">{t('name')}</th>
-          <th scope="col" class="wide">
-            {t('size')}
-          </th>
-          <th scope="col" class="wide">
-            {t('modified')}
-          </th>
-          <th scope="col">{t('actions')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {items.map((item) => (
-          <Row key={`${item.type}-${item.id}`} item={item} {...{ onRename, onTrash, onDownload, onPreview }} />
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-function Row({ item, onRename, onTrash, onDownload, onPreview }) {
-  const [renaming, setRenaming] = useState(false);
-  const folder = item.type === 'folder';
-  return (
-    <tr data-name={item.name}>
-      <td>
-        {renaming ? (
-          <form
-            class="inline-form"
-            onSubmit={(event) => {
-              event.preventDefault();
-              const name = String(new FormData(event.currentTarget).get('name')).trim();
-              setRenaming(false);
-              if (name && name !== item.name) onRename(item, name);
-            }}
-          >
-            <label>
-              <span class="visually-hidden">{t('newName')}</span>
-              <input name="name" defaultValue={item.name} required autoFocus />
-            </label>
-            <button type="submit">{t('save')}</button>
-          </form>
-        ) : folder ? (
-          <a href={`#/folder/${item.id}`} class="item-name">
-            <Icon folder />
-            {item.name}
-          </a>
-        ) : (
-          <span class="item-name">
-            <Icon />
-            {item.name}
-          </span>
-        )}
-      </td>
-      <td class="wide">{folder ? '' : bytes(item.size)}</td>
-      <td class="wide">{date(item.modified_at)}</td>
-      <td class="row-actions">
-        {!folder && (
-          <>
-            <button type="button" class="quiet" onClick={() => onPreview(item)} aria-label={`${t('preview')} ${item.name}`}>
-              {t('preview')}
-            </button>
-            <button type="button" class="quiet" onClick={() => onDownload(item)} aria-label={`${t('download')} ${item.name}`}>
-              {t('download')}
-            </button>
-          </>
-        )}
-        <button type="button" class="quiet" onClick={() => setRenaming(true)} aria-label={`${t('rename')} ${item.name}`}>
-          {t('rename')}
-        </button>
-        <button type="button" class="quiet danger" onClick={() => onTrash(item)} aria-label={`${t('trash')} ${item.name}`}>
-          {t('trash')}
-        </button>
-      </td>
-    </tr>
-  );
-}
-
-function Icon({ folder = false }) {
-  return (
-    <svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
-      {folder ? (
-        <path fill="#d97706" d="M2 6a2 2 0 0 1 2-2h5l2 2h9a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2z" />
-      ) : (
-        <path fill="#64748b" d="M6 2h8l6 6v12a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm7 1.5V9h5.5z" />
-      )}
-    </svg>
-  );
-}
-
-function PreviewPanel({ previewing, onClose }) {
-  const close = useRef(null);
-  const latest = useRef(onClose);
-  latest.current = onClose;
+export function Search({ query }) {
+  const [listing, setListing] = useState(null);
+  const [problem, setProblem] = useState(null);
+  const reload = useCallback(async () => {
+    try {
+      setListing(await api(`/item/search?query_words=${encodeURIComponent(query)}&type=all&page_id=0&page_capacity=100`));
+    } catch (failure) {
+      setProblem(failure.message);
+    }
+  }, [query]);
   useEffect(() => {
-    // Focus moves into the dialog, and back to where it was when the dialog closes.
-    const before = document.activeElement;
-    close.current?.focus();
-    const escape = (event) => event.key === 'Escape' && latest.current();
-    addEventListener('keydown', escape);
-    return () => {
-      removeEventListener('keydown', escape);
-      if (before instanceof HTMLElement) before.focus();
-    };
-  }, []);
+    setListing(null);
+    reload();
+  }, [reload]);
+  const { actions, dialogs } = useItemActions(reload, setProblem);
   return (
-    <div class="overlay" role="dialog" aria-modal="true" aria-label={previewing.name}>
-      <div class="overlay-bar">
-        <span>{previewing.name}</span>
-        <button type="button" onClick={onClose} ref={close}>
-          {t('close')}
+    <section class="files">
+      <h1 class="page-title">{t('searchResults', { query })}</h1>
+      <Problem message={problem} />
+      {listing === null ? (
+        <p class="notice">{t('loading')}</p>
+      ) : listing.files.length + listing.folders.length === 0 ? (
+        <p class="notice">{t('noResults')}</p>
+      ) : (
+        <ItemTable listing={listing} folderHref={(folder) => `#/folder/${folder.id}`} actions={(item) => actions(item)} />
+      )}
+      {dialogs}
+    </section>
+  );
+}
+
+export function Trash() {
+  const [listing, setListing] = useState(null);
+  const [problem, setProblem] = useState(null);
+  const reload = useCallback(async () => {
+    try {
+      setListing(await api('/trash/list?type=all&page_id=0&page_capacity=500'));
+    } catch (failure) {
+      setProblem(failure.message);
+    }
+  }, []);
+  useEffect(() => {
+    reload();
+  }, [reload]);
+  const act = async (work) => {
+    try {
+      setProblem(null);
+      await work();
+      await reload();
+    } catch (failure) {
+      setProblem(failure.message);
+    }
+  };
+  const empty = listing && listing.files.length + listing.folders.length === 0;
+  return (
+    <section class="files">
+      <h1 class="page-title">{t('trashBin')}</h1>
+      <div class="toolbar">
+        <button
+          type="button"
+          class="danger"
+          disabled={!listing || empty}
+          onClick={() => {
+            if (confirm(t('confirmEmptyTrash'))) act(() => api('/trash/clear?type=all', { method: 'POST', body: {} }));
+          }}
+        >
+          {t('emptyTrash')}
         </button>
       </div>
-      <iframe
-        class="overlay-frame"
-        title={`${t('preview')} ${previewing.name}`}
-        src={`/preview/preview.html?preview_token=${encodeURIComponent(previewing.token)}`}
-      />
-    </div>
+      <Problem message={problem} />
+      {listing === null ? (
+        <p class="notice">{t('loading')}</p>
+      ) : empty ? (
+        <p class="notice">{t('trashEmpty')}</p>
+      ) : (
+        <ItemTable
+          listing={listing}
+          folderHref={() => '#/trash'}
+          name={(item) => (
+            <span class="item-name">
+              {item.name} <span class="hint">{item.deleted_at ? `${t('deletedAt')} ${date(item.deleted_at)}` : ''}</span>
+            </span>
+          )}
+          actions={(item) => (
+            <>
+              <ItemButton
+                item={item}
+                label={t('restore')}
+                onClick={() => act(() => api(`/${item.type}/${item.id}/restore_from_trash`, { method: 'POST', body: {} }))}
+              />
+              <ItemButton
+                item={item}
+                label={t('deleteForever')}
+                danger
+                onClick={() => {
+                  if (confirm(t('confirmDeleteForever', { name: item.name }))) {
+                    act(() => api(`/${item.type}/${item.id}/delete_from_trash`, { method: 'POST', body: {} }));
+                  }
+                }}
+              />
+            </>
+          )}
+        />
+      )}
+    </section>
   );
 }

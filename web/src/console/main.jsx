@@ -1,17 +1,41 @@
 // The web console: sign-in, then the person's files (browse, upload by picking or dropping
-// with progress, download, rename, delete, preview). Everything it does goes through the open
-// API with the console's bearer tokens.
+// with progress, download, rename, move, copy, versions, share links, collaborators,
+// comments, preview), search and the trash. Everything it does goes through the open API
+// with the console's bearer tokens.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { t, lang } from '../lib/i18n.js';
 import { useSignal } from '../lib/signal.js';
 import { whoAmI, signIn, signOut } from '../lib/api.js';
 import { LanguagePicker } from '../components.jsx';
-import { Files } from './files.jsx';
+import { Files, Search, Trash } from './files.jsx';
 import '../style.css';
+
+/// Where the console is: `#/folder/{id}`, `#/trash`, `#/search?q=…`.
+function route() {
+  const hash = location.hash;
+  const folder = /^#\/folder\/(\d+)/.exec(hash);
+  if (folder) return { page: 'files', folderId: Number(folder[1]) };
+  if (hash.startsWith('#/trash')) return { page: 'trash' };
+  if (hash.startsWith('#/search')) {
+    return { page: 'search', query: new URLSearchParams(hash.split('?')[1] ?? '').get('q') ?? '' };
+  }
+  return { page: 'files', folderId: 0 };
+}
+
+function useRoute() {
+  const [where, setWhere] = useState(route());
+  useEffect(() => {
+    const follow = () => setWhere(route());
+    addEventListener('hashchange', follow);
+    return () => removeEventListener('hashchange', follow);
+  }, []);
+  return where;
+}
 
 function App() {
   useSignal(lang);
+  const where = useRoute();
   const [session, setSession] = useState(undefined);
   useEffect(() => {
     whoAmI()
@@ -25,10 +49,27 @@ function App() {
       <header class="topbar">
         <span class="brand">{t('appName')}</span>
         <nav aria-label={t('appName')} class="topnav">
-          <a href="#/" aria-current="page">
+          <a href="#/" aria-current={where.page === 'files' ? 'page' : undefined}>
             {t('myFiles')}
           </a>
+          <a href="#/trash" aria-current={where.page === 'trash' ? 'page' : undefined}>
+            {t('trashBin')}
+          </a>
         </nav>
+        <form
+          role="search"
+          class="searchbox"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const words = String(new FormData(event.currentTarget).get('q')).trim();
+            if (words) location.hash = `#/search?q=${encodeURIComponent(words)}`;
+          }}
+        >
+          <label>
+            <span class="visually-hidden">{t('search')}</span>
+            <input name="q" type="search" placeholder={t('searchPlaceholder')} defaultValue={where.query ?? ''} />
+          </label>
+        </form>
         <span class="who">{session.user.name}</span>
         <LanguagePicker />
         <button
@@ -43,7 +84,9 @@ function App() {
         </button>
       </header>
       <main class="content">
-        <Files />
+        {where.page === 'files' && <Files folderId={where.folderId} />}
+        {where.page === 'trash' && <Trash />}
+        {where.page === 'search' && <Search query={where.query} />}
       </main>
     </div>
   );

@@ -73,29 +73,51 @@ export async function whoAmI() {
   }
 }
 
+function send(path, { method = 'GET', body, headers = {} }) {
+  return fetch(`/api/v2${path}`, {
+    method,
+    headers: {
+      'Accept-Language': lang.value,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
 /// Calls /api/v2`path` with the user's token (`admin: true`: the enterprise's); one retry with
 /// a fresh token when it was refused as expired.
 export async function api(path, { method = 'GET', body, admin = false } = {}) {
   const kind = admin ? 'admin' : 'user';
   for (let attempt = 0; ; attempt++) {
     const token = await bearer(kind, attempt > 0);
-    const response = await fetch(`/api/v2${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${token}`,
-        'Accept-Language': lang.value,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const response = await send(path, { method, body, headers: { Authorization: `Bearer ${token}` } });
     if (response.status === 401 && attempt === 0) continue;
     return answer(response);
   }
 }
 
-/// Uploads `file` into folder `parentId` through an upload URL, reporting progress (0..1).
-export async function upload(file, parentId, onProgress) {
-  const { presign_url: url } = await api('/file/upload_v2', {
+/// A caller of /api/v2 with a token handed to the page (an embedded component's).
+export function withToken(token) {
+  return async (path, { method = 'GET', body } = {}) =>
+    answer(await send(path, { method, body, headers: { Authorization: `Bearer ${token}` } }));
+}
+
+/// A caller of /api/v2 as a share link's visitor: the link's name and password in its headers,
+/// and the signed-in person's token when there is one (links for the enterprise need it).
+export function asVisitor({ link, password, signedIn }) {
+  return async (path) => {
+    const headers = { 'Share-Link-Token': link };
+    if (password) headers['Share-Link-Verification-Code'] = password;
+    if (signedIn) headers.Authorization = `Bearer ${await bearer('user', false)}`;
+    return answer(await send(path, { headers }));
+  };
+}
+
+/// Uploads `file` into folder `parentId` through an upload URL, reporting progress (0..1);
+/// `call` is whose /api/v2 asks for the URL.
+export async function upload(file, parentId, onProgress, call = api) {
+  const { presign_url: url } = await call('/file/upload_v2', {
     method: 'POST',
     body: { parent_id: parentId, name: file.name, file_size: file.size, upload_type: "api" },
   });

@@ -263,7 +263,8 @@ impl Core {
     }
 
     /// `share_link/{name}/info`: to those who manage it, always; to others, as a visitor
-    /// would be let through (password, expiry, enterprise).
+    /// would be let through (password, expiry, enterprise). The link's own visitors (already
+    /// let through with its headers) learn what it opens, which is how its page starts.
     pub async fn share_link_info(
         &self,
         principal: &Principal,
@@ -271,6 +272,14 @@ impl Core {
         password: Option<&str>,
         client: &str,
     ) -> Result<ShareLinkView> {
+        if let PrincipalKind::Visitor { link_id, .. } = principal.kind() {
+            let (link, item) = self.live_link(unique_name).await?;
+            if link.id != link_id || self.visitor_reach(link_id, item.clone()).await?.is_none() {
+                return Err(link_not_found());
+            }
+            self.repo.count_share_use(link.id, false).await?;
+            return self.share_link_view(link, &item).await;
+        }
         let (me, _) = self.personal_space(principal).await?;
         let (link, item) = self.live_link(unique_name).await?;
         if !self.manages_link(&me.user, &link, &item).await? {

@@ -65,6 +65,30 @@ async fn a_public_link_lets_visitors_read_what_it_shares_and_nothing_more() {
     assert_eq!(link["due_time"], "");
     assert_eq!(link["item"], json!({"type": "folder", "id": shared, "name": "发布"}));
 
+    // The link's page starts from the link's own info, read with its headers alone.
+    let opened = visit_ok(&app, &format!("/api/v2/share_link/{name}/info"), &name, None).await;
+    assert_eq!(opened["item"], json!({"type": "folder", "id": shared, "name": "发布"}));
+    assert_eq!(opened["disable_download"], false);
+    let other = app
+        .post_ok(
+            "/api/v2/share_link/create",
+            &alice,
+            &json!({"file_id": outside, "access": "public"}),
+        )
+        .await;
+    assert_api_error(
+        visit(
+            &app,
+            &format!("/api/v2/share_link/{}/info", other["unique_name"].as_str().unwrap()),
+            &name,
+            None,
+        )
+        .await,
+        404,
+        "share_link_not_found_or_deleted",
+    )
+    .await;
+
     let folder = visit_ok(&app, &format!("/api/v2/folder/{shared}/info"), &name, None).await;
     assert_eq!(folder["path"], json!([{"type": "folder", "id": 0, "name": "全部文件"}]));
     let permissions = folder["permissions"].as_array().unwrap();
@@ -125,7 +149,7 @@ async fn a_public_link_lets_visitors_read_what_it_shares_and_nothing_more() {
     assert_eq!(
         app.sql_i64("select count(*) from event_log where event_type in ('share_link.created', 'share_link.revoked')")
             .await,
-        2
+        3
     );
 }
 

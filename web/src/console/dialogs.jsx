@@ -1,0 +1,487 @@
+// The console's dialogs over one item: its share links, moving or copying it, a file's
+// versions and comments, a folder's collaborators.
+import { useEffect, useState } from 'preact/hooks';
+import { t } from '../lib/i18n.js';
+import { api } from '../lib/api.js';
+import { bytes, date } from '../lib/format.js';
+import { Dialog, Icon } from '../components.jsx';
+
+/// Loads `load()` when `key` changes; `[value, reload, problem]`.
+function useLoaded(load, key) {
+  const [value, setValue] = useState(null);
+  const [problem, setProblem] = useState(null);
+  const reload = async () => {
+    try {
+      setValue(await load());
+      setProblem(null);
+    } catch (failure) {
+      setProblem(failure.message);
+    }
+  };
+  useEffect(() => {
+    reload();
+  }, [key]);
+  return [value, reload, problem, setProblem];
+}
+
+function Problem({ message }) {
+  return (
+    message && (
+      <p class="problem" role="alert">
+        {t('error', { message })}
+      </p>
+    )
+  );
+}
+
+/// Runs `work`, then `after`; a failure is shown through `setProblem`.
+function acting(setProblem, after) {
+  return async (work) => {
+    try {
+      setProblem(null);
+      await work();
+      await after?.();
+    } catch (failure) {
+      setProblem(failure.message);
+    }
+  };
+}
+
+export function ShareDialog({ item, onClose }) {
+  const [page, reload, problem, setProblem] = useLoaded(
+    () => api(`/${item.type}/${item.id}/share_links?page_id=0&page_capacity=100`),
+    item.id,
+  );
+  const act = acting(setProblem, reload);
+  const [protect, setProtect] = useState(false);
+  const [made, setMade] = useState(null);
+  return (
+    <Dialog label={t('shareTitle', { name: item.name })} onClose={onClose}>
+      <div class="dialog-body">
+        <form
+          class="stack"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const form = new FormData(event.currentTarget);
+            act(async () => {
+              const link = await api('/share_link/create', {
+                method: 'POST',
+                body: {
+                  [`${item.type}_id`]: item.id,
+                  access: form.get('access'),
+                  password_protected: protect,
+                  password: protect ? String(form.get('password')) : undefined,
+                  due_time: String(form.get('due') || ''),
+                  disable_download: form.get('preview_only') === 'on',
+                },
+              });
+              setMade(link);
+            });
+          }}
+        >
+          <h2>{t('newShareLink')}</h2>
+          <fieldset>
+            <legend>{t('access')}</legend>
+            <label class="choice">
+              <input type="radio" name="access" value="public" defaultChecked />
+              {t('accessPublic')}
+            </label>
+            <label class="choice">
+              <input type="radio" name="access" value="company" />
+              {t('accessCompany')}
+            </label>
+          </fieldset>
+          <label class="choice">
+            <input type="checkbox" checked={protect} onChange={(event) => setProtect(event.currentTarget.checked)} />
+            {t('usePassword')}
+          </label>
+          {protect && (
+            <label>
+              {t('sharePassword')}
+              <input name="password" type="text" required pattern="[A-Za-z0-9]{1,33}" autocomplete="off" />
+            </label>
+          )}
+          <label>
+            {t('dueDate')}
+            <input name="due" type="date" />
+          </label>
+          <label class="choice">
+            <input type="checkbox" name="preview_only" />
+            {t('disableDownload')}
+          </label>
+          <button type="submit">{t('createLink')}</button>
+        </form>
+        {made && <LinkAddress link={made} />}
+        <Problem message={problem} />
+        <h2>{t('shareLinks')}</h2>
+        {page === null ? (
+          <p class="notice">{t('loading')}</p>
+        ) : page.share_links.length === 0 ? (
+          <p class="notice">{t('noShareLinks')}</p>
+        ) : (
+          <ul class="plain-list">
+            {page.share_links.map((link) => (
+              <li key={link.unique_name} class="link-entry">
+                <a href={link.share_link} target="_blank" rel="noopener">
+                  {link.share_link}
+                </a>
+                <span class="hint">
+                  {[
+                    link.access === 'public' ? t('accessPublic') : t('accessCompany'),
+                    link.password_protected ? t('passwordSet') : '',
+                    link.due_time ? t('until', { date: link.due_time }) : t('forever'),
+                    link.disable_download ? t('disableDownload') : '',
+                    t('views', { count: link.view_count }),
+                    t('downloads', { count: link.download_count_total }),
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
+                </span>
+                <button
+                  type="button"
+                  class="quiet danger"
+                  aria-label={`${t('revoke')} ${link.share_link}`}
+                  onClick={() => act(() => api(`/share_link/${link.unique_name}/revoke`, { method: 'POST', body: {} }))}
+                >
+                  {t('revoke')}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </Dialog>
+  );
+}
+
+function LinkAddress({ link }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div class="link-made">
+      <label>
+        {t('linkAddress')}
+        <input type="text" readOnly value={link.share_link} data-link={link.unique_name} onFocus={(event) => event.currentTarget.select()} />
+      </label>
+      <button
+        type="button"
+        onClick={async () => {
+          try {
+            await navigator.clipboard.writeText(link.share_link);
+            setCopied(true);
+          } catch {
+            // No clipboard (an insecure origin): the address stays selectable.
+          }
+        }}
+      >
+        {copied ? t('copied') : t('copy')}
+      </button>
+    </div>
+  );
+}
+
+/// Moves or copies `item` into a folder the person browses to.
+export function TargetDialog({ item, mode, onDone, onClose }) {
+  const [folderId, setFolderId] = useState(0);
+  const [listing] = useLoaded(
+    async () => {
+      const [children, info] = await Promise.all([
+        api(`/folder/${folderId}/children?page_id=0&page_capacity=500&type=folder`),
+        api(`/folder/${folderId}/info`),
+      ]);
+      return { folders: children.folders, path: [...(info.path ?? []), { id: info.id, name: info.name }] };
+    },
+    folderId,
+  );
+  const [problem, setProblem] = useState(null);
+  const title = t(mode === 'move' ? 'moveTitle' : 'copyTitle', { name: item.name });
+  return (
+    <Dialog label={title} onClose={onClose}>
+      <div class="dialog-body">
+        {listing === null ? (
+          <p class="notice">{t('loading')}</p>
+        ) : (
+          <>
+            <p aria-live="polite">
+              {t('location')}: {listing.path.map((folder) => (folder.id === 0 ? t('myFiles') : folder.name)).join(' / ')}
+            </p>
+            <ul class="plain-list chooser">
+              {listing.folders
+                .filter((folder) => !(item.type === 'folder' && folder.id === item.id))
+                .map((folder) => (
+                  <li key={folder.id}>
+                    <button type="button" class="quiet item-name" onClick={() => setFolderId(folder.id)}>
+                      <Icon folder />
+                      {folder.name}
+                    </button>
+                  </li>
+                ))}
+            </ul>
+            <div class="chooser-up">
+              {listing.path.length > 1 && (
+                <button type="button" class="quiet" onClick={() => setFolderId(listing.path[listing.path.length - 2].id)}>
+                  ↑ {listing.path[listing.path.length - 2].id === 0 ? t('myFiles') : listing.path[listing.path.length - 2].name}
+                </button>
+              )}
+            </div>
+          </>
+        )}
+        <Problem message={problem} />
+        <button
+          type="button"
+          onClick={acting(setProblem)(async () => {
+            await api(`/${item.type}/${item.id}/${mode}`, { method: 'POST', body: { target_folder_id: folderId } });
+            onDone();
+          })}
+        >
+          {t(mode === 'move' ? 'moveHere' : 'copyHere')}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+export function VersionsDialog({ item, onChanged, onClose }) {
+  const [versions, reload, problem, setProblem] = useLoaded(() => api(`/file/${item.id}/versions`), item.id);
+  const act = acting(setProblem, async () => {
+    await reload();
+    onChanged();
+  });
+  const list = versions?.file_versions ?? [];
+  return (
+    <Dialog label={t('versionsTitle', { name: item.name })} onClose={onClose}>
+      <div class="dialog-body">
+        <Problem message={problem} />
+        {versions === null ? (
+          <p class="notice">{t('loading')}</p>
+        ) : (
+          <ol class="plain-list" reversed>
+            {list.map((version, index) => {
+              const label = t('versionNumber', { number: list.length - index });
+              return (
+                <li key={version.id} class="link-entry" data-version={version.id}>
+                  <span>
+                    <strong>{label}</strong> {version.current && <span class="badge">{t('current')}</span>}
+                  </span>
+                  <span class="hint">
+                    {bytes(version.size)} · {date(version.modified_at)} · {version.modified_by?.name}
+                  </span>
+                  <span class="row-actions">
+                    <button
+                      type="button"
+                      class="quiet"
+                      aria-label={`${t('download')} ${label}`}
+                      onClick={acting(setProblem)(async () => {
+                        const { download_url: url } = await api(`/file/${item.id}/download?version=${version.id}`);
+                        location.assign(url);
+                      })}
+                    >
+                      {t('download')}
+                    </button>
+                    {!version.current && (
+                      <>
+                        <button
+                          type="button"
+                          class="quiet"
+                          aria-label={`${t('promote')} ${label}`}
+                          onClick={() => act(() => api(`/file/${item.id}/version/${version.id}/promote`, { method: 'POST', body: {} }))}
+                        >
+                          {t('promote')}
+                        </button>
+                        <button
+                          type="button"
+                          class="quiet danger"
+                          aria-label={`${t('deleteVersion')} ${label}`}
+                          onClick={() => act(() => api(`/file/${item.id}/version/${version.id}/delete`, { method: 'POST', body: {} }))}
+                        >
+                          {t('deleteVersion')}
+                        </button>
+                      </>
+                    )}
+                  </span>
+                </li>
+              );
+            })}
+          </ol>
+        )}
+      </div>
+    </Dialog>
+  );
+}
+
+export function CommentsDialog({ item, onClose }) {
+  const [page, reload, problem, setProblem] = useLoaded(
+    () => api(`/file/${item.id}/comments?page_id=0&page_capacity=100`),
+    item.id,
+  );
+  const act = acting(setProblem, reload);
+  return (
+    <Dialog label={t('commentsTitle', { name: item.name })} onClose={onClose}>
+      <div class="dialog-body">
+        {page === null ? (
+          <p class="notice">{t('loading')}</p>
+        ) : page.comments.length === 0 ? (
+          <p class="notice">{t('noComments')}</p>
+        ) : (
+          <ul class="plain-list">
+            {page.comments.map((comment) => (
+              <li key={comment.id} class="link-entry">
+                <span>
+                  <strong>{comment.user.name}</strong> <span class="hint">{date(comment.created_at)}</span>
+                </span>
+                <span class="comment-text">{comment.content}</span>
+                <button
+                  type="button"
+                  class="quiet danger"
+                  onClick={() => act(() => api(`/comment/${comment.id}/delete`, { method: 'POST', body: {} }))}
+                >
+                  {t('trash')}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <Problem message={problem} />
+        <form
+          class="stack"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const form = event.currentTarget;
+            const content = String(new FormData(form).get('content')).trim();
+            if (!content) return;
+            act(async () => {
+              await api('/comment/create', { method: 'POST', body: { file_id: item.id, content } });
+              form.reset();
+            });
+          }}
+        >
+          <label>
+            {t('newComment')}
+            <textarea name="content" rows="3" required maxLength={1000} />
+          </label>
+          <button type="submit">{t('send')}</button>
+        </form>
+      </div>
+    </Dialog>
+  );
+}
+
+const ROLES = ['coowner', 'editor', 'viewer_uploader', 'viewer', 'previewer_uploader', 'previewer', 'uploader'];
+
+export function CollabDialog({ item, onClose }) {
+  const [collabs, reload, problem, setProblem] = useLoaded(() => api(`/folder/${item.id}/collabs`), item.id);
+  const act = acting(setProblem, reload);
+  const [found, setFound] = useState([]);
+  return (
+    <Dialog label={t('collabTitle', { name: item.name })} onClose={onClose}>
+      <div class="dialog-body">
+        {collabs === null ? (
+          <p class="notice">{t('loading')}</p>
+        ) : (
+          <ul class="plain-list">
+            {collabs.collabs.map((collab) => (
+              <li key={collab.id ?? 'owner'} class="link-entry">
+                <span>
+                  <strong>{collab.accessible_by.name}</strong> {!collab.accepted && <span class="badge">{t('pending')}</span>}
+                </span>
+                {collab.id == null ? (
+                  <span class="hint">{collab.role}</span>
+                ) : (
+                  <span class="row-actions">
+                    <label>
+                      <span class="visually-hidden">
+                        {t('role')} {collab.accessible_by.name}
+                      </span>
+                      <select
+                        value={collab.role}
+                        onChange={(event) => {
+                          const role = event.currentTarget.value;
+                          act(() => api(`/collab/${collab.id}/update`, { method: 'POST', body: { role } }));
+                        }}
+                      >
+                        {ROLES.map((role) => (
+                          <option key={role} value={role}>
+                            {role}
+                          </option>
+                        ))}
+                      </select>
+                    </label>
+                    <button
+                      type="button"
+                      class="quiet danger"
+                      aria-label={`${t('remove')} ${collab.accessible_by.name}`}
+                      onClick={() => act(() => api(`/collab/${collab.id}/delete`, { method: 'POST', body: {} }))}
+                    >
+                      {t('remove')}
+                    </button>
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+        <Problem message={problem} />
+        <form
+          class="stack"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const words = String(new FormData(event.currentTarget).get('who')).trim();
+            if (!words) return;
+            acting(setProblem)(async () => {
+              const page = await api(`/user/search?query_words=${encodeURIComponent(words)}&page_id=0&page_capacity=20`);
+              setFound(page.users);
+            });
+          }}
+        >
+          <label>
+            {t('inviteWho')}
+            <input name="who" type="search" required />
+          </label>
+          <button type="submit">{t('search')}</button>
+        </form>
+        <ul class="plain-list">
+          {found.map((user) => (
+            <li key={user.id} class="link-entry">
+              <span>
+                {user.name} <span class="hint">{user.login}</span>
+              </span>
+              <InviteButton
+                user={user}
+                onInvite={(role) =>
+                  act(() =>
+                    api('/collab/invite', {
+                      method: 'POST',
+                      body: { folder_id: item.id, accessible_by: { type: 'user', id: user.id, role } },
+                    }),
+                  )
+                }
+              />
+            </li>
+          ))}
+        </ul>
+      </div>
+    </Dialog>
+  );
+}
+
+function InviteButton({ user, onInvite }) {
+  const [role, setRole] = useState('viewer');
+  return (
+    <span class="row-actions">
+      <label>
+        <span class="visually-hidden">
+          {t('role')} {user.name}
+        </span>
+        <select value={role} onChange={(event) => setRole(event.currentTarget.value)}>
+          {ROLES.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" aria-label={`${t('invite')} ${user.name}`} onClick={() => onInvite(role)}>
+        {t('invite')}
+      </button>
+    </span>
+  );
+}
