@@ -22,6 +22,7 @@ export default defineConfig({
         console: here('./index.html'),
         viewer: here('./preview/preview.html'),
         share: here('./share.html'),
+        embed: here('./embed.html'),
       },
     },
   },

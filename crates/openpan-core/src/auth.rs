@@ -10,6 +10,9 @@ pub struct Principal {
     kind: PrincipalKind,
     /// What the token was granted; the whole of its kind unless the app asked for less.
     scopes: crate::scope::Scopes,
+    /// An embedded component's token reaches this item and what is below it, no more than
+    /// its `item.*` scopes allow.
+    root: Option<crate::ids::ItemId>,
 }
 
 /// What an authenticated caller is.
@@ -41,11 +44,30 @@ impl Principal {
             PrincipalKind::User { .. } => crate::scope::Scopes::user_default(),
             PrincipalKind::Operator | PrincipalKind::Visitor { .. } => crate::scope::Scopes::EMPTY,
         };
-        Self { kind, scopes }
+        Self {
+            kind,
+            scopes,
+            root: None,
+        }
     }
 
     pub(crate) fn with_scopes(kind: PrincipalKind, scopes: crate::scope::Scopes) -> Self {
-        Self { kind, scopes }
+        Self {
+            kind,
+            scopes,
+            root: None,
+        }
+    }
+
+    /// A token confined to `root` and below.
+    pub(crate) fn confined(mut self, root: Option<crate::ids::ItemId>) -> Self {
+        self.root = root;
+        self
+    }
+
+    /// The item an embedded component's token is confined to.
+    pub fn root(&self) -> Option<crate::ids::ItemId> {
+        self.root
     }
 
     /// The scopes the caller's token carries.

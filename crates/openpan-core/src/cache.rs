@@ -151,6 +151,7 @@ mod tests {
             access_expires_at: 10,
             refresh_expires_at: 10,
             scopes: crate::scope::Scopes::enterprise_default(),
+            root: None,
         }
     }
 

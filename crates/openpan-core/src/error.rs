@@ -178,6 +178,8 @@ pub enum OAuthFailure {
     AccessDenied,
     /// RFC 8628: the device code expired; start again (400).
     ExpiredToken,
+    /// RFC 8693: the `resource` is not one the token can be confined to (400).
+    InvalidTarget(String),
 }
 
 /// Why the auth service (`/apis/rest/...`) turned a request down, in its own terms; each has

@@ -234,6 +234,8 @@ pub struct TokenRecord {
     pub refresh_expires_at: i64,
     /// What the token was granted (the whole of its kind when stored without a scope).
     pub scopes: crate::scope::Scopes,
+    /// An embedded component's token reaches this item and what is below it, nothing else.
+    pub root: Option<crate::ids::ItemId>,
 }
 
 /// A token pair to store.
@@ -246,6 +248,9 @@ pub struct NewToken {
     pub scopes: Option<crate::scope::Scopes>,
     /// The first pair of the refresh chain this one descends from; `None` starts a chain.
     pub family: Option<TokenId>,
+    /// Confines the token to this item and below (a token exchange's `resource`). Such
+    /// tokens are never refreshable, so rotation never has to carry it.
+    pub root: Option<crate::ids::ItemId>,
 }
 
 /// The stored half of a fresh token pair: keyed hashes of its secrets and its lifetimes.

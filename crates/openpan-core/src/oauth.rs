@@ -139,6 +139,14 @@ pub enum Grant {
         redirect_uri: Option<String>,
         code_verifier: Option<String>,
     },
+    /// RFC 8693: the app trades one of its user tokens for a short one confined to an item,
+    /// for a component embedded in its pages.
+    TokenExchange {
+        subject_token: String,
+        subject_token_type: String,
+        scope: Option<String>,
+        resource: Option<String>,
+    },
 }
 
 /// What RFC 7662 introspection tells about an active access token.
@@ -205,6 +213,11 @@ pub(crate) fn granted_scopes(app: &App, requested: Option<&str>, for_users: bool
         return Ok(app.allowed_scopes.map(|allowed| narrow(kind_default, allowed)));
     };
     let scopes = Scopes::parse(requested).map_err(|unknown| invalid_scope(format!("unknown scope {}", unknown.0)))?;
+    if scopes.iter().any(Scope::is_item) {
+        return Err(invalid_scope(
+            "item.* scopes are granted by a token exchange for one folder or file",
+        ));
+    }
     let fits_kind = if for_users {
         scopes.for_users()
     } else {
@@ -483,6 +496,22 @@ impl Core {
                     .exchange_auth_code(&app, &code, redirect_uri.as_deref(), code_verifier.as_deref(), issuer)
                     .await;
             }
+            Grant::TokenExchange {
+                subject_token,
+                subject_token_type,
+                scope,
+                resource,
+            } => {
+                return self
+                    .exchange_for_item(
+                        &app,
+                        &subject_token,
+                        &subject_token_type,
+                        scope.as_deref(),
+                        resource.as_deref(),
+                    )
+                    .await;
+            }
         };
         if issued.id_token.is_none() && Scopes::parse_stored(&issued.scope).contains(Scope::OpenId) {
             issued.id_token = self.id_token_for_refresh(&app, &issued, issuer).await?;
@@ -593,6 +622,7 @@ impl Core {
             secrets: secrets.hashes(&self.key, now),
             scopes,
             family: None,
+            root: None,
         };
         // Kept past `exp` by the skew allowance, so a node whose clock lags still sees the jti.
         let jti_kept_until = claims.exp + CLOCK_SKEW_SECS;
@@ -718,7 +748,7 @@ impl Core {
                 app_id: record.app_id,
             },
         };
-        Ok(Principal::with_scopes(kind, scopes))
+        Ok(Principal::with_scopes(kind, scopes).confined(record.root))
     }
 }
 
@@ -795,6 +825,20 @@ impl Core {
         refreshable: bool,
         ttl: i64,
     ) -> Result<IssuedToken> {
+        self.store_token_confined(app, subject, scopes, refreshable, ttl, None)
+            .await
+    }
+
+    /// [`Core::store_token_lasting`], confined to `root` and below when given.
+    pub(crate) async fn store_token_confined(
+        &self,
+        app: crate::ids::AppId,
+        subject: Subject,
+        scopes: Option<Scopes>,
+        refreshable: bool,
+        ttl: i64,
+        root: Option<crate::ids::ItemId>,
+    ) -> Result<IssuedToken> {
         let secrets = TokenSecrets::new();
         let now = self.clock.now();
         let mut hashes = secrets.hashes(&self.key, now);
@@ -808,6 +852,7 @@ impl Core {
             secrets: hashes,
             scopes,
             family: None,
+            root,
         };
         match self.repo.create_token(token).await {
             Ok(token_id) => {

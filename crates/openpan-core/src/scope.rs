@@ -25,10 +25,17 @@ pub enum Scope {
     Profile,
     Email,
     Phone,
+    /// An embedded component's token (RFC 8693 exchange, confined to one item): preview what
+    /// is below it.
+    ItemPreview,
+    /// … preview and download what is below it.
+    ItemDownload,
+    /// … upload into it.
+    ItemUpload,
 }
 
 /// Every scope, in the order tokens list them.
-pub const ALL_SCOPES: [Scope; 11] = [
+pub const ALL_SCOPES: [Scope; 14] = [
     Scope::All,
     Scope::FilesRead,
     Scope::FilesWrite,
@@ -40,6 +47,9 @@ pub const ALL_SCOPES: [Scope; 11] = [
     Scope::Profile,
     Scope::Email,
     Scope::Phone,
+    Scope::ItemPreview,
+    Scope::ItemDownload,
+    Scope::ItemUpload,
 ];
 
 impl Scope {
@@ -56,6 +66,9 @@ impl Scope {
             Scope::Profile => "profile",
             Scope::Email => "email",
             Scope::Phone => "phone",
+            Scope::ItemPreview => "item.preview",
+            Scope::ItemDownload => "item.download",
+            Scope::ItemUpload => "item.upload",
         }
     }
 
@@ -77,6 +90,9 @@ impl Scope {
             Scope::Profile => "See your name",
             Scope::Email => "See your email address",
             Scope::Phone => "See your phone number",
+            Scope::ItemPreview => "Preview the files of one folder",
+            Scope::ItemDownload => "Preview and download the files of one folder",
+            Scope::ItemUpload => "Upload files into one folder",
         }
     }
 
@@ -95,6 +111,11 @@ impl Scope {
     /// The OpenID Connect scopes, which reach no API but userinfo.
     pub fn is_identity(self) -> bool {
         matches!(self, Scope::OpenId | Scope::Profile | Scope::Email | Scope::Phone)
+    }
+
+    /// The scopes of a token confined to one item, which only a token exchange grants.
+    pub fn is_item(self) -> bool {
+        matches!(self, Scope::ItemPreview | Scope::ItemDownload | Scope::ItemUpload)
     }
 }
 

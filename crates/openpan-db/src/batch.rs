@@ -300,6 +300,7 @@ impl Writer {
                             secrets: rotate.replacement.clone(),
                             scopes,
                             family: Some(TokenId(family.unwrap_or(token_id))),
+                            root: None,
                         });
                     }
                 }
@@ -355,6 +356,8 @@ fn consume_refresh_tokens(rotations: &[Rotate]) -> sea_query::UpdateStatement {
         .value(OauthToken::UsedRefreshHash, Expr::col(OauthToken::RefreshHash))
         .value(OauthToken::RefreshHash, Option::<Vec<u8>>::None)
         .cond_where(matches)
+        // A confined token is never refreshed (its pair would lose the confinement).
+        .and_where(Expr::col(OauthToken::RootItemId).is_null())
         .and_where(Expr::col(OauthToken::AppId).in_subquery(active_apps))
         .cond_where(
             Cond::any()

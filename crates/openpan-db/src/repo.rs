@@ -8,7 +8,7 @@ use sea_query_binder::SqlxBinder;
 use openpan_core::RepoError;
 use openpan_core::auth_service::EnterpriseProfile;
 use openpan_core::error::ConflictKind;
-use openpan_core::ids::{AppId, EnterpriseId, TokenId, UserId};
+use openpan_core::ids::{AppId, EnterpriseId, ItemId, TokenId, UserId};
 use openpan_core::model::{self, AppStatus, NewToken, Page, Subject, TokenHashes, TokenRecord};
 use openpan_core::ports::RotatedPair;
 use openpan_core::ports::{
@@ -233,6 +233,7 @@ struct TokenRow {
     access_expires_at: i64,
     refresh_expires_at: i64,
     scope: Option<String>,
+    root_item_id: Option<i64>,
 }
 
 impl From<TokenRow> for TokenRecord {
@@ -251,6 +252,7 @@ impl From<TokenRow> for TokenRecord {
             access_expires_at: row.access_expires_at,
             refresh_expires_at: row.refresh_expires_at,
             scopes: token_scopes(row.scope.as_deref(), subject),
+            root: row.root_item_id.map(ItemId),
         }
     }
 }
@@ -264,7 +266,7 @@ pub(crate) fn token_scopes(stored: Option<&str>, subject: Subject) -> Scopes {
     }
 }
 
-const TOKEN_COLUMNS: [OauthToken; 9] = [
+const TOKEN_COLUMNS: [OauthToken; 10] = [
     OauthToken::TokenId,
     OauthToken::AppId,
     OauthToken::EnterpriseId,
@@ -274,6 +276,7 @@ const TOKEN_COLUMNS: [OauthToken; 9] = [
     OauthToken::AccessExpiresAt,
     OauthToken::RefreshExpiresAt,
     OauthToken::Scope,
+    OauthToken::RootItemId,
 ];
 
 fn user_by_id(id: UserId) -> sea_query::SelectStatement {
@@ -397,6 +400,7 @@ pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement 
             OauthToken::CreatedAt,
             OauthToken::Scope,
             OauthToken::FamilyId,
+            OauthToken::RootItemId,
         ])
         .to_owned();
     for token in tokens {
@@ -415,6 +419,7 @@ pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement 
             token.secrets.created_at.into(),
             token.scopes.map(|scopes| scopes.to_string()).into(),
             token.family.map(|family| family.0).into(),
+            token.root.map(|root| root.0).into(),
         ]);
     }
     insert
@@ -1192,6 +1197,7 @@ impl TokenRepo for SqlRepo {
                 secrets,
                 scopes,
                 family: Some(TokenId(family)),
+                root: None,
             };
             if !refreshable {
                 // The old refresh token was used: the new pair cannot be refreshed either. A

@@ -87,6 +87,7 @@ pub(crate) enum OauthToken {
     Scope,
     FamilyId,
     UsedRefreshHash,
+    RootItemId,
 }
 
 #[derive(Iden, Clone, Copy)]

@@ -353,6 +353,9 @@ impl IntoResponse for OAuthError {
             Error::OAuth(OAuthFailure::InvalidScope(description)) => {
                 (StatusCode::BAD_REQUEST, "invalid_scope", description)
             }
+            Error::OAuth(OAuthFailure::InvalidTarget(description)) => {
+                (StatusCode::BAD_REQUEST, "invalid_target", description)
+            }
             Error::OAuth(OAuthFailure::UnauthorizedClient(description)) => {
                 (StatusCode::BAD_REQUEST, "unauthorized_client", description)
             }

@@ -71,7 +71,7 @@ fn required<'a>(parameters: &'a HashMap<String, String>, name: &str) -> Result<&
 }
 
 /// The grants `POST /oauth/token` takes.
-pub(crate) const GRANT_TYPES: [&str; 8] = [
+pub(crate) const GRANT_TYPES: [&str; 9] = [
     "authorization_code",
     "refresh_token",
     "client_credentials",
@@ -80,7 +80,11 @@ pub(crate) const GRANT_TYPES: [&str; 8] = [
     JWT_BEARER,
     DEVICE_CODE,
     "jwt_simple",
+    TOKEN_EXCHANGE,
 ];
+
+/// RFC 8693's grant type: an embedded component's token, confined to one item.
+const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /// RFC 8628's grant type.
 const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -99,7 +103,7 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 #[allow(dead_code)]
 pub(crate) struct TokenForm {
     #[schema(
-        pattern = "^(authorization_code|refresh_token|client_credentials|password|jwt|jwt_simple|urn:ietf:params:oauth:grant-type:jwt-bearer|urn:ietf:params:oauth:grant-type:device_code)$"
+        pattern = "^(authorization_code|refresh_token|client_credentials|password|jwt|jwt_simple|urn:ietf:params:oauth:grant-type:jwt-bearer|urn:ietf:params:oauth:grant-type:device_code|urn:ietf:params:oauth:grant-type:token-exchange)$"
     )]
     grant_type: String,
     assertion: Option<String>,
@@ -110,7 +114,14 @@ pub(crate) struct TokenForm {
     username: Option<String>,
     password: Option<String>,
     device_code: Option<String>,
-    /// Space-separated scopes (default: what the app may have).
+    /// Token exchange: one of the app's user tokens.
+    subject_token: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token`.
+    subject_token_type: Option<String>,
+    /// Token exchange: the folder or file the new token is confined to (`…/api/v2/folder/{id}`).
+    resource: Option<String>,
+    /// Space-separated scopes (default: what the app may have; a token exchange names
+    /// `item.preview`, `item.download`, `item.upload`).
     scope: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
@@ -361,6 +372,12 @@ async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthErro
         Some("refresh_token") => Grant::RefreshToken {
             refresh_token: required(&parameters, "refresh_token")?.to_owned(),
         },
+        Some(TOKEN_EXCHANGE) => Grant::TokenExchange {
+            subject_token: required(&parameters, "subject_token")?.to_owned(),
+            subject_token_type: required(&parameters, "subject_token_type")?.to_owned(),
+            scope: optional(&parameters, "scope"),
+            resource: optional(&parameters, "resource"),
+        },
         None => return Err(invalid_request("grant_type is required")),
         Some(_) => {
             // Authenticate first so an unknown client learns nothing about supported grants.
@@ -368,6 +385,7 @@ async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthErro
             return Err(OAuthError(Error::OAuth(OAuthFailure::UnsupportedGrantType)));
         }
     };
+    let exchange = matches!(grant, Grant::TokenExchange { .. });
     let issued = state
         .core
         .issue_token(&credentials, grant, &state.public_url)
@@ -380,6 +398,7 @@ async fn grant(state: &AppState, request: Request) -> Result<Response, OAuthErro
         token_type: "bearer".to_owned(),
         expires_in: issued.expires_in,
         id_token: issued.id_token,
+        issued_token_type: exchange.then(|| openpan_core::services::ACCESS_TOKEN_TYPE.to_owned()),
     };
     Ok(no_store(Json(body).into_response()))
 }

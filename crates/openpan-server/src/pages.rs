@@ -19,14 +19,19 @@ use crate::AppState;
 struct Built;
 
 /// What the pages may load: only this origin's scripts and styles, pictures and media from
-/// here (and `blob:` for local previews), frames of this origin (the viewer, a PDF).
+/// here (and `blob:` for local previews), frames of this origin (the viewer, a PDF). Who may
+/// frame them follows (`frame-ancestors`).
 const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
     media-src 'self' blob:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'self'";
 
+/// The embeddable components: the file picker, the uploader and the previewer.
+const COMPONENTS: [&str; 3] = ["picker", "uploader", "previewer"];
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/assets/{*file}", get(asset))
+        .route("/embed/{component}", get(embed))
         .route("/preview/preview.html", get(|| async { page("preview/preview.html") }))
         .route("/console", get(|| async { page("index.html") }))
         // A share link's page; the name is read by the page's script (and checked by the API).
@@ -44,6 +49,40 @@ pub(crate) fn wants_page(headers: &HeaderMap) -> bool {
 /// The console's start page.
 pub(crate) fn console() -> Response {
     page("index.html")
+}
+
+/// An embeddable component's page, which the sites of the app named by `client_id` (the
+/// origins of its registered redirect URIs) may frame; other sites may not.
+async fn embed(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Path(component): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    if !COMPONENTS.contains(&component.as_str()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let sites = match query.get("client_id") {
+        Some(client_id) => state.core.embedding_sites(client_id).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut origins: Vec<String> = sites
+        .iter()
+        .filter_map(|site| url::Url::parse(site).ok())
+        .filter(|site| matches!(site.scheme(), "http" | "https"))
+        .map(|site| site.origin().ascii_serialization())
+        .collect();
+    origins.sort();
+    origins.dedup();
+    let ancestors = std::iter::once("'self'".to_owned())
+        .chain(origins)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let policy = PAGE_POLICY.replace("frame-ancestors 'self'", &format!("frame-ancestors {ancestors}"));
+    let mut response = page("embed.html");
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.headers_mut().insert(CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 fn page(path: &str) -> Response {

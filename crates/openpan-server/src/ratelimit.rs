@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use openpan_core::Error;
 use openpan_core::auth::{Principal, PrincipalKind};
 use openpan_core::ratelimit::{Quota, RateDecision};
-use openpan_core::scope::Scope;
+use openpan_core::scope::{Scope, Scopes};
 use openpan_types::ErrorCode;
 
 use crate::AppState;
@@ -104,6 +104,7 @@ fn scope_allows(principal: &Principal, method: &Method, path: &str, api: Api) ->
     }
     match principal.kind() {
         PrincipalKind::EnterpriseAdmin { .. } => admin_path && scopes.grants(admin_scope(path)),
+        PrincipalKind::User { .. } if principal.root().is_some() => embed_path(method, path, scopes),
         PrincipalKind::User { .. } => {
             let needed = if is_write(method, path) {
                 Scope::FilesWrite
@@ -151,6 +152,33 @@ fn visitor_path(method: &Method, path: &str) -> bool {
             id,
             "info" | "info_v2" | "download" | "download_v2" | "preview" | "preview_download" | "thumbnail",
         ] => id.parse::<i64>().is_ok(),
+        _ => false,
+    }
+}
+
+/// What an embedded component's token (confined to one item) reaches: listing and reading
+/// items, previews, and with its scopes downloads and uploads; nothing else (no search, no
+/// sharing, no changes beyond adding files).
+fn embed_path(method: &Method, path: &str, scopes: Scopes) -> bool {
+    let rest = path.strip_prefix("/api/v2").unwrap_or(path);
+    let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    let reads = scopes.contains(Scope::ItemPreview) || scopes.contains(Scope::ItemDownload);
+    let numbered = |id: &str| id.parse::<i64>().is_ok();
+    match (method, parts.as_slice()) {
+        (&Method::GET, ["folder", id, "info" | "children"]) => numbered(id),
+        (
+            &Method::GET,
+            [
+                "file",
+                id,
+                "info" | "info_v2" | "preview" | "preview_download" | "thumbnail",
+            ],
+        ) => reads && numbered(id),
+        (&Method::POST, ["file", "preview_token"]) => reads,
+        (&Method::GET, ["file", id, "download" | "download_v2"]) => {
+            scopes.contains(Scope::ItemDownload) && numbered(id)
+        }
+        (&Method::POST, ["file", "upload" | "upload_v2"]) => scopes.contains(Scope::ItemUpload),
         _ => false,
     }
 }

@@ -73,6 +73,10 @@ pub struct TokenResponse {
     /// An OpenID Connect ID token, when the grant carried the `openid` scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693's answer to a token exchange: what was issued
+    /// (`urn:ietf:params:oauth:token-type:access_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<String>,
 }
 
 /// `{"success": true}`, the body of argument-less mutations.

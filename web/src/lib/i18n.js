@@ -114,6 +114,12 @@ const messages = {
     shareNeedsSignIn: '这个分享只对企业成员开放，请先登录',
     goSignIn: '去登录',
     previewOnly: '这个分享只能预览',
+    pickTitle: '选择文件',
+    select: '选择',
+    selected: '已选 {count} 个',
+    confirm: '确定',
+    uploadTitle: '上传到这个文件夹',
+    embedExpired: '组件的令牌无效或已过期，请刷新页面。',
   },
   en: {
     appName: 'openpan drive',
@@ -226,6 +232,12 @@ const messages = {
     shareNeedsSignIn: 'This share is for people in the enterprise: sign in first',
     goSignIn: 'Sign in',
     previewOnly: 'This share is preview only',
+    pickTitle: 'Choose files',
+    select: 'Select',
+    selected: '{count} selected',
+    confirm: 'Choose',
+    uploadTitle: 'Upload into this folder',
+    embedExpired: 'This component\'s token is invalid or has expired; reload the page.',
   },
 };
 

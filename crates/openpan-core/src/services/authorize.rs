@@ -350,6 +350,7 @@ impl Core {
             secrets: secrets.hashes(&self.key, now),
             scopes: Some(scopes),
             family: None,
+            root: None,
         };
         Ok(Some((user, subject, secrets, token)))
     }

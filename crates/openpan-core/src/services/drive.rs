@@ -116,6 +116,30 @@ impl Access {
         }
     }
 
+    /// What is left under `ceiling` (an embedded component's token): the roles up to the
+    /// ceiling whose every capability this access has too.
+    pub fn capped(self, ceiling: Role) -> Self {
+        let fits = |role: Role| {
+            Capability::ALL.iter().all(|capability| {
+                !role.allows(*capability) || (ceiling.allows(*capability) && self.allows(*capability))
+            })
+        };
+        let roles = [
+            Role::ViewerUploader,
+            Role::Viewer,
+            Role::PreviewerUploader,
+            Role::Previewer,
+            Role::Uploader,
+        ]
+        .into_iter()
+        .filter(|role| fits(*role))
+        .collect();
+        Self {
+            grants: Grants(roles),
+            shared_from: self.shared_from,
+        }
+    }
+
     /// Whether any grant gives anything at all.
     pub fn reaches(&self) -> bool {
         !self.grants.0.is_empty()
@@ -216,6 +240,15 @@ impl Core {
     /// Any item the caller may reach, in or out of the trash, with what they may do to it.
     /// Folder 0 is the caller's root. Anything out of reach answers as missing.
     pub(crate) async fn reach(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Reached> {
+        let reached = self.reach_unconfined(principal, id, kind).await?;
+        match principal.root() {
+            Some(root) => self.confine(principal, root, reached).await,
+            None => Ok(reached),
+        }
+    }
+
+    /// [`Core::reach`] as the user of an embedded component's token would reach the item.
+    async fn reach_unconfined(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Reached> {
         if let PrincipalKind::Visitor { link_id, .. } = principal.kind() {
             let item = match self.repo.find_item(id).await? {
                 Some(item) if item.kind == kind && id.0 > 0 => item,

@@ -15,6 +15,7 @@ mod console;
 mod convert;
 mod device;
 mod drive;
+mod embed;
 mod events;
 mod form_upload;
 mod idempotency;
@@ -65,6 +66,7 @@ pub use device::{
     DEVICE_CODE_SECS, DEVICE_POLL_SECS, DeviceRecord, DeviceRequest, DeviceStart, DeviceStatus, NewDevice,
 };
 pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConflict, Users};
+pub use embed::{ACCESS_TOKEN_TYPE, ITEM_TOKEN_TTL_SECS};
 pub use events::{EventCursor, EventPage, MAX_EVENT_PAGE};
 pub use form_upload::{DEFAULT_FORM_UPLOAD_SECS, FormUploadRequest, FormUploadTicket};
 pub use jwt_grant::{JwtDialect, RegisteredKey, check_jwt_public_key, unverified_issuer};

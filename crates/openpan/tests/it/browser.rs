@@ -84,3 +84,54 @@ async fn a_person_signs_in_makes_a_folder_uploads_a_document_and_previews_it_in_
         .await;
     assert_eq!(inside["files"][0]["name"], "报告.docx");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integrators_page_embeds_the_picker_uploader_and_previewer_and_hears_what_they_did() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let guide = app
+        .upload(
+            &token,
+            0,
+            "报销说明.md",
+            "# 报销说明\n\n发票请在月底前上传。".as_bytes(),
+        )
+        .await;
+    // The demo site's address is registered with the app, so it may frame the components.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let admin = app.enterprise_token(&app.tenant).await;
+    app.post_ok(
+        &format!("/api/v2/admin/app/{}/update", app.tenant.app_id),
+        &admin,
+        &serde_json::json!({"redirect_uris": [format!("http://127.0.0.1:{port}/callback")]}),
+    )
+    .await;
+    let printed = run_script(
+        &app,
+        "embed.mjs",
+        &[
+            ("OPENPAN_CLIENT_ID", app.tenant.client_id.clone()),
+            ("OPENPAN_CLIENT_SECRET", app.tenant.client_secret.clone()),
+            ("OPENPAN_USER", "admin@acme.test".to_owned()),
+            ("DEMO_PORT", port.to_string()),
+            ("OPENPAN_PICK", "报销说明.md".to_owned()),
+        ],
+    );
+    let result: serde_json::Value = serde_json::from_str(printed.trim()).expect(&printed);
+    assert_eq!(result["picked"], guide["id"], "the page heard the picked file's id");
+    assert_eq!(
+        result["serious"],
+        serde_json::json!([]),
+        "serious accessibility violations"
+    );
+    let uploaded = result["uploaded"]
+        .as_i64()
+        .expect("the page heard the uploaded file's id");
+    let info = app.get_ok(&format!("/api/v2/file/{uploaded}/info"), &token).await;
+    assert_eq!(info["name"], "发票.txt");
+    assert_eq!(app.download(&token, uploaded).await, "发票 2026-11 ¥ 128.00".as_bytes());
+}

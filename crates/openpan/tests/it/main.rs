@@ -18,6 +18,7 @@ mod demos;
 mod department_space;
 mod drive;
 mod drive_transfer;
+mod embed;
 mod events;
 mod grants;
 mod harness;
