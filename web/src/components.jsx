@@ -1,7 +1,8 @@
 // Pieces the console, the share page, the viewer and the embeddable components share.
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { languages, lang, setLang, t } from './lib/i18n.js';
 import { useSignal } from './lib/signal.js';
+import { upload } from './lib/api.js';
 import { bytes, date } from './lib/format.js';
 
 export function LanguagePicker() {
@@ -150,5 +151,67 @@ export function PreviewDialog({ name, token, onClose }) {
         src={`/preview/preview.html?preview_token=${encodeURIComponent(token)}`}
       />
     </Dialog>
+  );
+}
+
+/// Files uploaded one after another into folder `folderId` through `call`'s /api/v2, each
+/// with a progress bar. `onUploaded(file)` hears of each one done, `onFailed(name, failure)` of
+/// each one that was not. `send(files)` starts them; `dropTarget` makes an element take drops;
+/// `progress` is the list to show.
+export function useUploads({ folderId, call, onUploaded, onFailed }) {
+  const [transfers, setTransfers] = useState([]);
+  const send = async (files) => {
+    for (const file of files) {
+      const key = `${Date.now()}-${file.name}`;
+      const update = (change) => setTransfers((all) => all.map((item) => (item.key === key ? { ...item, ...change } : item)));
+      setTransfers((all) => [...all, { key, name: file.name, size: file.size, share: 0, done: false }]);
+      try {
+        const uploaded = await upload(file, folderId, (share) => update({ share }), call);
+        update({ share: 1, done: true });
+        await onUploaded?.(uploaded);
+      } catch (failure) {
+        setTransfers((all) => all.filter((item) => item.key !== key));
+        onFailed(file.name, failure);
+      }
+    }
+  };
+  const dropTarget = {
+    onDragOver: (event) => event.preventDefault(),
+    onDrop: (event) => {
+      event.preventDefault();
+      if (event.dataTransfer?.files?.length) send([...event.dataTransfer.files]);
+    },
+  };
+  const progress = transfers.length > 0 && (
+    <ul class="transfers" aria-label={t('upload')}>
+      {transfers.map((item) => (
+        <li key={item.key}>
+          <span>
+            {item.done ? t('uploaded', { name: item.name }) : t('uploading', { name: item.name })} ({bytes(item.size)})
+          </span>
+          <progress max="100" value={Math.round(item.share * 100)} aria-label={item.name} />
+        </li>
+      ))}
+    </ul>
+  );
+  return { send, dropTarget, progress };
+}
+
+/// The upload button: a file chooser for one or more files.
+export function UploadButton({ onChoose }) {
+  return (
+    <label class="button">
+      {t('upload')}
+      <input
+        type="file"
+        multiple
+        class="visually-hidden"
+        onChange={(event) => {
+          const chosen = [...event.currentTarget.files];
+          event.currentTarget.value = '';
+          onChoose(chosen);
+        }}
+      />
+    </label>
   );
 }

@@ -47,6 +47,21 @@ function acting(setProblem, after) {
   };
 }
 
+/// A button that posts to `path` (an action without arguments) through `act`; `about` names
+/// what it acts on for screen readers.
+function PostButton({ label, about, path, act, danger = false }) {
+  return (
+    <button
+      type="button"
+      class={danger ? 'quiet danger' : 'quiet'}
+      aria-label={about ? `${label} ${about}` : undefined}
+      onClick={() => act(() => api(path, { method: 'POST', body: {} }))}
+    >
+      {label}
+    </button>
+  );
+}
+
 export function ShareDialog({ item, onClose }) {
   const [page, reload, problem, setProblem] = useLoaded(
     () => api(`/${item.type}/${item.id}/share_links?page_id=0&page_capacity=100`),
@@ -137,14 +152,13 @@ export function ShareDialog({ item, onClose }) {
                     .filter(Boolean)
                     .join(' · ')}
                 </span>
-                <button
-                  type="button"
-                  class="quiet danger"
-                  aria-label={`${t('revoke')} ${link.share_link}`}
-                  onClick={() => act(() => api(`/share_link/${link.unique_name}/revoke`, { method: 'POST', body: {} }))}
-                >
-                  {t('revoke')}
-                </button>
+                <PostButton
+                  label={t('revoke')}
+                  about={link.share_link}
+                  path={`/share_link/${link.unique_name}/revoke`}
+                  act={act}
+                  danger
+                />
               </li>
             ))}
           </ul>
@@ -279,22 +293,19 @@ export function VersionsDialog({ item, onChanged, onClose }) {
                     </button>
                     {!version.current && (
                       <>
-                        <button
-                          type="button"
-                          class="quiet"
-                          aria-label={`${t('promote')} ${label}`}
-                          onClick={() => act(() => api(`/file/${item.id}/version/${version.id}/promote`, { method: 'POST', body: {} }))}
-                        >
-                          {t('promote')}
-                        </button>
-                        <button
-                          type="button"
-                          class="quiet danger"
-                          aria-label={`${t('deleteVersion')} ${label}`}
-                          onClick={() => act(() => api(`/file/${item.id}/version/${version.id}/delete`, { method: 'POST', body: {} }))}
-                        >
-                          {t('deleteVersion')}
-                        </button>
+                        <PostButton
+                          label={t('promote')}
+                          about={label}
+                          path={`/file/${item.id}/version/${version.id}/promote`}
+                          act={act}
+                        />
+                        <PostButton
+                          label={t('deleteVersion')}
+                          about={label}
+                          path={`/file/${item.id}/version/${version.id}/delete`}
+                          act={act}
+                          danger
+                        />
                       </>
                     )}
                   </span>
@@ -329,13 +340,7 @@ export function CommentsDialog({ item, onClose }) {
                   <strong>{comment.user.name}</strong> <span class="hint">{date(comment.created_at)}</span>
                 </span>
                 <span class="comment-text">{comment.content}</span>
-                <button
-                  type="button"
-                  class="quiet danger"
-                  onClick={() => act(() => api(`/comment/${comment.id}/delete`, { method: 'POST', body: {} }))}
-                >
-                  {t('trash')}
-                </button>
+                <PostButton label={t('trash')} path={`/comment/${comment.id}/delete`} act={act} danger />
               </li>
             ))}
           </ul>
@@ -367,6 +372,24 @@ export function CommentsDialog({ item, onClose }) {
 
 const ROLES = ['coowner', 'editor', 'viewer_uploader', 'viewer', 'previewer_uploader', 'previewer', 'uploader'];
 
+/// A collaboration role to choose, labelled for screen readers with whom it is for.
+function RoleSelect({ who, value, onChange }) {
+  return (
+    <label>
+      <span class="visually-hidden">
+        {t('role')} {who}
+      </span>
+      <select value={value} onChange={(event) => onChange(event.currentTarget.value)}>
+        {ROLES.map((role) => (
+          <option key={role} value={role}>
+            {role}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function CollabDialog({ item, onClose }) {
   const [collabs, reload, problem, setProblem] = useLoaded(() => api(`/folder/${item.id}/collabs`), item.id);
   const act = acting(setProblem, reload);
@@ -387,32 +410,18 @@ export function CollabDialog({ item, onClose }) {
                   <span class="hint">{collab.role}</span>
                 ) : (
                   <span class="row-actions">
-                    <label>
-                      <span class="visually-hidden">
-                        {t('role')} {collab.accessible_by.name}
-                      </span>
-                      <select
-                        value={collab.role}
-                        onChange={(event) => {
-                          const role = event.currentTarget.value;
-                          act(() => api(`/collab/${collab.id}/update`, { method: 'POST', body: { role } }));
-                        }}
-                      >
-                        {ROLES.map((role) => (
-                          <option key={role} value={role}>
-                            {role}
-                          </option>
-                        ))}
-                      </select>
-                    </label>
-                    <button
-                      type="button"
-                      class="quiet danger"
-                      aria-label={`${t('remove')} ${collab.accessible_by.name}`}
-                      onClick={() => act(() => api(`/collab/${collab.id}/delete`, { method: 'POST', body: {} }))}
-                    >
-                      {t('remove')}
-                    </button>
+                    <RoleSelect
+                      who={collab.accessible_by.name}
+                      value={collab.role}
+                      onChange={(role) => act(() => api(`/collab/${collab.id}/update`, { method: 'POST', body: { role } }))}
+                    />
+                    <PostButton
+                      label={t('remove')}
+                      about={collab.accessible_by.name}
+                      path={`/collab/${collab.id}/delete`}
+                      act={act}
+                      danger
+                    />
                   </span>
                 )}
               </li>
@@ -467,18 +476,7 @@ function InviteButton({ user, onInvite }) {
   const [role, setRole] = useState('viewer');
   return (
     <span class="row-actions">
-      <label>
-        <span class="visually-hidden">
-          {t('role')} {user.name}
-        </span>
-        <select value={role} onChange={(event) => setRole(event.currentTarget.value)}>
-          {ROLES.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <RoleSelect who={user.name} value={role} onChange={setRole} />
       <button type="button" aria-label={`${t('invite')} ${user.name}`} onClick={() => onInvite(role)}>
         {t('invite')}
       </button>

@@ -2,9 +2,9 @@
 // search results and the trash.
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { t } from '../lib/i18n.js';
-import { api, upload } from '../lib/api.js';
+import { api } from '../lib/api.js';
 import { date } from '../lib/format.js';
-import { Crumbs, ItemButton, ItemTable, PreviewDialog } from '../components.jsx';
+import { Crumbs, ItemButton, ItemTable, PreviewDialog, UploadButton, useUploads } from '../components.jsx';
 import { CollabDialog, CommentsDialog, ShareDialog, TargetDialog, VersionsDialog } from './dialogs.jsx';
 
 function Problem({ message }) {
@@ -95,7 +95,6 @@ export function Files({ folderId }) {
   const [listing, setListing] = useState(null);
   const [path, setPath] = useState([]);
   const [problem, setProblem] = useState(null);
-  const [transfers, setTransfers] = useState([]);
   const [renaming, setRenaming] = useState(null);
 
   const reload = useCallback(async () => {
@@ -117,22 +116,12 @@ export function Files({ folderId }) {
   }, [reload]);
   const { act, actions, dialogs } = useItemActions(reload, setProblem);
 
-  const sendFiles = async (files) => {
-    for (const file of files) {
-      const key = `${Date.now()}-${file.name}`;
-      const progress = (share) =>
-        setTransfers((all) => all.map((item) => (item.key === key ? { ...item, share } : item)));
-      setTransfers((all) => [...all, { key, name: file.name, share: 0, done: false }]);
-      try {
-        await upload(file, folderId, progress);
-        setTransfers((all) => all.map((item) => (item.key === key ? { ...item, share: 1, done: true } : item)));
-      } catch (failure) {
-        setTransfers((all) => all.filter((item) => item.key !== key));
-        setProblem(`${file.name}: ${failure.message}`);
-      }
-    }
-    await reload();
-  };
+  const { send, dropTarget, progress } = useUploads({
+    folderId,
+    call: api,
+    onUploaded: reload,
+    onFailed: (name, failure) => setProblem(`${name}: ${failure.message}`),
+  });
 
   const renameForm = (item) =>
     renaming?.id === item.id && renaming?.type === item.type ? (
@@ -154,14 +143,7 @@ export function Files({ folderId }) {
     ) : null;
 
   return (
-    <section
-      class="files"
-      onDragOver={(event) => event.preventDefault()}
-      onDrop={(event) => {
-        event.preventDefault();
-        if (event.dataTransfer?.files?.length) sendFiles([...event.dataTransfer.files]);
-      }}
-    >
+    <section class="files" {...dropTarget}>
       <Crumbs
         path={path}
         href={(folder) => `#/folder/${folder.id}`}
@@ -169,32 +151,11 @@ export function Files({ folderId }) {
       />
       <div class="toolbar">
         <NewFolder onCreate={(name) => act(() => api('/folder/create', { method: 'POST', body: { name, parent_id: folderId } }))} />
-        <label class="button">
-          {t('upload')}
-          <input
-            type="file"
-            multiple
-            class="visually-hidden"
-            onChange={(event) => {
-              const chosen = [...event.currentTarget.files];
-              event.currentTarget.value = '';
-              sendFiles(chosen);
-            }}
-          />
-        </label>
+        <UploadButton onChoose={send} />
         <span class="hint">{t('dropHere')}</span>
       </div>
       <Problem message={problem} />
-      {transfers.length > 0 && (
-        <ul class="transfers" aria-label={t('upload')}>
-          {transfers.map((item) => (
-            <li key={item.key}>
-              <span>{item.done ? t('uploaded', { name: item.name }) : t('uploading', { name: item.name })}</span>
-              <progress max="100" value={Math.round(item.share * 100)} aria-label={item.name} />
-            </li>
-          ))}
-        </ul>
-      )}
+      {progress}
       {listing === null ? (
         <p class="notice">{t('loading')}</p>
       ) : (

@@ -10,9 +10,8 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { t, lang, setLang } from '../lib/i18n.js';
 import { useSignal } from '../lib/signal.js';
-import { upload, withToken } from '../lib/api.js';
-import { bytes } from '../lib/format.js';
-import { Icon, ItemTable } from '../components.jsx';
+import { withToken } from '../lib/api.js';
+import { Icon, ItemTable, UploadButton, useUploads } from '../components.jsx';
 import { Viewer } from '../viewer/viewer.jsx';
 import '../style.css';
 
@@ -142,61 +141,23 @@ function Picker({ root }) {
 }
 
 function Uploader({ root }) {
-  const [transfers, setTransfers] = useState([]);
   const [failure, setFailure] = useState(null);
   useEffect(() => tell('ready'), []);
-  const send = async (files) => {
-    for (const file of files) {
-      const key = `${Date.now()}-${file.name}`;
-      const update = (change) => setTransfers((all) => all.map((item) => (item.key === key ? { ...item, ...change } : item)));
-      setTransfers((all) => [...all, { key, name: file.name, size: file.size, share: 0, done: false }]);
-      try {
-        const uploaded = await upload(file, root, (share) => update({ share }), call);
-        update({ share: 1, done: true });
-        tell('uploaded', { item: brief(uploaded) });
-      } catch (failed) {
-        setTransfers((all) => all.filter((item) => item.key !== key));
-        setFailure(failed);
-      }
-    }
-  };
+  const { send, dropTarget, progress } = useUploads({
+    folderId: root,
+    call,
+    onUploaded: (file) => tell('uploaded', { item: brief(file) }),
+    onFailed: (_, failed) => setFailure(failed),
+  });
   return (
-    <section
-      class="files embed"
-      onDragOver={(event) => event.preventDefault()}
-      onDrop={(event) => {
-        event.preventDefault();
-        if (event.dataTransfer?.files?.length) send([...event.dataTransfer.files]);
-      }}
-    >
+    <section class="files embed" {...dropTarget}>
       <h1 class="page-title">{t('uploadTitle')}</h1>
       <div class="dropzone">
-        <label class="button">
-          {t('upload')}
-          <input
-            type="file"
-            multiple
-            class="visually-hidden"
-            onChange={(event) => {
-              const chosen = [...event.currentTarget.files];
-              event.currentTarget.value = '';
-              send(chosen);
-            }}
-          />
-        </label>
+        <UploadButton onChoose={send} />
         <span class="hint">{t('dropHere')}</span>
       </div>
       {failure && <Failure failure={failure} />}
-      <ul class="transfers" aria-label={t('upload')}>
-        {transfers.map((item) => (
-          <li key={item.key}>
-            <span>
-              {item.done ? t('uploaded', { name: item.name }) : t('uploading', { name: item.name })} ({bytes(item.size)})
-            </span>
-            <progress max="100" value={Math.round(item.share * 100)} aria-label={item.name} />
-          </li>
-        ))}
-      </ul>
+      {progress}
       <div class="toolbar embed-actions">
         <button type="button" class="quiet" onClick={() => tell('closed')}>
           {t('close')}

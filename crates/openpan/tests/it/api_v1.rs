@@ -423,7 +423,8 @@ async fn the_authentication_configuration_lists_the_apps_and_edits_their_setting
             "jwt",
             "urn:ietf:params:oauth:grant-type:jwt-bearer",
             "urn:ietf:params:oauth:grant-type:device_code",
-            "jwt_simple"
+            "jwt_simple",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
         ])
     );
     assert_eq!(apps[1]["name"], "HR sync");

@@ -69,7 +69,10 @@ async fn a_read_token_reaches_its_folder_and_below_and_nothing_else() {
     let children = app.get_ok(&format!("/api/v2/folder/{shared}/children"), token).await;
     assert_eq!(children["files"][0]["id"], top);
     let info = app.get_ok(&format!("/api/v2/file/{top}/info"), token).await;
-    let permissions = info["permissions"].as_array().unwrap_or_else(|| panic!("{info}")).clone();
+    let permissions = info["permissions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{info}"))
+        .clone();
     assert!(permissions.contains(&json!("item_download")), "{permissions:?}");
     for denied in ["item_upload", "item_share", "item_delete", "item_rename"] {
         assert!(!permissions.contains(&json!(denied)), "{denied} in {permissions:?}");
