@@ -70,6 +70,13 @@ async fn embed(
         .filter_map(|site| url::Url::parse(site).ok())
         .filter(|site| matches!(site.scheme(), "http" | "https"))
         .map(|site| site.origin().ascii_serialization())
+        // Only plain origins: a host the URL parser lets through with `*`, `,`, `;` or quotes
+        // would widen or break the policy.
+        .filter(|origin| {
+            origin
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '/' | '[' | ']'))
+        })
         .collect();
     origins.sort();
     origins.dedup();

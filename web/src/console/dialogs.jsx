@@ -370,7 +370,7 @@ export function CommentsDialog({ item, onClose }) {
   );
 }
 
-const ROLES = ['coowner', 'editor', 'viewer_uploader', 'viewer', 'previewer_uploader', 'previewer', 'uploader'];
+const ROLES = ['coowner', 'editor', 'online_collaborator', 'viewer_uploader', 'viewer', 'previewer_uploader', 'previewer', 'uploader'];
 
 /// A collaboration role to choose, labelled for screen readers with whom it is for.
 function RoleSelect({ who, value, onChange }) {

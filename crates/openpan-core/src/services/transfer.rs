@@ -171,10 +171,11 @@ impl Core {
                 };
                 match self.repo.find_live_child(folder.id, &name.key()).await? {
                     Some(existing) if existing.kind == ItemKind::File && request.is_covered => {
-                        // Covering a file is a new version of it.
-                        if !self.access_to(me.user.id, &existing).await?.allows(Capability::Edit) {
-                            return Err(Error::PermissionDenied);
-                        }
+                        // Covering a file is a new version of it (through `reach`, so an
+                        // embedded uploader's token, which only adds files, may not).
+                        self.live_reached(principal, existing.id, ItemKind::File, Capability::Edit)
+                            .await
+                            .map_err(|_| Error::PermissionDenied)?;
                         (ContentTarget::File(existing.id), name, existing.space)
                     }
                     Some(_) => return Err(self.name_conflict(folder.id, &name).await),

@@ -84,7 +84,12 @@ pub async fn info(
         .core
         .share_link_info(&principal, &unique_name, params.opt_str("password"), &client)
         .await?;
-    Ok(Json(convert::share_link(&view, &state.public_url)))
+    let mut link = convert::share_link(&view, &state.public_url);
+    if matches!(principal.kind(), openpan_core::auth::PrincipalKind::Visitor { .. }) {
+        // A link's visitors may be anyone: they learn who shared it by name, not how to reach them.
+        link.owned_by.login = String::new();
+    }
+    Ok(Json(link))
 }
 
 /// Changes a link's settings.

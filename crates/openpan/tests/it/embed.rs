@@ -74,7 +74,7 @@ async fn a_read_token_reaches_its_folder_and_below_and_nothing_else() {
         .unwrap_or_else(|| panic!("{info}"))
         .clone();
     assert!(permissions.contains(&json!("item_download")), "{permissions:?}");
-    for denied in ["item_upload", "item_share", "item_delete", "item_rename"] {
+    for denied in ["item_upload", "item_share", "item_delete", "edit_properties"] {
         assert!(!permissions.contains(&json!(denied)), "{denied} in {permissions:?}");
     }
     // Paths start at the folder the token is confined to: nothing above it is named.
@@ -165,7 +165,21 @@ async fn an_upload_token_adds_files_to_its_folder_only_and_a_preview_token_does_
         "folder_not_found",
     )
     .await;
-    // An uploader drops files in without seeing what is there.
+    // An uploader drops files in without seeing what is there, nor covering what is there.
+    let covering = app
+        .post(
+            "/api/v2/file/upload_v2",
+            token,
+            &json!({"parent_id": inbox, "name": "已有.txt", "is_covered": true, "upload_type": "api"}),
+        )
+        .await;
+    assert_api_error(covering, 403, "permission_denied").await;
+    assert_api_error(
+        app.get(&format!("/api/v2/folder/{inbox}/children"), token).await,
+        403,
+        "permission_denied",
+    )
+    .await;
     assert_api_error(
         app.get(&format!("/api/v2/file/{existing}/info"), token).await,
         403,

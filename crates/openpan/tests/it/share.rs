@@ -69,6 +69,10 @@ async fn a_public_link_lets_visitors_read_what_it_shares_and_nothing_more() {
     let opened = visit_ok(&app, &format!("/api/v2/share_link/{name}/info"), &name, None).await;
     assert_eq!(opened["item"], json!({"type": "folder", "id": shared, "name": "发布"}));
     assert_eq!(opened["disable_download"], false);
+    assert_eq!(
+        opened["owned_by"]["login"], "",
+        "visitors are not told how to reach the sharer"
+    );
     let other = app
         .post_ok(
             "/api/v2/share_link/create",
