@@ -53,6 +53,37 @@ export function Crumbs({ path, href, label = (folder) => folder.name }) {
   );
 }
 
+export function Problem({ message }) {
+  return (
+    message && (
+      <p class="problem" role="alert">
+        {t('error', { message })}
+      </p>
+    )
+  );
+}
+
+/// Runs `work`, then `after`; a failure is shown through `setProblem`.
+export function acting(setProblem, after) {
+  return async (work) => {
+    try {
+      setProblem(null);
+      await work();
+      await after?.();
+    } catch (failure) {
+      setProblem(failure.message);
+    }
+  };
+}
+
+/// The folders of `info.path` below the folder `rootId` (none when it is not on the path):
+/// what a page that starts at `rootId` may show of where a folder is.
+export function pathBelow(info, rootId) {
+  const above = info.path ?? [];
+  const start = above.findIndex((folder) => folder.id === rootId);
+  return start < 0 ? [] : above.slice(start + 1);
+}
+
 /// Folders then files of a listing, one row each. `folderHref(folder)` opens a folder,
 /// `name(item)` may replace a row's name cell (a rename form), `actions(item)` gives its
 /// buttons.

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::auth::{Principal, PrincipalKind};
 use crate::error::{ConflictKind, Error, OAuthFailure, RepoError, Result};
 use crate::ids::{AppId, TokenId, UserId};
-use crate::model::{App, AppStatus, ClientType, NewToken, Subject, TokenHashes};
+use crate::model::{App, AppStatus, ClientType, NewToken, Subject, TokenHashes, TokenRecord};
 use crate::scope::{Scope, Scopes};
 use crate::secrets;
 use crate::services::Core;
@@ -719,6 +719,11 @@ impl Core {
     /// Resolves a bearer token to its principal. Unknown, expired and revoked tokens, and
     /// tokens of disabled apps or deleted users, all answer `InvalidToken`.
     pub async fn authenticate_bearer(&self, access_token: &str) -> Result<Principal> {
+        Ok(principal_of(&self.bearer_record(access_token).await?))
+    }
+
+    /// The stored record of a live bearer token whose secret matches; `InvalidToken` otherwise.
+    pub(crate) async fn bearer_record(&self, access_token: &str) -> Result<TokenRecord> {
         let (token_id, secret) = split_token(access_token).ok_or(Error::InvalidToken)?;
         let now = self.clock.now();
         let record = match self.cache.token(token_id) {
@@ -736,20 +741,24 @@ impl Core {
         if record.access_expires_at <= now || !self.key.verify(secret, &record.access_hash) {
             return Err(Error::InvalidToken);
         }
-        let scopes = record.scopes;
-        let kind = match record.subject {
-            Subject::Enterprise(enterprise_id) => PrincipalKind::EnterpriseAdmin {
-                enterprise_id,
-                app_id: record.app_id,
-            },
-            Subject::User(enterprise_id, user_id) => PrincipalKind::User {
-                enterprise_id,
-                user_id,
-                app_id: record.app_id,
-            },
-        };
-        Ok(Principal::with_scopes(kind, scopes).confined(record.root))
+        Ok(record)
     }
+}
+
+/// Who a token's holder is, with what the token was granted.
+pub(crate) fn principal_of(record: &TokenRecord) -> Principal {
+    let kind = match record.subject {
+        Subject::Enterprise(enterprise_id) => PrincipalKind::EnterpriseAdmin {
+            enterprise_id,
+            app_id: record.app_id,
+        },
+        Subject::User(enterprise_id, user_id) => PrincipalKind::User {
+            enterprise_id,
+            user_id,
+            app_id: record.app_id,
+        },
+    };
+    Principal::with_scopes(kind, record.scopes).confined(record.root)
 }
 
 impl Core {

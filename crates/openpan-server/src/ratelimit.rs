@@ -135,16 +135,20 @@ fn admin_scope(path: &str) -> Scope {
     }
 }
 
+/// The segments of an `/api/v2` path. The gate sits inside the `/api/v2` router, which may
+/// hand it the path without the prefix.
+fn api_parts(path: &str) -> Vec<&str> {
+    let rest = path.strip_prefix("/api/v2").unwrap_or(path);
+    rest.trim_start_matches('/').split('/').collect()
+}
+
 /// What a share link opens to its visitors: the link's own info (what it opens), the info of
 /// its items, a folder's children, a file's previews and download URL.
 fn visitor_path(method: &Method, path: &str) -> bool {
     if method != Method::GET {
         return false;
     }
-    // The gate sits inside the `/api/v2` router, which may hand it the path without the prefix.
-    let rest = path.strip_prefix("/api/v2").unwrap_or(path);
-    let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
-    match parts.as_slice() {
+    match api_parts(path).as_slice() {
         ["share_link", _, "info"] => true,
         ["folder", id, "info" | "children"]
         | [
@@ -160,8 +164,7 @@ fn visitor_path(method: &Method, path: &str) -> bool {
 /// items, previews, and with its scopes downloads and uploads; nothing else (no search, no
 /// sharing, no changes beyond adding files).
 fn embed_path(method: &Method, path: &str, scopes: Scopes) -> bool {
-    let rest = path.strip_prefix("/api/v2").unwrap_or(path);
-    let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    let parts = api_parts(path);
     let reads = scopes.contains(Scope::ItemPreview) || scopes.contains(Scope::ItemDownload);
     let numbered = |id: &str| id.parse::<i64>().is_ok();
     match (method, parts.as_slice()) {

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { t } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { bytes, date } from '../lib/format.js';
-import { Dialog, Icon } from '../components.jsx';
+import { Dialog, Icon, Problem, acting } from '../components.jsx';
 
 /// Loads `load()` when `key` changes; `[value, reload, problem]`.
 function useLoaded(load, key) {
@@ -22,29 +22,6 @@ function useLoaded(load, key) {
     reload();
   }, [key]);
   return [value, reload, problem, setProblem];
-}
-
-function Problem({ message }) {
-  return (
-    message && (
-      <p class="problem" role="alert">
-        {t('error', { message })}
-      </p>
-    )
-  );
-}
-
-/// Runs `work`, then `after`; a failure is shown through `setProblem`.
-function acting(setProblem, after) {
-  return async (work) => {
-    try {
-      setProblem(null);
-      await work();
-      await after?.();
-    } catch (failure) {
-      setProblem(failure.message);
-    }
-  };
 }
 
 /// A button that posts to `path` (an action without arguments) through `act`; `about` names

@@ -4,31 +4,13 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { t } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { date } from '../lib/format.js';
-import { Crumbs, ItemButton, ItemTable, PreviewDialog, UploadButton, useUploads } from '../components.jsx';
+import { Crumbs, ItemButton, ItemTable, PreviewDialog, Problem, UploadButton, acting, useUploads } from '../components.jsx';
 import { CollabDialog, CommentsDialog, ShareDialog, TargetDialog, VersionsDialog } from './dialogs.jsx';
-
-function Problem({ message }) {
-  return (
-    message && (
-      <p class="problem" role="alert">
-        {t('error', { message })}
-      </p>
-    )
-  );
-}
 
 /// What every listing of the person's own items offers on a row, and the dialogs it opens.
 function useItemActions(reload, setProblem) {
   const [open, setOpen] = useState(null);
-  const act = async (work) => {
-    try {
-      setProblem(null);
-      await work();
-      await reload();
-    } catch (failure) {
-      setProblem(failure.message);
-    }
-  };
+  const act = acting(setProblem, reload);
   const preview = (item) =>
     act(async () => {
       const { preview_token: token } = await api('/file/preview_token', { method: 'POST', body: { file_id: item.id } });
@@ -246,15 +228,7 @@ export function Trash() {
   useEffect(() => {
     reload();
   }, [reload]);
-  const act = async (work) => {
-    try {
-      setProblem(null);
-      await work();
-      await reload();
-    } catch (failure) {
-      setProblem(failure.message);
-    }
-  };
+  const act = acting(setProblem, reload);
   const empty = listing && listing.files.length + listing.folders.length === 0;
   return (
     <section class="files">

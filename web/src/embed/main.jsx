@@ -11,7 +11,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { t, lang, setLang } from '../lib/i18n.js';
 import { useSignal } from '../lib/signal.js';
 import { withToken } from '../lib/api.js';
-import { Icon, ItemTable, UploadButton, useUploads } from '../components.jsx';
+import { Icon, ItemTable, UploadButton, pathBelow, useUploads } from '../components.jsx';
 import { Viewer } from '../viewer/viewer.jsx';
 import '../style.css';
 
@@ -61,11 +61,8 @@ function Picker({ root }) {
     Promise.all([call(`/folder/${folderId}/children?page_id=0&page_capacity=500`), call(`/folder/${folderId}/info`)]).then(
       ([children, info]) => {
         // The component sees from its folder down: the path above it is cut off.
-        const above = info.path ?? [];
-        const start = above.findIndex((folder) => folder.id === root);
-        const between = start < 0 ? [] : above.slice(start + 1);
         const top = folderId === root ? [] : [{ id: root, name: '' }];
-        setPath([...top, ...between, { id: info.id, name: info.name }]);
+        setPath([...top, ...pathBelow(info, root), { id: info.id, name: info.name }]);
         setListing(children);
         tell('ready');
       },

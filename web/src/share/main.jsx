@@ -8,7 +8,7 @@ import { t, lang } from '../lib/i18n.js';
 import { useSignal } from '../lib/signal.js';
 import { asVisitor, whoAmI } from '../lib/api.js';
 import { bytes } from '../lib/format.js';
-import { Crumbs, ItemButton, ItemTable, LanguagePicker, PreviewDialog } from '../components.jsx';
+import { Crumbs, ItemButton, ItemTable, LanguagePicker, PreviewDialog, Problem, acting, pathBelow } from '../components.jsx';
 import '../style.css';
 
 const linkName = decodeURIComponent(location.pathname.split('/')[2] ?? '');
@@ -71,11 +71,7 @@ function SharePage() {
             {t('shareGone')}
           </p>
         )}
-        {state.phase === 'problem' && (
-          <p class="problem" role="alert">
-            {t('error', { message: state.message })}
-          </p>
-        )}
+        {state.phase === 'problem' && <Problem message={state.message} />}
         {state.phase === 'open' && <Shared link={state.link} call={state.call} />}
       </main>
     </div>
@@ -114,14 +110,7 @@ function folderFromHash() {
 function Shared({ link, call }) {
   const [problem, setProblem] = useState(null);
   const [previewing, setPreviewing] = useState(null);
-  const act = async (work) => {
-    try {
-      setProblem(null);
-      await work();
-    } catch (failure) {
-      setProblem(failure.message);
-    }
-  };
+  const act = acting(setProblem);
   const preview = (item) =>
     act(async () => {
       const found = await call(`/file/${item.id}/preview`);
@@ -141,11 +130,7 @@ function Shared({ link, call }) {
     );
   return (
     <section class="files">
-      {problem && (
-        <p class="problem" role="alert">
-          {t('error', { message: problem })}
-        </p>
-      )}
+      <Problem message={problem} />
       {link.disable_download && <p class="hint">{t('previewOnly')}</p>}
       {link.item.type === 'file' ? (
         <SharedFile id={link.item.id} call={call} actions={actions} />
@@ -187,10 +172,7 @@ function SharedFolder({ root, call, actions, onProblem }) {
     Promise.all([call(`/folder/${folderId}/children?page_id=0&page_capacity=500`), call(`/folder/${folderId}/info`)]).then(
       ([children, info]) => {
         // The owner's folders above the shared one are not the visitor's to see.
-        const above = info.path ?? [];
-        const start = above.findIndex((folder) => folder.id === root.id);
-        const inside = start < 0 ? [] : above.slice(start + 1);
-        setPath(folderId === root.id ? [root] : [root, ...inside, { id: info.id, name: info.name }]);
+        setPath(folderId === root.id ? [root] : [root, ...pathBelow(info, root.id), { id: info.id, name: info.name }]);
         setListing(children);
       },
       (failure) => onProblem(failure.message),

@@ -247,6 +247,19 @@ impl Core {
         }
     }
 
+    /// Whether `item` is `top` or below it (what a share link or an embedded component's token
+    /// opens): `Some(whether top is a space's root)` if so, `None` otherwise.
+    pub(crate) async fn under(&self, item: &Item, top: ItemId) -> Result<Option<bool>> {
+        if item.id == top {
+            return Ok(Some(item.is_root()));
+        }
+        let ancestors = self.repo.list_ancestors(item.id).await?;
+        Ok(ancestors
+            .iter()
+            .find(|entry| entry.id == top)
+            .map(|entry| entry.is_root))
+    }
+
     /// [`Core::reach`] as the user of an embedded component's token would reach the item.
     async fn reach_unconfined(&self, principal: &Principal, id: ItemId, kind: ItemKind) -> Result<Reached> {
         if let PrincipalKind::Visitor { link_id, .. } = principal.kind() {

@@ -10,7 +10,7 @@ use crate::drive::ItemKind;
 use crate::error::{Error, OAuthFailure, Result};
 use crate::ids::ItemId;
 use crate::model::{App, Subject};
-use crate::oauth::{IssuedToken, invalid_grant, invalid_scope};
+use crate::oauth::{IssuedToken, invalid_grant, invalid_scope, principal_of};
 use crate::scope::{Scope, Scopes};
 use crate::services::Core;
 use crate::services::drive::{Access, Reached, not_found};
@@ -77,11 +77,12 @@ impl Core {
                 "subject_token_type must be {ACCESS_TOKEN_TYPE}"
             ))));
         }
-        let subject = match self.authenticate_bearer(subject_token).await {
-            Ok(subject) => subject,
+        let record = match self.bearer_record(subject_token).await {
+            Ok(record) => record,
             Err(Error::InvalidToken) => return Err(invalid_grant("subject_token is invalid or expired")),
             Err(other) => return Err(other),
         };
+        let subject = principal_of(&record);
         let PrincipalKind::User {
             enterprise_id, user_id, ..
         } = subject.kind()
@@ -127,7 +128,7 @@ impl Core {
                 return Err(invalid_scope(format!("the user may not {} there", wanted.as_str())));
             }
         }
-        let remaining = self.token_expiry(subject_token).await? - self.clock.now();
+        let remaining = record.access_expires_at - self.clock.now();
         let ttl = ITEM_TOKEN_TTL_SECS.min(remaining).max(1);
         self.store_token_confined(
             app.id,
@@ -151,32 +152,12 @@ impl Core {
             .unwrap_or_default())
     }
 
-    /// When a live access token expires.
-    async fn token_expiry(&self, access_token: &str) -> Result<i64> {
-        let (token_id, _) = crate::oauth::split_token(access_token).ok_or(Error::InvalidToken)?;
-        let record = self
-            .repo
-            .find_access_token(token_id, self.clock.now())
-            .await?
-            .ok_or_else(|| invalid_grant("subject_token is invalid or expired"))?;
-        Ok(record.access_expires_at)
-    }
-
     /// What an embedded component's token may do to `reached`: nothing outside its item
     /// (answered as missing), and inside no more than its scopes allow. Paths start at its
     /// item, as a collaborator's start at the shared folder.
     pub(crate) async fn confine(&self, principal: &Principal, root: ItemId, reached: Reached) -> Result<Reached> {
         let kind = reached.item.kind;
-        // `Some(whether the root is a space's root)` when the item is the root or below it.
-        let under = if reached.item.id == root {
-            Some(reached.item.is_root())
-        } else {
-            let ancestors = self.repo.list_ancestors(reached.item.id).await?;
-            ancestors
-                .iter()
-                .find(|entry| entry.id == root)
-                .map(|entry| entry.is_root)
-        };
+        let under = self.under(&reached.item, root).await?;
         let (Some(root_is_space_root), Some(ceiling)) = (under, ceiling(principal.scopes())) else {
             return Err(not_found(kind));
         };

@@ -420,14 +420,7 @@ impl Core {
         {
             return Ok(None);
         }
-        let below = item.id == link.item_id
-            || self
-                .repo
-                .list_ancestors(item.id)
-                .await?
-                .iter()
-                .any(|entry| entry.id == link.item_id);
-        if !below {
+        if self.under(&item, link.item_id).await?.is_none() {
             return Ok(None);
         }
         let role = if link.disable_download || creator.disable_download {
