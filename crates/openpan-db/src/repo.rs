@@ -1019,6 +1019,7 @@ impl AppRepo for SqlRepo {
             .value(App::AllowedScopes, app.allowed_scopes.map(|scopes| scopes.to_string()))
             .value(App::JwtPublicKey, app.jwt_public_key.clone())
             .value(App::JwtKeyId, app.jwt_key_id.clone())
+            .value(App::CallbackUrl, app.callback_url.clone())
             .and_where(Expr::col(App::AppId).eq(app.id.0))
             .to_owned();
         let revoke = revoke_tokens.then(|| delete_tokens_where(OauthToken::AppId, app.id.0));

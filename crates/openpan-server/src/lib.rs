@@ -61,6 +61,8 @@ pub struct AppState {
     /// Moves whenever this node records events, so event-feed readers waiting on it wake
     /// (readers also poll, for other nodes' events).
     pub events: tokio::sync::watch::Sender<u64>,
+    /// When this node started (epoch seconds), for the status page.
+    pub started_at: i64,
 }
 
 /// HTTP settings the router needs.
@@ -82,7 +84,6 @@ impl AppState {
         health: Vec<Arc<dyn HealthCheck>>,
     ) -> Self {
         Self {
-            core,
             limiter,
             rate_limits: Arc::new(rate_limits),
             health: Arc::new(health),
@@ -90,6 +91,8 @@ impl AppState {
             public_url: Arc::from(""),
             listings: Arc::new(listing_cache::ListingCache::default()),
             events: tokio::sync::watch::Sender::new(0),
+            started_at: core.now(),
+            core,
         }
     }
 }
@@ -117,12 +120,18 @@ async fn healthz() -> &'static str {
         (status = 503, description = "Which store does not answer", content_type = "text/plain")))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     for check in state.health.iter() {
-        let healthy = tokio::time::timeout(std::time::Duration::from_secs(2), check.is_healthy()).await;
-        if !healthy.unwrap_or(false) {
+        if !probe(check.as_ref()).await.0 {
             return (StatusCode::SERVICE_UNAVAILABLE, format!("{} unavailable", check.name()));
         }
     }
     (StatusCode::OK, "ready".to_owned())
+}
+
+/// Whether a store answers within two seconds, and how long it took to tell.
+pub(crate) async fn probe(check: &dyn HealthCheck) -> (bool, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let healthy = tokio::time::timeout(std::time::Duration::from_secs(2), check.is_healthy()).await;
+    (healthy.unwrap_or(false), started.elapsed())
 }
 
 /// Unknown paths outside `/api/v2` answer the same envelope as inside it.

@@ -411,6 +411,7 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
                 redirect_uris,
                 allowed_scopes: scopes.map(|scopes| Some(scopes).filter(|scopes| !scopes.trim().is_empty())),
                 jwt_public_key,
+                callback_url: None,
             };
             (output, admin::update_app(core, app_id, changes).await?)
         }

@@ -100,3 +100,62 @@ pub struct RotatedKey {
     /// Until when messages are also signed with the previous key.
     pub previous_key_valid_until: i64,
 }
+
+/// `admin/enterprise/status`: the service and the enterprise at a glance, for the console's
+/// status page.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SystemStatus {
+    /// The server's version.
+    pub version: String,
+    /// When the node that answered started (epoch seconds).
+    pub started_at: i64,
+    /// When this answer was made (epoch seconds).
+    pub checked_at: i64,
+    /// Each store the node depends on (`database`, the blob store, `redis` when configured).
+    pub stores: Vec<StoreStatus>,
+    /// The enterprise's people and space.
+    pub enterprise: EnterpriseUsage,
+    /// Each app's webhook queue.
+    pub webhooks: Vec<AppWebhook>,
+}
+
+/// Whether a store answered, and how fast.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StoreStatus {
+    /// `database`, `local`, `s3`, `redis`.
+    pub name: String,
+    /// Whether it answered within two seconds.
+    pub healthy: bool,
+    /// How long it took to answer (or to give up).
+    pub latency_ms: i64,
+}
+
+/// An enterprise's people and space against its quota.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnterpriseUsage {
+    /// Enterprise id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its accounts.
+    pub user_count: i64,
+    /// Bytes stored.
+    pub space_used: i64,
+    /// Bytes allowed; -1 for no limit.
+    pub space_total: i64,
+}
+
+/// An app and where delivery of events to it stands.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppWebhook {
+    /// The app's name.
+    pub app_name: String,
+    /// `active` or `disabled`.
+    pub app_status: String,
+    /// Its webhook.
+    pub webhook: Webhook,
+}

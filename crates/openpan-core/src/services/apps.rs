@@ -26,6 +26,8 @@ pub struct AppChanges {
     pub allowed_scopes: Option<Option<String>>,
     /// A PEM public key for the `jwt` and `jwt-bearer` grants; `Some(None)` removes it.
     pub jwt_public_key: Option<Option<String>>,
+    /// Where the app's webhooks go; `Some(None)` stops delivery.
+    pub callback_url: Option<Option<String>>,
 }
 
 /// A redirect URI an app may register: an `http(s)` address with a host, or a native app's
@@ -142,7 +144,7 @@ impl Core {
         Ok(apps)
     }
 
-    /// Changes an app's name, redirect URIs or scopes.
+    /// Changes an app's name, redirect URIs, scopes, signing key or callback address.
     pub async fn update_app(&self, principal: &Principal, app_id: AppId, changes: AppChanges) -> Result<App> {
         let mut app = self.managed_app(principal, app_id).await?;
         let mut errors = Vec::new();
@@ -158,6 +160,15 @@ impl Core {
         let scopes_before = app.allowed_scopes;
         if let Some(scopes) = &changes.allowed_scopes {
             app.allowed_scopes = check_allowed_scopes(scopes.as_deref(), &mut errors);
+        }
+        let callback_before = app.callback_url.clone();
+        match &changes.callback_url {
+            None => {}
+            Some(None) => app.callback_url = None,
+            Some(Some(url)) => match crate::model::check_http_url("callback_url", url) {
+                Ok(()) => app.callback_url = Some(url.clone()),
+                Err(error) => errors.push(error),
+            },
         }
         let key_before = app.jwt_key_id.clone();
         match &changes.jwt_public_key {
@@ -186,6 +197,9 @@ impl Core {
             return Err(Error::Invalid(errors));
         }
         check_delegation(principal, app.allowed_scopes)?;
+        if app.callback_url.is_some() && app.callback_url != callback_before {
+            check_event_access(principal)?;
+        }
         // Grants keep the scopes they were given; new limits end them, and the app asks again.
         // A replaced key may have leaked: what it signed for ends too.
         let revoke_tokens =
@@ -203,6 +217,9 @@ impl Core {
         if changes.jwt_public_key.is_some() {
             audit = audit.with("jwt_key_id", app.jwt_key_id.clone());
         }
+        if changes.callback_url.is_some() {
+            audit = audit.with("callback_url", app.callback_url.clone());
+        }
         self.audited(
             principal,
             app.enterprise_id,
@@ -212,6 +229,9 @@ impl Core {
         .await
         .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
         self.after_revocation().await?;
+        if callback_before.is_none() && app.callback_url.is_some() {
+            self.start_webhook(&app).await?;
+        }
         self.managed_app(principal, app_id).await
     }
 

@@ -33,6 +33,7 @@ mod share;
 mod signing;
 mod sms;
 mod sso;
+mod status;
 mod tag;
 mod transfer;
 mod usage;
@@ -86,6 +87,7 @@ pub use share::{ShareLinkRequest, ShareLinkView};
 pub use signing::PUBLISH_AHEAD_SECS;
 pub use sms::{SmsRequest, SmsSettings};
 pub use sso::{LOGIN_TICKET_SECS, LoginTicket, WEB_SESSION_SECS, WebSession};
+pub use status::EnterpriseStatus;
 pub use tag::{MAX_TAGGED_PER_REQUEST, MAX_TAGS_PER_REQUEST, TaggedItem};
 pub use transfer::{
     CollectReport, DEFAULT_DOWNLOAD_TTL_SECS, Download, DownloadTicket, UPLOAD_URL_TTL_SECS, UploadRequest,

@@ -127,3 +127,42 @@ pub async fn update_oauth_settings(
         password_grant_enabled: enabled,
     }))
 }
+
+/// `GET admin/enterprise/status`: this node's version and uptime, whether each store answers,
+/// the enterprise's people and space, and each app's webhook queue.
+#[utoipa::path(get, path = "/admin/enterprise/status", tag = "admin", responses((status = 200, body = wire::SystemStatus)))]
+pub async fn status(State(state): State<AppState>, Caller(principal): Caller) -> Result<Json<wire::SystemStatus>> {
+    let found = state.core.enterprise_status(&principal).await?;
+    let stores = futures_util::future::join_all(state.health.iter().map(|check| async move {
+        let (healthy, took) = crate::probe(check.as_ref()).await;
+        wire::StoreStatus {
+            name: check.name().to_owned(),
+            healthy,
+            latency_ms: i64::try_from(took.as_millis()).unwrap_or(i64::MAX),
+        }
+    }))
+    .await;
+    let enterprise = found.enterprise;
+    Ok(Json(wire::SystemStatus {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at: state.started_at,
+        checked_at: state.core.now(),
+        stores,
+        enterprise: wire::EnterpriseUsage {
+            id: enterprise.id.0,
+            name: enterprise.name,
+            user_count: found.user_count,
+            space_used: enterprise.space_used,
+            space_total: enterprise.space_total,
+        },
+        webhooks: found
+            .webhooks
+            .into_iter()
+            .map(|view| wire::AppWebhook {
+                app_name: view.app.name.clone(),
+                app_status: view.app.status.as_str().to_owned(),
+                webhook: super::events::webhook_of(view),
+            })
+            .collect(),
+    }))
+}

@@ -39,7 +39,7 @@ pub struct AppArgs {
     /// `create`: required.
     #[serde(default, deserialize_with = "lenient_string")]
     name: Option<String>,
-    /// `create`: where the app's webhooks go.
+    /// Where the app's webhooks go; on `update`, an empty string stops delivery.
     #[serde(default, deserialize_with = "lenient_string")]
     callback_url: Option<String>,
     /// `create`: `confidential` (default; has a secret) or `public` (PKCE only).
@@ -110,7 +110,7 @@ pub async fn info(
     Ok(Json(app_of(app, None)))
 }
 
-/// Changes an app's name, redirect URIs, scopes or signing key.
+/// Changes an app's name, redirect URIs, scopes, signing key or callback address.
 #[utoipa::path(post, path = "/admin/app/{id}/update", tag = "admin", request_body = Option<AppArgs>, responses((status = 200, body = wire::App)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -129,6 +129,10 @@ pub async fn update(
             .jwt_public_key
             .take()
             .map(|pem| Some(pem).filter(|pem| !pem.trim().is_empty())),
+        callback_url: args
+            .callback_url
+            .take()
+            .map(|url| Some(url).filter(|url| !url.trim().is_empty())),
     };
     let app = state.core.update_app(&principal, AppId(id), changes).await?;
     Ok(Json(app_of(app, None)))

@@ -197,7 +197,7 @@ fn page_of(page: EventPage) -> wire::EventPage {
     }
 }
 
-fn webhook_of(view: WebhookView) -> wire::Webhook {
+pub(crate) fn webhook_of(view: WebhookView) -> wire::Webhook {
     let hook = view.webhook.as_ref();
     wire::Webhook {
         app_id: view.app.id.0,

@@ -146,6 +146,7 @@ pub(crate) fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_user::update))
         .routes(routes!(admin_user::delete))
         .routes(routes!(admin_enterprise::info))
+        .routes(routes!(admin_enterprise::status))
         .routes(routes!(admin_enterprise::update))
         .routes(routes!(admin_enterprise::oauth_settings))
         .routes(routes!(admin_enterprise::update_oauth_settings))

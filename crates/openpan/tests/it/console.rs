@@ -244,3 +244,57 @@ async fn a_browser_gets_the_console_page_and_a_program_the_servers_name() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn the_status_page_shows_an_administrator_the_stores_the_enterprises_usage_and_each_apps_webhook() {
+    let app = TestApp::spawn().await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    app.create_user(&app.tenant, "Bo", "bo@acme.test").await;
+    let user = app.admin_user_token().await;
+    app.upload(&user, 0, "plan.txt", b"twelve bytes").await;
+    let hooked = app
+        .post_ok(
+            "/api/v2/admin/app/create",
+            &admin,
+            &json!({"name": "HR sync", "callback_url": "http://127.0.0.1:9/hook"}),
+        )
+        .await;
+
+    let status = app.get_ok("/api/v2/admin/enterprise/status", &admin).await;
+    assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
+    assert!(status["started_at"].as_i64().unwrap() <= status["checked_at"].as_i64().unwrap());
+    let stores = status["stores"].as_array().unwrap();
+    assert!(
+        stores
+            .iter()
+            .any(|store| store["name"] == "database" && store["healthy"] == true),
+        "{status}"
+    );
+    assert!(stores.iter().all(|store| store["healthy"] == true), "{status}");
+    assert_eq!(status["enterprise"]["id"], app.tenant.enterprise_id);
+    assert_eq!(status["enterprise"]["user_count"], 2);
+    assert!(status["enterprise"]["space_used"].as_i64().unwrap() >= 12, "{status}");
+    let hook = status["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["webhook"]["app_id"] == hooked["app_id"])
+        .unwrap_or_else(|| panic!("{status}"));
+    assert_eq!(hook["app_name"], "HR sync");
+    assert_eq!(hook["app_status"], "active");
+    assert_eq!(hook["webhook"]["callback_url"], "http://127.0.0.1:9/hook");
+    assert!(
+        hook["webhook"]["latest_event_id"].as_i64().unwrap() >= hook["webhook"]["delivered_event_id"].as_i64().unwrap()
+    );
+    assert!(
+        status["webhooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|entry| !entry["app_name"].as_str().unwrap().starts_with("openpan-console")),
+        "{status}"
+    );
+
+    let refused = app.get("/api/v2/admin/enterprise/status", &user).await;
+    assert_api_error(refused, 403, "permission_denied").await;
+}

@@ -745,3 +745,36 @@ async fn app_changes_are_on_the_event_feed_and_the_audit_log() {
         .await;
     assert!(names.to_string().contains("创建应用"), "{names}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_sets_and_clears_an_apps_callback_address_with_the_app_update() {
+    let hook = HttpSink::start(|_, _| (200, String::new())).await;
+    let app = TestApp::spawn_with(|config| config.notice_poll_ms = 50).await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let user = app.admin_user_token().await;
+    let update = format!("/api/v2/admin/app/{}/update", app.tenant.app_id);
+
+    let refused = app
+        .post(&update, &admin, &json!({"callback_url": "ftp://example.test/hook"}))
+        .await;
+    let body = assert_api_error(refused, 400, "request_data_invalid").await;
+    assert_eq!(body["errors"][0]["field"], "callback_url");
+    let updated = app.post_ok(&update, &admin, &json!({"callback_url": hook.url})).await;
+    assert_eq!(updated["callback_url"], hook.url.as_str());
+    let info = app.get_ok(&app.webhook_path(""), &admin).await;
+    assert_eq!(info["status"], "active");
+    assert_eq!(
+        info["delivered_event_id"], info["latest_event_id"],
+        "only what happens from now on"
+    );
+
+    app.mkdir(&user, 0, "季度报告").await;
+    let received = hook.wait_for(1).await;
+    assert_eq!(received[0].json()["event"], "folder.created");
+
+    let cleared = app.post_ok(&update, &admin, &json!({"callback_url": ""})).await;
+    assert!(cleared["callback_url"].is_null(), "{cleared}");
+    app.mkdir(&user, 0, "不再通知").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(hook.received().len(), 1, "nothing is sent once the address is gone");
+}
