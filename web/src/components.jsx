@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { languages, lang, setLang, t } from './lib/i18n.js';
 import { useSignal } from './lib/signal.js';
-import { upload } from './lib/api.js';
+import { api, upload } from './lib/api.js';
 import { bytes, date } from './lib/format.js';
 
 export function LanguagePicker() {
@@ -50,6 +50,39 @@ export function Crumbs({ path, href, label = (folder) => folder.name }) {
         ))}
       </ol>
     </nav>
+  );
+}
+
+/// Loads `load()` when `key` changes; `[value, reload, problem]`.
+export function useLoaded(load, key) {
+  const [value, setValue] = useState(null);
+  const [problem, setProblem] = useState(null);
+  const reload = async () => {
+    try {
+      setValue(await load());
+      setProblem(null);
+    } catch (failure) {
+      setProblem(failure.message);
+    }
+  };
+  useEffect(() => {
+    reload();
+  }, [key]);
+  return [value, reload, problem, setProblem];
+}
+
+/// A button that posts to `path` (an action without arguments) through `act`; `about` names
+/// what it acts on for screen readers; `call` is whose /api/v2 it posts to.
+export function PostButton({ label, about, path, act, danger = false, call = api }) {
+  return (
+    <button
+      type="button"
+      class={danger ? 'quiet danger' : 'quiet'}
+      aria-label={about ? `${label} ${about}` : undefined}
+      onClick={() => act(() => call(path, { method: 'POST', body: {} }))}
+    >
+      {label}
+    </button>
   );
 }
 

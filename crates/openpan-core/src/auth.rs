@@ -13,6 +13,9 @@ pub struct Principal {
     /// An embedded component's token reaches this item and what is below it, no more than
     /// its `item.*` scopes allow.
     root: Option<crate::ids::ItemId>,
+    /// The person an enterprise token acts for (the console's administrator), named in the
+    /// audit log.
+    acting: Option<UserId>,
 }
 
 /// What an authenticated caller is.
@@ -44,11 +47,7 @@ impl Principal {
             PrincipalKind::User { .. } => crate::scope::Scopes::user_default(),
             PrincipalKind::Operator | PrincipalKind::Visitor { .. } => crate::scope::Scopes::EMPTY,
         };
-        Self {
-            kind,
-            scopes,
-            root: None,
-        }
+        Self::with_scopes(kind, scopes)
     }
 
     pub(crate) fn with_scopes(kind: PrincipalKind, scopes: crate::scope::Scopes) -> Self {
@@ -56,7 +55,20 @@ impl Principal {
             kind,
             scopes,
             root: None,
+            acting: None,
         }
+    }
+
+    /// An enterprise token held for `person` (the console's administrator).
+    pub(crate) fn acting_for(mut self, person: Option<UserId>) -> Self {
+        self.acting = person;
+        self
+    }
+
+    /// Who the audit log names for what this caller does: the user a token is for, else the
+    /// person an enterprise token acts for.
+    pub fn operator(&self) -> Option<UserId> {
+        self.user_id().or(self.acting)
     }
 
     /// A token confined to `root` and below.

@@ -152,6 +152,7 @@ mod tests {
             refresh_expires_at: 10,
             scopes: crate::scope::Scopes::enterprise_default(),
             root: None,
+            acting: None,
         }
     }
 

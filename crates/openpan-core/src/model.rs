@@ -236,6 +236,8 @@ pub struct TokenRecord {
     pub scopes: crate::scope::Scopes,
     /// An embedded component's token reaches this item and what is below it, nothing else.
     pub root: Option<crate::ids::ItemId>,
+    /// The person an enterprise token acts for (the console's administrator).
+    pub acting: Option<UserId>,
 }
 
 /// A token pair to store.
@@ -251,6 +253,9 @@ pub struct NewToken {
     /// Confines the token to this item and below (a token exchange's `resource`). Such
     /// tokens are never refreshable, so rotation never has to carry it.
     pub root: Option<crate::ids::ItemId>,
+    /// The person an enterprise token acts for (the console's administrator); such tokens
+    /// are never refreshable either.
+    pub acting: Option<UserId>,
 }
 
 /// The stored half of a fresh token pair: keyed hashes of its secrets and its lifetimes.

@@ -159,6 +159,15 @@ pub struct Introspection {
     pub expires_at: i64,
 }
 
+/// What a stored token is limited to beyond its scopes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TokenBounds {
+    /// Reaches this item and what is below it only (an embedded component's token).
+    pub root: Option<crate::ids::ItemId>,
+    /// Acts for this person (the console's administrator), whom the audit log names.
+    pub acting: Option<crate::ids::UserId>,
+}
+
 /// A freshly issued token pair (plaintext: shown to the client once, stored only hashed).
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -623,6 +632,7 @@ impl Core {
             scopes,
             family: None,
             root: None,
+            acting: None,
         };
         // Kept past `exp` by the skew allowance, so a node whose clock lags still sees the jti.
         let jti_kept_until = claims.exp + CLOCK_SKEW_SECS;
@@ -758,7 +768,9 @@ pub(crate) fn principal_of(record: &TokenRecord) -> Principal {
             app_id: record.app_id,
         },
     };
-    Principal::with_scopes(kind, record.scopes).confined(record.root)
+    Principal::with_scopes(kind, record.scopes)
+        .confined(record.root)
+        .acting_for(record.acting)
 }
 
 impl Core {
@@ -834,11 +846,11 @@ impl Core {
         refreshable: bool,
         ttl: i64,
     ) -> Result<IssuedToken> {
-        self.store_token_confined(app, subject, scopes, refreshable, ttl, None)
+        self.store_token_confined(app, subject, scopes, refreshable, ttl, TokenBounds::default())
             .await
     }
 
-    /// [`Core::store_token_lasting`], confined to `root` and below when given.
+    /// [`Core::store_token_lasting`] within `bounds`.
     pub(crate) async fn store_token_confined(
         &self,
         app: crate::ids::AppId,
@@ -846,7 +858,7 @@ impl Core {
         scopes: Option<Scopes>,
         refreshable: bool,
         ttl: i64,
-        root: Option<crate::ids::ItemId>,
+        bounds: TokenBounds,
     ) -> Result<IssuedToken> {
         let secrets = TokenSecrets::new();
         let now = self.clock.now();
@@ -861,7 +873,8 @@ impl Core {
             secrets: hashes,
             scopes,
             family: None,
-            root,
+            root: bounds.root,
+            acting: bounds.acting,
         };
         match self.repo.create_token(token).await {
             Ok(token_id) => {

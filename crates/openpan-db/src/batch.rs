@@ -301,6 +301,7 @@ impl Writer {
                             scopes,
                             family: Some(TokenId(family.unwrap_or(token_id))),
                             root: None,
+                            acting: None,
                         });
                     }
                 }

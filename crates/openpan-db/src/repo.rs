@@ -234,6 +234,7 @@ struct TokenRow {
     refresh_expires_at: i64,
     scope: Option<String>,
     root_item_id: Option<i64>,
+    acting_user_id: Option<i64>,
 }
 
 impl From<TokenRow> for TokenRecord {
@@ -253,6 +254,7 @@ impl From<TokenRow> for TokenRecord {
             refresh_expires_at: row.refresh_expires_at,
             scopes: token_scopes(row.scope.as_deref(), subject),
             root: row.root_item_id.map(ItemId),
+            acting: row.acting_user_id.map(UserId),
         }
     }
 }
@@ -266,7 +268,7 @@ pub(crate) fn token_scopes(stored: Option<&str>, subject: Subject) -> Scopes {
     }
 }
 
-const TOKEN_COLUMNS: [OauthToken; 10] = [
+const TOKEN_COLUMNS: [OauthToken; 11] = [
     OauthToken::TokenId,
     OauthToken::AppId,
     OauthToken::EnterpriseId,
@@ -277,6 +279,7 @@ const TOKEN_COLUMNS: [OauthToken; 10] = [
     OauthToken::RefreshExpiresAt,
     OauthToken::Scope,
     OauthToken::RootItemId,
+    OauthToken::ActingUserId,
 ];
 
 fn user_by_id(id: UserId) -> sea_query::SelectStatement {
@@ -401,6 +404,7 @@ pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement 
             OauthToken::Scope,
             OauthToken::FamilyId,
             OauthToken::RootItemId,
+            OauthToken::ActingUserId,
         ])
         .to_owned();
     for token in tokens {
@@ -420,6 +424,7 @@ pub(crate) fn insert_tokens(tokens: &[&NewToken]) -> sea_query::InsertStatement 
             token.scopes.map(|scopes| scopes.to_string()).into(),
             token.family.map(|family| family.0).into(),
             token.root.map(|root| root.0).into(),
+            token.acting.map(|user| user.0).into(),
         ]);
     }
     insert
@@ -1199,6 +1204,7 @@ impl TokenRepo for SqlRepo {
                 scopes,
                 family: Some(TokenId(family)),
                 root: None,
+                acting: None,
             };
             if !refreshable {
                 // The old refresh token was used: the new pair cannot be refreshed either. A

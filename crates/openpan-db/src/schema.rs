@@ -88,6 +88,7 @@ pub(crate) enum OauthToken {
     FamilyId,
     UsedRefreshHash,
     RootItemId,
+    ActingUserId,
 }
 
 #[derive(Iden, Clone, Copy)]

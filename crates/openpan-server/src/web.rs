@@ -48,14 +48,29 @@ pub(crate) fn session_secret(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Signs a person in to the web console with a ticket from `admin/user/get_login_url`: sets
-/// the session cookie and sends the browser to the console.
+/// the session cookie and sends the browser to the console. A browser whose ticket does not
+/// work is sent to the console's sign-in page, which says so; other clients get the envelope.
 #[utoipa::path(get, path = "/sso/login", tag = "console", security(()),
     params(("client_id" = String, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"), ("auth_key" = String, Query, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$")),
-    responses((status = 303, description = "Signed in; to the console")))]
-pub async fn sso_login(State(state): State<AppState>, params: Params) -> Result<Response> {
-    let client_id = params.str("client_id")?;
-    let auth_key = params.str("auth_key")?;
-    let session = state.core.redeem_login_ticket(client_id, auth_key).await?;
+    responses((status = 303, description = "Signed in; to the console (a browser whose ticket fails: to its sign-in page)")))]
+pub async fn sso_login(State(state): State<AppState>, headers: HeaderMap, params: Params) -> Result<Response> {
+    let redeemed = async {
+        let client_id = params.str("client_id")?;
+        let auth_key = params.str("auth_key")?;
+        Ok::<_, ApiError>(state.core.redeem_login_ticket(client_id, auth_key).await?)
+    }
+    .await;
+    let session = match redeemed {
+        Ok(session) => session,
+        Err(failure) if crate::pages::wants_page(&headers) && failure.code.http_status() < 500 => {
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            response
+                .headers_mut()
+                .insert(LOCATION, HeaderValue::from_static("/#/sso-failed"));
+            return Ok(response);
+        }
+        Err(failure) => return Err(failure),
+    };
     let max_age = session.expires_at - state.core.now();
     let cookie = session_cookie(&state, &session.secret, max_age)
         .ok_or_else(|| ApiError::new(openpan_types::ErrorCode::InternalServerError))?;

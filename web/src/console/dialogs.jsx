@@ -1,43 +1,10 @@
 // The console's dialogs over one item: its share links, moving or copying it, a file's
 // versions and comments, a folder's collaborators.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { t } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { bytes, date } from '../lib/format.js';
-import { Dialog, Icon, Problem, acting } from '../components.jsx';
-
-/// Loads `load()` when `key` changes; `[value, reload, problem]`.
-function useLoaded(load, key) {
-  const [value, setValue] = useState(null);
-  const [problem, setProblem] = useState(null);
-  const reload = async () => {
-    try {
-      setValue(await load());
-      setProblem(null);
-    } catch (failure) {
-      setProblem(failure.message);
-    }
-  };
-  useEffect(() => {
-    reload();
-  }, [key]);
-  return [value, reload, problem, setProblem];
-}
-
-/// A button that posts to `path` (an action without arguments) through `act`; `about` names
-/// what it acts on for screen readers.
-function PostButton({ label, about, path, act, danger = false }) {
-  return (
-    <button
-      type="button"
-      class={danger ? 'quiet danger' : 'quiet'}
-      aria-label={about ? `${label} ${about}` : undefined}
-      onClick={() => act(() => api(path, { method: 'POST', body: {} }))}
-    >
-      {label}
-    </button>
-  );
-}
+import { Dialog, Icon, PostButton, Problem, acting, useLoaded } from '../components.jsx';
 
 export function ShareDialog({ item, onClose }) {
   const [page, reload, problem, setProblem] = useLoaded(

@@ -1,7 +1,8 @@
-// The web console: sign-in, then the person's files (browse, upload by picking or dropping
-// with progress, download, rename, move, copy, versions, share links, collaborators,
-// comments, preview), search and the trash. Everything it does goes through the open API
-// with the console's bearer tokens.
+// The web console: sign-in (password, or a 免登 link that lands here signed in), then the
+// person's files (browse, upload by picking or dropping with progress, download, rename,
+// move, copy, versions, share links, collaborators, comments, preview), search and the
+// trash; administrators also get the enterprise's administration. Everything it does goes
+// through the open API with the console's bearer tokens.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { t, lang } from '../lib/i18n.js';
@@ -9,11 +10,14 @@ import { useSignal } from '../lib/signal.js';
 import { whoAmI, signIn, signOut } from '../lib/api.js';
 import { LanguagePicker } from '../components.jsx';
 import { Files, Search, Trash } from './files.jsx';
+import { Admin, adminRoute } from './admin.jsx';
 import '../style.css';
 
-/// Where the console is: `#/folder/{id}`, `#/trash`, `#/search?q=…`.
+/// Where the console is: `#/folder/{id}`, `#/trash`, `#/search?q=…`, `#/admin/…`.
 function route() {
   const hash = location.hash;
+  const admin = adminRoute(hash);
+  if (admin) return admin;
   const folder = /^#\/folder\/(\d+)/.exec(hash);
   if (folder) return { page: 'files', folderId: Number(folder[1]) };
   if (hash.startsWith('#/trash')) return { page: 'trash' };
@@ -55,6 +59,11 @@ function App() {
           <a href="#/trash" aria-current={where.page === 'trash' ? 'page' : undefined}>
             {t('trashBin')}
           </a>
+          {session.isAdmin && (
+            <a href="#/admin/users" aria-current={where.page === 'admin' ? 'page' : undefined}>
+              {t('admin')}
+            </a>
+          )}
         </nav>
         <form
           role="search"
@@ -87,6 +96,8 @@ function App() {
         {where.page === 'files' && <Files folderId={where.folderId} />}
         {where.page === 'trash' && <Trash />}
         {where.page === 'search' && <Search query={where.query} />}
+        {where.page === 'admin' &&
+          (session.isAdmin ? <Admin section={where.section} id={where.id} /> : <p class="notice">{t('notAdmin')}</p>)}
       </main>
     </div>
   );
@@ -94,7 +105,8 @@ function App() {
 
 function SignIn({ onSignedIn }) {
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState(null);
+  // A 免登 link that could not sign the person in lands here with `#/sso-failed`.
+  const [problem, setProblem] = useState(location.hash.startsWith('#/sso-failed') ? t('ssoFailed') : null);
   const submit = async (event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);

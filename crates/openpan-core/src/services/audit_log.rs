@@ -125,7 +125,7 @@ impl Core {
         audit: Audit,
         write: impl Future<Output = std::result::Result<T, E>>,
     ) -> std::result::Result<T, E> {
-        self.audited_as(enterprise_id, principal.user_id(), principal.app_id(), audit, write)
+        self.audited_as(enterprise_id, principal.operator(), principal.app_id(), audit, write)
             .await
     }
 
@@ -150,7 +150,7 @@ impl Core {
         audits: Vec<Audit>,
         write: impl Future<Output = std::result::Result<T, E>>,
     ) -> std::result::Result<T, E> {
-        self.audited_all(enterprise_id, principal.user_id(), principal.app_id(), audits, write)
+        self.audited_all(enterprise_id, principal.operator(), principal.app_id(), audits, write)
             .await
     }
 

@@ -351,6 +351,7 @@ impl Core {
             scopes: Some(scopes),
             family: None,
             root: None,
+            acting: None,
         };
         Ok(Some((user, subject, secrets, token)))
     }

@@ -46,8 +46,13 @@ impl Core {
         } else {
             Subject::User(enterprise_id, user.user.id)
         };
+        // The enterprise's token names the administrator, so the audit log says who acted.
+        let bounds = crate::oauth::TokenBounds {
+            root: None,
+            acting: admin.then_some(user.user.id),
+        };
         let issued = self
-            .store_token_lasting(app.id, subject, None, false, CONSOLE_TOKEN_SECS)
+            .store_token_confined(app.id, subject, None, false, CONSOLE_TOKEN_SECS, bounds)
             .await?;
         Ok((issued, user))
     }

@@ -136,7 +136,10 @@ impl Core {
             Some(scopes),
             false,
             ttl,
-            Some(reached.item.id),
+            crate::oauth::TokenBounds {
+                root: Some(reached.item.id),
+                acting: None,
+            },
         )
         .await
     }

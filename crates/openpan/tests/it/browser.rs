@@ -135,3 +135,69 @@ async fn an_integrators_page_embeds_the_picker_uploader_and_previewer_and_hears_
     assert_eq!(info["name"], "发票.txt");
     assert_eq!(app.download(&token, uploaded).await, "发票 2026-11 ¥ 128.00".as_bytes());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_runs_the_enterprise_from_the_console() {
+    let hook = crate::harness::HttpSink::start(|_, _| (200, String::new())).await;
+    let app = TestApp::spawn_with(|config| config.notice_poll_ms = 50).await;
+    let printed = run_script(
+        &app,
+        "admin.mjs",
+        &[
+            ("OPENPAN_LOGIN", "admin@acme.test".to_owned()),
+            ("OPENPAN_PASSWORD", "correct horse".to_owned()),
+            ("OPENPAN_HOOK", hook.url.clone()),
+        ],
+    );
+    let result: serde_json::Value = serde_json::from_str(printed.trim()).expect(&printed);
+    assert_eq!(
+        result["serious"],
+        serde_json::json!([]),
+        "serious accessibility violations"
+    );
+
+    // What the pages did is what the API shows.
+    let admin = app.enterprise_token(&app.tenant).await;
+    let users = app.get_ok("/api/v2/admin/user/all?page_capacity=100", &admin).await;
+    let wang = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|user| user["email"] == "wang@acme.test")
+        .expect("the person added in the page");
+    assert_eq!(wang["name"], "Wang Fang");
+    assert_eq!(wang["space_total"], 10_i64 * 1024 * 1024 * 1024);
+    let groups = app.get_ok("/api/v2/admin/group/list?page_capacity=100", &admin).await;
+    let project = groups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|group| group["name"] == "Project A")
+        .expect("the group made in the page");
+    let members = app
+        .get_ok(&format!("/api/v2/admin/group/{}/users", project["id"]), &admin)
+        .await;
+    assert_eq!(members["users"][0]["id"], wang["id"]);
+    let apps = app.get_ok("/api/v2/admin/app/list", &admin).await;
+    let hr = apps["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["name"] == "HR sync")
+        .expect("the app registered in the page");
+    assert_eq!(hr["client_id"], result["client_id"]);
+    assert_eq!(hr["callback_url"], hook.url.as_str());
+    assert_eq!(
+        hr["redirect_uris"],
+        serde_json::json!(["https://hr.example.test/callback"])
+    );
+    let sent: Vec<String> = hook
+        .received()
+        .iter()
+        .map(|received| received.json()["event"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        sent.iter().filter(|event| *event == "group.created").count() >= 2,
+        "delivered, then sent again: {sent:?}"
+    );
+}

@@ -298,3 +298,38 @@ async fn the_status_page_shows_an_administrator_the_stores_the_enterprises_usage
     let refused = app.get("/api/v2/admin/enterprise/status", &user).await;
     assert_api_error(refused, 403, "permission_denied").await;
 }
+
+#[tokio::test]
+async fn the_audit_log_names_the_administrator_who_acted_through_the_console() {
+    let app = TestApp::spawn().await;
+    let cookie = sign_in(&app).await;
+    let console = console_token(&app, &cookie, "?admin=true").await;
+    let access = console["access_token"].as_str().unwrap();
+    app.post_ok("/api/v2/admin/group/create", access, &json!({"name": "财务组"}))
+        .await;
+    // An app's own enterprise token acts for nobody in particular.
+    let integration = app.enterprise_token(&app.tenant).await;
+    app.post_ok("/api/v2/admin/group/create", &integration, &json!({"name": "销售组"}))
+        .await;
+
+    let today = crate::audit::today(&app);
+    let log = app
+        .post_ok(
+            "/api/v2/admin/log/log_info",
+            &integration,
+            &json!({"start_date": today, "end_date": today}),
+        )
+        .await;
+    let entry = |name: &str| {
+        log["user_activities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|entry| entry["target"]["target_file_name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {log}"))
+            .clone()
+    };
+    assert_eq!(entry("财务组")["operator"]["login"], "admin@acme.test");
+    assert_eq!(entry("财务组")["operator"]["id"], app.tenant.admin_user_id.to_string());
+    assert_eq!(entry("销售组")["operator"]["login"], "");
+}

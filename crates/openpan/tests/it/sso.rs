@@ -134,6 +134,16 @@ async fn login_params_expire_after_five_minutes_and_belong_to_their_app() {
         .await
         .unwrap();
     assert_api_error(late, 404, "link_invalid_or_expired").await;
+    // A person's browser is sent to the sign-in page, which says the link did not work.
+    let late_in_browser = browser()
+        .get(link(&app.tenant.client_id, auth_key))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late_in_browser.status(), 303);
+    assert_eq!(late_in_browser.headers()["location"], "/#/sso-failed");
+    assert!(late_in_browser.headers().get("set-cookie").is_none());
 
     // A fresh ticket, redeemed in time, works — and ends when its user is deleted.
     let user = app
