@@ -3,7 +3,9 @@
 // password and open the link in a fresh browser (wrong password, right one, download,
 // preview), stop sharing it, then the same pages on a 360 px phone screen and in English; every page passes axe-core with no critical
 // violation, and nothing is fetched from another origin.
-// Environment: OPENPAN_URL, OPENPAN_LOGIN, OPENPAN_PASSWORD, OPENPAN_DOCX (a file to upload).
+// A large file's upload survives a dropped connection and resumes with the missing parts.
+// Environment: OPENPAN_URL, OPENPAN_LOGIN, OPENPAN_PASSWORD, OPENPAN_DOCX (a file to upload),
+// OPENPAN_BIG (a file of over 16 MiB).
 import { run, recordingPage, check, accessibility, screenshot } from './lib.mjs';
 
 const base = process.env.OPENPAN_URL;
@@ -88,6 +90,26 @@ await run(async (browser) => {
   await guest.goto(address);
   await guest.getByText('分享链接不存在、已取消或已过期').waitFor();
   await visitor.close();
+
+  // A large file whose connection drops part-way: the upload pauses keeping what arrived, and
+  // resuming sends only the parts that did not.
+  const partsSent = new Map();
+  page.on('request', (request) => {
+    const part = /\/part\/(\d+)$/.exec(new URL(request.url()).pathname);
+    if (part && request.method() === 'PUT') partsSent.set(part[1], (partsSent.get(part[1]) ?? 0) + 1);
+  });
+  const drop = (route) => route.abort('connectionreset');
+  await page.route('**/part/2', drop);
+  await page.locator('input[type=file]').setInputFiles(process.env.OPENPAN_BIG);
+  const bigName = process.env.OPENPAN_BIG.split('/').pop();
+  const resume = page.getByRole('button', { name: `继续上传 ${bigName}` });
+  await resume.waitFor({ timeout: 60_000 });
+  await screenshot(page, 'console-upload-paused');
+  await page.unroute('**/part/2', drop);
+  await resume.click();
+  await page.locator(`tr[data-name="${bigName}"]`).waitFor({ timeout: 60_000 });
+  await page.getByText(`已上传 ${bigName}`).waitFor();
+  check(partsSent.get('1') === 1 && partsSent.get('3') === 1, `parts sent: ${JSON.stringify([...partsSent])}`);
 
   // A phone: nothing wider than the screen, and the language switched to English.
   await page.setViewportSize({ width: 360, height: 740 });

@@ -221,7 +221,8 @@ export function PreviewDialog({ name, token, onClose }) {
 /// Files uploaded one after another into folder `folderId` through `call`'s /api/v2, each
 /// with a progress bar. `onUploaded(file)` hears of each one done, `onFailed(name, failure)` of
 /// each one that was not. `send(files)` starts them; `dropTarget` makes an element take drops;
-/// `progress` is the list to show.
+/// `progress` is the list to show. A large file whose connection dropped stays listed, paused,
+/// with a button that sends the parts that did not arrive.
 export function useUploads({ folderId, call, onUploaded, onFailed }) {
   const [transfers, setTransfers] = useState([]);
   const send = async (files) => {
@@ -234,8 +235,12 @@ export function useUploads({ folderId, call, onUploaded, onFailed }) {
         update({ share: 1, done: true });
         await onUploaded?.(uploaded);
       } catch (failure) {
-        setTransfers((all) => all.filter((item) => item.key !== key));
-        onFailed(file.name, failure);
+        if (failure.resumable) {
+          update({ paused: true, file });
+        } else {
+          setTransfers((all) => all.filter((item) => item.key !== key));
+          onFailed(file.name, failure);
+        }
       }
     }
   };
@@ -246,14 +251,25 @@ export function useUploads({ folderId, call, onUploaded, onFailed }) {
       if (event.dataTransfer?.files?.length) send([...event.dataTransfer.files]);
     },
   };
+  const resume = (item) => {
+    setTransfers((all) => all.filter((other) => other.key !== item.key));
+    send([item.file]);
+  };
+  const state = (item) =>
+    item.done ? t('uploaded', { name: item.name }) : item.paused ? t('uploadPaused', { name: item.name }) : t('uploading', { name: item.name });
   const progress = transfers.length > 0 && (
     <ul class="transfers" aria-label={t('upload')}>
       {transfers.map((item) => (
         <li key={item.key}>
           <span>
-            {item.done ? t('uploaded', { name: item.name }) : t('uploading', { name: item.name })} ({bytes(item.size)})
+            {state(item)} ({bytes(item.size)})
           </span>
           <progress max="100" value={Math.round(item.share * 100)} aria-label={item.name} />
+          {item.paused && (
+            <button type="button" class="quiet" onClick={() => resume(item)} aria-label={`${t('resumeUpload')} ${item.name}`}>
+              {t('resumeUpload')}
+            </button>
+          )}
         </li>
       ))}
     </ul>

@@ -114,32 +114,137 @@ export function asVisitor({ link, password, signedIn }) {
   };
 }
 
+/// Sends `body` to a transfer URL (its own credential); the parsed answer. `onProgress(bytes)`
+/// hears how much of the body has gone.
+function transfer(method, url, body, { onProgress, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open(method, url);
+    for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+    if (onProgress) {
+      request.upload.onprogress = (event) => onProgress(event.loaded);
+    }
+    request.onload = () => {
+      let answer = null;
+      try {
+        answer = JSON.parse(request.responseText);
+      } catch {
+        answer = null;
+      }
+      if (request.status >= 200 && request.status < 300) resolve(answer);
+      else reject(new ApiFailure(request.status, { errors: [{ code: answer?.errors, msg: answer?.error }] }));
+    };
+    request.onerror = () => reject(new ApiFailure(0, null));
+    request.send(body);
+  });
+}
+
+/// Files from this size up go in parts that survive a dropped connection.
+export const RESUMABLE_FROM = 16 * 1024 * 1024;
+
 /// Uploads `file` into folder `parentId` through an upload URL, reporting progress (0..1);
-/// `call` is whose /api/v2 asks for the URL.
+/// `call` is whose /api/v2 asks for the URL. The console's large files go in parts.
 export async function upload(file, parentId, onProgress, call = api) {
+  if (call === api && file.size >= RESUMABLE_FROM) return uploadInParts(file, parentId, onProgress);
   const { presign_url: url } = await call('/file/upload_v2', {
     method: 'POST',
-    body: { parent_id: parentId, name: file.name, file_size: file.size, upload_type: "api" },
+    body: { parent_id: parentId, name: file.name, file_size: file.size, upload_type: 'api' },
   });
   const form = new FormData();
   form.append('file', file, file.name);
-  return new Promise((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open('POST', url);
-    request.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(event.loaded / event.total);
-    };
-    request.onload = () => {
-      let body = null;
+  return transfer('POST', url, form, { onProgress: (sent) => onProgress(sent / file.size) });
+}
+
+// Open part-upload sessions by file, so choosing the same file again (even after a reload)
+// sends only the parts that did not arrive.
+const SESSIONS = 'openpan.uploads';
+
+function sessions() {
+  try {
+    return JSON.parse(localStorage.getItem(SESSIONS) ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+function keepSession(key, session) {
+  try {
+    const all = sessions();
+    const now = Date.now() / 1000;
+    for (const [other, kept] of Object.entries(all)) if (kept.expires_at <= now) delete all[other];
+    if (session) all[key] = session;
+    else delete all[key];
+    localStorage.setItem(SESSIONS, JSON.stringify(all));
+  } catch {
+    // Storage refused: a dropped upload starts over.
+  }
+}
+
+/// The part's SHA-256 in hex, for the server to check what arrived (none where the page
+/// has no Web Crypto, as on plain HTTP to another host).
+async function sha256(blob) {
+  if (!globalThis.crypto?.subtle) return null;
+  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/// An upload that could not finish; choosing the file again resumes it.
+export class Interrupted extends ApiFailure {
+  constructor(cause) {
+    super(cause.status, { errors: [{ code: 'upload_interrupted', msg: cause.message }] });
+    this.resumable = true;
+  }
+}
+
+const PAUSES = [1000, 2000, 4000];
+
+async function uploadInParts(file, parentId, onProgress) {
+  const key = [parentId, file.name, file.size, file.lastModified].join('/');
+  const known = sessions()[key];
+  let session = null;
+  if (known && known.expires_at * 1000 > Date.now()) {
+    try {
+      session = { ...(await transfer('GET', known.upload_url)), upload_url: known.upload_url };
+    } catch {
+      session = null;
+    }
+  }
+  if (!session) {
+    session = await api('/file/resumable_upload', {
+      method: 'POST',
+      body: { parent_id: parentId, name: file.name, file_size: file.size },
+    });
+    keepSession(key, { upload_url: session.upload_url, expires_at: session.expires_at });
+  }
+  const arrived = new Set(session.parts.map((part) => part.part_number));
+  let sent = session.parts.reduce((sum, part) => sum + part.size, 0);
+  onProgress(sent / file.size);
+  for (let number = 1; number <= session.part_count; number++) {
+    if (arrived.has(number)) continue;
+    const start = (number - 1) * session.part_size;
+    const part = file.slice(start, Math.min(file.size, start + session.part_size));
+    const digest = await sha256(part);
+    const headers = digest ? { 'Content-SHA256': digest } : {};
+    for (let attempt = 0; ; attempt++) {
       try {
-        body = JSON.parse(request.responseText);
-      } catch {
-        body = null;
+        await transfer('PUT', `${session.upload_url}/part/${number}`, part, {
+          headers,
+          onProgress: (bytes) => onProgress((sent + bytes) / file.size),
+        });
+        break;
+      } catch (failure) {
+        // A refusal (4xx) will not change on a retry; a dropped connection or a busy server may.
+        const passing = failure.status === 0 || failure.status >= 500;
+        if (!passing) throw failure;
+        if (attempt >= PAUSES.length) throw new Interrupted(failure);
+        await new Promise((wake) => setTimeout(wake, PAUSES[attempt]));
       }
-      if (request.status >= 200 && request.status < 300) resolve(body);
-      else reject(new ApiFailure(request.status, { errors: [{ code: body?.errors, msg: body?.error }] }));
-    };
-    request.onerror = () => reject(new ApiFailure(0, null));
-    request.send(form);
+    }
+    sent += part.size;
+  }
+  const made = await transfer('POST', `${session.upload_url}/commit`, '{}', {
+    headers: { 'Content-Type': 'application/json' },
   });
+  keepSession(key, null);
+  return made;
 }

@@ -54,6 +54,12 @@ async fn a_person_signs_in_makes_a_folder_uploads_a_document_and_previews_it_in_
     let dir = tempfile::tempdir().unwrap();
     let docx = dir.path().join("报告.docx");
     std::fs::write(&docx, crate::search::docx_with_text("第一季度 revenue grew")).unwrap();
+    // Three parts of the console's 8 MiB, none alike.
+    let big = dir.path().join("数据备份.bin");
+    let big_bytes: Vec<u8> = (0..20_u32 * 1024 * 1024)
+        .map(|index| (index.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&big, &big_bytes).unwrap();
     let printed = run_script(
         &app,
         "console.mjs",
@@ -61,6 +67,7 @@ async fn a_person_signs_in_makes_a_folder_uploads_a_document_and_previews_it_in_
             ("OPENPAN_LOGIN", "admin@acme.test".to_owned()),
             ("OPENPAN_PASSWORD", "correct horse".to_owned()),
             ("OPENPAN_DOCX", docx.display().to_string()),
+            ("OPENPAN_BIG", big.display().to_string()),
         ],
     );
     let result: serde_json::Value = serde_json::from_str(printed.trim()).expect(&printed);
@@ -82,7 +89,14 @@ async fn a_person_signs_in_makes_a_folder_uploads_a_document_and_previews_it_in_
     let inside = app
         .get_ok(&format!("/api/v2/folder/{}/children", folder["id"]), &token)
         .await;
-    assert_eq!(inside["files"][0]["name"], "报告.docx");
+    let files = inside["files"].as_array().unwrap();
+    assert!(files.iter().any(|file| file["name"] == "报告.docx"), "{inside}");
+    let resumed = files
+        .iter()
+        .find(|file| file["name"] == "数据备份.bin")
+        .expect("the large file, resumed");
+    let downloaded = app.download(&token, resumed["id"].as_i64().unwrap()).await;
+    assert!(downloaded == big_bytes, "the resumed upload is the file, byte for byte");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
