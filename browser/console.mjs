@@ -3,7 +3,8 @@
 // password and open the link in a fresh browser (wrong password, right one, download,
 // preview), stop sharing it, then the same pages on a 360 px phone screen and in English; every page passes axe-core with no critical
 // violation, and nothing is fetched from another origin.
-// A large file's upload survives a dropped connection and resumes with the missing parts.
+// A large file's upload survives a dropped connection and resumes with the missing parts; a
+// large folder is paged.
 // Environment: OPENPAN_URL, OPENPAN_LOGIN, OPENPAN_PASSWORD, OPENPAN_DOCX (a file to upload),
 // OPENPAN_BIG (a file of over 16 MiB).
 import { run, recordingPage, check, accessibility, screenshot } from './lib.mjs';
@@ -110,6 +111,15 @@ await run(async (browser) => {
   await page.locator(`tr[data-name="${bigName}"]`).waitFor({ timeout: 60_000 });
   await page.getByText(`已上传 ${bigName}`).waitFor();
   check(partsSent.get('1') === 1 && partsSent.get('3') === 1, `parts sent: ${JSON.stringify([...partsSent])}`);
+
+  // A folder of 205 items is shown 200 at a time.
+  await page.locator('nav.crumbs').getByRole('link', { name: '我的文件' }).click();
+  await page.getByRole('link', { name: '归档' }).click();
+  await page.getByText('第 1 / 2 页').waitFor();
+  check((await page.locator('table.listing tbody tr').count()) === 200, 'the first page holds 200 rows');
+  await page.getByRole('button', { name: '下一页' }).click();
+  await page.getByText('第 2 / 2 页').waitFor();
+  check((await page.locator('table.listing tbody tr').count()) === 5, 'the second page holds the other 5');
 
   // A phone: nothing wider than the screen, and the language switched to English.
   await page.setViewportSize({ width: 360, height: 740 });

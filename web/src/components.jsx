@@ -86,6 +86,27 @@ export function PostButton({ label, about, path, act, danger = false, call = api
   );
 }
 
+/// Previous and next page buttons for a 0-based `page_id` of `page_count` pages.
+export function Pager({ page, onPage }) {
+  if (!page || page.page_count <= 1) return null;
+  return (
+    <nav class="toolbar" aria-label={t('pages')}>
+      <button type="button" class="quiet" disabled={page.page_id <= 0} onClick={() => onPage(page.page_id - 1)}>
+        {t('previousPage')}
+      </button>
+      <span class="hint">{t('pageOf', { page: page.page_id + 1, count: page.page_count })}</span>
+      <button
+        type="button"
+        class="quiet"
+        disabled={page.page_id + 1 >= page.page_count}
+        onClick={() => onPage(page.page_id + 1)}
+      >
+        {t('nextPage')}
+      </button>
+    </nav>
+  );
+}
+
 export function Problem({ message }) {
   return (
     message && (
@@ -225,18 +246,18 @@ export function PreviewDialog({ name, token, onClose }) {
 /// with a button that sends the parts that did not arrive.
 export function useUploads({ folderId, call, onUploaded, onFailed }) {
   const [transfers, setTransfers] = useState([]);
-  const send = async (files) => {
+  const sendTo = async (files, target) => {
     for (const file of files) {
       const key = `${Date.now()}-${file.name}`;
       const update = (change) => setTransfers((all) => all.map((item) => (item.key === key ? { ...item, ...change } : item)));
       setTransfers((all) => [...all, { key, name: file.name, size: file.size, share: 0, done: false }]);
       try {
-        const uploaded = await upload(file, folderId, (share) => update({ share }), call);
+        const uploaded = await upload(file, target, (share) => update({ share }), call);
         update({ share: 1, done: true });
         await onUploaded?.(uploaded);
       } catch (failure) {
         if (failure.resumable) {
-          update({ paused: true, file });
+          update({ paused: true, file, target });
         } else {
           setTransfers((all) => all.filter((item) => item.key !== key));
           onFailed(file.name, failure);
@@ -251,9 +272,11 @@ export function useUploads({ folderId, call, onUploaded, onFailed }) {
       if (event.dataTransfer?.files?.length) send([...event.dataTransfer.files]);
     },
   };
+  const send = (files) => sendTo(files, folderId);
+  // Into the folder it was going to, wherever the person is now.
   const resume = (item) => {
     setTransfers((all) => all.filter((other) => other.key !== item.key));
-    send([item.file]);
+    sendTo([item.file], item.target);
   };
   const state = (item) =>
     item.done ? t('uploaded', { name: item.name }) : item.paused ? t('uploadPaused', { name: item.name }) : t('uploading', { name: item.name });

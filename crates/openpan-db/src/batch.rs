@@ -357,8 +357,10 @@ fn consume_refresh_tokens(rotations: &[Rotate]) -> sea_query::UpdateStatement {
         .value(OauthToken::UsedRefreshHash, Expr::col(OauthToken::RefreshHash))
         .value(OauthToken::RefreshHash, Option::<Vec<u8>>::None)
         .cond_where(matches)
-        // A confined token is never refreshed (its pair would lose the confinement).
+        // A confined token, or one acting for a console's administrator, is never refreshed
+        // (its pair would lose the confinement or the person).
         .and_where(Expr::col(OauthToken::RootItemId).is_null())
+        .and_where(Expr::col(OauthToken::ActingUserId).is_null())
         .and_where(Expr::col(OauthToken::AppId).in_subquery(active_apps))
         .cond_where(
             Cond::any()

@@ -1024,7 +1024,6 @@ impl AppRepo for SqlRepo {
             .value(App::AllowedScopes, app.allowed_scopes.map(|scopes| scopes.to_string()))
             .value(App::JwtPublicKey, app.jwt_public_key.clone())
             .value(App::JwtKeyId, app.jwt_key_id.clone())
-            .value(App::CallbackUrl, app.callback_url.clone())
             .and_where(Expr::col(App::AppId).eq(app.id.0))
             .to_owned();
         let revoke = revoke_tokens.then(|| delete_tokens_where(OauthToken::AppId, app.id.0));
@@ -1249,6 +1248,22 @@ impl TokenRepo for SqlRepo {
                         Cond::all()
                             .add(Expr::col((UserAccount::Table, UserAccount::Active)).eq(true))
                             .add(Expr::col((UserAccount::Table, UserAccount::DeletedAt)).is_null()),
+                    ),
+            )
+            // A token acting for an administrator lasts only while they are one.
+            .cond_where(
+                Cond::any()
+                    .add(Expr::col((OauthToken::Table, OauthToken::ActingUserId)).is_null())
+                    .add(
+                        Expr::col((OauthToken::Table, OauthToken::ActingUserId)).in_subquery(
+                            Query::select()
+                                .column(UserAccount::UserId)
+                                .from(UserAccount::Table)
+                                .and_where(Expr::col(UserAccount::Active).eq(true))
+                                .and_where(Expr::col(UserAccount::DeletedAt).is_null())
+                                .and_where(Expr::col(UserAccount::IsAdmin).eq(true))
+                                .to_owned(),
+                        ),
                     ),
             )
             .to_owned();

@@ -25,7 +25,7 @@ pub struct Webhook {
     pub app_id: i64,
     /// Where events are POSTed; null when the app has none (nothing is delivered).
     pub callback_url: Option<String>,
-    /// `active`, `disabled`, or `none` (never started: the app has had no callback address).
+    /// `active`, `disabled`, or `none` (the app has no callback address: nothing is sent).
     pub status: String,
     /// Why it is disabled.
     pub disabled_reason: Option<String>,

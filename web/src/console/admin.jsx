@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { t } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { bytes, date } from '../lib/format.js';
-import { Dialog, PostButton, Problem, acting, useLoaded } from '../components.jsx';
+import { Dialog, Pager, PostButton, Problem, acting, useLoaded } from '../components.jsx';
 
 /// The enterprise's /api/v2.
 const admin = (path, options = {}) => api(path, { ...options, admin: true });
@@ -49,27 +49,6 @@ function space(used, total) {
 /// Whole gigabytes of a byte count for a quota field (-1 stays -1).
 function gigabytes(total) {
   return total < 0 ? -1 : Math.round(total / 1024 ** 3);
-}
-
-/// Previous and next page buttons for a 0-based `page_id` of `page_count` pages.
-function Pager({ page, onPage }) {
-  if (!page || page.page_count <= 1) return null;
-  return (
-    <nav class="toolbar" aria-label={t('pages')}>
-      <button type="button" class="quiet" disabled={page.page_id <= 0} onClick={() => onPage(page.page_id - 1)}>
-        {t('previousPage')}
-      </button>
-      <span class="hint">{t('pageOf', { page: page.page_id + 1, count: page.page_count })}</span>
-      <button
-        type="button"
-        class="quiet"
-        disabled={page.page_id + 1 >= page.page_count}
-        onClick={() => onPage(page.page_id + 1)}
-      >
-        {t('nextPage')}
-      </button>
-    </nav>
-  );
 }
 
 /// A form whose fields are read by name when it is sent; `onSend(form)` does the work.
@@ -190,6 +169,7 @@ function Users() {
   );
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState(null);
+  const [editProblem, setEditProblem] = useState(null);
   const [link, setLink] = useState(null);
   const act = acting(setProblem, reload);
   const signInLink = (user) =>
@@ -273,7 +253,15 @@ function Users() {
                 <td class="wide">{user.login}</td>
                 <td>{space(user.space_used, user.space_total)}</td>
                 <td class="row-actions">
-                  <button type="button" class="quiet" aria-label={`${t('edit')} ${user.name}`} onClick={() => setEditing(user)}>
+                  <button
+                    type="button"
+                    class="quiet"
+                    aria-label={`${t('edit')} ${user.name}`}
+                    onClick={() => {
+                      setEditProblem(null);
+                      setEditing(user);
+                    }}
+                  >
                     {t('edit')}
                   </button>
                   <button
@@ -304,7 +292,7 @@ function Users() {
           <SendForm
             class="dialog-body stack"
             onSend={(form) =>
-              act(async () => {
+              acting(setEditProblem, reload)(async () => {
                 await admin(`/admin/user/${editing.id}/update`, {
                   method: 'POST',
                   body: {
@@ -334,7 +322,7 @@ function Users() {
               <input name="hide_phone" type="checkbox" defaultChecked={editing.hide_phone} />
               {t('hidePhone')}
             </label>
-            <Problem message={problem} />
+            <Problem message={editProblem} />
             <button type="submit">{t('save')}</button>
           </SendForm>
         </Dialog>
@@ -711,7 +699,7 @@ function Apps({ selected }) {
                 body.client_type = String(form.get('client_type'));
                 const created = await admin('/admin/app/create', { method: 'POST', body });
                 setAdding(false);
-                if (created.client_secret) setSecret(created.client_secret);
+                if (created.client_secret) setSecret({ appId: created.app_id, value: created.client_secret });
                 location.hash = `#/admin/apps/${created.app_id}`;
               })
             }
@@ -727,7 +715,7 @@ function Apps({ selected }) {
             <button type="submit">{t('create')}</button>
           </SendForm>
         )}
-        {secret && <SecretShown secret={secret} onDone={() => setSecret(null)} />}
+        {secret && secret.appId === selected && <SecretShown secret={secret.value} onDone={() => setSecret(null)} />}
         <Problem message={problem} />
         {list === null ? (
           <p class="notice">{t('loading')}</p>
@@ -841,7 +829,7 @@ function AppDetail({ id, onChanged }) {
 function WebhookPanel({ id }) {
   const [hook, reload, problem, setProblem] = useLoaded(() => admin(`/admin/app/${id}/webhook`), id);
   const [pageId, setPageId] = useState(0);
-  const [deliveries, reloadDeliveries] = useLoaded(
+  const [deliveries, reloadDeliveries, deliveryProblem] = useLoaded(
     () => admin(`/admin/app/${id}/webhook/deliveries?page_id=${pageId}&page_capacity=20`),
     `${id}-${pageId}`,
   );
@@ -898,7 +886,7 @@ function WebhookPanel({ id }) {
       <Problem message={problem} />
       <h3 class="card-title">{t('deliveryLog')}</h3>
       {deliveries === null ? (
-        <p class="notice">{t('loading')}</p>
+        deliveryProblem ? <Problem message={deliveryProblem} /> : <p class="notice">{t('loading')}</p>
       ) : deliveries.deliveries.length === 0 ? (
         <p class="notice">{t('noDeliveries')}</p>
       ) : (
@@ -1105,9 +1093,12 @@ function Status() {
           <p class="notice">{t('noApps')}</p>
         ) : (
           <ul class="plain-list">
-            {status.webhooks.map(({ app_name: name, webhook }) => (
+            {status.webhooks.map(({ app_name: name, app_status: appStatus, webhook }) => (
               <li key={webhook.app_id} class="row-entry">
-                <a href={`#/admin/apps/${webhook.app_id}`}>{name}</a>
+                <span>
+                  <a href={`#/admin/apps/${webhook.app_id}`}>{name}</a>{' '}
+                  {appStatus !== 'active' && <span class="badge">{t(`status_${appStatus}`)}</span>}
+                </span>
                 <span class={webhook.failures > 0 || webhook.status === 'disabled' ? 'problem' : 'hint'}>
                   {t(`status_${webhook.status}`)} · {t('backlog', { count: webhook.latest_event_id - webhook.delivered_event_id })}
                   {webhook.failures > 0 && ` · ${t('failuresInRow', { count: webhook.failures })}`}

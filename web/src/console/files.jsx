@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { t } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { date } from '../lib/format.js';
-import { Crumbs, ItemButton, ItemTable, PreviewDialog, Problem, UploadButton, acting, useUploads } from '../components.jsx';
+import { Crumbs, ItemButton, ItemTable, Pager, PreviewDialog, Problem, UploadButton, acting, useUploads } from '../components.jsx';
 import { CollabDialog, CommentsDialog, ShareDialog, TargetDialog, VersionsDialog } from './dialogs.jsx';
 
 /// What every listing of the person's own items offers on a row, and the dialogs it opens.
@@ -73,7 +73,11 @@ function useItemActions(reload, setProblem) {
   return { act, actions, dialogs };
 }
 
+/// Rows of a folder shown at once; a larger folder is paged.
+const PAGE = 200;
+
 export function Files({ folderId }) {
+  const [pageId, setPageId] = useState(0);
   const [listing, setListing] = useState(null);
   const [path, setPath] = useState([]);
   const [problem, setProblem] = useState(null);
@@ -82,7 +86,7 @@ export function Files({ folderId }) {
   const reload = useCallback(async () => {
     try {
       const [children, info] = await Promise.all([
-        api(`/folder/${folderId}/children?page_id=0&page_capacity=500`),
+        api(`/folder/${folderId}/children?page_id=${pageId}&page_capacity=${PAGE}`),
         api(`/folder/${folderId}/info`),
       ]);
       setListing(children);
@@ -91,9 +95,8 @@ export function Files({ folderId }) {
     } catch (failure) {
       setProblem(failure.message);
     }
-  }, [folderId]);
+  }, [folderId, pageId]);
   useEffect(() => {
-    setListing(null);
     reload();
   }, [reload]);
   const { act, actions, dialogs } = useItemActions(reload, setProblem);
@@ -148,6 +151,7 @@ export function Files({ folderId }) {
           actions={(item) => actions(item, setRenaming)}
         />
       )}
+      <Pager page={listing} onPage={setPageId} />
       {dialogs}
     </section>
   );

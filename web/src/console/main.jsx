@@ -93,7 +93,7 @@ function App() {
         </button>
       </header>
       <main class="content">
-        {where.page === 'files' && <Files folderId={where.folderId} />}
+        {where.page === 'files' && <Files key={where.folderId} folderId={where.folderId} />}
         {where.page === 'trash' && <Trash />}
         {where.page === 'search' && <Search query={where.query} />}
         {where.page === 'admin' &&

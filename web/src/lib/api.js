@@ -40,11 +40,14 @@ export async function signIn(login, password) {
 
 export async function signOut() {
   tokens.clear();
+  forgetSessions();
   return answer(await fetch('/console/logout', { method: 'POST', credentials: 'same-origin', headers: CONSOLE }));
 }
 
 /// Bearer tokens by kind (`user`, `admin`), asked for again shortly before they expire.
 const tokens = new Map();
+/// The signed-in person's id, whose part-upload sessions are theirs alone.
+let signedIn = null;
 
 /// A new token of `kind` from the session, kept for the calls that follow; the whole answer.
 async function newToken(kind) {
@@ -53,6 +56,7 @@ async function newToken(kind) {
     await fetch(`/console/token${query}`, { method: 'POST', credentials: 'same-origin', headers: CONSOLE }),
   );
   tokens.set(kind, { token: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 });
+  if (body.user) signedIn = body.user.id;
   return body;
 }
 
@@ -155,9 +159,18 @@ export async function upload(file, parentId, onProgress, call = api) {
   return transfer('POST', url, form, { onProgress: (sent) => onProgress(sent / file.size) });
 }
 
-// Open part-upload sessions by file, so choosing the same file again (even after a reload)
-// sends only the parts that did not arrive.
+// Open part-upload sessions by person and file, so choosing the same file again (even after
+// a reload) sends only the parts that did not arrive. Their URLs are credentials: they are
+// forgotten at sign-out.
 const SESSIONS = 'openpan.uploads';
+
+function forgetSessions() {
+  try {
+    localStorage.removeItem(SESSIONS);
+  } catch {
+    // Storage refused: nothing was kept.
+  }
+}
 
 function sessions() {
   try {
@@ -198,8 +211,23 @@ export class Interrupted extends ApiFailure {
 
 const PAUSES = [1000, 2000, 4000];
 
+/// Runs `send` again after a pause while the connection drops or the server is busy; a
+/// refusal (4xx) will not change on a retry and is thrown at once, and the last pause past,
+/// the upload is `Interrupted`.
+async function persisting(send) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (failure) {
+      if (failure.status !== 0 && failure.status < 500) throw failure;
+      if (attempt >= PAUSES.length) throw new Interrupted(failure);
+      await new Promise((wake) => setTimeout(wake, PAUSES[attempt]));
+    }
+  }
+}
+
 async function uploadInParts(file, parentId, onProgress) {
-  const key = [parentId, file.name, file.size, file.lastModified].join('/');
+  const key = [signedIn, parentId, file.name, file.size, file.lastModified].join('/');
   const known = sessions()[key];
   let session = null;
   if (known && known.expires_at * 1000 > Date.now()) {
@@ -225,26 +253,17 @@ async function uploadInParts(file, parentId, onProgress) {
     const part = file.slice(start, Math.min(file.size, start + session.part_size));
     const digest = await sha256(part);
     const headers = digest ? { 'Content-SHA256': digest } : {};
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await transfer('PUT', `${session.upload_url}/part/${number}`, part, {
-          headers,
-          onProgress: (bytes) => onProgress((sent + bytes) / file.size),
-        });
-        break;
-      } catch (failure) {
-        // A refusal (4xx) will not change on a retry; a dropped connection or a busy server may.
-        const passing = failure.status === 0 || failure.status >= 500;
-        if (!passing) throw failure;
-        if (attempt >= PAUSES.length) throw new Interrupted(failure);
-        await new Promise((wake) => setTimeout(wake, PAUSES[attempt]));
-      }
-    }
+    await persisting(() =>
+      transfer('PUT', `${session.upload_url}/part/${number}`, part, {
+        headers,
+        onProgress: (bytes) => onProgress((sent + bytes) / file.size),
+      }),
+    );
     sent += part.size;
   }
-  const made = await transfer('POST', `${session.upload_url}/commit`, '{}', {
-    headers: { 'Content-Type': 'application/json' },
-  });
+  const made = await persisting(() =>
+    transfer('POST', `${session.upload_url}/commit`, '{}', { headers: { 'Content-Type': 'application/json' } }),
+  );
   keepSession(key, null);
   return made;
 }

@@ -298,6 +298,11 @@ impl Core {
         }
         let gone = || Error::not_found(NotFoundKind::App);
         if let Some(url) = &settings.callback_url {
+            // A newly given address receives what happens from now on: its cursor moves to the
+            // newest event before the address is stored.
+            if app.callback_url.is_none() && url.is_some() {
+                self.start_webhook(&app).await?;
+            }
             self.repo
                 .update_app_callback_url(app.id, url.as_deref())
                 .await
@@ -316,11 +321,7 @@ impl Core {
                 .map_err(crate::error::gone(gone))?;
         }
         self.after_revocation().await?;
-        let updated = self.repo.find_app(app.id).await?.ok_or_else(gone)?;
-        if app.callback_url.is_none() && updated.callback_url.is_some() {
-            self.start_webhook(&updated).await?;
-        }
-        Ok(updated)
+        self.repo.find_app(app.id).await?.ok_or_else(gone)
     }
 }
 

@@ -202,6 +202,18 @@ impl Core {
         }
         // Grants keep the scopes they were given; new limits end them, and the app asks again.
         // A replaced key may have leaked: what it signed for ends too.
+        if app.callback_url != callback_before {
+            // A newly given address receives what happens from now on: its cursor moves to the
+            // newest event before the address is stored, so no sender can deliver the backlog
+            // in between.
+            if callback_before.is_none() {
+                self.start_webhook(&app).await?;
+            }
+            self.repo
+                .update_app_callback_url(app.id, app.callback_url.as_deref())
+                .await
+                .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
+        }
         let revoke_tokens =
             app.allowed_scopes != scopes_before || (key_before.is_some() && app.jwt_key_id != key_before);
         let mut audit = Audit::new(action::EDIT_APP, TargetKind::App, app.id.0, &app.name);
@@ -229,9 +241,6 @@ impl Core {
         .await
         .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
         self.after_revocation().await?;
-        if callback_before.is_none() && app.callback_url.is_some() {
-            self.start_webhook(&app).await?;
-        }
         self.managed_app(principal, app_id).await
     }
 

@@ -198,13 +198,17 @@ fn page_of(page: EventPage) -> wire::EventPage {
 }
 
 pub(crate) fn webhook_of(view: WebhookView) -> wire::Webhook {
-    let hook = view.webhook.as_ref();
+    // Without an address nothing is delivered, whatever the row last said.
+    let hook = view.webhook.as_ref().filter(|_| view.app.callback_url.is_some());
     wire::Webhook {
         app_id: view.app.id.0,
         callback_url: view.app.callback_url.clone(),
         status: hook.map_or("none", |hook| hook.status.as_str()).to_owned(),
         disabled_reason: hook.and_then(|hook| hook.disabled_reason.clone()),
-        events: hook.map_or_else(|| vec!["*".to_owned()], |hook| hook.subscription.patterns().to_vec()),
+        events: view
+            .webhook
+            .as_ref()
+            .map_or_else(|| vec!["*".to_owned()], |hook| hook.subscription.patterns().to_vec()),
         delivered_event_id: hook.map_or(view.latest_event, |hook| hook.cursor),
         latest_event_id: view.latest_event,
         failures: hook.map_or(0, |hook| hook.failures),

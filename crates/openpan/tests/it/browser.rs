@@ -60,6 +60,12 @@ async fn a_person_signs_in_makes_a_folder_uploads_a_document_and_previews_it_in_
         .map(|index| (index.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
     std::fs::write(&big, &big_bytes).unwrap();
+    // A folder larger than one page of the console.
+    let owner = app.admin_user_token().await;
+    let archive = app.mkdir(&owner, 0, "归档").await["id"].as_i64().unwrap();
+    for volume in 1..=205 {
+        app.mkdir(&owner, archive, &format!("卷 {volume:03}")).await;
+    }
     let printed = run_script(
         &app,
         "console.mjs",

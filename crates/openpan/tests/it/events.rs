@@ -759,22 +759,38 @@ async fn an_administrator_sets_and_clears_an_apps_callback_address_with_the_app_
         .await;
     let body = assert_api_error(refused, 400, "request_data_invalid").await;
     assert_eq!(body["errors"][0]["field"], "callback_url");
+    app.mkdir(&user, 0, "之前").await;
     let updated = app.post_ok(&update, &admin, &json!({"callback_url": hook.url})).await;
     assert_eq!(updated["callback_url"], hook.url.as_str());
     let info = app.get_ok(&app.webhook_path(""), &admin).await;
     assert_eq!(info["status"], "active");
-    assert_eq!(
-        info["delivered_event_id"], info["latest_event_id"],
-        "only what happens from now on"
-    );
 
     app.mkdir(&user, 0, "季度报告").await;
-    let received = hook.wait_for(1).await;
-    assert_eq!(received[0].json()["event"], "folder.created");
+    // The update itself (app.updated), then the folder.
+    let received = hook.wait_for(2).await;
+    assert_eq!(folders_created(&received), ["季度报告"]);
 
     let cleared = app.post_ok(&update, &admin, &json!({"callback_url": ""})).await;
     assert!(cleared["callback_url"].is_null(), "{cleared}");
+    let info = app.get_ok(&app.webhook_path(""), &admin).await;
+    assert_eq!(info["status"], "none", "{info}");
+    assert_eq!(info["delivered_event_id"], info["latest_event_id"]);
     app.mkdir(&user, 0, "不再通知").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(hook.received().len(), 1, "nothing is sent once the address is gone");
+    assert_eq!(hook.received().len(), 2, "nothing is sent once the address is gone");
+
+    // Given again, the address hears what happens from then on, not what it missed.
+    app.post_ok(&update, &admin, &json!({"callback_url": hook.url})).await;
+    app.mkdir(&user, 0, "再次通知").await;
+    let received = hook.wait_for(4).await;
+    assert_eq!(folders_created(&received), ["季度报告", "再次通知"]);
+}
+
+fn folders_created(received: &[Received]) -> Vec<String> {
+    received
+        .iter()
+        .map(Received::json)
+        .filter(|message| message["event"] == "folder.created")
+        .map(|message| message["target"]["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
