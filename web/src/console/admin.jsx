@@ -51,6 +51,26 @@ function gigabytes(total) {
   return total < 0 ? -1 : Math.round(total / 1024 ** 3);
 }
 
+/// A button that, once the person confirms `question`, posts to `path` (a removal) and then
+/// goes to the page `after`.
+function DeleteButton({ label, question, path, after, act }) {
+  return (
+    <button
+      type="button"
+      class="quiet danger"
+      onClick={() => {
+        if (!confirm(question)) return;
+        act(async () => {
+          await admin(path, { method: 'POST', body: {} });
+          location.hash = after;
+        });
+      }}
+    >
+      {label}
+    </button>
+  );
+}
+
 /// A form whose fields are read by name when it is sent; `onSend(form)` does the work.
 function SendForm({ onSend, children, class: className = 'stack card' }) {
   return (
@@ -483,20 +503,13 @@ function Department({ id, onChanged }) {
       <Problem message={problem} />
       {!isRoot && (
         <div>
-          <button
-            type="button"
-            class="quiet danger"
-            onClick={() => {
-              if (confirm(t('confirmDeleteDepartment', { name: info.name }))) {
-                act(async () => {
-                  await admin(`/admin/department/${id}/delete`, { method: 'POST', body: {} });
-                  location.hash = `#/admin/departments/${info.parent_id}`;
-                });
-              }
-            }}
-          >
-            {t('deleteDepartment')}
-          </button>
+          <DeleteButton
+            label={t('deleteDepartment')}
+            question={t('confirmDeleteDepartment', { name: info.name })}
+            path={`/admin/department/${id}/delete`}
+            after={`#/admin/departments/${info.parent_id}`}
+            act={act}
+          />
         </div>
       )}
       <Members
@@ -594,20 +607,13 @@ function Group({ id, onChanged }) {
       </SendForm>
       <Problem message={problem} />
       <div>
-        <button
-          type="button"
-          class="quiet danger"
-          onClick={() => {
-            if (confirm(t('confirmDeleteGroup', { name: group.name }))) {
-              act(async () => {
-                await admin(`/admin/group/${id}/delete`, { method: 'POST', body: {} });
-                location.hash = '#/admin/groups';
-              });
-            }
-          }}
-        >
-          {t('deleteGroup')}
-        </button>
+        <DeleteButton
+          label={t('deleteGroup')}
+          question={t('confirmDeleteGroup', { name: group.name })}
+          path={`/admin/group/${id}/delete`}
+          after="#/admin/groups"
+          act={act}
+        />
       </div>
       <Members
         path={`/admin/group/${id}/users`}
@@ -806,20 +812,13 @@ function AppDetail({ id, onChanged }) {
         ) : (
           <PostButton label={t('enableApp')} path={`/admin/app/${id}/enable`} act={act} call={admin} />
         )}
-        <button
-          type="button"
-          class="quiet danger"
-          onClick={() => {
-            if (confirm(t('confirmDeleteApp', { name: app.name }))) {
-              act(async () => {
-                await admin(`/admin/app/${id}/delete`, { method: 'POST', body: {} });
-                location.hash = '#/admin/apps';
-              });
-            }
-          }}
-        >
-          {t('deleteApp')}
-        </button>
+        <DeleteButton
+          label={t('deleteApp')}
+          question={t('confirmDeleteApp', { name: app.name })}
+          path={`/admin/app/${id}/delete`}
+          after="#/admin/apps"
+          act={act}
+        />
       </div>
       {app.callback_url && <WebhookPanel id={id} />}
     </section>
