@@ -298,15 +298,7 @@ impl Core {
         }
         let gone = || Error::not_found(NotFoundKind::App);
         if let Some(url) = &settings.callback_url {
-            // A newly given address receives what happens from now on: its cursor moves to the
-            // newest event before the address is stored.
-            if app.callback_url.is_none() && url.is_some() {
-                self.start_webhook(&app).await?;
-            }
-            self.repo
-                .update_app_callback_url(app.id, url.as_deref())
-                .await
-                .map_err(crate::error::gone(gone))?;
+            self.change_callback_url(&app, url.as_deref()).await?;
         }
         if let Some(field) = settings.user_field {
             self.repo

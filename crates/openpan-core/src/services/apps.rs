@@ -161,15 +161,12 @@ impl Core {
         if let Some(scopes) = &changes.allowed_scopes {
             app.allowed_scopes = check_allowed_scopes(scopes.as_deref(), &mut errors);
         }
-        let callback_before = app.callback_url.clone();
-        match &changes.callback_url {
-            None => {}
-            Some(None) => app.callback_url = None,
-            Some(Some(url)) => match crate::model::check_http_url("callback_url", url) {
-                Ok(()) => app.callback_url = Some(url.clone()),
-                Err(error) => errors.push(error),
-            },
+        if let Some(Some(url)) = &changes.callback_url
+            && let Err(error) = crate::model::check_http_url("callback_url", url)
+        {
+            errors.push(error);
         }
+        let new_callback = changes.callback_url.clone().filter(|url| *url != app.callback_url);
         let key_before = app.jwt_key_id.clone();
         match &changes.jwt_public_key {
             None => {}
@@ -197,23 +194,15 @@ impl Core {
             return Err(Error::Invalid(errors));
         }
         check_delegation(principal, app.allowed_scopes)?;
-        if app.callback_url.is_some() && app.callback_url != callback_before {
+        if new_callback.as_ref().is_some_and(Option::is_some) {
             check_event_access(principal)?;
+        }
+        if let Some(url) = &new_callback {
+            self.change_callback_url(&app, url.as_deref()).await?;
+            app.callback_url = url.clone();
         }
         // Grants keep the scopes they were given; new limits end them, and the app asks again.
         // A replaced key may have leaked: what it signed for ends too.
-        if app.callback_url != callback_before {
-            // A newly given address receives what happens from now on: its cursor moves to the
-            // newest event before the address is stored, so no sender can deliver the backlog
-            // in between.
-            if callback_before.is_none() {
-                self.start_webhook(&app).await?;
-            }
-            self.repo
-                .update_app_callback_url(app.id, app.callback_url.as_deref())
-                .await
-                .map_err(crate::error::gone(|| Error::not_found(NotFoundKind::App)))?;
-        }
         let revoke_tokens =
             app.allowed_scopes != scopes_before || (key_before.is_some() && app.jwt_key_id != key_before);
         let mut audit = Audit::new(action::EDIT_APP, TargetKind::App, app.id.0, &app.name);

@@ -89,6 +89,19 @@ impl Core {
         Ok(())
     }
 
+    /// Stores `url` as the callback address of `app` (as it is stored now). A newly given
+    /// address receives what happens from now on: its cursor moves to the newest event before
+    /// the address is stored, so no sender can deliver the backlog in between.
+    pub(crate) async fn change_callback_url(&self, app: &App, url: Option<&str>) -> Result<()> {
+        if app.callback_url.is_none() && url.is_some() {
+            self.start_webhook(app).await?;
+        }
+        self.repo
+            .update_app_callback_url(app.id, url)
+            .await
+            .map_err(crate::error::gone(|| Error::not_found(crate::NotFoundKind::App)))
+    }
+
     /// Delivers what is due to every webhook; how many events were delivered. Receivers'
     /// failures are recorded and retried later; only the database failing fails the pass.
     pub async fn deliver_webhooks(&self) -> Result<usize> {
