@@ -107,6 +107,11 @@ export function Pager({ page, onPage }) {
   );
 }
 
+/// Stands in for what has not loaded: why, when it failed, else that it is loading.
+export function Pending({ problem }) {
+  return problem ? <Problem message={problem} /> : <p class="notice">{t('loading')}</p>;
+}
+
 export function Problem({ message }) {
   return (
     message && (

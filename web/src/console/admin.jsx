@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { t } from '../lib/i18n.js';
 import { api } from '../lib/api.js';
 import { bytes, date } from '../lib/format.js';
-import { Dialog, Pager, PostButton, Problem, acting, useLoaded } from '../components.jsx';
+import { Dialog, Pager, Pending, PostButton, Problem, acting, useLoaded } from '../components.jsx';
 
 /// The enterprise's /api/v2.
 const admin = (path, options = {}) => api(path, { ...options, admin: true });
@@ -427,7 +427,13 @@ function Department({ id, onChanged }) {
     await reload();
     onChanged();
   });
-  if (info === null) return <section class="card">{problem ? <Problem message={problem} /> : t('loading')}</section>;
+  if (info === null) {
+    return (
+      <section class="card">
+        <Pending problem={problem} />
+      </section>
+    );
+  }
   const isRoot = id === 0;
   return (
     <section class="stack card" aria-label={info.name}>
@@ -581,7 +587,13 @@ function Group({ id, onChanged }) {
     await reload();
     await onChanged();
   });
-  if (group === null) return <section class="card">{problem ? <Problem message={problem} /> : t('loading')}</section>;
+  if (group === null) {
+    return (
+      <section class="card">
+        <Pending problem={problem} />
+      </section>
+    );
+  }
   return (
     <section class="stack card" aria-label={group.name}>
       <h2 class="page-title">{group.name}</h2>
@@ -752,7 +764,13 @@ function AppDetail({ id, onChanged }) {
     await reload();
     await onChanged();
   });
-  if (app === null) return <section class="card">{problem ? <Problem message={problem} /> : t('loading')}</section>;
+  if (app === null) {
+    return (
+      <section class="card">
+        <Pending problem={problem} />
+      </section>
+    );
+  }
   return (
     <section class="stack card" aria-label={app.name}>
       <h2 class="page-title">
@@ -885,7 +903,7 @@ function WebhookPanel({ id }) {
       <Problem message={problem} />
       <h3 class="card-title">{t('deliveryLog')}</h3>
       {deliveries === null ? (
-        deliveryProblem ? <Problem message={deliveryProblem} /> : <p class="notice">{t('loading')}</p>
+        <Pending problem={deliveryProblem} />
       ) : deliveries.deliveries.length === 0 ? (
         <p class="notice">{t('noDeliveries')}</p>
       ) : (
@@ -1037,7 +1055,7 @@ function AuditLog() {
 
 function Status() {
   const [status, reload, problem] = useLoaded(() => admin('/admin/enterprise/status'), 'status');
-  if (status === null) return problem ? <Problem message={problem} /> : <p class="notice">{t('loading')}</p>;
+  if (status === null) return <Pending problem={problem} />;
   const { enterprise } = status;
   return (
     <section class="stack">

@@ -24,10 +24,7 @@ impl TestApp {
 
     pub async fn v1_ok(&self, path: &str, token: &str, query: &[(&str, &str)]) -> Value {
         let response = self.v1_get(path, token, query).await;
-        let status = response.status();
-        let body: Value = response.json().await.expect("JSON body");
-        assert_eq!(status, 200, "GET /api/v1/{path}: {body}");
-        body
+        crate::harness::json_ok(response, format_args!("GET /api/v1/{path}")).await
     }
 
     /// The tenant's account (short name), as the token info reports it.

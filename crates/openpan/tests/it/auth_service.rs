@@ -66,9 +66,7 @@ impl<'a> Client<'a> {
 }
 
 async fn expect_ok(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let body: Value = response.json().await.expect("JSON body");
-    assert_eq!(status, 200, "{body}");
+    let body = crate::harness::json_ok(response, format_args!("auth service")).await;
     assert_eq!(body["code"], 200, "{body}");
     assert_eq!(body["message"], "ok", "{body}");
     body

@@ -34,10 +34,7 @@ async fn component_token(app: &TestApp, subject: &str, scope: &str, resource: &s
         &[("subject_token", subject), ("scope", scope), ("resource", resource)],
     )
     .await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    body
+    crate::harness::json_ok(response, format_args!("exchange for {resource}")).await
 }
 
 #[tokio::test]

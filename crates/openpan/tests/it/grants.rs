@@ -71,10 +71,7 @@ async fn token_request(app: &TestApp, tenant: Option<&Tenant>, form: &[(&str, &s
 }
 
 async fn issued(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    body
+    crate::harness::json_ok(response, format_args!("token")).await
 }
 
 async fn password_grant(app: &TestApp, tenant: &Tenant, username: &str, password: &str) -> reqwest::Response {

@@ -328,20 +328,12 @@ impl TestApp {
 
     /// `POST path` with `body` and a 200 answer, returning the JSON.
     pub async fn post_ok(&self, path: &str, token: &str, body: &Value) -> Value {
-        let response = self.post(path, token, body).await;
-        let status = response.status();
-        let json: Value = response.json().await.expect("JSON body");
-        assert_eq!(status, 200, "POST {path}: {json}");
-        json
+        json_ok(self.post(path, token, body).await, format_args!("POST {path}")).await
     }
 
     /// `GET path` with a 200 answer, returning the JSON.
     pub async fn get_ok(&self, path: &str, token: &str) -> Value {
-        let response = self.get(path, token).await;
-        let status = response.status();
-        let json: Value = response.json().await.expect("JSON body");
-        assert_eq!(status, 200, "GET {path}: {json}");
-        json
+        json_ok(self.get(path, token).await, format_args!("GET {path}")).await
     }
 
     /// Sends `bytes` to an upload URL the way the platform document's curl does.
@@ -512,6 +504,14 @@ pub async fn assert_transfer_error(response: reqwest::Response, status: u16, cod
 }
 
 /// Asserts an `/api/v2` error: status, code, the envelope's shape and the request id header.
+/// The JSON of a 200 answer; any other status fails, naming `what` was asked and the body.
+pub async fn json_ok(response: reqwest::Response, what: std::fmt::Arguments<'_>) -> Value {
+    let status = response.status();
+    let json: Value = response.json().await.expect("JSON body");
+    assert_eq!(status, 200, "{what}: {json}");
+    json
+}
+
 pub async fn assert_api_error(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "status of {}", response.url());
     let header_id = response

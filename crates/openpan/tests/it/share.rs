@@ -29,11 +29,7 @@ async fn visit_as(app: &TestApp, token: Option<&str>, path: &str, link: &str, co
 }
 
 async fn visit_ok(app: &TestApp, path: &str, link: &str, code: Option<&str>) -> Value {
-    let response = visit(app, path, link, code).await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "visit {path}: {body}");
-    body
+    crate::harness::json_ok(visit(app, path, link, code).await, format_args!("visit {path}")).await
 }
 
 #[tokio::test]
