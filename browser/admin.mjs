@@ -3,7 +3,7 @@
 // which lands signed in as them, without the administration; the same link a second time
 // lands on the sign-in page, which says it did not work), make a department and a group and
 // put the person in both, register an app with a callback address (its secret shown once,
-// then rotated), watch its webhook deliveries and send one again, filter the audit log, and
+// then rotated), delete a person who leaves and give their files to a colleague, watch its webhook deliveries and send one again, filter the audit log, and
 // read the status page; every page passes axe-core with no critical violation, and the
 // people page is usable at 360 px.
 // Environment: OPENPAN_URL, OPENPAN_LOGIN, OPENPAN_PASSWORD, OPENPAN_HOOK (a callback address).
@@ -64,6 +64,16 @@ await run(async (browser) => {
   await againPage.getByRole('alert').getByText('That sign-in link is invalid, used or expired').waitFor();
   await again.close();
   await wang.close();
+
+  // Zhao Min leaves: their files go to Wang before the account is deleted.
+  const zhao = page.locator('tr[data-name="Zhao Min"]');
+  await zhao.getByRole('button', { name: 'Delete Zhao Min' }).click();
+  const leaving = page.getByRole('dialog', { name: 'Delete “Zhao Min”' });
+  await leaving.getByLabel('Colleague who receives the files').fill('wang');
+  await leaving.getByRole('button', { name: 'Search' }).click();
+  check((await leaving.getByRole('button', { name: 'Give files to Zhao Min' }).count()) === 0, 'nobody receives their own files');
+  await leaving.getByRole('button', { name: 'Give files to Wang Fang' }).click();
+  await zhao.waitFor({ state: 'detached' });
 
   // Departments: a new one under the enterprise, with Wang in it and watermarked previews.
   await page.getByRole('link', { name: 'Departments' }).click();

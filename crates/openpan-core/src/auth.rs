@@ -11,11 +11,19 @@ pub struct Principal {
     /// What the token was granted; the whole of its kind unless the app asked for less.
     scopes: crate::scope::Scopes,
     /// An embedded component's token reaches this item and what is below it, no more than
-    /// its `item.*` scopes allow.
-    root: Option<crate::ids::ItemId>,
+    /// its `item.*` scopes allow, until the token expires.
+    root: Option<Confinement>,
     /// The person an enterprise token acts for (the console's administrator), named in the
     /// audit log.
     acting: Option<UserId>,
+}
+
+/// The item an embedded component's token is confined to, and when the token ends: URLs it
+/// asks for (downloads, previews, uploads) end then too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Confinement {
+    pub root: crate::ids::ItemId,
+    pub until: i64,
 }
 
 /// What an authenticated caller is.
@@ -71,15 +79,23 @@ impl Principal {
         self.user_id().or(self.acting)
     }
 
-    /// A token confined to `root` and below.
-    pub(crate) fn confined(mut self, root: Option<crate::ids::ItemId>) -> Self {
-        self.root = root;
+    /// A token confined to an item and below.
+    pub(crate) fn confined(mut self, confinement: Option<Confinement>) -> Self {
+        self.root = confinement;
         self
     }
 
     /// The item an embedded component's token is confined to.
     pub fn root(&self) -> Option<crate::ids::ItemId> {
+        self.root.map(|confinement| confinement.root)
+    }
+
+    /// When a URL credential issued now for `ttl` seconds must expire: never after the
+    /// embedded component's token that asked for it, which is short-lived by design.
+    pub(crate) fn url_expiry(&self, now: i64, ttl: i64) -> i64 {
+        let expires_at = now.saturating_add(ttl);
         self.root
+            .map_or(expires_at, |confinement| expires_at.min(confinement.until))
     }
 
     /// The scopes the caller's token carries.

@@ -153,6 +153,7 @@ mod tests {
             scopes: crate::scope::Scopes::enterprise_default(),
             root: None,
             acting: None,
+            family: TokenId(7),
         }
     }
 

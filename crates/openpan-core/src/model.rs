@@ -238,6 +238,8 @@ pub struct TokenRecord {
     pub root: Option<crate::ids::ItemId>,
     /// The person an enterprise token acts for (the console's administrator).
     pub acting: Option<UserId>,
+    /// The first pair of the refresh chain this pair belongs to (its own id for a first pair).
+    pub family: TokenId,
 }
 
 /// A token pair to store.
@@ -248,7 +250,8 @@ pub struct NewToken {
     pub secrets: TokenHashes,
     /// `None`: the whole of the subject's kind (the seed's grants).
     pub scopes: Option<crate::scope::Scopes>,
-    /// The first pair of the refresh chain this one descends from; `None` starts a chain.
+    /// The first pair of the refresh chain this one descends from; `None` starts a chain. An
+    /// embedded component's token names its subject token's chain, so it ends with it.
     pub family: Option<TokenId>,
     /// Confines the token to this item and below (a token exchange's `resource`). Such
     /// tokens are never refreshable, so rotation never has to carry it.

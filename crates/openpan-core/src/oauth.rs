@@ -166,6 +166,9 @@ pub(crate) struct TokenBounds {
     pub root: Option<crate::ids::ItemId>,
     /// Acts for this person (the console's administrator), whom the audit log names.
     pub acting: Option<crate::ids::UserId>,
+    /// Belongs to this refresh chain and ends when it is revoked (an embedded component's
+    /// token, with its subject token's chain).
+    pub family: Option<TokenId>,
 }
 
 /// A freshly issued token pair (plaintext: shown to the client once, stored only hashed).
@@ -518,6 +521,7 @@ impl Core {
                         &subject_token_type,
                         scope.as_deref(),
                         resource.as_deref(),
+                        issuer,
                     )
                     .await;
             }
@@ -769,7 +773,10 @@ pub(crate) fn principal_of(record: &TokenRecord) -> Principal {
         },
     };
     Principal::with_scopes(kind, record.scopes)
-        .confined(record.root)
+        .confined(record.root.map(|root| crate::auth::Confinement {
+            root,
+            until: record.access_expires_at,
+        }))
         .acting_for(record.acting)
 }
 
@@ -872,7 +879,7 @@ impl Core {
             subject,
             secrets: hashes,
             scopes,
-            family: None,
+            family: bounds.family,
             root: bounds.root,
             acting: bounds.acting,
         };

@@ -235,6 +235,7 @@ struct TokenRow {
     scope: Option<String>,
     root_item_id: Option<i64>,
     acting_user_id: Option<i64>,
+    family_id: Option<i64>,
 }
 
 impl From<TokenRow> for TokenRecord {
@@ -255,6 +256,7 @@ impl From<TokenRow> for TokenRecord {
             scopes: token_scopes(row.scope.as_deref(), subject),
             root: row.root_item_id.map(ItemId),
             acting: row.acting_user_id.map(UserId),
+            family: TokenId(row.family_id.unwrap_or(row.token_id)),
         }
     }
 }
@@ -268,7 +270,7 @@ pub(crate) fn token_scopes(stored: Option<&str>, subject: Subject) -> Scopes {
     }
 }
 
-const TOKEN_COLUMNS: [OauthToken; 11] = [
+const TOKEN_COLUMNS: [OauthToken; 12] = [
     OauthToken::TokenId,
     OauthToken::AppId,
     OauthToken::EnterpriseId,
@@ -280,6 +282,7 @@ const TOKEN_COLUMNS: [OauthToken; 11] = [
     OauthToken::Scope,
     OauthToken::RootItemId,
     OauthToken::ActingUserId,
+    OauthToken::FamilyId,
 ];
 
 fn user_by_id(id: UserId) -> sea_query::SelectStatement {
@@ -1144,8 +1147,17 @@ impl TokenRepo for SqlRepo {
     async fn delete_token_pair(&self, id: TokenId) -> RepoResult<bool> {
         on_pool!(self, write, |pool, builder| {
             let mut tx = crate::pool::begin!(pool, builder).map_err(other)?;
-            let deleted =
-                exec!(&mut *tx, builder, "delete from oauth_token where token_id = ?", id.0).map_err(other)?;
+            // Embedded components' tokens exchanged from this pair's chain end with it (not
+            // when the pair is itself one of them: its siblings stay).
+            let deleted = exec!(
+                &mut *tx,
+                builder,
+                "delete from oauth_token where token_id = ? or (root_item_id is not null and family_id = \
+                 (select coalesce(family_id, token_id) from oauth_token where token_id = ? and root_item_id is null))",
+                id.0,
+                id.0
+            )
+            .map_err(other)?;
             if deleted.rows_affected() == 0 {
                 return Ok(false);
             }

@@ -89,7 +89,7 @@ function SendForm({ onSend, children, class: className = 'stack card' }) {
 const text = (form, name) => String(form.get(name) ?? '').trim();
 
 /// Finds colleagues by name, email or phone; `onPick(user)` takes one.
-function PersonFinder({ label, onPick, pickLabel }) {
+function PersonFinder({ label, onPick, pickLabel, except }) {
   const [found, setFound] = useState([]);
   const [problem, setProblem] = useState(null);
   return (
@@ -101,7 +101,7 @@ function PersonFinder({ label, onPick, pickLabel }) {
             const words = text(form, 'who');
             if (!words) return;
             const page = await api(`/user/search?query_words=${encodeURIComponent(words)}&page_id=0&page_capacity=20`);
-            setFound(page.users);
+            setFound(page.users.filter((user) => user.id !== except));
           })
         }
       >
@@ -199,11 +199,14 @@ function Users() {
       );
       setLink({ user, url: found.login_url, expiresIn: found.expires_in });
     });
-  const remove = (user) => {
-    if (confirm(t('confirmDeleteUser', { name: user.name }))) {
-      act(() => admin(`/admin/user/${user.id}/delete`, { method: 'POST', body: {} }));
-    }
-  };
+  const [removing, setRemoving] = useState(null);
+  const [removeProblem, setRemoveProblem] = useState(null);
+  // Their files go to `receiver` first (the platform keeps nobody's files without an owner).
+  const remove = (receiver) =>
+    acting(setRemoveProblem, reload)(async () => {
+      await admin(`/admin/user/${removing.id}/delete`, { method: 'POST', body: { user_receive_items: receiver.id } });
+      setRemoving(null);
+    });
   return (
     <section class="stack">
       <div class="toolbar">
@@ -296,7 +299,10 @@ function Users() {
                     type="button"
                     class="quiet danger"
                     aria-label={`${t('delete')} ${user.name}`}
-                    onClick={() => remove(user)}
+                    onClick={() => {
+                      setRemoveProblem(null);
+                      setRemoving(user);
+                    }}
                   >
                     {t('delete')}
                   </button>
@@ -345,6 +351,20 @@ function Users() {
             <Problem message={editProblem} />
             <button type="submit">{t('save')}</button>
           </SendForm>
+        </Dialog>
+      )}
+      {removing && (
+        <Dialog label={t('deleteUserTitle', { name: removing.name })} onClose={() => setRemoving(null)}>
+          <div class="dialog-body stack">
+            <p class="hint">{t('deleteUserHint')}</p>
+            <PersonFinder
+              label={t('receiverFinder')}
+              pickLabel={t('giveFilesTo')}
+              onPick={remove}
+              except={removing.id}
+            />
+            <Problem message={removeProblem} />
+          </div>
         </Dialog>
       )}
       {link && (

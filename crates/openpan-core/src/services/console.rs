@@ -48,8 +48,8 @@ impl Core {
         };
         // The enterprise's token names the administrator, so the audit log says who acted.
         let bounds = crate::oauth::TokenBounds {
-            root: None,
             acting: admin.then_some(user.user.id),
+            ..Default::default()
         };
         let issued = self
             .store_token_confined(app.id, subject, None, false, CONSOLE_TOKEN_SECS, bounds)

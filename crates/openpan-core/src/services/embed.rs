@@ -45,9 +45,17 @@ pub(crate) fn ceiling(scopes: Scopes) -> Option<Role> {
     }
 }
 
-/// The item a `resource` names: a URL or path ending in `/folder/{id}` or `/file/{id}` (the
-/// item's API address, as other platforms' token exchanges name theirs).
-fn resource_item(resource: &str) -> Option<(ItemKind, ItemId)> {
+/// The item a `resource` names: a path or a URL on this server (`issuer`, its public URL)
+/// ending in `/folder/{id}` or `/file/{id}` (the item's API address, as other platforms'
+/// token exchanges name theirs). A URL of another server names nothing here: a token the
+/// integrator meant for elsewhere is not quietly made for this one.
+fn resource_item(resource: &str, issuer: &str) -> Option<(ItemKind, ItemId)> {
+    if resource.contains("://") {
+        let rest = resource.strip_prefix(issuer.trim_end_matches('/'))?;
+        if !rest.starts_with('/') {
+            return None;
+        }
+    }
     let path = resource.split(['?', '#']).next()?.trim_end_matches('/');
     let mut parts = path.rsplit('/');
     let id = parts.next()?.parse::<i64>().ok().filter(|id| *id >= 0)?;
@@ -63,7 +71,8 @@ impl Core {
     /// `grant_type=urn:ietf:params:oauth:grant-type:token-exchange`: `subject_token` is one of
     /// the app's own user tokens; the answer is a token for `resource` with `scope` (one or
     /// more of `item.preview`, `item.download`, `item.upload`), which the user must be allowed
-    /// on that item now. Not refreshable: the integrator's server asks again.
+    /// on that item now. Not refreshable: the integrator's server asks again. `issuer`: this
+    /// server's public URL, the only host a `resource` URL may name.
     pub(crate) async fn exchange_for_item(
         &self,
         app: &App,
@@ -71,6 +80,7 @@ impl Core {
         subject_token_type: &str,
         scope: Option<&str>,
         resource: Option<&str>,
+        issuer: &str,
     ) -> Result<IssuedToken> {
         if subject_token_type != ACCESS_TOKEN_TYPE {
             return Err(Error::OAuth(OAuthFailure::InvalidRequest(format!(
@@ -109,8 +119,10 @@ impl Core {
             return Err(invalid_scope("the subject token may not do what the scope asks"));
         }
         let (kind, id) = resource
-            .and_then(resource_item)
-            .ok_or_else(|| invalid_target("resource must name a folder or a file (…/folder/{id} or …/file/{id})"))?;
+            .and_then(|resource| resource_item(resource, issuer))
+            .ok_or_else(|| {
+                invalid_target("resource must name a folder or a file of this server (…/folder/{id} or …/file/{id})")
+            })?;
         if kind == ItemKind::File && scopes.contains(Scope::ItemUpload) {
             return Err(invalid_target("uploads go into a folder"));
         }
@@ -139,6 +151,7 @@ impl Core {
             crate::oauth::TokenBounds {
                 root: Some(reached.item.id),
                 acting: None,
+                family: Some(record.family),
             },
         )
         .await
@@ -184,14 +197,27 @@ mod tests {
 
     #[test]
     fn a_resource_names_a_folder_or_a_file_by_its_api_address() {
+        let here = "https://pan.example.com/";
         assert_eq!(
-            resource_item("https://pan.example.com/api/v2/folder/42"),
+            resource_item("https://pan.example.com/api/v2/folder/42", here),
             Some((ItemKind::Folder, ItemId(42)))
         );
-        assert_eq!(resource_item("/api/v2/file/7/"), Some((ItemKind::File, ItemId(7))));
-        assert_eq!(resource_item("folder/0"), Some((ItemKind::Folder, ItemId(0))));
-        for wrong in ["https://x/api/v2/file/0", "folder/-1", "user/3", "42", "", "folder/x"] {
-            assert_eq!(resource_item(wrong), None, "{wrong}");
+        assert_eq!(
+            resource_item("/api/v2/file/7/", here),
+            Some((ItemKind::File, ItemId(7)))
+        );
+        assert_eq!(resource_item("folder/0", here), Some((ItemKind::Folder, ItemId(0))));
+        for wrong in [
+            "https://pan.example.com/api/v2/file/0",
+            "https://drive.example.org/api/v2/folder/42",
+            "https://pan.example.com.evil.test/api/v2/folder/42",
+            "folder/-1",
+            "user/3",
+            "42",
+            "",
+            "folder/x",
+        ] {
+            assert_eq!(resource_item(wrong, here), None, "{wrong}");
         }
     }
 

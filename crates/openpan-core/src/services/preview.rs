@@ -197,7 +197,7 @@ impl Core {
         if PreviewKind::of(&version.name).is_some_and(PreviewKind::is_converted) {
             self.prepared(&version, ConversionTarget::Pdf).await?;
         }
-        let expires_at = self.clock.now() + ttl;
+        let expires_at = principal.url_expiry(self.clock.now(), ttl);
         let grant = PreviewGrant {
             token: self.seal_token(PREVIEW, [version_id.0, holder], expires_at),
             expires_at,
@@ -221,7 +221,7 @@ impl Core {
         let version_id = self.version_to_read(&file, None).await?;
         let version = self.repo.find_version(version_id).await?.ok_or_else(gone)?;
         let readiness = self.converted(&version, ConversionTarget::Thumbnail, None).await?.0;
-        let expires_at = self.clock.now() + DEFAULT_PREVIEW_TTL_SECS;
+        let expires_at = principal.url_expiry(self.clock.now(), DEFAULT_PREVIEW_TTL_SECS);
         let grant = PreviewGrant {
             token: self.seal_token(THUMBNAIL, [version_id.0, holder], expires_at),
             expires_at,

@@ -204,7 +204,7 @@ impl Core {
                 part_size,
                 expected_sha1,
                 committed: false,
-                expires_at: now + ttl,
+                expires_at: principal.url_expiry(now, ttl),
                 created_at: now,
             })
             .await?;
@@ -476,7 +476,7 @@ impl Core {
         }
         let audit = Audit::item(action::DOWNLOAD, &file).with("version_id", version_id.0);
         self.record_event(principal, file.enterprise_id, audit).await?;
-        let expires_at = self.clock.now() + ttl;
+        let expires_at = principal.url_expiry(self.clock.now(), ttl);
         // Who asked travels with the URL, so it stops working when they lose the right to it.
         let (ticket, signature) = self.seal_ticket("download", [version_id.0, holder], expires_at);
         Ok(DownloadTicket {

@@ -160,6 +160,9 @@ async fn an_integrators_page_embeds_the_picker_uploader_and_previewer_and_hears_
 async fn an_administrator_runs_the_enterprise_from_the_console() {
     let hook = crate::harness::HttpSink::start(|_, _| (200, String::new())).await;
     let app = TestApp::spawn_with(|config| config.notice_poll_ms = 50).await;
+    let leaving = app.create_user(&app.tenant, "Zhao Min", "zhao@acme.test").await;
+    let leavings = app.user_token(&app.tenant, leaving).await;
+    app.upload(&leavings, 0, "周报.txt", "第47周".as_bytes()).await;
     let printed = run_script(
         &app,
         "admin.mjs",
@@ -187,6 +190,18 @@ async fn an_administrator_runs_the_enterprise_from_the_console() {
         .expect("the person added in the page");
     assert_eq!(wang["name"], "Wang Fang");
     assert_eq!(wang["space_total"], 10_i64 * 1024 * 1024 * 1024);
+    let wangs = app.user_token(&app.tenant, wang["id"].as_i64().unwrap()).await;
+    let root = app.get_ok("/api/v2/folder/0/children", &wangs).await;
+    let handed = root["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|folder| folder["name"] == "Zhao Min的文件")
+        .unwrap_or_else(|| panic!("Zhao Min's files handed to Wang: {root}"));
+    let inside = app
+        .get_ok(&format!("/api/v2/folder/{}/children", handed["id"]), &wangs)
+        .await;
+    assert_eq!(inside["files"][0]["name"], "周报.txt", "{inside}");
     let groups = app.get_ok("/api/v2/admin/group/list?page_capacity=100", &admin).await;
     let project = groups["groups"]
         .as_array()

@@ -207,6 +207,81 @@ async fn an_upload_token_adds_files_to_its_folder_only_and_a_preview_token_does_
     .await;
 }
 
+/// RFC 7009 revocation of `token` by the test tenant's app.
+async fn revoke(app: &TestApp, token: &str) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth/revoke", app.url))
+        .basic_auth(&app.tenant.client_id, Some(&app.tenant.client_secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_component_token_ends_with_its_subject_and_what_it_asks_for_ends_with_it() {
+    let app = TestApp::spawn().await;
+    let alice = app.admin_user_token().await;
+    let folder = id(&app.mkdir(&alice, 0, "报表").await);
+    let file = id(&app.upload(&alice, folder, "q3.txt", b"figures").await);
+    let resource = format!("/api/v2/folder/{folder}");
+    let first = component_token(&app, &alice, "item.download", &resource).await;
+    let first = first["access_token"].as_str().unwrap().to_owned();
+    let second = component_token(&app, &alice, "item.preview", &resource).await;
+    let second = second["access_token"].as_str().unwrap().to_owned();
+
+    // A week asked for by the component is the component token's hour at most; the user's
+    // own URL keeps its week.
+    let week = format!("/api/v2/file/{file}/download?valid_period=604800");
+    let components = app.get_ok(&week, &first).await["download_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let users = app.get_ok(&week, &alice).await["download_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let preview = app
+        .post_ok(
+            "/api/v2/file/preview_token",
+            &second,
+            &json!({"file_id": file, "period": 86400}),
+        )
+        .await;
+    let preview = app
+        .public_json(&format!(
+            "/preview/info?preview_token={}",
+            preview["preview_token"].as_str().unwrap()
+        ))
+        .await;
+    assert!(preview["expires_at"].as_i64().unwrap() <= app.now() + 3600, "{preview}");
+    assert_eq!(reqwest::get(&components).await.unwrap().status(), 200);
+    app.clock.advance(3601);
+    assert_eq!(reqwest::get(&components).await.unwrap().status(), 404);
+    assert_eq!(reqwest::get(&users).await.unwrap().status(), 200);
+    app.clock.advance(-3601);
+
+    // Revoking one component's token leaves its sibling and its subject working…
+    revoke(&app, &first).await;
+    assert_api_error(
+        app.get(&format!("{resource}/children"), &first).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    app.get_ok(&format!("{resource}/children"), &second).await;
+    app.get_ok(&format!("{resource}/children"), &alice).await;
+    // …and revoking the subject ends every token traded for it.
+    revoke(&app, &alice).await;
+    assert_api_error(
+        app.get(&format!("{resource}/children"), &second).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn the_exchange_refuses_what_it_cannot_confine() {
     let app = TestApp::spawn().await;
@@ -236,6 +311,15 @@ async fn the_exchange_refuses_what_it_cannot_confine() {
     refused(form(&alice, "all", &resource), "invalid_scope").await;
     refused(form(&alice, "item.download files.write", &resource), "invalid_scope").await;
     refused(form(&alice, "item.download", "/api/v2/user/1"), "invalid_target").await;
+    refused(
+        form(
+            &alice,
+            "item.download",
+            &format!("https://elsewhere.test/api/v2/folder/{folder}"),
+        ),
+        "invalid_target",
+    )
+    .await;
     refused(
         form(&alice, "item.upload", &format!("/api/v2/file/{file}")),
         "invalid_target",
