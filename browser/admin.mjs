@@ -2,7 +2,7 @@
 // with a quota, change the quota, hand them a 免登 sign-in link (opened in a fresh browser,
 // which lands signed in as them, without the administration; the same link a second time
 // lands on the sign-in page, which says it did not work), make a department and a group and
-// put the person in both, register an app with a callback address (its secret shown once,
+// put the person in both (heading the department and managing its folder), register an app with a callback address (its secret shown once,
 // then rotated), delete a person who leaves and give their files to a colleague, watch its webhook deliveries and send one again, filter the audit log, and
 // read the status page; every page passes axe-core with no critical violation, and the
 // people page is usable at 360 px.
@@ -10,6 +10,13 @@
 import { run, recordingPage, check, accessibility, screenshot } from './lib.mjs';
 
 const base = process.env.OPENPAN_URL;
+
+/// Looks people up with the finder labelled `label` inside `scope`.
+async function find(scope, label, words) {
+  const form = scope.locator('form', { has: scope.page().getByLabel(label) });
+  await form.getByLabel(label).fill(words);
+  await form.getByRole('button', { name: 'Search' }).click();
+}
 
 await run(async (browser) => {
   const context = await browser.newContext({ bypassCSP: true, locale: 'en-US' });
@@ -69,8 +76,7 @@ await run(async (browser) => {
   const zhao = page.locator('tr[data-name="Zhao Min"]');
   await zhao.getByRole('button', { name: 'Delete Zhao Min' }).click();
   const leaving = page.getByRole('dialog', { name: 'Delete “Zhao Min”' });
-  await leaving.getByLabel('Colleague who receives the files').fill('wang');
-  await leaving.getByRole('button', { name: 'Search' }).click();
+  await find(leaving, 'Colleague who receives the files', 'wang');
   check((await leaving.getByRole('button', { name: 'Give files to Zhao Min' }).count()) === 0, 'nobody receives their own files');
   await leaving.getByRole('button', { name: 'Give files to Wang Fang' }).click();
   await zhao.waitFor({ state: 'detached' });
@@ -83,11 +89,18 @@ await run(async (browser) => {
   const sales = page.getByRole('region', { name: 'Sales' });
   await sales.getByLabel('Watermark previews').check();
   await sales.getByRole('button', { name: 'Save' }).first().click();
-  await sales.getByLabel('Add a member').fill('wang');
-  await sales.getByRole('button', { name: 'Search' }).click();
+  await find(sales, 'Add a member', 'wang');
   await sales.getByRole('button', { name: 'Add Wang Fang' }).click();
   await sales.getByRole('region', { name: 'Members' }).getByRole('button', { name: 'Remove Wang Fang' }).waitFor();
   await sales.getByText('People: 1').waitFor();
+  // Wang heads Sales and manages its folder.
+  const roles = sales.getByRole('region', { name: 'Director and file managers' });
+  await find(roles, 'Find a director', 'wang');
+  await roles.getByRole('button', { name: 'Make director Wang Fang' }).click();
+  await roles.getByText('Director: Wang Fang').waitFor();
+  await find(roles, 'Add a file manager', 'wang');
+  await roles.getByRole('button', { name: 'Add Wang Fang' }).click();
+  await roles.getByRole('button', { name: 'Remove File managers Wang Fang' }).waitFor();
   serious.departments = await accessibility(page);
   await screenshot(page, 'admin-departments');
 
@@ -96,8 +109,7 @@ await run(async (browser) => {
   await page.getByLabel('New group').fill('Project A');
   await page.getByRole('button', { name: 'Create' }).click();
   const group = page.getByRole('region', { name: 'Project A' });
-  await group.getByLabel('Add a member').fill('wang');
-  await group.getByRole('button', { name: 'Search' }).click();
+  await find(group, 'Add a member', 'wang');
   await group.getByRole('button', { name: 'Add Wang Fang' }).click();
   await group.getByRole('region', { name: 'Members' }).getByRole('button', { name: 'Remove Wang Fang' }).waitFor();
   serious.groups = await accessibility(page);

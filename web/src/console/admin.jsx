@@ -101,7 +101,8 @@ function PersonFinder({ label, onPick, pickLabel, except }) {
             const words = text(form, 'who');
             if (!words) return;
             const page = await api(`/user/search?query_words=${encodeURIComponent(words)}&page_id=0&page_capacity=20`);
-            setFound(page.users.filter((user) => user.id !== except));
+            const excluded = [except ?? []].flat();
+            setFound(page.users.filter((user) => !excluded.includes(user.id)));
           })
         }
       >
@@ -441,6 +442,64 @@ function Departments({ selected }) {
   );
 }
 
+/// Who heads a department and who manages its folder: `act` runs each change, then reloads.
+function DepartmentRoles({ info, act }) {
+  const update = (body) => act(() => admin(`/admin/department/${info.id}/update`, { method: 'POST', body }));
+  const managers = info.file_managers || [];
+  const setManagers = (ids) => update({ file_managers: ids });
+  return (
+    <section class="stack" aria-label={t('departmentRoles')}>
+      <h3>{t('departmentRoles')}</h3>
+      <div class="row-entry">
+        <span>
+          {t('director')}: {info.director ? info.director.name : t('nobody')}
+        </span>
+        {info.director && (
+          <button
+            type="button"
+            class="quiet danger"
+            aria-label={`${t('remove')} ${t('director')} ${info.director.name}`}
+            onClick={() => update({ director_id: -1 })}
+          >
+            {t('remove')}
+          </button>
+        )}
+      </div>
+      <PersonFinder
+        label={t('chooseDirector')}
+        pickLabel={t('makeDirector')}
+        onPick={(user) => update({ director_id: user.id })}
+      />
+      <h4>{t('fileManagers')}</h4>
+      {managers.length === 0 ? (
+        <p class="hint">{t('nobody')}</p>
+      ) : (
+        <ul class="plain-list">
+          {managers.map((user) => (
+            <li key={user.id} class="row-entry">
+              <span>{user.name}</span>
+              <button
+                type="button"
+                class="quiet danger"
+                aria-label={`${t('remove')} ${t('fileManagers')} ${user.name}`}
+                onClick={() => setManagers(managers.filter((other) => other.id !== user.id).map((other) => other.id))}
+              >
+                {t('remove')}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <PersonFinder
+        label={t('addFileManager')}
+        pickLabel={t('add')}
+        except={managers.map((user) => user.id)}
+        onPick={(user) => setManagers([...managers.map((other) => other.id), user.id])}
+      />
+    </section>
+  );
+}
+
 function Department({ id, onChanged }) {
   const [info, reload, problem, setProblem] = useLoaded(() => admin(`/admin/department/${id}/info`), id);
   const act = acting(setProblem, async () => {
@@ -538,6 +597,7 @@ function Department({ id, onChanged }) {
           />
         </div>
       )}
+      {!isRoot && <DepartmentRoles info={info} act={act} />}
       <Members
         path={`/admin/department/${id}/users`}
         base={`/admin/department/${id}`}

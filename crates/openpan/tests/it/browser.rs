@@ -202,6 +202,18 @@ async fn an_administrator_runs_the_enterprise_from_the_console() {
         .get_ok(&format!("/api/v2/folder/{}/children", handed["id"]), &wangs)
         .await;
     assert_eq!(inside["files"][0]["name"], "周报.txt", "{inside}");
+    let departments = app.get_ok("/api/v2/admin/department/0/children", &admin).await;
+    let sales = departments["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|department| department["name"] == "Sales")
+        .expect("the department made in the page");
+    let sales = app
+        .get_ok(&format!("/api/v2/admin/department/{}/info", sales["id"]), &admin)
+        .await;
+    assert_eq!(sales["director"]["id"], wang["id"], "{sales}");
+    assert_eq!(sales["file_managers"][0]["id"], wang["id"], "{sales}");
     let groups = app.get_ok("/api/v2/admin/group/list?page_capacity=100", &admin).await;
     let project = groups["groups"]
         .as_array()
