@@ -21,6 +21,7 @@ pub mod criteria;
 pub mod drive;
 pub mod error;
 pub mod ids;
+pub mod knowledge;
 pub mod model;
 pub mod notice;
 pub mod oauth;

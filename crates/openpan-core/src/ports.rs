@@ -14,6 +14,10 @@ use crate::collab::{Collab, Grant, NewCollab, Role};
 use crate::comment::{Comment, NewComment};
 use crate::convert::{Conversion, ConversionTarget};
 use crate::criteria::{self, Criteria};
+use crate::knowledge::{
+    AnalysisMethod, Dataset, DatasetId, IndexedSegment, Segment, SegmentId, SegmentRules, TaskId, TaskProgress,
+    TrainFileId, TrainJob, Trained,
+};
 use crate::notice::{Notice, NoticeStatus};
 use crate::review::{NewReview, Review, ReviewChanges, ReviewComment, ReviewRole};
 use crate::share::{NewShareLink, ShareLink, ShareLinkChanges};
@@ -1125,6 +1129,7 @@ pub trait Repo:
     + ConversionRepo
     + EventRepo
     + OAuthServerRepo
+    + KnowledgeRepo
 {
 }
 
@@ -1152,7 +1157,84 @@ impl<T> Repo for T where
         + ConversionRepo
         + EventRepo
         + OAuthServerRepo
+        + KnowledgeRepo
 {
+}
+
+/// Knowledge bases: datasets, their training tasks and jobs, and the segments training makes.
+/// Every change of a dataset's segments moves its `generation` in the same transaction.
+#[async_trait]
+pub trait KnowledgeRepo: Send + Sync {
+    async fn create_dataset(&self, dataset: &NewDataset) -> RepoResult<DatasetId>;
+    /// A dataset with its counts.
+    async fn find_dataset(&self, id: DatasetId) -> RepoResult<Option<Dataset>>;
+    /// `owner`'s datasets, newest first; and how many there are.
+    async fn list_datasets(&self, owner: UserId, page: Page) -> RepoResult<(Vec<Dataset>, i64)>;
+    /// Renames or describes a dataset.
+    async fn update_dataset(&self, id: DatasetId, name: &str, description: &str, now: i64) -> RepoResult<()>;
+    /// Deletes a dataset with its tasks, jobs and segments.
+    async fn delete_dataset(&self, id: DatasetId) -> RepoResult<bool>;
+    /// Adds a task and queues a job for each of its files.
+    async fn create_task(&self, task: &NewTask, files: &[(ItemId, String)]) -> RepoResult<TaskId>;
+    /// A dataset's tasks of `methods`, newest first, with how their files stand; and how many.
+    async fn list_tasks(
+        &self,
+        dataset: DatasetId,
+        methods: &[AnalysisMethod],
+        page: Page,
+    ) -> RepoResult<(Vec<TaskProgress>, i64)>;
+    /// Deletes a task with its jobs and their segments.
+    async fn delete_task(&self, dataset: DatasetId, task: TaskId, now: i64) -> RepoResult<bool>;
+    /// Claims up to `limit` due jobs (queued, or running with an expired lease), holding each
+    /// until `now + lease`.
+    async fn claim_train_jobs(&self, now: i64, lease: i64, limit: i64) -> RepoResult<Vec<TrainJob>>;
+    /// Stores what a claimed job made (replacing the file's earlier segments) and marks it
+    /// done with the version trained; `false` when the job was deleted meanwhile.
+    async fn finish_train_job(
+        &self,
+        job: TrainFileId,
+        version: VersionId,
+        trained: &Trained,
+        now: i64,
+    ) -> RepoResult<bool>;
+    /// Marks a claimed job failed, dropping what the file had trained before.
+    async fn fail_train_job(&self, job: TrainFileId, reason: &str, now: i64) -> RepoResult<()>;
+    /// Hands a claimed job back to be tried again from `retry_at`.
+    async fn release_train_job(&self, job: TrainFileId, retry_at: i64) -> RepoResult<()>;
+    /// Follows the drive: jobs whose file has a new current version are queued again; jobs
+    /// whose file is trashed or deleted are deleted with their segments. How many changed.
+    async fn follow_trained_files(&self, now: i64) -> RepoResult<u64>;
+    /// A dataset's passages (`qa`: false) or pairs (`qa`: true) in training order; and how many.
+    async fn list_segments(&self, dataset: DatasetId, qa: bool, page: Page) -> RepoResult<(Vec<Segment>, i64)>;
+    /// These segments, in no order.
+    async fn find_segments(&self, ids: &[SegmentId]) -> RepoResult<Vec<Segment>>;
+    /// A dataset's generation and the text of all its segments, read together, for the index.
+    async fn segments_to_index(&self, dataset: DatasetId) -> RepoResult<Option<(i64, Vec<IndexedSegment>)>>;
+    /// The generations of these datasets (missing ones left out).
+    async fn dataset_generations(&self, ids: &[DatasetId]) -> RepoResult<Vec<(DatasetId, i64)>>;
+}
+
+/// A dataset to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDataset {
+    pub enterprise_id: EnterpriseId,
+    pub owner_id: UserId,
+    pub name: String,
+    pub description: String,
+    pub now: i64,
+}
+
+/// A training task to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTask {
+    pub dataset_id: DatasetId,
+    pub item_id: ItemId,
+    pub is_folder: bool,
+    pub name: String,
+    pub method: AnalysisMethod,
+    pub rules: SegmentRules,
+    pub added_by: UserId,
+    pub now: i64,
 }
 
 /// Whether a backend answers, for `/readyz`.

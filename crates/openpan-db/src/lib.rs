@@ -15,6 +15,7 @@ mod drive;
 mod errors;
 mod events;
 mod idempotency;
+mod knowledge;
 mod notice;
 mod oauth_server;
 mod org;

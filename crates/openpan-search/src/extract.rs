@@ -57,7 +57,7 @@ pub async fn text_of(format: Format, bytes: Vec<u8>) -> Result<Option<String>, T
 }
 
 /// UTF-8 (with or without a BOM), else GB18030, which is what Chinese Windows editors save.
-fn decode_plain(bytes: &[u8]) -> String {
+pub(crate) fn decode_plain(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let bytes = &bytes[..bytes.len().min(MAX_TEXT_BYTES + 4)];
     match std::str::from_utf8(bytes) {

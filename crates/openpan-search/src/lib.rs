@@ -14,7 +14,10 @@
 //! core's ports.
 
 mod extract;
+mod knowledge;
 mod text;
+
+pub use knowledge::KnowledgeIndex;
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};

@@ -35,6 +35,8 @@ use crate::AppState;
         (name = "comments", description = "Comments on files (user token)"),
         (name = "tags", description = "Tags on items (user token)"),
         (name = "reviews", description = "Reviews of files (user token)"),
+        (name = "knowledge", description = "AI knowledge bases: datasets trained from drive files, their passages and \
+            question/answer pairs, and match tests (user token; their own, lower rate limit)"),
         (name = "departments", description = "The department tree (user token)"),
         (name = "groups", description = "Groups of colleagues (user token)"),
         (name = "events", description = "The event feed: what changed, in order (user or enterprise token)"),

@@ -27,12 +27,16 @@ pub enum ApiClass {
     Default,
     Upload,
     Search,
+    Ai,
 }
 
 impl ApiClass {
-    /// Uploads (new files and versions) and searches are costly and get their own budgets.
+    /// Uploads (new files and versions), searches and the knowledge bases are costly and get
+    /// their own budgets.
     pub fn of(path: &str) -> Self {
-        if path.contains("/upload") || path.contains("new_version") {
+        if path.contains("/knowledge/") {
+            ApiClass::Ai
+        } else if path.contains("/upload") || path.contains("new_version") {
             ApiClass::Upload
         } else if path.contains("search") {
             ApiClass::Search
@@ -46,6 +50,7 @@ impl ApiClass {
             ApiClass::Default => "default",
             ApiClass::Upload => "upload",
             ApiClass::Search => "search",
+            ApiClass::Ai => "ai",
         }
     }
 }
@@ -67,6 +72,7 @@ pub struct RateLimitPolicy {
     pub default: ClassLimits,
     pub upload: ClassLimits,
     pub search: ClassLimits,
+    pub ai: ClassLimits,
     /// `POST /oauth/token` requests per client address, charged before the client is checked.
     pub token_per_ip: Quota,
 }
@@ -77,6 +83,7 @@ impl RateLimitPolicy {
             ApiClass::Default => self.default,
             ApiClass::Upload => self.upload,
             ApiClass::Search => self.search,
+            ApiClass::Ai => self.ai,
         }
     }
 }
@@ -437,6 +444,8 @@ mod tests {
         assert_eq!(ApiClass::of("/api/v2/file/upload_v2"), ApiClass::Upload);
         assert_eq!(ApiClass::of("/api/v2/file/1/new_version_v2"), ApiClass::Upload);
         assert_eq!(ApiClass::of("/api/v2/item/search"), ApiClass::Search);
+        assert_eq!(ApiClass::of("/api/v2/knowledge/data_match_test"), ApiClass::Ai);
+        assert_eq!(ApiClass::of("/api/v2/knowledge/chatStream"), ApiClass::Ai);
         assert_eq!(ApiClass::of("/api/v2/folder/0/info"), ApiClass::Default);
     }
 

@@ -97,6 +97,9 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     let notice_wake = Arc::new(tokio::sync::Notify::new());
     let events = tokio::sync::watch::Sender::new(0u64);
     let core = core.with_converter(Arc::new(crate::convert::Converters::new(&config.preview)));
+    let knowledge = openpan_search::KnowledgeIndex::new(repo.clone() as Arc<dyn Repo>)
+        .map_err(|err| anyhow::anyhow!("cannot build the knowledge index: {err}"))?;
+    let core = core.with_knowledge(Arc::new(knowledge));
     let core = core.with_notices(NoticeSettings {
         sender: Arc::new(
             crate::sms::HttpNoticeSender::new(config.notice_allow_internal)
@@ -242,6 +245,7 @@ pub struct Server {
     audit_retention_days: i64,
     search_catch_up: Option<Duration>,
     notice_poll: Duration,
+    train_poll: Duration,
 }
 
 impl Server {
@@ -271,6 +275,7 @@ impl Server {
             blob_grace_secs: i64::try_from(config.blob_grace_secs).unwrap_or(i64::MAX),
             audit_retention_days: i64::try_from(config.audit_retention_days).unwrap_or(i64::MAX),
             notice_poll: Duration::from_millis(config.notice_poll_ms.max(10)),
+            train_poll: Duration::from_millis(config.train_poll_ms.max(10)),
             search_catch_up: (config.search_catch_up_secs > 0)
                 .then(|| Duration::from_secs(config.search_catch_up_secs)),
         })
@@ -302,6 +307,7 @@ impl Server {
             self.wired.state.events.subscribe(),
             self.notice_poll,
         ));
+        let trainer = tokio::spawn(train_forever(self.wired.core.clone(), self.train_poll));
         let indexer = self
             .search_catch_up
             .map(|every| self.wired.search.spawn_background(every));
@@ -310,6 +316,7 @@ impl Server {
             indexer.abort();
         }
         purger.abort();
+        trainer.abort();
         collector.abort();
         notices.abort();
         webhooks.abort();
@@ -400,6 +407,30 @@ async fn deliver_webhooks_forever(core: Core, mut recorded: tokio::sync::watch::
         if let Ok(Err(_)) = tokio::time::timeout(poll, recorded.changed()).await {
             // Nothing records events any more (shutting down): poll only.
             tokio::time::sleep(poll).await;
+        }
+    }
+}
+
+/// Trains the knowledge bases' due files, a few at a time, while there are any; then looks
+/// again every `poll`. Every node runs one: jobs are claimed with leases, so each runs once.
+/// Every tenth look it also follows the drive (new versions, trashed files), a scan of every
+/// trained file.
+async fn train_forever(core: Core, poll: Duration) {
+    let mut looks = 0u32;
+    loop {
+        if looks.is_multiple_of(10)
+            && let Err(err) = core.follow_trained_files().await
+        {
+            tracing::warn!(error = ?err, "following trained files failed");
+        }
+        looks = looks.wrapping_add(1);
+        match core.train_due_files().await {
+            Ok(0) => tokio::time::sleep(poll).await,
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(error = ?err, "training knowledge files failed");
+                tokio::time::sleep(poll).await;
+            }
         }
     }
 }

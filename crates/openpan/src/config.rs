@@ -27,6 +27,8 @@ pub struct RateLimitConfig {
     pub default: ClassConfig,
     pub upload: ClassConfig,
     pub search: ClassConfig,
+    /// The knowledge bases (`/knowledge/…`): retrieval and answers cost far more than a read.
+    pub ai: ClassConfig,
     pub token: TokenEndpointConfig,
 }
 
@@ -57,6 +59,12 @@ impl Default for RateLimitConfig {
                 per_app: 6_000,
                 per_user: 600,
                 per_ip: 60,
+                period_secs: 60,
+            },
+            ai: ClassConfig {
+                per_app: 1_200,
+                per_user: 120,
+                per_ip: 20,
                 period_secs: 60,
             },
             // Tokens last six hours; an integration server minting them for many users at
@@ -214,6 +222,9 @@ pub struct Config {
     /// Milliseconds between a node's looks for due notices (retries, and ones other nodes
     /// recorded); a node sends the ones it records at once.
     pub notice_poll_ms: u64,
+    /// Milliseconds between the knowledge trainer's looks for files to train (its own node's
+    /// new tasks, other nodes' tasks, files whose content changed).
+    pub train_poll_ms: u64,
     /// Whether notices may go to loopback, private and link-local addresses. Off: an
     /// enterprise administrator's callback address cannot reach into this host's network.
     pub notice_allow_internal: bool,
@@ -244,6 +255,7 @@ impl std::fmt::Debug for Config {
             .field("search_catch_up_secs", &self.search_catch_up_secs)
             .field("search_wait_ms", &self.search_wait_ms)
             .field("notice_poll_ms", &self.notice_poll_ms)
+            .field("train_poll_ms", &self.train_poll_ms)
             .field("notice_allow_internal", &self.notice_allow_internal)
             .field("rate_limit", &self.rate_limit)
             .field("sms", &self.sms)
@@ -286,6 +298,7 @@ impl Default for Config {
             search_catch_up_secs: 2,
             search_wait_ms: 5000,
             notice_poll_ms: 5000,
+            train_poll_ms: 1000,
             notice_allow_internal: false,
             rate_limit: RateLimitConfig::default(),
             sms: SmsConfig::default(),
@@ -364,6 +377,7 @@ impl Config {
             ("default", self.rate_limit.default),
             ("upload", self.rate_limit.upload),
             ("search", self.rate_limit.search),
+            ("ai", self.rate_limit.ai),
         ] {
             if class.per_app == 0 || class.per_user == 0 || class.per_ip == 0 || class.period_secs == 0 {
                 return Err(ConfigError(format!(
@@ -454,6 +468,7 @@ impl Config {
             default: class(self.rate_limit.default),
             upload: class(self.rate_limit.upload),
             search: class(self.rate_limit.search),
+            ai: class(self.rate_limit.ai),
             token_per_ip: Quota {
                 limit: self.rate_limit.token.per_ip,
                 period_secs: self.rate_limit.token.period_secs,

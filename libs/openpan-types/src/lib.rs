@@ -12,6 +12,7 @@ mod auth_service;
 mod dto;
 mod error;
 mod events;
+mod knowledge;
 mod oa;
 mod v1;
 
@@ -20,5 +21,6 @@ pub use auth_service::*;
 pub use dto::*;
 pub use error::*;
 pub use events::*;
+pub use knowledge::*;
 pub use oa::*;
 pub use v1::*;

@@ -20,6 +20,7 @@ mod events;
 mod form_upload;
 mod idempotency;
 mod jwt_grant;
+mod knowledge;
 mod lists;
 mod notice;
 mod org;
@@ -115,6 +116,9 @@ pub struct Core {
     pub(crate) signing_keys: Arc<signing::KeyCache>,
     /// This node's preview conversions in progress.
     pub(crate) previews: Arc<preview::PreviewJobs>,
+    /// Reads files for training and retrieves segments (`with_knowledge`); none: knowledge
+    /// bases answer that they are not configured.
+    pub(crate) knowledge: Option<Arc<dyn crate::knowledge::KnowledgeEngine>>,
 }
 
 impl Core {
@@ -137,7 +141,14 @@ impl Core {
             converter: None,
             signing_keys: Arc::default(),
             previews: Arc::default(),
+            knowledge: None,
         }
+    }
+
+    /// Knowledge bases read files and retrieve segments through `engine`.
+    pub fn with_knowledge(mut self, engine: Arc<dyn crate::knowledge::KnowledgeEngine>) -> Self {
+        self.knowledge = Some(engine);
+        self
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {

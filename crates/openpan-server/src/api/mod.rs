@@ -9,6 +9,7 @@ pub(crate) mod events;
 mod file;
 mod folder;
 mod items;
+mod knowledge;
 mod log;
 pub(crate) mod org;
 mod platform;
@@ -118,6 +119,18 @@ pub(crate) fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(tag::remove_common_list))
         .routes(routes!(tag::filter_items_by_tag_name))
         .routes(routes!(review::list))
+        // Knowledge bases.
+        .routes(routes!(knowledge::create_data))
+        .routes(routes!(knowledge::get_data_info))
+        .routes(routes!(knowledge::edit_data))
+        .routes(routes!(knowledge::list_data))
+        .routes(routes!(knowledge::delete_data))
+        .routes(routes!(knowledge::add_train_file))
+        .routes(routes!(knowledge::list_train_file))
+        .routes(routes!(knowledge::delete_train_file))
+        .routes(routes!(knowledge::list_data_segment))
+        .routes(routes!(knowledge::list_data_qa))
+        .routes(routes!(knowledge::data_match_test))
         .routes(routes!(review::info))
         .routes(routes!(review::comment_list))
         .routes(routes!(review::create))

@@ -23,6 +23,7 @@ mod events;
 mod grants;
 mod harness;
 mod isolation;
+mod knowledge;
 mod listing_cache;
 mod oa;
 mod oa_lists;

@@ -1,0 +1,745 @@
+//! `KnowledgeRepo`: datasets, training tasks, the job table the trainers claim from, and the
+//! segments training makes. A dataset's `generation` moves in every transaction that changes
+//! its segments, so each node's retrieval index knows when to catch up.
+
+use async_trait::async_trait;
+
+use openpan_core::RepoError;
+use openpan_core::ids::{EnterpriseId, ItemId, UserId, VersionId};
+use openpan_core::knowledge::{
+    AnalysisMethod, Dataset, DatasetId, FailedFile, IndexedSegment, Segment, SegmentId, SegmentRules, Task, TaskId,
+    TaskProgress, TrainFileId, TrainJob, Trained,
+};
+use openpan_core::model::Page;
+use openpan_core::ports::{KnowledgeRepo, NewDataset, NewTask, RepoResult};
+
+use crate::errors::other;
+use crate::pool::{SqlRepo, begin, commit, exec, fetch, on_pool, scalar};
+
+/// Segments written per statement.
+const INSERT_CHUNK: usize = 100;
+/// Failed files listed per task.
+const FAILED_LISTED: i64 = 20;
+
+const DATASET_COLUMNS: &str = "d.dataset_id, d.enterprise_id, d.owner_id, d.name, d.description, d.generation, \
+     d.created_at, d.modified_at, \
+     (select count(*) from kb_segment s where s.dataset_id = d.dataset_id and s.kind = 'segment') as segment_count, \
+     (select count(*) from kb_segment s where s.dataset_id = d.dataset_id and s.kind = 'qa') as qa_count, \
+     (select count(*) from kb_task t where t.dataset_id = d.dataset_id) as task_count";
+
+#[derive(sqlx::FromRow)]
+struct DatasetRow {
+    dataset_id: i64,
+    enterprise_id: i64,
+    owner_id: i64,
+    name: String,
+    description: String,
+    generation: i64,
+    created_at: i64,
+    modified_at: i64,
+    segment_count: i64,
+    qa_count: i64,
+    task_count: i64,
+}
+
+impl From<DatasetRow> for Dataset {
+    fn from(row: DatasetRow) -> Self {
+        Self {
+            id: DatasetId(row.dataset_id),
+            enterprise_id: EnterpriseId(row.enterprise_id),
+            owner_id: UserId(row.owner_id),
+            name: row.name,
+            description: row.description,
+            generation: row.generation,
+            created_at: row.created_at,
+            modified_at: row.modified_at,
+            segment_count: row.segment_count,
+            qa_count: row.qa_count,
+            task_count: row.task_count,
+        }
+    }
+}
+
+fn method(text: &str) -> RepoResult<AnalysisMethod> {
+    AnalysisMethod::parse(text).ok_or_else(|| RepoError::Other(format!("analysis method {text:?}").into()))
+}
+
+fn rules(max_chars: i64) -> SegmentRules {
+    SegmentRules {
+        max_chars: usize::try_from(max_chars).unwrap_or(SegmentRules::DEFAULT_MAX_CHARS),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    task_id: i64,
+    dataset_id: i64,
+    item_id: i64,
+    item_kind: String,
+    name: String,
+    analysis_method: String,
+    max_chars: i64,
+    added_by: i64,
+    created_at: i64,
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = RepoError;
+
+    fn try_from(row: TaskRow) -> RepoResult<Self> {
+        Ok(Self {
+            id: TaskId(row.task_id),
+            dataset_id: DatasetId(row.dataset_id),
+            item_id: ItemId(row.item_id),
+            is_folder: row.item_kind == "folder",
+            name: row.name,
+            method: method(&row.analysis_method)?,
+            rules: rules(row.max_chars),
+            added_by: UserId(row.added_by),
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    train_file_id: i64,
+    task_id: i64,
+    dataset_id: i64,
+    file_id: i64,
+    attempts: i64,
+    analysis_method: String,
+    max_chars: i64,
+    added_by: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SegmentRow {
+    segment_id: i64,
+    dataset_id: i64,
+    file_id: i64,
+    file_name: String,
+    analysis_method: String,
+    question: Option<String>,
+    content: String,
+}
+
+impl TryFrom<SegmentRow> for Segment {
+    type Error = RepoError;
+
+    fn try_from(row: SegmentRow) -> RepoResult<Self> {
+        Ok(Self {
+            id: SegmentId(row.segment_id),
+            dataset_id: DatasetId(row.dataset_id),
+            file_id: ItemId(row.file_id),
+            file_name: row.file_name,
+            method: method(&row.analysis_method)?,
+            question: row.question,
+            content: row.content,
+        })
+    }
+}
+
+/// A segment with its file's current name (the name it was trained under once the file is
+/// gone) and its task's method.
+const SEGMENT_SELECT: &str = "select s.segment_id, s.dataset_id, s.file_id, coalesce(i.name, f.file_name) as file_name, \
+     t.analysis_method, s.question, s.content from kb_segment s \
+     join kb_train_file f on f.train_file_id = s.train_file_id \
+     join kb_task t on t.task_id = f.task_id \
+     left join item i on i.item_id = s.file_id";
+
+/// `?, ?, …` for `count` values.
+fn marks(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
+/// Moves a dataset's generation: its segments changed in this transaction.
+macro_rules! bump {
+    ($tx:ident, $builder:ident, $dataset:expr, $now:expr) => {
+        exec!(
+            &mut *$tx,
+            $builder,
+            "update kb_dataset set generation = generation + 1, modified_at = ? where dataset_id = ?",
+            $now,
+            $dataset
+        )
+        .map_err(other)?
+    };
+}
+
+#[async_trait]
+impl KnowledgeRepo for SqlRepo {
+    async fn create_dataset(&self, dataset: &NewDataset) -> RepoResult<DatasetId> {
+        on_pool!(self, write, |pool, builder| {
+            let id = scalar!(
+                i64,
+                pool,
+                builder,
+                "insert into kb_dataset (enterprise_id, owner_id, name, description, generation, created_at, \
+                 modified_at) values (?, ?, ?, ?, 0, ?, ?) returning dataset_id",
+                dataset.enterprise_id.0,
+                dataset.owner_id.0,
+                &dataset.name,
+                &dataset.description,
+                dataset.now,
+                dataset.now
+            )
+            .map_err(other)?;
+            Ok(DatasetId(id))
+        })
+    }
+
+    async fn find_dataset(&self, id: DatasetId) -> RepoResult<Option<Dataset>> {
+        let sql = format!("select {DATASET_COLUMNS} from kb_dataset d where d.dataset_id = ?");
+        on_pool!(self, read, |pool, builder| {
+            let row = fetch!(optional DatasetRow, pool, builder, &sql, id.0).map_err(other)?;
+            Ok(row.map(Dataset::from))
+        })
+    }
+
+    async fn list_datasets(&self, owner: UserId, page: Page) -> RepoResult<(Vec<Dataset>, i64)> {
+        let sql = format!(
+            "select {DATASET_COLUMNS} from kb_dataset d where d.owner_id = ? order by d.dataset_id desc limit ? offset ?"
+        );
+        on_pool!(self, read, |pool, builder| {
+            let rows =
+                fetch!(all DatasetRow, pool, builder, &sql, owner.0, page.capacity, page.offset()).map_err(other)?;
+            let total = scalar!(
+                i64,
+                pool,
+                builder,
+                "select count(*) from kb_dataset where owner_id = ?",
+                owner.0
+            )
+            .map_err(other)?;
+            Ok((rows.into_iter().map(Dataset::from).collect(), total))
+        })
+    }
+
+    async fn update_dataset(&self, id: DatasetId, name: &str, description: &str, now: i64) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let done = exec!(
+                pool,
+                builder,
+                "update kb_dataset set name = ?, description = ?, modified_at = ? where dataset_id = ?",
+                name,
+                description,
+                now,
+                id.0
+            )
+            .map_err(other)?;
+            if done.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    async fn delete_dataset(&self, id: DatasetId) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = begin!(pool, builder).map_err(other)?;
+            // Segments go with their jobs, jobs with their tasks (foreign keys cascade).
+            exec!(&mut *tx, builder, "delete from kb_segment where dataset_id = ?", id.0).map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from kb_train_file where dataset_id = ?",
+                id.0
+            )
+            .map_err(other)?;
+            exec!(&mut *tx, builder, "delete from kb_task where dataset_id = ?", id.0).map_err(other)?;
+            let done = exec!(&mut *tx, builder, "delete from kb_dataset where dataset_id = ?", id.0).map_err(other)?;
+            commit!(tx, builder)?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    async fn create_task(&self, task: &NewTask, files: &[(ItemId, String)]) -> RepoResult<TaskId> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = begin!(pool, builder).map_err(other)?;
+            let id = scalar!(
+                i64,
+                &mut *tx,
+                builder,
+                "insert into kb_task (dataset_id, item_id, item_kind, name, analysis_method, max_chars, added_by, \
+                 created_at) values (?, ?, ?, ?, ?, ?, ?, ?) returning task_id",
+                task.dataset_id.0,
+                task.item_id.0,
+                if task.is_folder { "folder" } else { "file" },
+                &task.name,
+                task.method.as_str(),
+                i64::try_from(task.rules.max_chars).unwrap_or(i64::MAX),
+                task.added_by.0,
+                task.now
+            )
+            .map_err(other)?;
+            for (file_id, name) in files {
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "insert into kb_train_file (task_id, dataset_id, file_id, file_name, status, attempts, \
+                     lease_until, updated_at) values (?, ?, ?, ?, 'queued', 0, 0, ?)",
+                    id,
+                    task.dataset_id.0,
+                    file_id.0,
+                    name,
+                    task.now
+                )
+                .map_err(other)?;
+            }
+            exec!(
+                &mut *tx,
+                builder,
+                "update kb_dataset set modified_at = ? where dataset_id = ?",
+                task.now,
+                task.dataset_id.0
+            )
+            .map_err(other)?;
+            commit!(tx, builder)?;
+            Ok(TaskId(id))
+        })
+    }
+
+    async fn list_tasks(
+        &self,
+        dataset: DatasetId,
+        methods: &[AnalysisMethod],
+        page: Page,
+    ) -> RepoResult<(Vec<TaskProgress>, i64)> {
+        let methods: Vec<&str> = methods.iter().map(|method| method.as_str()).collect();
+        let filter = format!("dataset_id = ? and analysis_method in ({})", marks(methods.len()));
+        let list = format!(
+            "select task_id, dataset_id, item_id, item_kind, name, analysis_method, max_chars, added_by, created_at \
+             from kb_task where {filter} order by task_id desc limit ? offset ?"
+        );
+        let count = format!("select count(*) from kb_task where {filter}");
+        on_pool!(self, read, |pool, builder| {
+            let sql = crate::pool::dialect(&builder(), &list);
+            let mut query = sqlx::query_as::<_, TaskRow>(&sql).bind(dataset.0);
+            for method in &methods {
+                query = query.bind(*method);
+            }
+            let rows = query
+                .bind(page.capacity)
+                .bind(page.offset())
+                .fetch_all(pool)
+                .await
+                .map_err(other)?;
+            let sql = crate::pool::dialect(&builder(), &count);
+            let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(dataset.0);
+            for method in &methods {
+                query = query.bind(*method);
+            }
+            let total = query.fetch_one(pool).await.map_err(other)?;
+            let mut tasks = Vec::with_capacity(rows.len());
+            for row in rows {
+                let task = Task::try_from(row)?;
+                let counts: Vec<(String, i64)> = fetch!(
+                    all(String, i64),
+                    pool,
+                    builder,
+                    "select status, count(*) from kb_train_file where task_id = ? group by status",
+                    task.id.0
+                )
+                .map_err(other)?;
+                let failed: Vec<(i64, String, Option<String>)> = fetch!(
+                    all(i64, String, Option<String>),
+                    pool,
+                    builder,
+                    "select file_id, file_name, reason from kb_train_file where task_id = ? and status = 'failed' \
+                     order by train_file_id limit ?",
+                    task.id.0,
+                    FAILED_LISTED
+                )
+                .map_err(other)?;
+                let count_of = |status: &str| {
+                    counts
+                        .iter()
+                        .find(|(found, _)| found == status)
+                        .map_or(0, |(_, count)| *count)
+                };
+                tasks.push(TaskProgress {
+                    files: counts.iter().map(|(_, count)| count).sum(),
+                    queued: count_of("queued"),
+                    running: count_of("running"),
+                    done: count_of("done"),
+                    failed_count: count_of("failed"),
+                    failed: failed
+                        .into_iter()
+                        .map(|(file_id, file_name, reason)| FailedFile {
+                            file_id: ItemId(file_id),
+                            file_name,
+                            reason: reason.unwrap_or_default(),
+                        })
+                        .collect(),
+                    task,
+                });
+            }
+            Ok((tasks, total))
+        })
+    }
+
+    async fn delete_task(&self, dataset: DatasetId, task: TaskId, now: i64) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = begin!(pool, builder).map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from kb_segment where train_file_id in (select train_file_id from kb_train_file where task_id = ?)",
+                task.0
+            )
+            .map_err(other)?;
+            exec!(&mut *tx, builder, "delete from kb_train_file where task_id = ?", task.0).map_err(other)?;
+            let done = exec!(
+                &mut *tx,
+                builder,
+                "delete from kb_task where task_id = ? and dataset_id = ?",
+                task.0,
+                dataset.0
+            )
+            .map_err(other)?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            bump!(tx, builder, dataset.0, now);
+            commit!(tx, builder)?;
+            Ok(true)
+        })
+    }
+
+    async fn claim_train_jobs(&self, now: i64, lease: i64, limit: i64) -> RepoResult<Vec<TrainJob>> {
+        // The outer conditions repeat the inner ones: PostgreSQL re-checks them on a row
+        // another node claimed meanwhile, so each job runs on one node at a time.
+        const DUE: &str = "status in ('queued', 'running') and lease_until <= ?";
+        let claim = format!(
+            "update kb_train_file set status = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ? \
+             where train_file_id in (select train_file_id from kb_train_file where {DUE} \
+             order by train_file_id limit ?) and {DUE} returning train_file_id"
+        );
+        on_pool!(self, write, |pool, builder| {
+            let claimed: Vec<i64> = {
+                let sql = crate::pool::dialect(&builder(), &claim);
+                sqlx::query_scalar::<_, i64>(&sql)
+                    .bind(now + lease)
+                    .bind(now)
+                    .bind(now)
+                    .bind(limit)
+                    .bind(now)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(other)?
+            };
+            if claimed.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sql = crate::pool::dialect(
+                &builder(),
+                &format!(
+                    "select f.train_file_id, f.task_id, f.dataset_id, f.file_id, f.attempts, t.analysis_method, \
+                     t.max_chars, t.added_by from kb_train_file f join kb_task t on t.task_id = f.task_id \
+                     where f.train_file_id in ({}) order by f.train_file_id",
+                    marks(claimed.len())
+                ),
+            );
+            let mut query = sqlx::query_as::<_, JobRow>(&sql);
+            for id in &claimed {
+                query = query.bind(*id);
+            }
+            let rows = query.fetch_all(pool).await.map_err(other)?;
+            rows.into_iter()
+                .map(|row| {
+                    Ok(TrainJob {
+                        id: TrainFileId(row.train_file_id),
+                        task_id: TaskId(row.task_id),
+                        dataset_id: DatasetId(row.dataset_id),
+                        file_id: ItemId(row.file_id),
+                        method: method(&row.analysis_method)?,
+                        rules: rules(row.max_chars),
+                        added_by: UserId(row.added_by),
+                        attempts: row.attempts,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn finish_train_job(
+        &self,
+        job: TrainFileId,
+        version: VersionId,
+        trained: &Trained,
+        now: i64,
+    ) -> RepoResult<bool> {
+        let rows: Vec<(Option<&str>, &str)> = match trained {
+            Trained::Segments(passages) => passages.iter().map(|text| (None, text.as_str())).collect(),
+            Trained::Pairs(pairs) => pairs
+                .iter()
+                .map(|(question, answer)| (Some(question.as_str()), answer.as_str()))
+                .collect(),
+        };
+        let kind = if matches!(trained, Trained::Pairs(_)) {
+            "qa"
+        } else {
+            "segment"
+        };
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = begin!(pool, builder).map_err(other)?;
+            let found: Option<(i64, i64)> = fetch!(
+                optional(i64, i64),
+                &mut *tx,
+                builder,
+                "select dataset_id, file_id from kb_train_file where train_file_id = ? and status = 'running'",
+                job.0
+            )
+            .map_err(other)?;
+            let Some((dataset, file)) = found else {
+                return Ok(false);
+            };
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from kb_segment where train_file_id = ?",
+                job.0
+            )
+            .map_err(other)?;
+            for (chunk_index, chunk) in rows.chunks(INSERT_CHUNK).enumerate() {
+                let sql = crate::pool::dialect(
+                    &builder(),
+                    &format!(
+                        "insert into kb_segment (dataset_id, train_file_id, file_id, kind, ordinal, question, content) \
+                         values {}",
+                        vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+                    ),
+                );
+                let mut query = sqlx::query(&sql);
+                for (offset, (question, content)) in chunk.iter().enumerate() {
+                    let ordinal = i64::try_from(chunk_index * INSERT_CHUNK + offset).unwrap_or(i64::MAX);
+                    query = query
+                        .bind(dataset)
+                        .bind(job.0)
+                        .bind(file)
+                        .bind(kind)
+                        .bind(ordinal)
+                        .bind(*question)
+                        .bind(*content);
+                }
+                query.execute(&mut *tx).await.map_err(other)?;
+            }
+            exec!(
+                &mut *tx,
+                builder,
+                "update kb_train_file set status = 'done', reason = null, version_id = ?, lease_until = 0, \
+                 updated_at = ? where train_file_id = ?",
+                version.0,
+                now,
+                job.0
+            )
+            .map_err(other)?;
+            bump!(tx, builder, dataset, now);
+            commit!(tx, builder)?;
+            Ok(true)
+        })
+    }
+
+    async fn fail_train_job(&self, job: TrainFileId, reason: &str, now: i64) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = begin!(pool, builder).map_err(other)?;
+            let dataset: Option<(i64,)> = fetch!(
+                optional(i64,),
+                &mut *tx,
+                builder,
+                "select dataset_id from kb_train_file where train_file_id = ?",
+                job.0
+            )
+            .map_err(other)?;
+            let Some((dataset,)) = dataset else {
+                return Ok(());
+            };
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from kb_segment where train_file_id = ?",
+                job.0
+            )
+            .map_err(other)?;
+            // The version that failed is remembered: a new version is tried again.
+            exec!(
+                &mut *tx,
+                builder,
+                "update kb_train_file set status = 'failed', reason = ?, lease_until = 0, updated_at = ?, \
+                 version_id = (select current_version_id from item where item_id = kb_train_file.file_id) \
+                 where train_file_id = ?",
+                reason,
+                now,
+                job.0
+            )
+            .map_err(other)?;
+            bump!(tx, builder, dataset, now);
+            commit!(tx, builder)?;
+            Ok(())
+        })
+    }
+
+    async fn release_train_job(&self, job: TrainFileId, retry_at: i64) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            exec!(
+                pool,
+                builder,
+                "update kb_train_file set status = 'queued', lease_until = ? where train_file_id = ? and status = 'running'",
+                retry_at,
+                job.0
+            )
+            .map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn follow_trained_files(&self, now: i64) -> RepoResult<u64> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = begin!(pool, builder).map_err(other)?;
+            let gone: Vec<(i64, i64)> = fetch!(
+                all(i64, i64),
+                &mut *tx,
+                builder,
+                "select train_file_id, dataset_id from kb_train_file f where not exists \
+                 (select 1 from item i where i.item_id = f.file_id and i.trash_root_id is null)"
+            )
+            .map_err(other)?;
+            let changed: Vec<(i64, i64)> = fetch!(
+                all(i64, i64),
+                &mut *tx,
+                builder,
+                "select f.train_file_id, f.dataset_id from kb_train_file f join item i on i.item_id = f.file_id \
+                 where f.status in ('done', 'failed') and f.version_id is not null \
+                 and i.trash_root_id is null and i.current_version_id <> f.version_id"
+            )
+            .map_err(other)?;
+            for (job, _) in &gone {
+                exec!(&mut *tx, builder, "delete from kb_segment where train_file_id = ?", job).map_err(other)?;
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "delete from kb_train_file where train_file_id = ?",
+                    job
+                )
+                .map_err(other)?;
+            }
+            for (job, _) in &changed {
+                exec!(
+                    &mut *tx,
+                    builder,
+                    "update kb_train_file set status = 'queued', lease_until = 0, updated_at = ? where train_file_id = ?",
+                    now,
+                    job
+                )
+                .map_err(other)?;
+            }
+            let mut datasets: Vec<i64> = gone.iter().map(|(_, dataset)| *dataset).collect();
+            datasets.sort_unstable();
+            datasets.dedup();
+            for dataset in datasets {
+                bump!(tx, builder, dataset, now);
+            }
+            commit!(tx, builder)?;
+            Ok(u64::try_from(gone.len() + changed.len()).unwrap_or(u64::MAX))
+        })
+    }
+
+    async fn list_segments(&self, dataset: DatasetId, qa: bool, page: Page) -> RepoResult<(Vec<Segment>, i64)> {
+        let kind = if qa { "qa" } else { "segment" };
+        let sql = format!(
+            "{SEGMENT_SELECT} where s.dataset_id = ? and s.kind = ? order by s.train_file_id, s.ordinal limit ? offset ?"
+        );
+        on_pool!(self, read, |pool, builder| {
+            let rows = fetch!(all SegmentRow, pool, builder, &sql, dataset.0, kind, page.capacity, page.offset())
+                .map_err(other)?;
+            let total = scalar!(
+                i64,
+                pool,
+                builder,
+                "select count(*) from kb_segment where dataset_id = ? and kind = ?",
+                dataset.0,
+                kind
+            )
+            .map_err(other)?;
+            let segments = rows.into_iter().map(Segment::try_from).collect::<RepoResult<_>>()?;
+            Ok((segments, total))
+        })
+    }
+
+    async fn find_segments(&self, ids: &[SegmentId]) -> RepoResult<Vec<Segment>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{SEGMENT_SELECT} where s.segment_id in ({})", marks(ids.len()));
+        on_pool!(self, read, |pool, builder| {
+            let sql = crate::pool::dialect(&builder(), &sql);
+            let mut query = sqlx::query_as::<_, SegmentRow>(&sql);
+            for id in ids {
+                query = query.bind(id.0);
+            }
+            let rows = query.fetch_all(pool).await.map_err(other)?;
+            rows.into_iter().map(Segment::try_from).collect()
+        })
+    }
+
+    async fn segments_to_index(&self, dataset: DatasetId) -> RepoResult<Option<(i64, Vec<IndexedSegment>)>> {
+        on_pool!(self, read, |pool, builder| {
+            // One transaction: the generation read belongs to the segments read.
+            let mut tx = pool.begin().await.map_err(other)?;
+            let generation: Option<(i64,)> = fetch!(
+                optional(i64,),
+                &mut *tx,
+                builder,
+                "select generation from kb_dataset where dataset_id = ?",
+                dataset.0
+            )
+            .map_err(other)?;
+            let Some((generation,)) = generation else {
+                return Ok(None);
+            };
+            let rows: Vec<(i64, Option<String>, String)> = fetch!(
+                all(i64, Option<String>, String),
+                &mut *tx,
+                builder,
+                "select segment_id, question, content from kb_segment where dataset_id = ?",
+                dataset.0
+            )
+            .map_err(other)?;
+            tx.commit().await.map_err(other)?;
+            let segments = rows
+                .into_iter()
+                .map(|(id, question, content)| IndexedSegment {
+                    id: SegmentId(id),
+                    text: match question {
+                        Some(question) => format!("{question}\n{content}"),
+                        None => content,
+                    },
+                })
+                .collect();
+            Ok(Some((generation, segments)))
+        })
+    }
+
+    async fn dataset_generations(&self, ids: &[DatasetId]) -> RepoResult<Vec<(DatasetId, i64)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "select dataset_id, generation from kb_dataset where dataset_id in ({})",
+            marks(ids.len())
+        );
+        on_pool!(self, read, |pool, builder| {
+            let sql = crate::pool::dialect(&builder(), &sql);
+            let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+            for id in ids {
+                query = query.bind(id.0);
+            }
+            let rows = query.fetch_all(pool).await.map_err(other)?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, generation)| (DatasetId(id), generation))
+                .collect())
+        })
+    }
+}

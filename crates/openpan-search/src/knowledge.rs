@@ -1,0 +1,285 @@
+//! The knowledge bases' engine: reading files for training (document text, table rows) and
+//! BM25 retrieval over the trained segments, words cut by jieba plus pairs of neighbouring
+//! characters (so a question worded differently from the text still meets its passage).
+//!
+//! The index lives in memory and is derived from the stored segments: before a retrieval it
+//! compares each asked dataset's generation with the one it indexed and re-reads the datasets
+//! that moved. A restart, or a second node, simply indexes a dataset again on first use.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use openpan_core::error::{Error, Result};
+use openpan_core::knowledge::{DatasetId, Hit, KnowledgeEngine, SegmentId, TrainFailure};
+use openpan_core::ports::Repo;
+
+use crate::extract::{self, Format};
+use crate::{GRAMS, WORDS, text};
+
+/// Memory the index writer may use before it flushes.
+const WRITER_MEMORY: usize = 32 << 20;
+/// Rows read from a table at most.
+const MAX_ROWS: usize = 20_000;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    segment: Field,
+    dataset: Field,
+    words: Field,
+    pairs: Field,
+}
+
+struct Inner {
+    reader: IndexReader,
+    fields: Fields,
+    repo: Arc<dyn Repo>,
+    /// The writer, and the generation each dataset was indexed at.
+    writer: tokio::sync::Mutex<(IndexWriter, HashMap<DatasetId, i64>)>,
+}
+
+/// Implements the core's [`KnowledgeEngine`].
+#[derive(Clone)]
+pub struct KnowledgeIndex {
+    inner: Arc<Inner>,
+}
+
+fn index_failure(err: tantivy::TantivyError) -> Error {
+    Error::internal(format!("knowledge index: {err}"))
+}
+
+impl KnowledgeIndex {
+    pub fn new(repo: Arc<dyn Repo>) -> Result<Self> {
+        let mut builder = Schema::builder();
+        let text_field = |tokenizer: &str| {
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(tokenizer)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            )
+        };
+        let fields = Fields {
+            segment: builder.add_u64_field("segment", INDEXED | FAST),
+            dataset: builder.add_u64_field("dataset", INDEXED),
+            words: builder.add_text_field("words", text_field(WORDS)),
+            pairs: builder.add_text_field("pairs", text_field(GRAMS)),
+        };
+        let index = Index::create_in_ram(builder.build());
+        index
+            .tokenizers()
+            .register(WORDS, TextAnalyzer::builder(text::WordTokenizer).build());
+        index
+            .tokenizers()
+            .register(GRAMS, TextAnalyzer::builder(text::GramTokenizer).build());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(index_failure)?;
+        let writer = index.writer(WRITER_MEMORY).map_err(index_failure)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                reader,
+                fields,
+                repo,
+                writer: tokio::sync::Mutex::new((writer, HashMap::new())),
+            }),
+        })
+    }
+
+    /// Re-indexes the datasets whose generation moved since they were indexed here.
+    async fn catch_up(&self, datasets: &[DatasetId]) -> Result<()> {
+        let inner = &self.inner;
+        let current = inner.repo.dataset_generations(datasets).await?;
+        let mut guard = inner.writer.lock().await;
+        let (writer, indexed) = &mut *guard;
+        let mut changed = false;
+        for (dataset, generation) in current {
+            if indexed.get(&dataset) == Some(&generation) {
+                continue;
+            }
+            let Some((generation, segments)) = inner.repo.segments_to_index(dataset).await? else {
+                continue;
+            };
+            let fields = inner.fields;
+            writer.delete_term(Term::from_field_u64(fields.dataset, dataset.0 as u64));
+            for segment in segments {
+                let mut document = TantivyDocument::default();
+                document.add_u64(fields.segment, segment.id.0 as u64);
+                document.add_u64(fields.dataset, dataset.0 as u64);
+                document.add_text(fields.words, &segment.text);
+                document.add_text(fields.pairs, &segment.text);
+                writer.add_document(document).map_err(index_failure)?;
+            }
+            indexed.insert(dataset, generation);
+            changed = true;
+        }
+        if changed {
+            writer.commit().map_err(index_failure)?;
+            inner.reader.reload().map_err(index_failure)?;
+        }
+        Ok(())
+    }
+
+    fn search(&self, datasets: &[DatasetId], question: &str, limit: usize) -> Result<Vec<Hit>> {
+        let fields = self.inner.fields;
+        let term_query =
+            |term: Term| -> Box<dyn Query> { Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) };
+        let mut words: Vec<String> = text::words(question);
+        words.sort();
+        words.dedup();
+        let mut wanted: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .map(|word| (Occur::Should, term_query(Term::from_field_text(fields.words, word))))
+            .collect();
+        // Pairs of characters weigh less than words: they catch rewordings, words decide.
+        wanted.extend(text::query_grams(question).iter().map(|pair| {
+            let query: Box<dyn Query> = Box::new(BoostQuery::new(
+                term_query(Term::from_field_text(fields.pairs, pair)),
+                0.5,
+            ));
+            (Occur::Should, query)
+        }));
+        if wanted.is_empty() || datasets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let within: Vec<(Occur, Box<dyn Query>)> = datasets
+            .iter()
+            .map(|dataset| {
+                let query: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_u64(fields.dataset, dataset.0 as u64),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, query)
+            })
+            .collect();
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(BooleanQuery::new(within)) as Box<dyn Query>),
+            (Occur::Must, Box::new(BooleanQuery::new(wanted))),
+        ]);
+        let searcher = self.inner.reader.searcher();
+        let hits = searcher
+            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .map_err(index_failure)?;
+        let mut out = Vec::with_capacity(hits.len());
+        for (score, address) in hits {
+            let column = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .u64("segment")
+                .map_err(index_failure)?;
+            if let Some(id) = column.first(address.doc_id) {
+                out.push(Hit {
+                    segment: SegmentId(id as i64),
+                    score,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn unreadable(what: &str) -> TrainFailure {
+    TrainFailure(format!("无法读取文件内容（{what}）"))
+}
+
+/// The cells of a csv (UTF-8 or GB18030, comma-separated, quoted as spreadsheets write it).
+fn csv_rows(bytes: &[u8]) -> std::result::Result<Vec<Vec<String>>, TrainFailure> {
+    let text = extract::decode_plain(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for record in reader.records().take(MAX_ROWS) {
+        let record = record.map_err(|_| unreadable("CSV 格式有误"))?;
+        rows.push(record.iter().map(str::to_owned).collect());
+    }
+    Ok(rows)
+}
+
+/// The cells of an xlsx's first sheet, as text.
+fn xlsx_rows(bytes: Vec<u8>) -> std::result::Result<Vec<Vec<String>>, TrainFailure> {
+    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| unreadable("不是有效的 xlsx"))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| unreadable("没有工作表"))?
+        .map_err(|_| unreadable("工作表无法读取"))?;
+    Ok(range
+        .rows()
+        .take(MAX_ROWS)
+        .map(|row| row.iter().map(ToString::to_string).collect())
+        .collect())
+}
+
+fn extension(name: &str) -> String {
+    name.rsplit_once('.')
+        .map(|(_, extension)| extension.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl KnowledgeEngine for KnowledgeIndex {
+    async fn document_text(&self, name: &str, bytes: Vec<u8>) -> std::result::Result<String, TrainFailure> {
+        let format = match extension(name).as_str() {
+            "txt" | "md" | "markdown" => Format::Plain,
+            "docx" => Format::OfficeXml,
+            "pdf" => Format::Pdf,
+            _ => return Err(TrainFailure("不支持的文件类型".to_owned())),
+        };
+        match extract::text_of(format, bytes).await {
+            Ok(Some(text)) if !text.trim().is_empty() => Ok(text),
+            Ok(_) => Err(TrainFailure("文件中没有可读取的文字".to_owned())),
+            Err(extract::TimedOut) => Err(TrainFailure("读取文件内容超时".to_owned())),
+        }
+    }
+
+    async fn table_rows(&self, name: &str, bytes: Vec<u8>) -> std::result::Result<Vec<Vec<String>>, TrainFailure> {
+        let is_csv = match extension(name).as_str() {
+            "csv" => true,
+            "xlsx" => false,
+            _ => return Err(TrainFailure("不支持的文件类型".to_owned())),
+        };
+        // Parsing is CPU work, and a hostile file may make a parser panic: a blocking thread
+        // contains both.
+        let parsed = tokio::task::spawn_blocking(move || if is_csv { csv_rows(&bytes) } else { xlsx_rows(bytes) });
+        match tokio::time::timeout(extract::EXTRACT_TIMEOUT, parsed).await {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(_)) => Err(unreadable("解析失败")),
+            Err(_) => Err(TrainFailure("读取文件内容超时".to_owned())),
+        }
+    }
+
+    async fn retrieve(&self, datasets: &[DatasetId], question: &str, limit: usize) -> Result<Vec<Hit>> {
+        self.catch_up(datasets).await?;
+        self.search(datasets, question, limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_keep_quoted_commas_and_read_gb18030() {
+        let rows = csv_rows("问题,答案\n\"如何登录,用什么?\",用邮箱\n".as_bytes()).unwrap();
+        assert_eq!(rows[1], vec!["如何登录,用什么?".to_owned(), "用邮箱".to_owned()]);
+        let (encoded, _, _) = encoding_rs::GB18030.encode("问题,答案\n你好,您好\n");
+        let rows = csv_rows(&encoded).unwrap();
+        assert_eq!(rows[1], vec!["你好".to_owned(), "您好".to_owned()]);
+    }
+
+    #[test]
+    fn a_file_that_is_no_workbook_fails_with_a_reason() {
+        let failure = xlsx_rows(b"not a zip".to_vec()).unwrap_err();
+        assert!(failure.0.contains("xlsx"), "{failure:?}");
+    }
+}
