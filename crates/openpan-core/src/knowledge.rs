@@ -68,10 +68,7 @@ impl AnalysisMethod {
 
     /// Whether a file of this name can be trained this way.
     pub fn accepts(self, name: &str) -> bool {
-        let extension = name
-            .rsplit_once('.')
-            .map(|(_, extension)| extension.to_ascii_lowercase())
-            .unwrap_or_default();
+        let extension = crate::drive::extension(name);
         let accepted: &[&str] = match self {
             Self::DirectSegment => &["docx", "txt", "md", "markdown", "pdf"],
             Self::Qa => &["csv", "xlsx"],

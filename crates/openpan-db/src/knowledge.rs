@@ -306,31 +306,18 @@ impl KnowledgeRepo for SqlRepo {
         methods: &[AnalysisMethod],
         page: Page,
     ) -> RepoResult<(Vec<TaskProgress>, i64)> {
-        let methods: Vec<&str> = methods.iter().map(|method| method.as_str()).collect();
-        let filter = format!("dataset_id = ? and analysis_method in ({})", marks(methods.len()));
+        // The methods are the core's own words, never the caller's: safe to write out.
+        let methods: Vec<String> = methods.iter().map(|method| format!("'{}'", method.as_str())).collect();
+        let filter = format!("dataset_id = ? and analysis_method in ({})", methods.join(", "));
         let list = format!(
             "select task_id, dataset_id, item_id, item_kind, name, analysis_method, max_chars, added_by, created_at \
              from kb_task where {filter} order by task_id desc limit ? offset ?"
         );
         let count = format!("select count(*) from kb_task where {filter}");
         on_pool!(self, read, |pool, builder| {
-            let sql = crate::pool::dialect(&builder(), &list);
-            let mut query = sqlx::query_as::<_, TaskRow>(&sql).bind(dataset.0);
-            for method in &methods {
-                query = query.bind(*method);
-            }
-            let rows = query
-                .bind(page.capacity)
-                .bind(page.offset())
-                .fetch_all(pool)
-                .await
-                .map_err(other)?;
-            let sql = crate::pool::dialect(&builder(), &count);
-            let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(dataset.0);
-            for method in &methods {
-                query = query.bind(*method);
-            }
-            let total = query.fetch_one(pool).await.map_err(other)?;
+            let rows =
+                fetch!(all TaskRow, pool, builder, &list, dataset.0, page.capacity, page.offset()).map_err(other)?;
+            let total = scalar!(i64, pool, builder, &count, dataset.0).map_err(other)?;
             let mut tasks = Vec::with_capacity(rows.len());
             for row in rows {
                 let task = Task::try_from(row)?;

@@ -17,6 +17,7 @@ use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, Schema, TextField
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+use openpan_core::drive::extension;
 use openpan_core::error::{Error, Result};
 use openpan_core::knowledge::{DatasetId, Hit, KnowledgeEngine, SegmentId, TrainFailure};
 use openpan_core::ports::Repo;
@@ -218,12 +219,6 @@ fn xlsx_rows(bytes: Vec<u8>) -> std::result::Result<Vec<Vec<String>>, TrainFailu
         .take(MAX_ROWS)
         .map(|row| row.iter().map(ToString::to_string).collect())
         .collect())
-}
-
-fn extension(name: &str) -> String {
-    name.rsplit_once('.')
-        .map(|(_, extension)| extension.to_ascii_lowercase())
-        .unwrap_or_default()
 }
 
 #[async_trait]

@@ -292,12 +292,6 @@ pub async fn delete_train_file(
     Ok(success())
 }
 
-fn extension(name: &str) -> String {
-    name.rsplit_once('.')
-        .map(|(_, extension)| extension.to_ascii_lowercase())
-        .unwrap_or_default()
-}
-
 /// The paging every segment list requires: `page_no` and `page_size`, both from 1.
 fn required_page(args: &KnowledgeArgs) -> Result<Page> {
     if args.page_no.is_none() {
@@ -327,7 +321,7 @@ pub async fn list_data_segment(
             .into_iter()
             .map(|segment: Segment| wire::SegmentEntry {
                 file_content_size: i64::try_from(segment.content.chars().count()).unwrap_or(i64::MAX),
-                extension: extension(&segment.file_name),
+                extension: openpan_core::drive::extension(&segment.file_name),
                 content: segment.content,
                 file_id: segment.file_id.0.to_string(),
                 file_name: segment.file_name,
