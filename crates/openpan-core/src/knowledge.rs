@@ -339,16 +339,20 @@ pub fn segment(text: &str, rules: SegmentRules) -> Vec<String> {
         max: rules.max_chars.max(SegmentRules::MIN_MAX_CHARS),
         ..Passages::default()
     };
+    let room_for_headings = passages.max / 3;
     for raw_line in text.lines() {
-        let line = raw_line.split_whitespace().collect::<Vec<_>>().join(" ");
+        let line = printable(raw_line).split_whitespace().collect::<Vec<_>>().join(" ");
         if line.is_empty() {
             continue;
         }
         let title = line.trim_start_matches('#').trim();
-        // Headings that pile up without text under them (a list of short lines) are text.
+        let title_chars = title.chars().count();
+        // A heading is repeated in every passage of its section, so it stays short; headings
+        // that pile up without text under them (a list of short lines) are text.
         if is_heading(&line)
             && !title.is_empty()
-            && (passages.body || passages.heading.chars().count() + title.chars().count() <= passages.max / 3)
+            && title_chars <= room_for_headings
+            && (passages.body || passages.heading.chars().count() + title_chars <= room_for_headings)
         {
             passages.heading_line(title);
         } else {
@@ -386,9 +390,15 @@ impl Passages {
         self.body = false;
     }
 
-    /// Starts the passage over under the current headings.
+    /// Starts the passage over under the current headings (a passage of headings alone is
+    /// dropped: the headings go on into the next).
     fn restart(&mut self) {
-        self.flush();
+        if self.body {
+            self.flush();
+        } else {
+            self.current.clear();
+            self.chars = 0;
+        }
         self.current.push_str(&self.heading);
         self.chars = self.heading.chars().count();
     }
@@ -446,6 +456,14 @@ impl Passages {
     }
 }
 
+/// `text` without control characters (a NUL from a PDF's text, say), line breaks and tabs
+/// kept.
+fn printable(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect()
+}
+
 /// Question/answer pairs from table rows: the columns headed 问题/question and 答案/answer
 /// (any case, with or without a header row, else the first two columns); rows missing
 /// either are skipped.
@@ -467,9 +485,9 @@ pub fn pairs_of(rows: &[Vec<String>]) -> Vec<(String, String)> {
     rows.iter()
         .skip(skip)
         .filter_map(|row| {
-            let question = row.get(question)?.trim();
-            let answer = row.get(answer)?.trim();
-            (!question.is_empty() && !answer.is_empty()).then(|| (question.to_owned(), answer.to_owned()))
+            let question = printable(row.get(question)?.trim());
+            let answer = printable(row.get(answer)?.trim());
+            (!question.is_empty() && !answer.is_empty()).then_some((question, answer))
         })
         .collect()
 }
@@ -487,8 +505,8 @@ pub fn table_passages(rows: &[Vec<String>]) -> Vec<String> {
                 .enumerate()
                 .filter(|(_, cell)| !cell.trim().is_empty())
                 .map(|(index, cell)| match header.get(index).map(|name| name.trim()) {
-                    Some(name) if !name.is_empty() => format!("{name}: {}", cell.trim()),
-                    _ => cell.trim().to_owned(),
+                    Some(name) if !name.is_empty() => printable(&format!("{name}: {}", cell.trim())),
+                    _ => printable(cell.trim()),
                 })
                 .collect();
             (!lines.is_empty()).then(|| lines.join("\n"))
@@ -548,6 +566,25 @@ mod tests {
         assert_eq!(passages.len(), 3);
         assert!(passages.iter().all(|passage| passage.chars().count() <= 100));
         assert_eq!(passages.concat(), format!("{long}。"));
+    }
+
+    #[test]
+    fn stacked_headings_join_and_a_long_hash_line_is_text_not_a_heading() {
+        let passages = segment("第一章\n第一节\n正文。", rules(500));
+        assert_eq!(passages, vec!["第一章\n第一节\n正文。".to_owned()]);
+        let long = format!("# {}", "长".repeat(5000));
+        let passages = segment(&format!("{long}\n短句。短句。"), rules(100));
+        let total: usize = passages.iter().map(|passage| passage.chars().count()).sum();
+        assert!(total < 5200, "the long line was repeated: {total} characters");
+        assert!(passages.iter().all(|passage| passage.chars().count() <= 100));
+    }
+
+    #[test]
+    fn control_characters_never_reach_a_passage() {
+        let passages = segment("甲\u{0}乙。\u{7}丙。", rules(100));
+        assert_eq!(passages, vec!["甲乙。丙。".to_owned()]);
+        let pairs = pairs_of(&[vec!["q\u{0}".to_owned(), "a\u{0}".to_owned()]]);
+        assert_eq!(pairs, vec![("q".to_owned(), "a".to_owned())]);
     }
 
     #[test]

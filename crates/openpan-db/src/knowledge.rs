@@ -471,11 +471,15 @@ impl KnowledgeRepo for SqlRepo {
         };
         on_pool!(self, write, |pool, builder| {
             let mut tx = begin!(pool, builder).map_err(other)?;
+            // Locked, so a task deleted meanwhile waits for this (or this finds it gone).
             let found: Option<(i64, i64)> = fetch!(
                 optional(i64, i64),
                 &mut *tx,
                 builder,
-                "select dataset_id, file_id from kb_train_file where train_file_id = ? and status = 'running'",
+                &format!(
+                    "select dataset_id, file_id from kb_train_file where train_file_id = ? and status = 'running'{}",
+                    crate::pool::row_lock(&builder(), " for update")
+                ),
                 job.0
             )
             .map_err(other)?;
@@ -589,7 +593,8 @@ impl KnowledgeRepo for SqlRepo {
                 &mut *tx,
                 builder,
                 "select train_file_id, dataset_id from kb_train_file f where not exists \
-                 (select 1 from item i where i.item_id = f.file_id and i.trash_root_id is null)"
+                 (select 1 from item i where i.item_id = f.file_id and i.trash_root_id is null) \
+                 order by train_file_id"
             )
             .map_err(other)?;
             let changed: Vec<(i64, i64)> = fetch!(
@@ -598,7 +603,7 @@ impl KnowledgeRepo for SqlRepo {
                 builder,
                 "select f.train_file_id, f.dataset_id from kb_train_file f join item i on i.item_id = f.file_id \
                  where f.status in ('done', 'failed') and f.version_id is not null \
-                 and i.trash_root_id is null and i.current_version_id <> f.version_id"
+                 and i.trash_root_id is null and i.current_version_id <> f.version_id order by f.train_file_id"
             )
             .map_err(other)?;
             for (job, _) in &gone {
@@ -615,7 +620,8 @@ impl KnowledgeRepo for SqlRepo {
                 exec!(
                     &mut *tx,
                     builder,
-                    "update kb_train_file set status = 'queued', lease_until = 0, updated_at = ? where train_file_id = ?",
+                    "update kb_train_file set status = 'queued', attempts = 0, lease_until = 0, updated_at = ? \
+                     where train_file_id = ?",
                     now,
                     job
                 )

@@ -29,6 +29,8 @@ use crate::{GRAMS, WORDS, text};
 const WRITER_MEMORY: usize = 32 << 20;
 /// Rows read from a table at most.
 const MAX_ROWS: usize = 20_000;
+/// Columns read from a table at most.
+const MAX_COLUMNS: usize = 64;
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -101,7 +103,7 @@ impl KnowledgeIndex {
         let current = inner.repo.dataset_generations(datasets).await?;
         let mut guard = inner.writer.lock().await;
         let (writer, indexed) = &mut *guard;
-        let mut changed = false;
+        let mut caught_up = Vec::new();
         for (dataset, generation) in current {
             if indexed.get(&dataset) == Some(&generation) {
                 continue;
@@ -117,15 +119,23 @@ impl KnowledgeIndex {
                 document.add_u64(fields.dataset, dataset.0 as u64);
                 document.add_text(fields.words, &segment.text);
                 document.add_text(fields.pairs, &segment.text);
-                writer.add_document(document).map_err(index_failure)?;
+                if let Err(err) = writer.add_document(document) {
+                    let _ = writer.rollback();
+                    return Err(index_failure(err));
+                }
             }
-            indexed.insert(dataset, generation);
-            changed = true;
+            caught_up.push((dataset, generation));
         }
-        if changed {
-            writer.commit().map_err(index_failure)?;
-            inner.reader.reload().map_err(index_failure)?;
+        if caught_up.is_empty() {
+            return Ok(());
         }
+        // Only a committed dataset counts as caught up: a failed commit is redone next time.
+        if let Err(err) = writer.commit() {
+            let _ = writer.rollback();
+            return Err(index_failure(err));
+        }
+        indexed.extend(caught_up);
+        inner.reader.reload().map_err(index_failure)?;
         Ok(())
     }
 
@@ -201,24 +211,43 @@ fn csv_rows(bytes: &[u8]) -> std::result::Result<Vec<Vec<String>>, TrainFailure>
     let mut rows = Vec::new();
     for record in reader.records().take(MAX_ROWS) {
         let record = record.map_err(|_| unreadable("CSV 格式有误"))?;
-        rows.push(record.iter().map(str::to_owned).collect());
+        rows.push(record.iter().take(MAX_COLUMNS).map(str::to_owned).collect());
     }
     Ok(rows)
 }
 
-/// The cells of an xlsx's first sheet, as text.
+/// The cells of an xlsx's first sheet, as text: read cell by cell, never as the dense grid
+/// the sheet's claimed dimensions would make (one cell far out would ask for gigabytes), and
+/// only the first [`MAX_ROWS`] rows and [`MAX_COLUMNS`] columns.
 fn xlsx_rows(bytes: Vec<u8>) -> std::result::Result<Vec<Vec<String>>, TrainFailure> {
-    use calamine::{Reader, Xlsx, open_workbook_from_rs};
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
     let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| unreadable("不是有效的 xlsx"))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| unreadable("没有工作表"))?
+    let first = workbook
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or_else(|| unreadable("没有工作表"))?;
+    let mut cells = workbook
+        .worksheet_cells_reader(&first)
         .map_err(|_| unreadable("工作表无法读取"))?;
-    Ok(range
-        .rows()
-        .take(MAX_ROWS)
-        .map(|row| row.iter().map(ToString::to_string).collect())
-        .collect())
+    let mut rows: std::collections::BTreeMap<u32, Vec<String>> = std::collections::BTreeMap::new();
+    while let Some(cell) = cells.next_cell().map_err(|_| unreadable("工作表无法读取"))? {
+        let (row, column) = cell.get_position();
+        let column = column as usize;
+        if column >= MAX_COLUMNS || (rows.len() >= MAX_ROWS && !rows.contains_key(&row)) {
+            continue;
+        }
+        let text = Data::from(cell.get_value().clone()).to_string();
+        if text.is_empty() {
+            continue;
+        }
+        let cells = rows.entry(row).or_default();
+        if cells.len() <= column {
+            cells.resize(column + 1, String::new());
+        }
+        cells[column] = text;
+    }
+    Ok(rows.into_values().collect())
 }
 
 #[async_trait]

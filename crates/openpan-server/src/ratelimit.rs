@@ -299,6 +299,17 @@ fn reads_by_post(path: &str) -> bool {
         || path.ends_with("/file/pack_download")
         || path.ends_with("/file/preview_token")
         || path.ends_with("/get_file_manager_info")
+        || path.contains("/knowledge/")
+            && [
+                "get_data_info",
+                "list_data",
+                "list_train_file",
+                "list_data_segment",
+                "list_data_qa",
+                "data_match_test",
+            ]
+            .iter()
+            .any(|call| path.ends_with(&format!("/knowledge/{call}")))
 }
 
 /// Changes made by GET, as the platform document defines them.

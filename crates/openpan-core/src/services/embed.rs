@@ -50,13 +50,22 @@ pub(crate) fn ceiling(scopes: Scopes) -> Option<Role> {
 /// token exchanges name theirs). A URL of another server names nothing here: a token the
 /// integrator meant for elsewhere is not quietly made for this one.
 fn resource_item(resource: &str, issuer: &str) -> Option<(ItemKind, ItemId)> {
-    if resource.contains("://") {
-        let rest = resource.strip_prefix(issuer.trim_end_matches('/'))?;
-        if !rest.starts_with('/') {
+    let is_path = (resource.starts_with('/') && !resource.starts_with("//"))
+        || resource.starts_with("folder/")
+        || resource.starts_with("file/");
+    let path = if is_path {
+        resource
+    } else {
+        // Anything else is a URL, and must be this server's (scheme and host in any case).
+        let base = issuer.trim_end_matches('/');
+        let head = resource.get(..base.len())?;
+        let rest = &resource[base.len()..];
+        if base.is_empty() || !head.eq_ignore_ascii_case(base) || !rest.starts_with('/') {
             return None;
         }
-    }
-    let path = resource.split(['?', '#']).next()?.trim_end_matches('/');
+        rest
+    };
+    let path = path.split(['?', '#']).next()?.trim_end_matches('/');
     let mut parts = path.rsplit('/');
     let id = parts.next()?.parse::<i64>().ok().filter(|id| *id >= 0)?;
     let kind = match parts.next()? {
@@ -207,8 +216,16 @@ mod tests {
             Some((ItemKind::File, ItemId(7)))
         );
         assert_eq!(resource_item("folder/0", here), Some((ItemKind::Folder, ItemId(0))));
+        assert_eq!(
+            resource_item("HTTPS://PAN.example.com/api/v2/folder/42", here),
+            Some((ItemKind::Folder, ItemId(42)))
+        );
         for wrong in [
             "https://pan.example.com/api/v2/file/0",
+            "//drive.example.org/api/v2/folder/42",
+            "https:/drive.example.org/api/v2/folder/42",
+            "https://pan.example.com@evil.test/api/v2/folder/42",
+            "mailto:x/folder/42",
             "https://drive.example.org/api/v2/folder/42",
             "https://pan.example.com.evil.test/api/v2/folder/42",
             "folder/-1",

@@ -261,7 +261,31 @@ impl Core {
         page: Page,
     ) -> Result<(Vec<Segment>, i64)> {
         let dataset = self.dataset(principal, dataset).await?;
-        Ok(self.repo.list_segments(dataset.id, qa, page).await?)
+        let (me, _) = self.personal_space(principal).await?;
+        let (segments, total) = self.repo.list_segments(dataset.id, qa, page).await?;
+        // What was trained from a file the caller may no longer read is not shown (the total
+        // still counts it, until the trainer drops it).
+        let mut readable: HashMap<ItemId, bool> = HashMap::new();
+        let mut shown = Vec::with_capacity(segments.len());
+        for segment in segments {
+            if self.may_read(me.user.id, segment.file_id, &mut readable).await? {
+                shown.push(segment);
+            }
+        }
+        Ok((shown, total))
+    }
+
+    /// Whether `reader` may download `file` now, remembered in `known`.
+    async fn may_read(&self, reader: UserId, file: ItemId, known: &mut HashMap<ItemId, bool>) -> Result<bool> {
+        if let Some(may) = known.get(&file) {
+            return Ok(*may);
+        }
+        let may = match self.repo.find_item(file).await? {
+            Some(item) => self.holder_may(reader.0, &item, Capability::Download).await?,
+            None => false,
+        };
+        known.insert(file, may);
+        Ok(may)
     }
 
     /// `knowledge/data_match_test`: the dataset's best segments for `question`, best first,
@@ -309,18 +333,7 @@ impl Core {
             let Some(segment) = found.remove(&hit.segment) else {
                 continue;
             };
-            let may = match readable.get(&segment.file_id) {
-                Some(may) => *may,
-                None => {
-                    let may = match self.repo.find_item(segment.file_id).await? {
-                        Some(file) => self.holder_may(reader.0, &file, Capability::Download).await?,
-                        None => false,
-                    };
-                    readable.insert(segment.file_id, may);
-                    may
-                }
-            };
-            if may {
+            if datasets.contains(&segment.dataset_id) && self.may_read(reader, segment.file_id, &mut readable).await? {
                 out.push((segment, hit.score));
                 if out.len() == limit {
                     break;
@@ -346,12 +359,25 @@ impl Core {
         let jobs = self.repo.claim_train_jobs(now, TRAIN_LEASE_SECS, TRAIN_BATCH).await?;
         let count = jobs.len();
         for job in jobs {
-            self.train(engine.as_ref(), job).await?;
+            let (id, attempts) = (job.id, job.attempts);
+            // One job's failure must not hold the batch's others until their leases run out.
+            if let Err(err) = self.train(engine.as_ref(), job).await {
+                tracing::warn!(error = ?err, job = id.0, "training a file failed");
+                self.repo.release_train_job(id, now + 30 * attempts).await?;
+            }
         }
         Ok(count)
     }
 
     async fn train(&self, engine: &dyn KnowledgeEngine, job: TrainJob) -> Result<()> {
+        // Claimed this often, the job keeps ending without an answer (its node died in it, or
+        // errors): it is given up rather than tried forever.
+        if job.attempts > TRAIN_ATTEMPTS {
+            return Ok(self
+                .repo
+                .fail_train_job(job.id, "多次训练未能完成", self.clock.now())
+                .await?);
+        }
         match self.train_outcome(engine, &job).await? {
             Outcome::Trained(version, trained) => {
                 self.repo
