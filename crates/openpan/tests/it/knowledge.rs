@@ -32,6 +32,11 @@ fn docx(paragraphs: &[(&str, bool)]) -> Vec<u8> {
 
 /// A workbook whose first sheet holds `rows`, written by openpyxl.
 fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
+    xlsx_with(rows, "")
+}
+
+/// [`xlsx`], then `also` run on the sheet `sheet` (more cells, say).
+fn xlsx_with(rows: &[&[&str]], also: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("made.xlsx");
     let output = std::process::Command::new("python3")
@@ -41,9 +46,12 @@ fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
              book = openpyxl.Workbook()\n\
              for row in json.loads(sys.argv[1]):\n\
              \x20   book.active.append(row)\n\
+             sheet = book.active\n\
+             exec(sys.argv[3])\n\
              book.save(sys.argv[2])",
             &serde_json::to_string(rows).unwrap(),
             path.to_str().unwrap(),
+            also,
         ])
         .output()
         .expect("python3 runs");
@@ -265,7 +273,26 @@ async fn training_follows_new_versions_and_the_trash_and_says_why_a_file_failed(
     let empty = app.upload(&token, 0, "空白.txt", b"   \n").await["id"]
         .as_i64()
         .unwrap();
+    // One cell at the sheet's far corner: a dense read of this sheet would need hundreds of GB.
+    let far = xlsx_with(
+        &[&["问题", "答案"], &["远吗？", "不远。"]],
+        "sheet['XFD1048576'] = 'far'",
+    );
+    let far = app.upload(&token, 0, "远.xlsx", &far).await["id"].as_i64().unwrap();
     let dataset = new_dataset(&app, &token, "笔记").await;
+    train(&app, &token, dataset, "qa", "file", far).await;
+    assert_eq!(
+        settled(&app, &token, dataset, "csv_qa_import").await[0]["state"],
+        "done"
+    );
+    let pairs = knowledge(
+        &app,
+        &token,
+        "list_data_qa",
+        json!({"data_id": dataset, "page_no": 1, "page_size": 10}),
+    )
+    .await;
+    assert_eq!(pairs["qa_list"][0]["answer"], "不远。", "{pairs}");
     train(&app, &token, dataset, "direct_segment", "file", notes).await;
     train(&app, &token, dataset, "direct_segment", "file", broken).await;
     train(&app, &token, dataset, "direct_segment", "file", empty).await;
