@@ -61,7 +61,7 @@ fn any_of(column: &str, values: &[i64], conditions: &mut Vec<String>, binds: &mu
     if values.is_empty() {
         return;
     }
-    conditions.push(format!("{column} in ({})", vec!["?"; values.len()].join(", ")));
+    conditions.push(format!("{column} in ({})", crate::pool::marks(values.len())));
     binds.extend_from_slice(values);
 }
 
@@ -97,7 +97,7 @@ impl AuditRepo for SqlRepo {
                     either.push(format!(
                         "(target_kind = {} and target_id in ({}))",
                         kind.code(),
-                        vec!["?"; ids.len()].join(", ")
+                        crate::pool::marks(ids.len())
                     ));
                     binds.extend_from_slice(ids);
                 }

@@ -163,7 +163,7 @@ impl CollabRepo for SqlRepo {
     async fn list_shared_among(&self, folders: &[ItemId]) -> RepoResult<Vec<ItemId>> {
         let mut shared = Vec::new();
         for chunk in folders.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
+            let marks = crate::pool::marks(chunk.len());
             let select = format!("select distinct folder_id from collab where folder_id in ({marks})");
             let found: Vec<i64> = on_pool!(self, read, |pool, builder| {
                 let sql = dialect(&builder(), &select);

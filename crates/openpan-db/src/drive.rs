@@ -909,7 +909,7 @@ impl DriveRepo for SqlRepo {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = vec!["?"; ids.len()].join(", ");
+        let marks = crate::pool::marks(ids.len());
         let select = format!("{ITEM_SELECT} where i.item_id in ({marks})");
         let rows: Vec<ItemRow> = on_pool!(self, read, |pool, builder| {
             let sql = dialect(&builder(), &select);
@@ -1037,7 +1037,7 @@ impl DriveRepo for SqlRepo {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let marks = vec!["?"; ids.len()].join(", ");
+        let marks = crate::pool::marks(ids.len());
         let select = format!(
             "with recursive chain(start_id, item_id, parent_id, name, depth) as ( \
              select item_id, item_id, parent_id, name, 0 from item where item_id in ({marks}) \
@@ -1626,7 +1626,7 @@ impl DriveRepo for SqlRepo {
                 .await
                 .map_err(other)?;
             for chunk in ids.chunks(500) {
-                let marks = vec!["?"; chunk.len()].join(", ");
+                let marks = crate::pool::marks(chunk.len());
                 // Release every version's blob and give the space back to the owners.
                 let select = format!(
                     "select v.blob_id, i.space_kind, i.space_id, i.enterprise_id, count(*) as n, \
@@ -1674,7 +1674,7 @@ impl DriveRepo for SqlRepo {
             // Children before parents, so no row ever points at a deleted parent; invitations,
             // links, comments and tags of an item go with it (reviews keep naming it).
             for chunk in ids.rchunks(500) {
-                let marks = vec!["?"; chunk.len()].join(", ");
+                let marks = crate::pool::marks(chunk.len());
                 log_removed!(
                     tx,
                     builder,
@@ -2271,7 +2271,7 @@ impl DriveRepo for SqlRepo {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = vec!["?"; items.len()].join(", ");
+        let marks = crate::pool::marks(items.len());
         let select =
             format!("select item_id from item_use where user_id = ? and pinned = true and item_id in ({marks})");
         let ids: Vec<i64> = on_pool!(self, read, |pool, builder| {

@@ -14,7 +14,7 @@ use openpan_core::model::Page;
 use openpan_core::ports::{KnowledgeRepo, NewDataset, NewTask, RepoResult};
 
 use crate::errors::other;
-use crate::pool::{SqlRepo, begin, commit, exec, fetch, on_pool, scalar};
+use crate::pool::{SqlRepo, begin, commit, exec, fetch, marks, on_pool, scalar};
 
 /// Segments written per statement.
 const INSERT_CHUNK: usize = 100;
@@ -147,11 +147,6 @@ const SEGMENT_SELECT: &str = "select s.segment_id, s.dataset_id, s.file_id, coal
      join kb_train_file f on f.train_file_id = s.train_file_id \
      join kb_task t on t.task_id = f.task_id \
      left join item i on i.item_id = s.file_id";
-
-/// `?, ?, …` for `count` values.
-fn marks(count: usize) -> String {
-    vec!["?"; count].join(", ")
-}
 
 /// Moves a dataset's generation: its segments changed in this transaction.
 macro_rules! bump {
@@ -318,50 +313,66 @@ impl KnowledgeRepo for SqlRepo {
             let rows =
                 fetch!(all TaskRow, pool, builder, &list, dataset.0, page.capacity, page.offset()).map_err(other)?;
             let total = scalar!(i64, pool, builder, &count, dataset.0).map_err(other)?;
-            let mut tasks = Vec::with_capacity(rows.len());
-            for row in rows {
-                let task = Task::try_from(row)?;
-                let counts: Vec<(String, i64)> = fetch!(
-                    all(String, i64),
-                    pool,
-                    builder,
-                    "select status, count(*) from kb_train_file where task_id = ? group by status",
-                    task.id.0
-                )
-                .map_err(other)?;
-                let failed: Vec<(i64, String, Option<String>)> = fetch!(
-                    all(i64, String, Option<String>),
-                    pool,
-                    builder,
-                    "select file_id, file_name, reason from kb_train_file where task_id = ? and status = 'failed' \
-                     order by train_file_id limit ?",
-                    task.id.0,
-                    FAILED_LISTED
-                )
-                .map_err(other)?;
-                let count_of = |status: &str| {
-                    counts
-                        .iter()
-                        .find(|(found, _)| found == status)
-                        .map_or(0, |(_, count)| *count)
-                };
-                tasks.push(TaskProgress {
-                    files: counts.iter().map(|(_, count)| count).sum(),
-                    queued: count_of("queued"),
-                    running: count_of("running"),
-                    done: count_of("done"),
-                    failed_count: count_of("failed"),
-                    failed: failed
-                        .into_iter()
-                        .map(|(file_id, file_name, reason)| FailedFile {
-                            file_id: ItemId(file_id),
-                            file_name,
-                            reason: reason.unwrap_or_default(),
-                        })
-                        .collect(),
-                    task,
-                });
+            let tasks = rows.into_iter().map(Task::try_from).collect::<RepoResult<Vec<_>>>()?;
+            if tasks.is_empty() {
+                return Ok((Vec::new(), total));
             }
+            // How the page's tasks stand, in two reads for the whole page.
+            let ids = marks(tasks.len());
+            let sql = crate::pool::dialect(
+                &builder(),
+                &format!(
+                    "select task_id, status, count(*) from kb_train_file where task_id in ({ids}) \
+                     group by task_id, status"
+                ),
+            );
+            let mut query = sqlx::query_as::<_, (i64, String, i64)>(&sql);
+            for task in &tasks {
+                query = query.bind(task.id.0);
+            }
+            let counts = query.fetch_all(pool).await.map_err(other)?;
+            let sql = crate::pool::dialect(
+                &builder(),
+                &format!(
+                    "select task_id, file_id, file_name, reason from (select task_id, file_id, file_name, reason, \
+                     train_file_id, row_number() over (partition by task_id order by train_file_id) as place \
+                     from kb_train_file where status = 'failed' and task_id in ({ids})) ranked \
+                     where place <= ? order by task_id, train_file_id"
+                ),
+            );
+            let mut query = sqlx::query_as::<_, (i64, i64, String, Option<String>)>(&sql);
+            for task in &tasks {
+                query = query.bind(task.id.0);
+            }
+            let failed = query.bind(FAILED_LISTED).fetch_all(pool).await.map_err(other)?;
+            let tasks = tasks
+                .into_iter()
+                .map(|task| {
+                    let of_task = || counts.iter().filter(|(id, _, _)| *id == task.id.0);
+                    let count_of = |status: &str| {
+                        of_task()
+                            .find(|(_, found, _)| found == status)
+                            .map_or(0, |(_, _, count)| *count)
+                    };
+                    TaskProgress {
+                        files: of_task().map(|(_, _, count)| count).sum(),
+                        queued: count_of("queued"),
+                        running: count_of("running"),
+                        done: count_of("done"),
+                        failed_count: count_of("failed"),
+                        failed: failed
+                            .iter()
+                            .filter(|(id, ..)| *id == task.id.0)
+                            .map(|(_, file_id, file_name, reason)| FailedFile {
+                                file_id: ItemId(*file_id),
+                                file_name: file_name.clone(),
+                                reason: reason.clone().unwrap_or_default(),
+                            })
+                            .collect(),
+                        task,
+                    }
+                })
+                .collect();
             Ok((tasks, total))
         })
     }

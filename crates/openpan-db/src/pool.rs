@@ -215,6 +215,11 @@ pub(crate) fn row_lock<B: 'static>(builder: &B, lock: &'static str) -> &'static 
     if is_postgres(builder) { lock } else { "" }
 }
 
+/// `?, ?, …`: `count` placeholders, for an `in (…)` list.
+pub(crate) fn marks(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
 /// Raw SQL with `?` placeholders, for statements that read more clearly as SQL than as builder
 /// calls (recursive CTEs, conditional updates); `$builder` picks the engine.
 /// Runs a statement; evaluates to its `sqlx::Result` of the query result.

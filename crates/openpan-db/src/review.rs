@@ -71,7 +71,7 @@ impl SqlRepo {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = rows.iter().map(|row| row.review_id).collect();
-        let marks = vec!["?"; ids.len()].join(", ");
+        let marks = crate::pool::marks(ids.len());
         let items_sql = format!(
             "select review_id, item_id, name from review_item where review_id in ({marks}) order by review_id, item_id"
         );

@@ -74,7 +74,7 @@ impl TagRepo for SqlRepo {
         names.sort_by_key(|name| tag_key(name));
         let mut items = items.to_vec();
         items.sort();
-        let marks = vec!["?"; items.len()].join(", ");
+        let marks = crate::pool::marks(items.len());
         let spaces_sql = format!(
             "select distinct space_kind, space_id from item where item_id in ({marks}) order by space_kind, space_id"
         );
@@ -164,7 +164,7 @@ impl TagRepo for SqlRepo {
         if items.is_empty() {
             return Ok(HashMap::new());
         }
-        let marks = vec!["?"; items.len()].join(", ");
+        let marks = crate::pool::marks(items.len());
         let select = format!(
             "select it.item_id, t.tag_id, t.name from item_tag it join tag t on t.tag_id = it.tag_id \
              where it.item_id in ({marks}) order by it.item_id, t.name_key"

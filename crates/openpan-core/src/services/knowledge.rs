@@ -85,15 +85,22 @@ impl Core {
 
     /// The caller's dataset `id`; another's, or none, answers alike.
     pub async fn dataset(&self, principal: &Principal, id: i64) -> Result<Dataset> {
+        Ok(self.own_dataset(principal, id).await?.1)
+    }
+
+    /// The caller, and their dataset `id` (see [`Core::dataset`]).
+    async fn own_dataset(&self, principal: &Principal, id: i64) -> Result<(UserId, Dataset)> {
         let (me, _) = self.personal_space(principal).await?;
         if id < 1 {
             return Err(Error::invalid("data_id", "必须大于等于1"));
         }
-        self.repo
+        let dataset = self
+            .repo
             .find_dataset(DatasetId(id))
             .await?
             .filter(|dataset| dataset.owner_id == me.user.id)
-            .ok_or_else(no_dataset)
+            .ok_or_else(no_dataset)?;
+        Ok((me.user.id, dataset))
     }
 
     pub async fn create_dataset(
@@ -159,8 +166,7 @@ impl Core {
         file_id: Option<i64>,
         max_chars: Option<i64>,
     ) -> Result<TaskId> {
-        let dataset = self.dataset(principal, dataset).await?;
-        let (me, _) = self.personal_space(principal).await?;
+        let (me, dataset) = self.own_dataset(principal, dataset).await?;
         let method = method
             .and_then(AnalysisMethod::parse)
             .ok_or_else(|| Error::invalid("analysis_method", "必须是direct_segment、qa或table"))?;
@@ -218,7 +224,7 @@ impl Core {
             name: item.name,
             method,
             rules,
-            added_by: me.user.id,
+            added_by: me,
             now: self.clock.now(),
         };
         Ok(self.repo.create_task(&task, &files).await?)
@@ -260,15 +266,14 @@ impl Core {
         qa: bool,
         page: Page,
     ) -> Result<(Vec<Segment>, i64)> {
-        let dataset = self.dataset(principal, dataset).await?;
-        let (me, _) = self.personal_space(principal).await?;
+        let (me, dataset) = self.own_dataset(principal, dataset).await?;
         let (segments, total) = self.repo.list_segments(dataset.id, qa, page).await?;
         // What was trained from a file the caller may no longer read is not shown (the total
         // still counts it, until the trainer drops it).
         let mut readable: HashMap<ItemId, bool> = HashMap::new();
         let mut shown = Vec::with_capacity(segments.len());
         for segment in segments {
-            if self.may_read(me.user.id, segment.file_id, &mut readable).await? {
+            if self.may_read(me, segment.file_id, &mut readable).await? {
                 shown.push(segment);
             }
         }
@@ -296,7 +301,7 @@ impl Core {
         dataset: i64,
         question: Option<&str>,
     ) -> Result<Vec<(Segment, f32)>> {
-        let dataset = self.dataset(principal, dataset).await?;
+        let (me, dataset) = self.own_dataset(principal, dataset).await?;
         let question = question.map(str::trim).unwrap_or_default();
         if question.is_empty() {
             return Err(Error::invalid("question", "不能为空"));
@@ -304,8 +309,7 @@ impl Core {
         if question.chars().count() > 1000 {
             return Err(Error::invalid("question", "长度不能超过1000个字符"));
         }
-        let (me, _) = self.personal_space(principal).await?;
-        self.retrieve(me.user.id, &[dataset.id], question, MATCH_HITS).await
+        self.retrieve(me, &[dataset.id], question, MATCH_HITS).await
     }
 
     /// The best segments of `datasets` for `question` that `reader` may read now.
