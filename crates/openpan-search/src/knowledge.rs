@@ -41,11 +41,13 @@ struct Fields {
 }
 
 struct Inner {
+    index: Index,
     reader: IndexReader,
     fields: Fields,
     repo: Arc<dyn Repo>,
-    /// The writer, and the generation each dataset was indexed at.
-    writer: tokio::sync::Mutex<(IndexWriter, HashMap<DatasetId, i64>)>,
+    /// The writer (made on first use: its threads and memory are for nodes that retrieve),
+    /// and the generation each dataset was indexed at.
+    writer: tokio::sync::Mutex<(Option<IndexWriter>, HashMap<DatasetId, i64>)>,
 }
 
 /// Implements the core's [`KnowledgeEngine`].
@@ -86,13 +88,13 @@ impl KnowledgeIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(index_failure)?;
-        let writer = index.writer(WRITER_MEMORY).map_err(index_failure)?;
         Ok(Self {
             inner: Arc::new(Inner {
+                index,
                 reader,
                 fields,
                 repo,
-                writer: tokio::sync::Mutex::new((writer, HashMap::new())),
+                writer: tokio::sync::Mutex::new((None, HashMap::new())),
             }),
         })
     }
@@ -102,7 +104,17 @@ impl KnowledgeIndex {
         let inner = &self.inner;
         let current = inner.repo.dataset_generations(datasets).await?;
         let mut guard = inner.writer.lock().await;
-        let (writer, indexed) = &mut *guard;
+        let (slot, indexed) = &mut *guard;
+        if current
+            .iter()
+            .all(|(dataset, generation)| indexed.get(dataset) == Some(generation))
+        {
+            return Ok(());
+        }
+        let writer = match slot {
+            Some(writer) => writer,
+            None => slot.insert(inner.index.writer(WRITER_MEMORY).map_err(index_failure)?),
+        };
         let mut caught_up = Vec::new();
         for (dataset, generation) in current {
             if indexed.get(&dataset) == Some(&generation) {
