@@ -272,6 +272,16 @@ pub trait KnowledgeEngine: Send + Sync {
     async fn retrieve(&self, datasets: &[DatasetId], question: &str, limit: usize) -> crate::error::Result<Vec<Hit>>;
 }
 
+/// An embedding model: passages and questions as vectors, for dense retrieval.
+#[async_trait]
+pub trait Embedder: Send + Sync {
+    /// The model's name, stored with each vector: vectors of different models are never
+    /// compared.
+    fn model(&self) -> &str;
+    /// One vector per text, in order.
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, crate::gpt::ModelFailure>;
+}
+
 /// Files a dataset version trains: what a job needs of the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainSource {
@@ -287,7 +297,7 @@ const SENTENCE_ENDS: &[char] = &['。', '！', '？', '；', '!', '?', ';', '…
 
 /// Whether a line reads as a heading: a Markdown heading, or a short line that does not end
 /// like a sentence (a docx/pdf heading arrives as such a line).
-fn is_heading(line: &str) -> bool {
+pub(crate) fn is_heading(line: &str) -> bool {
     let trimmed = line.trim();
     if trimmed.starts_with('#') {
         return true;
@@ -296,6 +306,11 @@ fn is_heading(line: &str) -> bool {
     (1..=30).contains(&count)
         && !trimmed.ends_with(|c: char| SENTENCE_ENDS.contains(&c) || matches!(c, '.' | '，' | ',' | '：' | ':' | '、'))
         && !trimmed.starts_with(['-', '*', '•'])
+}
+
+/// The first sentence of a paragraph.
+pub(crate) fn first_sentence(paragraph: &str) -> String {
+    sentences(paragraph).into_iter().next().unwrap_or_default()
 }
 
 /// The sentences of a paragraph, each keeping its closing punctuation.

@@ -20,6 +20,7 @@ pub mod convert;
 pub mod criteria;
 pub mod drive;
 pub mod error;
+pub mod gpt;
 pub mod ids;
 pub mod knowledge;
 pub mod model;

@@ -1212,6 +1212,24 @@ pub trait KnowledgeRepo: Send + Sync {
     async fn segments_to_index(&self, dataset: DatasetId) -> RepoResult<Option<(i64, Vec<IndexedSegment>)>>;
     /// The generations of these datasets (missing ones left out).
     async fn dataset_generations(&self, ids: &[DatasetId]) -> RepoResult<Vec<(DatasetId, i64)>>;
+
+    /// Stores a new GPT (its `id` is ignored) and answers its id.
+    async fn create_gpt(&self, gpt: &crate::gpt::Gpt) -> RepoResult<crate::gpt::GptId>;
+    async fn find_gpt(&self, id: crate::gpt::GptId) -> RepoResult<Option<crate::gpt::Gpt>>;
+    /// The GPT whose share token this is.
+    async fn find_gpt_by_token(&self, token: &str) -> RepoResult<Option<crate::gpt::Gpt>>;
+    /// `owner`'s GPTs, newest first.
+    async fn list_gpts(&self, owner: UserId) -> RepoResult<Vec<crate::gpt::Gpt>>;
+    /// The GPTs published on `enterprise`'s square, newest first.
+    async fn list_square_gpts(&self, enterprise: EnterpriseId) -> RepoResult<Vec<crate::gpt::Gpt>>;
+    /// Writes a GPT whole.
+    async fn update_gpt(&self, gpt: &crate::gpt::Gpt) -> RepoResult<()>;
+    async fn delete_gpt(&self, id: crate::gpt::GptId) -> RepoResult<bool>;
+    /// Remembers a question and its answer, keeping a conversation's latest turns only.
+    async fn add_chat_turn(&self, turn: &crate::gpt::NewTurn) -> RepoResult<()>;
+    /// A conversation's latest `limit` turns, oldest first.
+    async fn recent_chat_turns(&self, user: UserId, session: &str, limit: i64)
+    -> RepoResult<Vec<crate::gpt::ChatTurn>>;
 }
 
 /// A dataset to create.

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 
 use openpan_core::RepoError;
+use openpan_core::gpt::{ChatTurn, Gpt, GptId, GptSettings, GptShare, GptSquare, NewTurn, ShareScope, ViewScope};
 use openpan_core::ids::{EnterpriseId, ItemId, UserId, VersionId};
 use openpan_core::knowledge::{
     AnalysisMethod, Dataset, DatasetId, FailedFile, IndexedSegment, Segment, SegmentId, SegmentRules, Task, TaskId,
@@ -136,6 +137,104 @@ impl TryFrom<SegmentRow> for Segment {
             method: method(&row.analysis_method)?,
             question: row.question,
             content: row.content,
+        })
+    }
+}
+
+/// Turns a conversation keeps.
+const KEPT_TURNS: i64 = 20;
+
+const GPT_COLUMNS: &str = "gpt_id, enterprise_id, owner_id, name, intro, system_prompt, chat_intro, data_ids, \
+     no_recall_replay, show_preview, show_doc_source, suggested, temperature, share_enabled, share_expires_at, \
+     share_scope, share_token, square_published, square_view_scope, square_user_ids, created_at, modified_at";
+
+#[derive(sqlx::FromRow)]
+struct GptRow {
+    gpt_id: i64,
+    enterprise_id: i64,
+    owner_id: i64,
+    name: String,
+    intro: String,
+    system_prompt: String,
+    chat_intro: String,
+    data_ids: String,
+    no_recall_replay: String,
+    show_preview: bool,
+    show_doc_source: bool,
+    suggested: String,
+    temperature: f64,
+    share_enabled: bool,
+    share_expires_at: Option<i64>,
+    share_scope: String,
+    share_token: Option<String>,
+    square_published: bool,
+    square_view_scope: String,
+    square_user_ids: String,
+    created_at: i64,
+    modified_at: i64,
+}
+
+fn corrupt(what: &str) -> RepoError {
+    RepoError::Other(format!("kb_gpt: {what}").into())
+}
+
+fn json_of<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> RepoResult<T> {
+    serde_json::from_str(text).map_err(|_| corrupt(what))
+}
+
+impl TryFrom<GptRow> for Gpt {
+    type Error = RepoError;
+
+    fn try_from(row: GptRow) -> RepoResult<Self> {
+        let data_ids: Vec<i64> = json_of(&row.data_ids, "data_ids")?;
+        let user_ids: Vec<i64> = json_of(&row.square_user_ids, "square_user_ids")?;
+        Ok(Self {
+            id: GptId(row.gpt_id),
+            enterprise_id: EnterpriseId(row.enterprise_id),
+            owner_id: UserId(row.owner_id),
+            settings: GptSettings {
+                name: row.name,
+                intro: row.intro,
+                system_prompt: row.system_prompt,
+                chat_intro: row.chat_intro,
+                data_ids: data_ids.into_iter().map(DatasetId).collect(),
+                no_recall_replay: row.no_recall_replay,
+                show_preview: row.show_preview,
+                show_doc_source: row.show_doc_source,
+                suggested: json_of(&row.suggested, "suggested")?,
+                temperature: row.temperature,
+            },
+            share: GptShare {
+                enabled: row.share_enabled,
+                expires_at: row.share_expires_at,
+                scope: ShareScope::parse(&row.share_scope).ok_or_else(|| corrupt("share_scope"))?,
+                token: row.share_token,
+            },
+            square: GptSquare {
+                published: row.square_published,
+                view_scope: ViewScope::parse(&row.square_view_scope).ok_or_else(|| corrupt("square_view_scope"))?,
+                user_ids: user_ids.into_iter().map(UserId).collect(),
+            },
+            created_at: row.created_at,
+            modified_at: row.modified_at,
+        })
+    }
+}
+
+/// A GPT's lists, written as JSON.
+struct GptColumns {
+    data_ids: String,
+    suggested: String,
+    user_ids: String,
+}
+
+impl GptColumns {
+    fn of(gpt: &Gpt) -> RepoResult<Self> {
+        let ids = |ids: Vec<i64>| serde_json::to_string(&ids).map_err(|_| corrupt("ids"));
+        Ok(Self {
+            data_ids: ids(gpt.settings.data_ids.iter().map(|id| id.0).collect())?,
+            suggested: serde_json::to_string(&gpt.settings.suggested).map_err(|_| corrupt("suggested"))?,
+            user_ids: ids(gpt.square.user_ids.iter().map(|id| id.0).collect())?,
         })
     }
 }
@@ -743,6 +842,179 @@ impl KnowledgeRepo for SqlRepo {
             Ok(rows
                 .into_iter()
                 .map(|(id, generation)| (DatasetId(id), generation))
+                .collect())
+        })
+    }
+    async fn create_gpt(&self, gpt: &Gpt) -> RepoResult<GptId> {
+        let row = GptColumns::of(gpt)?;
+        on_pool!(self, write, |pool, builder| {
+            let id = scalar!(
+                i64,
+                pool,
+                builder,
+                "insert into kb_gpt (enterprise_id, owner_id, name, intro, system_prompt, chat_intro, data_ids, \
+                 no_recall_replay, show_preview, show_doc_source, suggested, temperature, share_enabled, \
+                 share_expires_at, share_scope, share_token, square_published, square_view_scope, square_user_ids, \
+                 created_at, modified_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 returning gpt_id",
+                gpt.enterprise_id.0,
+                gpt.owner_id.0,
+                &gpt.settings.name,
+                &gpt.settings.intro,
+                &gpt.settings.system_prompt,
+                &gpt.settings.chat_intro,
+                &row.data_ids,
+                &gpt.settings.no_recall_replay,
+                gpt.settings.show_preview,
+                gpt.settings.show_doc_source,
+                &row.suggested,
+                gpt.settings.temperature,
+                gpt.share.enabled,
+                gpt.share.expires_at,
+                gpt.share.scope.as_str(),
+                gpt.share.token.as_deref(),
+                gpt.square.published,
+                gpt.square.view_scope.as_str(),
+                &row.user_ids,
+                gpt.created_at,
+                gpt.modified_at
+            )
+            .map_err(other)?;
+            Ok(GptId(id))
+        })
+    }
+
+    async fn find_gpt(&self, id: GptId) -> RepoResult<Option<Gpt>> {
+        let sql = format!("select {GPT_COLUMNS} from kb_gpt where gpt_id = ?");
+        on_pool!(self, read, |pool, builder| {
+            let row = fetch!(optional GptRow, pool, builder, &sql, id.0).map_err(other)?;
+            row.map(Gpt::try_from).transpose()
+        })
+    }
+
+    async fn find_gpt_by_token(&self, token: &str) -> RepoResult<Option<Gpt>> {
+        let sql = format!("select {GPT_COLUMNS} from kb_gpt where share_token = ?");
+        on_pool!(self, read, |pool, builder| {
+            let row = fetch!(optional GptRow, pool, builder, &sql, token).map_err(other)?;
+            row.map(Gpt::try_from).transpose()
+        })
+    }
+
+    async fn list_gpts(&self, owner: UserId) -> RepoResult<Vec<Gpt>> {
+        let sql = format!("select {GPT_COLUMNS} from kb_gpt where owner_id = ? order by gpt_id desc");
+        on_pool!(self, read, |pool, builder| {
+            let rows = fetch!(all GptRow, pool, builder, &sql, owner.0).map_err(other)?;
+            rows.into_iter().map(Gpt::try_from).collect()
+        })
+    }
+
+    async fn list_square_gpts(&self, enterprise: EnterpriseId) -> RepoResult<Vec<Gpt>> {
+        let sql = format!(
+            "select {GPT_COLUMNS} from kb_gpt where enterprise_id = ? and square_published = ? order by gpt_id desc"
+        );
+        on_pool!(self, read, |pool, builder| {
+            let rows = fetch!(all GptRow, pool, builder, &sql, enterprise.0, true).map_err(other)?;
+            rows.into_iter().map(Gpt::try_from).collect()
+        })
+    }
+
+    async fn update_gpt(&self, gpt: &Gpt) -> RepoResult<()> {
+        let row = GptColumns::of(gpt)?;
+        on_pool!(self, write, |pool, builder| {
+            let done = exec!(
+                pool,
+                builder,
+                "update kb_gpt set name = ?, intro = ?, system_prompt = ?, chat_intro = ?, data_ids = ?, \
+                 no_recall_replay = ?, show_preview = ?, show_doc_source = ?, suggested = ?, temperature = ?, \
+                 share_enabled = ?, share_expires_at = ?, share_scope = ?, share_token = ?, square_published = ?, \
+                 square_view_scope = ?, square_user_ids = ?, modified_at = ? where gpt_id = ?",
+                &gpt.settings.name,
+                &gpt.settings.intro,
+                &gpt.settings.system_prompt,
+                &gpt.settings.chat_intro,
+                &row.data_ids,
+                &gpt.settings.no_recall_replay,
+                gpt.settings.show_preview,
+                gpt.settings.show_doc_source,
+                &row.suggested,
+                gpt.settings.temperature,
+                gpt.share.enabled,
+                gpt.share.expires_at,
+                gpt.share.scope.as_str(),
+                gpt.share.token.as_deref(),
+                gpt.square.published,
+                gpt.square.view_scope.as_str(),
+                &row.user_ids,
+                gpt.modified_at,
+                gpt.id.0
+            )
+            .map_err(other)?;
+            if done.rows_affected() == 0 {
+                return Err(RepoError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    async fn delete_gpt(&self, id: GptId) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            let done = exec!(pool, builder, "delete from kb_gpt where gpt_id = ?", id.0).map_err(other)?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    async fn add_chat_turn(&self, turn: &NewTurn) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let mut tx = begin!(pool, builder).map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "insert into kb_chat_turn (user_id, session_key, gpt_id, question, answer, created_at) \
+                 values (?, ?, ?, ?, ?, ?)",
+                turn.user_id.0,
+                &turn.session,
+                turn.gpt_id.map(|id| id.0),
+                &turn.question,
+                &turn.answer,
+                turn.now
+            )
+            .map_err(other)?;
+            // A conversation keeps its latest turns: older ones are never sent to a model.
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from kb_chat_turn where user_id = ? and session_key = ? and turn_id not in \
+                 (select turn_id from kb_chat_turn where user_id = ? and session_key = ? \
+                 order by turn_id desc limit ?)",
+                turn.user_id.0,
+                &turn.session,
+                turn.user_id.0,
+                &turn.session,
+                KEPT_TURNS
+            )
+            .map_err(other)?;
+            commit!(tx, builder)?;
+            Ok(())
+        })
+    }
+
+    async fn recent_chat_turns(&self, user: UserId, session: &str, limit: i64) -> RepoResult<Vec<ChatTurn>> {
+        on_pool!(self, read, |pool, builder| {
+            let mut rows: Vec<(String, String)> = fetch!(
+                all(String, String),
+                pool,
+                builder,
+                "select question, answer from kb_chat_turn where user_id = ? and session_key = ? \
+                 order by turn_id desc limit ?",
+                user.0,
+                session,
+                limit
+            )
+            .map_err(other)?;
+            rows.reverse();
+            Ok(rows
+                .into_iter()
+                .map(|(question, answer)| ChatTurn { question, answer })
                 .collect())
         })
     }

@@ -307,6 +307,11 @@ fn reads_by_post(path: &str) -> bool {
                 "list_data_segment",
                 "list_data_qa",
                 "data_match_test",
+                "get_gpt_info",
+                "list_square_gpt",
+                "chatStream",
+                "ai_chat",
+                "get_ai_file_detail",
             ]
             .iter()
             .any(|call| path.ends_with(&format!("/knowledge/{call}")))

@@ -100,6 +100,13 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     let knowledge = openpan_search::KnowledgeIndex::new(repo.clone() as Arc<dyn Repo>)
         .map_err(|err| anyhow::anyhow!("cannot build the knowledge index: {err}"))?;
     let core = core.with_knowledge(Arc::new(knowledge));
+    let core = if config.ai.chat.is_empty() {
+        core
+    } else {
+        let models =
+            crate::ai::OpenAiChat::new(config.ai.chat.clone()).context("ai.chat: cannot build the HTTP client")?;
+        core.with_chat_models(Arc::new(models))
+    };
     let core = core.with_notices(NoticeSettings {
         sender: Arc::new(
             crate::sms::HttpNoticeSender::new(config.notice_allow_internal)

@@ -140,6 +140,65 @@ impl std::fmt::Debug for SmsConfig {
     }
 }
 
+/// The knowledge bases' models. None configured (the default): retrieval is full-text only
+/// and answers are the knowledge's own words; nothing is fetched from anywhere.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AiConfig {
+    /// OpenAI-compatible chat models, by the `gpt_type` names they answer for; the first is
+    /// the default.
+    pub chat: Vec<ChatModelConfig>,
+    /// An OpenAI-compatible embedding endpoint, for dense retrieval beside full-text.
+    pub embedding: Option<EmbeddingConfig>,
+}
+
+/// A chat model behind an OpenAI-compatible `/chat/completions`.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ChatModelConfig {
+    /// The `gpt_type` it answers for (`360GPT`, `Doubao`, or any name of the operator's).
+    pub name: String,
+    /// Up to the version, e.g. `https://api.example.com/v1`.
+    pub base_url: String,
+    /// Sent as `Authorization: Bearer …`.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// The model asked for.
+    pub model: String,
+}
+
+impl std::fmt::Debug for ChatModelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatModelConfig")
+            .field("name", &self.name)
+            .field("base_url", &redact_url(&self.base_url))
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+/// An embedding model behind an OpenAI-compatible `/embeddings`.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingConfig {
+    /// Up to the version, e.g. `https://api.example.com/v1`.
+    pub base_url: String,
+    #[serde(default)]
+    pub api_key: Option<String>,
+    pub model: String,
+}
+
+impl std::fmt::Debug for EmbeddingConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddingConfig")
+            .field("base_url", &redact_url(&self.base_url))
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
 /// How previews are made: LibreOffice for office documents, poppler's `pdftoppm` for PDF
 /// thumbnails. A program that is not found leaves its previews unavailable, never the server.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -231,6 +290,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub sms: SmsConfig,
     pub preview: PreviewConfig,
+    pub ai: AiConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -260,6 +320,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limit", &self.rate_limit)
             .field("sms", &self.sms)
             .field("preview", &self.preview)
+            .field("ai", &self.ai)
             .finish()
     }
 }
@@ -303,6 +364,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             sms: SmsConfig::default(),
             preview: PreviewConfig::default(),
+            ai: AiConfig::default(),
         }
     }
 }
@@ -392,6 +454,29 @@ impl Config {
                 "sms.http_url: must be http or https ({:?})",
                 redact_url(url)
             )));
+        }
+        let mut names = std::collections::HashSet::new();
+        for model in &self.ai.chat {
+            if model.name.trim().is_empty() || !names.insert(model.name.as_str()) {
+                return Err(ConfigError(format!(
+                    "ai.chat: names must be given and differ ({:?})",
+                    model.name
+                )));
+            }
+        }
+        let urls = self.ai.chat.iter().map(|model| ("ai.chat", &model.base_url));
+        for (setting, url) in urls.chain(
+            self.ai
+                .embedding
+                .iter()
+                .map(|embedding| ("ai.embedding", &embedding.base_url)),
+        ) {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError(format!(
+                    "{setting}.base_url: must be http or https ({:?})",
+                    redact_url(url)
+                )));
+            }
         }
         if self.sms.per_phone_per_hour == 0 || self.sms.per_app_per_hour == 0 {
             return Err(ConfigError(

@@ -4,6 +4,7 @@
 //! This is the only crate that names concrete implementations (database, rate limiter).
 
 pub mod admin;
+pub mod ai;
 pub mod app;
 pub mod client;
 pub mod config;

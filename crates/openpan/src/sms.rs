@@ -156,7 +156,7 @@ impl http_client::dns::Resolve for PublicOnly {
 
 /// An error with its causes, for the delivery record (without the URL, which may hold
 /// credentials).
-fn describe(err: &http_client::Error) -> String {
+pub(crate) fn describe(err: &http_client::Error) -> String {
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {

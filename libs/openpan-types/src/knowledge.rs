@@ -201,3 +201,188 @@ pub struct MatchResultList {
     /// Always true.
     pub success: bool,
 }
+
+/// `create_gpt`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GptCreated {
+    /// The knowledge GPT's id (`knowledge_gpt_id` elsewhere).
+    pub id: i64,
+}
+
+/// A labelled group of suggested questions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuggestedQuestionGroup {
+    /// At most 20 characters; `默认` for questions given without a group.
+    pub label: String,
+    /// At most 20 questions of 200 characters.
+    pub question: Vec<String>,
+}
+
+/// What a GPT's owner sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GptBaseInfo {
+    /// 1–50 characters.
+    pub name: String,
+    /// What it is for.
+    pub intro: String,
+    /// The setting the model is given before the conversation.
+    pub system_prompt: String,
+    /// The opening line.
+    pub chat_intro: String,
+    /// The datasets it answers from (deleted ones drop out).
+    pub data_ids: Vec<i64>,
+    /// The answer when nothing relevant is found in the datasets.
+    pub no_recall_replay: String,
+    /// Whether files it cites may be previewed.
+    pub show_preview: bool,
+    /// Whether answers name the files they drew from.
+    pub show_doc_source: bool,
+    /// Suggested questions in labelled groups.
+    pub suggested_question_complex: Vec<SuggestedQuestionGroup>,
+    /// 0.3–0.9.
+    pub temperature: f64,
+}
+
+/// How a GPT is shared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GptShareInfo {
+    /// Whether the share is on.
+    pub status: bool,
+    /// The share's last second, as `2024-08-29T15:59:59.000+0000`; `null`: it does not expire.
+    pub expiration: Option<String>,
+    /// `enterprise` (the owner's colleagues) or `public` (also anyone holding the token).
+    pub show_scope: String,
+    /// The share token (the owner's view only; `""` before the first share).
+    pub token: String,
+}
+
+/// Whether a GPT is on the enterprise's square.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GptSquareInfo {
+    /// Whether it is on the square.
+    pub publish_square_enabled: bool,
+    /// With `view_scope` `selected`: who sees it (the owner's view only).
+    pub user_ids: Vec<i64>,
+    /// `all` (the whole enterprise) or `selected`.
+    pub view_scope: String,
+}
+
+/// `get_gpt_info`'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GptInfo {
+    /// The GPT.
+    pub knowledge_gpt_id: i64,
+    /// Its settings.
+    pub base_info: GptBaseInfo,
+    /// Its share.
+    pub share_info: GptShareInfo,
+    /// Its place on the square.
+    pub square_info: GptSquareInfo,
+}
+
+/// A GPT in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GptSummary {
+    /// The GPT.
+    pub id: i64,
+    /// 1–50 characters.
+    pub name: String,
+    /// The setting.
+    pub system_prompt: String,
+    /// What it is for.
+    pub intro: String,
+    /// The opening line.
+    pub chat_intro: String,
+    /// Every suggested question, groups flattened.
+    pub suggested_question: Vec<String>,
+}
+
+/// `knowledge/list`'s answer (the seed's capital `K`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GptList {
+    /// The GPTs.
+    #[serde(rename = "Knowledge_gpt_list")]
+    pub knowledge_gpt_list: Vec<GptSummary>,
+    /// Always true: failures use the error envelope.
+    pub success: bool,
+}
+
+/// `ai_chat`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AiChatAnswer {
+    /// The answer.
+    pub result: String,
+    /// Always true: failures use the error envelope.
+    pub success: bool,
+}
+
+/// `get_ai_file_detail`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AiFileDetail {
+    /// Always true: failures use the error envelope.
+    pub success: bool,
+    /// Questions a reader might ask.
+    pub suggestion_list: Vec<String>,
+    /// A Markdown outline of the files.
+    pub summary_mind_map: String,
+}
+
+/// A piece of an answer, as `chatStream` sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatDelta {
+    /// Text of the answer.
+    pub content: String,
+    /// Always `assistant`.
+    pub role: String,
+}
+
+/// A frame's one choice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatChoice {
+    /// This frame's piece.
+    pub delta: ChatDelta,
+    /// `"null"` (a string, as the platform sends it) until the last frame's `"stop"`.
+    #[serde(rename = "finishReason")]
+    pub finish_reason: String,
+    /// Always 0.
+    pub index: i64,
+    /// This frame's piece (again, as the platform sends it).
+    pub message: ChatDelta,
+}
+
+/// A file an answer drew from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatSource {
+    /// The drive file.
+    pub file_id: i64,
+    /// Its name.
+    pub file_name: String,
+}
+
+/// One `data:` frame of `chatStream`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatFrame {
+    /// One choice.
+    pub choices: Vec<ChatChoice>,
+    /// Always 0.
+    pub created: i64,
+    /// Always `""`.
+    pub object: String,
+    /// The last frame's, when the GPT shows its sources: the files drawn from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<ChatSource>>,
+}

@@ -18,6 +18,7 @@ mod drive;
 mod embed;
 mod events;
 mod form_upload;
+mod gpt;
 mod idempotency;
 mod jwt_grant;
 mod knowledge;
@@ -71,6 +72,7 @@ pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConfl
 pub use embed::{ACCESS_TOKEN_TYPE, ITEM_TOKEN_TTL_SECS};
 pub use events::{EventCursor, EventPage, MAX_EVENT_PAGE};
 pub use form_upload::{DEFAULT_FORM_UPLOAD_SECS, FormUploadRequest, FormUploadTicket};
+pub use gpt::{ChatAsk, ChatReply, GptChanges, ShareChanges, SquareChanges, expiration_text};
 pub use jwt_grant::{JwtDialect, RegisteredKey, check_jwt_public_key, unverified_issuer};
 pub use lists::Found;
 pub use notice::NoticeSettings;
@@ -119,6 +121,8 @@ pub struct Core {
     /// Reads files for training and retrieves segments (`with_knowledge`); none: knowledge
     /// bases answer that they are not configured.
     pub(crate) knowledge: Option<Arc<dyn crate::knowledge::KnowledgeEngine>>,
+    /// The chat models (`with_chat_models`); none: answers come from the knowledge itself.
+    pub(crate) chat_models: Option<Arc<dyn crate::gpt::ChatModels>>,
 }
 
 impl Core {
@@ -142,10 +146,16 @@ impl Core {
             signing_keys: Arc::default(),
             previews: Arc::default(),
             knowledge: None,
+            chat_models: None,
         }
     }
 
     /// Knowledge bases read files and retrieve segments through `engine`.
+    pub fn with_chat_models(mut self, models: Arc<dyn crate::gpt::ChatModels>) -> Self {
+        self.chat_models = Some(models);
+        self
+    }
+
     pub fn with_knowledge(mut self, engine: Arc<dyn crate::knowledge::KnowledgeEngine>) -> Self {
         self.knowledge = Some(engine);
         self

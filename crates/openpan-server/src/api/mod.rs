@@ -8,6 +8,7 @@ mod comment;
 pub(crate) mod events;
 mod file;
 mod folder;
+mod gpt;
 mod items;
 mod knowledge;
 mod log;
@@ -131,6 +132,15 @@ pub(crate) fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(knowledge::list_data_segment))
         .routes(routes!(knowledge::list_data_qa))
         .routes(routes!(knowledge::data_match_test))
+        .routes(routes!(gpt::create_gpt))
+        .routes(routes!(gpt::get_gpt_info))
+        .routes(routes!(gpt::edit_gpt_info))
+        .routes(routes!(gpt::delete_gpt))
+        .routes(routes!(gpt::list))
+        .routes(routes!(gpt::list_square_gpt))
+        .routes(routes!(gpt::chat_stream))
+        .routes(routes!(gpt::ai_chat))
+        .routes(routes!(gpt::get_ai_file_detail))
         .routes(routes!(review::info))
         .routes(routes!(review::comment_list))
         .routes(routes!(review::create))

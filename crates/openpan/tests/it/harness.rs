@@ -603,6 +603,19 @@ impl HttpSink {
         delay: std::time::Duration,
         answer: impl Fn(usize, &[u8]) -> (u16, String) + Send + Sync + 'static,
     ) -> Self {
+        Self::serve(delay, "application/json", answer).await
+    }
+
+    /// [`HttpSink::start`] with answers that are server-sent events (`text/event-stream`).
+    pub async fn start_sse(answer: impl Fn(usize, &[u8]) -> (u16, String) + Send + Sync + 'static) -> Self {
+        Self::serve(std::time::Duration::ZERO, "text/event-stream", answer).await
+    }
+
+    async fn serve(
+        delay: std::time::Duration,
+        content_type: &'static str,
+        answer: impl Fn(usize, &[u8]) -> (u16, String) + Send + Sync + 'static,
+    ) -> Self {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -657,7 +670,7 @@ impl HttpSink {
                     let (status, reply) = answer(count, &body);
                     tokio::time::sleep(delay).await;
                     let response = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
                         reply.len()
                     );
                     let _ = socket.write_all(response.as_bytes()).await;

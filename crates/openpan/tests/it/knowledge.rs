@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::harness::{TestApp, assert_api_error};
 
 /// A Word document: `(text, heading?)` paragraphs, written by python-docx.
-fn docx(paragraphs: &[(&str, bool)]) -> Vec<u8> {
+pub(crate) fn docx(paragraphs: &[(&str, bool)]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("made.docx");
     let spec = serde_json::to_string(paragraphs).unwrap();
@@ -59,16 +59,16 @@ fn xlsx_with(rows: &[&[&str]], also: &str) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-async fn knowledge(app: &TestApp, token: &str, call: &str, body: Value) -> Value {
+pub(crate) async fn knowledge(app: &TestApp, token: &str, call: &str, body: Value) -> Value {
     app.post_ok(&format!("/api/v2/knowledge/{call}"), token, &body).await
 }
 
-async fn new_dataset(app: &TestApp, token: &str, name: &str) -> i64 {
+pub(crate) async fn new_dataset(app: &TestApp, token: &str, name: &str) -> i64 {
     let made = knowledge(app, token, "create_data", json!({"name": name})).await;
     made["data_id"].as_i64().unwrap()
 }
 
-async fn train(app: &TestApp, token: &str, dataset: i64, method: &str, file_type: &str, id: i64) -> i64 {
+pub(crate) async fn train(app: &TestApp, token: &str, dataset: i64, method: &str, file_type: &str, id: i64) -> i64 {
     let added = knowledge(
         app,
         token,
@@ -81,7 +81,7 @@ async fn train(app: &TestApp, token: &str, dataset: i64, method: &str, file_type
 }
 
 /// The dataset's tasks of `task_type` once none is queued or running any more.
-async fn settled(app: &TestApp, token: &str, dataset: i64, task_type: &str) -> Vec<Value> {
+pub(crate) async fn settled(app: &TestApp, token: &str, dataset: i64, task_type: &str) -> Vec<Value> {
     for _ in 0..400 {
         let listed = knowledge(
             app,
@@ -124,7 +124,7 @@ async fn best_match(app: &TestApp, token: &str, dataset: i64, question: &str) ->
     found["match_result_list"][0].clone()
 }
 
-fn quick(config: &mut openpan::config::Config) {
+pub(crate) fn quick(config: &mut openpan::config::Config) {
     config.train_poll_ms = 20;
 }
 
