@@ -227,6 +227,52 @@ pub enum Trained {
     Pairs(Vec<(String, String)>),
 }
 
+impl Trained {
+    /// What each passage or pair is matched by: the passage, or the question and answer.
+    pub fn texts(&self) -> Vec<String> {
+        match self {
+            Self::Segments(passages) => passages.clone(),
+            Self::Pairs(pairs) => pairs
+                .iter()
+                .map(|(question, answer)| indexed_text(Some(question), answer))
+                .collect(),
+        }
+    }
+}
+
+/// The text a segment is matched by.
+pub fn indexed_text(question: Option<&str>, content: &str) -> String {
+    match question {
+        Some(question) => format!("{question}\n{content}"),
+        None => content.to_owned(),
+    }
+}
+
+/// Vectors of an embedding model, one per passage or pair in training order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedded {
+    pub model: String,
+    pub vectors: Vec<Vec<f32>>,
+}
+
+/// A vector as stored: little-endian `f32`s.
+pub fn vector_bytes(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|value| value.to_le_bytes()).collect()
+}
+
+/// A stored vector; `None` when the bytes are not whole `f32`s.
+pub fn vector_of(bytes: &[u8]) -> Option<Vec<f32>> {
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(4)
+            .map(|chunk| f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
+            .collect(),
+    )
+}
+
 /// A stored passage or pair, with its file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
@@ -242,11 +288,13 @@ pub struct Segment {
 }
 
 /// What the index holds of a segment: its text to match and which dataset it is in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IndexedSegment {
     pub id: SegmentId,
     /// The passage, or the question and answer of a pair.
     pub text: String,
+    /// Its vector and the model that made it, when one did.
+    pub embedding: Option<(String, Vec<f32>)>,
 }
 
 /// A retrieval hit.
@@ -268,6 +316,11 @@ pub trait KnowledgeEngine: Send + Sync {
     async fn document_text(&self, name: &str, bytes: Vec<u8>) -> Result<String, TrainFailure>;
     /// The rows of a csv or xlsx file (the first sheet), cells as text.
     async fn table_rows(&self, name: &str, bytes: Vec<u8>) -> Result<Vec<Vec<String>>, TrainFailure>;
+    /// The vectors of `texts` from the configured embedding model; `None` without one.
+    async fn embed(&self, texts: &[String]) -> Result<Option<Embedded>, crate::gpt::ModelFailure> {
+        let _ = texts;
+        Ok(None)
+    }
     /// The best `limit` segments of `datasets` for `question`, best first.
     async fn retrieve(&self, datasets: &[DatasetId], question: &str, limit: usize) -> crate::error::Result<Vec<Hit>>;
 }

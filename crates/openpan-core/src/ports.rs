@@ -1195,6 +1195,7 @@ pub trait KnowledgeRepo: Send + Sync {
         job: TrainFileId,
         version: VersionId,
         trained: &Trained,
+        embedded: Option<&crate::knowledge::Embedded>,
         now: i64,
     ) -> RepoResult<bool>;
     /// Marks a claimed job failed, dropping what the file had trained before.

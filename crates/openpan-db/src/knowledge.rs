@@ -8,8 +8,8 @@ use openpan_core::RepoError;
 use openpan_core::gpt::{ChatTurn, Gpt, GptId, GptSettings, GptShare, GptSquare, NewTurn, ShareScope, ViewScope};
 use openpan_core::ids::{EnterpriseId, ItemId, UserId, VersionId};
 use openpan_core::knowledge::{
-    AnalysisMethod, Dataset, DatasetId, FailedFile, IndexedSegment, Segment, SegmentId, SegmentRules, Task, TaskId,
-    TaskProgress, TrainFileId, TrainJob, Trained,
+    AnalysisMethod, Dataset, DatasetId, Embedded, FailedFile, IndexedSegment, Segment, SegmentId, SegmentRules, Task,
+    TaskId, TaskProgress, TrainFileId, TrainJob, Trained, indexed_text, vector_bytes, vector_of,
 };
 use openpan_core::model::Page;
 use openpan_core::ports::{KnowledgeRepo, NewDataset, NewTask, RepoResult};
@@ -565,8 +565,18 @@ impl KnowledgeRepo for SqlRepo {
         job: TrainFileId,
         version: VersionId,
         trained: &Trained,
+        embedded: Option<&Embedded>,
         now: i64,
     ) -> RepoResult<bool> {
+        let vectors: Vec<Option<Vec<u8>>> = match embedded {
+            Some(embedded) => embedded
+                .vectors
+                .iter()
+                .map(|vector| Some(vector_bytes(vector)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let model = embedded.map(|embedded| embedded.model.as_str());
         let rows: Vec<(Option<&str>, &str)> = match trained {
             Trained::Segments(passages) => passages.iter().map(|text| (None, text.as_str())).collect(),
             Trained::Pairs(pairs) => pairs
@@ -607,14 +617,17 @@ impl KnowledgeRepo for SqlRepo {
                 let sql = crate::pool::dialect(
                     &builder(),
                     &format!(
-                        "insert into kb_segment (dataset_id, train_file_id, file_id, kind, ordinal, question, content) \
-                         values {}",
-                        vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ")
+                        "insert into kb_segment (dataset_id, train_file_id, file_id, kind, ordinal, question, content, \
+                         embedding, embedding_model) values {}",
+                        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ")
                     ),
                 );
                 let mut query = sqlx::query(&sql);
                 for (offset, (question, content)) in chunk.iter().enumerate() {
-                    let ordinal = i64::try_from(chunk_index * INSERT_CHUNK + offset).unwrap_or(i64::MAX);
+                    let index = chunk_index * INSERT_CHUNK + offset;
+                    let ordinal = i64::try_from(index).unwrap_or(i64::MAX);
+                    let vector = vectors.get(index).cloned().flatten();
+                    let model = vector.as_ref().and(model);
                     query = query
                         .bind(dataset)
                         .bind(job.0)
@@ -622,7 +635,9 @@ impl KnowledgeRepo for SqlRepo {
                         .bind(kind)
                         .bind(ordinal)
                         .bind(*question)
-                        .bind(*content);
+                        .bind(*content)
+                        .bind(vector)
+                        .bind(model);
                 }
                 query.execute(&mut *tx).await.map_err(other)?;
             }
@@ -801,23 +816,23 @@ impl KnowledgeRepo for SqlRepo {
             let Some((generation,)) = generation else {
                 return Ok(None);
             };
-            let rows: Vec<(i64, Option<String>, String)> = fetch!(
-                all(i64, Option<String>, String),
+            type Row = (i64, Option<String>, String, Option<Vec<u8>>, Option<String>);
+            let rows: Vec<Row> = fetch!(
+                all(i64, Option<String>, String, Option<Vec<u8>>, Option<String>),
                 &mut *tx,
                 builder,
-                "select segment_id, question, content from kb_segment where dataset_id = ?",
+                "select segment_id, question, content, embedding, embedding_model from kb_segment \
+                 where dataset_id = ?",
                 dataset.0
             )
             .map_err(other)?;
             tx.commit().await.map_err(other)?;
             let segments = rows
                 .into_iter()
-                .map(|(id, question, content)| IndexedSegment {
+                .map(|(id, question, content, vector, model)| IndexedSegment {
                     id: SegmentId(id),
-                    text: match question {
-                        Some(question) => format!("{question}\n{content}"),
-                        None => content,
-                    },
+                    text: indexed_text(question.as_deref(), &content),
+                    embedding: model.zip(vector.as_deref().and_then(vector_of)),
                 })
                 .collect();
             Ok(Some((generation, segments)))

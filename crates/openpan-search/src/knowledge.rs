@@ -19,7 +19,8 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use openpan_core::drive::extension;
 use openpan_core::error::{Error, Result};
-use openpan_core::knowledge::{DatasetId, Hit, KnowledgeEngine, SegmentId, TrainFailure};
+use openpan_core::gpt::ModelFailure;
+use openpan_core::knowledge::{DatasetId, Embedded, Embedder, Hit, KnowledgeEngine, SegmentId, TrainFailure};
 use openpan_core::ports::Repo;
 
 use crate::extract::{self, Format};
@@ -31,6 +32,15 @@ const WRITER_MEMORY: usize = 32 << 20;
 const MAX_ROWS: usize = 20_000;
 /// Columns read from a table at most.
 const MAX_COLUMNS: usize = 64;
+/// Texts sent to the embedding model per request.
+const EMBED_BATCH: usize = 32;
+/// Characters of a text the embedding model is given at most.
+const EMBED_CHARS: usize = 2000;
+/// Reciprocal rank fusion's constant: how much the first ranks count over later ones.
+const FUSION_K: f32 = 60.0;
+
+/// A dataset's passage vectors (unit length), from the configured model.
+type Vectors = Arc<Vec<(SegmentId, Vec<f32>)>>;
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -48,6 +58,10 @@ struct Inner {
     /// The writer (made on first use: its threads and memory are for nodes that retrieve),
     /// and the generation each dataset was indexed at.
     writer: tokio::sync::Mutex<(Option<IndexWriter>, HashMap<DatasetId, i64>)>,
+    /// The embedding model, when one is configured: retrieval is then hybrid.
+    embedder: Option<Arc<dyn Embedder>>,
+    /// Each indexed dataset's vectors of the configured model.
+    vectors: std::sync::RwLock<HashMap<DatasetId, Vectors>>,
 }
 
 /// Implements the core's [`KnowledgeEngine`].
@@ -60,8 +74,38 @@ fn index_failure(err: tantivy::TantivyError) -> Error {
     Error::internal(format!("knowledge index: {err}"))
 }
 
+/// `vector` scaled to unit length (so a dot product is the cosine).
+fn unit(mut vector: Vec<f32>) -> Vec<f32> {
+    let norm = vector.iter().map(|value| value * value).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        vector.iter_mut().for_each(|value| *value /= norm);
+    }
+    vector
+}
+
+/// One list of hits from two rankings, by reciprocal rank fusion: a segment ranked high in
+/// either comes early, one ranked high in both comes first.
+fn fuse(lexical: &[Hit], dense: &[Hit], limit: usize) -> Vec<Hit> {
+    let mut scores: Vec<Hit> = Vec::new();
+    for ranking in [lexical, dense] {
+        for (rank, hit) in ranking.iter().enumerate() {
+            let score = 1.0 / (FUSION_K + rank as f32 + 1.0);
+            match scores.iter_mut().find(|fused| fused.segment == hit.segment) {
+                Some(fused) => fused.score += score,
+                None => scores.push(Hit {
+                    segment: hit.segment,
+                    score,
+                }),
+            }
+        }
+    }
+    scores.sort_by(|a, b| b.score.total_cmp(&a.score));
+    scores.truncate(limit);
+    scores
+}
+
 impl KnowledgeIndex {
-    pub fn new(repo: Arc<dyn Repo>) -> Result<Self> {
+    pub fn new(repo: Arc<dyn Repo>, embedder: Option<Arc<dyn Embedder>>) -> Result<Self> {
         let mut builder = Schema::builder();
         let text_field = |tokenizer: &str| {
             TextOptions::default().set_indexing_options(
@@ -95,6 +139,8 @@ impl KnowledgeIndex {
                 fields,
                 repo,
                 writer: tokio::sync::Mutex::new((None, HashMap::new())),
+                embedder,
+                vectors: std::sync::RwLock::new(HashMap::new()),
             }),
         })
     }
@@ -115,7 +161,9 @@ impl KnowledgeIndex {
             Some(writer) => writer,
             None => slot.insert(inner.index.writer(WRITER_MEMORY).map_err(index_failure)?),
         };
+        let model = inner.embedder.as_ref().map(|embedder| embedder.model().to_owned());
         let mut caught_up = Vec::new();
+        let mut vectors = Vec::new();
         for (dataset, generation) in current {
             if indexed.get(&dataset) == Some(&generation) {
                 continue;
@@ -125,7 +173,13 @@ impl KnowledgeIndex {
             };
             let fields = inner.fields;
             writer.delete_term(Term::from_field_u64(fields.dataset, dataset.0 as u64));
+            let mut dense = Vec::new();
             for segment in segments {
+                if let Some((made_by, vector)) = &segment.embedding
+                    && model.as_ref() == Some(made_by)
+                {
+                    dense.push((segment.id, unit(vector.clone())));
+                }
                 let mut document = TantivyDocument::default();
                 document.add_u64(fields.segment, segment.id.0 as u64);
                 document.add_u64(fields.dataset, dataset.0 as u64);
@@ -137,6 +191,7 @@ impl KnowledgeIndex {
                 }
             }
             caught_up.push((dataset, generation));
+            vectors.push((dataset, Arc::new(dense)));
         }
         if caught_up.is_empty() {
             return Ok(());
@@ -148,6 +203,8 @@ impl KnowledgeIndex {
         }
         indexed.extend(caught_up);
         inner.reader.reload().map_err(index_failure)?;
+        let mut held = inner.vectors.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        held.extend(vectors);
         Ok(())
     }
 
@@ -294,9 +351,64 @@ impl KnowledgeEngine for KnowledgeIndex {
         }
     }
 
+    async fn embed(&self, texts: &[String]) -> std::result::Result<Option<Embedded>, ModelFailure> {
+        let Some(embedder) = &self.inner.embedder else {
+            return Ok(None);
+        };
+        let mut vectors = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(EMBED_BATCH) {
+            let batch: Vec<String> = batch
+                .iter()
+                .map(|text| text.chars().take(EMBED_CHARS).collect())
+                .collect();
+            vectors.extend(embedder.embed(&batch).await?);
+        }
+        Ok(Some(Embedded {
+            model: embedder.model().to_owned(),
+            vectors,
+        }))
+    }
+
     async fn retrieve(&self, datasets: &[DatasetId], question: &str, limit: usize) -> Result<Vec<Hit>> {
         self.catch_up(datasets).await?;
-        self.search(datasets, question, limit)
+        let lexical = self.search(datasets, question, limit)?;
+        let Some(embedder) = &self.inner.embedder else {
+            return Ok(lexical);
+        };
+        let pools: Vec<Vectors> = {
+            let held = self
+                .inner
+                .vectors
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            datasets
+                .iter()
+                .filter_map(|dataset| held.get(dataset).cloned())
+                .collect()
+        };
+        if pools.iter().all(|pool| pool.is_empty()) {
+            return Ok(lexical);
+        }
+        let asked = match embedder.embed(&[question.to_owned()]).await {
+            Ok(mut vectors) if vectors.len() == 1 => unit(vectors.remove(0)),
+            Ok(_) | Err(_) => {
+                // Full-text alone still answers; the model being down must not stop retrieval.
+                tracing::warn!("the embedding model did not embed a question; retrieving by text only");
+                return Ok(lexical);
+            }
+        };
+        let mut dense: Vec<Hit> = pools
+            .iter()
+            .flat_map(|pool| pool.iter())
+            .filter(|(_, vector)| vector.len() == asked.len())
+            .map(|(segment, vector)| Hit {
+                segment: *segment,
+                score: vector.iter().zip(&asked).map(|(a, b)| a * b).sum(),
+            })
+            .collect();
+        dense.sort_by(|a, b| b.score.total_cmp(&a.score));
+        dense.truncate(limit);
+        Ok(fuse(&lexical, &dense, limit))
     }
 }
 

@@ -97,7 +97,13 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     let notice_wake = Arc::new(tokio::sync::Notify::new());
     let events = tokio::sync::watch::Sender::new(0u64);
     let core = core.with_converter(Arc::new(crate::convert::Converters::new(&config.preview)));
-    let knowledge = openpan_search::KnowledgeIndex::new(repo.clone() as Arc<dyn Repo>)
+    let embedder: Option<Arc<dyn openpan_core::knowledge::Embedder>> = match &config.ai.embedding {
+        Some(embedding) => Some(Arc::new(
+            crate::ai::OpenAiEmbedding::new(embedding.clone()).context("ai.embedding: cannot build the HTTP client")?,
+        )),
+        None => None,
+    };
+    let knowledge = openpan_search::KnowledgeIndex::new(repo.clone() as Arc<dyn Repo>, embedder)
         .map_err(|err| anyhow::anyhow!("cannot build the knowledge index: {err}"))?;
     let core = core.with_knowledge(Arc::new(knowledge));
     let core = if config.ai.chat.is_empty() {

@@ -35,11 +35,15 @@ pub const MATCH_HITS: usize = 10;
 
 /// How a training job ended.
 enum Outcome {
-    Trained(crate::ids::VersionId, Trained),
+    Trained(crate::ids::VersionId, Trained, Option<crate::knowledge::Embedded>),
     /// The file cannot be trained (shown in the task list).
     Failed(String),
-    /// Reading the bytes failed; worth another try.
-    Retry(String),
+    /// Reading the bytes or embedding them failed; worth another try. `reason` is shown once
+    /// the tries are used up.
+    Retry {
+        error: String,
+        reason: &'static str,
+    },
 }
 
 fn no_dataset() -> Error {
@@ -383,18 +387,16 @@ impl Core {
                 .await?);
         }
         match self.train_outcome(engine, &job).await? {
-            Outcome::Trained(version, trained) => {
+            Outcome::Trained(version, trained, embedded) => {
                 self.repo
-                    .finish_train_job(job.id, version, &trained, self.clock.now())
+                    .finish_train_job(job.id, version, &trained, embedded.as_ref(), self.clock.now())
                     .await?;
             }
             Outcome::Failed(reason) => self.repo.fail_train_job(job.id, &reason, self.clock.now()).await?,
-            Outcome::Retry(error) => {
-                tracing::warn!(%error, job = job.id.0, "reading a file to train failed");
+            Outcome::Retry { error, reason } => {
+                tracing::warn!(%error, job = job.id.0, "training a file failed, to be tried again");
                 if job.attempts >= TRAIN_ATTEMPTS {
-                    self.repo
-                        .fail_train_job(job.id, "文件内容读取失败", self.clock.now())
-                        .await?;
+                    self.repo.fail_train_job(job.id, reason, self.clock.now()).await?;
                 } else {
                     let retry_at = self.clock.now() + 30 * job.attempts;
                     self.repo.release_train_job(job.id, retry_at).await?;
@@ -429,7 +431,12 @@ impl Core {
         }
         let bytes = match self.read_whole(&version.storage_key).await {
             Ok(bytes) => bytes,
-            Err(error) => return Ok(Outcome::Retry(error)),
+            Err(error) => {
+                return Ok(Outcome::Retry {
+                    error,
+                    reason: "文件内容读取失败",
+                });
+            }
         };
         let made = match job.method {
             AnalysisMethod::DirectSegment => engine
@@ -448,7 +455,13 @@ impl Core {
         match made {
             Ok(Trained::Segments(passages)) if passages.is_empty() => failed("文件中没有可读取的文字"),
             Ok(Trained::Pairs(pairs)) if pairs.is_empty() => failed("没有找到问题和答案两列"),
-            Ok(trained) => Ok(Outcome::Trained(version.id, trained)),
+            Ok(trained) => match engine.embed(&trained.texts()).await {
+                Ok(embedded) => Ok(Outcome::Trained(version.id, trained, embedded)),
+                Err(failure) => Ok(Outcome::Retry {
+                    error: failure.0,
+                    reason: "向量模型暂时无法使用",
+                }),
+            },
             Err(failure) => failed(&failure.0),
         }
     }

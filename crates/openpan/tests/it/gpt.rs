@@ -538,3 +538,58 @@ async fn malformed_gpt_and_chat_requests_name_their_field() {
         assert_eq!(envelope["errors"][0]["field"], field, "{call} {body}: {envelope}");
     }
 }
+
+/// `document` as the PDF LibreOffice prints of it (Chinese in embedded CID fonts).
+fn office_pdf(document: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("handbook.docx");
+    std::fs::write(&source, document).unwrap();
+    let output = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}/profile", dir.path().display()))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&source)
+        .output()
+        .expect("LibreOffice runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    std::fs::read(dir.path().join("handbook.pdf")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chinese_pdf_from_an_office_suite_trains_and_its_answers_cite_it() {
+    let app = TestApp::spawn_with(quick).await;
+    let token = app.admin_user_token().await;
+    let pdf = office_pdf(&handbook());
+    let file = app.upload(&token, 0, "员工手册.pdf", &pdf).await["id"]
+        .as_i64()
+        .unwrap();
+    let dataset = new_dataset(&app, &token, "手册").await;
+    train(&app, &token, dataset, "direct_segment", "file", file).await;
+    let tasks = settled(&app, &token, dataset, "direct_segment").await;
+    assert_eq!(tasks[0]["state"], "done", "{tasks:?}");
+    let listed = knowledge(
+        &app,
+        &token,
+        "list_data_segment",
+        json!({"data_id": dataset, "page_no": 1, "page_size": 50}),
+    )
+    .await;
+    let text: String = listed["segment_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|segment| segment["content"].as_str().unwrap())
+        .collect();
+    assert!(text.contains("十五天带薪年假"), "{text}");
+    assert!(text.contains("approval of your manager"), "{text}");
+    let body = json!({"name": "手册", "data_ids": [dataset], "show_doc_source": true});
+    let gpt = knowledge(&app, &token, "create_gpt", body).await["id"]
+        .as_i64()
+        .unwrap();
+    let (frames, _) = chat(&app, &token, ask(gpt, "p", "报销单要在多久之内交？")).await;
+    let answer = answer_of(&frames);
+    assert!(
+        answer.contains("三十日内") && answer.contains("——《员工手册.pdf》"),
+        "{answer}"
+    );
+}

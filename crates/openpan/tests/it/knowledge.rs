@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, assert_api_error};
+use crate::harness::{HttpSink, TestApp, assert_api_error};
 
 /// A Word document: `(text, heading?)` paragraphs, written by python-docx.
 pub(crate) fn docx(paragraphs: &[(&str, bool)]) -> Vec<u8> {
@@ -472,4 +472,73 @@ async fn a_job_whose_node_died_mid_training_is_taken_up_when_its_lease_runs_out(
     let tasks = settled(&app, &token, dataset, "direct_segment").await;
     assert_eq!(tasks[0]["state"], "done", "{tasks:?}");
     assert_eq!(segments(&app, &token, dataset).await["total"], 1);
+}
+
+/// A stand-in embedding model: a text's vector says which of a few topics it speaks of, in
+/// Chinese or English, so meaning is matched across languages where words are not.
+fn topic_vector(text: &str) -> Vec<f32> {
+    let topics: [&[&str]; 3] = [
+        &["年假", "休假", "vacation", "holiday", "leave"],
+        &["报销", "费用", "expense", "reimburse"],
+        &["会议", "例会", "meeting"],
+    ];
+    let lower = text.to_lowercase();
+    let mut vector: Vec<f32> = topics
+        .iter()
+        .map(|words| words.iter().filter(|word| lower.contains(*word)).count() as f32)
+        .collect();
+    vector.push(0.1);
+    vector
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_embedding_model_finds_a_passage_that_shares_no_words_with_the_question() {
+    let model = HttpSink::start(|_, body| {
+        let asked: Value = serde_json::from_slice(body).unwrap();
+        let data: Vec<Value> = asked["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(index, text)| json!({"index": index, "embedding": topic_vector(text.as_str().unwrap())}))
+            .collect();
+        (200, json!({"object": "list", "data": data}).to_string())
+    })
+    .await;
+    let base_url = model.url.clone();
+    let app = TestApp::spawn_with(move |config| {
+        quick(config);
+        config.ai.embedding = Some(openpan::config::EmbeddingConfig {
+            base_url,
+            api_key: Some("sk-embed".to_owned()),
+            model: "bge-m3".to_owned(),
+        });
+    })
+    .await;
+    let token = app.admin_user_token().await;
+    let notes = "# 第一条\n员工每年享有十五天带薪年假。\n# 第二条\n差旅费用须在出差结束后三十日内提交报销单。\n\
+                 # 第三条\n每周一上午十点召开部门例会。";
+    let file = app.upload(&token, 0, "制度.md", notes.as_bytes()).await["id"]
+        .as_i64()
+        .unwrap();
+    let dataset = new_dataset(&app, &token, "制度").await;
+    train(&app, &token, dataset, "direct_segment", "file", file).await;
+    assert_eq!(
+        settled(&app, &token, dataset, "direct_segment").await[0]["state"],
+        "done"
+    );
+    let trained = &model.wait_for(1).await[0];
+    assert_eq!(trained.header("authorization"), "Bearer sk-embed");
+    let body: Value = serde_json::from_slice(&trained.body).unwrap();
+    assert_eq!(body["model"], "bge-m3");
+    assert!(body["input"][0].as_str().unwrap().contains("带薪年假"), "{body}");
+
+    // Not one word in common with the passage, yet its meaning finds it.
+    let best = best_match(&app, &token, dataset, "How many holiday days do I get?").await;
+    assert!(best["answer"].as_str().unwrap().contains("带薪年假"), "{best}");
+    let best = best_match(&app, &token, dataset, "expense claims deadline").await;
+    assert!(best["answer"].as_str().unwrap().contains("报销单"), "{best}");
+    // Words still count: an exact phrase is found as well.
+    let best = best_match(&app, &token, dataset, "部门例会几点开？").await;
+    assert!(best["answer"].as_str().unwrap().contains("例会"), "{best}");
 }
