@@ -36,8 +36,9 @@ OPENPAN_RATE_LIMIT__UPLOAD__PER_APP=1000000000 OPENPAN_RATE_LIMIT__UPLOAD__PER_U
 OPENPAN_TRAIN_POLL_MS=50 \
   "$BIN" serve >"$DATA-out.log" 2>"$DATA-err.log" &
 server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; bash "$PEERS/nginx.sh" stop "$NGINX_PORT" >/dev/null 2>&1; tidy_work "$BENCH_ROOT"' EXIT
+trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; bash "$PEERS/nginx.sh" stop "$NGINX_PORT" >/dev/null 2>&1 || true; tidy_work "$BENCH_ROOT" || true' EXIT
 for _ in $(seq 200); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
+curl -s -o /dev/null "$API/" || { echo "openpan did not start:"; cat "$DATA-err.log"; exit 1; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 CLIENT_ID=$(awk '/app client_id:/ {print $NF}' "$DATA-out.log")
 CLIENT_SECRET=$(awk '/app client_secret:/ {print $3}' "$DATA-out.log")
@@ -117,6 +118,8 @@ for kind, paths in sets.items():
         task = tasks["train_file_info"][0]
         if task["state"] in ("done", "failed"):
             break
+        if time.time() - start > 1800:
+            sys.exit(f"training {kind} did not finish in 30 minutes: {task}")
         time.sleep(0.05)
     took = time.time() - start
     passages = call("/api/v2/knowledge/list_data_segment", {"data_id": dataset, "page_no": 1, "page_size": 1})["total"]

@@ -38,7 +38,7 @@ OPENPAN_RATE_LIMIT__UPLOAD__PER_APP=1000000000 OPENPAN_RATE_LIMIT__UPLOAD__PER_U
 OPENPAN_SEARCH_CATCH_UP_SECS=0 OPENPAN_SEARCH_WAIT_MS=600000 \
   "$BIN" serve >"$DATA-out.log" 2>"$DATA-err.log" &
 server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; bash "$PEERS/dufs.sh" stop "$DUFS_PORT" >/dev/null 2>&1; tidy_work "$BENCH_ROOT"' EXIT
+trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; bash "$PEERS/dufs.sh" stop "$DUFS_PORT" >/dev/null 2>&1 || true; tidy_work "$BENCH_ROOT" || true' EXIT
 for _ in $(seq 200); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 CLIENT_ID=$(awk '/app client_id:/ {print $NF}' "$DATA-out.log")

@@ -302,6 +302,9 @@ pub struct IndexedSegment {
 pub struct Hit {
     pub segment: SegmentId,
     pub score: f32,
+    /// Whether the embedding model found it close in meaning (its similarity reached the
+    /// model's threshold), whatever the words.
+    pub by_meaning: bool,
 }
 
 /// A file could not be trained; the reason is shown in the task list.
@@ -316,7 +319,8 @@ pub trait KnowledgeEngine: Send + Sync {
     async fn document_text(&self, name: &str, bytes: Vec<u8>) -> Result<String, TrainFailure>;
     /// The rows of a csv or xlsx file (the first sheet), cells as text.
     async fn table_rows(&self, name: &str, bytes: Vec<u8>) -> Result<Vec<Vec<String>>, TrainFailure>;
-    /// The vectors of `texts` from the configured embedding model; `None` without one.
+    /// The vectors of `texts` from the configured embedding model; `None` without one. It
+    /// gives up well inside a training job's lease ([`crate::services`]' 5 minutes).
     async fn embed(&self, texts: &[String]) -> Result<Option<Embedded>, crate::gpt::ModelFailure> {
         let _ = texts;
         Ok(None)
@@ -333,6 +337,8 @@ pub trait Embedder: Send + Sync {
     fn model(&self) -> &str;
     /// One vector per text, in order.
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, crate::gpt::ModelFailure>;
+    /// The cosine similarity from which a passage counts as close in meaning to a question.
+    fn min_similarity(&self) -> f32;
 }
 
 /// Files a dataset version trains: what a job needs of the file.

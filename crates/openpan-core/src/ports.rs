@@ -1217,16 +1217,16 @@ pub trait KnowledgeRepo: Send + Sync {
     /// Stores a new GPT (its `id` is ignored) and answers its id.
     async fn create_gpt(&self, gpt: &crate::gpt::Gpt) -> RepoResult<crate::gpt::GptId>;
     async fn find_gpt(&self, id: crate::gpt::GptId) -> RepoResult<Option<crate::gpt::Gpt>>;
-    /// The GPT whose share token this is.
-    async fn find_gpt_by_token(&self, token: &str) -> RepoResult<Option<crate::gpt::Gpt>>;
     /// `owner`'s GPTs, newest first.
     async fn list_gpts(&self, owner: UserId) -> RepoResult<Vec<crate::gpt::Gpt>>;
     /// The GPTs published on `enterprise`'s square, newest first.
     async fn list_square_gpts(&self, enterprise: EnterpriseId) -> RepoResult<Vec<crate::gpt::Gpt>>;
     /// Writes a GPT whole.
     async fn update_gpt(&self, gpt: &crate::gpt::Gpt) -> RepoResult<()>;
+    /// Deletes a GPT with the conversations had with it.
     async fn delete_gpt(&self, id: crate::gpt::GptId) -> RepoResult<bool>;
-    /// Remembers a question and its answer, keeping a conversation's latest turns only.
+    /// Remembers a question and its answer, keeping a conversation's latest turns only (and a
+    /// person's conversations of the last 30 days).
     async fn add_chat_turn(&self, turn: &crate::gpt::NewTurn) -> RepoResult<()>;
     /// A conversation's latest `limit` turns, oldest first.
     async fn recent_chat_turns(&self, user: UserId, session: &str, limit: i64)

@@ -143,6 +143,8 @@ impl TryFrom<SegmentRow> for Segment {
 
 /// Turns a conversation keeps.
 const KEPT_TURNS: i64 = 20;
+/// Days a person's conversations are kept.
+const TURN_DAYS: i64 = 30;
 
 const GPT_COLUMNS: &str = "gpt_id, enterprise_id, owner_id, name, intro, system_prompt, chat_intro, data_ids, \
      no_recall_replay, show_preview, show_doc_source, suggested, temperature, share_enabled, share_expires_at, \
@@ -907,14 +909,6 @@ impl KnowledgeRepo for SqlRepo {
         })
     }
 
-    async fn find_gpt_by_token(&self, token: &str) -> RepoResult<Option<Gpt>> {
-        let sql = format!("select {GPT_COLUMNS} from kb_gpt where share_token = ?");
-        on_pool!(self, read, |pool, builder| {
-            let row = fetch!(optional GptRow, pool, builder, &sql, token).map_err(other)?;
-            row.map(Gpt::try_from).transpose()
-        })
-    }
-
     async fn list_gpts(&self, owner: UserId) -> RepoResult<Vec<Gpt>> {
         let sql = format!("select {GPT_COLUMNS} from kb_gpt where owner_id = ? order by gpt_id desc");
         on_pool!(self, read, |pool, builder| {
@@ -973,7 +967,10 @@ impl KnowledgeRepo for SqlRepo {
 
     async fn delete_gpt(&self, id: GptId) -> RepoResult<bool> {
         on_pool!(self, write, |pool, builder| {
-            let done = exec!(pool, builder, "delete from kb_gpt where gpt_id = ?", id.0).map_err(other)?;
+            let mut tx = begin!(pool, builder).map_err(other)?;
+            exec!(&mut *tx, builder, "delete from kb_chat_turn where gpt_id = ?", id.0).map_err(other)?;
+            let done = exec!(&mut *tx, builder, "delete from kb_gpt where gpt_id = ?", id.0).map_err(other)?;
+            commit!(tx, builder)?;
             Ok(done.rows_affected() > 0)
         })
     }
@@ -992,6 +989,14 @@ impl KnowledgeRepo for SqlRepo {
                 &turn.question,
                 &turn.answer,
                 turn.now
+            )
+            .map_err(other)?;
+            exec!(
+                &mut *tx,
+                builder,
+                "delete from kb_chat_turn where user_id = ? and created_at < ?",
+                turn.user_id.0,
+                turn.now - TURN_DAYS * 86_400
             )
             .map_err(other)?;
             // A conversation keeps its latest turns: older ones are never sent to a model.

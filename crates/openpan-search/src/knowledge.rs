@@ -36,6 +36,10 @@ const MAX_COLUMNS: usize = 64;
 const EMBED_BATCH: usize = 32;
 /// Characters of a text the embedding model is given at most.
 const EMBED_CHARS: usize = 2000;
+/// How long embedding a file's passages may take: well inside a training job's lease.
+const TRAIN_EMBED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
+/// How long embedding a question may take before retrieval goes on by text alone.
+const QUESTION_EMBED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Reciprocal rank fusion's constant: how much the first ranks count over later ones.
 const FUSION_K: f32 = 60.0;
 
@@ -74,13 +78,15 @@ fn index_failure(err: tantivy::TantivyError) -> Error {
     Error::internal(format!("knowledge index: {err}"))
 }
 
-/// `vector` scaled to unit length (so a dot product is the cosine).
-fn unit(mut vector: Vec<f32>) -> Vec<f32> {
+/// `vector` scaled to unit length (so a dot product is the cosine); `None` for a vector of
+/// zeros or with a value that is not a number.
+fn unit(mut vector: Vec<f32>) -> Option<Vec<f32>> {
     let norm = vector.iter().map(|value| value * value).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        vector.iter_mut().for_each(|value| *value /= norm);
+    if !norm.is_finite() || norm == 0.0 {
+        return None;
     }
-    vector
+    vector.iter_mut().for_each(|value| *value /= norm);
+    Some(vector)
 }
 
 /// One list of hits from two rankings, by reciprocal rank fusion: a segment ranked high in
@@ -91,10 +97,14 @@ fn fuse(lexical: &[Hit], dense: &[Hit], limit: usize) -> Vec<Hit> {
         for (rank, hit) in ranking.iter().enumerate() {
             let score = 1.0 / (FUSION_K + rank as f32 + 1.0);
             match scores.iter_mut().find(|fused| fused.segment == hit.segment) {
-                Some(fused) => fused.score += score,
+                Some(fused) => {
+                    fused.score += score;
+                    fused.by_meaning |= hit.by_meaning;
+                }
                 None => scores.push(Hit {
                     segment: hit.segment,
                     score,
+                    by_meaning: hit.by_meaning,
                 }),
             }
         }
@@ -151,6 +161,19 @@ impl KnowledgeIndex {
         let current = inner.repo.dataset_generations(datasets).await?;
         let mut guard = inner.writer.lock().await;
         let (slot, indexed) = &mut *guard;
+        // A deleted dataset's vectors leave memory (its documents match no dataset asked).
+        let gone: Vec<DatasetId> = datasets
+            .iter()
+            .filter(|dataset| !current.iter().any(|(id, _)| id == *dataset))
+            .copied()
+            .collect();
+        if !gone.is_empty() {
+            let mut held = inner.vectors.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for dataset in &gone {
+                held.remove(dataset);
+                indexed.remove(dataset);
+            }
+        }
         if current
             .iter()
             .all(|(dataset, generation)| indexed.get(dataset) == Some(generation))
@@ -177,8 +200,9 @@ impl KnowledgeIndex {
             for segment in segments {
                 if let Some((made_by, vector)) = &segment.embedding
                     && model.as_ref() == Some(made_by)
+                    && let Some(vector) = unit(vector.clone())
                 {
-                    dense.push((segment.id, unit(vector.clone())));
+                    dense.push((segment.id, vector));
                 }
                 let mut document = TantivyDocument::default();
                 document.add_u64(fields.segment, segment.id.0 as u64);
@@ -259,6 +283,7 @@ impl KnowledgeIndex {
                 out.push(Hit {
                     segment: SegmentId(id as i64),
                     score,
+                    by_meaning: false,
                 });
             }
         }
@@ -355,14 +380,20 @@ impl KnowledgeEngine for KnowledgeIndex {
         let Some(embedder) = &self.inner.embedder else {
             return Ok(None);
         };
-        let mut vectors = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(EMBED_BATCH) {
-            let batch: Vec<String> = batch
-                .iter()
-                .map(|text| text.chars().take(EMBED_CHARS).collect())
-                .collect();
-            vectors.extend(embedder.embed(&batch).await?);
-        }
+        let all = async {
+            let mut vectors = Vec::with_capacity(texts.len());
+            for batch in texts.chunks(EMBED_BATCH) {
+                let batch: Vec<String> = batch
+                    .iter()
+                    .map(|text| text.chars().take(EMBED_CHARS).collect())
+                    .collect();
+                vectors.extend(embedder.embed(&batch).await?);
+            }
+            Ok::<_, ModelFailure>(vectors)
+        };
+        let vectors = tokio::time::timeout(TRAIN_EMBED_TIMEOUT, all)
+            .await
+            .map_err(|_| ModelFailure("embedding the passages took too long".to_owned()))??;
         Ok(Some(Embedded {
             model: embedder.model().to_owned(),
             vectors,
@@ -371,7 +402,11 @@ impl KnowledgeEngine for KnowledgeIndex {
 
     async fn retrieve(&self, datasets: &[DatasetId], question: &str, limit: usize) -> Result<Vec<Hit>> {
         self.catch_up(datasets).await?;
-        let lexical = self.search(datasets, question, limit)?;
+        // Scoring is CPU work: off the async threads.
+        let (index, asked, question_text) = (self.clone(), datasets.to_vec(), question.to_owned());
+        let lexical = tokio::task::spawn_blocking(move || index.search(&asked, &question_text, limit))
+            .await
+            .map_err(|err| Error::internal(format!("knowledge search: {err}")))??;
         let Some(embedder) = &self.inner.embedder else {
             return Ok(lexical);
         };
@@ -389,25 +424,36 @@ impl KnowledgeEngine for KnowledgeIndex {
         if pools.iter().all(|pool| pool.is_empty()) {
             return Ok(lexical);
         }
-        let asked = match embedder.embed(&[question.to_owned()]).await {
-            Ok(mut vectors) if vectors.len() == 1 => unit(vectors.remove(0)),
-            Ok(_) | Err(_) => {
-                // Full-text alone still answers; the model being down must not stop retrieval.
-                tracing::warn!("the embedding model did not embed a question; retrieving by text only");
-                return Ok(lexical);
-            }
+        let embedded = tokio::time::timeout(QUESTION_EMBED_TIMEOUT, embedder.embed(&[question.to_owned()])).await;
+        let Some(asked) = (match embedded {
+            Ok(Ok(mut vectors)) if vectors.len() == 1 => unit(vectors.remove(0)),
+            _ => None,
+        }) else {
+            // Full-text alone still answers; the model being down must not stop retrieval.
+            tracing::warn!("the embedding model did not embed a question; retrieving by text only");
+            return Ok(lexical);
         };
-        let mut dense: Vec<Hit> = pools
-            .iter()
-            .flat_map(|pool| pool.iter())
-            .filter(|(_, vector)| vector.len() == asked.len())
-            .map(|(segment, vector)| Hit {
-                segment: *segment,
-                score: vector.iter().zip(&asked).map(|(a, b)| a * b).sum(),
-            })
-            .collect();
-        dense.sort_by(|a, b| b.score.total_cmp(&a.score));
-        dense.truncate(limit);
+        let close = embedder.min_similarity();
+        let dense = tokio::task::spawn_blocking(move || {
+            let mut dense: Vec<Hit> = pools
+                .iter()
+                .flat_map(|pool| pool.iter())
+                .filter(|(_, vector)| vector.len() == asked.len())
+                .map(|(segment, vector)| {
+                    let score: f32 = vector.iter().zip(&asked).map(|(a, b)| a * b).sum();
+                    Hit {
+                        segment: *segment,
+                        score,
+                        by_meaning: score >= close,
+                    }
+                })
+                .collect();
+            dense.sort_by(|a, b| b.score.total_cmp(&a.score));
+            dense.truncate(limit);
+            dense
+        })
+        .await
+        .map_err(|err| Error::internal(format!("knowledge search: {err}")))?;
         Ok(fuse(&lexical, &dense, limit))
     }
 }

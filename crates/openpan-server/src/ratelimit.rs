@@ -309,9 +309,6 @@ fn reads_by_post(path: &str) -> bool {
                 "data_match_test",
                 "get_gpt_info",
                 "list_square_gpt",
-                "chatStream",
-                "ai_chat",
-                "get_ai_file_detail",
             ]
             .iter()
             .any(|call| path.ends_with(&format!("/knowledge/{call}")))

@@ -18,6 +18,10 @@ use crate::config::{ChatModelConfig, EmbeddingConfig};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole answer may take.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+/// Bytes of a model's answer read at most (a whole answer, or the sum of a stream's pieces).
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+/// Bytes of an embedding answer read at most.
+const MAX_EMBEDDING_BYTES: usize = 64 << 20;
 
 fn client() -> anyhow::Result<http_client::Client> {
     Ok(http_client::Client::builder()
@@ -35,6 +39,23 @@ fn endpoint(base_url: &str, path: &str) -> String {
 /// An error without the URL (which may hold credentials), with its causes.
 fn failure(context: &str, err: http_client::Error) -> ModelFailure {
     ModelFailure(format!("{context}: {}", crate::sms::describe(&err.without_url())))
+}
+
+/// A response's body, refused past `limit` bytes.
+async fn bounded_body(mut response: http_client::Response, limit: usize, what: &str) -> Result<Vec<u8>, ModelFailure> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(ModelFailure(format!("{what}'s answer is larger than {limit} bytes")));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(err) => return Err(failure(&format!("reading {what}'s answer failed"), err)),
+        }
+    }
 }
 
 /// The configured chat models.
@@ -132,18 +153,22 @@ impl ChatModels for OpenAiChat {
             .is_some_and(|value| value.starts_with("text/event-stream"));
         if !streamed {
             // A server that ignores `stream` answers whole.
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|err| failure("reading the chat model's answer failed", err))?;
+            let bytes = bounded_body(response, MAX_ANSWER_BYTES, "the chat model").await?;
             let completion: Completion = serde_json::from_slice(&bytes)
                 .map_err(|_| ModelFailure("the chat model's answer is not a completion".to_owned()))?;
             return Ok(futures_util::stream::iter([Ok(completion.text())]).boxed());
         }
+        let mut received = 0usize;
         let pieces = response
             .bytes_stream()
+            .map(|chunk| chunk.map_err(|err| err.without_url()))
             .eventsource()
             .take_while(|event| std::future::ready(!matches!(event, Ok(event) if event.data.trim() == "[DONE]")))
+            // An endless answer is cut where a reasonable one ends.
+            .take_while(move |event| {
+                received += event.as_ref().map_or(0, |event| event.data.len());
+                std::future::ready(received <= MAX_ANSWER_BYTES)
+            })
             .filter_map(|event| async move {
                 match event {
                     Ok(event) => match serde_json::from_str::<Completion>(&event.data) {
@@ -192,6 +217,10 @@ impl openpan_core::knowledge::Embedder for OpenAiEmbedding {
         &self.config.model
     }
 
+    fn min_similarity(&self) -> f32 {
+        f32::from(self.config.min_similarity_permille) / 1000.0
+    }
+
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelFailure> {
         let body = serde_json::json!({"model": self.config.model, "input": texts});
         let mut call = self
@@ -213,10 +242,7 @@ impl openpan_core::knowledge::Embedder for OpenAiEmbedding {
                 status.as_u16()
             )));
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|err| failure("reading the embedding model's answer failed", err))?;
+        let bytes = bounded_body(response, MAX_EMBEDDING_BYTES, "the embedding model").await?;
         let mut answer: Embeddings = serde_json::from_slice(&bytes)
             .map_err(|_| ModelFailure("the embedding model's answer is not a list of embeddings".to_owned()))?;
         if answer.data.len() != texts.len() {
@@ -226,7 +252,13 @@ impl openpan_core::knowledge::Embedder for OpenAiEmbedding {
                 texts.len()
             )));
         }
-        answer.data.sort_by_key(|row| row.index.unwrap_or(0));
+        // Rows name their text by `index`; a server that leaves it out answers in order.
+        if answer.data.iter().all(|row| row.index.is_some()) {
+            answer.data.sort_by_key(|row| row.index);
+            if answer.data.iter().enumerate().any(|(at, row)| row.index != Some(at)) {
+                return Err(ModelFailure("the embedding model's indexes are not 0..n".to_owned()));
+            }
+        }
         Ok(answer.data.into_iter().map(|row| row.embedding).collect())
     }
 }

@@ -187,6 +187,14 @@ pub struct EmbeddingConfig {
     #[serde(default)]
     pub api_key: Option<String>,
     pub model: String,
+    /// The cosine similarity from which a passage counts as close in meaning to a question
+    /// (a chat answer may then draw on it whatever its words); in thousandths, 0–1000.
+    #[serde(default = "default_min_similarity")]
+    pub min_similarity_permille: u16,
+}
+
+fn default_min_similarity() -> u16 {
+    500
 }
 
 impl std::fmt::Debug for EmbeddingConfig {
@@ -195,6 +203,7 @@ impl std::fmt::Debug for EmbeddingConfig {
             .field("base_url", &redact_url(&self.base_url))
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
             .field("model", &self.model)
+            .field("min_similarity_permille", &self.min_similarity_permille)
             .finish()
     }
 }

@@ -20,6 +20,10 @@ use crate::services::Core;
 
 /// GPTs a person may have.
 const MAX_GPTS: usize = 100;
+/// People a GPT may be published to by name.
+const MAX_SQUARE_USERS: usize = 200;
+/// Characters of an answer a conversation remembers.
+const REMEMBERED_ANSWER: usize = 20_000;
 /// Datasets a GPT answers from at most.
 const MAX_GPT_DATASETS: usize = 20;
 /// Passages retrieved for an answer.
@@ -299,10 +303,12 @@ impl Core {
                 gpt.share.expires_at = share_end(&expiration)?;
             }
             if let Some(status) = share.status {
-                gpt.share.enabled = status;
-                if status && gpt.share.token.is_none() {
+                // Turned on again, a share gets a new token: one that leaked ends with the
+                // share it belonged to.
+                if status && !gpt.share.enabled {
                     gpt.share.token = Some(crate::secrets::random_uuid_like());
                 }
+                gpt.share.enabled = status;
             }
         }
         if let Some(square) = changes.square {
@@ -311,6 +317,9 @@ impl Core {
                     ViewScope::parse(&scope).ok_or_else(|| Error::invalid("view_scope", "必须是all或selected"))?;
             }
             if let Some(ids) = square.user_ids {
+                if ids.len() > MAX_SQUARE_USERS {
+                    return Err(Error::invalid("user_ids", "最多200人"));
+                }
                 let mut users = Vec::new();
                 for id in ids {
                     let colleague = self.repo.find_user(UserId(id)).await?;
@@ -429,9 +438,15 @@ impl Core {
         let (me, _) = self.personal_space(principal).await?;
         let now = self.clock.now();
         let gpts = self.repo.list_square_gpts(me.user.enterprise_id).await?;
+        // The square shows whom it names, whoever else a share lets in.
         Ok(gpts
             .into_iter()
-            .filter(|gpt| gpt.access(me.user.id, me.user.enterprise_id, None, now).is_some())
+            .filter(|gpt| {
+                matches!(
+                    gpt.access(me.user.id, me.user.enterprise_id, None, now),
+                    Some(GptAccess::Square | GptAccess::Owner)
+                )
+            })
             .collect())
     }
 
@@ -455,7 +470,10 @@ impl Core {
                 let (gpt, _) = self
                     .gpt(principal, id, ask.share_token.as_deref())
                     .await
-                    .map_err(|_| Error::invalid("knowledgeGptId", "知识员工不存在"))?;
+                    .map_err(|err| match err {
+                        Error::Invalid(_) => Error::invalid("knowledgeGptId", "知识员工不存在"),
+                        other => other,
+                    })?;
                 let datasets = gpt.settings.data_ids.clone();
                 (Some(gpt), datasets)
             }
@@ -546,13 +564,11 @@ impl Core {
             let hits = self.retrieve(reader, datasets, &query, CONTEXT_HITS).await?;
             Ok::<_, Error>(
                 hits.into_iter()
-                    .filter(|(segment, _)| {
-                        let text = match &segment.question {
-                            Some(asked) => format!("{asked}\n{}", segment.content),
-                            None => segment.content.clone(),
-                        };
-                        speaks_to(&query, &text)
+                    .filter(|(segment, hit)| {
+                        let text = crate::knowledge::indexed_text(segment.question.as_deref(), &segment.content);
+                        hit.by_meaning || speaks_to(&query, &text)
                     })
+                    .map(|(segment, hit)| (segment, hit.score))
                     .collect::<Vec<_>>(),
             )
         };
@@ -639,24 +655,35 @@ impl Core {
     /// `knowledge/get_ai_file_detail`: a summary (a Markdown outline) and suggested questions
     /// of a dataset's files.
     pub async fn ai_file_detail(&self, principal: &Principal, dataset: i64) -> Result<(String, Vec<String>)> {
-        let dataset = self
-            .dataset(principal, dataset)
-            .await
-            .map_err(|_| Error::invalid("ai_file_id", "数据集不存在"))?;
         let page = Page::parse(Some(0), Some(Page::MAX_CAPACITY))?;
-        let (passages, _) = self.repo.list_segments(dataset.id, false, page).await?;
+        let readable = |qa: bool| async move {
+            self.list_dataset_segments(principal, dataset, qa, page)
+                .await
+                .map(|(segments, _)| segments)
+                .map_err(|err| match err {
+                    Error::Invalid(_) => Error::invalid("ai_file_id", "数据集不存在"),
+                    other => other,
+                })
+        };
+        // Only what the caller may read now, as the segment lists show it.
+        let passages = readable(false).await?;
+        let dataset = self.dataset(principal, dataset).await?;
         let mut texts: Vec<(String, String)> = Vec::new();
+        let mut last_file = None;
         for passage in passages {
             match texts.last_mut() {
-                Some((name, text)) if *name == passage.file_name => {
+                Some((_, text)) if last_file == Some(passage.file_id) => {
                     text.push('\n');
                     text.push_str(&passage.content);
                 }
-                _ => texts.push((passage.file_name, passage.content)),
+                _ => {
+                    last_file = Some(passage.file_id);
+                    texts.push((passage.file_name, passage.content));
+                }
             }
         }
         if texts.is_empty() {
-            let (pairs, _) = self.repo.list_segments(dataset.id, true, page).await?;
+            let pairs = readable(true).await?;
             let questions: Vec<String> = pairs.iter().filter_map(|pair| pair.question.clone()).take(3).collect();
             let outline = std::iter::once(format!("# {}\n", dataset.name))
                 .chain(
@@ -770,10 +797,13 @@ fn remembered(core: Core, pieces: BoxStream<'static, String>, turn: NewTurn) -> 
         let (core, mut pieces, mut turn) = state?;
         match pieces.next().await {
             Some(piece) => {
-                turn.answer.push_str(&piece);
+                if turn.answer.len() < REMEMBERED_ANSWER * 3 {
+                    turn.answer.push_str(&piece);
+                }
                 Some((piece, Some((core, pieces, turn))))
             }
             None => {
+                turn.answer = turn.answer.chars().take(REMEMBERED_ANSWER).collect();
                 if let Err(err) = core.repo.add_chat_turn(&turn).await {
                     tracing::warn!(error = ?err, "remembering a chat turn failed");
                 }

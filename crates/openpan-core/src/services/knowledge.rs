@@ -32,6 +32,8 @@ pub const MAX_TRAIN_BYTES: i64 = 32 << 20;
 pub const MAX_TASK_FILES: usize = 2000;
 /// Hits a match test answers.
 pub const MATCH_HITS: usize = 10;
+/// Characters of a question retrieval looks at.
+const RETRIEVAL_CHARS: usize = 1000;
 
 /// How a training job ended.
 enum Outcome {
@@ -313,7 +315,8 @@ impl Core {
         if question.chars().count() > 1000 {
             return Err(Error::invalid("question", "长度不能超过1000个字符"));
         }
-        self.retrieve(me, &[dataset.id], question, MATCH_HITS).await
+        let found = self.retrieve(me, &[dataset.id], question, MATCH_HITS).await?;
+        Ok(found.into_iter().map(|(segment, hit)| (segment, hit.score)).collect())
     }
 
     /// The best segments of `datasets` for `question` that `reader` may read now.
@@ -323,8 +326,11 @@ impl Core {
         datasets: &[DatasetId],
         question: &str,
         limit: usize,
-    ) -> Result<Vec<(Segment, f32)>> {
+    ) -> Result<Vec<(Segment, crate::knowledge::Hit)>> {
         let engine = self.knowledge_engine()?;
+        // Retrieval's cost grows with the question's terms: a long question is cut.
+        let question: String = question.chars().take(RETRIEVAL_CHARS).collect();
+        let question = question.as_str();
         // Asked for more than wanted: some may be of files the reader may not read.
         let hits = engine.retrieve(datasets, question, limit * 2).await?;
         let ids: Vec<_> = hits.iter().map(|hit| hit.segment).collect();
@@ -342,7 +348,7 @@ impl Core {
                 continue;
             };
             if datasets.contains(&segment.dataset_id) && self.may_read(reader, segment.file_id, &mut readable).await? {
-                out.push((segment, hit.score));
+                out.push((segment, hit));
                 if out.len() == limit {
                     break;
                 }

@@ -150,12 +150,13 @@ impl Core {
         }
     }
 
-    /// Knowledge bases read files and retrieve segments through `engine`.
+    /// Chat answers are made by `models` rather than quoted from the knowledge.
     pub fn with_chat_models(mut self, models: Arc<dyn crate::gpt::ChatModels>) -> Self {
         self.chat_models = Some(models);
         self
     }
 
+    /// Knowledge bases read files and retrieve segments through `engine`.
     pub fn with_knowledge(mut self, engine: Arc<dyn crate::knowledge::KnowledgeEngine>) -> Self {
         self.knowledge = Some(engine);
         self

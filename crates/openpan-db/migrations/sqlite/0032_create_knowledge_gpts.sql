@@ -40,6 +40,8 @@ create table kb_chat_turn (
     created_at integer not null
 );
 create index kb_chat_turn_session on kb_chat_turn (user_id, session_key, turn_id);
+create index kb_chat_turn_age on kb_chat_turn (user_id, created_at);
+create index kb_chat_turn_gpt on kb_chat_turn (gpt_id);
 
 -- A passage's vector from the configured embedding model, with the model's name: vectors of
 -- another model are not compared with the question's.

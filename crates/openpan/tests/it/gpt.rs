@@ -453,6 +453,58 @@ async fn a_shared_gpt_lends_its_setting_and_a_colleague_reads_only_files_they_ma
         app.get_ok("/api/v2/knowledge/list", &colleague).await["Knowledge_gpt_list"],
         json!([])
     );
+    // A share does not put the GPT on the square of someone it does not name.
+    let carol_id = app.create_user(&app.tenant, "Carol", "carol@acme.test").await;
+    let carol = app.user_token(&app.tenant, carol_id).await;
+    knowledge(
+        &app,
+        &owner,
+        "edit_gpt_info",
+        json!({"knowledge_gpt_id": gpt, "share_info": {"status": true}}),
+    )
+    .await;
+    let square = knowledge(&app, &carol, "list_square_gpt", json!({})).await;
+    assert_eq!(square["Knowledge_gpt_list"], json!([]));
+
+    // A public share lets in whoever holds its token, from any enterprise; turned off and on
+    // again, the old token no longer works.
+    let outside = app.other_tenant("Globex", "admin@globex.test").await;
+    let stranger = app.user_token(&outside, outside.admin_user_id).await;
+    let public = knowledge(
+        &app,
+        &owner,
+        "edit_gpt_info",
+        json!({"knowledge_gpt_id": gpt, "share_info": {"show_scope": "public"}}),
+    )
+    .await;
+    let old_token = public["share_info"]["token"].as_str().unwrap().to_owned();
+    let body = json!({"knowledge_gpt_id": gpt, "token": old_token});
+    assert_eq!(
+        knowledge(&app, &stranger, "get_gpt_info", body.clone()).await["base_info"]["name"],
+        "人事助手"
+    );
+    let without = app
+        .post(
+            "/api/v2/knowledge/get_gpt_info",
+            &stranger,
+            &json!({"knowledge_gpt_id": gpt}),
+        )
+        .await;
+    assert_api_error(without, 400, "request_data_invalid").await;
+    let mut asked = ask(gpt, "o", "一年能休几天带薪假？");
+    asked["token"] = json!(old_token);
+    let (frames, _) = chat(&app, &stranger, asked.clone()).await;
+    assert_eq!(
+        answer_of(&frames),
+        "没有找到",
+        "the stranger reads none of the owner's files"
+    );
+    for status in [false, true] {
+        let body = json!({"knowledge_gpt_id": gpt, "share_info": {"status": status}});
+        knowledge(&app, &owner, "edit_gpt_info", body).await;
+    }
+    let refused = app.post("/api/v2/knowledge/get_gpt_info", &stranger, &body).await;
+    assert_api_error(refused, 400, "request_data_invalid").await;
 
     knowledge(&app, &owner, "delete_gpt", json!({"knowledge_gpt_id": gpt})).await;
     assert_eq!(
