@@ -126,6 +126,42 @@ pub struct Gpt {
     pub modified_at: i64,
 }
 
+impl Gpt {
+    /// A GPT of `owner`'s with every setting at its default, unshared, off the square.
+    pub fn new(enterprise_id: EnterpriseId, owner_id: UserId, now: i64) -> Self {
+        Self {
+            id: GptId(0),
+            enterprise_id,
+            owner_id,
+            settings: GptSettings {
+                name: String::new(),
+                intro: String::new(),
+                system_prompt: String::new(),
+                chat_intro: String::new(),
+                data_ids: Vec::new(),
+                no_recall_replay: String::new(),
+                show_preview: false,
+                show_doc_source: false,
+                suggested: Vec::new(),
+                temperature: DEFAULT_TEMPERATURE,
+            },
+            share: GptShare {
+                enabled: false,
+                expires_at: None,
+                scope: ShareScope::Enterprise,
+                token: None,
+            },
+            square: GptSquare {
+                published: false,
+                view_scope: ViewScope::Selected,
+                user_ids: Vec::new(),
+            },
+            created_at: now,
+            modified_at: now,
+        }
+    }
+}
+
 /// How someone came to a GPT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GptAccess {
@@ -389,36 +425,9 @@ mod tests {
 
     #[test]
     fn a_share_lets_in_whom_its_scope_names_until_it_ends() {
-        let mut gpt = Gpt {
-            id: GptId(1),
-            enterprise_id: EnterpriseId(1),
-            owner_id: UserId(1),
-            settings: GptSettings {
-                name: "助手".to_owned(),
-                intro: String::new(),
-                system_prompt: "x".to_owned(),
-                chat_intro: String::new(),
-                data_ids: Vec::new(),
-                no_recall_replay: String::new(),
-                show_preview: false,
-                show_doc_source: false,
-                suggested: Vec::new(),
-                temperature: DEFAULT_TEMPERATURE,
-            },
-            share: GptShare {
-                enabled: false,
-                expires_at: None,
-                scope: ShareScope::Enterprise,
-                token: Some("secret".to_owned()),
-            },
-            square: GptSquare {
-                published: false,
-                view_scope: ViewScope::Selected,
-                user_ids: vec![UserId(3)],
-            },
-            created_at: 0,
-            modified_at: 0,
-        };
+        let mut gpt = Gpt::new(EnterpriseId(1), UserId(1), 0);
+        gpt.share.token = Some("secret".to_owned());
+        gpt.square.user_ids = vec![UserId(3)];
         let (colleague, outsider) = ((UserId(2), EnterpriseId(1)), (UserId(9), EnterpriseId(2)));
         assert_eq!(gpt.access(UserId(1), EnterpriseId(1), None, 10), Some(GptAccess::Owner));
         assert_eq!(gpt.access(colleague.0, colleague.1, None, 10), None);

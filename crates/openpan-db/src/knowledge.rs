@@ -241,6 +241,39 @@ impl GptColumns {
     }
 }
 
+/// Writes a GPT's settings, share and square (`row`: its lists as JSON) into row `id`.
+macro_rules! write_gpt {
+    ($conn:expr, $builder:ident, $gpt:expr, $row:expr, $id:expr) => {
+        exec!(
+            $conn,
+            $builder,
+            "update kb_gpt set name = ?, intro = ?, system_prompt = ?, chat_intro = ?, data_ids = ?, \
+             no_recall_replay = ?, show_preview = ?, show_doc_source = ?, suggested = ?, temperature = ?, \
+             share_enabled = ?, share_expires_at = ?, share_scope = ?, share_token = ?, square_published = ?, \
+             square_view_scope = ?, square_user_ids = ?, modified_at = ? where gpt_id = ?",
+            &$gpt.settings.name,
+            &$gpt.settings.intro,
+            &$gpt.settings.system_prompt,
+            &$gpt.settings.chat_intro,
+            &$row.data_ids,
+            &$gpt.settings.no_recall_replay,
+            $gpt.settings.show_preview,
+            $gpt.settings.show_doc_source,
+            &$row.suggested,
+            $gpt.settings.temperature,
+            $gpt.share.enabled,
+            $gpt.share.expires_at,
+            $gpt.share.scope.as_str(),
+            $gpt.share.token.as_deref(),
+            $gpt.square.published,
+            $gpt.square.view_scope.as_str(),
+            &$row.user_ids,
+            $gpt.modified_at,
+            $id
+        )
+    };
+}
+
 /// A segment with its file's current name (the name it was trained under once the file is
 /// gone) and its task's method.
 const SEGMENT_SELECT: &str = "select s.segment_id, s.dataset_id, s.file_id, coalesce(i.name, f.file_name) as file_name, \
@@ -865,38 +898,22 @@ impl KnowledgeRepo for SqlRepo {
     async fn create_gpt(&self, gpt: &Gpt) -> RepoResult<GptId> {
         let row = GptColumns::of(gpt)?;
         on_pool!(self, write, |pool, builder| {
+            let mut tx = begin!(pool, builder).map_err(other)?;
+            // The row is made with its settings' defaults, then written as an edit writes it.
             let id = scalar!(
                 i64,
-                pool,
+                &mut *tx,
                 builder,
-                "insert into kb_gpt (enterprise_id, owner_id, name, intro, system_prompt, chat_intro, data_ids, \
-                 no_recall_replay, show_preview, show_doc_source, suggested, temperature, share_enabled, \
-                 share_expires_at, share_scope, share_token, square_published, square_view_scope, square_user_ids, \
-                 created_at, modified_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                "insert into kb_gpt (enterprise_id, owner_id, created_at, modified_at) values (?, ?, ?, ?) \
                  returning gpt_id",
                 gpt.enterprise_id.0,
                 gpt.owner_id.0,
-                &gpt.settings.name,
-                &gpt.settings.intro,
-                &gpt.settings.system_prompt,
-                &gpt.settings.chat_intro,
-                &row.data_ids,
-                &gpt.settings.no_recall_replay,
-                gpt.settings.show_preview,
-                gpt.settings.show_doc_source,
-                &row.suggested,
-                gpt.settings.temperature,
-                gpt.share.enabled,
-                gpt.share.expires_at,
-                gpt.share.scope.as_str(),
-                gpt.share.token.as_deref(),
-                gpt.square.published,
-                gpt.square.view_scope.as_str(),
-                &row.user_ids,
                 gpt.created_at,
                 gpt.modified_at
             )
             .map_err(other)?;
+            write_gpt!(&mut *tx, builder, gpt, row, id).map_err(other)?;
+            commit!(tx, builder)?;
             Ok(GptId(id))
         })
     }
@@ -930,34 +947,7 @@ impl KnowledgeRepo for SqlRepo {
     async fn update_gpt(&self, gpt: &Gpt) -> RepoResult<()> {
         let row = GptColumns::of(gpt)?;
         on_pool!(self, write, |pool, builder| {
-            let done = exec!(
-                pool,
-                builder,
-                "update kb_gpt set name = ?, intro = ?, system_prompt = ?, chat_intro = ?, data_ids = ?, \
-                 no_recall_replay = ?, show_preview = ?, show_doc_source = ?, suggested = ?, temperature = ?, \
-                 share_enabled = ?, share_expires_at = ?, share_scope = ?, share_token = ?, square_published = ?, \
-                 square_view_scope = ?, square_user_ids = ?, modified_at = ? where gpt_id = ?",
-                &gpt.settings.name,
-                &gpt.settings.intro,
-                &gpt.settings.system_prompt,
-                &gpt.settings.chat_intro,
-                &row.data_ids,
-                &gpt.settings.no_recall_replay,
-                gpt.settings.show_preview,
-                gpt.settings.show_doc_source,
-                &row.suggested,
-                gpt.settings.temperature,
-                gpt.share.enabled,
-                gpt.share.expires_at,
-                gpt.share.scope.as_str(),
-                gpt.share.token.as_deref(),
-                gpt.square.published,
-                gpt.square.view_scope.as_str(),
-                &row.user_ids,
-                gpt.modified_at,
-                gpt.id.0
-            )
-            .map_err(other)?;
+            let done = write_gpt!(pool, builder, gpt, row, gpt.id.0).map_err(other)?;
             if done.rows_affected() == 0 {
                 return Err(RepoError::NotFound);
             }

@@ -312,20 +312,34 @@ pub fn lenient_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resu
 /// Deserializes an optional int64 given as a number or a numeric string (the SDKs and the
 /// platform document send both); `null` is "not given".
 pub fn lenient_i64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    lenient_number(deserializer, "expected an integer")
+}
+
+/// Deserializes an optional number given as a number or a numeric string; `null` is "not
+/// given".
+pub fn lenient_f64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    lenient_number(deserializer, "expected a number")
+}
+
+fn lenient_number<'de, D, T>(deserializer: D, expected: &'static str) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + std::str::FromStr,
+{
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
-    enum NumberOrString {
-        Number(i64),
+    enum NumberOrString<T> {
+        Number(T),
         Text(String),
     }
-    match Option::<NumberOrString>::deserialize(deserializer)? {
+    match Option::<NumberOrString<T>>::deserialize(deserializer)? {
         None => Ok(None),
         Some(NumberOrString::Number(number)) => Ok(Some(number)),
         Some(NumberOrString::Text(text)) => text
             .trim()
             .parse()
             .map(Some)
-            .map_err(|_| serde::de::Error::custom("expected an integer")),
+            .map_err(|_| serde::de::Error::custom(expected)),
     }
 }
 

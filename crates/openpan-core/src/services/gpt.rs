@@ -10,8 +10,8 @@ use futures_util::stream::BoxStream;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::gpt::{
-    ChatModels, ChatRequest, ChatTurn, DEFAULT_TEMPERATURE, Gpt, GptAccess, GptId, GptSettings, GptShare, GptSquare,
-    Message, NewTurn, Role, ShareScope, Source, SuggestedQuestions, TEMPERATURES, ViewScope,
+    ChatModels, ChatRequest, ChatTurn, DEFAULT_TEMPERATURE, Gpt, GptAccess, GptId, GptSettings, Message, NewTurn, Role,
+    ShareScope, Source, SuggestedQuestions, TEMPERATURES, ViewScope,
 };
 use crate::ids::UserId;
 use crate::knowledge::{DatasetId, Segment};
@@ -349,36 +349,7 @@ impl Core {
             return Err(Error::invalid("name", "知识员工数量已达上限"));
         }
         let now = self.clock.now();
-        let mut gpt = Gpt {
-            id: GptId(0),
-            enterprise_id: me.user.enterprise_id,
-            owner_id: me.user.id,
-            settings: GptSettings {
-                name: String::new(),
-                intro: String::new(),
-                system_prompt: String::new(),
-                chat_intro: String::new(),
-                data_ids: Vec::new(),
-                no_recall_replay: String::new(),
-                show_preview: false,
-                show_doc_source: false,
-                suggested: Vec::new(),
-                temperature: DEFAULT_TEMPERATURE,
-            },
-            share: GptShare {
-                enabled: false,
-                expires_at: None,
-                scope: ShareScope::Enterprise,
-                token: None,
-            },
-            square: GptSquare {
-                published: false,
-                view_scope: ViewScope::Selected,
-                user_ids: Vec::new(),
-            },
-            created_at: now,
-            modified_at: now,
-        };
+        let mut gpt = Gpt::new(me.user.enterprise_id, me.user.id, now);
         self.apply_gpt_changes(&mut gpt, changes).await?;
         Ok(self.repo.create_gpt(&gpt).await?)
     }

@@ -18,26 +18,7 @@ use openpan_types as wire;
 
 use crate::AppState;
 use crate::error::{ApiError, Result};
-use crate::extract::{Caller, JsonBody, id_list, lenient_bool, lenient_i64, lenient_string};
-
-/// Deserializes an optional number given as a number or a numeric string.
-fn lenient_f64<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<f64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum NumberOrString {
-        Number(f64),
-        Text(String),
-    }
-    match Option::<NumberOrString>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(NumberOrString::Number(number)) => Ok(Some(number)),
-        Some(NumberOrString::Text(text)) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("expected a number")),
-    }
-}
+use crate::extract::{Caller, JsonBody, id_list, lenient_bool, lenient_f64, lenient_i64, lenient_string};
 
 /// A group of suggested questions as sent.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

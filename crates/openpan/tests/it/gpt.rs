@@ -53,7 +53,7 @@ async fn trained_dataset(app: &TestApp, token: &str, folder: i64) -> (i64, i64) 
 }
 
 /// A `chatStream` answer read by an SSE client: every frame's JSON, and the raw body.
-async fn chat(app: &TestApp, token: &str, body: Value) -> (Vec<Value>, String) {
+pub(crate) async fn chat(app: &TestApp, token: &str, body: Value) -> (Vec<Value>, String) {
     let response = app.post("/api/v2/knowledge/chatStream", token, &body).await;
     assert_eq!(response.status(), 200, "{body}");
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
@@ -72,7 +72,7 @@ async fn chat(app: &TestApp, token: &str, body: Value) -> (Vec<Value>, String) {
 }
 
 /// The text of an answer's frames, checking each frame has the platform's shape.
-fn answer_of(frames: &[Value]) -> String {
+pub(crate) fn answer_of(frames: &[Value]) -> String {
     assert!(frames.len() >= 2, "{frames:?}");
     let (last, pieces) = frames.split_last().unwrap();
     for frame in pieces {
@@ -92,7 +92,7 @@ fn answer_of(frames: &[Value]) -> String {
         .collect()
 }
 
-fn ask(gpt: i64, session: &str, question: &str) -> Value {
+pub(crate) fn ask(gpt: i64, session: &str, question: &str) -> Value {
     json!({
         "messages": [{"role": "user", "content": question}],
         "knowledgeGptId": gpt.to_string(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::gpt::{answer_of, ask, chat};
 use crate::harness::{HttpSink, TestApp, assert_api_error};
 
 /// A Word document: `(text, heading?)` paragraphs, written by python-docx.
@@ -556,29 +557,8 @@ async fn a_configured_embedding_model_finds_a_passage_that_shares_no_words_with_
     .await["id"]
         .as_i64()
         .unwrap();
-    let asked = json!({
-        "messages": [{"role": "user", "content": "How many holiday days do I get?"}],
-        "knowledgeGptId": gpt, "sessionId": "e", "chatType": "ZSH_CHAT",
-    });
-    let answer = app
-        .post("/api/v2/knowledge/chatStream", &token, &asked)
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(answer.contains("带薪年假"), "{answer}");
-    let asked = json!({
-        "messages": [{"role": "user", "content": "今天天气怎么样？"}],
-        "knowledgeGptId": gpt, "sessionId": "e2", "chatType": "ZSH_CHAT",
-    });
-    let answer = app
-        .post("/api/v2/knowledge/chatStream", &token, &asked)
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        answer.contains("知识库中没有找到") && !answer.contains("带薪年假"),
-        "{answer}"
-    );
+    let (frames, _) = chat(&app, &token, ask(gpt, "e", "How many holiday days do I get?")).await;
+    assert!(answer_of(&frames).contains("带薪年假"));
+    let (frames, _) = chat(&app, &token, ask(gpt, "e2", "今天天气怎么样？")).await;
+    assert_eq!(answer_of(&frames), "知识库中没有找到与这个问题相关的内容。");
 }
