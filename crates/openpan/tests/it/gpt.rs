@@ -92,6 +92,25 @@ pub(crate) fn answer_of(frames: &[Value]) -> String {
         .collect()
 }
 
+/// An app with one chat model configured, and a dataset of its user's trained from the
+/// handbook: the app, the user's token and the dataset.
+async fn with_chat_model(name: &str, base_url: String, key: Option<&str>, model: &str) -> (TestApp, String, i64) {
+    let chat_model = openpan::config::ChatModelConfig {
+        name: name.to_owned(),
+        base_url,
+        api_key: key.map(str::to_owned),
+        model: model.to_owned(),
+    };
+    let app = TestApp::spawn_with(move |config| {
+        quick(config);
+        config.ai.chat = vec![chat_model];
+    })
+    .await;
+    let token = app.admin_user_token().await;
+    let (dataset, _) = trained_dataset(&app, &token, 0).await;
+    (app, token, dataset)
+}
+
 pub(crate) fn ask(gpt: i64, session: &str, question: &str) -> Value {
     json!({
         "messages": [{"role": "user", "content": question}],
@@ -256,18 +275,7 @@ async fn a_configured_model_is_asked_with_the_retrieved_passages_and_its_stream_
     })
     .await;
     let base_url = model.url.clone();
-    let app = TestApp::spawn_with(move |config| {
-        quick(config);
-        config.ai.chat = vec![openpan::config::ChatModelConfig {
-            name: "360GPT".to_owned(),
-            base_url,
-            api_key: Some("sk-test".to_owned()),
-            model: "qwen2.5-7b-instruct".to_owned(),
-        }];
-    })
-    .await;
-    let token = app.admin_user_token().await;
-    let (dataset, _) = trained_dataset(&app, &token, 0).await;
+    let (app, token, dataset) = with_chat_model("360GPT", base_url, Some("sk-test"), "qwen2.5-7b-instruct").await;
     let gpt = knowledge(
         &app,
         &token,
@@ -343,19 +351,8 @@ async fn a_configured_model_is_asked_with_the_retrieved_passages_and_its_stream_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_that_cannot_be_reached_leaves_the_answer_to_the_knowledge() {
-    let app = TestApp::spawn_with(|config| {
-        quick(config);
-        config.ai.chat = vec![openpan::config::ChatModelConfig {
-            name: "Doubao".to_owned(),
-            // Nothing listens on port 9 of this host.
-            base_url: "http://127.0.0.1:9/v1".to_owned(),
-            api_key: None,
-            model: "doubao-pro".to_owned(),
-        }];
-    })
-    .await;
-    let token = app.admin_user_token().await;
-    let (dataset, _) = trained_dataset(&app, &token, 0).await;
+    // Nothing listens on port 9 of this host.
+    let (app, token, dataset) = with_chat_model("Doubao", "http://127.0.0.1:9/v1".to_owned(), None, "doubao-pro").await;
     let gpt = knowledge(
         &app,
         &token,
