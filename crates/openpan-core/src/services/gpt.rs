@@ -357,10 +357,15 @@ impl Core {
     /// A GPT the caller may reach, and how; any other answers as missing.
     pub async fn gpt(&self, principal: &Principal, id: i64, token: Option<&str>) -> Result<(Gpt, GptAccess)> {
         let (me, _) = self.personal_space(principal).await?;
+        self.reachable_gpt(&me.user, id, token).await
+    }
+
+    /// GPT `id` as `me` may reach it (see [`Core::gpt`]).
+    async fn reachable_gpt(&self, me: &crate::model::User, id: i64, token: Option<&str>) -> Result<(Gpt, GptAccess)> {
         let missing = || Error::invalid("knowledge_gpt_id", "知识员工不存在");
         let gpt = self.repo.find_gpt(GptId(id)).await?.ok_or_else(missing)?;
         let access = gpt
-            .access(me.user.id, me.user.enterprise_id, token, self.clock.now())
+            .access(me.id, me.enterprise_id, token, self.clock.now())
             .ok_or_else(missing)?;
         Ok((self.without_lost_datasets(gpt).await?, access))
     }
@@ -439,7 +444,7 @@ impl Core {
                     .and_then(|id| id.trim().parse::<i64>().ok())
                     .ok_or_else(|| Error::invalid("knowledgeGptId", "知识号对话必须传知识员工id"))?;
                 let (gpt, _) = self
-                    .gpt(principal, id, ask.share_token.as_deref())
+                    .reachable_gpt(&me.user, id, ask.share_token.as_deref())
                     .await
                     .map_err(|err| match err {
                         Error::Invalid(_) => Error::invalid("knowledgeGptId", "知识员工不存在"),
@@ -626,19 +631,13 @@ impl Core {
     /// `knowledge/get_ai_file_detail`: a summary (a Markdown outline) and suggested questions
     /// of a dataset's files.
     pub async fn ai_file_detail(&self, principal: &Principal, dataset: i64) -> Result<(String, Vec<String>)> {
+        let (me, dataset) = self.own_dataset(principal, dataset).await.map_err(|err| match err {
+            Error::Invalid(_) => Error::invalid("ai_file_id", "数据集不存在"),
+            other => other,
+        })?;
         let page = Page::parse(Some(0), Some(Page::MAX_CAPACITY))?;
-        let readable = |qa: bool| async move {
-            self.list_dataset_segments(principal, dataset, qa, page)
-                .await
-                .map(|(segments, _)| segments)
-                .map_err(|err| match err {
-                    Error::Invalid(_) => Error::invalid("ai_file_id", "数据集不存在"),
-                    other => other,
-                })
-        };
         // Only what the caller may read now, as the segment lists show it.
-        let passages = readable(false).await?;
-        let dataset = self.dataset(principal, dataset).await?;
+        let (passages, _) = self.readable_segments(me, dataset.id, false, page).await?;
         let mut texts: Vec<(String, String)> = Vec::new();
         let mut last_file = None;
         for passage in passages {
@@ -654,7 +653,7 @@ impl Core {
             }
         }
         if texts.is_empty() {
-            let pairs = readable(true).await?;
+            let (pairs, _) = self.readable_segments(me, dataset.id, true, page).await?;
             let questions: Vec<String> = pairs.iter().filter_map(|pair| pair.question.clone()).take(3).collect();
             let outline = std::iter::once(format!("# {}\n", dataset.name))
                 .chain(

@@ -95,7 +95,7 @@ impl Core {
     }
 
     /// The caller, and their dataset `id` (see [`Core::dataset`]).
-    async fn own_dataset(&self, principal: &Principal, id: i64) -> Result<(UserId, Dataset)> {
+    pub(crate) async fn own_dataset(&self, principal: &Principal, id: i64) -> Result<(UserId, Dataset)> {
         let (me, _) = self.personal_space(principal).await?;
         if id < 1 {
             return Err(Error::invalid("data_id", "必须大于等于1"));
@@ -273,13 +273,25 @@ impl Core {
         page: Page,
     ) -> Result<(Vec<Segment>, i64)> {
         let (me, dataset) = self.own_dataset(principal, dataset).await?;
-        let (segments, total) = self.repo.list_segments(dataset.id, qa, page).await?;
+        self.readable_segments(me, dataset.id, qa, page).await
+    }
+
+    /// A page of a dataset's passages or pairs, without those of files `reader` may no
+    /// longer read; and how many the dataset has.
+    pub(crate) async fn readable_segments(
+        &self,
+        reader: UserId,
+        dataset: DatasetId,
+        qa: bool,
+        page: Page,
+    ) -> Result<(Vec<Segment>, i64)> {
+        let (segments, total) = self.repo.list_segments(dataset, qa, page).await?;
         // What was trained from a file the caller may no longer read is not shown (the total
         // still counts it, until the trainer drops it).
         let mut readable: HashMap<ItemId, bool> = HashMap::new();
         let mut shown = Vec::with_capacity(segments.len());
         for segment in segments {
-            if self.may_read(me, segment.file_id, &mut readable).await? {
+            if self.may_read(reader, segment.file_id, &mut readable).await? {
                 shown.push(segment);
             }
         }
