@@ -1,9 +1,12 @@
 //! The knowledge bases' model adapters: OpenAI-compatible chat (`/chat/completions`,
-//! streamed) and embedding (`/embeddings`) endpoints the operator configures. Nothing here
-//! runs unless configured, and nothing fetches weights: a model is a server someone runs.
+//! streamed) and embedding (`/embeddings`) endpoints the operator configures, and a
+//! Model2Vec static-embedding model run in process from a folder the operator fills. Nothing
+//! here runs unless configured, and nothing fetches weights: a model is a server someone runs
+//! or a file someone copied.
 
 use std::time::Duration;
 
+use anyhow::Context;
 use async_trait::async_trait;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
@@ -187,7 +190,10 @@ impl ChatModels for OpenAiChat {
 /// The configured embedding model.
 pub struct OpenAiEmbedding {
     client: http_client::Client,
-    config: EmbeddingConfig,
+    base_url: String,
+    api_key: Option<String>,
+    model: String,
+    min_similarity: f32,
 }
 
 #[derive(Deserialize)]
@@ -202,33 +208,44 @@ struct EmbeddingRow {
     embedding: Vec<f32>,
 }
 
-impl OpenAiEmbedding {
-    pub fn new(config: EmbeddingConfig) -> anyhow::Result<Self> {
-        Ok(Self {
-            client: client()?,
-            config,
-        })
+/// The configured embedding model, whichever kind it is.
+pub fn embedder(config: &EmbeddingConfig) -> anyhow::Result<std::sync::Arc<dyn openpan_core::knowledge::Embedder>> {
+    let min_similarity = f32::from(config.min_similarity_permille) / 1000.0;
+    match (&config.base_url, &config.model_dir) {
+        (Some(base_url), _) => Ok(std::sync::Arc::new(OpenAiEmbedding {
+            client: client().context("cannot build the HTTP client")?,
+            base_url: base_url.clone(),
+            api_key: config.api_key.clone(),
+            model: config.model.clone().unwrap_or_default(),
+            min_similarity,
+        })),
+        (None, Some(dir)) => Ok(std::sync::Arc::new(LocalEmbedding::load(
+            dir,
+            config.model.as_deref(),
+            min_similarity,
+        )?)),
+        (None, None) => anyhow::bail!("neither base_url nor model_dir is set"),
     }
 }
 
 #[async_trait]
 impl openpan_core::knowledge::Embedder for OpenAiEmbedding {
     fn model(&self) -> &str {
-        &self.config.model
+        &self.model
     }
 
     fn min_similarity(&self) -> f32 {
-        f32::from(self.config.min_similarity_permille) / 1000.0
+        self.min_similarity
     }
 
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelFailure> {
-        let body = serde_json::json!({"model": self.config.model, "input": texts});
+        let body = serde_json::json!({"model": self.model, "input": texts});
         let mut call = self
             .client
-            .post(endpoint(&self.config.base_url, "embeddings"))
+            .post(endpoint(&self.base_url, "embeddings"))
             .header(http_client::header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
-        if let Some(key) = &self.config.api_key {
+        if let Some(key) = &self.api_key {
             call = call.bearer_auth(key);
         }
         let response = call
@@ -260,5 +277,80 @@ impl openpan_core::knowledge::Embedder for OpenAiEmbedding {
             }
         }
         Ok(answer.data.into_iter().map(|row| row.embedding).collect())
+    }
+}
+
+/// Tokens of a text read at most: a static model averages its tokens' vectors, so a passage's
+/// first 512 tokens already say what it is about.
+const LOCAL_MAX_TOKENS: usize = 512;
+
+/// A Model2Vec static-embedding model, run in process: a text's vector is the mean of its
+/// tokens' rows, so it needs no accelerator and embeds thousands of passages a second.
+pub struct LocalEmbedding {
+    model: model2vec_rs::model::StaticModel,
+    name: String,
+    min_similarity: f32,
+}
+
+impl LocalEmbedding {
+    /// Reads the model from `dir`, which must hold it: the crate is built without any way to
+    /// fetch one.
+    pub fn load(dir: &std::path::Path, name: Option<&str>, min_similarity: f32) -> anyhow::Result<Self> {
+        if !dir.is_dir() {
+            anyhow::bail!("model_dir {} is not a folder", dir.display());
+        }
+        let model = model2vec_rs::model::StaticModel::from_pretrained(dir, None, None, None)
+            .with_context(|| format!("cannot load the model in {}", dir.display()))?;
+        let name = match name {
+            Some(name) => name.to_owned(),
+            None => {
+                let folder = dir
+                    .canonicalize()
+                    .ok()
+                    .and_then(|dir| dir.file_name().map(|name| name.to_string_lossy().into_owned()))
+                    .unwrap_or_else(|| "model2vec".to_owned());
+                format!("{folder}/{}", model.dim())
+            }
+        };
+        Ok(Self {
+            model,
+            name,
+            min_similarity,
+        })
+    }
+}
+
+#[async_trait]
+impl openpan_core::knowledge::Embedder for LocalEmbedding {
+    fn model(&self) -> &str {
+        &self.name
+    }
+
+    fn min_similarity(&self) -> f32 {
+        self.min_similarity
+    }
+
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelFailure> {
+        let model = self.model.clone();
+        let texts = texts.to_vec();
+        // Tokenising and averaging is CPU work: off the async threads.
+        tokio::task::spawn_blocking(move || model.encode_with_args(&texts, Some(LOCAL_MAX_TOKENS), texts.len().max(1)))
+            .await
+            .map_err(|_| ModelFailure("the local embedding model failed on a text".to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_folder_without_a_model_stops_the_start_with_its_path() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = LocalEmbedding::load(empty.path(), None, 0.5).err().unwrap();
+        assert!(format!("{err:#}").contains(&empty.path().display().to_string()), "{err:#}");
+        let missing = empty.path().join("absent");
+        let err = LocalEmbedding::load(&missing, None, 0.5).err().unwrap();
+        assert!(err.to_string().contains("is not a folder"), "{err:#}");
     }
 }

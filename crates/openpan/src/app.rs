@@ -98,9 +98,7 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     let events = tokio::sync::watch::Sender::new(0u64);
     let core = core.with_converter(Arc::new(crate::convert::Converters::new(&config.preview)));
     let embedder: Option<Arc<dyn openpan_core::knowledge::Embedder>> = match &config.ai.embedding {
-        Some(embedding) => Some(Arc::new(
-            crate::ai::OpenAiEmbedding::new(embedding.clone()).context("ai.embedding: cannot build the HTTP client")?,
-        )),
+        Some(embedding) => Some(crate::ai::embedder(embedding).context("ai.embedding")?),
         None => None,
     };
     let knowledge = openpan_search::KnowledgeIndex::new(repo.clone() as Arc<dyn Repo>, embedder)

@@ -148,7 +148,8 @@ pub struct AiConfig {
     /// OpenAI-compatible chat models, by the `gpt_type` names they answer for; the first is
     /// the default.
     pub chat: Vec<ChatModelConfig>,
-    /// An OpenAI-compatible embedding endpoint, for dense retrieval beside full-text.
+    /// An embedding model, for dense retrieval beside full-text: an OpenAI-compatible
+    /// endpoint, or a static-embedding model file run in process.
     pub embedding: Option<EmbeddingConfig>,
 }
 
@@ -178,15 +179,27 @@ impl std::fmt::Debug for ChatModelConfig {
     }
 }
 
-/// An embedding model behind an OpenAI-compatible `/embeddings`.
+/// An embedding model: either behind an OpenAI-compatible `/embeddings` (`base_url`), or a
+/// Model2Vec static-embedding model in a folder on this machine (`model_dir`), which needs no
+/// network at all. Exactly one of the two is set.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct EmbeddingConfig {
     /// Up to the version, e.g. `https://api.example.com/v1`.
-    pub base_url: String,
+    #[serde(default)]
+    pub base_url: Option<String>,
     #[serde(default)]
     pub api_key: Option<String>,
-    pub model: String,
+    /// The model asked for at `base_url` (required there). For a `model_dir`, the name its
+    /// vectors are stored under; by default the folder's name and the vectors' dimension, so
+    /// that another model put in its place has every passage embedded again.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// A folder holding `config.json`, `model.safetensors` and `tokenizer.json` of a Model2Vec
+    /// model (for Chinese and English, for example `potion-multilingual-128M`), copied there by
+    /// the operator; nothing is ever downloaded.
+    #[serde(default)]
+    pub model_dir: Option<std::path::PathBuf>,
     /// The cosine similarity from which a passage counts as close in meaning to a question
     /// (a chat answer may then draw on it whatever its words); in thousandths, 0–1000.
     #[serde(default = "default_min_similarity")]
@@ -197,12 +210,25 @@ fn default_min_similarity() -> u16 {
     500
 }
 
+impl Default for EmbeddingConfig {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            api_key: None,
+            model: None,
+            model_dir: None,
+            min_similarity_permille: default_min_similarity(),
+        }
+    }
+}
+
 impl std::fmt::Debug for EmbeddingConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmbeddingConfig")
-            .field("base_url", &redact_url(&self.base_url))
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
             .field("model", &self.model)
+            .field("model_dir", &self.model_dir)
             .field("min_similarity_permille", &self.min_similarity_permille)
             .finish()
     }
@@ -473,12 +499,33 @@ impl Config {
                 )));
             }
         }
+        if let Some(embedding) = &self.ai.embedding {
+            match (&embedding.base_url, &embedding.model_dir, &embedding.model) {
+                (Some(_), Some(_), _) | (None, None, _) => {
+                    return Err(ConfigError(
+                        "ai.embedding: set either base_url (an endpoint) or model_dir (a model file), not both"
+                            .to_owned(),
+                    ));
+                }
+                (Some(_), None, None) => {
+                    return Err(ConfigError(
+                        "ai.embedding.model: the endpoint's model must be named".to_owned(),
+                    ));
+                }
+                _ => {}
+            }
+            if embedding.min_similarity_permille > 1000 {
+                return Err(ConfigError(
+                    "ai.embedding.min_similarity_permille: must be 0–1000".to_owned(),
+                ));
+            }
+        }
         let urls = self.ai.chat.iter().map(|model| ("ai.chat", &model.base_url));
         for (setting, url) in urls.chain(
             self.ai
                 .embedding
                 .iter()
-                .map(|embedding| ("ai.embedding", &embedding.base_url)),
+                .filter_map(|embedding| embedding.base_url.as_ref().map(|url| ("ai.embedding", url))),
         ) {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(ConfigError(format!(
@@ -625,6 +672,47 @@ mod tests {
             ..Config::default()
         };
         assert!(config.validate().unwrap_err().0.starts_with("public_url:"));
+    }
+
+    #[test]
+    fn an_embedding_model_is_an_endpoint_with_a_model_or_a_folder_never_both() {
+        let with = |embedding: EmbeddingConfig| {
+            let mut config = Config::default();
+            config.ai.embedding = Some(embedding);
+            config.validate().map_err(|err| err.0)
+        };
+        let endpoint = EmbeddingConfig {
+            base_url: Some("https://models.example.com/v1".into()),
+            model: Some("bge-m3".into()),
+            ..EmbeddingConfig::default()
+        };
+        let folder = EmbeddingConfig {
+            model_dir: Some("/var/lib/openpan/models/potion".into()),
+            ..EmbeddingConfig::default()
+        };
+        with(endpoint.clone()).unwrap();
+        with(folder.clone()).unwrap();
+        let both = EmbeddingConfig {
+            model_dir: folder.model_dir.clone(),
+            ..endpoint.clone()
+        };
+        assert!(with(both).unwrap_err().starts_with("ai.embedding:"));
+        assert!(with(EmbeddingConfig::default()).unwrap_err().starts_with("ai.embedding:"));
+        let unnamed = EmbeddingConfig {
+            model: None,
+            ..endpoint.clone()
+        };
+        assert!(with(unnamed).unwrap_err().starts_with("ai.embedding.model:"));
+        let ftp = EmbeddingConfig {
+            base_url: Some("ftp://models".into()),
+            ..endpoint
+        };
+        assert!(with(ftp).unwrap_err().starts_with("ai.embedding.base_url:"));
+        let beyond = EmbeddingConfig {
+            min_similarity_permille: 1001,
+            ..folder
+        };
+        assert!(with(beyond).unwrap_err().starts_with("ai.embedding.min_similarity_permille:"));
     }
 
     #[test]

@@ -477,22 +477,72 @@ async fn a_job_whose_node_died_mid_training_is_taken_up_when_its_lease_runs_out(
 
 /// A stand-in embedding model: a text's vector says which of a few topics it speaks of, in
 /// Chinese or English, so meaning is matched across languages where words are not.
-fn topic_vector(text: &str) -> Vec<f32> {
-    let topics: [&[&str]; 3] = [
-        &["年假", "休假", "vacation", "holiday", "leave"],
-        &["报销", "费用", "expense", "reimburse"],
-        &["会议", "例会", "meeting"],
-    ];
+/// The topics the tests' embedding models know, in Chinese and English.
+const TOPICS: [&[&str]; 3] = [
+    &["假", "vacation", "holiday", "leave"],
+    &["销", "费", "expense", "reimburse"],
+    &["例会", "议", "meeting"],
+];
+
+/// How often each topic's words occur in `text`.
+fn topic_counts(text: &str) -> Vec<f32> {
     let lower = text.to_lowercase();
-    let mut vector: Vec<f32> = topics
+    TOPICS
         .iter()
-        .map(|words| words.iter().filter(|word| lower.contains(*word)).count() as f32)
-        .collect();
-    // A faint mark of the text itself, so texts of no topic are not all the same vector.
+        .map(|words| words.iter().map(|word| lower.matches(word).count()).sum::<usize>() as f32)
+        .collect()
+}
+
+/// The endpoint's vector of a text: its topics, and a faint mark of the text itself, so texts
+/// of no topic are not all the same vector.
+fn topic_vector(text: &str) -> Vec<f32> {
+    let mut vector = topic_counts(text);
     let mut mark = [0.0f32; 16];
     mark[text.chars().map(|c| c as usize).sum::<usize>() % 16] = 0.1;
     vector.extend(mark);
     vector
+}
+
+const RULES: &str = "# 第一条\n员工每年享有十五天带薪年假。\n# 第二条\n差旅费用须在出差结束后三十日内提交报销单。\n\
+                     # 第三条\n每周一上午十点召开部门例会。\n# 第四条\n门禁卡丢失需到一楼前台补办。";
+
+/// Trains the rules with the app's embedding model, then asks by meaning: in the match test
+/// and in chat, whatever the words.
+async fn the_rules_are_found_by_meaning(app: &TestApp) {
+    let token = app.admin_user_token().await;
+    let file = app.upload(&token, 0, "制度.md", RULES.as_bytes()).await["id"]
+        .as_i64()
+        .unwrap();
+    let dataset = new_dataset(app, &token, "制度").await;
+    train(app, &token, dataset, "direct_segment", "file", file).await;
+    assert_eq!(
+        settled(app, &token, dataset, "direct_segment").await[0]["state"],
+        "done"
+    );
+
+    // Not one word in common with the passage, yet its meaning finds it.
+    let best = best_match(app, &token, dataset, "How many holiday days do I get?").await;
+    assert!(best["answer"].as_str().unwrap().contains("带薪年假"), "{best}");
+    let best = best_match(app, &token, dataset, "expense claims deadline").await;
+    assert!(best["answer"].as_str().unwrap().contains("报销单"), "{best}");
+    // Words still count: a passage of no topic the model knows is found by its words.
+    let best = best_match(app, &token, dataset, "门禁卡丢了去哪里补办？").await;
+    assert!(best["answer"].as_str().unwrap().contains("前台补办"), "{best}");
+
+    // A chat answer draws on what the model found close in meaning, whatever the words.
+    let gpt = knowledge(
+        app,
+        &token,
+        "create_gpt",
+        json!({"name": "制度", "data_ids": [dataset]}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let (frames, _) = chat(app, &token, ask(gpt, "e", "How many holiday days do I get?")).await;
+    assert!(answer_of(&frames).contains("带薪年假"));
+    let (frames, _) = chat(app, &token, ask(gpt, "e2", "今天天气怎么样？")).await;
+    assert_eq!(answer_of(&frames), "知识库中没有找到与这个问题相关的内容。");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -513,52 +563,79 @@ async fn a_configured_embedding_model_finds_a_passage_that_shares_no_words_with_
     let app = TestApp::spawn_with(move |config| {
         quick(config);
         config.ai.embedding = Some(openpan::config::EmbeddingConfig {
-            base_url,
+            base_url: Some(base_url),
             api_key: Some("sk-embed".to_owned()),
-            model: "bge-m3".to_owned(),
-            min_similarity_permille: 500,
+            model: Some("bge-m3".to_owned()),
+            ..Default::default()
         });
     })
     .await;
-    let token = app.admin_user_token().await;
-    let notes = "# 第一条\n员工每年享有十五天带薪年假。\n# 第二条\n差旅费用须在出差结束后三十日内提交报销单。\n\
-                 # 第三条\n每周一上午十点召开部门例会。\n# 第四条\n门禁卡丢失需到一楼前台补办。";
-    let file = app.upload(&token, 0, "制度.md", notes.as_bytes()).await["id"]
-        .as_i64()
-        .unwrap();
-    let dataset = new_dataset(&app, &token, "制度").await;
-    train(&app, &token, dataset, "direct_segment", "file", file).await;
-    assert_eq!(
-        settled(&app, &token, dataset, "direct_segment").await[0]["state"],
-        "done"
-    );
+    the_rules_are_found_by_meaning(&app).await;
+
+    // Training sent the passages to the model named, with the key.
     let trained = &model.wait_for(1).await[0];
     assert_eq!(trained.header("authorization"), "Bearer sk-embed");
     let body: Value = serde_json::from_slice(&trained.body).unwrap();
     assert_eq!(body["model"], "bge-m3");
     assert!(body["input"][0].as_str().unwrap().contains("带薪年假"), "{body}");
+}
 
-    // Not one word in common with the passage, yet its meaning finds it.
-    let best = best_match(&app, &token, dataset, "How many holiday days do I get?").await;
-    assert!(best["answer"].as_str().unwrap().contains("带薪年假"), "{best}");
-    let best = best_match(&app, &token, dataset, "expense claims deadline").await;
-    assert!(best["answer"].as_str().unwrap().contains("报销单"), "{best}");
-    // Words still count: a passage of no topic the model knows is found by its words.
-    let best = best_match(&app, &token, dataset, "门禁卡丢了去哪里补办？").await;
-    assert!(best["answer"].as_str().unwrap().contains("前台补办"), "{best}");
+/// A Model2Vec model in `dir`: a Chinese-aware WordPiece tokenizer over the rules' characters
+/// and the topics' words, and a row per token of its topics plus a faint mark of its own.
+fn write_topic_model(dir: &std::path::Path) {
+    let mut tokens: Vec<String> = vec!["[PAD]".to_owned(), "[UNK]".to_owned()];
+    let mut chars: Vec<char> = RULES.chars().filter(|c| !c.is_whitespace()).collect();
+    chars.sort_unstable();
+    chars.dedup();
+    tokens.extend(chars.iter().map(char::to_string));
+    tokens.extend(
+        TOPICS
+            .iter()
+            .flat_map(|words| words.iter())
+            .filter(|word| word.is_ascii())
+            .map(|word| word.to_string()),
+    );
+    let vocab: serde_json::Map<String, Value> = tokens
+        .iter()
+        .enumerate()
+        .map(|(id, token)| (token.clone(), json!(id)))
+        .collect();
+    let tokenizer = json!({
+        "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+        "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
+                       "strip_accents": null, "lowercase": true},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "post_processor": null, "decoder": null,
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                  "max_input_chars_per_word": 100, "vocab": vocab},
+    });
+    let dim = TOPICS.len() + tokens.len();
+    let mut rows = Vec::with_capacity(tokens.len() * dim);
+    for (id, token) in tokens.iter().enumerate() {
+        rows.extend(topic_counts(token));
+        rows.extend((0..tokens.len()).map(|other| if other == id { 0.1f32 } else { 0.0 }));
+    }
+    let bytes: Vec<u8> = rows.iter().flat_map(|value| value.to_le_bytes()).collect();
+    let tensor =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![tokens.len(), dim], &bytes).unwrap();
+    safetensors::serialize_to_file([("embeddings", tensor)], &None, &dir.join("model.safetensors")).unwrap();
+    std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
+    std::fs::write(dir.join("config.json"), json!({"normalize": true}).to_string()).unwrap();
+}
 
-    // A chat answer draws on what the model found close in meaning, whatever the words.
-    let gpt = knowledge(
-        &app,
-        &token,
-        "create_gpt",
-        json!({"name": "制度", "data_ids": [dataset]}),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
-    let (frames, _) = chat(&app, &token, ask(gpt, "e", "How many holiday days do I get?")).await;
-    assert!(answer_of(&frames).contains("带薪年假"));
-    let (frames, _) = chat(&app, &token, ask(gpt, "e2", "今天天气怎么样？")).await;
-    assert_eq!(answer_of(&frames), "知识库中没有找到与这个问题相关的内容。");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_model_file_finds_a_passage_that_shares_no_words_with_the_question_without_any_network() {
+    let models = tempfile::tempdir().unwrap();
+    let dir = models.path().join("topics");
+    std::fs::create_dir(&dir).unwrap();
+    write_topic_model(&dir);
+    let app = TestApp::spawn_with(move |config| {
+        quick(config);
+        config.ai.embedding = Some(openpan::config::EmbeddingConfig {
+            model_dir: Some(dir),
+            ..Default::default()
+        });
+    })
+    .await;
+    the_rules_are_found_by_meaning(&app).await;
 }
