@@ -8,16 +8,29 @@
 //! so a revocation on this node takes effect at once and one made elsewhere (another node, the
 //! admin CLI) within one poll interval. Until the first poll, nothing is cached.
 //!
-//! FIXME(#5): user updates (deactivation, rename, moves) must bump the epoch too once they exist.
+//! Each node reports the epoch it serves from (`node_epoch`, when it changes and every
+//! second), and a node that revoked something waits until every node heard from lately has
+//! caught up before answering, so behind a load balancer a revocation is in force on every
+//! node by the time its answer arrives. A node that cannot read or report the epoch suspends
+//! its cache, so one that stopped reporting caches nothing.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use crate::ids::{EnterpriseId, TokenId, UserId};
 use crate::model::{App, Enterprise, TokenRecord, UserWithEnterprise};
 
 /// Beyond this many entries the cache starts over rather than growing without bound.
 const MAX_ENTRIES: usize = 100_000;
+
+/// How often a node says which epoch it serves from even when it did not change.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
+/// A node not heard from for this long is not waited for: it stopped, or (failing to read or
+/// report the epoch for a second) suspended its cache.
+pub(crate) const NODE_LIVE_SECS: i64 = 4;
+/// How long a revoking node waits for the others before answering anyway.
+pub(crate) const PEER_PATIENCE: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 struct State {
@@ -29,14 +42,43 @@ struct State {
     enterprises: HashMap<EnterpriseId, Enterprise>,
 }
 
-#[derive(Default)]
 pub struct AuthCache {
     state: RwLock<State>,
+    /// This node's name in `node_epoch`, new at every start.
+    node: String,
+    /// The epoch last reported, and when.
+    reported: Mutex<Option<(i64, Instant)>>,
+}
+
+impl Default for AuthCache {
+    fn default() -> Self {
+        Self {
+            state: RwLock::default(),
+            node: crate::secrets::random_hex(8),
+            reported: Mutex::new(None),
+        }
+    }
 }
 
 impl AuthCache {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Whether `epoch` should be reported now: it is news, or the last report is getting old.
+    pub(crate) fn report_due(&self, epoch: i64) -> bool {
+        let reported = self.reported.lock().ok().and_then(|reported| *reported);
+        !matches!(reported, Some((seq, at)) if seq == epoch && at.elapsed() < REPORT_EVERY)
+    }
+
+    pub(crate) fn reported(&self, epoch: i64) {
+        if let Ok(mut reported) = self.reported.lock() {
+            *reported = Some((epoch, Instant::now()));
+        }
     }
 
     /// The epoch entries are valid under, to pass back to `remember_*` after a database read.

@@ -231,6 +231,18 @@ pub trait TokenRepo: Send + Sync {
     /// A counter that grows with every change revoking access (any app status change, a user
     /// deleted); a cache of token checks and apps is valid only while it stays the same.
     async fn revocation_epoch(&self) -> RepoResult<i64>;
+    /// Records that `node`'s cache serves from epoch `seq`, stamped with the database's clock.
+    async fn report_epoch(&self, node: &str, seq: i64) -> RepoResult<()>;
+    /// Waits up to `patience` until no node other than `node`, heard from in the last
+    /// `live_secs` seconds (by the database's clock), serves from an epoch before `seq`;
+    /// answers how many still do.
+    async fn wait_for_nodes(
+        &self,
+        node: &str,
+        seq: i64,
+        live_secs: i64,
+        patience: std::time::Duration,
+    ) -> RepoResult<i64>;
     /// Deletes expired tokens and used jtis; returns how many rows went.
     async fn purge_expired(&self, now: i64) -> RepoResult<u64>;
 }

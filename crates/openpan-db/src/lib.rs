@@ -29,4 +29,4 @@ mod share;
 mod sms;
 mod tag;
 
-pub use pool::{ConnectError, SqlRepo};
+pub use pool::{ConnectError, RevocationNotices, SqlRepo};

@@ -94,6 +94,22 @@ pub struct SqlRepo {
     pub(crate) token_writer: tokio::sync::mpsc::Sender<crate::batch::Op>,
 }
 
+/// See [`SqlRepo::revocation_notices`].
+pub struct RevocationNotices {
+    listener: sqlx::postgres::PgListener,
+}
+
+impl RevocationNotices {
+    /// Waits for the next notice. The listener reconnects by itself; while it cannot, this
+    /// returns once a second, which only costs the caller an extra poll.
+    pub async fn next(&mut self) {
+        if let Err(err) = self.listener.recv().await {
+            tracing::debug!(error = %err, "revocation notices interrupted");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("unsupported database URL scheme (expected sqlite: or postgres://)")]
@@ -125,12 +141,24 @@ impl SqlRepo {
                 // sqlx hands rows from SQLite's thread to ours through this channel; at its
                 // default of 50 a 1,000-row listing ping-pongs between the threads 20 times.
                 .row_buffer_size(2048);
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(options.clone())
-                .await
-                .map_err(ConnectError::Open)?;
+            // Turning a new file to WAL needs it to itself for a moment, and SQLite does not
+            // wait for that: processes opening a new database together try again.
+            let mut attempt = 0;
+            let writer = loop {
+                let opened = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options.clone())
+                    .await;
+                match opened {
+                    Ok(writer) => break writer,
+                    Err(sqlx::Error::Database(err)) if err.message().contains("locked") && attempt < 20 => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(err) => return Err(ConnectError::Open(err)),
+                }
+            };
             let reader = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
@@ -160,10 +188,64 @@ impl SqlRepo {
     /// advisory lock on PostgreSQL, and SQLite serialises writers.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
         match &self.pool {
-            Pool::Sqlite { writer, .. } => sqlx::migrate!("./migrations/sqlite").run(writer).await,
-            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+            Pool::Sqlite { writer, .. } => {
+                // sqlx takes no lock on SQLite: processes starting together (a server and an
+                // admin command) may both try a migration. SQLite runs their transactions one
+                // after the other, the second fails and rolls back whole, and running again
+                // finds it applied.
+                let mut attempt = 0;
+                loop {
+                    match sqlx::migrate!("./migrations/sqlite").run(writer).await {
+                        Ok(()) => return Ok(()),
+                        Err(_) if attempt < 5 => {
+                            attempt += 1;
+                            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                        }
+                        Err(err) => return Err(ConnectError::Migrate(err)),
+                    }
+                }
+            }
+            Pool::Postgres(pool) => {
+                // Nodes starting together wait on the migration lock for as long as the first
+                // one migrates, and a migration may rewrite a big table: neither may meet the
+                // pool's statement timeout. RESET gives the connection back with it.
+                let mut conn = pool.acquire().await.map_err(ConnectError::Open)?;
+                sqlx::query("set statement_timeout = 0")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(ConnectError::Open)?;
+                let migrated = sqlx::migrate!("./migrations/postgres").run(&mut *conn).await;
+                sqlx::query("reset statement_timeout")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(ConnectError::Open)?;
+                migrated.map_err(ConnectError::Migrate)
+            }
         }
-        .map_err(ConnectError::Migrate)
+    }
+
+    /// Notices of a moved revocation epoch (PostgreSQL's NOTIFY, sent by a trigger in every
+    /// revoking transaction), on a connection of their own; `None` on SQLite, whose nodes
+    /// (the server and admin commands beside it) only poll.
+    pub async fn revocation_notices(&self) -> Option<RevocationNotices> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return None;
+        };
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(pool.connect_options().as_ref().clone());
+        let listen = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
+            listener.listen("openpan_revocations").await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match listen.await {
+            Ok(listener) => Some(RevocationNotices { listener }),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for revocations; polling only");
+                None
+            }
+        }
     }
 
     /// Whether the database answers.

@@ -1313,6 +1313,53 @@ impl TokenRepo for SqlRepo {
         fetch_scalar!(self, query)
     }
 
+    async fn report_epoch(&self, node: &str, seq: i64) -> RepoResult<()> {
+        on_pool!(self, write, |pool, builder| {
+            let sql = if crate::pool::is_postgres(&builder()) {
+                "insert into node_epoch (node_id, seq, seen_at) values (?, ?, extract(epoch from now())::bigint) \
+                 on conflict (node_id) do update set seq = excluded.seq, seen_at = excluded.seen_at"
+            } else {
+                "insert into node_epoch (node_id, seq, seen_at) values (?, ?, unixepoch()) \
+                 on conflict (node_id) do update set seq = excluded.seq, seen_at = excluded.seen_at"
+            };
+            crate::pool::exec!(pool, builder, sql, node, seq).map_err(other)?;
+            // Nodes gone for a day are forgotten.
+            let sql = if crate::pool::is_postgres(&builder()) {
+                "delete from node_epoch where seen_at < extract(epoch from now())::bigint - 86400"
+            } else {
+                "delete from node_epoch where seen_at < unixepoch() - 86400"
+            };
+            crate::pool::exec!(pool, builder, sql).map_err(other)?;
+            Ok(())
+        })
+    }
+
+    async fn wait_for_nodes(
+        &self,
+        node: &str,
+        seq: i64,
+        live_secs: i64,
+        patience: std::time::Duration,
+    ) -> RepoResult<i64> {
+        let started = std::time::Instant::now();
+        loop {
+            let behind: i64 = on_pool!(self, read, |pool, builder| {
+                let sql = if crate::pool::is_postgres(&builder()) {
+                    "select count(*) from node_epoch where node_id <> ? and seq < ? \
+                     and seen_at >= extract(epoch from now())::bigint - ?"
+                } else {
+                    "select count(*) from node_epoch where node_id <> ? and seq < ? and seen_at >= unixepoch() - ?"
+                };
+                crate::pool::scalar!(i64, pool, builder, sql, node, seq, live_secs).map_err(other)
+            })?;
+            if behind == 0 || started.elapsed() >= patience {
+                return Ok(behind);
+            }
+            // Told at once on PostgreSQL, other nodes catch up within a few milliseconds.
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        }
+    }
+
     async fn purge_expired(&self, now: i64) -> RepoResult<u64> {
         let tokens = Query::delete()
             .from_table(OauthToken::Table)

@@ -11,6 +11,7 @@ mod authorize;
 mod context;
 mod convert;
 mod device;
+mod drain;
 mod error;
 mod extract;
 mod idempotency;
@@ -174,6 +175,7 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(axum::middleware::from_fn(drain::unread_body))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_context))
         .with_state(state)

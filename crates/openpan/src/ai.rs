@@ -348,7 +348,10 @@ mod tests {
     fn a_model_folder_without_a_model_stops_the_start_with_its_path() {
         let empty = tempfile::tempdir().unwrap();
         let err = LocalEmbedding::load(empty.path(), None, 0.5).err().unwrap();
-        assert!(format!("{err:#}").contains(&empty.path().display().to_string()), "{err:#}");
+        assert!(
+            format!("{err:#}").contains(&empty.path().display().to_string()),
+            "{err:#}"
+        );
         let missing = empty.path().join("absent");
         let err = LocalEmbedding::load(&missing, None, 0.5).err().unwrap();
         assert!(err.to_string().contains("is not a folder"), "{err:#}");

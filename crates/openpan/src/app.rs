@@ -300,9 +300,13 @@ impl Server {
             self.wired.repo.clone(),
             self.wired.core.clock().clone(),
         ));
-        let watcher = self
-            .auth_cache_refresh
-            .map(|every| tokio::spawn(watch_revocations(self.wired.core.clone(), every)));
+        let watcher = self.auth_cache_refresh.map(|every| {
+            tokio::spawn(watch_revocations(
+                self.wired.core.clone(),
+                self.wired.repo.clone(),
+                every,
+            ))
+        });
         let collector = tokio::spawn(collect_garbage_forever(
             self.wired.core.clone(),
             self.blob_grace_secs,
@@ -340,15 +344,28 @@ impl Server {
 }
 
 /// Keeps the token-check cache honest: revocations made by other nodes or the admin CLI bump
-/// the database's revocation epoch, and this notices within one period.
-async fn watch_revocations(core: openpan_core::services::Core, every: Duration) {
+/// the database's revocation epoch, and this notices within one period, or at once when the
+/// database tells (PostgreSQL). Each round also reports the epoch this node serves from, which
+/// the revoking node waits for.
+async fn watch_revocations(core: openpan_core::services::Core, repo: Arc<SqlRepo>, every: Duration) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut notices = repo.revocation_notices().await;
     // A poll slower than this is given up on, so a stalled database cannot leave stale entries
     // trusted; the cache stays suspended until a poll succeeds.
     let patience = (every * 10).max(Duration::from_secs(1));
     loop {
-        interval.tick().await;
+        match &mut notices {
+            Some(notices) => {
+                tokio::select! {
+                    _ = interval.tick() => {}
+                    () = notices.next() => {}
+                }
+            }
+            None => {
+                interval.tick().await;
+            }
+        }
         match tokio::time::timeout(patience, core.sync_revocations()).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => {

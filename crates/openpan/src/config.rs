@@ -697,7 +697,11 @@ mod tests {
             ..endpoint.clone()
         };
         assert!(with(both).unwrap_err().starts_with("ai.embedding:"));
-        assert!(with(EmbeddingConfig::default()).unwrap_err().starts_with("ai.embedding:"));
+        assert!(
+            with(EmbeddingConfig::default())
+                .unwrap_err()
+                .starts_with("ai.embedding:")
+        );
         let unnamed = EmbeddingConfig {
             model: None,
             ..endpoint.clone()
@@ -712,7 +716,11 @@ mod tests {
             min_similarity_permille: 1001,
             ..folder
         };
-        assert!(with(beyond).unwrap_err().starts_with("ai.embedding.min_similarity_permille:"));
+        assert!(
+            with(beyond)
+                .unwrap_err()
+                .starts_with("ai.embedding.min_similarity_permille:")
+        );
     }
 
     #[test]

@@ -167,19 +167,29 @@ impl Core {
     }
 
     /// Reads the revocation epoch and drops cached token checks if it moved. The binary calls
-    /// this on a timer; until it is called once, nothing is cached. When the epoch cannot be
-    /// read, the cache is suspended (nothing cached) until a later call succeeds.
+    /// this on a timer (and when the database says the epoch moved); until it is called once,
+    /// nothing is cached. It also tells the database which epoch this node now serves from (when
+    /// that changed, and every second), which is what a revoking node waits for. When the epoch
+    /// cannot be read or reported, the cache is suspended (nothing cached) until a later call
+    /// succeeds.
     pub async fn sync_revocations(&self) -> crate::Result<()> {
-        match self.repo.revocation_epoch().await {
-            Ok(epoch) => {
-                self.cache.observe_epoch(epoch);
-                Ok(())
+        self.sync_epoch().await.map(|_| ())
+    }
+
+    async fn sync_epoch(&self) -> crate::Result<i64> {
+        let synced = async {
+            let epoch = self.repo.revocation_epoch().await?;
+            self.cache.observe_epoch(epoch);
+            if self.cache.report_due(epoch) {
+                self.repo.report_epoch(self.cache.node(), epoch).await?;
+                self.cache.reported(epoch);
             }
-            Err(err) => {
-                self.cache.suspend();
-                Err(err.into())
-            }
-        }
+            Ok::<_, crate::error::RepoError>(epoch)
+        };
+        synced.await.map_err(|err| {
+            self.cache.suspend();
+            err.into()
+        })
     }
 
     /// Stops trusting cached checks, for a caller that could not finish `sync_revocations`.
@@ -187,14 +197,44 @@ impl Core {
         self.cache.suspend();
     }
 
-    /// After a revocation committed here: drop what this node cached at once. The revocation
-    /// itself succeeded, so a failure to re-read the epoch only suspends the cache.
+    /// After a revocation committed here: drop what this node cached at once, then wait until
+    /// every other node heard from lately serves from the new epoch too (they are told at once
+    /// on PostgreSQL, and poll every 100 ms anyway), so when the change is answered no node
+    /// honours what it revoked. The revocation itself succeeded, so a failure here only
+    /// suspends this node's cache or shortens the wait.
     pub(crate) async fn after_revocation(&self) -> crate::Result<()> {
-        if self.cache.epoch().is_some()
-            && let Err(err) = self.sync_revocations().await
-        {
-            tracing::warn!(error = ?err, "re-reading the revocation epoch failed; token-check cache suspended");
+        let epoch = if self.cache.epoch().is_some() {
+            self.sync_epoch().await
+        } else {
+            self.repo.revocation_epoch().await.map_err(Into::into)
+        };
+        match epoch {
+            Ok(epoch) => self.wait_for_other_nodes(epoch).await,
+            Err(err) => {
+                tracing::warn!(error = ?err, "re-reading the revocation epoch failed; token-check cache suspended")
+            }
         }
         Ok(())
+    }
+
+    async fn wait_for_other_nodes(&self, epoch: i64) {
+        let waited = self
+            .repo
+            .wait_for_nodes(
+                self.cache.node(),
+                epoch,
+                crate::cache::NODE_LIVE_SECS,
+                crate::cache::PEER_PATIENCE,
+            )
+            .await;
+        match waited {
+            Ok(0) => {}
+            Ok(behind) => tracing::warn!(
+                nodes = behind,
+                epoch,
+                "nodes did not catch up with a revocation in time"
+            ),
+            Err(err) => tracing::warn!(error = ?err, "cannot tell whether other nodes caught up with a revocation"),
+        }
     }
 }

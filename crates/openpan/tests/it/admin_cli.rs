@@ -16,6 +16,10 @@ fn openpan(app: &TestApp) -> Command {
         .env("OPENPAN_DATA_DIR", &app.config.data_dir)
         .env("OPENPAN_DATABASE_URL", app.config.database_url())
         .env("RUST_LOG", "warn");
+    // The key the nodes share, when the test's server has one set rather than in its data dir.
+    if let Some(key) = &app.config.secret_key {
+        command.env("OPENPAN_SECRET_KEY", key);
+    }
     command
 }
 

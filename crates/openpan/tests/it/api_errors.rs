@@ -174,10 +174,16 @@ async fn health_readiness_and_metrics_answer() {
         );
     }
     let token = app.enterprise_token(&app.tenant).await;
-    app.get("/api/v2/admin/user/all", &token).await;
+    // Each node counts what it answered (Prometheus scrapes every node): ask one node both.
+    app.client
+        .get(format!("{}/api/v2/admin/user/all", app.node_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     let metrics = app
         .client
-        .get(format!("{}/metrics", app.url))
+        .get(format!("{}/metrics", app.node_url()))
         .send()
         .await
         .unwrap()

@@ -31,7 +31,11 @@ pub(crate) fn start_node_with(app: &TestApp, settings: &[(&str, &str)]) -> (Chil
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    let storage_dir = config.storage_dir.as_ref().map(|dir| dir.display().to_string());
     for (name, value) in [
+        // What a node behind the test's balancer shares with the others.
+        ("OPENPAN_SECRET_KEY", &config.secret_key),
+        ("OPENPAN_STORAGE_DIR", &storage_dir),
         ("OPENPAN_S3__ENDPOINT", &config.s3.endpoint),
         ("OPENPAN_S3__REGION", &config.s3.region),
         ("OPENPAN_S3__ACCESS_KEY_ID", &config.s3.access_key_id),

@@ -1,4 +1,9 @@
 //! `TestApp`: the real server, in-process, on port 0, with its own data dir and database.
+//!
+//! With `OPENPAN_TEST_NODES=2` (the scale-out run of `.ci/run`), every `TestApp` is two nodes
+//! on one PostgreSQL database, one blob store and one Redis, behind an nginx that takes turns
+//! between them, and the tests talk to the balancer: the whole suite then proves that nothing
+//! a request needs lives in one node's memory.
 
 use std::sync::Arc;
 
@@ -24,7 +29,10 @@ pub struct Tenant {
 }
 
 pub struct TestApp {
+    /// Where tests send requests: the node, or the balancer in front of the nodes.
     pub url: String,
+    /// Where this node listens.
+    pub listening: std::net::SocketAddr,
     pub client: reqwest::Client,
     pub clock: ManualClock,
     pub core: Core,
@@ -34,11 +42,92 @@ pub struct TestApp {
     _data_dir: Arc<tempfile::TempDir>,
     _database: Option<Arc<TestDatabase>>,
     shutdown: Option<oneshot::Sender<()>>,
+    /// The balancer, then the other nodes behind it (dropped in that order).
+    _balancer: Option<Balancer>,
+    _other_nodes: Vec<TestApp>,
+}
+
+/// An nginx process in front of a test's nodes, stopped when the test ends.
+struct Balancer {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How many nodes each test app runs (`OPENPAN_TEST_NODES`, 1 by default).
+fn test_nodes() -> usize {
+    std::env::var("OPENPAN_TEST_NODES")
+        .ok()
+        .and_then(|nodes| nodes.parse().ok())
+        .unwrap_or(1usize)
+        .max(1)
+}
+
+/// A free port for the balancer, below the kernel's ephemeral range (32768+), so the suite's
+/// own outgoing connections cannot take it between the check and nginx's bind.
+fn balancer_port() -> u16 {
+    use rand::Rng;
+    for _ in 0..100 {
+        let port = rand::thread_rng().gen_range(20_000..32_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port for the balancer");
+}
+
+impl Balancer {
+    /// nginx on `port`, taking turns between `nodes`, configured as the README's scale-out
+    /// section advises: bodies streamed both ways, the client's address forwarded.
+    fn start(port: u16, nodes: &[std::net::SocketAddr]) -> Balancer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let servers: String = nodes
+            .iter()
+            .map(|addr| format!("    server {addr} max_fails=0;\n"))
+            .collect();
+        let root = dir.path().display();
+        let conf = format!(
+            "worker_processes 1;\nmaster_process off;\ndaemon off;\npid {root}/nginx.pid;\n\
+             error_log {root}/error.log warn;\nevents {{ worker_connections 1024; }}\nhttp {{\n\
+             access_log off;\nclient_body_temp_path {root}/body;\nproxy_temp_path {root}/proxy;\n\
+             fastcgi_temp_path {root}/fastcgi;\nuwsgi_temp_path {root}/uwsgi;\nscgi_temp_path {root}/scgi;\n\
+             upstream openpan {{\n{servers}    keepalive 16;\n}}\n{server}}}\n",
+            server = include_str!("../../../../deploy/nginx/openpan-site.conf")
+                .replace("listen 80;", &format!("listen 127.0.0.1:{port};")),
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        let nginx = std::env::var("OPENPAN_TEST_NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".to_owned());
+        let mut child = std::process::Command::new(&nginx)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("{nginx} does not start ({err}); apt-get install nginx"));
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Balancer { child, _dir: dir };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+                panic!("nginx exited ({status}): {log}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("nginx does not listen on {port}");
+    }
 }
 
 /// A PostgreSQL database made for one test, dropped when the last node using it goes, so a
 /// suite run leaves the server as it found it instead of a few thousand databases behind.
-struct TestDatabase {
+pub(crate) struct TestDatabase {
     admin_url: String,
     name: String,
 }
@@ -76,7 +165,7 @@ impl Drop for TestApp {
 
 /// A fresh PostgreSQL database per test when `OPENPAN_TEST_DATABASE_URL` names a server;
 /// SQLite in the test's data dir otherwise.
-async fn test_database() -> Option<(String, Arc<TestDatabase>)> {
+pub(crate) async fn test_database() -> Option<(String, Arc<TestDatabase>)> {
     let base = std::env::var("OPENPAN_TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty())?;
@@ -152,9 +241,38 @@ impl TestApp {
             ..Config::default()
         };
         use_test_s3(&mut config);
+        let nodes = test_nodes();
+        let balancer_port = (nodes > 1).then(|| {
+            assert!(
+                database.is_some(),
+                "OPENPAN_TEST_NODES needs OPENPAN_TEST_DATABASE_URL: nodes share one PostgreSQL"
+            );
+            let port = balancer_port();
+            config.public_url = Some(format!("http://127.0.0.1:{port}"));
+            // One key, one blob store and one Redis for every node, as the README asks.
+            config.secret_key = Some(openpan_core::secrets::random_hex(32));
+            if config.storage.is_empty() || config.storage == "local" {
+                config.storage_dir = Some(config.data_dir.join("blobs"));
+            }
+            let redis = std::env::var("OPENPAN_TEST_REDIS_URL")
+                .expect("OPENPAN_TEST_NODES needs OPENPAN_TEST_REDIS_URL: nodes share one rate-limit budget");
+            config.redis_url = Some(redis);
+            config.redis_key_prefix = format!("it-{}:", openpan_core::secrets::random_hex(8));
+            port
+        });
         adjust(&mut config);
         let clock = ManualClock::starting_at(wall_clock_now());
-        Self::start(config, clock, data_dir, database.map(|(_, db)| db), None).await
+        let mut app = Self::start(config, clock, data_dir, database.map(|(_, db)| db), None).await;
+        if let Some(port) = balancer_port {
+            let mut nodes_at = vec![app.listening];
+            for _ in 1..nodes {
+                let node = app.spawn_peer(|_| {}).await;
+                nodes_at.push(node.listening);
+                app._other_nodes.push(node);
+            }
+            app._balancer = Some(Balancer::start(port, &nodes_at));
+        }
+        app
     }
 
     /// Another node on the same database (and whatever else `adjust` shares), as behind a
@@ -164,18 +282,25 @@ impl TestApp {
         let mut config = Config {
             data_dir: data_dir.path().to_path_buf(),
             database_url: Some(self.config.database_url()),
-            secret_key: Some(std::fs::read_to_string(self.config.data_dir.join("secret.key")).unwrap_or_default()),
+            secret_key: self
+                .config
+                .secret_key
+                .clone()
+                .or_else(|| std::fs::read_to_string(self.config.data_dir.join("secret.key")).ok()),
             ..self.config.clone()
         };
         adjust(&mut config);
-        Self::start(
+        let mut peer = Self::start(
             config,
             self.clock.clone(),
             data_dir,
             self._database.clone(),
             Some(self.tenant.clone()),
         )
-        .await
+        .await;
+        // A test that starts a node of its own talks to that node, balancer or not.
+        peer.url = peer.node_url();
+        peer
     }
 
     async fn start(
@@ -189,6 +314,7 @@ impl TestApp {
             .await
             .expect("server builds");
         let url = server.public_url.clone();
+        let listening = server.local_addr;
         let core = server.wired.core.clone();
         let search = server.wired.search.clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -201,6 +327,7 @@ impl TestApp {
         };
         TestApp {
             url,
+            listening,
             client: reqwest::Client::new(),
             clock,
             core,
@@ -210,11 +337,18 @@ impl TestApp {
             _data_dir: data_dir,
             _database: database,
             shutdown: Some(shutdown),
+            _balancer: None,
+            _other_nodes: Vec::new(),
         }
     }
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// This node itself, even behind a balancer.
+    pub fn node_url(&self) -> String {
+        format!("http://{}", self.listening)
     }
 
     /// Another enterprise on the same server.

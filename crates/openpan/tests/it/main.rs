@@ -37,6 +37,7 @@ mod platform;
 mod preview;
 mod rate_limit;
 mod review;
+mod scale_out;
 mod sdk;
 mod search;
 mod share;

@@ -485,6 +485,53 @@ async fn client_credentials_give_the_app_an_enterprise_token() {
 }
 
 #[tokio::test]
+async fn a_revocation_answered_by_one_node_is_in_force_on_every_node() {
+    let a = TestApp::spawn().await;
+    let b = a.spawn_peer(|_| {}).await;
+    let tenant = &a.tenant;
+    let user_id = a.create_user(tenant, "Li Lei", "lilei@acme.test").await;
+    for round in 0..5 {
+        let access = a.token(tenant, "user", user_id).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Node b has checked the token, and remembers it.
+        for _ in 0..3 {
+            assert_eq!(b.get("/api/v2/user/info", &access).await.status(), 200);
+        }
+        // Revoked on node a: by the time a answers, b refuses it too, without a moment's lag.
+        let revoked = oauth_form(&a, tenant, "revoke", &[("token", &access)]).await;
+        assert_eq!(revoked.status(), 200);
+        assert_eq!(b.get("/api/v2/user/info", &access).await.status(), 401, "round {round}");
+    }
+    // A user deleted on node a: their tokens stop on b at once.
+    let access = a.token(tenant, "user", user_id).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(b.get("/api/v2/user/info", &access).await.status(), 200);
+    let other = a.other_tenant("Beta", "admin@beta.test").await;
+    let beta_access = a.token(&other, "enterprise", other.enterprise_id).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(b.get("/api/v2/admin/user/all", &beta_access).await.status(), 200);
+    let operator = openpan_core::auth::Principal::local_operator();
+    let deleted = a
+        .core
+        .delete_user(
+            &operator,
+            openpan_core::ids::UserId(user_id),
+            Some(openpan_core::ids::UserId(tenant.admin_user_id)),
+        )
+        .await;
+    assert!(deleted.is_ok(), "{deleted:?}");
+    assert_eq!(b.get("/api/v2/user/info", &access).await.status(), 401);
+    // Nothing else was revoked.
+    assert_eq!(b.get("/api/v2/admin/user/all", &beta_access).await.status(), 200);
+}
+
+#[tokio::test]
 async fn a_revoked_token_stops_working_at_once_with_its_refresh_token() {
     let app = TestApp::spawn().await;
     let tenant = &app.tenant;

@@ -133,7 +133,8 @@ fn schemathesis(
         .args(["-m", "schemathesis.cli", "--config-file"])
         .arg(config)
         .arg("run")
-        .arg(format!("{}/openapi.json", app.url))
+        // A node itself: behind the balancer, nginx answers a few methods (TRACE) on its own.
+        .arg(format!("{}/openapi.json", app.node_url()))
         // Every check but one: the platform accepts what the official SDKs send outside the
         // document (`page_id=null`, repeated parameters, numbers as strings) on purpose.
         .args(["--checks", "all", "--exclude-checks", "negative_data_rejection"])
