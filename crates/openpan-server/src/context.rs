@@ -18,11 +18,81 @@ pub struct RequestContext {
 
 impl RequestContext {
     fn from_request(request: &Request) -> Self {
+        // A trusted balancer's id for the request, so its logs and ours name it alike.
+        let forwarded_id = request
+            .extensions()
+            .get::<TrustedForward>()
+            .and_then(|_| request.headers().get("x-request-id"))
+            .and_then(|value| value.to_str().ok())
+            .filter(|id| {
+                (8..=64).contains(&id.len())
+                    && id
+                        .bytes()
+                        .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
+            });
         Self {
-            request_id: openpan_core::secrets::random_uuid_like(),
+            request_id: forwarded_id
+                .map(str::to_owned)
+                .unwrap_or_else(openpan_core::secrets::random_uuid_like),
             lang: lang_of(request),
         }
     }
+}
+
+/// Marks a request that came through a trusted load balancer.
+#[derive(Debug, Clone, Copy)]
+struct TrustedForward;
+
+/// Outermost layer: a request from a trusted load balancer is treated as coming from the
+/// client it names in `X-Forwarded-For`: the last address there that is not a trusted proxy
+/// itself (the ones before it could be written by anyone). The peer's address stays otherwise,
+/// and when the header is missing or unreadable.
+pub async fn forwarded_client(
+    axum::extract::State(trusted): axum::extract::State<std::sync::Arc<[ipnet::IpNet]>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0);
+    if let Some(peer) = peer.filter(|peer| is_trusted(&peer.ip())) {
+        request.extensions_mut().insert(TrustedForward);
+        let forwarded: Option<Vec<std::net::IpAddr>> = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|value| value.to_str().ok())
+            .collect::<Option<Vec<&str>>>()
+            .and_then(|values| {
+                values
+                    .iter()
+                    .flat_map(|value| value.split(','))
+                    .map(|entry| forwarded_address(entry.trim()))
+                    .collect()
+            });
+        if let Some(forwarded) = forwarded {
+            let client = forwarded.iter().rev().find(|ip| !is_trusted(ip)).or(forwarded.first());
+            if let Some(client) = client {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                        *client,
+                        peer.port(),
+                    )));
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// An address as proxies write them: bare, or with a port (`[v6]:port` for IPv6).
+fn forwarded_address(entry: &str) -> Option<std::net::IpAddr> {
+    entry
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|addr| addr.ip()))
 }
 
 /// English for `Accept-Language: en…` (first preference) or `lang=en…` in the query; the

@@ -75,6 +75,8 @@ pub struct HttpSettings {
     pub public_url: String,
     /// Bytes of rendered folder pages kept for repeated listings; 0 renders every one.
     pub listing_cache_bytes: u64,
+    /// Load balancers trusted to name the client in `X-Forwarded-For`.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl AppState {
@@ -178,6 +180,10 @@ pub fn router(mut state: AppState, settings: &HttpSettings) -> Router {
         .layer(axum::middleware::from_fn(drain::unread_body))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(context::with_context))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::<[ipnet::IpNet]>::from(settings.trusted_proxies.clone()),
+            context::forwarded_client,
+        ))
         .with_state(state)
 }
 

@@ -275,6 +275,7 @@ impl Server {
             max_body_bytes: config.max_body_bytes,
             public_url: public_url.clone(),
             listing_cache_bytes: config.listing_cache_mb.saturating_mul(1024 * 1024),
+            trusted_proxies: config.trusted_proxy_nets()?,
         };
         Ok(Self {
             listener,

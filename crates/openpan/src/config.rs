@@ -286,6 +286,11 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every key openpan writes to Redis, so deployments can share a server.
     pub redis_key_prefix: String,
+    /// Load balancers whose `X-Forwarded-For` names the client (addresses or networks, comma
+    /// separated, e.g. `10.0.0.0/8, 127.0.0.1`). Behind one, the client's address (for
+    /// per-address limits, login lockouts and the audit log) is the last forwarded address not
+    /// itself a trusted proxy; anyone else's header is ignored. Empty: the peer's address.
+    pub trusted_proxies: String,
     /// Key for hashing secrets; every node of a deployment needs the same one. Read from
     /// `secret_key_file`, else `<data_dir>/secret.key` (created on first start).
     pub secret_key: Option<String>,
@@ -337,6 +342,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &self.database_url.as_deref().map(redact_url))
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("redis_key_prefix", &self.redis_key_prefix)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
             .field("secret_key_file", &self.secret_key_file)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -381,6 +387,7 @@ impl Default for Config {
             database_max_connections: 16,
             redis_url: None,
             redis_key_prefix: "openpan:".to_owned(),
+            trusted_proxies: String::new(),
             secret_key: None,
             secret_key_file: None,
             max_body_bytes: 4 * 1024 * 1024,
@@ -534,6 +541,7 @@ impl Config {
                 )));
             }
         }
+        self.trusted_proxy_nets()?;
         if self.sms.per_phone_per_hour == 0 || self.sms.per_app_per_hour == 0 {
             return Err(ConfigError(
                 "sms: per_phone_per_hour and per_app_per_hour must be at least 1".to_owned(),
@@ -554,6 +562,25 @@ impl Config {
                 self.listen
             ))
         })
+    }
+
+    /// `trusted_proxies`, parsed (a bare address is a network of one).
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError(format!(
+                            "trusted_proxies: {entry:?} is neither an address nor a network"
+                        ))
+                    })
+            })
+            .collect()
     }
 
     pub fn database_url(&self) -> String {
@@ -672,6 +699,16 @@ mod tests {
             ..Config::default()
         };
         assert!(config.validate().unwrap_err().0.starts_with("public_url:"));
+        let config = Config {
+            trusted_proxies: "10.0.0.0/8, nginx".into(),
+            ..Config::default()
+        };
+        assert!(config.validate().unwrap_err().0.starts_with("trusted_proxies:"));
+        let config = Config {
+            trusted_proxies: "10.0.0.0/8, 127.0.0.1 ::1".into(),
+            ..Config::default()
+        };
+        assert_eq!(config.trusted_proxy_nets().unwrap().len(), 3);
     }
 
     #[test]

@@ -258,6 +258,8 @@ impl TestApp {
                 .expect("OPENPAN_TEST_NODES needs OPENPAN_TEST_REDIS_URL: nodes share one rate-limit budget");
             config.redis_url = Some(redis);
             config.redis_key_prefix = format!("it-{}:", openpan_core::secrets::random_hex(8));
+            // The nodes hear of each client from nginx, as the README's deployment has it.
+            config.trusted_proxies = "127.0.0.1".to_owned();
             port
         });
         adjust(&mut config);

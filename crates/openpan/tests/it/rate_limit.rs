@@ -124,6 +124,58 @@ async fn nodes_sharing_redis_share_one_budget() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_balancer_each_forwarded_client_has_an_address_budget_no_one_else_can_claim() {
+    let limited = |trusted: &'static str| {
+        move |config: &mut openpan::config::Config| {
+            config.rate_limit.token.per_ip = 2;
+            config.rate_limit.token.period_secs = 3600;
+            config.trusted_proxies = trusted.to_owned();
+        }
+    };
+    // As a balancer forwards: the client, then any proxies before it, appended to.
+    async fn grant(app: &TestApp, forwarded: &str) -> reqwest::Response {
+        let assertion = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            app.claims("enterprise", app.tenant.enterprise_id).to_string(),
+        );
+        app.client
+            .post(format!(
+                "{}/oauth/token?grant_type=jwt_simple&assertion={assertion}",
+                app.node_url()
+            ))
+            .basic_auth(&app.tenant.client_id, Some(&app.tenant.client_secret))
+            .header("x-forwarded-for", forwarded)
+            .header("x-request-id", "balancer-0123456789abcdef")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    let app = TestApp::spawn_with(limited("127.0.0.1, 10.0.0.0/8")).await;
+    for _ in 0..2 {
+        let response = grant(&app, "203.0.113.7").await;
+        assert_eq!(response.status(), 200);
+        // The balancer's request id is the node's too.
+        assert_eq!(response.headers()["x-request-id"], "balancer-0123456789abcdef");
+    }
+    assert_eq!(grant(&app, "203.0.113.7").await.status(), 429);
+    // Through a second trusted proxy, the same client is the same budget…
+    assert_eq!(grant(&app, "203.0.113.7, 10.1.2.3").await.status(), 429);
+    // …and an address the client wrote in front of its own changes nothing.
+    assert_eq!(grant(&app, "198.51.100.1, 203.0.113.7").await.status(), 429);
+    // Another client has a budget of its own.
+    assert_eq!(grant(&app, "198.51.100.9").await.status(), 200);
+
+    // A node that trusts no balancer ignores the header: it cannot buy anyone a new budget.
+    let app = TestApp::spawn_with(limited("")).await;
+    assert_eq!(grant(&app, "203.0.113.1").await.status(), 200);
+    let response = grant(&app, "203.0.113.2").await;
+    assert_eq!(response.status(), 200);
+    assert_ne!(response.headers()["x-request-id"], "balancer-0123456789abcdef");
+    assert_eq!(grant(&app, "203.0.113.3").await.status(), 429);
+}
+
+#[tokio::test]
 async fn the_token_endpoint_limits_each_address_before_checking_credentials() {
     let app = TestApp::spawn_with(|config| {
         config.rate_limit.token.per_ip = 3;
