@@ -31,11 +31,18 @@ const REPORT_EVERY: Duration = Duration::from_secs(1);
 pub(crate) const NODE_LIVE_SECS: i64 = 4;
 /// How long a revoking node waits for the others before answering anyway.
 pub(crate) const PEER_PATIENCE: Duration = Duration::from_secs(2);
+/// How long after its last report a node trusts its cache. A node that could not report for
+/// this long (a stalled database, a paused process) reads everything afresh until it reports
+/// again; it is shorter than `NODE_LIVE_SECS`, so a node others stopped waiting for has
+/// already stopped trusting its cache.
+const TRUST_AFTER_REPORT: Duration = Duration::from_millis(2500);
 
 #[derive(Default)]
 struct State {
     /// `None` until the epoch has been read once; nothing is cached then.
     epoch: Option<i64>,
+    /// Until when entries may be used: `TRUST_AFTER_REPORT` after the last report.
+    trusted_until: Option<Instant>,
     tokens: HashMap<TokenId, TokenRecord>,
     users: HashMap<UserId, UserWithEnterprise>,
     apps: HashMap<String, App>,
@@ -76,38 +83,43 @@ impl AuthCache {
     }
 
     pub(crate) fn reported(&self, epoch: i64) {
+        let now = Instant::now();
         if let Ok(mut reported) = self.reported.lock() {
-            *reported = Some((epoch, Instant::now()));
+            *reported = Some((epoch, now));
+        }
+        if let Ok(mut state) = self.state.write() {
+            state.trusted_until = Some(now + TRUST_AFTER_REPORT);
         }
     }
 
-    /// The epoch entries are valid under, to pass back to `remember_*` after a database read.
+    /// The epoch entries are valid under, to pass back to `remember_*` after a database read;
+    /// `None` while the cache is not trusted.
     pub(crate) fn epoch(&self) -> Option<i64> {
-        self.state.read().ok().and_then(|state| state.epoch)
+        self.state.read().ok().and_then(|state| state.trusted())
     }
 
     /// The stored token with this id; the caller still checks the secret and the expiry.
     pub(crate) fn token(&self, token_id: TokenId) -> Option<TokenRecord> {
         let state = self.state.read().ok()?;
-        state.epoch?;
+        state.trusted()?;
         state.tokens.get(&token_id).cloned()
     }
 
     pub(crate) fn user(&self, user_id: UserId) -> Option<UserWithEnterprise> {
         let state = self.state.read().ok()?;
-        state.epoch?;
+        state.trusted()?;
         state.users.get(&user_id).cloned()
     }
 
     pub(crate) fn app(&self, client_id: &str) -> Option<App> {
         let state = self.state.read().ok()?;
-        state.epoch?;
+        state.trusted()?;
         state.apps.get(client_id).cloned()
     }
 
     pub(crate) fn enterprise(&self, enterprise_id: EnterpriseId) -> Option<Enterprise> {
         let state = self.state.read().ok()?;
-        state.epoch?;
+        state.trusted()?;
         state.enterprises.get(&enterprise_id).cloned()
     }
 
@@ -139,7 +151,7 @@ impl AuthCache {
 
     fn remember(&self, read_under: Option<i64>, insert: impl FnOnce(&mut State)) {
         let Ok(mut state) = self.state.write() else { return };
-        if read_under.is_none() || state.epoch != read_under {
+        if read_under.is_none() || state.trusted() != read_under {
             return;
         }
         if state.tokens.len() + state.users.len() + state.apps.len() + state.enterprises.len() >= MAX_ENTRIES {
@@ -163,12 +175,19 @@ impl AuthCache {
     pub fn suspend(&self) {
         if let Ok(mut state) = self.state.write() {
             state.epoch = None;
+            state.trusted_until = None;
             state.clear();
         }
     }
 }
 
 impl State {
+    /// The epoch, while entries may be used.
+    fn trusted(&self) -> Option<i64> {
+        self.epoch
+            .filter(|_| self.trusted_until.is_some_and(|until| Instant::now() < until))
+    }
+
     fn clear(&mut self) {
         self.tokens.clear();
         self.users.clear();
@@ -210,16 +229,34 @@ mod tests {
     fn a_new_epoch_drops_entries_and_refuses_reads_made_under_the_old_one() {
         let cache = AuthCache::new();
         cache.observe_epoch(1);
+        cache.reported(1);
         let read_under = cache.epoch();
         cache.remember_token(read_under, record());
         assert!(cache.token(TokenId(7)).is_some());
         let stale_read = cache.epoch();
         cache.observe_epoch(2);
+        cache.reported(2);
         assert!(cache.token(TokenId(7)).is_none());
         cache.remember_token(stale_read, record());
         assert!(
             cache.token(TokenId(7)).is_none(),
             "a read made before the revocation is not cached"
         );
+    }
+
+    #[test]
+    fn entries_are_used_only_while_the_node_has_reported_lately() {
+        let cache = AuthCache::new();
+        cache.observe_epoch(1);
+        assert!(cache.epoch().is_none(), "not before the first report");
+        cache.reported(1);
+        cache.remember_token(cache.epoch(), record());
+        assert!(cache.token(TokenId(7)).is_some());
+        // A report that lapsed: as if the node had stalled past its trust.
+        if let Ok(mut state) = cache.state.write() {
+            state.trusted_until = Some(Instant::now());
+        }
+        assert!(cache.token(TokenId(7)).is_none());
+        assert!(cache.epoch().is_none());
     }
 }

@@ -193,13 +193,15 @@ impl SqlRepo {
                 // admin command) may both try a migration. SQLite runs their transactions one
                 // after the other, the second fails and rolls back whole, and running again
                 // finds it applied.
-                let mut attempt = 0;
+                let started = std::time::Instant::now();
                 loop {
                     match sqlx::migrate!("./migrations/sqlite").run(writer).await {
                         Ok(()) => return Ok(()),
-                        Err(_) if attempt < 5 => {
-                            attempt += 1;
-                            tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                        // Only losing the race is retried; a migration that cannot apply fails.
+                        Err(
+                            sqlx::migrate::MigrateError::Execute(_) | sqlx::migrate::MigrateError::ExecuteMigration(..),
+                        ) if started.elapsed() < Duration::from_secs(30) => {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
                         }
                         Err(err) => return Err(ConnectError::Migrate(err)),
                     }

@@ -1317,10 +1317,12 @@ impl TokenRepo for SqlRepo {
         on_pool!(self, write, |pool, builder| {
             let sql = if crate::pool::is_postgres(&builder()) {
                 "insert into node_epoch (node_id, seq, seen_at) values (?, ?, extract(epoch from now())::bigint) \
-                 on conflict (node_id) do update set seq = excluded.seq, seen_at = excluded.seen_at"
+                 on conflict (node_id) do update set seq = greatest(node_epoch.seq, excluded.seq), \
+                 seen_at = excluded.seen_at"
             } else {
                 "insert into node_epoch (node_id, seq, seen_at) values (?, ?, unixepoch()) \
-                 on conflict (node_id) do update set seq = excluded.seq, seen_at = excluded.seen_at"
+                 on conflict (node_id) do update set seq = max(node_epoch.seq, excluded.seq), \
+                 seen_at = excluded.seen_at"
             };
             crate::pool::exec!(pool, builder, sql, node, seq).map_err(other)?;
             // Nodes gone for a day are forgotten.
@@ -1342,6 +1344,7 @@ impl TokenRepo for SqlRepo {
         patience: std::time::Duration,
     ) -> RepoResult<i64> {
         let started = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(2);
         loop {
             let behind: i64 = on_pool!(self, read, |pool, builder| {
                 let sql = if crate::pool::is_postgres(&builder()) {
@@ -1355,8 +1358,10 @@ impl TokenRepo for SqlRepo {
             if behind == 0 || started.elapsed() >= patience {
                 return Ok(behind);
             }
-            // Told at once on PostgreSQL, other nodes catch up within a few milliseconds.
-            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+            // Told at once on PostgreSQL, other nodes catch up within a few milliseconds; one
+            // that just stopped is waited for at a slowing pace.
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_millis(50));
         }
     }
 

@@ -44,9 +44,11 @@ impl RequestContext {
 struct TrustedForward;
 
 /// Outermost layer: a request from a trusted load balancer is treated as coming from the
-/// client it names in `X-Forwarded-For`: the last address there that is not a trusted proxy
-/// itself (the ones before it could be written by anyone). The peer's address stays otherwise,
-/// and when the header is missing or unreadable.
+/// client it names in `X-Forwarded-For`. The header is read from the right, where each trusted
+/// proxy appended the address it saw: the first address that is not itself a trusted proxy is
+/// the client (anything left of it could be written by anyone). An entry that cannot be read
+/// stops the walk at the last good one; a chain of trusted proxies only names its leftmost good
+/// hop. The peer's address stays when the peer is not trusted or the header names no one.
 pub async fn forwarded_client(
     axum::extract::State(trusted): axum::extract::State<std::sync::Arc<[ipnet::IpNet]>>,
     mut request: Request,
@@ -57,31 +59,39 @@ pub async fn forwarded_client(
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0);
-    if let Some(peer) = peer.filter(|peer| is_trusted(&peer.ip())) {
+    if let Some(peer) = peer.filter(|peer| is_trusted(&peer.ip().to_canonical())) {
         request.extensions_mut().insert(TrustedForward);
-        let forwarded: Option<Vec<std::net::IpAddr>> = request
+        let entries: Vec<String> = request
             .headers()
             .get_all("x-forwarded-for")
             .iter()
-            .map(|value| value.to_str().ok())
-            .collect::<Option<Vec<&str>>>()
-            .and_then(|values| {
-                values
-                    .iter()
-                    .flat_map(|value| value.split(','))
-                    .map(|entry| forwarded_address(entry.trim()))
-                    .collect()
-            });
-        if let Some(forwarded) = forwarded {
-            let client = forwarded.iter().rev().find(|ip| !is_trusted(ip)).or(forwarded.first());
-            if let Some(client) = client {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
-                        *client,
-                        peer.port(),
-                    )));
+            // A value that is not text counts as one unreadable entry.
+            .flat_map(|value| {
+                value
+                    .to_str()
+                    .unwrap_or("\u{0}")
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut client = None;
+        for entry in entries.iter().rev() {
+            let Some(ip) = forwarded_address(entry.trim()) else {
+                break;
+            };
+            client = Some(ip);
+            if !is_trusted(&ip) {
+                break;
             }
+        }
+        if let Some(client) = client {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                    client,
+                    peer.port(),
+                )));
         }
     }
     next.run(request).await
@@ -93,6 +103,7 @@ fn forwarded_address(entry: &str) -> Option<std::net::IpAddr> {
         .parse::<std::net::IpAddr>()
         .ok()
         .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|addr| addr.ip()))
+        .map(|ip| ip.to_canonical())
 }
 
 /// English for `Accept-Language: en…` (first preference) or `lang=en…` in the query; the

@@ -6,7 +6,9 @@
 //! streaming the body to the node (nginx with `proxy_request_buffering off`) may lose the
 //! answer to that reset and tell the client 502 instead. So the rest of a refused body is
 //! read and thrown away first, up to a bound: a client that keeps sending gigabytes after
-//! being refused gets its connection closed as before.
+//! being refused gets its connection closed as before. A body the handler never touched and
+//! the client has not started sending (`Expect: 100-continue`) is left alone: reading it would
+//! only invite the client to send what is refused.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -30,6 +32,8 @@ const DRAIN_TIME: Duration = Duration::from_secs(2);
 struct Shared {
     body: Option<Body>,
     finished: bool,
+    /// Whether the handler read anything.
+    touched: bool,
 }
 
 struct Tracked(Arc<Mutex<Shared>>);
@@ -43,8 +47,9 @@ impl http_body::Body for Tracked {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
         let Ok(mut shared) = self.0.lock() else {
-            return Poll::Ready(None);
+            return Poll::Ready(Some(Err(axum::Error::new("the request body's lock was poisoned"))));
         };
+        shared.touched = true;
         let Some(body) = shared.body.as_mut() else {
             return Poll::Ready(None);
         };
@@ -76,10 +81,15 @@ pub async fn unread_body(request: Request, next: Next) -> Response {
     if !has_body {
         return next.run(request).await;
     }
+    let expects_continue = request
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let (parts, body) = request.into_parts();
     let shared = Arc::new(Mutex::new(Shared {
         body: Some(body),
         finished: false,
+        touched: false,
     }));
     let response = next
         .run(Request::from_parts(parts, Body::new(Tracked(shared.clone()))))
@@ -89,8 +99,10 @@ pub async fn unread_body(request: Request, next: Next) -> Response {
         Ok(shared) => shared
             .into_inner()
             .ok()
-            .filter(|shared| !shared.finished)
-            .and_then(|shared| shared.body),
+            .filter(|shared| !shared.finished && (shared.touched || !expects_continue))
+            .and_then(|shared| shared.body)
+            // More left than would be read: the connection closes either way.
+            .filter(|rest| http_body::Body::size_hint(rest).lower() <= DRAIN_BYTES),
         Err(_) => None,
     };
     if let Some(rest) = rest {

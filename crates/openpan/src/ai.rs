@@ -309,7 +309,9 @@ impl LocalEmbedding {
                     .ok()
                     .and_then(|dir| dir.file_name().map(|name| name.to_string_lossy().into_owned()))
                     .unwrap_or_else(|| "model2vec".to_owned());
-                format!("{folder}/{}", model.dim())
+                // The weights' size tells apart models of one dimension put in one folder.
+                let bytes = std::fs::metadata(dir.join("model.safetensors")).map_or(0, |meta| meta.len());
+                format!("{folder}/{}/{bytes}", model.dim())
             }
         };
         Ok(Self {

@@ -353,8 +353,9 @@ async fn watch_revocations(core: openpan_core::services::Core, repo: Arc<SqlRepo
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut notices = repo.revocation_notices().await;
     // A poll slower than this is given up on, so a stalled database cannot leave stale entries
-    // trusted; the cache stays suspended until a poll succeeds.
-    let patience = (every * 10).max(Duration::from_secs(1));
+    // trusted; the cache stays suspended until a poll succeeds. (The cache also stops trusting
+    // itself 2.5 s after its last report, whatever this loop does.)
+    let patience = Duration::from_secs(1);
     loop {
         match &mut notices {
             Some(notices) => {

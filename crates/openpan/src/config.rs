@@ -191,8 +191,8 @@ pub struct EmbeddingConfig {
     #[serde(default)]
     pub api_key: Option<String>,
     /// The model asked for at `base_url` (required there). For a `model_dir`, the name its
-    /// vectors are stored under; by default the folder's name and the vectors' dimension, so
-    /// that another model put in its place has every passage embedded again.
+    /// vectors are stored under; by default the folder's name, the vectors' dimension and the
+    /// weights' size, so that another model put in its place has every passage embedded again.
     #[serde(default)]
     pub model: Option<String>,
     /// A folder holding `config.json`, `model.safetensors` and `tokenizer.json` of a Model2Vec
@@ -542,6 +542,11 @@ impl Config {
             }
         }
         self.trusted_proxy_nets()?;
+        if self.auth_cache_refresh_ms > 1000 {
+            return Err(ConfigError(
+                "auth_cache_refresh_ms: at most 1000 (a node reports the revocations it saw every second), or 0 for no cache".to_owned(),
+            ));
+        }
         if self.sms.per_phone_per_hour == 0 || self.sms.per_app_per_hour == 0 {
             return Err(ConfigError(
                 "sms: per_phone_per_hour and per_app_per_hour must be at least 1".to_owned(),

@@ -179,10 +179,19 @@ impl Core {
     async fn sync_epoch(&self) -> crate::Result<i64> {
         let synced = async {
             let epoch = self.repo.revocation_epoch().await?;
-            self.cache.observe_epoch(epoch);
-            if self.cache.report_due(epoch) {
+            if self.cache.epoch().is_none() {
+                // Not trusted yet (starting, or after a stall): say where this node stands
+                // before caching anything, so a revocation made meanwhile waits for it.
                 self.repo.report_epoch(self.cache.node(), epoch).await?;
+                self.cache.observe_epoch(epoch);
                 self.cache.reported(epoch);
+            } else {
+                // Drop what a revocation made stale before saying it is done.
+                self.cache.observe_epoch(epoch);
+                if self.cache.report_due(epoch) {
+                    self.repo.report_epoch(self.cache.node(), epoch).await?;
+                    self.cache.reported(epoch);
+                }
             }
             Ok::<_, crate::error::RepoError>(epoch)
         };
@@ -201,17 +210,21 @@ impl Core {
     /// every other node heard from lately serves from the new epoch too (they are told at once
     /// on PostgreSQL, and poll every 100 ms anyway), so when the change is answered no node
     /// honours what it revoked. The revocation itself succeeded, so a failure here only
-    /// suspends this node's cache or shortens the wait.
+    /// suspends this node's cache, or (when even the epoch cannot be read) skips the wait.
     pub(crate) async fn after_revocation(&self) -> crate::Result<()> {
-        let epoch = if self.cache.epoch().is_some() {
-            self.sync_epoch().await
+        let synced = if self.cache.epoch().is_some() {
+            self.sync_epoch().await.ok()
         } else {
-            self.repo.revocation_epoch().await.map_err(Into::into)
+            None
+        };
+        let epoch = match synced {
+            Some(epoch) => Ok(epoch),
+            None => self.repo.revocation_epoch().await,
         };
         match epoch {
             Ok(epoch) => self.wait_for_other_nodes(epoch).await,
             Err(err) => {
-                tracing::warn!(error = ?err, "re-reading the revocation epoch failed; token-check cache suspended")
+                tracing::warn!(error = ?err, "re-reading the revocation epoch failed; other nodes not waited for")
             }
         }
         Ok(())

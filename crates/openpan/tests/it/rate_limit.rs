@@ -163,8 +163,11 @@ async fn behind_a_trusted_balancer_each_forwarded_client_has_an_address_budget_n
     assert_eq!(grant(&app, "203.0.113.7, 10.1.2.3").await.status(), 429);
     // …and an address the client wrote in front of its own changes nothing.
     assert_eq!(grant(&app, "198.51.100.1, 203.0.113.7").await.status(), 429);
-    // Another client has a budget of its own.
+    assert_eq!(grant(&app, "not-an-address, 203.0.113.7").await.status(), 429);
+    // Another client has a budget of its own, whichever way the balancer writes its address.
     assert_eq!(grant(&app, "198.51.100.9").await.status(), 200);
+    assert_eq!(grant(&app, "[::ffff:198.51.100.9]:4711").await.status(), 200);
+    assert_eq!(grant(&app, "198.51.100.9").await.status(), 429);
 
     // A node that trusts no balancer ignores the header: it cannot buy anyone a new budget.
     let app = TestApp::spawn_with(limited("")).await;
