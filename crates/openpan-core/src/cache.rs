@@ -4,18 +4,17 @@
 //!
 //! It is only trusted while the database's revocation epoch (bumped in the same transaction as
 //! every revocation) is the one it was filled under. The binary polls the epoch (every 100 ms by
-//! default) and [`Core`](crate::services::Core) re-reads it right after revoking anything itself,
-//! so a revocation on this node takes effect at once and one made elsewhere (another node, the
-//! admin CLI) within one poll interval. Until the first poll, nothing is cached.
+//! default) and [`Core`](crate::services::Core) re-reads it right after revoking anything itself.
+//! Until the first poll, nothing is cached.
 //!
 //! Each node reports the epoch it serves from (`node_epoch`, when it changes and every
-//! second), and a node that revoked something waits until every node heard from lately has
-//! caught up before answering, so behind a load balancer a revocation is in force on every
-//! node by the time its answer arrives. A node that cannot read or report the epoch suspends
-//! its cache, so one that stopped reporting caches nothing.
+//! second), and whatever revoked something (a node, the admin CLI) waits until every node heard
+//! from lately has caught up before answering, so behind a load balancer a revocation is in
+//! force on every node by the time its answer arrives. A node trusts its entries only for a
+//! while after its last report, so one that stopped reporting caches nothing.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use crate::ids::{EnterpriseId, TokenId, UserId};
@@ -41,8 +40,8 @@ const TRUST_AFTER_REPORT: Duration = Duration::from_millis(2500);
 struct State {
     /// `None` until the epoch has been read once; nothing is cached then.
     epoch: Option<i64>,
-    /// Until when entries may be used: `TRUST_AFTER_REPORT` after the last report.
-    trusted_until: Option<Instant>,
+    /// The epoch last reported, and when; entries are used for `TRUST_AFTER_REPORT` after.
+    reported: Option<(i64, Instant)>,
     tokens: HashMap<TokenId, TokenRecord>,
     users: HashMap<UserId, UserWithEnterprise>,
     apps: HashMap<String, App>,
@@ -53,8 +52,6 @@ pub struct AuthCache {
     state: RwLock<State>,
     /// This node's name in `node_epoch`, new at every start.
     node: String,
-    /// The epoch last reported, and when.
-    reported: Mutex<Option<(i64, Instant)>>,
 }
 
 impl Default for AuthCache {
@@ -62,7 +59,6 @@ impl Default for AuthCache {
         Self {
             state: RwLock::default(),
             node: crate::secrets::random_hex(8),
-            reported: Mutex::new(None),
         }
     }
 }
@@ -78,17 +74,13 @@ impl AuthCache {
 
     /// Whether `epoch` should be reported now: it is news, or the last report is getting old.
     pub(crate) fn report_due(&self, epoch: i64) -> bool {
-        let reported = self.reported.lock().ok().and_then(|reported| *reported);
+        let reported = self.state.read().ok().and_then(|state| state.reported);
         !matches!(reported, Some((seq, at)) if seq == epoch && at.elapsed() < REPORT_EVERY)
     }
 
     pub(crate) fn reported(&self, epoch: i64) {
-        let now = Instant::now();
-        if let Ok(mut reported) = self.reported.lock() {
-            *reported = Some((epoch, now));
-        }
         if let Ok(mut state) = self.state.write() {
-            state.trusted_until = Some(now + TRUST_AFTER_REPORT);
+            state.reported = Some((epoch, Instant::now()));
         }
     }
 
@@ -175,7 +167,7 @@ impl AuthCache {
     pub fn suspend(&self) {
         if let Ok(mut state) = self.state.write() {
             state.epoch = None;
-            state.trusted_until = None;
+            state.reported = None;
             state.clear();
         }
     }
@@ -185,7 +177,7 @@ impl State {
     /// The epoch, while entries may be used.
     fn trusted(&self) -> Option<i64> {
         self.epoch
-            .filter(|_| self.trusted_until.is_some_and(|until| Instant::now() < until))
+            .filter(|_| self.reported.is_some_and(|(_, at)| at.elapsed() < TRUST_AFTER_REPORT))
     }
 
     fn clear(&mut self) {
@@ -254,7 +246,7 @@ mod tests {
         assert!(cache.token(TokenId(7)).is_some());
         // A report that lapsed: as if the node had stalled past its trust.
         if let Ok(mut state) = cache.state.write() {
-            state.trusted_until = Some(Instant::now());
+            state.reported = Some((1, Instant::now() - TRUST_AFTER_REPORT));
         }
         assert!(cache.token(TokenId(7)).is_none());
         assert!(cache.epoch().is_none());

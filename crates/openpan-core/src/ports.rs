@@ -243,7 +243,8 @@ pub trait TokenRepo: Send + Sync {
         live_secs: i64,
         patience: std::time::Duration,
     ) -> RepoResult<i64>;
-    /// Deletes expired tokens and used jtis; returns how many rows went.
+    /// Deletes expired tokens and used jtis (and forgets nodes gone for a day); returns how many
+    /// tokens, jtis, codes and device grants went.
     async fn purge_expired(&self, now: i64) -> RepoResult<u64>;
 }
 

@@ -1325,13 +1325,6 @@ impl TokenRepo for SqlRepo {
                  seen_at = excluded.seen_at"
             };
             crate::pool::exec!(pool, builder, sql, node, seq).map_err(other)?;
-            // Nodes gone for a day are forgotten.
-            let sql = if crate::pool::is_postgres(&builder()) {
-                "delete from node_epoch where seen_at < extract(epoch from now())::bigint - 86400"
-            } else {
-                "delete from node_epoch where seen_at < unixepoch() - 86400"
-            };
-            crate::pool::exec!(pool, builder, sql).map_err(other)?;
             Ok(())
         })
     }
@@ -1387,6 +1380,13 @@ impl TokenRepo for SqlRepo {
                 crate::pool::exec!(pool, builder, "delete from oauth_device where expires_at <= ?", now)
                     .map_err(other)?
                     .rows_affected();
+            // Nodes gone for a day are forgotten (by the database's clock, like their reports).
+            let sql = if crate::pool::is_postgres(&builder()) {
+                "delete from node_epoch where seen_at < extract(epoch from now())::bigint - 86400"
+            } else {
+                "delete from node_epoch where seen_at < unixepoch() - 86400"
+            };
+            crate::pool::exec!(pool, builder, sql).map_err(other)?;
             Ok(deleted_tokens + deleted_jtis + deleted_codes + deleted_devices)
         })
     }

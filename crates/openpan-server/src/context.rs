@@ -61,28 +61,21 @@ pub async fn forwarded_client(
         .map(|info| info.0);
     if let Some(peer) = peer.filter(|peer| is_trusted(&peer.ip().to_canonical())) {
         request.extensions_mut().insert(TrustedForward);
-        let entries: Vec<String> = request
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            // A value that is not text counts as one unreadable entry.
-            .flat_map(|value| {
-                value
-                    .to_str()
-                    .unwrap_or("\u{0}")
-                    .split(',')
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        // From the right: the last header line, its last entry, onwards. A value that is not
+        // text counts as an unreadable entry.
         let mut client = None;
-        for entry in entries.iter().rev() {
-            let Some(ip) = forwarded_address(entry.trim()) else {
+        'walk: for value in request.headers().get_all("x-forwarded-for").iter().rev() {
+            let Ok(text) = value.to_str() else {
                 break;
             };
-            client = Some(ip);
-            if !is_trusted(&ip) {
-                break;
+            for entry in text.rsplit(',') {
+                let Some(ip) = forwarded_address(entry.trim()) else {
+                    break 'walk;
+                };
+                client = Some(ip);
+                if !is_trusted(&ip) {
+                    break 'walk;
+                }
             }
         }
         if let Some(client) = client {
