@@ -1275,6 +1275,10 @@ pub trait HealthCheck: Send + Sync {
     /// A short name for the log (`database`, `redis`).
     fn name(&self) -> &'static str;
     async fn is_healthy(&self) -> bool;
+    /// Whether the node is unready without it (false: it serves on in a degraded way).
+    fn required(&self) -> bool {
+        true
+    }
 }
 
 /// The authorization server's own records: codes, used refresh tokens, token families and the

@@ -20,6 +20,12 @@ pub(crate) fn classify(err: sqlx::Error, conflict: Option<ConflictKind>) -> Repo
         sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")) => {
             RepoError::Unavailable(Box::new(err))
         }
+        // The server is shutting down or starting up (57P01-57P03), refused this connection
+        // (53300 too many connections), lost it (class 08), or cancelled a statement
+        // (57014, statement_timeout): all pass, and the request may be sent again.
+        sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_transient_postgres) => {
+            RepoError::Unavailable(Box::new(err))
+        }
         // SQLite answers "database is locked" when the busy timeout runs out under write load.
         sqlx::Error::Database(db) if db.code().as_deref() == Some("5") || db.code().as_deref() == Some("6") => {
             RepoError::Unavailable(Box::new(err))
@@ -28,6 +34,25 @@ pub(crate) fn classify(err: sqlx::Error, conflict: Option<ConflictKind>) -> Repo
     }
 }
 
+fn is_transient_postgres(code: &str) -> bool {
+    matches!(code, "57P01" | "57P02" | "57P03" | "57014" | "53300") || code.starts_with("08")
+}
+
 pub(crate) fn other(err: sqlx::Error) -> RepoError {
     classify(err, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_transient_postgres;
+
+    #[test]
+    fn a_restarting_or_overloaded_postgres_is_a_passing_outage_but_bad_sql_is_not() {
+        for code in ["57P01", "57P02", "57P03", "57014", "53300", "08006", "08001"] {
+            assert!(is_transient_postgres(code), "{code}");
+        }
+        for code in ["42P01", "23505", "22P02", "P0001"] {
+            assert!(!is_transient_postgres(code), "{code}");
+        }
+    }
 }

@@ -126,8 +126,9 @@ impl SqlRepo {
         Self { pool, token_writer }
     }
 
-    /// Opens `url` (`sqlite:…` or `postgres://…`) with at most `max_connections`.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ConnectError> {
+    /// Opens `url` (`sqlite:…` or `postgres://…`) with at most `max_connections`; a request
+    /// waits `acquire_timeout` for a connection before its call fails as unavailable.
+    pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<Self, ConnectError> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(ConnectError::Open)?
@@ -161,7 +162,7 @@ impl SqlRepo {
             };
             let reader = SqlitePoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await
                 .map_err(ConnectError::Open)?;
@@ -174,7 +175,7 @@ impl SqlRepo {
                 .options([("statement_timeout", "30s")]);
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await
                 .map_err(ConnectError::Open)?;

@@ -117,17 +117,26 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database, the blob store and (when configured) Redis answer.
+/// Readiness: the database and the blob store answer. A configured Redis that does not answer
+/// is named (`ready; degraded: redis`) but leaves the node ready, on its own rate limits.
 #[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
-    responses((status = 200, description = "`ready`", content_type = "text/plain"),
+    responses((status = 200, description = "`ready`, or `ready; degraded: …` naming optional stores that do not answer", content_type = "text/plain"),
         (status = 503, description = "Which store does not answer", content_type = "text/plain")))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let mut degraded = Vec::new();
     for check in state.health.iter() {
         if !probe(check.as_ref()).await.0 {
-            return (StatusCode::SERVICE_UNAVAILABLE, format!("{} unavailable", check.name()));
+            if check.required() {
+                return (StatusCode::SERVICE_UNAVAILABLE, format!("{} unavailable", check.name()));
+            }
+            degraded.push(check.name());
         }
     }
-    (StatusCode::OK, "ready".to_owned())
+    if degraded.is_empty() {
+        (StatusCode::OK, "ready".to_owned())
+    } else {
+        (StatusCode::OK, format!("ready; degraded: {}", degraded.join(", ")))
+    }
 }
 
 /// Whether a store answers within two seconds, and how long it took to tell.

@@ -17,7 +17,7 @@ use openpan_core::ratelimit::{Quota, RateLimiter};
 use openpan_core::secrets::SecretKey;
 use openpan_core::services::{Core, NoticeSettings, SmsSettings};
 use openpan_db::SqlRepo;
-use openpan_ratelimit::{MemoryRateLimiter, RedisRateLimiter};
+use openpan_ratelimit::{FailoverRateLimiter, MemoryRateLimiter, RedisRateLimiter};
 use openpan_search::SearchEngine;
 use openpan_server::{AppState, HttpSettings};
 
@@ -39,9 +39,13 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     let blobs = open_blob_store(config).await?;
     let key = load_secret_key(config)?;
     let database_url = config.database_url();
-    let repo = SqlRepo::connect(&database_url, config.database_max_connections)
-        .await
-        .with_context(|| format!("database_url: cannot open {}", crate::config::redact_url(&database_url)))?;
+    let repo = SqlRepo::connect(
+        &database_url,
+        config.database_max_connections,
+        Duration::from_millis(config.database_acquire_timeout_ms),
+    )
+    .await
+    .with_context(|| format!("database_url: cannot open {}", crate::config::redact_url(&database_url)))?;
     repo.migrate().await.context("database_url: migrations failed")?;
     let repo = Arc::new(repo);
     let mut health: Vec<Arc<dyn HealthCheck>> = vec![
@@ -57,7 +61,7 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
                 bail!("redis_url: {} does not answer PING", crate::config::redact_url(url));
             }
             health.push(Arc::new(HealthAdapter::Redis(redis.clone())));
-            Arc::new(redis)
+            Arc::new(FailoverRateLimiter::new(redis))
         }
         None => Arc::new(MemoryRateLimiter::new()),
     };
@@ -506,6 +510,11 @@ mod health {
                 HealthAdapter::Redis(_) => "redis",
                 HealthAdapter::Blobs(store) => store.name(),
             }
+        }
+
+        fn required(&self) -> bool {
+            // Without Redis each node keeps its own rate limits and serves on.
+            !matches!(self, HealthAdapter::Redis(_))
         }
 
         async fn is_healthy(&self) -> bool {

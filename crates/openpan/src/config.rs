@@ -282,6 +282,9 @@ pub struct Config {
     /// `sqlite:…` or `postgres://…`; a SQLite file in the data dir when unset.
     pub database_url: Option<String>,
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection before it is answered 503 with
+    /// `Retry-After` (an outage, or every connection busy).
+    pub database_acquire_timeout_ms: u64,
     /// Shared rate limits across nodes when set.
     pub redis_url: Option<String>,
     /// Prefix of every key openpan writes to Redis, so deployments can share a server.
@@ -385,6 +388,7 @@ impl Default for Config {
             public_url: None,
             database_url: None,
             database_max_connections: 16,
+            database_acquire_timeout_ms: 10_000,
             redis_url: None,
             redis_key_prefix: "openpan:".to_owned(),
             trusted_proxies: String::new(),
@@ -476,6 +480,11 @@ impl Config {
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError("database_max_connections: must be at least 1".to_owned()));
+        }
+        if !(100..=300_000).contains(&self.database_acquire_timeout_ms) {
+            return Err(ConfigError(
+                "database_acquire_timeout_ms: must be between 100 and 300000".to_owned(),
+            ));
         }
         for (name, class) in [
             ("default", self.rate_limit.default),

@@ -833,3 +833,79 @@ impl HttpSink {
         panic!("expected {count} requests, got {}", self.received().len());
     }
 }
+
+/// A TCP link to a backing service (PostgreSQL, Redis, S3) that a test can cut and restore,
+/// as a restart, a crash or a network partition would.
+pub struct FaultyLink {
+    up: Arc<std::sync::atomic::AtomicBool>,
+    cuts: tokio::sync::watch::Sender<u64>,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl FaultyLink {
+    /// Starts forwarding to the host and port of `service_url`; answers the same URL pointed
+    /// at the link. Runs on the calling test's runtime.
+    pub fn start(service_url: &str) -> (FaultyLink, String) {
+        use std::sync::atomic::Ordering;
+        let mut url = url::Url::parse(service_url).expect("a service URL");
+        let target = format!(
+            "{}:{}",
+            url.host_str().expect("a host"),
+            url.port_or_known_default().expect("a port")
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a link");
+        listener.set_nonblocking(true).unwrap();
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (cuts, _) = tokio::sync::watch::channel(0u64);
+        let accepting = {
+            let (up, cuts) = (up.clone(), cuts.clone());
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !up.load(Ordering::SeqCst) {
+                        // Refused as a stopped server would: the connection closes at once.
+                        continue;
+                    }
+                    let mut cut = cuts.subscribe();
+                    let target = target.clone();
+                    tokio::spawn(async move {
+                        let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = cut.changed() => {}
+                        }
+                    });
+                }
+            })
+        };
+        url.set_host(Some("127.0.0.1")).unwrap();
+        url.set_port(Some(addr.port())).unwrap();
+        (
+            FaultyLink {
+                up,
+                cuts,
+                accepting,
+            },
+            url.to_string(),
+        )
+    }
+
+    /// Drops every open connection and refuses new ones until [`FaultyLink::restore`].
+    pub fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.cuts.send_modify(|generation| *generation += 1);
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for FaultyLink {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
+}

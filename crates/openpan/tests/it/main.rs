@@ -20,6 +20,7 @@ mod drive;
 mod drive_transfer;
 mod embed;
 mod events;
+mod faults;
 mod gpt;
 mod grants;
 mod harness;

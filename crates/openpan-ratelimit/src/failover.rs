@@ -1,0 +1,95 @@
+//! Shared budgets that survive losing Redis: while Redis does not answer, each node keeps its
+//! own budgets in memory, and Redis is tried again once a second.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use openpan_core::RepoError;
+use openpan_core::ratelimit::{Quota, RateDecision, RateLimiter};
+
+use crate::{MemoryRateLimiter, RedisRateLimiter};
+
+/// How long the node keeps to its own budgets after Redis failed before asking it again; one
+/// request per period pays for finding Redis still gone.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+/// Redis first, this node's memory while Redis is unreachable.
+///
+/// Each node then allows a client the whole quota, so N nodes allow up to N times it: a
+/// looser limit for the minutes of an outage, rather than none (failing open) or an API that
+/// refuses everything (failing closed).
+pub struct FailoverRateLimiter {
+    shared: RedisRateLimiter,
+    local: MemoryRateLimiter,
+    outage: Mutex<Option<Instant>>,
+}
+
+impl FailoverRateLimiter {
+    pub fn new(shared: RedisRateLimiter) -> Self {
+        Self {
+            shared,
+            local: MemoryRateLimiter::new(),
+            outage: Mutex::new(None),
+        }
+    }
+
+    /// Whether budgets are shared right now (false during an outage).
+    pub fn is_shared(&self) -> bool {
+        self.outage.lock().map(|outage| outage.is_none()).unwrap_or(false)
+    }
+
+    /// Whether this check should ask Redis: always when it answered last time, and during an
+    /// outage once per `RETRY_EVERY` (the first caller to find the period over claims it).
+    fn should_ask_redis(&self) -> bool {
+        let Ok(mut outage) = self.outage.lock() else {
+            return false;
+        };
+        match *outage {
+            None => true,
+            Some(retry_at) if Instant::now() >= retry_at => {
+                *outage = Some(Instant::now() + RETRY_EVERY);
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    fn record(&self, answered: Result<(), &RepoError>) {
+        let Ok(mut outage) = self.outage.lock() else {
+            return;
+        };
+        match (answered, outage.is_some()) {
+            (Ok(()), true) => {
+                *outage = None;
+                tracing::info!("redis answers again; rate limits are shared by every node once more");
+            }
+            (Err(err), false) => {
+                *outage = Some(Instant::now() + RETRY_EVERY);
+                tracing::warn!(
+                    error = %err,
+                    "redis does not answer; rate limits fall back to this node's own budgets"
+                );
+            }
+            (Err(_), true) => *outage = Some(Instant::now() + RETRY_EVERY),
+            (Ok(()), false) => {}
+        }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for FailoverRateLimiter {
+    async fn check(&self, key: &str, quota: Quota) -> Result<RateDecision, RepoError> {
+        if self.should_ask_redis() {
+            match self.shared.check(key, quota).await {
+                Ok(decision) => {
+                    self.record(Ok(()));
+                    return Ok(decision);
+                }
+                Err(err) => self.record(Err(&err)),
+            }
+        }
+        self.local.check(key, quota).await
+    }
+}
