@@ -1,7 +1,11 @@
-//! Blobs as files: `objects/ab/abcdef…`. A put writes `partial/<key>.<random>`, fsyncs it,
-//! renames it into place and fsyncs the directory, so a blob is either complete and durable or
-//! absent, even across `kill -9` or power loss; the collector sweeps what a crash left in
-//! `partial/`.
+//! Blobs as files: `objects/ab/abcdef…`. A put writes `partial/<writer>/<key>.<random>`, fsyncs
+//! it, renames it into place and fsyncs the directory, so a blob is either complete and durable
+//! or absent, even across `kill -9` or power loss.
+//!
+//! Several nodes may share the directory (over NFS, or in tests), so a node must not sweep
+//! another's writes in flight. Each store holds an exclusive lock on `partial/<writer>/.lock`
+//! for its life; the kernel drops it when the process dies, however it dies, so a writer
+//! directory whose lock can be taken was left by a crash and goes whole.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -24,16 +28,30 @@ const IO_CHUNK: usize = 1 << 20;
 const WRITE_QUEUE: usize = 8;
 const WRITE_BATCH: usize = 1 << 20;
 
+/// The lock file in a writer's directory of `partial/`.
+const WRITER_LOCK: &str = ".lock";
+
 pub struct LocalBlobStore {
     root: PathBuf,
+    /// This store's own directory under `partial/`.
+    writing: PathBuf,
+    /// Held (locked) while the store lives.
+    _writer_lock: std::fs::File,
 }
 
 impl LocalBlobStore {
     /// A store under `root`, creating its directories.
     pub fn open(root: &Path) -> io::Result<Self> {
         std::fs::create_dir_all(root.join("objects"))?;
-        std::fs::create_dir_all(root.join("partial"))?;
-        Ok(Self { root: root.to_owned() })
+        let writing = root.join("partial").join(format!("{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&writing)?;
+        let lock = std::fs::File::create(writing.join(WRITER_LOCK))?;
+        lock.try_lock().map_err(io::Error::other)?;
+        Ok(Self {
+            root: root.to_owned(),
+            writing,
+            _writer_lock: lock,
+        })
     }
 
     fn object_path(&self, key: &str) -> PathBuf {
@@ -80,6 +98,75 @@ fn write_blob(partial: &Path, target: &Path, incoming: flume::Receiver<Write>) -
     outcome
 }
 
+/// See [`BlobStore::sweep_partial`]: whole directories of writers that are gone, and old files of
+/// live ones (and loose files, from the layout before writer directories).
+fn sweep_partial_dir(dir: &Path, older_than_secs: u64) -> io::Result<u64> {
+    // File ages come from the file system's clock, so the system clock is the right one here.
+    #[allow(clippy::disallowed_methods)]
+    let now = SystemTime::now();
+    let cutoff = now
+        .checked_sub(Duration::from_secs(older_than_secs))
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let is_old = |path: &Path, cutoff: SystemTime| {
+        std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| modified <= cutoff)
+    };
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_dir() {
+            if is_old(&path, cutoff) && remove_if_there(&path)? {
+                removed += 1;
+            }
+            continue;
+        }
+        // A directory without its lock yet may be a store opening this very moment.
+        let gone = match writer_is_gone(&path)? {
+            Some(gone) => gone,
+            None => is_old(&path, now - Duration::from_secs(60)),
+        };
+        for file in std::fs::read_dir(&path)? {
+            let file = file?.path();
+            if file.file_name().is_some_and(|name| name == WRITER_LOCK) {
+                continue;
+            }
+            if (gone || is_old(&file, cutoff)) && remove_if_there(&file)? {
+                removed += 1;
+            }
+        }
+        if gone {
+            match std::fs::remove_dir_all(&path) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+                _ => {}
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Whether the writer that owns `dir` is gone (its lock can be taken); `None` without a lock file.
+fn writer_is_gone(dir: &Path) -> io::Result<Option<bool>> {
+    let lock = match std::fs::File::options().write(true).open(dir.join(WRITER_LOCK)) {
+        Ok(lock) => lock,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    match lock.try_lock() {
+        Ok(()) => Ok(Some(true)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(Some(false)),
+        Err(std::fs::TryLockError::Error(err)) => Err(err),
+    }
+}
+
+fn remove_if_there(path: &Path) -> io::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
 fn store(err: io::Error) -> BlobError {
     BlobError::Store(Box::new(err))
 }
@@ -94,10 +181,7 @@ impl BlobStore for LocalBlobStore {
         if !valid_key(key) {
             return Err(invalid_key(key));
         }
-        let partial = self
-            .root
-            .join("partial")
-            .join(format!("{key}.{:016x}", rand::random::<u64>()));
+        let partial = self.writing.join(format!("{key}.{:016x}", rand::random::<u64>()));
         let target = self.object_path(key);
         // The disk work runs on its own thread, fed through a short queue, so writing overlaps
         // with receiving (and hashing) the next chunks.
@@ -172,27 +256,14 @@ impl BlobStore for LocalBlobStore {
         }
     }
 
+    /// Removes every partial write of a writer that is gone, and those of live writers not
+    /// touched for `older_than_secs`.
     async fn sweep_partial(&self, older_than_secs: u64) -> Result<u64, BlobError> {
         let dir = self.root.join("partial");
-        let mut entries = tokio::fs::read_dir(&dir).await.map_err(store)?;
-        // File ages come from the file system's clock, so the system clock is the right one here.
-        #[allow(clippy::disallowed_methods)]
-        let now = SystemTime::now();
-        let cutoff = now
-            .checked_sub(Duration::from_secs(older_than_secs))
-            .unwrap_or(SystemTime::UNIX_EPOCH);
-        let mut removed = 0;
-        while let Some(entry) = entries.next_entry().await.map_err(store)? {
-            let modified = entry.metadata().await.and_then(|meta| meta.modified());
-            if modified.is_ok_and(|modified| modified <= cutoff) {
-                match tokio::fs::remove_file(entry.path()).await {
-                    Ok(()) => removed += 1,
-                    Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-                    Err(err) => return Err(store(err)),
-                }
-            }
-        }
-        Ok(removed)
+        tokio::task::spawn_blocking(move || sweep_partial_dir(&dir, older_than_secs))
+            .await
+            .map_err(|err| BlobError::Store(Box::new(err)))?
+            .map_err(store)
     }
 
     async fn is_healthy(&self) -> bool {
@@ -217,12 +288,47 @@ mod tests {
         let store = LocalBlobStore::open(dir.path()).unwrap();
         let broken: ByteStream = Box::pin(futures_util::stream::iter(vec![Err(io::Error::other("gone"))]));
         assert!(store.put("0123456789abcdef", broken).await.is_err());
-        assert_eq!(std::fs::read_dir(dir.path().join("partial")).unwrap().count(), 0);
+        assert_eq!(partial_files(dir.path()), 0);
 
-        std::fs::write(dir.path().join("partial/deadbeef00.1"), b"left by a crash").unwrap();
+        std::fs::write(store.writing.join("deadbeef00.1"), b"left by a failed sweep").unwrap();
         assert_eq!(store.sweep_partial(3600).await.unwrap(), 0, "young partials stay");
         assert_eq!(store.sweep_partial(0).await.unwrap(), 1);
-        assert_eq!(std::fs::read_dir(dir.path().join("partial")).unwrap().count(), 0);
+        assert_eq!(partial_files(dir.path()), 0);
+    }
+
+    fn partial_files(root: &Path) -> usize {
+        std::fs::read_dir(root.join("partial"))
+            .unwrap()
+            .flat_map(|writer| std::fs::read_dir(writer.unwrap().path()).unwrap())
+            .filter(|file| file.as_ref().unwrap().file_name() != WRITER_LOCK)
+            .count()
+    }
+
+    #[tokio::test]
+    async fn a_store_sharing_the_directory_sweeps_a_dead_writers_partials_but_never_a_live_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = LocalBlobStore::open(dir.path()).unwrap();
+        std::fs::write(live.writing.join("aa00.1"), b"in flight").unwrap();
+        let dead = dir.path().join("partial/00000000000000de");
+        std::fs::create_dir_all(&dead).unwrap();
+        std::fs::write(dead.join(WRITER_LOCK), b"").unwrap();
+        std::fs::write(dead.join("bb00.1"), b"left by kill -9").unwrap();
+        std::fs::write(dead.join("bb00.2"), b"left by kill -9").unwrap();
+
+        let starting = LocalBlobStore::open(dir.path()).unwrap();
+        assert_eq!(
+            starting.sweep_partial(3600).await.unwrap(),
+            2,
+            "the dead writer's two files"
+        );
+        assert!(!dead.exists());
+        assert!(
+            live.writing.join("aa00.1").exists(),
+            "a live writer's upload is left alone"
+        );
+        drop(live);
+        assert_eq!(starting.sweep_partial(3600).await.unwrap(), 1, "its writer is gone now");
+        assert_eq!(partial_files(dir.path()), 0);
     }
 
     #[tokio::test]

@@ -140,8 +140,8 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     })
 }
 
-/// The blob store `storage` names. A local store is swept of partial writes first: no upload
-/// is in flight before this process serves, so whatever is there was left by a crash.
+/// The blob store `storage` names. A local store is swept first of the partial writes of nodes
+/// that are gone (left by a crash); other live nodes' uploads in flight stay.
 async fn open_blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
     let store: Arc<dyn BlobStore> = match config.storage_target()? {
         StorageTarget::Local(dir) => {
@@ -149,7 +149,7 @@ async fn open_blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> 
             let store =
                 LocalBlobStore::open(&dir).with_context(|| format!("storage_dir: cannot open {}", dir.display()))?;
             let swept = store
-                .sweep_partial(0)
+                .sweep_partial(config.blob_grace_secs)
                 .await
                 .context("storage_dir: cannot sweep partial writes")?;
             if swept > 0 {

@@ -9,15 +9,16 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, local_blobs};
+use crate::harness::{TestApp, local_blobs, partial_writes};
 
-/// A separate `openpan serve` process over the test app's data dir, database and blob store.
-pub(crate) fn start_node(app: &TestApp) -> (Child, String) {
+/// A separate `openpan serve` process over the test app's data dir, database and blob store;
+/// answers it and its own address.
+pub(crate) fn start_node(app: &TestApp) -> (Node, String) {
     start_node_with(app, &[])
 }
 
 /// [`start_node`] with more settings (`OPENPAN_*` variables).
-pub(crate) fn start_node_with(app: &TestApp, settings: &[(&str, &str)]) -> (Child, String) {
+pub(crate) fn start_node_with(app: &TestApp, settings: &[(&str, &str)]) -> (Node, String) {
     let config = &app.config;
     let mut command = Command::new(env!("CARGO_BIN_EXE_openpan"));
     command
@@ -57,13 +58,33 @@ pub(crate) fn start_node_with(app: &TestApp, settings: &[(&str, &str)]) -> (Chil
             stdout.read_line(&mut line).unwrap() > 0,
             "openpan exited before serving"
         );
-        if let Some(rest) = line.strip_prefix("openpan is serving at ") {
-            break rest.split_whitespace().next().unwrap().to_owned();
+        // The node itself, whatever public URL (a balancer's) it was given.
+        if let Some((_, rest)) = line.split_once("(listening on ") {
+            break format!("http://{}", rest.trim_end().trim_end_matches(')'));
         }
     };
     // Keep reading so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in stdout.lines() {});
-    (child, url)
+    (Node(child), url)
+}
+
+/// A server process, killed (as `kill -9` would) when dropped, so a failing test leaves none
+/// behind to hold the test runner's output open.
+pub(crate) struct Node(Child);
+
+impl Node {
+    /// `kill -9`, and waits until the process is gone.
+    pub(crate) fn kill_9(&mut self) {
+        self.0.kill().expect("kill -9");
+        self.0.wait().expect("the killed node is reaped");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The bytes of upload `i`: distinct content and sizes, so mix-ups and truncation show.
@@ -79,64 +100,26 @@ async fn kill_9_during_uploads_loses_no_acknowledged_file_and_shows_no_partial_o
     let folder = app.mkdir(&token, 0, "crash").await["id"].as_i64().unwrap();
     let (mut node, node_url) = tokio::task::block_in_place(|| start_node(&app));
 
-    let client = reqwest::Client::new();
     let acknowledged = Arc::new(AtomicUsize::new(0));
-    let mut uploads = Vec::new();
-    for i in 0..50 {
-        let client = client.clone();
-        let token = token.clone();
-        let node_url = node_url.clone();
-        let acknowledged = acknowledged.clone();
-        uploads.push(tokio::spawn(async move {
-            let name = format!("upload-{i:02}.bin");
-            let presign: Value = client
-                .post(format!("{node_url}/api/v2/file/upload_v2"))
-                .bearer_auth(&token)
-                .json(&json!({"parent_id": folder, "name": name, "upload_type": "api"}))
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            let url = presign["presign_url"].as_str()?.to_owned();
-            let boundary = "crash-test";
-            let body = crate::harness::multipart_body(boundary, &name, &payload(i));
-            // Sent in small, slow pieces so that many uploads are mid-body at the kill.
-            let pieces: Vec<Vec<u8>> = body.chunks(16 * 1024).map(<[u8]>::to_vec).collect();
-            let stream = futures_util::stream::unfold(pieces.into_iter(), |mut pieces| async move {
-                let piece = pieces.next()?;
-                tokio::time::sleep(Duration::from_millis(15)).await;
-                Some((Ok::<_, std::io::Error>(piece), pieces))
-            });
-            let response = client
-                .post(url)
-                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-                .body(reqwest::Body::wrap_stream(stream))
-                .send()
-                .await
-                .ok()?;
-            if response.status() != 200 {
-                return None;
-            }
-            let file: Value = response.json().await.ok()?;
-            acknowledged.fetch_add(1, Ordering::SeqCst);
-            Some((i, file["id"].as_i64()?))
-        }));
-    }
+    let uploads: Vec<_> = (0..50)
+        .map(|i| {
+            tokio::spawn(slow_upload(
+                node_url.clone(),
+                token.clone(),
+                folder,
+                i,
+                acknowledged.clone(),
+            ))
+        })
+        .collect();
     // Kill once some uploads are acknowledged while others are writing their bytes.
-    let partial_dir = local_blobs(&app.config).map(|dir| dir.join("partial"));
-    let writing = || {
-        partial_dir
-            .as_ref()
-            .is_none_or(|dir| std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()))
-    };
+    let blobs = local_blobs(&app.config);
+    let writing = || blobs.as_ref().is_none_or(|dir| partial_writes(dir) > 0);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while (acknowledged.load(Ordering::SeqCst) < 10 || !writing()) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    node.kill().expect("kill -9");
-    node.wait().unwrap();
+    node.kill_9();
     let mut acked = Vec::new();
     for upload in uploads {
         if let Some(done) = upload.await.unwrap() {
@@ -146,41 +129,88 @@ async fn kill_9_during_uploads_loses_no_acknowledged_file_and_shows_no_partial_o
     assert!(acked.len() >= 10, "uploads were acknowledged before the kill");
     assert!(acked.len() < 50, "the kill interrupted uploads in flight");
 
-    if let Some(partial) = &partial_dir {
-        let left = std::fs::read_dir(partial).unwrap().count();
-        assert!(left > 0, "the kill left half-written uploads behind");
+    if let Some(dir) = &blobs {
+        assert!(partial_writes(dir) > 0, "the kill left half-written uploads behind");
     }
     // Restart: the new process sweeps what the killed one left half-written.
     let (mut node, _) = tokio::task::block_in_place(|| start_node(&app));
-    if let Some(partial) = &partial_dir {
-        let left: Vec<_> = std::fs::read_dir(partial).unwrap().collect();
-        assert!(left.is_empty(), "partial writes are swept at start: {left:?}");
+    if let Some(dir) = &blobs {
+        assert_eq!(partial_writes(dir), 0, "partial writes are swept at start");
     }
-    for (i, id) in &acked {
+    assert_only_whole_uploads(&app, &token, folder, &acked).await;
+    node.kill_9();
+}
+
+/// Uploads `payload(i)` as `upload-<i>.bin` into `folder` through `base_url`, its body sent in
+/// small, slow pieces so that many uploads are mid-body when a node dies. Answers `(i, file id)`
+/// once acknowledged, and counts it.
+pub(crate) async fn slow_upload(
+    base_url: String,
+    token: String,
+    folder: i64,
+    i: usize,
+    acknowledged: Arc<AtomicUsize>,
+) -> Option<(usize, i64)> {
+    let client = reqwest::Client::new();
+    let name = format!("upload-{i:02}.bin");
+    let presign: Value = client
+        .post(format!("{base_url}/api/v2/file/upload_v2"))
+        .bearer_auth(&token)
+        .json(&json!({"parent_id": folder, "name": name, "upload_type": "api"}))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    let url = presign["presign_url"].as_str()?.to_owned();
+    let boundary = "crash-test";
+    let body = crate::harness::multipart_body(boundary, &name, &payload(i));
+    let pieces: Vec<Vec<u8>> = body.chunks(16 * 1024).map(<[u8]>::to_vec).collect();
+    let stream = futures_util::stream::unfold(pieces.into_iter(), |mut pieces| async move {
+        let piece = pieces.next()?;
+        tokio::time::sleep(Duration::from_millis(15)).await;
+        Some((Ok::<_, std::io::Error>(piece), pieces))
+    });
+    let response = client
+        .post(url)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .ok()?;
+    if response.status() != 200 {
+        return None;
+    }
+    let file: Value = response.json().await.ok()?;
+    acknowledged.fetch_add(1, Ordering::SeqCst);
+    Some((i, file["id"].as_i64()?))
+}
+
+/// Every acknowledged upload is there intact, and whatever else `folder` shows is complete too
+/// (uploads that committed just before a kill took their answer away); counters match.
+pub(crate) async fn assert_only_whole_uploads(app: &TestApp, token: &str, folder: i64, acked: &[(usize, i64)]) {
+    for (i, id) in acked {
         assert_eq!(
-            app.download(&token, *id).await,
+            app.download(token, *id).await,
             payload(*i),
             "acknowledged upload {i} is intact"
         );
     }
-    // Whatever is visible is complete: acknowledged uploads, and uploads that committed just
-    // before the kill took their answer away.
     let listing = app
-        .get_ok(&format!("/api/v2/folder/{folder}/children?page_capacity=100"), &token)
+        .get_ok(&format!("/api/v2/folder/{folder}/children?page_capacity=100"), token)
         .await;
     let files = listing["files"].as_array().unwrap();
     assert!(files.len() >= acked.len());
     for file in files {
         let name = file["name"].as_str().unwrap();
         let i: usize = name["upload-".len().."upload-".len() + 2].parse().unwrap();
-        let bytes = app.download(&token, file["id"].as_i64().unwrap()).await;
+        let bytes = app.download(token, file["id"].as_i64().unwrap()).await;
         assert_eq!(bytes, payload(i), "{name} is complete");
         assert_eq!(file["size"], payload(i).len());
     }
-    let info = app.get_ok(&format!("/api/v2/folder/{folder}/info"), &token).await;
+    let info = app.get_ok(&format!("/api/v2/folder/{folder}/info"), token).await;
     assert_eq!(info["item_count"], files.len(), "counters match what is there");
     let total: usize = files.iter().map(|file| file["size"].as_u64().unwrap() as usize).sum();
     assert_eq!(info["size"], total);
-    node.kill().unwrap();
-    node.wait().unwrap();
 }

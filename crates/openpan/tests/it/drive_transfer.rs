@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, assert_api_error, assert_transfer_error, local_blobs};
+use crate::harness::{TestApp, assert_api_error, assert_transfer_error, local_blobs, partial_writes};
 
 fn sha1_hex(bytes: &[u8]) -> String {
     use sha1::Digest;
@@ -228,11 +228,7 @@ async fn a_truncated_upload_commits_nothing_and_the_url_can_be_retried() {
     assert!(answer["error"].as_str().unwrap().starts_with("file"), "{answer}");
     assert_eq!(app.get_ok("/api/v2/folder/0/info", &token).await["item_count"], 0);
     if let Some(dir) = local_blobs(&app.config) {
-        assert_eq!(
-            std::fs::read_dir(dir.join("partial")).unwrap().count(),
-            0,
-            "no partial file stays"
-        );
+        assert_eq!(partial_writes(&dir), 0, "no partial file stays");
     }
     let response = app.send_bytes(&url, b"complete").await;
     assert_eq!(response.status(), 200, "the URL works again after a failed transfer");

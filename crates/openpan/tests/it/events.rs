@@ -12,7 +12,7 @@ use crate::harness::{HttpSink, Received, TestApp, assert_api_error, hmac_hex};
 
 impl TestApp {
     /// Points the tenant's app's callback address at `url`.
-    async fn hook_to(&self, admin: &str, url: &str) {
+    pub(crate) async fn hook_to(&self, admin: &str, url: &str) {
         let body = json!({"app_id": self.tenant.app_id, "callback_url": url});
         self.post_ok("/api/v1/account/update_auth_config", admin, &body).await;
     }
@@ -28,7 +28,7 @@ impl TestApp {
     }
 
     /// Every event after `cursor` the token's feed shows.
-    async fn feed(&self, token: &str, path: &str, cursor: &str) -> Vec<Value> {
+    pub(crate) async fn feed(&self, token: &str, path: &str, cursor: &str) -> Vec<Value> {
         let page = self
             .get_ok(&format!("/api/v2/{path}?cursor={cursor}&limit=500"), token)
             .await;
@@ -51,7 +51,7 @@ async fn after_failures(app: &TestApp, admin: &str, failures: i64) -> Value {
     info
 }
 
-fn event_id(received: &Received) -> i64 {
+pub(crate) fn event_id(received: &Received) -> i64 {
     received.json()["id"].as_i64().unwrap()
 }
 
@@ -651,8 +651,7 @@ async fn kill_9_while_delivering_loses_no_event_and_repeats_at_most_the_one_in_f
         assert_eq!(created.status(), 200);
     }
     hook.wait_for(5).await;
-    node.kill().unwrap();
-    node.wait().unwrap();
+    node.kill_9();
     let at_kill = hook.received().len();
     assert!(at_kill < 40, "the node died mid-delivery ({at_kill} sent)");
 
@@ -673,8 +672,7 @@ async fn kill_9_while_delivering_loses_no_event_and_repeats_at_most_the_one_in_f
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    successor.kill().unwrap();
-    successor.wait().unwrap();
+    successor.kill_9();
     let mut first_seen = received.clone();
     first_seen.dedup();
     assert_eq!(first_seen, logged, "every event, in order");

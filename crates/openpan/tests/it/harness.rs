@@ -48,7 +48,7 @@ pub struct TestApp {
 }
 
 /// An nginx process in front of a test's nodes, stopped when the test ends.
-struct Balancer {
+pub(crate) struct Balancer {
     child: std::process::Child,
     _dir: tempfile::TempDir,
 }
@@ -71,7 +71,7 @@ fn test_nodes() -> usize {
 
 /// A free port for the balancer, below the kernel's ephemeral range (32768+), so the suite's
 /// own outgoing connections cannot take it between the check and nginx's bind.
-fn balancer_port() -> u16 {
+pub(crate) fn balancer_port() -> u16 {
     use rand::Rng;
     for _ in 0..100 {
         let port = rand::thread_rng().gen_range(20_000..32_000);
@@ -85,7 +85,7 @@ fn balancer_port() -> u16 {
 impl Balancer {
     /// nginx on `port`, taking turns between `nodes`, configured as the README's scale-out
     /// section advises: bodies streamed both ways, the client's address forwarded.
-    fn start(port: u16, nodes: &[std::net::SocketAddr]) -> Balancer {
+    pub(crate) fn start(port: u16, nodes: &[std::net::SocketAddr]) -> Balancer {
         let dir = tempfile::tempdir().expect("temp dir");
         let servers: String = nodes
             .iter()
@@ -209,6 +209,19 @@ pub fn local_blobs(config: &Config) -> Option<std::path::PathBuf> {
         openpan::config::StorageTarget::Local(dir) => Some(dir),
         openpan::config::StorageTarget::S3 { .. } => None,
     }
+}
+
+/// Partial writes (uploads in flight or left by a crash) in a local blob store, over every
+/// writer's directory.
+pub fn partial_writes(blobs: &std::path::Path) -> usize {
+    let Ok(writers) = std::fs::read_dir(blobs.join("partial")) else {
+        return 0;
+    };
+    writers
+        .flatten()
+        .flat_map(|writer| std::fs::read_dir(writer.path()).into_iter().flatten().flatten())
+        .filter(|file| file.file_name() != ".lock")
+        .count()
 }
 
 /// The real time, so assertions built from the test clock are in the server's present.
@@ -883,14 +896,7 @@ impl FaultyLink {
         };
         url.set_host(Some("127.0.0.1")).unwrap();
         url.set_port(Some(addr.port())).unwrap();
-        (
-            FaultyLink {
-                up,
-                cuts,
-                accepting,
-            },
-            url.to_string(),
-        )
+        (FaultyLink { up, cuts, accepting }, url.to_string())
     }
 
     /// Drops every open connection and refuses new ones until [`FaultyLink::restore`].

@@ -101,3 +101,125 @@ async fn a_refused_upload_is_answered_whole_while_its_body_is_still_arriving() {
     assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
     assert!(answer.contains("\"errors\""), "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_one_node_behind_the_balancer_loses_no_acknowledged_upload_or_event_and_the_other_serves_on() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use crate::crash::{assert_only_whole_uploads, slow_upload, start_node_with};
+    use crate::events::event_id;
+    use crate::harness::{Balancer, HttpSink, balancer_port};
+
+    // A busy receiver, so a node dies with deliveries ahead of it.
+    let hook = HttpSink::start_slow(Duration::from_millis(60), |_, _| (200, String::new())).await;
+    // This process's own nodes only record events; the two `openpan serve` nodes deliver.
+    let app = TestApp::spawn_with(|config| config.notice_poll_ms = 600_000).await;
+    let admin = app.enterprise_token(&app.tenant).await;
+    let token = app.admin_user_token().await;
+    app.hook_to(&admin, &hook.url).await;
+    let start = app.get_ok("/api/v2/admin/events?cursor=now", &admin).await["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let folder = app.mkdir(&token, 0, "kill-9").await["id"].as_i64().unwrap();
+
+    let port = balancer_port();
+    let balanced = format!("http://127.0.0.1:{port}");
+    let settings = [
+        ("OPENPAN_PUBLIC_URL", balanced.as_str()),
+        ("OPENPAN_TRUSTED_PROXIES", "127.0.0.1"),
+        ("OPENPAN_NOTICE_ALLOW_INTERNAL", "true"),
+        ("OPENPAN_NOTICE_POLL_MS", "100"),
+    ];
+    let (mut doomed, doomed_url) = tokio::task::block_in_place(|| start_node_with(&app, &settings));
+    let (mut survivor, survivor_url) = tokio::task::block_in_place(|| start_node_with(&app, &settings));
+    let address = |url: &str| url.trim_start_matches("http://").parse().unwrap();
+    let _balancer = Balancer::start(port, &[address(&doomed_url), address(&survivor_url)]);
+
+    // Changes (each an event to deliver), then uploads, through the balancer.
+    let client = reqwest::Client::new();
+    for i in 0..30 {
+        let created = client
+            .post(format!("{balanced}/api/v2/folder/create"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"name": format!("f{i}"), "parent_id": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 200, "folder {i}");
+    }
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let uploads: Vec<_> = (0..40)
+        .map(|i| {
+            tokio::spawn(slow_upload(
+                balanced.clone(),
+                token.clone(),
+                folder,
+                i,
+                acknowledged.clone(),
+            ))
+        })
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while (acknowledged.load(Ordering::SeqCst) < 8 || hook.received().len() < 5)
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    doomed.kill_9();
+    let delivered_at_kill = hook.received().len();
+    let mut acked = Vec::new();
+    for upload in uploads {
+        if let Some(done) = upload.await.unwrap() {
+            acked.push(done);
+        }
+    }
+    assert!(acked.len() >= 8, "uploads were acknowledged before the kill");
+    assert!(acked.len() < 40, "the kill interrupted uploads in flight");
+
+    // The balancer sends everything to the node that is left.
+    let after: Vec<_> = (40..46)
+        .map(|i| {
+            tokio::spawn(slow_upload(
+                balanced.clone(),
+                token.clone(),
+                folder,
+                i,
+                acknowledged.clone(),
+            ))
+        })
+        .collect();
+    for upload in after {
+        acked.push(
+            upload
+                .await
+                .unwrap()
+                .expect("an upload after the kill is answered by the other node"),
+        );
+    }
+    assert_only_whole_uploads(&app, &token, folder, &acked).await;
+
+    // Every event reaches the receiver once, in order; the one in flight at the kill (sent, its
+    // answer not yet recorded) may come again once the dead node's lease lapses.
+    let logged: Vec<i64> = app
+        .feed(&admin, "admin/events", &start)
+        .await
+        .iter()
+        .map(|event| event["id"].as_i64().unwrap())
+        .collect();
+    assert!(delivered_at_kill < logged.len(), "deliveries were under way at the kill");
+    let mut received = Vec::new();
+    for _ in 0..900 {
+        received = hook.received().iter().map(event_id).collect::<Vec<_>>();
+        if received.last() == logged.last() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    survivor.kill_9();
+    let mut first_seen = received.clone();
+    first_seen.dedup();
+    assert_eq!(first_seen, logged, "every event, in order");
+    assert!(received.len() - logged.len() <= 1, "{received:?}");
+}

@@ -492,16 +492,6 @@ async fn names_on(app: &TestApp, url: &str, token: &str, query: &str) -> Vec<Str
     found
 }
 
-/// A server process, killed (as `kill -9` would) when dropped, so a failing test leaves none.
-struct Node(std::process::Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_index_killed_and_reopened_follows_moves_trash_and_new_files_made_meanwhile() {
     let app = TestApp::spawn().await;
@@ -517,7 +507,6 @@ async fn an_index_killed_and_reopened_follows_moves_trash_and_new_files_made_mea
 
     // A separate server on the same data dir builds the index, then dies without warning.
     let (node, url) = crate::crash::start_node(&app);
-    let node = Node(node);
     assert_eq!(
         names_on(&app, &url, &token, "query_words=note").await,
         ["deep-note.txt", "old-note.txt"]
@@ -536,8 +525,7 @@ async fn an_index_killed_and_reopened_follows_moves_trash_and_new_files_made_mea
         .await;
     app.upload(&token, 0, "new-note.md", b"harbour lights").await;
 
-    let (node, url) = crate::crash::start_node(&app);
-    let _node = Node(node);
+    let (_node, url) = crate::crash::start_node(&app);
     assert_eq!(
         names_on(&app, &url, &token, "query_words=note").await,
         ["deep-note.txt", "new-note.md"]
