@@ -18,7 +18,7 @@ use std::io::Write as _;
 use bytes::Bytes;
 use tokio::io::AsyncSeekExt;
 
-use openpan_core::blob::{BlobError, BlobStore, ByteRange, ByteStream};
+use openpan_core::blob::{BlobError, BlobListing, BlobStore, ByteRange, ByteStream, StoredBlob};
 
 use crate::{invalid_key, valid_key};
 
@@ -159,6 +159,42 @@ fn writer_is_gone(dir: &Path) -> io::Result<Option<bool>> {
     }
 }
 
+/// Sends every object under `objects/<ab>/` to `found`; stops early when nobody listens.
+fn walk_objects(objects: &Path, found: &flume::Sender<Result<StoredBlob, BlobError>>) -> io::Result<()> {
+    for shard in std::fs::read_dir(objects)? {
+        let shard = shard?;
+        if !shard.file_type()?.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(shard.path())? {
+            let file = file?;
+            let Some(key) = file.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let meta = match file.metadata() {
+                Ok(meta) if meta.is_file() => meta,
+                Ok(_) => continue,
+                // Deleted since the directory was read.
+                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+                Err(err) => return Err(err),
+            };
+            let modified_at = meta
+                .modified()?
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |age| age.as_secs() as i64);
+            let entry = StoredBlob {
+                key,
+                size: meta.len(),
+                modified_at,
+            };
+            if found.send(Ok(entry)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn remove_if_there(path: &Path) -> io::Result<bool> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
@@ -268,6 +304,19 @@ impl BlobStore for LocalBlobStore {
 
     async fn is_healthy(&self) -> bool {
         tokio::fs::metadata(self.root.join("objects")).await.is_ok()
+    }
+
+    async fn list(&self) -> Result<BlobListing, BlobError> {
+        let objects = self.root.join("objects");
+        // The walk runs on a blocking thread and hands entries over a short queue, so a store
+        // of millions of files is never listed into memory.
+        let (found, listing) = flume::bounded(1024);
+        tokio::task::spawn_blocking(move || {
+            if let Err(err) = walk_objects(&objects, &found) {
+                let _ = found.send(Err(store(err)));
+            }
+        });
+        Ok(Box::pin(listing.into_stream()))
     }
 }
 

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use opendal::{ErrorKind, Operator};
 
-use openpan_core::blob::{BlobError, BlobStore, ByteRange, ByteStream};
+use openpan_core::blob::{BlobError, BlobListing, BlobStore, ByteRange, ByteStream, StoredBlob};
 
 use crate::{invalid_key, valid_key};
 
@@ -135,6 +135,33 @@ impl BlobStore for S3BlobStore {
             Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
             Err(err) => Err(store(err)),
         }
+    }
+
+    async fn list(&self) -> Result<BlobListing, BlobError> {
+        let lister = self
+            .operator
+            .lister_with("objects/")
+            .recursive(true)
+            .await
+            .map_err(store)?;
+        let listing = lister.filter_map(|entry| async move {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => return Some(Err(store(err))),
+            };
+            let key = entry.path().strip_prefix("objects/")?;
+            if key.is_empty() || key.ends_with('/') {
+                return None;
+            }
+            let meta = entry.metadata();
+            let modified_at = meta.last_modified().map_or(0, |at| at.into_inner().as_second());
+            Some(Ok(StoredBlob {
+                key: key.to_owned(),
+                size: meta.content_length(),
+                modified_at,
+            }))
+        });
+        Ok(Box::pin(listing))
     }
 
     async fn sweep_partial(&self, _older_than_secs: u64) -> Result<u64, BlobError> {

@@ -59,7 +59,21 @@ pub trait BlobStore: Send + Sync {
     async fn sweep_partial(&self, older_than_secs: u64) -> Result<u64, BlobError>;
     /// Whether the store answers.
     async fn is_healthy(&self) -> bool;
+    /// Every complete object, in no particular order (for `openpan admin fsck`).
+    async fn list(&self) -> Result<BlobListing, BlobError>;
 }
+
+/// One object as a store's listing reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    pub key: String,
+    pub size: u64,
+    /// Unix seconds of its last write, as the store keeps it.
+    pub modified_at: i64,
+}
+
+/// A store's objects, streamed so that a store of millions is never in memory at once.
+pub type BlobListing = Pin<Box<dyn Stream<Item = Result<StoredBlob, BlobError>> + Send + 'static>>;
 
 /// The digests and length of bytes that went through a [`DigestTap`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,6 +304,24 @@ pub mod contract {
             matches!(store.get(&failed, None).await, Err(BlobError::NotFound)),
             "a failed put leaves nothing readable"
         );
+
+        let mut listing = store.list().await.expect("list");
+        let mut listed = std::collections::HashMap::new();
+        while let Some(entry) = listing.next().await {
+            let entry = entry.expect("a listed object");
+            listed.insert(entry.key.clone(), entry);
+        }
+        assert_eq!(
+            listed.get(&key).map(|entry| entry.size),
+            Some(11),
+            "the listing has each object and its size"
+        );
+        assert_eq!(listed.get(&empty).map(|entry| entry.size), Some(0), "and empty ones");
+        assert!(
+            listed.get(&key).is_some_and(|entry| entry.modified_at > 1_600_000_000),
+            "and when each was written"
+        );
+        assert!(!listed.contains_key(&failed), "a failed put is not listed");
 
         store.delete(&key).await.expect("delete");
         assert!(

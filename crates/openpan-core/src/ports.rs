@@ -385,6 +385,33 @@ pub struct UploadPart {
     pub created_at: i64,
 }
 
+/// What a blob-store key is recorded for, as `openpan admin fsck` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredReference {
+    /// The bytes of file versions (`content_blob`).
+    Content {
+        blob_id: i64,
+        size: i64,
+        sha256: Vec<u8>,
+    },
+    /// A conversion's or preview's result.
+    Conversion {
+        size: i64,
+    },
+    ProfilePicture,
+    /// A part of a resumable upload, or an upload receiving bytes now: its object may not be
+    /// complete yet, so it is only kept from being called an orphan.
+    InFlight,
+}
+
+/// A content blob whose recorded reference count differs from the versions that use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefCountDrift {
+    pub blob_id: i64,
+    pub recorded: i64,
+    pub actual: i64,
+}
+
 /// A blob whose last reference went, for the collector.
 #[derive(Debug, Clone)]
 pub struct UnreferencedBlob {
@@ -554,6 +581,17 @@ pub trait DriveRepo: Send + Sync {
     async fn list_unreferenced_blobs(&self, before: i64, limit: i64) -> RepoResult<Vec<UnreferencedBlob>>;
     /// Forgets the blob if it is still unreferenced since before `before`; `true` if it went.
     async fn delete_unreferenced_blob(&self, blob_id: i64, before: i64) -> RepoResult<bool>;
+    /// Every blob-store key the database records, with what it is for.
+    async fn stored_references(&self) -> RepoResult<Vec<(String, StoredReference)>>;
+    /// Whether the content blob is still recorded and used by some version.
+    async fn content_blob_in_use(&self, blob_id: i64) -> RepoResult<bool>;
+    /// Up to `limit` files with a version on the blob.
+    async fn files_of_blob(&self, blob_id: i64, limit: i64) -> RepoResult<Vec<ItemId>>;
+    /// Content blobs whose `ref_count` is not the number of versions on them.
+    async fn reference_count_drift(&self) -> RepoResult<Vec<RefCountDrift>>;
+    /// Sets the count to `drift.actual` unless it moved from `drift.recorded` meanwhile; a blob
+    /// left with none becomes the collector's, `at` counting as when its last use went.
+    async fn fix_reference_count(&self, drift: &RefCountDrift, at: i64) -> RepoResult<bool>;
 }
 
 /// What a request with an `Idempotency-Key` should do.

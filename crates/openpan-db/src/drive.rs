@@ -22,8 +22,8 @@ use openpan_core::error::ConflictKind;
 use openpan_core::ids::{DepartmentId, EnterpriseId, ItemId, UserId, VersionId};
 use openpan_core::model::Page;
 use openpan_core::ports::{
-    CommittedContent, ContentTarget, DriveRepo, Heir, NewContent, NewFolder, RepoResult, UnreferencedBlob, UploadPart,
-    UploadSession,
+    CommittedContent, ContentTarget, DriveRepo, Heir, NewContent, NewFolder, RefCountDrift, RepoResult,
+    StoredReference, UnreferencedBlob, UploadPart, UploadSession,
 };
 use openpan_core::search::{IndexRow, SpaceRoot};
 
@@ -2437,6 +2437,121 @@ impl DriveRepo for SqlRepo {
                 "delete from content_blob where blob_id = ? and ref_count <= 0 and unreferenced_at < ?",
                 blob_id,
                 before
+            )
+            .map_err(other)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn stored_references(&self) -> RepoResult<Vec<(String, StoredReference)>> {
+        // One read transaction, so the sets are of one moment.
+        on_pool!(self, read, |pool, builder| {
+            let mut tx = pool.begin().await.map_err(other)?;
+            if is_postgres(&builder()) {
+                sqlx::query("set transaction isolation level repeatable read, read only")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(other)?;
+            }
+            let mut references = Vec::new();
+            let sql = dialect(
+                &builder(),
+                "select storage_key, blob_id, size, sha256 from content_blob",
+            );
+            let rows: Vec<(String, i64, i64, Vec<u8>)> =
+                sqlx::query_as(&sql).fetch_all(&mut *tx).await.map_err(other)?;
+            for (key, blob_id, size, sha256) in rows {
+                references.push((key, StoredReference::Content { blob_id, size, sha256 }));
+            }
+            let sql = dialect(&builder(), "select storage_key, size from conversion");
+            let rows: Vec<(String, i64)> = sqlx::query_as(&sql).fetch_all(&mut *tx).await.map_err(other)?;
+            references.extend(
+                rows.into_iter()
+                    .map(|(key, size)| (key, StoredReference::Conversion { size })),
+            );
+            let sql = dialect(
+                &builder(),
+                "select profile_pic_storage_key from user_account where profile_pic_storage_key is not null",
+            );
+            let rows: Vec<(String,)> = sqlx::query_as(&sql).fetch_all(&mut *tx).await.map_err(other)?;
+            references.extend(rows.into_iter().map(|(key,)| (key, StoredReference::ProfilePicture)));
+            let sql = dialect(
+                &builder(),
+                "select storage_key from upload_part union all \
+                 select storage_key from upload_session where storage_key is not null and state <> 2",
+            );
+            let rows: Vec<(String,)> = sqlx::query_as(&sql).fetch_all(&mut *tx).await.map_err(other)?;
+            references.extend(rows.into_iter().map(|(key,)| (key, StoredReference::InFlight)));
+            tx.commit().await.map_err(other)?;
+            Ok(references)
+        })
+    }
+
+    async fn content_blob_in_use(&self, blob_id: i64) -> RepoResult<bool> {
+        on_pool!(self, read, |pool, builder| {
+            let sql = dialect(
+                &builder(),
+                "select count(*) from content_blob where blob_id = ? and ref_count > 0",
+            );
+            let found: i64 = sqlx::query_scalar(&sql)
+                .bind(blob_id)
+                .fetch_one(pool)
+                .await
+                .map_err(other)?;
+            Ok(found > 0)
+        })
+    }
+
+    async fn files_of_blob(&self, blob_id: i64, limit: i64) -> RepoResult<Vec<ItemId>> {
+        on_pool!(self, read, |pool, builder| {
+            let sql = dialect(
+                &builder(),
+                "select distinct file_id from file_version where blob_id = ? order by file_id limit ?",
+            );
+            let ids: Vec<i64> = sqlx::query_scalar(&sql)
+                .bind(blob_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+                .map_err(other)?;
+            Ok(ids.into_iter().map(ItemId).collect())
+        })
+    }
+
+    async fn reference_count_drift(&self) -> RepoResult<Vec<RefCountDrift>> {
+        on_pool!(self, read, |pool, builder| {
+            let sql = dialect(
+                &builder(),
+                "select b.blob_id, b.ref_count, count(v.version_id) from content_blob b \
+                 left join file_version v on v.blob_id = b.blob_id \
+                 group by b.blob_id, b.ref_count having b.ref_count <> count(v.version_id) \
+                 order by b.blob_id",
+            );
+            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&sql).fetch_all(pool).await.map_err(other)?;
+            Ok(rows
+                .into_iter()
+                .map(|(blob_id, recorded, actual)| RefCountDrift {
+                    blob_id,
+                    recorded,
+                    actual,
+                })
+                .collect())
+        })
+    }
+
+    async fn fix_reference_count(&self, drift: &RefCountDrift, at: i64) -> RepoResult<bool> {
+        on_pool!(self, write, |pool, builder| {
+            let done = exec!(
+                pool,
+                builder,
+                "update content_blob set ref_count = ?, \
+                 unreferenced_at = case when ? > 0 then null else coalesce(unreferenced_at, ?) end \
+                 where blob_id = ? and ref_count = ?",
+                drift.actual,
+                drift.actual,
+                at,
+                drift.blob_id,
+                drift.recorded
             )
             .map_err(other)?;
             Ok(done.rows_affected() == 1)

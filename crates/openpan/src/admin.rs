@@ -259,3 +259,46 @@ pub async fn bootstrap(core: &Core) -> anyhow::Result<Option<Bootstrapped>> {
         cli_app,
     }))
 }
+
+/// `admin fsck`'s report as one JSON object.
+pub fn fsck_report(report: &openpan_core::services::FsckReport) -> serde_json::Value {
+    let damaged = |blobs: &[openpan_core::services::DamagedBlob]| {
+        blobs
+            .iter()
+            .map(|blob| {
+                json!({
+                    "blob_id": blob.blob_id,
+                    "storage_key": blob.storage_key,
+                    "recorded_size": blob.recorded_size,
+                    "found_size": blob.found_size,
+                    "file_ids": blob.files.iter().map(|file| file.0).collect::<Vec<_>>(),
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    json!({
+        "status": if report.has_problems() { "problems" } else { "ok" },
+        "objects": report.objects,
+        "content_blobs": report.content_blobs,
+        "missing": damaged(&report.missing),
+        "wrong_size": damaged(&report.wrong_size),
+        "wrong_hash": damaged(&report.wrong_hash),
+        "missing_derived": report.missing_derived.iter().map(|missing| json!({
+            "storage_key": missing.storage_key,
+            "kind": missing.what,
+        })).collect::<Vec<_>>(),
+        "orphans": report.orphans.iter().map(|orphan| json!({
+            "storage_key": orphan.storage_key,
+            "size": orphan.size,
+            "modified_at": orphan.modified_at,
+            "removed": orphan.removed,
+        })).collect::<Vec<_>>(),
+        "young_unrecorded": report.young_unrecorded,
+        "reference_counts": report.reference_counts.iter().map(|(drift, fixed)| json!({
+            "blob_id": drift.blob_id,
+            "recorded": drift.recorded,
+            "actual": drift.actual,
+            "fixed": fixed,
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -142,7 +142,7 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
 
 /// The blob store `storage` names. A local store is swept first of the partial writes of nodes
 /// that are gone (left by a crash); other live nodes' uploads in flight stay.
-async fn open_blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
+pub async fn open_blob_store(config: &Config) -> anyhow::Result<Arc<dyn BlobStore>> {
     let store: Arc<dyn BlobStore> = match config.storage_target()? {
         StorageTarget::Local(dir) => {
             prepare_dir(&dir, "storage_dir")?;

@@ -311,6 +311,18 @@ enum AdminCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Check the blob store against the database: blobs missing, damaged or recorded by
+    /// nothing, and reference counts. Exits 1 while anything is wrong. Safe while serving.
+    Fsck {
+        /// Remove orphans older than `blob_grace_secs` and set reference counts right.
+        #[arg(long)]
+        repair: bool,
+        /// Read every blob back and compare its SHA-256 (reads the whole store).
+        #[arg(long)]
+        verify_hashes: bool,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 fn print(output: &Output, value: &serde_json::Value) {
@@ -455,6 +467,27 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
             receiver_id,
             output,
         } => (output, admin::delete_user(core, user_id, receiver_id).await?),
+        AdminCommand::Fsck {
+            repair,
+            verify_hashes,
+            output,
+        } => {
+            let options = openpan_core::services::FsckOptions {
+                repair,
+                verify_hashes,
+                grace_secs: i64::try_from(config.blob_grace_secs).unwrap_or(i64::MAX),
+            };
+            let report = core
+                .fsck(&openpan_core::auth::Principal::local_operator(), options)
+                .await
+                .map_err(admin::describe)?;
+            print(&output, &admin::fsck_report(&report));
+            wired.repo.close().await;
+            if report.has_problems() {
+                anyhow::bail!("fsck: the blob store and the database disagree (see above)");
+            }
+            return Ok(());
+        }
     };
     print(&output, &value);
     wired.repo.close().await;

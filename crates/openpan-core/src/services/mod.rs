@@ -18,6 +18,7 @@ mod drive;
 mod embed;
 mod events;
 mod form_upload;
+mod fsck;
 mod gpt;
 mod idempotency;
 mod jwt_grant;
@@ -72,6 +73,7 @@ pub use drive::{Access, ItemDetail, ItemListing, ItemView, ListingStamp, OnConfl
 pub use embed::{ACCESS_TOKEN_TYPE, ITEM_TOKEN_TTL_SECS};
 pub use events::{EventCursor, EventPage, MAX_EVENT_PAGE};
 pub use form_upload::{DEFAULT_FORM_UPLOAD_SECS, FormUploadRequest, FormUploadTicket};
+pub use fsck::{DamagedBlob, FsckOptions, FsckReport, MissingDerived, Orphan};
 pub use gpt::{ChatAsk, ChatReply, GptChanges, ShareChanges, SquareChanges, expiration_text};
 pub use jwt_grant::{JwtDialect, RegisteredKey, check_jwt_public_key, unverified_issuer};
 pub use lists::Found;

@@ -9,18 +9,7 @@ use serde_json::{Value, json};
 use crate::harness::{Tenant, TestApp};
 
 fn openpan(app: &TestApp) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_openpan"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("OPENPAN_DATA_DIR", &app.config.data_dir)
-        .env("OPENPAN_DATABASE_URL", app.config.database_url())
-        .env("RUST_LOG", "warn");
-    // The key the nodes share, when the test's server has one set rather than in its data dir.
-    if let Some(key) = &app.config.secret_key {
-        command.env("OPENPAN_SECRET_KEY", key);
-    }
-    command
+    crate::harness::openpan_command(app)
 }
 
 fn json_line(command: &mut Command) -> Value {
@@ -322,4 +311,116 @@ async fn operators_issue_and_revoke_user_access_tokens_for_the_auth_service() {
         .output()
         .unwrap();
     assert!(!unknown.status.success());
+}
+
+/// Runs `admin fsck --json` with `args`; answers whether it exited 0, and its report.
+fn fsck(app: &TestApp, args: &[&str]) -> (bool, Value) {
+    let output = openpan(app)
+        .args(["admin", "fsck", "--json"])
+        .args(args)
+        // Orphans of any age count, so the test's fresh ones do.
+        .env("OPENPAN_BLOB_GRACE_SECS", "0")
+        .output()
+        .expect("openpan runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|_| panic!("a JSON report: {stdout}{}", String::from_utf8_lossy(&output.stderr)));
+    (output.status.success(), report)
+}
+
+fn keys(entries: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["storage_key"].as_str().unwrap())
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fsck_names_missing_damaged_and_orphaned_blobs_and_repairs_orphans_and_reference_counts() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let mut files = std::collections::HashMap::new();
+    for (name, bytes) in [
+        ("intact.txt", &b"left alone"[..]),
+        ("lost.txt", b"its blob will vanish"),
+        ("cut.txt", b"its blob will be cut short"),
+        ("swapped.txt", b"same size, other bytes"),
+    ] {
+        let id = app.upload(&token, 0, name, bytes).await["id"].as_i64().unwrap();
+        let key = app
+            .sql_text(&format!(
+                "select b.storage_key from content_blob b join file_version v on v.blob_id = b.blob_id \
+                 where v.file_id = {id}"
+            ))
+            .await;
+        files.insert(name, (id, key));
+    }
+    let (clean, report) = tokio::task::block_in_place(|| fsck(&app, &["--verify-hashes"]));
+    assert!(clean, "{report}");
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["content_blobs"], 4, "{report}");
+    assert_eq!(report["objects"], 4, "{report}");
+
+    // Damage the store the drive uses, and one count in the database.
+    let store = openpan::app::open_blob_store(&app.config).await.unwrap();
+    let put = |key: String, bytes: &'static [u8]| {
+        let store = store.clone();
+        async move {
+            let body: openpan_core::blob::ByteStream =
+                Box::pin(futures_util::stream::iter([Ok(bytes::Bytes::from_static(bytes))]));
+            store.put(&key, body).await.unwrap();
+        }
+    };
+    store.delete(&files["lost.txt"].1).await.unwrap();
+    put(files["cut.txt"].1.clone(), b"its blob").await;
+    put(files["swapped.txt"].1.clone(), b"SAME SIZE, OTHER BYTES").await;
+    let orphan = openpan_core::secrets::random_hex(16);
+    put(orphan.clone(), b"recorded by nothing").await;
+    app.sql(&format!(
+        "update content_blob set ref_count = ref_count + 2 where storage_key = '{}'",
+        files["intact.txt"].1
+    ))
+    .await;
+
+    let (clean, report) = tokio::task::block_in_place(|| fsck(&app, &["--verify-hashes"]));
+    assert!(!clean, "problems exit non-zero");
+    assert_eq!(report["status"], "problems");
+    assert_eq!(keys(&report["missing"]), [files["lost.txt"].1.as_str()]);
+    assert_eq!(report["missing"][0]["file_ids"], json!([files["lost.txt"].0]));
+    assert_eq!(keys(&report["wrong_size"]), [files["cut.txt"].1.as_str()]);
+    assert_eq!(report["wrong_size"][0]["found_size"], 8);
+    assert_eq!(keys(&report["wrong_hash"]), [files["swapped.txt"].1.as_str()]);
+    assert_eq!(keys(&report["orphans"]), [orphan.as_str()]);
+    assert_eq!(report["orphans"][0]["removed"], false, "looking changes nothing");
+    let intact_blob = app
+        .sql_i64(&format!(
+            "select blob_id from content_blob where storage_key = '{}'",
+            files["intact.txt"].1
+        ))
+        .await;
+    assert_eq!(
+        report["reference_counts"],
+        json!([{"blob_id": intact_blob, "recorded": 3, "actual": 1, "fixed": false}])
+    );
+    // A same-size swap shows only when the bytes are read.
+    let (_, quick) = tokio::task::block_in_place(|| fsck(&app, &[]));
+    assert_eq!(quick["wrong_hash"], json!([]));
+
+    let (clean, repaired) = tokio::task::block_in_place(|| fsck(&app, &["--repair"]));
+    assert!(!clean, "lost bytes stay lost: only a backup brings them back");
+    assert_eq!(repaired["orphans"][0]["removed"], true);
+    assert_eq!(repaired["reference_counts"][0]["fixed"], true);
+    assert!(matches!(
+        store.get(&orphan, None).await,
+        Err(openpan_core::blob::BlobError::NotFound)
+    ));
+    let (_, after) = tokio::task::block_in_place(|| fsck(&app, &[]));
+    assert_eq!(after["orphans"], json!([]));
+    assert_eq!(after["reference_counts"], json!([]));
+    assert_eq!(keys(&after["missing"]), [files["lost.txt"].1.as_str()]);
+    assert_eq!(app.download(&token, files["intact.txt"].0).await, b"left alone");
 }

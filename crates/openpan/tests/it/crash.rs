@@ -2,14 +2,14 @@
 //! is ever visible, and what the crash left behind is swept at the next start.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, local_blobs, partial_writes};
+use crate::harness::{TestApp, local_blobs, openpan_command, partial_writes};
 
 /// A separate `openpan serve` process over the test app's data dir, database and blob store;
 /// answers it and its own address.
@@ -19,33 +19,12 @@ pub(crate) fn start_node(app: &TestApp) -> (Node, String) {
 
 /// [`start_node`] with more settings (`OPENPAN_*` variables).
 pub(crate) fn start_node_with(app: &TestApp, settings: &[(&str, &str)]) -> (Node, String) {
-    let config = &app.config;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_openpan"));
+    let mut command = openpan_command(app);
     command
         .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("OPENPAN_DATA_DIR", &config.data_dir)
-        .env("OPENPAN_DATABASE_URL", config.database_url())
         .env("OPENPAN_LISTEN", "127.0.0.1:0")
-        .env("OPENPAN_STORAGE", &config.storage)
-        .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let storage_dir = config.storage_dir.as_ref().map(|dir| dir.display().to_string());
-    for (name, value) in [
-        // What a node behind the test's balancer shares with the others.
-        ("OPENPAN_SECRET_KEY", &config.secret_key),
-        ("OPENPAN_STORAGE_DIR", &storage_dir),
-        ("OPENPAN_S3__ENDPOINT", &config.s3.endpoint),
-        ("OPENPAN_S3__REGION", &config.s3.region),
-        ("OPENPAN_S3__ACCESS_KEY_ID", &config.s3.access_key_id),
-        ("OPENPAN_S3__SECRET_ACCESS_KEY", &config.s3.secret_access_key),
-    ] {
-        if let Some(value) = value {
-            command.env(name, value);
-        }
-    }
     for (name, value) in settings {
         command.env(name, value);
     }

@@ -211,6 +211,34 @@ pub fn local_blobs(config: &Config) -> Option<std::path::PathBuf> {
     }
 }
 
+/// The `openpan` binary with the test app's settings: its data dir, database, blob store and
+/// the key its nodes share, and nothing from the calling environment.
+pub fn openpan_command(app: &TestApp) -> std::process::Command {
+    let config = &app.config;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_openpan"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("OPENPAN_DATA_DIR", &config.data_dir)
+        .env("OPENPAN_DATABASE_URL", config.database_url())
+        .env("OPENPAN_STORAGE", &config.storage)
+        .env("RUST_LOG", "warn");
+    let storage_dir = config.storage_dir.as_ref().map(|dir| dir.display().to_string());
+    for (name, value) in [
+        ("OPENPAN_SECRET_KEY", &config.secret_key),
+        ("OPENPAN_STORAGE_DIR", &storage_dir),
+        ("OPENPAN_S3__ENDPOINT", &config.s3.endpoint),
+        ("OPENPAN_S3__REGION", &config.s3.region),
+        ("OPENPAN_S3__ACCESS_KEY_ID", &config.s3.access_key_id),
+        ("OPENPAN_S3__SECRET_ACCESS_KEY", &config.s3.secret_access_key),
+    ] {
+        if let Some(value) = value {
+            command.env(name, value);
+        }
+    }
+    command
+}
+
 /// Partial writes (uploads in flight or left by a crash) in a local blob store, over every
 /// writer's directory.
 pub fn partial_writes(blobs: &std::path::Path) -> usize {
@@ -551,6 +579,20 @@ impl TestApp {
 
     /// One number `sql` reads from the test database (for invariants no API shows).
     pub async fn sql_i64(&self, sql: &str) -> i64 {
+        self.sql_scalar(sql).await
+    }
+
+    /// One text `sql` reads from the test database.
+    pub async fn sql_text(&self, sql: &str) -> String {
+        self.sql_scalar(sql).await
+    }
+
+    async fn sql_scalar<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+        T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
         use sqlx::Connection;
         let url = self.config.database_url();
         if url.starts_with("sqlite:") {

@@ -208,7 +208,10 @@ async fn kill_9_of_one_node_behind_the_balancer_loses_no_acknowledged_upload_or_
         .iter()
         .map(|event| event["id"].as_i64().unwrap())
         .collect();
-    assert!(delivered_at_kill < logged.len(), "deliveries were under way at the kill");
+    assert!(
+        delivered_at_kill < logged.len(),
+        "deliveries were under way at the kill"
+    );
     let mut received = Vec::new();
     for _ in 0..900 {
         received = hook.received().iter().map(event_id).collect::<Vec<_>>();
