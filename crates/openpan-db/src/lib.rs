@@ -7,6 +7,7 @@
 
 mod account;
 mod audit;
+mod backup;
 mod batch;
 mod collab;
 mod comment;
@@ -29,4 +30,5 @@ mod share;
 mod sms;
 mod tag;
 
+pub use backup::{BackupError, TableRows, table_file};
 pub use pool::{ConnectError, RevocationNotices, SqlRepo};

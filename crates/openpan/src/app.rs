@@ -187,7 +187,15 @@ fn prepare_dir(dir: &Path, setting: &str) -> anyhow::Result<()> {
 
 /// The key from `secret_key`, `secret_key_file`, or `<data_dir>/secret.key` (made on first use).
 fn load_secret_key(config: &Config) -> anyhow::Result<SecretKey> {
-    let (material, setting) = if let Some(key) = &config.secret_key {
+    let (material, setting) = secret_material(config)?;
+    SecretKey::from_material(material.as_bytes())
+        .with_context(|| format!("{setting}: the secret key must be at least 32 bytes"))
+}
+
+/// The secret key's text and the setting it comes from; a key is made in the data dir when
+/// no setting names one.
+pub(crate) fn secret_material(config: &Config) -> anyhow::Result<(String, &'static str)> {
+    Ok(if let Some(key) = &config.secret_key {
         (key.trim().to_owned(), "secret_key")
     } else {
         let (path, setting) = match &config.secret_key_file {
@@ -202,13 +210,11 @@ fn load_secret_key(config: &Config) -> anyhow::Result<SecretKey> {
         let text =
             std::fs::read_to_string(&path).with_context(|| format!("{setting}: cannot read {}", path.display()))?;
         (text.trim_end_matches(['\n', '\r']).to_owned(), setting)
-    };
-    SecretKey::from_material(material.as_bytes())
-        .with_context(|| format!("{setting}: the secret key must be at least 32 bytes"))
+    })
 }
 
 #[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -221,7 +227,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod ai;
 pub mod app;
+pub mod backup;
 pub mod client;
 pub mod config;
 pub mod convert;

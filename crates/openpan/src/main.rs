@@ -311,6 +311,24 @@ enum AdminCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Write a backup into an empty folder: every table from one snapshot, the blob manifest
+    /// and the secret key (keep the folder private). Safe while serving.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+        /// Copy the blobs into the backup too (otherwise only their manifest).
+        #[arg(long)]
+        blobs: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Load a backup into a new database (and its blobs, when it has them, into the store).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Check the blob store against the database: blobs missing, damaged or recorded by
     /// nothing, and reference counts. Exits 1 while anything is wrong. Safe while serving.
     Fsck {
@@ -467,6 +485,18 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
             receiver_id,
             output,
         } => (output, admin::delete_user(core, user_id, receiver_id).await?),
+        AdminCommand::Backup { to, blobs, output } => {
+            (output, openpan::backup::backup(config, &wired.repo, &to, blobs).await?)
+        }
+        AdminCommand::Restore { from, output } => {
+            let restored = openpan::backup::restore(config, &wired.repo, &from).await?;
+            if restored["blobs_missing"] != 0 {
+                print(&output, &restored);
+                wired.repo.close().await;
+                anyhow::bail!("restore: the blob store lacks blobs the backup records (see above)");
+            }
+            (output, restored)
+        }
         AdminCommand::Fsck {
             repair,
             verify_hashes,

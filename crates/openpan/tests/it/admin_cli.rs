@@ -424,3 +424,119 @@ async fn fsck_names_missing_damaged_and_orphaned_blobs_and_repairs_orphans_and_r
     assert_eq!(keys(&after["missing"]), [files["lost.txt"].1.as_str()]);
     assert_eq!(app.download(&token, files["intact.txt"].0).await, b"left alone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_and_tokens_work() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let folder = app.mkdir(&token, 0, "合同").await["id"].as_i64().unwrap();
+    let kept = app.upload(&token, folder, "a.txt", b"backed up").await["id"]
+        .as_i64()
+        .unwrap();
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let large = app.upload(&token, 0, "b.bin", &big).await["id"].as_i64().unwrap();
+    let backups = tempfile::tempdir().unwrap();
+    let dir = backups.path().join("nightly");
+    let made = tokio::task::block_in_place(|| {
+        json_line(
+            openpan(&app)
+                .args(["admin", "backup", "--blobs", "--json", "--to"])
+                .arg(&dir),
+        )
+    });
+    assert_eq!(made["blobs"], 2, "{made}");
+    assert_eq!(made["blobs_copied"], 2);
+    assert_eq!(made["blobs_missing"], 0);
+    assert!(made["rows"].as_u64().unwrap() > 10);
+    let refused = tokio::task::block_in_place(|| {
+        openpan(&app)
+            .args(["admin", "backup", "--to"])
+            .arg(&dir)
+            .output()
+            .unwrap()
+    });
+    assert!(!refused.status.success(), "a backup never writes over another");
+    // After the snapshot: not in the backup.
+    app.upload(&token, 0, "later.txt", b"after the backup").await;
+
+    // A new server: its own data dir, database and blob store.
+    let target = tempfile::tempdir().unwrap();
+    let database = crate::harness::test_database().await;
+    let bucket_prefix = format!("restored-{}", openpan_core::secrets::random_hex(8));
+    let on_target = || {
+        let mut command = openpan(&app);
+        command
+            .env("OPENPAN_DATA_DIR", target.path())
+            .env_remove("OPENPAN_STORAGE_DIR");
+        match &database {
+            Some((url, _)) => command.env("OPENPAN_DATABASE_URL", url),
+            None => command.env_remove("OPENPAN_DATABASE_URL"),
+        };
+        if app.config.storage.starts_with("s3://") {
+            let bucket = app
+                .config
+                .storage
+                .trim_start_matches("s3://")
+                .split('/')
+                .next()
+                .unwrap();
+            command.env("OPENPAN_STORAGE", format!("s3://{bucket}/{bucket_prefix}"));
+        }
+        command
+    };
+    let mut restore = on_target();
+    restore.args(["admin", "restore", "--json", "--from"]).arg(&dir);
+    let restored = tokio::task::block_in_place(|| json_line(&mut restore));
+    assert_eq!(restored["blobs_copied"], 2, "{restored}");
+    assert_eq!(restored["blobs_missing"], 0);
+    assert_eq!(restored["rows"], made["rows"]);
+
+    let (_node, url) = tokio::task::block_in_place(|| crate::crash::serve(on_target()));
+    let client = reqwest::Client::new();
+    let get = |path: String| client.get(format!("{url}{path}")).bearer_auth(&token).send();
+    let listing: Value = get("/api/v2/folder/0/children".to_owned())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listing["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|file| file["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b.bin"], "the backup's files, with the same token: {listing}");
+    for (id, bytes) in [(kept, &b"backed up"[..]), (large, &big[..])] {
+        let link: Value = get(format!("/api/v2/file/{id}/download"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let fetched = client.get(link["download_url"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(
+            fetched.bytes().await.unwrap(),
+            bytes,
+            "file {id} restored byte for byte"
+        );
+    }
+    // New rows take new ids, after the restored ones.
+    let presign: Value = client
+        .post(format!("{url}/api/v2/folder/create"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "新的", "parent_id": 0}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(presign["id"].as_i64().unwrap() > large, "{presign}");
+
+    let mut again = on_target();
+    again.args(["admin", "restore", "--from"]).arg(&dir);
+    let again = tokio::task::block_in_place(|| again.output().unwrap());
+    assert!(!again.status.success(), "a restore never lands on data");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
+}

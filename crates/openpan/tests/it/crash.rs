@@ -20,14 +20,19 @@ pub(crate) fn start_node(app: &TestApp) -> (Node, String) {
 /// [`start_node`] with more settings (`OPENPAN_*` variables).
 pub(crate) fn start_node_with(app: &TestApp, settings: &[(&str, &str)]) -> (Node, String) {
     let mut command = openpan_command(app);
+    for (name, value) in settings {
+        command.env(name, value);
+    }
+    serve(command)
+}
+
+/// Runs `openpan serve` as `command` says; answers it and its own address once it serves.
+pub(crate) fn serve(mut command: std::process::Command) -> (Node, String) {
     command
         .arg("serve")
         .env("OPENPAN_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    for (name, value) in settings {
-        command.env(name, value);
-    }
     let mut child = command.spawn().expect("openpan starts");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
