@@ -31,27 +31,47 @@ const WRITE_BATCH: usize = 1 << 20;
 /// The lock file in a writer's directory of `partial/`.
 const WRITER_LOCK: &str = ".lock";
 
+/// Staging directories (`partial/.<id>.new`) older than this were left by a crash mid-claim.
+const STAGING_GRACE: Duration = Duration::from_secs(3600);
+
 pub struct LocalBlobStore {
     root: PathBuf,
-    /// This store's own directory under `partial/`.
-    writing: PathBuf,
+    /// This store's own directory under `partial/`, claimed at its first write, so a store
+    /// only read (admin commands, a backup's blobs) leaves nothing behind.
+    writer: std::sync::Mutex<Option<Writer>>,
+}
+
+struct Writer {
+    dir: PathBuf,
     /// Held (locked) while the store lives.
-    _writer_lock: std::fs::File,
+    _lock: std::fs::File,
 }
 
 impl LocalBlobStore {
     /// A store under `root`, creating its directories.
     pub fn open(root: &Path) -> io::Result<Self> {
         std::fs::create_dir_all(root.join("objects"))?;
-        let writing = root.join("partial").join(format!("{:016x}", rand::random::<u64>()));
-        std::fs::create_dir_all(&writing)?;
-        let lock = std::fs::File::create(writing.join(WRITER_LOCK))?;
-        lock.try_lock().map_err(io::Error::other)?;
         Ok(Self {
             root: root.to_owned(),
-            writing,
-            _writer_lock: lock,
+            writer: std::sync::Mutex::new(None),
         })
+    }
+
+    /// This store's writer directory, claimed (again, should it have gone) when needed.
+    fn writing_dir(&self) -> io::Result<PathBuf> {
+        let mut writer = self
+            .writer
+            .lock()
+            .map_err(|_| io::Error::other("writer lock poisoned"))?;
+        if let Some(held) = writer.as_ref()
+            && held.dir.is_dir()
+        {
+            return Ok(held.dir.clone());
+        }
+        let claimed = claim_writer(&self.root.join("partial"))?;
+        let dir = claimed.dir.clone();
+        *writer = Some(claimed);
+        Ok(dir)
     }
 
     fn object_path(&self, key: &str) -> PathBuf {
@@ -98,6 +118,18 @@ fn write_blob(partial: &Path, target: &Path, incoming: flume::Receiver<Write>) -
     outcome
 }
 
+/// A new writer directory, locked before it takes its name, so no sweep ever sees it unlocked.
+fn claim_writer(partial: &Path) -> io::Result<Writer> {
+    let id = format!("{:016x}", rand::random::<u64>());
+    let staging = partial.join(format!(".{id}.new"));
+    std::fs::create_dir_all(&staging)?;
+    let lock = std::fs::File::create(staging.join(WRITER_LOCK))?;
+    lock.try_lock().map_err(io::Error::other)?;
+    let dir = partial.join(id);
+    std::fs::rename(&staging, &dir)?;
+    Ok(Writer { dir, _lock: lock })
+}
+
 /// See [`BlobStore::sweep_partial`]: whole directories of writers that are gone, and old files of
 /// live ones (and loose files, from the layout before writer directories).
 fn sweep_partial_dir(dir: &Path, older_than_secs: u64) -> io::Result<u64> {
@@ -113,7 +145,11 @@ fn sweep_partial_dir(dir: &Path, older_than_secs: u64) -> io::Result<u64> {
             .is_ok_and(|modified| modified <= cutoff)
     };
     let mut removed = 0;
-    for entry in std::fs::read_dir(dir)? {
+    let entries = match std::fs::read_dir(dir) {
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(0),
+        entries => entries?,
+    };
+    for entry in entries {
         let path = entry?.path();
         if !path.is_dir() {
             if is_old(&path, cutoff) && remove_if_there(&path)? {
@@ -121,12 +157,21 @@ fn sweep_partial_dir(dir: &Path, older_than_secs: u64) -> io::Result<u64> {
             }
             continue;
         }
-        // A directory without its lock yet may be a store opening this very moment.
-        let gone = match writer_is_gone(&path)? {
-            Some(gone) => gone,
-            None => is_old(&path, now - Duration::from_secs(60)),
+        let staging = path
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with('.'));
+        let gone = if staging {
+            // A writer being claimed; only a crash mid-claim leaves one for long.
+            is_old(&path, now.checked_sub(STAGING_GRACE).unwrap_or(SystemTime::UNIX_EPOCH))
+        } else {
+            writer_is_gone(&path)?
         };
-        for file in std::fs::read_dir(&path)? {
+        // Another node's sweep may remove the directory meanwhile.
+        let files = match std::fs::read_dir(&path) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            files => files?,
+        };
+        for file in files {
             let file = file?.path();
             if file.file_name().is_some_and(|name| name == WRITER_LOCK) {
                 continue;
@@ -145,16 +190,21 @@ fn sweep_partial_dir(dir: &Path, older_than_secs: u64) -> io::Result<u64> {
     Ok(removed)
 }
 
-/// Whether the writer that owns `dir` is gone (its lock can be taken); `None` without a lock file.
-fn writer_is_gone(dir: &Path) -> io::Result<Option<bool>> {
-    let lock = match std::fs::File::options().write(true).open(dir.join(WRITER_LOCK)) {
+/// Whether the writer that owns `dir` is gone: its lock can be taken (or the directory went).
+/// A lock this process may not open (another user's) counts as held.
+fn writer_is_gone(dir: &Path) -> io::Result<bool> {
+    let lock = match std::fs::File::open(dir.join(WRITER_LOCK)) {
         Ok(lock) => lock,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(!dir.exists()),
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+            tracing::warn!(dir = %dir.display(), "cannot open a writer's lock; its partial writes are left");
+            return Ok(false);
+        }
         Err(err) => return Err(err),
     };
     match lock.try_lock() {
-        Ok(()) => Ok(Some(true)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(Some(false)),
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
         Err(std::fs::TryLockError::Error(err)) => Err(err),
     }
 }
@@ -217,7 +267,10 @@ impl BlobStore for LocalBlobStore {
         if !valid_key(key) {
             return Err(invalid_key(key));
         }
-        let partial = self.writing.join(format!("{key}.{:016x}", rand::random::<u64>()));
+        let partial = self
+            .writing_dir()
+            .map_err(store)?
+            .join(format!("{key}.{:016x}", rand::random::<u64>()));
         let target = self.object_path(key);
         // The disk work runs on its own thread, fed through a short queue, so writing overlaps
         // with receiving (and hashing) the next chunks.
@@ -339,7 +392,11 @@ mod tests {
         assert!(store.put("0123456789abcdef", broken).await.is_err());
         assert_eq!(partial_files(dir.path()), 0);
 
-        std::fs::write(store.writing.join("deadbeef00.1"), b"left by a failed sweep").unwrap();
+        std::fs::write(
+            store.writing_dir().unwrap().join("deadbeef00.1"),
+            b"left by a failed sweep",
+        )
+        .unwrap();
         assert_eq!(store.sweep_partial(3600).await.unwrap(), 0, "young partials stay");
         assert_eq!(store.sweep_partial(0).await.unwrap(), 1);
         assert_eq!(partial_files(dir.path()), 0);
@@ -357,7 +414,7 @@ mod tests {
     async fn a_store_sharing_the_directory_sweeps_a_dead_writers_partials_but_never_a_live_ones() {
         let dir = tempfile::tempdir().unwrap();
         let live = LocalBlobStore::open(dir.path()).unwrap();
-        std::fs::write(live.writing.join("aa00.1"), b"in flight").unwrap();
+        std::fs::write(live.writing_dir().unwrap().join("aa00.1"), b"in flight").unwrap();
         let dead = dir.path().join("partial/00000000000000de");
         std::fs::create_dir_all(&dead).unwrap();
         std::fs::write(dead.join(WRITER_LOCK), b"").unwrap();
@@ -372,7 +429,7 @@ mod tests {
         );
         assert!(!dead.exists());
         assert!(
-            live.writing.join("aa00.1").exists(),
+            live.writing_dir().unwrap().join("aa00.1").exists(),
             "a live writer's upload is left alone"
         );
         drop(live);

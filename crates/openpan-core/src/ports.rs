@@ -583,6 +583,8 @@ pub trait DriveRepo: Send + Sync {
     async fn delete_unreferenced_blob(&self, blob_id: i64, before: i64) -> RepoResult<bool>;
     /// Every blob-store key the database records, with what it is for.
     async fn stored_references(&self) -> RepoResult<Vec<(String, StoredReference)>>;
+    /// Whether anything records `key` now (fsck asks again before removing an orphan).
+    async fn storage_key_recorded(&self, key: &str) -> RepoResult<bool>;
     /// Whether the content blob is still recorded and used by some version.
     async fn content_blob_in_use(&self, blob_id: i64) -> RepoResult<bool>;
     /// Up to `limit` files with a version on the blob.

@@ -48,6 +48,57 @@ pub fn table_file(dir: &Path, table: &str) -> PathBuf {
     dir.join("tables").join(format!("{table}.jsonl"))
 }
 
+/// Writes one table's rows, read in transaction `tx` and turned to JSON by `value`.
+macro_rules! dump_table {
+    ($tx:ident, $dir:expr, $table:expr, $value:ident) => {{
+        let mut out = TableWriter::create($dir, &$table)?;
+        let select = format!("select * from {}", quoted(&$table));
+        let mut rows = sqlx::query(&select).fetch(&mut *$tx);
+        while let Some(row) = rows.try_next().await? {
+            let values = (0..row.len()).map(|i| $value(&row, i)).collect::<Result<_, _>>()?;
+            out.row(&row, values)?;
+        }
+        out.finish()?
+    }};
+}
+
+/// Replaces a table's rows with a backup's, binding each value with `bind` for the column's
+/// kind in `types`; answers how many went in. The engines differ only in placeholders and
+/// binding, and sqlx's query types differ per engine, hence a macro.
+macro_rules! load_table {
+    ($tx:ident, $dir:expr, $table:expr, $types:expr, $placeholder:expr, $bind:ident) => {{
+        sqlx::query(&format!("delete from {}", quoted($table)))
+            .execute(&mut *$tx)
+            .await?;
+        let mut rows = 0;
+        let (sql, file_columns) = insert_statement($dir, $table, $placeholder, &$types)?;
+        for values in read_rows($dir, $table)? {
+            let values = values?;
+            if values.len() != file_columns.len() {
+                return Err(BackupError::Refused(format!(
+                    "{}: a row of {} values for {} columns",
+                    $table,
+                    values.len(),
+                    file_columns.len()
+                )));
+            }
+            let mut query = sqlx::query(&sql);
+            for (column, value) in file_columns.iter().zip(values) {
+                query = $bind(query, kind_of(&$types, $table, column)?, value)?;
+            }
+            query.execute(&mut *$tx).await?;
+            rows += 1;
+        }
+        TableRows {
+            table: $table.clone(),
+            rows,
+        }
+    }};
+}
+
+/// The column list of a table file with no rows (whose columns the loader never needs).
+const EMPTY_TABLE: &str = "-";
+
 /// sqlx's bookkeeping: each database has its own, made by the binary's migrations.
 const NOT_BACKED_UP: &str = "_sqlx_migrations";
 
@@ -64,7 +115,7 @@ impl SqlRepo {
     /// Writes every table into `dir/tables/`, all from one snapshot of the database.
     pub async fn export_tables(&self, dir: &Path) -> Result<Vec<TableRows>, BackupError> {
         let tables_dir = dir.join("tables");
-        std::fs::create_dir_all(&tables_dir).map_err(file_error(&tables_dir))?;
+        private_dir(&tables_dir).map_err(file_error(&tables_dir))?;
         let mut counts = Vec::new();
         match &self.pool {
             Pool::Sqlite { reader, .. } => {
@@ -77,16 +128,7 @@ impl SqlRepo {
                 .fetch_all(&mut *tx)
                 .await?;
                 for table in tables.into_iter().filter(|table| table != NOT_BACKED_UP) {
-                    let mut out = TableWriter::create(dir, &table)?;
-                    let select = format!("select * from \"{table}\"");
-                    let mut rows = sqlx::query(&select).fetch(&mut *tx);
-                    while let Some(row) = rows.try_next().await? {
-                        let values = (0..row.len())
-                            .map(|i| sqlite_value(&row, i))
-                            .collect::<Result<_, _>>()?;
-                        out.row(&row, values)?;
-                    }
-                    counts.push(out.finish()?);
+                    counts.push(dump_table!(tx, dir, table, sqlite_value));
                 }
                 tx.commit().await?;
             }
@@ -95,20 +137,15 @@ impl SqlRepo {
                 sqlx::query("set transaction isolation level repeatable read, read only")
                     .execute(&mut *tx)
                     .await?;
+                // A large table takes longer to read than a request may.
+                sqlx::query("set local statement_timeout = 0").execute(&mut *tx).await?;
                 let tables: Vec<String> = sqlx::query_scalar(
                     "select tablename::text from pg_tables where schemaname = current_schema() order by tablename",
                 )
                 .fetch_all(&mut *tx)
                 .await?;
                 for table in tables.into_iter().filter(|table| table != NOT_BACKED_UP) {
-                    let mut out = TableWriter::create(dir, &table)?;
-                    let select = format!("select * from \"{table}\"");
-                    let mut rows = sqlx::query(&select).fetch(&mut *tx);
-                    while let Some(row) = rows.try_next().await? {
-                        let values = (0..row.len()).map(|i| pg_value(&row, i)).collect::<Result<_, _>>()?;
-                        out.row(&row, values)?;
-                    }
-                    counts.push(out.finish()?);
+                    counts.push(dump_table!(tx, dir, table, pg_value));
                 }
                 tx.commit().await?;
             }
@@ -132,11 +169,23 @@ impl SqlRepo {
         let mut counts = Vec::new();
         match &self.pool {
             Pool::Sqlite { writer, .. } => {
-                let mut conn = writer.acquire().await?;
-                // Rows go in table by table, so a child may come before its parent.
-                sqlx::query("pragma foreign_keys = off").execute(&mut *conn).await?;
-                let loaded = async {
+                // Rows go in table by table, so a child may come before its parent: foreign
+                // keys are off on this connection, which therefore never goes back to the pool.
+                let mut conn = writer.acquire().await?.detach();
+                sqlx::query("pragma foreign_keys = off").execute(&mut conn).await?;
+                {
                     let mut tx = conn.begin().await?;
+                    // Triggers would restamp what they maintain (the tree's change
+                    // generations); the backup's values are the ones wanted.
+                    let triggers: Vec<(String, String)> =
+                        sqlx::query_as("select name, sql from sqlite_master where type = 'trigger'")
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    for (name, _) in &triggers {
+                        sqlx::query(&format!("drop trigger {}", quoted(name)))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     for table in tables {
                         let columns: Vec<(String, String)> = sqlx::query_as(&format!(
                             "select name, type from pragma_table_info('{}')",
@@ -145,23 +194,10 @@ impl SqlRepo {
                         .fetch_all(&mut *tx)
                         .await?;
                         let types = column_types(table, columns, sqlite_kind)?;
-                        sqlx::query(&format!("delete from \"{table}\""))
-                            .execute(&mut *tx)
-                            .await?;
-                        let mut rows = 0;
-                        let (sql, file_columns) = insert_statement(dir, table, '?')?;
-                        for values in read_rows(dir, table)? {
-                            let mut query = sqlx::query(&sql);
-                            for (column, value) in file_columns.iter().zip(values?) {
-                                query = bind_sqlite(query, kind_of(&types, table, column)?, value)?;
-                            }
-                            query.execute(&mut *tx).await?;
-                            rows += 1;
-                        }
-                        counts.push(TableRows {
-                            table: table.clone(),
-                            rows,
-                        });
+                        counts.push(load_table!(tx, dir, table, types, '?', bind_sqlite));
+                    }
+                    for (_, sql) in &triggers {
+                        sqlx::query(sql).execute(&mut *tx).await?;
                     }
                     let broken: Vec<(String,)> = sqlx::query_as("select \"table\" from pragma_foreign_key_check")
                         .fetch_all(&mut *tx)
@@ -172,14 +208,12 @@ impl SqlRepo {
                         )));
                     }
                     tx.commit().await?;
-                    Ok(())
                 }
-                .await;
-                sqlx::query("pragma foreign_keys = on").execute(&mut *conn).await?;
-                loaded?;
+                conn.close().await?;
             }
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
+                sqlx::query("set local statement_timeout = 0").execute(&mut *tx).await?;
                 // Foreign keys come off for the load and go back on after it, which checks
                 // every row; needs only ownership of the tables, not a superuser.
                 let keys: Vec<(String, String, String)> = sqlx::query_as(
@@ -202,32 +236,24 @@ impl SqlRepo {
                     .fetch_all(&mut *tx)
                     .await?;
                     let types = column_types(table, columns, pg_kind)?;
-                    sqlx::query(&format!("delete from \"{table}\""))
+                    // Triggers would restamp what they maintain; the backup's values are wanted.
+                    sqlx::query(&format!("alter table {} disable trigger user", quoted(table)))
                         .execute(&mut *tx)
                         .await?;
-                    let mut rows = 0;
-                    let (sql, file_columns) = insert_statement(dir, table, '$')?;
-                    for values in read_rows(dir, table)? {
-                        let mut query = sqlx::query(&sql);
-                        for (column, value) in file_columns.iter().zip(values?) {
-                            query = bind_pg(query, kind_of(&types, table, column)?, value)?;
-                        }
-                        query.execute(&mut *tx).await?;
-                        rows += 1;
-                    }
-                    counts.push(TableRows {
-                        table: table.clone(),
-                        rows,
-                    });
+                    counts.push(load_table!(tx, dir, table, types, '$', bind_pg));
+                    sqlx::query(&format!("alter table {} enable trigger user", quoted(table)))
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 for (table, name, definition) in &keys {
                     sqlx::query(&format!("alter table {table} add constraint \"{name}\" {definition}"))
                         .execute(&mut *tx)
                         .await
-                        .map_err(|err| {
-                            BackupError::Refused(format!(
-                                "the backup's {table} rows refer to rows it does not have ({err})"
-                            ))
+                        .map_err(|err| match &err {
+                            sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => BackupError::Refused(
+                                format!("the backup's {table} rows refer to rows it does not have ({err})"),
+                            ),
+                            _ => BackupError::Database(err),
                         })?;
                 }
                 // Ids were loaded as they were: each sequence continues after the highest.
@@ -324,7 +350,35 @@ fn kind_of(types: &HashMap<String, Kind>, table: &str, column: &str) -> Result<K
 }
 
 /// `insert into <table> (<the file's columns>) values (…)`, with `?` or `$n` placeholders.
-fn insert_statement(dir: &Path, table: &str, placeholder: char) -> Result<(String, Vec<String>), BackupError> {
+/// An identifier in double quotes, any inside doubled.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// A new file only its owner may read.
+pub fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// A folder only its owner may read: a backup holds password hashes and signing keys.
+pub fn private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+fn insert_statement(
+    dir: &Path,
+    table: &str,
+    placeholder: char,
+    types: &HashMap<String, Kind>,
+) -> Result<(String, Vec<String>), BackupError> {
     let path = table_file(dir, table);
     let file = std::fs::File::open(&path).map_err(file_error(&path))?;
     let mut header = String::new();
@@ -340,11 +394,13 @@ fn insert_statement(dir: &Path, table: &str, placeholder: char) -> Result<(Strin
     if header["table"] != table || columns.is_empty() {
         return Err(BackupError::Refused(format!("{}: not {table}'s rows", path.display())));
     }
-    let names = columns
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
+    if columns == [EMPTY_TABLE] {
+        return Ok((String::new(), Vec::new()));
+    }
+    for column in &columns {
+        kind_of(types, table, column)?;
+    }
+    let names = columns.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", ");
     let marks = (1..=columns.len())
         .map(|n| {
             if placeholder == '$' {
@@ -355,7 +411,10 @@ fn insert_statement(dir: &Path, table: &str, placeholder: char) -> Result<(Strin
         })
         .collect::<Vec<_>>()
         .join(", ");
-    Ok((format!("insert into \"{table}\" ({names}) values ({marks})"), columns))
+    Ok((
+        format!("insert into {} ({names}) values ({marks})", quoted(table)),
+        columns,
+    ))
 }
 
 /// The rows of a table file after its header, one at a time.
@@ -468,7 +527,7 @@ struct TableWriter {
 impl TableWriter {
     fn create(dir: &Path, table: &str) -> Result<Self, BackupError> {
         let path = table_file(dir, table);
-        let file = std::fs::File::create(&path).map_err(file_error(&path))?;
+        let file = private_file(&path).map_err(file_error(&path))?;
         Ok(Self {
             out: std::io::BufWriter::new(file),
             path,
@@ -500,7 +559,7 @@ impl TableWriter {
     fn finish(mut self) -> Result<TableRows, BackupError> {
         if !self.header_written {
             // Without a row there are no column names to copy; the loader needs none either.
-            self.header(&["-"])?;
+            self.header(&[EMPTY_TABLE])?;
         }
         let file = self
             .out

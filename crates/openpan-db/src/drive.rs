@@ -2452,6 +2452,11 @@ impl DriveRepo for SqlRepo {
                     .execute(&mut *tx)
                     .await
                     .map_err(other)?;
+                // Every blob of a large drive takes longer to read than a request may.
+                sqlx::query("set local statement_timeout = 0")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(other)?;
             }
             let mut references = Vec::new();
             let sql = dialect(
@@ -2491,7 +2496,8 @@ impl DriveRepo for SqlRepo {
         on_pool!(self, read, |pool, builder| {
             let sql = dialect(
                 &builder(),
-                "select count(*) from content_blob where blob_id = ? and ref_count > 0",
+                "select count(*) from content_blob b where b.blob_id = ? \
+                 and (b.ref_count > 0 or exists (select 1 from file_version v where v.blob_id = b.blob_id))",
             );
             let found: i64 = sqlx::query_scalar(&sql)
                 .bind(blob_id)
@@ -2518,6 +2524,29 @@ impl DriveRepo for SqlRepo {
         })
     }
 
+    async fn storage_key_recorded(&self, key: &str) -> RepoResult<bool> {
+        on_pool!(self, read, |pool, builder| {
+            let sql = dialect(
+                &builder(),
+                "select (select count(*) from content_blob where storage_key = ?) \
+                 + (select count(*) from conversion where storage_key = ?) \
+                 + (select count(*) from user_account where profile_pic_storage_key = ?) \
+                 + (select count(*) from upload_part where storage_key = ?) \
+                 + (select count(*) from upload_session where storage_key = ?)",
+            );
+            let found: i64 = sqlx::query_scalar(&sql)
+                .bind(key)
+                .bind(key)
+                .bind(key)
+                .bind(key)
+                .bind(key)
+                .fetch_one(pool)
+                .await
+                .map_err(other)?;
+            Ok(found > 0)
+        })
+    }
+
     async fn reference_count_drift(&self) -> RepoResult<Vec<RefCountDrift>> {
         on_pool!(self, read, |pool, builder| {
             let sql = dialect(
@@ -2527,7 +2556,16 @@ impl DriveRepo for SqlRepo {
                  group by b.blob_id, b.ref_count having b.ref_count <> count(v.version_id) \
                  order by b.blob_id",
             );
-            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&sql).fetch_all(pool).await.map_err(other)?;
+            let mut tx = pool.begin().await.map_err(other)?;
+            if is_postgres(&builder()) {
+                // Counting every version of a large drive takes longer than a request may.
+                sqlx::query("set local statement_timeout = 0")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(other)?;
+            }
+            let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&sql).fetch_all(&mut *tx).await.map_err(other)?;
+            tx.commit().await.map_err(other)?;
             Ok(rows
                 .into_iter()
                 .map(|(blob_id, recorded, actual)| RefCountDrift {

@@ -35,7 +35,11 @@ pub(crate) fn classify(err: sqlx::Error, conflict: Option<ConflictKind>) -> Repo
 }
 
 fn is_transient_postgres(code: &str) -> bool {
-    matches!(code, "57P01" | "57P02" | "57P03" | "57014" | "53300") || code.starts_with("08")
+    // Class 08 but 08P01 (a protocol violation: a bug, not an outage).
+    matches!(
+        code,
+        "57P01" | "57P02" | "57P03" | "57014" | "53300" | "08000" | "08001" | "08003" | "08004" | "08006"
+    )
 }
 
 pub(crate) fn other(err: sqlx::Error) -> RepoError {
@@ -51,7 +55,7 @@ mod tests {
         for code in ["57P01", "57P02", "57P03", "57014", "53300", "08006", "08001"] {
             assert!(is_transient_postgres(code), "{code}");
         }
-        for code in ["42P01", "23505", "22P02", "P0001"] {
+        for code in ["42P01", "23505", "22P02", "P0001", "08P01"] {
             assert!(!is_transient_postgres(code), "{code}");
         }
     }

@@ -30,5 +30,5 @@ mod share;
 mod sms;
 mod tag;
 
-pub use backup::{BackupError, TableRows, table_file};
+pub use backup::{BackupError, TableRows, private_dir, private_file, table_file};
 pub use pool::{ConnectError, RevocationNotices, SqlRepo};

@@ -1,7 +1,8 @@
 //! Shared budgets that survive losing Redis: while Redis does not answer, each node keeps its
-//! own budgets in memory, and Redis is tried again once a second.
+//! own budgets in memory, and Redis is tried again once a second. A node that starts while
+//! Redis is down starts on its own budgets and connects when Redis comes back.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -21,17 +22,46 @@ const RETRY_EVERY: Duration = Duration::from_secs(1);
 /// looser limit for the minutes of an outage, rather than none (failing open) or an API that
 /// refuses everything (failing closed).
 pub struct FailoverRateLimiter {
-    shared: RedisRateLimiter,
+    url: String,
+    prefix: String,
+    shared: OnceLock<RedisRateLimiter>,
     local: MemoryRateLimiter,
     outage: Mutex<Option<Instant>>,
 }
 
 impl FailoverRateLimiter {
-    pub fn new(shared: RedisRateLimiter) -> Self {
-        Self {
-            shared,
+    /// Connects to Redis at `url` (keys namespaced with `prefix`); when it does not answer,
+    /// starts on this node's own budgets. Fails only for a URL that cannot be right.
+    pub async fn start(url: &str, prefix: &str) -> Result<Self, RepoError> {
+        let limiter = Self {
+            url: url.to_owned(),
+            prefix: prefix.to_owned(),
+            shared: OnceLock::new(),
             local: MemoryRateLimiter::new(),
             outage: Mutex::new(None),
+        };
+        match limiter.connected().await {
+            Ok(_) => {}
+            Err(RepoError::Unavailable(err)) => limiter.record(Err(&RepoError::Unavailable(err))),
+            Err(err) => return Err(err),
+        }
+        Ok(limiter)
+    }
+
+    /// The Redis connection, made now if it was not yet.
+    async fn connected(&self) -> Result<&RedisRateLimiter, RepoError> {
+        if let Some(shared) = self.shared.get() {
+            return Ok(shared);
+        }
+        let shared = RedisRateLimiter::connect(&self.url, &self.prefix).await?;
+        Ok(self.shared.get_or_init(|| shared))
+    }
+
+    /// Whether Redis answers (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        match self.connected().await {
+            Ok(shared) => shared.ping().await,
+            Err(_) => false,
         }
     }
 
@@ -82,7 +112,11 @@ impl FailoverRateLimiter {
 impl RateLimiter for FailoverRateLimiter {
     async fn check(&self, key: &str, quota: Quota) -> Result<RateDecision, RepoError> {
         if self.should_ask_redis() {
-            match self.shared.check(key, quota).await {
+            let checked = match self.connected().await {
+                Ok(shared) => shared.check(key, quota).await,
+                Err(err) => Err(err),
+            };
+            match checked {
                 Ok(decision) => {
                     self.record(Ok(()));
                     return Ok(decision);

@@ -17,7 +17,7 @@ use openpan_core::ratelimit::{Quota, RateLimiter};
 use openpan_core::secrets::SecretKey;
 use openpan_core::services::{Core, NoticeSettings, SmsSettings};
 use openpan_db::SqlRepo;
-use openpan_ratelimit::{FailoverRateLimiter, MemoryRateLimiter, RedisRateLimiter};
+use openpan_ratelimit::{FailoverRateLimiter, MemoryRateLimiter};
 use openpan_search::SearchEngine;
 use openpan_server::{AppState, HttpSettings};
 
@@ -54,14 +54,12 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     ];
     let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
         Some(url) => {
-            let redis = RedisRateLimiter::connect(url, &format!("{}rl:", config.redis_key_prefix))
+            let limiter = FailoverRateLimiter::start(url, &format!("{}rl:", config.redis_key_prefix))
                 .await
-                .with_context(|| format!("redis_url: cannot connect to {}", crate::config::redact_url(url)))?;
-            if !redis.ping().await {
-                bail!("redis_url: {} does not answer PING", crate::config::redact_url(url));
-            }
-            health.push(Arc::new(HealthAdapter::Redis(redis.clone())));
-            Arc::new(FailoverRateLimiter::new(redis))
+                .with_context(|| format!("redis_url: {}", crate::config::redact_url(url)))?;
+            let limiter = Arc::new(limiter);
+            health.push(Arc::new(HealthAdapter::Redis(limiter.clone())));
+            limiter
         }
         None => Arc::new(MemoryRateLimiter::new()),
     };
@@ -504,7 +502,7 @@ mod health {
 
     pub enum HealthAdapter {
         Database(Arc<openpan_db::SqlRepo>),
-        Redis(openpan_ratelimit::RedisRateLimiter),
+        Redis(Arc<openpan_ratelimit::FailoverRateLimiter>),
         Blobs(Arc<dyn openpan_core::blob::BlobStore>),
     }
 

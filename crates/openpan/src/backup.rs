@@ -18,7 +18,7 @@ use sha2::Digest;
 
 use openpan_blob::LocalBlobStore;
 use openpan_core::blob::{BlobError, BlobStore, ByteStream};
-use openpan_db::{SqlRepo, table_file};
+use openpan_db::{SqlRepo, private_dir, private_file, table_file};
 
 use crate::app::{open_blob_store, secret_material, write_private};
 use crate::config::Config;
@@ -38,11 +38,11 @@ pub async fn backup(config: &Config, repo: &SqlRepo, to: &Path, blobs: bool) -> 
     if to.exists() && std::fs::read_dir(to).map(|mut entries| entries.next().is_some())? {
         bail!("--to: {} is not empty", to.display());
     }
-    std::fs::create_dir_all(to).with_context(|| format!("--to: cannot create {}", to.display()))?;
+    private_dir(to).with_context(|| format!("--to: cannot create {}", to.display()))?;
     let schema_version = repo.schema_version().await?;
     let tables = repo.export_tables(to).await?;
     let recorded = recorded_blobs(to)?;
-    let mut manifest = std::fs::File::create(to.join("blobs.jsonl"))?;
+    let mut manifest = private_file(&to.join("blobs.jsonl"))?;
     for blob in &recorded {
         let line = json!({"key": blob.key, "size": blob.size, "sha256": blob.sha256.as_ref().map(hex::encode)});
         writeln!(manifest, "{line}")?;
@@ -54,9 +54,13 @@ pub async fn backup(config: &Config, repo: &SqlRepo, to: &Path, blobs: bool) -> 
     let mut copied = None;
     if blobs {
         let source = open_blob_store(config).await?;
+        private_dir(&to.join("blobs"))?;
         let target = LocalBlobStore::open(&to.join("blobs")).context("cannot create the blob folder")?;
         copied = Some(copy_blobs(source.as_ref(), &target, &recorded).await?);
     }
+    let incomplete = copied
+        .as_ref()
+        .is_some_and(|c| !c.missing.is_empty() || !c.damaged.is_empty());
     let summary = json!({
         "format": FORMAT,
         "schema_version": schema_version,
@@ -64,19 +68,23 @@ pub async fn backup(config: &Config, repo: &SqlRepo, to: &Path, blobs: bool) -> 
         "tables": tables.iter().map(|t| (t.table.clone(), json!(t.rows))).collect::<serde_json::Map<_, _>>(),
         "blobs": recorded.len(),
         "blobs_included": blobs,
+        "blobs_missing": copied.as_ref().map(|c| &c.missing),
+        "blobs_damaged": copied.as_ref().map(|c| &c.damaged),
     });
     let path = to.join("manifest.json");
-    let mut file = std::fs::File::create(&path)?;
+    let mut file = private_file(&path)?;
     file.write_all(serde_json::to_string_pretty(&summary)?.as_bytes())?;
     file.sync_all()?;
     Ok(json!({
         "backup": to.display().to_string(),
+        "complete": !incomplete,
         "schema_version": schema_version,
         "tables": tables.len(),
         "rows": tables.iter().map(|t| t.rows).sum::<u64>(),
         "blobs": recorded.len(),
         "blobs_copied": copied.as_ref().map(|c| c.copied),
-        "blobs_missing": copied.map(|c| c.missing),
+        "blobs_missing": copied.as_ref().map(|c| c.missing.len()),
+        "blobs_damaged": copied.as_ref().map(|c| c.damaged.len()),
     }))
 }
 
@@ -120,18 +128,28 @@ pub async fn restore(config: &Config, repo: &SqlRepo, from: &Path) -> anyhow::Re
             from.join("secret.key").display()
         );
     }
-    let tables: Vec<String> = manifest["tables"]
-        .as_object()
-        .map(|tables| tables.keys().cloned().collect())
-        .unwrap_or_default();
-    let loaded = repo.import_tables(from, &tables).await?;
-
+    // Blobs first: until the tables are in, the database stays new, so an interrupted
+    // restore is simply run again (and skips the blobs already copied).
     let recorded = recorded_blobs(from)?;
     let store = open_blob_store(config).await?;
     let mut copied = 0;
     if manifest["blobs_included"] == true {
         let source = LocalBlobStore::open(&from.join("blobs")).context("--from: cannot open its blobs")?;
-        copied = copy_blobs(&source, store.as_ref(), &recorded).await?.copied;
+        let outcome = copy_blobs(&source, store.as_ref(), &recorded).await?;
+        if let Some(key) = outcome.damaged.first() {
+            bail!("--from: the backup's copy of blob {key} is not what its tables record");
+        }
+        copied = outcome.copied;
+    }
+    let tables: Vec<String> = manifest["tables"]
+        .as_object()
+        .map(|tables| tables.keys().cloned().collect())
+        .unwrap_or_default();
+    let loaded = repo.import_tables(from, &tables).await?;
+    // The search index followed the database that was; it is built again from this one.
+    let search = config.data_dir.join("search");
+    if search.exists() {
+        std::fs::remove_dir_all(&search).with_context(|| format!("cannot reset {}", search.display()))?;
     }
     // Whatever the store now lacks (blobs kept elsewhere, as in a bucket) is named.
     let present = listed(store.as_ref()).await?;
@@ -204,14 +222,20 @@ fn table_rows(dir: &Path, table: &str) -> anyhow::Result<Vec<HashMap<String, Val
 
 struct Copied {
     copied: u64,
-    missing: u64,
+    /// Keys the source lacked, and keys whose bytes were not what the tables record.
+    missing: Vec<String>,
+    damaged: Vec<String>,
 }
 
 /// Copies `blobs` that `to` lacks (or holds at another size) from `from`, checking each copy's
 /// size and SHA-256 against the record; running it again carries on where it stopped.
 async fn copy_blobs(from: &dyn BlobStore, to: &dyn BlobStore, blobs: &[RecordedBlob]) -> anyhow::Result<Copied> {
     let present = listed(to).await?;
-    let mut outcome = Copied { copied: 0, missing: 0 };
+    let mut outcome = Copied {
+        copied: 0,
+        missing: Vec::new(),
+        damaged: Vec::new(),
+    };
     for blob in blobs {
         if let (Some(size), Some(found)) = (blob.size, present.get(&blob.key))
             && size == *found
@@ -222,7 +246,7 @@ async fn copy_blobs(from: &dyn BlobStore, to: &dyn BlobStore, blobs: &[RecordedB
             Ok(body) => body,
             Err(BlobError::NotFound) => {
                 tracing::warn!(storage_key = blob.key, "a recorded blob is missing from the source");
-                outcome.missing += 1;
+                outcome.missing.push(blob.key.clone());
                 continue;
             }
             Err(err) => return Err(err.into()),
@@ -243,8 +267,13 @@ async fn copy_blobs(from: &dyn BlobStore, to: &dyn BlobStore, blobs: &[RecordedB
         let size_ok = blob.size.is_none_or(|expected| expected == size);
         let hash_ok = blob.sha256.as_ref().is_none_or(|expected| *expected == digest);
         if !size_ok || !hash_ok {
+            tracing::warn!(
+                storage_key = blob.key,
+                "a blob's bytes are not what the database records"
+            );
             to.delete(&blob.key).await?;
-            bail!("blob {}: the copy is not what the database records", blob.key);
+            outcome.damaged.push(blob.key.clone());
+            continue;
         }
         outcome.copied += 1;
     }

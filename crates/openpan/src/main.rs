@@ -486,7 +486,13 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
             output,
         } => (output, admin::delete_user(core, user_id, receiver_id).await?),
         AdminCommand::Backup { to, blobs, output } => {
-            (output, openpan::backup::backup(config, &wired.repo, &to, blobs).await?)
+            let made = openpan::backup::backup(config, &wired.repo, &to, blobs).await?;
+            if made["complete"] != true {
+                print(&output, &made);
+                wired.repo.close().await;
+                anyhow::bail!("backup: blobs the snapshot records are missing or damaged (see above and the log)");
+            }
+            (output, made)
         }
         AdminCommand::Restore { from, output } => {
             let restored = openpan::backup::restore(config, &wired.repo, &from).await?;

@@ -138,9 +138,22 @@ impl Core {
                     }
                 }
                 Some(_) => {}
-                None if object.modified_at > started - options.grace_secs => report.young_unrecorded += 1,
+                // A store that reports no time (0) gets no benefit of the doubt taken away.
+                None if object.modified_at == 0 || object.modified_at > started - options.grace_secs => {
+                    report.young_unrecorded += 1
+                }
                 None => {
-                    let removed = options.repair && self.remove_orphan(&object.key).await?;
+                    let removed = if options.repair {
+                        match self.remove_orphan(&object.key).await? {
+                            Some(removed) => removed,
+                            None => {
+                                report.young_unrecorded += 1;
+                                continue;
+                            }
+                        }
+                    } else {
+                        false
+                    };
                     report.orphans.push(Orphan {
                         storage_key: object.key,
                         size: object.size,
@@ -212,12 +225,18 @@ impl Core {
         Ok(hasher.finalize().as_slice() == expected)
     }
 
-    async fn remove_orphan(&self, key: &str) -> Result<bool> {
+    /// Removes an orphan; `None` when it turns out to be recorded after all.
+    async fn remove_orphan(&self, key: &str) -> Result<Option<bool>> {
+        // S3 dates a multipart object from its start, so a long write recorded since the
+        // snapshot can look old: ask the database once more.
+        if self.repo.storage_key_recorded(key).await? {
+            return Ok(None);
+        }
         match self.blobs.delete(key).await {
-            Ok(()) => Ok(true),
+            Ok(()) => Ok(Some(true)),
             Err(err) => {
                 tracing::warn!(error = %err, storage_key = key, "fsck could not remove an orphan");
-                Ok(false)
+                Ok(Some(false))
             }
         }
     }

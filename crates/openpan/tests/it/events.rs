@@ -51,7 +51,7 @@ async fn after_failures(app: &TestApp, admin: &str, failures: i64) -> Value {
     info
 }
 
-pub(crate) fn event_id(received: &Received) -> i64 {
+fn event_id(received: &Received) -> i64 {
     received.json()["id"].as_i64().unwrap()
 }
 
@@ -657,13 +657,25 @@ async fn kill_9_while_delivering_loses_no_event_and_repeats_at_most_the_one_in_f
 
     // Another node takes over once the dead node's hold on the webhook lapses.
     let (mut successor, _) = tokio::task::block_in_place(|| crate::crash::start_node_with(&app, &settings));
-    let logged: Vec<i64> = app
-        .feed(&admin, "admin/events", &start)
+    let logged = logged_since(&app, &admin, &start).await;
+    assert_eq!(logged.len(), 40);
+    assert_each_delivered_in_order_repeating_at_most_one(&hook, &logged).await;
+    successor.kill_9();
+}
+
+/// The ids of the events logged after `cursor`, as the administrators' feed lists them.
+pub(crate) async fn logged_since(app: &TestApp, admin: &str, cursor: &str) -> Vec<i64> {
+    app.feed(admin, "admin/events", cursor)
         .await
         .iter()
         .map(|event| event["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(logged.len(), 40);
+        .collect()
+}
+
+/// Waits (up to 90 s: a dead node's lease must lapse) until `hook` has the last of `logged`,
+/// then asserts it got every one, in order, and repeated at most one: the one in flight when a
+/// node died, sent but its answer not yet recorded.
+pub(crate) async fn assert_each_delivered_in_order_repeating_at_most_one(hook: &HttpSink, logged: &[i64]) {
     let mut received = Vec::new();
     for _ in 0..900 {
         received = hook.received().iter().map(event_id).collect::<Vec<_>>();
@@ -672,7 +684,6 @@ async fn kill_9_while_delivering_loses_no_event_and_repeats_at_most_the_one_in_f
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    successor.kill_9();
     let mut first_seen = received.clone();
     first_seen.dedup();
     assert_eq!(first_seen, logged, "every event, in order");

@@ -225,3 +225,35 @@ async fn without_redis_each_node_keeps_its_own_rate_limits_and_stays_ready() {
     assert_eq!(ask().await.unwrap().status(), 200);
     assert_api_error(ask().await.unwrap(), 429, "rate_limit").await;
 }
+
+#[tokio::test]
+async fn a_node_started_while_redis_is_down_serves_and_is_fully_ready_once_redis_is_back() {
+    let redis = std::env::var("OPENPAN_TEST_REDIS_URL")
+        .expect("OPENPAN_TEST_REDIS_URL must name a Redis server (scripts/test.sh starts one)");
+    let mut link = None;
+    let app = TestApp::spawn_with(|config| {
+        let (faulty, url) = FaultyLink::start(&redis);
+        faulty.cut();
+        config.redis_url = Some(url);
+        config.redis_key_prefix = format!("faults-{}:", openpan_core::secrets::random_hex(6));
+        link = Some(faulty);
+    })
+    .await;
+    let link = link.unwrap();
+    let node = app.node_url();
+    let ready = app.client.get(format!("{node}/readyz")).send().await.unwrap();
+    assert_eq!(ready.text().await.unwrap(), "ready; degraded: redis");
+    let token = app.admin_user_token().await;
+    assert_eq!(app.get("/api/v2/user/info", &token).await.status(), 200);
+
+    link.restore();
+    let started = Instant::now();
+    loop {
+        let ready = app.client.get(format!("{node}/readyz")).send().await.unwrap();
+        if ready.text().await.unwrap() == "ready" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "Redis not back after 30 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -918,11 +918,12 @@ impl FaultyLink {
             let (up, cuts) = (up.clone(), cuts.clone());
             tokio::spawn(async move {
                 while let Ok((mut inbound, _)) = listener.accept().await {
+                    // Subscribed before looking, so a cut in between still ends this one.
+                    let mut cut = cuts.subscribe();
                     if !up.load(Ordering::SeqCst) {
                         // Refused as a stopped server would: the connection closes at once.
                         continue;
                     }
-                    let mut cut = cuts.subscribe();
                     let target = target.clone();
                     tokio::spawn(async move {
                         let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
