@@ -451,7 +451,11 @@ async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_a
     assert_eq!(made["complete"], true);
     {
         use std::os::unix::fs::PermissionsExt;
-        for private in [dir.clone(), dir.join("tables/user_account.jsonl"), dir.join("secret.key")] {
+        for private in [
+            dir.clone(),
+            dir.join("tables/user_account.jsonl"),
+            dir.join("secret.key"),
+        ] {
             let mode = std::fs::metadata(&private).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode & 0o077, 0, "{} is its owner's alone", private.display());
         }
