@@ -290,3 +290,34 @@ async fn listed(store: &dyn BlobStore) -> anyhow::Result<HashMap<String, u64>> {
     }
     Ok(present)
 }
+
+/// Copies every blob the database records from the configured store into `target` (another
+/// storage setting), each checked by size and SHA-256; run again, it copies only what is not
+/// there yet. The nodes keep serving from the configured store meanwhile.
+pub async fn migrate_storage(config: &Config, repo: &SqlRepo, target: &Config) -> anyhow::Result<Value> {
+    use openpan_core::ports::{DriveRepo, StoredReference};
+    if config.storage_target()? == target.storage_target()? {
+        bail!("--to: that is the store in use");
+    }
+    let source = open_blob_store(config).await?;
+    let destination = open_blob_store(target).await.context("--to")?;
+    let mut recorded = Vec::new();
+    for (key, reference) in repo.stored_references().await? {
+        let (size, sha256) = match reference {
+            StoredReference::Content { size, sha256, .. } => (u64::try_from(size).ok(), Some(sha256)),
+            StoredReference::Conversion { size } => (u64::try_from(size).ok(), None),
+            StoredReference::ProfilePicture => (None, None),
+            // A write in progress; the run after the nodes switch copies what it became.
+            StoredReference::InFlight => continue,
+        };
+        recorded.push(RecordedBlob { key, size, sha256 });
+    }
+    let outcome = copy_blobs(source.as_ref(), destination.as_ref(), &recorded).await?;
+    Ok(json!({
+        "complete": outcome.missing.is_empty() && outcome.damaged.is_empty(),
+        "blobs": recorded.len(),
+        "blobs_copied": outcome.copied,
+        "blobs_missing": outcome.missing,
+        "blobs_damaged": outcome.damaged,
+    }))
+}

@@ -329,6 +329,18 @@ enum AdminCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Copy every blob into another store (`local` with --to-dir, or `s3://bucket[/prefix]`
+    /// with the s3.* settings), checked by hash; run again, it copies only what is missing.
+    /// Then point the nodes' `storage` at it.
+    MigrateStorage {
+        #[arg(long)]
+        to: String,
+        /// The folder of a `local` target.
+        #[arg(long)]
+        to_dir: Option<PathBuf>,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Check the blob store against the database: blobs missing, damaged or recorded by
     /// nothing, and reference counts. Exits 1 while anything is wrong. Safe while serving.
     Fsck {
@@ -502,6 +514,20 @@ async fn run_admin(config: &Config, command: AdminCommand) -> anyhow::Result<()>
                 anyhow::bail!("restore: the blob store lacks blobs the backup records (see above)");
             }
             (output, restored)
+        }
+        AdminCommand::MigrateStorage { to, to_dir, output } => {
+            let target = Config {
+                storage: to,
+                storage_dir: to_dir,
+                ..config.clone()
+            };
+            let moved = openpan::backup::migrate_storage(config, &wired.repo, &target).await?;
+            if moved["complete"] != true {
+                print(&output, &moved);
+                wired.repo.close().await;
+                anyhow::bail!("migrate-storage: blobs are missing or damaged in the store in use (see above)");
+            }
+            (output, moved)
         }
         AdminCommand::Fsck {
             repair,

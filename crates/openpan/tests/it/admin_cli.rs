@@ -313,6 +313,23 @@ async fn operators_issue_and_revoke_user_access_tokens_for_the_auth_service() {
     assert!(!unknown.status.success());
 }
 
+/// A file's bytes as the node at `url` serves them (its download URL, then the bytes).
+async fn downloaded_from(url: &str, token: &str, id: i64) -> Vec<u8> {
+    let client = reqwest::Client::new();
+    let link: Value = client
+        .get(format!("{url}/api/v2/file/{id}/download"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fetched = client.get(link["download_url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(fetched.status(), 200, "download of file {id}");
+    fetched.bytes().await.unwrap().to_vec()
+}
+
 /// Runs `admin fsck --json` with `args`; answers whether it exited 0, and its report.
 fn fsck(app: &TestApp, args: &[&str]) -> (bool, Value) {
     let output = openpan(app)
@@ -520,15 +537,8 @@ async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_a
         .collect();
     assert_eq!(names, ["b.bin"], "the backup's files, with the same token: {listing}");
     for (id, bytes) in [(kept, &b"backed up"[..]), (large, &big[..])] {
-        let link: Value = get(format!("/api/v2/file/{id}/download"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let fetched = client.get(link["download_url"].as_str().unwrap()).send().await.unwrap();
         assert_eq!(
-            fetched.bytes().await.unwrap(),
+            downloaded_from(&url, &token, id).await,
             bytes,
             "file {id} restored byte for byte"
         );
@@ -551,4 +561,52 @@ async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_a
     let again = tokio::task::block_in_place(|| again.output().unwrap());
     assert!(!again.status.success(), "a restore never lands on data");
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_storage_copies_every_blob_checked_and_a_second_run_copies_only_what_is_new() {
+    let app = TestApp::spawn().await;
+    let token = app.admin_user_token().await;
+    let first = app.upload(&token, 0, "first.txt", b"moves to the new store").await["id"]
+        .as_i64()
+        .unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let migrate = || {
+        let mut command = openpan(&app);
+        command
+            .args(["admin", "migrate-storage", "--json", "--to", "local", "--to-dir"])
+            .arg(target.path());
+        command
+    };
+    let moved = tokio::task::block_in_place(|| json_line(&mut migrate()));
+    assert_eq!(moved["blobs"], 1, "{moved}");
+    assert_eq!(moved["blobs_copied"], 1);
+    // Written while the nodes still serve from the old store: the next run takes it along.
+    let second = app.upload(&token, 0, "second.txt", b"written meanwhile").await["id"]
+        .as_i64()
+        .unwrap();
+    let again = tokio::task::block_in_place(|| json_line(&mut migrate()));
+    assert_eq!(again["blobs"], 2, "{again}");
+    assert_eq!(again["blobs_copied"], 1, "only what is new");
+
+    // A node pointed at the new store serves the files.
+    let mut serve = openpan(&app);
+    serve
+        .env("OPENPAN_STORAGE", "local")
+        .env("OPENPAN_STORAGE_DIR", target.path());
+    let (_node, url) = tokio::task::block_in_place(|| crate::crash::serve(serve));
+    for (id, bytes) in [(first, &b"moves to the new store"[..]), (second, b"written meanwhile")] {
+        assert_eq!(
+            downloaded_from(&url, &token, id).await,
+            bytes,
+            "file {id} from the new store"
+        );
+    }
+    let same = tokio::task::block_in_place(|| {
+        let mut command = openpan(&app);
+        command.args(["admin", "migrate-storage", "--to", "local"]);
+        command.output().unwrap()
+    });
+    let in_use = app.config.storage.is_empty() || app.config.storage == "local";
+    assert_eq!(!same.status.success(), in_use, "the store in use is no target");
 }

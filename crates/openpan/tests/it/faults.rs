@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use openpan::config::Config;
+
 use crate::harness::{FaultyLink, TestApp, assert_api_error, assert_transfer_error};
 
 /// The service-unavailable envelope, with the `Retry-After` clients back off by.
@@ -43,6 +45,36 @@ where
     }
 }
 
+/// A test app whose link to a service (at `service_url`) runs through a [`FaultyLink`];
+/// `point` puts the link's URL in the config (and may cut the link before the app starts).
+async fn spawn_behind_link(
+    service_url: &str,
+    point: impl FnOnce(&mut Config, String, &FaultyLink),
+) -> (TestApp, FaultyLink) {
+    let mut link = None;
+    let app = TestApp::spawn_with(|config| {
+        let (faulty, url) = FaultyLink::start(service_url);
+        point(config, url, &faulty);
+        link = Some(faulty);
+    })
+    .await;
+    (app, link.unwrap())
+}
+
+/// Waits until the node's `/readyz` says exactly `ready`.
+async fn until_fully_ready(app: &TestApp) {
+    let node = app.node_url();
+    let started = Instant::now();
+    loop {
+        let ready = app.client.get(format!("{node}/readyz")).send().await.unwrap();
+        if ready.text().await.unwrap() == "ready" {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "Redis not back after 30 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 fn names(children: &Value) -> Vec<String> {
     children["files"]
         .as_array()
@@ -60,15 +92,11 @@ async fn while_postgresql_restarts_requests_fail_with_503_and_retry_after_and_th
         eprintln!("skipped: the suite runs on SQLite");
         return;
     }
-    let mut link = None;
-    let app = TestApp::spawn_with(|config| {
-        let (faulty, url) = FaultyLink::start(&config.database_url());
+    let (app, link) = spawn_behind_link(&database, |config, url, _| {
         config.database_url = Some(url);
         config.database_acquire_timeout_ms = 500;
-        link = Some(faulty);
     })
     .await;
-    let link = link.unwrap();
     let token = app.admin_user_token().await;
     let kept = app.upload(&token, 0, "kept.txt", b"written before the restart").await;
     let kept_id = kept["id"].as_i64().unwrap();
@@ -114,14 +142,10 @@ async fn while_s3_is_unreachable_uploads_and_downloads_fail_cleanly_and_nothing_
         eprintln!("skipped: blobs are on local disk in this run");
         return;
     };
-    let mut link = None;
-    let app = TestApp::spawn_with(|config| {
-        let (faulty, url) = FaultyLink::start(&endpoint);
+    let (app, link) = spawn_behind_link(&endpoint, |config, url, _| {
         config.s3.endpoint = Some(url.trim_end_matches('/').to_owned());
-        link = Some(faulty);
     })
     .await;
-    let link = link.unwrap();
     let token = app.admin_user_token().await;
     let kept = app.upload(&token, 0, "kept.txt", b"stored before the outage").await;
     let kept_id = kept["id"].as_i64().unwrap();
@@ -174,18 +198,14 @@ async fn while_s3_is_unreachable_uploads_and_downloads_fail_cleanly_and_nothing_
 async fn without_redis_each_node_keeps_its_own_rate_limits_and_stays_ready() {
     let redis = std::env::var("OPENPAN_TEST_REDIS_URL")
         .expect("OPENPAN_TEST_REDIS_URL must name a Redis server (scripts/test.sh starts one)");
-    let mut link = None;
-    let app = TestApp::spawn_with(|config| {
-        let (faulty, url) = FaultyLink::start(&redis);
+    let (app, link) = spawn_behind_link(&redis, |config, url, _| {
         config.redis_url = Some(url);
         config.redis_key_prefix = format!("faults-{}:", openpan_core::secrets::random_hex(6));
         config.rate_limit.default.per_app = 1000;
         config.rate_limit.default.per_user = 4;
         config.rate_limit.default.period_secs = 3600;
-        link = Some(faulty);
     })
     .await;
-    let link = link.unwrap();
     let token = app.admin_user_token().await;
     // One node, asked directly, so its own budget is what is measured.
     let node = app.node_url();
@@ -211,15 +231,7 @@ async fn without_redis_each_node_keeps_its_own_rate_limits_and_stays_ready() {
     assert_eq!(ready.text().await.unwrap(), "ready; degraded: redis");
 
     link.restore();
-    let started = Instant::now();
-    loop {
-        let ready = app.client.get(format!("{node}/readyz")).send().await.unwrap();
-        if ready.text().await.unwrap() == "ready" {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "Redis not back after 30 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until_fully_ready(&app).await;
     // Shared again: the budget Redis kept (one request left) is the one charged.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(ask().await.unwrap().status(), 200);
@@ -230,16 +242,12 @@ async fn without_redis_each_node_keeps_its_own_rate_limits_and_stays_ready() {
 async fn a_node_started_while_redis_is_down_serves_and_is_fully_ready_once_redis_is_back() {
     let redis = std::env::var("OPENPAN_TEST_REDIS_URL")
         .expect("OPENPAN_TEST_REDIS_URL must name a Redis server (scripts/test.sh starts one)");
-    let mut link = None;
-    let app = TestApp::spawn_with(|config| {
-        let (faulty, url) = FaultyLink::start(&redis);
-        faulty.cut();
+    let (app, link) = spawn_behind_link(&redis, |config, url, link| {
+        link.cut();
         config.redis_url = Some(url);
         config.redis_key_prefix = format!("faults-{}:", openpan_core::secrets::random_hex(6));
-        link = Some(faulty);
     })
     .await;
-    let link = link.unwrap();
     let node = app.node_url();
     let ready = app.client.get(format!("{node}/readyz")).send().await.unwrap();
     assert_eq!(ready.text().await.unwrap(), "ready; degraded: redis");
@@ -247,13 +255,5 @@ async fn a_node_started_while_redis_is_down_serves_and_is_fully_ready_once_redis
     assert_eq!(app.get("/api/v2/user/info", &token).await.status(), 200);
 
     link.restore();
-    let started = Instant::now();
-    loop {
-        let ready = app.client.get(format!("{node}/readyz")).send().await.unwrap();
-        if ready.text().await.unwrap() == "ready" {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "Redis not back after 30 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    until_fully_ready(&app).await;
 }
