@@ -45,15 +45,16 @@ where
     }
 }
 
-/// A test app whose link to a service (at `service_url`) runs through a [`FaultyLink`];
-/// `point` puts the link's URL in the config (and may cut the link before the app starts).
+/// A test app whose link to a service (at the URL `service` reads from the test's config)
+/// runs through a [`FaultyLink`]; `point` puts the link's URL in the config (and may cut the
+/// link before the app starts).
 async fn spawn_behind_link(
-    service_url: &str,
+    service: impl FnOnce(&Config) -> String,
     point: impl FnOnce(&mut Config, String, &FaultyLink),
 ) -> (TestApp, FaultyLink) {
     let mut link = None;
     let app = TestApp::spawn_with(|config| {
-        let (faulty, url) = FaultyLink::start(service_url);
+        let (faulty, url) = FaultyLink::start(&service(config));
         point(config, url, &faulty);
         link = Some(faulty);
     })
@@ -92,7 +93,7 @@ async fn while_postgresql_restarts_requests_fail_with_503_and_retry_after_and_th
         eprintln!("skipped: the suite runs on SQLite");
         return;
     }
-    let (app, link) = spawn_behind_link(&database, |config, url, _| {
+    let (app, link) = spawn_behind_link(Config::database_url, |config, url, _| {
         config.database_url = Some(url);
         config.database_acquire_timeout_ms = 500;
     })
@@ -142,9 +143,12 @@ async fn while_s3_is_unreachable_uploads_and_downloads_fail_cleanly_and_nothing_
         eprintln!("skipped: blobs are on local disk in this run");
         return;
     };
-    let (app, link) = spawn_behind_link(&endpoint, |config, url, _| {
-        config.s3.endpoint = Some(url.trim_end_matches('/').to_owned());
-    })
+    let (app, link) = spawn_behind_link(
+        |_| endpoint.clone(),
+        |config, url, _| {
+            config.s3.endpoint = Some(url.trim_end_matches('/').to_owned());
+        },
+    )
     .await;
     let token = app.admin_user_token().await;
     let kept = app.upload(&token, 0, "kept.txt", b"stored before the outage").await;
@@ -198,13 +202,16 @@ async fn while_s3_is_unreachable_uploads_and_downloads_fail_cleanly_and_nothing_
 async fn without_redis_each_node_keeps_its_own_rate_limits_and_stays_ready() {
     let redis = std::env::var("OPENPAN_TEST_REDIS_URL")
         .expect("OPENPAN_TEST_REDIS_URL must name a Redis server (scripts/test.sh starts one)");
-    let (app, link) = spawn_behind_link(&redis, |config, url, _| {
-        config.redis_url = Some(url);
-        config.redis_key_prefix = format!("faults-{}:", openpan_core::secrets::random_hex(6));
-        config.rate_limit.default.per_app = 1000;
-        config.rate_limit.default.per_user = 4;
-        config.rate_limit.default.period_secs = 3600;
-    })
+    let (app, link) = spawn_behind_link(
+        |_| redis.clone(),
+        |config, url, _| {
+            config.redis_url = Some(url);
+            config.redis_key_prefix = format!("faults-{}:", openpan_core::secrets::random_hex(6));
+            config.rate_limit.default.per_app = 1000;
+            config.rate_limit.default.per_user = 4;
+            config.rate_limit.default.period_secs = 3600;
+        },
+    )
     .await;
     let token = app.admin_user_token().await;
     // One node, asked directly, so its own budget is what is measured.
@@ -242,11 +249,14 @@ async fn without_redis_each_node_keeps_its_own_rate_limits_and_stays_ready() {
 async fn a_node_started_while_redis_is_down_serves_and_is_fully_ready_once_redis_is_back() {
     let redis = std::env::var("OPENPAN_TEST_REDIS_URL")
         .expect("OPENPAN_TEST_REDIS_URL must name a Redis server (scripts/test.sh starts one)");
-    let (app, link) = spawn_behind_link(&redis, |config, url, link| {
-        link.cut();
-        config.redis_url = Some(url);
-        config.redis_key_prefix = format!("faults-{}:", openpan_core::secrets::random_hex(6));
-    })
+    let (app, link) = spawn_behind_link(
+        |_| redis.clone(),
+        |config, url, link| {
+            link.cut();
+            config.redis_url = Some(url);
+            config.redis_key_prefix = format!("faults-{}:", openpan_core::secrets::random_hex(6));
+        },
+    )
     .await;
     let node = app.node_url();
     let ready = app.client.get(format!("{node}/readyz")).send().await.unwrap();
