@@ -42,7 +42,7 @@ impl FailoverRateLimiter {
         };
         match limiter.connected().await {
             Ok(_) => {}
-            Err(RepoError::Unavailable(err)) => limiter.record(Err(&RepoError::Unavailable(err))),
+            Err(err @ RepoError::Unavailable(_)) => limiter.record(Err(&err)),
             Err(err) => return Err(err),
         }
         Ok(limiter)
@@ -63,11 +63,6 @@ impl FailoverRateLimiter {
             Ok(shared) => shared.ping().await,
             Err(_) => false,
         }
-    }
-
-    /// Whether budgets are shared right now (false during an outage).
-    pub fn is_shared(&self) -> bool {
-        self.outage.lock().map(|outage| outage.is_none()).unwrap_or(false)
     }
 
     /// Whether this check should ask Redis: always when it answered last time, and during an

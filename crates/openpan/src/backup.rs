@@ -9,15 +9,13 @@
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use sha2::Digest;
 
 use openpan_blob::LocalBlobStore;
-use openpan_core::blob::{BlobError, BlobStore, ByteStream};
+use openpan_core::blob::{BlobError, BlobStore, DigestTap};
 use openpan_db::{SqlRepo, private_dir, private_file, table_file};
 
 use crate::app::{open_blob_store, secret_material, write_private};
@@ -133,6 +131,7 @@ pub async fn restore(config: &Config, repo: &SqlRepo, from: &Path) -> anyhow::Re
     let recorded = recorded_blobs(from)?;
     let store = open_blob_store(config).await?;
     let mut copied = 0;
+    let mut present = None;
     if manifest["blobs_included"] == true {
         let source = LocalBlobStore::open(&from.join("blobs")).context("--from: cannot open its blobs")?;
         let outcome = copy_blobs(&source, store.as_ref(), &recorded).await?;
@@ -140,6 +139,7 @@ pub async fn restore(config: &Config, repo: &SqlRepo, from: &Path) -> anyhow::Re
             bail!("--from: the backup's copy of blob {key} is not what its tables record");
         }
         copied = outcome.copied;
+        present = Some(outcome.present);
     }
     let tables: Vec<String> = manifest["tables"]
         .as_object()
@@ -152,7 +152,10 @@ pub async fn restore(config: &Config, repo: &SqlRepo, from: &Path) -> anyhow::Re
         std::fs::remove_dir_all(&search).with_context(|| format!("cannot reset {}", search.display()))?;
     }
     // Whatever the store now lacks (blobs kept elsewhere, as in a bucket) is named.
-    let present = listed(store.as_ref()).await?;
+    let present = match present {
+        Some(present) => present,
+        None => listed(store.as_ref()).await?,
+    };
     let missing = recorded.iter().filter(|blob| !present.contains_key(&blob.key)).count();
     Ok(json!({
         "restored": from.display().to_string(),
@@ -222,6 +225,8 @@ fn table_rows(dir: &Path, table: &str) -> anyhow::Result<Vec<HashMap<String, Val
 
 struct Copied {
     copied: u64,
+    /// What the target holds afterwards (key and size).
+    present: HashMap<String, u64>,
     /// Keys the source lacked, and keys whose bytes were not what the tables record.
     missing: Vec<String>,
     damaged: Vec<String>,
@@ -230,14 +235,14 @@ struct Copied {
 /// Copies `blobs` that `to` lacks (or holds at another size) from `from`, checking each copy's
 /// size and SHA-256 against the record; running it again carries on where it stopped.
 async fn copy_blobs(from: &dyn BlobStore, to: &dyn BlobStore, blobs: &[RecordedBlob]) -> anyhow::Result<Copied> {
-    let present = listed(to).await?;
     let mut outcome = Copied {
+        present: listed(to).await?,
         copied: 0,
         missing: Vec::new(),
         damaged: Vec::new(),
     };
     for blob in blobs {
-        if let (Some(size), Some(found)) = (blob.size, present.get(&blob.key))
+        if let (Some(size), Some(found)) = (blob.size, outcome.present.get(&blob.key))
             && size == *found
         {
             continue;
@@ -251,21 +256,14 @@ async fn copy_blobs(from: &dyn BlobStore, to: &dyn BlobStore, blobs: &[RecordedB
             }
             Err(err) => return Err(err.into()),
         };
-        let hasher = Arc::new(std::sync::Mutex::new((sha2::Sha256::new(), 0u64)));
-        let tap = hasher.clone();
-        let body: ByteStream = Box::pin(body.inspect(move |chunk| {
-            if let (Ok(chunk), Ok(mut state)) = (chunk, tap.lock()) {
-                state.0.update(chunk);
-                state.1 += chunk.len() as u64;
-            }
-        }));
-        to.put(&blob.key, body).await?;
-        let (digest, size) = {
-            let state = hasher.lock().map_err(|_| anyhow::anyhow!("hasher poisoned"))?;
-            (state.0.clone().finalize().to_vec(), state.1)
-        };
-        let size_ok = blob.size.is_none_or(|expected| expected == size);
-        let hash_ok = blob.sha256.as_ref().is_none_or(|expected| *expected == digest);
+        let tap = DigestTap::new(u64::MAX);
+        to.put(&blob.key, tap.wrap(body)).await?;
+        let digest = tap.finish().await?;
+        let size_ok = blob.size.is_none_or(|expected| expected == digest.size);
+        let hash_ok = blob
+            .sha256
+            .as_ref()
+            .is_none_or(|expected| expected[..] == digest.sha256);
         if !size_ok || !hash_ok {
             tracing::warn!(
                 storage_key = blob.key,
@@ -276,6 +274,7 @@ async fn copy_blobs(from: &dyn BlobStore, to: &dyn BlobStore, blobs: &[RecordedB
             continue;
         }
         outcome.copied += 1;
+        outcome.present.insert(blob.key.clone(), digest.size);
     }
     Ok(outcome)
 }

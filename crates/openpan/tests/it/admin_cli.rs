@@ -544,7 +544,7 @@ async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_a
         );
     }
     // New rows take new ids, after the restored ones.
-    let presign: Value = client
+    let created: Value = client
         .post(format!("{url}/api/v2/folder/create"))
         .bearer_auth(&token)
         .json(&json!({"name": "新的", "parent_id": 0}))
@@ -554,7 +554,7 @@ async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_a
         .json()
         .await
         .unwrap();
-    assert!(presign["id"].as_i64().unwrap() > large, "{presign}");
+    assert!(created["id"].as_i64().unwrap() > large, "{created}");
 
     let mut again = on_target();
     again.args(["admin", "restore", "--from"]).arg(&dir);
