@@ -110,6 +110,20 @@ impl RevocationNotices {
     }
 }
 
+/// `migrator` without the migrations numbered after `last`.
+fn through(mut migrator: sqlx::migrate::Migrator, last: i64) -> sqlx::migrate::Migrator {
+    if migrator.migrations.iter().any(|migration| migration.version > last) {
+        let kept: Vec<_> = migrator
+            .migrations
+            .iter()
+            .filter(|migration| migration.version <= last)
+            .cloned()
+            .collect();
+        migrator.migrations = kept.into();
+    }
+    migrator
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("unsupported database URL scheme (expected sqlite: or postgres://)")]
@@ -188,6 +202,12 @@ impl SqlRepo {
     /// Applies pending migrations. Safe to run from several nodes at once: sqlx takes an
     /// advisory lock on PostgreSQL, and SQLite serialises writers.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
+        self.migrate_through(i64::MAX).await
+    }
+
+    /// Applies the pending migrations numbered up to `last`: the schema an older release left,
+    /// which the upgrade tests fill with that release's data before migrating the rest of the way.
+    pub async fn migrate_through(&self, last: i64) -> Result<(), ConnectError> {
         match &self.pool {
             Pool::Sqlite { writer, .. } => {
                 // sqlx takes no lock on SQLite: processes starting together (a server and an
@@ -196,7 +216,7 @@ impl SqlRepo {
                 // finds it applied.
                 let started = std::time::Instant::now();
                 loop {
-                    match sqlx::migrate!("./migrations/sqlite").run(writer).await {
+                    match through(sqlx::migrate!("./migrations/sqlite"), last).run(writer).await {
                         Ok(()) => return Ok(()),
                         // Only losing the race is retried; a migration that cannot apply fails.
                         Err(
@@ -217,7 +237,9 @@ impl SqlRepo {
                     .execute(&mut *conn)
                     .await
                     .map_err(ConnectError::Open)?;
-                let migrated = sqlx::migrate!("./migrations/postgres").run(&mut *conn).await;
+                let migrated = through(sqlx::migrate!("./migrations/postgres"), last)
+                    .run(&mut *conn)
+                    .await;
                 sqlx::query("reset statement_timeout")
                     .execute(&mut *conn)
                     .await
@@ -537,3 +559,81 @@ pub(crate) const INSERT_EVENT_LOG: &str = "insert into event_log (enterprise_id,
 pub(crate) const INSERT_AUDIT_EVENT: &str = "insert into audit_event (enterprise_id, action, operator_id, app_id, \
      target_kind, target_id, target_name, target_size, department_id, detail, ip, user_agent, service, created_at) \
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write;
+
+    /// Every migration as `<engine>/<file name> <SHA-384 of its text>`, the lines of
+    /// `migrations/released.txt`.
+    fn checksum_lines() -> Vec<String> {
+        let engines = [
+            ("sqlite", sqlx::migrate!("./migrations/sqlite")),
+            ("postgres", sqlx::migrate!("./migrations/postgres")),
+        ];
+        let mut lines = Vec::new();
+        for (engine, migrator) in engines {
+            for migration in migrator.migrations.iter() {
+                assert_eq!(
+                    migration.migration_type,
+                    sqlx::migrate::MigrationType::Simple,
+                    "{engine} migration {} has a down script: migrations only go forward",
+                    migration.version
+                );
+                let hex = migration.checksum.iter().fold(String::new(), |mut hex, byte| {
+                    let _ = write!(hex, "{byte:02x}");
+                    hex
+                });
+                let name = migration.description.replace(' ', "_");
+                lines.push(format!("{engine}/{:04}_{name} {hex}", migration.version));
+            }
+        }
+        lines
+    }
+
+    /// Every migration on main is released: main is always deployable, so some installation
+    /// may have applied it, and sqlx refuses to start on a database whose applied migration no
+    /// longer matches its file. New migrations are appended with `OPENPAN_BLESS=1`; a line
+    /// already there is never rewritten.
+    #[test]
+    fn released_migrations_are_never_edited_or_removed_and_both_engines_have_the_same_ones() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/released.txt");
+        let recorded = std::fs::read_to_string(path).unwrap_or_default();
+        let current = checksum_lines();
+        for line in recorded
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        {
+            assert!(
+                current.iter().any(|now| now == line),
+                "released migration changed or removed: {line}\n\
+                 write a new migration instead of editing one that installations have applied"
+            );
+        }
+        let new: Vec<&String> = current
+            .iter()
+            .filter(|line| !recorded.contains(line.as_str()))
+            .collect();
+        if std::env::var_os("OPENPAN_BLESS").is_some() {
+            let mut text = recorded.clone();
+            for line in &new {
+                text.push_str(line);
+                text.push('\n');
+            }
+            std::fs::write(path, text).unwrap();
+        } else {
+            assert!(new.is_empty(), "record new migrations with OPENPAN_BLESS=1: {new:?}");
+        }
+        let versions = |engine: &str| -> Vec<String> {
+            current
+                .iter()
+                .filter_map(|line| line.strip_prefix(engine)?.split(' ').next().map(str::to_owned))
+                .collect()
+        };
+        assert_eq!(
+            versions("sqlite/"),
+            versions("postgres/"),
+            "each migration is written for both engines"
+        );
+    }
+}

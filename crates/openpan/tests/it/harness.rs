@@ -268,6 +268,15 @@ impl TestApp {
 
     /// Spawns with a config adjusted by `adjust` (rate limits, Redis, …).
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_prepared(adjust, async |_: &Config| None).await
+    }
+
+    /// Spawns on a database and store that `prepare` fills first (an older release's schema
+    /// and data, say), with the tenant `prepare` returns, or a new one.
+    pub async fn spawn_prepared(
+        adjust: impl FnOnce(&mut Config),
+        prepare: impl AsyncFnOnce(&Config) -> Option<Tenant>,
+    ) -> TestApp {
         let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let database = test_database().await;
         let mut config = Config {
@@ -304,8 +313,9 @@ impl TestApp {
             port
         });
         adjust(&mut config);
+        let tenant = prepare(&config).await;
         let clock = ManualClock::starting_at(wall_clock_now());
-        let mut app = Self::start(config, clock, data_dir, database.map(|(_, db)| db), None).await;
+        let mut app = Self::start(config, clock, data_dir, database.map(|(_, db)| db), tenant).await;
         if let Some(port) = balancer_port {
             let mut nodes_at = vec![app.listening];
             for _ in 1..nodes {

@@ -45,4 +45,5 @@ mod share;
 mod sso;
 mod tag;
 mod tidy;
+mod upgrade;
 mod users;
