@@ -1363,3 +1363,27 @@ pub trait OAuthServerRepo: Send + Sync {
     /// Deletes the keys created before `before`, except the newest one.
     async fn purge_signing_keys(&self, before: i64) -> RepoResult<u64>;
 }
+
+/// What `/metrics` shows of a node's stores and background work, read when it is scraped.
+#[async_trait]
+pub trait OpsGauges: Send + Sync {
+    async fn sample(&self) -> OpsSample;
+}
+
+/// One reading of [`OpsGauges`].
+#[derive(Debug, Clone, Default)]
+pub struct OpsSample {
+    pub pools: Vec<PoolSample>,
+    /// Work waiting for any node: `(queue, items)`. Absent when the database did not answer.
+    pub queues: Vec<(&'static str, i64)>,
+}
+
+/// A database connection pool of this node.
+#[derive(Debug, Clone)]
+pub struct PoolSample {
+    /// `main` (PostgreSQL), or `reader` and `writer` (SQLite).
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}

@@ -26,19 +26,32 @@ pub(crate) fn classify(err: sqlx::Error, conflict: Option<ConflictKind>) -> Repo
         sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_transient_postgres) => {
             RepoError::Unavailable(Box::new(err))
         }
-        // SQLite answers "database is locked" when the busy timeout runs out under write load.
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("5") || db.code().as_deref() == Some("6") => {
-            RepoError::Unavailable(Box::new(err))
+        // SQLite: busy or locked (the busy timeout ran out under write load), or the disk is
+        // full; the transaction rolled back whole, and the same request may work later.
+        sqlx::Error::Database(db) if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
+            let primary = db
+                .code()
+                .and_then(|code| code.parse::<i32>().ok())
+                .map(|code| code & 0xff);
+            if matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED | SQLITE_FULL)) {
+                RepoError::Unavailable(Box::new(err))
+            } else {
+                RepoError::Other(Box::new(err))
+            }
         }
         _ => RepoError::Other(Box::new(err)),
     }
 }
 
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+const SQLITE_FULL: i32 = 13;
+
 fn is_transient_postgres(code: &str) -> bool {
-    // Class 08 but 08P01 (a protocol violation: a bug, not an outage).
+    // Class 08 but 08P01 (a protocol violation: a bug, not an outage); 53100 is a full disk.
     matches!(
         code,
-        "57P01" | "57P02" | "57P03" | "57014" | "53300" | "08000" | "08001" | "08003" | "08004" | "08006"
+        "57P01" | "57P02" | "57P03" | "57014" | "53100" | "53300" | "08000" | "08001" | "08003" | "08004" | "08006"
     )
 }
 
@@ -52,7 +65,7 @@ mod tests {
 
     #[test]
     fn a_restarting_or_overloaded_postgres_is_a_passing_outage_but_bad_sql_is_not() {
-        for code in ["57P01", "57P02", "57P03", "57014", "53300", "08006", "08001"] {
+        for code in ["57P01", "57P02", "57P03", "57014", "53100", "53300", "08006", "08001"] {
             assert!(is_transient_postgres(code), "{code}");
         }
         for code in ["42P01", "23505", "22P02", "P0001", "08P01"] {

@@ -110,6 +110,20 @@ impl RevocationNotices {
     }
 }
 
+/// Whether a writer connection may go back to the pool. When a disk is full (or an I/O error
+/// strikes) SQLite rolls the whole transaction back by itself; the ROLLBACK sqlx then sends
+/// fails, and sqlx still counts the transaction as open, so every later `BEGIN IMMEDIATE` on the
+/// connection would fail. Such a connection is closed, and the pool opens a new one.
+async fn release_sound(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // A dropped transaction's rollback is queued on the connection: let it run, then look again.
+    let _ = sqlx::query("select 1").execute(&mut *conn).await;
+    Ok(!conn.is_in_transaction())
+}
+
 /// `migrator` without the migrations numbered after `last`.
 fn through(mut migrator: sqlx::migrate::Migrator, last: i64) -> sqlx::migrate::Migrator {
     if migrator.migrations.iter().any(|migration| migration.version > last) {
@@ -163,6 +177,7 @@ impl SqlRepo {
                 let opened = SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
+                    .after_release(|conn, _| Box::pin(release_sound(conn)))
                     .connect_with(options.clone())
                     .await;
                 match opened {
@@ -271,6 +286,59 @@ impl SqlRepo {
                 None
             }
         }
+    }
+
+    /// The connection pools' occupancy, for `/metrics`.
+    pub fn pool_samples(&self) -> Vec<openpan_core::ports::PoolSample> {
+        fn sample<DB: sqlx::Database>(pool: &'static str, of: &sqlx::Pool<DB>) -> openpan_core::ports::PoolSample {
+            openpan_core::ports::PoolSample {
+                pool,
+                open: of.size(),
+                idle: of.num_idle() as u32,
+                max: of.options().get_max_connections(),
+            }
+        }
+        match &self.pool {
+            Pool::Sqlite { reader, writer } => vec![sample("reader", reader), sample("writer", writer)],
+            Pool::Postgres(pool) => vec![sample("main", pool)],
+        }
+    }
+
+    /// Work waiting for the background jobs of any node, for `/metrics`: pending app notices,
+    /// webhook events not yet delivered, files queued for knowledge-base training, and blobs
+    /// nothing references (the collector's).
+    pub async fn queue_depths(&self) -> Result<Vec<(&'static str, i64)>, sqlx::Error> {
+        const QUEUES: [(&str, &str); 4] = [
+            ("notices", "select count(*) from app_notice where status = 'pending'"),
+            (
+                "webhook_events",
+                "select coalesce(sum((select count(*) from event_log e \
+                 where e.enterprise_id = w.enterprise_id and e.seq > w.cursor)), 0) \
+                 from app_webhook w where w.status = 'active'",
+            ),
+            (
+                "knowledge_training",
+                "select count(*) from kb_train_file where status in ('queued', 'running')",
+            ),
+            (
+                "unreferenced_blobs",
+                "select count(*) from content_blob where ref_count = 0",
+            ),
+        ];
+        let mut depths = Vec::with_capacity(QUEUES.len());
+        for (queue, sql) in QUEUES {
+            // SQLite's sum over integers is an integer; PostgreSQL's is numeric.
+            let depth: i64 = match &self.pool {
+                Pool::Sqlite { reader, .. } => sqlx::query_scalar(sql).fetch_one(reader).await?,
+                Pool::Postgres(pool) => {
+                    sqlx::query_scalar(&format!("select ({sql})::bigint"))
+                        .fetch_one(pool)
+                        .await?
+                }
+            };
+            depths.push((queue, depth));
+        }
+        Ok(depths)
     }
 
     /// Whether the database answers.

@@ -121,15 +121,34 @@ fn lang_of(request: &Request) -> Lang {
     }
 }
 
-/// Outermost layer: assigns the request id, runs the request in a span that carries it, and
-/// echoes it as `X-Request-Id`.
+/// Outermost layer: assigns the request id, runs the request in a span that carries it, echoes
+/// it as `X-Request-Id`, and logs the answer (target `openpan::access`).
+///
+/// The route logged is the matched template (`/upload/{upload_id}/{secret}`), never the path
+/// itself: upload and download URLs carry their credentials in the path.
 pub async fn with_context(mut request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     let context = RequestContext::from_request(&request);
     request.extensions_mut().insert(context.clone());
     let origin = audit_origin(&request);
-    let span = tracing::info_span!("request", request_id = %context.request_id, method = %request.method(), path = %request.uri().path());
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "-".to_owned());
+    let span = tracing::info_span!("request", request_id = %context.request_id, %method, %route);
     let mut response =
         openpan_core::audit::scope(origin, tracing::Instrument::instrument(next.run(request), span)).await;
+    tracing::info!(
+        target: "openpan::access",
+        request_id = %context.request_id,
+        %method,
+        %route,
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "answered"
+    );
     if let Ok(value) = HeaderValue::from_str(&context.request_id) {
         response.headers_mut().insert("x-request-id", value);
     }

@@ -45,6 +45,7 @@ use openpan_core::services::Core;
 
 pub use error::ApiError;
 pub use extract::{JsonBody, Params, lenient_i64};
+pub use metrics::{Metrics, metered_blobs};
 pub use ratelimit::{ClassLimits, RateLimitPolicy};
 
 /// Everything a handler may reach.

@@ -36,7 +36,8 @@ pub struct Wired {
 /// Opens storage (migrating it), the rate limiter and the secret key, and builds the services.
 pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wired> {
     prepare_dir(&config.data_dir, "data_dir")?;
-    let blobs = open_blob_store(config).await?;
+    let metrics = Arc::new(openpan_server::Metrics::default());
+    let blobs = openpan_server::metered_blobs(metrics.clone(), open_blob_store(config).await?);
     let key = load_secret_key(config)?;
     let database_url = config.database_url();
     let repo = SqlRepo::connect(
@@ -129,6 +130,8 @@ pub async fn wire(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Wire
     });
     let mut state = AppState::new(core.clone(), limiter, config.rate_limit_policy(), health);
     state.events = events;
+    metrics.read_gauges_from(Arc::new(health::RepoGauges(repo.clone())));
+    state.metrics = metrics;
     Ok(Wired {
         core,
         repo,
@@ -498,7 +501,27 @@ mod health {
     //! Health checks over the concrete backends.
     use std::sync::Arc;
 
-    use openpan_core::ports::HealthCheck;
+    use openpan_core::ports::{HealthCheck, OpsGauges, OpsSample};
+
+    /// The database's pools and the job queues it holds, for `/metrics`.
+    pub struct RepoGauges(pub Arc<openpan_db::SqlRepo>);
+
+    #[async_trait::async_trait]
+    impl OpsGauges for RepoGauges {
+        async fn sample(&self) -> OpsSample {
+            let queues = match self.0.queue_depths().await {
+                Ok(queues) => queues,
+                Err(err) => {
+                    tracing::debug!(error = %err, "cannot read the job queues");
+                    Vec::new()
+                }
+            };
+            OpsSample {
+                pools: self.0.pool_samples(),
+                queues,
+            }
+        }
+    }
 
     pub enum HealthAdapter {
         Database(Arc<openpan_db::SqlRepo>),

@@ -315,6 +315,9 @@ pub struct Config {
     pub listing_cache_mb: u64,
     /// Days audit events are kept (the log APIs reach back 90 of them).
     pub audit_retention_days: u64,
+    /// How log lines are written to stderr: `text` for people, `json` (one object a line, the
+    /// request id on every line of a request) for log collectors. `RUST_LOG` picks the levels.
+    pub log_format: String,
     /// Seconds between the search index's rounds of catching up with every space; 0 leaves it
     /// to searches (each catches up the spaces it covers first).
     pub search_catch_up_secs: u64,
@@ -356,6 +359,7 @@ impl std::fmt::Debug for Config {
             .field("blob_grace_secs", &self.blob_grace_secs)
             .field("listing_cache_mb", &self.listing_cache_mb)
             .field("audit_retention_days", &self.audit_retention_days)
+            .field("log_format", &self.log_format)
             .field("search_catch_up_secs", &self.search_catch_up_secs)
             .field("search_wait_ms", &self.search_wait_ms)
             .field("notice_poll_ms", &self.notice_poll_ms)
@@ -402,6 +406,7 @@ impl Default for Config {
             blob_grace_secs: 3600,
             listing_cache_mb: 64,
             audit_retention_days: 365,
+            log_format: "text".to_owned(),
             search_catch_up_secs: 2,
             search_wait_ms: 5000,
             notice_poll_ms: 5000,
@@ -446,6 +451,12 @@ impl Config {
 
     /// Checks what types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(ConfigError(format!(
+                "log_format: {:?} is neither \"text\" nor \"json\"",
+                self.log_format
+            )));
+        }
         self.listen_addr()?;
         self.storage_target()?;
         if let Some(public_url) = &self.public_url {

@@ -624,12 +624,36 @@ async fn shutdown_signal() {
     }
 }
 
+/// Logs to stderr as `log_format` says (`json` or text), at the levels `RUST_LOG` names.
+fn init_logs(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        logs.init();
+    }
+}
+
+impl Command {
+    /// Whether the command works on the configured database and store (and so reads the
+    /// configuration), rather than as a client of some server.
+    fn is_server_side(&self) -> bool {
+        matches!(
+            self,
+            Command::Serve | Command::Admin { .. } | Command::Migrate | Command::Config { .. }
+        )
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
-        .with_writer(std::io::stderr)
-        .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -653,6 +677,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     {
         print!("{}", Config::default_toml());
         return Ok(());
+    }
+    // The server side logs as its configuration says, so logging starts once that is read.
+    if !cli.command.is_server_side() {
+        init_logs(false);
     }
     let command = match cli.command {
         Command::Login {
@@ -688,6 +716,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         server_side => server_side,
     };
     let config = Config::load(cli.config.as_deref())?;
+    init_logs(config.log_format == "json");
     match command {
         Command::Serve => serve(&config).await,
         Command::Admin { command } => {

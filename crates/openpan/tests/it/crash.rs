@@ -27,15 +27,22 @@ pub(crate) fn start_node_with(app: &TestApp, settings: &[(&str, &str)]) -> (Node
 }
 
 /// Runs `openpan serve` as `command` says; answers it and its own address once it serves.
-pub(crate) fn serve(mut command: std::process::Command) -> (Node, String) {
+pub(crate) fn serve(command: std::process::Command) -> (Node, String) {
+    let (node, url, _) = serve_with_banner(command);
+    (node, url)
+}
+
+/// [`serve`], also answering what the node printed before it served (a first start's
+/// credentials).
+pub(crate) fn serve_with_banner(mut command: std::process::Command) -> (Node, String, Vec<String>) {
     command
         .arg("serve")
         .env("OPENPAN_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stdout(Stdio::piped());
     let mut child = command.spawn().expect("openpan starts");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
+    let mut banner = Vec::new();
     let url = loop {
         line.clear();
         assert!(
@@ -46,10 +53,11 @@ pub(crate) fn serve(mut command: std::process::Command) -> (Node, String) {
         if let Some((_, rest)) = line.split_once("(listening on ") {
             break format!("http://{}", rest.trim_end().trim_end_matches(')'));
         }
+        banner.push(line.trim_end().to_owned());
     };
     // Keep reading so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in stdout.lines() {});
-    (Node(child), url)
+    (Node(child), url, banner)
 }
 
 /// A server process, killed (as `kill -9` would) when dropped, so a failing test leaves none
@@ -57,6 +65,10 @@ pub(crate) fn serve(mut command: std::process::Command) -> (Node, String) {
 pub(crate) struct Node(Child);
 
 impl Node {
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
     /// `kill -9`, and waits until the process is gone.
     pub(crate) fn kill_9(&mut self) {
         self.0.kill().expect("kill -9");

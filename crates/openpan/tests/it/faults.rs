@@ -1,5 +1,5 @@
 //! What clients see while a backing service is gone, and that the drive comes back on its own
-//! when the service does: PostgreSQL restarted, S3 unreachable, Redis lost.
+//! when the service does: PostgreSQL restarted, S3 unreachable, Redis lost, the disk full.
 
 use std::time::{Duration, Instant};
 
@@ -266,4 +266,193 @@ async fn a_node_started_while_redis_is_down_serves_and_is_fully_ready_once_redis
 
     link.restore();
     until_fully_ready(&app).await;
+}
+
+/// Fills the file system holding `dir` with a ballast file in it, leaving about `leave` bytes.
+fn fill_leaving(dir: &std::path::Path, leave: u64) -> std::path::PathBuf {
+    use std::io::Write;
+    let ballast = dir.join("ballast");
+    let mut file = std::fs::File::create(&ballast).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    loop {
+        if file.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    drop(file);
+    // Give back what is to be left free.
+    let size = std::fs::metadata(&ballast).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&ballast).unwrap();
+    file.set_len(size.saturating_sub(leave)).unwrap();
+    ballast
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_full_disk_writes_fail_cleanly_nothing_half_written_stays_and_the_drive_recovers_when_space_returns() {
+    // The embedded default's one disk: database, blobs and search index in one data dir, here a
+    // small file system of its own (a tmpfs in a mount namespace only the node sees).
+    let disk = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg("mount -t tmpfs -o size=24m tmpfs \"$0\" && exec \"$@\"")
+        .arg(disk.path())
+        .arg(env!("CARGO_BIN_EXE_openpan"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("OPENPAN_DATA_DIR", disk.path())
+        .env("RUST_LOG", "error");
+    let (node, url, banner) = tokio::task::block_in_place(|| crate::crash::serve_with_banner(command));
+    // What the node's mount namespace shows at the data dir.
+    let seen = std::path::PathBuf::from(format!("/proc/{}/root{}", node.pid(), disk.path().display()));
+    let printed = |label: &str| {
+        banner
+            .iter()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .map(|rest| rest.split_whitespace().next().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{label} not printed: {banner:?}"))
+    };
+    let tenant = crate::harness::Tenant {
+        enterprise_id: 1,
+        admin_user_id: 1,
+        app_id: 1,
+        client_id: printed("app client_id:"),
+        client_secret: printed("app client_secret:"),
+    };
+    let client = reqwest::Client::new();
+    let claims = json!({"yifangyun_sub_type": "user", "sub": 1, "iat": now(), "exp": now() + 60, "jti": "disk-full"});
+    let granted: Value = client
+        .post(format!(
+            "{url}/oauth/token?grant_type=jwt_simple&assertion={}",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, claims.to_string())
+        ))
+        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = granted["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {granted}"))
+        .to_owned();
+    let upload = |name: &'static str, bytes: Vec<u8>| {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        async move {
+            let presign = client
+                .post(format!("{url}/api/v2/file/upload_v2"))
+                .bearer_auth(&token)
+                .json(&json!({"parent_id": 0, "name": name, "upload_type": "api"}))
+                .send()
+                .await
+                .unwrap();
+            if presign.status() != 200 {
+                return presign;
+            }
+            let presign: Value = presign.json().await.unwrap();
+            let boundary = "disk-full-boundary";
+            client
+                .post(presign["presign_url"].as_str().unwrap())
+                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+                .body(crate::harness::multipart_body(boundary, name, &bytes))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let kept: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let first = upload("kept.bin", kept.clone()).await;
+    assert_eq!(first.status(), 200);
+    let kept_id = first.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    // Full but for a little room: the upload that does not fit is refused in the envelope.
+    let ballast = fill_leaving(&seen, 256 * 1024);
+    let big: Vec<u8> = (0..2_000_000u32).map(|i| (i % 241) as u8).collect();
+    let refused = upload("big.bin", big.clone()).await;
+    assert_eq!(refused.status(), 503, "a full disk is a passing outage");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"], "service_unavailable", "{body}");
+    // Entirely full: metadata writes either still fit or fail the same clean way.
+    let last_room = fill_leaving(&seen.join("blobs"), 0);
+    for name in ["full-1", "full-2", "full-3"] {
+        let made = client
+            .post(format!("{url}/api/v2/folder/create"))
+            .bearer_auth(&token)
+            .json(&json!({"name": name, "parent_id": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(made.status().as_u16(), 200 | 503), "{name}: {}", made.status());
+    }
+    let listing = |client: reqwest::Client, url: String, token: String| async move {
+        client
+            .get(format!("{url}/api/v2/folder/0/children?page_capacity=100"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let files = listing(client.clone(), url.clone(), token.clone()).await;
+    let names: Vec<&str> = files["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(names, ["kept.bin"], "the refused upload left no file");
+    let partial = crate::harness::partial_writes(&seen.join("blobs"));
+    assert_eq!(partial, 0, "the refused upload left no partial bytes");
+
+    // Space comes back: the same upload works, and everything reads back whole.
+    std::fs::remove_file(&ballast).unwrap();
+    std::fs::remove_file(&last_room).unwrap();
+    let again = upload("big.bin", big.clone()).await;
+    assert_eq!(again.status(), 200, "the drive recovered without a restart");
+    let big_id = again.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for (id, bytes) in [(kept_id, &kept), (big_id, &big)] {
+        let link: Value = client
+            .get(format!("{url}/api/v2/file/{id}/download"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let got = client.get(link["download_url"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(
+            got.bytes().await.unwrap().as_ref(),
+            bytes.as_slice(),
+            "file {id} reads back whole"
+        );
+    }
+    // The database and the store agree, checked by hash, from inside the node's namespace.
+    let fsck = std::process::Command::new("nsenter")
+        .arg(format!("--mount=/proc/{}/ns/mnt", node.pid()))
+        .arg(env!("CARGO_BIN_EXE_openpan"))
+        .args(["admin", "fsck", "--verify-hashes", "--json"])
+        .env_clear()
+        .env("OPENPAN_DATA_DIR", disk.path())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.success(),
+        "fsck after the full disk: {}{}",
+        String::from_utf8_lossy(&fsck.stdout),
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    drop(node);
+}
+
+#[allow(clippy::disallowed_methods)]
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }

@@ -30,6 +30,7 @@ mod listing_cache;
 mod oa;
 mod oa_lists;
 mod oauth;
+mod observability;
 mod oidc;
 mod openapi;
 mod org;
