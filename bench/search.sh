@@ -24,28 +24,17 @@ ITEMS="${ITEMS:-100000}"
 source "$PEERS/bench-lib.sh"
 : >"$RESULTS"
 PORT=18096; DUFS_PORT=18097
-API="http://127.0.0.1:$PORT"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 bash "$PEERS/dufs.sh" install >/dev/null
-cargo build --release --quiet
-BIN="$ROOT/target/release/openpan"
-DATA="$BENCH_ROOT/openpan"
-OPENPAN_DATA_DIR="$DATA" OPENPAN_LISTEN="127.0.0.1:$PORT" RUST_LOG="${RUST_LOG:-warn}" \
-OPENPAN_RATE_LIMIT__DEFAULT__PER_APP=1000000000 OPENPAN_RATE_LIMIT__DEFAULT__PER_USER=1000000000 \
-OPENPAN_RATE_LIMIT__SEARCH__PER_APP=1000000000 OPENPAN_RATE_LIMIT__SEARCH__PER_USER=1000000000 \
-OPENPAN_RATE_LIMIT__UPLOAD__PER_APP=1000000000 OPENPAN_RATE_LIMIT__UPLOAD__PER_USER=1000000000 \
-OPENPAN_SEARCH_CATCH_UP_SECS=0 OPENPAN_SEARCH_WAIT_MS=600000 \
-  "$BIN" serve >"$DATA-out.log" 2>"$DATA-err.log" &
-server_pid=$!
+start_openpan "$PORT" \
+  OPENPAN_RATE_LIMIT__DEFAULT__PER_APP=1000000000 OPENPAN_RATE_LIMIT__DEFAULT__PER_USER=1000000000 \
+  OPENPAN_RATE_LIMIT__SEARCH__PER_APP=1000000000 OPENPAN_RATE_LIMIT__SEARCH__PER_USER=1000000000 \
+  OPENPAN_RATE_LIMIT__UPLOAD__PER_APP=1000000000 OPENPAN_RATE_LIMIT__UPLOAD__PER_USER=1000000000 \
+  OPENPAN_SEARCH_CATCH_UP_SECS=0 OPENPAN_SEARCH_WAIT_MS=600000
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; bash "$PEERS/dufs.sh" stop "$DUFS_PORT" >/dev/null 2>&1 || true; tidy_work "$BENCH_ROOT" || true' EXIT
-for _ in $(seq 200); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-CLIENT_ID=$(awk '/app client_id:/ {print $NF}' "$DATA-out.log")
-CLIENT_SECRET=$(awk '/app client_secret:/ {print $3}' "$DATA-out.log")
-now=$(date +%s)
-assertion=$(printf '{"yifangyun_sub_type":"user","sub":1,"iat":%s,"exp":%s,"jti":"search-bench-%s"}' "$now" $((now + 60)) "$RANDOM" | base64 -w0)
-USER_TOKEN=$(curl -sf -X POST -u "$CLIENT_ID:$CLIENT_SECRET" "$API/oauth/token?grant_type=jwt_simple&assertion=$assertion" | json '["access_token"]')
+USER_TOKEN=$(user_token search-bench)
 export BEARER="$USER_TOKEN"
 
 # 300 text files uploaded through the API (their content is what content search reads), then

@@ -445,6 +445,26 @@ async fn fsck_names_missing_damaged_and_orphaned_blobs_and_repairs_orphans_and_r
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_and_tokens_work() {
     let app = TestApp::spawn().await;
+    // Into the engine the backup came from.
+    let database = crate::harness::test_database().await;
+    backup_restores_into(&app, database).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_of_the_embedded_default_restores_into_postgresql_for_scaling_out() {
+    if crate::harness::test_database().await.is_none() {
+        eprintln!("skipped: OPENPAN_TEST_DATABASE_URL names no PostgreSQL");
+        return;
+    }
+    // The embedded default's SQLite, whatever the run's other nodes use.
+    let app = TestApp::spawn_with(|config| config.database_url = None).await;
+    assert!(app.config.database_url().starts_with("sqlite:"));
+    backup_restores_into(&app, crate::harness::test_database().await).await;
+}
+
+/// Backs `app` up while it serves, restores into `database` (SQLite in a new data dir when
+/// `None`) and a new store, and checks a node there serves the backup's files and tokens.
+async fn backup_restores_into(app: &TestApp, database: Option<(String, std::sync::Arc<crate::harness::TestDatabase>)>) {
     let token = app.admin_user_token().await;
     let folder = app.mkdir(&token, 0, "合同").await["id"].as_i64().unwrap();
     let kept = app.upload(&token, folder, "a.txt", b"backed up").await["id"]
@@ -456,7 +476,7 @@ async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_a
     let dir = backups.path().join("nightly");
     let made = tokio::task::block_in_place(|| {
         json_line(
-            openpan(&app)
+            openpan(app)
                 .args(["admin", "backup", "--blobs", "--json", "--to"])
                 .arg(&dir),
         )
@@ -478,7 +498,7 @@ async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_a
         }
     }
     let refused = tokio::task::block_in_place(|| {
-        openpan(&app)
+        openpan(app)
             .args(["admin", "backup", "--to"])
             .arg(&dir)
             .output()
@@ -490,10 +510,9 @@ async fn a_backup_taken_while_serving_restores_into_a_new_database_where_files_a
 
     // A new server: its own data dir, database and blob store.
     let target = tempfile::tempdir().unwrap();
-    let database = crate::harness::test_database().await;
     let bucket_prefix = format!("restored-{}", openpan_core::secrets::random_hex(8));
     let on_target = || {
-        let mut command = openpan(&app);
+        let mut command = openpan(app);
         command
             .env("OPENPAN_DATA_DIR", target.path())
             .env_remove("OPENPAN_STORAGE_DIR");
