@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::harness::{Tenant, TestApp};
+use crate::harness::{Tenant, TestApp, downloaded_from};
 
 fn openpan(app: &TestApp) -> Command {
     crate::harness::openpan_command(app)
@@ -311,23 +311,6 @@ async fn operators_issue_and_revoke_user_access_tokens_for_the_auth_service() {
         .output()
         .unwrap();
     assert!(!unknown.status.success());
-}
-
-/// A file's bytes as the node at `url` serves them (its download URL, then the bytes).
-async fn downloaded_from(url: &str, token: &str, id: i64) -> Vec<u8> {
-    let client = reqwest::Client::new();
-    let link: Value = client
-        .get(format!("{url}/api/v2/file/{id}/download"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let fetched = client.get(link["download_url"].as_str().unwrap()).send().await.unwrap();
-    assert_eq!(fetched.status(), 200, "download of file {id}");
-    fetched.bytes().await.unwrap().to_vec()
 }
 
 /// Runs `admin fsck --json` with `args`; answers whether it exited 0, and its report.

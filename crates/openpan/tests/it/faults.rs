@@ -414,21 +414,8 @@ async fn on_a_full_disk_writes_fail_cleanly_nothing_half_written_stays_and_the_d
     assert_eq!(again.status(), 200, "the drive recovered without a restart");
     let big_id = again.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     for (id, bytes) in [(kept_id, &kept), (big_id, &big)] {
-        let link: Value = client
-            .get(format!("{url}/api/v2/file/{id}/download"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let got = client.get(link["download_url"].as_str().unwrap()).send().await.unwrap();
-        assert_eq!(
-            got.bytes().await.unwrap().as_ref(),
-            bytes.as_slice(),
-            "file {id} reads back whole"
-        );
+        let got = crate::harness::downloaded_from(&url, &token, id).await;
+        assert_eq!(&got, bytes, "file {id} reads back whole");
     }
     // The database and the store agree, checked by hash, from inside the node's namespace.
     let fsck = std::process::Command::new("nsenter")

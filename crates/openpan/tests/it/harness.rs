@@ -669,6 +669,23 @@ pub async fn new_tenant(core: &Core, name: &str, admin_email: &str) -> Tenant {
     }
 }
 
+/// A file's bytes as the node at `url` serves them (its download URL, then the bytes).
+pub async fn downloaded_from(url: &str, token: &str, id: i64) -> Vec<u8> {
+    let client = reqwest::Client::new();
+    let link: Value = client
+        .get(format!("{url}/api/v2/file/{id}/download"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fetched = client.get(link["download_url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(fetched.status(), 200, "download of file {id}");
+    fetched.bytes().await.unwrap().to_vec()
+}
+
 /// One multipart part named `file`, as the platform document's curl sends it.
 pub fn multipart_body(boundary: &str, filename: &str, bytes: &[u8]) -> Vec<u8> {
     form_body(boundary, &[("file", Some(filename), bytes)])
