@@ -25,7 +25,7 @@ PORT=18098; NGINX_PORT=18099
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 bash "$PEERS/nginx.sh" install >/dev/null
-start_openpan "$PORT" \
+start_bench_server "$PORT" \
   OPENPAN_RATE_LIMIT__DEFAULT__PER_APP=1000000000 OPENPAN_RATE_LIMIT__DEFAULT__PER_USER=1000000000 \
   OPENPAN_RATE_LIMIT__AI__PER_APP=1000000000 OPENPAN_RATE_LIMIT__AI__PER_USER=1000000000 \
   OPENPAN_RATE_LIMIT__UPLOAD__PER_APP=1000000000 OPENPAN_RATE_LIMIT__UPLOAD__PER_USER=1000000000 \

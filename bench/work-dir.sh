@@ -2,7 +2,7 @@
 # $BENCH_ROOT when the caller names one, a fresh one under /tmp otherwise — and
 # `tidy_work DIR` clears a fresh one down to its figures (*.tsv, *.log) when the run ends,
 # because what a run makes (blobs, databases, a 1 GiB test file) is gigabytes per run;
-# `start_openpan` and `user_token` start the server under test and sign in to it.
+# `start_bench_server` and `user_token` start the server under test and sign in to it.
 bench_work_dir() {
   if [ -n "${BENCH_ROOT:-}" ]; then echo "$BENCH_ROOT"; else mktemp -d "/tmp/openpan-$1-bench.XXXXXX"; fi
 }
@@ -12,10 +12,10 @@ tidy_work() {
   esac
 }
 
-# `start_openpan PORT [VAR=VALUE ...]`: builds the release binary and starts it on PORT with its
+# `start_bench_server PORT [VAR=VALUE ...]`: builds the release binary and starts it on PORT with its
 # data in $BENCH_ROOT/openpan and the given settings; sets BIN, DATA, API and server_pid, and
 # returns once it answers (or shows its log and exits).
-start_openpan() {
+start_bench_server() {
   local port=$1
   shift
   cargo build --release --quiet
@@ -26,7 +26,12 @@ start_openpan() {
     "$BIN" serve >"$DATA-out.log" 2>"$DATA-err.log" &
   server_pid=$!
   for _ in $(seq 200); do curl -s -o /dev/null "$API/" && break; sleep 0.1; done
-  curl -s -o /dev/null "$API/" || { echo "openpan did not start:"; cat "$DATA-err.log"; exit 1; }
+  if ! curl -s -o /dev/null "$API/"; then
+    echo "openpan did not start:"
+    cat "$DATA-err.log"
+    kill "$server_pid" 2>/dev/null || true
+    exit 1
+  fi
 }
 
 # `user_token NAME`: a jwt_simple token for user 1 (the first start's administrator) from the

@@ -26,14 +26,14 @@ pub(crate) fn classify(err: sqlx::Error, conflict: Option<ConflictKind>) -> Repo
         sqlx::Error::Database(db) if db.code().as_deref().is_some_and(is_transient_postgres) => {
             RepoError::Unavailable(Box::new(err))
         }
-        // SQLite: busy or locked (the busy timeout ran out under write load), or the disk is
-        // full; the transaction rolled back whole, and the same request may work later.
+        // SQLite: busy or locked (the busy timeout ran out under write load), the disk full,
+        // or an I/O error; the transaction rolled back whole, and the same request may work later.
         sqlx::Error::Database(db) if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
             let primary = db
                 .code()
                 .and_then(|code| code.parse::<i32>().ok())
                 .map(|code| code & 0xff);
-            if matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED | SQLITE_FULL)) {
+            if matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED | SQLITE_IOERR | SQLITE_FULL)) {
                 RepoError::Unavailable(Box::new(err))
             } else {
                 RepoError::Other(Box::new(err))
@@ -45,6 +45,7 @@ pub(crate) fn classify(err: sqlx::Error, conflict: Option<ConflictKind>) -> Repo
 
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+const SQLITE_IOERR: i32 = 10;
 const SQLITE_FULL: i32 = 13;
 
 fn is_transient_postgres(code: &str) -> bool {

@@ -305,7 +305,7 @@ impl SqlRepo {
     }
 
     /// Work waiting for the background jobs of any node, for `/metrics`: pending app notices,
-    /// webhook events not yet delivered, files queued for knowledge-base training, and blobs
+    /// webhook events not yet delivered (to apps that can receive them), files queued for knowledge-base training, and blobs
     /// nothing references (the collector's).
     pub async fn queue_depths(&self) -> Result<Vec<(&'static str, i64)>, sqlx::Error> {
         const QUEUES: [(&str, &str); 4] = [
@@ -314,7 +314,8 @@ impl SqlRepo {
                 "webhook_events",
                 "select coalesce(sum((select count(*) from event_log e \
                  where e.enterprise_id = w.enterprise_id and e.seq > w.cursor)), 0) \
-                 from app_webhook w where w.status = 'active'",
+                 from app_webhook w join app a on a.app_id = w.app_id \
+                 where w.status = 'active' and a.status = 'active' and a.callback_url is not null",
             ),
             (
                 "knowledge_training",
@@ -680,10 +681,13 @@ mod tests {
         }
         let new: Vec<&String> = current
             .iter()
-            .filter(|line| !recorded.contains(line.as_str()))
+            .filter(|line| !recorded.lines().any(|old| old == line.as_str()))
             .collect();
         if std::env::var_os("OPENPAN_BLESS").is_some() {
             let mut text = recorded.clone();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
             for line in &new {
                 text.push_str(line);
                 text.push('\n');

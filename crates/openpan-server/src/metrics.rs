@@ -58,7 +58,15 @@ pub struct Metrics {
     db_connections: Family<PoolLabels, Gauge>,
     job_queue: Family<QueueLabels, Gauge>,
     gauges: OnceLock<Arc<dyn OpsGauges>>,
+    /// When the gauges were last read; a refresh in flight holds the lock, so scrapes (which
+    /// anyone may send) never run more than one database read at a time, nor more than one in
+    /// `GAUGE_EVERY`.
+    gauges_read_at: tokio::sync::Mutex<Option<Instant>>,
 }
+
+/// How old the pool and queue gauges may be, and how long their reading may take.
+const GAUGE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+const GAUGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 14))
@@ -102,6 +110,7 @@ impl Default for Metrics {
             db_connections,
             job_queue,
             gauges: OnceLock::new(),
+            gauges_read_at: tokio::sync::Mutex::new(None),
         }
     }
 }
@@ -116,7 +125,19 @@ impl Metrics {
         let Some(gauges) = self.gauges.get() else {
             return;
         };
-        let sample = gauges.sample().await;
+        let Ok(mut read_at) = self.gauges_read_at.try_lock() else {
+            return; // another scrape is reading them
+        };
+        if read_at.is_some_and(|at| at.elapsed() < GAUGE_EVERY) {
+            return;
+        }
+        *read_at = Some(Instant::now());
+        // A slow database must not hold up the request metrics; its gauges are dropped instead.
+        let sample = tokio::time::timeout(GAUGE_TIMEOUT, gauges.sample())
+            .await
+            .unwrap_or_default();
+        self.db_connections.clear();
+        self.job_queue.clear();
         for pool in sample.pools {
             for (state, value) in [("open", pool.open), ("idle", pool.idle), ("max", pool.max)] {
                 self.db_connections

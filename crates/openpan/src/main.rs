@@ -631,10 +631,12 @@ fn init_logs(json: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     if json {
+        // The span list too: a line logged inside a nested span (a repository call) still
+        // carries the request span's id.
         logs.json()
             .flatten_event(true)
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .init();
     } else {
         logs.init();

@@ -373,18 +373,35 @@ async fn on_a_full_disk_writes_fail_cleanly_nothing_half_written_stays_and_the_d
     assert_eq!(refused.status(), 503, "a full disk is a passing outage");
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["errors"], "service_unavailable", "{body}");
-    // Entirely full: metadata writes either still fit or fail the same clean way.
+    // Entirely full: metadata writes fit while the database's log has room, then fail the
+    // same clean way (SQLite's "database or disk is full"), and keep failing cleanly.
     let last_room = fill_leaving(&seen.join("blobs"), 0);
-    for name in ["full-1", "full-2", "full-3"] {
-        let made = client
-            .post(format!("{url}/api/v2/folder/create"))
-            .bearer_auth(&token)
-            .json(&json!({"name": name, "parent_id": 0}))
-            .send()
-            .await
-            .unwrap();
-        assert!(matches!(made.status().as_u16(), 200 | 503), "{name}: {}", made.status());
+    let mkdir = |name: String| {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        async move {
+            client
+                .post(format!("{url}/api/v2/folder/create"))
+                .bearer_auth(&token)
+                .json(&json!({"name": name, "parent_id": 0}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut refused = 0;
+    for i in 0..400 {
+        let status = mkdir(format!("full-{i}")).await;
+        assert!(matches!(status, 200 | 503), "folder {i}: {status}");
+        if status == 503 {
+            refused += 1;
+            if refused == 3 {
+                break;
+            }
+        }
     }
+    assert_eq!(refused, 3, "the database's writes met the full disk");
     let listing = |client: reqwest::Client, url: String, token: String| async move {
         client
             .get(format!("{url}/api/v2/folder/0/children?page_capacity=100"))
@@ -410,6 +427,8 @@ async fn on_a_full_disk_writes_fail_cleanly_nothing_half_written_stays_and_the_d
     // Space comes back: the same upload works, and everything reads back whole.
     std::fs::remove_file(&ballast).unwrap();
     std::fs::remove_file(&last_room).unwrap();
+    // The database takes writes again (its one writer connection was not left broken).
+    assert_eq!(mkdir("after the full disk".to_owned()).await, 200);
     let again = upload("big.bin", big.clone()).await;
     assert_eq!(again.status(), 200, "the drive recovered without a restart");
     let big_id = again.json::<Value>().await.unwrap()["id"].as_i64().unwrap();

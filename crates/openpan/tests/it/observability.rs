@@ -79,8 +79,16 @@ async fn metrics_show_blob_store_latency_database_pools_and_the_work_waiting_for
         .await;
     node.post_ok(&format!("/api/v2/file/{id}/delete_from_trash"), &token, &json!({}))
         .await;
-    let metrics = scrape(&node).await;
-    assert_eq!(sample(&metrics, unreferenced), Some(1.0));
+    // Gauges are read at most every few seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let metrics = loop {
+        let metrics = scrape(&node).await;
+        if sample(&metrics, unreferenced) == Some(1.0) || std::time::Instant::now() > deadline {
+            break metrics;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    assert_eq!(sample(&metrics, unreferenced), Some(1.0), "{metrics}");
 
     // The example dashboard asks only for series a node serves.
     let dashboard: Value =
