@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::harness::{Tenant, TestApp, downloaded_from};
+use crate::harness::{Tenant, TestApp, downloaded_from, names_of};
 
 fn openpan(app: &TestApp) -> Command {
     crate::harness::openpan_command(app)
@@ -532,13 +532,11 @@ async fn backup_restores_into(app: &TestApp, database: Option<(String, std::sync
         .json()
         .await
         .unwrap();
-    let names: Vec<&str> = listing["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|file| file["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["b.bin"], "the backup's files, with the same token: {listing}");
+    assert_eq!(
+        names_of(&listing, "files"),
+        ["b.bin"],
+        "the backup's files, with the same token: {listing}"
+    );
     for (id, bytes) in [(kept, &b"backed up"[..]), (large, &big[..])] {
         assert_eq!(
             downloaded_from(&url, &token, id).await,

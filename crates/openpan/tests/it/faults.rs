@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use openpan::config::Config;
 
-use crate::harness::{FaultyLink, TestApp, assert_api_error, assert_transfer_error};
+use crate::harness::{
+    FaultyLink, TestApp, assert_api_error, assert_transfer_error, jwt_simple_at, names_of, send_bytes_at,
+};
 
 /// The service-unavailable envelope, with the `Retry-After` clients back off by.
 async fn assert_unavailable(response: reqwest::Response, what: &str) {
@@ -76,15 +78,6 @@ async fn until_fully_ready(app: &TestApp) {
     }
 }
 
-fn names(children: &Value) -> Vec<String> {
-    children["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|file| file["name"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn while_postgresql_restarts_requests_fail_with_503_and_retry_after_and_the_drive_recovers_on_its_own() {
     let database = std::env::var("OPENPAN_TEST_DATABASE_URL").unwrap_or_default();
@@ -128,7 +121,7 @@ async fn while_postgresql_restarts_requests_fail_with_503_and_retry_after_and_th
     until_ok("file info", file_info).await;
     app.upload(&token, 0, "after.txt", b"written after the restart").await;
     let children = app.get_ok("/api/v2/folder/0/children", &token).await;
-    let mut seen = names(&children);
+    let mut seen = names_of(&children, "files");
     seen.sort();
     assert_eq!(seen, ["after.txt", "kept.txt"]);
     assert_eq!(app.download(&token, kept_id).await, b"written before the restart");
@@ -179,7 +172,11 @@ async fn while_s3_is_unreachable_uploads_and_downloads_fail_cleanly_and_nothing_
         .unwrap();
     assert_transfer_error(fetched, 503, "service_unavailable").await;
     let children = app.get_ok("/api/v2/folder/0/children", &token).await;
-    assert_eq!(names(&children), ["kept.txt"], "the refused upload left no file behind");
+    assert_eq!(
+        names_of(&children, "files"),
+        ["kept.txt"],
+        "the refused upload left no file behind"
+    );
 
     link.restore();
     let fetch = || async {
@@ -193,7 +190,7 @@ async fn while_s3_is_unreachable_uploads_and_downloads_fail_cleanly_and_nothing_
     assert_eq!(fetch().await.bytes().await.unwrap(), &b"stored before the outage"[..]);
     app.upload(&token, 0, "after.txt", b"stored after the outage").await;
     let children = app.get_ok("/api/v2/folder/0/children", &token).await;
-    let mut seen = names(&children);
+    let mut seen = names_of(&children, "files");
     seen.sort();
     assert_eq!(seen, ["after.txt", "kept.txt"]);
 }
@@ -320,16 +317,10 @@ async fn on_a_full_disk_writes_fail_cleanly_nothing_half_written_stays_and_the_d
         client_secret: printed("app client_secret:"),
     };
     let client = reqwest::Client::new();
-    let claims = json!({"yifangyun_sub_type": "user", "sub": 1, "iat": now(), "exp": now() + 60, "jti": "disk-full"});
-    let granted: Value = client
-        .post(format!(
-            "{url}/oauth/token?grant_type=jwt_simple&assertion={}",
-            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, claims.to_string())
-        ))
-        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-        .send()
+    let now = crate::harness::wall_clock_now();
+    let claims = json!({"yifangyun_sub_type": "user", "sub": 1, "iat": now, "exp": now + 60, "jti": "disk-full"});
+    let granted: Value = jwt_simple_at(&client, &url, &tenant, &claims)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -351,14 +342,7 @@ async fn on_a_full_disk_writes_fail_cleanly_nothing_half_written_stays_and_the_d
                 return presign;
             }
             let presign: Value = presign.json().await.unwrap();
-            let boundary = "disk-full-boundary";
-            client
-                .post(presign["presign_url"].as_str().unwrap())
-                .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-                .body(crate::harness::multipart_body(boundary, name, &bytes))
-                .send()
-                .await
-                .unwrap()
+            send_bytes_at(&client, presign["presign_url"].as_str().unwrap(), name, &bytes).await
         }
     };
     let kept: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
@@ -414,13 +398,11 @@ async fn on_a_full_disk_writes_fail_cleanly_nothing_half_written_stays_and_the_d
             .unwrap()
     };
     let files = listing(client.clone(), url.clone(), token.clone()).await;
-    let names: Vec<&str> = files["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["name"].as_str())
-        .collect();
-    assert_eq!(names, ["kept.bin"], "the refused upload left no file");
+    assert_eq!(
+        names_of(&files, "files"),
+        ["kept.bin"],
+        "the refused upload left no file"
+    );
     let partial = crate::harness::partial_writes(&seen.join("blobs"));
     assert_eq!(partial, 0, "the refused upload left no partial bytes");
 
@@ -453,12 +435,4 @@ async fn on_a_full_disk_writes_fail_cleanly_nothing_half_written_stays_and_the_d
         String::from_utf8_lossy(&fsck.stderr)
     );
     drop(node);
-}
-
-#[allow(clippy::disallowed_methods)]
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }

@@ -252,9 +252,43 @@ pub fn partial_writes(blobs: &std::path::Path) -> usize {
         .count()
 }
 
+/// The names of a listing's `kind` (`files`, `folders`), in the listing's order.
+pub fn names_of(listing: &Value, kind: &str) -> Vec<String> {
+    listing[kind]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {kind} in {listing}"))
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `POST /oauth/token?grant_type=jwt_simple&assertion=…` to the server at `url` with Basic
+/// client auth, the way the platform's demos call it (assertion unencoded in the query).
+pub async fn jwt_simple_at(client: &reqwest::Client, url: &str, tenant: &Tenant, claims: &Value) -> reqwest::Response {
+    let assertion = STANDARD.encode(claims.to_string());
+    client
+        .post(format!("{url}/oauth/token?grant_type=jwt_simple&assertion={assertion}"))
+        .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
+        .send()
+        .await
+        .expect("token request")
+}
+
+/// `bytes` as the file `name` of a form sent to an upload URL.
+pub async fn send_bytes_at(client: &reqwest::Client, presign_url: &str, name: &str, bytes: &[u8]) -> reqwest::Response {
+    let boundary = "openpan-test-boundary";
+    client
+        .post(presign_url)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(multipart_body(boundary, name, bytes))
+        .send()
+        .await
+        .expect("upload request")
+}
+
 /// The real time, so assertions built from the test clock are in the server's present.
 #[allow(clippy::disallowed_methods)]
-fn wall_clock_now() -> i64 {
+pub(crate) fn wall_clock_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -424,16 +458,7 @@ impl TestApp {
     /// `POST /oauth/token?grant_type=jwt_simple&assertion=…` with Basic client auth, the way the
     /// platform's demos call it (assertion unencoded in the query).
     pub async fn jwt_simple(&self, tenant: &Tenant, claims: &Value) -> reqwest::Response {
-        let assertion = STANDARD.encode(claims.to_string());
-        self.client
-            .post(format!(
-                "{}/oauth/token?grant_type=jwt_simple&assertion={assertion}",
-                self.url
-            ))
-            .basic_auth(&tenant.client_id, Some(&tenant.client_secret))
-            .send()
-            .await
-            .expect("token request")
+        jwt_simple_at(&self.client, &self.url, tenant, claims).await
     }
 
     /// `POST /oauth/token` with `grant_type=refresh_token` in a form body.
@@ -525,14 +550,7 @@ impl TestApp {
 
     /// Sends `bytes` to an upload URL the way the platform document's curl does.
     pub async fn send_bytes(&self, presign_url: &str, bytes: &[u8]) -> reqwest::Response {
-        let boundary = "openpan-test-boundary";
-        self.client
-            .post(presign_url)
-            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-            .body(multipart_body(boundary, "upload.bin", bytes))
-            .send()
-            .await
-            .expect("upload request")
+        send_bytes_at(&self.client, presign_url, "upload.bin", bytes).await
     }
 
     /// Uploads a new file into `parent` (`upload_v2`, then the bytes); returns the file.

@@ -8,13 +8,13 @@
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use openpan::config::Config;
 use openpan_core::blob::{BlobStore, ByteStream};
 use openpan_db::SqlRepo;
 
-use crate::harness::{Tenant, TestApp, assert_oauth_error};
+use crate::harness::{Tenant, TestApp, assert_oauth_error, names_of};
 
 /// Each fixture after the migration it was written for.
 const HISTORY: &[(i64, &str)] = &[
@@ -102,15 +102,6 @@ async fn run_sql(url: &str, sql: &str) {
     ran.unwrap_or_else(|err| panic!("fixture does not load: {err}\n{sql}"));
 }
 
-fn names(listing: &Value, kind: &str) -> Vec<String> {
-    listing[kind]
-        .as_array()
-        .unwrap_or_else(|| panic!("no {kind} in {listing}"))
-        .iter()
-        .map(|item| item["name"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_database_from_the_first_schema_with_data_upgrades_on_start_and_keeps_serving_it() {
     let app = TestApp::spawn_prepared(
@@ -133,8 +124,8 @@ async fn a_database_from_the_first_schema_with_data_upgrades_on_start_and_keeps_
 
     // The member's drive: the tree, its counters, the versions and the trash.
     let root = app.get_ok("/api/v2/folder/0/children", &bo).await;
-    assert_eq!(names(&root, "folders"), ["Plans"]);
-    assert_eq!(names(&root, "files"), ["Notes.txt"]);
+    assert_eq!(names_of(&root, "folders"), ["Plans"]);
+    assert_eq!(names_of(&root, "files"), ["Notes.txt"]);
     let plans = app.get_ok("/api/v2/folder/2/info", &bo).await;
     assert_eq!(plans["size"], 34);
     assert_eq!(plans["item_count"], 1);
@@ -147,13 +138,13 @@ async fn a_database_from_the_first_schema_with_data_upgrades_on_start_and_keeps_
         "{versions}"
     );
     let trash = app.get_ok("/api/v2/trash/list", &bo).await;
-    assert_eq!(names(&trash, "files"), ["old.txt"], "{trash}");
+    assert_eq!(names_of(&trash, "files"), ["old.txt"], "{trash}");
     app.post_ok("/api/v2/file/5/restore_from_trash", &bo, &json!({})).await;
     assert_eq!(app.download(&bo, 5).await, BLOBS[0].1);
 
     // Search indexes what was there before it existed.
     let found = app.get_ok("/api/v2/item/search?query_words=plan", &bo).await;
-    assert_eq!(names(&found, "files"), ["plan.txt"], "{found}");
+    assert_eq!(names_of(&found, "files"), ["plan.txt"], "{found}");
 
     // The organisation and the identity mapping.
     let departments = app.get_ok("/api/v2/user/departments", &bo).await;
