@@ -320,9 +320,13 @@ impl ItemName {
 
     /// `stem (n).ext` — the n-th alternative a clash is resolved with. Folders have no extension.
     pub fn numbered(&self, n: u32, kind: ItemKind) -> ItemName {
-        let (stem, extension) = split_extension(&self.0, kind);
         let suffix = format!(" ({n})");
-        // Keep within the length limit by shortening the stem, never the extension.
+        let (mut stem, mut extension) = split_extension(&self.0, kind);
+        // Keep within the length limit by shortening the stem, never the extension, unless the
+        // extension alone leaves no room for a stem: then the name is shortened as a whole.
+        if suffix.chars().count() + extension.chars().count() >= MAX_NAME_CHARS {
+            (stem, extension) = (&self.0, "");
+        }
         let room = MAX_NAME_CHARS.saturating_sub(suffix.chars().count() + extension.chars().count());
         let stem: String = stem.chars().take(room).collect();
         let stem = stem.trim_end();
@@ -429,6 +433,13 @@ mod tests {
         let numbered = long.numbered(12, ItemKind::File);
         assert_eq!(numbered.as_str().chars().count(), 255);
         assert!(numbered.as_str().ends_with(" (12).docx"));
+        // An extension too long to keep whole (found by fuzzing): the name is cut as a whole
+        // instead of becoming a 258-character name starting with a space.
+        let all_extension = ItemName::parse(&format!("x.{}", "y".repeat(253))).unwrap();
+        let numbered = all_extension.numbered(1, ItemKind::File);
+        assert_eq!(numbered.as_str().chars().count(), 255);
+        assert!(numbered.as_str().starts_with("x.yyy") && numbered.as_str().ends_with("y (1)"));
+        assert!(ItemName::parse(numbered.as_str()).is_ok());
     }
 
     #[test]

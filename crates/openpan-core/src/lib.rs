@@ -20,6 +20,8 @@ pub mod convert;
 pub mod criteria;
 pub mod drive;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gpt;
 pub mod ids;
 pub mod knowledge;

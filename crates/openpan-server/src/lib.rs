@@ -14,6 +14,8 @@ mod device;
 mod drain;
 mod error;
 mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 mod idempotency;
 pub mod listing_cache;
 mod metrics;

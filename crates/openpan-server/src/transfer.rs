@@ -51,12 +51,21 @@ pub async fn upload(
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let stream = file_part(&content_type, request.into_body().into_data_stream()).await?;
+    let detail = state.core.receive_upload(&upload_id, &secret, stream).await?;
+    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
+}
+
+/// The bytes of the multipart part named `file`. Its filename and headers are ignored (the
+/// SDKs send empty, constant or malformed ones): the name given when the URL was issued wins.
+pub(crate) async fn file_part<S, E>(content_type: &str, body: S) -> Result<ByteStream>
+where
+    S: futures_util::Stream<Item = std::result::Result<bytes::Bytes, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
     let boundary =
-        multer::parse_boundary(&content_type).map_err(|_| ApiError::field("file", "需要multipart/form-data请求体"))?;
-    let body = request.into_body().into_data_stream();
+        multer::parse_boundary(content_type).map_err(|_| ApiError::field("file", "需要multipart/form-data请求体"))?;
     let mut multipart = multer::Multipart::new(body, boundary);
-    // The part named `file` carries the bytes; its filename and headers are ignored (the SDKs
-    // send empty, constant or malformed ones) and the name given when the URL was issued wins.
     let field = loop {
         match multipart.next_field().await {
             Ok(Some(field)) if field.name() == Some("file") => break field,
@@ -65,9 +74,7 @@ pub async fn upload(
             Err(err) => return Err(ApiError::field("file", format!("请求体不完整: {err}"))),
         }
     };
-    let stream: ByteStream = Box::pin(field.map_err(std::io::Error::other));
-    let detail = state.core.receive_upload(&upload_id, &secret, stream).await?;
-    Ok(Json(convert::file(&detail.view, &detail.users, &detail.frequent)))
+    Ok(Box::pin(field.map_err(std::io::Error::other)))
 }
 
 /// A resumable upload's session: its parts so far.
@@ -165,9 +172,14 @@ pub async fn abort_resumable(
 /// One `bytes=` range of a representation of `size` bytes; `None` for none or several
 /// (several are answered with the whole body, which RFC 9110 allows).
 fn parse_range(headers: &HeaderMap, size: u64) -> std::result::Result<Option<ByteRange>, ()> {
-    let Some(value) = headers.get(header::RANGE).and_then(|value| value.to_str().ok()) else {
-        return Ok(None);
-    };
+    match headers.get(header::RANGE).and_then(|value| value.to_str().ok()) {
+        Some(value) => range_of(value, size),
+        None => Ok(None),
+    }
+}
+
+/// The range a `Range` header's text asks of `size` bytes; `Err` when it cannot be served (416).
+pub(crate) fn range_of(value: &str, size: u64) -> std::result::Result<Option<ByteRange>, ()> {
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };
@@ -206,7 +218,7 @@ fn content_disposition(name: &str) -> HeaderValue {
 }
 
 /// `disposition; filename=…` with an ASCII fallback and the RFC 6266 UTF-8 name.
-fn disposition(kind: &str, name: &str) -> HeaderValue {
+pub(crate) fn disposition(kind: &str, name: &str) -> HeaderValue {
     let fallback: String = name
         .chars()
         .map(|c| {

@@ -26,7 +26,7 @@ mod knowledge;
 mod lists;
 mod notice;
 mod org;
-mod pack;
+pub(crate) mod pack;
 mod platform;
 mod preview;
 mod resumable;

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crate::auth::Principal;
 use crate::blob::ByteStream;
 use crate::collab::Capability;
-use crate::drive::{Item, ItemKind, ItemName};
+use crate::drive::{ItemKind, ItemName};
 use crate::error::{Error, NotFoundKind, Result};
 use crate::ids::{ItemId, UserId};
 use crate::services::Core;
@@ -146,7 +146,7 @@ impl Core {
             if !self.access_to(owner.user.id, &item).await?.allows(Capability::Download) {
                 continue;
             }
-            let top = unique_name(&item, &mut top_names);
+            let top = unique_name(&item.name, item.kind, &mut top_names);
             let subtree = self.repo.list_live_subtree(item.id).await?;
             let mut paths: HashMap<ItemId, String> = HashMap::new();
             for (member, storage_key) in subtree {
@@ -183,15 +183,16 @@ impl Core {
     }
 }
 
-/// The item's name, numbered if another top-level entry already has it.
-fn unique_name(item: &Item, taken: &mut HashSet<String>) -> String {
-    let mut name = item.name.clone();
+/// An item's name, numbered if another top-level entry already has it (names differing only
+/// in case clash too: archives are unpacked on case-insensitive disks).
+pub(crate) fn unique_name(original: &str, kind: ItemKind, taken: &mut HashSet<String>) -> String {
+    let mut name = original.to_owned();
     let mut n = 0;
     while !taken.insert(crate::drive::name_key(&name)) {
         n += 1;
-        name = ItemName::parse(&item.name)
-            .map(|parsed| parsed.numbered(n, item.kind).into_inner())
-            .unwrap_or_else(|_| format!("{} ({n})", item.name));
+        name = ItemName::parse(original)
+            .map(|parsed| parsed.numbered(n, kind).into_inner())
+            .unwrap_or_else(|_| format!("{original} ({n})"));
     }
     name
 }

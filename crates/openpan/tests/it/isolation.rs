@@ -249,3 +249,444 @@ async fn every_organisation_endpoint_treats_a_foreign_id_like_a_missing_one() {
         .await;
     assert_eq!(spy["active"], true);
 }
+
+/// One enterprise's objects of every kind an `/api/v2` endpoint takes an id of, all named with
+/// the enterprise's marker so that any of them showing up in another enterprise's answer is
+/// seen.
+struct Objects {
+    ids: std::collections::HashMap<&'static str, Value>,
+}
+
+impl Objects {
+    async fn make(app: &TestApp, tenant: &crate::harness::Tenant, marker: &str) -> Objects {
+        let admin = app.enterprise_token(tenant).await;
+        let me = app.user_token(tenant, tenant.admin_user_id).await;
+        let id = |value: &Value, key: &str| value[key].clone();
+        let mut ids = std::collections::HashMap::new();
+        let user = app
+            .post_ok(
+                "/api/v2/admin/user/create",
+                &admin,
+                &json!({"name": format!("{marker} staff"), "email": format!("staff@{marker}.test"),
+                        "force_active": true, "password": "secret-123"}),
+            )
+            .await;
+        ids.insert("user", id(&user, "id"));
+        let department = app
+            .post_ok(
+                "/api/v2/admin/department/create",
+                &admin,
+                &json!({"name": format!("{marker} R&D"), "parent_id": 0}),
+            )
+            .await;
+        ids.insert("department", id(&department, "id"));
+        let group = app
+            .post_ok(
+                "/api/v2/admin/group/create",
+                &admin,
+                &json!({"name": format!("{marker} board"), "visible": true}),
+            )
+            .await;
+        ids.insert("group", id(&group, "id"));
+        let folder = app.mkdir(&me, 0, &format!("{marker} plans")).await;
+        let folder_id = folder["id"].as_i64().unwrap();
+        ids.insert("folder", json!(folder_id));
+        let file = app
+            .upload(&me, folder_id, &format!("{marker} budget.txt"), b"first draft")
+            .await;
+        let file_id = file["id"].as_i64().unwrap();
+        ids.insert("file", json!(file_id));
+        let url = app
+            .post_ok(
+                &format!("/api/v2/file/{file_id}/new_version"),
+                &me,
+                &json!({"name": format!("{marker} budget.txt"), "upload_type": "api"}),
+            )
+            .await["presign_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(app.send_bytes(&url, b"second draft").await.status(), 200);
+        let versions = app.get_ok(&format!("/api/v2/file/{file_id}/versions"), &me).await;
+        ids.insert("version", id(&versions["file_versions"][1], "id"));
+        let comment = app
+            .post_ok(
+                "/api/v2/comment/create",
+                &me,
+                &json!({"file_id": file_id, "content": format!("{marker} remark")}),
+            )
+            .await;
+        ids.insert("comment", id(&comment, "id"));
+        let collab = app
+            .post_ok(
+                "/api/v2/collab/invite",
+                &me,
+                &json!({"folder_id": folder_id, "invited_user": {"id": ids["user"], "role": "viewer"}}),
+            )
+            .await;
+        ids.insert("collab", id(&collab, "id"));
+        let review = app
+            .post_ok(
+                "/api/v2/review/create",
+                &me,
+                &json!({"file_ids": [file_id], "title": format!("{marker} review"),
+                        "invited_user_ids": [ids["user"]]}),
+            )
+            .await;
+        ids.insert("review", id(&review, "id"));
+        let review_comment = app
+            .post_ok(
+                "/api/v2/review_comment/create",
+                &me,
+                &json!({"review_id": ids["review"], "content": format!("{marker} opinion")}),
+            )
+            .await;
+        ids.insert("review_comment", id(&review_comment, "id"));
+        // A company link: a public one opens for anyone holding its name, by design.
+        let link = app
+            .post_ok(
+                "/api/v2/share_link/create",
+                &me,
+                &json!({"file_id": file_id, "access": "company"}),
+            )
+            .await;
+        ids.insert("share_link", id(&link, "unique_name"));
+        let app_made = app
+            .post_ok(
+                "/api/v2/admin/app/create",
+                &admin,
+                &json!({"name": format!("{marker} sync"), "callback_url": "http://127.0.0.1:9/hook"}),
+            )
+            .await;
+        ids.insert("app", id(&app_made, "app_id"));
+        let dataset = crate::knowledge::new_dataset(app, &me, &format!("{marker} handbook")).await;
+        ids.insert("dataset", json!(dataset));
+        let trained = crate::knowledge::train(app, &me, dataset, "direct_segment", "file", file_id).await;
+        ids.insert("train_file", json!(trained));
+        let gpt = crate::knowledge::knowledge(
+            app,
+            &me,
+            "create_gpt",
+            json!({"name": format!("{marker} helper"), "data_ids": [dataset]}),
+        )
+        .await;
+        ids.insert("gpt", id(&gpt, "id"));
+        Objects { ids }
+    }
+}
+
+/// The kind of object a parameter or body field of `path` names, if it names one.
+fn kind_of(path: &str, name: &str) -> Option<&'static str> {
+    let kind = match name {
+        "file_id" | "file_ids" | "item_typed_ids" => "file",
+        "folder_id" | "folder_ids" | "target_folder_id" | "parent_id" => "folder",
+        "department_id" | "department_ids" | "default_department_id" | "yfy_department_id" => "department",
+        "group_id" | "group_ids" | "default_group_id" | "yfy_group_id" => "group",
+        "user_id" | "user_ids" | "yfy_user_id" | "owner_id" | "invited_user_ids" => "user",
+        "review_id" | "review_ids" => "review",
+        "collab_ids" => "collab",
+        "file_version_id" | "version_id" => "version",
+        "unique_name" => "share_link",
+        "data_id" | "data_ids" => "dataset",
+        "knowledge_gpt_id" => "gpt",
+        "id" if path.starts_with("/api/v2/knowledge/") && path.ends_with("train_file") => "train_file",
+        "id" if path.starts_with("/api/v2/knowledge/") => "dataset",
+        "id" => {
+            // `/api/v2/{kind}/{id}/…`, `/api/v2/admin/{kind}/{id}/…` or `/api/v2/review/{verb}/{id}`.
+            let segments: Vec<&str> = path.split('/').collect();
+            let at = segments.iter().position(|s| *s == "{id}")?;
+            match (segments[at - 1], segments.get(3).copied()) {
+                (_, Some("review")) => "review",
+                (_, Some("review_comment")) => "review_comment",
+                ("file", _) => "file",
+                ("folder", _) => "folder",
+                ("user", _) => "user",
+                ("department", _) => "department",
+                ("group", _) => "group",
+                ("collab", _) => "collab",
+                ("comment", _) => "comment",
+                ("app", _) => "app",
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(kind)
+}
+
+/// An id as the field's schema spells it: a number, text, a list, or `file_{id}`.
+fn id_as(name: &str, schema: &Value, id: &Value) -> Value {
+    let text = match id {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let one = match schema_type(schema) {
+        "string" => json!(text),
+        _ => id.clone(),
+    };
+    match name {
+        "item_typed_ids" => json!([format!("file_{text}")]),
+        _ if schema_type(schema) == "array" => json!([id]),
+        _ => one,
+    }
+}
+
+fn schema_type(schema: &Value) -> &str {
+    match &schema["type"] {
+        Value::String(kind) => kind,
+        Value::Array(kinds) => kinds
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|k| *k != "null")
+            .unwrap_or(""),
+        _ => "",
+    }
+}
+
+/// The OpenAPI document, for walking the schemas its operations take.
+struct Document(Value);
+
+impl Document {
+    /// The schema itself: `$ref`s followed, the non-null branch of a nullable `oneOf`.
+    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        if let Some(reference) = schema["$ref"].as_str() {
+            let name = reference.rsplit('/').next().unwrap();
+            return self.resolve(&self.0["components"]["schemas"][name]);
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(branches) = schema[key].as_array()
+                && let Some(branch) = branches.iter().find(|b| b["type"] != "null")
+            {
+                return self.resolve(branch);
+            }
+        }
+        schema
+    }
+
+    /// A plausible value for a field that is not an id: the first allowed value, or a small one.
+    fn sample(&self, schema: &Value) -> Value {
+        let schema = self.resolve(schema);
+        if let Some(first) = schema["enum"].as_array().and_then(|values| values.first()) {
+            return first.clone();
+        }
+        match schema_type(schema) {
+            "integer" | "number" => json!(1),
+            "boolean" => json!(false),
+            "array" => json!([]),
+            "object" => {
+                let mut object = serde_json::Map::new();
+                for name in schema["required"].as_array().into_iter().flatten() {
+                    let name = name.as_str().unwrap();
+                    object.insert(name.to_owned(), self.sample(&schema["properties"][name]));
+                }
+                Value::Object(object)
+            }
+            _ => json!("x"),
+        }
+    }
+}
+
+/// One place a request names an object: a path or query parameter, or a top-level body field.
+#[derive(Debug, Clone, PartialEq)]
+enum Slot {
+    Path(String),
+    Query(String),
+    Body(String),
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_api_v2_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist() {
+    let app = TestApp::spawn().await;
+    let other = app.other_tenant("Globex", "admin@globex.test").await;
+    let ours = Objects::make(&app, &app.tenant, "acmeown").await;
+    let theirs = Objects::make(&app, &other, "globexmark").await;
+    let missing: std::collections::HashMap<&str, Value> = theirs
+        .ids
+        .iter()
+        .map(|(kind, id)| {
+            let absent = match id {
+                Value::String(_) => json!("zzzzzzzzmissing"),
+                _ => json!(987_654_321),
+            };
+            (*kind, absent)
+        })
+        .collect();
+    let document = Document(app.public_json("/openapi.json").await);
+    let admin = app.enterprise_token(&app.tenant).await;
+    let user = app.admin_user_token().await;
+
+    let mut checked = 0;
+    let mut kinds_reached = std::collections::BTreeSet::new();
+    let paths = document.0["paths"].as_object().unwrap().clone();
+    for (path, operations) in &paths {
+        if !path.starts_with("/api/v2/") {
+            continue;
+        }
+        for (method, operation) in operations.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<reqwest::Method>() else {
+                continue;
+            };
+            if !["GET", "POST", "PUT", "DELETE"].contains(&method.as_str()) {
+                continue;
+            }
+            // Everything the request can name, and the value it gets when it is not the slot
+            // under test: the caller's own object of that kind, or a plain sample.
+            let mut slots = Vec::new();
+            let mut path_values = Vec::new();
+            let mut query = Vec::new();
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap().to_owned();
+                let schema = document.resolve(&parameter["schema"]).clone();
+                let kind = kind_of(path, &name);
+                let value = match kind {
+                    Some(kind) => id_as(&name, &schema, &ours.ids[kind]),
+                    None if parameter["in"] == "path" && name == "id" => json!(2),
+                    None => document.sample(&schema),
+                };
+                match (parameter["in"].as_str(), kind) {
+                    (Some("path"), kind) => {
+                        if let Some(kind) = kind {
+                            slots.push((Slot::Path(name.clone()), kind, schema.clone()));
+                        }
+                        path_values.push((name, value));
+                    }
+                    (Some("query"), Some(kind)) => {
+                        slots.push((Slot::Query(name.clone()), kind, schema.clone()));
+                        query.push((name, value));
+                    }
+                    (Some("query"), None) if parameter["required"] == true => query.push((name, value)),
+                    _ => {}
+                }
+            }
+            let mut body = serde_json::Map::new();
+            let body_schema = document.resolve(&operation["requestBody"]["content"]["application/json"]["schema"]);
+            let required: Vec<&str> = body_schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            for (name, schema) in body_schema["properties"].as_object().into_iter().flatten() {
+                let schema = document.resolve(schema);
+                match kind_of(path, name) {
+                    Some(kind) => {
+                        slots.push((Slot::Body(name.clone()), kind, schema.clone()));
+                        body.insert(name.clone(), id_as(name, schema, &ours.ids[kind]));
+                    }
+                    None if required.contains(&name.as_str()) => {
+                        body.insert(name.clone(), document.sample(schema));
+                    }
+                    None => {}
+                }
+            }
+            for (slot, kind, schema) in &slots {
+                kinds_reached.insert(*kind);
+                let ask = |value: &Value| {
+                    let mut path = path.clone();
+                    let mut query = query.clone();
+                    let mut body = body.clone();
+                    let value = match slot {
+                        Slot::Path(name) | Slot::Query(name) | Slot::Body(name) => id_as(name, schema, value),
+                    };
+                    let mut path_values = path_values.clone();
+                    match slot {
+                        Slot::Path(name) => {
+                            path_values.retain(|(other, _)| other != name);
+                            path_values.push((name.clone(), value.clone()));
+                        }
+                        Slot::Query(name) => {
+                            query.retain(|(other, _)| other != name);
+                            query.push((name.clone(), value.clone()));
+                        }
+                        Slot::Body(name) => {
+                            body.insert(name.clone(), value.clone());
+                        }
+                    }
+                    for (name, value) in &path_values {
+                        let text = value.as_str().map(str::to_owned).unwrap_or(value.to_string());
+                        path = path.replace(&format!("{{{name}}}"), &text);
+                    }
+                    let query: Vec<(String, String)> = query
+                        .into_iter()
+                        .map(|(name, value)| (name, value.as_str().map(str::to_owned).unwrap_or(value.to_string())))
+                        .collect();
+                    let token = if path.starts_with("/api/v2/admin/") {
+                        &admin
+                    } else {
+                        &user
+                    };
+                    app.client
+                        .request(method.clone(), format!("{}{path}", app.url))
+                        .bearer_auth(token)
+                        .query(&query)
+                        .json(&Value::Object(body))
+                        .send()
+                };
+                let answer = |response: reqwest::Response| async move {
+                    (response.status().as_u16(), response.text().await.unwrap())
+                };
+                // A missing id first: what the request does to the caller's own objects (a
+                // batch that also names one of ours trashes it) is done before the two answers
+                // compared, so they are asked of the same state.
+                let warm_up = answer(ask(&missing[kind]).await.unwrap()).await;
+                let (foreign_status, foreign_body) = answer(ask(&theirs.ids[kind]).await.unwrap()).await;
+                let (absent_status, absent_body) = answer(ask(&missing[kind]).await.unwrap()).await;
+                let what = format!("{method} {path} with another enterprise's {kind} as {slot:?}");
+                for (status, body) in [&warm_up, &(foreign_status, foreign_body.clone())] {
+                    assert!(*status < 500, "{what}: {body}");
+                    assert!(
+                        !body.to_lowercase().contains("globexmark"),
+                        "{what} shows their data: {body}"
+                    );
+                }
+                let gist = |status: u16, body: &str| {
+                    let body: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+                    let fields: Vec<Value> = body["errors"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|error| json!([error["code"], error["field"]]))
+                        .collect();
+                    (status, fields)
+                };
+                assert_eq!(
+                    gist(foreign_status, &foreign_body),
+                    gist(absent_status, &absent_body),
+                    "{what} must answer as for a missing one: {foreign_body} vs {absent_body}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    // Every kind of object was tried somewhere, and the walk covered the API, not a corner.
+    let all: std::collections::BTreeSet<&str> = theirs.ids.keys().copied().collect();
+    assert_eq!(kinds_reached, all);
+    assert!(checked > 150, "only {checked} requests were compared");
+
+    // Nothing of theirs changed: each object reads back as it was made.
+    let their_admin = app.enterprise_token(&other).await;
+    let their_user = app.user_token(&other, other.admin_user_id).await;
+    let folder = theirs.ids["folder"].as_i64().unwrap();
+    let children = app
+        .get_ok(&format!("/api/v2/folder/{folder}/children"), &their_user)
+        .await;
+    assert_eq!(crate::harness::names_of(&children, "files"), ["globexmark budget.txt"]);
+    let file = theirs.ids["file"].as_i64().unwrap();
+    let versions = app.get_ok(&format!("/api/v2/file/{file}/versions"), &their_user).await;
+    assert_eq!(versions["file_versions"].as_array().unwrap().len(), 2);
+    let user_info = app
+        .get_ok(&format!("/api/v2/admin/user/{}/info", theirs.ids["user"]), &their_admin)
+        .await;
+    assert_eq!(user_info["name"], "globexmark staff");
+    let collab = app
+        .get_ok(&format!("/api/v2/collab/{}/info", theirs.ids["collab"]), &their_user)
+        .await;
+    assert_eq!(collab["role"], "viewer");
+    let link = app
+        .get_ok(
+            &format!("/api/v2/share_link/{}/info", theirs.ids["share_link"].as_str().unwrap()),
+            &their_user,
+        )
+        .await;
+    assert_eq!(link["unique_name"], theirs.ids["share_link"]);
+}

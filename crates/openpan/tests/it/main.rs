@@ -21,6 +21,7 @@ mod drive_transfer;
 mod embed;
 mod events;
 mod faults;
+mod fuzz_corpus;
 mod gpt;
 mod grants;
 mod harness;

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Fuzzes every parser we own with nightly `cargo fuzz` (libFuzzer): each target in fuzz/ runs
+# for FUZZ_SECONDS (600) with PARALLEL targets at a time (2), then its corpus is minimised back
+# into fuzz/corpus/<target>, which the stable suite replays (`fuzz_corpus::*`). A crash leaves
+# its input in fuzz/artifacts/<target>/ and fails the run. Figures go to
+# bench/fuzz-results-<date>.tsv: target, seconds, executions, coverage, corpus size, crashes.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT/fuzz"
+SECONDS_EACH=${FUZZ_SECONDS:-600}
+PARALLEL=${PARALLEL:-2}
+RESULTS="$ROOT/bench/fuzz-results-$(date +%F).tsv"
+LOGS=$(mktemp -d /tmp/openpan-fuzz.XXXXXX)
+
+cargo +nightly fuzz build --release
+targets=$(cargo +nightly fuzz list)
+
+fuzz_one() {
+  local target=$1 work="$LOGS/$1"
+  mkdir -p "$work/corpus" "artifacts/$target"
+  # New inputs go to a scratch corpus seeded from the committed one; the committed one is
+  # replaced only by the minimised result.
+  cp "corpus/$target"/* "$work/corpus/"
+  cargo +nightly fuzz run --release "$target" "$work/corpus" -- \
+    -max_total_time="$SECONDS_EACH" -print_final_stats=1 -max_len=4096 \
+    >"$work/run.log" 2>&1 || true
+  cargo +nightly fuzz cmin --release "$target" "$work/corpus" >"$work/cmin.log" 2>&1
+  rm -rf "corpus/$target" && mkdir "corpus/$target" && cp "$work/corpus"/* "corpus/$target/"
+  local runs cov crashes
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/run.log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$work/run.log" | tail -1 | cut -d' ' -f2)
+  crashes=$(find "artifacts/$target" -type f | wc -l)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$SECONDS_EACH" "${runs:-0}" "${cov:-0}" \
+    "$(find "corpus/$target" -type f | wc -l)" "$crashes" >"$work/result.tsv"
+}
+export -f fuzz_one
+export LOGS SECONDS_EACH
+
+echo "$targets" | xargs -P "$PARALLEL" -I{} bash -c 'fuzz_one {}'
+
+printf 'target\tseconds\texecutions\tcoverage\tcorpus\tcrashes\n' >"$RESULTS"
+for target in $targets; do cat "$LOGS/$target/result.tsv" >>"$RESULTS"; done
+column -t -s $'\t' "$RESULTS"
+if awk -F'\t' 'NR > 1 && $6 > 0 { found = 1 } END { exit !found }' "$RESULTS"; then
+  echo "crashes: see fuzz/artifacts/ and $LOGS" >&2
+  exit 1
+fi

@@ -1,0 +1,152 @@
+//! Entry points for the fuzz targets in `fuzz/` and for the test that replays their corpus on
+//! stable Rust. Each takes the fuzzer's bytes, runs one parser that reads untrusted input, and
+//! panics when a property the rest of the code relies on does not hold; an `Err` is a fine
+//! answer, a panic or a broken property is the bug. Not part of the API.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::criteria::{self, AuditField, Criteria, Field, ListRequest, Test, UserField};
+use crate::drive::{ItemKind, ItemName, MAX_NAME_CHARS, name_key};
+use crate::error::{Error, OAuthFailure};
+use crate::oauth::{JwtSimpleClaims, SubType};
+
+/// Arrival times the time rules are checked at: the server's own clock, never the caller's.
+const NOW: [i64; 3] = [0, 1_700_000_000, 4_102_444_800];
+
+/// The `jwt_simple` assertion (base64 JSON, every flavour the SDKs send), and the first,
+/// unchecked reads of a signed assertion: its header and its issuer.
+pub fn jwt_simple(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let refused_as_grant = |error: Error| {
+        assert!(
+            matches!(error, Error::OAuth(OAuthFailure::InvalidGrant(_))),
+            "an assertion must be refused as invalid_grant, not {error:?}"
+        );
+    };
+    match JwtSimpleClaims::parse(&text) {
+        Ok(claims) => {
+            assert!(!claims.jti.trim().is_empty() && claims.jti.len() <= 255);
+            assert!(!claims.jti.chars().any(char::is_control));
+            for now in NOW {
+                if let Err(error) = claims.check_times(now, crate::oauth::ASSERTION_MAX_LIFETIME_SECS) {
+                    refused_as_grant(error);
+                } else {
+                    assert!(claims.exp > now && claims.exp <= claims.iat.unwrap_or(now).saturating_add(60));
+                }
+            }
+        }
+        Err(error) => refused_as_grant(error),
+    }
+    let _ = crate::services::unverified_issuer(&text);
+    let _ = jsonwebtoken::decode_header(text.as_ref());
+    // RFC 7523 claims, once the signature holds, go through the same reading.
+    if let Ok(Value::Object(claims)) = serde_json::from_slice::<Value>(data) {
+        match JwtSimpleClaims::from_claims(&claims, Some(SubType::User)) {
+            Ok(read) => assert!(claims.contains_key("yifangyun_sub_type") || read.sub_type == SubType::User),
+            Err(error) => refused_as_grant(error),
+        }
+    }
+}
+
+/// The list criteria of seed 001's OA dialect: `search` JSON, `order_by`, `page` and `limit`,
+/// given as the fuzzer's text split at `\u{1}`.
+pub fn search_dsl(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.splitn(4, '\u{1}');
+    let request = ListRequest {
+        search: parts.next(),
+        order_by: parts.next(),
+        page: parts.next(),
+        limit: parts.next(),
+    };
+    check_criteria::<UserField>(request);
+    check_criteria::<AuditField>(request);
+}
+
+fn check_criteria<F: Field>(request: ListRequest<'_>) {
+    match Criteria::<F>::parse(request) {
+        Ok(parsed) => {
+            assert!(parsed.conditions.len() <= criteria::MAX_CONDITIONS);
+            assert!(parsed.order.len() <= criteria::MAX_ORDER_KEYS);
+            if let Some(page) = parsed.page {
+                assert!(page.page_id >= 0 && (1..=crate::model::Page::MAX_CAPACITY).contains(&page.capacity));
+            }
+            for condition in &parsed.conditions {
+                check_test(&condition.test);
+            }
+        }
+        Err(Error::Invalid(fields)) => {
+            assert!(!fields.is_empty());
+            for field in fields {
+                assert!(
+                    ["search", "order_by", "page", "limit"]
+                        .iter()
+                        .any(|name| field.field.starts_with(name)),
+                    "an error must name the parameter it is about, not {:?}",
+                    field.field
+                );
+            }
+        }
+        Err(other) => panic!("criteria must be refused as invalid fields, not {other:?}"),
+    }
+}
+
+fn check_test(test: &Test) {
+    match test {
+        Test::Cmp(..) => {}
+        Test::Any(values) => assert!(!values.is_empty() && values.len() <= criteria::MAX_LIST_VALUES),
+        Test::Contains(text) => assert!(text.chars().count() <= criteria::MAX_TEXT_CHARS),
+        Test::All(tests) | Test::Either(tests) => tests.iter().for_each(check_test),
+        Test::Not(inner) => check_test(inner),
+    }
+}
+
+/// File and folder names: what is accepted is a name every desktop client can write, and the
+/// names derived from it (numbered on a clash, keeping an old extension) are accepted too.
+pub fn item_name(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (raw, old) = text.split_once('\u{1}').unwrap_or((&text, "report.pdf"));
+    let Ok(name) = ItemName::parse(raw) else {
+        return;
+    };
+    assert_valid(name.as_str());
+    // A clash is resolved by trying n = 1, 2, …: every n gives a valid name of its own (one of
+    // them may be the original itself when it already ends in ` (n)` at the length limit).
+    for kind in [ItemKind::File, ItemKind::Folder] {
+        let mut seen = HashSet::new();
+        for n in [1, 2, 3, 9, 10, 11, 99, 100, u32::MAX] {
+            let numbered = name.numbered(n, kind);
+            assert_valid(numbered.as_str());
+            assert!(seen.insert(numbered.key()), "{numbered:?} comes twice");
+        }
+    }
+    assert_valid(name.clone().keeping_extension_of(old).as_str());
+}
+
+fn assert_valid(name: &str) {
+    let count = name.chars().count();
+    assert!((1..=MAX_NAME_CHARS).contains(&count), "{name:?} has {count} characters");
+    assert!(ItemName::parse(name).is_ok(), "{name:?} is not a valid name");
+}
+
+/// The top-level names of a zip archive: one per line, `/` first for a folder. Whatever the
+/// names, the entries come out distinct ignoring case, and a valid name stays a valid one, so
+/// no entry can climb out of the folder it is unpacked into.
+pub fn zip_names(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut taken = HashSet::new();
+    let mut keys = HashSet::new();
+    for line in text.split('\n').take(64) {
+        let (name, kind) = match line.strip_prefix('/') {
+            Some(folder) => (folder, ItemKind::Folder),
+            None => (line, ItemKind::File),
+        };
+        let unique = crate::services::pack::unique_name(name, kind, &mut taken);
+        assert!(keys.insert(name_key(&unique)), "{unique:?} is in the archive twice");
+        if ItemName::parse(name).is_ok() {
+            assert_valid(&unique);
+        }
+    }
+}
