@@ -150,8 +150,15 @@ impl Metrics {
         }
     }
 
-    fn observe_blob(&self, op: &'static str, started: Instant, ok: bool) {
-        let outcome = if ok { "ok" } else { "error" };
+    fn observe_blob<T>(&self, op: &'static str, started: Instant, result: &Result<T, BlobError>) {
+        let outcome = match result {
+            // A missing object is an answer, not the store failing.
+            Ok(_) | Err(BlobError::NotFound) => "ok",
+            // The bytes stopped coming: the client went away or sent too little. The store is
+            // fine, and an alert on store errors must not fire for it.
+            Err(BlobError::Body(_)) => "aborted",
+            Err(BlobError::Store(_)) => "error",
+        };
         self.blob_latency
             .get_or_create(&BlobLabels { op, outcome })
             .observe(started.elapsed().as_secs_f64());
@@ -177,23 +184,21 @@ impl BlobStore for MeteredBlobs {
     async fn put(&self, key: &str, body: ByteStream) -> Result<u64, BlobError> {
         let started = Instant::now();
         let stored = self.store.put(key, body).await;
-        self.metrics.observe_blob("put", started, stored.is_ok());
+        self.metrics.observe_blob("put", started, &stored);
         stored
     }
 
     async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<ByteStream, BlobError> {
         let started = Instant::now();
         let opened = self.store.get(key, range).await;
-        // A missing object is an answer, not the store failing.
-        let ok = matches!(opened, Ok(_) | Err(BlobError::NotFound));
-        self.metrics.observe_blob("get", started, ok);
+        self.metrics.observe_blob("get", started, &opened);
         opened
     }
 
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
         let started = Instant::now();
         let deleted = self.store.delete(key).await;
-        self.metrics.observe_blob("delete", started, deleted.is_ok());
+        self.metrics.observe_blob("delete", started, &deleted);
         deleted
     }
 
@@ -208,7 +213,7 @@ impl BlobStore for MeteredBlobs {
     async fn list(&self) -> Result<BlobListing, BlobError> {
         let started = Instant::now();
         let listed = self.store.list().await;
-        self.metrics.observe_blob("list", started, listed.is_ok());
+        self.metrics.observe_blob("list", started, &listed);
         listed
     }
 }

@@ -74,6 +74,34 @@ async fn metrics_show_blob_store_latency_database_pools_and_the_work_waiting_for
     let gets = "openpan_blob_operation_duration_seconds_count{op=\"get\",outcome=\"ok\"}";
     assert_eq!(sample(&metrics, gets), Some(1.0), "{metrics}");
 
+    // A client that stops sending halfway is not the store failing: an alert on store errors
+    // must stay quiet.
+    let url = node
+        .post_ok(
+            "/api/v2/file/upload",
+            &token,
+            &json!({"parent_id": 0, "name": "cut.bin", "upload_type": "api"}),
+        )
+        .await["presign_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let whole = crate::harness::multipart_body("cut", "cut.bin", &[7u8; 64 * 1024]);
+    let cut = node
+        .client
+        .post(&url)
+        .header("Content-Type", "multipart/form-data; boundary=cut")
+        .body(whole[..40 * 1024].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cut.status(), 400);
+    let metrics = scrape(&node).await;
+    let aborted = "openpan_blob_operation_duration_seconds_count{op=\"put\",outcome=\"aborted\"}";
+    assert_eq!(sample(&metrics, aborted), Some(1.0), "{metrics}");
+    let failed = "openpan_blob_operation_duration_seconds_count{op=\"put\",outcome=\"error\"}";
+    assert_eq!(sample(&metrics, failed), None, "{metrics}");
+
     // Deleted for good, the content waits for the collector.
     node.post_ok(&format!("/api/v2/file/{id}/delete"), &token, &json!({}))
         .await;
