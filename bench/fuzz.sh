@@ -4,9 +4,15 @@
 # into fuzz/corpus/<target>, which the stable suite replays (`fuzz_corpus::*`). A crash leaves
 # its input in fuzz/artifacts/<target>/ and fails the run. Figures go to
 # bench/fuzz-results-<date>.tsv: target, seconds, executions, coverage, corpus size, crashes.
+# What is fuzzed is the committed HEAD, exported to a scratch directory, so edits made while it
+# runs neither change the code under test nor force rebuilds.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$ROOT/fuzz"
+SNAPSHOT=$(mktemp -d /tmp/openpan-fuzz-src.XXXXXX)
+trap 'rm -rf "$SNAPSHOT"' EXIT
+git -C "$ROOT" archive HEAD | tar -x -C "$SNAPSHOT"
+export CARGO_TARGET_DIR="$ROOT/fuzz/target" ROOT
+cd "$SNAPSHOT/fuzz"
 SECONDS_EACH=${FUZZ_SECONDS:-600}
 PARALLEL=${PARALLEL:-2}
 RESULTS="$ROOT/bench/fuzz-results-$(date +%F).tsv"
@@ -25,13 +31,17 @@ fuzz_one() {
     -max_total_time="$SECONDS_EACH" -print_final_stats=1 -max_len=4096 \
     >"$work/run.log" 2>&1 || true
   cargo +nightly fuzz cmin --release "$target" "$work/corpus" >"$work/cmin.log" 2>&1
-  rm -rf "corpus/$target" && mkdir "corpus/$target" && cp "$work/corpus"/* "corpus/$target/"
+  rm -rf "$ROOT/fuzz/corpus/$target" && mkdir "$ROOT/fuzz/corpus/$target"
+  cp "$work/corpus"/* "$ROOT/fuzz/corpus/$target/"
+  if [ -n "$(ls "artifacts/$target")" ]; then
+    mkdir -p "$ROOT/fuzz/artifacts/$target" && cp "artifacts/$target"/* "$ROOT/fuzz/artifacts/$target/"
+  fi
   local runs cov crashes
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/run.log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$work/run.log" | tail -1 | cut -d' ' -f2)
   crashes=$(find "artifacts/$target" -type f | wc -l)
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$SECONDS_EACH" "${runs:-0}" "${cov:-0}" \
-    "$(find "corpus/$target" -type f | wc -l)" "$crashes" >"$work/result.tsv"
+    "$(find "$ROOT/fuzz/corpus/$target" -type f | wc -l)" "$crashes" >"$work/result.tsv"
 }
 export -f fuzz_one
 export LOGS SECONDS_EACH
