@@ -2,7 +2,8 @@
 # Fuzzes every parser we own with nightly `cargo fuzz` (libFuzzer): each target in fuzz/ runs
 # for FUZZ_SECONDS (600) with PARALLEL targets at a time (2), then its corpus is minimised back
 # into fuzz/corpus/<target>, which the stable suite replays (`fuzz_corpus::*`). A crash leaves
-# its input in fuzz/artifacts/<target>/ and fails the run. Figures go to
+# its input in fuzz/artifacts/<target>/ and fails the run; once fixed, the input goes into
+# fuzz/regressions/<target>/, which is replayed too and never minimised away. Figures go to
 # bench/fuzz-results-<date>.tsv: target, seconds, executions, coverage, corpus size, crashes.
 # What is fuzzed is the committed HEAD, exported to a scratch directory, so edits made while it
 # runs neither change the code under test nor force rebuilds.
@@ -27,6 +28,7 @@ fuzz_one() {
   # New inputs go to a scratch corpus seeded from the committed one; the committed one is
   # replaced only by the minimised result.
   cp "corpus/$target"/* "$work/corpus/"
+  if [ -d "regressions/$target" ]; then cp "regressions/$target"/* "$work/corpus/"; fi
   cargo +nightly fuzz run --release "$target" "$work/corpus" -- \
     -max_total_time="$SECONDS_EACH" -print_final_stats=1 -max_len=4096 \
     >"$work/run.log" 2>&1 || true

@@ -38,6 +38,8 @@ wait_tcp() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/nu
 
 echo "--- PostgreSQL, S3, Redis on loopback ($BENCH_ROOT)"
 mkdir -p "$BENCH_ROOT/pg" "$BENCH_ROOT/s3/openpan-load" && chown postgres "$BENCH_ROOT/pg"
+chmod 755 "$BENCH_ROOT"
+touch "$BENCH_ROOT/pg.log" && chown postgres "$BENCH_ROOT/pg.log"
 runuser -u postgres -- "$pg_bin/initdb" -D "$BENCH_ROOT/pg" -A trust -U postgres >/dev/null
 runuser -u postgres -- "$pg_bin/pg_ctl" -D "$BENCH_ROOT/pg" -l "$BENCH_ROOT/pg.log" -w \
   -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null

@@ -3,8 +3,9 @@
 -- $FILE_IDS), 20 % listings (GET folder/{id}/children over $FOLDER_IDS), 10 % uploads of 1 MiB
 -- into $UPLOAD_FOLDER (file/upload, then the bytes to its presign_url) and 10 % downloads (file/
 -- {id}/download, then the bytes from its download_url). A second step goes out on the thread's
--- next request; statuses are tallied per kind and printed at the end, so errors are counted per
--- operation, not just as wrk's non-2xx total.
+-- next request. Answers are tallied per kind and status and printed at the end. The kind is read
+-- off the answer itself, because wrk calls request() once more than it sends (to check the
+-- script), so a queue of what was sent would drift from what is answered.
 local function ids(name)
   local list = {}
   for id in string.gmatch(os.getenv(name) or "", "%d+") do list[#list + 1] = id end
@@ -19,7 +20,6 @@ end
 
 local bearer, files, folders, upload_folder, boundary, upload_body
 local pending = {}   -- second steps waiting: {path, kind}
-local sent = {}      -- kind of each request in flight, in order (one per connection at a time)
 tally = {}
 local counter = 0
 
@@ -42,7 +42,6 @@ end
 function request()
   local next_step = table.remove(pending, 1)
   if next_step then
-    sent[#sent + 1] = next_step.kind
     if next_step.kind == "upload_bytes" then
       return wrk.format("POST", next_step.path,
         { ["Content-Type"] = "multipart/form-data; boundary=" .. boundary }, upload_body)
@@ -52,30 +51,38 @@ function request()
   local roll = math.random(100)
   local auth = { ["Authorization"] = bearer }
   if roll <= 60 then
-    sent[#sent + 1] = "info"
     return wrk.format("GET", "/api/v2/file/" .. files[math.random(#files)] .. "/info", auth)
   elseif roll <= 80 then
-    sent[#sent + 1] = "children"
     return wrk.format("GET", "/api/v2/folder/" .. folders[math.random(#folders)] ..
       "/children?page_id=0&page_capacity=20", auth)
   elseif roll <= 90 then
     counter = counter + 1
-    sent[#sent + 1] = "upload_url"
     auth["Content-Type"] = "application/json"
     local body = '{"parent_id":' .. upload_folder .. ',"name":"load-' .. thread_id .. "-" .. os.time() ..
       "-" .. counter .. '.bin","upload_type":"api"}'
     return wrk.format("POST", "/api/v2/file/upload", auth, body)
   else
-    sent[#sent + 1] = "download_url"
     return wrk.format("GET", "/api/v2/file/" .. files[math.random(#files)] .. "/download", auth)
   end
 end
 
+-- What an answer is: the bytes of a download, a URL, a listing, the file an upload made (the
+-- uploads' names start with "load-", the seeded files' with "seed-"), or a file's info.
+local function kind_of(status, headers, body)
+  if status ~= 200 then return "failed" end
+  local content_type = headers["Content-Type"] or headers["content-type"] or ""
+  if string.find(content_type, "octet-stream", 1, true) then return "download_bytes" end
+  if string.find(body, '"presign_url"', 1, true) then return "upload_url" end
+  if string.find(body, '"download_url"', 1, true) then return "download_url" end
+  if string.sub(body, 1, 9) == '{"files":' then return "children" end
+  if string.find(body, '"name":"load-', 1, true) then return "upload_bytes" end
+  return "info"
+end
+
 function response(status, headers, body)
-  local kind = table.remove(sent, 1) or "?"
+  local kind = kind_of(status, headers, body)
   local key = kind .. " " .. status
   tally[key] = (tally[key] or 0) + 1
-  if status ~= 200 then return end
   if kind == "upload_url" then
     local url = string.match(body, '"presign_url"%s*:%s*"([^"]+)"')
     if url then pending[#pending + 1] = { path = path_of(url), kind = "upload_bytes" } end

@@ -1,6 +1,6 @@
-//! The fuzz targets' corpus (`fuzz/corpus/<target>/`), replayed through the same entry points
-//! on stable Rust: every input the fuzzer kept, and every crash it found once and was fixed,
-//! keeps passing. Fuzzing itself is nightly work (`bench/fuzz.sh`).
+//! The fuzz targets' corpus (`fuzz/corpus/<target>/`, minimised by each fuzzing run) and the
+//! inputs that once failed (`fuzz/regressions/<target>/`, kept for good), replayed through the
+//! same entry points on stable Rust. Fuzzing itself is nightly work (`bench/fuzz.sh`).
 
 use std::path::PathBuf;
 
@@ -45,18 +45,37 @@ fn every_fuzz_target_has_a_corpus_and_every_corpus_a_target() {
     assert_eq!(binaries, targets, "every fuzz target replays here");
 }
 
-#[test]
-fn every_input_the_fuzzers_kept_still_passes_its_parser() {
-    let dir = fuzz_dir().join("corpus");
+/// Runs every input in `fuzz/{set}/<target>/` through its target; how many each had.
+fn replay(set: &str) -> Vec<(&'static str, usize)> {
+    let dir = fuzz_dir().join(set);
+    let mut counts = Vec::new();
     for (name, target) in TARGETS {
         let mut replayed = 0;
-        for entry in std::fs::read_dir(dir.join(name)).unwrap() {
+        let Ok(entries) = std::fs::read_dir(dir.join(name)) else {
+            counts.push((name, 0));
+            continue;
+        };
+        for entry in entries {
             let path = entry.unwrap().path();
             let data = std::fs::read(&path).unwrap();
             let outcome = std::panic::catch_unwind(|| target(&data));
             assert!(outcome.is_ok(), "{name}: {} fails", path.display());
             replayed += 1;
         }
+        counts.push((name, replayed));
+    }
+    counts
+}
+
+#[test]
+fn every_input_the_fuzzers_kept_still_passes_its_parser() {
+    for (name, replayed) in replay("corpus") {
         assert!(replayed >= 5, "{name} has a corpus of {replayed} inputs");
     }
+}
+
+#[test]
+fn every_input_that_once_failed_passes_now() {
+    let replayed: usize = replay("regressions").iter().map(|(_, n)| n).sum();
+    assert!(replayed >= 2, "the regressions found so far are kept");
 }
