@@ -19,22 +19,29 @@ PARALLEL=${PARALLEL:-2}
 RESULTS="$ROOT/bench/fuzz-results-$(date +%F).tsv"
 LOGS=$(mktemp -d /tmp/openpan-fuzz.XXXXXX)
 
-cargo +nightly fuzz build --release
+# cargo fuzz builds optimised with debug assertions by default, so overflows panic as they do
+# in the stable replay; `--release` would turn those checks off.
+cargo +nightly fuzz build
 targets=$(cargo +nightly fuzz list)
 
 fuzz_one() {
+  set -euo pipefail
   local target=$1 work="$LOGS/$1"
   mkdir -p "$work/corpus" "artifacts/$target"
-  # New inputs go to a scratch corpus seeded from the committed one; the committed one is
-  # replaced only by the minimised result.
-  cp "corpus/$target"/* "$work/corpus/"
-  if [ -d "regressions/$target" ]; then cp "regressions/$target"/* "$work/corpus/"; fi
-  cargo +nightly fuzz run --release "$target" "$work/corpus" -- \
-    -max_total_time="$SECONDS_EACH" -print_final_stats=1 -max_len=4096 \
+  # New inputs go to a scratch corpus started from the committed corpus, the seeds and the
+  # regressions; the committed corpus is replaced only by a successful minimisation.
+  for set in corpus seeds regressions; do
+    if [ -d "$set/$target" ]; then cp "$set/$target"/* "$work/corpus/"; fi
+  done
+  # A crash ends the run with a non-zero status; it is counted from the artifacts below.
+  # -timeout: an input that takes seconds is a hang, and a hang is a crash.
+  cargo +nightly fuzz run "$target" "$work/corpus" -- \
+    -max_total_time="$SECONDS_EACH" -print_final_stats=1 -max_len=4096 -timeout=10 \
     >"$work/run.log" 2>&1 || true
-  cargo +nightly fuzz cmin --release "$target" "$work/corpus" >"$work/cmin.log" 2>&1
-  rm -rf "$ROOT/fuzz/corpus/$target" && mkdir "$ROOT/fuzz/corpus/$target"
-  cp "$work/corpus"/* "$ROOT/fuzz/corpus/$target/"
+  cargo +nightly fuzz cmin "$target" "$work/corpus" >"$work/cmin.log" 2>&1
+  rm -rf "$ROOT/fuzz/corpus/$target.new" && mkdir "$ROOT/fuzz/corpus/$target.new"
+  cp "$work/corpus"/* "$ROOT/fuzz/corpus/$target.new/"
+  rm -rf "$ROOT/fuzz/corpus/$target" && mv "$ROOT/fuzz/corpus/$target.new" "$ROOT/fuzz/corpus/$target"
   if [ -n "$(ls "artifacts/$target")" ]; then
     mkdir -p "$ROOT/fuzz/artifacts/$target" && cp "artifacts/$target"/* "$ROOT/fuzz/artifacts/$target/"
   fi
@@ -42,6 +49,8 @@ fuzz_one() {
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/run.log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$work/run.log" | tail -1 | cut -d' ' -f2)
   crashes=$(find "artifacts/$target" -type f | wc -l)
+  # A run that never got going (no nightly, a build failure) must not read as a clean one.
+  if [ "${runs:-0}" = 0 ]; then echo "$target did not run: see $work/run.log" >&2; exit 1; fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$SECONDS_EACH" "${runs:-0}" "${cov:-0}" \
     "$(find "$ROOT/fuzz/corpus/$target" -type f | wc -l)" "$crashes" >"$work/result.tsv"
 }

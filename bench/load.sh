@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Load and soak on the scale-out stack (PostgreSQL, an S3 server, Redis, nginx, all on loopback):
 #   one node   mixed traffic through nginx for LOAD_SECONDS, with the node's RSS and open file
-#              descriptors sampled every 10 s (the soak: growth from the first minute to the last)
-#   two nodes  the same traffic, the same data, through the same nginx taking turns
+#              descriptors sampled every 10 s (the soak: the last minute against the second,
+#              the first being warm-up)
+#   two nodes  the same traffic over the same seeded files (plus what the first phase uploaded),
+#              through the same nginx taking turns
+# Everything (wrk, nginx, PostgreSQL, the S3 server, Redis, the nodes) shares this machine, so on
+# 2 cores the two-node figure shows the cost of a second node competing for the same cores, not
+# the gain of a second machine.
 # The mix (bench/lua/mixed.lua): 60 % file info, 20 % folder listings, 10 % uploads of 1 MiB
 # (file/upload + the bytes), 10 % downloads (file/{id}/download + the bytes of a 1 MiB file).
 # Every answer is expected to be 200; non-200 answers and socket errors are counted as errors.
@@ -112,7 +117,7 @@ assertion=$(printf '{"yifangyun_sub_type":"user","sub":1,"iat":%s,"exp":%s,"jti"
   "$now" $((now + 60)) "$RANDOM$RANDOM" | base64 -w0)
 BEARER=$(curl -sf -X POST -u "$client_id:$client_secret" "$LB/oauth/token?grant_type=jwt_simple&assertion=$assertion" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-eval "$(python3 - "$LB" "$BEARER" <<'PY'
+seeded=$(python3 - "$LB" "$BEARER" <<'PY'
 import os, sys, requests
 api, bearer = sys.argv[1], sys.argv[2]
 auth = {"Authorization": f"Bearer {bearer}"}
@@ -122,19 +127,22 @@ def post(path, body):
     return r.json()
 folders, files = [], []
 for f in range(5):
-    folder = post("folder/create", {"name": f"load-{f}", "parent_id": 0})["id"]
+    folder = post("folder/create", {"name": f"seed-dir-{f}", "parent_id": 0})["id"]
     folders.append(folder)
     for i in range(20):
         url = post("file/upload", {"parent_id": folder, "name": f"seed-{i}.bin", "upload_type": "api"})["presign_url"]
         r = requests.post(url, files={"file": ("f", os.urandom(1 << 20))}, timeout=60)
         r.raise_for_status()
         files.append(r.json()["id"])
-uploads = post("folder/create", {"name": "load-uploads", "parent_id": 0})["id"]
+# Uploads are named load-…; mixed.lua tells their answers from file info by that name.
+uploads = post("folder/create", {"name": "uploads-dir", "parent_id": 0})["id"]
 print(f"FOLDER_IDS='{' '.join(map(str, folders))}'")
 print(f"FILE_IDS='{' '.join(map(str, files))}'")
 print(f"UPLOAD_FOLDER={uploads}")
 PY
-)"
+)
+eval "$seeded"
+: "${FILE_IDS:?seeding failed}" "${FOLDER_IDS:?seeding failed}" "${UPLOAD_FOLDER:?seeding failed}"
 export BEARER FOLDER_IDS FILE_IDS UPLOAD_FOLDER
 
 # `sample PID FILE`: the node's RSS (KiB) and open descriptors every 10 s until it is told to stop.
@@ -178,6 +186,8 @@ kill "$sampler" 2>/dev/null || true
 python3 - "$BENCH_ROOT/soak.tsv" >>"$RESULTS" <<'PY'
 import sys
 rows = [list(map(int, line.split())) for line in open(sys.argv[1]) if line.strip()]
+if len(rows) < 2:
+    sys.exit("the soak took fewer than two samples")
 # The first minute warms caches and pools; growth is the last minute against the second.
 first, last = rows[6:12] or rows[:1], rows[-6:]
 mean = lambda rs, i: sum(r[i] for r in rs) / len(rs)

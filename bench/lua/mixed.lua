@@ -66,8 +66,9 @@ function request()
   end
 end
 
--- What an answer is: the bytes of a download, a URL, a listing, the file an upload made (the
--- uploads' names start with "load-", the seeded files' with "seed-"), or a file's info.
+-- What an answer is: the bytes of a download, a URL, a listing, the file an upload made (only
+-- uploads have names starting "load-": the seeded files and every folder are named otherwise),
+-- or a file's info.
 local function kind_of(status, headers, body)
   if status ~= 200 then return "failed" end
   local content_type = headers["Content-Type"] or headers["content-type"] or ""

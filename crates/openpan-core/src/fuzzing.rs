@@ -33,7 +33,10 @@ pub fn jwt_simple(data: &[u8]) {
                 if let Err(error) = claims.check_times(now, crate::oauth::ASSERTION_MAX_LIFETIME_SECS) {
                     refused_as_grant(error);
                 } else {
-                    assert!(claims.exp > now && claims.exp <= claims.iat.unwrap_or(now).saturating_add(60));
+                    let start = claims.iat.unwrap_or(now);
+                    assert!(claims.exp > now);
+                    assert!(claims.exp <= start.saturating_add(crate::oauth::ASSERTION_MAX_LIFETIME_SECS));
+                    assert!(start <= now + crate::oauth::CLOCK_SKEW_SECS);
                 }
             }
         }
@@ -43,15 +46,21 @@ pub fn jwt_simple(data: &[u8]) {
     let _ = jsonwebtoken::decode_header(text.as_ref());
     // RFC 7523 claims, once the signature holds, go through the same reading.
     if let Ok(Value::Object(claims)) = serde_json::from_slice::<Value>(data) {
+        let named = match claims.get("yifangyun_sub_type") {
+            None | Some(Value::Null) => Some(SubType::User),
+            Some(Value::String(kind)) if kind == "user" => Some(SubType::User),
+            Some(Value::String(kind)) if kind == "enterprise" => Some(SubType::Enterprise),
+            Some(_) => None,
+        };
         match JwtSimpleClaims::from_claims(&claims, Some(SubType::User)) {
-            Ok(read) => assert!(claims.contains_key("yifangyun_sub_type") || read.sub_type == SubType::User),
+            Ok(read) => assert_eq!(Some(read.sub_type), named, "the subject is what the claim names"),
             Err(error) => refused_as_grant(error),
         }
     }
 }
 
-/// The list criteria of seed 001's OA dialect: `search` JSON, `order_by`, `page` and `limit`,
-/// given as the fuzzer's text split at `\u{1}`.
+/// The OA dialect's list criteria: `search` JSON, `order_by`, `page` and `limit`, given as the
+/// fuzzer's text split at `\u{1}`.
 pub fn search_dsl(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(4, '\u{1}');
@@ -97,7 +106,8 @@ fn check_test(test: &Test) {
     match test {
         Test::Cmp(..) => {}
         Test::Any(values) => assert!(!values.is_empty() && values.len() <= criteria::MAX_LIST_VALUES),
-        Test::Contains(text) => assert!(text.chars().count() <= criteria::MAX_TEXT_CHARS),
+        // Lowercasing may double a character (`İ` becomes `i̇`), never more.
+        Test::Contains(text) => assert!(text.chars().count() <= 2 * criteria::MAX_TEXT_CHARS),
         Test::All(tests) | Test::Either(tests) => tests.iter().for_each(check_test),
         Test::Not(inner) => check_test(inner),
     }
@@ -112,14 +122,17 @@ pub fn item_name(data: &[u8]) {
         return;
     };
     assert_valid(name.as_str());
-    // A clash is resolved by trying n = 1, 2, …: every n gives a valid name of its own (one of
-    // them may be the original itself when it already ends in ` (n)` at the length limit).
+    // A clash is resolved by trying n = 1, 2, …: every n gives a valid name, and those that
+    // differ from the original (which a name already ending in ` (n)` at the length limit may
+    // come back as) differ from each other, so the trying ends.
     for kind in [ItemKind::File, ItemKind::Folder] {
         let mut seen = HashSet::new();
         for n in [1, 2, 3, 9, 10, 11, 99, 100, u32::MAX] {
             let numbered = name.numbered(n, kind);
             assert_valid(numbered.as_str());
-            assert!(seen.insert(numbered.key()), "{numbered:?} comes twice");
+            if numbered.key() != name.key() {
+                assert!(seen.insert(numbered.key()), "{numbered:?} comes twice");
+            }
         }
     }
     assert_valid(name.clone().keeping_extension_of(old).as_str());
@@ -131,9 +144,11 @@ fn assert_valid(name: &str) {
     assert!(ItemName::parse(name).is_ok(), "{name:?} is not a valid name");
 }
 
-/// The top-level names of a zip archive: one per line, `/` first for a folder. Whatever the
-/// names, the entries come out distinct ignoring case, and a valid name stays a valid one, so
-/// no entry can climb out of the folder it is unpacked into.
+/// The top-level names of a zip archive: one item name per line, `/` first for a folder (lines
+/// that are not valid names are left out: the drive holds none). Each entry keeps its own name
+/// unless an earlier one took it, and then becomes a numbered form of it; the names stay valid
+/// (no separator, no `..`), so no entry can climb out of the folder it is unpacked into, and
+/// no two are the same on a case-insensitive disk.
 pub fn zip_names(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut taken = HashSet::new();
@@ -143,10 +158,20 @@ pub fn zip_names(data: &[u8]) {
             Some(folder) => (folder, ItemKind::Folder),
             None => (line, ItemKind::File),
         };
+        let Ok(parsed) = ItemName::parse(name) else {
+            continue;
+        };
+        let free = !keys.contains(&name_key(name));
         let unique = crate::services::pack::unique_name(name, kind, &mut taken);
-        assert!(keys.insert(name_key(&unique)), "{unique:?} is in the archive twice");
-        if ItemName::parse(name).is_ok() {
-            assert_valid(&unique);
+        assert_valid(&unique);
+        if free {
+            assert_eq!(unique, name, "a name nobody took is kept");
+        } else {
+            assert!(
+                (1..=64).any(|n| parsed.numbered(n, kind).as_str() == unique),
+                "{unique:?} is not a numbered form of {name:?}"
+            );
         }
+        assert!(keys.insert(name_key(&unique)), "{unique:?} is in the archive twice");
     }
 }

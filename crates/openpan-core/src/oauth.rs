@@ -326,10 +326,12 @@ impl JwtSimpleClaims {
     /// The claims of any assertion grant; `default_kind` is what `sub` names when
     /// `yifangyun_sub_type` is absent (`None`: it is required).
     pub fn from_claims(claims: &serde_json::Map<String, Value>, default_kind: Option<SubType>) -> Result<Self> {
-        let sub_type = match (claims.get("yifangyun_sub_type").and_then(Value::as_str), default_kind) {
-            (Some("enterprise"), _) => SubType::Enterprise,
-            (Some("user"), _) => SubType::User,
-            (None, Some(kind)) => kind,
+        // A value that is there but names neither (a number, `"admin"`) is refused, never read
+        // as the default.
+        let sub_type = match (claims.get("yifangyun_sub_type"), default_kind) {
+            (Some(Value::String(kind)), _) if kind == "enterprise" => SubType::Enterprise,
+            (Some(Value::String(kind)), _) if kind == "user" => SubType::User,
+            (None | Some(Value::Null), Some(kind)) => kind,
             _ => {
                 return Err(invalid_grant("yifangyun_sub_type must be enterprise or user"));
             }
@@ -1028,6 +1030,7 @@ impl TokenSecrets {
 mod tests {
     use super::*;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    use serde_json::json;
 
     const JAVA_STYLE: &str =
         r#"{"sub":"21791","yifangyun_sub_type":"enterprise","exp":"1725590139","iat":"1725590079","jti":"abc"}"#;
@@ -1085,6 +1088,26 @@ mod tests {
                 ),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn a_signed_assertion_naming_no_known_subject_kind_is_refused_not_read_as_a_user() {
+        let claims = |kind: Value| {
+            let mut claims = serde_json::Map::new();
+            claims.insert("sub".into(), json!(7));
+            claims.insert("exp".into(), json!(100));
+            claims.insert("jti".into(), json!("j"));
+            if !kind.is_null() {
+                claims.insert("yifangyun_sub_type".into(), kind);
+            }
+            claims
+        };
+        let read = |kind| JwtSimpleClaims::from_claims(&claims(kind), Some(SubType::User));
+        assert_eq!(read(Value::Null).unwrap().sub_type, SubType::User);
+        assert_eq!(read(json!("enterprise")).unwrap().sub_type, SubType::Enterprise);
+        for bad in [json!(1), json!("admin"), json!(["user"])] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
         }
     }
 

@@ -3,39 +3,103 @@
 //! headers from anyone holding a URL. A panic or a broken property is the bug. Not part of the
 //! API.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::{Stream, StreamExt};
 
 use crate::transfer;
 
-/// The body of an upload URL. The fuzzer's first line is the `Content-Type`; the rest is the
-/// body, delivered in chunks cut where the fuzzer put `\u{0}\u{0}` so that every way a
-/// boundary can straddle two reads is tried. Whatever arrives, the part's bytes are a slice of
-/// the body or the request is refused as `file`.
-pub fn multipart(data: &[u8]) {
-    let (content_type, body) = match data.iter().position(|b| *b == b'\n') {
-        Some(at) => (String::from_utf8_lossy(&data[..at]).into_owned(), &data[at + 1..]),
-        None => (String::from_utf8_lossy(data).into_owned(), &[][..]),
-    };
-    let chunks: Vec<Result<Bytes, Infallible>> = split_chunks(body).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-    let total: usize = chunks.iter().map(|c| c.as_ref().map_or(0, Bytes::len)).sum();
-    // Everything is in memory, so the futures never wait: `now_or_never` runs them to the end.
-    let part = transfer::file_part(&content_type, futures_util::stream::iter(chunks))
-        .now_or_never()
-        .expect("an in-memory body never waits");
-    match part {
-        Ok(mut stream) => {
-            let mut received = 0;
-            while let Some(chunk) = stream.next().now_or_never().expect("an in-memory body never waits") {
-                match chunk {
-                    Ok(bytes) => received += bytes.len(),
-                    Err(_) => return,
-                }
-            }
-            assert!(received <= total, "the part cannot hold more than the body");
+/// A body that arrives in the given pieces, each after a wait, the way a socket delivers it:
+/// the parser has to resume at every cut, wherever a boundary or header falls.
+struct Trickle {
+    pieces: VecDeque<Bytes>,
+    waited: bool,
+}
+
+impl Stream for Trickle {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if !self.waited {
+            self.waited = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
+        self.waited = false;
+        Poll::Ready(self.pieces.pop_front().map(Ok))
+    }
+}
+
+/// Runs `future` to its end on this thread. Every wait in a [`Trickle`] is over at the next
+/// poll, so a future still waiting after many polls is stuck: that is a bug too.
+fn finish<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..10_000_000 {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+    panic!("the body's parser never finishes");
+}
+
+/// The bytes of the `file` part, or the refusal.
+fn received(content_type: &str, pieces: Vec<Bytes>) -> Result<Vec<u8>, crate::ApiError> {
+    let body = Trickle {
+        pieces: pieces.into(),
+        waited: false,
+    };
+    finish(async {
+        let mut part = transfer::file_part(content_type, body).await?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            match chunk {
+                Ok(chunk) => bytes.extend_from_slice(&chunk),
+                Err(_) => return Err(crate::ApiError::field("file", "incomplete")),
+            }
+        }
+        Ok(bytes)
+    })
+}
+
+/// The body of an upload URL. With an even first byte, the rest is a well-formed form around
+/// the fuzzer's bytes, cut into pieces of a length the second byte picks: the part must come
+/// out byte for byte. With an odd one, the next line is the `Content-Type` and the rest any
+/// body, cut where the fuzzer put `\0\0`: it is refused as `file` or read, never a panic.
+pub fn multipart(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode % 2 == 0 {
+        let Some((&cut, payload)) = rest.split_first() else {
+            return;
+        };
+        const BOUNDARY: &[u8] = b"fuzzBoundary7";
+        if payload.windows(BOUNDARY.len()).any(|w| w == BOUNDARY) {
+            return;
+        }
+        let mut body = b"--fuzzBoundary7\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n{}\r\n".to_vec();
+        body.extend_from_slice(b"--fuzzBoundary7\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n");
+        body.extend_from_slice(b"Content-Type: application/octet-stream\r\n\r\n");
+        body.extend_from_slice(payload);
+        body.extend_from_slice(b"\r\n--fuzzBoundary7--\r\n");
+        let size = usize::from(cut) + 1;
+        let pieces = body.chunks(size).map(Bytes::copy_from_slice).collect();
+        let got = received("multipart/form-data; boundary=fuzzBoundary7", pieces);
+        assert_eq!(got.as_deref().ok(), Some(payload), "cut every {size} bytes");
+        return;
+    }
+    let (content_type, body) = match rest.iter().position(|b| *b == b'\n') {
+        Some(at) => (String::from_utf8_lossy(&rest[..at]).into_owned(), &rest[at + 1..]),
+        None => (String::from_utf8_lossy(rest).into_owned(), &[][..]),
+    };
+    let pieces: Vec<Bytes> = split_pieces(body).map(Bytes::copy_from_slice).collect();
+    match received(&content_type, pieces) {
+        Ok(bytes) => assert!(bytes.len() <= body.len(), "the part cannot hold more than the body"),
         Err(error) => assert!(
             error.code == openpan_types::ErrorCode::RequestDataInvalid
                 && error.fields.iter().all(|(field, _)| field == "file"),
@@ -44,7 +108,7 @@ pub fn multipart(data: &[u8]) {
     }
 }
 
-fn split_chunks(body: &[u8]) -> impl Iterator<Item = &[u8]> {
+fn split_pieces(body: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = Some(body);
     std::iter::from_fn(move || {
         let current = rest?;

@@ -1,6 +1,7 @@
-//! The fuzz targets' corpus (`fuzz/corpus/<target>/`, minimised by each fuzzing run) and the
-//! inputs that once failed (`fuzz/regressions/<target>/`, kept for good), replayed through the
-//! same entry points on stable Rust. Fuzzing itself is nightly work (`bench/fuzz.sh`).
+//! The fuzz targets' inputs, replayed through the same entry points on stable Rust: the
+//! hand-written seeds (`fuzz/seeds/<target>/`), the corpus each fuzzing run minimises
+//! (`fuzz/corpus/<target>/`) and the inputs that once failed (`fuzz/regressions/<target>/`),
+//! the last two never minimised away. Fuzzing itself is nightly work (`bench/fuzz.sh`).
 
 use std::path::PathBuf;
 
@@ -71,6 +72,13 @@ fn replay(set: &str) -> Vec<(&'static str, usize)> {
 fn every_input_the_fuzzers_kept_still_passes_its_parser() {
     for (name, replayed) in replay("corpus") {
         assert!(replayed >= 5, "{name} has a corpus of {replayed} inputs");
+    }
+}
+
+#[test]
+fn every_hand_written_seed_passes_its_parser() {
+    for (name, replayed) in replay("seeds") {
+        assert!(replayed >= 5, "{name} has {replayed} seeds");
     }
 }
 
