@@ -154,8 +154,9 @@ impl Metrics {
         let outcome = match result {
             // A missing object is an answer, not the store failing.
             Ok(_) | Err(BlobError::NotFound) => "ok",
-            // The bytes stopped coming: the client went away or sent too little. The store is
-            // fine, and an alert on store errors must not fire for it.
+            // The bytes stopped coming (the client went away or sent too little) or were cut off
+            // at a size or quota limit. The store is fine, and an alert on store errors must
+            // not fire for it.
             Err(BlobError::Body(_)) => "aborted",
             Err(BlobError::Store(_)) => "error",
         };
