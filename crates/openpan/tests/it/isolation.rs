@@ -263,32 +263,41 @@ impl Objects {
         let admin = app.enterprise_token(tenant).await;
         let me = app.user_token(tenant, tenant.admin_user_id).await;
         let id = |value: &Value, key: &str| value[key].clone();
+        // Makes one object and gives the id its answer names under `key`.
+        let create =
+            async |path: &str, token: &str, body: Value, key: &str| app.post_ok(path, token, &body).await[key].clone();
         let mut ids = std::collections::HashMap::new();
-        let user = app
-            .post_ok(
+        ids.insert(
+            "user",
+            create(
                 "/api/v2/admin/user/create",
                 &admin,
-                &json!({"name": format!("{marker} staff"), "email": format!("staff@{marker}.test"),
+                json!({"name": format!("{marker} staff"), "email": format!("staff@{marker}.test"),
                         "force_active": true, "password": "secret-123"}),
+                "id",
             )
-            .await;
-        ids.insert("user", id(&user, "id"));
-        let department = app
-            .post_ok(
+            .await,
+        );
+        ids.insert(
+            "department",
+            create(
                 "/api/v2/admin/department/create",
                 &admin,
-                &json!({"name": format!("{marker} R&D"), "parent_id": 0}),
+                json!({"name": format!("{marker} R&D"), "parent_id": 0}),
+                "id",
             )
-            .await;
-        ids.insert("department", id(&department, "id"));
-        let group = app
-            .post_ok(
+            .await,
+        );
+        ids.insert(
+            "group",
+            create(
                 "/api/v2/admin/group/create",
                 &admin,
-                &json!({"name": format!("{marker} board"), "visible": true}),
+                json!({"name": format!("{marker} board"), "visible": true}),
+                "id",
             )
-            .await;
-        ids.insert("group", id(&group, "id"));
+            .await,
+        );
         let folder = app.mkdir(&me, 0, &format!("{marker} plans")).await;
         let folder_id = folder["id"].as_i64().unwrap();
         ids.insert("folder", json!(folder_id));
@@ -316,56 +325,68 @@ impl Objects {
         assert_eq!(app.send_bytes(&url, second.as_bytes()).await.status(), 200);
         let versions = app.get_ok(&format!("/api/v2/file/{file_id}/versions"), &me).await;
         ids.insert("version", id(&versions["file_versions"][1], "id"));
-        let comment = app
-            .post_ok(
+        ids.insert(
+            "comment",
+            create(
                 "/api/v2/comment/create",
                 &me,
-                &json!({"file_id": file_id, "content": format!("{marker} remark")}),
+                json!({"file_id": file_id, "content": format!("{marker} remark")}),
+                "id",
             )
-            .await;
-        ids.insert("comment", id(&comment, "id"));
-        let collab = app
-            .post_ok(
+            .await,
+        );
+        ids.insert(
+            "collab",
+            create(
                 "/api/v2/collab/invite",
                 &me,
-                &json!({"folder_id": folder_id, "invited_user": {"id": ids["user"], "role": "viewer"}}),
+                json!({"folder_id": folder_id, "invited_user": {"id": ids["user"], "role": "viewer"}}),
+                "id",
             )
-            .await;
-        ids.insert("collab", id(&collab, "id"));
-        let review = app
-            .post_ok(
+            .await,
+        );
+        ids.insert(
+            "review",
+            create(
                 "/api/v2/review/create",
                 &me,
-                &json!({"file_ids": [file_id], "title": format!("{marker} review"),
+                json!({"file_ids": [file_id], "title": format!("{marker} review"),
                         "invited_user_ids": [ids["user"]]}),
+                "id",
             )
-            .await;
-        ids.insert("review", id(&review, "id"));
-        let review_comment = app
-            .post_ok(
+            .await,
+        );
+        ids.insert(
+            "review_comment",
+            create(
                 "/api/v2/review_comment/create",
                 &me,
-                &json!({"review_id": ids["review"], "content": format!("{marker} opinion")}),
+                json!({"review_id": ids["review"], "content": format!("{marker} opinion")}),
+                "id",
             )
-            .await;
-        ids.insert("review_comment", id(&review_comment, "id"));
+            .await,
+        );
         // A company link: a public one opens for anyone holding its name, by design.
-        let link = app
-            .post_ok(
+        ids.insert(
+            "share_link",
+            create(
                 "/api/v2/share_link/create",
                 &me,
-                &json!({"file_id": file_id, "access": "company"}),
+                json!({"file_id": file_id, "access": "company"}),
+                "unique_name",
             )
-            .await;
-        ids.insert("share_link", id(&link, "unique_name"));
-        let app_made = app
-            .post_ok(
+            .await,
+        );
+        ids.insert(
+            "app",
+            create(
                 "/api/v2/admin/app/create",
                 &admin,
-                &json!({"name": format!("{marker} sync"), "callback_url": "http://127.0.0.1:9/hook"}),
+                json!({"name": format!("{marker} sync"), "callback_url": "http://127.0.0.1:9/hook"}),
+                "app_id",
             )
-            .await;
-        ids.insert("app", id(&app_made, "app_id"));
+            .await,
+        );
         let dataset = crate::knowledge::new_dataset(app, &me, &format!("{marker} handbook")).await;
         ids.insert("dataset", json!(dataset));
         let trained = crate::knowledge::train(app, &me, dataset, "direct_segment", "file", file_id).await;
