@@ -69,7 +69,7 @@ start_node() {
     OPENPAN_RATE_LIMIT__DEFAULT__PER_IP=1000000000 OPENPAN_RATE_LIMIT__UPLOAD__PER_APP=1000000000 \
     OPENPAN_RATE_LIMIT__UPLOAD__PER_USER=1000000000 OPENPAN_RATE_LIMIT__UPLOAD__PER_IP=1000000000 \
     OPENPAN_RATE_LIMIT__TOKEN__PER_IP=1000000000 \
-    "$BIN" serve >"$data/out.log" 2>"$data/err.log" &
+    "$BIN" serve >"$data-out.log" 2>"$data/err.log" &
   node_pids[$1]=$!
   pids+=($!)
   wait_tcp "$port" || { cat "$data/err.log"; exit 1; }
@@ -110,13 +110,9 @@ start_node 0
 balance 1
 
 echo "--- seeding: 5 folders of 20 files of 1 MiB"
-client_id=$(awk '/app client_id:/ {print $NF}' "$BENCH_ROOT/node0/out.log")
-client_secret=$(awk '/app client_secret:/ {print $3}' "$BENCH_ROOT/node0/out.log")
-now=$(date +%s)
-assertion=$(printf '{"yifangyun_sub_type":"user","sub":1,"iat":%s,"exp":%s,"jti":"load-%s"}' \
-  "$now" $((now + 60)) "$RANDOM$RANDOM" | base64 -w0)
-BEARER=$(curl -sf -X POST -u "$client_id:$client_secret" "$LB/oauth/token?grant_type=jwt_simple&assertion=$assertion" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+# user_token (work-dir.sh) reads the first node's printed app from $DATA-out.log and signs in at $API.
+DATA="$BENCH_ROOT/node0" API="$LB"
+BEARER=$(user_token load)
 seeded=$(python3 - "$LB" "$BEARER" <<'PY'
 import os, sys, requests
 api, bearer = sys.argv[1], sys.argv[2]
