@@ -652,12 +652,15 @@ impl Document {
             "boolean" => json!(false),
             "array" => json!([]),
             "object" => {
-                let mut object = serde_json::Map::new();
-                for name in schema["required"].as_array().into_iter().flatten() {
-                    let name = name.as_str().unwrap();
-                    object.insert(name.to_owned(), self.sample(&schema["properties"][name]));
-                }
-                Value::Object(object)
+                let (properties, required) = self.object(schema);
+                let sampled = required
+                    .into_iter()
+                    .map(|name| {
+                        let value = self.sample(properties.get(&name).unwrap_or(&Value::Null));
+                        (name, value)
+                    })
+                    .collect();
+                Value::Object(sampled)
             }
             _ => json!("x"),
         }
