@@ -5,6 +5,8 @@
 # its input in fuzz/artifacts/<target>/ and fails the run; once fixed, the input goes into
 # fuzz/regressions/<target>/, which is replayed too and never minimised away. Figures go to
 # bench/fuzz-results-<date>.tsv: target, seconds, executions, coverage, corpus size, crashes.
+# FUZZ_TARGETS="a b" fuzzes only those (after a change that concerns them); their rows replace
+# theirs in that day's file and the other targets' rows are kept.
 # What is fuzzed is the committed HEAD, exported to a scratch directory, so edits made while it
 # runs neither change the code under test nor force rebuilds.
 set -euo pipefail
@@ -22,7 +24,7 @@ LOGS=$(mktemp -d /tmp/openpan-fuzz.XXXXXX)
 # cargo fuzz builds optimised with debug assertions by default, so overflows panic as they do
 # in the stable replay; `--release` would turn those checks off.
 cargo +nightly fuzz build
-targets=$(cargo +nightly fuzz list)
+targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
 
 fuzz_one() {
   set -euo pipefail
@@ -59,8 +61,14 @@ export LOGS SECONDS_EACH
 
 echo "$targets" | xargs -P "$PARALLEL" -I{} bash -c 'fuzz_one {}'
 
-printf 'target\tseconds\texecutions\tcoverage\tcorpus\tcrashes\n' >"$RESULTS"
-for target in $targets; do cat "$LOGS/$target/result.tsv" >>"$RESULTS"; done
+{
+  printf 'target\tseconds\texecutions\tcoverage\tcorpus\tcrashes\n'
+  if [ -f "$RESULTS" ]; then
+    awk -F'\t' -v run=" $(echo $targets) " 'NR > 1 && index(run, " " $1 " ") == 0' "$RESULTS"
+  fi
+  for target in $targets; do cat "$LOGS/$target/result.tsv"; done
+} >"$RESULTS.new"
+mv "$RESULTS.new" "$RESULTS"
 column -t -s $'\t' "$RESULTS"
 if awk -F'\t' 'NR > 1 && $6 > 0 { found = 1 } END { exit !found }' "$RESULTS"; then
   echo "crashes: see fuzz/artifacts/ and $LOGS" >&2

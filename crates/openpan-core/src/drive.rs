@@ -274,8 +274,12 @@ impl Marker {
     }
 }
 
-/// The longest name, in Unicode characters.
-pub const MAX_NAME_CHARS: usize = 255;
+/// The longest name, in Unicode characters: the platform's names are "1到222个字符".
+pub const MAX_NAME_CHARS: usize = 222;
+/// The most folders one `target_folder_path` may name. The platform sets no number, but each
+/// segment is a folder looked up or created in one request, so a path of thousands of
+/// one-letter segments is work no client means to ask for.
+pub const MAX_PATH_SEGMENTS: usize = 100;
 /// The longest description, in Unicode characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 140;
 
@@ -303,6 +307,12 @@ impl ItemName {
             return Err(NameError::Invalid);
         }
         Ok(Self(raw.to_owned()))
+    }
+
+    /// A name the store already holds. It passed the rules of the version that wrote it, which
+    /// may have allowed more characters, so it is taken as it is rather than checked again.
+    pub fn stored(raw: &str) -> Self {
+        Self(raw.to_owned())
     }
 
     pub fn as_str(&self) -> &str {
@@ -382,23 +392,33 @@ pub fn extension_category(name: &str) -> &'static str {
     }
 }
 
+/// Why a folder path was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathError {
+    /// No segment at all, or one that is not a valid folder name.
+    Name(NameError),
+    /// More than [`MAX_PATH_SEGMENTS`] segments.
+    TooDeep,
+}
+
 /// A folder path like `a/b/c`, relative to a space's root: each segment must be a valid name;
 /// empty segments (doubled or edge slashes) are ignored.
-pub fn parse_folder_path(raw: &str) -> Result<Vec<ItemName>, NameError> {
-    let segments: Vec<&str> = raw.split('/').filter(|segment| !segment.is_empty()).collect();
-    if segments.is_empty() {
-        return Err(NameError::Size);
+pub fn parse_folder_path(raw: &str) -> Result<Vec<ItemName>, PathError> {
+    let mut segments = Vec::new();
+    for segment in raw.split('/').filter(|segment| !segment.is_empty()) {
+        if segments.len() == MAX_PATH_SEGMENTS {
+            return Err(PathError::TooDeep);
+        }
+        // Windows cannot hold a folder whose name ends with a dot.
+        if segment.ends_with('.') {
+            return Err(PathError::Name(NameError::Invalid));
+        }
+        segments.push(ItemName::parse(segment).map_err(PathError::Name)?);
     }
-    segments
-        .into_iter()
-        .map(|segment| {
-            // Windows cannot hold a folder whose name ends with a dot.
-            if segment.ends_with('.') {
-                return Err(NameError::Invalid);
-            }
-            ItemName::parse(segment)
-        })
-        .collect()
+    if segments.is_empty() {
+        return Err(PathError::Name(NameError::Size));
+    }
+    Ok(segments)
 }
 
 #[cfg(test)]
@@ -406,9 +426,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_one_to_255_unicode_characters() {
-        assert!(ItemName::parse(&"文".repeat(255)).is_ok());
-        assert_eq!(ItemName::parse(&"文".repeat(256)), Err(NameError::Size));
+    fn names_are_one_to_222_unicode_characters() {
+        assert!(ItemName::parse(&"文".repeat(222)).is_ok());
+        assert_eq!(ItemName::parse(&"文".repeat(223)), Err(NameError::Size));
         assert_eq!(ItemName::parse(""), Err(NameError::Size));
     }
 
@@ -429,15 +449,15 @@ mod tests {
         let name = ItemName::parse("report.final.pdf").unwrap();
         assert_eq!(name.numbered(1, ItemKind::File).as_str(), "report.final (1).pdf");
         assert_eq!(name.numbered(2, ItemKind::Folder).as_str(), "report.final.pdf (2)");
-        let long = ItemName::parse(&format!("{}.docx", "x".repeat(250))).unwrap();
+        let long = ItemName::parse(&format!("{}.docx", "x".repeat(217))).unwrap();
         let numbered = long.numbered(12, ItemKind::File);
-        assert_eq!(numbered.as_str().chars().count(), 255);
+        assert_eq!(numbered.as_str().chars().count(), 222);
         assert!(numbered.as_str().ends_with(" (12).docx"));
         // An extension too long to keep whole (found by fuzzing): the name is cut as a whole
-        // instead of becoming a 258-character name starting with a space.
-        let all_extension = ItemName::parse(&format!("x.{}", "y".repeat(253))).unwrap();
+        // instead of becoming a longer name starting with a space.
+        let all_extension = ItemName::parse(&format!("x.{}", "y".repeat(220))).unwrap();
         let numbered = all_extension.numbered(1, ItemKind::File);
-        assert_eq!(numbered.as_str().chars().count(), 255);
+        assert_eq!(numbered.as_str().chars().count(), 222);
         assert!(numbered.as_str().starts_with("x.yyy") && numbered.as_str().ends_with("y (1)"));
         assert!(ItemName::parse(numbered.as_str()).is_ok());
     }
@@ -457,8 +477,16 @@ mod tests {
         let path = parse_folder_path("/会议测试//9.25/研发/").unwrap();
         let names: Vec<&str> = path.iter().map(ItemName::as_str).collect();
         assert_eq!(names, ["会议测试", "9.25", "研发"]);
-        assert_eq!(parse_folder_path("a/b."), Err(NameError::Invalid));
-        assert_eq!(parse_folder_path("//"), Err(NameError::Size));
+        assert_eq!(parse_folder_path("a/b."), Err(PathError::Name(NameError::Invalid)));
+        assert_eq!(parse_folder_path("//"), Err(PathError::Name(NameError::Size)));
+        assert_eq!(
+            parse_folder_path(&"a/".repeat(MAX_PATH_SEGMENTS)).unwrap().len(),
+            MAX_PATH_SEGMENTS
+        );
+        assert_eq!(
+            parse_folder_path(&"a/".repeat(MAX_PATH_SEGMENTS + 1)),
+            Err(PathError::TooDeep)
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::criteria::{self, AuditField, Criteria, Field, ListRequest, Test, UserField};
-use crate::drive::{ItemKind, ItemName, MAX_NAME_CHARS, name_key};
-use crate::error::{Error, OAuthFailure};
+use crate::drive::{ItemKind, ItemName, MAX_NAME_CHARS, MAX_PATH_SEGMENTS, name_key};
+use crate::error::{Error, OAuthFailure, Refusal};
 use crate::oauth::{JwtSimpleClaims, SubType};
 
 /// Arrival times the time rules are checked at: the server's own clock, never the caller's.
@@ -136,6 +136,47 @@ pub fn item_name(data: &[u8]) {
         }
     }
     assert_valid(name.clone().keeping_extension_of(old).as_str());
+}
+
+/// `target_folder_path` (`folder/create_by_path`, `file/upload_by_path`, `file/{id}/copy_by_path`):
+/// what is accepted is 1 to [`MAX_PATH_SEGMENTS`] valid folder names, none ending with a dot,
+/// that are the path's non-empty segments in order, so no folder named `..` or holding a
+/// separator is ever created. What is refused is refused for a reason the path has, with the
+/// platform's name codes or an error naming the field.
+pub fn folder_path(data: &[u8]) {
+    const FIELD: &str = "target_folder_path";
+    let text = String::from_utf8_lossy(data);
+    let segments: Vec<&str> = text.split('/').filter(|segment| !segment.is_empty()).collect();
+    let bad_segment = segments.is_empty()
+        || segments
+            .iter()
+            .take(MAX_PATH_SEGMENTS)
+            .any(|segment| segment.ends_with('.') || ItemName::parse(segment).is_err());
+    match crate::services::drive::folder_path(FIELD, &text) {
+        Ok(folders) => {
+            for folder in &folders {
+                assert_valid(folder.as_str());
+                assert!(!folder.as_str().ends_with('.'), "{folder:?} ends with a dot");
+            }
+            let folders: Vec<&str> = folders.iter().map(ItemName::as_str).collect();
+            assert_eq!(folders, segments, "the folders are the path's segments");
+            assert!((1..=MAX_PATH_SEGMENTS).contains(&folders.len()));
+        }
+        Err(Error::Refused(Refusal::ItemNameInvalid | Refusal::ItemNameSizeIncorrect)) => {
+            assert!(bad_segment, "{text:?} was refused as a bad name but has none");
+        }
+        Err(Error::Invalid(fields)) => {
+            assert!(
+                !bad_segment && segments.len() > MAX_PATH_SEGMENTS,
+                "{text:?} is not too deep"
+            );
+            assert!(
+                fields.iter().all(|field| field.field == FIELD),
+                "{fields:?} names another field"
+            );
+        }
+        Err(other) => panic!("a folder path must be refused as a bad name or field, not {other:?}"),
+    }
 }
 
 fn assert_valid(name: &str) {

@@ -11,7 +11,8 @@ use crate::audit::{TargetKind, action};
 use crate::auth::{Principal, PrincipalKind};
 use crate::collab::{Capability, Grants, Role};
 use crate::drive::{
-    Item, ItemKind, ItemName, KindFilter, Marker, NameError, PathEntry, Sort, Space, name_key, parse_folder_path,
+    Item, ItemKind, ItemName, KindFilter, MAX_PATH_SEGMENTS, Marker, NameError, PathEntry, PathError, Sort, Space,
+    name_key, parse_folder_path,
 };
 use crate::error::{ConflictKind, Error, NotFoundKind, Refusal, RepoError, Result};
 use crate::ids::{DepartmentId, ItemId, UserId};
@@ -772,8 +773,7 @@ impl Core {
             Ok(updated) => updated,
             Err(RepoError::Conflict(ConflictKind::ItemName)) => {
                 let parent = item.parent_id.unwrap_or(item.id);
-                let name =
-                    new_name.unwrap_or_else(|| ItemName::parse(&item.name).unwrap_or_else(|_| unreachable_name()));
+                let name = new_name.unwrap_or_else(|| ItemName::stored(&item.name));
                 return Err(self.name_conflict(parent, &name).await);
             }
             Err(err) => return Err(err.into()),
@@ -809,7 +809,7 @@ impl Core {
         match self.audited(principal, item.enterprise_id, audit, write).await {
             Ok(()) => Ok(()),
             Err(RepoError::Conflict(ConflictKind::ItemName)) => {
-                let name = ItemName::parse(&item.name).unwrap_or_else(|_| unreachable_name());
+                let name = ItemName::stored(&item.name);
                 Err(self.name_conflict(target.id, &name).await)
             }
             Err(RepoError::Conflict(ConflictKind::MoveIntoDescendant)) => Err(Error::Refused(Refusal::MoveToSubfolder)),
@@ -882,7 +882,7 @@ impl Core {
         path: &str,
         field: &str,
     ) -> Result<Reached> {
-        let segments = parse_folder_path(path).map_err(|err| name_refusal(err, field))?;
+        let segments = folder_path(field, path)?;
         let (me, _) = self.personal_space(principal).await?;
         let mut folder = self.target_folder(principal, base).await?;
         for segment in segments {
@@ -909,7 +909,7 @@ impl Core {
             }
         }
         let (me, _) = self.personal_space(principal).await?;
-        let original = ItemName::parse(&item.name).unwrap_or_else(|_| unreachable_name());
+        let original = ItemName::stored(&item.name);
         for _ in 0..3 {
             let name = match on_conflict {
                 OnConflict::Rename => self.free_name(target.id, &original, item.kind).await?,
@@ -993,7 +993,7 @@ impl Core {
         if parent.trash.is_some() {
             return Err(Error::Refused(Refusal::FolderParentDeleted));
         }
-        let original = ItemName::parse(&item.name).unwrap_or_else(|_| unreachable_name());
+        let original = ItemName::stored(&item.name);
         for _ in 0..3 {
             let name = self.free_name(parent.id, &original, item.kind).await?;
             let rename = (name != original).then(|| (name.as_str().to_owned(), name.key()));
@@ -1137,16 +1137,20 @@ pub(crate) fn item_name(field: &str, raw: &str) -> Result<ItemName> {
     ItemName::parse(raw).map_err(|err| name_refusal(err, field))
 }
 
+/// A client-given folder path, or the refusal with the right code: a bad segment is refused as
+/// a bad name is, a path too deep names its field.
+pub(crate) fn folder_path(field: &str, raw: &str) -> Result<Vec<ItemName>> {
+    parse_folder_path(raw).map_err(|err| match err {
+        PathError::Name(err) => name_refusal(err, field),
+        PathError::TooDeep => Error::invalid(field, format!("最多{MAX_PATH_SEGMENTS}层文件夹")),
+    })
+}
+
 fn name_refusal(err: NameError, _field: &str) -> Error {
     match err {
         NameError::Size => Error::Refused(Refusal::ItemNameSizeIncorrect),
         NameError::Invalid => Error::Refused(Refusal::ItemNameInvalid),
     }
-}
-
-/// A stored name always parses; if one somehow does not, a neutral placeholder is compared.
-fn unreachable_name() -> ItemName {
-    ItemName::parse("item").unwrap_or_else(|_| unreachable!("a constant valid name"))
 }
 
 /// Maps the write errors a target folder can cause.

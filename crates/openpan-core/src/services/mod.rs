@@ -14,7 +14,7 @@ mod comment;
 mod console;
 mod convert;
 mod device;
-mod drive;
+pub(crate) mod drive;
 mod embed;
 mod events;
 mod form_upload;

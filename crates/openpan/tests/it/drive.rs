@@ -95,6 +95,28 @@ async fn create_by_path_makes_the_missing_folders_and_reuses_existing_ones() {
         "item_name_invalid",
     )
     .await;
+    // A path is refused whole, before any of it is created.
+    let body = assert_api_error(
+        app.post(
+            "/api/v2/folder/create_by_path",
+            &token,
+            &json!({"target_folder_path": "深/".repeat(101)}),
+        )
+        .await,
+        400,
+        "request_data_invalid",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "target_folder_path");
+    let root = app.get_ok("/api/v2/folder/0/children", &token).await;
+    assert!(
+        root["folders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|folder| folder["name"] != "深"),
+        "{root}"
+    );
 }
 
 #[tokio::test]
@@ -130,7 +152,7 @@ async fn bad_names_are_refused_with_the_documented_codes() {
         )
         .await;
     }
-    for name in [String::new(), "名".repeat(256)] {
+    for name in [String::new(), "名".repeat(223)] {
         assert_api_error(
             app.post("/api/v2/folder/create", &token, &json!({"name": name, "parent_id": 0}))
                 .await,
@@ -139,8 +161,8 @@ async fn bad_names_are_refused_with_the_documented_codes() {
         )
         .await;
     }
-    // 255 Chinese characters are 765 bytes, and still a valid name.
-    app.mkdir(&token, 0, &"名".repeat(255)).await;
+    // The platform's limit is 222 characters, however many bytes: 666 here.
+    app.mkdir(&token, 0, &"名".repeat(222)).await;
     let body = assert_api_error(
         app.post("/api/v2/folder/create", &token, &json!({"name": "x"})).await,
         400,

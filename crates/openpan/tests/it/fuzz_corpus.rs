@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 6] = [
+const TARGETS: [(&str, Target); 7] = [
     ("jwt_simple", openpan_core::fuzzing::jwt_simple),
     ("search_dsl", openpan_core::fuzzing::search_dsl),
     ("item_name", openpan_core::fuzzing::item_name),
+    ("folder_path", openpan_core::fuzzing::folder_path),
     ("zip_names", openpan_core::fuzzing::zip_names),
     ("multipart", openpan_server::fuzzing::multipart),
     ("range", openpan_server::fuzzing::range),
