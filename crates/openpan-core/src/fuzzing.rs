@@ -7,10 +7,12 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use crate::auth_service::CodeScope;
 use crate::criteria::{self, AuditField, Criteria, Field, ListRequest, Test, UserField};
-use crate::drive::{ItemKind, ItemName, MAX_NAME_CHARS, MAX_PATH_SEGMENTS, name_key};
+use crate::drive::{ItemKind, ItemName, MAX_NAME_CHARS, MAX_PATH_SEGMENTS, Marker, MarkerKey, Sort, SortKey, name_key};
 use crate::error::{Error, OAuthFailure, Refusal};
 use crate::oauth::{JwtSimpleClaims, SubType};
+use crate::scope::{Scope, Scopes, UnknownScope};
 
 /// Arrival times the time rules are checked at: the server's own clock, never the caller's.
 const NOW: [i64; 3] = [0, 1_700_000_000, 4_102_444_800];
@@ -176,6 +178,95 @@ pub fn folder_path(data: &[u8]) {
             );
         }
         Err(other) => panic!("a folder path must be refused as a bad name or field, not {other:?}"),
+    }
+}
+
+/// A listing's `marker`, `sort_by` and `sort_direction`, given as the fuzzer's text split at
+/// `\u{1}`. A marker is opaque to clients, so any text may come back as one: what decodes
+/// holds a key of its sort's type and encodes, URL-safe, to a marker that decodes to the same
+/// place, so a page's next marker leads where it says. A sort error names its parameter.
+pub fn marker(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.splitn(3, '\u{1}');
+    let (raw, by, direction) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
+    if let Some(marker) = Marker::decode(raw) {
+        match (&marker.key, marker.sort.by) {
+            (MarkerKey::Text(_), SortKey::Name) | (MarkerKey::Number(_), SortKey::Date | SortKey::Size) => {}
+            (key, by) => panic!("a {by:?} marker holds {key:?}"),
+        }
+        let encoded = marker.encode();
+        assert!(
+            encoded
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{encoded:?} is not URL-safe"
+        );
+        assert_eq!(Marker::decode(&encoded), Some(marker));
+    }
+    match Sort::parse(by, direction) {
+        Ok(sort) => {
+            let named = |value: Option<&str>, default: &str| value.unwrap_or(default).to_owned();
+            let by_name = match sort.by {
+                SortKey::Name => "name",
+                SortKey::Date => "date",
+                SortKey::Size => "size",
+            };
+            assert_eq!(named(by, "date"), by_name);
+            assert_eq!(named(direction, "desc"), if sort.descending { "desc" } else { "asc" });
+        }
+        Err(error) => assert!(
+            ["sort_by", "sort_direction"].contains(&error.field.as_str()),
+            "{error:?}"
+        ),
+    }
+}
+
+/// Scope strings: the OAuth `scope` parameter (words split at spaces or `+`), the scopes the
+/// store holds, and the auth service's `user_info`/`company_info`. A scope is granted only
+/// when it is named, and a refusal names the word or the field it is about.
+pub fn scopes(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let words: Vec<&str> = text.split([' ', '+']).filter(|word| !word.is_empty()).collect();
+    match Scopes::parse(&text) {
+        Ok(scopes) => {
+            for scope in scopes.iter() {
+                assert!(words.contains(&scope.as_str()), "{scope:?} was granted unnamed");
+            }
+            for word in &words {
+                assert!(
+                    Scope::parse(word).is_some_and(|scope| scopes.contains(scope)),
+                    "{word:?} was dropped"
+                );
+            }
+            assert_eq!(Scopes::parse(&scopes.to_string()), Ok(scopes), "scopes round-trip");
+        }
+        Err(UnknownScope(word)) => {
+            assert!(
+                words.contains(&word.as_str()) && Scope::parse(&word).is_none(),
+                "{word:?}"
+            );
+        }
+    }
+    // What the store holds can only narrow by being misread, never widen.
+    for scope in Scopes::parse_stored(&text).iter() {
+        assert!(
+            text.split(' ').any(|word| word == scope.as_str()),
+            "{scope:?} was read unnamed"
+        );
+    }
+    let words: Vec<&str> = text.split([',', ' ']).filter(|word| !word.is_empty()).collect();
+    match CodeScope::parse(&text) {
+        Ok(scope) if words.is_empty() => assert_eq!(scope, CodeScope::ALL, "no scope is both"),
+        Ok(scope) => {
+            assert_eq!(scope.user_info, words.contains(&"user_info"));
+            assert_eq!(scope.company_info, words.contains(&"company_info"));
+            assert!(words.iter().all(|word| ["user_info", "company_info"].contains(word)));
+        }
+        Err(Error::Invalid(fields)) => {
+            assert!(fields.iter().all(|field| field.field == "scope"), "{fields:?}");
+            assert!(words.iter().any(|word| !["user_info", "company_info"].contains(word)));
+        }
+        Err(other) => panic!("a code scope must be refused as a field, not {other:?}"),
     }
 }
 

@@ -7,11 +7,13 @@ use std::path::PathBuf;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 7] = [
+const TARGETS: [(&str, Target); 9] = [
     ("jwt_simple", openpan_core::fuzzing::jwt_simple),
     ("search_dsl", openpan_core::fuzzing::search_dsl),
     ("item_name", openpan_core::fuzzing::item_name),
     ("folder_path", openpan_core::fuzzing::folder_path),
+    ("marker", openpan_core::fuzzing::marker),
+    ("scopes", openpan_core::fuzzing::scopes),
     ("zip_names", openpan_core::fuzzing::zip_names),
     ("multipart", openpan_server::fuzzing::multipart),
     ("range", openpan_server::fuzzing::range),
