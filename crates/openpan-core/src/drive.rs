@@ -274,8 +274,10 @@ impl Marker {
     }
 }
 
-/// The longest name, in Unicode characters: the platform's names are "1到222个字符".
-pub const MAX_NAME_CHARS: usize = 222;
+/// The longest name, in Unicode characters. The platform document asks clients for 1 to 222;
+/// the drive takes up to 255, what the file systems it syncs to hold, so every name a client
+/// written to the document sends is taken, and names made on disk fit too.
+pub const MAX_NAME_CHARS: usize = 255;
 /// The most folders one `target_folder_path` may name. The platform sets no number, but each
 /// segment is a folder looked up or created in one request, so a path of thousands of
 /// one-letter segments is work no client means to ask for.
@@ -309,8 +311,8 @@ impl ItemName {
         Ok(Self(raw.to_owned()))
     }
 
-    /// A name the store already holds. It passed the rules of the version that wrote it, which
-    /// may have allowed more characters, so it is taken as it is rather than checked again.
+    /// A name the store already holds: it passed the rules when it was written, so it is taken
+    /// as it is rather than checked again.
     pub fn stored(raw: &str) -> Self {
         Self(raw.to_owned())
     }
@@ -426,9 +428,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_one_to_222_unicode_characters() {
-        assert!(ItemName::parse(&"文".repeat(222)).is_ok());
-        assert_eq!(ItemName::parse(&"文".repeat(223)), Err(NameError::Size));
+    fn names_are_one_to_255_unicode_characters() {
+        assert!(ItemName::parse(&"文".repeat(255)).is_ok());
+        assert_eq!(ItemName::parse(&"文".repeat(256)), Err(NameError::Size));
         assert_eq!(ItemName::parse(""), Err(NameError::Size));
     }
 
@@ -449,15 +451,15 @@ mod tests {
         let name = ItemName::parse("report.final.pdf").unwrap();
         assert_eq!(name.numbered(1, ItemKind::File).as_str(), "report.final (1).pdf");
         assert_eq!(name.numbered(2, ItemKind::Folder).as_str(), "report.final.pdf (2)");
-        let long = ItemName::parse(&format!("{}.docx", "x".repeat(217))).unwrap();
+        let long = ItemName::parse(&format!("{}.docx", "x".repeat(250))).unwrap();
         let numbered = long.numbered(12, ItemKind::File);
-        assert_eq!(numbered.as_str().chars().count(), 222);
+        assert_eq!(numbered.as_str().chars().count(), 255);
         assert!(numbered.as_str().ends_with(" (12).docx"));
         // An extension too long to keep whole (found by fuzzing): the name is cut as a whole
-        // instead of becoming a longer name starting with a space.
-        let all_extension = ItemName::parse(&format!("x.{}", "y".repeat(220))).unwrap();
+        // instead of becoming a 258-character name starting with a space.
+        let all_extension = ItemName::parse(&format!("x.{}", "y".repeat(253))).unwrap();
         let numbered = all_extension.numbered(1, ItemKind::File);
-        assert_eq!(numbered.as_str().chars().count(), 222);
+        assert_eq!(numbered.as_str().chars().count(), 255);
         assert!(numbered.as_str().starts_with("x.yyy") && numbered.as_str().ends_with("y (1)"));
         assert!(ItemName::parse(numbered.as_str()).is_ok());
     }

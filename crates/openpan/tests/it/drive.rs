@@ -152,7 +152,7 @@ async fn bad_names_are_refused_with_the_documented_codes() {
         )
         .await;
     }
-    for name in [String::new(), "名".repeat(223)] {
+    for name in [String::new(), "名".repeat(256)] {
         assert_api_error(
             app.post("/api/v2/folder/create", &token, &json!({"name": name, "parent_id": 0}))
                 .await,
@@ -161,8 +161,8 @@ async fn bad_names_are_refused_with_the_documented_codes() {
         )
         .await;
     }
-    // The platform's limit is 222 characters, however many bytes: 666 here.
-    app.mkdir(&token, 0, &"名".repeat(222)).await;
+    // 255 Chinese characters are 765 bytes, and still a valid name.
+    app.mkdir(&token, 0, &"名".repeat(255)).await;
     let body = assert_api_error(
         app.post("/api/v2/folder/create", &token, &json!({"name": "x"})).await,
         400,
