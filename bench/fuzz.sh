@@ -59,7 +59,8 @@ fuzz_one() {
 export -f fuzz_one
 export LOGS SECONDS_EACH
 
-echo "$targets" | xargs -P "$PARALLEL" -I{} bash -c 'fuzz_one {}'
+# One target per line, however FUZZ_TARGETS spaced them.
+printf '%s\n' $targets | xargs -P "$PARALLEL" -I{} bash -c 'fuzz_one {}'
 
 {
   printf 'target\tseconds\texecutions\tcoverage\tcorpus\tcrashes\n'

@@ -123,7 +123,6 @@ pub enum Refusal {
     CollabUserHasBeenInvited,
     /// A preview's conversion has not finished yet.
     PreviewFileNotGenerated,
-    CollabUserNotInSameEnterprise,
     CannotInviteItemOwner,
     CollabRelatedFolderDeleted,
     ShareLinkResourceIdNotProvided,

@@ -137,7 +137,6 @@ impl From<Error> for ApiError {
                 Refusal::CollabRoleInvalid => ErrorCode::CollabRoleInvalid,
                 Refusal::CollabUserHasBeenInvited => ErrorCode::CollabUserHasBeenInvited,
                 Refusal::PreviewFileNotGenerated => ErrorCode::PreviewFileNotGenerated,
-                Refusal::CollabUserNotInSameEnterprise => ErrorCode::CollabUserNotInSameEnterprise,
                 Refusal::CannotInviteItemOwner => ErrorCode::CannotInviteItemOwner,
                 Refusal::CollabRelatedFolderDeleted => ErrorCode::CollabRelatedFolderDeleted,
                 Refusal::ShareLinkResourceIdNotProvided => ErrorCode::ShareLinkResourceIdNotProvided,

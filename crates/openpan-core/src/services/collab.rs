@@ -213,14 +213,12 @@ impl Core {
     async fn check_accessor(&self, folder: &Item, accessor: Accessor) -> Result<bool> {
         match accessor {
             Accessor::User(id) => {
-                let user = self
-                    .repo
-                    .find_user(id)
-                    .await?
-                    .ok_or(Error::not_found(NotFoundKind::User))?;
-                if user.enterprise_id != folder.enterprise_id {
-                    return Err(Error::Refused(Refusal::CollabUserNotInSameEnterprise));
-                }
+                // Another enterprise's user answers as a missing one, so that no id tells that
+                // it exists elsewhere on the server.
+                let user = match self.repo.find_user(id).await? {
+                    Some(user) if user.enterprise_id == folder.enterprise_id => user,
+                    _ => return Err(Error::not_found(NotFoundKind::User)),
+                };
                 if user.id == folder.owner_id || folder.space == Space::Personal(user.id) {
                     return Err(Error::Refused(Refusal::CannotInviteItemOwner));
                 }

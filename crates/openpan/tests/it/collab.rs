@@ -421,12 +421,13 @@ async fn invitations_break_the_platforms_rules_with_its_codes() {
         "cannot_invite_item_owner",
     )
     .await;
+    // Another enterprise's user is answered as one that does not exist.
     let other = app.other_tenant("Globex", "boss@globex.test").await;
     assert_api_error(
         app.post("/api/v2/collab/invite", &p.alice, &body(other.admin_user_id, "viewer"))
             .await,
-        400,
-        "collab_user_not_in_same_enterprise",
+        404,
+        "user_not_found",
     )
     .await;
     assert_api_error(

@@ -525,6 +525,14 @@ const NOT_WALKED: &[(&str, &str)] = &[
         "an audit-log filter over collections; not walked yet",
     ),
     ("storage_id", "a storage location, which one-store deployments ignore"),
+    (
+        "custom_id",
+        "a third-party system's own id, mapped within the caller's enterprise",
+    ),
+    (
+        "parent_custom_id",
+        "a third-party system's own id, mapped within the caller's enterprise",
+    ),
 ];
 
 /// What a field that is not an id gets, by name, so that a request gets past validation to the
@@ -548,6 +556,8 @@ fn hint(name: &str) -> Option<Value> {
         "file_size" => json!(1),
         "start_date" => json!("2026-01-01"),
         "end_date" => json!("2026-12-31"),
+        "view_scope" => json!("selected"),
+        "role" => json!("viewer"),
         _ => return None,
     })
 }
@@ -587,6 +597,25 @@ fn id_as(name: &str, schema: &Value, id: &Value) -> Value {
         "item_typed_ids" => json!([format!("file_{text}")]),
         _ if schema_type(schema) == "array" => json!([id]),
         _ => one,
+    }
+}
+
+/// The values a string schema allows as `^(a|b|c)$`, the form the document gives choices in.
+fn alternatives(schema: &Value) -> Vec<&str> {
+    schema["pattern"]
+        .as_str()
+        .and_then(|pattern| pattern.strip_prefix("^(")?.strip_suffix(")$"))
+        .map(|choices| choices.split('|').collect())
+        .unwrap_or_default()
+}
+
+/// The kind of object a `{type, id}` pair names with this `type`.
+fn kind_of_type(kind: &str) -> Option<&'static str> {
+    match kind {
+        "user" => Some("user"),
+        "group" => Some("group"),
+        "department" => Some("department"),
+        _ => None,
     }
 }
 
@@ -647,6 +676,9 @@ impl Document {
         if let Some(first) = schema["enum"].as_array().and_then(|values| values.first()) {
             return first.clone();
         }
+        if let Some(first) = alternatives(schema).first() {
+            return json!(first);
+        }
         match schema_type(schema) {
             "integer" | "number" => json!(1),
             "boolean" => json!(false),
@@ -665,14 +697,34 @@ impl Document {
             _ => json!("x"),
         }
     }
+
+    /// The object a body field holds, alone or as the items of a list: its properties, its
+    /// required names, and whether it comes in a list.
+    fn nested(&self, schema: &Value) -> Option<(serde_json::Map<String, Value>, Vec<String>, bool)> {
+        let schema = self.resolve(schema);
+        let (inner, list) = match schema_type(schema) {
+            "array" => (self.resolve(&schema["items"]), true),
+            _ => (schema, false),
+        };
+        let (properties, required) = self.object(inner);
+        (!properties.is_empty()).then_some((properties, required, list))
+    }
 }
 
-/// One place a request names an object: a path or query parameter, or a top-level body field.
+/// One place a request names an object: a path or query parameter, a top-level body field, or
+/// a field of an object in the body (`accessible_by: {type, id}`, `square_info.user_ids`), sent
+/// in `template` (the object with its required fields, and `type` set to name `kind`).
 #[derive(Debug, Clone, PartialEq)]
 enum Slot {
     Path(String),
     Query(String),
     Body(String),
+    Nested {
+        field: String,
+        inner: String,
+        template: Value,
+        list: bool,
+    },
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -829,6 +881,42 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
                 None if id_like(name) && !not_walked(path, name) => {
                     unplaced.push(format!("{method} {path}: body field {name}"));
                 }
+                None if document.nested(schema).is_some() => {
+                    let (inner, inner_required, list) = document.nested(schema).unwrap();
+                    let mut template = serde_json::Map::new();
+                    for name in &inner_required {
+                        let value = hint(name).unwrap_or_else(|| document.sample(&inner[name]));
+                        template.insert(name.clone(), value);
+                    }
+                    for (inner_name, inner_schema) in &inner {
+                        let inner_schema = document.resolve(inner_schema);
+                        let typed = ["id", "ids"].contains(&inner_name.as_str()) && inner.contains_key("type");
+                        let mut nested = |kind: &'static str, template: serde_json::Map<String, Value>| {
+                            let slot = Slot::Nested {
+                                field: name.clone(),
+                                inner: inner_name.clone(),
+                                template: Value::Object(template),
+                                list,
+                            };
+                            slots.push((slot, kind, inner_schema.clone()));
+                        };
+                        if typed {
+                            let types = alternatives(document.resolve(&inner["type"]));
+                            for (kind, type_name) in types.iter().filter_map(|t| Some((kind_of_type(t)?, *t))) {
+                                let mut template = template.clone();
+                                template.insert("type".into(), json!(type_name));
+                                nested(kind, template);
+                            }
+                        } else if let Some(kind) = kind_of(path, inner_name) {
+                            nested(kind, template.clone());
+                        } else if id_like(inner_name) && !not_walked(path, inner_name) {
+                            unplaced.push(format!("{method} {path}: body field {name}.{inner_name}"));
+                        }
+                    }
+                    if required.contains(name) {
+                        body.insert(name.clone(), document.sample(schema));
+                    }
+                }
                 None => {
                     if let Some(value) = hint(name) {
                         body.insert(name.clone(), value);
@@ -846,6 +934,7 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
                 let mut body = body.clone();
                 let value = match slot {
                     Slot::Path(name) | Slot::Query(name) | Slot::Body(name) => id_as(name, schema, value),
+                    Slot::Nested { inner, .. } => id_as(inner, schema, value),
                 };
                 let mut path_values = path_values.clone();
                 match slot {
@@ -859,6 +948,16 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
                     }
                     Slot::Body(name) => {
                         body.insert(name.clone(), value.clone());
+                    }
+                    Slot::Nested {
+                        field,
+                        inner,
+                        template,
+                        list,
+                    } => {
+                        let mut object = template.clone();
+                        object[inner.as_str()] = value.clone();
+                        body.insert(field.clone(), if *list { json!([object]) } else { object });
                     }
                 }
                 for (name, value) in &path_values {
