@@ -25,10 +25,17 @@ pub struct Invitee {
     #[serde(default, rename = "type", deserialize_with = "lenient_string")]
     #[schema(pattern = "^(user|group|department)$")]
     kind: Option<String>,
+    #[serde(flatten)]
+    who: InvitedUser,
+}
+
+/// Who is invited in the Python SDK's spelling (`invited_user`): a user, with no `type`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct InvitedUser {
     #[serde(default, deserialize_with = "lenient_i64")]
     #[schema(value_type = i64, required, minimum = 1)]
     id: Option<i64>,
-    /// The role (or give it beside `accessible_by`).
+    /// The role (or give it beside the invitee).
     #[serde(default, deserialize_with = "lenient_string")]
     #[schema(
         pattern = "^(coowner|editor|edit|online_collaborator|viewer_uploader|viewer|previewer_uploader|previewer|uploader|reset)$"
@@ -45,7 +52,7 @@ pub struct InviteArgs {
     folder_id: Option<i64>,
     accessible_by: Option<Invitee>,
     /// The Python SDK's spelling: a user only.
-    invited_user: Option<Invitee>,
+    invited_user: Option<InvitedUser>,
     /// Some clients put the role beside `accessible_by` instead of inside it.
     #[serde(default, deserialize_with = "lenient_string")]
     #[schema(
@@ -92,14 +99,18 @@ pub async fn invite(
             let kind = invitee.kind.clone();
             (invitee, "accessible_by", kind)
         }
-        (None, Some(invitee)) => (invitee, "invited_user", Some("user".to_owned())),
+        (None, Some(user)) => (
+            Invitee { kind: None, who: user },
+            "invited_user",
+            Some("user".to_owned()),
+        ),
         (None, None) => return Err(ApiError::field("accessible_by", "不能为空")),
     };
     let kind = kind.ok_or_else(|| ApiError::field(format!("{field}.type"), "不能为空"))?;
-    let id = required(invitee.id, &format!("{field}.id"))?;
+    let id = required(invitee.who.id, &format!("{field}.id"))?;
     let invitation = Invitation {
         accessor: accessor(kind.trim(), id, field)?,
-        role: role_of(invitee.role.or(args.role), &format!("{field}.role"))?,
+        role: role_of(invitee.who.role.or(args.role), &format!("{field}.role"))?,
     };
     let mut views = state
         .core

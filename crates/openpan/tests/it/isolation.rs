@@ -453,6 +453,10 @@ async fn snapshot(app: &TestApp, tenant: &crate::harness::Tenant, objects: &Obje
 fn kind_of(path: &str, name: &str) -> Option<&'static str> {
     let kind = match name {
         "file_id" | "file_ids" | "item_typed_ids" => "file",
+        // `create_blank_file` and the chat spell theirs in camelCase.
+        "parentFolderId" => "folder",
+        "departmentId" => "department",
+        "knowledgeGptId" => "gpt",
         "parent_id" if path.contains("department") => "department",
         "folder_id" | "folder_ids" | "target_folder_id" | "parent_id" | "parent_folder_id" => "folder",
         "department_id" | "department_ids" | "default_department_id" | "yfy_department_id" => "department",
@@ -526,6 +530,14 @@ const NOT_WALKED: &[(&str, &str)] = &[
     ),
     ("storage_id", "a storage location, which one-store deployments ignore"),
     (
+        "parentEnterpriseId",
+        "an enterprise: any but the caller's own answers folder_not_found",
+    ),
+    (
+        "sessionId",
+        "the caller's own name for a conversation, remembered per user",
+    ),
+    (
         "custom_id",
         "a third-party system's own id, mapped within the caller's enterprise",
     ),
@@ -558,6 +570,7 @@ fn hint(name: &str) -> Option<Value> {
         "end_date" => json!("2026-12-31"),
         "view_scope" => json!("selected"),
         "role" => json!("viewer"),
+        "system_prompt" => json!("probe"),
         _ => return None,
     })
 }
@@ -574,7 +587,12 @@ fn swap(value: &mut Value, id: &Value) {
 }
 
 fn id_like(name: &str) -> bool {
-    name == "id" || name.ends_with("_id") || name.ends_with("_ids") || name == "version"
+    let camel = |suffix: &str| {
+        name.strip_suffix(suffix)
+            .and_then(|stem| stem.chars().last())
+            .is_some_and(char::is_lowercase)
+    };
+    name == "id" || name.ends_with("_id") || name.ends_with("_ids") || name == "version" || camel("Id") || camel("Ids")
 }
 
 fn not_walked(path: &str, name: &str) -> bool {
@@ -600,8 +618,12 @@ fn id_as(name: &str, schema: &Value, id: &Value) -> Value {
     }
 }
 
-/// The values a string schema allows as `^(a|b|c)$`, the form the document gives choices in.
+/// The values a string schema allows, as an `enum` or as the `^(a|b|c)$` the document mostly
+/// gives choices in.
 fn alternatives(schema: &Value) -> Vec<&str> {
+    if let Some(values) = schema["enum"].as_array() {
+        return values.iter().filter_map(Value::as_str).collect();
+    }
     schema["pattern"]
         .as_str()
         .and_then(|pattern| pattern.strip_prefix("^(")?.strip_suffix(")$"))
@@ -615,6 +637,14 @@ fn kind_of_type(kind: &str) -> Option<&'static str> {
         "user" => Some("user"),
         "group" => Some("group"),
         "department" => Some("department"),
+        _ => None,
+    }
+}
+
+/// The kind of object the `id` of an object without a `type` names, by the field holding it.
+fn kind_of_holder(field: &str) -> Option<&'static str> {
+    match field {
+        "invited_user" => Some("user"),
         _ => None,
     }
 }
@@ -790,6 +820,7 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
     };
 
     let mut checked = 0;
+    let mut nested_checked = 0;
     let mut own_asks: std::collections::BTreeMap<(u8, String), (usize, usize)> = Default::default();
     let mut refused_own = Vec::new();
     let mut unplaced: Vec<String> = Vec::new();
@@ -859,6 +890,9 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
             }
         }
         let mut body = serde_json::Map::new();
+        // The caller's own object for every top-level id field: sent beside an id inside an
+        // object, which is seldom the request's only one (a GPT's `square_info` with the GPT).
+        let mut own_fields = Vec::new();
         let json_body = &operation["requestBody"]["content"]["application/json"]["schema"];
         let (properties, required) = document.object(json_body);
         if !json_body.is_null()
@@ -874,6 +908,7 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
                 // only the one under test is sent, and those the body requires.
                 Some(kind) => {
                     slots.push((Slot::Body(name.clone()), kind, schema.clone()));
+                    own_fields.push((name.clone(), id_as(name, schema, &ours.ids[kind])));
                     if required.contains(name) {
                         body.insert(name.clone(), id_as(name, schema, &ours.ids[kind]));
                     }
@@ -884,9 +919,12 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
                 None if document.nested(schema).is_some() => {
                     let (inner, inner_required, list) = document.nested(schema).unwrap();
                     let mut template = serde_json::Map::new();
-                    for name in &inner_required {
-                        let value = hint(name).unwrap_or_else(|| document.sample(&inner[name]));
-                        template.insert(name.clone(), value);
+                    for (inner_name, inner_schema) in &inner {
+                        if let Some(value) = hint(inner_name) {
+                            template.insert(inner_name.clone(), value);
+                        } else if inner_required.contains(inner_name) {
+                            template.insert(inner_name.clone(), document.sample(inner_schema));
+                        }
                     }
                     for (inner_name, inner_schema) in &inner {
                         let inner_schema = document.resolve(inner_schema);
@@ -902,11 +940,17 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
                         };
                         if typed {
                             let types = alternatives(document.resolve(&inner["type"]));
-                            for (kind, type_name) in types.iter().filter_map(|t| Some((kind_of_type(t)?, *t))) {
+                            let known: Vec<_> = types.iter().filter_map(|t| Some((kind_of_type(t)?, *t))).collect();
+                            if known.is_empty() {
+                                unplaced.push(format!("{method} {path}: {name}.{inner_name} of types {types:?}"));
+                            }
+                            for (kind, type_name) in known {
                                 let mut template = template.clone();
                                 template.insert("type".into(), json!(type_name));
                                 nested(kind, template);
                             }
+                        } else if let Some(kind) = kind_of_holder(name).filter(|_| inner_name == "id") {
+                            nested(kind, template.clone());
                         } else if let Some(kind) = kind_of(path, inner_name) {
                             nested(kind, template.clone());
                         } else if id_like(inner_name) && !not_walked(path, inner_name) {
@@ -955,6 +999,9 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
                         template,
                         list,
                     } => {
+                        for (name, own) in &own_fields {
+                            body.entry(name.clone()).or_insert_with(|| own.clone());
+                        }
                         let mut object = template.clone();
                         object[inner.as_str()] = value.clone();
                         body.insert(field.clone(), if *list { json!([object]) } else { object });
@@ -1040,12 +1087,17 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
                 );
             }
             checked += 1;
+            nested_checked += usize::from(matches!(slot, Slot::Nested { .. }));
         }
     }
     // Every kind of object was tried somewhere, and the walk covered the API, not a corner.
     let all: std::collections::BTreeSet<&str> = theirs.ids.keys().copied().collect();
     assert_eq!(kinds_reached, all);
     assert!(checked > 150, "only {checked} requests were compared");
+    assert!(
+        nested_checked >= 10,
+        "only {nested_checked} ids inside body objects were walked"
+    );
     // The comparisons mean something only if the requests get past authentication and
     // validation: with the caller's own objects, reads in every dialect answer.
     // Every id-like name is walked or written down with its reason.
@@ -1056,7 +1108,7 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
     );
     // The comparisons mean something only if the requests get past authentication and
     // validation: with the caller's own objects, reads in every dialect answer, and so do most
-    // creations (the rest need what no generic body has, such as a collaborator to invite).
+    // creations (the rest need what no generic body has).
     let share = |rank: u8| {
         let (answered, asked) = own_asks
             .iter()
