@@ -24,7 +24,14 @@ LOGS=$(mktemp -d /tmp/openpan-fuzz.XXXXXX)
 # cargo fuzz builds optimised with debug assertions by default, so overflows panic as they do
 # in the stable replay; `--release` would turn those checks off.
 cargo +nightly fuzz build
-targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
+known=$(cargo +nightly fuzz list)
+targets=${FUZZ_TARGETS:-$known}
+# Each name once, each one a target: a typo must not fuzz nothing and report success.
+targets=$(printf '%s\n' $targets | awk 'NF && !seen[$0]++')
+if [ -z "$targets" ]; then echo "no target to fuzz" >&2; exit 1; fi
+for target in $targets; do
+  if ! grep -qx "$target" <<<"$known"; then echo "$target is not a fuzz target: $known" >&2; exit 1; fi
+done
 
 fuzz_one() {
   set -euo pipefail
@@ -59,8 +66,7 @@ fuzz_one() {
 export -f fuzz_one
 export LOGS SECONDS_EACH
 
-# One target per line, however FUZZ_TARGETS spaced them.
-printf '%s\n' $targets | xargs -P "$PARALLEL" -I{} bash -c 'fuzz_one {}'
+printf '%s\n' $targets | xargs -P "$PARALLEL" -I{} bash -c 'fuzz_one "$1"' _ {}
 
 {
   printf 'target\tseconds\texecutions\tcoverage\tcorpus\tcrashes\n'
@@ -71,7 +77,8 @@ printf '%s\n' $targets | xargs -P "$PARALLEL" -I{} bash -c 'fuzz_one {}'
 } >"$RESULTS.new"
 mv "$RESULTS.new" "$RESULTS"
 column -t -s $'\t' "$RESULTS"
-if awk -F'\t' 'NR > 1 && $6 > 0 { found = 1 } END { exit !found }' "$RESULTS"; then
+# Only this run's targets: a crash recorded earlier the same day is another run's.
+if cat "${LOGS}"/*/result.tsv | awk -F'\t' '$6 > 0 { found = 1 } END { exit !found }'; then
   echo "crashes: see fuzz/artifacts/ and $LOGS" >&2
   exit 1
 fi
