@@ -195,7 +195,8 @@ pub fn folder_path(data: &[u8]) {
 
 /// A listing's `marker`, `sort_by` and `sort_direction`, given as the fuzzer's text split at
 /// `\u{1}`. A marker is opaque to clients, so any text may come back as one: what decodes
-/// encodes, URL-safe, to a marker that decodes to the same place, so a page's next marker leads where it says. A sort error names its parameter.
+/// encodes, URL-safe, to a marker that decodes to the same place, so a page's next marker
+/// leads where it says. A sort error names its parameter.
 pub fn marker(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(3, '\u{1}');
@@ -212,14 +213,16 @@ pub fn marker(data: &[u8]) {
     }
     match Sort::parse(by, direction) {
         Ok(sort) => {
-            let named = |value: Option<&str>, default: &str| value.unwrap_or(default).to_owned();
             let by_name = match sort.by {
                 SortKey::Name => "name",
                 SortKey::Date => "date",
                 SortKey::Size => "size",
             };
-            assert_eq!(named(by, "date"), by_name);
-            assert_eq!(named(direction, "desc"), if sort.descending { "desc" } else { "asc" });
+            assert_eq!(by.unwrap_or("date"), by_name);
+            assert_eq!(
+                direction.unwrap_or("desc"),
+                if sort.descending { "desc" } else { "asc" }
+            );
         }
         Err(error) => assert!(
             ["sort_by", "sort_direction"].contains(&error.field.as_str()),

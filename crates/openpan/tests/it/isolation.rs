@@ -728,6 +728,12 @@ impl Document {
         }
     }
 
+    /// What a field that names no object gets: its hint, a sample when it is required, or
+    /// nothing.
+    fn fill(&self, name: &str, schema: &Value, required: &[String]) -> Option<Value> {
+        hint(name).or_else(|| required.iter().any(|r| r == name).then(|| self.sample(schema)))
+    }
+
     /// The object a body field holds, alone or as the items of a list: its properties, its
     /// required names, and whether it comes in a list.
     fn nested(&self, schema: &Value) -> Option<(serde_json::Map<String, Value>, Vec<String>, bool)> {
@@ -903,29 +909,28 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
         }
         for (name, schema) in &properties {
             let schema = document.resolve(schema);
-            match kind_of(path, name) {
+            match (kind_of(path, name), document.nested(schema)) {
                 // Other id fields are alternatives as often as not (`file_id` or `folder_id`):
                 // only the one under test is sent, and those the body requires.
-                Some(kind) => {
+                (Some(kind), _) => {
                     slots.push((Slot::Body(name.clone()), kind, schema.clone()));
-                    own_fields.push((name.clone(), id_as(name, schema, &ours.ids[kind])));
+                    let own = id_as(name, schema, &ours.ids[kind]);
                     if required.contains(name) {
-                        body.insert(name.clone(), id_as(name, schema, &ours.ids[kind]));
+                        body.insert(name.clone(), own.clone());
                     }
+                    own_fields.push((name.clone(), own));
                 }
-                None if id_like(name) && !not_walked(path, name) => {
+                (None, _) if id_like(name) && !not_walked(path, name) => {
                     unplaced.push(format!("{method} {path}: body field {name}"));
                 }
-                None if document.nested(schema).is_some() => {
-                    let (inner, inner_required, list) = document.nested(schema).unwrap();
-                    let mut template = serde_json::Map::new();
-                    for (inner_name, inner_schema) in &inner {
-                        if let Some(value) = hint(inner_name) {
-                            template.insert(inner_name.clone(), value);
-                        } else if inner_required.contains(inner_name) {
-                            template.insert(inner_name.clone(), document.sample(inner_schema));
-                        }
-                    }
+                (None, Some((inner, inner_required, list))) => {
+                    let template: serde_json::Map<String, Value> = inner
+                        .iter()
+                        .filter_map(|(inner_name, inner_schema)| {
+                            let value = document.fill(inner_name, inner_schema, &inner_required)?;
+                            Some((inner_name.clone(), value))
+                        })
+                        .collect();
                     for (inner_name, inner_schema) in &inner {
                         let inner_schema = document.resolve(inner_schema);
                         let typed = ["id", "ids"].contains(&inner_name.as_str()) && inner.contains_key("type");
@@ -961,11 +966,9 @@ async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist
                         body.insert(name.clone(), document.sample(schema));
                     }
                 }
-                None => {
-                    if let Some(value) = hint(name) {
+                (None, None) => {
+                    if let Some(value) = document.fill(name, schema, &required) {
                         body.insert(name.clone(), value);
-                    } else if required.contains(name) {
-                        body.insert(name.clone(), document.sample(schema));
                     }
                 }
             }
