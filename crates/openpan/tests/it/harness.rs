@@ -295,6 +295,23 @@ pub(crate) fn wall_clock_now() -> i64 {
         .as_secs() as i64
 }
 
+/// Budgets that let every request through, for tests that send thousands and test the
+/// operations rather than the rate limiter.
+pub fn lift_rate_limits(config: &mut Config) {
+    let limits = &mut config.rate_limit;
+    for class in [
+        &mut limits.default,
+        &mut limits.upload,
+        &mut limits.search,
+        &mut limits.ai,
+    ] {
+        class.per_app = 1_000_000;
+        class.per_user = 1_000_000;
+        class.per_ip = 1_000_000;
+    }
+    limits.token.per_ip = 1_000_000;
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_with(|_| {}).await

@@ -766,18 +766,7 @@ enum Slot {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_another_enterprises_ids_as_if_they_did_not_exist() {
     // Budgets out of the way: a 429 on both sides would compare equal and prove nothing.
-    let app = TestApp::spawn_with(|config| {
-        for class in [
-            &mut config.rate_limit.default,
-            &mut config.rate_limit.upload,
-            &mut config.rate_limit.search,
-            &mut config.rate_limit.ai,
-        ] {
-            class.per_app = 1_000_000;
-            class.per_user = 1_000_000;
-        }
-    })
-    .await;
+    let app = TestApp::spawn_with(crate::harness::lift_rate_limits).await;
     let other = app.other_tenant("Globex", "admin@globex.test").await;
     let ours = Objects::make(&app, &app.tenant, "acmeown").await;
     let theirs = Objects::make(&app, &other, "globexmark").await;

@@ -38,16 +38,7 @@ async fn the_document_and_the_docs_page_are_served_without_anything_from_elsewhe
 async fn schemathesis_finds_no_server_errors_and_no_answers_outside_the_document() {
     // Thousands of requests in seconds: budgets that let every one through, so each tests
     // the operation rather than the rate limiter.
-    let app = TestApp::spawn_with(|config| {
-        let limits = &mut config.rate_limit;
-        for class in [&mut limits.default, &mut limits.search, &mut limits.upload] {
-            class.per_app = 1_000_000;
-            class.per_user = 1_000_000;
-            class.per_ip = 1_000_000;
-        }
-        limits.token.per_ip = 1_000_000;
-    })
-    .await;
+    let app = TestApp::spawn_with(crate::harness::lift_rate_limits).await;
     let token = app.admin_user_token().await;
     // Something to find: a folder with a file in it.
     let folder = app.mkdir(&token, 0, "资料").await["id"].as_i64().unwrap();
